@@ -1,0 +1,200 @@
+//! Diagnostics for bad input: where (file, line, field), what, and how to fix it.
+//!
+//! Every input problem a user can cause ends up as a [`Diagnostic`], so that the CLI and the
+//! server render them the same way and tests can check the parts separately.
+
+use std::fmt;
+use std::ops::Range;
+
+/// One problem in one input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file, as the user named it (or `<embedded>/catalog/x.toml` for shipped data).
+    pub file: String,
+    /// 1-based line, where known.
+    pub line: Option<usize>,
+    /// 1-based column, where known.
+    pub column: Option<usize>,
+    /// The field path, for example `tranche[2].system`.
+    pub field: Option<String>,
+    /// What is wrong, lowercase, no trailing period.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic for `file` with `message` and nothing else known yet.
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            file: file.into(),
+            line: None,
+            column: None,
+            field: None,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Places the diagnostic at the byte `span` of `text` (the file's contents).
+    pub fn at(mut self, text: &str, span: Option<Range<usize>>) -> Diagnostic {
+        if let Some(span) = span {
+            let (line, column) = line_column(text, span.start);
+            self.line = Some(line);
+            self.column = Some(column);
+        }
+        self
+    }
+
+    /// Names the field the problem is in.
+    pub fn field(mut self, field: impl Into<String>) -> Diagnostic {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Says how to fix it.
+    pub fn hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": ")?;
+        if let Some(field) = &self.field {
+            write!(f, "`{field}`: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  fix: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A list of diagnostics, displayed one per paragraph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// 1-based (line, column) of byte `offset` in `text`; column counts characters.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// The candidate closest to `wanted` by edit distance, if it is close enough to be a likely
+/// typo (at most a third of the length, and at most 4 edits), or if one contains the other.
+pub fn nearest<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let wanted_lower = wanted.to_lowercase();
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        let distance = edit_distance(&wanted_lower, &candidate.to_lowercase());
+        if best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    let (distance, candidate) = best?;
+    let limit = (wanted.chars().count() / 3).clamp(1, 4);
+    let contains = wanted.len() >= 3
+        && (candidate.contains(&wanted_lower) || wanted_lower.contains(candidate));
+    (distance <= limit || contains).then_some(candidate)
+}
+
+/// Levenshtein distance counted in characters, with adjacent transpositions costing one edit
+/// (so `nvl27` is one edit from `nvl72`).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let width = b.len() + 1;
+    let mut rows = vec![0usize; (a.len() + 1) * width];
+    for (j, cell) in rows.iter_mut().enumerate().take(width) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        rows[i * width] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[(i - 1) * width + j] + 1)
+                .min(rows[i * width + j - 1] + 1)
+                .min(rows[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[(i - 2) * width + j - 2] + 1);
+            }
+            rows[i * width + j] = best;
+        }
+    }
+    rows[a.len() * width + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let text = "a = 1\nbb = 2\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        // Offset 6 is the first byte of the second line; offset 11 is the `2`.
+        assert_eq!(line_column(text, 6), (2, 1));
+        assert_eq!(line_column(text, 11), (2, 6));
+    }
+
+    #[test]
+    fn transposed_digits_are_one_edit() {
+        assert_eq!(edit_distance("gb200-nvl27", "gb200-nvl72"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn suggests_the_nearest_id_only_when_close() {
+        let ids = ["gb200-nvl72", "gb300-nvl72", "dgx-h100"];
+        assert_eq!(nearest("gb200-nvl27", ids), Some("gb200-nvl72"));
+        assert_eq!(nearest("dgx-h10", ids), Some("dgx-h100"));
+        assert_eq!(nearest("completely-different", ids), None);
+    }
+
+    #[test]
+    fn display_names_file_line_field_and_fix() {
+        let d = Diagnostic::new("x.toml", "unknown system `a`")
+            .at("k = 1\nsystem = \"a\"\n", Some(6..12))
+            .field("tranche[0].system")
+            .hint("use `b`");
+        assert_eq!(
+            d.to_string(),
+            "x.toml:2:1: `tranche[0].system`: unknown system `a`\n  fix: use `b`"
+        );
+    }
+}

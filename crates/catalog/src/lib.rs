@@ -1,0 +1,135 @@
+//! The catalog: accelerators, systems, facility defaults, deals and the sources behind every
+//! number in them.
+//!
+//! The data lives in `catalog/*.toml` at the repository root and is embedded in the binary.
+//! [`Catalog::load`] parses and validates it, plus any files the user adds; the result is
+//! immutable and every number in it has a source that exists. This crate does no I/O: the
+//! edges read files and hand their text in as [`CatalogText`].
+
+pub mod diagnostic;
+mod load;
+mod model;
+mod sourced;
+
+use std::collections::BTreeMap;
+
+pub use diagnostic::{nearest, Diagnostic, Diagnostics};
+pub use load::CatalogText;
+pub use model::{
+    Accelerator, Deal, DealStatus, FacilityDefaults, Precision, Source, SourceKind, System,
+};
+pub use sourced::Sourced;
+
+/// The catalog files shipped in the binary, as (path in the repository, text).
+pub const EMBEDDED_FILES: [(&str, &str); 3] = [
+    (
+        "catalog/hardware.toml",
+        include_str!("../../../catalog/hardware.toml"),
+    ),
+    (
+        "catalog/facility.toml",
+        include_str!("../../../catalog/facility.toml"),
+    ),
+    (
+        "catalog/deals.toml",
+        include_str!("../../../catalog/deals.toml"),
+    ),
+];
+
+/// Facility and economic defaults, complete and validated.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Facility {
+    /// Facility power / IT power.
+    pub pue: Sourced<f64>,
+    /// Facility capex per MW of facility power, USD (no IT equipment).
+    pub capex_usd_per_mw: Sourced<f64>,
+    /// Months from breaking ground to power-on.
+    pub build_months: Sourced<f64>,
+    /// Electricity price, USD per kWh.
+    pub electricity_usd_per_kwh: Sourced<f64>,
+    /// Average IT power drawn / nameplate.
+    pub utilization: Sourced<f64>,
+    /// Networking capex as a fraction of systems capex.
+    pub networking_capex_fraction: Sourced<f64>,
+    /// Non-energy opex per year as a fraction of cumulative capex.
+    pub other_opex_fraction_per_year: Sourced<f64>,
+    /// The accelerator H100-equivalents are counted in (has a known bf16 peak).
+    pub reference_accelerator: String,
+}
+
+/// A validated catalog. Every `Sourced::Known` in it names a source in `sources`.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Sources by id.
+    pub sources: BTreeMap<String, Source>,
+    /// Accelerators by id.
+    pub accelerators: BTreeMap<String, Accelerator>,
+    /// Systems by id; each one's accelerator exists.
+    pub systems: BTreeMap<String, System>,
+    /// Deals by id; each one's systems exist.
+    pub deals: BTreeMap<String, Deal>,
+    /// Planning defaults.
+    pub facility: Facility,
+    /// Content hash of all files read: changes whenever any number does.
+    pub version: String,
+}
+
+impl Catalog {
+    /// The shipped catalog alone.
+    pub fn embedded() -> Result<Catalog, Diagnostics> {
+        Catalog::load(&[])
+    }
+
+    /// The shipped catalog with `extra` files layered on top (they add entries, or replace
+    /// entries with the same id).
+    pub fn load(extra: &[CatalogText]) -> Result<Catalog, Diagnostics> {
+        let embedded: Vec<CatalogText> = EMBEDDED_FILES
+            .iter()
+            .map(|(name, text)| CatalogText {
+                name: format!("<embedded>/{name}"),
+                text: (*text).to_string(),
+            })
+            .collect();
+        let mut layers = vec![embedded];
+        if !extra.is_empty() {
+            layers.push(extra.to_vec());
+        }
+        load::load_layers(&layers)
+    }
+
+    /// Loads exactly the given files, nothing embedded (for tests and alternative data sets).
+    pub fn from_texts(files: &[CatalogText]) -> Result<Catalog, Diagnostics> {
+        load::load_layers(&[files.to_vec()])
+    }
+
+    /// The accelerator a system is built from.
+    pub fn accelerator_of(&self, system: &System) -> &Accelerator {
+        &self.accelerators[system.accelerator.get_ref()]
+    }
+
+    /// The reference accelerator's dense bf16 FLOP/s (the unit of H100-equivalents).
+    pub fn reference_bf16_dense_flops(&self) -> f64 {
+        let reference = &self.accelerators[&self.facility.reference_accelerator];
+        reference
+            .bf16_dense_tflops
+            .number()
+            .expect("validated: the reference accelerator has a bf16 figure")
+            * units::FLOPS_PER_TFLOPS
+    }
+
+    /// The id closest to `wanted` among the systems, for "did you mean" hints.
+    pub fn nearest_system(&self, wanted: &str) -> Option<&str> {
+        nearest(wanted, self.systems.keys().map(String::as_str))
+    }
+
+    /// The id closest to `wanted` among the deals.
+    pub fn nearest_deal(&self, wanted: &str) -> Option<&str> {
+        nearest(wanted, self.deals.keys().map(String::as_str))
+    }
+}
+
+/// Loads `layers` of files in order, later layers replacing entries by id. Public for tests of
+/// the layering rules; the CLI uses [`Catalog::load`].
+pub fn load_layers_for_tests(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> {
+    load::load_layers(layers)
+}

@@ -1,0 +1,705 @@
+//! Parsing, merging and validating catalog files into a [`Catalog`].
+//!
+//! Files come in layers: the embedded data first, then each `--catalog DIR` the user gives.
+//! An id defined twice within one layer is an error; a later layer replaces an earlier entry
+//! with the same id (and replaces `[facility]` defaults field by field).
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+
+use crate::diagnostic::{nearest, Diagnostic, Diagnostics};
+use crate::model::{Accelerator, Deal, FacilityDefaults, Source, System};
+use crate::{Catalog, Facility, Sourced};
+
+/// One catalog file's text and the name to report it by.
+#[derive(Debug, Clone)]
+pub struct CatalogText {
+    /// Name shown in diagnostics (a path).
+    pub name: String,
+    /// The TOML text.
+    pub text: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    #[serde(default)]
+    source: Vec<Source>,
+    #[serde(default)]
+    accelerator: Vec<Accelerator>,
+    #[serde(default)]
+    system: Vec<System>,
+    #[serde(default)]
+    facility: Option<FacilityDefaults>,
+    #[serde(default)]
+    deal: Vec<Deal>,
+}
+
+/// An entry and the index of the file it came from.
+struct Placed<T> {
+    item: T,
+    file: usize,
+}
+
+/// Everything gathered from the files before validation.
+#[derive(Default)]
+struct Gathered {
+    sources: BTreeMap<String, Placed<Source>>,
+    accelerators: BTreeMap<String, Placed<Accelerator>>,
+    systems: BTreeMap<String, Placed<System>>,
+    deals: BTreeMap<String, Placed<Deal>>,
+    facility: FacilityDefaults,
+    facility_file: BTreeMap<&'static str, usize>,
+}
+
+/// Parses and validates `layers` of catalog files (earlier layers first).
+pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> {
+    let files: Vec<&CatalogText> = layers.iter().flatten().collect();
+    let mut problems = Vec::new();
+    let mut gathered = Gathered::default();
+    let mut file_index = 0;
+    for layer in layers {
+        let mut seen_in_layer: BTreeMap<(&str, String), usize> = BTreeMap::new();
+        for file in layer {
+            let index = file_index;
+            file_index += 1;
+            let parsed: CatalogFile = match toml::from_str(&file.text) {
+                Ok(parsed) => parsed,
+                Err(err) => {
+                    problems.push(
+                        Diagnostic::new(&file.name, err.message().trim().to_string())
+                            .at(&file.text, err.span())
+                            .hint("see catalog/README.md for the format of catalog files"),
+                    );
+                    continue;
+                }
+            };
+            let mut duplicate = |kind: &'static str, id: &str, span: Range<usize>| {
+                if let Some(first) = seen_in_layer.insert((kind, id.to_string()), index) {
+                    problems.push(
+                        Diagnostic::new(&file.name, format!("{kind} `{id}` is defined twice"))
+                            .at(&file.text, Some(span))
+                            .field(format!("{kind}.id"))
+                            .hint(format!(
+                                "ids are unique; the first definition is in {}",
+                                files[first].name
+                            )),
+                    );
+                }
+            };
+            for item in parsed.source {
+                duplicate("source", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.sources.insert(id, Placed { item, file: index });
+            }
+            for item in parsed.accelerator {
+                duplicate("accelerator", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered
+                    .accelerators
+                    .insert(id, Placed { item, file: index });
+            }
+            for item in parsed.system {
+                duplicate("system", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.systems.insert(id, Placed { item, file: index });
+            }
+            for item in parsed.deal {
+                duplicate("deal", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.deals.insert(id, Placed { item, file: index });
+            }
+            if let Some(facility) = parsed.facility {
+                merge_facility(&mut gathered, facility, index);
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    validate(gathered, &files)
+}
+
+fn merge_facility(gathered: &mut Gathered, new: FacilityDefaults, file: usize) {
+    macro_rules! take {
+        ($($field:ident),*) => {$(
+            if new.$field.is_some() {
+                gathered.facility.$field = new.$field;
+                gathered.facility_file.insert(stringify!($field), file);
+            }
+        )*};
+    }
+    take!(
+        pue,
+        capex_usd_per_mw,
+        build_months,
+        electricity_usd_per_kwh,
+        utilization,
+        networking_capex_fraction,
+        other_opex_fraction_per_year,
+        reference_accelerator
+    );
+}
+
+/// The bounds a number must lie in, and how to say so.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// Strictly positive.
+    Positive,
+    /// Zero or more.
+    NonNegative,
+    /// A whole number, 1 or more.
+    Count,
+    /// Inclusive range.
+    Between(f64, f64),
+    /// Greater than zero, at most the value.
+    UpTo(f64),
+}
+
+impl Bound {
+    fn accepts(self, x: f64) -> bool {
+        match self {
+            Bound::Positive => x > 0.0,
+            Bound::NonNegative => x >= 0.0,
+            Bound::Count => x >= 1.0 && x.fract() == 0.0,
+            Bound::Between(lo, hi) => (lo..=hi).contains(&x),
+            Bound::UpTo(hi) => x > 0.0 && x <= hi,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Bound::Positive => "greater than zero".into(),
+            Bound::NonNegative => "zero or more".into(),
+            Bound::Count => "a whole number, 1 or more".into(),
+            Bound::Between(lo, hi) => format!("between {lo} and {hi}"),
+            Bound::UpTo(hi) => format!("greater than 0 and at most {hi}"),
+        }
+    }
+}
+
+struct Checker<'a> {
+    files: &'a [&'a CatalogText],
+    sources: &'a BTreeMap<String, Placed<Source>>,
+    problems: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn diag(
+        &self,
+        file: usize,
+        span: Option<Range<usize>>,
+        field: String,
+        message: String,
+    ) -> Diagnostic {
+        let f = self.files[file];
+        Diagnostic::new(&f.name, message)
+            .at(&f.text, span)
+            .field(field)
+    }
+
+    fn source_exists(&mut self, file: usize, field: &str, source: &str, span: &Range<usize>) {
+        if self.sources.contains_key(source) {
+            return;
+        }
+        let mut d = self.diag(
+            file,
+            Some(span.clone()),
+            field.to_string(),
+            format!("source `{source}` is not defined"),
+        );
+        d = match nearest(source, self.sources.keys().map(String::as_str)) {
+            Some(near) => d.hint(format!(
+                "did you mean `{near}`? Otherwise add a [[source]] entry with id = \"{source}\""
+            )),
+            None => d.hint(format!(
+                "add a [[source]] entry with id = \"{source}\" (title, url, date, kind)"
+            )),
+        };
+        self.problems.push(d);
+    }
+
+    fn number(&mut self, file: usize, field: String, value: &Sourced<f64>, bound: Bound) {
+        if let Sourced::Known {
+            value,
+            source,
+            source_span,
+            ..
+        } = value
+        {
+            self.source_exists(file, &field, source, source_span);
+            if !value.is_finite() || !bound.accepts(*value) {
+                let hint = format!("`{field}` must be {}", bound.describe());
+                let d = self
+                    .diag(
+                        file,
+                        Some(source_span.clone()),
+                        field,
+                        format!("impossible value {value}"),
+                    )
+                    .hint(hint);
+                self.problems.push(d);
+            }
+        }
+    }
+
+    fn date(&mut self, file: usize, field: String, value: &Sourced<String>) {
+        if let Sourced::Known {
+            value,
+            source,
+            source_span,
+            ..
+        } = value
+        {
+            self.source_exists(file, &field, source, source_span);
+            if !is_date(value) {
+                let d = self
+                    .diag(
+                        file,
+                        Some(source_span.clone()),
+                        field,
+                        format!("`{value}` is not a date"),
+                    )
+                    .hint("write dates as YYYY, YYYY-MM or YYYY-MM-DD");
+                self.problems.push(d);
+            }
+        }
+    }
+
+    fn id(&mut self, file: usize, kind: &str, id: &toml::Spanned<String>) {
+        if !is_kebab_id(id.get_ref()) {
+            let d = self
+                .diag(
+                    file,
+                    Some(id.span()),
+                    format!("{kind}.id"),
+                    format!("`{}` is not a valid id", id.get_ref()),
+                )
+                .hint("ids are lowercase letters, digits and single dashes, like `gb200-nvl72`");
+            self.problems.push(d);
+        }
+    }
+}
+
+/// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` with plausible ranges.
+pub(crate) fn is_date(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let widths_ok = match parts.len() {
+        1 => parts[0].len() == 4,
+        2 => parts[0].len() == 4 && parts[1].len() == 2,
+        3 => parts[0].len() == 4 && parts[1].len() == 2 && parts[2].len() == 2,
+        _ => false,
+    };
+    if !widths_ok || !parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+        return false;
+    }
+    let number = |i: usize| parts.get(i).map(|p| p.parse::<u32>().unwrap_or(0));
+    let year_ok = number(0).is_some_and(|y| (1990..=2100).contains(&y));
+    let month_ok = number(1).is_none_or(|m| (1..=12).contains(&m));
+    let day_ok = number(2).is_none_or(|d| (1..=31).contains(&d));
+    year_ok && month_ok && day_ok
+}
+
+fn is_kebab_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
+fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagnostics> {
+    let mut check = Checker {
+        files,
+        sources: &gathered.sources,
+        problems: Vec::new(),
+    };
+    for placed in gathered.sources.values() {
+        let (file, source) = (placed.file, &placed.item);
+        let id = source.id.get_ref();
+        check.id(file, "source", &source.id);
+        if !(source.url.starts_with("https://") || source.url.starts_with("http://")) {
+            let d = check
+                .diag(
+                    file,
+                    Some(source.id.span()),
+                    format!("source[{id}].url"),
+                    format!("`{}` is not a web address", source.url),
+                )
+                .hint("give the http(s) address the figure was read at");
+            check.problems.push(d);
+        }
+        if !is_date(source.date.get_ref()) {
+            let d = check
+                .diag(
+                    file,
+                    Some(source.date.span()),
+                    format!("source[{id}].date"),
+                    format!("`{}` is not a date", source.date.get_ref()),
+                )
+                .hint("write dates as YYYY, YYYY-MM or YYYY-MM-DD");
+            check.problems.push(d);
+        }
+        if source.title.trim().is_empty() {
+            let d = check
+                .diag(
+                    file,
+                    Some(source.id.span()),
+                    format!("source[{id}].title"),
+                    "the title is empty".into(),
+                )
+                .hint("name the document");
+            check.problems.push(d);
+        }
+    }
+    for placed in gathered.accelerators.values() {
+        let (file, a) = (placed.file, &placed.item);
+        let id = a.id.get_ref();
+        check.id(file, "accelerator", &a.id);
+        let f = |name: &str| format!("accelerator[{id}].{name}");
+        check.number(
+            file,
+            f("bf16_dense_tflops"),
+            &a.bf16_dense_tflops,
+            Bound::Positive,
+        );
+        check.number(
+            file,
+            f("fp8_dense_tflops"),
+            &a.fp8_dense_tflops,
+            Bound::Positive,
+        );
+        check.number(
+            file,
+            f("fp4_dense_tflops"),
+            &a.fp4_dense_tflops,
+            Bound::Positive,
+        );
+        check.number(file, f("hbm_gib"), &a.hbm_gib, Bound::Positive);
+        check.number(file, f("hbm_tb_per_s"), &a.hbm_tb_per_s, Bound::Positive);
+        check.number(file, f("tdp_w"), &a.tdp_w, Bound::Positive);
+    }
+    for placed in gathered.systems.values() {
+        let (file, s) = (placed.file, &placed.item);
+        let id = s.id.get_ref();
+        check.id(file, "system", &s.id);
+        let f = |name: &str| format!("system[{id}].{name}");
+        let accelerator = gathered.accelerators.get(s.accelerator.get_ref());
+        if accelerator.is_none() {
+            let wanted = s.accelerator.get_ref();
+            let mut d = check.diag(
+                file,
+                Some(s.accelerator.span()),
+                f("accelerator"),
+                format!("unknown accelerator `{wanted}`"),
+            );
+            d = match nearest(wanted, gathered.accelerators.keys().map(String::as_str)) {
+                Some(near) => d.hint(format!("did you mean `{near}`?")),
+                None => d.hint("define it in an [[accelerator]] entry, or use an id from `gigawatt catalog list`"),
+            };
+            check.problems.push(d);
+        }
+        check.number(
+            file,
+            f("accelerators_per_system"),
+            &s.accelerators_per_system,
+            Bound::Count,
+        );
+        check.number(file, f("scale_up_domain"), &s.scale_up_domain, Bound::Count);
+        check.number(
+            file,
+            f("scale_up_gb_per_s"),
+            &s.scale_up_gb_per_s,
+            Bound::Positive,
+        );
+        check.number(
+            file,
+            f("scale_out_gbit_per_s"),
+            &s.scale_out_gbit_per_s,
+            Bound::Positive,
+        );
+        check.number(file, f("it_power_kw"), &s.it_power_kw, Bound::Positive);
+        check.number(file, f("price_usd"), &s.price_usd, Bound::Positive);
+        check.date(file, f("first_available"), &s.first_available);
+        // A system cannot draw less than its accelerators alone.
+        let tdp_w = accelerator.and_then(|a| a.item.tdp_w.number());
+        if let (Some(tdp_w), Some(count), Some(power_kw)) = (
+            tdp_w,
+            s.accelerators_per_system.number(),
+            s.it_power_kw.number(),
+        ) {
+            if power_kw * 1e3 < tdp_w * count {
+                let span = s.it_power_kw.source_span_opt();
+                let d = check
+                    .diag(
+                        file,
+                        span,
+                        f("it_power_kw"),
+                        format!(
+                        "{power_kw} kW is less than its {count} accelerators' TDP alone ({} kW)",
+                        tdp_w * count / 1e3
+                    ),
+                    )
+                    .hint("check the system power and the accelerator TDP");
+                check.problems.push(d);
+            }
+        }
+    }
+    for placed in gathered.deals.values() {
+        let (file, d) = (placed.file, &placed.item);
+        let id = d.id.get_ref();
+        check.id(file, "deal", &d.id);
+        let f = |name: &str| format!("deal[{id}].{name}");
+        check.date(file, f("announced"), &d.announced);
+        check.date(file, f("status_as_of"), &d.status_as_of);
+        if let Some(v) = &d.first_capacity {
+            check.date(file, f("first_capacity"), v);
+        }
+        for (name, value) in [
+            ("power_gw", &d.power_gw),
+            ("contract_value_usd", &d.contract_value_usd),
+            ("investment_usd", &d.investment_usd),
+        ] {
+            if let Some(value) = value {
+                check.number(file, f(name), value, Bound::NonNegative);
+            }
+        }
+        for system in &d.systems {
+            if !gathered.systems.contains_key(system.get_ref()) {
+                let wanted = system.get_ref();
+                let mut diag = check.diag(
+                    file,
+                    Some(system.span()),
+                    f("systems"),
+                    format!("unknown system `{wanted}`"),
+                );
+                if let Some(near) = nearest(wanted, gathered.systems.keys().map(String::as_str)) {
+                    diag = diag.hint(format!("did you mean `{near}`?"));
+                }
+                check.problems.push(diag);
+            }
+        }
+    }
+    let facility = validate_facility(&gathered, &mut check, files);
+    let problems = std::mem::take(&mut check.problems);
+    drop(check);
+    if !problems.is_empty() {
+        return Err(Diagnostics(problems));
+    }
+    let facility = facility.expect("facility is complete when no problem was found");
+    Ok(Catalog {
+        sources: gathered
+            .sources
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
+        accelerators: gathered
+            .accelerators
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
+        systems: gathered
+            .systems
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
+        deals: gathered
+            .deals
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
+        facility,
+        version: version_hash(files),
+    })
+}
+
+fn validate_facility(
+    gathered: &Gathered,
+    check: &mut Checker<'_>,
+    files: &[&CatalogText],
+) -> Option<Facility> {
+    let defaults = &gathered.facility;
+    let last_file = files.len().saturating_sub(1);
+    let file_of = |name: &str| {
+        gathered
+            .facility_file
+            .get(name)
+            .copied()
+            .unwrap_or(last_file)
+    };
+    let mut complete = true;
+    let mut required = |check: &mut Checker<'_>,
+                        name: &'static str,
+                        value: &Option<Sourced<f64>>,
+                        bound: Bound|
+     -> Sourced<f64> {
+        match value {
+            Some(value) => {
+                check.number(file_of(name), format!("facility.{name}"), value, bound);
+                value.clone()
+            }
+            None => {
+                complete = false;
+                let d = Diagnostic::new(
+                    files.first().map_or("<catalog>", |f| f.name.as_str()),
+                    format!("no catalog file sets the facility default `{name}`"),
+                )
+                .field(format!("facility.{name}"))
+                .hint(format!(
+                    "add `{name} = {{ value = .., source = \"..\" }}` to a [facility] table"
+                ));
+                check.problems.push(d);
+                Sourced::Unknown(String::new())
+            }
+        }
+    };
+    let pue = required(check, "pue", &defaults.pue, Bound::Between(1.0, 3.0));
+    let capex_usd_per_mw = required(
+        check,
+        "capex_usd_per_mw",
+        &defaults.capex_usd_per_mw,
+        Bound::NonNegative,
+    );
+    let build_months = required(
+        check,
+        "build_months",
+        &defaults.build_months,
+        Bound::Between(0.0, 120.0),
+    );
+    let electricity_usd_per_kwh = required(
+        check,
+        "electricity_usd_per_kwh",
+        &defaults.electricity_usd_per_kwh,
+        Bound::Between(0.0, 2.0),
+    );
+    let utilization = required(
+        check,
+        "utilization",
+        &defaults.utilization,
+        Bound::UpTo(1.0),
+    );
+    let networking_capex_fraction = required(
+        check,
+        "networking_capex_fraction",
+        &defaults.networking_capex_fraction,
+        Bound::Between(0.0, 1.0),
+    );
+    let other_opex_fraction_per_year = required(
+        check,
+        "other_opex_fraction_per_year",
+        &defaults.other_opex_fraction_per_year,
+        Bound::Between(0.0, 1.0),
+    );
+    let reference_accelerator = match &defaults.reference_accelerator {
+        Some(id) => {
+            let file = file_of("reference_accelerator");
+            match gathered.accelerators.get(id.get_ref()) {
+                Some(a) if a.item.bf16_dense_tflops.number().is_some() => {
+                    Some(id.get_ref().clone())
+                }
+                Some(_) => {
+                    let d = check
+                        .diag(file, Some(id.span()), "facility.reference_accelerator".into(), format!("`{}` has no known dense bf16 figure", id.get_ref()))
+                        .hint("H100-equivalents need a reference accelerator with a known bf16_dense_tflops");
+                    check.problems.push(d);
+                    None
+                }
+                None => {
+                    let mut d = check.diag(
+                        file,
+                        Some(id.span()),
+                        "facility.reference_accelerator".into(),
+                        format!("unknown accelerator `{}`", id.get_ref()),
+                    );
+                    if let Some(near) = nearest(
+                        id.get_ref(),
+                        gathered.accelerators.keys().map(String::as_str),
+                    ) {
+                        d = d.hint(format!("did you mean `{near}`?"));
+                    }
+                    check.problems.push(d);
+                    None
+                }
+            }
+        }
+        None => {
+            let d = Diagnostic::new(
+                files.first().map_or("<catalog>", |f| f.name.as_str()),
+                "no catalog file sets the facility default `reference_accelerator`",
+            )
+            .field("facility.reference_accelerator")
+            .hint("add `reference_accelerator = \"h100-sxm\"` to a [facility] table");
+            check.problems.push(d);
+            None
+        }
+    };
+    if !complete {
+        return None;
+    }
+    Some(Facility {
+        pue,
+        capex_usd_per_mw,
+        build_months,
+        electricity_usd_per_kwh,
+        utilization,
+        networking_capex_fraction,
+        other_opex_fraction_per_year,
+        reference_accelerator: reference_accelerator?,
+    })
+}
+
+/// A short content hash of the catalog files: the catalog version every output states.
+fn version_hash(files: &[&CatalogText]) -> String {
+    // FNV-1a, 64 bit: stable across platforms and Rust versions, unlike `DefaultHasher`.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for file in files {
+        for byte in file
+            .name
+            .bytes()
+            .chain([0])
+            .chain(file.text.bytes())
+            .chain([0])
+        {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{:012x}", hash >> 16)
+}
+
+impl<T> Sourced<T> {
+    fn source_span_opt(&self) -> Option<Range<usize>> {
+        match self {
+            Sourced::Known { source_span, .. } => Some(source_span.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_of_three_precisions() {
+        assert!(is_date("2025"));
+        assert!(is_date("2025-09"));
+        assert!(is_date("2025-09-22"));
+        assert!(!is_date("2025-9"));
+        assert!(!is_date("2025-13"));
+        assert!(!is_date("H2 2026"));
+    }
+
+    #[test]
+    fn ids_are_kebab_case() {
+        assert!(is_kebab_id("gb200-nvl72"));
+        assert!(is_kebab_id("tpu-v7-ironwood"));
+        assert!(!is_kebab_id("GB200"));
+        assert!(!is_kebab_id("gb200_nvl72"));
+        assert!(!is_kebab_id("-x"));
+    }
+}

@@ -1,0 +1,257 @@
+//! Catalog entry types, as written in the data files (see `catalog/README.md`).
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::Sourced;
+
+/// Where a source's number comes from, weakest last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// Datasheet, vendor documentation or technical blog.
+    VendorSpec,
+    /// Announcement, press release, executive statement, earnings call.
+    CompanyStatement,
+    /// SEC or other regulatory filing.
+    Filing,
+    /// Government statistics (EIA and the like).
+    Government,
+    /// An analyst's estimate.
+    AnalystEstimate,
+    /// Reporting.
+    Press,
+    /// A compiled community reference.
+    CommunityReference,
+    /// Arithmetic on other sources, named in the note.
+    Derived,
+    /// Wiki, aggregator: the weakest kind.
+    Secondary,
+    /// Given by the user (scenario file or command line), not from the catalog.
+    UserInput,
+}
+
+impl SourceKind {
+    /// The kebab-case name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::VendorSpec => "vendor-spec",
+            SourceKind::CompanyStatement => "company-statement",
+            SourceKind::Filing => "filing",
+            SourceKind::Government => "government",
+            SourceKind::AnalystEstimate => "analyst-estimate",
+            SourceKind::Press => "press",
+            SourceKind::CommunityReference => "community-reference",
+            SourceKind::Derived => "derived",
+            SourceKind::Secondary => "secondary",
+            SourceKind::UserInput => "user-input",
+        }
+    }
+}
+
+/// A document a number came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// Unique kebab-case id.
+    pub id: Spanned<String>,
+    /// Title of the document.
+    pub title: String,
+    /// Where it was read.
+    pub url: String,
+    /// Publication date (or date read): `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    pub date: Spanned<String>,
+    /// What kind of source it is.
+    pub kind: SourceKind,
+    /// Who published it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    /// What was taken from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One accelerator package (a GPU, TPU chip or ASIC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accelerator {
+    /// Unique kebab-case id.
+    pub id: Spanned<String>,
+    /// Marketing name.
+    pub name: String,
+    /// Who makes it.
+    pub vendor: String,
+    /// Dense (no 2:4 sparsity) peak BF16 tensor TFLOP/s.
+    pub bf16_dense_tflops: Sourced<f64>,
+    /// Dense peak FP8 TFLOP/s.
+    pub fp8_dense_tflops: Sourced<f64>,
+    /// Dense peak FP4 TFLOP/s.
+    pub fp4_dense_tflops: Sourced<f64>,
+    /// On-package memory in GiB.
+    pub hbm_gib: Sourced<f64>,
+    /// Memory bandwidth in TB/s.
+    pub hbm_tb_per_s: Sourced<f64>,
+    /// Package power in watts.
+    pub tdp_w: Sourced<f64>,
+}
+
+impl Accelerator {
+    /// Dense peak TFLOP/s at `precision`.
+    pub fn dense_tflops(&self, precision: Precision) -> &Sourced<f64> {
+        match precision {
+            Precision::Bf16 => &self.bf16_dense_tflops,
+            Precision::Fp8 => &self.fp8_dense_tflops,
+            Precision::Fp4 => &self.fp4_dense_tflops,
+        }
+    }
+}
+
+/// Tensor precisions the catalog carries peaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// bfloat16.
+    Bf16,
+    /// 8-bit floating point (E4M3/E5M2, MXFP8).
+    Fp8,
+    /// 4-bit floating point (NVFP4, MXFP4).
+    Fp4,
+}
+
+impl Precision {
+    /// All precisions, widest first.
+    pub const ALL: [Precision; 3] = [Precision::Bf16, Precision::Fp8, Precision::Fp4];
+
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Bf16 => "bf16",
+            Precision::Fp8 => "fp8",
+            Precision::Fp4 => "fp4",
+        }
+    }
+}
+
+/// What is bought and racked: a node or a rack of accelerators.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct System {
+    /// Unique kebab-case id.
+    pub id: Spanned<String>,
+    /// Marketing name.
+    pub name: String,
+    /// The accelerator id.
+    pub accelerator: Spanned<String>,
+    /// Accelerator packages per system.
+    pub accelerators_per_system: Sourced<f64>,
+    /// Accelerators in one scale-up (NVLink, xGMI, ICI, NeuronLink) domain.
+    pub scale_up_domain: Sourced<f64>,
+    /// Scale-up bandwidth per accelerator, GB/s, bidirectional as vendors quote it.
+    pub scale_up_gb_per_s: Sourced<f64>,
+    /// Scale-out NIC bandwidth per accelerator, Gb/s.
+    pub scale_out_gbit_per_s: Sourced<f64>,
+    /// IT power per system at full load, kW.
+    pub it_power_kw: Sourced<f64>,
+    /// Purchase price per system (hardware), USD.
+    pub price_usd: Sourced<f64>,
+    /// First customer availability.
+    pub first_available: Sourced<String>,
+}
+
+/// Facility and economic defaults for planning; every field may be replaced by a later file.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityDefaults {
+    /// Facility power / IT power.
+    pub pue: Option<Sourced<f64>>,
+    /// Facility capex (building, power, cooling; no IT) per MW of facility power, USD.
+    pub capex_usd_per_mw: Option<Sourced<f64>>,
+    /// Months from breaking ground to power-on.
+    pub build_months: Option<Sourced<f64>>,
+    /// Electricity price, USD per kWh.
+    pub electricity_usd_per_kwh: Option<Sourced<f64>>,
+    /// Average IT power drawn / nameplate IT power.
+    pub utilization: Option<Sourced<f64>>,
+    /// Networking capex as a fraction of systems capex.
+    pub networking_capex_fraction: Option<Sourced<f64>>,
+    /// Non-energy opex per year as a fraction of cumulative capex.
+    pub other_opex_fraction_per_year: Option<Sourced<f64>>,
+    /// The accelerator that H100-equivalents are counted in.
+    pub reference_accelerator: Option<Spanned<String>>,
+}
+
+/// Where a deal stands, as publicly reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DealStatus {
+    /// Announced; binding terms not public.
+    Announced,
+    /// Definitive, binding agreement.
+    Binding,
+    /// Binding and being delivered.
+    InForce,
+    /// Reported stalled.
+    Stalled,
+    /// Replaced by another arrangement.
+    Replaced,
+    /// Cancelled.
+    Cancelled,
+}
+
+impl DealStatus {
+    /// The kebab-case name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DealStatus::Announced => "announced",
+            DealStatus::Binding => "binding",
+            DealStatus::InForce => "in-force",
+            DealStatus::Stalled => "stalled",
+            DealStatus::Replaced => "replaced",
+            DealStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A compute deal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deal {
+    /// Unique kebab-case id.
+    pub id: Spanned<String>,
+    /// Name in words.
+    pub name: String,
+    /// Who buys compute.
+    pub buyer: String,
+    /// Who sells or supplies it.
+    pub seller: String,
+    /// When it was announced.
+    pub announced: Sourced<String>,
+    /// Capacity named in the deal, GW.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_gw: Option<Sourced<f64>>,
+    /// What the buyer commits to pay, USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract_value_usd: Option<Sourced<f64>>,
+    /// Investment flowing the other way, USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub investment_usd: Option<Sourced<f64>>,
+    /// When the first capacity is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_capacity: Option<Sourced<String>>,
+    /// Catalog systems named in the deal.
+    #[serde(default)]
+    pub systems: Vec<Spanned<String>>,
+    /// Hardware in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware: Option<String>,
+    /// How the deal works.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structure: Option<String>,
+    /// Status as publicly reported.
+    pub status: DealStatus,
+    /// When that status was reported; its source backs the status.
+    pub status_as_of: Sourced<String>,
+    /// What happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_note: Option<String>,
+}

@@ -1,0 +1,118 @@
+//! Human formatting: three significant figures and an SI prefix, the way analysts quote them.
+
+/// Formats `value` with an SI prefix (k, M, G, T, P, E, Z) and three significant figures,
+/// followed by `unit`: `fmt_si(1.2e9, "W")` is `"1.20 GW"`.
+pub fn fmt_si(value: f64, unit: &str) -> String {
+    if !value.is_finite() {
+        return format!("{value} {unit}");
+    }
+    const PREFIXES: [(f64, &str); 7] = [
+        (1e21, "Z"),
+        (1e18, "E"),
+        (1e15, "P"),
+        (1e12, "T"),
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+    ];
+    let magnitude = value.abs();
+    for (scale, prefix) in PREFIXES {
+        if magnitude >= scale * 0.9995 {
+            return format!("{} {prefix}{unit}", three_significant(value / scale));
+        }
+    }
+    format!("{} {unit}", three_significant(value))
+}
+
+fn three_significant(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude >= 99.95 {
+        format!("{value:.0}")
+    } else if magnitude >= 9.995 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    }
+}
+
+/// Power in watts: `"1.20 GW"`, `"132 kW"`.
+pub fn fmt_power_w(power_w: f64) -> String {
+    fmt_si(power_w, "W")
+}
+
+/// FLOP/s: `"4.50 EFLOP/s"`.
+pub fn fmt_flops(flops: f64) -> String {
+    fmt_si(flops, "FLOP/s")
+}
+
+/// Energy in TWh with two decimals below 10: `"8.41 TWh"`.
+pub fn fmt_energy_twh(energy_twh: f64) -> String {
+    format!("{} TWh", three_significant(energy_twh))
+}
+
+/// Money the way the press writes it: `"$35.2B"`, `"$9.10M"`, `"$270k"`, `"$1.40T"`.
+pub fn fmt_usd(usd: f64) -> String {
+    if !usd.is_finite() {
+        return format!("${usd}");
+    }
+    let sign = if usd < 0.0 { "-" } else { "" };
+    let magnitude = usd.abs();
+    const SCALES: [(f64, &str); 4] = [(1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")];
+    for (scale, suffix) in SCALES {
+        if magnitude >= scale * 0.9995 {
+            return format!("{sign}${}{suffix}", three_significant(magnitude / scale));
+        }
+    }
+    format!("{sign}${magnitude:.0}")
+}
+
+/// A count with thousands separators: `4_520_000.0` is `"4,520,000"`.
+pub fn fmt_count(count: f64) -> String {
+    let rounded = count.round();
+    let digits = format!("{:.0}", rounded.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if rounded < 0.0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn si_prefixes_and_significant_figures() {
+        assert_eq!(fmt_power_w(1.2e9), "1.20 GW");
+        assert_eq!(fmt_power_w(132_000.0), "132 kW");
+        assert_eq!(fmt_power_w(10.0e9), "10.0 GW");
+        assert_eq!(fmt_flops(4.5e18), "4.50 EFLOP/s");
+        // 999.97 rounds up past the prefix boundary, so it moves to the next prefix.
+        assert_eq!(fmt_power_w(999_970.0), "1.00 MW");
+        assert_eq!(fmt_power_w(12.0), "12.0 W");
+    }
+
+    #[test]
+    fn money_reads_like_the_press() {
+        assert_eq!(fmt_usd(35.2e9), "$35.2B");
+        assert_eq!(fmt_usd(9.1e6), "$9.10M");
+        assert_eq!(fmt_usd(270_000.0), "$270k");
+        assert_eq!(fmt_usd(1.4e12), "$1.40T");
+        assert_eq!(fmt_usd(-3.0e9), "-$3.00B");
+        assert_eq!(fmt_usd(12.0), "$12");
+    }
+
+    #[test]
+    fn counts_get_separators() {
+        assert_eq!(fmt_count(4_520_000.0), "4,520,000");
+        assert_eq!(fmt_count(999.0), "999");
+        assert_eq!(fmt_count(1000.0), "1,000");
+        assert_eq!(fmt_count(0.0), "0");
+    }
+}
