@@ -1,1 +1,41 @@
-//! placeholder
+//! The engine: scenario files (and command-line questions) resolved against the catalog, run
+//! through the models, and returned as one serializable result.
+//!
+//! This is the only place that knows both the file formats and the models. Input is text and
+//! a [`catalog::Catalog`]; output is a [`PlanResult`] that every surface renders. No I/O.
+
+mod number;
+mod plan;
+mod result;
+mod scenario;
+
+pub use number::ScenarioNumber;
+pub use plan::{plan, plan_text, QuickPlan};
+pub use result::{
+    Assumption, DealSummary, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary,
+};
+pub use scenario::Scenario;
+
+/// Version of the engine, stated in every output.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Version of the serialized result schema; bumped when a field changes meaning or goes away.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Why a run could not be made: the input is wrong (each problem located and with a fix).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The scenario or flags are invalid.
+    #[error("{0}")]
+    Invalid(catalog::Diagnostics),
+}
+
+/// FNV-1a 64-bit hash, hex: stable across platforms, for input hashes.
+pub fn content_hash(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}

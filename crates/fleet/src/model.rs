@@ -50,13 +50,17 @@ pub struct TrancheInput {
     pub other_opex_fraction_per_year: f64,
     /// Dense peaks of one accelerator.
     pub peak_flops_per_accelerator: PeakFlops,
+    /// The facility power the tranche was asked to be, W. Whole systems rarely fill it
+    /// exactly; per-GW financing counts deployment against this nominal size, so that
+    /// "1 GW" built from whole racks counts as the GW it was contracted as.
+    pub nominal_facility_w: f64,
 }
 
 /// How a financing source pays.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FinancingRule {
-    /// Pays `usd_per_gw` each time the facility power deployed by `tranches` crosses a whole
-    /// GW, until `max_usd` has been paid.
+    /// Pays `usd_per_gw` each time the nominal facility power deployed by `tranches` crosses
+    /// a whole GW, until `max_usd` has been paid.
     PerGwDeployed {
         /// Payment per whole GW.
         usd_per_gw: f64,
@@ -282,7 +286,7 @@ pub fn plan(input: &FleetInput) -> Timeline {
         let mut energy_kwh = 0.0;
         let mut energy_usd = 0.0;
         let mut other_opex = 0.0;
-        let mut facility_w_by_tranche = Vec::with_capacity(input.tranches.len());
+        let mut nominal_w_by_tranche = Vec::with_capacity(input.tranches.len());
         for (t, tranche) in input.tranches.iter().enumerate() {
             let systems = tranche.systems_online(month);
             let new_systems = systems - previous_systems[t];
@@ -290,7 +294,8 @@ pub fn plan(input: &FleetInput) -> Timeline {
             let accelerators = systems * tranche.accelerators_per_system;
             let it_w = systems * tranche.it_power_w_per_system;
             let facility_w = it_w * tranche.pue;
-            facility_w_by_tranche.push(facility_w);
+            nominal_w_by_tranche
+                .push(tranche.nominal_facility_w * systems / tranche.systems.max(1) as f64);
 
             row.systems += systems;
             row.accelerators += accelerators;
@@ -352,7 +357,7 @@ pub fn plan(input: &FleetInput) -> Timeline {
                 } => {
                     let deployed_gw: f64 = tranches
                         .iter()
-                        .filter_map(|&t| facility_w_by_tranche.get(t))
+                        .filter_map(|&t| nominal_w_by_tranche.get(t))
                         .sum::<f64>()
                         / W_PER_GW;
                     // A small tolerance so that 1.0 GW built from whole racks counts as 1 GW.

@@ -38,6 +38,7 @@ fn small_tranche() -> TrancheInput {
             fp8: Some(2000e12),
             fp4: Some(0.0),
         },
+        nominal_facility_w: 1.25e6,
     }
 }
 
@@ -136,6 +137,7 @@ fn per_gw_financing_pays_at_each_whole_gw_up_to_the_cap() {
         pue: 1.0,
         ramp_months: 5,
         build_months: 1,
+        nominal_facility_w: 2.5e9,
         ..small_tranche()
     };
     let timeline = plan(&FleetInput {

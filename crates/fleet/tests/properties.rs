@@ -37,6 +37,7 @@ fn tranche_strategy() -> impl Strategy<Value = TrancheInput> {
                     fp8: Some(2e15),
                     fp4: None,
                 },
+                nominal_facility_w: systems as f64 * power * pue,
             },
         )
 }

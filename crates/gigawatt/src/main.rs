@@ -1,1 +1,49 @@
-fn main() {}
+//! The `gigawatt` command: the edge where files, flags and terminals meet the engine.
+//!
+//! Exit codes: 0 success; 1 a failure that is not the input's fault (I/O); 2 bad input or
+//! usage. A closed pipe (`gigawatt plan | head`) counts as success.
+
+mod catalog_cmd;
+mod cli;
+mod output;
+mod plan_cmd;
+mod scenarios;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Why a command failed, and so which exit code it returns.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input (file, flag, id) is wrong: exit 2.
+    Input(String),
+    /// Something outside the input failed (disk full, permission): exit 1.
+    Io(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Input(_) => 2,
+            Failure::Io(_) => 1,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let outcome = match &args.command {
+        cli::Command::Plan(plan) => plan_cmd::run(&args, plan),
+        cli::Command::Catalog(catalog) => catalog_cmd::run(&args, catalog),
+        cli::Command::Scenarios => scenarios::list(),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            let (Failure::Input(message) | Failure::Io(message)) = &failure;
+            eprintln!("error: {message}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}

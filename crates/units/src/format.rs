@@ -6,6 +6,9 @@ pub fn fmt_si(value: f64, unit: &str) -> String {
     if !value.is_finite() {
         return format!("{value} {unit}");
     }
+    if value == 0.0 {
+        return format!("0 {unit}");
+    }
     const PREFIXES: [(f64, &str); 7] = [
         (1e21, "Z"),
         (1e18, "E"),
@@ -96,6 +99,7 @@ mod tests {
         // 999.97 rounds up past the prefix boundary, so it moves to the next prefix.
         assert_eq!(fmt_power_w(999_970.0), "1.00 MW");
         assert_eq!(fmt_power_w(12.0), "12.0 W");
+        assert_eq!(fmt_power_w(0.0), "0 W");
     }
 
     #[test]

@@ -1,0 +1,215 @@
+//! Command-line arguments: what each command and flag means, written for `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// What does a multi-gigawatt compute commitment deliver?
+///
+/// gigawatt turns a deal ("10 GW of Nvidia systems", "6 GW of AMD MI450") into what it buys:
+/// accelerators, racks, FLOP/s, H100-equivalents, capex, opex, energy and financing, month by
+/// month, with every number traced to a source.
+///
+/// Start with `gigawatt plan` (the OpenAI-Nvidia 10 GW letter of intent, as announced), or ask
+/// a quick question: `gigawatt plan --system gb200-nvl72 --facility-gw 1.2`.
+#[derive(Debug, Parser)]
+#[command(name = "gigawatt", version, propagate_version = true)]
+pub struct Cli {
+    /// A folder of extra catalog files (*.toml, same format as catalog/ in the repository);
+    /// they add entries or replace shipped ones with the same id.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Plan a buildout: a monthly timeline of power, systems, accelerators, FLOP/s, money and
+    /// energy.
+    #[command(long_about = PLAN_ABOUT)]
+    Plan(PlanArgs),
+    /// Browse the catalog: accelerators, systems, deals and the sources behind every number.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// List the scenarios shipped in the binary (usable by name: `gigawatt plan openai-portfolio`).
+    Scenarios,
+}
+
+const PLAN_ABOUT: &str = "\
+Plan a buildout: a monthly timeline of what is online (facility and IT power, systems,
+accelerators by type, H100-equivalents by dense bf16 FLOP/s, peak FLOP/s per precision), what
+it costs (capex for systems, networking and facility; opex for energy and the rest), the
+energy it draws, and financing flowing in.
+
+SCENARIO is a scenario file (TOML) or the name of a shipped scenario (`gigawatt scenarios`).
+With neither a file nor --system, it plans the shipped `openai-nvidia-10gw`.
+
+Examples:
+  gigawatt plan                                        # the 10 GW LOI as announced
+  gigawatt plan openai-portfolio --format html --out portfolio.html
+  gigawatt plan my-scenario.toml --format json | jq .totals
+  gigawatt plan --system gb200-nvl72 --facility-gw 1.2 --pue 1.2 --start 2026-01
+  gigawatt plan --system dgx-h100 --systems 2048 --format csv
+
+A scenario file lists [[tranche]] entries (system, facility_gw | it_gw | systems, start,
+ramp_months, pue, electricity_usd_per_kwh, utilization), optional [defaults], [prices],
+[overrides], [[financing]] and [[source]]; see \"Writing a scenario\" in the README.";
+
+/// Output formats for results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable summary for a terminal.
+    Table,
+    /// Everything, as JSON (stable schema: totals, timeline, assumptions, sources).
+    Json,
+    /// The monthly timeline as CSV.
+    Csv,
+    /// A Markdown summary with the assumptions ledger.
+    Md,
+    /// A self-contained HTML report with charts.
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A scenario file, or the name of a shipped scenario.
+    #[arg(value_name = "SCENARIO", conflicts_with = "system")]
+    pub scenario: Option<String>,
+
+    /// Quick question: plan one tranche of this system (see `gigawatt catalog list`).
+    #[arg(long, value_name = "ID", help_heading = "Quick question (one tranche)")]
+    pub system: Option<String>,
+    /// Facility power of the tranche, in GW (IT power is this divided by the PUE).
+    #[arg(
+        long,
+        value_name = "GW",
+        allow_negative_numbers = true,
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub facility_gw: Option<f64>,
+    /// Size the tranche as a count of systems instead of power.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with = "facility_gw",
+        allow_negative_numbers = true,
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub systems: Option<f64>,
+    /// Power usage effectiveness (facility power / IT power); default from the catalog.
+    #[arg(
+        long,
+        value_name = "RATIO",
+        allow_negative_numbers = true,
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub pue: Option<f64>,
+    /// First month online, YYYY-MM; default: the system's first availability.
+    #[arg(
+        long,
+        value_name = "YYYY-MM",
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub start: Option<String>,
+    /// Months over which systems come online (0: all at once).
+    #[arg(
+        long,
+        value_name = "MONTHS",
+        allow_negative_numbers = true,
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub ramp_months: Option<f64>,
+    /// Price per system in USD, where the catalog has none or you know better.
+    #[arg(
+        long,
+        value_name = "USD",
+        allow_negative_numbers = true,
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub price_usd: Option<f64>,
+    /// Electricity price in USD per kWh; default from the catalog.
+    #[arg(
+        long,
+        value_name = "USD",
+        allow_negative_numbers = true,
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub electricity_usd_per_kwh: Option<f64>,
+    /// Average IT power drawn as a fraction of nameplate; default from the catalog.
+    #[arg(
+        long,
+        value_name = "FRACTION",
+        allow_negative_numbers = true,
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub utilization: Option<f64>,
+    /// Last month of the timeline, YYYY-MM; default: December of the year the build completes.
+    #[arg(
+        long,
+        value_name = "YYYY-MM",
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub end: Option<String>,
+
+    /// Output format; default: from --out's extension, else a table.
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<Format>,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List catalog entries.
+    List {
+        /// Which entries.
+        #[arg(long, value_enum, default_value_t = CatalogKind::All)]
+        kind: CatalogKind,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Show one entry (system, accelerator, deal or source) with the source of every number.
+    Show {
+        /// The id, e.g. gb200-nvl72, h100-sxm, openai-nvidia-loi.
+        id: String,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// List every source: title, kind, date and URL.
+    Sources {
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Load and validate the catalog (with --catalog DIR, your files too); exit 2 on problems.
+    Validate,
+}
+
+/// Kinds of catalog entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CatalogKind {
+    /// Everything.
+    All,
+    /// Accelerator packages.
+    Accelerators,
+    /// Systems (nodes and racks).
+    Systems,
+    /// Compute deals.
+    Deals,
+    /// Sources.
+    Sources,
+}
+
+/// Formats for catalog listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// Aligned columns.
+    Table,
+    /// JSON.
+    Json,
+}

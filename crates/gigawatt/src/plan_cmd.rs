@@ -1,0 +1,196 @@
+//! `gigawatt plan`: read the scenario (file, shipped name, or flags), plan it, render it.
+
+use std::path::Path;
+
+use catalog::{Catalog, CatalogText, Diagnostics};
+use engine::{EngineError, PlanResult, QuickPlan};
+
+use crate::cli::{Cli, Format, PlanArgs};
+use crate::{output, scenarios, Failure};
+
+/// The name diagnostics use for a plan given by flags.
+const COMMAND_LINE: &str = "command line";
+
+pub fn run(cli: &Cli, args: &PlanArgs) -> Result<(), Failure> {
+    let catalog = load_catalog(cli.catalog.as_deref())?;
+    let result = plan(&catalog, args)?;
+    let format = args
+        .format
+        .unwrap_or_else(|| format_from_extension(args.out.as_deref()));
+    let text = match format {
+        Format::Table => report::plan_text_summary(&result),
+        Format::Json => report::plan_json(&result),
+        Format::Csv => report::plan_csv(&result),
+        Format::Md => report::plan_markdown(&result),
+        Format::Html => report::plan_html(&result),
+    };
+    output::emit(&text, args.out.as_deref())
+}
+
+fn format_from_extension(out: Option<&Path>) -> Format {
+    match out.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+        Some("json") => Format::Json,
+        Some("csv") => Format::Csv,
+        Some("md") => Format::Md,
+        Some("html" | "htm") => Format::Html,
+        _ => Format::Table,
+    }
+}
+
+fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
+    if let Some(system) = &args.system {
+        return quick(catalog, system, args);
+    }
+    let quick_flags = [
+        ("--facility-gw", args.facility_gw.is_some()),
+        ("--systems", args.systems.is_some()),
+        ("--pue", args.pue.is_some()),
+        ("--start", args.start.is_some()),
+        ("--ramp-months", args.ramp_months.is_some()),
+        ("--price-usd", args.price_usd.is_some()),
+        (
+            "--electricity-usd-per-kwh",
+            args.electricity_usd_per_kwh.is_some(),
+        ),
+        ("--utilization", args.utilization.is_some()),
+        ("--end", args.end.is_some()),
+    ];
+    if let Some((flag, _)) = quick_flags.iter().find(|(_, set)| *set) {
+        return Err(Failure::Input(format!(
+            "{flag} belongs to a quick question and needs --system\n  fix: add --system ID (see `gigawatt catalog list --kind systems`), or put the value in the scenario file"
+        )));
+    }
+    let (origin, text) = match &args.scenario {
+        None => {
+            let (name, text) = scenarios::SHIPPED[0];
+            (format!("<shipped>/scenarios/{name}.toml"), text.to_string())
+        }
+        Some(given) => {
+            let path = Path::new(given);
+            if path.is_file() {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Failure::Input(format!(
+                        "failed to read {given}: {e}\n  fix: a scenario file is UTF-8 TOML"
+                    ))
+                })?;
+                (given.clone(), text)
+            } else if let Some((name, text)) = scenarios::find(given) {
+                (format!("<shipped>/scenarios/{name}.toml"), text.to_string())
+            } else {
+                let names = scenarios::SHIPPED.iter().map(|(n, _)| *n);
+                let hint = match catalog::nearest(given, names) {
+                    Some(near) => format!("did you mean the shipped scenario `{near}`?"),
+                    None => "give a path to a scenario file, or a shipped name from `gigawatt scenarios`".into(),
+                };
+                return Err(Failure::Input(format!(
+                    "no scenario file or shipped scenario named `{given}`\n  fix: {hint}"
+                )));
+            }
+        }
+    };
+    engine::plan_text(catalog, &origin, &text).map_err(render_engine_error)
+}
+
+fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult, Failure> {
+    if args.facility_gw.is_none() && args.systems.is_none() {
+        return Err(Failure::Input(
+            "a quick question needs a size\n  fix: add --facility-gw GW (facility power) or --systems N".into(),
+        ));
+    }
+    // Default start: the system's first availability, when the catalog knows it.
+    let start = args.start.clone().or_else(|| {
+        let available = catalog.systems.get(system)?.first_available.value()?;
+        units::Month::parse_lenient(available)
+            .ok()
+            .map(|m| m.to_string())
+    });
+    let quick = QuickPlan {
+        system: system.to_string(),
+        facility_gw: args.facility_gw,
+        systems: args.systems,
+        pue: args.pue,
+        start,
+        ramp_months: args.ramp_months,
+        price_usd: args.price_usd,
+        electricity_usd_per_kwh: args.electricity_usd_per_kwh,
+        utilization: args.utilization,
+        end: args.end.clone(),
+    };
+    let text = quick.to_scenario_text();
+    engine::plan_text(catalog, COMMAND_LINE, &text).map_err(|e| {
+        let EngineError::Invalid(Diagnostics(mut list)) = e;
+        for d in &mut list {
+            // Lines of the generated scenario mean nothing to the user: name the flag instead.
+            d.line = None;
+            d.column = None;
+            if let Some(field) = &d.field {
+                d.field = Some(flag_for_field(field));
+            }
+            if let Some(hint) = &d.hint {
+                d.hint = Some(hint.replace(
+                    "[prices]\n       \"",
+                    "--price-usd (or in a scenario file: [prices] \"",
+                ));
+            }
+        }
+        render_engine_error(EngineError::Invalid(Diagnostics(list)))
+    })
+}
+
+/// `tranche[1].facility_gw` -> `--facility-gw`; other fields are left as they are.
+fn flag_for_field(field: &str) -> String {
+    let key = field.rsplit('.').next().unwrap_or(field);
+    let flag = match key {
+        "facility_gw"
+        | "systems"
+        | "pue"
+        | "start"
+        | "ramp_months"
+        | "electricity_usd_per_kwh"
+        | "utilization"
+        | "system"
+        | "end" => key,
+        _ if field.starts_with("prices.") => "price_usd",
+        _ => return field.to_string(),
+    };
+    format!("--{}", flag.replace('_', "-"))
+}
+
+fn render_engine_error(e: EngineError) -> Failure {
+    let EngineError::Invalid(diagnostics) = e;
+    Failure::Input(diagnostics.to_string())
+}
+
+/// The shipped catalog plus the *.toml files in `dir`, if given.
+pub fn load_catalog(dir: Option<&Path>) -> Result<Catalog, Failure> {
+    let mut extra = Vec::new();
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir).map_err(|e| {
+            Failure::Input(format!(
+                "failed to read the catalog folder {}: {e}\n  fix: --catalog takes a folder of *.toml catalog files",
+                dir.display()
+            ))
+        })?;
+        let mut paths: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(Failure::Input(format!(
+                "the catalog folder {} holds no *.toml files\n  fix: put catalog files (format in catalog/README.md) in it",
+                dir.display()
+            )));
+        }
+        for path in paths {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Failure::Input(format!("failed to read {}: {e}", path.display())))?;
+            extra.push(CatalogText {
+                name: path.display().to_string(),
+                text,
+            });
+        }
+    }
+    Catalog::load(&extra).map_err(|d| Failure::Input(d.to_string()))
+}
