@@ -45,6 +45,8 @@ pub struct QuickPlan {
     pub utilization: Option<f64>,
     /// Last month of the timeline.
     pub end: Option<String>,
+    /// IT power per system, kW, where the catalog has none or you know better.
+    pub it_power_kw: Option<f64>,
 }
 
 impl QuickPlan {
@@ -57,6 +59,12 @@ impl QuickPlan {
         }
         if let Some(price) = self.price_usd {
             text += &format!("[prices]\n{} = {price:?}\n", toml_string(&self.system));
+        }
+        if let Some(power) = self.it_power_kw {
+            text += &format!(
+                "[overrides.system.{}]\nit_power_kw = {power:?}\n",
+                toml_string(&self.system)
+            );
         }
         text += "[[tranche]]\n";
         text += &format!("name = {}\n", toml_string(&self.system));

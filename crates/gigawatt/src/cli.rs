@@ -129,6 +129,14 @@ pub struct PlanArgs {
         help_heading = "Quick question (one tranche)"
     )]
     pub price_usd: Option<f64>,
+    /// IT power per system in kW, where the catalog has none or you know better.
+    #[arg(
+        long,
+        value_name = "KW",
+        allow_negative_numbers = true,
+        help_heading = "Quick question (one tranche)"
+    )]
+    pub it_power_kw: Option<f64>,
     /// Electricity price in USD per kWh; default from the catalog.
     #[arg(
         long,

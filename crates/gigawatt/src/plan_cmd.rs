@@ -48,6 +48,7 @@ fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
         ("--start", args.start.is_some()),
         ("--ramp-months", args.ramp_months.is_some()),
         ("--price-usd", args.price_usd.is_some()),
+        ("--it-power-kw", args.it_power_kw.is_some()),
         (
             "--electricity-usd-per-kwh",
             args.electricity_usd_per_kwh.is_some(),
@@ -115,6 +116,7 @@ fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult,
         electricity_usd_per_kwh: args.electricity_usd_per_kwh,
         utilization: args.utilization,
         end: args.end.clone(),
+        it_power_kw: args.it_power_kw,
     };
     let text = quick.to_scenario_text();
     engine::plan_text(catalog, COMMAND_LINE, &text).map_err(|e| {
@@ -127,10 +129,11 @@ fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult,
                 d.field = Some(flag_for_field(field));
             }
             if let Some(hint) = &d.hint {
-                d.hint = Some(hint.replace(
-                    "[prices]\n       \"",
-                    "--price-usd (or in a scenario file: [prices] \"",
-                ));
+                if hint.contains("[prices]") {
+                    d.hint = Some("add --price-usd USD (a price per system)".into());
+                } else if hint.contains("it_power_kw = ") {
+                    d.hint = Some("add --it-power-kw KW (IT power per system)".into());
+                }
             }
         }
         render_engine_error(EngineError::Invalid(Diagnostics(list)))
@@ -151,6 +154,7 @@ fn flag_for_field(field: &str) -> String {
         | "system"
         | "end" => key,
         _ if field.starts_with("prices.") => "price_usd",
+        "it_power_kw" => "it_power_kw",
         _ => return field.to_string(),
     };
     format!("--{}", flag.replace('_', "-"))

@@ -1,7 +1,1091 @@
-//! The self-contained HTML report (being written).
+//! The self-contained HTML report: one file with inline CSS and inline SVG charts, no
+//! JavaScript, fonts, images or network loads, so it opens from disk or as an attachment.
+//! Every piece of text that comes from the result is escaped (names come from user files),
+//! and the output is deterministic: the same result gives the same bytes.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use engine::PlanResult;
+use units::{fmt_count, fmt_energy_twh, fmt_flops, fmt_power_w, fmt_si, fmt_usd, Month, W_PER_GW};
+
+use crate::svg::{self, escape, Chart, Series};
+
+/// The page's stylesheet: system fonts, a centred column, striped tables, print-friendly.
+const STYLE: &str = r#"
+:root{color-scheme:light;--ink:#1d2330;--muted:#5b6474;--line:#d9dee7;--soft:#f4f6f9;--accent:#0072B2;--warn-bg:#fff6e0;--warn-line:#E69F00}
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;background:#fff;color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;-webkit-print-color-adjust:exact;print-color-adjust:exact}
+.wrap{max-width:1100px;margin:0 auto;padding:28px 24px 48px}
+h1{font-size:1.9rem;line-height:1.2;margin:.1rem 0 .4rem}
+h2{font-size:1.3rem;margin:2.2rem 0 .8rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
+h3{font-size:1.02rem;margin:1.4rem 0 .2rem}
+a{color:var(--accent)}
+code{font:.86em/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--soft);padding:.05em .3em;border-radius:3px;overflow-wrap:anywhere}
+.eyebrow{margin:0;color:var(--muted);font-size:.8rem;letter-spacing:.08em;text-transform:uppercase}
+.desc{margin:.2rem 0 1rem;color:#333a47;white-space:pre-line;max-width:75ch}
+.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:0;font-size:.88rem}
+.meta dt{color:var(--muted)}
+.meta dd{margin:0;overflow-wrap:anywhere}
+.callout{margin:1.4rem 0 0;padding:.8rem 1.1rem;background:var(--warn-bg);border:1px solid #f1d18a;border-left:5px solid var(--warn-line);border-radius:6px}
+.callout h2{margin:0 0 .3rem;padding:0;border:0;font-size:1.02rem}
+.callout ul{margin:0;padding-left:1.2rem}
+.sub{margin:-.4rem 0 .8rem;color:var(--muted);font-size:.88rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:12px}
+.card{border:1px solid var(--line);border-radius:8px;padding:.7rem .9rem;background:#fff;break-inside:avoid}
+.card .label{color:var(--muted);font-size:.8rem}
+.card .value{font-size:1.45rem;font-weight:650;font-variant-numeric:tabular-nums;margin:.1rem 0}
+.card .value.unknown{color:var(--muted);font-weight:500;font-style:italic}
+.card .detail{color:var(--muted);font-size:.78rem}
+figure{margin:.4rem 0 1.4rem;break-inside:avoid}
+figcaption{color:var(--muted);font-size:.85rem;margin:0 0 .3rem}
+svg.chart{display:block;max-width:100%;height:auto}
+svg.chart .hover rect:hover{fill-opacity:.07}
+.table-wrap{overflow-x:auto;margin:.3rem 0 1rem}
+table{border-collapse:collapse;width:100%;font-size:.86rem}
+th,td{padding:.38rem .6rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
+th{background:var(--soft);font-weight:600;white-space:nowrap;border-bottom:2px solid var(--line)}
+tbody tr:nth-child(even){background:#fafbfc}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.note{color:#404857;max-width:48ch}
+tr:target{background:#fff3c4!important}
+.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.45em;vertical-align:-.05em}
+.badge{display:inline-block;padding:.05em .5em;border-radius:999px;font-size:.8rem;background:#e8ecf2;white-space:nowrap}
+.badge.good{background:#d7f0e6;color:#00583f}
+.badge.info{background:#dbeaf7;color:#004f7c}
+.badge.warn{background:#fde7cf;color:#8a3a00}
+.badge.off{background:#eceef1;color:#4b5261}
+.muted{color:var(--muted)}
+details{margin:.6rem 0 1rem}
+summary{cursor:pointer;color:var(--accent)}
+footer{margin-top:2.6rem;padding-top:.8rem;border-top:1px solid var(--line);color:var(--muted);font-size:.82rem}
+footer ul{margin:.3rem 0;padding-left:1.2rem}
+@media (max-width:640px){.wrap{padding:18px 12px 32px}h1{font-size:1.5rem}}
+@media print{body{font-size:10.5pt}.wrap{max-width:none;padding:0}h2{break-after:avoid}tr,.card,figure{break-inside:avoid}details:not([open]){display:none}svg.chart .hover{display:none}a{color:inherit}}
+"#;
 
 /// The plan as one self-contained HTML page.
-pub fn plan_html(result: &engine::PlanResult) -> String {
-    let _ = result;
-    String::from("<!doctype html><html><body>report being written</body></html>\n")
+pub fn plan_html(result: &PlanResult) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    let scenario = &result.scenario;
+    let title = if scenario.name.trim().is_empty() {
+        "Untitled scenario".to_string()
+    } else {
+        scenario.name.clone()
+    };
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"gigawatt {}\">\n<title>{} · gigawatt plan</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<main class=\"wrap\">\n",
+        escape(&result.engine_version),
+        escape(&title)
+    );
+    header(&mut out, result, &title);
+    warnings(&mut out, result);
+    headline(&mut out, result);
+    charts(&mut out, result);
+    tranches(&mut out, result);
+    deals(&mut out, result);
+    assumptions(&mut out, result);
+    sources(&mut out, result);
+    footer(&mut out, result);
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
+}
+
+fn header(out: &mut String, result: &PlanResult, title: &str) {
+    let s = &result.scenario;
+    let _ = writeln!(
+        out,
+        "<header>\n<p class=\"eyebrow\">gigawatt plan report</p>\n<h1>{}</h1>",
+        escape(title)
+    );
+    if !s.description.trim().is_empty() {
+        let _ = writeln!(
+            out,
+            "<p class=\"desc\">{}</p>",
+            escape(s.description.trim())
+        );
+    }
+    out.push_str("<dl class=\"meta\">\n");
+    let timeline = if s.first_month.is_empty() && s.end_month.is_empty() {
+        "none".to_string()
+    } else {
+        format!(
+            "{} to {} ({} months)",
+            s.first_month,
+            s.end_month,
+            result.timeline.len()
+        )
+    };
+    for (label, value, code) in [
+        ("Timeline", timeline, false),
+        ("Origin", s.origin.clone(), false),
+        ("Input hash", s.input_hash.clone(), true),
+        ("Engine version", result.engine_version.clone(), true),
+        ("Catalog version", result.catalog_version.clone(), true),
+        ("Schema version", result.schema_version.to_string(), false),
+    ] {
+        let value = if code {
+            format!("<code>{}</code>", escape(&value))
+        } else {
+            escape(&value)
+        };
+        let _ = writeln!(out, "<dt>{label}</dt><dd>{value}</dd>");
+    }
+    out.push_str("</dl>\n</header>\n");
+}
+
+fn warnings(out: &mut String, result: &PlanResult) {
+    if result.warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<section class=\"callout\" role=\"note\" aria-labelledby=\"warnings-title\">\n\
+         <h2 id=\"warnings-title\">⚠ {} {}</h2>\n<ul>",
+        result.warnings.len(),
+        if result.warnings.len() == 1 {
+            "warning"
+        } else {
+            "warnings"
+        }
+    );
+    for warning in &result.warnings {
+        let _ = writeln!(out, "<li>{}</li>", escape(warning));
+    }
+    out.push_str("</ul>\n</section>\n");
+}
+
+/// A headline card: label, value (`None` shows "unknown") and a detail line.
+fn card(out: &mut String, label: &str, value: Option<String>, detail: &str) {
+    let (class, value) = match value {
+        Some(v) => ("value", escape(&v)),
+        None => ("value unknown", "unknown".to_string()),
+    };
+    let _ = write!(
+        out,
+        "<div class=\"card\"><div class=\"label\">{}</div><div class=\"{class}\">{value}</div>",
+        escape(label)
+    );
+    if !detail.is_empty() {
+        let _ = write!(out, "<div class=\"detail\">{}</div>", escape(detail));
+    }
+    out.push_str("</div>\n");
+}
+
+fn gw(value_gw: f64) -> String {
+    fmt_power_w(value_gw * W_PER_GW)
+}
+
+fn headline(out: &mut String, result: &PlanResult) {
+    let t = &result.totals;
+    let _ = writeln!(
+        out,
+        "<section id=\"headline\">\n<h2>Headline figures</h2>\n\
+         <p class=\"sub\">At the end of {} (the last month of the timeline).</p>\n<div class=\"cards\">",
+        escape(&t.month.to_string())
+    );
+    card(
+        out,
+        "Facility power online",
+        Some(gw(t.facility_gw)),
+        "including cooling and losses (PUE)",
+    );
+    card(
+        out,
+        "IT power online",
+        Some(gw(t.it_gw)),
+        "nameplate IT load",
+    );
+    card(
+        out,
+        "Systems",
+        Some(fmt_count(t.systems)),
+        "racks or servers online",
+    );
+    card(
+        out,
+        "Accelerators",
+        Some(fmt_count(t.accelerators)),
+        "accelerator packages online",
+    );
+    card(
+        out,
+        "H100-equivalents",
+        t.h100e.map(fmt_count),
+        "by dense BF16 FLOP/s",
+    );
+    card(
+        out,
+        "Peak dense BF16",
+        t.bf16_dense_flops.map(fmt_flops),
+        "",
+    );
+    card(out, "Peak dense FP8", t.fp8_dense_flops.map(fmt_flops), "");
+    card(out, "Peak dense FP4", t.fp4_dense_flops.map(fmt_flops), "");
+    card(
+        out,
+        "Capex to date",
+        Some(fmt_usd(t.capex_usd)),
+        &format!(
+            "systems {} · networking {} · facility {}",
+            fmt_usd(t.capex_systems_usd),
+            fmt_usd(t.capex_networking_usd),
+            fmt_usd(t.capex_facility_usd)
+        ),
+    );
+    card(
+        out,
+        "Opex to date",
+        Some(fmt_usd(t.opex_usd)),
+        &format!(
+            "energy {} · other {}",
+            fmt_usd(t.opex_energy_usd),
+            fmt_usd(t.opex_other_usd)
+        ),
+    );
+    card(
+        out,
+        "Energy drawn",
+        Some(format!("{}/yr", fmt_energy_twh(t.energy_twh_per_year))),
+        &format!(
+            "at the final month's rate; {} to date",
+            fmt_energy_twh(t.energy_twh)
+        ),
+    );
+    card(
+        out,
+        "Financing received",
+        Some(fmt_usd(t.financing_usd)),
+        "to date",
+    );
+    out.push_str("</div>\n</section>\n");
+}
+
+/// Tranche names in chart order: the result's tranches, then any name only the timeline has.
+fn tranche_names(result: &PlanResult) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    let timeline_names = result
+        .timeline
+        .iter()
+        .flat_map(|row| row.by_tranche.iter().map(|t| &t.tranche));
+    for name in result
+        .tranches
+        .iter()
+        .map(|t| &t.totals.tranche)
+        .chain(timeline_names)
+    {
+        if seen.insert(name.as_str()) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// Formats a GW tick with an SI prefix, so that small plans read `20 kW`, not `0.00002 GW`.
+fn gw_tick(value: f64, _step: f64) -> String {
+    if value == 0.0 {
+        "0".into()
+    } else {
+        svg::trim_zeros(&gw(value))
+    }
+}
+
+fn usd_tick(value: f64, step: f64) -> String {
+    if value == 0.0 {
+        "$0".into()
+    } else if step < 1.0 {
+        format!("${}", svg::plain_tick(value, step))
+    } else {
+        svg::trim_zeros(&fmt_usd(value))
+    }
+}
+
+fn count_tick(value: f64, step: f64) -> String {
+    if value.abs() < 1000.0 {
+        svg::plain_tick(value, step)
+    } else {
+        svg::trim_zeros(fmt_si(value, "").trim_end())
+    }
+}
+
+/// A one-sentence summary of a series for screen readers: its final and peak values.
+fn describe(
+    what: &str,
+    months: &[Month],
+    values: &[Option<f64>],
+    format: &dyn Fn(f64) -> String,
+) -> String {
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        return format!("{what}: no months.");
+    };
+    let known: Vec<f64> = values
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let Some(final_value) = values.last().copied().flatten() else {
+        return format!("{what} from {first} to {last}; the final value is unknown.");
+    };
+    let peak = known.iter().copied().fold(f64::MIN, f64::max);
+    if peak > final_value {
+        format!(
+            "{what} from {first} to {last}: {} at the end, peaking at {}.",
+            format(final_value),
+            format(peak)
+        )
+    } else {
+        format!(
+            "{what} from {first} to {last}: {} at the end.",
+            format(final_value)
+        )
+    }
+}
+
+fn charts(out: &mut String, result: &PlanResult) {
+    let months: Vec<Month> = result.timeline.iter().map(|r| r.month).collect();
+    out.push_str("<section id=\"charts\">\n<h2>Over time</h2>\n");
+
+    // Capacity online, stacked by tranche.
+    let names = tranche_names(result);
+    let series: Vec<Series> = names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let values = result
+                .timeline
+                .iter()
+                .map(|row| {
+                    let entry = row
+                        .by_tranche
+                        .get(k)
+                        .filter(|t| &t.tranche == name)
+                        .or_else(|| row.by_tranche.iter().find(|t| &t.tranche == name));
+                    Some(entry.map_or(0.0, |t| t.facility_gw))
+                })
+                .collect();
+            Series::indexed(k, name.clone(), values)
+        })
+        .collect();
+    let gw_value = |v: f64| gw(v);
+    let totals: Vec<Option<f64>> = result
+        .timeline
+        .iter()
+        .map(|r| Some(r.facility_gw))
+        .collect();
+    let description = format!(
+        "{} Tranches: {}.",
+        describe("Facility power online", &months, &totals, &gw_value),
+        names.join(", ")
+    );
+    let chart = Chart {
+        id: "chart-capacity",
+        title: "Facility power online by month, stacked by tranche",
+        description: &description,
+        months: &months,
+        tick_label: &gw_tick,
+        value_label: &gw_value,
+    };
+    figure(
+        out,
+        "Capacity online",
+        "Facility power online at the end of each month, stacked by tranche.",
+        &svg::stacked_area(&chart, &series),
+    );
+
+    // Money: cumulative capex, opex and financing.
+    let column = |f: &dyn Fn(usize) -> f64| -> Vec<Option<f64>> {
+        (0..result.timeline.len()).map(|i| Some(f(i))).collect()
+    };
+    let tl = &result.timeline;
+    let money = vec![
+        Series {
+            name: "Capex (cumulative)".into(),
+            color: svg::PALETTE[0],
+            dash: None,
+            light: false,
+            values: column(&|i| tl[i].capex_usd),
+        },
+        Series {
+            name: "Opex (cumulative)".into(),
+            color: svg::PALETTE[3],
+            dash: Some("7 4"),
+            light: false,
+            values: column(&|i| tl[i].opex_usd),
+        },
+        Series {
+            name: "Financing received (cumulative)".into(),
+            color: svg::PALETTE[2],
+            dash: Some("2 3"),
+            light: false,
+            values: column(&|i| tl[i].financing_usd),
+        },
+    ];
+    let usd_value = |v: f64| fmt_usd(v);
+    let description = money
+        .iter()
+        .map(|s| describe(&s.name, &months, &s.values, &usd_value))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let chart = Chart {
+        id: "chart-money",
+        title: "Cumulative capex, opex and financing received by month, US dollars",
+        description: &description,
+        months: &months,
+        tick_label: &usd_tick,
+        value_label: &usd_value,
+    };
+    figure(
+        out,
+        "Money",
+        "Capex, opex and financing received to date, in US dollars.",
+        &svg::line_chart(&chart, &money),
+    );
+
+    // Accelerators and H100-equivalents online.
+    let mut compute = vec![Series {
+        name: "Accelerators".into(),
+        color: svg::PALETTE[0],
+        dash: None,
+        light: false,
+        values: column(&|i| tl[i].accelerators),
+    }];
+    if tl.iter().any(|r| r.h100e.is_some()) {
+        compute.push(Series {
+            name: "H100-equivalents (dense BF16)".into(),
+            color: svg::PALETTE[1],
+            dash: Some("7 4"),
+            light: false,
+            values: tl.iter().map(|r| r.h100e).collect(),
+        });
+    }
+    let count_value = |v: f64| fmt_count(v);
+    let description = compute
+        .iter()
+        .map(|s| describe(&s.name, &months, &s.values, &count_value))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let chart = Chart {
+        id: "chart-compute",
+        title: "Accelerators and H100-equivalents online by month",
+        description: &description,
+        months: &months,
+        tick_label: &count_tick,
+        value_label: &count_value,
+    };
+    let caption = if compute.len() == 2 {
+        "Accelerator packages online, and H100-equivalents by dense BF16 FLOP/s (a gap where a chip's BF16 figure is unknown)."
+    } else {
+        "Accelerator packages online (H100-equivalents unknown: an online chip has no public BF16 figure)."
+    };
+    figure(
+        out,
+        "Compute online",
+        caption,
+        &svg::line_chart(&chart, &compute),
+    );
+
+    monthly_table(out, result);
+    out.push_str("</section>\n");
+}
+
+fn figure(out: &mut String, heading: &str, caption: &str, svg: &str) {
+    let _ = writeln!(
+        out,
+        "<figure>\n<h3>{}</h3>\n<figcaption>{}</figcaption>\n{svg}\n</figure>",
+        escape(heading),
+        escape(caption)
+    );
+}
+
+/// The timeline as a table, folded away by default.
+fn monthly_table(out: &mut String, result: &PlanResult) {
+    if result.timeline.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<details>\n<summary>Monthly figures</summary>\n<div class=\"table-wrap\"><table>\n<thead><tr>\
+         <th>Month</th><th class=\"num\">Facility power</th><th class=\"num\">IT power</th>\
+         <th class=\"num\">Systems</th><th class=\"num\">Accelerators</th><th class=\"num\">H100e</th>\
+         <th class=\"num\">Capex to date</th><th class=\"num\">Opex to date</th>\
+         <th class=\"num\">Financing to date</th><th class=\"num\">Energy</th></tr></thead>\n<tbody>\n",
+    );
+    for row in &result.timeline {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}/yr</td></tr>",
+            escape(&row.month.to_string()),
+            gw(row.facility_gw),
+            gw(row.it_gw),
+            fmt_count(row.systems),
+            fmt_count(row.accelerators),
+            row.h100e.map_or_else(|| "unknown".to_string(), fmt_count),
+            fmt_usd(row.capex_usd),
+            fmt_usd(row.opex_usd),
+            fmt_usd(row.financing_usd),
+            fmt_energy_twh(row.energy_twh_per_year)
+        );
+    }
+    out.push_str("</tbody></table></div>\n</details>\n");
+}
+
+/// A fragment-safe anchor for a source id: letters, digits, `-`, `_` and `.` are kept, every
+/// other byte is written `~XX` (so distinct ids stay distinct).
+fn source_anchor(id: &str) -> String {
+    let mut out = String::from("source-");
+    for byte in id.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {
+            out.push(byte as char);
+        } else {
+            let _ = write!(out, "~{byte:02X}");
+        }
+    }
+    out
+}
+
+/// A source id linked to its entry in the sources table when it has one.
+fn source_link(id: &str, known: &BTreeSet<&str>) -> String {
+    if known.contains(id) {
+        format!(
+            "<a href=\"#{}\"><code>{}</code></a>",
+            source_anchor(id),
+            escape(id)
+        )
+    } else {
+        format!("<code>{}</code>", escape(id))
+    }
+}
+
+fn known_sources(result: &PlanResult) -> BTreeSet<&str> {
+    result.sources.iter().map(|s| s.id.as_str()).collect()
+}
+
+fn table_open(out: &mut String, headers: &[&str]) {
+    out.push_str("<div class=\"table-wrap\"><table>\n<thead><tr>");
+    for h in headers {
+        match h.strip_prefix('#') {
+            Some(h) => {
+                let _ = write!(out, "<th class=\"num\">{}</th>", escape(h));
+            }
+            None => {
+                let _ = write!(out, "<th>{}</th>", escape(h));
+            }
+        }
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+}
+
+fn table_close(out: &mut String) {
+    out.push_str("</tbody></table></div>\n");
+}
+
+fn opt_text(value: Option<&str>) -> String {
+    match value {
+        Some(v) if !v.is_empty() => escape(v),
+        _ => "<span class=\"muted\">—</span>".into(),
+    }
+}
+
+fn tranches(out: &mut String, result: &PlanResult) {
+    out.push_str("<section id=\"tranches\">\n<h2>Tranches</h2>\n");
+    if result.tranches.is_empty() {
+        out.push_str("<p class=\"muted\">No tranches.</p>\n</section>\n");
+        return;
+    }
+    out.push_str("<p class=\"sub\">Each tranche when fully built.</p>\n");
+    let names = tranche_names(result);
+    table_open(
+        out,
+        &[
+            "Tranche",
+            "Deal",
+            "System",
+            "Accelerator",
+            "#Systems",
+            "#Accelerators",
+            "#Facility power",
+            "#IT power",
+            "#H100e",
+            "#Capex",
+            "Start",
+            "Full",
+        ],
+    );
+    for t in &result.tranches {
+        let totals = &t.totals;
+        let index = names.iter().position(|n| n == &totals.tranche).unwrap_or(0);
+        let opacity = if index >= svg::PALETTE.len() {
+            ";opacity:.55"
+        } else {
+            ""
+        };
+        let unused = if t.unused_facility_gw > 0.0 {
+            format!(
+                "<br><span class=\"muted\">{} unused</span>",
+                escape(&gw(t.unused_facility_gw))
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td><span class=\"swatch\" style=\"background:{}{opacity}\"></span>{}</td><td>{}</td>\
+             <td><code>{}</code></td><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}{unused}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            svg::palette(index),
+            escape(&totals.tranche),
+            t.deal
+                .as_deref()
+                .map_or_else(|| opt_text(None), |d| format!("<code>{}</code>", escape(d))),
+            escape(&t.system),
+            escape(&totals.accelerator),
+            fmt_count(totals.systems),
+            fmt_count(totals.accelerators),
+            gw(totals.facility_gw),
+            gw(totals.it_gw),
+            totals
+                .h100e
+                .map_or_else(|| "unknown".to_string(), fmt_count),
+            fmt_usd(totals.capex_usd),
+            escape(&totals.start.to_string()),
+            escape(&totals.full.to_string()),
+        );
+    }
+    table_close(out);
+    out.push_str("</section>\n");
+}
+
+/// A badge class for a deal status.
+fn status_class(status: &str) -> &'static str {
+    match status {
+        "in-force" | "binding" => "good",
+        "announced" => "info",
+        "stalled" => "warn",
+        "replaced" | "cancelled" => "off",
+        _ => "",
+    }
+}
+
+fn deals(out: &mut String, result: &PlanResult) {
+    out.push_str("<section id=\"deals\">\n<h2>Deals</h2>\n");
+    if result.deals.is_empty() {
+        out.push_str(
+            "<p class=\"muted\">No catalog deals are referenced by this plan.</p>\n</section>\n",
+        );
+        return;
+    }
+    let known = known_sources(result);
+    table_open(out, &["Deal", "Name", "Status", "As of", "Note", "Source"]);
+    for d in &result.deals {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td><span class=\"badge {}\">{}</span></td>\
+             <td class=\"num\">{}</td><td class=\"note\">{}</td><td>{}</td></tr>",
+            escape(&d.id),
+            escape(&d.name),
+            status_class(&d.status),
+            escape(&d.status),
+            opt_text(d.status_as_of.as_deref()),
+            opt_text(d.status_note.as_deref()),
+            d.status_source
+                .as_deref()
+                .map_or_else(|| opt_text(None), |s| source_link(s, &known)),
+        );
+    }
+    table_close(out);
+    out.push_str("</section>\n");
+}
+
+/// An assumption's value: separators for large numbers, up to four significant digits for
+/// small ones, scientific notation for tiny ones.
+fn fmt_value(value: f64) -> String {
+    if !value.is_finite() {
+        return value.to_string();
+    }
+    if value == 0.0 {
+        return "0".into();
+    }
+    let magnitude = value.abs();
+    if magnitude >= 1e4 || (magnitude >= 1000.0 && value.fract() == 0.0) {
+        return fmt_count(value);
+    }
+    if magnitude >= 1000.0 {
+        // 1,234.5: separators plus at most four significant digits' worth of fraction.
+        let whole = fmt_count(value.trunc());
+        let fraction = format!("{:.1}", magnitude.fract());
+        let fraction = fraction.trim_start_matches('0').trim_end_matches('0');
+        if fraction == "." || fraction.starts_with("1.") {
+            return fmt_count(value);
+        }
+        return format!("{whole}{fraction}");
+    }
+    if magnitude < 1e-4 {
+        let text = format!("{value:.3e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
+        return format!("{}e{exponent}", svg::trim_zeros(mantissa));
+    }
+    let decimals = (3 - magnitude.log10().floor() as i32).clamp(0, 8) as usize;
+    svg::trim_zeros(&format!("{value:.decimals$}"))
+}
+
+fn assumptions(out: &mut String, result: &PlanResult) {
+    out.push_str("<section id=\"assumptions\">\n<h2>Assumptions ledger</h2>\n");
+    if result.assumptions.is_empty() {
+        out.push_str("<p class=\"muted\">No assumptions were recorded.</p>\n</section>\n");
+        return;
+    }
+    out.push_str("<p class=\"sub\">Every number the run used, with its unit and source.</p>\n");
+    let known = known_sources(result);
+    table_open(out, &["Assumption", "#Value", "Unit", "Source", "Note"]);
+    for a in &result.assumptions {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"note\">{}</td></tr>",
+            escape(&a.name),
+            escape(&fmt_value(a.value)),
+            escape(&a.unit),
+            source_link(&a.source, &known),
+            opt_text(a.note.as_deref()),
+        );
+    }
+    table_close(out);
+    out.push_str("</section>\n");
+}
+
+/// Whether `url` may be linked: only web addresses (never `javascript:` and the like).
+fn linkable(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+fn sources(out: &mut String, result: &PlanResult) {
+    out.push_str("<section id=\"sources\">\n<h2>Sources</h2>\n");
+    if result.sources.is_empty() {
+        out.push_str("<p class=\"muted\">No sources were cited.</p>\n</section>\n");
+        return;
+    }
+    table_open(out, &["Source", "Title", "Kind", "Date"]);
+    for s in &result.sources {
+        let title = if s.title.is_empty() { &s.id } else { &s.title };
+        let title = if linkable(&s.url) {
+            format!(
+                "<a href=\"{}\" rel=\"noopener\" target=\"_blank\">{}</a>",
+                escape(s.url.trim()),
+                escape(title)
+            )
+        } else if s.url.is_empty() {
+            escape(title)
+        } else {
+            format!(
+                "{}<br><span class=\"muted\">{}</span>",
+                escape(title),
+                escape(&s.url)
+            )
+        };
+        let _ = writeln!(
+            out,
+            "<tr id=\"{}\"><td><code>{}</code></td><td>{title}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            source_anchor(&s.id),
+            escape(&s.id),
+            escape(&s.kind),
+            opt_text(Some(s.date.as_str())),
+        );
+    }
+    table_close(out);
+    out.push_str("</section>\n");
+}
+
+fn footer(out: &mut String, result: &PlanResult) {
+    let s = &result.scenario;
+    let _ = writeln!(
+        out,
+        "<footer>\n<p>Produced by gigawatt {} from <strong>{}</strong> (input <code>{}</code>, catalog <code>{}</code>): \
+         a deterministic month-by-month model of the scenario's tranches; every input is listed in the assumptions ledger with its source.</p>\n\
+         <ul>\n<li>Stocks (power, systems, accelerators) are as of the end of each month; money and energy add up month by month.</li>\n\
+         <li>Systems and networking capex are paid in the month the systems come online.</li>\n\
+         <li>Facility capex is spread evenly over the build months before power-on, ending in the power-on month.</li>\n\
+         <li>Energy = IT power × utilization × PUE; other opex is a yearly fraction of the capex in service, charged monthly.</li>\n\
+         <li>H100-equivalents count dense BF16 FLOP/s against the reference accelerator; peaks are dense, not sparse.</li>\n</ul>\n</footer>",
+        escape(&result.engine_version),
+        escape(&s.origin),
+        escape(&s.input_hash),
+        escape(&result.catalog_version),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::{Assumption, DealSummary, SourceRef};
+
+    /// Two tranches of DGX H100 from the embedded catalog. `fleet` is not a dependency of
+    /// this crate, so rows are built by cloning one the engine made and rewriting every field.
+    fn seed(end: &str) -> PlanResult {
+        let catalog = catalog::Catalog::embedded().expect("embedded catalog loads");
+        let text = format!(
+            "name = \"seed\"\nend = \"{end}\"\n\
+             [[tranche]]\nname = \"one\"\nsystem = \"dgx-h100\"\nsystems = 100\nstart = \"2027-01\"\nbuild_months = 1\n\
+             [[tranche]]\nname = \"two\"\nsystem = \"dgx-h100\"\nsystems = 200\nstart = \"2027-02\"\nbuild_months = 1\n"
+        );
+        engine::plan_text(&catalog, "seed.toml", &text).expect("seed plan runs")
+    }
+
+    /// A hand-written result: 2 tranches, 3 months, names with markup in them.
+    fn small() -> PlanResult {
+        let mut r = seed("2027-03");
+        r.scenario.name = "Test <plan> & \"friends\"".into();
+        r.scenario.description = "Line one\nLine 'two'".into();
+        r.scenario.origin = "test.toml".into();
+        r.scenario.first_month = "2027-01".into();
+        r.scenario.end_month = "2027-03".into();
+        r.warnings = vec!["watch <this>".into()];
+        let names = ["Alpha <script>alert(1)</script>", "Beta & Co"];
+        let template = r.timeline[0].clone();
+        let tranche_template = template.by_tranche[0].clone();
+        r.timeline = (0..3)
+            .map(|i| {
+                let mut row = template.clone();
+                row.month = Month::new(2027, 1 + i as u32).unwrap();
+                row.by_tranche = names
+                    .iter()
+                    .enumerate()
+                    .map(|(k, name)| {
+                        let mut t = tranche_template.clone();
+                        t.tranche = (*name).into();
+                        t.facility_gw = 0.1 * (i + k) as f64;
+                        t.it_gw = t.facility_gw / 1.2;
+                        t.systems = 10.0 * (i + k) as f64;
+                        t.accelerators = 8.0 * t.systems;
+                        t
+                    })
+                    .collect();
+                row.facility_gw = row.by_tranche.iter().map(|t| t.facility_gw).sum();
+                row.it_gw = row.by_tranche.iter().map(|t| t.it_gw).sum();
+                row.systems = row.by_tranche.iter().map(|t| t.systems).sum();
+                row.accelerators = row.by_tranche.iter().map(|t| t.accelerators).sum();
+                row.h100e = if i == 1 { None } else { Some(row.accelerators) };
+                row.capex_usd = 1e9 * (i + 1) as f64;
+                row.opex_usd = 1e7 * i as f64;
+                row.financing_usd = if i == 2 { 5e8 } else { 0.0 };
+                row
+            })
+            .collect();
+        r.totals = r.timeline[2].clone();
+        r.totals.h100e = None;
+        for (t, name) in r.tranches.iter_mut().zip(names) {
+            t.totals.tranche = name.into();
+        }
+        r.deals = vec![DealSummary {
+            id: "deal-x".into(),
+            name: "Deal <X>".into(),
+            status: "binding".into(),
+            status_as_of: Some("2026-01-01".into()),
+            status_source: Some("src-a".into()),
+            status_note: None,
+        }];
+        r.assumptions = vec![
+            Assumption {
+                name: "system[dgx-h100].price_usd".into(),
+                value: 270_000.0,
+                unit: "USD".into(),
+                source: "src-a".into(),
+                note: Some("a 'note'".into()),
+            },
+            Assumption {
+                name: "tranche[one].pue".into(),
+                value: 1.2,
+                unit: "facility W per IT W".into(),
+                source: "scenario".into(),
+                note: None,
+            },
+        ];
+        r.sources = vec![
+            SourceRef {
+                id: "src-a".into(),
+                title: "A <source>".into(),
+                url: "https://example.com/a?x=1&y=2".into(),
+                date: "2025-01-01".into(),
+                kind: "vendor-spec".into(),
+            },
+            SourceRef {
+                id: "scenario".into(),
+                title: "Set in test.toml".into(),
+                url: String::new(),
+                date: String::new(),
+                kind: "user-input".into(),
+            },
+            SourceRef {
+                id: "evil".into(),
+                title: "Evil".into(),
+                url: "javascript:alert(1)".into(),
+                date: String::new(),
+                kind: "user-input".into(),
+            },
+        ];
+        r
+    }
+
+    #[test]
+    fn escape_handles_markup() {
+        assert_eq!(escape("<a>&\"'"), "&lt;a&gt;&amp;&quot;&#39;");
+    }
+
+    #[test]
+    fn report_contains_the_parts_escaped() {
+        let html = plan_html(&small());
+        assert!(html.starts_with("<!doctype html>"));
+        assert!(html.contains("<svg"));
+        assert_eq!(html.matches("<svg").count(), 3);
+        assert!(html.contains("role=\"img\""));
+        assert!(html.contains("Test &lt;plan&gt; &amp; &quot;friends&quot;"));
+        assert!(html.contains("Alpha &lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("Beta &amp; Co"));
+        assert!(!html.contains("<script"));
+        assert!(html.contains("watch &lt;this&gt;"));
+        assert!(html.contains("href=\"#source-src-a\""));
+        assert!(html.contains("id=\"source-src-a\""));
+        assert!(html.contains("href=\"#source-scenario\""));
+        assert!(html.contains(
+            "<a href=\"https://example.com/a?x=1&amp;y=2\" rel=\"noopener\" target=\"_blank\">A &lt;source&gt;</a>"
+        ));
+        assert!(!html.contains("href=\"javascript:"));
+        assert!(html.contains(">unknown<"), "None h100e shows as unknown");
+        assert!(html.contains("270,000"));
+        for section in [
+            "headline",
+            "charts",
+            "tranches",
+            "deals",
+            "assumptions",
+            "sources",
+        ] {
+            assert!(
+                html.contains(&format!("<section id=\"{section}\">")),
+                "{section}"
+            );
+        }
+    }
+
+    #[test]
+    fn report_loads_nothing_from_outside() {
+        let html = plan_html(&small());
+        for forbidden in [
+            "<script",
+            "<link",
+            "@import",
+            "url(",
+            "<img",
+            "<iframe",
+            "src=",
+            "@font-face",
+        ] {
+            assert!(!html.contains(forbidden), "{forbidden}");
+        }
+        // The only web addresses are source links.
+        let mut rest = html.as_str();
+        while let Some(at) = rest.find("http") {
+            let before = &rest[..at];
+            assert!(
+                before.ends_with("<a href=\""),
+                "unexpected http near {}",
+                &rest[at.saturating_sub(40)..at + 40]
+            );
+            rest = &rest[at + 4..];
+        }
+    }
+
+    #[test]
+    fn report_is_deterministic() {
+        assert_eq!(plan_html(&small()), plan_html(&small()));
+    }
+
+    #[test]
+    fn edge_cases_do_not_panic() {
+        let mut r = small();
+        r.timeline.truncate(1);
+        r.warnings.clear();
+        r.deals.clear();
+        for row in &mut r.timeline {
+            for t in &mut row.by_tranche {
+                t.facility_gw = 0.0;
+            }
+            row.capex_usd = 0.0;
+            row.opex_usd = 0.0;
+            row.accelerators = 0.0;
+            row.h100e = None;
+        }
+        let html = plan_html(&r);
+        assert!(!html.contains("class=\"callout\""));
+        assert!(html.contains("No catalog deals"));
+        assert!(!html.contains("NaN") && !html.contains("inf<"));
+
+        r.timeline.clear();
+        r.tranches.clear();
+        r.assumptions.clear();
+        r.sources.clear();
+        let html = plan_html(&r);
+        assert!(html.contains("No months to chart"));
+        assert!(html.ends_with("</html>\n"));
+    }
+
+    #[test]
+    fn many_tranches_over_six_years_stay_small() {
+        let mut r = seed("2032-12");
+        let template = r.timeline[0].by_tranche[0].clone();
+        let tranche_template = r.tranches[0].clone();
+        r.tranches = (0..10)
+            .map(|k| {
+                let mut t = tranche_template.clone();
+                t.totals.tranche = format!("Tranche number {k} with a longish name");
+                t
+            })
+            .collect();
+        assert!(r.timeline.len() >= 72, "{}", r.timeline.len());
+        for (i, row) in r.timeline.iter_mut().enumerate() {
+            row.by_tranche = (0..10)
+                .map(|k| {
+                    let mut t = template.clone();
+                    t.tranche = format!("Tranche number {k} with a longish name");
+                    t.facility_gw = (i as f64 - 6.0 * k as f64).max(0.0) * 0.013;
+                    t
+                })
+                .collect();
+        }
+        let html = plan_html(&r);
+        assert!(html.len() < 500_000, "{} bytes", html.len());
+        for k in 0..10 {
+            assert!(html.contains(&format!("Tranche number {k} with")));
+        }
+    }
+
+    #[test]
+    fn values_are_formatted_for_people() {
+        assert_eq!(fmt_value(270_000.0), "270,000");
+        assert_eq!(fmt_value(2_630_000.5), "2,630,001");
+        assert_eq!(fmt_value(1234.5), "1,234.5");
+        assert_eq!(fmt_value(1.2), "1.2");
+        assert_eq!(fmt_value(0.085), "0.085");
+        assert_eq!(fmt_value(0.123456), "0.1235");
+        assert_eq!(fmt_value(989.4), "989.4");
+        assert_eq!(fmt_value(36.0), "36");
+        assert_eq!(fmt_value(0.00001234), "1.234e-5");
+        assert_eq!(fmt_value(0.0), "0");
+        assert_eq!(fmt_value(-0.5), "-0.5");
+    }
+
+    #[test]
+    fn anchors_are_fragment_safe() {
+        assert_eq!(source_anchor("src-a_1.2"), "source-src-a_1.2");
+        assert_eq!(source_anchor("a b\"<"), "source-a~20b~22~3C");
+        assert_ne!(source_anchor("a~20"), source_anchor("a "));
+    }
 }

@@ -68,6 +68,8 @@ pub struct Chart<'a> {
     pub id: &'a str,
     /// Accessible title (also the tooltip of the whole chart).
     pub title: &'a str,
+    /// Accessible description: what the chart shows, in a sentence.
+    pub description: &'a str,
     /// The months along the x axis, in order.
     pub months: &'a [Month],
     /// Formats a y tick value; `step` is the tick spacing (for choosing decimals).
@@ -145,8 +147,8 @@ pub fn nice_ticks(lo: f64, hi: f64, max_ticks: usize) -> Vec<f64> {
         }
     }
     let step = nice_step(hi - lo, max_ticks.max(2) - 1);
-    let first = (lo / step - 1e-9).floor();
-    let last = (hi / step + 1e-9).ceil();
+    let first = (lo / step + 1e-9).floor();
+    let last = (hi / step - 1e-9).ceil();
     let count = (last - first).round().max(1.0) as usize;
     (0..=count)
         .map(|i| {
@@ -299,11 +301,13 @@ fn open_svg(out: &mut String, chart: &Chart, height: f64) {
     let id = escape(chart.id);
     let _ = write!(
         out,
-        "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-labelledby=\"{id}-title\" preserveAspectRatio=\"xMidYMid meet\">\
-         <title id=\"{id}-title\">{}</title>",
+        "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" \
+         aria-labelledby=\"{id}-title {id}-desc\" font-family=\"system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif\" \
+         font-size=\"12\" fill=\"#1d2330\"><title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
         coord(WIDTH),
         coord(height),
-        escape(chart.title)
+        escape(chart.title),
+        escape(chart.description)
     );
 }
 
@@ -314,7 +318,7 @@ fn axes(out: &mut String, chart: &Chart, frame: &Frame, ticks: &[f64]) {
     } else {
         1.0
     };
-    out.push_str("<g class=\"grid\">");
+    out.push_str("<g class=\"grid\" stroke=\"#e6e9ef\">");
     for &tick in ticks {
         let y = coord(frame.y(tick));
         let _ = write!(
@@ -324,7 +328,7 @@ fn axes(out: &mut String, chart: &Chart, frame: &Frame, ticks: &[f64]) {
             coord(WIDTH - RIGHT)
         );
     }
-    out.push_str("</g><g class=\"ylabels\" text-anchor=\"end\">");
+    out.push_str("</g><g class=\"ylabels\" text-anchor=\"end\" fill=\"#5b6474\">");
     for &tick in ticks {
         let _ = write!(
             out,
@@ -337,19 +341,26 @@ fn axes(out: &mut String, chart: &Chart, frame: &Frame, ticks: &[f64]) {
     let base = coord(TOP + PLOT_HEIGHT);
     let _ = write!(
         out,
-        "</g><line class=\"axis\" x1=\"{}\" x2=\"{}\" y1=\"{base}\" y2=\"{base}\"/>",
+        "</g><line class=\"axis\" stroke=\"#8a93a3\" x1=\"{}\" x2=\"{}\" y1=\"{base}\" y2=\"{base}\"/>",
         coord(LEFT),
         coord(WIDTH - RIGHT)
     );
-    out.push_str("<g class=\"xlabels\" text-anchor=\"middle\">");
+    out.push_str(
+        "<g class=\"xlabels\" text-anchor=\"middle\" fill=\"#5b6474\" stroke=\"#8a93a3\">",
+    );
     for (index, label) in month_ticks(chart.months) {
-        let x = coord(frame.x(index));
+        let x = frame.x(index);
+        // Keep labels near the edges inside the drawing.
+        let half = text_width(&label) / 2.0;
+        let text_x = x.clamp(half + 2.0, WIDTH - half - 2.0);
         let _ = write!(
             out,
-            "<line class=\"axis\" x1=\"{x}\" x2=\"{x}\" y1=\"{base}\" y2=\"{}\"/><text x=\"{x}\" y=\"{}\">{}</text>",
+            "<line x1=\"{x}\" x2=\"{x}\" y1=\"{base}\" y2=\"{}\"/><text x=\"{}\" y=\"{}\" stroke=\"none\">{}</text>",
             coord(TOP + PLOT_HEIGHT + 5.0),
+            coord(text_x),
             coord(TOP + PLOT_HEIGHT + 20.0),
-            escape(&label)
+            escape(&label),
+            x = coord(x),
         );
     }
     out.push_str("</g>");
@@ -462,7 +473,7 @@ fn value_at(series: &Series, index: usize) -> Option<f64> {
 
 /// Transparent columns, one per month, whose tooltips list the month's values.
 fn hover_columns(out: &mut String, frame: &Frame, chart: &Chart, text: impl Fn(usize) -> String) {
-    out.push_str("<g class=\"hover\">");
+    out.push_str("<g class=\"hover\" fill=\"#1d2330\" fill-opacity=\"0\">");
     let half = frame.half_column();
     for index in 0..frame.months {
         let x = (frame.x(index) - half).max(LEFT);
@@ -494,7 +505,7 @@ fn empty_chart(chart: &Chart) -> String {
     open_svg(&mut out, chart, 60.0);
     let _ = write!(
         out,
-        "<text x=\"{}\" y=\"34\" text-anchor=\"middle\" class=\"empty\">No months to chart</text></svg>",
+        "<text x=\"{}\" y=\"34\" text-anchor=\"middle\" fill=\"#5b6474\">No months to chart</text></svg>",
         coord(WIDTH / 2.0)
     );
     out
@@ -552,7 +563,7 @@ pub fn stacked_area(chart: &Chart, series: &[Series]) -> String {
             }
             let _ = write!(
                 out,
-                "<path d=\"{d}Z\" fill=\"{}\"{}><title>{}</title></path>",
+                "<path d=\"{d}Z\" fill=\"{}\" stroke=\"#fff\" stroke-width=\"0.6\"{}><title>{}</title></path>",
                 s.color,
                 opacity_attr(s),
                 escape(&s.name)
@@ -751,6 +762,7 @@ mod tests {
         Chart {
             id: "t",
             title: "Test <chart>",
+            description: "A test & more",
             months,
             tick_label: label,
             value_label: value,

@@ -1,0 +1,240 @@
+//! Every kind of bad input exits 2 with a message naming the file, the line or field, and the
+//! fix; never a panic.
+
+mod common;
+
+use common::{bad_input, bad_scenario, tempdir, GOOD};
+
+fn mutated(from: &str, to: &str) -> String {
+    assert!(GOOD.contains(from), "`{from}` not in the fixture");
+    GOOD.replace(from, to)
+}
+
+#[test]
+fn a_toml_syntax_error_names_the_line() {
+    let err = bad_scenario(
+        "syntax.toml",
+        &mutated("facility_gw = 1.0", "facility_gw = = 1.0"),
+    );
+    assert!(err.contains("syntax.toml:7:"), "{err}");
+}
+
+#[test]
+fn an_unknown_field_is_refused_with_its_line() {
+    let err = bad_scenario("field.toml", &mutated("ramp_months", "ramp_monts"));
+    assert!(err.contains("field.toml:9:"), "{err}");
+    assert!(err.contains("unknown field `ramp_monts`"), "{err}");
+    assert!(err.contains("fix:"), "{err}");
+}
+
+#[test]
+fn an_unknown_system_suggests_the_nearest_id() {
+    let err = bad_scenario("system.toml", &mutated("gb200-nvl72", "gb200-nvl27"));
+    assert!(err.contains("system.toml:6:"), "{err}");
+    assert!(err.contains("`tranche[1].system`"), "{err}");
+    assert!(err.contains("unknown system `gb200-nvl27`"), "{err}");
+    assert!(err.contains("did you mean `gb200-nvl72`?"), "{err}");
+}
+
+#[test]
+fn an_unknown_deal_suggests_the_nearest_id() {
+    let err = bad_scenario(
+        "deal.toml",
+        &mutated(
+            "name = \"one\"",
+            "name = \"one\"\ndeal = \"openai-nvidia-lio\"",
+        ),
+    );
+    assert!(err.contains("unknown deal `openai-nvidia-lio`"), "{err}");
+    assert!(err.contains("did you mean `openai-nvidia-loi`?"), "{err}");
+}
+
+#[test]
+fn negative_power_is_refused() {
+    let err = bad_scenario(
+        "negative.toml",
+        &mutated("facility_gw = 1.0", "facility_gw = -1.0"),
+    );
+    assert!(err.contains("negative.toml:7:"), "{err}");
+    assert!(err.contains("`tranche[1].facility_gw`"), "{err}");
+    assert!(err.contains("impossible value -1"), "{err}");
+}
+
+#[test]
+fn zero_power_is_refused() {
+    let err = bad_scenario(
+        "zero.toml",
+        &mutated("facility_gw = 1.0", "facility_gw = 0"),
+    );
+    assert!(err.contains("impossible value 0"), "{err}");
+}
+
+#[test]
+fn power_too_small_for_one_system_is_refused() {
+    let err = bad_scenario(
+        "tiny.toml",
+        &mutated("facility_gw = 1.0", "facility_gw = 0.00001"),
+    );
+    assert!(err.contains("does not power one `gb200-nvl72`"), "{err}");
+    assert!(err.contains("systems = N"), "{err}");
+}
+
+#[test]
+fn a_ramp_that_ends_before_it_starts_is_refused() {
+    let err = bad_scenario(
+        "ramp.toml",
+        &mutated("ramp_months = 6", "full_by = \"2025-06\""),
+    );
+    assert!(err.contains("ramp.toml:9:"), "{err}");
+    assert!(err.contains("before it starts"), "{err}");
+    let err = bad_scenario(
+        "ramp2.toml",
+        &mutated("ramp_months = 6", "ramp_months = -3"),
+    );
+    assert!(err.contains("ramp cannot end before it starts"), "{err}");
+}
+
+#[test]
+fn pue_below_one_is_refused() {
+    let err = bad_scenario(
+        "pue.toml",
+        &mutated("ramp_months = 6", "ramp_months = 6\npue = 0.9"),
+    );
+    assert!(err.contains("`tranche[1].pue`"), "{err}");
+    assert!(err.contains("between 1 and 3"), "{err}");
+}
+
+#[test]
+fn a_missing_price_asks_for_one() {
+    // The catalog has no public price for a DGX H200.
+    let err = bad_scenario("price.toml", &mutated("gb200-nvl72", "dgx-h200"));
+    assert!(err.contains("no price_usd for `dgx-h200`"), "{err}");
+    assert!(err.contains("[prices]"), "{err}");
+}
+
+#[test]
+fn a_tranche_without_a_size_or_start_is_refused() {
+    let err = bad_scenario("size.toml", &mutated("facility_gw = 1.0\n", ""));
+    assert!(err.contains("has no size"), "{err}");
+    let err = bad_scenario("start.toml", &mutated("start = \"2026-01\"\n", ""));
+    assert!(err.contains("has no start month"), "{err}");
+}
+
+#[test]
+fn two_sizes_are_refused() {
+    let err = bad_scenario(
+        "sizes.toml",
+        &mutated("facility_gw = 1.0", "facility_gw = 1.0\nsystems = 10"),
+    );
+    assert!(err.contains("sets 2 sizes"), "{err}");
+}
+
+#[test]
+fn a_malformed_month_is_refused() {
+    let err = bad_scenario("month.toml", &mutated("2026-01", "2026-13"));
+    assert!(err.contains("`2026-13` is not a month"), "{err}");
+    assert!(err.contains("month.toml:8:"), "{err}");
+}
+
+#[test]
+fn huge_requests_are_refused_quickly() {
+    let err = bad_scenario(
+        "huge.toml",
+        &mutated("facility_gw = 1.0", "facility_gw = 1e12"),
+    );
+    assert!(err.contains("at most 1000 GW"), "{err}");
+    let err = bad_scenario(
+        "long.toml",
+        &mutated("name = \"test\"", "name = \"test\"\nend = \"2199-12\""),
+    );
+    assert!(err.contains("within 600 months"), "{err}");
+    let err = bad_scenario(
+        "systems.toml",
+        &mutated("facility_gw = 1.0", "systems = 1e15"),
+    );
+    assert!(err.contains("from 1 to 1e9"), "{err}");
+}
+
+#[test]
+fn an_undefined_source_in_a_scenario_is_refused() {
+    let err = bad_scenario(
+        "source.toml",
+        &mutated(
+            "facility_gw = 1.0",
+            "facility_gw = { value = 1.0, source = \"nowhere\" }",
+        ),
+    );
+    assert!(err.contains("source `nowhere` is not defined"), "{err}");
+}
+
+#[test]
+fn an_empty_scenario_is_refused() {
+    let err = bad_scenario("empty.toml", "name = \"nothing\"\n");
+    assert!(err.contains("no [[tranche]]"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused() {
+    let dir = tempdir();
+    let path = dir.join("binary.toml");
+    std::fs::write(&path, [0xff, 0xfe, 0x00, 0x41]).unwrap();
+    let err = bad_input(&["plan", path.to_str().unwrap()]);
+    assert!(err.contains("failed to read"), "{err}");
+}
+
+#[test]
+fn an_unknown_scenario_name_suggests_a_shipped_one() {
+    let err = bad_input(&["plan", "openai-portfolo"]);
+    assert!(
+        err.contains("did you mean the shipped scenario `openai-portfolio`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn quick_flags_name_the_flag_not_a_line() {
+    let err = bad_input(&["plan", "--system", "gb200-nvl72", "--facility-gw", "-2"]);
+    assert!(err.contains("`--facility-gw`"), "{err}");
+    assert!(err.contains("impossible value -2"), "{err}");
+    let err = bad_input(&["plan", "--system", "mi450-helios", "--facility-gw", "1"]);
+    assert!(err.contains("add --it-power-kw"), "{err}");
+    let err = bad_input(&["plan", "--facility-gw", "1"]);
+    assert!(err.contains("needs --system"), "{err}");
+    let err = bad_input(&["plan", "--system", "gb200-nvl72"]);
+    assert!(err.contains("needs a size"), "{err}");
+}
+
+#[test]
+fn a_bad_catalog_file_is_refused_with_its_path_and_line() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("mine.toml"),
+        "[facility]\npue = { value = 0.8, source = \"fac-google-env-report-2024\" }\n",
+    )
+    .unwrap();
+    let err = bad_input(&["--catalog", dir.to_str().unwrap(), "plan"]);
+    assert!(err.contains("mine.toml:2:"), "{err}");
+    assert!(err.contains("facility.pue"), "{err}");
+    assert!(err.contains("between 1 and 3"), "{err}");
+}
+
+#[test]
+fn a_missing_catalog_folder_is_refused() {
+    let err = bad_input(&["--catalog", "/nonexistent/gigawatt", "catalog", "list"]);
+    assert!(err.contains("failed to read the catalog folder"), "{err}");
+}
+
+#[test]
+fn an_unknown_catalog_id_suggests_the_nearest() {
+    let err = bad_input(&["catalog", "show", "dgx-h10"]);
+    assert!(err.contains("did you mean `dgx-h100`?"), "{err}");
+}
+
+#[test]
+fn unknown_flags_are_usage_errors() {
+    let output = common::gigawatt()
+        .args(["plan", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -1,0 +1,72 @@
+//! Helpers shared by the integration tests: run the binary like a user.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+
+/// The `gigawatt` binary, run from a temporary directory so that it cannot lean on the
+/// repository's files (the catalog and scenarios must be embedded).
+pub fn gigawatt() -> Command {
+    let mut cmd = Command::cargo_bin("gigawatt").expect("binary built");
+    cmd.current_dir(std::env::temp_dir());
+    cmd.env_remove("CI");
+    cmd
+}
+
+/// Runs with `args`, expects success, returns stdout.
+pub fn ok(args: &[&str]) -> String {
+    let output = gigawatt().args(args).output().expect("runs");
+    assert!(
+        output.status.success(),
+        "gigawatt {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+/// Runs with `args`, expects exit code 2 (bad input), returns stderr.
+pub fn bad_input(args: &[&str]) -> String {
+    let output = gigawatt().args(args).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "gigawatt {args:?} should exit 2; stderr: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    assert!(output.stdout.is_empty(), "no output on bad input");
+    stderr
+}
+
+/// Plans `scenario` text written to a temporary file; returns (path, stderr), expecting exit 2.
+pub fn bad_scenario(name: &str, text: &str) -> String {
+    let dir = tempdir();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    bad_input(&["plan", path.to_str().unwrap()])
+}
+
+/// A fresh temporary directory for one test.
+pub fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "gigawatt-test-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A valid one-tranche scenario to mutate in tests.
+pub const GOOD: &str = r#"schema_version = 1
+name = "test"
+
+[[tranche]]
+name = "one"
+system = "gb200-nvl72"
+facility_gw = 1.0
+start = "2026-01"
+ramp_months = 6
+"#;
