@@ -420,11 +420,11 @@ impl<'a> Resolver<'a> {
             );
             return None;
         }
-        for (system_id, _) in &self.scenario.prices {
+        for (system_id, price) in &self.scenario.prices {
             if !self.catalog.systems.contains_key(system_id) {
                 let hint = self.system_hint(system_id);
                 self.problem(
-                    None,
+                    Some(price.span()),
                     format!("prices.{system_id}"),
                     format!("unknown system `{system_id}`"),
                     hint,

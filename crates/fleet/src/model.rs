@@ -247,7 +247,8 @@ pub fn plan(input: &FleetInput) -> Timeline {
     let months = (input.end.months_since(first) + 1).max(0) as usize;
 
     // Facility capex is spent ahead of power-on, so it is computed as a schedule first.
-    let mut facility_spend = vec![vec![0.0; months]; input.tranches.len()];
+    // Indexed [month][tranche].
+    let mut facility_spend = vec![vec![0.0; input.tranches.len()]; months];
     for (t, tranche) in input.tranches.iter().enumerate() {
         let build = tranche.build_months.max(1) as i32;
         let mut previous = 0.0;
@@ -260,7 +261,7 @@ pub fn plan(input: &FleetInput) -> Timeline {
             for back in 0..build {
                 let index = month.plus(-back).months_since(first);
                 if (0..months as i32).contains(&index) {
-                    facility_spend[t][index as usize] += per_month;
+                    facility_spend[index as usize][t] += per_month;
                 }
             }
             if month >= tranche.full_month() {
@@ -275,7 +276,7 @@ pub fn plan(input: &FleetInput) -> Timeline {
     let mut paid = vec![0.0; input.financing.len()];
     let mut gw_steps_paid = vec![0u64; input.financing.len()];
     let mut cumulative = Cumulative::default();
-    for i in 0..months {
+    for (i, facility_spend_in_month) in facility_spend.iter().enumerate() {
         let month = first.plus(i as i32);
         let mut row = MonthRow::empty(month);
         let mut peaks_known = [true; 3];
@@ -318,7 +319,7 @@ pub fn plan(input: &FleetInput) -> Timeline {
             let bought = new_systems * tranche.price_usd_per_system;
             systems_capex += bought;
             networking_capex += bought * tranche.networking_capex_fraction;
-            facility_capex += facility_spend[t][i];
+            facility_capex += facility_spend_in_month[t];
 
             let drawn_kwh = facility_w * tranche.utilization * HOURS_PER_MONTH / 1e3;
             energy_kwh += drawn_kwh;

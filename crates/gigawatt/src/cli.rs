@@ -29,7 +29,7 @@ pub enum Command {
     /// Plan a buildout: a monthly timeline of power, systems, accelerators, FLOP/s, money and
     /// energy.
     #[command(long_about = PLAN_ABOUT)]
-    Plan(PlanArgs),
+    Plan(Box<PlanArgs>),
     /// Browse the catalog: accelerators, systems, deals and the sources behind every number.
     #[command(subcommand)]
     Catalog(CatalogCommand),

@@ -225,7 +225,7 @@ pub fn month_ticks(months: &[Month]) -> Vec<(usize, String)> {
             if step >= 12 {
                 m.month() == 1 && m.year().rem_euclid((step / 12) as i32) == 0
             } else {
-                (m.month() as usize - 1) % step == 0
+                (m.month() as usize - 1).rem_euclid(step) == 0
             }
         })
         .map(|(i, m)| {
