@@ -180,6 +180,8 @@ fn show(catalog: &Catalog, id: &str, format: ListFormat) -> Result<String, Failu
         Some(("accelerator", json!(a)))
     } else if let Some(d) = catalog.deals.get(id) {
         Some(("deal", json!(d)))
+    } else if id == "facility" {
+        Some(("facility", json!(catalog.facility)))
     } else {
         catalog.sources.get(id).map(|s| ("source", json!(s)))
     };
@@ -202,7 +204,11 @@ fn show(catalog: &Catalog, id: &str, format: ListFormat) -> Result<String, Failu
     if format == ListFormat::Json {
         return Ok(json_pretty(&json!({ "kind": kind, "entry": value })));
     }
-    let mut out = format!("{kind} {id}\n");
+    let mut out = if kind == id {
+        format!("{kind} (planning defaults)\n")
+    } else {
+        format!("{kind} {id}\n")
+    };
     let mut cited = Vec::new();
     if let serde_json::Value::Object(fields) = &value {
         for (key, field) in fields {

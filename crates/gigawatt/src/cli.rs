@@ -182,7 +182,8 @@ pub enum CatalogCommand {
     },
     /// Show one entry (system, accelerator, deal or source) with the source of every number.
     Show {
-        /// The id, e.g. gb200-nvl72, h100-sxm, openai-nvidia-loi.
+        /// The id, e.g. gb200-nvl72, h100-sxm, openai-nvidia-loi; `facility` for the planning
+        /// defaults (PUE, facility capex per MW, electricity price, ...).
         id: String,
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]

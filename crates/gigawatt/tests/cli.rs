@@ -282,6 +282,8 @@ fn catalog_commands_list_show_and_validate() {
         serde_json::from_str(&ok(&["catalog", "show", "openai-nvidia-loi", "-f", "json"])).unwrap();
     assert_eq!(shown["kind"], "deal");
     assert_eq!(shown["entry"]["status"], "replaced");
+    let facility = ok(&["catalog", "show", "facility"]);
+    assert!(facility.contains("pue"), "{facility}");
     let sources = ok(&["catalog", "sources"]);
     assert!(sources.contains("https://"));
     assert!(ok(&["catalog", "validate"]).contains("is valid"));
