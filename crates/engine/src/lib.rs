@@ -10,7 +10,7 @@ mod result;
 mod scenario;
 
 pub use number::ScenarioNumber;
-pub use plan::{plan, plan_text, QuickPlan};
+pub use plan::{plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};
 pub use result::{
     Assumption, DealSummary, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary,
 };

@@ -122,6 +122,58 @@ fn parse_hint(message: &str) -> String {
     }
 }
 
+/// A scenario resolved against the catalog into the fleet model's input, before it is run:
+/// for models (such as deal risk) that perturb the buildout and run it many times.
+#[derive(Debug, Clone)]
+pub struct ResolvedScenario {
+    /// The fleet model's input, as `plan` would run it.
+    pub fleet: FleetInput,
+    /// The deal id of each tranche (same order as `fleet.tranches`).
+    pub tranche_deals: Vec<Option<String>>,
+    /// The system id of each tranche.
+    pub tranche_systems: Vec<String>,
+    /// The deal id each financing entry names (same order as `fleet.financing`).
+    pub financing_deals: Vec<Option<String>>,
+    /// Every number the resolution used, with its source.
+    pub assumptions: Vec<Assumption>,
+    /// Every source the assumptions cite.
+    pub sources: Vec<SourceRef>,
+    /// Deals the scenario leaves out.
+    pub excluded: Vec<Excluded>,
+    /// Warnings from resolution.
+    pub warnings: Vec<String>,
+}
+
+/// Parses and resolves a scenario without running the model.
+pub fn resolve_text(
+    catalog: &Catalog,
+    origin: &str,
+    text: &str,
+) -> Result<ResolvedScenario, EngineError> {
+    let scenario: Scenario = toml::from_str(text).map_err(|err| {
+        let mut d = Diagnostic::new(origin, err.message().trim().to_string()).at(text, err.span());
+        d = d.hint(parse_hint(err.message()));
+        EngineError::Invalid(Diagnostics(vec![d]))
+    })?;
+    let mut r = Resolver::new(catalog, &scenario, origin, text);
+    let input = r.resolve();
+    if !r.problems.is_empty() {
+        return Err(EngineError::Invalid(Diagnostics(r.problems)));
+    }
+    let input = input.expect("resolution succeeds when no problem was recorded");
+    let sources = r.source_refs();
+    Ok(ResolvedScenario {
+        tranche_deals: input.tranche_ids.iter().map(|t| t.deal.clone()).collect(),
+        tranche_systems: input.tranche_ids.iter().map(|t| t.system.clone()).collect(),
+        financing_deals: input.financing_deals,
+        fleet: input.fleet,
+        assumptions: r.assumptions,
+        sources,
+        excluded: input.excluded,
+        warnings: r.warnings,
+    })
+}
+
 /// Plans a parsed scenario; `text` is the file it came from (for line numbers).
 pub fn plan(
     catalog: &Catalog,
@@ -192,6 +244,7 @@ struct TrancheIds {
 struct Resolved {
     fleet: FleetInput,
     tranche_ids: Vec<TrancheIds>,
+    financing_deals: Vec<Option<String>>,
     excluded: Vec<Excluded>,
 }
 
@@ -467,7 +520,7 @@ impl<'a> Resolver<'a> {
                 ids.push(tranche_ids);
             }
         }
-        let financing = self.resolve_financing(&ids);
+        let (financing, financing_deals) = self.resolve_financing(&ids);
         let excluded = self.resolve_excluded();
         let end = self.resolve_end(&tranches);
         if !self.problems.is_empty() {
@@ -481,6 +534,7 @@ impl<'a> Resolver<'a> {
                 reference_bf16_flops: reference_tflops * FLOPS_PER_TFLOPS,
             },
             tranche_ids: ids,
+            financing_deals,
             excluded,
         })
     }
@@ -982,8 +1036,12 @@ impl<'a> Resolver<'a> {
         );
     }
 
-    fn resolve_financing(&mut self, ids: &[TrancheIds]) -> Vec<FinancingInput> {
+    fn resolve_financing(
+        &mut self,
+        ids: &[TrancheIds],
+    ) -> (Vec<FinancingInput>, Vec<Option<String>>) {
         let mut out = Vec::new();
+        let mut deals = Vec::new();
         let scenario = self.scenario;
         for (index, spec) in scenario.financing.iter().enumerate() {
             let label = format!("financing[{}]", index + 1);
@@ -1057,6 +1115,7 @@ impl<'a> Resolver<'a> {
                             tranches,
                         },
                     });
+                    deals.push(spec.deal.as_ref().map(|d| d.get_ref().clone()));
                 }
                 (None, None, Some(month), Some(usd)) => {
                     let Some(month) = self.month(month, &format!("{label}.month")) else {
@@ -1071,6 +1130,7 @@ impl<'a> Resolver<'a> {
                         name,
                         rule: FinancingRule::Lump { month, usd },
                     });
+                    deals.push(spec.deal.as_ref().map(|d| d.get_ref().clone()));
                 }
                 _ => self.problem(
                     None,
@@ -1080,7 +1140,7 @@ impl<'a> Resolver<'a> {
                 ),
             }
         }
-        out
+        (out, deals)
     }
 
     fn resolve_end(&mut self, tranches: &[TrancheInput]) -> Option<Month> {

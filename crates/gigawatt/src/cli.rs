@@ -35,6 +35,10 @@ pub enum Command {
     Catalog(CatalogCommand),
     /// List the scenarios shipped in the binary (usable by name: `gigawatt plan openai-portfolio`).
     Scenarios,
+    /// Simulate failures, checkpoints and restarts of a training job: goodput at scale.
+    Reliability(Box<crate::reliability_cmd::ReliabilityArgs>),
+    /// Monte Carlo over a portfolio of compute deals: capacity and its odds over time.
+    Risk(Box<crate::risk_cmd::RiskArgs>),
 }
 
 const PLAN_ABOUT: &str = "\

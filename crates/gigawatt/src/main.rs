@@ -7,6 +7,8 @@ mod catalog_cmd;
 mod cli;
 mod output;
 mod plan_cmd;
+mod reliability_cmd;
+mod risk_cmd;
 mod scenarios;
 
 use std::process::ExitCode;
@@ -37,6 +39,8 @@ fn main() -> ExitCode {
         cli::Command::Plan(plan) => plan_cmd::run(&args, plan),
         cli::Command::Catalog(catalog) => catalog_cmd::run(&args, catalog),
         cli::Command::Scenarios => scenarios::list(),
+        cli::Command::Reliability(reliability) => reliability_cmd::run(&args, reliability),
+        cli::Command::Risk(risk) => risk_cmd::run(&args, risk),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

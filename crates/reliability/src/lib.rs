@@ -1,0 +1,1 @@
+//! Discrete-event simulation of failures, checkpoints and restarts: goodput at scale (being written).

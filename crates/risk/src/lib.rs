@@ -1,0 +1,1 @@
+//! Monte Carlo over a portfolio of compute deals: capacity distributions over time (being written).
