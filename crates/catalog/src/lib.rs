@@ -16,12 +16,13 @@ use std::collections::BTreeMap;
 pub use diagnostic::{nearest, Diagnostic, Diagnostics};
 pub use load::CatalogText;
 pub use model::{
-    Accelerator, Deal, DealStatus, FacilityDefaults, Precision, Source, SourceKind, System,
+    Accelerator, Deal, DealStatus, FacilityDefaults, ModelArch, Precision, Source, SourceKind,
+    System,
 };
 pub use sourced::Sourced;
 
 /// The catalog files shipped in the binary, as (path in the repository, text).
-pub const EMBEDDED_FILES: [(&str, &str); 3] = [
+pub const EMBEDDED_FILES: [(&str, &str); 4] = [
     (
         "catalog/hardware.toml",
         include_str!("../../../catalog/hardware.toml"),
@@ -33,6 +34,10 @@ pub const EMBEDDED_FILES: [(&str, &str); 3] = [
     (
         "catalog/deals.toml",
         include_str!("../../../catalog/deals.toml"),
+    ),
+    (
+        "catalog/models.toml",
+        include_str!("../../../catalog/models.toml"),
     ),
 ];
 
@@ -68,6 +73,8 @@ pub struct Catalog {
     pub systems: BTreeMap<String, System>,
     /// Deals by id; each one's systems exist.
     pub deals: BTreeMap<String, Deal>,
+    /// Model architectures by id.
+    pub models: BTreeMap<String, ModelArch>,
     /// Planning defaults.
     pub facility: Facility,
     /// Content hash of all files read: changes whenever any number does.

@@ -10,7 +10,7 @@ use std::ops::Range;
 use serde::Deserialize;
 
 use crate::diagnostic::{nearest, Diagnostic, Diagnostics};
-use crate::model::{Accelerator, Deal, FacilityDefaults, Source, System};
+use crate::model::{Accelerator, Deal, FacilityDefaults, ModelArch, Source, System};
 use crate::{Catalog, Facility, Sourced};
 
 /// One catalog file's text and the name to report it by.
@@ -35,6 +35,8 @@ struct CatalogFile {
     facility: Option<FacilityDefaults>,
     #[serde(default)]
     deal: Vec<Deal>,
+    #[serde(default)]
+    model: Vec<ModelArch>,
 }
 
 /// An entry and the index of the file it came from.
@@ -50,6 +52,7 @@ struct Gathered {
     accelerators: BTreeMap<String, Placed<Accelerator>>,
     systems: BTreeMap<String, Placed<System>>,
     deals: BTreeMap<String, Placed<Deal>>,
+    models: BTreeMap<String, Placed<ModelArch>>,
     facility: FacilityDefaults,
     facility_file: BTreeMap<&'static str, usize>,
 }
@@ -110,6 +113,11 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
                 duplicate("deal", item.id.get_ref(), item.id.span());
                 let id = item.id.get_ref().clone();
                 gathered.deals.insert(id, Placed { item, file: index });
+            }
+            for item in parsed.model {
+                duplicate("model", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.models.insert(id, Placed { item, file: index });
             }
             if let Some(facility) = parsed.facility {
                 merge_facility(&mut gathered, facility, index);
@@ -382,6 +390,17 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         check.number(file, f("hbm_gib"), &a.hbm_gib, Bound::Positive);
         check.number(file, f("hbm_tb_per_s"), &a.hbm_tb_per_s, Bound::Positive);
         check.number(file, f("tdp_w"), &a.tdp_w, Bound::Positive);
+        if let Some(mamf) = &a.bf16_mamf_tflops {
+            check.number(file, f("bf16_mamf_tflops"), mamf, Bound::Positive);
+            if let (Some(m), Some(peak)) = (mamf.number(), a.bf16_dense_tflops.number()) {
+                if m > peak {
+                    let d = check
+                        .diag(file, mamf.source_span_opt(), f("bf16_mamf_tflops"), format!("measured {m} TFLOP/s is above the {peak} TFLOP/s peak"))
+                        .hint("a measured rate cannot exceed the dense peak: check both figures");
+                    check.problems.push(d);
+                }
+            }
+        }
     }
     for placed in gathered.systems.values() {
         let (file, s) = (placed.file, &placed.item);
@@ -484,6 +503,32 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             }
         }
     }
+    for placed in gathered.models.values() {
+        let (file, m) = (placed.file, &placed.item);
+        check.id(file, "model", &m.id);
+        let id = m.id.get_ref();
+        check.source_exists(file, &format!("model[{id}].source"), m.source.get_ref(), &m.source.span());
+        let mut bad = |field: &str, message: String, hint: &str| {
+            let d = check
+                .diag(file, Some(m.id.span()), format!("model[{id}].{field}"), message)
+                .hint(hint);
+            check.problems.push(d);
+        };
+        for (field, value) in [("layers", m.layers), ("hidden", m.hidden), ("ffn_hidden", m.ffn_hidden), ("heads", m.heads), ("kv_heads", m.kv_heads), ("vocab", m.vocab)] {
+            if value == 0 {
+                bad(field, format!("`{field}` is 0"), "architectures have at least one of each");
+            }
+        }
+        if m.kv_heads > 0 && m.heads % m.kv_heads != 0 {
+            bad("kv_heads", format!("{} heads do not split into {} key/value groups", m.heads, m.kv_heads), "kv_heads must divide heads");
+        }
+        if m.experts > 0 && (m.top_k == 0 || m.top_k > m.experts || m.moe_ffn_hidden == 0) {
+            bad("top_k", format!("an MoE with {} experts needs 1 <= top_k <= experts and moe_ffn_hidden > 0", m.experts), "set top_k and moe_ffn_hidden");
+        }
+        if m.dense_layers > m.layers {
+            bad("dense_layers", format!("{} dense layers in a {}-layer model", m.dense_layers, m.layers), "dense_layers counts leading layers, at most layers");
+        }
+    }
     let facility = validate_facility(&gathered, &mut check, files);
     let problems = std::mem::take(&mut check.problems);
     drop(check);
@@ -492,6 +537,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
     }
     let facility = facility.expect("facility is complete when no problem was found");
     Ok(Catalog {
+        models: gathered.models.into_iter().map(|(k, v)| (k, v.item)).collect(),
         sources: gathered
             .sources
             .into_iter()

@@ -93,6 +93,10 @@ pub struct Accelerator {
     pub hbm_tb_per_s: Sourced<f64>,
     /// Package power in watts.
     pub tdp_w: Sourced<f64>,
+    /// Measured maximum achievable dense BF16 matmul TFLOP/s (MAMF), where someone has
+    /// published a measurement; the performance model's GEMM ceiling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bf16_mamf_tflops: Option<Sourced<f64>>,
 }
 
 impl Accelerator {
@@ -254,4 +258,71 @@ pub struct Deal {
     /// What happened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_note: Option<String>,
+}
+
+/// A decoder-only transformer architecture, dense or mixture-of-experts.
+///
+/// An architecture comes from one configuration file or paper table, so one `source` covers
+/// every field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelArch {
+    /// Unique kebab-case id.
+    pub id: Spanned<String>,
+    /// Name.
+    pub name: String,
+    /// The source of every field.
+    pub source: Spanned<String>,
+    /// Transformer layers.
+    pub layers: u32,
+    /// Model width.
+    pub hidden: u32,
+    /// Dense MLP width.
+    pub ffn_hidden: u32,
+    /// Attention (query) heads.
+    pub heads: u32,
+    /// Key/value heads (GQA when fewer than `heads`).
+    pub kv_heads: u32,
+    /// Per-head width, when it is not hidden / heads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_dim: Option<u32>,
+    /// Vocabulary size.
+    pub vocab: u32,
+    /// Gated MLP (SwiGLU): three matrices instead of two.
+    pub gated_mlp: bool,
+    /// Input and output embeddings shared.
+    pub tied_embeddings: bool,
+    /// Routed experts (0: dense).
+    #[serde(default)]
+    pub experts: u32,
+    /// Experts each token is routed to.
+    #[serde(default)]
+    pub top_k: u32,
+    /// Width of each expert's MLP.
+    #[serde(default)]
+    pub moe_ffn_hidden: u32,
+    /// Always-active shared experts (of width `moe_ffn_hidden`).
+    #[serde(default)]
+    pub shared_experts: u32,
+    /// Leading layers with a dense MLP instead of experts.
+    #[serde(default)]
+    pub dense_layers: u32,
+    /// MLA: query low-rank width (0: none).
+    #[serde(default)]
+    pub q_lora_rank: u32,
+    /// MLA: compressed key/value width (0: not MLA).
+    #[serde(default)]
+    pub kv_lora_rank: u32,
+    /// MLA: per-head query/key width without rotary part.
+    #[serde(default)]
+    pub qk_nope_head_dim: u32,
+    /// MLA: per-head rotary width.
+    #[serde(default)]
+    pub qk_rope_head_dim: u32,
+    /// MLA: per-head value width.
+    #[serde(default)]
+    pub v_head_dim: u32,
+    /// What to know about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
