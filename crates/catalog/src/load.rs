@@ -395,7 +395,12 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             if let (Some(m), Some(peak)) = (mamf.number(), a.bf16_dense_tflops.number()) {
                 if m > peak {
                     let d = check
-                        .diag(file, mamf.source_span_opt(), f("bf16_mamf_tflops"), format!("measured {m} TFLOP/s is above the {peak} TFLOP/s peak"))
+                        .diag(
+                            file,
+                            mamf.source_span_opt(),
+                            f("bf16_mamf_tflops"),
+                            format!("measured {m} TFLOP/s is above the {peak} TFLOP/s peak"),
+                        )
                         .hint("a measured rate cannot exceed the dense peak: check both figures");
                     check.problems.push(d);
                 }
@@ -507,26 +512,68 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         let (file, m) = (placed.file, &placed.item);
         check.id(file, "model", &m.id);
         let id = m.id.get_ref();
-        check.source_exists(file, &format!("model[{id}].source"), m.source.get_ref(), &m.source.span());
+        check.source_exists(
+            file,
+            &format!("model[{id}].source"),
+            m.source.get_ref(),
+            &m.source.span(),
+        );
         let mut bad = |field: &str, message: String, hint: &str| {
             let d = check
-                .diag(file, Some(m.id.span()), format!("model[{id}].{field}"), message)
+                .diag(
+                    file,
+                    Some(m.id.span()),
+                    format!("model[{id}].{field}"),
+                    message,
+                )
                 .hint(hint);
             check.problems.push(d);
         };
-        for (field, value) in [("layers", m.layers), ("hidden", m.hidden), ("ffn_hidden", m.ffn_hidden), ("heads", m.heads), ("kv_heads", m.kv_heads), ("vocab", m.vocab)] {
+        for (field, value) in [
+            ("layers", m.layers),
+            ("hidden", m.hidden),
+            ("ffn_hidden", m.ffn_hidden),
+            ("heads", m.heads),
+            ("kv_heads", m.kv_heads),
+            ("vocab", m.vocab),
+        ] {
             if value == 0 {
-                bad(field, format!("`{field}` is 0"), "architectures have at least one of each");
+                bad(
+                    field,
+                    format!("`{field}` is 0"),
+                    "architectures have at least one of each",
+                );
             }
         }
         if m.kv_heads > 0 && m.heads % m.kv_heads != 0 {
-            bad("kv_heads", format!("{} heads do not split into {} key/value groups", m.heads, m.kv_heads), "kv_heads must divide heads");
+            bad(
+                "kv_heads",
+                format!(
+                    "{} heads do not split into {} key/value groups",
+                    m.heads, m.kv_heads
+                ),
+                "kv_heads must divide heads",
+            );
         }
         if m.experts > 0 && (m.top_k == 0 || m.top_k > m.experts || m.moe_ffn_hidden == 0) {
-            bad("top_k", format!("an MoE with {} experts needs 1 <= top_k <= experts and moe_ffn_hidden > 0", m.experts), "set top_k and moe_ffn_hidden");
+            bad(
+                "top_k",
+                format!(
+                    "an MoE with {} experts needs 1 <= top_k <= experts and moe_ffn_hidden > 0",
+                    m.experts
+                ),
+                "set top_k and moe_ffn_hidden",
+            );
         }
         if m.dense_layers > m.layers {
-            bad("dense_layers", format!("{} dense layers in a {}-layer model", m.dense_layers, m.layers), "dense_layers counts leading layers, at most layers");
+            bad(
+                "dense_layers",
+                format!(
+                    "{} dense layers in a {}-layer model",
+                    m.dense_layers, m.layers
+                ),
+                "dense_layers counts leading layers, at most layers",
+            );
         }
     }
     let facility = validate_facility(&gathered, &mut check, files);
@@ -537,7 +584,11 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
     }
     let facility = facility.expect("facility is complete when no problem was found");
     Ok(Catalog {
-        models: gathered.models.into_iter().map(|(k, v)| (k, v.item)).collect(),
+        models: gathered
+            .models
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
         sources: gathered
             .sources
             .into_iter()

@@ -8,6 +8,7 @@ mod number;
 mod plan;
 mod result;
 mod scenario;
+pub mod train;
 
 pub use number::ScenarioNumber;
 pub use plan::{plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};

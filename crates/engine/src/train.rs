@@ -1,0 +1,140 @@
+//! Training: catalog systems and models turned into the performance model's inputs, the spec
+//! file format of `gigawatt train`, and validation against published runs.
+
+use catalog::{Catalog, ModelArch, Sourced};
+use perf::validate::{CaseResult, Skipped, ValidationSummary};
+use perf::{Arch, Hardware, Mla, ModelConstants};
+use serde::Serialize;
+
+/// The performance model's view of a catalog system, or what is missing for it.
+pub fn hardware_for_system(catalog: &Catalog, system_id: &str) -> Result<Hardware, String> {
+    let system = catalog
+        .systems
+        .get(system_id)
+        .ok_or_else(|| format!("unknown system `{system_id}`"))?;
+    let accelerator = catalog.accelerator_of(system);
+    let need = |value: &Sourced<f64>, what: &str| -> Result<f64, String> {
+        value.number().ok_or_else(|| {
+            format!(
+                "the catalog has no {what} for `{system_id}` ({})",
+                value.missing_reason().unwrap_or("not given")
+            )
+        })
+    };
+    let peak_bf16 = need(&accelerator.bf16_dense_tflops, "dense bf16 peak")? * 1e12;
+    let matmul_efficiency = match accelerator
+        .bf16_mamf_tflops
+        .as_ref()
+        .and_then(Sourced::number)
+    {
+        Some(mamf) => mamf * 1e12 / peak_bf16,
+        None => mean_measured_matmul_efficiency(catalog),
+    };
+    Ok(Hardware {
+        peak_bf16_flops: peak_bf16,
+        peak_fp8_flops: accelerator.fp8_dense_tflops.number().map(|t| t * 1e12),
+        peak_fp4_flops: accelerator.fp4_dense_tflops.number().map(|t| t * 1e12),
+        matmul_efficiency,
+        hbm_bytes: need(&accelerator.hbm_gib, "HBM capacity")? * 1024f64.powi(3),
+        hbm_bytes_per_s: need(&accelerator.hbm_tb_per_s, "HBM bandwidth")? * 1e12,
+        scale_up_domain: need(&system.scale_up_domain, "scale-up domain size")?,
+        // Vendors quote scale-up bandwidth in both directions together.
+        scale_up_bytes_per_s: need(&system.scale_up_gb_per_s, "scale-up bandwidth")? * 1e9 / 2.0,
+        scale_out_bytes_per_s: need(&system.scale_out_gbit_per_s, "scale-out bandwidth")? * 1e9
+            / 8.0,
+    })
+}
+
+/// The mean MAMF / peak over accelerators with a published measurement: the matmul ceiling
+/// assumed for chips nobody has measured (stated in the result's assumptions).
+pub fn mean_measured_matmul_efficiency(catalog: &Catalog) -> f64 {
+    let ratios: Vec<f64> = catalog
+        .accelerators
+        .values()
+        .filter_map(|a| {
+            let mamf = a.bf16_mamf_tflops.as_ref()?.number()?;
+            Some(mamf / a.bf16_dense_tflops.number()?)
+        })
+        .collect();
+    if ratios.is_empty() {
+        0.8
+    } else {
+        ratios.iter().sum::<f64>() / ratios.len() as f64
+    }
+}
+
+/// A catalog architecture as the performance model's numbers.
+pub fn arch_from_catalog(model: &ModelArch) -> Arch {
+    let f = f64::from;
+    Arch {
+        layers: f(model.layers),
+        hidden: f(model.hidden),
+        ffn_hidden: f(model.ffn_hidden),
+        heads: f(model.heads),
+        kv_heads: f(model.kv_heads),
+        head_dim: model.head_dim.map_or(f(model.hidden) / f(model.heads), f),
+        vocab: f(model.vocab),
+        gated_mlp: model.gated_mlp,
+        tied_embeddings: model.tied_embeddings,
+        experts: f(model.experts),
+        top_k: f(model.top_k),
+        moe_ffn_hidden: f(model.moe_ffn_hidden),
+        shared_experts: f(model.shared_experts),
+        dense_layers: f(model.dense_layers),
+        mla: (model.kv_lora_rank > 0).then(|| Mla {
+            q_lora_rank: f(model.q_lora_rank),
+            kv_lora_rank: f(model.kv_lora_rank),
+            qk_nope_head_dim: f(model.qk_nope_head_dim),
+            qk_rope_head_dim: f(model.qk_rope_head_dim),
+            v_head_dim: f(model.v_head_dim),
+        }),
+    }
+}
+
+/// The catalog system a calibration row's GPU type ran on.
+pub fn system_for_gpu_type(gpu_type: &str) -> Option<&'static str> {
+    let g = gpu_type.to_uppercase();
+    if g.contains("H100") {
+        Some("dgx-h100")
+    } else if g.contains("A100") && g.contains("40") {
+        Some("dgx-a100-40gb")
+    } else if g.contains("A100") {
+        Some("dgx-a100-80gb")
+    } else {
+        None
+    }
+}
+
+/// Predicted against published, per case and summarised.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainingValidation {
+    /// Per compared case.
+    pub cases: Vec<CaseResult>,
+    /// Summary.
+    pub summary: ValidationSummary,
+    /// Rows not compared, and why.
+    pub skipped: Vec<Skipped>,
+    /// The model constants used.
+    pub constants: ModelConstants,
+}
+
+/// Validates the training model on a calibration CSV text.
+pub fn validate_training(
+    catalog: &Catalog,
+    csv_text: &str,
+    constants: &ModelConstants,
+) -> Result<TrainingValidation, String> {
+    let (cases, mut skipped) = perf::validate::read_training_csv(csv_text)?;
+    let hardware_for = |gpu_type: &str| {
+        system_for_gpu_type(gpu_type).and_then(|id| hardware_for_system(catalog, id).ok())
+    };
+    let (results, more_skipped) = perf::validate::run(&cases, &hardware_for, constants);
+    skipped.extend(more_skipped);
+    let summary = perf::validate::summarize(&results);
+    Ok(TrainingValidation {
+        cases: results,
+        summary,
+        skipped,
+        constants: *constants,
+    })
+}

@@ -1,0 +1,292 @@
+//! Model architecture arithmetic: parameter counts and FLOPs per token.
+
+use serde::Serialize;
+
+/// Multi-head latent attention dimensions (DeepSeek-V2/V3).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Mla {
+    /// Query low-rank width (0: full-rank queries).
+    pub q_lora_rank: f64,
+    /// Compressed key/value width.
+    pub kv_lora_rank: f64,
+    /// Per-head query/key width without the rotary part.
+    pub qk_nope_head_dim: f64,
+    /// Per-head rotary width.
+    pub qk_rope_head_dim: f64,
+    /// Per-head value width.
+    pub v_head_dim: f64,
+}
+
+/// A decoder-only transformer, dense or MoE. Dimensions as `f64` for arithmetic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Arch {
+    /// Layers.
+    pub layers: f64,
+    /// Model width.
+    pub hidden: f64,
+    /// Dense MLP width.
+    pub ffn_hidden: f64,
+    /// Query heads.
+    pub heads: f64,
+    /// Key/value heads.
+    pub kv_heads: f64,
+    /// Per-head width.
+    pub head_dim: f64,
+    /// Vocabulary.
+    pub vocab: f64,
+    /// SwiGLU-style gated MLP (three matrices).
+    pub gated_mlp: bool,
+    /// Shared input/output embedding.
+    pub tied_embeddings: bool,
+    /// Routed experts (0: dense).
+    pub experts: f64,
+    /// Experts per token.
+    pub top_k: f64,
+    /// Expert MLP width.
+    pub moe_ffn_hidden: f64,
+    /// Shared experts.
+    pub shared_experts: f64,
+    /// Leading dense layers in an MoE.
+    pub dense_layers: f64,
+    /// MLA dimensions, if the model uses it.
+    pub mla: Option<Mla>,
+}
+
+impl Arch {
+    /// A dense GPT-style model with MHA, 4x FFN and a tied embedding (tests and quick use).
+    pub fn gpt(layers: u32, hidden: u32, heads: u32, vocab: u32) -> Arch {
+        Arch {
+            layers: layers as f64,
+            hidden: hidden as f64,
+            ffn_hidden: 4.0 * hidden as f64,
+            heads: heads as f64,
+            kv_heads: heads as f64,
+            head_dim: hidden as f64 / heads as f64,
+            vocab: vocab as f64,
+            gated_mlp: false,
+            tied_embeddings: true,
+            experts: 0.0,
+            top_k: 0.0,
+            moe_ffn_hidden: 0.0,
+            shared_experts: 0.0,
+            dense_layers: 0.0,
+            mla: None,
+        }
+    }
+
+    /// True for mixture-of-experts models.
+    pub fn is_moe(&self) -> bool {
+        self.experts > 0.0
+    }
+
+    /// Query/key width per head (MLA: nope + rope).
+    pub fn qk_head_dim(&self) -> f64 {
+        self.mla
+            .map_or(self.head_dim, |m| m.qk_nope_head_dim + m.qk_rope_head_dim)
+    }
+
+    /// Value width per head.
+    pub fn v_head_dim(&self) -> f64 {
+        self.mla.map_or(self.head_dim, |m| m.v_head_dim)
+    }
+
+    /// Attention parameters per layer (projections; norms and biases ignored).
+    pub fn attention_params(&self) -> f64 {
+        let h = self.hidden;
+        match self.mla {
+            None => {
+                let q = h * self.heads * self.head_dim;
+                let kv = 2.0 * h * self.kv_heads * self.head_dim;
+                let o = self.heads * self.head_dim * h;
+                q + kv + o
+            }
+            Some(m) => {
+                let qk = m.qk_nope_head_dim + m.qk_rope_head_dim;
+                let q = if m.q_lora_rank > 0.0 {
+                    h * m.q_lora_rank + m.q_lora_rank * self.heads * qk
+                } else {
+                    h * self.heads * qk
+                };
+                let kv_down = h * (m.kv_lora_rank + m.qk_rope_head_dim);
+                let kv_up = m.kv_lora_rank * self.heads * (m.qk_nope_head_dim + m.v_head_dim);
+                let o = self.heads * m.v_head_dim * h;
+                q + kv_down + kv_up + o
+            }
+        }
+    }
+
+    fn mlp_matrices(&self) -> f64 {
+        if self.gated_mlp {
+            3.0
+        } else {
+            2.0
+        }
+    }
+
+    /// Parameters of one dense MLP.
+    pub fn dense_mlp_params(&self) -> f64 {
+        self.mlp_matrices() * self.hidden * self.ffn_hidden
+    }
+
+    /// Parameters of one expert.
+    pub fn expert_params(&self) -> f64 {
+        self.mlp_matrices() * self.hidden * self.moe_ffn_hidden
+    }
+
+    /// Layers with routed experts.
+    pub fn moe_layers(&self) -> f64 {
+        if self.is_moe() {
+            self.layers - self.dense_layers
+        } else {
+            0.0
+        }
+    }
+
+    /// Embedding parameters (input, plus output unless tied).
+    pub fn embedding_params(&self) -> f64 {
+        let one = self.vocab * self.hidden;
+        if self.tied_embeddings {
+            one
+        } else {
+            2.0 * one
+        }
+    }
+
+    /// Parameters in the routed experts of all layers.
+    pub fn routed_expert_params(&self) -> f64 {
+        self.moe_layers() * self.experts * self.expert_params()
+    }
+
+    /// Parameters outside the routed experts (attention, dense MLPs, shared experts,
+    /// embeddings): replicated across expert-parallel ranks.
+    pub fn non_expert_params(&self) -> f64 {
+        let dense_layers = self.layers - self.moe_layers();
+        self.layers * self.attention_params()
+            + dense_layers * self.dense_mlp_params()
+            + self.moe_layers()
+                * (self.shared_experts * self.expert_params() + self.hidden * self.experts)
+            + self.embedding_params()
+    }
+
+    /// All parameters.
+    pub fn total_params(&self) -> f64 {
+        self.non_expert_params() + self.routed_expert_params()
+    }
+
+    /// Parameters a token passes through (MoE: top-k routed plus shared).
+    pub fn active_params(&self) -> f64 {
+        self.non_expert_params() + self.moe_layers() * self.top_k * self.expert_params()
+    }
+
+    /// MLP parameters a token passes through in one layer, averaged over layers.
+    pub fn active_mlp_params_per_layer(&self) -> f64 {
+        let dense_layers = self.layers - self.moe_layers();
+        let moe = self.moe_layers() * (self.top_k + self.shared_experts) * self.expert_params();
+        (dense_layers * self.dense_mlp_params() + moe) / self.layers
+    }
+
+    /// Forward attention-score FLOPs per token per layer at sequence length `seq`, counting
+    /// the full (non-causal) score matrix as Megatron and PaLM do: QK^T and AV.
+    pub fn attention_core_flops_per_token(&self, seq: f64) -> f64 {
+        2.0 * seq * self.heads * (self.qk_head_dim() + self.v_head_dim())
+    }
+
+    /// Model FLOPs per token for a training step (forward + backward = 3 x forward), with
+    /// attention counted in full: `6 N_active + 6 L s heads (d_qk + d_v)`, the Megatron/PaLM
+    /// convention MFU is quoted in. Embedding lookups cost no FLOPs; the output projection does.
+    pub fn model_flops_per_token(&self, seq: f64) -> f64 {
+        let input_embedding = self.vocab * self.hidden;
+        let matmul_params = self.active_params() - input_embedding
+            + if self.tied_embeddings {
+                input_embedding
+            } else {
+                0.0
+            };
+        6.0 * matmul_params + 3.0 * self.layers * self.attention_core_flops_per_token(seq)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpt3_has_175b_parameters() {
+        // 96 layers x 12 x 12288^2 = 173.9e9, plus 51200 x 12288 = 0.63e9 embedding: 174.6e9.
+        let gpt3 = Arch::gpt(96, 12288, 96, 51200);
+        let expected = 96.0 * 12.0 * 12288f64.powi(2) + 51200.0 * 12288.0;
+        assert!((gpt3.total_params() - expected).abs() < 1.0);
+        assert!((gpt3.total_params() / 1e9 - 174.6).abs() < 0.1);
+    }
+
+    #[test]
+    fn model_flops_follow_the_megatron_formula() {
+        // Narayanan et al. Eq. 3 without recompute is 72 B s l h^2 (1 + s/(6h) + V/(12 l h))
+        // per batch of B sequences; per token that is 72 l h^2 (1 + s/6h + V/12lh).
+        let gpt3 = Arch::gpt(96, 12288, 96, 51200);
+        let (l, h, s, v) = (96.0, 12288.0, 2048.0, 51200.0);
+        let megatron = 72.0 * l * h * h * (1.0 + s / (6.0 * h) + v / (12.0 * l * h));
+        assert!((gpt3.model_flops_per_token(s) / megatron - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn llama3_405b_parameter_count() {
+        // Llama 3 405B: 126 layers, 16384 wide, GQA 128/8, SwiGLU 53248, vocab 128256, untied.
+        let arch = Arch {
+            layers: 126.0,
+            hidden: 16384.0,
+            ffn_hidden: 53248.0,
+            heads: 128.0,
+            kv_heads: 8.0,
+            head_dim: 128.0,
+            vocab: 128256.0,
+            gated_mlp: true,
+            tied_embeddings: false,
+            ..Arch::gpt(1, 1, 1, 1)
+        };
+        // Published as 405B (405.9e9 counting norms).
+        assert!(
+            (arch.total_params() / 1e9 - 405.8).abs() < 1.0,
+            "{}",
+            arch.total_params() / 1e9
+        );
+    }
+
+    #[test]
+    fn deepseek_v3_has_671b_total_and_37b_active() {
+        let arch = Arch {
+            layers: 61.0,
+            hidden: 7168.0,
+            ffn_hidden: 18432.0,
+            heads: 128.0,
+            kv_heads: 128.0,
+            head_dim: 128.0,
+            vocab: 129280.0,
+            gated_mlp: true,
+            tied_embeddings: false,
+            experts: 256.0,
+            top_k: 8.0,
+            moe_ffn_hidden: 2048.0,
+            shared_experts: 1.0,
+            dense_layers: 3.0,
+            mla: Some(Mla {
+                q_lora_rank: 1536.0,
+                kv_lora_rank: 512.0,
+                qk_nope_head_dim: 128.0,
+                qk_rope_head_dim: 64.0,
+                v_head_dim: 128.0,
+            }),
+        };
+        // DeepSeek reports 671B total and 37B activated (the 14B MTP module excluded).
+        assert!(
+            (arch.total_params() / 1e9 - 671.0).abs() < 3.0,
+            "{}",
+            arch.total_params() / 1e9
+        );
+        assert!(
+            (arch.active_params() / 1e9 - 37.5).abs() < 1.5,
+            "{}",
+            arch.active_params() / 1e9
+        );
+    }
+}

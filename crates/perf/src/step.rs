@@ -1,0 +1,556 @@
+//! One training step: compute, communication, pipeline bubble and optimizer, per accelerator.
+
+use serde::Serialize;
+
+use crate::arch::Arch;
+use crate::memory::{memory, MemoryBreakdown};
+
+/// Tensor precision of the matmuls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// bfloat16.
+    Bf16,
+    /// 8-bit float matmuls (attention and element-wise work stay 16-bit, as in Transformer Engine).
+    Fp8,
+    /// 4-bit float matmuls.
+    Fp4,
+}
+
+/// Activation recomputation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Recompute {
+    /// Keep every activation.
+    None,
+    /// Recompute the attention core only (Korthikanti et al. 2022).
+    Selective,
+    /// Keep only each layer's input; recompute the layer in the backward pass.
+    Full,
+}
+
+/// An accelerator and its links, as the model sees them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hardware {
+    /// Dense bf16 peak, FLOP/s.
+    pub peak_bf16_flops: f64,
+    /// Dense fp8 peak, FLOP/s (`None`: no fp8).
+    pub peak_fp8_flops: Option<f64>,
+    /// Dense fp4 peak, FLOP/s.
+    pub peak_fp4_flops: Option<f64>,
+    /// Measured matmul ceiling / peak (MAMF / peak).
+    pub matmul_efficiency: f64,
+    /// HBM capacity, bytes.
+    pub hbm_bytes: f64,
+    /// HBM bandwidth, bytes/s.
+    pub hbm_bytes_per_s: f64,
+    /// Accelerators in one scale-up domain (NVLink and the like).
+    pub scale_up_domain: f64,
+    /// Scale-up bandwidth per accelerator, one direction, bytes/s.
+    pub scale_up_bytes_per_s: f64,
+    /// Scale-out bandwidth per accelerator, one direction, bytes/s.
+    pub scale_out_bytes_per_s: f64,
+}
+
+impl Hardware {
+    /// Dense peak at `precision`, if the accelerator has it.
+    pub fn peak(&self, precision: Precision) -> Option<f64> {
+        match precision {
+            Precision::Bf16 => Some(self.peak_bf16_flops),
+            Precision::Fp8 => self.peak_fp8_flops,
+            Precision::Fp4 => self.peak_fp4_flops,
+        }
+    }
+}
+
+/// A parallel strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Strategy {
+    /// Tensor parallel.
+    pub tp: u32,
+    /// Pipeline parallel.
+    pub pp: u32,
+    /// Data parallel.
+    pub dp: u32,
+    /// Context parallel.
+    pub cp: u32,
+    /// Expert parallel (inside data parallel).
+    pub ep: u32,
+    /// Interleaved pipeline stages per device.
+    pub virtual_pp: u32,
+    /// Sequences per microbatch.
+    pub microbatch: u32,
+    /// Megatron sequence parallelism (norms and dropout split across TP ranks).
+    pub sequence_parallel: bool,
+    /// Activation recomputation.
+    pub recompute: Recompute,
+    /// ZeRO stage: 0 none, 1 optimizer states, 2 + gradients, 3 + weights (FSDP).
+    pub zero: u8,
+    /// Fused (flash) attention: no s^2 tensors in memory, one kernel.
+    pub flash_attention: bool,
+    /// Gradient reduction overlapped with the backward pass.
+    pub overlap_grad_reduce: bool,
+}
+
+impl Strategy {
+    /// Accelerators the strategy uses.
+    pub fn gpus(&self) -> u64 {
+        u64::from(self.tp) * u64::from(self.pp) * u64::from(self.dp) * u64::from(self.cp)
+    }
+}
+
+/// What is trained: batch, sequence, precision.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Workload {
+    /// Sequences per step.
+    pub global_batch: f64,
+    /// Tokens per sequence.
+    pub seq_len: f64,
+    /// Matmul precision.
+    pub precision: Precision,
+}
+
+/// Where a step's time goes, seconds per step.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Breakdown {
+    /// Matmuls, attention and element-wise kernels on the critical path (all microbatches).
+    pub compute_s: f64,
+    /// Of which recomputation.
+    pub recompute_s: f64,
+    /// Exposed tensor-parallel collectives.
+    pub tp_comm_s: f64,
+    /// Exposed context-parallel exchange.
+    pub cp_comm_s: f64,
+    /// Expert-parallel all-to-all.
+    pub ep_comm_s: f64,
+    /// Exposed pipeline point-to-point.
+    pub pp_comm_s: f64,
+    /// Exposed data-parallel gradient (and ZeRO-3 weight) traffic.
+    pub dp_comm_s: f64,
+    /// Pipeline fill and drain.
+    pub bubble_s: f64,
+    /// Optimizer step.
+    pub optimizer_s: f64,
+}
+
+/// Why a strategy cannot be used; infeasible strategies are results, not errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Infeasible {
+    /// The per-accelerator memory exceeds HBM.
+    OutOfMemory,
+    /// The accelerator has no matmul units for the chosen precision.
+    PrecisionUnsupported,
+}
+
+impl Infeasible {
+    /// In words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Infeasible::OutOfMemory => "does not fit in accelerator memory",
+            Infeasible::PrecisionUnsupported => {
+                "the accelerator has no matmul units at this precision"
+            }
+        }
+    }
+}
+
+/// The result of evaluating one strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Seconds per step.
+    pub step_time_s: f64,
+    /// Tokens per second, whole job.
+    pub tokens_per_s: f64,
+    /// Model FLOPs per step (no recompute), whole job.
+    pub model_flops_per_step: f64,
+    /// Hardware FLOPs per step (with recompute), whole job.
+    pub hardware_flops_per_step: f64,
+    /// Model TFLOP/s per accelerator.
+    pub tflops_per_gpu: f64,
+    /// Model FLOPs utilisation against the dense peak of the precision used.
+    pub mfu: f64,
+    /// Hardware FLOPs utilisation.
+    pub hfu: f64,
+    /// Where the time goes.
+    pub breakdown: Breakdown,
+    /// Memory per accelerator.
+    pub memory: MemoryBreakdown,
+    /// Whether it fits.
+    pub feasible: bool,
+    /// Why not, when it does not.
+    pub infeasible: Option<Infeasible>,
+}
+
+/// Constants of the model that are not properties of one chip. Each is a documented
+/// assumption or a fit over the whole calibration set (see the README), never a per-row knob.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ModelConstants {
+    /// Matrix dimension at which a GEMM loses half its efficiency to tile and wave
+    /// quantisation: shape factor = 1 / (1 + d0/m + d0/n + d0/k).
+    pub gemm_half_dim: f64,
+    /// Fused attention throughput as a fraction of the matmul ceiling.
+    pub attention_fraction: f64,
+    /// Achieved fraction of HBM bandwidth for streaming kernels.
+    pub memory_efficiency: f64,
+    /// Achieved fraction of nominal link bandwidth for NCCL collectives.
+    pub link_efficiency: f64,
+    /// Fixed cost per collective on the scale-up link, s.
+    pub scale_up_latency_s: f64,
+    /// Fixed cost per collective on the scale-out network, s.
+    pub scale_out_latency_s: f64,
+    /// Fixed cost per kernel launch, s.
+    pub kernel_overhead_s: f64,
+    /// Element-wise passes over the hidden state per layer, forward, each a read or a write
+    /// (norms, residual adds, dropout, bias, rotary): a property of how fused the framework is.
+    pub elementwise_passes: f64,
+    /// Memory the framework keeps for itself (CUDA context, NCCL buffers, fragmentation), bytes.
+    pub reserved_memory_bytes: f64,
+}
+
+/// The defaults: `gemm_half_dim`, `attention_fraction` and `elementwise_passes` are fitted
+/// together on every usable row of the calibration set (a coarse grid, minimising the mean
+/// absolute step-time error; `cargo run -p engine --example calibrate` with `FIT=1` reruns it);
+/// the others are stated assumptions.
+impl Default for ModelConstants {
+    fn default() -> ModelConstants {
+        ModelConstants {
+            gemm_half_dim: 192.0,
+            attention_fraction: 0.35,
+            memory_efficiency: 0.85,
+            link_efficiency: 0.80,
+            scale_up_latency_s: 8e-6,
+            scale_out_latency_s: 25e-6,
+            kernel_overhead_s: 4e-6,
+            elementwise_passes: 28.0,
+            reserved_memory_bytes: 3.0 * 1024.0 * 1024.0 * 1024.0,
+        }
+    }
+}
+
+/// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
+const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
+/// Bytes per element of activations and gradients in flight (16-bit).
+const ACTIVATION_BYTES: f64 = 2.0;
+/// Bytes read and written per parameter by a mixed-precision Adam step: fp32 master, m, v and
+/// gradient read (16), fp32 master, m, v and the 16-bit weight written (14).
+const OPTIMIZER_BYTES_PER_PARAM: f64 = 30.0;
+
+fn shape_factor(c: &ModelConstants, m: f64, n: f64, k: f64) -> f64 {
+    1.0 / (1.0 + c.gemm_half_dim / m + c.gemm_half_dim / n + c.gemm_half_dim / k)
+}
+
+/// Time of a GEMM of `m x k` by `k x n` at `ceiling` FLOP/s.
+fn gemm_s(c: &ModelConstants, ceiling: f64, m: f64, n: f64, k: f64) -> f64 {
+    if m <= 0.0 || n <= 0.0 || k <= 0.0 {
+        return 0.0;
+    }
+    2.0 * m * n * k / (ceiling * shape_factor(c, m, n, k))
+}
+
+/// Ring all-reduce (or all-gather + reduce-scatter) time for `bytes` over `ranks`.
+fn all_reduce_s(bytes: f64, ranks: f64, bandwidth: f64, latency: f64) -> f64 {
+    if ranks <= 1.0 {
+        return 0.0;
+    }
+    2.0 * (ranks - 1.0) / ranks * bytes / bandwidth + latency
+}
+
+/// Evaluates `strategy` for `arch` on `hardware`. The caller has checked that the strategy is
+/// valid (see `crate::search::validate_strategy`).
+pub fn evaluate(
+    arch: &Arch,
+    hardware: &Hardware,
+    strategy: &Strategy,
+    workload: &Workload,
+) -> Evaluation {
+    evaluate_with(
+        arch,
+        hardware,
+        strategy,
+        workload,
+        &ModelConstants::default(),
+    )
+}
+
+/// [`evaluate`] with explicit model constants (for calibration).
+pub fn evaluate_with(
+    arch: &Arch,
+    hw: &Hardware,
+    s: &Strategy,
+    w: &Workload,
+    c: &ModelConstants,
+) -> Evaluation {
+    let (tp, pp, dp, cp, ep, v) = (
+        f64::from(s.tp),
+        f64::from(s.pp),
+        f64::from(s.dp),
+        f64::from(s.cp),
+        f64::from(s.ep),
+        f64::from(s.virtual_pp.max(1)),
+    );
+    let b = f64::from(s.microbatch);
+    let gpus = tp * pp * dp * cp;
+    let microbatches = (w.global_batch / (dp * b)).max(1.0);
+    let seq_local = w.seq_len / cp;
+    let tokens = b * seq_local;
+    let h = arch.hidden;
+
+    let peak = hw.peak(w.precision);
+    let memory = memory(arch, hw, s, w, microbatches, c);
+    let Some(peak) = peak.filter(|p| *p > 0.0) else {
+        return infeasible(memory, Infeasible::PrecisionUnsupported);
+    };
+    let ceiling = peak * hw.matmul_efficiency;
+    let attention_ceiling = hw.peak_bf16_flops * hw.matmul_efficiency * c.attention_fraction;
+    let hbm = hw.hbm_bytes_per_s * c.memory_efficiency;
+
+    // --- One layer, forward, one microbatch, one accelerator ---
+    let attention_projection_s = match arch.mla {
+        None => {
+            let qkv = gemm_s(
+                c,
+                ceiling,
+                tokens,
+                (arch.heads + 2.0 * arch.kv_heads) * arch.head_dim / tp,
+                h,
+            );
+            let out = gemm_s(c, ceiling, tokens, h, arch.heads * arch.head_dim / tp);
+            qkv + out
+        }
+        Some(_) => {
+            let width = arch.attention_params() / (h * tp);
+            gemm_s(c, ceiling, tokens, width, h)
+        }
+    };
+    // Causal attention does half the score matrix; context parallelism balances it.
+    let core_flops =
+        2.0 * tokens * w.seq_len * (arch.heads / tp) * (arch.qk_head_dim() + arch.v_head_dim());
+    let (core_forward_s, core_memory_forward_s) = if s.flash_attention {
+        (0.5 * core_flops / attention_ceiling, 0.0)
+    } else {
+        // Unfused: two batched GEMMs over the full score matrix, plus scale-mask-softmax and
+        // dropout streaming the s x s scores (about five 16-bit passes).
+        let gemms = core_flops
+            / (hw.peak_bf16_flops
+                * hw.matmul_efficiency
+                * shape_factor(c, seq_local, w.seq_len, arch.head_dim));
+        let scores = b * (arch.heads / tp) * seq_local * w.seq_len;
+        (gemms, 5.0 * ACTIVATION_BYTES * scores / hbm)
+    };
+
+    let dense_mlp_s = {
+        let up = gemm_s(
+            c,
+            ceiling,
+            tokens,
+            arch.ffn_hidden * if arch.gated_mlp { 2.0 } else { 1.0 } / tp,
+            h,
+        );
+        let down = gemm_s(c, ceiling, tokens, h, arch.ffn_hidden / tp);
+        up + down
+    };
+    let moe_mlp_s = if arch.is_moe() {
+        let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts;
+        let local_experts = arch.experts / ep;
+        let width_up = arch.moe_ffn_hidden * if arch.gated_mlp { 2.0 } else { 1.0 } / tp;
+        let routed = local_experts
+            * (gemm_s(c, ceiling, routed_tokens_per_expert, width_up, h)
+                + gemm_s(
+                    c,
+                    ceiling,
+                    routed_tokens_per_expert,
+                    h,
+                    arch.moe_ffn_hidden / tp,
+                ));
+        let shared = if arch.shared_experts > 0.0 {
+            gemm_s(c, ceiling, tokens, width_up * arch.shared_experts, h)
+                + gemm_s(
+                    c,
+                    ceiling,
+                    tokens,
+                    h,
+                    arch.moe_ffn_hidden * arch.shared_experts / tp,
+                )
+        } else {
+            0.0
+        };
+        routed + shared
+    } else {
+        0.0
+    };
+    let moe_share = arch.moe_layers() / arch.layers;
+    let mlp_s = (1.0 - moe_share) * dense_mlp_s + moe_share * moe_mlp_s;
+    let active_ffn = (1.0 - moe_share) * arch.ffn_hidden
+        + moe_share * (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden;
+
+    let hidden_split = if s.sequence_parallel { tp } else { 1.0 };
+    let activation_passes = if arch.gated_mlp { 3.0 } else { 2.0 };
+    let elementwise_bytes = ACTIVATION_BYTES
+        * tokens
+        * (c.elementwise_passes * h / hidden_split + activation_passes * active_ffn / tp);
+    let elementwise_s = elementwise_bytes / hbm + KERNELS_PER_LAYER_FORWARD * c.kernel_overhead_s;
+
+    let layer_forward_s =
+        attention_projection_s + core_forward_s + core_memory_forward_s + mlp_s + elementwise_s;
+    // Backward: twice the matmul work; flash attention's backward recomputes the scores (2.5x).
+    let core_backward_s = if s.flash_attention {
+        2.5 * core_forward_s
+    } else {
+        2.0 * core_forward_s + 2.0 * core_memory_forward_s
+    };
+    let layer_backward_s = 2.0 * (attention_projection_s + mlp_s + elementwise_s) + core_backward_s;
+    let layer_recompute_s = match s.recompute {
+        Recompute::None => 0.0,
+        Recompute::Selective => core_forward_s + core_memory_forward_s,
+        Recompute::Full => layer_forward_s,
+    };
+
+    // Collectives inside a layer.
+    let link = |group: f64| -> (f64, f64) {
+        if group <= hw.scale_up_domain {
+            (
+                hw.scale_up_bytes_per_s * c.link_efficiency,
+                c.scale_up_latency_s,
+            )
+        } else {
+            (
+                hw.scale_out_bytes_per_s * c.link_efficiency,
+                c.scale_out_latency_s,
+            )
+        }
+    };
+    let (tp_bw, tp_lat) = link(tp);
+    let tp_collective_s = all_reduce_s(ACTIVATION_BYTES * tokens * h, tp, tp_bw, tp_lat);
+    let tp_collectives = 4.0
+        + if s.recompute == Recompute::Full {
+            2.0
+        } else {
+            0.0
+        };
+    let layer_tp_s = tp_collectives * tp_collective_s;
+
+    let layer_cp_s = if cp > 1.0 {
+        let (bw, lat) = link(tp * cp);
+        let kv_bytes =
+            ACTIVATION_BYTES * tokens * 2.0 * (arch.kv_heads / tp).max(1.0) * arch.qk_head_dim();
+        let exchange = (cp - 1.0) * (kv_bytes / bw + lat);
+        // Ring attention overlaps the exchange with the attention kernels: forward and backward.
+        (exchange - core_forward_s).max(0.0) + (2.0 * exchange - core_backward_s).max(0.0)
+    } else {
+        0.0
+    };
+    let layer_ep_s = if ep > 1.0 && arch.is_moe() {
+        let (bw, lat) = link(tp * ep);
+        let bytes = ACTIVATION_BYTES * tokens * arch.top_k * h * (ep - 1.0) / ep;
+        // Dispatch and combine, forward and backward, on MoE layers only.
+        moe_share * 4.0 * (bytes / bw + lat)
+    } else {
+        0.0
+    };
+
+    // Output layer and loss on the last stage.
+    let logits_forward_s =
+        gemm_s(c, ceiling, tokens, arch.vocab / tp, h) + 3.0 * 4.0 * tokens * arch.vocab / tp / hbm;
+    let logits_s = 3.0 * logits_forward_s;
+
+    let layers_per_stage = arch.layers / pp;
+    let stage_compute_s =
+        layers_per_stage * (layer_forward_s + layer_backward_s + layer_recompute_s) + logits_s;
+    let stage_recompute_s = layers_per_stage * layer_recompute_s;
+    let stage_comm_s = layers_per_stage * (layer_tp_s + layer_cp_s + layer_ep_s);
+    let microbatch_s = stage_compute_s + stage_comm_s;
+
+    let bubble_s = (pp - 1.0) / v * microbatch_s;
+    let pp_comm_s = if pp > 1.0 {
+        let (bw, lat) = link(tp * cp * pp);
+        let p2p = ACTIVATION_BYTES * tokens * h / hidden_split / bw + lat;
+        2.0 * (pp - 1.0) * v * p2p
+    } else {
+        0.0
+    };
+
+    // Parameters held per accelerator on the largest stage.
+    let expert_params = arch.routed_expert_params();
+    let stage_params =
+        ((arch.total_params() - expert_params) / pp / tp) + expert_params / pp / tp / ep;
+    let (dp_bw, dp_lat) = link(gpus);
+    // Gradients are reduced over the data- and context-parallel ranks together (Megatron).
+    let dp = dp * cp;
+    let gradient_bytes = ACTIVATION_BYTES * stage_params;
+    let dp_comm_s = if s.zero >= 3 {
+        // FSDP: gather weights for forward and backward, reduce-scatter gradients, every
+        // microbatch; prefetching hides it behind that microbatch's compute.
+        let per_microbatch = 1.5 * all_reduce_s(gradient_bytes, dp, dp_bw, dp_lat);
+        microbatches * (per_microbatch - stage_compute_s).max(0.0)
+    } else {
+        let reduce = all_reduce_s(gradient_bytes, dp, dp_bw, dp_lat);
+        if s.overlap_grad_reduce {
+            (reduce - layers_per_stage * layer_backward_s).max(0.0)
+        } else {
+            reduce
+        }
+    };
+    let optimizer_shards = if s.zero >= 1 { dp } else { 1.0 };
+    let optimizer_s = OPTIMIZER_BYTES_PER_PARAM * stage_params / optimizer_shards / hbm;
+
+    let breakdown = Breakdown {
+        compute_s: microbatches * stage_compute_s,
+        recompute_s: microbatches * stage_recompute_s,
+        tp_comm_s: microbatches * layers_per_stage * layer_tp_s,
+        cp_comm_s: microbatches * layers_per_stage * layer_cp_s,
+        ep_comm_s: microbatches * layers_per_stage * layer_ep_s,
+        pp_comm_s,
+        dp_comm_s,
+        bubble_s,
+        optimizer_s,
+    };
+    let step_time_s = breakdown.compute_s
+        + breakdown.tp_comm_s
+        + breakdown.cp_comm_s
+        + breakdown.ep_comm_s
+        + pp_comm_s
+        + dp_comm_s
+        + bubble_s
+        + optimizer_s;
+
+    let tokens_per_step = w.global_batch * w.seq_len;
+    let model_flops_per_step = arch.model_flops_per_token(w.seq_len) * tokens_per_step;
+    let recompute_flops_per_token = match s.recompute {
+        Recompute::None => 0.0,
+        Recompute::Selective => arch.layers * arch.attention_core_flops_per_token(w.seq_len),
+        Recompute::Full => arch.model_flops_per_token(w.seq_len) / 3.0,
+    };
+    let hardware_flops_per_step =
+        model_flops_per_step + recompute_flops_per_token * tokens_per_step;
+    let feasible = memory.total_bytes <= hw.hbm_bytes;
+    Evaluation {
+        step_time_s,
+        tokens_per_s: tokens_per_step / step_time_s,
+        model_flops_per_step,
+        hardware_flops_per_step,
+        tflops_per_gpu: model_flops_per_step / step_time_s / gpus / 1e12,
+        mfu: model_flops_per_step / step_time_s / gpus / peak,
+        hfu: hardware_flops_per_step / step_time_s / gpus / peak,
+        breakdown,
+        memory,
+        feasible,
+        infeasible: (!feasible).then_some(Infeasible::OutOfMemory),
+    }
+}
+
+fn infeasible(memory: MemoryBreakdown, why: Infeasible) -> Evaluation {
+    Evaluation {
+        step_time_s: f64::INFINITY,
+        tokens_per_s: 0.0,
+        model_flops_per_step: 0.0,
+        hardware_flops_per_step: 0.0,
+        tflops_per_gpu: 0.0,
+        mfu: 0.0,
+        hfu: 0.0,
+        breakdown: Breakdown::default(),
+        memory,
+        feasible: false,
+        infeasible: Some(why),
+    }
+}
