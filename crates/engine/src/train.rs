@@ -138,3 +138,538 @@ pub fn validate_training(
         constants: *constants,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// The spec file of `gigawatt train`.
+// ---------------------------------------------------------------------------------------------
+
+use catalog::{Diagnostic, Diagnostics};
+use perf::{Evaluation, Precision, Recompute, Strategy, Workload};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::{content_hash, EngineError, ENGINE_VERSION, SCHEMA_VERSION};
+
+/// An architecture written in a spec instead of a catalog id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    layers: u32,
+    hidden: u32,
+    ffn_hidden: u32,
+    heads: u32,
+    kv_heads: Option<u32>,
+    head_dim: Option<u32>,
+    vocab: u32,
+    #[serde(default)]
+    gated_mlp: bool,
+    #[serde(default)]
+    tied_embeddings: bool,
+    #[serde(default)]
+    experts: u32,
+    #[serde(default)]
+    top_k: u32,
+    #[serde(default)]
+    moe_ffn_hidden: u32,
+    #[serde(default)]
+    shared_experts: u32,
+    #[serde(default)]
+    dense_layers: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterSpec {
+    system: Spanned<String>,
+    gpus: Spanned<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParallelismSpec {
+    #[serde(default = "one")]
+    tp: Spanned<i64>,
+    #[serde(default = "one")]
+    pp: Spanned<i64>,
+    dp: Option<Spanned<i64>>,
+    #[serde(default = "one")]
+    cp: Spanned<i64>,
+    #[serde(default = "one")]
+    ep: Spanned<i64>,
+    #[serde(default = "one")]
+    virtual_pp: Spanned<i64>,
+    #[serde(default = "one")]
+    microbatch: Spanned<i64>,
+    #[serde(default)]
+    sequence_parallel: bool,
+    #[serde(default = "default_recompute")]
+    recompute: Spanned<String>,
+    #[serde(default = "zero_stage")]
+    zero: Spanned<i64>,
+    #[serde(default = "yes")]
+    flash_attention: bool,
+    #[serde(default = "yes")]
+    overlap_grad_reduce: bool,
+}
+
+fn one() -> Spanned<i64> {
+    Spanned::new(0..0, 1)
+}
+fn zero_stage() -> Spanned<i64> {
+    Spanned::new(0..0, 0)
+}
+fn yes() -> bool {
+    true
+}
+fn default_recompute() -> Spanned<String> {
+    Spanned::new(0..0, "none".into())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrainingSpec {
+    global_batch: Spanned<i64>,
+    seq_len: Spanned<i64>,
+    #[serde(default = "default_precision")]
+    precision: Spanned<String>,
+}
+
+fn default_precision() -> Spanned<String> {
+    Spanned::new(0..0, "bf16".into())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrainSpecFile {
+    model: Spanned<toml::Value>,
+    cluster: ClusterSpec,
+    parallelism: ParallelismSpec,
+    training: TrainingSpec,
+}
+
+/// The serialized result of `gigawatt train`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainResult {
+    /// Schema version.
+    pub schema_version: u32,
+    /// Engine version.
+    pub engine_version: String,
+    /// Catalog version.
+    pub catalog_version: String,
+    /// Hash of the spec text.
+    pub input_hash: String,
+    /// The model.
+    pub model: ModelSummary,
+    /// The cluster.
+    pub system: String,
+    /// Accelerators.
+    pub gpus: u64,
+    /// The layout (with `dp` derived).
+    pub strategy: Strategy,
+    /// Batch, sequence, precision.
+    pub workload: Workload,
+    /// Seconds per step.
+    pub step_time_s: f64,
+    /// Tokens per second, whole job.
+    pub tokens_per_s: f64,
+    /// Model TFLOP/s per accelerator.
+    pub tflops_per_gpu: f64,
+    /// Model FLOPs utilisation.
+    pub mfu: f64,
+    /// Hardware FLOPs utilisation (recompute counted).
+    pub hfu: f64,
+    /// Memory per accelerator, GiB.
+    pub memory_gib_per_gpu: f64,
+    /// Memory by part, GiB.
+    pub memory_gib: MemoryGib,
+    /// Whether it fits.
+    pub feasible: bool,
+    /// Why not.
+    pub reason: Option<String>,
+    /// Where the time goes, s per step.
+    pub breakdown: perf::Breakdown,
+    /// The numbers the model assumed beyond the catalog.
+    pub assumptions: Vec<String>,
+}
+
+/// A model's identity and size.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSummary {
+    /// Catalog id, or `custom`.
+    pub id: String,
+    /// All parameters.
+    pub params_total: f64,
+    /// Parameters a token passes through.
+    pub params_active: f64,
+}
+
+/// Memory per accelerator by part, GiB.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryGib {
+    /// Weights.
+    pub weights: f64,
+    /// Gradients.
+    pub gradients: f64,
+    /// Optimizer states.
+    pub optimizer: f64,
+    /// Activations.
+    pub activations: f64,
+    /// Framework reserve.
+    pub reserved: f64,
+    /// HBM capacity.
+    pub capacity: f64,
+}
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// A resolved training question: what `evaluate` and `search` need.
+pub struct TrainInputs {
+    /// Catalog id or `custom`.
+    pub model_id: String,
+    /// Architecture.
+    pub arch: Arch,
+    /// System id.
+    pub system: String,
+    /// Hardware.
+    pub hardware: Hardware,
+    /// Accelerators.
+    pub gpus: u64,
+    /// Batch, sequence, precision.
+    pub workload: Workload,
+    /// Stated assumptions.
+    pub assumptions: Vec<String>,
+}
+
+/// Resolves a model id, system id, GPU count and workload (shared by the spec and `search`).
+pub fn resolve_train_inputs(
+    catalog: &Catalog,
+    model_id: &str,
+    system: &str,
+    gpus: u64,
+    workload: Workload,
+) -> Result<TrainInputs, String> {
+    let model = catalog.models.get(model_id).ok_or_else(|| {
+        match catalog::nearest(model_id, catalog.models.keys().map(String::as_str)) {
+            Some(near) => format!("unknown model `{model_id}`; did you mean `{near}`?"),
+            None => format!(
+                "unknown model `{model_id}`; `gigawatt catalog list --kind models` shows them"
+            ),
+        }
+    })?;
+    let arch = arch_from_catalog(model);
+    finish_inputs(catalog, model_id.to_string(), arch, system, gpus, workload)
+}
+
+fn finish_inputs(
+    catalog: &Catalog,
+    model_id: String,
+    arch: Arch,
+    system: &str,
+    gpus: u64,
+    workload: Workload,
+) -> Result<TrainInputs, String> {
+    if !catalog.systems.contains_key(system) {
+        return Err(match catalog.nearest_system(system) {
+            Some(near) => format!("unknown system `{system}`; did you mean `{near}`?"),
+            None => format!(
+                "unknown system `{system}`; `gigawatt catalog list --kind systems` shows them"
+            ),
+        });
+    }
+    let hardware = hardware_for_system(catalog, system)?;
+    if hardware.peak(workload.precision).is_none() {
+        return Err(format!(
+            "`{system}` has no dense {:?} rate in the catalog; choose another precision",
+            workload.precision
+        )
+        .to_lowercase());
+    }
+    let accelerator = catalog.accelerator_of(&catalog.systems[system]);
+    let mut assumptions = vec![format!(
+        "matmul ceiling {:.1}% of the dense peak ({})",
+        100.0 * hardware.matmul_efficiency,
+        if accelerator.bf16_mamf_tflops.is_some() {
+            "measured MAMF in the catalog"
+        } else {
+            "no published MAMF for this accelerator: the mean of the measured ones"
+        }
+    )];
+    let c = ModelConstants::default();
+    assumptions.push(format!(
+        "fitted on the calibration set: GEMM half-efficiency dimension {}, attention at {:.0}% of the matmul ceiling, {} element-wise passes per layer",
+        c.gemm_half_dim,
+        100.0 * c.attention_fraction,
+        c.elementwise_passes
+    ));
+    assumptions.push(format!(
+        "assumed: HBM streaming at {:.0}%, links at {:.0}% of nominal, {:.0} GiB reserved per accelerator",
+        100.0 * c.memory_efficiency,
+        100.0 * c.link_efficiency,
+        c.reserved_memory_bytes / GIB
+    ));
+    Ok(TrainInputs {
+        model_id,
+        arch,
+        system: system.to_string(),
+        hardware,
+        gpus,
+        workload,
+        assumptions,
+    })
+}
+
+/// Evaluates one strategy and packages the result.
+pub fn train_result(
+    catalog: &Catalog,
+    inputs: &TrainInputs,
+    strategy: Strategy,
+    input_hash: String,
+) -> TrainResult {
+    let e: Evaluation = perf::evaluate(&inputs.arch, &inputs.hardware, &strategy, &inputs.workload);
+    let m = e.memory;
+    TrainResult {
+        schema_version: SCHEMA_VERSION,
+        engine_version: ENGINE_VERSION.to_string(),
+        catalog_version: catalog.version.clone(),
+        input_hash,
+        model: ModelSummary {
+            id: inputs.model_id.clone(),
+            params_total: inputs.arch.total_params(),
+            params_active: inputs.arch.active_params(),
+        },
+        system: inputs.system.clone(),
+        gpus: inputs.gpus,
+        strategy,
+        workload: inputs.workload,
+        step_time_s: e.step_time_s,
+        tokens_per_s: e.tokens_per_s,
+        tflops_per_gpu: e.tflops_per_gpu,
+        mfu: e.mfu,
+        hfu: e.hfu,
+        memory_gib_per_gpu: m.total_bytes / GIB,
+        memory_gib: MemoryGib {
+            weights: m.weights_bytes / GIB,
+            gradients: m.gradients_bytes / GIB,
+            optimizer: m.optimizer_bytes / GIB,
+            activations: m.activations_bytes / GIB,
+            reserved: m.reserved_bytes / GIB,
+            capacity: inputs.hardware.hbm_bytes / GIB,
+        },
+        feasible: e.feasible,
+        reason: e.infeasible.map(|i| {
+            format!(
+                "{}: needs {:.1} GiB of {:.1} GiB",
+                i.describe(),
+                m.total_bytes / GIB,
+                inputs.hardware.hbm_bytes / GIB
+            )
+        }),
+        breakdown: e.breakdown,
+        assumptions: inputs.assumptions.clone(),
+    }
+}
+
+/// Parses a precision name.
+pub fn parse_precision(text: &str) -> Option<Precision> {
+    match text {
+        "bf16" => Some(Precision::Bf16),
+        "fp8" => Some(Precision::Fp8),
+        "fp4" => Some(Precision::Fp4),
+        _ => None,
+    }
+}
+
+/// Parses and evaluates a training spec (see the README's "Training a model").
+pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainResult, EngineError> {
+    let fail = |span: Option<std::ops::Range<usize>>, field: &str, message: String, hint: &str| {
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::new(origin, message)
+            .at(text, span.filter(|s| s.end > 0))
+            .field(field)
+            .hint(hint)]))
+    };
+    let spec: TrainSpecFile = toml::from_str(text).map_err(|err| {
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::new(
+            origin,
+            err.message().trim().to_string(),
+        )
+        .at(text, err.span())
+        .hint("see \"Training a model\" in the README for the spec format")]))
+    })?;
+    let positive = |value: &Spanned<i64>, field: &str| -> Result<u32, EngineError> {
+        let v = *value.get_ref();
+        if !(1..=10_000_000).contains(&v) {
+            return Err(fail(
+                Some(value.span()),
+                field,
+                format!("`{field}` is {v}"),
+                "it must be a whole number from 1 to 10,000,000",
+            ));
+        }
+        Ok(v as u32)
+    };
+    let precision_text = spec.training.precision.get_ref();
+    let precision = parse_precision(precision_text).ok_or_else(|| {
+        fail(
+            Some(spec.training.precision.span()),
+            "training.precision",
+            format!("unknown precision `{precision_text}`"),
+            "use bf16, fp8 or fp4",
+        )
+    })?;
+    let workload = Workload {
+        global_batch: f64::from(positive(
+            &spec.training.global_batch,
+            "training.global_batch",
+        )?),
+        seq_len: f64::from(positive(&spec.training.seq_len, "training.seq_len")?),
+        precision,
+    };
+    let gpus = u64::from(positive(&spec.cluster.gpus, "cluster.gpus")?);
+    let system = spec.cluster.system.get_ref().clone();
+    let model_span = spec.model.span();
+    let inputs = match spec.model.get_ref() {
+        toml::Value::String(id) => resolve_train_inputs(catalog, id, &system, gpus, workload),
+        toml::Value::Table(table) => {
+            let model: ModelSpec =
+                toml::Value::Table(table.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| {
+                        fail(
+                            Some(model_span.clone()),
+                            "model",
+                            e.message().to_string(),
+                            "see \"Training a model\" in the README",
+                        )
+                    })?;
+            let arch = arch_from_spec(&model)
+                .map_err(|m| fail(Some(model_span.clone()), "model", m, "fix the architecture"))?;
+            finish_inputs(catalog, "custom".into(), arch, &system, gpus, workload)
+        }
+        _ => {
+            return Err(fail(
+                Some(model_span),
+                "model",
+                "`model` is neither a catalog id nor a table".into(),
+                "write `model = \"llama3-70b\"` or a [model] table",
+            ))
+        }
+    }
+    .map_err(|m| {
+        let (span, field) = if m.contains("system") {
+            (Some(spec.cluster.system.span()), "cluster.system")
+        } else {
+            (Some(model_span.clone()), "model")
+        };
+        fail(span, field, m, "`gigawatt catalog list` shows the ids")
+    })?;
+
+    let p = &spec.parallelism;
+    let tp = positive(&p.tp, "parallelism.tp")?;
+    let pp = positive(&p.pp, "parallelism.pp")?;
+    let cp = positive(&p.cp, "parallelism.cp")?;
+    let model_parallel = u64::from(tp) * u64::from(pp) * u64::from(cp);
+    let dp = match &p.dp {
+        Some(dp) => positive(dp, "parallelism.dp")?,
+        None => {
+            if gpus % model_parallel != 0 {
+                return Err(fail(
+                    Some(p.tp.span()),
+                    "parallelism",
+                    format!("tp x pp x cp = {model_parallel} does not divide the {gpus} GPUs"),
+                    "choose tp, pp and cp whose product divides cluster.gpus",
+                ));
+            }
+            (gpus / model_parallel) as u32
+        }
+    };
+    let recompute = match p.recompute.get_ref().as_str() {
+        "none" => Recompute::None,
+        "selective" => Recompute::Selective,
+        "full" => Recompute::Full,
+        other => {
+            return Err(fail(
+                Some(p.recompute.span()),
+                "parallelism.recompute",
+                format!("unknown recompute `{other}`"),
+                "use none, selective or full",
+            ))
+        }
+    };
+    let zero = *p.zero.get_ref();
+    if !(0..=3).contains(&zero) {
+        return Err(fail(
+            Some(p.zero.span()),
+            "parallelism.zero",
+            format!("`zero` is {zero}"),
+            "ZeRO stages are 0 to 3 (3 = FSDP)",
+        ));
+    }
+    let strategy = Strategy {
+        tp,
+        pp,
+        dp,
+        cp,
+        ep: positive(&p.ep, "parallelism.ep")?,
+        virtual_pp: positive(&p.virtual_pp, "parallelism.virtual_pp")?,
+        microbatch: positive(&p.microbatch, "parallelism.microbatch")?,
+        sequence_parallel: p.sequence_parallel,
+        recompute,
+        zero: zero as u8,
+        flash_attention: p.flash_attention,
+        overlap_grad_reduce: p.overlap_grad_reduce,
+    };
+    perf::validate_strategy(&inputs.arch, &strategy, &inputs.workload, gpus).map_err(|m| {
+        fail(
+            Some(p.tp.span()),
+            "parallelism",
+            m,
+            "change the layout so that each split divides what it splits",
+        )
+    })?;
+    Ok(train_result(catalog, &inputs, strategy, content_hash(text)))
+}
+
+fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
+    for (name, value) in [
+        ("layers", m.layers),
+        ("hidden", m.hidden),
+        ("ffn_hidden", m.ffn_hidden),
+        ("heads", m.heads),
+        ("vocab", m.vocab),
+    ] {
+        if value == 0 {
+            return Err(format!("`model.{name}` is 0"));
+        }
+    }
+    let kv_heads = m.kv_heads.unwrap_or(m.heads);
+    if kv_heads == 0 || !m.heads.is_multiple_of(kv_heads) {
+        return Err(format!(
+            "`model.kv_heads` = {kv_heads} does not divide the {} heads",
+            m.heads
+        ));
+    }
+    if m.experts > 0 && (m.top_k == 0 || m.top_k > m.experts || m.moe_ffn_hidden == 0) {
+        return Err("an MoE needs 1 <= top_k <= experts and moe_ffn_hidden > 0".into());
+    }
+    if m.dense_layers > m.layers {
+        return Err("`model.dense_layers` exceeds `model.layers`".into());
+    }
+    let f = f64::from;
+    Ok(Arch {
+        layers: f(m.layers),
+        hidden: f(m.hidden),
+        ffn_hidden: f(m.ffn_hidden),
+        heads: f(m.heads),
+        kv_heads: f(kv_heads),
+        head_dim: m.head_dim.map_or(f(m.hidden) / f(m.heads), f),
+        vocab: f(m.vocab),
+        gated_mlp: m.gated_mlp,
+        tied_embeddings: m.tied_embeddings,
+        experts: f(m.experts),
+        top_k: f(m.top_k),
+        moe_ffn_hidden: f(m.moe_ffn_hidden),
+        shared_experts: f(m.shared_experts),
+        dense_layers: f(m.dense_layers),
+        mla: None,
+    })
+}

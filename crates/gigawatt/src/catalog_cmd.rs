@@ -17,12 +17,13 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
         CatalogCommand::Show { id, format } => show(&catalog, id, *format)?,
         CatalogCommand::Sources { format } => list(&catalog, CatalogKind::Sources, *format),
         CatalogCommand::Validate => format!(
-            "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals\n",
+            "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals, {} models\n",
             catalog.version,
             catalog.sources.len(),
             catalog.accelerators.len(),
             catalog.systems.len(),
-            catalog.deals.len()
+            catalog.deals.len(),
+            catalog.models.len()
         ),
     };
     output::emit(&text, None)
@@ -154,6 +155,36 @@ fn list(catalog: &Catalog, kind: CatalogKind, format: ListFormat) -> String {
         }
         let _ = writeln!(out);
     }
+    if wants(CatalogKind::Models) {
+        let _ = writeln!(out, "Models (for `gigawatt train`)");
+        let _ = writeln!(
+            out,
+            "  {:<18} {:>6} {:>6} {:>6} {:>6} {:>4} {:>7} {:>8}  source",
+            "id", "layers", "hidden", "heads", "kv", "moe", "vocab", "params"
+        );
+        for m in catalog.models.values() {
+            let moe = if m.experts > 0 {
+                format!("{}x{}", m.top_k, m.experts)
+            } else {
+                "-".into()
+            };
+            let params = engine::train::arch_from_catalog(m).total_params();
+            let _ = writeln!(
+                out,
+                "  {:<18} {:>6} {:>6} {:>6} {:>6} {:>4} {:>7} {:>7.0}B  {}",
+                m.id.get_ref(),
+                m.layers,
+                m.hidden,
+                m.heads,
+                m.kv_heads,
+                moe,
+                m.vocab,
+                params / 1e9,
+                m.source.get_ref()
+            );
+        }
+        let _ = writeln!(out);
+    }
     if wants(CatalogKind::Sources) {
         let _ = writeln!(out, "Sources");
         for s in catalog.sources.values() {
@@ -180,6 +211,8 @@ fn show(catalog: &Catalog, id: &str, format: ListFormat) -> Result<String, Failu
         Some(("accelerator", json!(a)))
     } else if let Some(d) = catalog.deals.get(id) {
         Some(("deal", json!(d)))
+    } else if let Some(m) = catalog.models.get(id) {
+        Some(("model", json!(m)))
     } else if id == "facility" {
         Some(("facility", json!(catalog.facility)))
     } else {
@@ -191,6 +224,7 @@ fn show(catalog: &Catalog, id: &str, format: ListFormat) -> Result<String, Failu
             .keys()
             .chain(catalog.accelerators.keys())
             .chain(catalog.deals.keys())
+            .chain(catalog.models.keys())
             .chain(catalog.sources.keys())
             .map(String::as_str);
         let hint = match catalog::nearest(id, ids) {

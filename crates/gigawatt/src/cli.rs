@@ -35,6 +35,8 @@ pub enum Command {
     Catalog(CatalogCommand),
     /// List the scenarios shipped in the binary (usable by name: `gigawatt plan openai-portfolio`).
     Scenarios,
+    /// Training performance: step time, MFU and memory of a layout; layout search; validation.
+    Train(Box<crate::train_cmd::TrainArgs>),
     /// Simulate failures, checkpoints and restarts of a training job: goodput at scale.
     Reliability(Box<crate::reliability_cmd::ReliabilityArgs>),
     /// Monte Carlo over a portfolio of compute deals: capacity and its odds over time.
@@ -216,6 +218,8 @@ pub enum CatalogKind {
     Deals,
     /// Sources.
     Sources,
+    /// Model architectures.
+    Models,
 }
 
 /// Formats for catalog listings.

@@ -10,6 +10,7 @@ mod plan_cmd;
 mod reliability_cmd;
 mod risk_cmd;
 mod scenarios;
+mod train_cmd;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         cli::Command::Plan(plan) => plan_cmd::run(&args, plan),
         cli::Command::Catalog(catalog) => catalog_cmd::run(&args, catalog),
         cli::Command::Scenarios => scenarios::list(),
+        cli::Command::Train(train) => train_cmd::run(&args, train),
         cli::Command::Reliability(reliability) => reliability_cmd::run(&args, reliability),
         cli::Command::Risk(risk) => risk_cmd::run(&args, risk),
     };

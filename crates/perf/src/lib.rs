@@ -22,7 +22,7 @@ pub mod validate;
 
 pub use arch::{Arch, Mla};
 pub use memory::MemoryBreakdown;
-pub use search::{search, SearchOptions, SearchResult};
+pub use search::{search, validate_strategy, Ranked, SearchOptions, SearchResult};
 pub use step::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
     Precision, Recompute, Strategy, Workload,

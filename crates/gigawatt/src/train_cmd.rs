@@ -1,0 +1,323 @@
+//! `gigawatt train`: evaluate a training spec, search for the best layout, or validate the
+//! model against published runs.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+use serde_json::json;
+use units::fmt_count;
+
+use crate::cli::{Cli, ListFormat};
+use crate::plan_cmd::load_catalog;
+use crate::{output, Failure};
+
+/// The calibration set shipped in the repository (a copy of the team's shared set).
+const SHIPPED_CALIBRATION: &str = include_str!("../../../calibration/training.csv");
+
+/// Arguments of `gigawatt train`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, long_about = TRAIN_ABOUT)]
+pub struct TrainArgs {
+    /// A training spec file (TOML): [model] or model = "id", [cluster], [parallelism], [training].
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    #[command(subcommand)]
+    pub command: Option<TrainCommand>,
+}
+
+const TRAIN_ABOUT: &str = "\
+How fast does a model train on a cluster, with which parallel layout, and does it fit?
+
+  gigawatt train --spec my-run.toml                 # one layout: step time, MFU, memory
+  gigawatt train search --model llama3-405b --system dgx-h100 --gpus 16384 \\
+      --global-batch 2048 --seq-len 8192           # the fastest layouts
+  gigawatt train validate                           # the model against published runs
+
+The spec format is in the README (\"Training a model\").";
+
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// Search every valid layout (TP, PP, DP, CP, EP, interleaving, microbatch, recompute,
+    /// ZeRO, sequence parallel) and print the fastest that fit.
+    Search(SearchArgs),
+    /// Compare the model with published training runs (a CSV in the calibration format; the
+    /// shipped set by default).
+    Validate {
+        /// A calibration CSV (default: calibration/training.csv, shipped in the binary).
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Catalog model id (`gigawatt catalog list --kind models`).
+    #[arg(long)]
+    pub model: String,
+    /// Catalog system id.
+    #[arg(long)]
+    pub system: String,
+    /// Accelerators in the job.
+    #[arg(long, allow_negative_numbers = true)]
+    pub gpus: i64,
+    /// Sequences per step.
+    #[arg(long, allow_negative_numbers = true)]
+    pub global_batch: i64,
+    /// Tokens per sequence.
+    #[arg(long, allow_negative_numbers = true)]
+    pub seq_len: i64,
+    /// Matmul precision: bf16, fp8 or fp4.
+    #[arg(long, default_value = "bf16")]
+    pub precision: String,
+    /// How many layouts to print.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+pub fn run(cli: &Cli, args: &TrainArgs) -> Result<(), Failure> {
+    let catalog = load_catalog(cli.catalog.as_deref())?;
+    match &args.command {
+        Some(TrainCommand::Search(search)) => run_search(&catalog, search),
+        Some(TrainCommand::Validate { file, format }) => {
+            run_validate(&catalog, file.as_ref(), *format)
+        }
+        None => {
+            let Some(path) = &args.spec else {
+                return Err(Failure::Input(
+                    "gigawatt train needs a spec\n  fix: gigawatt train --spec FILE, or gigawatt train search --help".into(),
+                ));
+            };
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::Input(format!(
+                    "failed to read {}: {e}\n  fix: give a TOML training spec",
+                    path.display()
+                ))
+            })?;
+            let result = engine::train::train_text(&catalog, &path.display().to_string(), &text)
+                .map_err(|e| {
+                    let engine::EngineError::Invalid(d) = e;
+                    Failure::Input(d.to_string())
+                })?;
+            let text = match args.format {
+                ListFormat::Json => json_text(&result),
+                ListFormat::Table => train_table(&result),
+            };
+            output::emit(&text, None)
+        }
+    }
+}
+
+fn json_text(value: &impl serde::Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("results serialize");
+    s.push('\n');
+    s
+}
+
+fn train_table(r: &engine::train::TrainResult) -> String {
+    let s = &r.strategy;
+    let b = &r.breakdown;
+    let mut out = format!(
+        "{} on {} x {} ({:.1}B parameters, {:.1}B active)\n",
+        r.model.id,
+        fmt_count(r.gpus as f64),
+        r.system,
+        r.model.params_total / 1e9,
+        r.model.params_active / 1e9
+    );
+    out += &format!(
+        "layout: tp {} pp {} dp {} cp {} ep {} vpp {} microbatch {} sp {} recompute {:?} zero {}\n\n",
+        s.tp, s.pp, s.dp, s.cp, s.ep, s.virtual_pp, s.microbatch, s.sequence_parallel, s.recompute, s.zero
+    );
+    out += &format!("  step time        {:.3} s\n", r.step_time_s);
+    out += &format!("  tokens/s         {}\n", fmt_count(r.tokens_per_s));
+    out += &format!("  TFLOP/s per GPU  {:.1} (model FLOPs)\n", r.tflops_per_gpu);
+    out += &format!(
+        "  MFU / HFU        {:.1}% / {:.1}%\n",
+        100.0 * r.mfu,
+        100.0 * r.hfu
+    );
+    let m = &r.memory_gib;
+    out += &format!(
+        "  memory per GPU   {:.1} GiB of {:.1} (weights {:.1}, gradients {:.1}, optimizer {:.1}, activations {:.1}, reserved {:.1})\n",
+        r.memory_gib_per_gpu, m.capacity, m.weights, m.gradients, m.optimizer, m.activations, m.reserved
+    );
+    out += &format!(
+        "  feasible         {}\n",
+        if r.feasible {
+            "yes".to_string()
+        } else {
+            format!("no: {}", r.reason.clone().unwrap_or_default())
+        }
+    );
+    out += "\nwhere a step goes (s)\n";
+    for (name, value) in [
+        ("compute", b.compute_s),
+        ("  of which recompute", b.recompute_s),
+        ("tensor-parallel comm", b.tp_comm_s),
+        ("context-parallel comm", b.cp_comm_s),
+        ("expert all-to-all", b.ep_comm_s),
+        ("pipeline p2p", b.pp_comm_s),
+        ("data-parallel comm", b.dp_comm_s),
+        ("pipeline bubble", b.bubble_s),
+        ("optimizer", b.optimizer_s),
+    ] {
+        out += &format!("  {name:<24}{value:>10.3}\n");
+    }
+    out += "\nassumptions\n";
+    for a in &r.assumptions {
+        out += &format!("  - {a}\n");
+    }
+    out
+}
+
+fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure> {
+    for (flag, value) in [
+        ("--gpus", a.gpus),
+        ("--global-batch", a.global_batch),
+        ("--seq-len", a.seq_len),
+    ] {
+        if !(1..=10_000_000).contains(&value) {
+            return Err(Failure::Input(format!(
+                "{flag} is {value}\n  fix: a whole number from 1 to 10,000,000"
+            )));
+        }
+    }
+    if a.top == 0 || a.top > 1000 {
+        return Err(Failure::Input(format!(
+            "--top is {}\n  fix: ask for 1 to 1000 layouts",
+            a.top
+        )));
+    }
+    let precision = engine::train::parse_precision(&a.precision).ok_or_else(|| {
+        Failure::Input(format!(
+            "--precision `{}` is unknown\n  fix: use bf16, fp8 or fp4",
+            a.precision
+        ))
+    })?;
+    let workload = perf::Workload {
+        global_batch: a.global_batch as f64,
+        seq_len: a.seq_len as f64,
+        precision,
+    };
+    let inputs =
+        engine::train::resolve_train_inputs(catalog, &a.model, &a.system, a.gpus as u64, workload)
+            .map_err(|m| {
+                Failure::Input(format!("{m}\n  fix: `gigawatt catalog list` shows the ids"))
+            })?;
+    let started = Instant::now();
+    let options = perf::SearchOptions {
+        gpus: a.gpus as u32,
+        top: a.top,
+        max_microbatch: 16,
+    };
+    let found = perf::search(
+        &inputs.arch,
+        &inputs.hardware,
+        &workload,
+        &options,
+        &perf::ModelConstants::default(),
+    );
+    let elapsed_s = started.elapsed().as_secs_f64();
+    let top: Vec<_> = found
+        .top
+        .iter()
+        .map(|r| engine::train::train_result(catalog, &inputs, r.strategy, String::new()))
+        .collect();
+    let text = match a.format {
+        ListFormat::Json => json_text(&json!({
+            "model": a.model,
+            "system": a.system,
+            "gpus": a.gpus,
+            "workload": workload,
+            "evaluated": found.evaluated,
+            "feasible": found.feasible,
+            "elapsed_s": elapsed_s,
+            "top": top,
+        })),
+        ListFormat::Table => {
+            let mut out = format!(
+                "{} on {} x {}: {} layouts evaluated, {} fit, in {:.2} s\n\n",
+                a.model,
+                fmt_count(a.gpus as f64),
+                a.system,
+                fmt_count(found.evaluated as f64),
+                fmt_count(found.feasible as f64),
+                elapsed_s
+            );
+            if top.is_empty() {
+                out += "No layout fits in memory: add GPUs, shorten sequences, or pick a larger-memory system.\n";
+            }
+            out += &format!("  {:>3} {:>3} {:>5} {:>3} {:>3} {:>3} {:>3} {:>3} {:>10} {:>4} {:>9} {:>10} {:>6} {:>8}\n", "tp", "pp", "dp", "cp", "ep", "vpp", "mb", "sp", "recompute", "zero", "step s", "tokens/s", "MFU", "mem GiB");
+            for r in &top {
+                let s = &r.strategy;
+                out += &format!(
+                    "  {:>3} {:>3} {:>5} {:>3} {:>3} {:>3} {:>3} {:>3} {:>10} {:>4} {:>9.3} {:>10} {:>5.1}% {:>8.1}\n",
+                    s.tp, s.pp, s.dp, s.cp, s.ep, s.virtual_pp, s.microbatch, if s.sequence_parallel { "y" } else { "n" },
+                    format!("{:?}", s.recompute).to_lowercase(), s.zero, r.step_time_s, fmt_count(r.tokens_per_s), 100.0 * r.mfu, r.memory_gib_per_gpu
+                );
+            }
+            out
+        }
+    };
+    output::emit(&text, None)
+}
+
+fn run_validate(
+    catalog: &catalog::Catalog,
+    file: Option<&PathBuf>,
+    format: ListFormat,
+) -> Result<(), Failure> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Failure::Input(format!("failed to read {}: {e}", path.display())))?,
+        None => SHIPPED_CALIBRATION.to_string(),
+    };
+    let report = engine::train::validate_training(catalog, &text, &perf::ModelConstants::default())
+        .map_err(|m| Failure::Input(format!("the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv")))?;
+    let text = match format {
+        ListFormat::Json => json_text(&report),
+        ListFormat::Table => {
+            let mut out = format!(
+                "{:<38} {:<24} {:>11} {:>11} {:>8}\n",
+                "case", "source", "measured s", "predicted s", "error"
+            );
+            for c in &report.cases {
+                out += &format!(
+                    "{:<38} {:<24} {:>11.3} {:>11.3} {:>+7.1}%\n",
+                    c.id,
+                    c.source.name(),
+                    c.measured_step_time_s,
+                    c.predicted_step_time_s,
+                    100.0 * c.error
+                );
+            }
+            let s = &report.summary;
+            out += &format!(
+                "\n{} cases: mean absolute error {:.1}%, mean error {:+.1}%\n",
+                s.cases,
+                100.0 * s.mean_abs_error,
+                100.0 * s.mean_error
+            );
+            for (source, n, mae) in &s.by_source {
+                out += &format!(
+                    "  {:<26} {:>4} cases  MAE {:.1}%\n",
+                    source.name(),
+                    n,
+                    100.0 * mae
+                );
+            }
+            out += &format!("{} rows skipped (a field the model needs is not published); --format json lists them\n", report.skipped.len());
+            out
+        }
+    };
+    output::emit(&text, None)
+}

@@ -1,0 +1,243 @@
+//! `gigawatt train`: a spec evaluated, the search, validation against published runs, and bad
+//! specs refused with the field named.
+
+mod common;
+
+use common::{bad_input, gigawatt, ok, tempdir};
+use serde_json::Value;
+
+const SPEC: &str = r#"model = "gpt3-175b"
+[cluster]
+system = "dgx-a100-80gb"
+gpus = 64
+[parallelism]
+tp = 8
+pp = 8
+virtual_pp = 3
+microbatch = 1
+sequence_parallel = true
+recompute = "selective"
+[training]
+global_batch = 64
+seq_len = 2048
+"#;
+
+fn spec_file(text: &str) -> String {
+    let path = tempdir().join("spec.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_spec_reports_the_documented_fields() {
+    let out = ok(&["train", "--spec", &spec_file(SPEC), "--format", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    for field in [
+        "step_time_s",
+        "tokens_per_s",
+        "tflops_per_gpu",
+        "mfu",
+        "hfu",
+        "memory_gib_per_gpu",
+        "feasible",
+        "breakdown",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(v["strategy"]["dp"], 1);
+    assert_eq!(v["feasible"], true);
+    // Throughput never exceeds peak.
+    let mfu = v["mfu"].as_f64().unwrap();
+    assert!(mfu > 0.2 && mfu < 1.0, "{mfu}");
+    assert!(v["hfu"].as_f64().unwrap() >= mfu);
+}
+
+#[test]
+fn an_inline_model_table_works() {
+    let spec = SPEC.replace(
+        "model = \"gpt3-175b\"",
+        "[model]\nlayers = 24\nhidden = 2048\nffn_hidden = 8192\nheads = 16\nvocab = 51200",
+    );
+    let spec = spec.replace(
+        "tp = 8\npp = 8\nvirtual_pp = 3",
+        "tp = 8\npp = 2\nvirtual_pp = 3",
+    );
+    let v: Value =
+        serde_json::from_str(&ok(&["train", "--spec", &spec_file(&spec), "-f", "json"])).unwrap();
+    assert_eq!(v["model"]["id"], "custom");
+}
+
+#[test]
+fn a_layout_that_does_not_fit_is_a_result_not_an_error() {
+    let spec = SPEC
+        .replace(
+            "tp = 8\npp = 8\nvirtual_pp = 3",
+            "tp = 8\npp = 1\nvirtual_pp = 1",
+        )
+        .replace("gpus = 64", "gpus = 8")
+        .replace("global_batch = 64", "global_batch = 8");
+    let v: Value =
+        serde_json::from_str(&ok(&["train", "--spec", &spec_file(&spec), "-f", "json"])).unwrap();
+    assert_eq!(v["feasible"], false);
+    assert!(
+        v["reason"].as_str().unwrap().contains("does not fit"),
+        "{}",
+        v["reason"]
+    );
+}
+
+#[test]
+fn inconsistent_specs_name_the_problem() {
+    let cases = [
+        (
+            "tp = 8\npp = 8\nvirtual_pp = 3",
+            "tp = 64\npp = 1\nvirtual_pp = 1",
+            "does not divide the 96 attention heads",
+        ),
+        ("gpus = 64", "gpus = 60", "does not divide the 60 GPUs"),
+        (
+            "system = \"dgx-a100-80gb\"",
+            "system = \"dgx-a100-80g\"",
+            "did you mean `dgx-a100-80gb`",
+        ),
+        (
+            "model = \"gpt3-175b\"",
+            "model = \"gpt3-175\"",
+            "did you mean `gpt3-175b`",
+        ),
+        (
+            "microbatch = 1\nsequence",
+            "microbatch = 5\nsequence",
+            "is not a multiple of dp x microbatch",
+        ),
+        ("seq_len = 2048", "seq_len = 0", "`training.seq_len` is 0"),
+        (
+            "recompute = \"selective\"",
+            "recompute = \"some\"",
+            "unknown recompute `some`",
+        ),
+        (
+            "virtual_pp = 3",
+            "virtual_pp = 5",
+            "does not divide the 96 layers",
+        ),
+        (
+            "microbatch = 1",
+            "microbatch = 1\nzero = 4",
+            "ZeRO stages are 0 to 3",
+        ),
+        (
+            "seq_len = 2048",
+            "seq_len = 2048\nprecision = \"fp16\"",
+            "unknown precision `fp16`",
+        ),
+        ("[training]", "[trainng]", "unknown field `trainng`"),
+    ];
+    for (from, to, expected) in cases {
+        assert!(SPEC.contains(from), "{from}");
+        let err = bad_input(&["train", "--spec", &spec_file(&SPEC.replace(from, to))]);
+        assert!(err.contains(expected), "{to}: {err}");
+        assert!(err.contains("spec.toml"), "{err}");
+    }
+    let zero_layers = SPEC.replace(
+        "model = \"gpt3-175b\"",
+        "[model]\nlayers = 0\nhidden = 2048\nffn_hidden = 8192\nheads = 16\nvocab = 51200",
+    );
+    let err = bad_input(&["train", "--spec", &spec_file(&zero_layers)]);
+    assert!(err.contains("`model.layers` is 0"), "{err}");
+}
+
+#[test]
+fn search_finds_feasible_layouts_fastest_first() {
+    let out = ok(&[
+        "train",
+        "search",
+        "--model",
+        "llama3-70b",
+        "--system",
+        "dgx-h100",
+        "--gpus",
+        "512",
+        "--global-batch",
+        "512",
+        "--seq-len",
+        "4096",
+        "--top",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(v["evaluated"].as_u64().unwrap() > 1000);
+    let top = v["top"].as_array().unwrap();
+    assert_eq!(top.len(), 3);
+    let times: Vec<f64> = top
+        .iter()
+        .map(|r| r["step_time_s"].as_f64().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(top.iter().all(|r| r["feasible"] == true));
+    assert!(v["elapsed_s"].as_f64().is_some());
+}
+
+#[test]
+fn search_refuses_bad_flags() {
+    let err = bad_input(&[
+        "train",
+        "search",
+        "--model",
+        "llama3-70b",
+        "--system",
+        "dgx-h100",
+        "--gpus",
+        "0",
+        "--global-batch",
+        "8",
+        "--seq-len",
+        "8",
+    ]);
+    assert!(err.contains("--gpus is 0"), "{err}");
+    let err = bad_input(&[
+        "train",
+        "search",
+        "--model",
+        "llama9",
+        "--system",
+        "dgx-h100",
+        "--gpus",
+        "8",
+        "--global-batch",
+        "8",
+        "--seq-len",
+        "8",
+    ]);
+    assert!(err.contains("unknown model `llama9`"), "{err}");
+}
+
+#[test]
+fn validation_against_published_runs_holds_its_error() {
+    let v: Value = serde_json::from_str(&ok(&["train", "validate", "--format", "json"])).unwrap();
+    let summary = &v["summary"];
+    assert!(summary["cases"].as_u64().unwrap() >= 150);
+    let mae = summary["mean_abs_error"].as_f64().unwrap();
+    // Reported in the README; this guards against regressions.
+    assert!(mae < 0.08, "overall MAE {mae}");
+    let korthikanti = summary["by_source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s[0] == "korthikanti2022")
+        .unwrap()[2]
+        .as_f64()
+        .unwrap();
+    assert!(korthikanti < 0.07, "Korthikanti MAE {korthikanti}");
+    // The table prints too.
+    assert!(ok(&["train", "validate"]).contains("mean absolute error"));
+}
+
+#[test]
+fn train_without_a_spec_explains_itself() {
+    let output = gigawatt().args(["train"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--spec"));
+}
