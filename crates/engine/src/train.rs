@@ -232,6 +232,8 @@ struct TrainingSpec {
     seq_len: Spanned<i64>,
     #[serde(default = "default_precision")]
     precision: Spanned<String>,
+    /// Tokens the run trains on, for time-to-train.
+    tokens: Option<Spanned<f64>>,
 }
 
 fn default_precision() -> Spanned<String> {
@@ -288,8 +290,49 @@ pub struct TrainResult {
     pub reason: Option<String>,
     /// Where the time goes, s per step.
     pub breakdown: perf::Breakdown,
+    /// Time to train on `[training] tokens`, without and with failures.
+    pub time_to_train: Option<TimeToTrain>,
     /// The numbers the model assumed beyond the catalog.
     pub assumptions: Vec<String>,
+}
+
+/// How long a run of a given number of tokens takes, without and with failures.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeToTrain {
+    /// Tokens trained on.
+    pub tokens: f64,
+    /// Days at the modelled throughput with no failures.
+    pub days_without_failures: f64,
+    /// Effective training time ratio at the best checkpoint interval (reliability model's
+    /// closed form with its sourced default failure rates).
+    pub ettr: f64,
+    /// The checkpoint interval that maximises it, minutes.
+    pub checkpoint_interval_min: f64,
+    /// Days with failures, checkpoints and restarts.
+    pub days_with_failures: f64,
+}
+
+/// Time to train `tokens` at `tokens_per_s` on `gpus` of `system`, with the reliability
+/// model's default failure rates.
+pub fn time_to_train(catalog: &Catalog, system: &str, gpus: u64, tokens: f64, tokens_per_s: f64) -> Option<TimeToTrain> {
+    let days_without_failures = tokens / tokens_per_s / 86_400.0;
+    let system = catalog.systems.get(system)?;
+    let mut job = reliability::JobSpec::new(gpus, days_without_failures.max(1.0));
+    job.accelerators_per_system = system.accelerators_per_system.number()? as u32;
+    job.scale_up_domain = system.scale_up_domain.number()? as u32;
+    let data = reliability::ReliabilityData::embedded().ok()?;
+    let (mut config, _) = data.config(&job);
+    if let Some(best) = reliability::closed_form::optimal_interval_hours(&config) {
+        config.checkpoint.interval_hours = best;
+    }
+    let ettr = reliability::expected_ettr(&config);
+    Some(TimeToTrain {
+        tokens,
+        days_without_failures,
+        ettr,
+        checkpoint_interval_min: 60.0 * config.checkpoint.interval_hours,
+        days_with_failures: if ettr > 0.0 { days_without_failures / ettr } else { f64::INFINITY },
+    })
 }
 
 /// A model's identity and size.
@@ -465,6 +508,7 @@ pub fn train_result(
             )
         }),
         breakdown: e.breakdown,
+        time_to_train: None,
         assumptions: inputs.assumptions.clone(),
     }
 }
@@ -626,7 +670,17 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
             "change the layout so that each split divides what it splits",
         )
     })?;
-    Ok(train_result(catalog, &inputs, strategy, content_hash(text)))
+    let mut result = train_result(catalog, &inputs, strategy, content_hash(text));
+    if let Some(tokens) = &spec.training.tokens {
+        let t = *tokens.get_ref();
+        if !(t > 0.0 && t <= 1e16) {
+            return Err(fail(Some(tokens.span()), "training.tokens", format!("`training.tokens` is {t}"), "give the tokens the run trains on, more than 0 and at most 1e16"));
+        }
+        if result.feasible {
+            result.time_to_train = time_to_train(catalog, &result.system, gpus, t, result.tokens_per_s);
+        }
+    }
+    Ok(result)
 }
 
 fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {

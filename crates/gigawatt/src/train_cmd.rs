@@ -158,6 +158,12 @@ fn train_table(r: &engine::train::TrainResult) -> String {
             format!("no: {}", r.reason.clone().unwrap_or_default())
         }
     );
+    if let Some(t) = &r.time_to_train {
+        out += &format!(
+            "  time to train    {:.1} days for {:.3e} tokens without failures; {:.1} days with them (ETTR {:.1}%, checkpoint every {:.0} min)\n",
+            t.days_without_failures, t.tokens, t.days_with_failures, 100.0 * t.ettr, t.checkpoint_interval_min
+        );
+    }
     out += "\nwhere a step goes (s)\n";
     for (name, value) in [
         ("compute", b.compute_s),
