@@ -35,6 +35,8 @@ pub enum Command {
     Catalog(CatalogCommand),
     /// List the scenarios shipped in the binary (usable by name: `gigawatt plan openai-portfolio`).
     Scenarios,
+    /// The web dashboard and JSON API on this machine, with saved runs.
+    Serve(Box<crate::serve_cmd::ServeArgs>),
     /// Training performance: step time, MFU and memory of a layout; layout search; validation.
     Train(Box<crate::train_cmd::TrainArgs>),
     /// Simulate failures, checkpoints and restarts of a training job: goodput at scale.

@@ -10,6 +10,7 @@ mod plan_cmd;
 mod reliability_cmd;
 mod risk_cmd;
 mod scenarios;
+mod serve_cmd;
 mod train_cmd;
 
 use std::process::ExitCode;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         cli::Command::Catalog(catalog) => catalog_cmd::run(&args, catalog),
         cli::Command::Scenarios => scenarios::list(),
         cli::Command::Train(train) => train_cmd::run(&args, train),
+        cli::Command::Serve(serve) => serve_cmd::run(&args, serve),
         cli::Command::Reliability(reliability) => reliability_cmd::run(&args, reliability),
         cli::Command::Risk(risk) => risk_cmd::run(&args, risk),
     };
