@@ -1,14 +1,266 @@
-//! `gigawatt risk` (being written).
+//! `gigawatt risk`: read the portfolio (file or the shipped one) and the plan it names, sample
+//! it, render it.
 
-use clap::Args;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+use risk::RiskError;
 
 use crate::cli::Cli;
-use crate::Failure;
+use crate::{output, plan_cmd, scenarios, Failure};
+
+/// The shipped portfolio, run when no file is given.
+const SHIPPED: (&str, &str) = (
+    "openai-portfolio-risk",
+    include_str!("../../../scenarios/openai-portfolio-risk.toml"),
+);
+
+/// Runs this long or longer show a progress bar (on a terminal).
+const PROGRESS_FROM_SAMPLES: u64 = 200_000;
+
+const ABOUT: &str = "\
+Monte Carlo over a portfolio of compute deals: how much capacity will really be online, by
+when, with what probability, and which deal matters most.
+
+PORTFOLIO is a portfolio file (TOML) or `openai-portfolio-risk` (the shipped one, the default).
+It names a plan (`scenario = \"openai-portfolio\"`: a shipped scenario or a path relative to the
+file) and, per deal, the odds that it proceeds in full, is cut, is delayed or collapses, its ramp
+uncertainty and the shared drivers (power, packaging, financing) that make bad outcomes cluster.
+Deals it does not list get defaults from their reported status. See \"Deal risk\" in the README.
+
+Examples:
+  gigawatt risk                                         # the shipped OpenAI portfolio
+  gigawatt risk --samples 100000 --seed 7 --format json
+  gigawatt risk --at-least-gw 5 --by 2028-12            # P(at least 5 GW online by Dec 2028)
+  gigawatt risk my-portfolio.toml --out risk.html       # fan chart and tornado chart";
 
 /// Arguments of `gigawatt risk`.
 #[derive(Debug, Args)]
-pub struct RiskArgs {}
+#[command(long_about = ABOUT)]
+pub struct RiskArgs {
+    /// A portfolio file, or `openai-portfolio-risk` (default).
+    #[arg(value_name = "PORTFOLIO")]
+    pub portfolio: Option<String>,
+    /// Samples of the whole portfolio (1 to 10,000,000); default: the file's, else 10,000.
+    #[arg(long, short = 'n', value_name = "N", allow_negative_numbers = true)]
+    pub samples: Option<i64>,
+    /// Seed: the same seed and samples give the same numbers on any machine and thread count;
+    /// default: the file's, else 1.
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    pub seed: Option<i64>,
+    /// Ask the probability of at least this much facility power online (GW) ...
+    #[arg(
+        long,
+        value_name = "GW",
+        allow_negative_numbers = true,
+        requires = "by"
+    )]
+    pub at_least_gw: Option<f64>,
+    /// ... by the end of this month (YYYY-MM).
+    #[arg(long, value_name = "YYYY-MM", requires = "at_least_gw")]
+    pub by: Option<String>,
+    /// Output format; default: from --out's extension, else a table.
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<RiskFormat>,
+    /// Write the output to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
 
-pub fn run(_cli: &Cli, _args: &RiskArgs) -> Result<(), Failure> {
-    Err(Failure::Input("gigawatt risk is not built yet".into()))
+/// Output formats of `gigawatt risk`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RiskFormat {
+    /// A readable summary for a terminal.
+    Table,
+    /// Everything, as JSON (samples, seed, elapsed_s, timeline percentiles, tornado, deals, assumptions).
+    Json,
+    /// The monthly percentiles as CSV.
+    Csv,
+    /// A self-contained HTML report with a fan chart and a tornado chart.
+    Html,
+}
+
+pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
+    let catalog = plan_cmd::load_catalog(cli.catalog.as_deref())?;
+    let (origin, text, dir) = read_portfolio(args.portfolio.as_deref())?;
+    let file = risk::parse(&origin, &text).map_err(render)?;
+    let (scenario_origin, scenario_text) = read_plan(&file, &origin, &text, dir.as_deref())?;
+    let portfolio = risk::build(
+        &catalog,
+        &file,
+        &origin,
+        &text,
+        &scenario_origin,
+        &scenario_text,
+    )
+    .map_err(render)?;
+
+    let samples =
+        match args.samples {
+            Some(n) if n < 1 || n as u64 > risk::MAX_SAMPLES => return Err(flag_error(
+                "--samples",
+                &format!("{n} samples is outside 1 to 10,000,000"),
+                "ask for between 1 and 10,000,000 samples (10,000 gives percentiles to about 1%)",
+            )),
+            Some(n) => n as u64,
+            None => portfolio.default_samples.unwrap_or(risk::DEFAULT_SAMPLES),
+        };
+    let seed = match args.seed {
+        Some(s) if s < 0 => {
+            return Err(flag_error(
+                "--seed",
+                &format!("impossible seed {s}"),
+                "a seed is a whole number, 0 or more",
+            ))
+        }
+        Some(s) => s as u64,
+        None => portfolio.default_seed.unwrap_or(risk::DEFAULT_SEED),
+    };
+    let at_least = match (args.at_least_gw, &args.by) {
+        (Some(gw), Some(by)) => {
+            let month: units::Month = by.parse().map_err(|e: units::MonthError| {
+                flag_error(
+                    "--by",
+                    &e.to_string(),
+                    "write the month as YYYY-MM, for example --by 2028-12",
+                )
+            })?;
+            Some((gw, month))
+        }
+        _ => None,
+    };
+    let options = risk::RunOptions {
+        samples,
+        seed,
+        at_least,
+    };
+
+    let bar = (samples >= PROGRESS_FROM_SAMPLES && std::io::stderr().is_terminal())
+        .then(|| indicatif::ProgressBar::new(0));
+    let progress = |done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
+    let started = Instant::now();
+    let result = risk::run(&portfolio, &options, &progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let mut result = result.map_err(render)?;
+    result.elapsed_s = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+
+    let format = args.format.unwrap_or_else(|| {
+        match args
+            .out
+            .as_deref()
+            .and_then(Path::extension)
+            .and_then(|e| e.to_str())
+        {
+            Some("json") => RiskFormat::Json,
+            Some("csv") => RiskFormat::Csv,
+            Some("html" | "htm") => RiskFormat::Html,
+            _ => RiskFormat::Table,
+        }
+    });
+    let text = match format {
+        RiskFormat::Table => report::risk::risk_text_summary(&result),
+        RiskFormat::Json => report::risk::risk_json(&result),
+        RiskFormat::Csv => report::risk::risk_csv(&result),
+        RiskFormat::Html => report::risk::risk_html(&result),
+    };
+    output::emit(&text, args.out.as_deref())
+}
+
+/// (origin, text, folder the file is in) of the portfolio.
+fn read_portfolio(given: Option<&str>) -> Result<(String, String, Option<PathBuf>), Failure> {
+    let shipped = || {
+        (
+            format!("<shipped>/scenarios/{}.toml", SHIPPED.0),
+            SHIPPED.1.to_string(),
+            None,
+        )
+    };
+    let Some(given) = given else {
+        return Ok(shipped());
+    };
+    let path = Path::new(given);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::Input(format!(
+                "failed to read {given}: {e}\n  fix: a portfolio file is UTF-8 TOML"
+            ))
+        })?;
+        let dir = path.parent().map(Path::to_path_buf);
+        return Ok((given.to_string(), text, dir));
+    }
+    let name = given.strip_suffix(".toml").unwrap_or(given);
+    if name == SHIPPED.0 || name.ends_with(&format!("/{}", SHIPPED.0)) {
+        return Ok(shipped());
+    }
+    let hint = match catalog::nearest(name, [SHIPPED.0]) {
+        Some(near) => format!("did you mean the shipped portfolio `{near}`?"),
+        None => format!("give a path to a portfolio file, or `{}`", SHIPPED.0),
+    };
+    Err(Failure::Input(format!(
+        "no portfolio file or shipped portfolio named `{given}`\n  fix: {hint}"
+    )))
+}
+
+/// (origin, text) of the plan the portfolio names: a path relative to the portfolio's folder,
+/// else a shipped scenario.
+fn read_plan(
+    file: &risk::file::PortfolioFile,
+    origin: &str,
+    text: &str,
+    dir: Option<&Path>,
+) -> Result<(String, String), Failure> {
+    let (wanted, _) = risk::scenario_ref(file);
+    if let Some(dir) = dir {
+        let path = dir.join(wanted);
+        if path.is_file() {
+            let plan = std::fs::read_to_string(&path).map_err(|e| {
+                render(risk::scenario_error(
+                    file,
+                    origin,
+                    text,
+                    format!("failed to read the plan {}: {e}", path.display()),
+                    "a plan is a UTF-8 TOML scenario file".into(),
+                ))
+            })?;
+            return Ok((path.display().to_string(), plan));
+        }
+    }
+    if let Some((name, plan)) = scenarios::find(wanted) {
+        return Ok((format!("<shipped>/scenarios/{name}.toml"), plan.to_string()));
+    }
+    let names = scenarios::SHIPPED.iter().map(|(n, _)| *n);
+    let hint = match catalog::nearest(wanted, names) {
+        Some(near) => format!("did you mean the shipped scenario `{near}`?"),
+        None => "give a shipped scenario name (`gigawatt scenarios`) or a path relative to the portfolio file".into(),
+    };
+    Err(render(risk::scenario_error(
+        file,
+        origin,
+        text,
+        format!("no scenario file or shipped scenario named `{wanted}`"),
+        hint,
+    )))
+}
+
+fn render(e: RiskError) -> Failure {
+    let RiskError::Invalid(diagnostics) = e;
+    Failure::Input(diagnostics.to_string())
+}
+
+fn flag_error(flag: &str, message: &str, hint: &str) -> Failure {
+    Failure::Input(
+        catalog::Diagnostic::new(risk::COMMAND_LINE, message)
+            .field(flag)
+            .hint(hint)
+            .to_string(),
+    )
 }

@@ -12,7 +12,7 @@ use units::{fmt_count, fmt_energy_twh, fmt_flops, fmt_power_w, fmt_si, fmt_usd, 
 use crate::svg::{self, escape, Chart, Series};
 
 /// The page's stylesheet: system fonts, a centred column, striped tables, print-friendly.
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 :root{color-scheme:light;--ink:#1d2330;--muted:#5b6474;--line:#d9dee7;--soft:#f4f6f9;--accent:#0072B2;--warn-bg:#fff6e0;--warn-line:#E69F00}
 *{box-sizing:border-box}
 html{-webkit-text-size-adjust:100%}

@@ -4,6 +4,7 @@
 mod csv;
 mod html;
 mod markdown;
+pub mod risk;
 mod svg;
 mod text;
 

@@ -1,1 +1,57 @@
-//! Monte Carlo over a portfolio of compute deals: capacity distributions over time (being written).
+//! Deal risk: Monte Carlo over a portfolio of compute deals.
+//!
+//! A portfolio file (see [`file`]) names a buildout plan (a scenario) and says, for each deal
+//! in it, how likely it is to proceed as announced, be cut to a share, be delayed, or collapse;
+//! how uncertain each tranche's ramp is; and which shared drivers (power and grid, packaging
+//! and HBM, the buyer's financing) correlate the deals. Deals the file does not list get
+//! defaults from their reported status ([`defaults`]).
+//!
+//! [`run`] draws N samples of the whole portfolio, each from its own ChaCha8 stream chosen by
+//! (seed, sample index), turns each into monthly series with the planner's arithmetic (a lean
+//! path that agrees with `fleet::plan` on an unperturbed sample), and reports per-month
+//! percentiles, the probability of at least X GW by a month, and a tornado of which deal's
+//! uncertainty moves the median most. Models do no I/O: the caller hands in text and gets a
+//! serializable [`RiskResult`].
+//!
+//! Not modelled yet: the capability view (training and inference throughput on the sampled
+//! capacity), which comes with the perf layer.
+
+mod build;
+pub mod defaults;
+pub mod file;
+mod model;
+mod result;
+mod simulate;
+
+pub use build::{build, parse, scenario_error, scenario_ref, PORTFOLIO_SOURCE};
+pub use model::{DealOutcome, DealRisk, Driver, Portfolio, Series};
+pub use result::{
+    DealResult, DriverResult, Frequencies, PortfolioInfo, Probability, Quantiles, RiskMonth,
+    RiskResult, Tornado, TornadoBar,
+};
+pub use simulate::{run, RunOptions, DEFAULT_SAMPLES, DEFAULT_SEED, MAX_SAMPLES, PERCENTILES};
+
+/// Version of the serialized result schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The name diagnostics use for flags.
+pub const COMMAND_LINE: &str = "command line";
+
+/// Why a run could not be made: the input is wrong (each problem located and with a fix).
+#[derive(Debug, thiserror::Error)]
+pub enum RiskError {
+    /// The portfolio, the plan or the options are invalid.
+    #[error("{0}")]
+    Invalid(catalog::Diagnostics),
+}
+
+/// The monthly series of the plan as written, by the lean per-sample path (every deal proceeds
+/// in full, on time, at the planned ramp). Tests compare it with `fleet::plan`.
+pub fn planned_series(portfolio: &Portfolio) -> Option<(units::Month, Series)> {
+    let lean = model::Lean::new(portfolio)?;
+    let mut s = lean.scratch();
+    s.outcomes.fill(DealOutcome::AS_PLANNED);
+    lean.apply(&mut s);
+    lean.series(&mut s);
+    Some((lean.first, s.series))
+}

@@ -1,0 +1,996 @@
+//! Rendering deal-risk results (`gigawatt risk`): a terminal summary, JSON, CSV, and a
+//! self-contained HTML report with a fan chart of facility power and H100-equivalents over time
+//! and a tornado chart of which deal moves the median most. Pure functions from a
+//! [`::risk::RiskResult`] to text; deterministic apart from the `elapsed_s` the caller sets.
+
+use std::fmt::Write as _;
+
+use ::risk::{Quantiles, RiskMonth, RiskResult};
+use units::{fmt_count, fmt_power_w, fmt_si, fmt_usd, Month, W_PER_GW};
+
+use crate::svg::{coord, escape, month_ticks, nice_ticks, palette, plain_tick, trim_zeros};
+
+/// The result as pretty JSON (the stable, documented schema).
+pub fn risk_json(result: &RiskResult) -> String {
+    let mut out = serde_json::to_string_pretty(result).expect("results serialize");
+    out.push('\n');
+    out
+}
+
+fn gw(value_gw: f64) -> String {
+    fmt_power_w(value_gw * W_PER_GW)
+}
+
+fn pct(p: f64) -> String {
+    let v = p * 100.0;
+    if v > 0.0 && v < 0.1 {
+        "<0.1%".into()
+    } else if v < 100.0 && v > 99.9 {
+        ">99.9%".into()
+    } else {
+        format!("{v:.1}%")
+    }
+}
+
+/// Rows shown in summaries: each December, and the last month.
+fn yearly(result: &RiskResult) -> Vec<&RiskMonth> {
+    let last = result.timeline.len().saturating_sub(1);
+    result
+        .timeline
+        .iter()
+        .enumerate()
+        .filter(|(i, r)| r.month.month() == 12 || *i == last)
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// A readable summary for a terminal.
+pub fn risk_text_summary(result: &RiskResult) -> String {
+    let mut out = String::new();
+    let p = &result.portfolio;
+    let _ = writeln!(out, "{}", p.name);
+    if !p.description.is_empty() {
+        let _ = writeln!(out, "{}", p.description);
+    }
+    let _ = writeln!(
+        out,
+        "portfolio {} | plan {} | {} samples, seed {}, {:.2} s | timeline {} to {}",
+        p.origin,
+        p.scenario_origin,
+        fmt_count(result.samples as f64),
+        result.seed,
+        result.elapsed_s,
+        p.first_month,
+        p.end_month
+    );
+
+    out.push_str(
+        "\nFacility power online (GW): the plan as written, and percentiles of the samples\n",
+    );
+    let _ = writeln!(
+        out,
+        "  {:<8} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "month", "planned", "p5", "p10", "p50", "p90", "p95"
+    );
+    let f2 = |v: f64| format!("{v:.2}");
+    for r in yearly(result) {
+        let q = r.facility_gw;
+        let _ = writeln!(
+            out,
+            "  {:<8} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7}",
+            r.month.to_string(),
+            f2(r.planned_facility_gw),
+            f2(q.p5),
+            f2(q.p10),
+            f2(q.p50),
+            f2(q.p90),
+            f2(q.p95)
+        );
+    }
+
+    out.push_str("\nH100-equivalents, capex and financing to date (p10 / p50 / p90)\n");
+    let _ = writeln!(
+        out,
+        "  {:<8} {:>26} {:>26} {:>24}",
+        "month", "H100e", "capex", "financing"
+    );
+    for r in yearly(result) {
+        let h = match r.h100e {
+            Some(q) => format!(
+                "{} / {} / {}",
+                short_count(q.p10),
+                short_count(q.p50),
+                short_count(q.p90)
+            ),
+            None => "unknown".into(),
+        };
+        let money = |q: Quantiles| {
+            format!(
+                "{} / {} / {}",
+                fmt_usd(q.p10),
+                fmt_usd(q.p50),
+                fmt_usd(q.p90)
+            )
+        };
+        let _ = writeln!(
+            out,
+            "  {:<8} {:>26} {:>26} {:>24}",
+            r.month.to_string(),
+            h,
+            money(r.capex_usd),
+            money(r.financing_usd)
+        );
+    }
+
+    if let Some(a) = &result.at_least {
+        let _ = writeln!(
+            out,
+            "\nP(at least {} online by the end of {}) = {}  ({} of {} samples; the plan as written has {})",
+            gw(a.at_least_gw),
+            a.by,
+            pct(a.probability),
+            fmt_count(a.samples_meeting as f64),
+            fmt_count(result.samples as f64),
+            gw(a.planned_facility_gw)
+        );
+    }
+
+    let t = &result.tornado;
+    let _ = writeln!(
+        out,
+        "\nWhich deal matters most: median facility power at {} with one deal fixed (median with all uncertain: {})",
+        t.month,
+        gw(t.base_p50)
+    );
+    let id_width = t
+        .bars
+        .iter()
+        .map(|b| b.deal.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        out,
+        "  {:<id_width$} {:>9} {:>9} {:>9}  worst / best outcome",
+        "deal", "worst", "best", "swing"
+    );
+    for b in &t.bars {
+        let _ = writeln!(
+            out,
+            "  {:<id_width$} {:>9} {:>9} {:>9}  {} / {}",
+            b.deal,
+            gw(b.worst_p50),
+            gw(b.best_p50),
+            gw(b.swing),
+            b.worst,
+            b.best
+        );
+    }
+
+    out.push_str("\nDeal outcomes: assumed (sampled) probabilities\n");
+    let _ = writeln!(
+        out,
+        "  {:<id_width$} {:<9} {:>15} {:>15} {:>15} {:>15}  from",
+        "deal", "status", "proceed", "cut", "collapse", "delayed"
+    );
+    for d in &result.deals {
+        let both = |assumed: f64, sampled: f64| format!("{assumed:.2} ({sampled:.2})");
+        let delayed_assumed = d.delay * (1.0 - d.collapse);
+        let _ = writeln!(
+            out,
+            "  {:<id_width$} {:<9} {:>15} {:>15} {:>15} {:>15}  {}",
+            d.id,
+            d.status,
+            both(d.proceed, d.sampled.proceed),
+            both(d.cut, d.sampled.cut),
+            both(d.collapse, d.sampled.collapse),
+            both(delayed_assumed, d.sampled.delayed),
+            if d.outcomes_from == "status" {
+                "status defaults"
+            } else {
+                "portfolio file"
+            }
+        );
+    }
+    if !result.drivers.is_empty() {
+        out.push_str(
+            "\nShared drivers (latent correlation of two deals sharing one = its weight)\n",
+        );
+        for d in &result.drivers {
+            let _ = writeln!(
+                out,
+                "  {:<18} weight {:.2}  {}  [{}]",
+                d.id,
+                d.weight,
+                d.note.as_deref().unwrap_or(""),
+                d.deals.join(", ")
+            );
+        }
+    }
+    if !result.warnings.is_empty() {
+        out.push('\n');
+        for w in &result.warnings {
+            let _ = writeln!(out, "warning: {w}");
+        }
+    }
+    out.push('\n');
+    for n in &result.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
+    let _ = writeln!(
+        out,
+        "\n{} assumptions, each with a source ({} sources); see them with --format json or html.",
+        result.assumptions.len(),
+        result.sources.len()
+    );
+    out
+}
+
+fn short_count(v: f64) -> String {
+    if v.abs() < 1e4 {
+        fmt_count(v)
+    } else {
+        trim_zeros(fmt_si(v, "").trim_end())
+    }
+}
+
+/// The monthly percentiles as CSV: one row per month.
+pub fn risk_csv(result: &RiskResult) -> String {
+    let mut out = String::from("month,planned_facility_gw,planned_h100e");
+    let metrics = [
+        "facility_gw",
+        "accelerators",
+        "h100e",
+        "capex_usd",
+        "financing_usd",
+    ];
+    for m in metrics {
+        for p in &result.percentiles {
+            let _ = write!(out, ",{m}_p{p}");
+        }
+    }
+    out.push('\n');
+    let num = |v: f64| format!("{v}");
+    for r in &result.timeline {
+        let _ = write!(
+            out,
+            "{},{},{}",
+            r.month,
+            num(r.planned_facility_gw),
+            r.planned_h100e.map(num).unwrap_or_default()
+        );
+        for q in [
+            Some(r.facility_gw),
+            Some(r.accelerators),
+            r.h100e,
+            Some(r.capex_usd),
+            Some(r.financing_usd),
+        ] {
+            match q {
+                Some(q) => {
+                    for v in [q.p5, q.p10, q.p50, q.p90, q.p95] {
+                        let _ = write!(out, ",{}", num(v));
+                    }
+                }
+                None => out.push_str(",,,,,"),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// HTML
+
+const WIDTH: f64 = 900.0;
+const LEFT: f64 = 80.0;
+const RIGHT: f64 = 20.0;
+const TOP: f64 = 14.0;
+const PLOT_HEIGHT: f64 = 280.0;
+
+fn open_svg(out: &mut String, id: &str, title: &str, description: &str, height: f64) {
+    let _ = write!(
+        out,
+        "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" \
+         aria-labelledby=\"{id}-title {id}-desc\" font-family=\"system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif\" \
+         font-size=\"12\" fill=\"#1d2330\"><title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
+        coord(WIDTH),
+        coord(height),
+        escape(title),
+        escape(description)
+    );
+}
+
+/// A fan chart: p5-p95 and p10-p90 bands, the median line and the plan as written (dashed).
+fn fan_chart(
+    id: &str,
+    title: &str,
+    months: &[Month],
+    bands: &[Quantiles],
+    planned: &[f64],
+    label: &dyn Fn(f64) -> String,
+) -> String {
+    let n = months.len();
+    let mut out = String::new();
+    let height = TOP + PLOT_HEIGHT + 34.0 + 26.0;
+    let p50_end = bands.last().map_or(0.0, |q| q.p50);
+    let planned_end = planned.last().copied().unwrap_or(0.0);
+    let description = format!(
+        "{title} from {} to {}: median {} at the end against {} planned; the bands hold 80% and 90% of the samples.",
+        months.first().map(|m| m.to_string()).unwrap_or_default(),
+        months.last().map(|m| m.to_string()).unwrap_or_default(),
+        label(p50_end),
+        label(planned_end)
+    );
+    open_svg(&mut out, id, title, &description, height);
+    if n == 0 {
+        out.push_str("</svg>");
+        return out;
+    }
+    let hi = bands
+        .iter()
+        .map(|q| q.p95)
+        .chain(planned.iter().copied())
+        .fold(0.0, f64::max);
+    let ticks = nice_ticks(0.0, hi, 6);
+    let (lo, top) = (ticks[0], ticks[ticks.len() - 1]);
+    let x = |i: usize| {
+        if n <= 1 {
+            LEFT + (WIDTH - LEFT - RIGHT) / 2.0
+        } else {
+            LEFT + (WIDTH - LEFT - RIGHT) * i as f64 / (n - 1) as f64
+        }
+    };
+    let y = |v: f64| {
+        let f = if top > lo {
+            ((v - lo) / (top - lo)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        TOP + PLOT_HEIGHT * (1.0 - f)
+    };
+    out.push_str("<g class=\"grid\" stroke=\"#e6e9ef\">");
+    for &t in &ticks {
+        let _ = write!(
+            out,
+            "<line x1=\"{}\" x2=\"{}\" y1=\"{yy}\" y2=\"{yy}\"/>",
+            coord(LEFT),
+            coord(WIDTH - RIGHT),
+            yy = coord(y(t))
+        );
+    }
+    out.push_str("</g><g class=\"ticks\" fill=\"#5b6474\" text-anchor=\"end\">");
+    for &t in &ticks {
+        let text = if t == 0.0 {
+            "0".to_string()
+        } else {
+            trim_zeros(&label(t))
+        };
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\">{}</text>",
+            coord(LEFT - 8.0),
+            coord(y(t) + 4.0),
+            escape(&text)
+        );
+    }
+    out.push_str("</g><g class=\"months\" fill=\"#5b6474\" text-anchor=\"middle\">");
+    for (i, text) in month_ticks(months) {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\">{}</text>",
+            coord(x(i)),
+            coord(TOP + PLOT_HEIGHT + 20.0),
+            escape(&text)
+        );
+    }
+    out.push_str("</g>");
+    let band = |lower: &dyn Fn(&Quantiles) -> f64, upper: &dyn Fn(&Quantiles) -> f64| {
+        let mut d = String::new();
+        for (i, q) in bands.iter().enumerate() {
+            let _ = write!(
+                d,
+                "{}{},{}",
+                if i == 0 { 'M' } else { 'L' },
+                coord(x(i)),
+                coord(y(upper(q)))
+            );
+        }
+        for (i, q) in bands.iter().enumerate().rev() {
+            let _ = write!(d, "L{},{}", coord(x(i)), coord(y(lower(q))));
+        }
+        d.push('Z');
+        d
+    };
+    let color = palette(0);
+    let _ = write!(
+        out,
+        "<path d=\"{}\" fill=\"{color}\" fill-opacity=\"0.15\"><title>p5 to p95</title></path>",
+        band(&|q| q.p5, &|q| q.p95)
+    );
+    let _ = write!(
+        out,
+        "<path d=\"{}\" fill=\"{color}\" fill-opacity=\"0.25\"><title>p10 to p90</title></path>",
+        band(&|q| q.p10, &|q| q.p90)
+    );
+    let line = |values: &mut dyn Iterator<Item = f64>| {
+        let mut d = String::new();
+        for (i, v) in values.enumerate() {
+            let _ = write!(
+                d,
+                "{}{},{}",
+                if i == 0 { 'M' } else { 'L' },
+                coord(x(i)),
+                coord(y(v))
+            );
+        }
+        d
+    };
+    let _ = write!(
+        out,
+        "<path d=\"{}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2.4\"><title>median (p50)</title></path>",
+        line(&mut bands.iter().map(|q| q.p50))
+    );
+    let _ = write!(
+        out,
+        "<path d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"6 4\"><title>the plan as written</title></path>",
+        line(&mut planned.iter().copied()),
+        palette(7)
+    );
+    // Hover columns with the numbers.
+    out.push_str("<g class=\"hover\" fill=\"#000\" fill-opacity=\"0\">");
+    let half = if n <= 1 {
+        (WIDTH - LEFT - RIGHT) / 2.0
+    } else {
+        (WIDTH - LEFT - RIGHT) / (n - 1) as f64 / 2.0
+    };
+    for (i, (m, q)) in months.iter().zip(bands).enumerate() {
+        let _ = write!(
+            out,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{m}\nplanned: {}\np95: {}\np90: {}\np50: {}\np10: {}\np5: {}</title></rect>",
+            coord((x(i) - half).max(LEFT)),
+            coord(TOP),
+            coord(2.0 * half),
+            coord(PLOT_HEIGHT),
+            escape(&label(planned[i])),
+            escape(&label(q.p95)),
+            escape(&label(q.p90)),
+            escape(&label(q.p50)),
+            escape(&label(q.p10)),
+            escape(&label(q.p5))
+        );
+    }
+    out.push_str("</g>");
+    // Legend.
+    let ly = TOP + PLOT_HEIGHT + 46.0;
+    let _ = write!(
+        out,
+        "<g class=\"legend\" font-size=\"12\">\
+         <rect x=\"{a}\" y=\"{r}\" width=\"14\" height=\"10\" fill=\"{color}\" fill-opacity=\"0.15\"/><text x=\"{at}\" y=\"{ly}\">p5 to p95</text>\
+         <rect x=\"{b}\" y=\"{r}\" width=\"14\" height=\"10\" fill=\"{color}\" fill-opacity=\"0.4\"/><text x=\"{bt}\" y=\"{ly}\">p10 to p90</text>\
+         <line x1=\"{c}\" x2=\"{c2}\" y1=\"{lm}\" y2=\"{lm}\" stroke=\"{color}\" stroke-width=\"2.4\"/><text x=\"{ct}\" y=\"{ly}\">median</text>\
+         <line x1=\"{d}\" x2=\"{d2}\" y1=\"{lm}\" y2=\"{lm}\" stroke=\"{black}\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/><text x=\"{dt}\" y=\"{ly}\">the plan as written</text></g>",
+        a = coord(LEFT),
+        at = coord(LEFT + 20.0),
+        b = coord(LEFT + 120.0),
+        bt = coord(LEFT + 140.0),
+        c = coord(LEFT + 245.0),
+        c2 = coord(LEFT + 265.0),
+        ct = coord(LEFT + 271.0),
+        d = coord(LEFT + 340.0),
+        d2 = coord(LEFT + 360.0),
+        dt = coord(LEFT + 366.0),
+        r = coord(ly - 9.0),
+        lm = coord(ly - 4.0),
+        ly = coord(ly),
+        black = palette(7),
+    );
+    out.push_str("</svg>");
+    out
+}
+
+/// The tornado: for each deal, a bar from the median with the deal at its worst to the median
+/// with it at its best; a line at the median with every deal uncertain.
+fn tornado_chart(result: &RiskResult) -> String {
+    let t = &result.tornado;
+    let rows = t.bars.len();
+    let row_h = 30.0;
+    let label_w = 210.0;
+    let height = TOP + rows.max(1) as f64 * row_h + 40.0;
+    let mut out = String::new();
+    let description = match t.bars.first() {
+        Some(b) => format!(
+            "Median facility power at {} with one deal fixed at its worst and best outcome; {} moves it most, from {} to {}.",
+            t.month,
+            b.deal,
+            gw(b.worst_p50),
+            gw(b.best_p50)
+        ),
+        None => "No deals to compare.".to_string(),
+    };
+    open_svg(
+        &mut out,
+        "tornado",
+        "Which deal matters most",
+        &description,
+        height,
+    );
+    let hi = t
+        .bars
+        .iter()
+        .map(|b| b.best_p50.max(b.worst_p50))
+        .fold(t.base_p50, f64::max);
+    let ticks = nice_ticks(0.0, hi, 6);
+    let (lo, top) = (ticks[0], ticks[ticks.len() - 1]);
+    let x0 = label_w;
+    let x1 = WIDTH - RIGHT;
+    let x = |v: f64| {
+        let f = if top > lo {
+            ((v - lo) / (top - lo)).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        x0 + (x1 - x0) * f
+    };
+    let bottom = TOP + rows.max(1) as f64 * row_h;
+    let step = if ticks.len() >= 2 {
+        ticks[1] - ticks[0]
+    } else {
+        1.0
+    };
+    out.push_str("<g class=\"grid\" stroke=\"#e6e9ef\">");
+    for &tk in &ticks {
+        let _ = write!(
+            out,
+            "<line x1=\"{xx}\" x2=\"{xx}\" y1=\"{}\" y2=\"{}\"/>",
+            coord(TOP),
+            coord(bottom),
+            xx = coord(x(tk))
+        );
+    }
+    out.push_str("</g><g fill=\"#5b6474\" text-anchor=\"middle\">");
+    for &tk in &ticks {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\">{} GW</text>",
+            coord(x(tk)),
+            coord(bottom + 18.0),
+            plain_tick(tk, step)
+        );
+    }
+    out.push_str("</g>");
+    for (i, b) in t.bars.iter().enumerate() {
+        let yy = TOP + i as f64 * row_h;
+        let (l, r) = (b.worst_p50.min(b.best_p50), b.worst_p50.max(b.best_p50));
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+            coord(x0 - 8.0),
+            coord(yy + row_h / 2.0 + 4.0),
+            escape(&b.deal)
+        );
+        // Worst side in vermillion, best side in blue, split at the all-uncertain median.
+        let base = t.base_p50.clamp(l, r);
+        let bar = |from: f64, to: f64, color: &str, what: &str| {
+            format!(
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{color}\"><title>{}: {what}</title></rect>",
+                coord(x(from)),
+                coord(yy + 6.0),
+                coord((x(to) - x(from)).max(1.0)),
+                coord(row_h - 12.0),
+                escape(&b.deal)
+            )
+        };
+        out.push_str(&bar(
+            l,
+            base,
+            palette(3),
+            &format!("worst ({}): median {}", b.worst, gw(b.worst_p50)),
+        ));
+        out.push_str(&bar(
+            base,
+            r,
+            palette(0),
+            &format!("best ({}): median {}", b.best, gw(b.best_p50)),
+        ));
+    }
+    let _ = write!(
+        out,
+        "<line x1=\"{bx}\" x2=\"{bx}\" y1=\"{}\" y2=\"{}\" stroke=\"#1d2330\" stroke-width=\"1.5\"><title>median with every deal uncertain: {}</title></line>",
+        coord(TOP - 4.0),
+        coord(bottom + 4.0),
+        escape(&gw(t.base_p50)),
+        bx = coord(x(t.base_p50))
+    );
+    out.push_str("</svg>");
+    out
+}
+
+fn figure(out: &mut String, heading: &str, caption: &str, svg: &str) {
+    let _ = writeln!(
+        out,
+        "<figure>\n<h3>{}</h3>\n<figcaption>{}</figcaption>\n{svg}\n</figure>",
+        escape(heading),
+        escape(caption)
+    );
+}
+
+fn card(out: &mut String, label: &str, value: &str, detail: &str) {
+    let _ = writeln!(
+        out,
+        "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"detail\">{}</div></div>",
+        escape(label),
+        escape(value),
+        escape(detail)
+    );
+}
+
+/// The risk run as one self-contained HTML page.
+pub fn risk_html(result: &RiskResult) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    let p = &result.portfolio;
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"gigawatt {}\">\n<title>{} · gigawatt risk</title>\n\
+         <style>{}</style>\n</head>\n<body>\n<main class=\"wrap\">\n",
+        escape(&result.engine_version),
+        escape(&p.name),
+        crate::html::STYLE
+    );
+    let _ = writeln!(
+        out,
+        "<header>\n<p class=\"eyebrow\">gigawatt deal-risk report</p>\n<h1>{}</h1>\n<p class=\"desc\">{}</p>\n<dl class=\"meta\">",
+        escape(&p.name),
+        escape(&p.description)
+    );
+    for (label, value) in [
+        ("Portfolio", p.origin.clone()),
+        (
+            "Plan",
+            format!("{} ({})", p.scenario_name, p.scenario_origin),
+        ),
+        (
+            "Timeline",
+            format!(
+                "{} to {} ({} months)",
+                p.first_month,
+                p.end_month,
+                result.timeline.len()
+            ),
+        ),
+        (
+            "Samples",
+            format!(
+                "{} (seed {})",
+                fmt_count(result.samples as f64),
+                result.seed
+            ),
+        ),
+        (
+            "Input hashes",
+            format!("portfolio {}, plan {}", p.input_hash, p.scenario_hash),
+        ),
+        ("Catalog version", result.catalog_version.clone()),
+        ("Engine version", result.engine_version.clone()),
+    ] {
+        let _ = writeln!(out, "<dt>{label}</dt><dd>{}</dd>", escape(&value));
+    }
+    out.push_str("</dl>\n</header>\n");
+    if !result.warnings.is_empty() {
+        out.push_str("<section class=\"callout\" role=\"note\"><h2>⚠ Warnings</h2><ul>");
+        for w in &result.warnings {
+            let _ = write!(out, "<li>{}</li>", escape(w));
+        }
+        out.push_str("</ul></section>\n");
+    }
+
+    // Headline.
+    out.push_str(
+        "<section id=\"headline\">\n<h2>At the end of the plan</h2>\n<div class=\"cards\">\n",
+    );
+    if let Some(last) = result.timeline.last() {
+        let q = last.facility_gw;
+        card(
+            &mut out,
+            &format!("Facility power online, {}", last.month),
+            &format!("{} median", gw(q.p50)),
+            &format!(
+                "80% between {} and {}; planned {}",
+                gw(q.p10),
+                gw(q.p90),
+                gw(last.planned_facility_gw)
+            ),
+        );
+        if let Some(h) = last.h100e {
+            card(
+                &mut out,
+                "H100-equivalents",
+                &format!("{} median", short_count(h.p50)),
+                &format!(
+                    "80% between {} and {}",
+                    short_count(h.p10),
+                    short_count(h.p90)
+                ),
+            );
+        }
+        card(
+            &mut out,
+            "Capex to date",
+            &format!("{} median", fmt_usd(last.capex_usd.p50)),
+            &format!(
+                "80% between {} and {}",
+                fmt_usd(last.capex_usd.p10),
+                fmt_usd(last.capex_usd.p90)
+            ),
+        );
+        card(
+            &mut out,
+            "Financing received",
+            &format!("{} median", fmt_usd(last.financing_usd.p50)),
+            &format!(
+                "80% between {} and {}",
+                fmt_usd(last.financing_usd.p10),
+                fmt_usd(last.financing_usd.p90)
+            ),
+        );
+    }
+    if let Some(a) = &result.at_least {
+        card(
+            &mut out,
+            &format!("P(≥ {} by {})", gw(a.at_least_gw), a.by),
+            &pct(a.probability),
+            &format!(
+                "{} of {} samples",
+                fmt_count(a.samples_meeting as f64),
+                fmt_count(result.samples as f64)
+            ),
+        );
+    }
+    if let Some(b) = result.tornado.bars.first() {
+        card(
+            &mut out,
+            "Deal that matters most",
+            &b.deal,
+            &format!(
+                "median {} to {} from worst to best",
+                gw(b.worst_p50),
+                gw(b.best_p50)
+            ),
+        );
+    }
+    out.push_str("</div>\n</section>\n");
+
+    // Charts.
+    let months: Vec<Month> = result.timeline.iter().map(|r| r.month).collect();
+    out.push_str("<section id=\"charts\">\n<h2>Over time</h2>\n");
+    let bands: Vec<Quantiles> = result.timeline.iter().map(|r| r.facility_gw).collect();
+    let planned: Vec<f64> = result
+        .timeline
+        .iter()
+        .map(|r| r.planned_facility_gw)
+        .collect();
+    figure(
+        &mut out,
+        "Facility power online",
+        "Percentiles across samples, month by month (the median line is not one sample's path); dashed: the plan as written.",
+        &fan_chart("fan-gw", "Facility power online", &months, &bands, &planned, &|v| gw(v)),
+    );
+    if result
+        .timeline
+        .iter()
+        .all(|r| r.h100e.is_some() && r.planned_h100e.is_some())
+    {
+        let bands: Vec<Quantiles> = result.timeline.iter().filter_map(|r| r.h100e).collect();
+        let planned: Vec<f64> = result
+            .timeline
+            .iter()
+            .filter_map(|r| r.planned_h100e)
+            .collect();
+        figure(
+            &mut out,
+            "H100-equivalents online",
+            "Dense BF16 FLOP/s online divided by the H100 SXM's; percentiles across samples.",
+            &fan_chart(
+                "fan-h100e",
+                "H100-equivalents online",
+                &months,
+                &bands,
+                &planned,
+                &short_count,
+            ),
+        );
+    }
+    figure(
+        &mut out,
+        "Which deal matters most",
+        &format!(
+            "Median facility power at {} with one deal fixed at its worst (left, vermillion) or best (right, blue) outcome and everything else as sampled; the line is the median with every deal uncertain. Widest swing first.",
+            result.tornado.month
+        ),
+        &tornado_chart(result),
+    );
+    out.push_str("</section>\n");
+
+    // Tables.
+    out.push_str("<section id=\"deals\">\n<h2>Deals</h2>\n<div class=\"table-wrap\"><table><thead><tr>\
+                  <th>deal</th><th>status</th><th class=\"num\">proceed</th><th class=\"num\">cut (kept)</th><th class=\"num\">collapse</th>\
+                  <th class=\"num\">delay (months)</th><th class=\"num\">ramp ×</th><th>drivers</th><th>from</th>\
+                  <th class=\"num\">worst → best median</th></tr></thead><tbody>\n");
+    for d in &result.deals {
+        let bar = result.tornado.bars.iter().find(|b| b.deal == d.id);
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code><br><span class=\"muted\">{}</span></td><td>{}{}</td><td class=\"num\">{:.2} <span class=\"muted\">({:.2})</span></td>\
+             <td class=\"num\">{:.2} ({:.0}–{:.0}%) <span class=\"muted\">({:.2})</span></td><td class=\"num\">{:.2} <span class=\"muted\">({:.2})</span></td>\
+             <td class=\"num\">P {:.2}: {}–{}–{}</td><td class=\"num\">{}–{}–{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            escape(&d.id),
+            escape(&d.name),
+            escape(&d.status),
+            d.status_as_of.as_deref().map(|s| format!(" <span class=\"muted\">as of {}</span>", escape(s))).unwrap_or_default(),
+            d.proceed,
+            d.sampled.proceed,
+            d.cut,
+            d.cut_kept[0] * 100.0,
+            d.cut_kept[1] * 100.0,
+            d.sampled.cut,
+            d.collapse,
+            d.sampled.collapse,
+            d.delay,
+            d.delay_months[0],
+            d.delay_months[1],
+            d.delay_months[2],
+            d.ramp_factor[0],
+            d.ramp_factor[1],
+            d.ramp_factor[2],
+            escape(&d.drivers.join(", ")),
+            if d.outcomes_from == "status" { "status defaults" } else { "portfolio file" },
+            bar.map(|b| format!("{} → {}", gw(b.worst_p50), gw(b.best_p50))).unwrap_or_default()
+        );
+    }
+    out.push_str("</tbody></table></div>\n<p class=\"sub\">Assumed probabilities, with the sampled frequencies in brackets. Delay: P(delayed | not collapsed), then triangular min–mode–max months.</p>\n");
+    if !result.drivers.is_empty() {
+        out.push_str("<h3>Shared drivers</h3><div class=\"table-wrap\"><table><thead><tr><th>driver</th><th class=\"num\">weight</th><th>what</th><th>deals</th></tr></thead><tbody>");
+        for d in &result.drivers {
+            let _ = write!(
+                out,
+                "<tr><td><code>{}</code></td><td class=\"num\">{:.2}</td><td>{}</td><td>{}</td></tr>",
+                escape(&d.id),
+                d.weight,
+                escape(d.note.as_deref().unwrap_or("")),
+                escape(&d.deals.join(", "))
+            );
+        }
+        out.push_str("</tbody></table></div>\n");
+    }
+    out.push_str("</section>\n");
+
+    out.push_str("<section id=\"yearly\">\n<h2>Year by year</h2>\n<div class=\"table-wrap\"><table><thead><tr><th>month</th><th class=\"num\">planned</th>\
+                  <th class=\"num\">p5</th><th class=\"num\">p10</th><th class=\"num\">p50</th><th class=\"num\">p90</th><th class=\"num\">p95</th>\
+                  <th class=\"num\">H100e p50</th><th class=\"num\">capex p50</th><th class=\"num\">financing p50</th></tr></thead><tbody>\n");
+    for r in yearly(result) {
+        let q = r.facility_gw;
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            r.month,
+            gw(r.planned_facility_gw),
+            gw(q.p5),
+            gw(q.p10),
+            gw(q.p50),
+            gw(q.p90),
+            gw(q.p95),
+            r.h100e.map(|h| short_count(h.p50)).unwrap_or_else(|| "unknown".into()),
+            fmt_usd(r.capex_usd.p50),
+            fmt_usd(r.financing_usd.p50)
+        );
+    }
+    out.push_str("</tbody></table></div>\n</section>\n");
+
+    // Ledger.
+    out.push_str("<section id=\"assumptions\">\n<h2>Assumptions</h2>\n<details><summary>");
+    let _ = writeln!(
+        out,
+        "{} numbers, each with a source</summary><div class=\"table-wrap\"><table><thead><tr><th>name</th><th class=\"num\">value</th><th>unit</th><th>source</th><th>note</th></tr></thead><tbody>",
+        result.assumptions.len()
+    );
+    for a in &result.assumptions {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td class=\"num\">{}</td><td>{}</td><td><a href=\"#src-{}\">{}</a></td><td class=\"note\">{}</td></tr>",
+            escape(&a.name),
+            escape(&trim_zeros(&format!("{:.6}", a.value))),
+            escape(&a.unit),
+            escape(&anchor(&a.source)),
+            escape(&a.source),
+            escape(a.note.as_deref().unwrap_or(""))
+        );
+    }
+    out.push_str("</tbody></table></div></details>\n<h3>Sources</h3><div class=\"table-wrap\"><table><thead><tr><th>id</th><th>title</th><th>kind</th><th>date</th></tr></thead><tbody>\n");
+    for s in &result.sources {
+        let title = if s.url.starts_with("https://") || s.url.starts_with("http://") {
+            format!(
+                "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
+                escape(&s.url),
+                escape(&s.title)
+            )
+        } else {
+            escape(&s.title)
+        };
+        let _ = writeln!(
+            out,
+            "<tr id=\"src-{}\"><td><code>{}</code></td><td>{title}</td><td>{}</td><td>{}</td></tr>",
+            escape(&anchor(&s.id)),
+            escape(&s.id),
+            escape(&s.kind),
+            escape(&s.date)
+        );
+    }
+    out.push_str("</tbody></table></div>\n</section>\n<footer>\n<ul>\n");
+    for n in &result.notes {
+        let _ = writeln!(out, "<li>{}</li>", escape(n));
+    }
+    let _ = writeln!(
+        out,
+        "</ul>\n<p>Produced by gigawatt {} (risk schema {}).</p>\n</footer>\n</main>\n</body>\n</html>",
+        escape(&result.engine_version),
+        result.schema_version
+    );
+    out
+}
+
+fn anchor(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small(name: &str) -> RiskResult {
+        let catalog = catalog::Catalog::embedded().unwrap();
+        let plan = include_str!("../../../scenarios/openai-portfolio.toml");
+        let text = format!("name = {name:?}\nscenario = \"openai-portfolio\"\n");
+        let file = ::risk::parse("p.toml", &text).unwrap();
+        let p = ::risk::build(&catalog, &file, "p.toml", &text, "plan.toml", plan).unwrap();
+        let options = ::risk::RunOptions {
+            samples: 200,
+            seed: 1,
+            at_least: Some((1.0, "2027-12".parse().unwrap())),
+        };
+        ::risk::run(&p, &options, &|_, _| {}).unwrap()
+    }
+
+    #[test]
+    fn html_is_self_contained_escaped_and_deterministic() {
+        let result = small("<script>alert('x')</script> & co");
+        let html = risk_html(&result);
+        assert!(!html.contains("<script>alert"), "names are escaped");
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains("<svg") && html.contains("p10 to p90"));
+        assert!(!html.contains("src=\"http"));
+        assert_eq!(html, risk_html(&small("<script>alert('x')</script> & co")));
+    }
+
+    #[test]
+    fn csv_has_a_row_per_month_and_text_names_the_tornado() {
+        let result = small("csv");
+        let csv = risk_csv(&result);
+        assert_eq!(csv.lines().count(), result.timeline.len() + 1);
+        let columns = csv.lines().next().unwrap().split(',').count();
+        assert!(csv.lines().all(|l| l.split(',').count() == columns));
+        let text = risk_text_summary(&result);
+        assert!(text.contains("Which deal matters most"));
+        assert!(text.contains("P(at least 1.00 GW online by the end of 2027-12)"));
+    }
+}

@@ -1,0 +1,75 @@
+//! Speed of deal risk. Run with `cargo bench -p risk`.
+//!
+//! Target: 100,000 samples of a 15-deal portfolio, monthly from 2025 to 2032, in under one
+//! second on the 2-core development machine (all cores, rayon's global pool).
+
+use catalog::Catalog;
+use risk::{Portfolio, RunOptions};
+
+fn main() {
+    divan::main();
+}
+
+const PLAN: &str = include_str!("../../../scenarios/openai-portfolio.toml");
+const RISK: &str = include_str!("../../../scenarios/openai-portfolio-risk.toml");
+
+/// The shipped portfolio widened to 15 deals of two tranches each (30 tranches), starting
+/// through 2025-2030 and ending 2032-12, with three shared drivers and per-GW financing.
+fn fifteen_deals() -> Portfolio {
+    let catalog = Catalog::embedded().unwrap();
+    let file = risk::parse("bench.toml", RISK).unwrap();
+    let mut p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let template_tranche = p.fleet.tranches[3].clone(); // 1 GW of Vera Rubin
+    let template_deal = p.deals[0].clone();
+    p.fleet.tranches.clear();
+    p.tranche_deal.clear();
+    p.deals.clear();
+    for d in 0..15 {
+        let mut deal = template_deal.clone();
+        deal.id = format!("deal-{d}");
+        deal.drivers = vec![d % 3];
+        p.deals.push(deal);
+        for k in 0..2 {
+            let mut t = template_tranche.clone();
+            t.name = format!("deal {d} tranche {k}");
+            t.start = units::Month::new(
+                2025 + ((d + k * 3) % 6) as i32,
+                1 + (d as u32 * 5 + k as u32) % 12,
+            )
+            .unwrap();
+            t.ramp_months = 6 + (d as u32 % 4) * 3;
+            p.fleet.tranches.push(t);
+            p.tranche_deal.push(Some(d));
+        }
+    }
+    p.fleet.end = units::Month::new(2032, 12).unwrap();
+    if let fleet::FinancingRule::PerGwDeployed { tranches, .. } = &mut p.fleet.financing[0].rule {
+        *tranches = (0..6).collect();
+    }
+    p.financing_deal = vec![Some(0)];
+    p
+}
+
+#[divan::bench(args = [10_000, 100_000], sample_count = 5, sample_size = 1)]
+fn fifteen_deal_portfolio(bencher: divan::Bencher, samples: u64) {
+    let p = fifteen_deals();
+    let options = RunOptions {
+        samples,
+        seed: 1,
+        at_least: Some((5.0, units::Month::new(2028, 12).unwrap())),
+    };
+    bencher.bench(|| risk::run(divan::black_box(&p), &options, &|_, _| {}).unwrap());
+}
+
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn shipped_portfolio_100k(bencher: divan::Bencher) {
+    let catalog = Catalog::embedded().unwrap();
+    let file = risk::parse("bench.toml", RISK).unwrap();
+    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let options = RunOptions {
+        samples: 100_000,
+        seed: 1,
+        at_least: None,
+    };
+    bencher.bench(|| risk::run(divan::black_box(&p), &options, &|_, _| {}).unwrap());
+}

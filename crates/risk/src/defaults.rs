@@ -1,0 +1,122 @@
+//! Default uncertainty for a deal, from its reported status in the catalog.
+//!
+//! These are gigawatt's assumptions, not data: a judgement of how often deals in each state
+//! are completed as announced, cut, delayed or abandoned, informed by the deals in the catalog
+//! (the OpenAI-NVIDIA letter of intent was replaced within five months; Stargate stalled; the
+//! binding cloud contracts are being delivered, some late). Each default enters the ledger with
+//! the deal's status source and a note saying it is derived from the status; override any of
+//! them in a portfolio file.
+
+use catalog::DealStatus;
+
+/// The uncertainty the status implies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StatusDefaults {
+    /// P(full size).
+    pub proceed: f64,
+    /// P(cut).
+    pub cut: f64,
+    /// Share kept when cut, uniform [lo, hi].
+    pub cut_kept: [f64; 2],
+    /// P(nothing built).
+    pub collapse: f64,
+    /// P(delayed | not collapsed).
+    pub delay: f64,
+    /// Delay, months: triangular [min, mode, max].
+    pub delay_months: [f64; 3],
+    /// Ramp-months multiplier: triangular [min, mode, max].
+    pub ramp_factor: [f64; 3],
+}
+
+/// The documented mapping from status to uncertainty (see the README's "Deal risk").
+pub fn for_status(status: DealStatus) -> StatusDefaults {
+    let d = |proceed, cut, cut_kept, collapse, delay, delay_months, ramp_factor| StatusDefaults {
+        proceed,
+        cut,
+        cut_kept,
+        collapse,
+        delay,
+        delay_months,
+        ramp_factor,
+    };
+    match status {
+        DealStatus::InForce => d(
+            0.85,
+            0.10,
+            [0.5, 0.9],
+            0.05,
+            0.30,
+            [1.0, 3.0, 12.0],
+            [1.0, 1.0, 1.5],
+        ),
+        DealStatus::Binding => d(
+            0.70,
+            0.20,
+            [0.4, 0.9],
+            0.10,
+            0.50,
+            [1.0, 4.0, 18.0],
+            [1.0, 1.1, 1.75],
+        ),
+        DealStatus::Announced => d(
+            0.40,
+            0.30,
+            [0.2, 0.8],
+            0.30,
+            0.60,
+            [2.0, 6.0, 24.0],
+            [1.0, 1.25, 2.0],
+        ),
+        DealStatus::Stalled => d(
+            0.15,
+            0.35,
+            [0.1, 0.6],
+            0.50,
+            0.80,
+            [3.0, 12.0, 36.0],
+            [1.0, 1.5, 2.5],
+        ),
+        DealStatus::Replaced => d(
+            0.05,
+            0.15,
+            [0.1, 0.5],
+            0.80,
+            0.90,
+            [3.0, 12.0, 36.0],
+            [1.0, 1.5, 2.5],
+        ),
+        DealStatus::Cancelled => d(
+            0.0,
+            0.05,
+            [0.05, 0.3],
+            0.95,
+            1.0,
+            [6.0, 12.0, 36.0],
+            [1.0, 1.5, 2.5],
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_sums_to_one_and_is_ordered() {
+        use DealStatus::*;
+        let mut previous = f64::INFINITY;
+        for status in [InForce, Binding, Announced, Stalled, Replaced, Cancelled] {
+            let d = for_status(status);
+            assert!(
+                (d.proceed + d.cut + d.collapse - 1.0).abs() < 1e-12,
+                "{status:?}"
+            );
+            assert!(d.proceed <= previous, "worse status, lower proceed");
+            previous = d.proceed;
+            assert!(d.cut_kept[0] <= d.cut_kept[1]);
+            assert!(
+                d.delay_months[0] <= d.delay_months[1] && d.delay_months[1] <= d.delay_months[2]
+            );
+        }
+    }
+}
