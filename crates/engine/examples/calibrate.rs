@@ -73,17 +73,24 @@ fn main() {
 /// For each source: fit the three constants on the other sources, then score this one, to show
 /// how the model does on data it was not fitted on.
 fn leave_one_source_out(catalog: &catalog::Catalog, text: &str) {
-    let all = engine::train::validate_training(catalog, text, &perf::ModelConstants::default()).unwrap();
+    let all =
+        engine::train::validate_training(catalog, text, &perf::ModelConstants::default()).unwrap();
     let sources: Vec<_> = all.summary.by_source.iter().map(|s| s.0).collect();
     for held_out in sources {
         let mut best = (f64::INFINITY, perf::ModelConstants::default());
         for d0 in [64.0, 96.0, 128.0, 192.0, 256.0, 384.0] {
             for attention in [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8] {
                 for passes in [14.0, 20.0, 28.0, 40.0, 56.0] {
-                    let c = perf::ModelConstants { gemm_half_dim: d0, attention_fraction: attention, elementwise_passes: passes, ..perf::ModelConstants::default() };
+                    let c = perf::ModelConstants {
+                        gemm_half_dim: d0,
+                        attention_fraction: attention,
+                        elementwise_passes: passes,
+                        ..perf::ModelConstants::default()
+                    };
                     let r = engine::train::validate_training(catalog, text, &c).unwrap();
                     let rest: Vec<_> = r.cases.iter().filter(|c| c.source != held_out).collect();
-                    let mae = rest.iter().map(|c| c.error.abs()).sum::<f64>() / rest.len().max(1) as f64;
+                    let mae =
+                        rest.iter().map(|c| c.error.abs()).sum::<f64>() / rest.len().max(1) as f64;
                     if mae < best.0 {
                         best = (mae, c);
                     }

@@ -8,6 +8,16 @@ use serde::Serialize;
 
 /// The performance model's view of a catalog system, or what is missing for it.
 pub fn hardware_for_system(catalog: &Catalog, system_id: &str) -> Result<Hardware, String> {
+    hardware_with_overrides(catalog, system_id, &[])
+}
+
+/// [`hardware_for_system`] with accelerator figures a scenario supplied, as
+/// (`bf16_dense_tflops` | `fp8_dense_tflops` | `fp4_dense_tflops`, TFLOP/s) pairs.
+pub fn hardware_with_overrides(
+    catalog: &Catalog,
+    system_id: &str,
+    overrides: &[(&str, f64)],
+) -> Result<Hardware, String> {
     let system = catalog
         .systems
         .get(system_id)
@@ -21,7 +31,11 @@ pub fn hardware_for_system(catalog: &Catalog, system_id: &str) -> Result<Hardwar
             )
         })
     };
-    let peak_bf16 = need(&accelerator.bf16_dense_tflops, "dense bf16 peak")? * 1e12;
+    let given = |key: &str| overrides.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let peak_bf16 = match given("bf16_dense_tflops") {
+        Some(t) => t,
+        None => need(&accelerator.bf16_dense_tflops, "dense bf16 peak")?,
+    } * 1e12;
     let matmul_efficiency = match accelerator
         .bf16_mamf_tflops
         .as_ref()
@@ -32,8 +46,12 @@ pub fn hardware_for_system(catalog: &Catalog, system_id: &str) -> Result<Hardwar
     };
     Ok(Hardware {
         peak_bf16_flops: peak_bf16,
-        peak_fp8_flops: accelerator.fp8_dense_tflops.number().map(|t| t * 1e12),
-        peak_fp4_flops: accelerator.fp4_dense_tflops.number().map(|t| t * 1e12),
+        peak_fp8_flops: given("fp8_dense_tflops")
+            .or(accelerator.fp8_dense_tflops.number())
+            .map(|t| t * 1e12),
+        peak_fp4_flops: given("fp4_dense_tflops")
+            .or(accelerator.fp4_dense_tflops.number())
+            .map(|t| t * 1e12),
         matmul_efficiency,
         hbm_bytes: need(&accelerator.hbm_gib, "HBM capacity")? * 1024f64.powi(3),
         hbm_bytes_per_s: need(&accelerator.hbm_tb_per_s, "HBM bandwidth")? * 1e12,
@@ -43,6 +61,26 @@ pub fn hardware_for_system(catalog: &Catalog, system_id: &str) -> Result<Hardwar
         scale_out_bytes_per_s: need(&system.scale_out_gbit_per_s, "scale-out bandwidth")? * 1e9
             / 8.0,
     })
+}
+
+/// For serving: like [`hardware_with_overrides`], but a system whose scale-out bandwidth is not
+/// public still serves inside its scale-up domain (the bandwidth is 0 and the layout search
+/// stays inside the domain).
+pub fn hardware_for_serving(
+    catalog: &Catalog,
+    system_id: &str,
+    overrides: &[(&str, f64)],
+) -> Result<Hardware, String> {
+    match hardware_with_overrides(catalog, system_id, overrides) {
+        Err(message) if message.contains("scale-out") => {
+            let mut patched = catalog.clone();
+            if let Some(system) = patched.systems.get_mut(system_id) {
+                system.scale_out_gbit_per_s = Sourced::known(0.0, "none");
+            }
+            hardware_with_overrides(&patched, system_id, overrides)
+        }
+        other => other,
+    }
 }
 
 /// The mean MAMF / peak over accelerators with a published measurement: the matmul ceiling
@@ -314,7 +352,13 @@ pub struct TimeToTrain {
 
 /// Time to train `tokens` at `tokens_per_s` on `gpus` of `system`, with the reliability
 /// model's default failure rates.
-pub fn time_to_train(catalog: &Catalog, system: &str, gpus: u64, tokens: f64, tokens_per_s: f64) -> Option<TimeToTrain> {
+pub fn time_to_train(
+    catalog: &Catalog,
+    system: &str,
+    gpus: u64,
+    tokens: f64,
+    tokens_per_s: f64,
+) -> Option<TimeToTrain> {
     let days_without_failures = tokens / tokens_per_s / 86_400.0;
     let system = catalog.systems.get(system)?;
     let mut job = reliability::JobSpec::new(gpus, days_without_failures.max(1.0));
@@ -331,7 +375,11 @@ pub fn time_to_train(catalog: &Catalog, system: &str, gpus: u64, tokens: f64, to
         days_without_failures,
         ettr,
         checkpoint_interval_min: 60.0 * config.checkpoint.interval_hours,
-        days_with_failures: if ettr > 0.0 { days_without_failures / ettr } else { f64::INFINITY },
+        days_with_failures: if ettr > 0.0 {
+            days_without_failures / ettr
+        } else {
+            f64::INFINITY
+        },
     })
 }
 
@@ -674,10 +722,16 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
     if let Some(tokens) = &spec.training.tokens {
         let t = *tokens.get_ref();
         if !(t > 0.0 && t <= 1e16) {
-            return Err(fail(Some(tokens.span()), "training.tokens", format!("`training.tokens` is {t}"), "give the tokens the run trains on, more than 0 and at most 1e16"));
+            return Err(fail(
+                Some(tokens.span()),
+                "training.tokens",
+                format!("`training.tokens` is {t}"),
+                "give the tokens the run trains on, more than 0 and at most 1e16",
+            ));
         }
         if result.feasible {
-            result.time_to_train = time_to_train(catalog, &result.system, gpus, t, result.tokens_per_s);
+            result.time_to_train =
+                time_to_train(catalog, &result.system, gpus, t, result.tokens_per_s);
         }
     }
     Ok(result)

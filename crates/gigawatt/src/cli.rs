@@ -35,6 +35,8 @@ pub enum Command {
     Catalog(CatalogCommand),
     /// List the scenarios shipped in the binary (usable by name: `gigawatt plan openai-portfolio`).
     Scenarios,
+    /// Serving: tokens per second at a latency target, best layout, fleet capacity, validation.
+    Infer(Box<crate::infer_cmd::InferArgs>),
     /// The web dashboard and JSON API on this machine, with saved runs.
     Serve(Box<crate::serve_cmd::ServeArgs>),
     /// Training performance: step time, MFU and memory of a layout; layout search; validation.

@@ -5,6 +5,7 @@
 
 mod catalog_cmd;
 mod cli;
+mod infer_cmd;
 mod output;
 mod plan_cmd;
 mod reliability_cmd;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         cli::Command::Catalog(catalog) => catalog_cmd::run(&args, catalog),
         cli::Command::Scenarios => scenarios::list(),
         cli::Command::Train(train) => train_cmd::run(&args, train),
+        cli::Command::Infer(infer) => infer_cmd::run(&args, infer),
         cli::Command::Serve(serve) => serve_cmd::run(&args, serve),
         cli::Command::Reliability(reliability) => reliability_cmd::run(&args, reliability),
         cli::Command::Risk(risk) => risk_cmd::run(&args, risk),

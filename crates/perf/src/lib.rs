@@ -17,12 +17,17 @@
 mod arch;
 mod memory;
 mod search;
+mod serve;
 mod step;
 pub mod validate;
 
 pub use arch::{Arch, Mla};
 pub use memory::MemoryBreakdown;
 pub use search::{search, validate_strategy, Ranked, SearchOptions, SearchResult};
+pub use serve::{
+    evaluate_serving, kv_bytes_per_token, search_serving, ServeInfeasible, ServingEvaluation,
+    ServingLayout, ServingMode, ServingWorkload,
+};
 pub use step::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
     Precision, Recompute, Strategy, Workload,

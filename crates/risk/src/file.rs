@@ -6,6 +6,7 @@
 //! scenario = "openai-portfolio"          # a shipped scenario, or a path relative to this file
 //! samples = 10000                         # optional; --samples wins
 //! seed = 1                                # optional; --seed wins
+//! as_of = "2026-06"                       # optional: capacity online by then is delivered (certain)
 //!
 //! [[driver]]
 //! id = "power"
@@ -42,6 +43,9 @@ pub struct PortfolioFile {
     pub samples: Option<Spanned<i64>>,
     /// Default seed.
     pub seed: Option<Spanned<i64>>,
+    /// Capacity the plan has online by this month (`YYYY-MM`) is taken as delivered: certain,
+    /// never delayed, cut or collapsed. Only what comes after is uncertain.
+    pub as_of: Option<Spanned<String>>,
     /// Shared drivers that correlate deals.
     #[serde(default)]
     pub driver: Vec<DriverSpec>,

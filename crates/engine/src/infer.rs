@@ -1,0 +1,685 @@
+//! Inference: the spec of `gigawatt infer`, layout search, the fleet view over a plan, and
+//! validation against published serving results.
+
+use catalog::{Catalog, Diagnostic, Diagnostics};
+use perf::{
+    evaluate_serving, search_serving, Arch, Hardware, ModelConstants, Precision, ServingEvaluation,
+    ServingLayout, ServingMode, ServingWorkload,
+};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::train::{arch_from_catalog, hardware_for_serving, parse_precision};
+use crate::PlanResult;
+use crate::{content_hash, EngineError, ENGINE_VERSION, SCHEMA_VERSION};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InferSpecFile {
+    model: Spanned<String>,
+    cluster: InferCluster,
+    serving: ServingSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InferCluster {
+    system: Spanned<String>,
+    gpus: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServingSpec {
+    tp: Option<Spanned<i64>>,
+    pp: Option<Spanned<i64>>,
+    ep: Option<Spanned<i64>>,
+    #[serde(default = "bf16")]
+    precision: Spanned<String>,
+    kv_precision: Option<Spanned<String>>,
+    input_tokens: Spanned<f64>,
+    output_tokens: Spanned<f64>,
+    ttft_slo_s: Option<Spanned<f64>>,
+    tpot_slo_s: Option<Spanned<f64>>,
+    #[serde(default = "server")]
+    mode: Spanned<String>,
+    #[serde(default)]
+    disaggregated: bool,
+}
+
+fn bf16() -> Spanned<String> {
+    Spanned::new(0..0, "bf16".into())
+}
+fn server() -> Spanned<String> {
+    Spanned::new(0..0, "server".into())
+}
+
+/// The serialized result of `gigawatt infer`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InferResult {
+    /// Schema version.
+    pub schema_version: u32,
+    /// Engine version.
+    pub engine_version: String,
+    /// Catalog version.
+    pub catalog_version: String,
+    /// Hash of the spec text.
+    pub input_hash: String,
+    /// Catalog model id.
+    pub model: String,
+    /// Catalog system id.
+    pub system: String,
+    /// The layout of one deployment unit.
+    pub layout: ServingLayout,
+    /// Accelerators the throughput is for (the cluster, or one unit).
+    pub gpus: u64,
+    /// Traffic and targets.
+    pub workload: ServingWorkload,
+    /// Output tokens per second over `gpus`.
+    pub output_tokens_per_s: f64,
+    /// Output tokens per second per accelerator.
+    pub output_tokens_per_s_per_gpu: f64,
+    /// Time to first token, s.
+    pub ttft_s: f64,
+    /// Time per output token, s.
+    pub tpot_s: f64,
+    /// Concurrent sequences per attention rank.
+    pub batch: u32,
+    /// KV cache per accelerator, GiB.
+    pub kv_cache_gib: f64,
+    /// Weights per accelerator, GiB.
+    pub weights_gib: f64,
+    /// Whether it serves (and meets the targets).
+    pub feasible: bool,
+    /// Why not, with the best achievable latency when a target is unmeetable.
+    pub reason: Option<String>,
+    /// Everything the model computed.
+    pub detail: ServingEvaluation,
+}
+
+/// A resolved model and system for serving questions.
+pub struct ServeInputs {
+    /// Model id.
+    pub model: String,
+    /// Architecture.
+    pub arch: Arch,
+    /// System id.
+    pub system: String,
+    /// Hardware.
+    pub hardware: Hardware,
+}
+
+/// Resolves a model id and a system id.
+pub fn resolve_serve_inputs(
+    catalog: &Catalog,
+    model: &str,
+    system: &str,
+) -> Result<ServeInputs, String> {
+    let arch = catalog
+        .models
+        .get(model)
+        .map(arch_from_catalog)
+        .ok_or_else(|| {
+            match catalog::nearest(model, catalog.models.keys().map(String::as_str)) {
+                Some(near) => format!("unknown model `{model}`; did you mean `{near}`?"),
+                None => format!(
+                    "unknown model `{model}`; `gigawatt catalog list --kind models` shows them"
+                ),
+            }
+        })?;
+    if !catalog.systems.contains_key(system) {
+        return Err(match catalog.nearest_system(system) {
+            Some(near) => format!("unknown system `{system}`; did you mean `{near}`?"),
+            None => format!("unknown system `{system}`"),
+        });
+    }
+    let hardware = hardware_for_serving(catalog, system, &[])?;
+    Ok(ServeInputs {
+        model: model.to_string(),
+        arch,
+        system: system.to_string(),
+        hardware,
+    })
+}
+
+/// Why a serving evaluation failed, in words with the best achievable latency.
+pub fn describe_infeasible(e: &ServingEvaluation) -> Option<String> {
+    e.infeasible.map(|why| match why {
+        perf::ServeInfeasible::SloUnmeetable => format!(
+            "{}: the best achievable is TPOT {:.1} ms and TTFT {:.0} ms (batch 1)",
+            why.describe(),
+            1e3 * e.best_tpot_s,
+            1e3 * e.best_ttft_s
+        ),
+        other => other.describe().to_string(),
+    })
+}
+
+/// Packages an evaluation.
+pub fn infer_result(
+    catalog: &Catalog,
+    inputs: &ServeInputs,
+    layout: ServingLayout,
+    workload: ServingWorkload,
+    gpus: Option<u64>,
+    input_hash: String,
+) -> InferResult {
+    let e = evaluate_serving(
+        &inputs.arch,
+        &inputs.hardware,
+        &layout,
+        &workload,
+        &ModelConstants::default(),
+    );
+    let gpus = gpus.unwrap_or(u64::from(layout.gpus()));
+    InferResult {
+        schema_version: SCHEMA_VERSION,
+        engine_version: ENGINE_VERSION.to_string(),
+        catalog_version: catalog.version.clone(),
+        input_hash,
+        model: inputs.model.clone(),
+        system: inputs.system.clone(),
+        layout,
+        gpus,
+        workload,
+        output_tokens_per_s: e.output_tokens_per_s_per_gpu * gpus as f64,
+        output_tokens_per_s_per_gpu: e.output_tokens_per_s_per_gpu,
+        ttft_s: e.ttft_s,
+        tpot_s: e.tpot_s,
+        batch: e.batch,
+        kv_cache_gib: e.kv_cache_gib,
+        weights_gib: e.weights_gib,
+        feasible: e.feasible,
+        reason: describe_infeasible(&e),
+        detail: e,
+    }
+}
+
+/// Parses `offline` / `server`.
+pub fn parse_mode(text: &str) -> Option<ServingMode> {
+    match text {
+        "offline" => Some(ServingMode::Offline),
+        "server" => Some(ServingMode::Server),
+        _ => None,
+    }
+}
+
+/// Parses and evaluates an inference spec.
+pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferResult, EngineError> {
+    let fail = |span: Option<std::ops::Range<usize>>, field: &str, message: String, hint: &str| {
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::new(origin, message)
+            .at(text, span.filter(|s| s.end > 0))
+            .field(field)
+            .hint(hint)]))
+    };
+    let spec: InferSpecFile = toml::from_str(text).map_err(|err| {
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::new(
+            origin,
+            err.message().trim().to_string(),
+        )
+        .at(text, err.span())
+        .hint("see \"Serving a model\" in the README for the spec format")]))
+    })?;
+    let inputs = resolve_serve_inputs(catalog, spec.model.get_ref(), spec.cluster.system.get_ref())
+        .map_err(|m| {
+            let (span, field) = if m.contains("system") {
+                (spec.cluster.system.span(), "cluster.system")
+            } else {
+                (spec.model.span(), "model")
+            };
+            fail(
+                Some(span),
+                field,
+                m,
+                "`gigawatt catalog list` shows the ids",
+            )
+        })?;
+    let s = &spec.serving;
+    let count = |value: &Option<Spanned<i64>>, field: &str| -> Result<u32, EngineError> {
+        match value {
+            None => Ok(1),
+            Some(v) if (1..=4096).contains(v.get_ref()) => Ok(*v.get_ref() as u32),
+            Some(v) => Err(fail(
+                Some(v.span()),
+                field,
+                format!("`{field}` is {}", v.get_ref()),
+                "a whole number from 1 to 4096",
+            )),
+        }
+    };
+    let (tp, pp, ep) = (
+        count(&s.tp, "serving.tp")?,
+        count(&s.pp, "serving.pp")?,
+        count(&s.ep, "serving.ep")?,
+    );
+    let arch = &inputs.arch;
+    if !(arch.heads as u32).is_multiple_of(tp) {
+        return Err(fail(
+            s.tp.as_ref().map(Spanned::span),
+            "serving.tp",
+            format!(
+                "tp = {tp} does not divide the {} attention heads",
+                arch.heads
+            ),
+            "choose a tp that divides the heads",
+        ));
+    }
+    if !(arch.layers as u32).is_multiple_of(pp) {
+        return Err(fail(
+            s.pp.as_ref().map(Spanned::span),
+            "serving.pp",
+            format!("pp = {pp} does not divide the {} layers", arch.layers),
+            "choose a pp that divides the layers",
+        ));
+    }
+    if ep > 1 && (!arch.is_moe() || !(arch.experts as u32).is_multiple_of(ep)) {
+        return Err(fail(
+            s.ep.as_ref().map(Spanned::span),
+            "serving.ep",
+            format!("ep = {ep} needs an MoE model whose experts it divides"),
+            "use ep = 1 for dense models",
+        ));
+    }
+    let precision = parse_precision(s.precision.get_ref()).ok_or_else(|| {
+        fail(
+            Some(s.precision.span()),
+            "serving.precision",
+            format!("unknown precision `{}`", s.precision.get_ref()),
+            "use bf16, fp8 or fp4",
+        )
+    })?;
+    let kv_bytes = match &s.kv_precision {
+        None => 2.0,
+        Some(k) => match k.get_ref().as_str() {
+            "bf16" => 2.0,
+            "fp8" => 1.0,
+            other => {
+                return Err(fail(
+                    Some(k.span()),
+                    "serving.kv_precision",
+                    format!("unknown KV precision `{other}`"),
+                    "use bf16 or fp8",
+                ))
+            }
+        },
+    };
+    let tokens = |v: &Spanned<f64>, field: &str| -> Result<f64, EngineError> {
+        let x = *v.get_ref();
+        if !(1.0..=10_000_000.0).contains(&x) {
+            return Err(fail(
+                Some(v.span()),
+                field,
+                format!("`{field}` is {x}"),
+                "tokens per request: from 1 to 10,000,000",
+            ));
+        }
+        Ok(x)
+    };
+    let slo = |v: &Option<Spanned<f64>>, field: &str| -> Result<Option<f64>, EngineError> {
+        match v {
+            None => Ok(None),
+            Some(v) if *v.get_ref() > 0.0 && v.get_ref().is_finite() => Ok(Some(*v.get_ref())),
+            Some(v) => Err(fail(
+                Some(v.span()),
+                field,
+                format!("`{field}` is {}", v.get_ref()),
+                "a latency target in seconds, greater than 0",
+            )),
+        }
+    };
+    let mode = parse_mode(s.mode.get_ref()).ok_or_else(|| {
+        fail(
+            Some(s.mode.span()),
+            "serving.mode",
+            format!("unknown mode `{}`", s.mode.get_ref()),
+            "use offline or server",
+        )
+    })?;
+    let workload = ServingWorkload {
+        input_tokens: tokens(&s.input_tokens, "serving.input_tokens")?,
+        output_tokens: tokens(&s.output_tokens, "serving.output_tokens")?,
+        ttft_slo_s: slo(&s.ttft_slo_s, "serving.ttft_slo_s")?,
+        tpot_slo_s: slo(&s.tpot_slo_s, "serving.tpot_slo_s")?,
+        mode,
+        disaggregated: s.disaggregated,
+    };
+    let layout = ServingLayout {
+        tp,
+        pp,
+        ep,
+        precision,
+        kv_bytes,
+    };
+    let gpus = match &spec.cluster.gpus {
+        None => None,
+        Some(g) => {
+            let n = *g.get_ref();
+            if !(1..=100_000_000).contains(&n) || !(n as u64).is_multiple_of(u64::from(layout.gpus())) {
+                return Err(fail(
+                    Some(g.span()),
+                    "cluster.gpus",
+                    format!(
+                        "{n} GPUs are not a whole number of {}-GPU units",
+                        layout.gpus()
+                    ),
+                    "give a multiple of tp x pp x ep",
+                ));
+            }
+            Some(n as u64)
+        }
+    };
+    Ok(infer_result(
+        catalog,
+        &inputs,
+        layout,
+        workload,
+        gpus,
+        content_hash(text),
+    ))
+}
+
+/// Searches layouts for a model on a system.
+pub fn infer_search(
+    catalog: &Catalog,
+    inputs: &ServeInputs,
+    precision: Precision,
+    kv_bytes: f64,
+    workload: ServingWorkload,
+    top: usize,
+) -> (Vec<InferResult>, u64) {
+    let (found, evaluated) = search_serving(
+        &inputs.arch,
+        &inputs.hardware,
+        precision,
+        kv_bytes,
+        &workload,
+        &ModelConstants::default(),
+        top,
+    );
+    let results = found
+        .into_iter()
+        .map(|(layout, _)| infer_result(catalog, inputs, layout, workload, None, String::new()))
+        .collect();
+    (results, evaluated)
+}
+
+/// One published serving result against the model.
+#[derive(Debug, Clone, Serialize)]
+pub struct InferenceCase {
+    /// Row id.
+    pub id: String,
+    /// What was measured.
+    pub metric: String,
+    /// The published figure.
+    pub measured: f64,
+    /// The model's figure.
+    pub predicted: f64,
+    /// predicted / measured - 1.
+    pub error: f64,
+    /// How the row was mapped to the model.
+    pub note: String,
+}
+
+/// Rows that cannot be compared, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct InferenceSkipped {
+    /// Row id.
+    pub id: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Validation of the serving model on `calibration/inference.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct InferenceValidation {
+    /// Compared.
+    pub cases: Vec<InferenceCase>,
+    /// Not compared.
+    pub skipped: Vec<InferenceSkipped>,
+    /// Mean |error|.
+    pub mean_abs_error: f64,
+}
+
+/// Compares the serving model with the rows of the inference calibration file it can map.
+///
+/// Each row is mapped by what it publishes; a row whose request lengths are not published is
+/// skipped rather than given invented lengths.
+pub fn validate_inference(
+    catalog: &Catalog,
+    csv_text: &str,
+) -> Result<InferenceValidation, String> {
+    let records = perf::validate::parse_csv(csv_text);
+    let header = records.first().ok_or("the file is empty")?;
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or(format!("no column `{name}`"))
+    };
+    let (id_c, metric_c, value_c) = (col("id")?, col("measured_metric")?, col("measured_value")?);
+    let mut cases = Vec::new();
+    let mut skipped = Vec::new();
+    for r in records.iter().skip(1).filter(|r| r.len() > value_c) {
+        let id = r[id_c].clone();
+        let metric = r[metric_c].clone();
+        let value: f64 = r[value_c].parse().unwrap_or(f64::NAN);
+        if id == "deepseek_v3r1_decode_node" {
+            // Published: 14.8k output tokens/s per 8-GPU node at 20-22 tokens/s per user (TPOT
+            // 1/21 s), mean KV length 4,989 per output token, EP144 over 18 nodes, FP8 matmuls,
+            // prefill on separate nodes. Mapped as a decode pool at that TPOT and context.
+            let inputs = resolve_serve_inputs(catalog, "deepseek-v3", "hgx-h800")?;
+            // EP must divide the 256 experts: DeepSeek's 144 ranks hold 256 + 32 redundant
+            // experts; EP128 is the nearest layout the model accepts, and per-GPU figures are
+            // compared (times 8 GPUs per node).
+            let layout = ServingLayout {
+                tp: 1,
+                pp: 1,
+                ep: 128,
+                precision: Precision::Fp8,
+                kv_bytes: 2.0,
+            };
+            let workload = ServingWorkload {
+                input_tokens: 4989.0,
+                output_tokens: 1.0,
+                ttft_slo_s: None,
+                tpot_slo_s: Some(1.0 / 21.0),
+                mode: ServingMode::Server,
+                disaggregated: true,
+            };
+            let e = evaluate_serving(
+                &inputs.arch,
+                &inputs.hardware,
+                &layout,
+                &workload,
+                &ModelConstants::default(),
+            );
+            // The published figure is for decode nodes alone: the decode pool's own rate.
+            let per_node = 8.0 * e.output_tokens_per_s / f64::from(layout.gpus());
+            cases.push(InferenceCase {
+                id,
+                metric,
+                measured: value,
+                predicted: per_node,
+                error: per_node / value - 1.0,
+                note: "decode pool at TPOT 1/21 s, context 4,989, EP128 (nearest divisor of 256 experts to DeepSeek's EP144), FP8 weights, bf16 KV".into(),
+            });
+        } else {
+            skipped.push(InferenceSkipped {
+                id,
+                reason: "the mean prompt (and, for prefill, per-request) lengths are not in the calibration file".into(),
+            });
+        }
+    }
+    let mean_abs_error =
+        cases.iter().map(|c| c.error.abs()).sum::<f64>() / cases.len().max(1) as f64;
+    Ok(InferenceValidation {
+        cases,
+        skipped,
+        mean_abs_error,
+    })
+}
+
+/// The best serving rate one system type reaches for a model, or why it cannot be computed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SystemServing {
+    /// System id.
+    pub system: String,
+    /// The best layout's result, if any.
+    pub best: Option<InferResult>,
+    /// Why there is none.
+    pub reason: Option<String>,
+}
+
+/// A month of the fleet serving a model.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetServingRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Facility power online, GW.
+    pub facility_gw: f64,
+    /// Accelerators online.
+    pub accelerators: f64,
+    /// Output tokens per second the fleet could serve (null if any online system is unknown).
+    pub output_tokens_per_s: Option<f64>,
+    /// Per MW of facility power.
+    pub output_tokens_per_s_per_mw: Option<f64>,
+    /// Cost per million output tokens at full use: capex to date over the stated life plus
+    /// this month's opex, divided by the month's tokens.
+    pub usd_per_million_output_tokens: Option<f64>,
+}
+
+/// What a planned fleet could serve, month by month.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetServing {
+    /// Schema version.
+    pub schema_version: u32,
+    /// The plan's scenario name.
+    pub scenario: String,
+    /// Model served.
+    pub model: String,
+    /// Traffic and targets.
+    pub workload: ServingWorkload,
+    /// Years capex is amortised over.
+    pub life_years: f64,
+    /// Best layout per system type.
+    pub systems: Vec<SystemServing>,
+    /// Monthly rows.
+    pub timeline: Vec<FleetServingRow>,
+}
+
+/// Serving capacity of a plan: each tranche's accelerators at the best per-accelerator rate of
+/// its system for `model` and `workload` (fp8 where the chip has it, else bf16).
+pub fn fleet_serving(
+    catalog: &Catalog,
+    plan: &PlanResult,
+    model: &str,
+    workload: ServingWorkload,
+    life_years: f64,
+) -> Result<FleetServing, String> {
+    let arch = catalog
+        .models
+        .get(model)
+        .map(arch_from_catalog)
+        .ok_or_else(|| format!("unknown model `{model}`"))?;
+    // Accelerator figures the scenario supplied (for example Rubin's bf16 rate).
+    let overrides: Vec<(String, String, f64)> = plan
+        .assumptions
+        .iter()
+        .filter_map(|a| {
+            let rest = a.name.strip_prefix("overrides.accelerator.")?;
+            let (id, key) = rest.split_once('.')?;
+            Some((id.to_string(), key.to_string(), a.value))
+        })
+        .collect();
+    let mut systems: Vec<SystemServing> = Vec::new();
+    for tranche in &plan.tranches {
+        if systems.iter().any(|s| s.system == tranche.system) {
+            continue;
+        }
+        let accelerator = tranche.totals.accelerator.clone();
+        let mine: Vec<(&str, f64)> = overrides
+            .iter()
+            .filter(|(id, _, _)| *id == accelerator)
+            .map(|(_, k, v)| (k.as_str(), *v))
+            .collect();
+        let entry = match hardware_for_serving(catalog, &tranche.system, &mine) {
+            Err(reason) => SystemServing {
+                system: tranche.system.clone(),
+                best: None,
+                reason: Some(reason),
+            },
+            Ok(hardware) => {
+                let precision = if hardware.peak_fp8_flops.is_some() {
+                    Precision::Fp8
+                } else {
+                    Precision::Bf16
+                };
+                let inputs = ServeInputs {
+                    model: model.to_string(),
+                    arch: arch.clone(),
+                    system: tranche.system.clone(),
+                    hardware,
+                };
+                let (mut found, _) = infer_search(catalog, &inputs, precision, 2.0, workload, 1);
+                match found.pop() {
+                    Some(best) => SystemServing {
+                        system: tranche.system.clone(),
+                        best: Some(best),
+                        reason: None,
+                    },
+                    None => SystemServing {
+                        system: tranche.system.clone(),
+                        best: None,
+                        reason: Some("no layout serves this model within the targets".into()),
+                    },
+                }
+            }
+        };
+        systems.push(entry);
+    }
+    let rate = |system: &str| {
+        systems
+            .iter()
+            .find(|s| s.system == system)
+            .and_then(|s| s.best.as_ref())
+            .map(|b| b.output_tokens_per_s_per_gpu)
+    };
+    let seconds_per_month = units::HOURS_PER_MONTH * 3600.0;
+    let timeline = plan
+        .timeline
+        .iter()
+        .map(|row| {
+            let mut tokens = Some(0.0);
+            for (i, t) in row.by_tranche.iter().enumerate() {
+                if t.accelerators > 0.0 {
+                    tokens = match (tokens, rate(&plan.tranches[i].system)) {
+                        (Some(sum), Some(r)) => Some(sum + r * t.accelerators),
+                        _ => None,
+                    };
+                }
+            }
+            let mw = row.facility_gw * 1e3;
+            let cost = tokens.filter(|t| *t > 0.0).map(|t| {
+                let monthly = row.capex_usd / (life_years * 12.0) + row.opex_usd_in_month;
+                monthly / (t * seconds_per_month) * 1e6
+            });
+            FleetServingRow {
+                month: row.month.to_string(),
+                facility_gw: row.facility_gw,
+                accelerators: row.accelerators,
+                output_tokens_per_s: tokens,
+                output_tokens_per_s_per_mw: tokens.filter(|_| mw > 0.0).map(|t| t / mw),
+                usd_per_million_output_tokens: cost,
+            }
+        })
+        .collect();
+    Ok(FleetServing {
+        schema_version: SCHEMA_VERSION,
+        scenario: plan.scenario.name.clone(),
+        model: model.to_string(),
+        workload,
+        life_years,
+        systems,
+        timeline,
+    })
+}

@@ -1,0 +1,388 @@
+//! `gigawatt infer`: serving throughput and latency for a model on a system, the best layout,
+//! what a planned fleet could serve, and validation against published serving results.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use engine::infer::{InferResult, ServeInputs};
+use perf::ServingWorkload;
+use serde_json::json;
+use units::fmt_count;
+
+use crate::cli::{Cli, ListFormat};
+use crate::plan_cmd::load_catalog;
+use crate::{output, scenarios, Failure};
+
+const SHIPPED_CALIBRATION: &str = include_str!("../../../calibration/inference.csv");
+
+/// Arguments of `gigawatt infer`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, long_about = INFER_ABOUT)]
+pub struct InferArgs {
+    /// A serving spec file (TOML): model = "id", [cluster] system (and gpus), [serving].
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    #[command(subcommand)]
+    pub command: Option<InferCommand>,
+}
+
+const INFER_ABOUT: &str = "\
+How many tokens per second can a system serve for a model at a latency target, and what does a
+million tokens cost?
+
+  gigawatt infer --spec serve.toml                      # one layout
+  gigawatt infer search --model llama3-70b --system dgx-h100 --input-tokens 2000 \\
+      --output-tokens 500 --tpot-slo-s 0.05 --ttft-slo-s 2     # the best layout
+  gigawatt infer fleet openai-portfolio --model llama3-70b \\
+      --input-tokens 2000 --output-tokens 500 --tpot-slo-s 0.05  # what a plan could serve
+  gigawatt infer validate                               # against published serving results";
+
+#[derive(Debug, Subcommand)]
+pub enum InferCommand {
+    /// Find the layout (TP, PP, EP) with the most output tokens per second per accelerator.
+    Search {
+        #[command(flatten)]
+        traffic: Traffic,
+        /// Catalog system id.
+        #[arg(long)]
+        system: String,
+        /// Layouts to print.
+        #[arg(long, default_value_t = 5)]
+        top: usize,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// What a planned fleet could serve, month by month: tokens/s, per MW, cost per million.
+    Fleet {
+        /// A scenario file or shipped scenario name (default: openai-nvidia-10gw).
+        scenario: Option<String>,
+        #[command(flatten)]
+        traffic: Traffic,
+        /// Years over which capex is amortised in the cost per token.
+        #[arg(long, default_value_t = 5.0)]
+        life_years: f64,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Compare the serving model with published results (calibration/inference.csv).
+    Validate {
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+}
+
+/// The model and traffic of a serving question.
+#[derive(Debug, Args)]
+pub struct Traffic {
+    /// Catalog model id.
+    #[arg(long)]
+    pub model: String,
+    /// Prompt tokens per request.
+    #[arg(long, allow_negative_numbers = true)]
+    pub input_tokens: f64,
+    /// Generated tokens per request.
+    #[arg(long, allow_negative_numbers = true)]
+    pub output_tokens: f64,
+    /// Time-to-first-token target, s.
+    #[arg(long, allow_negative_numbers = true)]
+    pub ttft_slo_s: Option<f64>,
+    /// Time-per-output-token target, s.
+    #[arg(long, allow_negative_numbers = true)]
+    pub tpot_slo_s: Option<f64>,
+    /// offline (throughput only) or server (latency targets).
+    #[arg(long, default_value = "server")]
+    pub mode: String,
+    /// Separate prefill and decode pools.
+    #[arg(long)]
+    pub disaggregated: bool,
+    /// Weight precision for `search`: bf16, fp8 or fp4.
+    #[arg(long, default_value = "bf16")]
+    pub precision: String,
+}
+
+impl Traffic {
+    fn workload(&self) -> Result<ServingWorkload, Failure> {
+        for (flag, value) in [
+            ("--input-tokens", self.input_tokens),
+            ("--output-tokens", self.output_tokens),
+        ] {
+            if !(1.0..=10_000_000.0).contains(&value) {
+                return Err(Failure::Input(format!(
+                    "{flag} is {value}\n  fix: tokens per request, from 1 to 10,000,000"
+                )));
+            }
+        }
+        for (flag, value) in [
+            ("--ttft-slo-s", self.ttft_slo_s),
+            ("--tpot-slo-s", self.tpot_slo_s),
+        ] {
+            if let Some(v) = value {
+                if !(v > 0.0 && v.is_finite()) {
+                    return Err(Failure::Input(format!(
+                        "{flag} is {v}\n  fix: a latency target in seconds, greater than 0"
+                    )));
+                }
+            }
+        }
+        let mode = engine::infer::parse_mode(&self.mode).ok_or_else(|| {
+            Failure::Input(format!(
+                "--mode `{}` is unknown\n  fix: offline or server",
+                self.mode
+            ))
+        })?;
+        Ok(ServingWorkload {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            ttft_slo_s: self.ttft_slo_s,
+            tpot_slo_s: self.tpot_slo_s,
+            mode,
+            disaggregated: self.disaggregated,
+        })
+    }
+}
+
+fn json_text(value: &impl serde::Serialize) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("results serialize");
+    s.push('\n');
+    s
+}
+
+fn input_error(e: engine::EngineError) -> Failure {
+    let engine::EngineError::Invalid(d) = e;
+    Failure::Input(d.to_string())
+}
+
+pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
+    let catalog = load_catalog(cli.catalog.as_deref())?;
+    let text = match &args.command {
+        None => {
+            let Some(path) = &args.spec else {
+                return Err(Failure::Input("gigawatt infer needs a spec\n  fix: gigawatt infer --spec FILE, or gigawatt infer search --help".into()));
+            };
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("failed to read {}: {e}", path.display())))?;
+            let result = engine::infer::infer_text(&catalog, &path.display().to_string(), &text)
+                .map_err(input_error)?;
+            match args.format {
+                ListFormat::Json => json_text(&result),
+                ListFormat::Table => table(&[result]),
+            }
+        }
+        Some(InferCommand::Search {
+            traffic,
+            system,
+            top,
+            format,
+        }) => {
+            let workload = traffic.workload()?;
+            if *top == 0 || *top > 100 {
+                return Err(Failure::Input(format!("--top is {top}\n  fix: 1 to 100")));
+            }
+            let precision =
+                engine::train::parse_precision(&traffic.precision).ok_or_else(|| {
+                    Failure::Input(format!(
+                        "--precision `{}` is unknown\n  fix: bf16, fp8 or fp4",
+                        traffic.precision
+                    ))
+                })?;
+            let inputs: ServeInputs =
+                engine::infer::resolve_serve_inputs(&catalog, &traffic.model, system).map_err(
+                    |m| {
+                        Failure::Input(format!("{m}\n  fix: `gigawatt catalog list` shows the ids"))
+                    },
+                )?;
+            let (found, evaluated) =
+                engine::infer::infer_search(&catalog, &inputs, precision, 2.0, workload, *top);
+            if found.is_empty() {
+                let probe = engine::infer::infer_result(
+                    &catalog,
+                    &inputs,
+                    perf::ServingLayout {
+                        tp: inputs.hardware.scale_up_domain.min(8.0) as u32,
+                        pp: 1,
+                        ep: 1,
+                        precision,
+                        kv_bytes: 2.0,
+                    },
+                    workload,
+                    None,
+                    String::new(),
+                );
+                return Err(Failure::Input(format!(
+                    "no layout of {} on {} meets the targets ({evaluated} layouts tried){}\n  fix: relax --tpot-slo-s / --ttft-slo-s, or use a larger system",
+                    traffic.model,
+                    system,
+                    probe.reason.map(|r| format!(": {r}")).unwrap_or_default()
+                )));
+            }
+            match format {
+                ListFormat::Json => json_text(&json!({ "evaluated": evaluated, "top": found })),
+                ListFormat::Table => format!("{evaluated} layouts evaluated\n") + &table(&found),
+            }
+        }
+        Some(InferCommand::Fleet {
+            scenario,
+            traffic,
+            life_years,
+            format,
+        }) => {
+            let workload = traffic.workload()?;
+            if !(*life_years > 0.0 && *life_years <= 30.0) {
+                return Err(Failure::Input(format!(
+                    "--life-years is {life_years}\n  fix: 0 to 30 years"
+                )));
+            }
+            let name = scenario
+                .clone()
+                .unwrap_or_else(|| scenarios::SHIPPED[0].0.to_string());
+            let (origin, text) = match scenarios::find(&name) {
+                Some((n, t)) if !std::path::Path::new(&name).is_file() => (format!("<shipped>/scenarios/{n}.toml"), t.to_string()),
+                _ => (name.clone(), std::fs::read_to_string(&name).map_err(|e| Failure::Input(format!("failed to read {name}: {e}\n  fix: a scenario file or a name from `gigawatt scenarios`")))?),
+            };
+            let plan = engine::plan_text(&catalog, &origin, &text).map_err(input_error)?;
+            let fleet = engine::infer::fleet_serving(
+                &catalog,
+                &plan,
+                &traffic.model,
+                workload,
+                *life_years,
+            )
+            .map_err(|m| {
+                Failure::Input(format!("{m}\n  fix: `gigawatt catalog list --kind models`"))
+            })?;
+            match format {
+                ListFormat::Json => json_text(&fleet),
+                ListFormat::Table => fleet_table(&fleet),
+            }
+        }
+        Some(InferCommand::Validate { format }) => {
+            let v = engine::infer::validate_inference(&catalog, SHIPPED_CALIBRATION)
+                .map_err(Failure::Input)?;
+            match format {
+                ListFormat::Json => json_text(&v),
+                ListFormat::Table => {
+                    let mut out = String::new();
+                    for c in &v.cases {
+                        out += &format!(
+                            "{:<34} {} measured {:.0} predicted {:.0} error {:+.1}%\n  {}\n",
+                            c.id,
+                            c.metric,
+                            c.measured,
+                            c.predicted,
+                            100.0 * c.error,
+                            c.note
+                        );
+                    }
+                    for s in &v.skipped {
+                        out += &format!("skipped {:<34} {}\n", s.id, s.reason);
+                    }
+                    out += &format!(
+                        "{} cases, mean absolute error {:.1}%\n",
+                        v.cases.len(),
+                        100.0 * v.mean_abs_error
+                    );
+                    out
+                }
+            }
+        }
+    };
+    output::emit(&text, None)
+}
+
+fn table(results: &[InferResult]) -> String {
+    let mut out = format!(
+        "  {:>3} {:>3} {:>4} {:>5} {:>6} {:>12} {:>10} {:>9} {:>9} {:>8} {:>8}  {}\n",
+        "tp",
+        "pp",
+        "ep",
+        "prec",
+        "batch",
+        "tokens/s",
+        "per GPU",
+        "TPOT ms",
+        "TTFT ms",
+        "KV GiB",
+        "wts GiB",
+        "feasible"
+    );
+    for r in results {
+        let l = &r.layout;
+        out += &format!(
+            "  {:>3} {:>3} {:>4} {:>5} {:>6} {:>12} {:>10} {:>9.1} {:>9.0} {:>8.1} {:>8.1}  {}\n",
+            l.tp,
+            l.pp,
+            l.ep,
+            format!("{:?}", l.precision).to_lowercase(),
+            r.batch,
+            fmt_count(r.output_tokens_per_s),
+            fmt_count(r.output_tokens_per_s_per_gpu),
+            1e3 * r.tpot_s,
+            1e3 * r.ttft_s,
+            r.kv_cache_gib,
+            r.weights_gib,
+            if r.feasible {
+                "yes".to_string()
+            } else {
+                format!("no: {}", r.reason.clone().unwrap_or_default())
+            }
+        );
+    }
+    out
+}
+
+fn fleet_table(f: &engine::infer::FleetServing) -> String {
+    let mut out = format!(
+        "{} serving {} (capex over {} years)\n\n",
+        f.scenario, f.model, f.life_years
+    );
+    for s in &f.systems {
+        match &s.best {
+            Some(b) => {
+                out += &format!(
+                    "  {:<20} best tp {} pp {} ep {}: {} output tokens/s per accelerator\n",
+                    s.system,
+                    b.layout.tp,
+                    b.layout.pp,
+                    b.layout.ep,
+                    fmt_count(b.output_tokens_per_s_per_gpu)
+                )
+            }
+            None => {
+                out += &format!(
+                    "  {:<20} not computed: {}\n",
+                    s.system,
+                    s.reason.clone().unwrap_or_default()
+                )
+            }
+        }
+    }
+    out += &format!(
+        "\n  {:<8} {:>9} {:>12} {:>16} {:>14} {:>12}\n",
+        "month", "GW", "accelerators", "tokens/s", "tokens/s/MW", "$/M tokens"
+    );
+    let last = f.timeline.last().filter(|r| !r.month.ends_with("-12"));
+    for row in f
+        .timeline
+        .iter()
+        .filter(|r| r.month.ends_with("-12"))
+        .chain(last)
+    {
+        out += &format!(
+            "  {:<8} {:>9.2} {:>12} {:>16} {:>14} {:>12}\n",
+            row.month,
+            row.facility_gw,
+            fmt_count(row.accelerators),
+            row.output_tokens_per_s.map_or("unknown".into(), fmt_count),
+            row.output_tokens_per_s_per_mw.map_or("-".into(), fmt_count),
+            row.usd_per_million_output_tokens
+                .map_or("-".into(), |c| format!("${c:.3}"))
+        );
+    }
+    out
+}

@@ -1,0 +1,193 @@
+//! `gigawatt infer`: a spec, the layout search, the fleet view, validation, and bad input.
+
+mod common;
+
+use common::{bad_input, ok, tempdir};
+use serde_json::Value;
+
+const SPEC: &str = r#"model = "llama3-70b"
+[cluster]
+system = "dgx-h100"
+gpus = 64
+[serving]
+tp = 4
+precision = "fp8"
+input_tokens = 2000
+output_tokens = 500
+ttft_slo_s = 2.0
+tpot_slo_s = 0.05
+mode = "server"
+"#;
+
+fn spec_file(text: &str) -> String {
+    let path = tempdir().join("serve.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_spec_reports_the_documented_fields_within_its_targets() {
+    let v: Value =
+        serde_json::from_str(&ok(&["infer", "--spec", &spec_file(SPEC), "-f", "json"])).unwrap();
+    for field in [
+        "output_tokens_per_s",
+        "output_tokens_per_s_per_gpu",
+        "ttft_s",
+        "tpot_s",
+        "batch",
+        "kv_cache_gib",
+        "feasible",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field}");
+    }
+    assert_eq!(v["feasible"], true);
+    assert!(v["tpot_s"].as_f64().unwrap() <= 0.05);
+    assert!(v["ttft_s"].as_f64().unwrap() <= 2.0);
+    // The cluster figure is the per-GPU figure times the 64 GPUs.
+    let per_gpu = v["output_tokens_per_s_per_gpu"].as_f64().unwrap();
+    assert!(
+        (v["output_tokens_per_s"].as_f64().unwrap() - 64.0 * per_gpu).abs()
+            < 1e-6 * per_gpu.max(1.0)
+    );
+}
+
+#[test]
+fn an_unmeetable_target_says_what_is_achievable() {
+    let spec = SPEC.replace("tpot_slo_s = 0.05", "tpot_slo_s = 0.0001");
+    let v: Value =
+        serde_json::from_str(&ok(&["infer", "--spec", &spec_file(&spec), "-f", "json"])).unwrap();
+    assert_eq!(v["feasible"], false);
+    assert!(
+        v["reason"].as_str().unwrap().contains("best achievable"),
+        "{}",
+        v["reason"]
+    );
+}
+
+#[test]
+fn weights_that_do_not_fit_are_reported() {
+    let spec = SPEC
+        .replace("tp = 4", "tp = 1")
+        .replace("precision = \"fp8\"", "precision = \"bf16\"")
+        .replace("gpus = 64", "gpus = 8");
+    let v: Value =
+        serde_json::from_str(&ok(&["infer", "--spec", &spec_file(&spec), "-f", "json"])).unwrap();
+    assert_eq!(v["feasible"], false);
+    assert!(v["reason"].as_str().unwrap().contains("weights do not fit"));
+}
+
+#[test]
+fn bad_specs_name_the_field() {
+    for (from, to, expected) in [
+        ("tp = 4", "tp = 3", "does not divide the 64 attention heads"),
+        (
+            "model = \"llama3-70b\"",
+            "model = \"llama3-7b\"",
+            "did you mean `llama3-70b`",
+        ),
+        (
+            "input_tokens = 2000",
+            "input_tokens = 0",
+            "`serving.input_tokens` is 0",
+        ),
+        (
+            "mode = \"server\"",
+            "mode = \"batch\"",
+            "unknown mode `batch`",
+        ),
+        (
+            "gpus = 64",
+            "gpus = 63",
+            "not a whole number of 4-GPU units",
+        ),
+        (
+            "tpot_slo_s = 0.05",
+            "tpot_slo_s = -1.0",
+            "`serving.tpot_slo_s` is -1",
+        ),
+    ] {
+        let err = bad_input(&["infer", "--spec", &spec_file(&SPEC.replace(from, to))]);
+        assert!(err.contains(expected), "{to}: {err}");
+    }
+}
+
+#[test]
+fn search_returns_the_best_layouts_first() {
+    let v: Value = serde_json::from_str(&ok(&[
+        "infer",
+        "search",
+        "--model",
+        "llama3-70b",
+        "--system",
+        "dgx-h100",
+        "--input-tokens",
+        "2000",
+        "--output-tokens",
+        "500",
+        "--tpot-slo-s",
+        "0.05",
+        "--precision",
+        "fp8",
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    let top = v["top"].as_array().unwrap();
+    assert!(!top.is_empty());
+    let rates: Vec<f64> = top
+        .iter()
+        .map(|r| r["output_tokens_per_s_per_gpu"].as_f64().unwrap())
+        .collect();
+    assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
+}
+
+#[test]
+fn search_with_an_impossible_target_explains() {
+    let err = bad_input(&[
+        "infer",
+        "search",
+        "--model",
+        "llama3-405b",
+        "--system",
+        "dgx-h100",
+        "--input-tokens",
+        "2000",
+        "--output-tokens",
+        "500",
+        "--tpot-slo-s",
+        "0.0001",
+    ]);
+    assert!(err.contains("meets the targets"), "{err}");
+}
+
+#[test]
+fn the_fleet_view_serves_a_planned_buildout() {
+    let v: Value = serde_json::from_str(&ok(&[
+        "infer",
+        "fleet",
+        "openai-nvidia-2026",
+        "--model",
+        "llama3-70b",
+        "--input-tokens",
+        "2000",
+        "--output-tokens",
+        "500",
+        "--tpot-slo-s",
+        "0.05",
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    let last = v["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert!(last["output_tokens_per_s"].as_f64().unwrap() > 0.0);
+    assert!(last["usd_per_million_output_tokens"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn validation_compares_what_the_file_publishes() {
+    let v: Value = serde_json::from_str(&ok(&["infer", "validate", "-f", "json"])).unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert!(!cases.is_empty());
+    assert!(v["mean_abs_error"].as_f64().unwrap() < 0.15);
+    assert_eq!(cases.len() + v["skipped"].as_array().unwrap().len(), 4);
+}
