@@ -12,7 +12,7 @@ use crate::cli::Cli;
 use crate::{output, plan_cmd, scenarios, Failure};
 
 /// The shipped portfolio, run when no file is given.
-const SHIPPED: (&str, &str) = (
+pub const SHIPPED: (&str, &str) = (
     "openai-portfolio-risk",
     include_str!("../../../scenarios/openai-portfolio-risk.toml"),
 );

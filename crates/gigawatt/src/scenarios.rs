@@ -37,5 +37,12 @@ pub fn list() -> Result<(), Failure> {
         out += &format!("{name:<22} {title}\n");
     }
     out += "\nRun one with `gigawatt plan NAME`; the file itself is in scenarios/NAME.toml.\n";
+    let (risk_name, risk_text) = crate::risk_cmd::SHIPPED;
+    let title = risk_text
+        .lines()
+        .find_map(|l| l.strip_prefix("name = "))
+        .map(|t| t.trim_matches('"'))
+        .unwrap_or("");
+    out += &format!("\nDeal-risk portfolios (run with `gigawatt risk NAME`):\n{risk_name:<22} {title}\n");
     crate::output::emit(&out, None)
 }
