@@ -1,14 +1,54 @@
-//! `gigawatt serve` (being written).
+//! `gigawatt serve`: the web dashboard and JSON API (the `server` crate), with saved runs in
+//! an SQLite database under `--data`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 use clap::Args;
 
 use crate::cli::Cli;
-use crate::Failure;
+use crate::plan_cmd::load_catalog;
+use crate::{scenarios, Failure};
 
 /// Arguments of `gigawatt serve`.
 #[derive(Debug, Args)]
-pub struct ServeArgs {}
+#[command(long_about = SERVE_ABOUT)]
+pub struct ServeArgs {
+    /// Port to listen on; 0 picks a free one (printed on standard error).
+    #[arg(long, default_value_t = 8080, value_name = "P")]
+    pub port: u16,
+    /// Address to bind; the default serves this machine only. 0.0.0.0 exposes the dashboard
+    /// (with no authentication) to the network.
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub bind: IpAddr,
+    /// Folder for the saved-runs database (created if missing).
+    #[arg(long, default_value = "gigawatt-data", value_name = "DIR")]
+    pub data: PathBuf,
+}
 
-pub fn run(_cli: &Cli, _args: &ServeArgs) -> Result<(), Failure> {
-    Err(Failure::Input("gigawatt serve is not built yet".into()))
+const SERVE_ABOUT: &str = "\
+The web dashboard and JSON API on this machine: edit a scenario and see the plan's charts,
+evaluate training specs, browse the catalog and its sources, save runs, and compare two runs.
+Everything is in the binary; no network is needed.
+
+  gigawatt serve                         # http://127.0.0.1:8080
+  gigawatt serve --port 0 --data runs/   # a free port; saved runs in runs/runs.sqlite3
+
+The API is described at /api/openapi.json; /healthz answers when the server is up.
+Stop it with Ctrl-C (or SIGTERM); saved runs are committed before they are acknowledged.";
+
+pub fn run(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
+    let catalog = load_catalog(cli.catalog.as_deref())?;
+    let shipped = scenarios::SHIPPED
+        .iter()
+        .map(|(name, text)| server::ShippedScenario {
+            name: (*name).to_string(),
+            text: (*text).to_string(),
+        })
+        .collect();
+    let addr = SocketAddr::new(args.bind, args.port);
+    server::serve_blocking(addr, &args.data, catalog, shipped, |bound| {
+        eprintln!("listening on http://{bound}");
+    })
+    .map_err(|e| Failure::Io(e.to_string()))
 }

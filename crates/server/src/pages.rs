@@ -1,0 +1,1044 @@
+//! The dashboard's pages: server-rendered HTML strings with one shared layout, a small inline
+//! script that calls the JSON API, and SVG drawn here or by `report`. Every piece of text that
+//! comes from a user (scenario names, inputs, run names) or the catalog is escaped.
+
+use std::fmt::Write as _;
+
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::Value;
+use units::{fmt_count, fmt_usd};
+
+use crate::{
+    blocking, compare, load_pair, load_run, parse_kind, plan_input, train_input, verify, ApiError,
+    AppState, CompareQuery, RunKind, MAX_LIST,
+};
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = r#"
+:root{--ink:#1d2330;--muted:#5b6474;--line:#d9dee7;--soft:#f4f6f9;--accent:#0072B2;--bad:#b3261e}
+*{box-sizing:border-box}
+body{margin:0;color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;background:#fff}
+header.top{background:#1d2330;color:#fff;padding:.5rem 1.2rem;display:flex;gap:1.4rem;align-items:center;flex-wrap:wrap}
+header.top a{color:#dfe6f0;text-decoration:none}
+header.top a.on{color:#fff;font-weight:650;border-bottom:2px solid #56B4E9}
+header.top .brand{font-weight:700;color:#fff;margin-right:.6rem}
+header.top .coming{color:#8b93a3;font-size:.9rem}
+main{max-width:1200px;margin:0 auto;padding:1.2rem 1.2rem 3rem}
+h1{font-size:1.5rem;margin:.3rem 0 .8rem}
+h2{font-size:1.15rem;margin:1.6rem 0 .5rem;padding-bottom:.2rem;border-bottom:1px solid var(--line)}
+a{color:var(--accent)}
+textarea{width:100%;min-height:22rem;font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;padding:.6rem;border:1px solid var(--line);border-radius:6px}
+input,select,button{font:inherit}
+input[type=text],input[type=number],select{padding:.25rem .4rem;border:1px solid var(--line);border-radius:4px}
+button{padding:.35rem .9rem;border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:5px;cursor:pointer}
+button.plain{background:#fff;color:var(--accent)}
+button.danger{background:#fff;color:var(--bad);border-color:var(--bad)}
+.row{display:flex;gap:.6rem;align-items:center;flex-wrap:wrap;margin:.5rem 0}
+.grid{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,3fr);gap:1.2rem}
+@media (max-width:900px){.grid{grid-template-columns:1fr}}
+fieldset{border:1px solid var(--line);border-radius:6px;margin:0 0 .8rem;padding:.5rem .8rem}
+fieldset label{display:flex;justify-content:space-between;gap:.6rem;margin:.25rem 0;font-size:.9rem}
+fieldset input{width:9rem}
+.messages{white-space:pre-wrap;background:#fdecea;border:1px solid #f1b0aa;border-left:5px solid var(--bad);border-radius:6px;padding:.6rem .8rem;font:13px/1.4 ui-monospace,Menlo,Consolas,monospace;margin:.5rem 0}
+.ok{color:#00583f}
+.muted{color:var(--muted)}
+iframe.report{width:100%;height:1500px;border:1px solid var(--line);border-radius:6px}
+table{border-collapse:collapse;width:100%;font-size:.88rem}
+th,td{padding:.35rem .55rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
+th{background:var(--soft)}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+pre{background:var(--soft);padding:.6rem;border-radius:6px;overflow-x:auto;font-size:12.5px}
+pre.diff span{display:block}
+pre.diff .added{background:#e2f5e9}
+pre.diff .removed{background:#fde7e6}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;font-size:.9rem}
+dl.meta dt{color:var(--muted)}
+dl.meta dd{margin:0;overflow-wrap:anywhere}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px;margin:.6rem 0}
+.card{border:1px solid var(--line);border-radius:8px;padding:.5rem .8rem}
+.card .label{color:var(--muted);font-size:.8rem}
+.card .value{font-size:1.25rem;font-weight:650}
+svg.chart{max-width:100%;height:auto;display:block}
+details{margin:.2rem 0}
+#search-result{overflow-x:auto}
+"#;
+
+/// Helpers shared by every page's script.
+const SCRIPT_COMMON: &str = r#"
+const $ = (id) => document.getElementById(id);
+async function postJson(url, body) {
+  return fetch(url, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify(body)});
+}
+async function errorText(r) {
+  try { const j = await r.json(); return j.error || (r.status + ' ' + r.statusText); }
+  catch (e) { return r.status + ' ' + r.statusText; }
+}
+function showError(msg) { const m = $('messages'); m.textContent = msg || ''; m.hidden = !msg; }
+function savedLink(j) {
+  const box = $('saved'); box.textContent = '';
+  const a = document.createElement('a'); a.href = j.page; a.id = 'saved-link';
+  a.textContent = 'Saved as run #' + j.run.id; box.append(a);
+}
+document.querySelectorAll('button[data-delete]').forEach((b) => b.addEventListener('click', async () => {
+  if (!confirm('Delete run #' + b.dataset.delete + '?')) return;
+  const r = await fetch('/api/runs/' + b.dataset.delete, {method: 'DELETE'});
+  if (r.ok || r.status === 404) { if (b.dataset.after) location.href = b.dataset.after; else b.closest('tr').remove(); }
+  else alert(await errorText(r));
+}));
+"#;
+
+/// The plan page's script: run on edit (debounced), run, save, and the common-fields form.
+const SCRIPT_PLAN: &str = r#"
+let seq = 0, timer = null;
+async function runPlan() {
+  const mine = ++seq;
+  $('status').textContent = 'running…';
+  const r = await postJson('/api/plan?format=html', {input: $('scenario').value, origin: 'scenario.toml'});
+  if (mine !== seq) return;
+  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the scenario'; return; }
+  showError('');
+  $('report').srcdoc = await r.text();
+  $('status').textContent = 'up to date';
+}
+async function savePlan() {
+  const name = $('run-name').value.trim();
+  const r = await postJson('/api/runs', {kind: 'plan', input: $('scenario').value, origin: 'scenario.toml', name: name || undefined});
+  if (!r.ok) { showError(await errorText(r)); return; }
+  showError(''); savedLink(await r.json());
+}
+function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
+// Sets `key = value` in [section] of TOML text, keeping everything else (comments included).
+function setKey(text, section, key, value) {
+  const lines = text.split('\n');
+  const header = /^\s*\[\s*([^\[\]]+?)\s*\]\s*(#.*)?$/, anyHeader = /^\s*\[/;
+  const keyRe = new RegExp('^\\s*"?' + escapeRe(key) + '"?\\s*=');
+  const line = key + ' = ' + value;
+  const start = lines.findIndex((l) => { const m = l.match(header); return m && m[1] === section; });
+  if (start >= 0) {
+    let end = lines.length;
+    for (let i = start + 1; i < lines.length; i++) if (anyHeader.test(lines[i])) { end = i; break; }
+    for (let i = start + 1; i < end; i++) if (keyRe.test(lines[i])) { lines[i] = line; return lines.join('\n'); }
+    lines.splice(start + 1, 0, line);
+    return lines.join('\n');
+  }
+  let first = lines.findIndex((l) => anyHeader.test(l));
+  if (first < 0) { lines.push('', '[' + section + ']', line); return lines.join('\n'); }
+  lines.splice(first, 0, '[' + section + ']', line, '');
+  return lines.join('\n');
+}
+function applyFields() {
+  let text = $('scenario').value;
+  for (const el of document.querySelectorAll('[data-default]')) {
+    if (el.value.trim() === '') continue;
+    const v = Number(el.value);
+    if (!Number.isFinite(v)) { showError(el.dataset.default + ': not a number'); return; }
+    text = setKey(text, 'defaults', el.dataset.default, String(v));
+  }
+  const price = $('price-usd').value.trim();
+  if (price !== '') {
+    const v = Number(price);
+    if (!Number.isFinite(v)) { showError('price: not a number'); return; }
+    text = setKey(text, 'prices', $('price-system').value, String(v));
+  }
+  $('scenario').value = text;
+  runPlan();
+}
+$('run').addEventListener('click', runPlan);
+$('save').addEventListener('click', savePlan);
+$('apply').addEventListener('click', applyFields);
+$('scenario').addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(runPlan, 700); });
+$('pick').addEventListener('change', () => { location.href = '/plan?scenario=' + encodeURIComponent($('pick').value); });
+runPlan();
+"#;
+
+const SCRIPT_TRAIN: &str = r#"
+async function runTrain() {
+  $('status').textContent = 'running…';
+  const r = await postJson('/api/train?format=html', {input: $('spec').value, origin: 'spec.toml'});
+  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the spec'; return; }
+  showError('');
+  $('result').innerHTML = await r.text();
+  $('status').textContent = 'up to date';
+}
+async function saveTrain() {
+  const name = $('run-name').value.trim();
+  const r = await postJson('/api/runs', {kind: 'train', input: $('spec').value, origin: 'spec.toml', name: name || undefined});
+  if (!r.ok) { showError(await errorText(r)); return; }
+  showError(''); savedLink(await r.json());
+}
+async function search() {
+  const f = (id) => $(id).value;
+  const body = {model: f('s-model'), system: f('s-system'), gpus: Number(f('s-gpus')), global_batch: Number(f('s-batch')),
+    seq_len: Number(f('s-seq')), precision: f('s-precision'), top: Number(f('s-top'))};
+  const out = $('search-result'); out.textContent = 'searching…';
+  const r = await postJson('/api/train/search', body);
+  if (!r.ok) { out.textContent = ''; showError(await errorText(r)); return; }
+  showError('');
+  const j = await r.json();
+  out.textContent = '';
+  const p = document.createElement('p');
+  p.textContent = j.evaluated + ' layouts evaluated, ' + j.feasible + ' fit.'; out.append(p);
+  const t = document.createElement('table');
+  const head = ['tp', 'pp', 'dp', 'cp', 'ep', 'vpp', 'mb', 'recompute', 'zero', 'step s', 'MFU', 'mem GiB'];
+  const tr = document.createElement('tr');
+  for (const h of head) { const th = document.createElement('th'); th.textContent = h; tr.append(th); }
+  t.append(tr);
+  for (const x of j.top) {
+    const s = x.strategy;
+    const row = document.createElement('tr');
+    for (const v of [s.tp, s.pp, s.dp, s.cp, s.ep, s.virtual_pp, s.microbatch, s.recompute, s.zero,
+        x.step_time_s.toFixed(3), (100 * x.mfu).toFixed(1) + '%', x.memory_gib_per_gpu.toFixed(1)]) {
+      const td = document.createElement('td'); td.textContent = String(v); row.append(td);
+    }
+    t.append(row);
+  }
+  out.append(t);
+}
+$('run').addEventListener('click', runTrain);
+$('save').addEventListener('click', saveTrain);
+$('search').addEventListener('click', search);
+runTrain();
+"#;
+
+const TRAIN_EXAMPLE: &str = r#"model = "gpt3-175b"
+[cluster]
+system = "dgx-a100-80gb"
+gpus = 64
+[parallelism]
+tp = 8
+pp = 8
+virtual_pp = 3
+microbatch = 1
+sequence_parallel = true
+recompute = "selective"
+zero = 1
+[training]
+global_batch = 64
+seq_len = 2048
+precision = "bf16"
+tokens = 300e9
+"#;
+
+fn layout(title: &str, active: &str, body: &str, script: &str) -> String {
+    let mut nav = String::new();
+    for (href, label) in [
+        ("/plan", "Plan"),
+        ("/train", "Train"),
+        ("/catalog", "Catalog"),
+        ("/runs", "Runs"),
+    ] {
+        let class = if label == active { " class=\"on\"" } else { "" };
+        let _ = write!(nav, "<a href=\"{href}\"{class}>{label}</a>");
+    }
+    for (href, label) in [("/reliability", "Reliability"), ("/risk", "Risk")] {
+        let _ = write!(
+            nav,
+            "<a href=\"{href}\" class=\"coming\" title=\"coming\">{label} (coming)</a>"
+        );
+    }
+    let script = if script.is_empty() {
+        format!("<script>{SCRIPT_COMMON}</script>")
+    } else {
+        format!("<script>{SCRIPT_COMMON}{script}</script>")
+    };
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"icon\" href=\"data:,\"><title>{} · gigawatt</title><style>{STYLE}</style></head><body>\
+         <header class=\"top\"><span class=\"brand\">gigawatt</span>{nav}</header>\
+         <main>{body}</main>{script}</body></html>\n",
+        esc(title)
+    )
+}
+
+fn page(title: &str, active: &str, body: &str, script: &str) -> Response {
+    Html(layout(title, active, body, script)).into_response()
+}
+
+fn error_page(error: &ApiError) -> Response {
+    let body = format!(
+        "<h1>{}</h1><pre class=\"messages\">{}</pre><p><a href=\"/runs\">Saved runs</a> · <a href=\"/plan\">Plan</a></p>",
+        esc(error.status.canonical_reason().unwrap_or("Error")),
+        esc(&error.message)
+    );
+    (error.status, Html(layout("Error", "", &body, ""))).into_response()
+}
+
+/// The 404 page for paths nothing serves.
+pub fn not_found(path: &str) -> Response {
+    error_page(&ApiError::not_found(format!("nothing at {path}")))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PlanQuery {
+    scenario: Option<String>,
+    run: Option<String>,
+}
+
+pub async fn plan_page(State(state): State<AppState>, Query(query): Query<PlanQuery>) -> Response {
+    let scenarios = &state.inner.scenarios;
+    let mut notice = String::new();
+    let mut chosen = scenarios
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let mut text = scenarios
+        .first()
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
+    if let Some(name) = &query.scenario {
+        match scenarios.iter().find(|s| &s.name == name) {
+            Some(s) => {
+                chosen = s.name.clone();
+                text = s.text.clone();
+            }
+            None => {
+                notice = format!(
+                    "<p class=\"messages\">no shipped scenario named `{}`; showing `{}`</p>",
+                    esc(name),
+                    esc(&chosen)
+                )
+            }
+        }
+    }
+    if let Some(id) = &query.run {
+        match load_run(&state, id).await {
+            Ok(run) if run.summary.kind == "plan" => {
+                chosen = String::new();
+                text = run.input_text;
+                notice = format!(
+                    "<p class=\"muted\">Editing the input of <a href=\"/runs/{0}\">run #{0}</a>; saving makes a new run.</p>",
+                    run.summary.id
+                );
+            }
+            Ok(_) => return error_page(&ApiError::bad_request(format!("run {id} is not a plan"))),
+            Err(e) => return error_page(&e),
+        }
+    }
+    let mut options = String::new();
+    if chosen.is_empty() {
+        options += "<option value=\"\" selected>(a saved run)</option>";
+    }
+    for s in scenarios {
+        let selected = if s.name == chosen { " selected" } else { "" };
+        let _ = write!(
+            options,
+            "<option value=\"{0}\"{selected}>{0}</option>",
+            esc(&s.name)
+        );
+    }
+    let mut systems = String::new();
+    for id in state.inner.catalog.systems.keys() {
+        let _ = write!(systems, "<option>{}</option>", esc(id));
+    }
+    let field = |key: &str, label: &str, hint: &str| {
+        format!(
+            "<label>{label} <input type=\"number\" step=\"any\" data-default=\"{key}\" id=\"f-{key}\" placeholder=\"{hint}\"></label>"
+        )
+    };
+    let body = format!(
+        "<h1>Plan a buildout</h1>{notice}\
+         <div class=\"grid\"><div>\
+         <div class=\"row\"><label>Shipped scenario <select id=\"pick\">{options}</select></label>\
+         <span class=\"muted\">Edit the TOML; the plan reruns as you type.</span></div>\
+         <textarea id=\"scenario\" spellcheck=\"false\" aria-label=\"Scenario (TOML)\">{}</textarea>\
+         <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
+         <div class=\"row\"><button id=\"run\">Run</button>\
+         <input type=\"text\" id=\"run-name\" placeholder=\"name for the saved run (optional)\" size=\"32\">\
+         <button id=\"save\" class=\"plain\">Save run</button>\
+         <span id=\"status\" class=\"muted\"></span> <span id=\"saved\"></span></div>\
+         </div><div>\
+         <fieldset><legend>Defaults for every tranche</legend>{}{}{}{}{}</fieldset>\
+         <fieldset><legend>Price per system</legend>\
+         <label>System <select id=\"price-system\">{systems}</select></label>\
+         <label>USD per system <input type=\"number\" step=\"any\" id=\"price-usd\" placeholder=\"e.g. 3.4e6\"></label></fieldset>\
+         <div class=\"row\"><button id=\"apply\" class=\"plain\">Apply to scenario</button></div>\
+         <p class=\"muted\">Fields left empty are not changed. Tranches, deals and financing are edited in the TOML \
+         (format: \"Writing a scenario\" in the README).</p>\
+         </div></div>\
+         <h2>Results</h2>\
+         <iframe id=\"report\" class=\"report\" title=\"Plan report\" sandbox=\"allow-same-origin\"></iframe>",
+        esc(&text),
+        field("pue", "PUE", "e.g. 1.2"),
+        field("electricity_usd_per_kwh", "Electricity, USD/kWh", "e.g. 0.07"),
+        field("utilization", "Utilization (0–1)", "e.g. 0.8"),
+        field("ramp_months", "Ramp, months", "e.g. 6"),
+        field("build_months", "Build, months", "e.g. 18"),
+    );
+    page("Plan", "Plan", &body, SCRIPT_PLAN)
+}
+
+pub async fn train_page(State(state): State<AppState>, Query(query): Query<PlanQuery>) -> Response {
+    let mut text = TRAIN_EXAMPLE.to_string();
+    let mut notice = String::new();
+    if let Some(id) = &query.run {
+        match load_run(&state, id).await {
+            Ok(run) if run.summary.kind == "train" => {
+                text = run.input_text;
+                notice = format!(
+                    "<p class=\"muted\">Editing the input of <a href=\"/runs/{0}\">run #{0}</a>; saving makes a new run.</p>",
+                    run.summary.id
+                );
+            }
+            Ok(_) => {
+                return error_page(&ApiError::bad_request(format!(
+                    "run {id} is not a training run"
+                )))
+            }
+            Err(e) => return error_page(&e),
+        }
+    }
+    let catalog = &state.inner.catalog;
+    let options = |ids: Vec<&String>, selected: &str| {
+        let mut out = String::new();
+        for id in ids {
+            let s = if id == selected { " selected" } else { "" };
+            let _ = write!(out, "<option{s}>{}</option>", esc(id));
+        }
+        out
+    };
+    let body = format!(
+        "<h1>Training a model</h1>{notice}\
+         <div class=\"grid\"><div>\
+         <p class=\"muted\">A training spec: model, cluster, parallel layout, workload (format: \"Training a model\" in the README).</p>\
+         <textarea id=\"spec\" spellcheck=\"false\" aria-label=\"Training spec (TOML)\">{}</textarea>\
+         <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
+         <div class=\"row\"><button id=\"run\">Run</button>\
+         <input type=\"text\" id=\"run-name\" placeholder=\"name for the saved run (optional)\" size=\"32\">\
+         <button id=\"save\" class=\"plain\">Save run</button>\
+         <span id=\"status\" class=\"muted\"></span> <span id=\"saved\"></span></div>\
+         </div><div><fieldset><legend>Search layouts</legend>\
+         <label>Model <select id=\"s-model\">{}</select></label>\
+         <label>System <select id=\"s-system\">{}</select></label>\
+         <label>GPUs <input type=\"number\" id=\"s-gpus\" value=\"1024\"></label>\
+         <label>Global batch <input type=\"number\" id=\"s-batch\" value=\"1024\"></label>\
+         <label>Sequence length <input type=\"number\" id=\"s-seq\" value=\"4096\"></label>\
+         <label>Precision <select id=\"s-precision\"><option>bf16</option><option>fp8</option><option>fp4</option></select></label>\
+         <label>Top <input type=\"number\" id=\"s-top\" value=\"5\"></label>\
+         <div class=\"row\"><button id=\"search\" class=\"plain\">Search</button></div></fieldset>\
+         <div id=\"search-result\"></div></div></div>\
+         <h2>Result</h2><div id=\"result\"></div>",
+        esc(&text),
+        options(catalog.models.keys().collect(), "llama3-70b"),
+        options(catalog.systems.keys().collect(), "dgx-h100"),
+    );
+    page("Train", "Train", &body, SCRIPT_TRAIN)
+}
+
+/// A horizontal bar chart, server-drawn SVG.
+fn bar_chart(title: &str, bars: &[(String, f64)], unit: &str) -> String {
+    let max = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max);
+    let (label_w, bar_w, row_h) = (190.0, 420.0, 22.0);
+    let height = 30.0 + row_h * bars.len() as f64;
+    let mut out = format!(
+        "<svg class=\"chart\" role=\"img\" aria-label=\"{0}\" viewBox=\"0 0 {1} {height}\" width=\"{1}\" xmlns=\"http://www.w3.org/2000/svg\"><title>{0}</title>",
+        esc(title),
+        label_w + bar_w + 110.0
+    );
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let y = 10.0 + row_h * i as f64;
+        let w = if max > 0.0 { bar_w * value / max } else { 0.0 };
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"12\" fill=\"#1d2330\">{}</text>\
+             <rect x=\"{label_w}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{}\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"#5b6474\">{} {}</text>",
+            label_w - 8.0,
+            y + 14.0,
+            esc(label),
+            y + 2.0,
+            row_h - 6.0,
+            PALETTE[i % PALETTE.len()],
+            label_w + w + 6.0,
+            y + 14.0,
+            trim_number(*value),
+            esc(unit)
+        );
+    }
+    out += "</svg>";
+    out
+}
+
+const PALETTE: [&str; 8] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+];
+
+fn trim_number(value: f64) -> String {
+    if value == 0.0 {
+        "0".into()
+    } else if value.abs() >= 100.0 {
+        format!("{value:.0}")
+    } else if value.abs() >= 1.0 {
+        format!("{value:.2}")
+    } else {
+        format!("{value:.4}")
+    }
+}
+
+/// A training result as an HTML fragment: headline cards, where a step goes (SVG), assumptions.
+pub fn train_fragment(r: &engine::train::TrainResult) -> String {
+    let s = &r.strategy;
+    let b = &r.breakdown;
+    let mut out = format!(
+        "<p><strong>{}</strong> on {} × {} ({:.1}B parameters, {:.1}B active). Layout: tp {} pp {} dp {} cp {} ep {} vpp {} microbatch {} zero {}.</p>",
+        esc(&r.model.id),
+        fmt_count(r.gpus as f64),
+        esc(&r.system),
+        r.model.params_total / 1e9,
+        r.model.params_active / 1e9,
+        s.tp, s.pp, s.dp, s.cp, s.ep, s.virtual_pp, s.microbatch, s.zero
+    );
+    out += "<div class=\"cards\">";
+    let feasible = if r.feasible {
+        "yes".to_string()
+    } else {
+        format!("no: {}", r.reason.clone().unwrap_or_default())
+    };
+    let mut cards = vec![
+        ("step time", format!("{:.3} s", r.step_time_s)),
+        ("tokens per second", fmt_count(r.tokens_per_s)),
+        ("MFU", format!("{:.1}%", 100.0 * r.mfu)),
+        ("TFLOP/s per GPU", format!("{:.1}", r.tflops_per_gpu)),
+        (
+            "memory per GPU",
+            format!(
+                "{:.1} of {:.1} GiB",
+                r.memory_gib_per_gpu, r.memory_gib.capacity
+            ),
+        ),
+        ("fits", feasible),
+    ];
+    if let Some(t) = &r.time_to_train {
+        cards.push((
+            "days to train",
+            format!(
+                "{:.1} ({:.1} with failures)",
+                t.days_without_failures, t.days_with_failures
+            ),
+        ));
+    }
+    for (label, value) in cards {
+        let _ = write!(
+            out,
+            "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div></div>",
+            esc(label),
+            esc(&value)
+        );
+    }
+    out += "</div><h3>Where a step goes</h3>";
+    let bars: Vec<(String, f64)> = [
+        ("compute", b.compute_s),
+        ("of which recompute", b.recompute_s),
+        ("tensor-parallel comm", b.tp_comm_s),
+        ("context-parallel comm", b.cp_comm_s),
+        ("expert all-to-all", b.ep_comm_s),
+        ("pipeline p2p", b.pp_comm_s),
+        ("data-parallel comm", b.dp_comm_s),
+        ("pipeline bubble", b.bubble_s),
+        ("optimizer", b.optimizer_s),
+    ]
+    .into_iter()
+    .map(|(l, v)| (l.to_string(), v))
+    .collect();
+    out += &bar_chart("Seconds per step by part", &bars, "s");
+    out += "<details><summary>Assumptions</summary><ul>";
+    for a in &r.assumptions {
+        let _ = write!(out, "<li>{}</li>", esc(a));
+    }
+    out += "</ul></details>";
+    out
+}
+
+/// A catalog value as HTML: numbers with their source linked, unknowns with why.
+fn value_html(value: &Value) -> String {
+    match value {
+        Value::Object(map) if map.contains_key("value") => {
+            let mut out = plain_value(&map["value"]);
+            if let Some(Value::String(source)) = map.get("source") {
+                let _ = write!(
+                    out,
+                    " <a href=\"#src-{0}\" class=\"muted\">[{0}]</a>",
+                    esc(source)
+                );
+            }
+            if let Some(Value::String(note)) = map.get("note") {
+                let _ = write!(out, " <span class=\"muted\">({})</span>", esc(note));
+            }
+            out
+        }
+        Value::Object(map) if map.contains_key("unknown") => format!(
+            "<em class=\"muted\">unknown: {}</em>",
+            esc(&plain(&map["unknown"]))
+        ),
+        Value::Object(map) if map.contains_key("not_applicable") => format!(
+            "<em class=\"muted\">n/a: {}</em>",
+            esc(&plain(&map["not_applicable"]))
+        ),
+        Value::Object(map) => {
+            let mut out = String::from("<dl class=\"meta\">");
+            for (k, v) in map {
+                let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(k), value_html(v));
+            }
+            out + "</dl>"
+        }
+        Value::Array(items) => items.iter().map(value_html).collect::<Vec<_>>().join("; "),
+        other => plain_value(other),
+    }
+}
+
+fn plain(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "—".into(),
+        other => other.to_string(),
+    }
+}
+
+fn plain_value(value: &Value) -> String {
+    esc(&plain(value))
+}
+
+fn linkable(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
+}
+
+pub async fn catalog_page(State(state): State<AppState>) -> Response {
+    let catalog = &state.inner.catalog;
+    let value = crate::catalog_json(catalog);
+    let mut body = format!(
+        "<h1>Catalog</h1><p class=\"muted\">Version <code>{}</code>. Every number links to its source. \
+         JSON: <a href=\"/api/catalog\">/api/catalog</a>.</p>\
+         <p><a href=\"#systems\">Systems</a> · <a href=\"#accelerators\">Accelerators</a> · <a href=\"#deals\">Deals</a> · \
+         <a href=\"#models\">Models</a> · <a href=\"#facility\">Facility defaults</a> · <a href=\"#sources\">Sources</a></p>",
+        esc(&catalog.version)
+    );
+    for (key, title) in [
+        ("systems", "Systems"),
+        ("accelerators", "Accelerators"),
+        ("deals", "Deals"),
+        ("models", "Models"),
+    ] {
+        let _ = write!(body, "<h2 id=\"{key}\">{title}</h2>");
+        if let Some(Value::Object(entries)) = value.get(key) {
+            body += "<table><tr><th>id</th><th>name</th><th>details</th></tr>";
+            for (id, entry) in entries {
+                let name = entry.get("name").map(plain).unwrap_or_default();
+                let _ = write!(
+                    body,
+                    "<tr id=\"{key}-{0}\"><td><code>{0}</code></td><td>{1}</td><td><details><summary>fields</summary>{2}</details></td></tr>",
+                    esc(id),
+                    esc(&name),
+                    value_html(entry)
+                );
+            }
+            body += "</table>";
+        }
+    }
+    body += "<h2 id=\"facility\">Facility defaults</h2>";
+    body += &value.get("facility").map(value_html).unwrap_or_default();
+    body += "<h2 id=\"sources\">Sources</h2><table><tr><th>id</th><th>title</th><th>kind</th><th>date</th></tr>";
+    for (id, source) in &catalog.sources {
+        let title = if linkable(&source.url) {
+            format!(
+                "<a href=\"{}\" rel=\"noreferrer\">{}</a>",
+                esc(&source.url),
+                esc(&source.title)
+            )
+        } else {
+            esc(&source.title)
+        };
+        let v = serde_json::to_value(source).unwrap_or(Value::Null);
+        let _ = write!(
+            body,
+            "<tr id=\"src-{}\"><td><code>{}</code></td><td>{title}</td><td>{}</td><td>{}</td></tr>",
+            esc(id),
+            esc(id),
+            v.get("kind").map(plain_value).unwrap_or_default(),
+            v.get("date").map(plain_value).unwrap_or_default(),
+        );
+    }
+    body += "</table>";
+    page("Catalog", "Catalog", &body, "")
+}
+
+/// Milliseconds since the epoch as `YYYY-MM-DD HH:MM UTC`.
+pub fn fmt_time(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RunsQuery {
+    kind: Option<String>,
+}
+
+pub async fn runs_page(State(state): State<AppState>, Query(query): Query<RunsQuery>) -> Response {
+    let kind = match parse_kind(query.kind.as_deref()) {
+        Ok(k) => k,
+        Err(e) => return error_page(&e),
+    };
+    let runs = match blocking(&state, move |inner| inner.store().list(kind, MAX_LIST)).await {
+        Ok(Ok(runs)) => runs,
+        Ok(Err(e)) => return error_page(&e.into()),
+        Err(e) => return error_page(&e),
+    };
+    let (mut options, mut options_b) = (String::new(), String::new());
+    for (i, r) in runs.iter().enumerate() {
+        let option = |selected: bool| {
+            format!(
+                "<option value=\"{0}\"{2}>#{0} {1}</option>",
+                r.id,
+                esc(&r.name),
+                if selected { " selected" } else { "" }
+            )
+        };
+        options += &option(false);
+        options_b += &option(i == 1);
+    }
+    let mut body = String::from(
+        "<h1>Saved runs</h1><p class=\"muted\">Filter: <a href=\"/runs\">all</a> · <a href=\"/runs?kind=plan\">plans</a> · \
+         <a href=\"/runs?kind=train\">training</a>. JSON: <a href=\"/api/runs\">/api/runs</a>.</p>",
+    );
+    if runs.is_empty() {
+        body += "<p id=\"no-runs\">No saved runs yet: run a <a href=\"/plan\">plan</a> or a <a href=\"/train\">training spec</a> and press Save run.</p>";
+    } else {
+        let _ = write!(
+            body,
+            "<form class=\"row\" method=\"get\" action=\"/runs/compare\">Compare <select name=\"a\" id=\"cmp-a\">{options}</select> \
+             with <select name=\"b\" id=\"cmp-b\">{options_b}</select> <button>Compare</button></form>"
+        );
+        body += "<table id=\"runs\"><tr><th>run</th><th>kind</th><th>name</th><th>saved</th><th>input hash</th><th>engine</th><th>catalog</th><th></th></tr>";
+        for r in &runs {
+            let _ = write!(
+                body,
+                "<tr data-run=\"{0}\"><td><a href=\"/runs/{0}\">#{0}</a></td><td>{1}</td><td><a href=\"/runs/{0}\">{2}</a></td>\
+                 <td>{3}</td><td><code>{4}</code></td><td>{5}</td><td><code>{6}</code></td>\
+                 <td><button class=\"danger\" data-delete=\"{0}\">Delete</button></td></tr>",
+                r.id,
+                esc(&r.kind),
+                esc(&r.name),
+                fmt_time(r.created_unix_ms),
+                esc(&r.input_hash),
+                esc(&r.engine_version),
+                esc(&r.catalog_version),
+            );
+        }
+        body += "</table>";
+    }
+    page("Runs", "Runs", &body, "")
+}
+
+fn fmt_output(key: &str, value: &Value) -> String {
+    match value {
+        Value::Number(n) => {
+            let v = n.as_f64().unwrap_or(0.0);
+            if key.ends_with("usd") {
+                fmt_usd(v)
+            } else if key == "mfu" {
+                format!("{:.1}%", 100.0 * v)
+            } else if v.abs() >= 1000.0 {
+                fmt_count(v)
+            } else {
+                trim_number(v)
+            }
+        }
+        other => plain(other),
+    }
+}
+
+pub async fn run_page(State(state): State<AppState>, UrlPath(id): UrlPath<String>) -> Response {
+    let run = match load_run(&state, &id).await {
+        Ok(run) => run,
+        Err(e) => return error_page(&e),
+    };
+    let run_for_work = run.clone();
+    let rendered = blocking(&state, move |inner| {
+        let check = verify(inner, &run_for_work);
+        let view = match RunKind::parse(&run_for_work.summary.kind) {
+            Some(RunKind::Train) => train_input(inner, &run_for_work.summary.origin, &run_for_work.input_text)
+                .map(|r| train_fragment(&r)),
+            _ => plan_input(inner, &run_for_work.summary.origin, &run_for_work.input_text).map(|r| {
+                format!(
+                    "<iframe id=\"report\" class=\"report\" title=\"Plan report\" sandbox=\"allow-same-origin\" srcdoc=\"{}\"></iframe>",
+                    esc(&report::plan_html(&r))
+                )
+            }),
+        };
+        (check, view)
+    })
+    .await;
+    let (check, view) = match rendered {
+        Ok(x) => x,
+        Err(e) => return error_page(&e),
+    };
+    let s = &run.summary;
+    let result: Value = serde_json::from_str(&run.result_json).unwrap_or(Value::Null);
+    let reproduces = if check["reproduces"].as_bool() == Some(true) {
+        "<span class=\"ok\">yes: rerunning the input now gives the same result</span>".to_string()
+    } else {
+        format!(
+            "<strong>no</strong>: the engine ({} now) or catalog (<code>{}</code> now) changed the result{}",
+            esc(engine::ENGINE_VERSION),
+            esc(&state.inner.catalog.version),
+            check["error"]
+                .as_str()
+                .map(|e| format!("; the input now fails: <pre class=\"messages\">{}</pre>", esc(e)))
+                .unwrap_or_default()
+        )
+    };
+    let editor = if s.kind == "train" { "/train" } else { "/plan" };
+    let mut body = format!(
+        "<h1>Run #{} · {}</h1>\
+         <dl class=\"meta\"><dt>kind</dt><dd>{}</dd><dt>saved</dt><dd>{}</dd><dt>input</dt><dd>{}</dd>\
+         <dt>input hash</dt><dd><code>{}</code></dd><dt>engine</dt><dd>{}</dd><dt>catalog</dt><dd><code>{}</code></dd>\
+         <dt>reproduces</dt><dd id=\"reproduces\">{reproduces}</dd></dl>\
+         <div class=\"row\"><a href=\"{editor}?run={0}\">Open in the editor</a> · <a href=\"/api/runs/{0}\">JSON</a> · \
+         <a href=\"/runs/compare?a={0}&amp;b={0}\">Compare…</a> \
+         <button class=\"danger\" data-delete=\"{0}\" data-after=\"/runs\">Delete</button></div>",
+        s.id,
+        esc(&s.name),
+        esc(&s.kind),
+        fmt_time(s.created_unix_ms),
+        esc(&s.origin),
+        esc(&s.input_hash),
+        esc(&s.engine_version),
+        esc(&s.catalog_version),
+    );
+    body += "<h2>Key outputs (as saved)</h2><table>";
+    let keys: &[(&str, &str)] = if s.kind == "train" {
+        &crate::TRAIN_KEYS
+    } else {
+        &crate::PLAN_KEYS
+    };
+    for (pointer, label) in keys {
+        let v = result.pointer(pointer).cloned().unwrap_or(Value::Null);
+        let _ = write!(
+            body,
+            "<tr><th>{}</th><td class=\"num\">{}</td></tr>",
+            esc(label),
+            esc(&fmt_output(pointer.rsplit('/').next().unwrap_or(""), &v))
+        );
+    }
+    body += "</table><h2>Input</h2>";
+    let _ = write!(body, "<pre>{}</pre><h2>Result</h2>", esc(&run.input_text));
+    match view {
+        Ok(html) => body += &html,
+        Err(e) => {
+            let _ = write!(body, "<pre class=\"messages\">{}</pre>", esc(&e.message));
+        }
+    }
+    page(&format!("Run #{}", s.id), "Runs", &body, "")
+}
+
+/// Two plans' facility power over time, as one SVG line chart.
+fn timeline_chart(a: &Value, b: &Value, label_a: &str, label_b: &str) -> Option<String> {
+    let series = |v: &Value| -> Option<Vec<(String, f64)>> {
+        v.get("timeline")?
+            .as_array()?
+            .iter()
+            .map(|row| Some((plain(row.get("month")?), row.get("facility_gw")?.as_f64()?)))
+            .collect()
+    };
+    let (sa, sb) = (series(a)?, series(b)?);
+    let mut months: Vec<String> = sa.iter().chain(sb.iter()).map(|p| p.0.clone()).collect();
+    months.sort();
+    months.dedup();
+    if months.len() < 2 {
+        return None;
+    }
+    let max = sa
+        .iter()
+        .chain(sb.iter())
+        .map(|p| p.1)
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
+    let (w, h, left, top, bottom) = (760.0, 260.0, 50.0, 14.0, 40.0);
+    let x = |m: &str| {
+        let i = months.iter().position(|x| x == m).unwrap_or(0) as f64;
+        left + (w - left - 20.0) * i / (months.len() - 1) as f64
+    };
+    let y = |v: f64| top + (h - top - bottom) * (1.0 - v / max);
+    let mut out = format!(
+        "<svg class=\"chart\" id=\"compare-chart\" role=\"img\" aria-label=\"Facility power over time\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" xmlns=\"http://www.w3.org/2000/svg\"><title>Facility power over time, GW</title>"
+    );
+    for frac in [0.0, 0.5, 1.0] {
+        let (x2, ty, label) = (w - 20.0, y(max * frac), trim_number(max * frac));
+        let tx = left - 6.0;
+        let _ = write!(
+            out,
+            "<line x1=\"{left}\" x2=\"{x2:.1}\" y1=\"{ty:.1}\" y2=\"{ty:.1}\" stroke=\"#d9dee7\"/><text x=\"{tx:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#5b6474\">{label}</text>",
+            ty + 4.0
+        );
+    }
+    for (i, m) in [(0, &months[0]), (1, &months[months.len() - 1])] {
+        let anchor = if i == 0 { "start" } else { "end" };
+        let _ = write!(
+            out,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"{anchor}\" fill=\"#5b6474\">{}</text>",
+            x(m),
+            h - bottom + 16.0,
+            esc(m)
+        );
+    }
+    for (i, (points, label)) in [(&sa, label_a), (&sb, label_b)].into_iter().enumerate() {
+        let path: Vec<String> = points
+            .iter()
+            .map(|(m, v)| format!("{:.1},{:.1}", x(m), y(*v)))
+            .collect();
+        let dash = if i == 1 {
+            " stroke-dasharray=\"6 4\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{dash} points=\"{}\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" fill=\"{0}\">{}</text>",
+            PALETTE[i],
+            path.join(" "),
+            left + 10.0 + 260.0 * i as f64,
+            h - 6.0,
+            esc(label)
+        );
+    }
+    out += "</svg>";
+    Some(out)
+}
+
+pub async fn compare_page(
+    State(state): State<AppState>,
+    Query(query): Query<CompareQuery>,
+) -> Response {
+    let (a, b) = match load_pair(&state, query).await {
+        Ok(pair) => pair,
+        Err(e) => return error_page(&e),
+    };
+    let c = compare(&a, &b);
+    let mut body = format!(
+        "<h1>Run #{} vs run #{}</h1><table><tr><th></th><th>A: <a href=\"/runs/{0}\">#{0}</a> {}</th><th>B: <a href=\"/runs/{1}\">#{1}</a> {}</th></tr>",
+        a.summary.id,
+        b.summary.id,
+        esc(&a.summary.name),
+        esc(&b.summary.name)
+    );
+    for (label, va, vb) in [
+        ("kind", &a.summary.kind, &b.summary.kind),
+        ("input hash", &a.summary.input_hash, &b.summary.input_hash),
+        (
+            "engine",
+            &a.summary.engine_version,
+            &b.summary.engine_version,
+        ),
+        (
+            "catalog",
+            &a.summary.catalog_version,
+            &b.summary.catalog_version,
+        ),
+    ] {
+        let _ = write!(
+            body,
+            "<tr><th>{label}</th><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            esc(va),
+            esc(vb)
+        );
+    }
+    body += "</table><h2>Key outputs</h2><table id=\"outputs\"><tr><th>output</th><th>A</th><th>B</th><th>B − A</th><th>B / A</th></tr>";
+    for o in c["outputs"].as_array().into_iter().flatten() {
+        let key = o["key"].as_str().unwrap_or("");
+        let last = key.rsplit('.').next().unwrap_or("");
+        let ratio = o["ratio"]
+            .as_f64()
+            .map(|r| format!("{r:.3}×"))
+            .unwrap_or_else(|| "—".into());
+        let _ = write!(
+            body,
+            "<tr><th>{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(o["label"].as_str().unwrap_or("")),
+            esc(&fmt_output(last, &o["a"])),
+            esc(&fmt_output(last, &o["b"])),
+            esc(&fmt_output(last, &o["difference"])),
+            esc(&ratio)
+        );
+    }
+    body += "</table>";
+    let ra: Value = serde_json::from_str(&a.result_json).unwrap_or(Value::Null);
+    let rb: Value = serde_json::from_str(&b.result_json).unwrap_or(Value::Null);
+    if let Some(chart) = timeline_chart(
+        &ra,
+        &rb,
+        &format!("A #{}", a.summary.id),
+        &format!("B #{}", b.summary.id),
+    ) {
+        body += "<h2>Facility power over time, GW</h2>";
+        body += &chart;
+    }
+    body += "<h2>Input differences</h2>";
+    if c["same_input"].as_bool() == Some(true) {
+        body += "<p>The inputs are identical (same hash).</p>";
+    }
+    body += "<pre class=\"diff\" id=\"diff\">";
+    for line in c["input_diff"].as_array().into_iter().flatten() {
+        let op = line["op"].as_str().unwrap_or("same");
+        let sign = match op {
+            "added" => "+ ",
+            "removed" => "- ",
+            _ => "  ",
+        };
+        let _ = write!(
+            body,
+            "<span class=\"{op}\">{sign}{}</span>",
+            esc(line["text"].as_str().unwrap_or(""))
+        );
+    }
+    body += "</pre>";
+    page("Compare runs", "Runs", &body, "")
+}
+
+pub async fn coming_page(uri: axum::http::Uri) -> Response {
+    let what = if uri.path().contains("risk") {
+        "Risk: Monte Carlo over a portfolio of deals"
+    } else {
+        "Reliability: failures, checkpoints and restarts at scale"
+    };
+    let body = format!(
+        "<h1>{}</h1><p>Coming: this page lands with its model's API. Until then, use the command line \
+         (<code>gigawatt {}</code>).</p>",
+        esc(what),
+        if uri.path().contains("risk") { "risk" } else { "reliability" }
+    );
+    (StatusCode::OK, Html(layout(what, "", &body, ""))).into_response()
+}

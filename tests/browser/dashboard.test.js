@@ -1,0 +1,132 @@
+// The dashboard in a real browser: headless Chromium (Debian's /usr/bin/chromium, never a
+// downloaded one) driven by playwright-core loads the plan page, sees the report's chart,
+// edits the scenario (a typo: the validation message shows inline; then a PUE through the
+// form: the chart changes), saves the run and finds it in the list.
+//
+//   GIGAWATT_URL=http://127.0.0.1:PORT node dashboard.test.js   # against a running server
+//   node dashboard.test.js                                       # starts target/debug/gigawatt
+//
+// GIGAWATT_BIN names another binary (e.g. target/release/gigawatt); CHROMIUM names another
+// Chromium. No request may leave the server's origin (no CDN).
+
+'use strict';
+
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const TIMEOUT_MS = 30_000;
+
+function startServer() {
+  const bin = process.env.GIGAWATT_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'gigawatt');
+  if (!fs.existsSync(bin)) {
+    throw new Error(`no gigawatt binary at ${bin}: run \`cargo build\` first, or set GIGAWATT_BIN or GIGAWATT_URL`);
+  }
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), 'gigawatt-browser-data-'));
+  const child = spawn(bin, ['serve', '--port', '0', '--data', data], { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => reject(new Error('the server did not print its address in 60 s')), 60_000);
+    child.stderr.on('data', (chunk) => {
+      buffered += chunk.toString();
+      const m = buffered.match(/listening on (http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], stop: () => { child.kill('SIGTERM'); fs.rmSync(data, { recursive: true, force: true }); } });
+      }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the server exited with ${code}: ${buffered}`)); });
+  });
+}
+
+async function main() {
+  const server = process.env.GIGAWATT_URL
+    ? { url: process.env.GIGAWATT_URL.replace(/\/$/, ''), stop: () => {} }
+    : await startServer();
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gigawatt-chromium-'));
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--no-first-run'],
+      timeout: 60_000,
+    });
+    context.setDefaultTimeout(TIMEOUT_MS);
+    const page = context.pages()[0] || (await context.newPage());
+    const foreign = [];
+    page.on('request', (r) => {
+      const u = r.url();
+      if (!u.startsWith(server.url) && !u.startsWith('about:') && !u.startsWith('data:')) foreign.push(u);
+    });
+    const pageErrors = [];
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+
+    // 1. The plan page runs the default scenario on load and shows the report with charts.
+    await page.goto(server.url + '/plan');
+    const report = page.frameLocator('#report');
+    await report.locator('svg.chart').first().waitFor({ state: 'attached' });
+    const firstReport = await page.locator('#report').getAttribute('srcdoc');
+    assert.ok(firstReport.includes('<svg'), 'the report holds SVG charts');
+    console.log('ok - the plan page shows the default scenario with a chart');
+
+    // 2. A typo in the scenario: the engine's message appears under the editor.
+    const original = await page.inputValue('#scenario');
+    await page.fill('#scenario', original.replace('system = "vera-rubin-nvl144"', 'system = "vera-rubin-nvl14"'));
+    await page.click('#run');
+    await page.locator('#messages').waitFor({ state: 'visible' });
+    const message = await page.textContent('#messages');
+    assert.match(message, /scenario\.toml:\d+:\d+/, 'the message has file:line:col');
+    assert.match(message, /vera-rubin-nvl14/, 'the message names the bad id');
+    console.log('ok - a bad system id shows the validation message inline: ' + message.split('\n')[0]);
+
+    // 3. Fix it and change the PUE through the form; the plan reruns and the report changes.
+    await page.fill('#scenario', original);
+    await page.fill('#f-pue', '1.5');
+    await page.click('#apply');
+    const edited = await page.inputValue('#scenario');
+    assert.match(edited, /^\[defaults\][\s\S]*^pue = 1\.5$/m, 'the form writes pue into [defaults]');
+    await page.waitForFunction(
+      (before) => { const f = document.getElementById('report'); return f.srcdoc && f.srcdoc !== before && document.getElementById('messages').hidden; },
+      firstReport,
+    );
+    await report.locator('svg.chart').first().waitFor({ state: 'attached' });
+    assert.equal(await page.locator('#messages').isHidden(), true, 'no validation message');
+    console.log('ok - PUE 1.5 applied through the form; the charts were redrawn');
+
+    // 4. Save the run, follow the link, and find it in the list.
+    const name = 'browser test ' + Date.now();
+    await page.fill('#run-name', name);
+    await page.click('#save');
+    const link = page.locator('#saved-link');
+    await link.waitFor();
+    const href = await link.getAttribute('href');
+    assert.match(href, /^\/runs\/\d+$/);
+    await link.click();
+    await page.waitForURL('**' + href);
+    assert.ok((await page.textContent('h1')).includes(name), 'the run page names the run');
+    assert.match(await page.textContent('#reproduces'), /yes/);
+    await page.goto(server.url + '/runs');
+    const row = page.locator('#runs tr', { hasText: name });
+    await row.waitFor();
+    assert.equal(await row.count(), 1, 'the saved run is listed once');
+    console.log('ok - saved as ' + href + ' and listed on /runs');
+
+    assert.deepEqual(pageErrors, [], 'no script errors');
+    assert.deepEqual(foreign, [], 'no requests beyond the server (no CDN)');
+    console.log('ok - no script errors, no requests off the server');
+  } finally {
+    if (context) await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+    server.stop();
+  }
+}
+
+main().then(
+  () => { console.log('browser: 1 passed, 0 failed'); process.exit(0); },
+  (e) => { console.error('browser test FAILED:', e && e.stack ? e.stack : e); console.log('browser: 0 passed, 1 failed'); process.exit(1); },
+);
