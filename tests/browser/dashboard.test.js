@@ -18,7 +18,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
-const TIMEOUT_MS = 30_000;
+const TIMEOUT_MS = 90_000;
 
 function startServer() {
   const bin = process.env.GIGAWATT_BIN || path.join(__dirname, '..', '..', 'target', 'debug', 'gigawatt');
