@@ -152,6 +152,8 @@ pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
     }
     let mut result = result.map_err(render)?;
     result.elapsed_s = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    result.capability =
+        risk::capability::default_assumptions(&catalog).and_then(|a| risk::capability(&result, a));
 
     let format = args.format.unwrap_or_else(|| {
         match args

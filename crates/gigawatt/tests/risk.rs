@@ -408,3 +408,27 @@ fn an_unknown_portfolio_name_suggests_the_shipped_one() {
         "{err}"
     );
 }
+
+#[test]
+fn the_capability_view_reads_the_h100e_percentiles() {
+    let out = ok(&["risk", "--samples", "500", "-f", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = &v["capability"];
+    assert!(
+        c["assumptions"]["serving_tokens_per_s_per_h100"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    let months = c["months"].as_array().unwrap();
+    let last = months.last().unwrap();
+    let p = &last["trainable_params"];
+    assert!(p["p10"].as_f64().unwrap() <= p["p50"].as_f64().unwrap());
+    assert!(p["p50"].as_f64().unwrap() <= p["p90"].as_f64().unwrap());
+    // Chinchilla arithmetic on the median H100e: N = sqrt(H100e x 989e12 x 0.4 x 90 days / 120).
+    let h100e = v["timeline"].as_array().unwrap().last().unwrap()["h100e"]["p50"]
+        .as_f64()
+        .unwrap();
+    let expected = (h100e * 989e12 * 0.4 * 90.0 * 86_400.0 / 120.0).sqrt();
+    assert!((p["p50"].as_f64().unwrap() / expected - 1.0).abs() < 1e-9);
+}

@@ -167,6 +167,38 @@ pub fn risk_text_summary(result: &RiskResult) -> String {
         );
     }
 
+    if let Some(c) = &result.capability {
+        let a = &c.assumptions;
+        let _ = writeln!(
+            out,
+            "\nWhat the capacity could train and serve (at the H100e percentiles p10 / p50 / p90)\n  training: largest compute-optimal dense model in {:.0} days at {:.0}% MFU ({} tokens per parameter); serving: {} at {} ({} tokens/s per H100)",
+            a.training_days,
+            100.0 * a.mfu,
+            a.tokens_per_parameter,
+            a.serving_model,
+            a.serving_targets,
+            fmt_count(a.serving_tokens_per_s_per_h100)
+        );
+        let _ = writeln!(
+            out,
+            "  {:<8} {:>30} {:>36}",
+            "month", "trainable parameters", "servable output tokens/s"
+        );
+        for m in &c.months {
+            let t = m.trainable_params;
+            let v = m.servable_tokens_per_s;
+            let params = |x: f64| format!("{:.2}T", x / 1e12);
+            let tokens = |x: f64| format!("{:.1}B", x / 1e9);
+            let _ = writeln!(
+                out,
+                "  {:<8} {:>30} {:>36}",
+                m.month.to_string(),
+                format!("{} / {} / {}", params(t.p10), params(t.p50), params(t.p90)),
+                format!("{} / {} / {}", tokens(v.p10), tokens(v.p50), tokens(v.p90))
+            );
+        }
+    }
+
     out.push_str("\nDeal outcomes: assumed (sampled) probabilities\n");
     let _ = writeln!(
         out,

@@ -17,6 +17,7 @@
 //! capacity), which comes with the perf layer.
 
 mod build;
+pub mod capability;
 pub mod defaults;
 pub mod file;
 mod model;
@@ -24,6 +25,7 @@ mod result;
 mod simulate;
 
 pub use build::{build, parse, scenario_error, scenario_ref, PORTFOLIO_SOURCE};
+pub use capability::{capability, Capability, CapabilityAssumptions, CapabilityMonth};
 pub use model::{DealOutcome, DealRisk, Driver, Portfolio, Series};
 pub use result::{
     DealResult, DriverResult, Frequencies, PortfolioInfo, Probability, Quantiles, RiskMonth,

@@ -41,6 +41,9 @@ pub struct RiskResult {
     pub excluded: Vec<Excluded>,
     /// Things the user should know.
     pub warnings: Vec<String>,
+    /// What the capacity could train and serve, at the H100e percentiles (set by the caller
+    /// with [`crate::capability`]; `null` when not computed or H100e is unknown).
+    pub capability: Option<crate::capability::Capability>,
     /// How to read the numbers, and what is not modelled yet.
     pub notes: Vec<String>,
 }

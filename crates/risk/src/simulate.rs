@@ -337,6 +337,7 @@ pub fn run(
         sources: p.sources.clone(),
         excluded: p.excluded.clone(),
         warnings,
+        capability: None,
         notes: notes(),
     })
 }
@@ -348,7 +349,7 @@ fn notes() -> Vec<String> {
         "A cut keeps a share of the deal's contracted GW, filling its tranches in start order; a delay shifts all of the deal's tranches and lump financing; per-GW financing pays only for GW deployed.".into(),
         "Capacity delayed beyond the end of the plan's timeline is not counted.".into(),
         "Stored values carry single precision (about 7 significant digits).".into(),
-        "Not modelled yet: the capability view (training and inference throughput on this capacity) comes with the perf layer.".into(),
+        "The capability view reads H100-equivalent percentiles month by month (a yardstick: compute-optimal training at a stated MFU, and serving at one H100's rate for a reference model).".into(),
     ]
 }
 
