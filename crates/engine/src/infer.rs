@@ -354,7 +354,9 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
         None => None,
         Some(g) => {
             let n = *g.get_ref();
-            if !(1..=100_000_000).contains(&n) || !(n as u64).is_multiple_of(u64::from(layout.gpus())) {
+            if !(1..=100_000_000).contains(&n)
+                || !(n as u64).is_multiple_of(u64::from(layout.gpus()))
+            {
                 return Err(fail(
                     Some(g.span()),
                     "cluster.gpus",

@@ -2,14 +2,13 @@
 //! report its goodput. The model is in the `reliability` crate; this file reads flags, looks up
 //! the system, checks inputs (naming the flag), shows a progress bar and renders.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use reliability::{IntervalSearch, JobSpec, ReliabilityData, Stop, Summary};
-use serde::Serialize;
+use reliability::request::{self, JobArgs, JobError, Report, SystemLookup};
+use reliability::{JobSpec, ReliabilityData};
 use units::fmt_count;
 
 use crate::cli::Cli;
@@ -116,187 +115,67 @@ pub struct ReliabilityArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Largest job accepted (state does not grow with it, but counts must stay exact in f64).
-const MAX_GPUS: f64 = 1e9;
-/// Longest simulated time, days.
-const MAX_DAYS: f64 = 36_500.0;
+impl ReliabilityArgs {
+    /// The flags as the model's inputs.
+    fn job_args(&self) -> JobArgs {
+        JobArgs {
+            gpus: self.gpus,
+            days: self.days,
+            work_hours: self.work_hours,
+            system: self.system.clone(),
+            checkpoint_interval_min: self.checkpoint_interval_min,
+            checkpoint_write_s: self.checkpoint_write_s,
+            async_checkpoint: self.async_checkpoint,
+            restart_min: self.restart_min,
+            detection_min: self.detection_min,
+            repair_hours: self.repair_hours,
+            spares: self.spares,
+            node_failures_per_1000_days: self.node_failures_per_1000_days,
+            planned_per_day: self.planned_per_day,
+            weibull_shape: self.weibull_shape,
+            runs: self.runs,
+            seed: self.seed,
+            no_search: self.no_search,
+        }
+    }
+}
 
 fn input(message: String) -> Failure {
     Failure::Input(message)
 }
 
-fn positive(flag: &str, value: Option<f64>, fix: &str) -> Result<Option<f64>, Failure> {
-    match value {
-        Some(v) if !(v.is_finite() && v > 0.0) => Err(input(format!(
-            "{flag} must be a positive number, got {v}\n  fix: {fix}"
-        ))),
-        other => Ok(other),
-    }
-}
-
-fn non_negative(flag: &str, value: Option<f64>, fix: &str) -> Result<Option<f64>, Failure> {
-    match value {
-        Some(v) if !(v.is_finite() && v >= 0.0) => Err(input(format!(
-            "{flag} must be zero or positive, got {v}\n  fix: {fix}"
-        ))),
-        other => Ok(other),
-    }
-}
-
-fn whole(flag: &str, value: f64, min: f64, max: f64, fix: &str) -> Result<u64, Failure> {
-    if !(value.is_finite() && value >= min && value <= max && value.fract() == 0.0) {
-        return Err(input(format!(
-            "{flag} must be a whole number from {min} to {max}, got {value}\n  fix: {fix}"
-        )));
-    }
-    Ok(value as u64)
-}
-
-/// The system's shape: (accelerators per system, per scale-up domain).
-fn system_shape(cli: &Cli, id: &str) -> Result<(u32, u32), Failure> {
+/// What the catalog (loaded only once the numeric flags are good) says about system `id`.
+fn lookup_system(cli: &Cli, id: &str) -> Result<SystemLookup, Failure> {
     let catalog = crate::plan_cmd::load_catalog(cli.catalog.as_deref())?;
-    let Some(system) = catalog.systems.get(id) else {
-        let hint = catalog
-            .nearest_system(id)
-            .map(|near| format!("did you mean `{near}`? "))
-            .unwrap_or_default();
-        return Err(input(format!(
-            "--system: unknown system `{id}`\n  fix: {hint}`gigawatt catalog list --kind systems` shows every system"
-        )));
-    };
-    let per_system = system.accelerators_per_system.number().ok_or_else(|| {
-        input(format!(
-            "--system {id}: accelerators per system is not public ({})\n  fix: pick a system whose size is known (`gigawatt catalog show {id}`)",
-            system.accelerators_per_system.missing_reason().unwrap_or("unknown")
-        ))
-    })?;
-    let domain = system.scale_up_domain.number().unwrap_or(per_system);
-    Ok((per_system.max(1.0) as u32, domain.max(1.0) as u32))
-}
-
-fn job_spec(cli: &Cli, args: &ReliabilityArgs) -> Result<JobSpec, Failure> {
-    let gpus = whole(
-        "--gpus",
-        args.gpus,
-        1.0,
-        MAX_GPUS,
-        "give the job's accelerator count, e.g. --gpus 16384",
-    )?;
-    let days = positive(
-        "--days",
-        args.days,
-        "give the days to simulate, e.g. --days 54",
-    )?;
-    if days.is_some_and(|d| d > MAX_DAYS) {
-        return Err(input(format!(
-            "--days must be at most {MAX_DAYS}\n  fix: simulate a shorter window"
-        )));
-    }
-    let work_hours = positive(
-        "--work-hours",
-        args.work_hours,
-        "give the failure-free compute hours the run needs, e.g. --work-hours 1000",
-    )?;
-    let interval = positive(
-        "--checkpoint-interval-min",
-        args.checkpoint_interval_min,
-        "minutes of work between checkpoints, e.g. --checkpoint-interval-min 30",
-    )?;
-    let write = positive(
-        "--checkpoint-write-s",
-        args.checkpoint_write_s,
-        "seconds to write one checkpoint, e.g. --checkpoint-write-s 60",
-    )?;
-    let restart = positive(
-        "--restart-min",
-        args.restart_min,
-        "minutes to restart the job, e.g. --restart-min 5",
-    )?;
-    let detection = non_negative(
-        "--detection-min",
-        args.detection_min,
-        "minutes from a failure to its detection, e.g. --detection-min 1",
-    )?;
-    let repair = positive(
-        "--repair-hours",
-        args.repair_hours,
-        "hours to repair or replace a system, e.g. --repair-hours 24",
-    )?;
-    let node_rate = positive(
-        "--node-failures-per-1000-days",
-        args.node_failures_per_1000_days,
-        "failures per 1,000 node-days, e.g. 6.5 (Meta RSC-1)",
-    )?;
-    let planned = non_negative(
-        "--planned-per-day",
-        args.planned_per_day,
-        "planned interruptions per day, 0 for none",
-    )?;
-    let shape = positive(
-        "--weibull-shape",
-        args.weibull_shape,
-        "a Weibull shape such as 0.7 (infant mortality) or 1.5 (wear-out)",
-    )?;
-    let runs = whole(
-        "--runs",
-        args.runs,
-        1.0,
-        100_000.0,
-        "give how many runs to average, e.g. --runs 20",
-    )?;
-    let (per_system, domain) = system_shape(cli, &args.system)?;
-    let systems = gpus.div_ceil(u64::from(per_system));
-    let spares = match args.spares {
-        Some(k) => Some(whole(
-            "--spares",
-            k,
-            0.0,
-            systems as f64,
-            &format!(
-                "spares are whole systems ({per_system} accelerators each), at most the job's {systems}"
-            ),
-        )?),
-        None => None,
-    };
-    let stop = match (work_hours, days) {
-        (Some(w), d) => Stop::Work {
-            work_hours: w,
-            // Without --days, give up once the job would need an ETTR below 2%.
-            max_wall_hours: d.map_or(w * 50.0, |d| d * 24.0),
+    Ok(match catalog.systems.get(id) {
+        None => SystemLookup::Unknown {
+            nearest: catalog.nearest_system(id).map(str::to_string),
         },
-        (None, Some(d)) => Stop::Wall { hours: d * 24.0 },
-        (None, None) => unreachable!("clap requires --days or --work-hours"),
-    };
-    Ok(JobSpec {
-        accelerators: gpus,
-        accelerators_per_system: per_system,
-        scale_up_domain: domain,
-        systems_per_switch: None,
-        spares,
-        checkpoint_interval_min: interval,
-        checkpoint_write_s: write,
-        async_checkpoint: args.async_checkpoint,
-        detection_min: detection,
-        restart_min: restart,
-        repair_hours: repair,
-        node_failures_per_1000_days: node_rate,
-        weibull_shape: shape,
-        planned_per_day: planned,
-        stop,
-        runs: runs as u32,
-        seed: args.seed,
+        Some(system) => SystemLookup::Found {
+            accelerators_per_system: system.accelerators_per_system.number().ok_or_else(|| {
+                system
+                    .accelerators_per_system
+                    .missing_reason()
+                    .unwrap_or("unknown")
+                    .to_string()
+            }),
+            scale_up_domain: system.scale_up_domain.number(),
+        },
     })
 }
 
-/// Runs per interval in the checkpoint-interval search.
-fn search_runs(runs: u32) -> u32 {
-    runs.min(8)
+fn job_spec(cli: &Cli, args: &JobArgs) -> Result<JobSpec, Failure> {
+    reliability::job_spec(args, |id| lookup_system(cli, id)).map_err(|e| match e {
+        JobError::Input(message) => input(message),
+        JobError::Lookup(failure) => failure,
+    })
 }
 
 pub fn run(cli: &Cli, args: &ReliabilityArgs) -> Result<(), Failure> {
     let data = ReliabilityData::embedded()
         .map_err(|e| Failure::Io(format!("the embedded reliability data is broken: {e}")))?;
-    let spec = job_spec(cli, args)?;
+    let job = args.job_args();
+    let spec = job_spec(cli, &job)?;
     let (cfg, assumptions) = data.config(&spec);
     cfg.validate()
         .map_err(|e| input(format!("invalid reliability inputs: {e}")))?;
@@ -308,7 +187,7 @@ pub fn run(cli: &Cli, args: &ReliabilityArgs) -> Result<(), Failure> {
         + if args.no_search {
             0
         } else {
-            reliability::search_interval_runs(search_runs(cfg.runs))
+            reliability::search_interval_runs(request::search_runs(cfg.runs))
         };
     let bar = (std::io::stderr().is_terminal() && load > 2e8).then(|| {
         let bar = indicatif::ProgressBar::with_draw_target(
@@ -328,13 +207,13 @@ pub fn run(cli: &Cli, args: &ReliabilityArgs) -> Result<(), Failure> {
     let search = if args.no_search {
         None
     } else {
-        reliability::search_interval(&cfg, search_runs(cfg.runs), &tick)
+        reliability::search_interval(&cfg, request::search_runs(cfg.runs), &tick)
             .map_err(|e| input(format!("invalid reliability inputs: {e}")))?
     };
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let report = Report::new(args, &spec, &cfg, &data, summary, search, assumptions);
+    let report = Report::new(&job, &spec, &cfg, &data, summary, search, assumptions);
     let text = match args.format {
         ReliabilityFormat::Json => {
             let mut s = serde_json::to_string_pretty(&report)
@@ -342,168 +221,36 @@ pub fn run(cli: &Cli, args: &ReliabilityArgs) -> Result<(), Failure> {
             s.push('\n');
             s
         }
-        ReliabilityFormat::Table => report.table(),
+        ReliabilityFormat::Table => table(&report),
     };
     output::emit(&text, args.out.as_deref())
 }
 
-#[derive(Serialize)]
-struct Inputs {
-    gpus: u64,
-    system: String,
-    accelerators_per_system: u32,
-    scale_up_domain: u32,
-    systems: u64,
-    spares: u64,
-    days: Option<f64>,
-    work_hours: Option<f64>,
-    checkpoint_interval_min: f64,
-    checkpoint_write_s: f64,
-    checkpoint_stall_s: f64,
-    checkpoint_mode: &'static str,
-    detection_min: f64,
-    restart_min: f64,
-    repair_hours: f64,
-    planned_per_day: f64,
-    node_failures_per_1000_days: Option<f64>,
-    failure_distribution: String,
-    failures_per_day: f64,
-}
-
-#[derive(Serialize)]
-struct SourceRef {
-    id: String,
-    title: String,
-    url: Option<String>,
-    kind: String,
-    date: String,
-}
-
-#[derive(Serialize)]
-struct Report {
-    schema_version: u32,
-    seed: u64,
-    runs: u32,
-    inputs: Inputs,
-    unexpected_interruptions: f64,
-    planned_interruptions: f64,
-    ettr: f64,
-    mtti_hours: Option<f64>,
-    optimal_checkpoint_interval_min: Option<f64>,
-    young_daly_interval_min: Option<f64>,
-    expected_ettr: f64,
-    time_to_finish_hours: Option<f64>,
-    spares_needed: f64,
-    by_cause: BTreeMap<String, reliability::CauseSummary>,
-    lost_hours: reliability::LostHours,
-    summary: Summary,
-    interval_search: Option<IntervalSearch>,
-    assumptions: Vec<reliability::Assumption>,
-    sources: Vec<SourceRef>,
-}
-
-impl Report {
-    fn new(
-        args: &ReliabilityArgs,
-        spec: &JobSpec,
-        cfg: &reliability::Config,
-        data: &ReliabilityData,
-        summary: Summary,
-        search: Option<IntervalSearch>,
-        assumptions: Vec<reliability::Assumption>,
-    ) -> Report {
-        let ckpt = cfg.checkpoint;
-        let mut cited: Vec<&str> = assumptions.iter().map(|a| a.source.as_str()).collect();
-        cited.sort_unstable();
-        cited.dedup();
-        let sources = cited
-            .iter()
-            .filter_map(|id| data.source(id))
-            .map(|s| SourceRef {
-                id: s.id.clone(),
-                title: s.title.clone(),
-                url: s.url.clone(),
-                kind: s.kind.clone(),
-                date: s.date.clone(),
-            })
-            .collect();
-        let optimal = search
-            .as_ref()
-            .map(|s| s.best_interval_min)
-            .or(summary.expected.optimal_interval_min);
-        Report {
-            schema_version: 1,
-            seed: cfg.seed,
-            runs: cfg.runs,
-            inputs: Inputs {
-                gpus: spec.accelerators,
-                system: args.system.clone(),
-                accelerators_per_system: spec.accelerators_per_system,
-                scale_up_domain: spec.scale_up_domain,
-                systems: cfg.systems,
-                spares: cfg.spares,
-                days: args.days,
-                work_hours: args.work_hours,
-                checkpoint_interval_min: ckpt.interval_hours * 60.0,
-                checkpoint_write_s: ckpt.write_hours * 3600.0,
-                checkpoint_stall_s: ckpt.stall_hours * 3600.0,
-                checkpoint_mode: if ckpt.is_async() { "async" } else { "blocking" },
-                detection_min: cfg.detection_hours * 60.0,
-                restart_min: cfg.restart_hours * 60.0,
-                repair_hours: cfg.repair_hours,
-                planned_per_day: assumptions
-                    .iter()
-                    .find(|a| a.name == "planned_interruptions")
-                    .map_or(cfg.planned_per_hour * 24.0, |a| a.value),
-                node_failures_per_1000_days: spec.node_failures_per_1000_days,
-                failure_distribution: match spec.weibull_shape {
-                    Some(k) => format!("weibull(shape {k})"),
-                    None => "exponential".into(),
-                },
-                failures_per_day: cfg.failure_rate_per_hour() * 24.0,
-            },
-            unexpected_interruptions: summary.unexpected_interruptions.mean,
-            planned_interruptions: summary.planned_interruptions.mean,
-            ettr: summary.ettr.mean,
-            mtti_hours: summary.mtti_hours,
-            optimal_checkpoint_interval_min: optimal,
-            young_daly_interval_min: summary.expected.young_daly_interval_min,
-            expected_ettr: summary.expected.ettr,
-            time_to_finish_hours: summary.time_to_finish_hours.map(|s| s.mean),
-            spares_needed: summary.peak_systems_in_repair.p95,
-            by_cause: summary.by_cause.clone(),
-            lost_hours: summary.lost_hours,
-            summary,
-            interval_search: search,
-            assumptions,
-            sources,
-        }
-    }
-
-    fn table(&self) -> String {
-        let i = &self.inputs;
-        let s = &self.summary;
-        let mut out = String::new();
-        let w = &mut out;
-        let _ = writeln!(
-            w,
-            "Reliability of one training job: {} accelerators on {} ({} systems of {}, {} hot spares)",
-            fmt_count(i.gpus as f64),
-            i.system,
-            fmt_count(i.systems as f64),
-            i.accelerators_per_system,
-            fmt_count(i.spares as f64)
-        );
-        let horizon = match (i.work_hours, i.days) {
-            (Some(wh), _) => format!("until {} work-hours are done", fmt_count(wh)),
-            (None, Some(d)) => format!("{d} days"),
-            (None, None) => String::new(),
-        };
-        let _ = writeln!(
+/// The readable summary with a by-cause table.
+fn table(report: &Report) -> String {
+    let i = &report.inputs;
+    let s = &report.summary;
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "Reliability of one training job: {} accelerators on {} ({} systems of {}, {} hot spares)",
+        fmt_count(i.gpus as f64),
+        i.system,
+        fmt_count(i.systems as f64),
+        i.accelerators_per_system,
+        fmt_count(i.spares as f64)
+    );
+    let horizon = match (i.work_hours, i.days) {
+        (Some(wh), _) => format!("until {} work-hours are done", fmt_count(wh)),
+        (None, Some(d)) => format!("{d} days"),
+        (None, None) => String::new(),
+    };
+    let _ = writeln!(
             w,
             "{horizon}, {} runs, seed {} | failures {} ({:.1} per day) | checkpoint every {:.1} min, {} {:.1} s | detect {:.1} min, restart {:.1} min, repair {:.0} h",
-            self.runs,
-            self.seed,
+            report.runs,
+            report.seed,
             i.failure_distribution,
             i.failures_per_day,
             i.checkpoint_interval_min,
@@ -513,123 +260,126 @@ impl Report {
             i.restart_min,
             i.repair_hours
         );
-        let _ = writeln!(w);
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "  Effective training time   {}  (p5 {}, p95 {}; closed form {})",
+        pct(s.ettr.mean),
+        pct(s.ettr.p5),
+        pct(s.ettr.p95),
+        pct(report.expected_ettr)
+    );
+    let _ = writeln!(
+        w,
+        "  Unexpected interruptions  {:.1} per run  (p5 {:.0}, p95 {:.0})",
+        s.unexpected_interruptions.mean,
+        s.unexpected_interruptions.p5,
+        s.unexpected_interruptions.p95
+    );
+    let _ = writeln!(
+        w,
+        "  Planned interruptions     {:.1} per run",
+        s.planned_interruptions.mean
+    );
+    let _ = writeln!(
+        w,
+        "  Mean time to interruption {}",
+        report
+            .mtti_hours
+            .map_or("no interruptions".into(), fmt_hours)
+    );
+    let _ = writeln!(
+        w,
+        "  Checkpoint interval       best {} simulated | Young-Daly {} | now {:.1} min",
+        report
+            .optimal_checkpoint_interval_min
+            .map_or("-".into(), |m| format!("{m:.1} min")),
+        report
+            .young_daly_interval_min
+            .map_or("-".into(), |m| format!("{m:.1} min")),
+        i.checkpoint_interval_min
+    );
+    if let Some(search) = &report.interval_search {
         let _ = writeln!(
             w,
-            "  Effective training time   {}  (p5 {}, p95 {}; closed form {})",
-            pct(s.ettr.mean),
-            pct(s.ettr.p5),
-            pct(s.ettr.p95),
-            pct(self.expected_ettr)
+            "                            (ETTR {} at the best interval, {} runs each)",
+            pct(search.best_ettr),
+            search.runs_per_point
         );
-        let _ = writeln!(
-            w,
-            "  Unexpected interruptions  {:.1} per run  (p5 {:.0}, p95 {:.0})",
-            s.unexpected_interruptions.mean,
-            s.unexpected_interruptions.p5,
-            s.unexpected_interruptions.p95
-        );
-        let _ = writeln!(
-            w,
-            "  Planned interruptions     {:.1} per run",
-            s.planned_interruptions.mean
-        );
-        let _ = writeln!(
-            w,
-            "  Mean time to interruption {}",
-            self.mtti_hours.map_or("no interruptions".into(), fmt_hours)
-        );
-        let _ = writeln!(
-            w,
-            "  Checkpoint interval       best {} simulated | Young-Daly {} | now {:.1} min",
-            self.optimal_checkpoint_interval_min
-                .map_or("-".into(), |m| format!("{m:.1} min")),
-            self.young_daly_interval_min
-                .map_or("-".into(), |m| format!("{m:.1} min")),
-            i.checkpoint_interval_min
-        );
-        if let Some(search) = &self.interval_search {
-            let _ = writeln!(
-                w,
-                "                            (ETTR {} at the best interval, {} runs each)",
-                pct(search.best_ettr),
-                search.runs_per_point
-            );
-        }
-        let _ = writeln!(
+    }
+    let _ = writeln!(
             w,
             "  Spares needed             {:.0} systems in repair at once (p95 of runs; max {:.0}); {} of {} runs waited for spares",
             s.peak_systems_in_repair.p95,
             s.peak_systems_in_repair.max,
             s.runs_that_waited_for_spares,
-            self.runs
+            report.runs
         );
-        if let (Some(t), Some(done)) = (s.time_to_finish_hours, s.runs_finished) {
-            if done > 0 {
-                let _ = writeln!(
-                    w,
-                    "  Time to finish            {} (p5 {}, p95 {}); {done} of {} runs finished",
-                    fmt_hours(t.mean),
-                    fmt_hours(t.p5),
-                    fmt_hours(t.p95),
-                    self.runs
-                );
-            } else {
-                let _ = writeln!(
-                    w,
-                    "  Time to finish            did not finish in {} in any run",
-                    fmt_hours(s.wall_hours.max)
-                );
-            }
-        }
-        let l = &self.lost_hours;
-        let wall = s.wall_hours.mean.max(f64::MIN_POSITIVE);
-        let _ = writeln!(w);
-        let _ = writeln!(w, "Where the wall clock went (mean per run)");
-        for (name, hours) in [
-            ("useful work", s.useful_hours.mean),
-            ("rolled-back work", l.rollback),
-            ("detection", l.detection),
-            ("waiting for spares", l.waiting_for_spares),
-            ("restart", l.restart),
-            ("checkpoint stalls", l.checkpoint),
-            ("planned maintenance", l.planned),
-        ] {
+    if let (Some(t), Some(done)) = (s.time_to_finish_hours, s.runs_finished) {
+        if done > 0 {
             let _ = writeln!(
                 w,
-                "  {name:<20} {:>12}  {:>6}",
-                fmt_hours(hours),
-                pct(hours / wall)
+                "  Time to finish            {} (p5 {}, p95 {}); {done} of {} runs finished",
+                fmt_hours(t.mean),
+                fmt_hours(t.p5),
+                fmt_hours(t.p95),
+                report.runs
             );
-        }
-        let _ = writeln!(w);
-        let _ = writeln!(w, "Unexpected interruptions by cause (mean per run)");
-        let _ = writeln!(
-            w,
-            "  {:<18} {:>10} {:>7} {:>13} {:>13}",
-            "cause", "count", "share", "lost work", "downtime"
-        );
-        let mut causes: Vec<_> = self.by_cause.iter().collect();
-        causes.sort_by(|a, b| b.1.interruptions.total_cmp(&a.1.interruptions));
-        for (id, c) in causes {
+        } else {
             let _ = writeln!(
                 w,
-                "  {id:<18} {:>10.1} {:>7} {:>13} {:>13}",
-                c.interruptions,
-                pct(c.share),
-                fmt_hours(c.lost_work_hours),
-                fmt_hours(c.downtime_hours)
+                "  Time to finish            did not finish in {} in any run",
+                fmt_hours(s.wall_hours.max)
             );
         }
-        let _ = writeln!(w);
-        let _ = writeln!(
-            w,
-            "{} assumptions, each with a source ({} sources); see them with --format json.",
-            self.assumptions.len(),
-            self.sources.len()
-        );
-        out
     }
+    let l = &report.lost_hours;
+    let wall = s.wall_hours.mean.max(f64::MIN_POSITIVE);
+    let _ = writeln!(w);
+    let _ = writeln!(w, "Where the wall clock went (mean per run)");
+    for (name, hours) in [
+        ("useful work", s.useful_hours.mean),
+        ("rolled-back work", l.rollback),
+        ("detection", l.detection),
+        ("waiting for spares", l.waiting_for_spares),
+        ("restart", l.restart),
+        ("checkpoint stalls", l.checkpoint),
+        ("planned maintenance", l.planned),
+    ] {
+        let _ = writeln!(
+            w,
+            "  {name:<20} {:>12}  {:>6}",
+            fmt_hours(hours),
+            pct(hours / wall)
+        );
+    }
+    let _ = writeln!(w);
+    let _ = writeln!(w, "Unexpected interruptions by cause (mean per run)");
+    let _ = writeln!(
+        w,
+        "  {:<18} {:>10} {:>7} {:>13} {:>13}",
+        "cause", "count", "share", "lost work", "downtime"
+    );
+    let mut causes: Vec<_> = report.by_cause.iter().collect();
+    causes.sort_by(|a, b| b.1.interruptions.total_cmp(&a.1.interruptions));
+    for (id, c) in causes {
+        let _ = writeln!(
+            w,
+            "  {id:<18} {:>10.1} {:>7} {:>13} {:>13}",
+            c.interruptions,
+            pct(c.share),
+            fmt_hours(c.lost_work_hours),
+            fmt_hours(c.downtime_hours)
+        );
+    }
+    let _ = writeln!(w);
+    let _ = writeln!(
+        w,
+        "{} assumptions, each with a source ({} sources); see them with --format json.",
+        report.assumptions.len(),
+        report.sources.len()
+    );
+    out
 }
 
 fn pct(x: f64) -> String {

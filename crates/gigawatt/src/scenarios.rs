@@ -43,6 +43,8 @@ pub fn list() -> Result<(), Failure> {
         .find_map(|l| l.strip_prefix("name = "))
         .map(|t| t.trim_matches('"'))
         .unwrap_or("");
-    out += &format!("\nDeal-risk portfolios (run with `gigawatt risk NAME`):\n{risk_name:<22} {title}\n");
+    out += &format!(
+        "\nDeal-risk portfolios (run with `gigawatt risk NAME`):\n{risk_name:<22} {title}\n"
+    );
     crate::output::emit(&out, None)
 }

@@ -30,12 +30,14 @@
 pub mod closed_form;
 pub mod data;
 pub mod model;
+pub mod request;
 pub mod sim;
 pub mod summary;
 
 pub use closed_form::{expected_ettr, mtti_hours, young_daly_interval_hours};
 pub use data::{Assumption, DataError, JobSpec, ReliabilityData};
 pub use model::{Blast, Checkpoint, Config, ConfigError, FailureClass, Lifetime, Stop};
+pub use request::{job_spec, JobArgs, JobError, Report, SystemLookup};
 pub use summary::{
     search_interval, search_interval_runs, simulate, simulate_with_progress, CauseSummary,
     IntervalSearch, LostHours, Stats, Summary,
