@@ -248,6 +248,8 @@ struct ParallelismSpec {
     flash_attention: bool,
     #[serde(default = "yes")]
     overlap_grad_reduce: bool,
+    #[serde(default = "yes")]
+    fused_elementwise: bool,
 }
 
 fn one() -> Spanned<i64> {
@@ -709,6 +711,7 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
         zero: zero as u8,
         flash_attention: p.flash_attention,
         overlap_grad_reduce: p.overlap_grad_reduce,
+        fused_elementwise: p.fused_elementwise,
     };
     perf::validate_strategy(&inputs.arch, &strategy, &inputs.workload, gpus).map_err(|m| {
         fail(

@@ -51,6 +51,7 @@ fn evaluate_one_layout(bencher: divan::Bencher) {
         zero: 1,
         flash_attention: true,
         overlap_grad_reduce: true,
+        fused_elementwise: true,
     };
     let w = workload();
     bencher.bench(|| perf::evaluate(divan::black_box(&arch), &hw, divan::black_box(&s), &w));

@@ -144,6 +144,7 @@ mod tests {
             zero: 0,
             flash_attention: false,
             overlap_grad_reduce: false,
+            fused_elementwise: true,
         }
     }
 

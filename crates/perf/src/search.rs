@@ -235,6 +235,7 @@ pub fn search(
                                         zero,
                                         flash_attention: true,
                                         overlap_grad_reduce: true,
+                                        fused_elementwise: true,
                                     };
                                     if validate_strategy(arch, &s, w, gpus).is_err() {
                                         continue;

@@ -90,6 +90,10 @@ pub struct Strategy {
     pub flash_attention: bool,
     /// Gradient reduction overlapped with the backward pass.
     pub overlap_grad_reduce: bool,
+    /// Fused element-wise kernels (Megatron's fused layer norm and bias-dropout-add): the
+    /// hidden state is streamed `FUSED_ELEMENTWISE_PASSES` times per layer instead of the
+    /// fitted unfused count.
+    pub fused_elementwise: bool,
 }
 
 impl Strategy {
@@ -230,6 +234,10 @@ impl Default for ModelConstants {
 
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
 const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
+/// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
+/// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
+/// write a 1-byte mask: 3.5 each, 7).
+pub const FUSED_ELEMENTWISE_PASSES: f64 = 11.0;
 /// Bytes per element of activations and gradients in flight (16-bit).
 const ACTIVATION_BYTES: f64 = 2.0;
 /// Bytes read and written per parameter by a mixed-precision Adam step: fp32 master, m, v and
@@ -388,7 +396,23 @@ pub fn evaluate_with(
     let activation_passes = if arch.gated_mlp { 3.0 } else { 2.0 };
     let elementwise_bytes = ACTIVATION_BYTES
         * tokens
-        * (c.elementwise_passes * h / hidden_split + activation_passes * active_ffn / tp);
+        * (if s.fused_elementwise {
+            FUSED_ELEMENTWISE_PASSES
+        } else {
+            c.elementwise_passes
+        } * h
+            / hidden_split
+            + activation_passes * active_ffn / tp);
+    // 8- and 4-bit matmuls quantise each GEMM input first (read 16-bit, write 8-bit: 3 bytes
+    // per element): the QKV and MLP inputs (full width after the sequence-parallel gather) and
+    // the projection and down-projection inputs (split across TP). The backward pass casts the
+    // output gradients the same way, which the 2x backward factor below covers.
+    let cast_bytes = if w.precision == Precision::Bf16 {
+        0.0
+    } else {
+        3.0 * tokens * (2.0 * h + arch.heads * arch.v_head_dim() / tp + active_ffn / tp)
+    };
+    let elementwise_bytes = elementwise_bytes + cast_bytes;
     let elementwise_s = elementwise_bytes / hbm + KERNELS_PER_LAYER_FORWARD * c.kernel_overhead_s;
 
     let layer_forward_s =
