@@ -442,14 +442,53 @@ pub struct InferenceValidation {
     pub mean_abs_error: f64,
 }
 
-/// Compares the serving model with the rows of the inference calibration file it can map.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServingCases {
+    #[serde(default)]
+    lengths: Vec<RowLengths>,
+    #[serde(default)]
+    case: Vec<ServingCase>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RowLengths {
+    id: String,
+    input_tokens: f64,
+    input_source: String,
+    output_tokens: f64,
+    output_source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServingCase {
+    id: String,
+    model: String,
+    system: String,
+    gpus: u32,
+    tp: u32,
+    precision: String,
+    input_tokens: f64,
+    output_tokens: f64,
+    measured_output_tokens_per_s: f64,
+    source: String,
+}
+
+/// Compares the serving model with published serving results: the rows of the inference
+/// calibration CSV it can map (with request lengths from `cases_toml` where the CSV lacks them)
+/// and the fully configured cases in `cases_toml`.
 ///
-/// Each row is mapped by what it publishes; a row whose request lengths are not published is
-/// skipped rather than given invented lengths.
+/// Throughput-mode measurements (MLPerf Offline, TensorRT-LLM's infinite-rate runs) are compared
+/// with the model in offline mode; latency-bound ones with the published targets.
 pub fn validate_inference(
     catalog: &Catalog,
     csv_text: &str,
+    cases_toml: &str,
 ) -> Result<InferenceValidation, String> {
+    let extra: ServingCases =
+        toml::from_str(cases_toml).map_err(|e| format!("serving cases: {}", e.message()))?;
     let records = perf::validate::parse_csv(csv_text);
     let header = records.first().ok_or("the file is empty")?;
     let col = |name: &str| {
@@ -461,10 +500,12 @@ pub fn validate_inference(
     let (id_c, metric_c, value_c) = (col("id")?, col("measured_metric")?, col("measured_value")?);
     let mut cases = Vec::new();
     let mut skipped = Vec::new();
+    let constants = ModelConstants::default();
     for r in records.iter().skip(1).filter(|r| r.len() > value_c) {
         let id = r[id_c].clone();
         let metric = r[metric_c].clone();
         let value: f64 = r[value_c].parse().unwrap_or(f64::NAN);
+        let lengths = extra.lengths.iter().find(|l| l.id == id);
         if id == "deepseek_v3r1_decode_node" {
             // Published: 14.8k output tokens/s per 8-GPU node at 20-22 tokens/s per user (TPOT
             // 1/21 s), mean KV length 4,989 per output token, EP144 over 18 nodes, FP8 matmuls,
@@ -493,7 +534,7 @@ pub fn validate_inference(
                 &inputs.hardware,
                 &layout,
                 &workload,
-                &ModelConstants::default(),
+                &constants,
             );
             // The published figure is for decode nodes alone: the decode pool's own rate.
             let per_node = 8.0 * e.output_tokens_per_s / f64::from(layout.gpus());
@@ -505,12 +546,105 @@ pub fn validate_inference(
                 error: per_node / value - 1.0,
                 note: "decode pool at TPOT 1/21 s, context 4,989, EP128 (nearest divisor of 256 experts to DeepSeek's EP144), FP8 weights, bf16 KV".into(),
             });
+        } else if let (true, Some(l)) = (id.starts_with("mlperf41_llama2_70b_h100x8"), lengths) {
+            // MLPerf v4.1 Llama 2 70B on 8 H100: four TP2 replicas, FP8 (calibration row);
+            // Offline has no latency limit, Server meets TTFT 2 s and TPOT 200 ms.
+            let mut arch = arch_from_catalog(
+                catalog
+                    .models
+                    .get("llama3-70b")
+                    .ok_or("llama3-70b is not in the catalog")?,
+            );
+            // Llama 2 70B is Llama 3 70B's shape with a 32,000-token vocabulary (calibration row).
+            arch.vocab = 32000.0;
+            let inputs = resolve_serve_inputs(catalog, "llama3-70b", "dgx-h100")?;
+            let layout = ServingLayout {
+                tp: 2,
+                pp: 1,
+                ep: 1,
+                precision: Precision::Fp8,
+                kv_bytes: 2.0,
+            };
+            let server = id.contains("server");
+            let workload = ServingWorkload {
+                input_tokens: l.input_tokens,
+                output_tokens: l.output_tokens,
+                ttft_slo_s: server.then_some(2.0),
+                tpot_slo_s: server.then_some(0.2),
+                mode: if server {
+                    ServingMode::Server
+                } else {
+                    ServingMode::Offline
+                },
+                disaggregated: false,
+            };
+            let e = evaluate_serving(&arch, &inputs.hardware, &layout, &workload, &constants);
+            let system = 8.0 * e.output_tokens_per_s_per_gpu;
+            cases.push(InferenceCase {
+                id,
+                metric,
+                measured: value,
+                predicted: system,
+                error: system / value - 1.0,
+                note: format!(
+                    "4 x TP2, FP8, {} mode, mean prompt {} tokens ({}), mean output {} tokens ({})",
+                    if server {
+                        "server (TTFT 2 s, TPOT 200 ms)"
+                    } else {
+                        "offline"
+                    },
+                    l.input_tokens,
+                    l.input_source,
+                    l.output_tokens,
+                    l.output_source
+                ),
+            });
         } else {
             skipped.push(InferenceSkipped {
                 id,
-                reason: "the mean prompt (and, for prefill, per-request) lengths are not in the calibration file".into(),
+                reason: "the mean prompt (and, for prefill, per-request) lengths are not published"
+                    .into(),
             });
         }
+    }
+    for c in &extra.case {
+        let inputs = resolve_serve_inputs(catalog, &c.model, &c.system)?;
+        let precision =
+            parse_precision(&c.precision).ok_or(format!("case {}: unknown precision", c.id))?;
+        let layout = ServingLayout {
+            tp: c.tp,
+            pp: 1,
+            ep: 1,
+            precision,
+            kv_bytes: 2.0,
+        };
+        let workload = ServingWorkload {
+            input_tokens: c.input_tokens,
+            output_tokens: c.output_tokens,
+            ttft_slo_s: None,
+            tpot_slo_s: None,
+            mode: ServingMode::Offline,
+            disaggregated: false,
+        };
+        let e = evaluate_serving(
+            &inputs.arch,
+            &inputs.hardware,
+            &layout,
+            &workload,
+            &constants,
+        );
+        let predicted = e.output_tokens_per_s_per_gpu * f64::from(c.gpus);
+        cases.push(InferenceCase {
+            id: c.id.clone(),
+            metric: "output_tokens_per_s_system".into(),
+            measured: c.measured_output_tokens_per_s,
+            predicted,
+            error: predicted / c.measured_output_tokens_per_s - 1.0,
+            note: format!(
+                "{}; {} {}/{} tokens, offline",
+                c.source, c.precision, c.input_tokens, c.output_tokens
+            ),
+        });
     }
     let mean_abs_error =
         cases.iter().map(|c| c.error.abs()).sum::<f64>() / cases.len().max(1) as f64;

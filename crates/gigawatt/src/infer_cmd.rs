@@ -14,6 +14,7 @@ use crate::plan_cmd::load_catalog;
 use crate::{output, scenarios, Failure};
 
 const SHIPPED_CALIBRATION: &str = include_str!("../../../calibration/inference.csv");
+const SHIPPED_CASES: &str = include_str!("../../../calibration/serving-cases.toml");
 
 /// Arguments of `gigawatt infer`.
 #[derive(Debug, Args)]
@@ -262,7 +263,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             }
         }
         Some(InferCommand::Validate { format }) => {
-            let v = engine::infer::validate_inference(&catalog, SHIPPED_CALIBRATION)
+            let v = engine::infer::validate_inference(&catalog, SHIPPED_CALIBRATION, SHIPPED_CASES)
                 .map_err(Failure::Input)?;
             match format {
                 ListFormat::Json => json_text(&v),

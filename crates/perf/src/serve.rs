@@ -224,7 +224,11 @@ impl Unit<'_> {
         let attention_flops_per_token =
             2.0 * context * layers * (a.heads / self.tp()) * (a.qk_head_dim() + a.v_head_dim());
         let tokens = batch + prefill_tokens;
-        let compute_s = tokens * (dense_flops_per_token + expert_flops_per_token) / self.ceiling
+        // The same GEMM shape factor as training: a step's matmuls have `tokens` rows and the
+        // model's width (split across TP) as their other dimensions.
+        let shape = crate::step::shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
+        let compute_s = tokens * (dense_flops_per_token + expert_flops_per_token)
+            / (self.ceiling * shape)
             + batch * attention_flops_per_token
                 / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.c.attention_fraction);
 
@@ -257,7 +261,13 @@ impl Unit<'_> {
     /// Latency of one request's prefill on its attention rank's accelerators.
     fn prefill_latency_s(&self, input: f64) -> f64 {
         let gpus = self.tp() * self.pp();
-        let compute = self.prefill_flops(input) / (gpus * self.ceiling);
+        let shape = crate::step::shape_factor(
+            self.c,
+            input,
+            self.arch.hidden / self.tp(),
+            self.arch.hidden,
+        );
+        let compute = self.prefill_flops(input) / (gpus * self.ceiling * shape);
         let (dense, routed) = self.params_per_gpu();
         let memory = weight_bytes(self.layout.precision) * (dense + routed) / self.hbm;
         let (bw, lat) = self.link(self.tp());

@@ -244,7 +244,7 @@ const ACTIVATION_BYTES: f64 = 2.0;
 /// gradient read (16), fp32 master, m, v and the 16-bit weight written (14).
 const OPTIMIZER_BYTES_PER_PARAM: f64 = 30.0;
 
-fn shape_factor(c: &ModelConstants, m: f64, n: f64, k: f64) -> f64 {
+pub(crate) fn shape_factor(c: &ModelConstants, m: f64, n: f64, k: f64) -> f64 {
     1.0 / (1.0 + c.gemm_half_dim / m + c.gemm_half_dim / n + c.gemm_half_dim / k)
 }
 
