@@ -1,7 +1,8 @@
 // The dashboard in a real browser: headless Chromium (Debian's /usr/bin/chromium, never a
 // downloaded one) driven by playwright-core loads the plan page, sees the report's chart,
 // edits the scenario (a typo: the validation message shows inline; then a PUE through the
-// form: the chart changes), saves the run and finds it in the list.
+// form: the chart changes), saves the run and finds it in the list, then opens the serving
+// page and sees its result table.
 //
 //   GIGAWATT_URL=http://127.0.0.1:PORT node dashboard.test.js   # against a running server
 //   node dashboard.test.js                                       # starts target/debug/gigawatt
@@ -115,6 +116,13 @@ async function main() {
     await row.waitFor();
     assert.equal(await row.count(), 1, 'the saved run is listed once');
     console.log('ok - saved as ' + href + ' and listed on /runs');
+
+    // 5. The serving page runs its example spec on load and shows the result table.
+    await page.goto(server.url + '/infer');
+    const inferRow = page.locator('#result #infer-table tr', { hasText: 'fp8' });
+    await inferRow.first().waitFor({ timeout: 10_000 });
+    assert.equal((await inferRow.first().locator('td').first().textContent()).trim(), '4', 'the row is the spec\'s tp 4 layout');
+    console.log('ok - /infer shows the example spec\'s result table');
 
     assert.deepEqual(pageErrors, [], 'no script errors');
     assert.deepEqual(foreign, [], 'no requests beyond the server (no CDN)');

@@ -28,7 +28,8 @@ pub struct ServeArgs {
 
 const SERVE_ABOUT: &str = "\
 The web dashboard and JSON API on this machine: edit a scenario and see the plan's charts,
-evaluate training specs, browse the catalog and its sources, save runs, and compare two runs.
+evaluate training and serving specs, simulate a job's reliability, sample a portfolio's deal
+risk, browse the catalog and its sources, save runs, and compare two runs.
 Everything is in the binary; no network is needed.
 
   gigawatt serve                         # http://127.0.0.1:8080
@@ -46,9 +47,21 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
             text: (*text).to_string(),
         })
         .collect();
+    let (risk_name, risk_text) = crate::risk_cmd::SHIPPED;
+    let risk_portfolio = Some(server::ShippedScenario {
+        name: risk_name.to_string(),
+        text: risk_text.to_string(),
+    });
     let addr = SocketAddr::new(args.bind, args.port);
-    server::serve_blocking(addr, &args.data, catalog, shipped, |bound| {
-        eprintln!("listening on http://{bound}");
-    })
+    server::serve_blocking(
+        addr,
+        &args.data,
+        catalog,
+        shipped,
+        risk_portfolio,
+        |bound| {
+            eprintln!("listening on http://{bound}");
+        },
+    )
     .map_err(|e| Failure::Io(e.to_string()))
 }

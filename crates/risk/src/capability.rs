@@ -91,19 +91,6 @@ pub fn capability(result: &RiskResult, assumptions: CapabilityAssumptions) -> Op
     })
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn chinchilla_arithmetic() {
-        // 100,000 H100e x 989e12 x 0.4 x 90 days (7,776,000 s) = 3.076e26 FLOPs;
-        // N = sqrt(C / 120) = sqrt(2.563e24) = 1.601e12 parameters.
-        let c: f64 = 100_000.0 * 989e12 * 0.4 * 90.0 * 86_400.0;
-        let n = (c / 120.0).sqrt();
-        assert!((c - 3.0765e26).abs() / c < 1e-3, "{c}");
-        assert!((n - 1.601e12).abs() / n < 1e-3, "{n}");
-    }
-}
-
 /// The shipped capability assumptions: 90 days at 40% MFU (Llama 3 405B reports 38-43% on
 /// 16k H100s), 20 tokens per parameter, and Llama 3 70B served at 2,000 prompt / 500 output
 /// tokens within 2 s TTFT and 50 ms TPOT on DGX H100 (fp8, best layout from the serving model).
@@ -134,4 +121,17 @@ pub fn default_assumptions(catalog: &catalog::Catalog) -> Option<CapabilityAssum
             "2,000 prompt / 500 output tokens, TTFT 2 s, TPOT 50 ms, fp8, best layout on dgx-h100"
                 .into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chinchilla_arithmetic() {
+        // 100,000 H100e x 989e12 x 0.4 x 90 days (7,776,000 s) = 3.076e26 FLOPs;
+        // N = sqrt(C / 120) = sqrt(2.563e24) = 1.601e12 parameters.
+        let c: f64 = 100_000.0 * 989e12 * 0.4 * 90.0 * 86_400.0;
+        let n = (c / 120.0).sqrt();
+        assert!((c - 3.0765e26).abs() / c < 1e-3, "{c}");
+        assert!((n - 1.601e12).abs() / n < 1e-3, "{n}");
+    }
 }

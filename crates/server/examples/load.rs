@@ -73,6 +73,7 @@ fn start_in_process() -> SocketAddr {
             &data,
             catalog,
             scenarios,
+            None,
             move |addr| {
                 let _ = tx.send(addr);
             },

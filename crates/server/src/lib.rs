@@ -10,6 +10,7 @@
 //! one slow request never stops the others.
 
 pub mod diff;
+mod models;
 mod openapi;
 mod pages;
 pub mod store;
@@ -42,7 +43,8 @@ pub const MODEL_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_SEARCH_GPUS: i64 = 1_048_576;
 /// Most layouts a search may return.
 pub const MAX_SEARCH_TOP: usize = 50;
-/// Layout searches allowed at once; more are refused with 429.
+/// Heavy requests (layout searches, reliability simulations, risk Monte Carlo) allowed at
+/// once; more are refused with 429.
 pub const SEARCH_SLOTS: usize = 2;
 /// Most tranches a plan may have (the result has a row per tranche per month).
 pub const MAX_PLAN_TRANCHES: usize = 200;
@@ -69,6 +71,8 @@ pub struct AppState {
 struct Inner {
     catalog: Catalog,
     scenarios: Vec<ShippedScenario>,
+    /// The deal-risk portfolio `/api/risk` runs when the request sends none.
+    risk_portfolio: Option<ShippedScenario>,
     store: Mutex<Store>,
     model_slots: Arc<Semaphore>,
     search_slots: Arc<Semaphore>,
@@ -83,13 +87,26 @@ impl Inner {
 }
 
 impl AppState {
-    /// State over a catalog, the shipped scenarios (the first is the default) and a store.
+    /// State over a catalog, the shipped scenarios (the first is the default) and a store,
+    /// without a shipped risk portfolio.
     pub fn new(catalog: Catalog, scenarios: Vec<ShippedScenario>, store: Store) -> AppState {
+        AppState::with_risk_portfolio(catalog, scenarios, None, store)
+    }
+
+    /// [`AppState::new`] with the deal-risk portfolio the Risk page and `/api/risk` start from
+    /// (its `scenario` must name one of `scenarios`).
+    pub fn with_risk_portfolio(
+        catalog: Catalog,
+        scenarios: Vec<ShippedScenario>,
+        risk_portfolio: Option<ShippedScenario>,
+        store: Store,
+    ) -> AppState {
         let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         AppState {
             inner: Arc::new(Inner {
                 catalog,
                 scenarios,
+                risk_portfolio,
                 store: Mutex::new(store),
                 model_slots: Arc::new(Semaphore::new(workers * 2)),
                 search_slots: Arc::new(Semaphore::new(SEARCH_SLOTS)),
@@ -119,6 +136,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/plan", post(api_plan))
         .route("/api/train", post(api_train))
         .route("/api/train/search", post(api_train_search))
+        .route("/api/infer", post(models::api_infer))
+        .route("/api/infer/search", post(models::api_infer_search))
+        .route("/api/reliability", post(models::api_reliability))
+        .route("/api/risk", post(models::api_risk))
         .route("/api/runs", get(api_list_runs).post(api_save_run))
         .route("/api/runs/compare", get(api_compare_runs))
         .route("/api/runs/{id}", get(api_get_run).delete(api_delete_run))
@@ -132,8 +153,9 @@ pub fn router(state: AppState) -> Router {
         .route("/runs", get(pages::runs_page))
         .route("/runs/compare", get(pages::compare_page))
         .route("/runs/{id}", get(pages::run_page))
-        .route("/reliability", get(pages::coming_page))
-        .route("/risk", get(pages::coming_page));
+        .route("/infer", get(pages::infer_page))
+        .route("/reliability", get(pages::reliability_page))
+        .route("/risk", get(pages::risk_page));
     api.merge(pages)
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
@@ -147,6 +169,7 @@ pub async fn serve(
     data_dir: &Path,
     catalog: Catalog,
     scenarios: Vec<ShippedScenario>,
+    risk_portfolio: Option<ShippedScenario>,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let store = open_store(data_dir)?;
@@ -157,7 +180,12 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| ServeError::Io(format!("failed to read the bound address: {e}")))?;
     on_listening(bound);
-    let app = router(AppState::new(catalog, scenarios, store));
+    let app = router(AppState::with_risk_portfolio(
+        catalog,
+        scenarios,
+        risk_portfolio,
+        store,
+    ));
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -170,13 +198,21 @@ pub fn serve_blocking(
     data_dir: &Path,
     catalog: Catalog,
     scenarios: Vec<ShippedScenario>,
+    risk_portfolio: Option<ShippedScenario>,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| ServeError::Io(format!("failed to start the runtime: {e}")))?;
-    runtime.block_on(serve(addr, data_dir, catalog, scenarios, on_listening))
+    runtime.block_on(serve(
+        addr,
+        data_dir,
+        catalog,
+        scenarios,
+        risk_portfolio,
+        on_listening,
+    ))
 }
 
 /// Creates `data_dir` if needed and opens its database.
@@ -592,12 +628,7 @@ async fn api_train_search(
             search.precision
         ))
     })?;
-    let Ok(slot) = state.inner.search_slots.clone().try_acquire_owned() else {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("{SEARCH_SLOTS} layout searches are already running\n  fix: try again when one finishes"),
-        ));
-    };
+    let slot = models::heavy_slot(&state)?;
     blocking(&state, move |inner| {
         let _slot = slot;
         let workload = perf::Workload {

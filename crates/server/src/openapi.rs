@@ -30,13 +30,13 @@ pub fn document() -> Value {
     let bad = error_response("Bad input: the message is the CLI's (file:line:col, field, fix).");
     let too_large = error_response("The body is over 4 MiB.");
     let missing = error_response("No run with this id.");
-    let busy = error_response("Too slow (over 30 s) or too many searches at once.");
-    json!({
+    let busy = error_response("Too slow (over 30 s).");
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "gigawatt",
             "version": engine::ENGINE_VERSION,
-            "description": "What does a multi-gigawatt compute commitment deliver? Plans, training estimates, the catalog and saved runs."
+            "description": "What does a multi-gigawatt compute commitment deliver? Plans, training and serving estimates, reliability simulations, deal risk, the catalog and saved runs."
         },
         "paths": {
             "/healthz": { "get": {
@@ -90,7 +90,7 @@ pub fn document() -> Value {
                 "responses": {
                     "200": { "description": "The fastest layouts that fit" },
                     "400": bad, "413": too_large,
-                    "429": error_response("Searches are already running."),
+                    "429": error_response("Two searches or simulations are already running."),
                     "503": busy
                 }
             }},
@@ -160,5 +160,107 @@ pub fn document() -> Value {
                 "created_unix_ms": { "type": "integer" }
             }}
         }}
+    });
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), model_paths()) {
+        paths.extend(more);
+    }
+    doc
+}
+
+/// The serving, reliability and risk endpoints (a second `json!`, to stay under the macro's
+/// recursion limit).
+fn model_paths() -> Value {
+    let bad = error_response("Bad input: the message is the CLI's (file:line:col or flag, fix).");
+    let too_large = error_response("The body is over 4 MiB.");
+    let busy = error_response("Too slow (over 30 s).");
+    json!({
+            "/api/infer": { "post": {
+                "summary": "Evaluate a serving spec (as `gigawatt infer --spec FILE`)",
+                "parameters": [{ "name": "format", "in": "query", "required": false,
+                    "schema": { "type": "string", "enum": ["json", "html"], "default": "json" } }],
+                "requestBody": input_body("serving spec"),
+                "responses": {
+                    "200": { "description": "The InferResult (as `gigawatt infer --spec FILE --format json`), or an HTML fragment with the result table" },
+                    "400": bad, "413": too_large, "503": busy
+                }
+            }},
+            "/api/infer/search": { "post": {
+                "summary": "Search serving layouts (as `gigawatt infer search`; top <= 50, 2 heavy requests at once)",
+                "parameters": [{ "name": "format", "in": "query", "required": false,
+                    "schema": { "type": "string", "enum": ["json", "html"], "default": "json" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["model", "system", "input_tokens", "output_tokens"],
+                    "properties": {
+                        "model": { "type": "string" }, "system": { "type": "string" },
+                        "input_tokens": { "type": "number", "minimum": 1, "maximum": 10000000 },
+                        "output_tokens": { "type": "number", "minimum": 1, "maximum": 10000000 },
+                        "ttft_slo_s": { "type": "number", "exclusiveMinimum": 0 },
+                        "tpot_slo_s": { "type": "number", "exclusiveMinimum": 0 },
+                        "mode": { "type": "string", "enum": ["server", "offline"], "default": "server" },
+                        "disaggregated": { "type": "boolean", "default": false },
+                        "precision": { "type": "string", "enum": ["bf16", "fp8", "fp4"], "default": "bf16" },
+                        "top": { "type": "integer", "default": 5, "maximum": 50 }
+                    }
+                }}}},
+                "responses": {
+                    "200": { "description": "{evaluated, top: [InferResult]}, best first; or an HTML fragment" },
+                    "400": bad, "413": too_large,
+                    "429": error_response("Two searches or simulations are already running."),
+                    "503": busy
+                }
+            }},
+            "/api/reliability": { "post": {
+                "summary": "Simulate failures, checkpoints and restarts of one training job (as `gigawatt reliability`; gpus <= 10,000,000, runs <= 100, a window of at most 3,650 days)",
+                "parameters": [{ "name": "format", "in": "query", "required": false,
+                    "schema": { "type": "string", "enum": ["json", "html"], "default": "json" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["gpus"],
+                    "description": "The flags of `gigawatt reliability`, with _ for -; `days` or `work_hours` is required. Empty fields take the sourced defaults.",
+                    "properties": {
+                        "gpus": { "type": "number" }, "days": { "type": "number" },
+                        "work_hours": { "type": "number" },
+                        "system": { "type": "string", "default": "dgx-h100" },
+                        "checkpoint_interval_min": { "type": "number" },
+                        "checkpoint_write_s": { "type": "number" },
+                        "async_checkpoint": { "type": "boolean", "default": false },
+                        "restart_min": { "type": "number" }, "detection_min": { "type": "number" },
+                        "repair_hours": { "type": "number" }, "spares": { "type": "number" },
+                        "node_failures_per_1000_days": { "type": "number" },
+                        "planned_per_day": { "type": "number" }, "weibull_shape": { "type": "number" },
+                        "runs": { "type": "number", "default": 20, "maximum": 100 },
+                        "seed": { "type": "integer", "default": 1 },
+                        "no_search": { "type": "boolean", "default": false }
+                    }
+                }}}},
+                "responses": {
+                    "200": { "description": "The report of `gigawatt reliability --format json` (ettr, unexpected_interruptions, mtti_hours, optimal_checkpoint_interval_min, by_cause, lost_hours, assumptions, sources, ...), or an HTML fragment" },
+                    "400": bad, "413": too_large,
+                    "429": error_response("Two searches or simulations are already running."),
+                    "503": busy
+                }
+            }},
+            "/api/risk": { "post": {
+                "summary": "Monte Carlo over a portfolio of deals (as `gigawatt risk`; samples <= 200,000)",
+                "parameters": [{ "name": "format", "in": "query", "required": false,
+                    "schema": { "type": "string", "enum": ["json", "html", "csv"], "default": "json" } }],
+                "requestBody": { "required": false, "content": { "application/json": { "schema": {
+                    "type": "object",
+                    "description": "Every field is optional; an empty body runs the shipped portfolio. The portfolio's plan must be a shipped scenario (the server reads no files).",
+                    "properties": {
+                        "portfolio_text": { "type": "string", "description": "The portfolio TOML (default: the shipped openai-portfolio-risk)" },
+                        "origin": { "type": "string", "description": "The name messages give the portfolio (default portfolio.toml)" },
+                        "samples": { "type": "integer", "default": 2000, "minimum": 1, "maximum": 200000, "description": "The file's `samples` is not used here" },
+                        "seed": { "type": "integer", "minimum": 0, "description": "Default: the file's, else 1" },
+                        "at_least_gw": { "type": "number", "description": "With `by`: P(at least this facility GW online)" },
+                        "by": { "type": "string", "description": "YYYY-MM, with `at_least_gw`" }
+                    }
+                }}}},
+                "responses": {
+                    "200": { "description": "The result of `gigawatt risk --format json` (elapsed_s is 0), the self-contained HTML report, or the CSV" },
+                    "400": bad, "413": too_large,
+                    "429": error_response("Two searches or simulations are already running."),
+                    "503": busy
+                }
+            }}
     })
 }

@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
@@ -40,7 +39,6 @@ header.top{background:#1d2330;color:#fff;padding:.5rem 1.2rem;display:flex;gap:1
 header.top a{color:#dfe6f0;text-decoration:none}
 header.top a.on{color:#fff;font-weight:650;border-bottom:2px solid #56B4E9}
 header.top .brand{font-weight:700;color:#fff;margin-right:.6rem}
-header.top .coming{color:#8b93a3;font-size:.9rem}
 main{max-width:1200px;margin:0 auto;padding:1.2rem 1.2rem 3rem}
 h1{font-size:1.5rem;margin:.3rem 0 .8rem}
 h2{font-size:1.15rem;margin:1.6rem 0 .5rem;padding-bottom:.2rem;border-bottom:1px solid var(--line)}
@@ -78,7 +76,9 @@ dl.meta dd{margin:0;overflow-wrap:anywhere}
 .card .value{font-size:1.25rem;font-weight:650}
 svg.chart{max-width:100%;height:auto;display:block}
 details{margin:.2rem 0}
-#search-result{overflow-x:auto}
+#search-result,#result{overflow-x:auto}
+fieldset label.check{justify-content:flex-start}
+fieldset label.check input{width:auto}
 "#;
 
 /// Helpers shared by every page's script.
@@ -242,17 +242,14 @@ fn layout(title: &str, active: &str, body: &str, script: &str) -> String {
     for (href, label) in [
         ("/plan", "Plan"),
         ("/train", "Train"),
+        ("/infer", "Infer"),
+        ("/reliability", "Reliability"),
+        ("/risk", "Risk"),
         ("/catalog", "Catalog"),
         ("/runs", "Runs"),
     ] {
         let class = if label == active { " class=\"on\"" } else { "" };
         let _ = write!(nav, "<a href=\"{href}\"{class}>{label}</a>");
-    }
-    for (href, label) in [("/reliability", "Reliability"), ("/risk", "Risk")] {
-        let _ = write!(
-            nav,
-            "<a href=\"{href}\" class=\"coming\" title=\"coming\">{label} (coming)</a>"
-        );
     }
     let script = if script.is_empty() {
         format!("<script>{SCRIPT_COMMON}</script>")
@@ -1028,17 +1025,486 @@ pub async fn compare_page(
     page("Compare runs", "Runs", &body, "")
 }
 
-pub async fn coming_page(uri: axum::http::Uri) -> Response {
-    let what = if uri.path().contains("risk") {
-        "Risk: Monte Carlo over a portfolio of deals"
+// ---------------------------------------------------------------------------------------------
+// Serving, reliability, deal risk
+
+/// Helpers the infer, reliability and risk pages share.
+const SCRIPT_FIELDS: &str = r#"
+function num(id) { const v = $(id).value.trim(); return v === '' ? undefined : Number(v); }
+function text(id) { const v = $(id).value.trim(); return v === '' ? undefined : v; }
+"#;
+
+const SCRIPT_INFER: &str = r#"
+let seq = 0, timer = null;
+async function runInfer() {
+  const mine = ++seq;
+  $('status').textContent = 'running…';
+  const r = await postJson('/api/infer?format=html', {input: $('spec').value, origin: 'spec.toml'});
+  if (mine !== seq) return;
+  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the spec'; return; }
+  showError('');
+  $('result').innerHTML = await r.text();
+  $('status').textContent = 'up to date';
+}
+async function searchInfer() {
+  const body = {model: $('s-model').value, system: $('s-system').value, input_tokens: num('s-in'),
+    output_tokens: num('s-out'), ttft_slo_s: num('s-ttft'), tpot_slo_s: num('s-tpot'), mode: $('s-mode').value,
+    disaggregated: $('s-disagg').checked, precision: $('s-precision').value, top: num('s-top')};
+  const out = $('search-result'); out.textContent = 'searching…';
+  const r = await postJson('/api/infer/search?format=html', body);
+  if (!r.ok) { out.textContent = ''; showError(await errorText(r)); return; }
+  showError('');
+  out.innerHTML = await r.text();
+}
+$('run').addEventListener('click', runInfer);
+$('search').addEventListener('click', searchInfer);
+$('spec').addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(runInfer, 500); });
+runInfer();
+"#;
+
+const SCRIPT_RELIABILITY: &str = r#"
+let seq = 0;
+async function simulate() {
+  const mine = ++seq;
+  const body = {gpus: num('r-gpus'), days: num('r-days'), work_hours: num('r-work'), system: $('r-system').value,
+    checkpoint_interval_min: num('r-interval'), checkpoint_write_s: num('r-write'), async_checkpoint: $('r-async').checked,
+    restart_min: num('r-restart'), detection_min: num('r-detection'), repair_hours: num('r-repair'), spares: num('r-spares'),
+    node_failures_per_1000_days: num('r-node'), planned_per_day: num('r-planned'), weibull_shape: num('r-weibull'),
+    runs: num('r-runs'), seed: num('r-seed'), no_search: $('r-nosearch').checked};
+  $('status').textContent = 'simulating…';
+  const r = await postJson('/api/reliability?format=html', body);
+  if (mine !== seq) return;
+  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the inputs'; return; }
+  showError('');
+  $('result').innerHTML = await r.text();
+  $('status').textContent = 'up to date';
+}
+$('run').addEventListener('click', simulate);
+document.querySelectorAll('#inputs input').forEach((el) => el.addEventListener('keydown', (e) => { if (e.key === 'Enter') simulate(); }));
+simulate();
+"#;
+
+const SCRIPT_RISK: &str = r#"
+let seq = 0;
+async function runRisk() {
+  const mine = ++seq;
+  const body = {portfolio_text: $('portfolio').value, origin: 'portfolio.toml', samples: num('k-samples'),
+    seed: num('k-seed'), at_least_gw: num('k-gw'), by: text('k-by')};
+  $('status').textContent = 'sampling…';
+  const r = await postJson('/api/risk?format=html', body);
+  if (mine !== seq) return;
+  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the portfolio'; return; }
+  showError('');
+  $('report').srcdoc = await r.text();
+  $('status').textContent = 'up to date';
+}
+$('run').addEventListener('click', runRisk);
+document.querySelectorAll('#options input').forEach((el) => el.addEventListener('keydown', (e) => { if (e.key === 'Enter') runRisk(); }));
+runRisk();
+"#;
+
+/// The serving spec the Infer page starts with.
+pub const INFER_EXAMPLE: &str = r#"model = "llama3-70b"
+[cluster]
+system = "dgx-h100"
+[serving]
+tp = 4
+precision = "fp8"
+kv_precision = "bf16"
+input_tokens = 2000
+output_tokens = 500
+ttft_slo_s = 2.0
+tpot_slo_s = 0.05
+mode = "server"
+"#;
+
+fn options_html<'a>(ids: impl Iterator<Item = &'a String>, selected: &str) -> String {
+    let mut out = String::new();
+    for id in ids {
+        let s = if id == selected { " selected" } else { "" };
+        let _ = write!(out, "<option{s}>{}</option>", esc(id));
+    }
+    out
+}
+
+fn cards_html(cards: &[(&str, String)]) -> String {
+    let mut out = String::from("<div class=\"cards\">");
+    for (label, value) in cards {
+        let _ = write!(
+            out,
+            "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div></div>",
+            esc(label),
+            esc(value)
+        );
+    }
+    out + "</div>"
+}
+
+fn precision_name(p: perf::Precision) -> String {
+    format!("{p:?}").to_lowercase()
+}
+
+/// Serving results as an HTML fragment: headline cards for one result, and a table of every
+/// layout (as `gigawatt infer` prints it).
+pub fn infer_fragment(results: &[engine::infer::InferResult], evaluated: Option<u64>) -> String {
+    let mut out = String::new();
+    if let Some(n) = evaluated {
+        let _ = write!(
+            out,
+            "<p>{} layouts evaluated; the best {} by output tokens per second per accelerator.</p>",
+            fmt_count(n as f64),
+            results.len()
+        );
+    }
+    if let [r] = results {
+        if evaluated.is_none() {
+            let _ = write!(
+                out,
+                "<p><strong>{}</strong> on {} × {}, {} input and {} output tokens per request ({} mode{}).</p>",
+                esc(&r.model),
+                fmt_count(r.gpus as f64),
+                esc(&r.system),
+                fmt_count(r.workload.input_tokens),
+                fmt_count(r.workload.output_tokens),
+                esc(&format!("{:?}", r.workload.mode).to_lowercase()),
+                if r.workload.disaggregated { ", disaggregated" } else { "" }
+            );
+            if !r.feasible {
+                let _ = write!(
+                    out,
+                    "<pre class=\"messages\" id=\"infeasible\">not feasible: {}</pre>",
+                    esc(r.reason.as_deref().unwrap_or("no reason given"))
+                );
+            }
+            out += &cards_html(&[
+                ("output tokens/s", fmt_count(r.output_tokens_per_s)),
+                ("per accelerator", fmt_count(r.output_tokens_per_s_per_gpu)),
+                ("TTFT", format!("{:.0} ms", 1e3 * r.ttft_s)),
+                ("TPOT", format!("{:.1} ms", 1e3 * r.tpot_s)),
+                ("batch", r.batch.to_string()),
+                ("KV cache", format!("{:.1} GiB", r.kv_cache_gib)),
+            ]);
+        }
+    }
+    out += "<table id=\"infer-table\"><tr><th>tp</th><th>pp</th><th>ep</th><th>precision</th><th>batch</th>\
+            <th>tokens/s</th><th>per GPU</th><th>TPOT ms</th><th>TTFT ms</th><th>KV GiB</th><th>weights GiB</th><th>feasible</th></tr>";
+    for r in results {
+        let l = &r.layout;
+        let feasible = if r.feasible {
+            "yes".to_string()
+        } else {
+            format!("no: {}", r.reason.clone().unwrap_or_default())
+        };
+        let _ = write!(
+            out,
+            "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.0}</td>\
+             <td class=\"num\">{:.1}</td><td class=\"num\">{:.1}</td><td>{}</td></tr>",
+            l.tp,
+            l.pp,
+            l.ep,
+            precision_name(l.precision),
+            r.batch,
+            fmt_count(r.output_tokens_per_s),
+            fmt_count(r.output_tokens_per_s_per_gpu),
+            1e3 * r.tpot_s,
+            1e3 * r.ttft_s,
+            r.kv_cache_gib,
+            r.weights_gib,
+            esc(&feasible)
+        );
+    }
+    out += "</table>";
+    out
+}
+
+pub async fn infer_page(State(state): State<AppState>) -> Response {
+    let catalog = &state.inner.catalog;
+    let body = format!(
+        "<h1>Serving a model</h1>\
+         <div class=\"grid\"><div>\
+         <p class=\"muted\">A serving spec: model, system, layout (tp, pp, ep), precision, traffic and latency targets \
+         (format: \"Serving a model\" in the README). It reruns as you type.</p>\
+         <textarea id=\"spec\" spellcheck=\"false\" aria-label=\"Serving spec (TOML)\">{}</textarea>\
+         <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
+         <div class=\"row\"><button id=\"run\">Run</button> <span id=\"status\" class=\"muted\"></span></div>\
+         <h2>Result</h2><div id=\"result\"></div>\
+         </div><div><fieldset><legend>Search layouts</legend>\
+         <label>Model <select id=\"s-model\">{}</select></label>\
+         <label>System <select id=\"s-system\">{}</select></label>\
+         <label>Input tokens <input type=\"number\" id=\"s-in\" value=\"2000\"></label>\
+         <label>Output tokens <input type=\"number\" id=\"s-out\" value=\"500\"></label>\
+         <label>TTFT target, s <input type=\"number\" step=\"any\" id=\"s-ttft\" value=\"2\"></label>\
+         <label>TPOT target, s <input type=\"number\" step=\"any\" id=\"s-tpot\" value=\"0.05\"></label>\
+         <label>Mode <select id=\"s-mode\"><option selected>server</option><option>offline</option></select></label>\
+         <label class=\"check\"><input type=\"checkbox\" id=\"s-disagg\"> disaggregated prefill and decode</label>\
+         <label>Precision <select id=\"s-precision\"><option>bf16</option><option selected>fp8</option><option>fp4</option></select></label>\
+         <label>Top <input type=\"number\" id=\"s-top\" value=\"5\"></label>\
+         <div class=\"row\"><button id=\"search\" class=\"plain\">Search</button></div></fieldset>\
+         <div id=\"search-result\"></div></div></div>",
+        esc(INFER_EXAMPLE),
+        options_html(catalog.models.keys(), "llama3-70b"),
+        options_html(catalog.systems.keys(), "dgx-h100"),
+    );
+    page(
+        "Infer",
+        "Infer",
+        &body,
+        &format!("{SCRIPT_FIELDS}{SCRIPT_INFER}"),
+    )
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn fmt_hours(h: f64) -> String {
+    if h >= 48.0 {
+        format!("{:.1} days", h / 24.0)
+    } else if h >= 1.0 {
+        format!("{h:.2} h")
     } else {
-        "Reliability: failures, checkpoints and restarts at scale"
+        format!("{:.1} min", h * 60.0)
+    }
+}
+
+/// A reliability report as an HTML fragment: headline cards, where the wall clock went, the
+/// interruptions by cause, and the assumptions with their sources.
+pub fn reliability_fragment(r: &reliability::Report) -> String {
+    let i = &r.inputs;
+    let s = &r.summary;
+    let horizon = match (i.work_hours, i.days) {
+        (Some(w), _) => format!("until {} work-hours are done", fmt_count(w)),
+        (None, Some(d)) => format!("{d} days"),
+        (None, None) => String::new(),
+    };
+    let mut out = format!(
+        "<p><strong>{} accelerators</strong> on {} ({} systems of {}, {} hot spares), {}, {} runs, seed {}. \
+         Failures {} ({:.1} per day); checkpoint every {:.1} min, {} {:.1} s; detect {:.1} min, restart {:.1} min, repair {:.0} h.</p>",
+        fmt_count(i.gpus as f64),
+        esc(&i.system),
+        fmt_count(i.systems as f64),
+        i.accelerators_per_system,
+        fmt_count(i.spares as f64),
+        esc(&horizon),
+        r.runs,
+        r.seed,
+        esc(&i.failure_distribution),
+        i.failures_per_day,
+        i.checkpoint_interval_min,
+        i.checkpoint_mode,
+        i.checkpoint_write_s,
+        i.detection_min,
+        i.restart_min,
+        i.repair_hours,
+    );
+    let mut cards = vec![
+        ("ETTR (useful / wall clock)", pct(r.ettr)),
+        (
+            "ETTR, p5 to p95 of runs",
+            format!("{} to {}", pct(s.ettr.p5), pct(s.ettr.p95)),
+        ),
+        ("ETTR, closed form", pct(r.expected_ettr)),
+        (
+            "unexpected interruptions per run",
+            format!("{:.1}", r.unexpected_interruptions),
+        ),
+        (
+            "planned interruptions per run",
+            format!("{:.1}", r.planned_interruptions),
+        ),
+        (
+            "mean time to interruption",
+            r.mtti_hours.map_or("no interruptions".into(), fmt_hours),
+        ),
+        (
+            "best checkpoint interval",
+            r.optimal_checkpoint_interval_min
+                .map_or("—".into(), |m| format!("{m:.1} min")),
+        ),
+        (
+            "Young-Daly interval",
+            r.young_daly_interval_min
+                .map_or("—".into(), |m| format!("{m:.1} min")),
+        ),
+        (
+            "spares needed (p95)",
+            format!("{:.0} systems", r.spares_needed),
+        ),
+    ];
+    if let Some(t) = r.time_to_finish_hours {
+        cards.push(("time to finish", fmt_hours(t)));
+    } else if s.runs_finished == Some(0) {
+        cards.push(("time to finish", "did not finish".into()));
+    }
+    out += &cards_html(&cards);
+    let l = &r.lost_hours;
+    let wall = s.wall_hours.mean.max(f64::MIN_POSITIVE);
+    out += "<h3>Where the wall clock went (mean per run)</h3><table id=\"wall-clock\"><tr><th>part</th><th>time</th><th>share</th></tr>";
+    for (name, hours) in [
+        ("useful work", s.useful_hours.mean),
+        ("rolled-back work", l.rollback),
+        ("detection", l.detection),
+        ("waiting for spares", l.waiting_for_spares),
+        ("restart", l.restart),
+        ("checkpoint stalls", l.checkpoint),
+        ("planned maintenance", l.planned),
+    ] {
+        let _ = write!(
+            out,
+            "<tr><th>{name}</th><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            fmt_hours(hours),
+            pct(hours / wall)
+        );
+    }
+    out += "</table><h3>Unexpected interruptions by cause (mean per run)</h3>\
+            <table id=\"by-cause\"><tr><th>cause</th><th>count</th><th>share</th><th>lost work</th><th>downtime</th></tr>";
+    let mut causes: Vec<_> = r.by_cause.iter().collect();
+    causes.sort_by(|a, b| b.1.interruptions.total_cmp(&a.1.interruptions));
+    for (id, c) in causes {
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code> {}</td><td class=\"num\">{:.1}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(id),
+            esc(&c.name),
+            c.interruptions,
+            pct(c.share),
+            fmt_hours(c.lost_work_hours),
+            fmt_hours(c.downtime_hours)
+        );
+    }
+    out += "</table><details><summary>Assumptions and sources</summary><ul>";
+    for a in &r.assumptions {
+        let _ = write!(
+            out,
+            "<li>{} = {} {} <span class=\"muted\">[{}]</span></li>",
+            esc(&a.name),
+            trim_number(a.value),
+            esc(&a.unit),
+            esc(&a.source)
+        );
+    }
+    out += "</ul><ul>";
+    for source in &r.sources {
+        let title = match &source.url {
+            Some(url) if linkable(url) => format!(
+                "<a href=\"{}\" rel=\"noreferrer\">{}</a>",
+                esc(url),
+                esc(&source.title)
+            ),
+            _ => esc(&source.title),
+        };
+        let _ = write!(
+            out,
+            "<li><code>{}</code> {title} <span class=\"muted\">({}, {})</span></li>",
+            esc(&source.id),
+            esc(&source.kind),
+            esc(&source.date)
+        );
+    }
+    out += "</ul></details>";
+    out
+}
+
+pub async fn reliability_page(State(state): State<AppState>) -> Response {
+    let field = |id: &str, label: &str, value: &str, hint: &str| {
+        format!(
+            "<label>{label} <input type=\"number\" step=\"any\" id=\"{id}\" value=\"{value}\" placeholder=\"{hint}\"></label>"
+        )
     };
     let body = format!(
-        "<h1>{}</h1><p>Coming: this page lands with its model's API. Until then, use the command line \
-         (<code>gigawatt {}</code>).</p>",
-        esc(what),
-        if uri.path().contains("risk") { "risk" } else { "reliability" }
+        "<h1>Reliability at scale</h1>\
+         <p class=\"muted\">One synchronous training job: failures, checkpoints, restarts and spares, simulated (\"Reliability at scale\" in the README). \
+         Empty fields take the sourced defaults. The server simulates at most {} accelerators, {} runs and {} days; larger jobs: <code>gigawatt reliability</code>.</p>\
+         <div class=\"grid\"><div id=\"inputs\">\
+         <fieldset><legend>Job</legend>{}{}{}\
+         <label>System <select id=\"r-system\">{}</select></label>{}{}</fieldset>\
+         <fieldset><legend>Checkpoints and recovery</legend>{}{}\
+         <label class=\"check\"><input type=\"checkbox\" id=\"r-async\"> asynchronous checkpoints</label>{}{}{}{}</fieldset>\
+         <fieldset><legend>Failures</legend>{}{}{}</fieldset>\
+         <label class=\"check\"><input type=\"checkbox\" id=\"r-nosearch\"> skip the checkpoint-interval search</label>\
+         <div class=\"row\"><button id=\"run\">Simulate</button> <span id=\"status\" class=\"muted\"></span></div>\
+         </div><div>\
+         <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
+         <div id=\"result\"></div></div></div>",
+        fmt_count(crate::models::MAX_RELIABILITY_GPUS as f64),
+        crate::models::MAX_RELIABILITY_RUNS,
+        crate::models::MAX_RELIABILITY_DAYS,
+        field("r-gpus", "Accelerators", "16384", "e.g. 16384"),
+        field("r-days", "Days", "54", "e.g. 54"),
+        field("r-work", "Work hours (instead)", "", "run until done"),
+        options_html(state.inner.catalog.systems.keys(), "dgx-h100"),
+        field("r-runs", "Runs", "20", "20"),
+        field("r-seed", "Seed", "1", "1"),
+        field("r-interval", "Checkpoint every, min", "", "60"),
+        field("r-write", "Checkpoint write, s", "", "148.8"),
+        field("r-restart", "Restart, min", "", "10"),
+        field("r-detection", "Detection, min", "", "2.5"),
+        field("r-repair", "Repair, hours", "", "48"),
+        field("r-spares", "Hot spare systems", "", "5% of systems"),
+        field(
+            "r-node",
+            "Node failures per 1,000 days",
+            "",
+            "per cause (Llama 3)"
+        ),
+        field("r-planned", "Planned per day", "", "0.87"),
+        field("r-weibull", "Weibull shape", "", "exponential"),
     );
-    (StatusCode::OK, Html(layout(what, "", &body, ""))).into_response()
+    page(
+        "Reliability",
+        "Reliability",
+        &body,
+        &format!("{SCRIPT_FIELDS}{SCRIPT_RELIABILITY}"),
+    )
+}
+
+pub async fn risk_page(State(state): State<AppState>) -> Response {
+    let (text, notice) = match &state.inner.risk_portfolio {
+        Some(p) => (
+            p.text.clone(),
+            format!(
+                "<p class=\"muted\">Starting from the shipped portfolio <code>{}</code>; its plan must be a shipped scenario ({}).</p>",
+                esc(&p.name),
+                state
+                    .inner
+                    .scenarios
+                    .iter()
+                    .map(|s| format!("<code>{}</code>", esc(&s.name)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        None => (
+            String::new(),
+            "<p class=\"messages\">This server has no shipped portfolio: paste one.</p>".into(),
+        ),
+    };
+    let body = format!(
+        "<h1>Deal risk</h1>{notice}\
+         <div class=\"grid\"><div>\
+         <p class=\"muted\">A portfolio: the plan it samples and each deal's odds of proceeding, being cut, delayed or collapsing \
+         (format: \"Deal risk\" in the README).</p>\
+         <textarea id=\"portfolio\" spellcheck=\"false\" aria-label=\"Portfolio (TOML)\">{}</textarea>\
+         <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
+         <div class=\"row\"><button id=\"run\">Run</button> <span id=\"status\" class=\"muted\"></span></div>\
+         </div><div id=\"options\"><fieldset><legend>Sampling</legend>\
+         <label>Samples <input type=\"number\" id=\"k-samples\" value=\"{}\"></label>\
+         <label>Seed <input type=\"number\" id=\"k-seed\" placeholder=\"the file's, else 1\"></label></fieldset>\
+         <fieldset><legend>P(at least X GW online by a month)</legend>\
+         <label>At least, GW <input type=\"number\" step=\"any\" id=\"k-gw\" placeholder=\"e.g. 5\"></label>\
+         <label>By (YYYY-MM) <input type=\"text\" id=\"k-by\" placeholder=\"e.g. 2028-12\"></label></fieldset>\
+         <p class=\"muted\">At most {} samples here; more with <code>gigawatt risk --samples N</code>.</p></div></div>\
+         <h2>Report</h2>\
+         <iframe id=\"report\" class=\"report\" title=\"Risk report\" sandbox=\"allow-same-origin\"></iframe>",
+        esc(&text),
+        crate::models::DEFAULT_RISK_SAMPLES,
+        fmt_count(crate::models::MAX_RISK_SAMPLES as f64),
+    );
+    page(
+        "Risk",
+        "Risk",
+        &body,
+        &format!("{SCRIPT_FIELDS}{SCRIPT_RISK}"),
+    )
 }

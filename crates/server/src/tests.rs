@@ -299,6 +299,7 @@ async fn pages_render() {
         "/plan",
         "/plan?scenario=test",
         "/train",
+        "/infer",
         "/catalog",
         "/runs",
         "/reliability",
@@ -307,8 +308,23 @@ async fn pages_render() {
         let (status, html) = send(&app, "GET", page, None).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(html.starts_with("<!doctype html>"), "{page}");
-        assert!(html.contains("Risk (coming)"), "{page}: nav");
+        for link in ["/infer", "/reliability", "/risk"] {
+            assert!(
+                html.contains(&format!("<a href=\"{link}\"")),
+                "{page}: nav {link}"
+            );
+        }
+        assert!(!html.contains("(coming)"), "{page}: nav");
     }
+    let (_, html) = send(&app, "GET", "/infer", None).await;
+    assert!(html.contains("llama3-70b") && html.contains("tpot_slo_s = 0.05"));
+    let (_, html) = send(&app, "GET", "/reliability", None).await;
+    assert!(html.contains("id=\"r-gpus\""));
+    // Without a shipped portfolio the risk page says so; with one, it is in the editor.
+    let (_, html) = send(&app, "GET", "/risk", None).await;
+    assert!(html.contains("no shipped portfolio"));
+    let (_, html) = send(&risk_app().0, "GET", "/risk", None).await;
+    assert!(html.contains("openai-portfolio-risk") && html.contains("[[deal]]"));
     let (status, _) = send(&app, "GET", "/", None).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
@@ -449,4 +465,393 @@ async fn a_slow_request_does_not_stop_the_others() {
             "the quick requests did not wait for the slow ones"
         );
     }
+}
+
+/// An app with the shipped `openai-portfolio` scenario and risk portfolio, and its state.
+fn risk_app() -> (Router, AppState) {
+    let catalog = Catalog::embedded().expect("the shipped catalog loads");
+    let scenarios = vec![ShippedScenario {
+        name: "openai-portfolio".into(),
+        text: include_str!("../../../scenarios/openai-portfolio.toml").into(),
+    }];
+    let portfolio = ShippedScenario {
+        name: "openai-portfolio-risk".into(),
+        text: RISK_PORTFOLIO.into(),
+    };
+    let state = AppState::with_risk_portfolio(
+        catalog,
+        scenarios,
+        Some(portfolio),
+        Store::in_memory().unwrap(),
+    );
+    (router(state.clone()), state)
+}
+
+const RISK_PORTFOLIO: &str = include_str!("../../../scenarios/openai-portfolio-risk.toml");
+
+const SERVE_SPEC: &str = "model = \"llama3-70b\"\n[cluster]\nsystem = \"dgx-h100\"\n[serving]\ntp = 4\nprecision = \"fp8\"\ninput_tokens = 2000\noutput_tokens = 500\nttft_slo_s = 2.0\ntpot_slo_s = 0.05\n";
+
+#[tokio::test]
+async fn infer_spec_ok_bad_and_too_large() {
+    let app = app();
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/infer",
+        Some(json!({ "spec": SERVE_SPEC })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json_of(&body);
+    let catalog = Catalog::embedded().unwrap();
+    let expected = engine::infer::infer_text(&catalog, "spec.toml", SERVE_SPEC).unwrap();
+    // The bytes `gigawatt infer --spec spec.toml --format json` prints.
+    let cli = serde_json::to_string_pretty(&expected).unwrap() + "\n";
+    assert_eq!(body, cli, "the CLI's output");
+    assert!(v["output_tokens_per_s"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["layout"]["tp"], 4);
+    // The dashboard's fragment: the result table; and the example the page starts with runs.
+    for spec in [SERVE_SPEC, pages::INFER_EXAMPLE] {
+        let (status, html) = send(
+            &app,
+            "POST",
+            "/api/infer?format=html",
+            Some(json!({ "input": spec })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains("id=\"infer-table\"") && html.contains("<td>fp8</td>"),
+            "{html}"
+        );
+    }
+
+    let bad = SERVE_SPEC.replace("dgx-h100", "dgx-h10");
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/infer",
+        Some(json!({ "input": bad, "origin": "serve.toml" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let EngineError::Invalid(expected) =
+        engine::infer::infer_text(&catalog, "serve.toml", &bad).unwrap_err();
+    let message = json_of(&body)["error"].as_str().unwrap().to_string();
+    assert_eq!(message, expected.to_string());
+    assert!(message.starts_with("serve.toml:3:"), "{message}");
+
+    let big = "#".repeat(BODY_LIMIT_BYTES + 10);
+    let response = app
+        .oneshot(
+            Request::post("/api/infer")
+                .header("content-type", "text/plain")
+                .body(Body::from(big))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn infer_search_ok_bad_and_bounded() {
+    let app = app();
+    let search = json!({ "model": "llama3-70b", "system": "dgx-h100", "input_tokens": 2000, "output_tokens": 500,
+        "tpot_slo_s": 0.05, "ttft_slo_s": 2.0, "precision": "fp8", "top": 3 });
+    let (status, body) = send(&app, "POST", "/api/infer/search", Some(search.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json_of(&body);
+    let top = v["top"].as_array().unwrap();
+    assert!(!top.is_empty() && top.len() <= 3);
+    assert!(v["evaluated"].as_u64().unwrap() >= top.len() as u64);
+    assert!(top
+        .iter()
+        .all(|r| r["feasible"] == true && r["tpot_s"].as_f64().unwrap() <= 0.05));
+    let (status, html) = send(&app, "POST", "/api/infer/search?format=html", Some(search)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("layouts evaluated") && html.contains("id=\"infer-table\""));
+
+    // Bad input: the CLI's message (`gigawatt infer search --input-tokens 0`).
+    let bad = json!({ "model": "llama3-70b", "system": "dgx-h100", "input_tokens": 0, "output_tokens": 500 });
+    let (status, body) = send(&app, "POST", "/api/infer/search", Some(bad)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        json_of(&body)["error"],
+        "--input-tokens is 0\n  fix: tokens per request, from 1 to 10,000,000"
+    );
+    let unknown = json!({ "model": "llama3-70b", "system": "dgx-h10", "input_tokens": 10, "output_tokens": 10 });
+    let (status, body) = send(&app, "POST", "/api/infer/search", Some(unknown)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        json_of(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("dgx-h10"),
+        "{body}"
+    );
+
+    // Heavy: too many layouts asked for.
+    let huge = json!({ "model": "llama3-70b", "system": "dgx-h100", "input_tokens": 10, "output_tokens": 10, "top": 1000 });
+    let (status, body) = send(&app, "POST", "/api/infer/search", Some(huge)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json_of(&body)["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("`top` is 1000"));
+}
+
+#[tokio::test]
+async fn heavy_requests_beyond_the_slots_are_429() {
+    let (app, state) = risk_app();
+    let held: Vec<_> = (0..SEARCH_SLOTS)
+        .map(|_| {
+            state
+                .inner
+                .search_slots
+                .clone()
+                .try_acquire_owned()
+                .unwrap()
+        })
+        .collect();
+    for (uri, body) in [
+        (
+            "/api/reliability",
+            json!({ "gpus": 1024, "days": 1, "runs": 1 }),
+        ),
+        ("/api/risk", json!({ "samples": 10 })),
+        (
+            "/api/infer/search",
+            json!({ "model": "llama3-70b", "system": "dgx-h100", "input_tokens": 10, "output_tokens": 10 }),
+        ),
+    ] {
+        let (status, body) = send(&app, "POST", uri, Some(body)).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{uri}: {body}");
+        assert!(json_of(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("already running"));
+    }
+    drop(held);
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/api/reliability",
+        Some(json!({ "gpus": 1024, "days": 1, "runs": 1, "no_search": true })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "the slots are free again");
+}
+
+#[tokio::test]
+async fn reliability_ok_bad_and_bounded() {
+    let app = app();
+    let question = json!({ "gpus": 1024, "days": 10, "runs": 4, "seed": 3 });
+    let (status, body) = send(&app, "POST", "/api/reliability", Some(question.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json_of(&body);
+    // The same keys as `gigawatt reliability --format json`.
+    for key in [
+        "unexpected_interruptions",
+        "planned_interruptions",
+        "ettr",
+        "mtti_hours",
+        "optimal_checkpoint_interval_min",
+        "young_daly_interval_min",
+        "by_cause",
+        "lost_hours",
+        "assumptions",
+        "sources",
+    ] {
+        assert!(!v[key].is_null(), "missing {key}");
+    }
+    assert_eq!(v["seed"], 3);
+    assert_eq!(v["runs"], 4);
+    assert_eq!(v["inputs"]["system"], "dgx-h100");
+    assert_eq!(v["inputs"]["systems"], 128);
+    let ettr = v["ettr"].as_f64().unwrap();
+    assert!(ettr > 0.5 && ettr < 1.0, "{ettr}");
+    assert!(v["interval_search"]["best_interval_min"].as_f64().is_some());
+    // Deterministic: the same question gives the same bytes.
+    let (_, again) = send(&app, "POST", "/api/reliability", Some(question.clone())).await;
+    assert_eq!(body, again);
+    let (status, html) = send(&app, "POST", "/api/reliability?format=html", Some(question)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("id=\"by-cause\"") && html.contains("ETTR"),
+        "{html}"
+    );
+
+    // Bad input: the CLI's message, naming the flag.
+    for (body, expected) in [
+        (
+            json!({ "gpus": 1.5, "days": 10 }),
+            "--gpus must be a whole number from 1 to 1000000000, got 1.5\n  fix: give the job's accelerator count, e.g. --gpus 16384",
+        ),
+        (
+            json!({ "gpus": 1024, "days": 10, "restart_min": -1 }),
+            "--restart-min must be a positive number, got -1\n  fix: minutes to restart the job, e.g. --restart-min 5",
+        ),
+        (
+            json!({ "gpus": 1024, "days": 10, "system": "dgx-h10" }),
+            "--system: unknown system `dgx-h10`\n  fix: did you mean `dgx-h100`? `gigawatt catalog list --kind systems` shows every system",
+        ),
+    ] {
+        let (status, text) = send(&app, "POST", "/api/reliability", Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+        assert_eq!(json_of(&text)["error"], expected);
+    }
+    let (status, text) = send(
+        &app,
+        "POST",
+        "/api/reliability",
+        Some(json!({ "gpus": 8, "days": 1, "colour": 1 })),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "unknown fields are refused"
+    );
+    assert!(text.contains("colour"));
+
+    // Heavy: refused before simulating.
+    for (body, needle) in [
+        (
+            json!({ "gpus": 20_000_000, "days": 1 }),
+            "at most 10,000,000 accelerators",
+        ),
+        (
+            json!({ "gpus": 1024, "days": 1, "runs": 101 }),
+            "at most 100 runs",
+        ),
+        (
+            json!({ "gpus": 1024, "days": 4000, "runs": 1 }),
+            "at most 3650 days",
+        ),
+        (
+            json!({ "gpus": 1024, "work_hours": 2000, "runs": 1 }),
+            "at most 3650 days",
+        ),
+    ] {
+        let (status, text) = send(&app, "POST", "/api/reliability", Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+        let message = json_of(&text)["error"].as_str().unwrap().to_string();
+        assert!(
+            message.contains(needle) && message.contains("gigawatt reliability"),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn risk_ok_bad_and_bounded() {
+    let (app, _) = risk_app();
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/risk",
+        Some(json!({ "samples": 200, "seed": 7, "at_least_gw": 5, "by": "2028-12" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json_of(&body);
+    assert_eq!(v["samples"], 200);
+    assert_eq!(v["seed"], 7);
+    let last = v["timeline"].as_array().unwrap().last().unwrap().clone();
+    let (p10, p90) = (
+        last["facility_gw"]["p10"].as_f64().unwrap(),
+        last["facility_gw"]["p90"].as_f64().unwrap(),
+    );
+    assert!(p10 > 0.0 && p10 <= p90, "{p10} {p90}");
+    // The same request gives the same bytes (no clock in the result).
+    let (_, again) = send(
+        &app,
+        "POST",
+        "/api/risk",
+        Some(json!({ "samples": 200, "seed": 7, "at_least_gw": 5, "by": "2028-12" })),
+    )
+    .await;
+    assert_eq!(body, again);
+    // The page's request: the edited text, as HTML with its charts.
+    let (status, html) = send(
+        &app,
+        "POST",
+        "/api/risk?format=html",
+        Some(json!({ "portfolio_text": RISK_PORTFOLIO, "samples": 100 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.starts_with("<!doctype html>") || html.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &html[..40.min(html.len())]
+    );
+    assert!(html.contains("<svg"));
+
+    // Bad input: the CLI's messages.
+    let typo = RISK_PORTFOLIO.replace(
+        "scenario = \"openai-portfolio\"",
+        "scenario = \"openai-portfolo\"",
+    );
+    let (status, text) = send(
+        &app,
+        "POST",
+        "/api/risk",
+        Some(json!({ "portfolio_text": typo, "samples": 10 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = json_of(&text)["error"].as_str().unwrap().to_string();
+    assert!(
+        message.starts_with("portfolio.toml:")
+            && message.contains("did you mean the shipped scenario `openai-portfolio`?"),
+        "{message}"
+    );
+    let broken = "schema_version = 1\nscenario = \"openai-portfolio\"\nsamples = \"many\"\n";
+    let (status, text) = send(
+        &app,
+        "POST",
+        "/api/risk",
+        Some(json!({ "portfolio_text": broken })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let risk::RiskError::Invalid(expected) = risk::parse("portfolio.toml", broken).unwrap_err();
+    assert_eq!(json_of(&text)["error"], expected.to_string());
+    let (status, text) = send(&app, "POST", "/api/risk", Some(json!({ "seed": -1 }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let expected = catalog::Diagnostic::new(risk::COMMAND_LINE, "impossible seed -1")
+        .field("--seed")
+        .hint("a seed is a whole number, 0 or more")
+        .to_string();
+    assert_eq!(json_of(&text)["error"], expected);
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/api/risk",
+        Some(json!({ "samples": 10, "by": "2028-13", "at_least_gw": 1 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Heavy: refused before sampling.
+    let (status, text) = send(
+        &app,
+        "POST",
+        "/api/risk",
+        Some(json!({ "samples": 300_000 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = json_of(&text)["error"].as_str().unwrap().to_string();
+    assert!(
+        message.contains("at most 200,000 samples") && message.contains("gigawatt risk"),
+        "{message}"
+    );
+
+    // A server without a shipped portfolio needs the text.
+    let (status, text) = send(&crate::tests::app(), "POST", "/api/risk", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(text.contains("portfolio_text"));
 }
