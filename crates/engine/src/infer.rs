@@ -819,3 +819,44 @@ pub fn fleet_serving(
         timeline,
     })
 }
+
+/// The traffic of a serving question, checked the way `gigawatt infer search` checks its flags
+/// (the CLI and the API share this, so their messages stay the same).
+pub fn checked_workload(
+    input_tokens: f64,
+    output_tokens: f64,
+    ttft_slo_s: Option<f64>,
+    tpot_slo_s: Option<f64>,
+    mode: &str,
+    disaggregated: bool,
+) -> Result<ServingWorkload, String> {
+    for (flag, value) in [
+        ("--input-tokens", input_tokens),
+        ("--output-tokens", output_tokens),
+    ] {
+        if !(1.0..=10_000_000.0).contains(&value) {
+            return Err(format!(
+                "{flag} is {value}\n  fix: tokens per request, from 1 to 10,000,000"
+            ));
+        }
+    }
+    for (flag, value) in [("--ttft-slo-s", ttft_slo_s), ("--tpot-slo-s", tpot_slo_s)] {
+        if let Some(v) = value {
+            if !(v > 0.0 && v.is_finite()) {
+                return Err(format!(
+                    "{flag} is {v}\n  fix: a latency target in seconds, greater than 0"
+                ));
+            }
+        }
+    }
+    let mode = parse_mode(mode)
+        .ok_or_else(|| format!("--mode `{mode}` is unknown\n  fix: offline or server"))?;
+    Ok(ServingWorkload {
+        input_tokens,
+        output_tokens,
+        ttft_slo_s,
+        tpot_slo_s,
+        mode,
+        disaggregated,
+    })
+}

@@ -124,42 +124,15 @@ fn default_mode() -> String {
 impl InferSearchBody {
     /// The traffic, checked as `gigawatt infer search` checks its flags (same messages).
     fn workload(&self) -> ApiResult<perf::ServingWorkload> {
-        for (flag, value) in [
-            ("--input-tokens", self.input_tokens),
-            ("--output-tokens", self.output_tokens),
-        ] {
-            if !(1.0..=10_000_000.0).contains(&value) {
-                return Err(ApiError::bad_request(format!(
-                    "{flag} is {value}\n  fix: tokens per request, from 1 to 10,000,000"
-                )));
-            }
-        }
-        for (flag, value) in [
-            ("--ttft-slo-s", self.ttft_slo_s),
-            ("--tpot-slo-s", self.tpot_slo_s),
-        ] {
-            if let Some(v) = value {
-                if !(v > 0.0 && v.is_finite()) {
-                    return Err(ApiError::bad_request(format!(
-                        "{flag} is {v}\n  fix: a latency target in seconds, greater than 0"
-                    )));
-                }
-            }
-        }
-        let mode = engine::infer::parse_mode(&self.mode).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "--mode `{}` is unknown\n  fix: offline or server",
-                self.mode
-            ))
-        })?;
-        Ok(perf::ServingWorkload {
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
-            ttft_slo_s: self.ttft_slo_s,
-            tpot_slo_s: self.tpot_slo_s,
-            mode,
-            disaggregated: self.disaggregated,
-        })
+        engine::infer::checked_workload(
+            self.input_tokens,
+            self.output_tokens,
+            self.ttft_slo_s,
+            self.tpot_slo_s,
+            &self.mode,
+            self.disaggregated,
+        )
+        .map_err(ApiError::bad_request)
     }
 }
 
