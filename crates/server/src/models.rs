@@ -481,7 +481,10 @@ fn risk_result(inner: &Inner, body: RiskBody) -> ApiResult<risk::RiskResult> {
         at_least,
     };
     // `elapsed_s` stays 0: the server reads the clock only to date saved runs.
-    risk::run(&portfolio, &options, &|_, _| {}).map_err(render_risk)
+    let mut result = risk::run(&portfolio, &options, &|_, _| {}).map_err(render_risk)?;
+    result.capability = risk::capability::default_assumptions(&inner.catalog)
+        .and_then(|a| risk::capability(&result, a));
+    Ok(result)
 }
 
 pub(crate) async fn api_risk(
