@@ -183,6 +183,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                         ep: 1,
                         precision,
                         kv_bytes: 2.0,
+                        overlap_ep: false,
                     },
                     workload,
                     None,

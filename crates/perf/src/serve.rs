@@ -6,10 +6,11 @@
 //! DeepSeek's and SGLang's DP-attention); routed experts are split over `ep`; layers over `pp`.
 //! Dense models use `ep = 1`.
 //!
-//! Decode: each step reads the local weights (only the experts some token was routed to), the
-//! KV cache of every sequence in the batch, and does the matmuls; the step takes the longer of
-//! the memory and compute times, plus TP all-reduces and EP all-to-alls on the links their
-//! group spans, plus kernel launches. Prefill: the forward FLOPs of the prompt (causal
+//! Decode: each step's weight GEMMs take the longer of streaming the local weights (only the
+//! experts some token was routed to) and their matmul work; attention then streams the KV cache
+//! of every sequence in the batch (kernels run in sequence, so one's memory time does not hide
+//! another's); plus TP all-reduces and EP all-to-alls on the links their group spans, plus
+//! kernel launches. Prefill: the forward FLOPs of the prompt (causal
 //! attention included) at the matmul ceiling. Aggregated serving interleaves each sequence's
 //! prefill into the decode steps (chunked prefill), so a step also carries `batch / output`
 //! prompts' worth of prefill compute.
@@ -32,6 +33,10 @@ pub struct ServingLayout {
     pub precision: Precision,
     /// Bytes per KV-cache element (2 for bf16, 1 for fp8).
     pub kv_bytes: f64,
+    /// Expert all-to-all overlapped with compute by splitting each step into two microbatches
+    /// (DeepSeek's dual-batch overlap, SGLang's two-batch overlap): the step then takes the
+    /// longer of the two rather than their sum.
+    pub overlap_ep: bool,
 }
 
 impl ServingLayout {
@@ -214,7 +219,6 @@ impl Unit<'_> {
         };
         let weights_read = bytes_w * (dense + routed * touched);
         let kv_read = batch * context * kv_bytes_per_token(a, &self.layout);
-        let memory_s = (weights_read + kv_read) / self.hbm;
 
         // Matmul FLOPs per token on this accelerator: its share of the dense part and the
         // top-k experts the token uses, plus attention over the context.
@@ -227,8 +231,13 @@ impl Unit<'_> {
         // The same GEMM shape factor as training: a step's matmuls have `tokens` rows and the
         // model's width (split across TP) as their other dimensions.
         let shape = crate::step::shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
-        let compute_s = tokens * (dense_flops_per_token + expert_flops_per_token)
-            / (self.ceiling * shape)
+        // Roofline per kernel, then kernels in sequence: the weight GEMMs take the longer of
+        // streaming their weights and their matmul work; attention streams the KV cache and
+        // does its (small) score work; one kernel's memory time does not hide another's.
+        let gemm_s = (weights_read / self.hbm).max(
+            tokens * (dense_flops_per_token + expert_flops_per_token) / (self.ceiling * shape),
+        );
+        let attention_s = kv_read / self.hbm
             + batch * attention_flops_per_token
                 / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.c.attention_fraction);
 
@@ -248,7 +257,13 @@ impl Unit<'_> {
             0.0
         };
         let launch_s = layers * DECODE_KERNELS_PER_LAYER * self.c.kernel_overhead_s;
-        memory_s.max(compute_s) + tp_s + ep_s + launch_s
+        let compute_s = gemm_s + attention_s + tp_s;
+        let with_ep = if self.layout.overlap_ep {
+            compute_s.max(ep_s)
+        } else {
+            compute_s + ep_s
+        };
+        with_ep + launch_s
     }
 
     /// Prefill FLOPs of one request of `input` tokens (causal attention).
@@ -431,6 +446,7 @@ pub fn search_serving(
                         ep,
                         precision,
                         kv_bytes,
+                        overlap_ep: false,
                     };
                     evaluated += 1;
                     let e = evaluate_serving(arch, hw, &layout, w, c);
@@ -495,6 +511,7 @@ mod tests {
             ep: 1,
             precision: Precision::Fp8,
             kv_bytes: 2.0,
+            overlap_ep: false,
         };
         assert_eq!(kv_bytes_per_token(&arch, &layout), 163_840.0);
     }
@@ -508,6 +525,7 @@ mod tests {
             ep: 1,
             precision: Precision::Fp8,
             kv_bytes: 1.0,
+            overlap_ep: false,
         };
         let w = ServingWorkload {
             input_tokens: 300.0,
@@ -538,6 +556,7 @@ mod tests {
             ep: 1,
             precision: Precision::Fp8,
             kv_bytes: 1.0,
+            overlap_ep: false,
         };
         let mut last = f64::INFINITY;
         for slo in [0.2, 0.1, 0.05, 0.03, 0.02] {
@@ -572,6 +591,7 @@ mod tests {
             ep: 1,
             precision: Precision::Bf16,
             kv_bytes: 2.0,
+            overlap_ep: false,
         };
         let w = ServingWorkload {
             input_tokens: 100.0,

@@ -189,7 +189,7 @@ pub(crate) async fn api_infer_search(
                     pp: 1,
                     ep: 1,
                     precision,
-                    kv_bytes: 2.0,
+                    kv_bytes: 2.0, overlap_ep: false,
                 },
                 workload,
                 None,
