@@ -346,6 +346,15 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
         mode,
         disaggregated: s.disaggregated,
     };
+    if let Err(m) = check_precision(&inputs, precision) {
+        let (message, fix) = m.split_once("\n  fix: ").unwrap_or((m.as_str(), ""));
+        return Err(fail(
+            Some(s.precision.span()),
+            "serving.precision",
+            message.to_string(),
+            fix,
+        ));
+    }
     let layout = ServingLayout {
         tp,
         pp,
@@ -717,12 +726,13 @@ pub struct FleetServing {
 }
 
 /// Serving capacity of a plan: each tranche's accelerators at the best per-accelerator rate of
-/// its system for `model` and `workload` (fp8 where the chip has it, else bf16).
+/// its system for `model` and `workload` (at `precision` where the chip has it, else bf16).
 pub fn fleet_serving(
     catalog: &Catalog,
     plan: &PlanResult,
     model: &str,
     workload: ServingWorkload,
+    precision: Precision,
     life_years: f64,
 ) -> Result<FleetServing, String> {
     let arch = catalog
@@ -758,8 +768,9 @@ pub fn fleet_serving(
                 reason: Some(reason),
             },
             Ok(hardware) => {
-                let precision = if hardware.peak_fp8_flops.is_some() {
-                    Precision::Fp8
+                // The asked precision where the chip has it, else bf16 (every chip has it).
+                let precision = if hardware.peak(precision).is_some() {
+                    precision
                 } else {
                     Precision::Bf16
                 };
@@ -872,4 +883,16 @@ pub fn checked_workload(
         mode,
         disaggregated,
     })
+}
+
+/// Refuses a precision the system's accelerator has no matmul units for.
+pub fn check_precision(inputs: &ServeInputs, precision: Precision) -> Result<(), String> {
+    if inputs.hardware.peak(precision).is_some() {
+        return Ok(());
+    }
+    let name = format!("{precision:?}").to_lowercase();
+    Err(format!(
+        "`{}` has no {name} matmul units (or no public {name} rate)\n  fix: use bf16, or a system whose accelerator has {name}",
+        inputs.system
+    ))
 }

@@ -655,8 +655,16 @@ impl<'a> Resolver<'a> {
         let power_kw = match system_override.and_then(|o| o.it_power_kw.as_ref()) {
             Some(v) => {
                 let field = format!("overrides.system.{sid}.it_power_kw");
-                self.check(v, &field, v.get_ref().value > 0.0, "greater than zero")
-                    .then(|| self.record_scenario(&field, "kW per system", v))
+                let x = v.get_ref().value;
+                if !self.check(
+                    v,
+                    &field,
+                    x > 0.0 && x <= 10_000.0,
+                    "greater than 0 and at most 10,000 kW (10 MW) per system",
+                ) {
+                    return None;
+                }
+                Some(self.record_scenario(&field, "kW per system", v))
             }
             None => self.record_catalog(
                 &format!("system[{sid}].it_power_kw"),
@@ -681,13 +689,15 @@ impl<'a> Resolver<'a> {
             Some(v) => {
                 let field = format!("overrides.system.{sid}.accelerators_per_system");
                 let x = v.get_ref().value;
-                self.check(
+                if !self.check(
                     v,
                     &field,
-                    x >= 1.0 && x.fract() == 0.0,
-                    "a whole number, 1 or more",
-                )
-                .then(|| self.record_scenario(&field, "accelerators per system", v))
+                    x >= 1.0 && x.fract() == 0.0 && x <= 1_000_000.0,
+                    "a whole number from 1 to 1,000,000",
+                ) {
+                    return None;
+                }
+                Some(self.record_scenario(&field, "accelerators per system", v))
             }
             None => self.record_catalog(
                 &format!("system[{sid}].accelerators_per_system"),
@@ -702,8 +712,16 @@ impl<'a> Resolver<'a> {
         let price = match scenario.prices.get(&sid) {
             Some(v) => {
                 let field = format!("prices.{sid}");
-                self.check(v, &field, v.get_ref().value > 0.0, "greater than zero")
-                    .then(|| self.record_scenario(&field, "USD per system", v))
+                let x = v.get_ref().value;
+                if !self.check(
+                    v,
+                    &field,
+                    x > 0.0 && x <= 1e11,
+                    "greater than 0 and at most $100B per system",
+                ) {
+                    return None;
+                }
+                Some(self.record_scenario(&field, "USD per system", v))
             }
             None => self.record_catalog(
                 &format!("system[{sid}].price_usd"),
@@ -952,6 +970,17 @@ impl<'a> Resolver<'a> {
         let size_value = size_ok.then(|| self.record_scenario(&size_field, unit, size))?;
 
         let (pue, start, ramp) = (pue?, start?, ramp?);
+        if let Some(available) = system
+            .first_available
+            .value()
+            .and_then(|d| Month::parse_lenient(d).ok())
+        {
+            if start < available {
+                self.warnings.push(format!(
+                    "tranche `{name}` starts at {start}, before `{sid}` was first available ({available})"
+                ));
+            }
+        }
         let power_w = power_kw * W_PER_KW;
         let (systems, asked_facility_w) = match size_key {
             "systems" => (size_value as u64, None),

@@ -741,6 +741,21 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
 }
 
 fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
+    // Bounds far above any model built, low enough that the arithmetic stays meaningful.
+    for (name, value, max) in [
+        ("layers", m.layers, 10_000),
+        ("hidden", m.hidden, 1_000_000),
+        ("ffn_hidden", m.ffn_hidden, 10_000_000),
+        ("heads", m.heads, 100_000),
+        ("vocab", m.vocab, 100_000_000),
+        ("experts", m.experts, 100_000),
+    ] {
+        if value > max {
+            return Err(format!(
+                "`model.{name}` is {value}, above the {max} this model accepts"
+            ));
+        }
+    }
     for (name, value) in [
         ("layers", m.layers),
         ("hidden", m.hidden),

@@ -102,7 +102,8 @@ pub struct Traffic {
     /// Separate prefill and decode pools.
     #[arg(long)]
     pub disaggregated: bool,
-    /// Weight precision for `search`: bf16, fp8 or fp4.
+    /// Weight and matmul precision: bf16, fp8 or fp4 (`fleet` falls back to bf16 on chips
+    /// without it).
     #[arg(long, default_value = "bf16")]
     pub precision: String,
 }
@@ -171,6 +172,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                         Failure::Input(format!("{m}\n  fix: `gigawatt catalog list` shows the ids"))
                     },
                 )?;
+            engine::infer::check_precision(&inputs, precision).map_err(Failure::Input)?;
             let (found, evaluated) =
                 engine::infer::infer_search(&catalog, &inputs, precision, 2.0, workload, *top);
             if found.is_empty() {
@@ -221,11 +223,19 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                 _ => (name.clone(), std::fs::read_to_string(&name).map_err(|e| Failure::Input(format!("failed to read {name}: {e}\n  fix: a scenario file or a name from `gigawatt scenarios`")))?),
             };
             let plan = engine::plan_text(&catalog, &origin, &text).map_err(input_error)?;
+            let precision =
+                engine::train::parse_precision(&traffic.precision).ok_or_else(|| {
+                    Failure::Input(format!(
+                        "--precision `{}` is unknown\n  fix: bf16, fp8 or fp4",
+                        traffic.precision
+                    ))
+                })?;
             let fleet = engine::infer::fleet_serving(
                 &catalog,
                 &plan,
                 &traffic.model,
                 workload,
+                precision,
                 *life_years,
             )
             .map_err(|m| {

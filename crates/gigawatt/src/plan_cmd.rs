@@ -14,9 +14,18 @@ const COMMAND_LINE: &str = "command line";
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<(), Failure> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
     let result = plan(&catalog, args)?;
-    let format = args
-        .format
-        .unwrap_or_else(|| format_from_extension(args.out.as_deref()));
+    let format = output::format_for(
+        args.format,
+        args.out.as_deref(),
+        Format::Table,
+        &[
+            ("json", Format::Json),
+            ("csv", Format::Csv),
+            ("md", Format::Md),
+            ("html", Format::Html),
+            ("htm", Format::Html),
+        ],
+    )?;
     let text = match format {
         Format::Table => report::plan_text_summary(&result),
         Format::Json => report::plan_json(&result),
@@ -25,16 +34,6 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<(), Failure> {
         Format::Html => report::plan_html(&result),
     };
     output::emit(&text, args.out.as_deref())
-}
-
-fn format_from_extension(out: Option<&Path>) -> Format {
-    match out.and_then(|p| p.extension()).and_then(|e| e.to_str()) {
-        Some("json") => Format::Json,
-        Some("csv") => Format::Csv,
-        Some("md") => Format::Md,
-        Some("html" | "htm") => Format::Html,
-        _ => Format::Table,
-    }
 }
 
 fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
@@ -68,6 +67,11 @@ fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
         }
         Some(given) => {
             let path = Path::new(given);
+            if path.is_dir() {
+                return Err(Failure::Input(format!(
+                    "{given} is a folder, not a scenario file\n  fix: give the path of a .toml scenario file"
+                )));
+            }
             if path.is_file() {
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     Failure::Input(format!(

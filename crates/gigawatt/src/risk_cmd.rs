@@ -155,19 +155,17 @@ pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
     result.capability =
         risk::capability::default_assumptions(&catalog).and_then(|a| risk::capability(&result, a));
 
-    let format = args.format.unwrap_or_else(|| {
-        match args
-            .out
-            .as_deref()
-            .and_then(Path::extension)
-            .and_then(|e| e.to_str())
-        {
-            Some("json") => RiskFormat::Json,
-            Some("csv") => RiskFormat::Csv,
-            Some("html" | "htm") => RiskFormat::Html,
-            _ => RiskFormat::Table,
-        }
-    });
+    let format = crate::output::format_for(
+        args.format,
+        args.out.as_deref(),
+        RiskFormat::Table,
+        &[
+            ("json", RiskFormat::Json),
+            ("csv", RiskFormat::Csv),
+            ("html", RiskFormat::Html),
+            ("htm", RiskFormat::Html),
+        ],
+    )?;
     let text = match format {
         RiskFormat::Table => report::risk::risk_text_summary(&result),
         RiskFormat::Json => report::risk::risk_json(&result),

@@ -233,6 +233,12 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
         &perf::ModelConstants::default(),
     );
     let elapsed_s = started.elapsed().as_secs_f64();
+    if found.evaluated == 0 {
+        return Err(Failure::Input(format!(
+            "no parallel layout splits {} GPUs and a batch of {} sequences for {} (tp must divide the heads within the scale-up domain, pp the layers, and dp the batch)\n  fix: use a GPU count that is a multiple of a power of two (e.g. 8, 64, 1024) and a batch divisible by the data-parallel size",
+            a.gpus, a.global_batch, a.model
+        )));
+    }
     let top: Vec<_> = found
         .top
         .iter()

@@ -238,3 +238,52 @@ fn unknown_flags_are_usage_errors() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn absurd_quick_flags_are_refused_once_and_clearly() {
+    let err = bad_input(&[
+        "plan",
+        "--system",
+        "dgx-h100",
+        "--systems",
+        "10",
+        "--it-power-kw",
+        "1e308",
+    ]);
+    assert!(err.contains("at most 10,000 kW"), "{err}");
+    let err = bad_input(&[
+        "plan",
+        "--system",
+        "dgx-h100",
+        "--systems",
+        "10",
+        "--price-usd",
+        "-5",
+    ]);
+    assert!(err.contains("impossible value -5"), "{err}");
+    // An invalid price is one problem, not also a missing catalog price.
+    assert!(!err.contains("the catalog has no price_usd"), "{err}");
+}
+
+#[test]
+fn a_month_out_of_range_says_so() {
+    let err = bad_scenario(
+        "far.toml",
+        &GOOD.replace("name = \"test\"", "name = \"test\"\nend = \"9999-12\""),
+    );
+    assert!(err.contains("outside the years 1900 to 2200"), "{err}");
+}
+
+#[test]
+fn a_folder_is_not_a_scenario() {
+    let dir = tempdir();
+    let err = bad_input(&["plan", dir.to_str().unwrap()]);
+    assert!(err.contains("is a folder"), "{err}");
+}
+
+#[test]
+fn an_out_extension_that_names_no_format_is_refused() {
+    let dir = tempdir();
+    let err = bad_input(&["plan", "--out", dir.join("x.xlsx").to_str().unwrap()]);
+    assert!(err.contains("names no output format"), "{err}");
+}

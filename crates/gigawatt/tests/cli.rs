@@ -328,3 +328,65 @@ fn a_closed_pipe_is_not_an_error() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn out_writes_through_a_link() {
+    let dir = tempdir();
+    let target = dir.join("target.csv");
+    std::fs::write(&target, "old").unwrap();
+    let link = dir.join("link.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let output = gigawatt()
+        .args(["plan", "--out", link.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link stays a link"
+    );
+    assert!(std::fs::read_to_string(&target)
+        .unwrap()
+        .starts_with("month,"));
+}
+
+#[test]
+fn a_tranche_before_its_system_exists_is_flagged() {
+    let v = json(&[
+        "plan",
+        "--system",
+        "dgx-h100",
+        "--systems",
+        "10",
+        "--start",
+        "2020-01",
+        "-f",
+        "json",
+    ]);
+    let warnings = v["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("before `dgx-h100` was first available")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn markdown_does_not_pass_html_through() {
+    let dir = tempdir();
+    let path = dir.join("x.toml");
+    std::fs::write(
+        &path,
+        "name = \"<script>alert(1)</script>\"\n[[tranche]]\nname = \"<img src=x onerror=alert(2)>\"\nsystem = \"dgx-h100\"\nsystems = 10\nstart = \"2024-01\"\n",
+    )
+    .unwrap();
+    let out = ok(&["plan", path.to_str().unwrap(), "-f", "md"]);
+    assert!(!out.contains("<script>"), "{out}");
+    assert!(!out.contains("<img"), "{out}");
+    assert!(out.contains("&lt;script&gt;"));
+}

@@ -200,3 +200,43 @@ fn validation_compares_what_the_sources_publish() {
         assert!(c["predicted"].as_f64().unwrap() > 0.0, "{c}");
     }
 }
+
+#[test]
+fn a_precision_the_chip_lacks_is_an_input_error() {
+    let err = bad_input(&[
+        "infer",
+        "search",
+        "--model",
+        "llama3-8b",
+        "--system",
+        "dgx-a100-40gb",
+        "--input-tokens",
+        "100",
+        "--output-tokens",
+        "100",
+        "--precision",
+        "fp8",
+    ]);
+    assert!(err.contains("has no fp8 matmul units"), "{err}");
+    let err = bad_input(&[
+        "infer",
+        "--spec",
+        &spec_file(&SPEC.replace("precision = \"fp8\"", "precision = \"fp4\"")),
+    ]);
+    assert!(err.contains("has no fp4 matmul units"), "{err}");
+}
+
+#[test]
+fn pipeline_stages_do_not_shorten_one_prompt() {
+    // The same tp with more stages cannot have a shorter time to first token.
+    let ttft = |pp: &str| -> f64 {
+        let spec = SPEC
+            .replace("tp = 4", &format!("tp = 2\npp = {pp}"))
+            .replace("gpus = 64", "gpus = 64");
+        let v: Value =
+            serde_json::from_str(&ok(&["infer", "--spec", &spec_file(&spec), "-f", "json"]))
+                .unwrap();
+        v["detail"]["best_ttft_s"].as_f64().unwrap()
+    };
+    assert!(ttft("4") >= ttft("1"));
+}

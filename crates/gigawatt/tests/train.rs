@@ -241,3 +241,32 @@ fn train_without_a_spec_explains_itself() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--spec"));
 }
+
+#[test]
+fn a_search_with_no_possible_layout_says_why() {
+    let err = bad_input(&[
+        "train",
+        "search",
+        "--model",
+        "llama3-70b",
+        "--system",
+        "dgx-h100",
+        "--gpus",
+        "997",
+        "--global-batch",
+        "512",
+        "--seq-len",
+        "4096",
+    ]);
+    assert!(err.contains("no parallel layout splits 997 GPUs"), "{err}");
+}
+
+#[test]
+fn an_absurd_custom_model_is_refused() {
+    let spec = SPEC.replace(
+        "model = \"gpt3-175b\"",
+        "[model]\nlayers = 1000000000\nhidden = 2048\nffn_hidden = 8192\nheads = 16\nvocab = 51200",
+    );
+    let err = bad_input(&["train", "--spec", &spec_file(&spec)]);
+    assert!(err.contains("`model.layers` is 1000000000"), "{err}");
+}

@@ -275,7 +275,9 @@ impl Unit<'_> {
 
     /// Latency of one request's prefill on its attention rank's accelerators.
     fn prefill_latency_s(&self, input: f64) -> f64 {
-        let gpus = self.tp() * self.pp();
+        // A prompt passes the pipeline stages one after another: only tensor parallelism
+        // shortens one request's prefill.
+        let gpus = self.tp();
         let shape = crate::step::shape_factor(
             self.c,
             input,
@@ -284,7 +286,7 @@ impl Unit<'_> {
         );
         let compute = self.prefill_flops(input) / (gpus * self.ceiling * shape);
         let (dense, routed) = self.params_per_gpu();
-        let memory = weight_bytes(self.layout.precision) * (dense + routed) / self.hbm;
+        let memory = weight_bytes(self.layout.precision) * (dense + routed) * self.pp() / self.hbm;
         let (bw, lat) = self.link(self.tp());
         let tp = if self.layout.tp > 1 {
             2.0 * self.arch.layers

@@ -7,8 +7,14 @@ use units::{fmt_count, fmt_energy_twh, fmt_power_w, fmt_usd, W_PER_GW};
 
 use crate::text::yearly;
 
+/// Text from user files, made inert: no raw HTML (`<`, `>`, `&` become entities), no table
+/// breaks (`|`), one line.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+        .replace('\n', " ")
 }
 
 /// The plan as a Markdown document.
@@ -18,7 +24,7 @@ pub fn plan_markdown(result: &PlanResult) -> String {
     let t = &result.totals;
     let _ = writeln!(out, "# {}\n", cell(&s.name));
     if !s.description.is_empty() {
-        let _ = writeln!(out, "{}\n", s.description);
+        let _ = writeln!(out, "{}\n", cell(&s.description));
     }
     let _ = writeln!(
         out,
@@ -119,10 +125,15 @@ pub fn plan_markdown(result: &PlanResult) -> String {
     let _ = writeln!(out, "\n## Sources\n");
     let _ = writeln!(out, "| id | title | kind | date |\n|---|---|---|---|");
     for source in &result.sources {
-        let title = if source.url.is_empty() {
+        let linkable = source.url.starts_with("https://") || source.url.starts_with("http://");
+        let title = if !linkable {
             cell(&source.title)
         } else {
-            format!("[{}]({})", cell(&source.title), source.url)
+            format!(
+                "[{}]({})",
+                cell(&source.title),
+                source.url.replace(' ', "%20").replace(')', "%29")
+            )
         };
         let _ = writeln!(
             out,

@@ -13,10 +13,12 @@ pub struct Month {
 
 /// Why a month string was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not a month: write it as YYYY-MM, for example 2026-07")]
+#[error("{}", if *.out_of_range { format!("`{}` is outside the years 1900 to 2200 this tool plans in", .text) } else { format!("`{}` is not a month: write it as YYYY-MM, for example 2026-07", .text) })]
 pub struct MonthError {
     /// The text that was refused.
     pub text: String,
+    /// The text is a month, but its year is outside 1900..=2200.
+    pub out_of_range: bool,
 }
 
 impl Month {
@@ -56,6 +58,7 @@ impl Month {
     pub fn parse_lenient(text: &str) -> Result<Month, MonthError> {
         let err = || MonthError {
             text: text.to_string(),
+            out_of_range: false,
         };
         let mut parts = text.trim().split('-');
         let year: i32 = parts.next().ok_or_else(err)?.parse().map_err(|_| err())?;
@@ -80,6 +83,7 @@ impl FromStr for Month {
     fn from_str(text: &str) -> Result<Month, MonthError> {
         let err = || MonthError {
             text: text.to_string(),
+            out_of_range: false,
         };
         let (year, month) = text.split_once('-').ok_or_else(err)?;
         if year.len() != 4 || month.len() != 2 {
@@ -87,6 +91,12 @@ impl FromStr for Month {
         }
         let year: i32 = year.parse().map_err(|_| err())?;
         let month: u32 = month.parse().map_err(|_| err())?;
+        if (1..=12).contains(&month) && !(1900..=2200).contains(&year) {
+            return Err(MonthError {
+                text: text.to_string(),
+                out_of_range: true,
+            });
+        }
         Month::new(year, month).ok_or_else(err)
     }
 }
