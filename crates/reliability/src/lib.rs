@@ -27,6 +27,7 @@
 //! assert!(reliability::expected_ettr(&cfg) > 0.5);
 //! ```
 
+pub mod budget;
 pub mod closed_form;
 pub mod data;
 pub mod model;
@@ -34,11 +35,13 @@ pub mod request;
 pub mod sim;
 pub mod summary;
 
+pub use budget::{Budget, SimError};
 pub use closed_form::{expected_ettr, mtti_hours, young_daly_interval_hours};
 pub use data::{Assumption, DataError, JobSpec, ReliabilityData};
 pub use model::{Blast, Checkpoint, Config, ConfigError, FailureClass, Lifetime, Stop};
 pub use request::{job_spec, JobArgs, JobError, Report, SystemLookup};
 pub use summary::{
-    search_interval, search_interval_runs, simulate, simulate_with_progress, CauseSummary,
-    IntervalSearch, LostHours, Stats, Summary,
+    search_expected_events, search_interval, search_interval_runs, search_interval_within,
+    simulate, simulate_with_progress, simulate_within, CauseSummary, IntervalSearch, LostHours,
+    Stats, Summary,
 };

@@ -30,6 +30,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::Exp1;
 
+use crate::budget::{Budget, CHARGE_EVERY};
 use crate::model::{Config, Lifetime, Stop};
 
 /// What one run produced. Hours unless named otherwise; per-cause vectors follow
@@ -202,8 +203,26 @@ struct Sim<'a> {
 }
 
 /// Runs one replica: run `index` of `cfg` (its random stream is (cfg.seed, index)).
-/// `cfg` must be valid ([`Config::validate`]).
+/// `cfg` must be valid ([`Config::validate`]). Unbounded: see [`run_within`].
 pub fn run(cfg: &Config, index: u64) -> RunResult {
+    let budget = Budget::unlimited();
+    let mut sim = Sim::new(cfg, index);
+    sim.main_loop(&budget);
+    sim.out
+}
+
+/// [`run`], charging every event popped from the queue (stale ones included) to `budget`:
+/// `None` once the budget is spent or cancelled, before or during the run.
+pub fn run_within(cfg: &Config, index: u64, budget: &Budget) -> Option<RunResult> {
+    if budget.exhausted() {
+        return None;
+    }
+    let mut sim = Sim::new(cfg, index);
+    sim.main_loop(budget).then_some(sim.out)
+}
+
+impl<'a> Sim<'a> {
+    fn new(cfg: &'a Config, index: u64) -> Sim<'a> {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     rng.set_stream(index);
     let n = cfg.classes.len();
@@ -262,8 +281,8 @@ pub fn run(cfg: &Config, index: u64) -> RunResult {
         },
     };
     sim.start();
-    sim.main_loop();
-    sim.out
+    sim
+    }
 }
 
 impl Sim<'_> {
@@ -325,8 +344,17 @@ impl Sim<'_> {
         }
     }
 
-    fn main_loop(&mut self) {
+    /// Processes events until the run ends (`true`) or `budget` says stop (`false`).
+    fn main_loop(&mut self, budget: &Budget) -> bool {
+        let mut uncharged = 0;
         while let Some(entry) = self.heap.pop() {
+            uncharged += 1;
+            if uncharged == CHARGE_EVERY {
+                uncharged = 0;
+                if !budget.charge(CHARGE_EVERY) {
+                    return false;
+                }
+            }
             self.now = entry.time;
             self.out.events += 1;
             match entry.event {
@@ -391,7 +419,7 @@ impl Sim<'_> {
                     self.advance_position();
                     self.out.finished_at_hours = Some(self.now);
                     self.finish();
-                    return;
+                    return budget.charge(uncharged);
                 }
                 Event::RepairDone => self.repair_done(),
                 Event::End => {
@@ -401,12 +429,13 @@ impl Sim<'_> {
                         self.close_phase();
                     }
                     self.finish();
-                    return;
+                    return budget.charge(uncharged);
                 }
                 // A stale event of a phase that has ended.
                 _ => self.out.events -= 1,
             }
         }
+        budget.charge(uncharged)
     }
 
     fn finish(&mut self) {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::budget::{Budget, SimError};
 use crate::closed_form;
 use crate::model::{Config, ConfigError, Stop};
 use crate::sim::{self, RunResult};
@@ -165,7 +166,7 @@ pub struct IntervalSearch {
 
 /// Runs `cfg.runs` replicas in parallel and summarises them. Results do not depend on the
 /// number of threads: run `i` draws from stream (seed, i), and runs are combined in index
-/// order.
+/// order. Unbounded: [`simulate_within`] stops at an event budget.
 pub fn simulate(cfg: &Config) -> Result<Summary, ConfigError> {
     simulate_with_progress(cfg, &|| {})
 }
@@ -177,19 +178,49 @@ pub fn simulate_with_progress(
     progress: &(dyn Fn() + Sync),
 ) -> Result<Summary, ConfigError> {
     cfg.validate()?;
-    let results = run_all(cfg, progress);
-    Ok(summarise(cfg, &results))
-}
-
-fn run_all(cfg: &Config, progress: &(dyn Fn() + Sync)) -> Vec<RunResult> {
-    (0..u64::from(cfg.runs))
+    let results: Vec<RunResult> = (0..u64::from(cfg.runs))
         .into_par_iter()
         .map(|i| {
             let r = sim::run(cfg, i);
             progress();
             r
         })
-        .collect()
+        .collect();
+    Ok(summarise(cfg, &results))
+}
+
+/// [`simulate_with_progress`] within `budget`: every event of every run is charged to it, and
+/// the runs stop once it is spent or cancelled ([`SimError::OverBudget`],
+/// [`SimError::Cancelled`]). Within the budget the summary is [`simulate`]'s, byte for byte.
+pub fn simulate_within(
+    cfg: &Config,
+    budget: &Budget,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Summary, SimError> {
+    cfg.validate()?;
+    let results = run_all(cfg, budget, progress)?;
+    Ok(summarise(cfg, &results))
+}
+
+fn run_all(
+    cfg: &Config,
+    budget: &Budget,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Vec<RunResult>, SimError> {
+    let results: Option<Vec<RunResult>> = (0..u64::from(cfg.runs))
+        .into_par_iter()
+        .map(|i| {
+            let r = sim::run_within(cfg, i, budget);
+            progress();
+            r
+        })
+        .collect();
+    // A run that finished may still have spent the last of the budget: the outcome is
+    // decided by the total, whatever order the runs charged it in.
+    match results {
+        Some(results) if !budget.exhausted() => Ok(results),
+        _ => Err(budget.error()),
+    }
 }
 
 fn summarise(cfg: &Config, results: &[RunResult]) -> Summary {
@@ -290,29 +321,73 @@ pub fn search_interval(
     runs_per_point: u32,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Option<IntervalSearch>, ConfigError> {
+    search_interval_within(cfg, runs_per_point, &Budget::unlimited(), progress).map_err(|e| {
+        match e {
+            SimError::Config(e) => e,
+            // An unlimited budget without a cancellation flag never stops a run.
+            other => ConfigError {
+                field: "runs".into(),
+                message: other.to_string(),
+            },
+        }
+    })
+}
+
+/// The intervals [`search_interval`] tries first (hours), around `centre`.
+fn coarse_grid(centre: f64) -> Vec<f64> {
+    let step = 8f64.powf(1.0 / 6.0);
+    (0..COARSE_POINTS)
+        .map(|i| centre * step.powi(i as i32 - 6))
+        .collect()
+}
+
+/// Queue events [`search_interval`] is expected to process with `runs_per_point` runs per
+/// interval (0 when there is nothing to search): the coarse grid exactly, the refinement as
+/// its most expensive point.
+pub fn search_expected_events(cfg: &Config, runs_per_point: u32) -> f64 {
+    let Some(centre) = closed_form::optimal_interval_hours(cfg) else {
+        return 0.0;
+    };
+    let per_point: Vec<f64> = coarse_grid(centre)
+        .iter()
+        .map(|&x| crate::budget::expected_events_at(cfg, x))
+        .collect();
+    let worst = per_point.iter().copied().fold(0.0, f64::max);
+    f64::from(runs_per_point.max(1))
+        * (per_point.iter().sum::<f64>() + FINE_POINTS as f64 * worst)
+}
+
+/// [`search_interval`] within `budget` (see [`simulate_within`]).
+pub fn search_interval_within(
+    cfg: &Config,
+    runs_per_point: u32,
+    budget: &Budget,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Option<IntervalSearch>, SimError> {
     cfg.validate()?;
     let Some(centre) = closed_form::optimal_interval_hours(cfg) else {
         return Ok(None);
     };
     let mut trial = cfg.clone();
     trial.runs = runs_per_point.max(1);
-    let evaluate = |interval_hours: f64| {
+    let evaluate = |interval_hours: f64| -> Result<(f64, f64), SimError> {
         let mut c = trial.clone();
         c.checkpoint.interval_hours = interval_hours;
-        let results = run_all(&c, progress);
-        results.iter().map(RunResult::ettr).sum::<f64>() / results.len() as f64
+        let results = run_all(&c, budget, progress)?;
+        let ettr = results.iter().map(RunResult::ettr).sum::<f64>() / results.len() as f64;
+        Ok((interval_hours, ettr))
     };
-    let step = 8f64.powf(1.0 / 6.0);
-    let coarse: Vec<f64> = (0..COARSE_POINTS)
-        .map(|i| centre * step.powi(i as i32 - 6))
-        .collect();
-    let mut points: Vec<(f64, f64)> = coarse.iter().map(|&x| (x, evaluate(x))).collect();
+    let coarse = coarse_grid(centre);
+    let mut points = coarse
+        .iter()
+        .map(|&x| evaluate(x))
+        .collect::<Result<Vec<_>, _>>()?;
     let best = best_index(&points);
     let lo = coarse[best.saturating_sub(1)];
     let hi = coarse[(best + 1).min(COARSE_POINTS - 1)];
     for i in 1..=FINE_POINTS {
         let x = lo * (hi / lo).powf(i as f64 / (FINE_POINTS + 1) as f64);
-        points.push((x, evaluate(x)));
+        points.push(evaluate(x)?);
     }
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
     let best = points[best_index(&points)];

@@ -11,6 +11,7 @@
 //! [[driver]]
 //! id = "power"
 //! weight = 0.25                           # latent correlation of two deals sharing it
+//!                                         # (outcomes with outcomes, delays with delays)
 //!
 //! [[deal]]
 //! id = "openai-nvidia-loi"

@@ -4,7 +4,9 @@
 //! in it, how likely it is to proceed as announced, be cut to a share, be delayed, or collapse;
 //! how uncertain each tranche's ramp is; and which shared drivers (power and grid, packaging
 //! and HBM, the buyer's financing) correlate the deals. Deals the file does not list get
-//! defaults from their reported status ([`defaults`]).
+//! defaults from their reported status ([`defaults`]). A driver moves the outcomes of the
+//! deals that share it together, and, by a second independent shock, their delays; a deal's
+//! own outcome and delay are independent, so P(delayed | not collapsed) is sampled as stated.
 //!
 //! [`run`] draws N samples of the whole portfolio, each from its own ChaCha8 stream chosen by
 //! (seed, sample index), turns each into monthly series with the planner's arithmetic (a lean

@@ -188,7 +188,10 @@ pub(crate) struct Scratch {
     rate_diff: Vec<f64>,
     capex_flow: Vec<f64>,
     nominal: Vec<f64>,
+    /// Each driver's shock to the deals' outcomes.
     z: Vec<f64>,
+    /// Each driver's shock to the deals' delays (independent of `z`).
+    z_delay: Vec<f64>,
     pub outcomes: Vec<DealOutcome>,
     draws: Vec<TrancheDraw>,
     ramp_u: Vec<f64>,
@@ -310,6 +313,7 @@ impl Lean {
             capex_flow: vec![0.0; m],
             nominal: vec![0.0; m],
             z: vec![0.0; self.drivers],
+            z_delay: vec![0.0; self.drivers],
             outcomes: vec![DealOutcome::AS_PLANNED; self.deals.len()],
             draws: vec![TrancheDraw::default(); self.tranches.len()],
             ramp_u: vec![0.0; self.tranches.len()],
@@ -318,8 +322,18 @@ impl Lean {
 
     /// Draws every deal's outcome and every tranche's ramp for one sample. The number and order
     /// of draws is fixed, so forcing one deal later leaves the others' draws unchanged.
+    ///
+    /// Two one-factor Gaussian copulas: each driver has one shock for outcomes and a second,
+    /// independent one for delays. Two deals sharing a driver of weight w have outcome latents
+    /// correlated by w and delay latents correlated by w, but a deal's own outcome and delay
+    /// are independent, so among the samples where it does not collapse it is delayed with
+    /// exactly the stated P(delayed | not collapsed). (Driving both from one shock made low
+    /// draws mean collapse and delay at once, so survivors were delayed too rarely.)
     pub(crate) fn draw(&self, rng: &mut ChaCha8Rng, s: &mut Scratch) {
         for z in s.z.iter_mut() {
+            *z = rng.sample(StandardNormal);
+        }
+        for z in s.z_delay.iter_mut() {
             *z = rng.sample(StandardNormal);
         }
         for (d, deal) in self.deals.iter().enumerate() {
@@ -328,11 +342,12 @@ impl Lean {
                 (rng.random::<f64>(), rng.random::<f64>())
             } else {
                 let common: f64 = shared.iter().map(|&(k, w)| w * s.z[k]).sum();
+                let common_delay: f64 = shared.iter().map(|&(k, w)| w * s.z_delay[k]).sum();
                 let e1: f64 = rng.sample(StandardNormal);
                 let e2: f64 = rng.sample(StandardNormal);
                 (
                     normal_cdf(common + idio * e1),
-                    normal_cdf(common + idio * e2),
+                    normal_cdf(common_delay + idio * e2),
                 )
             };
             let u_cut: f64 = rng.random();
@@ -623,6 +638,122 @@ fn erfc(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::SeedableRng;
+
+    const PORTFOLIO_PLAN: &str = include_str!("../../../scenarios/openai-portfolio.toml");
+
+    /// Two deals sharing one driver of weight `weight`, each with collapse 0.6 and the given
+    /// P(delayed | not collapsed).
+    fn shared_driver(weight: f64, delay: [f64; 2]) -> Lean {
+        let text = format!(
+            r#"
+scenario = "x"
+[[driver]]
+id = "financing"
+weight = {weight}
+[[deal]]
+id = "openai-nvidia-loi"
+proceed = 0.3
+cut = {{ value = 0.1, kept = [0.5, 0.5] }}
+collapse = 0.6
+delay = {{ value = {}, months = [1, 2, 3] }}
+ramp_factor = [1, 1, 1]
+drivers = ["financing"]
+[[deal]]
+id = "openai-oracle"
+proceed = 0.3
+cut = {{ value = 0.1, kept = [0.5, 0.5] }}
+collapse = 0.6
+delay = {{ value = {}, months = [1, 2, 3] }}
+ramp_factor = [1, 1, 1]
+drivers = ["financing"]
+"#,
+            delay[0], delay[1]
+        );
+        let catalog = catalog::Catalog::embedded().unwrap();
+        let file = crate::parse("test.toml", &text).unwrap();
+        let p = crate::build(
+            &catalog,
+            &file,
+            "test.toml",
+            &text,
+            "plan.toml",
+            PORTFOLIO_PLAN,
+        )
+        .unwrap();
+        Lean::new(&p).unwrap()
+    }
+
+    /// Per sample, whether each of the two deals survived and was delayed.
+    fn sample(lean: &Lean, n: u64, seed: u64) -> Vec<[(bool, bool); 2]> {
+        let index = |id: &str| lean.deals.iter().position(|d| d.id == id).unwrap();
+        let deals = [index("openai-nvidia-loi"), index("openai-oracle")];
+        assert!(deals.iter().all(|&d| lean.deals[d].drivers == [0]));
+        let base = ChaCha8Rng::seed_from_u64(seed);
+        let mut s = lean.scratch();
+        (0..n)
+            .map(|i| {
+                let mut rng = base.clone();
+                rng.set_stream(i);
+                lean.draw(&mut rng, &mut s);
+                deals.map(|d| (s.outcomes[d].kind != 2, s.outcomes[d].delay > 0))
+            })
+            .collect()
+    }
+
+    /// Phi coefficient of the two deals' delays over the samples where both survive, and how
+    /// many those are.
+    fn delay_correlation(samples: &[[(bool, bool); 2]]) -> (f64, f64) {
+        let both: Vec<[bool; 2]> = samples
+            .iter()
+            .filter(|x| x[0].0 && x[1].0)
+            .map(|x| [x[0].1, x[1].1])
+            .collect();
+        let n = both.len() as f64;
+        let mean = |d: usize| both.iter().filter(|x| x[d]).count() as f64 / n;
+        let joint = both.iter().filter(|x| x[0] && x[1]).count() as f64 / n;
+        let (a, b) = (mean(0), mean(1));
+        ((joint - a * b) / (a * (1.0 - a) * b * (1.0 - b)).sqrt(), n)
+    }
+
+    #[test]
+    fn deals_with_drivers_are_delayed_at_the_stated_rate_when_they_survive() {
+        let stated = [0.5, 0.3];
+        let n = 50_000;
+        for weight in [0.5, 0.95] {
+            let samples = sample(&shared_driver(weight, stated), n, 3);
+            for (d, q) in stated.into_iter().enumerate() {
+                let survived = samples.iter().filter(|x| x[d].0).count() as f64;
+                let delayed = samples.iter().filter(|x| x[d].0 && x[d].1).count() as f64;
+                let sampled = delayed / survived;
+                let sigma = (q * (1.0 - q) / survived).sqrt();
+                assert!(
+                    (sampled - q).abs() < 4.0 * sigma,
+                    "weight {weight}, deal {d}: sampled {sampled:.4} vs stated {q} (sigma {sigma:.4})"
+                );
+                // Collapse is unchanged too.
+                let collapsed = 1.0 - survived / n as f64;
+                assert!(
+                    (collapsed - 0.6).abs() < 4.0 * (0.24 / n as f64).sqrt(),
+                    "{collapsed}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn delays_of_deals_sharing_a_driver_move_together() {
+        let n = 50_000;
+        let (correlated, m) = delay_correlation(&sample(&shared_driver(0.8, [0.5, 0.3]), n, 4));
+        let (independent, m0) = delay_correlation(&sample(&shared_driver(0.0, [0.5, 0.3]), n, 4));
+        // Without a driver the phi coefficient is noise, about 1/sqrt(m).
+        assert!(independent.abs() < 4.0 / m0.sqrt(), "{independent}");
+        // Latent correlation 0.8 at thresholds 0.5 and 0.3 gives a phi of about 0.57.
+        assert!(
+            correlated > 0.4 && correlated > independent + 8.0 / m.sqrt(),
+            "{correlated} vs {independent}"
+        );
+    }
 
     #[test]
     fn normal_cdf_matches_known_values() {

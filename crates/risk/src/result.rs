@@ -201,7 +201,8 @@ pub struct Frequencies {
     pub cut: f64,
     /// Share where it collapsed.
     pub collapse: f64,
-    /// Share where it was delayed.
+    /// Share of all samples where it was delayed. Only a deal that does not collapse can be,
+    /// so this converges to `delay * (1 - collapse)`, the "assumed" figure beside it.
     pub delayed: f64,
 }
 

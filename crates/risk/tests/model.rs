@@ -224,3 +224,28 @@ drivers = ["financing"]
         "{correlated} vs {independent}"
     );
 }
+
+#[test]
+fn deals_with_drivers_are_delayed_at_the_stated_rate_when_they_survive() {
+    // The shipped portfolio: deals share drivers, and the summary states P(delayed | not
+    // collapsed). Among the samples where a deal survives, it is delayed that often.
+    let p = portfolio(SHIPPED_RISK, PORTFOLIO_PLAN);
+    assert!(p.deals.iter().any(|d| !d.drivers.is_empty()));
+    let n = 50_000;
+    let result = run(&p, n, 9);
+    for deal in &result.deals {
+        let survived = (1.0 - deal.sampled.collapse) * n as f64;
+        if deal.delay == 0.0 || deal.delay == 1.0 || survived < 1_000.0 {
+            continue;
+        }
+        let sampled = deal.sampled.delayed * n as f64 / survived;
+        let sigma = (deal.delay * (1.0 - deal.delay) / survived).sqrt();
+        assert!(
+            (sampled - deal.delay).abs() < 4.0 * sigma,
+            "{} (drivers {:?}): P(delayed | not collapsed) sampled {sampled:.4}, stated {} (sigma {sigma:.4})",
+            deal.id,
+            deal.drivers,
+            deal.delay
+        );
+    }
+}
