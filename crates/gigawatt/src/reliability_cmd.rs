@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use reliability::request::{self, JobArgs, JobError, Report, SystemLookup};
-use reliability::{JobSpec, ReliabilityData};
+use reliability::{Budget, JobSpec, ReliabilityData, SimError};
 use units::fmt_count;
 
 use crate::cli::Cli;
@@ -179,6 +179,13 @@ pub fn run(cli: &Cli, args: &ReliabilityArgs) -> Result<(), Failure> {
     let (cfg, assumptions) = data.config(&spec);
     cfg.validate()
         .map_err(|e| input(format!("invalid reliability inputs: {e}")))?;
+    // Refuse what would run for hours before starting; the budget stops the rest.
+    let estimate = request::check_work(&cfg, args.no_search, request::MAX_EVENTS).map_err(input)?;
+    let budget = Budget::new(request::event_budget(request::MAX_EVENTS));
+    let stopped = |e: SimError| match e {
+        SimError::Config(e) => input(format!("invalid reliability inputs: {e}")),
+        other => input(request::stopped_message(&other, estimate)),
+    };
 
     // A progress bar for long runs, on a terminal only.
     let horizon_days = cfg.stop.max_wall_hours() / 24.0;
@@ -202,17 +209,23 @@ pub fn run(cli: &Cli, args: &ReliabilityArgs) -> Result<(), Failure> {
             bar.inc(1);
         }
     };
-    let summary = reliability::simulate_with_progress(&cfg, &tick)
-        .map_err(|e| input(format!("invalid reliability inputs: {e}")))?;
-    let search = if args.no_search {
-        None
-    } else {
-        reliability::search_interval(&cfg, request::search_runs(cfg.runs), &tick)
-            .map_err(|e| input(format!("invalid reliability inputs: {e}")))?
-    };
+    let simulated = reliability::simulate_within(&cfg, &budget, &tick).and_then(|summary| {
+        let search = if args.no_search {
+            None
+        } else {
+            reliability::search_interval_within(
+                &cfg,
+                request::search_runs(cfg.runs),
+                &budget,
+                &tick,
+            )?
+        };
+        Ok((summary, search))
+    });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
+    let (summary, search) = simulated.map_err(stopped)?;
     let report = Report::new(&job, &spec, &cfg, &data, summary, search, assumptions);
     let text = match args.format {
         ReliabilityFormat::Json => {
@@ -288,17 +301,27 @@ fn table(report: &Report) -> String {
             .mtti_hours
             .map_or("no interruptions".into(), fmt_hours)
     );
-    let _ = writeln!(
-        w,
-        "  Checkpoint interval       best {} simulated | Young-Daly {} | now {:.1} min",
-        report
-            .optimal_checkpoint_interval_min
-            .map_or("-".into(), |m| format!("{m:.1} min")),
-        report
-            .young_daly_interval_min
-            .map_or("-".into(), |m| format!("{m:.1} min")),
-        i.checkpoint_interval_min
-    );
+    let minutes = |m: Option<f64>| m.map_or("-".into(), |m| format!("{m:.1} min"));
+    match report.optimal_checkpoint_interval_min {
+        Some(best) => {
+            let _ = writeln!(
+                w,
+                "  Checkpoint interval       best {best:.1} min simulated | Young-Daly {} | now {:.1} min",
+                minutes(report.young_daly_interval_min),
+                i.checkpoint_interval_min
+            );
+        }
+        // Not searched (--no-search, or nothing fails): the closed forms only.
+        None => {
+            let _ = writeln!(
+                w,
+                "  Checkpoint interval       Young-Daly {} | closed-form optimum {} | now {:.1} min",
+                minutes(report.young_daly_interval_min),
+                minutes(s.expected.optimal_interval_min),
+                i.checkpoint_interval_min
+            );
+        }
+    }
     if let Some(search) = &report.interval_search {
         let _ = writeln!(
             w,

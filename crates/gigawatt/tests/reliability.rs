@@ -242,3 +242,175 @@ fn days_or_work_hours_is_required() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// Runs `args`, expecting exit 2 within a few seconds (these inputs used to run for minutes).
+fn refused_fast(args: &[&str]) -> String {
+    let start = std::time::Instant::now();
+    let stderr = bad_input(args);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "{args:?} took {:?}",
+        start.elapsed()
+    );
+    assert!(stderr.contains("\n  fix: "), "{args:?}: {stderr}");
+    stderr
+}
+
+#[test]
+fn a_tiny_weibull_shape_is_refused_at_once() {
+    for (shape, search) in [("0.01", true), ("0.05", false), ("0.1", false)] {
+        let mut args = vec![
+            "reliability",
+            "--gpus",
+            "16384",
+            "--days",
+            "1",
+            "--weibull-shape",
+            shape,
+        ];
+        if !search {
+            args.push("--no-search");
+        }
+        let stderr = refused_fast(&args);
+        assert!(
+            stderr.contains(&format!(
+                "--weibull-shape must be from 0.2 to 10, got {shape}"
+            )),
+            "{stderr}"
+        );
+    }
+    let stderr = refused_fast(&[
+        "reliability",
+        "--gpus",
+        "64",
+        "--days",
+        "1",
+        "--weibull-shape",
+        "11",
+    ]);
+    assert!(stderr.contains("--weibull-shape must be from 0.2 to 10"));
+}
+
+#[test]
+fn an_absurd_node_failure_rate_is_refused_at_once() {
+    let stderr = refused_fast(&[
+        "reliability",
+        "--gpus",
+        "16384",
+        "--days",
+        "1",
+        "--node-failures-per-1000-days",
+        "1e9",
+    ]);
+    assert!(
+        stderr.contains("--node-failures-per-1000-days must be at most 1000, got 1000000000"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn absurd_planned_maintenance_is_refused_at_once() {
+    let stderr = refused_fast(&[
+        "reliability",
+        "--gpus",
+        "16384",
+        "--days",
+        "1",
+        "--planned-per-day",
+        "1e9",
+    ]);
+    assert!(
+        stderr.contains("--planned-per-day must be at most 24, got 1000000000"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn absurd_work_hours_are_refused_at_once() {
+    let stderr = refused_fast(&["reliability", "--gpus", "16384", "--work-hours", "1e9"]);
+    assert!(
+        stderr.contains("--work-hours must be at most 876000, got 1000000000"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_question_over_the_event_budget_is_refused_before_simulating() {
+    // Every flag in range, but 1e9 GPUs for 100 years is ~1e13 events.
+    let stderr = refused_fast(&[
+        "reliability",
+        "--gpus",
+        "1000000000",
+        "--days",
+        "36500",
+        "--no-search",
+    ]);
+    assert!(
+        stderr.contains("simulation events") && stderr.contains("1,000,000,000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--no-search") || stderr.contains("--runs"));
+}
+
+#[test]
+fn the_bounds_themselves_are_accepted() {
+    let v = json(&[
+        "--gpus",
+        "64",
+        "--days",
+        "1",
+        "--runs",
+        "2",
+        "--no-search",
+        "--weibull-shape",
+        "0.2",
+        "--planned-per-day",
+        "24",
+        "--node-failures-per-1000-days",
+        "1000",
+    ]);
+    assert_eq!(v["inputs"]["planned_per_day"], 24.0);
+    let v = json(&[
+        "--gpus",
+        "8",
+        "--work-hours",
+        "876000",
+        "--runs",
+        "1",
+        "--no-search",
+    ]);
+    assert!(v["ettr"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn without_the_search_no_simulated_optimum_is_claimed() {
+    let args = [
+        "--gpus",
+        "16384",
+        "--days",
+        "54",
+        "--runs",
+        "2",
+        "--no-search",
+    ];
+    let v = json(&args);
+    assert!(v["optimal_checkpoint_interval_min"].is_null(), "{v}");
+    assert!(v["interval_search"].is_null());
+    // The closed form's optimum is still reported, as a closed form.
+    let closed = v["summary"]["expected"]["optimal_interval_min"]
+        .as_f64()
+        .unwrap();
+    assert!((closed - 28.7).abs() < 1.0, "{closed}");
+    let mut table = vec!["reliability"];
+    table.extend_from_slice(&args);
+    let out = ok(&table);
+    let line = out
+        .lines()
+        .find(|l| l.contains("Checkpoint interval"))
+        .unwrap();
+    assert!(!line.contains("simulated"), "{line}");
+    assert!(
+        line.contains("Young-Daly") && line.contains("closed-form optimum 28."),
+        "{line}"
+    );
+}

@@ -13,6 +13,10 @@
 //!   finish). Pure: no I/O, no clock; the same config gives the same summary on any number of
 //!   threads.
 //! - [`search_interval`]: the checkpoint interval with the best simulated ETTR.
+//! - [`budget`]: bounds on the work, so no input runs unbounded: the expected event count of a
+//!   question (callers refuse one over their limit, [`request::check_work`]), and a [`Budget`]
+//!   of events and a cancellation flag that [`simulate_within`] and [`search_interval_within`]
+//!   stop at ([`SimError`]).
 //! - [`closed_form`]: Young/Daly intervals and the expected ETTR, without simulating.
 //! - [`ReliabilityData`]: the sourced defaults and [`JobSpec`] -> [`Config`].
 //!

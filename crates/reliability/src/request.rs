@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget;
 use crate::data::{Assumption, JobSpec, ReliabilityData};
 use crate::model::{Config, Stop};
-use crate::summary::{CauseSummary, IntervalSearch, LostHours, Summary};
+use crate::summary::{self, CauseSummary, IntervalSearch, LostHours, Summary};
 
 /// Largest job accepted (state does not grow with it, but counts must stay exact in f64).
 pub const MAX_GPUS: f64 = 1e9;
@@ -18,6 +19,23 @@ pub const MAX_GPUS: f64 = 1e9;
 pub const MAX_DAYS: f64 = 36_500.0;
 /// Most independent runs.
 pub const MAX_RUNS: f64 = 100_000.0;
+/// Most failure-free compute hours a job may need (`--work-hours`): 100 years, the longest
+/// window (`--days` at most [`MAX_DAYS`]).
+pub const MAX_WORK_HOURS: f64 = MAX_DAYS * 24.0;
+/// Smallest Weibull shape (`--weibull-shape`). Fits of HPC failures give 0.7-0.8 (Schroeder
+/// and Gibson 2006); below 0.2 almost every unit of a new fleet fails within hours, over and
+/// over, and the event count explodes (0.05 expects hundreds of failures per GPU in a day).
+pub const MIN_WEIBULL_SHAPE: f64 = 0.2;
+/// Largest Weibull shape (`--weibull-shape`): 10 is already a near-fixed lifetime.
+pub const MAX_WEIBULL_SHAPE: f64 = 10.0;
+/// Largest node failure rate (`--node-failures-per-1000-days`): 1,000 is a failure per node
+/// per day, 150 times Meta's RSC-1.
+pub const MAX_NODE_FAILURES_PER_1000_DAYS: f64 = 1000.0;
+/// Most planned interruptions per day (`--planned-per-day`): one an hour (Llama 3: 0.87).
+pub const MAX_PLANNED_PER_DAY: f64 = 24.0;
+/// Most queue events one question may be expected to need, all runs and the interval search
+/// together ([`check_work`]); the simulation itself stops at twice this ([`event_budget`]).
+pub const MAX_EVENTS: f64 = 1e9;
 
 /// The inputs of one reliability question, one field per flag of `gigawatt reliability`
 /// (`--checkpoint-interval-min` is `checkpoint_interval_min`). Numbers are `f64` so that a
@@ -137,6 +155,20 @@ fn non_negative<E>(flag: &str, value: Option<f64>, fix: &str) -> Result<Option<f
     }
 }
 
+fn at_most<E>(
+    flag: &str,
+    value: Option<f64>,
+    max: f64,
+    fix: &str,
+) -> Result<Option<f64>, JobError<E>> {
+    match value {
+        Some(v) if v > max => Err(JobError::Input(format!(
+            "{flag} must be at most {max}, got {v}\n  fix: {fix}"
+        ))),
+        other => Ok(other),
+    }
+}
+
 fn whole<E>(flag: &str, value: f64, min: f64, max: f64, fix: &str) -> Result<u64, JobError<E>> {
     if !(value.is_finite() && value >= min && value <= max && value.fract() == 0.0) {
         return Err(JobError::Input(format!(
@@ -200,6 +232,12 @@ pub fn job_spec<E>(
         args.work_hours,
         "give the failure-free compute hours the run needs, e.g. --work-hours 1000",
     )?;
+    let work_hours = at_most(
+        "--work-hours",
+        work_hours,
+        MAX_WORK_HOURS,
+        "a job needs at most 100 years of failure-free compute; give less, e.g. --work-hours 1000",
+    )?;
     let interval = positive(
         "--checkpoint-interval-min",
         args.checkpoint_interval_min,
@@ -230,16 +268,31 @@ pub fn job_spec<E>(
         args.node_failures_per_1000_days,
         "failures per 1,000 node-days, e.g. 6.5 (Meta RSC-1)",
     )?;
+    let node_rate = at_most(
+        "--node-failures-per-1000-days",
+        node_rate,
+        MAX_NODE_FAILURES_PER_1000_DAYS,
+        "failures per 1,000 node-days, at most 1000 (a failure per node per day), e.g. 6.5 (Meta RSC-1)",
+    )?;
     let planned = non_negative(
         "--planned-per-day",
         args.planned_per_day,
         "planned interruptions per day, 0 for none",
     )?;
-    let shape = positive(
-        "--weibull-shape",
-        args.weibull_shape,
-        "a Weibull shape such as 0.7 (infant mortality) or 1.5 (wear-out)",
+    let planned = at_most(
+        "--planned-per-day",
+        planned,
+        MAX_PLANNED_PER_DAY,
+        "planned interruptions per day, at most 24 (one an hour), e.g. 0.87 (Llama 3)",
     )?;
+    let shape_fix =
+        "a Weibull shape from 0.2 to 10, such as 0.7 (infant mortality) or 1.5 (wear-out)";
+    let shape = positive("--weibull-shape", args.weibull_shape, shape_fix)?;
+    if let Some(k) = shape.filter(|k| !(MIN_WEIBULL_SHAPE..=MAX_WEIBULL_SHAPE).contains(k)) {
+        return Err(JobError::Input(format!(
+            "--weibull-shape must be from {MIN_WEIBULL_SHAPE} to {MAX_WEIBULL_SHAPE}, got {k}\n  fix: {shape_fix}"
+        )));
+    }
     let runs = whole(
         "--runs",
         args.runs,
@@ -265,8 +318,9 @@ pub fn job_spec<E>(
     let stop = match (work_hours, days) {
         (Some(w), d) => Stop::Work {
             work_hours: w,
-            // Without --days, give up once the job would need an ETTR below 2%.
-            max_wall_hours: d.map_or(w * 50.0, |d| d * 24.0),
+            // Without --days, give up once the job would need an ETTR below 2%, or after the
+            // longest window.
+            max_wall_hours: d.map_or((w * 50.0).min(MAX_DAYS * 24.0), |d| d * 24.0),
         },
         (None, Some(d)) => Stop::Wall { hours: d * 24.0 },
         (None, None) => {
@@ -299,6 +353,81 @@ pub fn job_spec<E>(
 /// Runs per interval in the checkpoint-interval search.
 pub fn search_runs(runs: u32) -> u32 {
     runs.min(8)
+}
+
+/// Queue events the whole question is expected to need: `cfg.runs` runs, plus the
+/// checkpoint-interval search unless `no_search` (an estimate on the high side; see
+/// [`budget::expected_events`]).
+pub fn expected_work(cfg: &Config, no_search: bool) -> f64 {
+    let runs = f64::from(cfg.runs) * budget::expected_events(cfg);
+    if no_search {
+        runs
+    } else {
+        runs + summary::search_expected_events(cfg, search_runs(cfg.runs))
+    }
+}
+
+/// The hard stop for a question allowed `max_events` expected events: twice that, since the
+/// estimate is only an estimate.
+pub fn event_budget(max_events: f64) -> u64 {
+    (2.0 * max_events) as u64
+}
+
+fn fmt_events(events: f64) -> String {
+    if !events.is_finite() {
+        "an unbounded number of".into()
+    } else if events < 1e12 {
+        units::fmt_count(events)
+    } else {
+        format!("{events:.1e}")
+    }
+}
+
+/// What makes a question large, for a message: "about N simulation events (M per run: F
+/// failures over D days, with their checkpoints and restarts, x R runs, plus the
+/// checkpoint-interval search)".
+pub fn describe_work(cfg: &Config, no_search: bool) -> String {
+    let hours = budget::expected_wall_hours(cfg);
+    format!(
+        "about {} simulation events ({} per run: {} failures over {:.1} days, with their checkpoints and restarts, x {} runs{})",
+        fmt_events(expected_work(cfg, no_search)),
+        fmt_events(budget::expected_events(cfg)),
+        fmt_events(budget::expected_failures(cfg, hours)),
+        hours / 24.0,
+        cfg.runs,
+        if no_search {
+            ""
+        } else {
+            ", plus the checkpoint-interval search"
+        }
+    )
+}
+
+/// Refuses a question expected to need more than `max_events` queue events (what
+/// `gigawatt reliability` allows: [`MAX_EVENTS`]); the message says what makes it large.
+/// Returns the estimate.
+pub fn check_work(cfg: &Config, no_search: bool, max_events: f64) -> Result<f64, String> {
+    let events = expected_work(cfg, no_search);
+    if events.is_finite() && events <= max_events {
+        return Ok(events);
+    }
+    Err(format!(
+        "this question needs {}; the most one question may take is {}\n  fix: fewer --runs, --no-search, a shorter --days or --work-hours, fewer --gpus, or a lower failure rate (a Weibull shape nearer 1)",
+        describe_work(cfg, no_search),
+        fmt_events(max_events),
+    ))
+}
+
+/// The message for a simulation stopped by its budget or cancelled.
+pub fn stopped_message(error: &budget::SimError, estimate: f64) -> String {
+    match error {
+        budget::SimError::OverBudget { max_events } => format!(
+            "the simulation was stopped after {} events, its limit (about {} were expected); the failures came faster than their rates say (a small --weibull-shape makes new hardware fail over and over)\n  fix: a Weibull shape nearer 1, fewer --gpus, a shorter --days or --work-hours, fewer --runs, or --no-search",
+            fmt_events(*max_events as f64),
+            fmt_events(estimate),
+        ),
+        other => other.to_string(),
+    }
 }
 
 /// The inputs as the report states them (defaults filled in).
@@ -386,10 +515,9 @@ impl Report {
                 date: s.date.clone(),
             })
             .collect();
-        let optimal = search
-            .as_ref()
-            .map(|s| s.best_interval_min)
-            .or(summary.expected.optimal_interval_min);
+        // Simulated only: without the search this is null (the closed form's optimum is
+        // `summary.expected.optimal_interval_min`).
+        let optimal = search.as_ref().map(|s| s.best_interval_min);
         Report {
             schema_version: 1,
             seed: cfg.seed,
@@ -492,5 +620,84 @@ mod tests {
             panic!()
         };
         assert!(m.contains("did you mean `dgx-h100`?"), "{m}");
+    }
+
+    fn message(a: &JobArgs) -> String {
+        match job_spec(a, h100) {
+            Err(JobError::Input(m)) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rates_and_shapes_have_sane_bounds() {
+        let base = args(16384.0, 1.0);
+        for (edit, expected) in [
+            (
+                (|a: &mut JobArgs| a.weibull_shape = Some(0.01)) as fn(&mut JobArgs),
+                "--weibull-shape must be from 0.2 to 10, got 0.01\n  fix: ",
+            ),
+            (
+                |a: &mut JobArgs| a.weibull_shape = Some(10.5),
+                "--weibull-shape must be from 0.2 to 10, got 10.5\n  fix: ",
+            ),
+            (
+                |a: &mut JobArgs| a.node_failures_per_1000_days = Some(1e9),
+                "--node-failures-per-1000-days must be at most 1000, got 1000000000\n  fix: ",
+            ),
+            (
+                |a: &mut JobArgs| a.planned_per_day = Some(1e9),
+                "--planned-per-day must be at most 24, got 1000000000\n  fix: ",
+            ),
+            (
+                |a: &mut JobArgs| {
+                    a.days = None;
+                    a.work_hours = Some(1e9);
+                },
+                "--work-hours must be at most 876000, got 1000000000\n  fix: ",
+            ),
+        ] {
+            let mut a = base.clone();
+            edit(&mut a);
+            let m = message(&a);
+            assert!(m.starts_with(expected), "{m}");
+        }
+        // The bounds themselves are fine.
+        let mut a = base.clone();
+        a.weibull_shape = Some(MIN_WEIBULL_SHAPE);
+        a.planned_per_day = Some(MAX_PLANNED_PER_DAY);
+        a.node_failures_per_1000_days = Some(MAX_NODE_FAILURES_PER_1000_DAYS);
+        assert!(job_spec(&a, h100).is_ok());
+    }
+
+    #[test]
+    fn work_alone_waits_at_most_the_longest_window() {
+        let mut a = args(8.0, 1.0);
+        a.days = None;
+        a.work_hours = Some(MAX_WORK_HOURS);
+        let spec = job_spec(&a, h100).unwrap();
+        assert_eq!(spec.stop.max_wall_hours(), MAX_DAYS * 24.0);
+    }
+
+    #[test]
+    fn too_much_work_is_refused_with_what_makes_it_large() {
+        let data = ReliabilityData::embedded().unwrap();
+        let spec = job_spec(&args(16384.0, 54.0), h100).unwrap();
+        let (cfg, _) = data.config(&spec);
+        let with_search = check_work(&cfg, false, MAX_EVENTS).unwrap();
+        let without = check_work(&cfg, true, MAX_EVENTS).unwrap();
+        assert!(with_search > 5.0 * without, "{with_search} vs {without}");
+        let m = check_work(&cfg, false, 1000.0).unwrap_err();
+        assert!(
+            m.starts_with("this question needs about ")
+                && m.contains("x 20 runs, plus the checkpoint-interval search")
+                && m.contains("the most one question may take is 1,000\n  fix: "),
+            "{m}"
+        );
+        // Every accepted flag, at its largest, is still refused here rather than run.
+        let mut a = args(MAX_GPUS, MAX_DAYS);
+        a.runs = MAX_RUNS;
+        let (cfg, _) = data.config(&job_spec(&a, h100).unwrap());
+        assert!(check_work(&cfg, false, MAX_EVENTS).is_err());
     }
 }

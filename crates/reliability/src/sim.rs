@@ -223,65 +223,65 @@ pub fn run_within(cfg: &Config, index: u64, budget: &Budget) -> Option<RunResult
 
 impl<'a> Sim<'a> {
     fn new(cfg: &'a Config, index: u64) -> Sim<'a> {
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    rng.set_stream(index);
-    let n = cfg.classes.len();
-    let mut exp_cumulative = Vec::new();
-    let mut exp_rate = 0.0;
-    for (i, class) in cfg.classes.iter().enumerate() {
-        if class.lifetime == Lifetime::Exponential && class.fleet_rate_per_hour() > 0.0 {
-            exp_rate += class.fleet_rate_per_hour();
-            exp_cumulative.push((exp_rate, i));
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        rng.set_stream(index);
+        let n = cfg.classes.len();
+        let mut exp_cumulative = Vec::new();
+        let mut exp_rate = 0.0;
+        for (i, class) in cfg.classes.iter().enumerate() {
+            if class.lifetime == Lifetime::Exponential && class.fleet_rate_per_hour() > 0.0 {
+                exp_rate += class.fleet_rate_per_hour();
+                exp_cumulative.push((exp_rate, i));
+            }
         }
-    }
-    let mut sim = Sim {
-        cfg,
-        rng,
-        heap: BinaryHeap::with_capacity(64),
-        seq: 0,
-        now: 0.0,
-        phase: Phase::Computing,
-        phase_start: 0.0,
-        phase_gen: 0,
-        lineage: 0,
-        position: 0.0,
-        durable: 0.0,
-        anchor: 0.0,
-        snapshot: 0.0,
-        write_pending: false,
-        outage_cause: 0,
-        exp_rate,
-        exp_cumulative,
-        cohort: cfg
-            .classes
-            .iter()
-            .map(|c| c.units.round().max(1.0) as u64)
-            .collect(),
-        weibull_params: cfg
-            .classes
-            .iter()
-            .map(|c| match c.lifetime {
-                Lifetime::Weibull { shape } => (
-                    shape,
-                    1.0 / c.rate_per_unit_hour / crate::closed_form::gamma(1.0 + 1.0 / shape),
-                ),
-                Lifetime::Exponential => (1.0, 0.0),
-            })
-            .collect(),
-        pool: cfg.spares,
-        deficit: 0,
-        repairs: VecDeque::new(),
-        out: RunResult {
-            interruptions: vec![0; n],
-            rollback_hours: vec![0.0; n],
-            detection_hours: vec![0.0; n],
-            waiting_hours: vec![0.0; n],
-            restart_hours: vec![0.0; n],
-            ..RunResult::default()
-        },
-    };
-    sim.start();
-    sim
+        let mut sim = Sim {
+            cfg,
+            rng,
+            heap: BinaryHeap::with_capacity(64),
+            seq: 0,
+            now: 0.0,
+            phase: Phase::Computing,
+            phase_start: 0.0,
+            phase_gen: 0,
+            lineage: 0,
+            position: 0.0,
+            durable: 0.0,
+            anchor: 0.0,
+            snapshot: 0.0,
+            write_pending: false,
+            outage_cause: 0,
+            exp_rate,
+            exp_cumulative,
+            cohort: cfg
+                .classes
+                .iter()
+                .map(|c| c.units.round().max(1.0) as u64)
+                .collect(),
+            weibull_params: cfg
+                .classes
+                .iter()
+                .map(|c| match c.lifetime {
+                    Lifetime::Weibull { shape } => (
+                        shape,
+                        1.0 / c.rate_per_unit_hour / crate::closed_form::gamma(1.0 + 1.0 / shape),
+                    ),
+                    Lifetime::Exponential => (1.0, 0.0),
+                })
+                .collect(),
+            pool: cfg.spares,
+            deficit: 0,
+            repairs: VecDeque::new(),
+            out: RunResult {
+                interruptions: vec![0; n],
+                rollback_hours: vec![0.0; n],
+                detection_hours: vec![0.0; n],
+                waiting_hours: vec![0.0; n],
+                restart_hours: vec![0.0; n],
+                ..RunResult::default()
+            },
+        };
+        sim.start();
+        sim
     }
 }
 

@@ -353,8 +353,7 @@ pub fn search_expected_events(cfg: &Config, runs_per_point: u32) -> f64 {
         .map(|&x| crate::budget::expected_events_at(cfg, x))
         .collect();
     let worst = per_point.iter().copied().fold(0.0, f64::max);
-    f64::from(runs_per_point.max(1))
-        * (per_point.iter().sum::<f64>() + FINE_POINTS as f64 * worst)
+    f64::from(runs_per_point.max(1)) * (per_point.iter().sum::<f64>() + FINE_POINTS as f64 * worst)
 }
 
 /// [`search_interval`] within `budget` (see [`simulate_within`]).

@@ -17,6 +17,7 @@ pub mod store;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -37,8 +38,12 @@ pub use store::{NewRun, RunKind, RunSummary, Store, StoreError};
 
 /// Largest request body accepted; larger ones get 413.
 pub const BODY_LIMIT_BYTES: usize = 4 * 1024 * 1024;
-/// Longest a request waits for model work before the server answers 503.
+/// Longest a request waits for model work before the server answers 503 (the default of
+/// [`AppState::set_model_timeout`]).
 pub const MODEL_TIMEOUT: Duration = Duration::from_secs(30);
+/// After a timeout, how long the server waits for cancellable work (reliability simulations)
+/// to stop, so that the heavy slot it holds is free again when the 503 is sent.
+pub const CANCEL_GRACE: Duration = Duration::from_secs(5);
 /// Most accelerators a layout search may ask for.
 pub const MAX_SEARCH_GPUS: i64 = 1_048_576;
 /// Most layouts a search may return.
@@ -76,9 +81,15 @@ struct Inner {
     store: Mutex<Store>,
     model_slots: Arc<Semaphore>,
     search_slots: Arc<Semaphore>,
+    /// [`MODEL_TIMEOUT`] unless set otherwise, in milliseconds.
+    model_timeout_ms: AtomicU64,
 }
 
 impl Inner {
+    fn model_timeout(&self) -> Duration {
+        Duration::from_millis(self.model_timeout_ms.load(Ordering::Relaxed))
+    }
+
     fn store(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave a half-written transaction behind
         // (SQLite rolls it back), so a poisoned lock is safe to keep using.
@@ -110,8 +121,18 @@ impl AppState {
                 store: Mutex::new(store),
                 model_slots: Arc::new(Semaphore::new(workers * 2)),
                 search_slots: Arc::new(Semaphore::new(SEARCH_SLOTS)),
+                model_timeout_ms: AtomicU64::new(MODEL_TIMEOUT.as_millis() as u64),
             }),
         }
+    }
+
+    /// How long a request waits for model work before the server answers 503 (default
+    /// [`MODEL_TIMEOUT`]; tests shorten it).
+    pub fn set_model_timeout(&self, timeout: Duration) {
+        let ms = u64::try_from(timeout.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.inner.model_timeout_ms.store(ms, Ordering::Relaxed);
     }
 }
 
@@ -349,35 +370,76 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// Runs `work` on the blocking pool, waiting for a model slot, for at most [`MODEL_TIMEOUT`].
+/// Runs `work` on the blocking pool, waiting for a model slot, for at most the model timeout
+/// ([`MODEL_TIMEOUT`]). Work that cannot be cancelled runs on after a timeout; see
+/// [`blocking_cancellable`].
 async fn blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&Inner) -> T + Send + 'static,
 ) -> ApiResult<T> {
+    run_blocking(state, None, move |inner, _| work(inner)).await
+}
+
+/// [`blocking`] for work that watches a cancellation flag: the flag is set when the request
+/// times out (or is dropped, e.g. the client went away), and the answer waits up to
+/// [`CANCEL_GRACE`] for the work to stop, so the slots it holds are free again when the 503 is
+/// sent.
+async fn blocking_cancellable<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&Inner, &AtomicBool) -> T + Send + 'static,
+) -> ApiResult<T> {
+    run_blocking(state, Some(CANCEL_GRACE), work).await
+}
+
+/// Sets the flag when dropped: a handler future dropped mid-request cancels its work.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(
+    state: &AppState,
+    grace: Option<Duration>,
+    work: impl FnOnce(&Inner, &AtomicBool) -> T + Send + 'static,
+) -> ApiResult<T> {
     let inner = state.inner.clone();
-    let run = async move {
-        let permit = inner
-            .model_slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::internal("the server is shutting down"))?;
-        let task = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            work(&inner)
-        });
-        task.await
-            .map_err(|e| ApiError::internal(format!("the model failed: {e}")))
-    };
-    match tokio::time::timeout(MODEL_TIMEOUT, run).await {
-        Ok(result) => result,
-        Err(_) => Err(ApiError::new(
+    let timeout = inner.model_timeout();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let cancel = Arc::new(AtomicBool::new(false));
+    let _cancel_on_drop = CancelOnDrop(cancel.clone());
+    let timed_out = || {
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
                 "the request took longer than {} s and was abandoned\n  fix: make it smaller (fewer tranches, a shorter horizon, fewer accelerators), or run it with the CLI",
-                MODEL_TIMEOUT.as_secs()
+                timeout.as_secs_f64()
             ),
-        )),
+        )
+    };
+    let slot = inner.model_slots.clone().acquire_owned();
+    let permit = match tokio::time::timeout_at(deadline, slot).await {
+        Ok(Ok(permit)) => permit,
+        Ok(Err(_)) => return Err(ApiError::internal("the server is shutting down")),
+        Err(_) => return Err(timed_out()),
+    };
+    let flag = cancel.clone();
+    let mut task = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work(&inner, &flag)
+    });
+    match tokio::time::timeout_at(deadline, &mut task).await {
+        Ok(joined) => joined.map_err(|e| ApiError::internal(format!("the model failed: {e}"))),
+        Err(_) => {
+            cancel.store(true, Ordering::Relaxed);
+            if let Some(grace) = grace {
+                // The work stops at its next check; its result, if any, is dropped.
+                let _ = tokio::time::timeout(grace, task).await;
+            }
+            Err(timed_out())
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! endpoints.
 
 use std::convert::Infallible;
+use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
 use axum::body::Bytes;
@@ -13,15 +14,15 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use catalog::Catalog;
-use reliability::request::{JobArgs, JobError, Report, SystemLookup};
-use reliability::ReliabilityData;
+use reliability::request::{self as job_request, JobArgs, JobError, Report, SystemLookup};
+use reliability::{Budget, ReliabilityData, SimError};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::{
-    blocking, pages, parse_input, text_response, ApiError, ApiResult, AppState, FormatQuery, Inner,
-    MAX_SEARCH_TOP, SEARCH_SLOTS,
+    blocking, blocking_cancellable, pages, parse_input, text_response, ApiError, ApiResult,
+    AppState, FormatQuery, Inner, MAX_SEARCH_TOP, SEARCH_SLOTS,
 };
 
 /// Most accelerators one reliability simulation may have on the server.
@@ -30,6 +31,13 @@ pub const MAX_RELIABILITY_GPUS: u64 = 10_000_000;
 pub const MAX_RELIABILITY_RUNS: u32 = 100;
 /// Longest window (days) one reliability simulation may cover on the server.
 pub const MAX_RELIABILITY_DAYS: f64 = 3650.0;
+/// Most queue events one reliability request may be expected to need, all runs and the
+/// interval search together (`reliability::request::expected_work`, an estimate on the high
+/// side: the work actually done is about a third of it). This is what bounds a request: at
+/// this size it takes a few seconds on 2 cores in a debug build, well within
+/// [`crate::MODEL_TIMEOUT`]; the simulation itself stops at twice it. The CLI allows
+/// `reliability::request::MAX_EVENTS`.
+pub const MAX_RELIABILITY_EVENTS: f64 = 30_000_000.0;
 /// Most samples one risk request may draw on the server.
 pub const MAX_RISK_SAMPLES: u64 = 200_000;
 /// Samples a risk request draws when it does not say.
@@ -243,7 +251,11 @@ fn lookup_system(catalog: &Catalog, id: &str) -> Result<SystemLookup, Infallible
 
 /// The job of a reliability question, checked as the CLI checks it, then against the server's
 /// size limits.
-fn reliability_job(catalog: &Catalog, args: &JobArgs) -> ApiResult<reliability::JobSpec> {
+fn reliability_job(
+    catalog: &Catalog,
+    data: &ReliabilityData,
+    args: &JobArgs,
+) -> ApiResult<reliability::JobSpec> {
     let spec =
         reliability::job_spec(args, |id| lookup_system(catalog, id)).map_err(|e| match e {
             JobError::Input(message) => ApiError::bad_request(message),
@@ -268,26 +280,61 @@ fn reliability_job(catalog: &Catalog, args: &JobArgs) -> ApiResult<reliability::
             "the simulated window is {window_days} days; the server simulates at most {MAX_RELIABILITY_DAYS} days\n  fix: a shorter `days` (with `work_hours` and no `days`, the window is 50 x work_hours), or use `gigawatt reliability`"
         )));
     }
+    // The work, against the server's limit (the CLI's is larger).
+    let (cfg, _) = data.config(&spec);
+    cfg.validate()
+        .map_err(|e| ApiError::bad_request(format!("invalid reliability inputs: {e}")))?;
+    let events = job_request::expected_work(&cfg, args.no_search);
+    if !events.is_finite() || events > MAX_RELIABILITY_EVENTS {
+        let cli = units::fmt_count(job_request::MAX_EVENTS);
+        let elsewhere = if events <= job_request::MAX_EVENTS {
+            format!("; or run it with `gigawatt reliability`, which allows {cli} events")
+        } else {
+            format!(" (`gigawatt reliability` allows {cli} events, also too few for this)")
+        };
+        return Err(ApiError::bad_request(format!(
+            "this question needs {}; the server simulates at most {} events per request\n  fix: fewer `runs`, `\"no_search\": true`, a shorter `days` or `work_hours`, or fewer `gpus`{elsewhere}",
+            job_request::describe_work(&cfg, args.no_search),
+            units::fmt_count(MAX_RELIABILITY_EVENTS),
+        )));
+    }
     Ok(spec)
 }
 
-/// Simulates a checked job: the report `gigawatt reliability --format json` prints.
+/// Simulates a checked job within the server's event budget, stopping early once `cancel` is
+/// set: the report `gigawatt reliability --format json` prints.
 fn simulate_job(
     data: &ReliabilityData,
     args: &JobArgs,
     spec: &reliability::JobSpec,
+    cancel: &AtomicBool,
 ) -> ApiResult<Report> {
-    let invalid = |e: reliability::ConfigError| {
-        ApiError::bad_request(format!("invalid reliability inputs: {e}"))
-    };
     let (cfg, assumptions) = data.config(spec);
-    cfg.validate().map_err(invalid)?;
-    let summary = reliability::simulate(&cfg).map_err(invalid)?;
+    let estimate = job_request::expected_work(&cfg, args.no_search);
+    let stopped = |e: SimError| {
+        match e {
+        SimError::Config(e) => ApiError::bad_request(format!("invalid reliability inputs: {e}")),
+        SimError::OverBudget { .. } => {
+            ApiError::bad_request(job_request::stopped_message(&e, estimate))
+        }
+        SimError::Cancelled => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the simulation was cancelled\n  fix: make it smaller, or run it with `gigawatt reliability`",
+        ),
+    }
+    };
+    let budget = Budget::new(job_request::event_budget(MAX_RELIABILITY_EVENTS)).with_cancel(cancel);
+    let summary = reliability::simulate_within(&cfg, &budget, &|| {}).map_err(stopped)?;
     let search = if args.no_search {
         None
     } else {
-        reliability::search_interval(&cfg, reliability::request::search_runs(cfg.runs), &|| {})
-            .map_err(invalid)?
+        reliability::search_interval_within(
+            &cfg,
+            job_request::search_runs(cfg.runs),
+            &budget,
+            &|| {},
+        )
+        .map_err(stopped)?
     };
     Ok(Report::new(
         args,
@@ -313,11 +360,12 @@ pub(crate) async fn api_reliability(
         ))
     })?;
     let data = reliability_data()?;
-    let spec = reliability_job(&state.inner.catalog, &args)?;
+    let spec = reliability_job(&state.inner.catalog, data, &args)?;
     let slot = heavy_slot(&state)?;
-    blocking(&state, move |_inner| {
+    // Cancellable: on a timeout the simulation stops within microseconds and frees its slot.
+    blocking_cancellable(&state, move |_inner, cancel| {
         let _slot = slot;
-        let report = simulate_job(data, &args, &spec)?;
+        let report = simulate_job(data, &args, &spec, cancel)?;
         if html {
             Ok(Html(pages::reliability_fragment(&report)).into_response())
         } else {

@@ -210,7 +210,7 @@ fn model_paths() -> Value {
                 }
             }},
             "/api/reliability": { "post": {
-                "summary": "Simulate failures, checkpoints and restarts of one training job (as `gigawatt reliability`; gpus <= 10,000,000, runs <= 100, a window of at most 3,650 days)",
+                "summary": "Simulate failures, checkpoints and restarts of one training job (as `gigawatt reliability`; gpus <= 10,000,000, runs <= 100, a window of at most 3,650 days, an expected 30,000,000 simulation events at most, search included; a request that times out is cancelled)",
                 "parameters": [{ "name": "format", "in": "query", "required": false,
                     "schema": { "type": "string", "enum": ["json", "html"], "default": "json" } }],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": {
@@ -218,22 +218,23 @@ fn model_paths() -> Value {
                     "description": "The flags of `gigawatt reliability`, with _ for -; `days` or `work_hours` is required. Empty fields take the sourced defaults.",
                     "properties": {
                         "gpus": { "type": "number" }, "days": { "type": "number" },
-                        "work_hours": { "type": "number" },
+                        "work_hours": { "type": "number", "maximum": 876000 },
                         "system": { "type": "string", "default": "dgx-h100" },
                         "checkpoint_interval_min": { "type": "number" },
                         "checkpoint_write_s": { "type": "number" },
                         "async_checkpoint": { "type": "boolean", "default": false },
                         "restart_min": { "type": "number" }, "detection_min": { "type": "number" },
                         "repair_hours": { "type": "number" }, "spares": { "type": "number" },
-                        "node_failures_per_1000_days": { "type": "number" },
-                        "planned_per_day": { "type": "number" }, "weibull_shape": { "type": "number" },
+                        "node_failures_per_1000_days": { "type": "number", "maximum": 1000 },
+                        "planned_per_day": { "type": "number", "minimum": 0, "maximum": 24 },
+                        "weibull_shape": { "type": "number", "minimum": 0.2, "maximum": 10 },
                         "runs": { "type": "number", "default": 20, "maximum": 100 },
                         "seed": { "type": "integer", "default": 1 },
                         "no_search": { "type": "boolean", "default": false }
                     }
                 }}}},
                 "responses": {
-                    "200": { "description": "The report of `gigawatt reliability --format json` (ettr, unexpected_interruptions, mtti_hours, optimal_checkpoint_interval_min, by_cause, lost_hours, assumptions, sources, ...), or an HTML fragment" },
+                    "200": { "description": "The report of `gigawatt reliability --format json` (ettr, unexpected_interruptions, mtti_hours, optimal_checkpoint_interval_min (null with no_search), by_cause, lost_hours, assumptions, sources, ...), or an HTML fragment" },
                     "400": bad, "413": too_large,
                     "429": error_response("Two searches or simulations are already running."),
                     "503": busy

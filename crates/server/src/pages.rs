@@ -1317,11 +1317,16 @@ pub fn reliability_fragment(r: &reliability::Report) -> String {
             "mean time to interruption",
             r.mtti_hours.map_or("no interruptions".into(), fmt_hours),
         ),
-        (
-            "best checkpoint interval",
-            r.optimal_checkpoint_interval_min
-                .map_or("—".into(), |m| format!("{m:.1} min")),
-        ),
+        match r.optimal_checkpoint_interval_min {
+            Some(m) => ("best checkpoint interval, simulated", format!("{m:.1} min")),
+            // Not searched: the closed form's optimum, said to be one.
+            None => (
+                "best checkpoint interval, closed form",
+                s.expected
+                    .optimal_interval_min
+                    .map_or("—".into(), |m| format!("{m:.1} min")),
+            ),
+        },
         (
             "Young-Daly interval",
             r.young_daly_interval_min
@@ -1415,7 +1420,7 @@ pub async fn reliability_page(State(state): State<AppState>) -> Response {
     let body = format!(
         "<h1>Reliability at scale</h1>\
          <p class=\"muted\">One synchronous training job: failures, checkpoints, restarts and spares, simulated (\"Reliability at scale\" in the README). \
-         Empty fields take the sourced defaults. The server simulates at most {} accelerators, {} runs and {} days; larger jobs: <code>gigawatt reliability</code>.</p>\
+         Empty fields take the sourced defaults. The server simulates at most {} accelerators, {} runs, {} days and an expected {} simulation events a request (the interval search multiplies the events about eightfold; skip it for larger jobs); larger jobs: <code>gigawatt reliability</code>.</p>\
          <div class=\"grid\"><div id=\"inputs\">\
          <fieldset><legend>Job</legend>{}{}{}\
          <label>System <select id=\"r-system\">{}</select></label>{}{}</fieldset>\
@@ -1430,6 +1435,7 @@ pub async fn reliability_page(State(state): State<AppState>) -> Response {
         fmt_count(crate::models::MAX_RELIABILITY_GPUS as f64),
         crate::models::MAX_RELIABILITY_RUNS,
         crate::models::MAX_RELIABILITY_DAYS,
+        fmt_count(crate::models::MAX_RELIABILITY_EVENTS),
         field("r-gpus", "Accelerators", "16384", "e.g. 16384"),
         field("r-days", "Days", "54", "e.g. 54"),
         field("r-work", "Work hours (instead)", "", "run until done"),

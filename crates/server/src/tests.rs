@@ -733,6 +733,15 @@ async fn reliability_ok_bad_and_bounded() {
             json!({ "gpus": 1024, "work_hours": 2000, "runs": 1 }),
             "at most 3650 days",
         ),
+        // Within the size limits, but a billion events: the work is what is bounded.
+        (
+            json!({ "gpus": 10_000_000, "days": 3650, "runs": 100 }),
+            "the server simulates at most 30,000,000 events per request",
+        ),
+        (
+            json!({ "gpus": 1_000_000, "days": 60, "runs": 20 }),
+            "which allows 1,000,000,000 events",
+        ),
     ] {
         let (status, text) = send(&app, "POST", "/api/reliability", Some(body)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
@@ -742,6 +751,87 @@ async fn reliability_ok_bad_and_bounded() {
             "{message}"
         );
     }
+}
+
+#[tokio::test]
+async fn reliability_rate_bounds_are_the_clis() {
+    let app = app();
+    for (body, expected) in [
+        (
+            json!({ "gpus": 16384, "days": 1, "weibull_shape": 0.01 }),
+            "--weibull-shape must be from 0.2 to 10, got 0.01\n  fix: a Weibull shape from 0.2 to 10, such as 0.7 (infant mortality) or 1.5 (wear-out)",
+        ),
+        (
+            json!({ "gpus": 16384, "days": 1, "planned_per_day": 1e9 }),
+            "--planned-per-day must be at most 24, got 1000000000\n  fix: planned interruptions per day, at most 24 (one an hour), e.g. 0.87 (Llama 3)",
+        ),
+    ] {
+        let (status, text) = send(&app, "POST", "/api/reliability", Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+        assert_eq!(json_of(&text)["error"], expected);
+    }
+    // Without the search there is no simulated optimum.
+    let (status, text) = send(
+        &app,
+        "POST",
+        "/api/reliability",
+        Some(json!({ "gpus": 1024, "days": 2, "runs": 2, "no_search": true })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let v = json_of(&text);
+    assert!(v["optimal_checkpoint_interval_min"].is_null());
+    assert!(v["summary"]["expected"]["optimal_interval_min"].is_number());
+}
+
+#[tokio::test]
+async fn a_timed_out_simulation_is_cancelled_and_frees_its_slot() {
+    let catalog = Catalog::embedded().expect("the shipped catalog loads");
+    let state = AppState::new(catalog, Vec::new(), Store::in_memory().unwrap());
+    let app = router(state.clone());
+    // Within every limit (most of the server's event budget): about a second of work in a
+    // debug build.
+    let heavy = json!({ "gpus": 1_000_000, "days": 30, "runs": 20 });
+    let started = std::time::Instant::now();
+    let (status, text) = send(&app, "POST", "/api/reliability", Some(heavy.clone())).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let full = started.elapsed();
+    state.set_model_timeout(Duration::from_millis(1));
+    // More timed-out requests than slots: each must give its slot back.
+    for _ in 0..=SEARCH_SLOTS {
+        let started = std::time::Instant::now();
+        let (status, text) = send(&app, "POST", "/api/reliability", Some(heavy.clone())).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+        assert!(
+            json_of(&text)["error"]
+                .as_str()
+                .unwrap()
+                .contains("took longer than 0.001 s"),
+            "{text}"
+        );
+        // The simulation stopped before the answer, long before it would have finished...
+        assert!(
+            started.elapsed() < full / 2,
+            "{:?} (the whole simulation takes {full:?}): it was not cancelled",
+            started.elapsed()
+        );
+        // ...and gave its slot back.
+        assert_eq!(
+            state.inner.search_slots.available_permits(),
+            SEARCH_SLOTS,
+            "the abandoned simulation still holds its slot"
+        );
+    }
+    state.set_model_timeout(MODEL_TIMEOUT);
+    let (status, text) = send(
+        &app,
+        "POST",
+        "/api/reliability",
+        Some(json!({ "gpus": 1024, "days": 10, "runs": 4 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(json_of(&text)["interval_search"]["best_interval_min"].is_number());
 }
 
 #[tokio::test]
