@@ -230,12 +230,8 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             } else {
                 (spec.model.span(), "model")
             };
-            fail(
-                Some(span),
-                field,
-                m,
-                "`gigawatt catalog list` shows the ids",
-            )
+            let fix = crate::train::lookup_fix(&m);
+            fail(Some(span), field, m, fix)
         })?;
     let s = &spec.serving;
     let count = |value: &Option<Spanned<i64>>, field: &str| -> Result<u32, EngineError> {

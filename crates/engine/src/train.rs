@@ -83,6 +83,16 @@ pub fn hardware_for_serving(
     }
 }
 
+/// The fix to suggest for a failed model/system lookup: a missing catalog figure is supplied in
+/// a catalog file of the user's; an unknown id is looked up in the list.
+pub fn lookup_fix(message: &str) -> &'static str {
+    if message.contains("the catalog has no") {
+        "copy the entry from catalog/hardware.toml into a file of yours with the figure filled in and its source, and pass --catalog DIR (the entry replaces the shipped one)"
+    } else {
+        "`gigawatt catalog list` shows the ids"
+    }
+}
+
 /// The mean MAMF / peak over accelerators with a published measurement: the matmul ceiling
 /// assumed for chips nobody has measured (stated in the result's assumptions).
 pub fn mean_measured_matmul_efficiency(catalog: &Catalog) -> f64 {
@@ -654,7 +664,8 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
         } else {
             (Some(model_span.clone()), "model")
         };
-        fail(span, field, m, "`gigawatt catalog list` shows the ids")
+        let fix = lookup_fix(&m);
+        fail(span, field, m, fix)
     })?;
 
     let p = &spec.parallelism;

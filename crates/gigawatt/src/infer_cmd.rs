@@ -168,9 +168,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                 })?;
             let inputs: ServeInputs =
                 engine::infer::resolve_serve_inputs(&catalog, &traffic.model, system).map_err(
-                    |m| {
-                        Failure::Input(format!("{m}\n  fix: `gigawatt catalog list` shows the ids"))
-                    },
+                    |m| Failure::Input(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m))),
                 )?;
             engine::infer::check_precision(&inputs, precision).map_err(Failure::Input)?;
             let (found, evaluated) =

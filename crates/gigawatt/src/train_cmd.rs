@@ -217,7 +217,7 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
     let inputs =
         engine::train::resolve_train_inputs(catalog, &a.model, &a.system, a.gpus as u64, workload)
             .map_err(|m| {
-                Failure::Input(format!("{m}\n  fix: `gigawatt catalog list` shows the ids"))
+                Failure::Input(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m)))
             })?;
     let started = Instant::now();
     let options = perf::SearchOptions {
