@@ -64,7 +64,7 @@ pub enum InferCommand {
         #[command(flatten)]
         traffic: Traffic,
         /// Years over which capex is amortised in the cost per token.
-        #[arg(long, default_value_t = 5.0)]
+        #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
         life_years: f64,
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
@@ -208,9 +208,9 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             format,
         }) => {
             let workload = traffic.workload()?;
-            if !(*life_years > 0.0 && *life_years <= 30.0) {
+            if !(*life_years >= 0.5 && *life_years <= 30.0) {
                 return Err(Failure::Input(format!(
-                    "--life-years is {life_years}\n  fix: 0 to 30 years"
+                    "--life-years is {life_years:?}\n  fix: give the years capex is spread over, from 0.5 to 30 (servers are depreciated over 4-6)"
                 )));
             }
             let name = scenario
