@@ -97,45 +97,16 @@ pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
     )
     .map_err(render)?;
 
-    let samples =
-        match args.samples {
-            Some(n) if n < 1 || n as u64 > risk::MAX_SAMPLES => return Err(flag_error(
-                "--samples",
-                &format!("{n} samples is outside 1 to 10,000,000"),
-                "ask for between 1 and 10,000,000 samples (10,000 gives percentiles to about 1%)",
-            )),
-            Some(n) => n as u64,
-            None => portfolio.default_samples.unwrap_or(risk::DEFAULT_SAMPLES),
-        };
-    let seed = match args.seed {
-        Some(s) if s < 0 => {
-            return Err(flag_error(
-                "--seed",
-                &format!("impossible seed {s}"),
-                "a seed is a whole number, 0 or more",
-            ))
-        }
-        Some(s) => s as u64,
-        None => portfolio.default_seed.unwrap_or(risk::DEFAULT_SEED),
-    };
-    let at_least = match (args.at_least_gw, &args.by) {
-        (Some(gw), Some(by)) => {
-            let month: units::Month = by.parse().map_err(|e: units::MonthError| {
-                flag_error(
-                    "--by",
-                    &e.to_string(),
-                    "write the month as YYYY-MM, for example --by 2028-12",
-                )
-            })?;
-            Some((gw, month))
-        }
-        _ => None,
-    };
-    let options = risk::RunOptions {
-        samples,
-        seed,
-        at_least,
-    };
+    let options = risk::checked_options(
+        &portfolio,
+        args.samples,
+        portfolio.default_samples.unwrap_or(risk::DEFAULT_SAMPLES),
+        args.seed,
+        args.at_least_gw,
+        args.by.as_deref(),
+    )
+    .map_err(|d| Failure::Input(d.to_string()))?;
+    let samples = options.samples;
 
     let bar = (samples >= PROGRESS_FROM_SAMPLES && std::io::stderr().is_terminal())
         .then(|| indicatif::ProgressBar::new(0));
@@ -254,13 +225,4 @@ fn read_plan(
 fn render(e: RiskError) -> Failure {
     let RiskError::Invalid(diagnostics) = e;
     Failure::Input(diagnostics.to_string())
-}
-
-fn flag_error(flag: &str, message: &str, hint: &str) -> Failure {
-    Failure::Input(
-        catalog::Diagnostic::new(risk::COMMAND_LINE, message)
-            .field(flag)
-            .hint(hint)
-            .to_string(),
-    )
 }

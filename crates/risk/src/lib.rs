@@ -59,3 +59,71 @@ pub fn planned_series(portfolio: &Portfolio) -> Option<(units::Month, Series)> {
     lean.series(&mut s);
     Some((lean.first, s.series))
 }
+
+/// The run options of a request (command-line flags or an API body), checked the same way for
+/// both: samples in 1..=[`MAX_SAMPLES`] (else `default_samples`), a seed of 0 or more (else the
+/// portfolio's, else [`DEFAULT_SEED`]), and `at_least_gw` with `by` given together.
+pub fn checked_options(
+    portfolio: &Portfolio,
+    samples: Option<i64>,
+    default_samples: u64,
+    seed: Option<i64>,
+    at_least_gw: Option<f64>,
+    by: Option<&str>,
+) -> Result<RunOptions, Box<catalog::Diagnostic>> {
+    let flag_error = |flag: &str, message: String, hint: &str| {
+        Box::new(
+            catalog::Diagnostic::new(COMMAND_LINE, message)
+                .field(flag)
+                .hint(hint),
+        )
+    };
+    let samples =
+        match samples {
+            Some(n) if n < 1 || n as u64 > MAX_SAMPLES => return Err(flag_error(
+                "--samples",
+                format!("{n} samples is outside 1 to 10,000,000"),
+                "ask for between 1 and 10,000,000 samples (10,000 gives percentiles to about 1%)",
+            )),
+            Some(n) => n as u64,
+            None => default_samples,
+        };
+    let seed = match seed {
+        Some(s) if s < 0 => {
+            return Err(flag_error(
+                "--seed",
+                format!("impossible seed {s}"),
+                "a seed is a whole number, 0 or more",
+            ))
+        }
+        Some(s) => s as u64,
+        None => portfolio.default_seed.unwrap_or(DEFAULT_SEED),
+    };
+    let both = "give both, for example --at-least-gw 5 --by 2028-12";
+    let at_least = match (at_least_gw, by) {
+        (Some(gw), Some(by)) => {
+            let month: units::Month = by.parse().map_err(|e: units::MonthError| {
+                flag_error(
+                    "--by",
+                    e.to_string(),
+                    "write the month as YYYY-MM, for example --by 2028-12",
+                )
+            })?;
+            Some((gw, month))
+        }
+        (None, None) => None,
+        (Some(_), None) => return Err(flag_error("--by", "`at_least_gw` needs `by`".into(), both)),
+        (None, Some(_)) => {
+            return Err(flag_error(
+                "--at-least-gw",
+                "`by` needs `at_least_gw`".into(),
+                both,
+            ))
+        }
+    };
+    Ok(RunOptions {
+        samples,
+        seed,
+        at_least,
+    })
+}

@@ -403,15 +403,6 @@ fn render_risk(e: risk::RiskError) -> ApiError {
     ApiError::from_engine(engine::EngineError::Invalid(diagnostics))
 }
 
-fn flag_error(flag: &str, message: &str, hint: &str) -> ApiError {
-    ApiError::bad_request(
-        catalog::Diagnostic::new(risk::COMMAND_LINE, message)
-            .field(flag)
-            .hint(hint)
-            .to_string(),
-    )
-}
-
 /// The shipped scenario a portfolio names (as `gigawatt risk` finds it, without files).
 fn risk_plan(
     inner: &Inner,
@@ -468,66 +459,23 @@ fn risk_result(inner: &Inner, body: RiskBody) -> ApiResult<risk::RiskResult> {
         &scenario_text,
     )
     .map_err(render_risk)?;
-    let samples = match body.samples {
-        Some(n) if n < 1 || n as u64 > risk::MAX_SAMPLES => {
-            return Err(flag_error(
-                "--samples",
-                &format!("{n} samples is outside 1 to 10,000,000"),
-                "ask for between 1 and 10,000,000 samples (10,000 gives percentiles to about 1%)",
-            ))
-        }
-        Some(n) if n as u64 > MAX_RISK_SAMPLES => {
+    if let Some(n) = body.samples {
+        if n as u64 > MAX_RISK_SAMPLES && n as u64 <= risk::MAX_SAMPLES {
             return Err(ApiError::bad_request(format!(
                 "`samples` is {n}; the server draws at most {} samples\n  fix: ask for fewer (10,000 gives percentiles to about 1%), or use `gigawatt risk --samples {n}`",
                 units::fmt_count(MAX_RISK_SAMPLES as f64)
-            )))
+            )));
         }
-        Some(n) => n as u64,
-        None => DEFAULT_RISK_SAMPLES,
-    };
-    let seed = match body.seed {
-        Some(s) if s < 0 => {
-            return Err(flag_error(
-                "--seed",
-                &format!("impossible seed {s}"),
-                "a seed is a whole number, 0 or more",
-            ))
-        }
-        Some(s) => s as u64,
-        None => portfolio.default_seed.unwrap_or(risk::DEFAULT_SEED),
-    };
-    let at_least = match (body.at_least_gw, &body.by) {
-        (Some(gw), Some(by)) => {
-            let month: units::Month = by.parse().map_err(|e: units::MonthError| {
-                flag_error(
-                    "--by",
-                    &e.to_string(),
-                    "write the month as YYYY-MM, for example --by 2028-12",
-                )
-            })?;
-            Some((gw, month))
-        }
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(flag_error(
-                "--by",
-                "`at_least_gw` needs `by`",
-                "give both, for example {\"at_least_gw\": 5, \"by\": \"2028-12\"}",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(flag_error(
-                "--at-least-gw",
-                "`by` needs `at_least_gw`",
-                "give both, for example {\"at_least_gw\": 5, \"by\": \"2028-12\"}",
-            ))
-        }
-    };
-    let options = risk::RunOptions {
-        samples,
-        seed,
-        at_least,
-    };
+    }
+    let options = risk::checked_options(
+        &portfolio,
+        body.samples,
+        DEFAULT_RISK_SAMPLES,
+        body.seed,
+        body.at_least_gw,
+        body.by.as_deref(),
+    )
+    .map_err(|d| ApiError::bad_request(d.to_string()))?;
     // `elapsed_s` stays 0: the server reads the clock only to date saved runs.
     let mut result = risk::run(&portfolio, &options, &|_, _| {}).map_err(render_risk)?;
     result.capability = risk::capability::default_assumptions(&inner.catalog)
