@@ -390,15 +390,23 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         check.number(file, f("hbm_gib"), &a.hbm_gib, Bound::Positive);
         check.number(file, f("hbm_tb_per_s"), &a.hbm_tb_per_s, Bound::Positive);
         check.number(file, f("tdp_w"), &a.tdp_w, Bound::Positive);
-        if let Some(mamf) = &a.bf16_mamf_tflops {
-            check.number(file, f("bf16_mamf_tflops"), mamf, Bound::Positive);
-            if let (Some(m), Some(peak)) = (mamf.number(), a.bf16_dense_tflops.number()) {
+        for (key, mamf, peak) in [
+            (
+                "bf16_mamf_tflops",
+                &a.bf16_mamf_tflops,
+                &a.bf16_dense_tflops,
+            ),
+            ("fp8_mamf_tflops", &a.fp8_mamf_tflops, &a.fp8_dense_tflops),
+        ] {
+            let Some(mamf) = mamf else { continue };
+            check.number(file, f(key), mamf, Bound::Positive);
+            if let (Some(m), Some(peak)) = (mamf.number(), peak.number()) {
                 if m > peak {
                     let d = check
                         .diag(
                             file,
                             mamf.source_span_opt(),
-                            f("bf16_mamf_tflops"),
+                            f(key),
                             format!("measured {m} TFLOP/s is above the {peak} TFLOP/s peak"),
                         )
                         .hint("a measured rate cannot exceed the dense peak: check both figures");

@@ -97,6 +97,10 @@ pub struct Accelerator {
     /// published a measurement; the performance model's GEMM ceiling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bf16_mamf_tflops: Option<Sourced<f64>>,
+    /// Measured maximum achievable dense FP8 matmul TFLOP/s, where published: FP8 sits
+    /// further below its peak than BF16 (power and clock limits), so it has its own ceiling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fp8_mamf_tflops: Option<Sourced<f64>>,
 }
 
 impl Accelerator {

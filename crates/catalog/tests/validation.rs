@@ -189,3 +189,18 @@ fn a_later_layer_replaces_an_entry_by_id() {
 fn catalog_layers(layers: Vec<Vec<CatalogText>>) -> Catalog {
     catalog::load_layers_for_tests(&layers).unwrap_or_else(|d| panic!("{d}"))
 }
+
+#[test]
+fn a_measured_matmul_rate_above_its_peak_is_impossible() {
+    let err = load(&mutated(
+        r#"tdp_w = { value = 1000, source = "spec" }"#,
+        r#"tdp_w = { value = 1000, source = "spec" }
+fp8_mamf_tflops = { value = 2500, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("fp8_mamf_tflops"), "{err}");
+    assert!(
+        err.contains("measured 2500 TFLOP/s is above the 2000 TFLOP/s peak"),
+        "{err}"
+    );
+}

@@ -44,15 +44,27 @@ pub fn hardware_with_overrides(
         Some(mamf) => mamf * 1e12 / peak_bf16,
         None => mean_measured_matmul_efficiency(catalog),
     };
+    let peak_fp8 = given("fp8_dense_tflops")
+        .or(accelerator.fp8_dense_tflops.number())
+        .map(|t| t * 1e12);
+    let low_precision_matmul_efficiency = match (
+        accelerator
+            .fp8_mamf_tflops
+            .as_ref()
+            .and_then(Sourced::number),
+        peak_fp8,
+    ) {
+        (Some(mamf), Some(peak)) => mamf * 1e12 / peak,
+        _ => mean_measured_fp8_matmul_efficiency(catalog).unwrap_or(matmul_efficiency),
+    };
     Ok(Hardware {
         peak_bf16_flops: peak_bf16,
-        peak_fp8_flops: given("fp8_dense_tflops")
-            .or(accelerator.fp8_dense_tflops.number())
-            .map(|t| t * 1e12),
+        peak_fp8_flops: peak_fp8,
         peak_fp4_flops: given("fp4_dense_tflops")
             .or(accelerator.fp4_dense_tflops.number())
             .map(|t| t * 1e12),
         matmul_efficiency,
+        low_precision_matmul_efficiency,
         hbm_bytes: need(&accelerator.hbm_gib, "HBM capacity")? * 1024f64.powi(3),
         hbm_bytes_per_s: need(&accelerator.hbm_tb_per_s, "HBM bandwidth")? * 1e12,
         scale_up_domain: need(&system.scale_up_domain, "scale-up domain size")?,
@@ -109,6 +121,20 @@ pub fn mean_measured_matmul_efficiency(catalog: &Catalog) -> f64 {
     } else {
         ratios.iter().sum::<f64>() / ratios.len() as f64
     }
+}
+
+/// The mean FP8 MAMF / FP8 peak over accelerators with a published FP8 measurement: the FP8
+/// (and FP4) ceiling assumed for chips nobody has measured at FP8; `None` when no chip has one.
+pub fn mean_measured_fp8_matmul_efficiency(catalog: &Catalog) -> Option<f64> {
+    let ratios: Vec<f64> = catalog
+        .accelerators
+        .values()
+        .filter_map(|a| {
+            let mamf = a.fp8_mamf_tflops.as_ref()?.number()?;
+            Some(mamf / a.fp8_dense_tflops.number()?)
+        })
+        .collect();
+    (!ratios.is_empty()).then(|| ratios.iter().sum::<f64>() / ratios.len() as f64)
 }
 
 /// A catalog architecture as the performance model's numbers.
@@ -488,13 +514,24 @@ fn finish_inputs(
         .to_lowercase());
     }
     let accelerator = catalog.accelerator_of(&catalog.systems[system]);
+    let (efficiency, measured) = match workload.precision {
+        Precision::Bf16 => (
+            hardware.matmul_efficiency,
+            accelerator.bf16_mamf_tflops.is_some(),
+        ),
+        Precision::Fp8 | Precision::Fp4 => (
+            hardware.low_precision_matmul_efficiency,
+            accelerator.fp8_mamf_tflops.is_some(),
+        ),
+    };
     let mut assumptions = vec![format!(
-        "matmul ceiling {:.1}% of the dense peak ({})",
-        100.0 * hardware.matmul_efficiency,
-        if accelerator.bf16_mamf_tflops.is_some() {
+        "{} matmul ceiling {:.1}% of the dense peak ({})",
+        precision_name(workload.precision),
+        100.0 * efficiency,
+        if measured {
             "measured MAMF in the catalog"
         } else {
-            "no published MAMF for this accelerator: the mean of the measured ones"
+            "no published MAMF for this accelerator at this precision: the mean of the measured ones"
         }
     )];
     let c = ModelConstants::default();
@@ -809,4 +846,13 @@ fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
         dense_layers: f(m.dense_layers),
         mla: None,
     })
+}
+
+/// The precision as users write it.
+fn precision_name(precision: Precision) -> &'static str {
+    match precision {
+        Precision::Bf16 => "bf16",
+        Precision::Fp8 => "fp8",
+        Precision::Fp4 => "fp4",
+    }
 }

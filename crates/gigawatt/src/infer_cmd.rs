@@ -102,6 +102,14 @@ pub struct Traffic {
     /// Separate prefill and decode pools.
     #[arg(long)]
     pub disaggregated: bool,
+    /// The serving engine's batch limit per attention rank (its max_batch_size); by default
+    /// only the KV cache limits the batch.
+    #[arg(long, allow_negative_numbers = true)]
+    pub max_batch: Option<f64>,
+    /// Server mode: the percentile of requests the latency targets hold for. Requests arrive
+    /// at random, so the sequences in flight vary; 99 is MLPerf's Server rule, 50 the median.
+    #[arg(long, allow_negative_numbers = true)]
+    pub slo_percentile: Option<f64>,
     /// Weight and matmul precision: bf16, fp8 or fp4 (`fleet` falls back to bf16 on chips
     /// without it).
     #[arg(long, default_value = "bf16")]
@@ -110,14 +118,16 @@ pub struct Traffic {
 
 impl Traffic {
     fn workload(&self) -> Result<ServingWorkload, Failure> {
-        engine::infer::checked_workload(
-            self.input_tokens,
-            self.output_tokens,
-            self.ttft_slo_s,
-            self.tpot_slo_s,
-            &self.mode,
-            self.disaggregated,
-        )
+        engine::infer::checked_workload(&engine::infer::TrafficRequest {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            ttft_slo_s: self.ttft_slo_s,
+            tpot_slo_s: self.tpot_slo_s,
+            mode: &self.mode,
+            disaggregated: self.disaggregated,
+            max_batch: self.max_batch,
+            slo_percentile: self.slo_percentile,
+        })
         .map_err(Failure::Input)
     }
 }

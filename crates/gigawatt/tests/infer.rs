@@ -187,12 +187,14 @@ fn the_fleet_view_serves_a_planned_buildout() {
 fn validation_compares_what_the_sources_publish() {
     let v: Value = serde_json::from_str(&ok(&["infer", "validate", "-f", "json"])).unwrap();
     let cases = v["cases"].as_array().unwrap();
-    // 3 of the 4 calibration rows (with sourced request lengths) and 8 TensorRT-LLM cases.
-    assert_eq!(cases.len(), 11);
+    // 3 of the 4 calibration rows (with sourced request lengths and settings), 8 TensorRT-LLM
+    // cases and SGLang's DeepSeek decode measurement.
+    assert_eq!(cases.len(), 12);
     assert_eq!(v["skipped"].as_array().unwrap().len(), 1);
-    // The error is reported in the README (23%); this guards against regressions.
+    // The target: within 15% of the published results on average, with one model
+    // structure and no per-case constants (the README gives every case).
     assert!(
-        v["mean_abs_error"].as_f64().unwrap() < 0.30,
+        v["mean_abs_error"].as_f64().unwrap() <= 0.15,
         "{}",
         v["mean_abs_error"]
     );
@@ -237,4 +239,83 @@ fn pipeline_stages_do_not_shorten_one_prompt() {
         v["detail"]["best_ttft_s"].as_f64().unwrap()
     };
     assert!(ttft("4") >= ttft("1"));
+}
+
+#[test]
+fn an_engine_batch_limit_and_a_latency_percentile_are_checked_and_used() {
+    let search = |extra: &[&str]| {
+        let mut args = vec![
+            "infer",
+            "search",
+            "--model",
+            "llama3-70b",
+            "--system",
+            "dgx-h100",
+            "--input-tokens",
+            "1000",
+            "--output-tokens",
+            "300",
+            "--precision",
+            "fp8",
+            "--top",
+            "1",
+            "-f",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let run = |extra: &[&str]| -> Value {
+        let args = search(extra);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        serde_json::from_str(&ok(&refs)).unwrap()
+    };
+    let limited = run(&["--max-batch", "16"]);
+    assert!(
+        limited["top"][0]["batch"].as_u64().unwrap() <= 16,
+        "{limited}"
+    );
+    // The median judges the targets at the mean batch; p99 at the tail, so it serves less.
+    let median = run(&["--tpot-slo-s", "0.03", "--slo-percentile", "50"]);
+    let tail = run(&["--tpot-slo-s", "0.03", "--slo-percentile", "99"]);
+    let rate = |v: &Value| v["top"][0]["output_tokens_per_s_per_gpu"].as_f64().unwrap();
+    assert!(
+        rate(&tail) < rate(&median),
+        "{} vs {}",
+        rate(&tail),
+        rate(&median)
+    );
+
+    for (flag, value, fix) in [
+        ("--max-batch", "0", "a whole number from 1 to 65,536"),
+        ("--max-batch", "1.5", "a whole number from 1 to 65,536"),
+        (
+            "--slo-percentile",
+            "100",
+            "a percentile above 0 and below 100",
+        ),
+        (
+            "--slo-percentile",
+            "-5",
+            "a percentile above 0 and below 100",
+        ),
+    ] {
+        let args = search(&[flag, value]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let err = bad_input(&refs);
+        assert!(err.contains(&format!("{flag} is")), "{err}");
+        assert!(err.contains(fix), "{err}");
+    }
+}
+
+#[test]
+fn a_spec_with_a_bad_batch_limit_names_the_field_and_line() {
+    let spec = SPEC.replace("mode = \"server\"", "mode = \"server\"\nmax_batch = -3");
+    let err = bad_input(&["infer", "--spec", &spec_file(&spec)]);
+    assert!(err.contains("serving.max_batch"), "{err}");
+    assert!(err.contains(":13:"), "{err}");
+    assert!(err.contains("a whole number from 1 to 65,536"), "{err}");
+    let spec = SPEC.replace("mode = \"server\"", "mode = \"server\"\nslo_percentile = 0");
+    let err = bad_input(&["infer", "--spec", &spec_file(&spec)]);
+    assert!(err.contains("serving.slo_percentile"), "{err}");
 }

@@ -18,6 +18,7 @@ fn h100() -> Hardware {
         peak_fp8_flops: Some(1979e12),
         peak_fp4_flops: None,
         matmul_efficiency: 794.5 / 989.0,
+        low_precision_matmul_efficiency: 1402.6 / 1979.0,
         hbm_bytes: 80.0 * 1024f64.powi(3),
         hbm_bytes_per_s: 3.35e12,
         scale_up_domain: 8.0,

@@ -25,8 +25,9 @@ pub use arch::{Arch, Mla};
 pub use memory::MemoryBreakdown;
 pub use search::{search, validate_strategy, Ranked, SearchOptions, SearchResult};
 pub use serve::{
-    evaluate_serving, kv_bytes_per_token, search_serving, ServeInfeasible, ServingEvaluation,
-    ServingLayout, ServingMode, ServingWorkload,
+    concurrency_at_percentile, evaluate_serving, kv_bytes_per_token, normal_quantile,
+    search_serving, DecodeStep, ServeInfeasible, ServingEvaluation, ServingLayout, ServingMode,
+    ServingWorkload, DEFAULT_SLO_PERCENTILE,
 };
 pub use step::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,

@@ -71,6 +71,73 @@ pub struct ServingWorkload {
     pub mode: ServingMode,
     /// Separate prefill and decode pools.
     pub disaggregated: bool,
+    /// The serving engine's batch limit per attention rank (its `max_batch_size`), if set;
+    /// otherwise the KV cache alone limits the batch.
+    pub max_batch: Option<u32>,
+    /// Server mode: the percentile of requests the latency targets hold for (MLPerf's Server
+    /// scenario uses 99). Requests arrive at random (Poisson), so the number in flight varies
+    /// around its mean; the targets and the KV cache must hold at this percentile of it.
+    pub slo_percentile: f64,
+}
+
+/// The default latency-target percentile: MLPerf Inference's Server constraint (p99 TTFT and
+/// p99 TPOT).
+pub const DEFAULT_SLO_PERCENTILE: f64 = 99.0;
+
+/// The standard normal quantile at `p` in (0, 1) (Acklam's rational approximation, relative
+/// error below 1.2e-9): turns a latency percentile into standard deviations.
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let p = p.clamp(1e-12, 1.0 - 1e-12);
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < 0.02425 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.02425 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+/// Sequences in flight at the `percentile` when their mean is `mean`: with Poisson arrivals
+/// the number in service of an M/G/infinity system is Poisson (normal approximation).
+pub fn concurrency_at_percentile(mean: f64, percentile: f64) -> f64 {
+    let z = normal_quantile(percentile / 100.0).max(0.0);
+    (mean + z * mean.sqrt()).ceil()
 }
 
 /// Why a layout cannot serve.
@@ -114,10 +181,15 @@ pub struct ServingEvaluation {
     pub output_tokens_per_s: f64,
     /// Output tokens per second per accelerator (prefill pool included when disaggregated).
     pub output_tokens_per_s_per_gpu: f64,
-    /// Time to first token, s.
+    /// Time to first token at the mean batch, s.
     pub ttft_s: f64,
-    /// Time per output token, s.
+    /// Time per output token at the mean batch, s.
     pub tpot_s: f64,
+    /// Server mode: TTFT when the sequences in flight are at the target percentile (what the
+    /// TTFT target is checked against); offline: as `ttft_s`.
+    pub ttft_at_percentile_s: f64,
+    /// Server mode: TPOT at the target percentile of sequences in flight; offline: `tpot_s`.
+    pub tpot_at_percentile_s: f64,
     /// KV cache in use per accelerator at this batch, GiB.
     pub kv_cache_gib: f64,
     /// Weights per accelerator, GiB.
@@ -132,6 +204,35 @@ pub struct ServingEvaluation {
     pub best_tpot_s: f64,
     /// The TTFT at batch 1.
     pub best_ttft_s: f64,
+    /// Where one decode step's time goes at the chosen batch (one pipeline stage).
+    pub decode_step: DecodeStep,
+}
+
+/// One decode step of one pipeline stage, by component, s. Kernels run in sequence, so
+/// `step_s` is the sum of the parts, except that an overlapped all-to-all counts only where it
+/// outlasts the compute it is paired with (dispatch with attention, combine with the experts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct DecodeStep {
+    /// Weight GEMMs: the longer of streaming the weights and their matmul work.
+    pub gemm_s: f64,
+    /// Of which the dense GEMMs (attention projections, dense and shared MLPs, output).
+    pub dense_gemm_s: f64,
+    /// Of which the routed experts' GEMMs.
+    pub expert_gemm_s: f64,
+    /// Whether the weight GEMMs were limited by memory (true) or by matmul throughput.
+    pub gemm_memory_bound: bool,
+    /// Streaming the KV cache.
+    pub kv_read_s: f64,
+    /// Attention score and value matmuls.
+    pub attention_compute_s: f64,
+    /// Tensor-parallel all-reduces.
+    pub tp_comm_s: f64,
+    /// Expert all-to-all (dispatch and combine), before any overlap.
+    pub ep_comm_s: f64,
+    /// Kernel launch overhead.
+    pub launch_s: f64,
+    /// The step.
+    pub step_s: f64,
 }
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -167,6 +268,8 @@ struct Unit<'a> {
     c: &'a ModelConstants,
     ceiling: f64,
     hbm: f64,
+    /// Prompt length of the workload, tokens (for the attention of chunked prefill).
+    prompt_tokens: f64,
 }
 
 impl Unit<'_> {
@@ -205,6 +308,10 @@ impl Unit<'_> {
     /// One decode step of one pipeline stage with `batch` sequences per attention rank at mean
     /// context `context`, plus `prefill_tokens` of chunked prefill per rank.
     fn decode_stage_s(&self, batch: f64, context: f64, prefill_tokens: f64) -> f64 {
+        self.decode_stage(batch, context, prefill_tokens).step_s
+    }
+
+    fn decode_stage(&self, batch: f64, context: f64, prefill_tokens: f64) -> DecodeStep {
         let a = self.arch;
         let bytes_w = weight_bytes(self.layout.precision);
         let (dense, routed) = self.params_per_gpu();
@@ -217,29 +324,54 @@ impl Unit<'_> {
         } else {
             1.0
         };
-        let weights_read = bytes_w * (dense + routed * touched);
+        // The input embedding is a gather of `tokens` rows, not a stream of the table.
+        let embedding_per_gpu = a.vocab * a.hidden / self.tp() / self.pp();
+        let dense_weights_read = bytes_w * (dense - embedding_per_gpu);
+        let expert_weights_read = bytes_w * routed * touched;
         let kv_read = batch * context * kv_bytes_per_token(a, &self.layout);
 
-        // Matmul FLOPs per token on this accelerator: its share of the dense part and the
-        // top-k experts the token uses, plus attention over the context.
-        let dense_flops_per_token = 2.0 * dense;
+        // Matmul FLOPs per token on this accelerator: its share of the dense GEMMs (the output
+        // projection only for decode tokens: a prompt's logits are not computed) and the top-k
+        // experts the token uses.
+        let lm_head = a.vocab * a.hidden / self.tp() / self.pp();
+        let body_flops_per_token = 2.0 * (dense - embedding_per_gpu - lm_head);
         let expert_flops_per_token =
             2.0 * moe_share * layers * a.top_k * a.expert_params() / self.tp();
-        let attention_flops_per_token =
-            2.0 * context * layers * (a.heads / self.tp()) * (a.qk_head_dim() + a.v_head_dim());
+        // Attention scores and values: a decode token attends to the whole context; a prompt
+        // token in a prefill chunk to the prompt before it (causal: half the prompt on average).
+        let attention_flops_at = |ctx: f64| {
+            2.0 * ctx * layers * (a.heads / self.tp()) * (a.qk_head_dim() + a.v_head_dim())
+        };
+        let prompt_context = if batch > 0.0 && prefill_tokens > 0.0 {
+            self.prompt_tokens / 2.0
+        } else {
+            0.0
+        };
         let tokens = batch + prefill_tokens;
-        // The same GEMM shape factor as training: a step's matmuls have `tokens` rows and the
-        // model's width (split across TP) as their other dimensions.
-        let shape = crate::step::shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
-        // Roofline per kernel, then kernels in sequence: the weight GEMMs take the longer of
-        // streaming their weights and their matmul work; attention streams the KV cache and
-        // does its (small) score work; one kernel's memory time does not hide another's.
-        let gemm_s = (weights_read / self.hbm).max(
-            tokens * (dense_flops_per_token + expert_flops_per_token) / (self.ceiling * shape),
-        );
-        let attention_s = kv_read / self.hbm
-            + batch * attention_flops_per_token
-                / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.c.attention_fraction);
+        // Roofline per kernel, then kernels in sequence: each weight GEMM takes the longer of
+        // streaming its weights and its matmul work (with the training model's GEMM shape
+        // factor); attention streams the KV cache and does its score work; one kernel's memory
+        // time does not hide another's.
+        let dense_shape = crate::step::shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
+        let dense_compute_s =
+            (tokens * body_flops_per_token + batch * 2.0 * lm_head) / (self.ceiling * dense_shape);
+        let dense_gemm_s = (dense_weights_read / self.hbm).max(dense_compute_s);
+        let (expert_gemm_s, expert_compute_s) = if a.is_moe() {
+            // Each local expert multiplies the tokens routed to it from all `ep` ranks.
+            let rows = (tokens * self.ep() * a.top_k / a.experts).max(1.0);
+            let shape =
+                crate::step::shape_factor(self.c, rows, a.moe_ffn_hidden / self.tp(), a.hidden);
+            let compute = tokens * expert_flops_per_token / (self.ceiling * shape);
+            ((expert_weights_read / self.hbm).max(compute), compute)
+        } else {
+            (0.0, 0.0)
+        };
+        let gemm_s = dense_gemm_s + expert_gemm_s;
+        let weights_s = (dense_weights_read + expert_weights_read) / self.hbm;
+        let kv_read_s = kv_read / self.hbm;
+        let attention_compute_s = (batch * attention_flops_at(context)
+            + prefill_tokens * attention_flops_at(prompt_context))
+            / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.c.attention_fraction);
 
         let (tp_bw, tp_lat) = self.link(self.tp());
         let tp_s = if self.layout.tp > 1 {
@@ -249,27 +381,51 @@ impl Unit<'_> {
             0.0
         };
         let (ep_bw, ep_lat) = self.link(self.tp() * self.ep());
-        let ep_s = if self.layout.ep > 1 && a.is_moe() {
-            // Dispatch in fp8 (1 byte) and combine in bf16 (2 bytes), per MoE layer.
-            let bytes = tokens * a.top_k * a.hidden * 3.0 * (self.ep() - 1.0) / self.ep();
-            moe_share * layers * (bytes / ep_bw + 2.0 * ep_lat)
+        // Dispatch in fp8 (1 byte per element) and combine in bf16 (2 bytes), per MoE layer.
+        let (dispatch_s, combine_s) = if self.layout.ep > 1 && a.is_moe() {
+            let per_byte = tokens * a.top_k * a.hidden * (self.ep() - 1.0) / self.ep() / ep_bw;
+            let moe_layers = moe_share * layers;
+            (
+                moe_layers * (per_byte + ep_lat),
+                moe_layers * (2.0 * per_byte + ep_lat),
+            )
         } else {
-            0.0
+            (0.0, 0.0)
         };
         let launch_s = layers * DECODE_KERNELS_PER_LAYER * self.c.kernel_overhead_s;
-        let compute_s = gemm_s + attention_s + tp_s;
-        let with_ep = if self.layout.overlap_ep {
-            compute_s.max(ep_s)
+        // Everything but the routed experts runs on the attention side of the layer.
+        let attention_side_s = dense_gemm_s + kv_read_s + attention_compute_s + tp_s;
+        let body_s = if self.layout.overlap_ep {
+            // Two microbatches, as DeepSeek's and SGLang's decode overlap them: one
+            // microbatch's dispatch runs while the other computes attention, its combine while
+            // the other runs its experts. Each all-to-all hides only behind the compute it is
+            // paired with; what is left over shows.
+            attention_side_s.max(dispatch_s) + expert_gemm_s.max(combine_s)
         } else {
-            compute_s + ep_s
+            attention_side_s + dispatch_s + expert_gemm_s + combine_s
         };
-        with_ep + launch_s
+        DecodeStep {
+            gemm_s,
+            dense_gemm_s,
+            expert_gemm_s,
+            gemm_memory_bound: weights_s >= dense_compute_s + expert_compute_s,
+            kv_read_s,
+            attention_compute_s,
+            tp_comm_s: tp_s,
+            ep_comm_s: dispatch_s + combine_s,
+            launch_s,
+            step_s: body_s + launch_s,
+        }
     }
 
-    /// Prefill FLOPs of one request of `input` tokens (causal attention).
+    /// Prefill FLOPs of one request of `input` tokens: every prompt token through the
+    /// layers (embedding lookups are gathers, not matmuls), causal attention, and the output
+    /// projection for the last token only (the first generated token).
     fn prefill_flops(&self, input: f64) -> f64 {
         let a = self.arch;
-        2.0 * input * a.active_params()
+        let one_table = a.vocab * a.hidden;
+        2.0 * input * (a.active_params() - a.embedding_params())
+            + 2.0 * one_table
             + 0.5 * input * a.layers * a.attention_core_flops_per_token(input)
     }
 
@@ -314,6 +470,8 @@ pub fn evaluate_serving(
         output_tokens_per_s_per_gpu: 0.0,
         ttft_s: f64::INFINITY,
         tpot_s: f64::INFINITY,
+        ttft_at_percentile_s: f64::INFINITY,
+        tpot_at_percentile_s: f64::INFINITY,
         kv_cache_gib: 0.0,
         weights_gib: 0.0,
         prefill_to_decode_ratio: 0.0,
@@ -321,6 +479,7 @@ pub fn evaluate_serving(
         infeasible: None,
         best_tpot_s: f64::INFINITY,
         best_ttft_s: f64::INFINITY,
+        decode_step: DecodeStep::default(),
     };
     let Some(peak) = hw.peak(layout.precision) else {
         result.infeasible = Some(ServeInfeasible::PrecisionUnsupported);
@@ -331,8 +490,11 @@ pub fn evaluate_serving(
         hw,
         layout: *layout,
         c,
-        ceiling: peak * hw.matmul_efficiency,
+        ceiling: hw
+            .matmul_ceiling(layout.precision)
+            .unwrap_or(peak * hw.matmul_efficiency),
         hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
+        prompt_tokens: w.input_tokens,
     };
     let (dense, routed) = unit.params_per_gpu();
     let weights = weight_bytes(layout.precision) * (dense + routed);
@@ -345,6 +507,7 @@ pub fn evaluate_serving(
     let kv_per_token = kv_bytes_per_token(arch, layout);
     let max_batch = (free / (kv_per_token * (w.input_tokens + w.output_tokens)))
         .floor()
+        .min(f64::from(w.max_batch.unwrap_or(4096)))
         .min(4096.0);
     result.max_batch = max_batch as u32;
     if max_batch < 1.0 {
@@ -376,18 +539,25 @@ pub fn evaluate_serving(
     let (_, best_tpot, best_ttft, _) = at(1.0);
     result.best_tpot_s = best_tpot;
     result.best_ttft_s = best_ttft;
-    let meets = |tpot: f64, ttft: f64| {
-        w.mode == ServingMode::Offline
-            || (w.tpot_slo_s.is_none_or(|slo| tpot <= slo)
-                && w.ttft_slo_s.is_none_or(|slo| ttft <= slo))
+    // Offline keeps the batch full; a server's batch is its mean, and the KV cache and the
+    // latency targets must hold at the chosen percentile of the sequences in flight.
+    let meets_at = |batch: f64| match w.mode {
+        ServingMode::Offline => true,
+        ServingMode::Server => {
+            let peak = concurrency_at_percentile(batch, w.slo_percentile);
+            if peak > max_batch {
+                return false;
+            }
+            let (_, tpot, ttft, _) = at(peak);
+            w.tpot_slo_s.is_none_or(|slo| tpot <= slo) && w.ttft_slo_s.is_none_or(|slo| ttft <= slo)
+        }
     };
     // Throughput rises with batch and TPOT rises with it, so the best batch within the
     // targets is the largest that meets them: bisect.
     let (mut lo, mut hi) = (0u32, max_batch as u32);
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        let (_, tpot, ttft, _) = at(f64::from(mid));
-        if meets(tpot, ttft) {
+        if meets_at(f64::from(mid)) {
             lo = mid;
         } else {
             hi = mid - 1;
@@ -404,8 +574,20 @@ pub fn evaluate_serving(
     result.output_tokens_per_s_per_gpu = throughput / (f64::from(layout.gpus()) * (1.0 + ratio));
     result.tpot_s = tpot;
     result.ttft_s = ttft;
+    let (_, tpot_tail, ttft_tail, _) = match w.mode {
+        ServingMode::Offline => (throughput, tpot, ttft, ratio),
+        ServingMode::Server => at(concurrency_at_percentile(batch, w.slo_percentile)),
+    };
+    result.tpot_at_percentile_s = tpot_tail;
+    result.ttft_at_percentile_s = ttft_tail;
     result.prefill_to_decode_ratio = ratio;
     result.kv_cache_gib = batch * kv_per_token * context / GIB;
+    let prefill_tokens = if w.disaggregated {
+        0.0
+    } else {
+        batch * w.input_tokens / w.output_tokens
+    };
+    result.decode_step = unit.decode_stage(batch, context, prefill_tokens);
     result.feasible = true;
     result
 }
@@ -442,13 +624,15 @@ pub fn search_serving(
                     if hw.scale_out_bytes_per_s <= 0.0 && f64::from(tp * ep) > hw.scale_up_domain {
                         continue;
                     }
+                    // Large expert parallelism is served with the all-to-all overlapped (two
+                    // microbatches), as DeepSeek and SGLang deploy it.
                     let layout = ServingLayout {
                         tp,
                         pp,
                         ep,
                         precision,
                         kv_bytes,
-                        overlap_ep: false,
+                        overlap_ep: ep > 1,
                     };
                     evaluated += 1;
                     let e = evaluate_serving(arch, hw, &layout, w, c);
@@ -479,6 +663,7 @@ mod tests {
             peak_fp8_flops: Some(1979e12),
             peak_fp4_flops: None,
             matmul_efficiency: 0.8,
+            low_precision_matmul_efficiency: 0.71,
             hbm_bytes: 80.0 * GIB,
             hbm_bytes_per_s: 3.35e12,
             scale_up_domain: 8.0,
@@ -536,6 +721,8 @@ mod tests {
             tpot_slo_s: None,
             mode: ServingMode::Offline,
             disaggregated: false,
+            max_batch: None,
+            slo_percentile: DEFAULT_SLO_PERCENTILE,
         };
         let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::default());
         assert!(e.feasible);
@@ -569,6 +756,8 @@ mod tests {
                 tpot_slo_s: Some(slo),
                 mode: ServingMode::Server,
                 disaggregated: false,
+                max_batch: None,
+                slo_percentile: DEFAULT_SLO_PERCENTILE,
             };
             let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::default());
             let t = if e.feasible {
@@ -602,8 +791,183 @@ mod tests {
             tpot_slo_s: None,
             mode: ServingMode::Offline,
             disaggregated: false,
+            max_batch: None,
+            slo_percentile: DEFAULT_SLO_PERCENTILE,
         };
         let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::default());
         assert_eq!(e.infeasible, Some(ServeInfeasible::WeightsDoNotFit));
+    }
+
+    fn deepseek_v3() -> Arch {
+        Arch {
+            layers: 61.0,
+            hidden: 7168.0,
+            ffn_hidden: 18432.0,
+            heads: 128.0,
+            kv_heads: 128.0,
+            head_dim: 128.0,
+            vocab: 129280.0,
+            gated_mlp: true,
+            tied_embeddings: false,
+            experts: 256.0,
+            top_k: 8.0,
+            moe_ffn_hidden: 2048.0,
+            shared_experts: 1.0,
+            dense_layers: 3.0,
+            mla: Some(crate::Mla {
+                q_lora_rank: 1536.0,
+                kv_lora_rank: 512.0,
+                qk_nope_head_dim: 128.0,
+                qk_rope_head_dim: 64.0,
+                v_head_dim: 128.0,
+            }),
+        }
+    }
+
+    fn workload(mode: ServingMode, percentile: f64) -> ServingWorkload {
+        ServingWorkload {
+            input_tokens: 1000.0,
+            output_tokens: 300.0,
+            ttft_slo_s: Some(2.0),
+            tpot_slo_s: Some(0.2),
+            mode,
+            disaggregated: false,
+            max_batch: None,
+            slo_percentile: percentile,
+        }
+    }
+
+    #[test]
+    fn normal_quantiles_match_the_tables() {
+        assert!(normal_quantile(0.5).abs() < 1e-9);
+        assert!((normal_quantile(0.99) - 2.326_347_874).abs() < 1e-6);
+        assert!((normal_quantile(0.9) - 1.281_551_566).abs() < 1e-6);
+        assert!((normal_quantile(0.001) + 3.090_232_306).abs() < 1e-6);
+        // Poisson concurrency: a mean of 100 in flight is 124 or fewer 99% of the time
+        // (normal approximation: 100 + 2.326 x 10 = 123.3, rounded up).
+        assert_eq!(concurrency_at_percentile(100.0, 99.0), 124.0);
+        assert_eq!(concurrency_at_percentile(100.0, 50.0), 100.0);
+    }
+
+    #[test]
+    fn random_arrivals_never_serve_more_than_a_full_offline_batch() {
+        let arch = llama70b();
+        let layout = ServingLayout {
+            tp: 2,
+            pp: 1,
+            ep: 1,
+            precision: Precision::Fp8,
+            kv_bytes: 1.0,
+            overlap_ep: false,
+        };
+        let c = ModelConstants::default();
+        let offline = evaluate_serving(
+            &arch,
+            &h100(),
+            &layout,
+            &workload(ServingMode::Offline, 99.0),
+            &c,
+        );
+        let mut last = f64::INFINITY;
+        for percentile in [50.0, 90.0, 99.0, 99.9] {
+            let server = evaluate_serving(
+                &arch,
+                &h100(),
+                &layout,
+                &workload(ServingMode::Server, percentile),
+                &c,
+            );
+            assert!(server.feasible, "{percentile}");
+            assert!(
+                server.output_tokens_per_s <= offline.output_tokens_per_s,
+                "p{percentile}: {} > {}",
+                server.output_tokens_per_s,
+                offline.output_tokens_per_s
+            );
+            // A stricter percentile never raises throughput, and the tail is judged at the
+            // tail: its TPOT is no better than the mean's.
+            assert!(server.output_tokens_per_s <= last, "p{percentile}");
+            assert!(server.tpot_at_percentile_s >= server.tpot_s);
+            assert!(server.tpot_at_percentile_s <= 0.2);
+            last = server.output_tokens_per_s;
+        }
+    }
+
+    #[test]
+    fn an_engine_batch_limit_caps_the_batch_and_never_raises_throughput() {
+        let arch = llama70b();
+        let layout = ServingLayout {
+            tp: 2,
+            pp: 1,
+            ep: 1,
+            precision: Precision::Fp8,
+            kv_bytes: 1.0,
+            overlap_ep: false,
+        };
+        let c = ModelConstants::default();
+        let free = evaluate_serving(
+            &arch,
+            &h100(),
+            &layout,
+            &workload(ServingMode::Offline, 99.0),
+            &c,
+        );
+        let limited = evaluate_serving(
+            &arch,
+            &h100(),
+            &layout,
+            &ServingWorkload {
+                max_batch: Some(64),
+                ..workload(ServingMode::Offline, 99.0)
+            },
+            &c,
+        );
+        assert_eq!(limited.batch, 64);
+        assert!(free.batch > 64);
+        assert!(limited.output_tokens_per_s < free.output_tokens_per_s);
+    }
+
+    #[test]
+    fn overlapping_the_all_to_all_never_slows_a_step_and_hides_at_most_the_paired_compute() {
+        let arch = deepseek_v3();
+        let c = ModelConstants::default();
+        let w = ServingWorkload {
+            input_tokens: 2000.0,
+            output_tokens: 1.0,
+            ttft_slo_s: None,
+            tpot_slo_s: None,
+            mode: ServingMode::Offline,
+            disaggregated: true,
+            max_batch: Some(128),
+            slo_percentile: 99.0,
+        };
+        let layout = |overlap_ep| ServingLayout {
+            tp: 1,
+            pp: 1,
+            ep: 64,
+            precision: Precision::Fp8,
+            kv_bytes: 2.0,
+            overlap_ep,
+        };
+        let serial = evaluate_serving(&arch, &h100(), &layout(false), &w, &c);
+        let overlapped = evaluate_serving(&arch, &h100(), &layout(true), &w, &c);
+        let (s, o) = (serial.decode_step, overlapped.decode_step);
+        assert!(s.ep_comm_s > 0.0);
+        assert!(o.step_s <= s.step_s);
+        // Perfect overlap would be max(compute, communication); pairing each all-to-all with
+        // one compute phase can only be slower than that.
+        let compute = s.step_s - s.ep_comm_s - s.launch_s;
+        assert!(o.step_s - o.launch_s >= compute.max(s.ep_comm_s) - 1e-12);
+        // Serial: the parts add up.
+        let parts = s.gemm_s + s.kv_read_s + s.attention_compute_s + s.tp_comm_s + s.ep_comm_s;
+        assert!((s.step_s - s.launch_s - parts).abs() < 1e-12);
+    }
+
+    #[test]
+    fn fp8_runs_at_its_own_measured_ceiling() {
+        let hw = h100();
+        assert_eq!(hw.matmul_ceiling(Precision::Bf16), Some(989e12 * 0.8));
+        assert_eq!(hw.matmul_ceiling(Precision::Fp8), Some(1979e12 * 0.71));
+        assert_eq!(hw.matmul_ceiling(Precision::Fp4), None);
     }
 }

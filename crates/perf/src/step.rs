@@ -38,8 +38,11 @@ pub struct Hardware {
     pub peak_fp8_flops: Option<f64>,
     /// Dense fp4 peak, FLOP/s.
     pub peak_fp4_flops: Option<f64>,
-    /// Measured matmul ceiling / peak (MAMF / peak).
+    /// Measured BF16 matmul ceiling / BF16 peak (MAMF / peak).
     pub matmul_efficiency: f64,
+    /// Measured FP8 matmul ceiling / FP8 peak, also used for FP4 (no FP4 measurement is in
+    /// the catalog). FP8 runs further below its peak than BF16 on the chips measured.
+    pub low_precision_matmul_efficiency: f64,
     /// HBM capacity, bytes.
     pub hbm_bytes: f64,
     /// HBM bandwidth, bytes/s.
@@ -60,6 +63,15 @@ impl Hardware {
             Precision::Fp8 => self.peak_fp8_flops,
             Precision::Fp4 => self.peak_fp4_flops,
         }
+    }
+
+    /// Achievable dense matmul FLOP/s at `precision` (the peak times the measured efficiency).
+    pub fn matmul_ceiling(&self, precision: Precision) -> Option<f64> {
+        let efficiency = match precision {
+            Precision::Bf16 => self.matmul_efficiency,
+            Precision::Fp8 | Precision::Fp4 => self.low_precision_matmul_efficiency,
+        };
+        self.peak(precision).map(|peak| peak * efficiency)
     }
 }
 
@@ -309,7 +321,9 @@ pub fn evaluate_with(
     let Some(peak) = peak.filter(|p| *p > 0.0) else {
         return infeasible(memory, Infeasible::PrecisionUnsupported);
     };
-    let ceiling = peak * hw.matmul_efficiency;
+    let ceiling = hw
+        .matmul_ceiling(w.precision)
+        .unwrap_or(peak * hw.matmul_efficiency);
     let attention_ceiling = hw.peak_bf16_flops * hw.matmul_efficiency * c.attention_fraction;
     let hbm = hw.hbm_bytes_per_s * c.memory_efficiency;
 

@@ -102,6 +102,8 @@ pub fn default_assumptions(catalog: &catalog::Catalog) -> Option<CapabilityAssum
         tpot_slo_s: Some(0.05),
         mode: perf::ServingMode::Server,
         disaggregated: false,
+        max_batch: None,
+        slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
     };
     let inputs = engine::infer::resolve_serve_inputs(catalog, "llama3-70b", "dgx-h100").ok()?;
     let (mut best, _) =

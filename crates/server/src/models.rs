@@ -119,6 +119,10 @@ struct InferSearchBody {
     mode: String,
     #[serde(default)]
     disaggregated: bool,
+    #[serde(default)]
+    max_batch: Option<f64>,
+    #[serde(default)]
+    slo_percentile: Option<f64>,
     #[serde(default = "crate::default_precision")]
     precision: String,
     #[serde(default = "crate::default_top")]
@@ -132,14 +136,16 @@ fn default_mode() -> String {
 impl InferSearchBody {
     /// The traffic, checked as `gigawatt infer search` checks its flags (same messages).
     fn workload(&self) -> ApiResult<perf::ServingWorkload> {
-        engine::infer::checked_workload(
-            self.input_tokens,
-            self.output_tokens,
-            self.ttft_slo_s,
-            self.tpot_slo_s,
-            &self.mode,
-            self.disaggregated,
-        )
+        engine::infer::checked_workload(&engine::infer::TrafficRequest {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            ttft_slo_s: self.ttft_slo_s,
+            tpot_slo_s: self.tpot_slo_s,
+            mode: &self.mode,
+            disaggregated: self.disaggregated,
+            max_batch: self.max_batch,
+            slo_percentile: self.slo_percentile,
+        })
         .map_err(ApiError::bad_request)
     }
 }
@@ -153,7 +159,7 @@ pub(crate) async fn api_infer_search(
     let html = json_or_html(&query)?;
     let search: InferSearchBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
-            "the request body is not a valid serving search: {e}\n  fix: send {{\"model\", \"system\", \"input_tokens\", \"output_tokens\"}} and optionally \"ttft_slo_s\", \"tpot_slo_s\", \"mode\", \"disaggregated\", \"precision\", \"top\""
+            "the request body is not a valid serving search: {e}\n  fix: send {{\"model\", \"system\", \"input_tokens\", \"output_tokens\"}} and optionally \"ttft_slo_s\", \"tpot_slo_s\", \"mode\", \"disaggregated\", \"max_batch\", \"slo_percentile\", \"precision\", \"top\""
         ))
     })?;
     let workload = search.workload()?;

@@ -198,6 +198,8 @@ fn model_paths() -> Value {
                         "tpot_slo_s": { "type": "number", "exclusiveMinimum": 0 },
                         "mode": { "type": "string", "enum": ["server", "offline"], "default": "server" },
                         "disaggregated": { "type": "boolean", "default": false },
+                        "max_batch": { "type": "integer", "minimum": 1, "maximum": 65536, "description": "the serving engine's batch limit per attention rank" },
+                        "slo_percentile": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "default": 99, "description": "server mode: the percentile of requests the latency targets hold for (Poisson arrivals)" },
                         "precision": { "type": "string", "enum": ["bf16", "fp8", "fp4"], "default": "bf16" },
                         "top": { "type": "integer", "default": 5, "maximum": 50 }
                     }

@@ -580,6 +580,16 @@ async fn infer_search_ok_bad_and_bounded() {
         json_of(&body)["error"],
         "--input-tokens is 0\n  fix: tokens per request, from 1 to 10,000,000"
     );
+    let bad_percentile = json!({ "model": "llama3-70b", "system": "dgx-h100", "input_tokens": 10, "output_tokens": 10, "slo_percentile": 100 });
+    let (status, body) = send(&app, "POST", "/api/infer/search", Some(bad_percentile)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        json_of(&body)["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("--slo-percentile is 100\n  fix:"),
+        "{body}"
+    );
     let unknown = json!({ "model": "llama3-70b", "system": "dgx-h10", "input_tokens": 10, "output_tokens": 10 });
     let (status, body) = send(&app, "POST", "/api/infer/search", Some(unknown)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
