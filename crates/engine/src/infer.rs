@@ -52,6 +52,12 @@ struct ServingSpec {
     max_batch: Option<Spanned<f64>>,
     /// The percentile the latency targets hold for in server mode.
     slo_percentile: Option<Spanned<f64>>,
+    /// Speculative decoding: tokens drafted per step.
+    draft_tokens: Option<Spanned<f64>>,
+    /// Speculative decoding: acceptance rate of a drafted token.
+    acceptance_rate: Option<Spanned<f64>>,
+    /// Speculative decoding: cost of one drafted token relative to a decode step.
+    draft_cost_fraction: Option<Spanned<f64>>,
 }
 
 fn bf16() -> Spanned<String> {
@@ -102,6 +108,9 @@ pub struct InferResult {
     pub reason: Option<String>,
     /// Everything the model computed.
     pub detail: ServingEvaluation,
+    /// What the figures rest on: ceilings and their origin, stated efficiencies, how the batch
+    /// is limited and how latency targets are judged.
+    pub assumptions: Vec<String>,
 }
 
 /// A resolved model and system for serving questions.
@@ -199,7 +208,65 @@ pub fn infer_result(
         feasible: e.feasible,
         reason: describe_infeasible(&e),
         detail: e,
+        assumptions: serving_assumptions(catalog, inputs, &layout, &workload),
     }
+}
+
+/// The assumptions ledger of a serving result.
+fn serving_assumptions(
+    catalog: &Catalog,
+    inputs: &ServeInputs,
+    layout: &ServingLayout,
+    workload: &ServingWorkload,
+) -> Vec<String> {
+    let c = ModelConstants::default();
+    let mut out = vec![crate::train::matmul_ceiling_assumption(
+        catalog,
+        &inputs.system,
+        &inputs.hardware,
+        layout.precision,
+    )];
+    out.push(format!(
+        "assumed: HBM streaming at {:.0}% of nominal (Azure's published STREAM triad reaches 86-89% on H200 and H100) and links at {:.0}%, {:.0} GiB reserved per accelerator; attention at {:.0}% of the BF16 ceiling (fitted on training runs)",
+        100.0 * c.memory_efficiency,
+        100.0 * c.link_efficiency,
+        c.reserved_memory_bytes / (1024.0 * 1024.0 * 1024.0),
+        100.0 * c.attention_fraction
+    ));
+    out.push(format!(
+        "the KV cache holds {} tokens per sequence (prompt and full answer: no eviction){}",
+        workload.input_tokens + workload.output_tokens,
+        workload.max_batch.map_or(String::new(), |b| format!(
+            ", at most {b} sequences per attention rank"
+        ))
+    ));
+    out.push(match workload.mode {
+        ServingMode::Offline => {
+            "offline: the batch is kept full; no latency target applies".to_string()
+        }
+        ServingMode::Server => format!(
+            "server: requests arrive at random (Poisson); the targets hold at p{} of the sequences in flight, the throughput is at their mean",
+            workload.slo_percentile
+        ),
+    });
+    if layout.overlap_ep {
+        out.push(
+            "expert all-to-all overlapped in two microbatches: dispatch behind attention, combine behind the experts".to_string(),
+        );
+    }
+    if let Some(spec) = workload.speculation {
+        out.push(format!(
+            "speculative decoding: {} drafted token(s) per step accepted with probability {} each, {:.2} tokens per step; drafting a token costs {} of a decode step",
+            spec.draft_tokens,
+            spec.acceptance_rate,
+            spec.tokens_per_step(),
+            spec.draft_cost_fraction.map_or("one layer".to_string(), |f| format!("{f}"))
+        ));
+    }
+    out.push(
+        "not modelled: expert load imbalance, prefix caching, scheduler overheads, the spread of request lengths (means only)".to_string(),
+    );
+    out
 }
 
 /// Parses `offline` / `server`.
@@ -356,6 +423,25 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
                 )
             })?),
         },
+        speculation: checked_speculation(
+            s.draft_tokens.as_ref().map(|v| *v.get_ref()),
+            s.acceptance_rate.as_ref().map(|v| *v.get_ref()),
+            s.draft_cost_fraction.as_ref().map(|v| *v.get_ref()),
+        )
+        .map_err(|(field, value, fix)| {
+            let span = match field {
+                "draft_tokens" => s.draft_tokens.as_ref(),
+                "acceptance_rate" => s.acceptance_rate.as_ref().or(s.draft_tokens.as_ref()),
+                _ => s.draft_cost_fraction.as_ref(),
+            }
+            .map(Spanned::span);
+            let message = if value.is_nan() {
+                format!("`serving.{field}` is missing")
+            } else {
+                format!("`serving.{field}` is {value}")
+            };
+            fail(span, &format!("serving.{field}"), message, fix)
+        })?,
         slo_percentile: match &s.slo_percentile {
             None => perf::DEFAULT_SLO_PERCENTILE,
             Some(p) => checked_percentile(*p.get_ref()).map_err(|fix| {
@@ -597,6 +683,7 @@ pub fn validate_inference(
                 mode: ServingMode::Server,
                 disaggregated: true,
                 max_batch: None,
+                speculation: None,
                 // The published 20-22 tokens/s is the average speed: judge TPOT at the mean.
                 slo_percentile: 50.0,
             };
@@ -654,6 +741,7 @@ pub fn validate_inference(
                 },
                 disaggregated: false,
                 max_batch: l.max_batch,
+                speculation: None,
                 // MLPerf Server: p99 TTFT and p99 TPOT under Poisson arrivals.
                 slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
             };
@@ -715,6 +803,7 @@ pub fn validate_inference(
             mode: ServingMode::Offline,
             disaggregated: c.decode_pool,
             max_batch: c.max_batch,
+            speculation: None,
             slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
         };
         let e = evaluate_serving(
@@ -959,6 +1048,12 @@ pub struct TrafficRequest<'a> {
     pub max_batch: Option<f64>,
     /// The percentile the latency targets hold for (server mode).
     pub slo_percentile: Option<f64>,
+    /// Speculative decoding: tokens drafted per step (0 or absent: none).
+    pub draft_tokens: Option<f64>,
+    /// Speculative decoding: acceptance rate of a drafted token.
+    pub acceptance_rate: Option<f64>,
+    /// Speculative decoding: cost of one drafted token as a fraction of a decode step.
+    pub draft_cost_fraction: Option<f64>,
 }
 
 /// The traffic of a serving question, checked the way `gigawatt infer search` checks its flags
@@ -1000,6 +1095,15 @@ pub fn checked_workload(t: &TrafficRequest) -> Result<ServingWorkload, String> {
             checked_percentile(p).map_err(|fix| format!("--slo-percentile is {p}\n  fix: {fix}"))?
         }
     };
+    let speculation = checked_speculation(t.draft_tokens, t.acceptance_rate, t.draft_cost_fraction)
+        .map_err(|(field, value, fix)| {
+            let flag = field.replace('_', "-");
+            if value.is_nan() {
+                format!("--{flag} is missing\n  fix: {fix}")
+            } else {
+                format!("--{flag} is {value}\n  fix: {fix}")
+            }
+        })?;
     Ok(ServingWorkload {
         input_tokens: t.input_tokens,
         output_tokens: t.output_tokens,
@@ -1008,8 +1112,54 @@ pub fn checked_workload(t: &TrafficRequest) -> Result<ServingWorkload, String> {
         mode,
         disaggregated: t.disaggregated,
         max_batch,
+        speculation,
         slo_percentile,
     })
+}
+
+/// Speculative decoding settings, checked: a field name, its value and the fix on error.
+fn checked_speculation(
+    draft_tokens: Option<f64>,
+    acceptance_rate: Option<f64>,
+    draft_cost_fraction: Option<f64>,
+) -> Result<Option<perf::Speculation>, (&'static str, f64, &'static str)> {
+    let drafts = match draft_tokens {
+        None => 0.0,
+        Some(k) if k.fract() == 0.0 && (0.0..=16.0).contains(&k) => k,
+        Some(k) => {
+            return Err((
+                "draft_tokens",
+                k,
+                "tokens drafted per step: a whole number from 0 to 16",
+            ))
+        }
+    };
+    if drafts == 0.0 {
+        for (field, value) in [
+            ("acceptance_rate", acceptance_rate),
+            ("draft_cost_fraction", draft_cost_fraction),
+        ] {
+            if let Some(v) = value {
+                return Err((field, v, "it applies to speculative decoding only: set draft_tokens too, or leave it out"));
+            }
+        }
+        return Ok(None);
+    }
+    let acceptance_rate = match acceptance_rate {
+        Some(a) if (0.0..=1.0).contains(&a) => a,
+        Some(a) => return Err(("acceptance_rate", a, "a probability from 0 to 1 (DeepSeek reports 0.85-0.9 for its MTP token)")),
+        None => return Err(("acceptance_rate", f64::NAN, "speculative decoding needs the acceptance rate of a drafted token, from 0 to 1 (DeepSeek reports 0.85-0.9 for its MTP token)")),
+    };
+    let draft_cost_fraction = match draft_cost_fraction {
+        None => None,
+        Some(f) if f > 0.0 && f <= 1.0 => Some(f),
+        Some(f) => return Err(("draft_cost_fraction", f, "the cost of drafting one token relative to one decode step of the model, above 0 and at most 1 (leave it out for an MTP module: one extra layer)")),
+    };
+    Ok(Some(perf::Speculation {
+        draft_tokens: drafts as u32,
+        acceptance_rate,
+        draft_cost_fraction,
+    }))
 }
 
 const MAX_BATCH_LIMIT: f64 = 65_536.0;

@@ -513,26 +513,11 @@ fn finish_inputs(
         )
         .to_lowercase());
     }
-    let accelerator = catalog.accelerator_of(&catalog.systems[system]);
-    let (efficiency, measured) = match workload.precision {
-        Precision::Bf16 => (
-            hardware.matmul_efficiency,
-            accelerator.bf16_mamf_tflops.is_some(),
-        ),
-        Precision::Fp8 | Precision::Fp4 => (
-            hardware.low_precision_matmul_efficiency,
-            accelerator.fp8_mamf_tflops.is_some(),
-        ),
-    };
-    let mut assumptions = vec![format!(
-        "{} matmul ceiling {:.1}% of the dense peak ({})",
-        precision_name(workload.precision),
-        100.0 * efficiency,
-        if measured {
-            "measured MAMF in the catalog"
-        } else {
-            "no published MAMF for this accelerator at this precision: the mean of the measured ones"
-        }
+    let mut assumptions = vec![matmul_ceiling_assumption(
+        catalog,
+        system,
+        &hardware,
+        workload.precision,
     )];
     let c = ModelConstants::default();
     assumptions.push(format!(
@@ -848,8 +833,46 @@ fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
     })
 }
 
+/// The matmul ceiling a result uses at `precision`, and where it comes from, for the
+/// assumptions ledger of training and serving results.
+pub fn matmul_ceiling_assumption(
+    catalog: &Catalog,
+    system: &str,
+    hardware: &Hardware,
+    precision: Precision,
+) -> String {
+    let accelerator = catalog.accelerator_of(&catalog.systems[system]);
+    let (efficiency, measured) = match precision {
+        Precision::Bf16 => (
+            hardware.matmul_efficiency,
+            accelerator.bf16_mamf_tflops.is_some(),
+        ),
+        Precision::Fp8 | Precision::Fp4 => (
+            hardware.low_precision_matmul_efficiency,
+            accelerator.fp8_mamf_tflops.is_some(),
+        ),
+    };
+    let origin = match (precision, measured) {
+        (Precision::Fp4, true) => {
+            "no FP4 measurement is published: the chip's measured FP8 fraction"
+        }
+        (Precision::Fp4, false) => {
+            "no FP4 measurement is published: the mean measured FP8 fraction"
+        }
+        (_, true) => "measured MAMF in the catalog",
+        (_, false) => {
+            "no published MAMF for this accelerator at this precision: the mean of the measured ones"
+        }
+    };
+    format!(
+        "{} matmul ceiling {:.1}% of the dense peak ({origin})",
+        precision_name(precision),
+        100.0 * efficiency,
+    )
+}
+
 /// The precision as users write it.
-fn precision_name(precision: Precision) -> &'static str {
+pub fn precision_name(precision: Precision) -> &'static str {
     match precision {
         Precision::Bf16 => "bf16",
         Precision::Fp8 => "fp8",

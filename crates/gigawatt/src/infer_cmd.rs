@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use engine::infer::{InferResult, ServeInputs};
 use perf::ServingWorkload;
 use serde_json::json;
@@ -66,9 +66,12 @@ pub enum InferCommand {
         /// Years over which capex is amortised in the cost per token.
         #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
         life_years: f64,
-        /// Output format.
-        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
-        format: ListFormat,
+        /// Output format; default: from --out's extension, else a table.
+        #[arg(long, short = 'f', value_enum)]
+        format: Option<FleetFormat>,
+        /// Write the output to this file instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Compare the serving model with published results (calibration/inference.csv).
     Validate {
@@ -76,6 +79,19 @@ pub enum InferCommand {
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+}
+
+/// Output formats of `gigawatt infer fleet`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    /// Aligned columns: the best layout per system type and each December.
+    Table,
+    /// Everything, as JSON (systems with their best layouts, timeline).
+    Json,
+    /// The monthly timeline as CSV.
+    Csv,
+    /// A self-contained HTML report with charts.
+    Html,
 }
 
 /// The model and traffic of a serving question.
@@ -110,6 +126,16 @@ pub struct Traffic {
     /// at random, so the sequences in flight vary; 99 is MLPerf's Server rule, 50 the median.
     #[arg(long, allow_negative_numbers = true)]
     pub slo_percentile: Option<f64>,
+    /// Speculative decoding: tokens drafted per sequence per step (e.g. 1 for DeepSeek's MTP).
+    #[arg(long, allow_negative_numbers = true)]
+    pub draft_tokens: Option<f64>,
+    /// Speculative decoding: probability a drafted token is accepted (DeepSeek: 0.85-0.9).
+    #[arg(long, allow_negative_numbers = true)]
+    pub acceptance_rate: Option<f64>,
+    /// Speculative decoding: cost of one drafted token relative to a decode step of the model
+    /// (default: one extra layer, as an MTP module; a draft model: its size / the model's).
+    #[arg(long, allow_negative_numbers = true)]
+    pub draft_cost_fraction: Option<f64>,
     /// Weight and matmul precision: bf16, fp8 or fp4 (`fleet` falls back to bf16 on chips
     /// without it).
     #[arg(long, default_value = "bf16")]
@@ -127,6 +153,9 @@ impl Traffic {
             disaggregated: self.disaggregated,
             max_batch: self.max_batch,
             slo_percentile: self.slo_percentile,
+            draft_tokens: self.draft_tokens,
+            acceptance_rate: self.acceptance_rate,
+            draft_cost_fraction: self.draft_cost_fraction,
         })
         .map_err(Failure::Input)
     }
@@ -216,6 +245,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             traffic,
             life_years,
             format,
+            out,
         }) => {
             let workload = traffic.workload()?;
             if !(*life_years >= 0.5 && *life_years <= 30.0) {
@@ -249,10 +279,28 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             .map_err(|m| {
                 Failure::Input(format!("{m}\n  fix: `gigawatt catalog list --kind models`"))
             })?;
-            match format {
-                ListFormat::Json => json_text(&fleet),
-                ListFormat::Table => fleet_table(&fleet),
-            }
+            let format = output::format_for(
+                *format,
+                out.as_deref(),
+                FleetFormat::Table,
+                &[
+                    ("json", FleetFormat::Json),
+                    ("csv", FleetFormat::Csv),
+                    ("html", FleetFormat::Html),
+                    ("htm", FleetFormat::Html),
+                ],
+            )?;
+            let text = match format {
+                FleetFormat::Json => json_text(&fleet),
+                FleetFormat::Table => fleet_table(&fleet),
+                FleetFormat::Csv => report::serving::fleet_csv(&fleet),
+                FleetFormat::Html => report::serving::fleet_html(
+                    &fleet,
+                    &plan,
+                    &format!("{precision:?}").to_lowercase(),
+                ),
+            };
+            return output::emit(&text, out.as_deref());
         }
         Some(InferCommand::Validate { format }) => {
             let v = engine::infer::validate_inference(&catalog, SHIPPED_CALIBRATION, SHIPPED_CASES)

@@ -319,3 +319,81 @@ fn a_spec_with_a_bad_batch_limit_names_the_field_and_line() {
     let err = bad_input(&["infer", "--spec", &spec_file(&spec)]);
     assert!(err.contains("serving.slo_percentile"), "{err}");
 }
+
+#[test]
+fn speculative_decoding_is_checked_and_raises_a_small_batch_rate() {
+    let spec = SPEC.replace(
+        "mode = \"server\"",
+        "mode = \"offline\"\nmax_batch = 1\ndraft_tokens = 1\nacceptance_rate = 0.85",
+    );
+    let plain = SPEC.replace("mode = \"server\"", "mode = \"offline\"\nmax_batch = 1");
+    let rate = |text: &str| -> f64 {
+        let v: Value =
+            serde_json::from_str(&ok(&["infer", "--spec", &spec_file(text), "-f", "json"]))
+                .unwrap();
+        v["output_tokens_per_s_per_gpu"].as_f64().unwrap()
+    };
+    let gain = rate(&spec) / rate(&plain);
+    assert!(gain > 1.5 && gain <= 1.85, "{gain}");
+
+    for (text, field, fix) in [
+        (
+            "draft_tokens = 2.5\nacceptance_rate = 0.8",
+            "serving.draft_tokens",
+            "a whole number from 0 to 16",
+        ),
+        (
+            "draft_tokens = 1",
+            "serving.acceptance_rate",
+            "needs the acceptance rate",
+        ),
+        (
+            "draft_tokens = 1\nacceptance_rate = 1.5",
+            "serving.acceptance_rate",
+            "a probability from 0 to 1",
+        ),
+        (
+            "acceptance_rate = 0.9",
+            "serving.acceptance_rate",
+            "speculative decoding only",
+        ),
+        (
+            "draft_tokens = 1\nacceptance_rate = 0.9\ndraft_cost_fraction = 0",
+            "serving.draft_cost_fraction",
+            "above 0 and at most 1",
+        ),
+    ] {
+        let bad = SPEC.replace("mode = \"server\"", &format!("mode = \"server\"\n{text}"));
+        let err = bad_input(&["infer", "--spec", &spec_file(&bad)]);
+        assert!(err.contains(field), "{text}: {err}");
+        assert!(err.contains(fix), "{text}: {err}");
+        assert!(err.contains("serve.toml:1"), "{text}: {err}");
+    }
+    let err = bad_input(&[
+        "infer",
+        "search",
+        "--model",
+        "llama3-8b",
+        "--system",
+        "dgx-h100",
+        "--input-tokens",
+        "100",
+        "--output-tokens",
+        "100",
+        "--draft-tokens",
+        "-1",
+        "--acceptance-rate",
+        "0.8",
+    ]);
+    assert!(err.contains("--draft-tokens is -1"), "{err}");
+}
+
+#[test]
+fn a_batch_limit_too_small_for_random_arrivals_says_so() {
+    let spec = SPEC.replace("mode = \"server\"", "mode = \"server\"\nmax_batch = 2");
+    let v: Value =
+        serde_json::from_str(&ok(&["infer", "--spec", &spec_file(&spec), "-f", "json"])).unwrap();
+    assert_eq!(v["feasible"], false);
+    let reason = v["reason"].as_str().unwrap();
+    assert!(reason.contains("sequences in flight"), "{reason}");
+}

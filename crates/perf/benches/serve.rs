@@ -77,6 +77,7 @@ fn server() -> ServingWorkload {
         mode: ServingMode::Server,
         disaggregated: false,
         max_batch: None,
+        speculation: None,
         slo_percentile: DEFAULT_SLO_PERCENTILE,
     }
 }

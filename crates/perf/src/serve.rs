@@ -74,10 +74,40 @@ pub struct ServingWorkload {
     /// The serving engine's batch limit per attention rank (its `max_batch_size`), if set;
     /// otherwise the KV cache alone limits the batch.
     pub max_batch: Option<u32>,
+    /// Speculative decoding (a draft model or multi-token-prediction heads), if used.
+    pub speculation: Option<Speculation>,
     /// Server mode: the percentile of requests the latency targets hold for (MLPerf's Server
     /// scenario uses 99). Requests arrive at random (Poisson), so the number in flight varies
     /// around its mean; the targets and the KV cache must hold at this percentile of it.
     pub slo_percentile: f64,
+}
+
+/// Speculative decoding: each step drafts `draft_tokens` per sequence, and the model verifies
+/// them and its own next token in one pass.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Speculation {
+    /// Tokens drafted per sequence per step.
+    pub draft_tokens: u32,
+    /// Probability that a drafted token is accepted, given the ones before it were (DeepSeek
+    /// reports 0.85-0.9 for its one MTP token).
+    pub acceptance_rate: f64,
+    /// Cost of drafting one token as a fraction of one decode step of the model; `None`: one
+    /// extra layer, as a multi-token-prediction module (DeepSeek's MTP) costs. A separate small
+    /// draft model costs about its size over the model's.
+    pub draft_cost_fraction: Option<f64>,
+}
+
+impl Speculation {
+    /// Tokens emitted per sequence per step: the accepted prefix of the drafts plus the
+    /// model's own token, `(1 - a^(k+1)) / (1 - a)` for independent acceptance.
+    pub fn tokens_per_step(&self) -> f64 {
+        let (a, k) = (self.acceptance_rate, f64::from(self.draft_tokens));
+        if a >= 1.0 {
+            k + 1.0
+        } else {
+            (1.0 - a.powf(k + 1.0)) / (1.0 - a)
+        }
+    }
 }
 
 /// The default latency-target percentile: MLPerf Inference's Server constraint (p99 TTFT and
@@ -150,6 +180,9 @@ pub enum ServeInfeasible {
     NoRoomForKvCache,
     /// No batch meets the latency targets.
     SloUnmeetable,
+    /// With random arrivals, the KV cache or the batch limit cannot hold the sequences in
+    /// flight at the target percentile, even at a mean of one.
+    TooFewSlots,
     /// The accelerator has no matmul units at this precision.
     PrecisionUnsupported,
 }
@@ -163,6 +196,9 @@ impl ServeInfeasible {
             }
             ServeInfeasible::NoRoomForKvCache => "no room is left for even one sequence's KV cache",
             ServeInfeasible::SloUnmeetable => "no batch meets the latency targets",
+            ServeInfeasible::TooFewSlots => {
+                "the KV cache or batch limit cannot hold the sequences in flight at the target percentile (requests arrive at random), even at a mean of one: raise max_batch, lower slo_percentile, or use offline mode"
+            }
             ServeInfeasible::PrecisionUnsupported => {
                 "the accelerator has no matmul units at this precision"
             }
@@ -231,6 +267,8 @@ pub struct DecodeStep {
     pub ep_comm_s: f64,
     /// Kernel launch overhead.
     pub launch_s: f64,
+    /// Drafting the speculative tokens (0 without speculation).
+    pub draft_s: f64,
     /// The step.
     pub step_s: f64,
 }
@@ -270,6 +308,8 @@ struct Unit<'a> {
     hbm: f64,
     /// Prompt length of the workload, tokens (for the attention of chunked prefill).
     prompt_tokens: f64,
+    /// Speculative decoding, if any.
+    speculation: Option<Speculation>,
 }
 
 impl Unit<'_> {
@@ -307,11 +347,35 @@ impl Unit<'_> {
 
     /// One decode step of one pipeline stage with `batch` sequences per attention rank at mean
     /// context `context`, plus `prefill_tokens` of chunked prefill per rank.
-    fn decode_stage_s(&self, batch: f64, context: f64, prefill_tokens: f64) -> f64 {
-        self.decode_stage(batch, context, prefill_tokens).step_s
+    /// One decode step, drafting included when the workload speculates.
+    fn decode_stage(&self, batch: f64, context: f64, prefill_tokens: f64) -> DecodeStep {
+        match self.speculation {
+            None => self.verify_stage(batch, context, prefill_tokens, 1.0),
+            Some(spec) => {
+                let drafts = f64::from(spec.draft_tokens);
+                // The model checks its own next token and every draft in one pass.
+                let mut step = self.verify_stage(batch, context, prefill_tokens, 1.0 + drafts);
+                // Drafting runs token after token before that pass.
+                let one = self.verify_stage(batch, context, 0.0, 1.0).step_s;
+                let fraction = spec
+                    .draft_cost_fraction
+                    .unwrap_or(1.0 / self.arch.layers.max(1.0));
+                step.draft_s = drafts * fraction * one;
+                step.step_s += step.draft_s;
+                step
+            }
+        }
     }
 
-    fn decode_stage(&self, batch: f64, context: f64, prefill_tokens: f64) -> DecodeStep {
+    /// One pass of the model over `batch` sequences, each with `per_sequence` new tokens (1, or
+    /// 1 + drafts when verifying speculation) attending to `context`, plus `prefill_tokens`.
+    fn verify_stage(
+        &self,
+        batch: f64,
+        context: f64,
+        prefill_tokens: f64,
+        per_sequence: f64,
+    ) -> DecodeStep {
         let a = self.arch;
         let bytes_w = weight_bytes(self.layout.precision);
         let (dense, routed) = self.params_per_gpu();
@@ -319,7 +383,7 @@ impl Unit<'_> {
         let moe_share = a.moe_layers() / a.layers;
         // Experts touched this step: each of the batch x ep tokens picks top_k of the experts.
         let touched = if a.is_moe() {
-            let tokens = batch * self.ep();
+            let tokens = (batch * per_sequence + prefill_tokens) * self.ep();
             1.0 - (1.0 - a.top_k / a.experts).powf(tokens)
         } else {
             1.0
@@ -347,7 +411,8 @@ impl Unit<'_> {
         } else {
             0.0
         };
-        let tokens = batch + prefill_tokens;
+        let decode_tokens = batch * per_sequence;
+        let tokens = decode_tokens + prefill_tokens;
         // Roofline per kernel, then kernels in sequence: each weight GEMM takes the longer of
         // streaming its weights and its matmul work (with the training model's GEMM shape
         // factor); attention streams the KV cache and does its score work; one kernel's memory
@@ -369,7 +434,7 @@ impl Unit<'_> {
         let gemm_s = dense_gemm_s + expert_gemm_s;
         let weights_s = (dense_weights_read + expert_weights_read) / self.hbm;
         let kv_read_s = kv_read / self.hbm;
-        let attention_compute_s = (batch * attention_flops_at(context)
+        let attention_compute_s = (decode_tokens * attention_flops_at(context)
             + prefill_tokens * attention_flops_at(prompt_context))
             / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.c.attention_fraction);
 
@@ -414,6 +479,7 @@ impl Unit<'_> {
             tp_comm_s: tp_s,
             ep_comm_s: dispatch_s + combine_s,
             launch_s,
+            draft_s: 0.0,
             step_s: body_s + launch_s,
         }
     }
@@ -495,6 +561,7 @@ pub fn evaluate_serving(
             .unwrap_or(peak * hw.matmul_efficiency),
         hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
         prompt_tokens: w.input_tokens,
+        speculation: w.speculation,
     };
     let (dense, routed) = unit.params_per_gpu();
     let weights = weight_bytes(layout.precision) * (dense + routed);
@@ -519,21 +586,29 @@ pub fn evaluate_serving(
     let ranks = f64::from(layout.ep);
     let prefill_latency = unit.prefill_latency_s(w.input_tokens);
     // Evaluate a batch: (tokens/s per unit, TPOT, TTFT, prefill GPUs per decode GPU).
+    // Output tokens per sequence per step: one, or the accepted drafts plus one.
+    let emitted = w.speculation.map_or(1.0, |s| s.tokens_per_step());
     let at = |batch: f64| -> (f64, f64, f64, f64) {
         if w.disaggregated {
-            let stage = unit.decode_stage_s(batch, context, 0.0);
-            let tpot = pp * stage;
-            let throughput = ranks * batch / stage;
+            let stage = unit.decode_stage(batch, context, 0.0).step_s;
+            let tpot = pp * stage / emitted;
+            let throughput = ranks * batch * emitted / stage;
             // Prefill pool sized to the request rate the decode pool finishes.
             let requests_per_s = throughput / w.output_tokens;
             let prefill_gpu_s = unit.prefill_flops(w.input_tokens) / unit.ceiling;
             let ratio = requests_per_s * prefill_gpu_s / f64::from(layout.gpus());
             (throughput, tpot, prefill_latency + tpot, ratio)
         } else {
-            let prefill_tokens = batch * w.input_tokens / w.output_tokens;
-            let stage = unit.decode_stage_s(batch, context, prefill_tokens);
-            let tpot = pp * stage;
-            (ranks * batch / stage, tpot, prefill_latency + tpot, 0.0)
+            // Prompts are prefilled as fast as sequences finish.
+            let prefill_tokens = batch * emitted * w.input_tokens / w.output_tokens;
+            let stage = unit.decode_stage(batch, context, prefill_tokens).step_s;
+            let tpot = pp * stage / emitted;
+            (
+                ranks * batch * emitted / stage,
+                tpot,
+                prefill_latency + pp * stage,
+                0.0,
+            )
         }
     };
     let (_, best_tpot, best_ttft, _) = at(1.0);
@@ -564,7 +639,13 @@ pub fn evaluate_serving(
         }
     }
     if lo == 0 {
-        result.infeasible = Some(ServeInfeasible::SloUnmeetable);
+        let slots_short = w.mode == ServingMode::Server
+            && concurrency_at_percentile(1.0, w.slo_percentile) > max_batch;
+        result.infeasible = Some(if slots_short {
+            ServeInfeasible::TooFewSlots
+        } else {
+            ServeInfeasible::SloUnmeetable
+        });
         return result;
     }
     let batch = f64::from(lo);
@@ -585,7 +666,7 @@ pub fn evaluate_serving(
     let prefill_tokens = if w.disaggregated {
         0.0
     } else {
-        batch * w.input_tokens / w.output_tokens
+        batch * emitted * w.input_tokens / w.output_tokens
     };
     result.decode_step = unit.decode_stage(batch, context, prefill_tokens);
     result.feasible = true;
@@ -722,6 +803,7 @@ mod tests {
             mode: ServingMode::Offline,
             disaggregated: false,
             max_batch: None,
+            speculation: None,
             slo_percentile: DEFAULT_SLO_PERCENTILE,
         };
         let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::default());
@@ -757,6 +839,7 @@ mod tests {
                 mode: ServingMode::Server,
                 disaggregated: false,
                 max_batch: None,
+                speculation: None,
                 slo_percentile: DEFAULT_SLO_PERCENTILE,
             };
             let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::default());
@@ -792,6 +875,7 @@ mod tests {
             mode: ServingMode::Offline,
             disaggregated: false,
             max_batch: None,
+            speculation: None,
             slo_percentile: DEFAULT_SLO_PERCENTILE,
         };
         let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::default());
@@ -833,6 +917,7 @@ mod tests {
             mode,
             disaggregated: false,
             max_batch: None,
+            speculation: None,
             slo_percentile: percentile,
         }
     }
@@ -939,6 +1024,7 @@ mod tests {
             mode: ServingMode::Offline,
             disaggregated: true,
             max_batch: Some(128),
+            speculation: None,
             slo_percentile: 99.0,
         };
         let layout = |overlap_ep| ServingLayout {
@@ -969,5 +1055,58 @@ mod tests {
         assert_eq!(hw.matmul_ceiling(Precision::Bf16), Some(989e12 * 0.8));
         assert_eq!(hw.matmul_ceiling(Precision::Fp8), Some(1979e12 * 0.71));
         assert_eq!(hw.matmul_ceiling(Precision::Fp4), None);
+    }
+
+    #[test]
+    fn speculation_emits_the_accepted_prefix_plus_one() {
+        let spec = |k, a| Speculation {
+            draft_tokens: k,
+            acceptance_rate: a,
+            draft_cost_fraction: None,
+        };
+        assert!((spec(1, 0.85).tokens_per_step() - 1.85).abs() < 1e-12);
+        // Two drafts: 1 + a + a^2.
+        assert!((spec(2, 0.5).tokens_per_step() - 1.75).abs() < 1e-12);
+        assert_eq!(spec(3, 1.0).tokens_per_step(), 4.0);
+        assert_eq!(spec(3, 0.0).tokens_per_step(), 1.0);
+    }
+
+    #[test]
+    fn speculation_speeds_up_small_batches_and_never_beats_its_token_count() {
+        let arch = llama70b();
+        let layout = ServingLayout {
+            tp: 4,
+            pp: 1,
+            ep: 1,
+            precision: Precision::Fp8,
+            kv_bytes: 1.0,
+            overlap_ep: false,
+        };
+        let c = ModelConstants::default();
+        for max_batch in [1, 8, 64, 512] {
+            let plain = ServingWorkload {
+                max_batch: Some(max_batch),
+                ..workload(ServingMode::Offline, 99.0)
+            };
+            let mtp = ServingWorkload {
+                speculation: Some(Speculation {
+                    draft_tokens: 1,
+                    acceptance_rate: 0.85,
+                    draft_cost_fraction: None,
+                }),
+                ..plain
+            };
+            let base = evaluate_serving(&arch, &h100(), &layout, &plain, &c);
+            let fast = evaluate_serving(&arch, &h100(), &layout, &mtp, &c);
+            let gain = fast.output_tokens_per_s / base.output_tokens_per_s;
+            assert!(gain <= 1.85, "batch {max_batch}: {gain}");
+            if max_batch == 1 {
+                // Memory-bound: verifying a second token costs almost nothing, so the gain
+                // approaches the 1.85 tokens per step (DeepSeek reports 1.8x TPS from MTP).
+                assert!(gain > 1.6, "{gain}");
+                assert!(fast.tpot_s < base.tpot_s);
+            }
+            assert!(fast.decode_step.draft_s > 0.0);
+        }
     }
 }

@@ -207,7 +207,10 @@ pub struct ModelConstants {
     pub gemm_half_dim: f64,
     /// Fused attention throughput as a fraction of the matmul ceiling.
     pub attention_fraction: f64,
-    /// Achieved fraction of HBM bandwidth for streaming kernels.
+    /// Achieved fraction of HBM bandwidth for streaming kernels. 0.85 sits just under the
+    /// STREAM triad Azure publishes (BabelStream: 2.97 TB/s on H100 SXM, 89% of 3.35; 4.15 TB/s
+    /// on H200, 86% of 4.8; Azure/AI-benchmarking-guide results), as real kernels do less well
+    /// than STREAM.
     pub memory_efficiency: f64,
     /// Achieved fraction of nominal link bandwidth for NCCL collectives.
     pub link_efficiency: f64,

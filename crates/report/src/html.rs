@@ -161,7 +161,7 @@ fn warnings(out: &mut String, result: &PlanResult) {
 }
 
 /// A headline card: label, value (`None` shows "unknown") and a detail line.
-fn card(out: &mut String, label: &str, value: Option<String>, detail: &str) {
+pub(crate) fn card(out: &mut String, label: &str, value: Option<String>, detail: &str) {
     let (class, value) = match value {
         Some(v) => ("value", escape(&v)),
         None => ("value unknown", "unknown".to_string()),
@@ -177,7 +177,7 @@ fn card(out: &mut String, label: &str, value: Option<String>, detail: &str) {
     out.push_str("</div>\n");
 }
 
-fn gw(value_gw: f64) -> String {
+pub(crate) fn gw(value_gw: f64) -> String {
     fmt_power_w(value_gw * W_PER_GW)
 }
 
@@ -296,7 +296,7 @@ fn gw_tick(value: f64, _step: f64) -> String {
     }
 }
 
-fn usd_tick(value: f64, step: f64) -> String {
+pub(crate) fn usd_tick(value: f64, step: f64) -> String {
     if value == 0.0 {
         "$0".into()
     } else if step < 1.0 {
@@ -306,7 +306,7 @@ fn usd_tick(value: f64, step: f64) -> String {
     }
 }
 
-fn count_tick(value: f64, step: f64) -> String {
+pub(crate) fn count_tick(value: f64, step: f64) -> String {
     if value.abs() < 1000.0 {
         svg::plain_tick(value, step)
     } else {
@@ -315,7 +315,7 @@ fn count_tick(value: f64, step: f64) -> String {
 }
 
 /// A one-sentence summary of a series for screen readers: its final and peak values.
-fn describe(
+pub(crate) fn describe(
     what: &str,
     months: &[Month],
     values: &[Option<f64>],
@@ -495,7 +495,7 @@ fn charts(out: &mut String, result: &PlanResult) {
     out.push_str("</section>\n");
 }
 
-fn figure(out: &mut String, heading: &str, caption: &str, svg: &str) {
+pub(crate) fn figure(out: &mut String, heading: &str, caption: &str, svg: &str) {
     let _ = writeln!(
         out,
         "<figure>\n<h3>{}</h3>\n<figcaption>{}</figcaption>\n{svg}\n</figure>",
@@ -568,7 +568,7 @@ fn known_sources(result: &PlanResult) -> BTreeSet<&str> {
     result.sources.iter().map(|s| s.id.as_str()).collect()
 }
 
-fn table_open(out: &mut String, headers: &[&str]) {
+pub(crate) fn table_open(out: &mut String, headers: &[&str]) {
     out.push_str("<div class=\"table-wrap\"><table>\n<thead><tr>");
     for h in headers {
         match h.strip_prefix('#') {
@@ -583,7 +583,7 @@ fn table_open(out: &mut String, headers: &[&str]) {
     out.push_str("</tr></thead>\n<tbody>\n");
 }
 
-fn table_close(out: &mut String) {
+pub(crate) fn table_close(out: &mut String) {
     out.push_str("</tbody></table></div>\n");
 }
 

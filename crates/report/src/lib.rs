@@ -5,6 +5,7 @@ mod csv;
 mod html;
 mod markdown;
 pub mod risk;
+pub mod serving;
 mod svg;
 mod text;
 

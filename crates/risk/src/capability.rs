@@ -103,6 +103,7 @@ pub fn default_assumptions(catalog: &catalog::Catalog) -> Option<CapabilityAssum
         mode: perf::ServingMode::Server,
         disaggregated: false,
         max_batch: None,
+        speculation: None,
         slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
     };
     let inputs = engine::infer::resolve_serve_inputs(catalog, "llama3-70b", "dgx-h100").ok()?;

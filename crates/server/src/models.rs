@@ -123,6 +123,12 @@ struct InferSearchBody {
     max_batch: Option<f64>,
     #[serde(default)]
     slo_percentile: Option<f64>,
+    #[serde(default)]
+    draft_tokens: Option<f64>,
+    #[serde(default)]
+    acceptance_rate: Option<f64>,
+    #[serde(default)]
+    draft_cost_fraction: Option<f64>,
     #[serde(default = "crate::default_precision")]
     precision: String,
     #[serde(default = "crate::default_top")]
@@ -145,6 +151,9 @@ impl InferSearchBody {
             disaggregated: self.disaggregated,
             max_batch: self.max_batch,
             slo_percentile: self.slo_percentile,
+            draft_tokens: self.draft_tokens,
+            acceptance_rate: self.acceptance_rate,
+            draft_cost_fraction: self.draft_cost_fraction,
         })
         .map_err(ApiError::bad_request)
     }
@@ -159,7 +168,7 @@ pub(crate) async fn api_infer_search(
     let html = json_or_html(&query)?;
     let search: InferSearchBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
-            "the request body is not a valid serving search: {e}\n  fix: send {{\"model\", \"system\", \"input_tokens\", \"output_tokens\"}} and optionally \"ttft_slo_s\", \"tpot_slo_s\", \"mode\", \"disaggregated\", \"max_batch\", \"slo_percentile\", \"precision\", \"top\""
+            "the request body is not a valid serving search: {e}\n  fix: send {{\"model\", \"system\", \"input_tokens\", \"output_tokens\"}} and optionally \"ttft_slo_s\", \"tpot_slo_s\", \"mode\", \"disaggregated\", \"max_batch\", \"slo_percentile\", \"draft_tokens\", \"acceptance_rate\", \"draft_cost_fraction\", \"precision\", \"top\""
         ))
     })?;
     let workload = search.workload()?;

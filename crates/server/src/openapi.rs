@@ -200,6 +200,9 @@ fn model_paths() -> Value {
                         "disaggregated": { "type": "boolean", "default": false },
                         "max_batch": { "type": "integer", "minimum": 1, "maximum": 65536, "description": "the serving engine's batch limit per attention rank" },
                         "slo_percentile": { "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "default": 99, "description": "server mode: the percentile of requests the latency targets hold for (Poisson arrivals)" },
+                        "draft_tokens": { "type": "integer", "minimum": 0, "maximum": 16, "description": "speculative decoding: tokens drafted per sequence per step" },
+                        "acceptance_rate": { "type": "number", "minimum": 0, "maximum": 1, "description": "speculative decoding: probability a drafted token is accepted" },
+                        "draft_cost_fraction": { "type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "speculative decoding: cost of one drafted token relative to a decode step (default: one layer, as an MTP module)" },
                         "precision": { "type": "string", "enum": ["bf16", "fp8", "fp4"], "default": "bf16" },
                         "top": { "type": "integer", "default": 5, "maximum": 50 }
                     }
