@@ -526,6 +526,48 @@ pub fn infer_search(
     (results, evaluated)
 }
 
+/// Why a search found no layout, with the best latency a plain layout reaches (the largest TP
+/// within the scale-up domain, no pipeline): the CLI and the API give the same message.
+pub fn no_layout_message(
+    catalog: &Catalog,
+    inputs: &ServeInputs,
+    precision: Precision,
+    kv_bytes: f64,
+    workload: ServingWorkload,
+    evaluated: u64,
+) -> String {
+    let probe = infer_result(
+        catalog,
+        inputs,
+        ServingLayout {
+            tp: inputs.hardware.scale_up_domain.clamp(1.0, 8.0) as u32,
+            pp: 1,
+            ep: 1,
+            precision,
+            kv_bytes,
+            overlap_ep: false,
+        },
+        workload,
+        None,
+        String::new(),
+    );
+    format!(
+        "no layout of {} on {} meets the targets ({evaluated} layouts tried){}\n  fix: relax --tpot-slo-s / --ttft-slo-s, or use a larger system",
+        inputs.model,
+        inputs.system,
+        probe.reason.map(|r| format!(": {r}")).unwrap_or_default()
+    )
+}
+
+/// Bytes per KV-cache element for a KV precision as users write it.
+pub fn parse_kv_precision(text: &str) -> Option<f64> {
+    match text {
+        "bf16" => Some(2.0),
+        "fp8" => Some(1.0),
+        _ => None,
+    }
+}
+
 /// One published serving result against the model.
 #[derive(Debug, Clone, Serialize)]
 pub struct InferenceCase {
@@ -918,6 +960,7 @@ pub fn fleet_serving(
     model: &str,
     workload: ServingWorkload,
     precision: Precision,
+    kv_bytes: f64,
     life_years: f64,
 ) -> Result<FleetServing, String> {
     let arch = catalog
@@ -965,7 +1008,8 @@ pub fn fleet_serving(
                     system: tranche.system.clone(),
                     hardware,
                 };
-                let (mut found, _) = infer_search(catalog, &inputs, precision, 2.0, workload, 1);
+                let (mut found, _) =
+                    infer_search(catalog, &inputs, precision, kv_bytes, workload, 1);
                 match found.pop() {
                     Some(best) => SystemServing {
                         system: tranche.system.clone(),

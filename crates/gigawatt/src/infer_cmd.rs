@@ -140,9 +140,21 @@ pub struct Traffic {
     /// without it).
     #[arg(long, default_value = "bf16")]
     pub precision: String,
+    /// KV-cache precision: bf16 or fp8.
+    #[arg(long, default_value = "bf16")]
+    pub kv_precision: String,
 }
 
 impl Traffic {
+    fn kv_bytes(&self) -> Result<f64, Failure> {
+        engine::infer::parse_kv_precision(&self.kv_precision).ok_or_else(|| {
+            Failure::Input(format!(
+                "--kv-precision `{}` is unknown\n  fix: bf16 or fp8",
+                self.kv_precision
+            ))
+        })
+    }
+
     fn workload(&self) -> Result<ServingWorkload, Failure> {
         engine::infer::checked_workload(&engine::infer::TrafficRequest {
             input_tokens: self.input_tokens,
@@ -185,7 +197,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                 .map_err(input_error)?;
             match args.format {
                 ListFormat::Json => json_text(&result),
-                ListFormat::Table => table(&[result]),
+                ListFormat::Table => single_text(&result),
             }
         }
         Some(InferCommand::Search {
@@ -210,29 +222,12 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                     |m| Failure::Input(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m))),
                 )?;
             engine::infer::check_precision(&inputs, precision).map_err(Failure::Input)?;
+            let kv_bytes = traffic.kv_bytes()?;
             let (found, evaluated) =
-                engine::infer::infer_search(&catalog, &inputs, precision, 2.0, workload, *top);
+                engine::infer::infer_search(&catalog, &inputs, precision, kv_bytes, workload, *top);
             if found.is_empty() {
-                let probe = engine::infer::infer_result(
-                    &catalog,
-                    &inputs,
-                    perf::ServingLayout {
-                        tp: inputs.hardware.scale_up_domain.min(8.0) as u32,
-                        pp: 1,
-                        ep: 1,
-                        precision,
-                        kv_bytes: 2.0,
-                        overlap_ep: false,
-                    },
-                    workload,
-                    None,
-                    String::new(),
-                );
-                return Err(Failure::Input(format!(
-                    "no layout of {} on {} meets the targets ({evaluated} layouts tried){}\n  fix: relax --tpot-slo-s / --ttft-slo-s, or use a larger system",
-                    traffic.model,
-                    system,
-                    probe.reason.map(|r| format!(": {r}")).unwrap_or_default()
+                return Err(Failure::Input(engine::infer::no_layout_message(
+                    &catalog, &inputs, precision, kv_bytes, workload, evaluated,
                 )));
             }
             match format {
@@ -274,6 +269,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                 &traffic.model,
                 workload,
                 precision,
+                traffic.kv_bytes()?,
                 *life_years,
             )
             .map_err(|m| {
@@ -334,6 +330,66 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
         }
     };
     output::emit(&text, None)
+}
+
+/// One evaluated spec: the table row, then where a decode step's time goes, the latencies the
+/// targets were judged at, and the assumptions behind the figures.
+fn single_text(r: &InferResult) -> String {
+    let mut out = format!(
+        "{} on {} x {}: {} input, {} output tokens per request\n\n",
+        r.model,
+        fmt_count(r.gpus as f64),
+        r.system,
+        fmt_count(r.workload.input_tokens),
+        fmt_count(r.workload.output_tokens)
+    );
+    out += &table(std::slice::from_ref(r));
+    if !r.feasible {
+        return out;
+    }
+    let d = &r.detail.decode_step;
+    let ms = |s: f64| format!("{:.1} ms", 1e3 * s);
+    out += &format!("\ndecode step {} at batch {}:", ms(d.step_s), r.batch);
+    for (name, part) in [
+        ("dense GEMMs", d.dense_gemm_s),
+        ("expert GEMMs", d.expert_gemm_s),
+        ("KV-cache reads", d.kv_read_s),
+        ("attention", d.attention_compute_s),
+        ("TP all-reduce", d.tp_comm_s),
+        ("EP all-to-all", d.ep_comm_s),
+        ("launches", d.launch_s),
+        ("drafting", d.draft_s),
+    ] {
+        if part > 0.0 {
+            out += &format!(
+                " {name} {} ({:.0}%),",
+                ms(part),
+                100.0 * part / d.step_s.max(f64::MIN_POSITIVE)
+            );
+        }
+    }
+    out.pop();
+    out += &format!(
+        "\nthe weight GEMMs are limited by {}\n",
+        if d.gemm_memory_bound {
+            "HBM bandwidth"
+        } else {
+            "matmul throughput"
+        }
+    );
+    if r.workload.mode == perf::ServingMode::Server {
+        out += &format!(
+            "at p{} of the sequences in flight (requests arrive at random): TPOT {}, TTFT {:.0} ms\n",
+            r.workload.slo_percentile,
+            ms(r.detail.tpot_at_percentile_s),
+            1e3 * r.detail.ttft_at_percentile_s
+        );
+    }
+    out += "\nassumptions:\n";
+    for a in &r.assumptions {
+        out += &format!("  - {a}\n");
+    }
+    out
 }
 
 fn table(results: &[InferResult]) -> String {

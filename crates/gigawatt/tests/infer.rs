@@ -397,3 +397,62 @@ fn a_batch_limit_too_small_for_random_arrivals_says_so() {
     let reason = v["reason"].as_str().unwrap();
     assert!(reason.contains("sequences in flight"), "{reason}");
 }
+
+#[test]
+fn the_spec_summary_says_where_the_step_goes_and_what_it_assumes() {
+    let text = ok(&["infer", "--spec", &spec_file(SPEC)]);
+    assert!(text.contains("decode step"), "{text}");
+    assert!(
+        text.contains("dense GEMMs") && text.contains("KV-cache reads"),
+        "{text}"
+    );
+    assert!(text.contains("at p99 of the sequences in flight"), "{text}");
+    assert!(text.contains("matmul ceiling 70.9%"), "{text}");
+}
+
+#[test]
+fn the_search_takes_a_kv_precision() {
+    let run = |kv: &str| -> Value {
+        serde_json::from_str(&ok(&[
+            "infer",
+            "search",
+            "--model",
+            "llama3-70b",
+            "--system",
+            "dgx-h100",
+            "--input-tokens",
+            "4000",
+            "--output-tokens",
+            "500",
+            "--precision",
+            "fp8",
+            "--mode",
+            "offline",
+            "--kv-precision",
+            kv,
+            "--top",
+            "1",
+            "-f",
+            "json",
+        ]))
+        .unwrap()
+    };
+    let max_batch = |v: &Value| v["top"][0]["detail"]["max_batch"].as_u64().unwrap();
+    // Half the bytes per KV element: about twice the sequences fit beside the same weights.
+    assert!(max_batch(&run("fp8")) > max_batch(&run("bf16")));
+    let err = bad_input(&[
+        "infer",
+        "search",
+        "--model",
+        "llama3-70b",
+        "--system",
+        "dgx-h100",
+        "--input-tokens",
+        "10",
+        "--output-tokens",
+        "10",
+        "--kv-precision",
+        "int4",
+    ]);
+    assert!(err.contains("--kv-precision `int4` is unknown"), "{err}");
+}

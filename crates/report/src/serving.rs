@@ -565,7 +565,9 @@ fn systems(out: &mut String, fleet: &FleetServing) {
         return;
     }
     out.push_str("<h3>Where a decode step's time goes</h3>\n<p class=\"sub\">One decode step of one pipeline stage at the chosen batch: milliseconds, and the share of the step. Kernels run in sequence, so the step is the sum of the parts; with expert all-to-all overlapped, the EP part shows before overlap and counts only where it outlasts the compute it is paired with.</p>\n");
-    let (chart, legend) = step_chart(&best);
+    let labelled: Vec<(String, &InferResult)> =
+        best.iter().map(|r| (r.system.clone(), *r)).collect();
+    let (chart, legend) = step_chart(&labelled);
     let _ = writeln!(out, "<figure>\n{chart}\n{legend}\n</figure>");
     let columns: Vec<usize> = (0..step_parts(best[0]).len())
         .filter(|&k| k < ALWAYS_TABLED || best.iter().any(|b| step_parts(b)[k].1 > 0.0))
@@ -610,10 +612,15 @@ fn systems(out: &mut String, fleet: &FleetServing) {
     out.push_str("</section>\n");
 }
 
-/// A horizontal stacked bar per system type: the parts of its decode step, in ms, with a mark
-/// at the step time where overlap makes it shorter than the parts. Returns the SVG and an
-/// HTML legend of the parts that appear.
-fn step_chart(best: &[&InferResult]) -> (String, String) {
+/// A horizontal stacked bar per labelled result (a system type here, a layout in the
+/// dashboard): the parts of its decode step, in ms, with a mark at the step time where overlap
+/// makes it shorter than the parts. Returns the SVG and an HTML legend of the parts that appear.
+pub fn step_chart(bars: &[(String, &InferResult)]) -> (String, String) {
+    if bars.is_empty() {
+        return (String::new(), String::new());
+    }
+    let best: Vec<&InferResult> = bars.iter().map(|(_, r)| *r).collect();
+    let label = |row: usize| bars[row].0.as_str();
     const WIDTH: f64 = 900.0;
     const LEFT: f64 = 170.0;
     const RIGHT: f64 = 24.0;
@@ -638,10 +645,11 @@ fn step_chart(best: &[&InferResult]) -> (String, String) {
     let mut out = String::new();
     let description = best
         .iter()
-        .map(|b| {
+        .enumerate()
+        .map(|(row, b)| {
             format!(
                 "{}: step {}, of which {}.",
-                b.system,
+                label(row),
                 ms(b.detail.decode_step.step_s),
                 step_parts(b)
                     .iter()
@@ -692,7 +700,7 @@ fn step_chart(best: &[&InferResult]) -> (String, String) {
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
             coord(LEFT - 8.0),
             coord(y + BAR / 2.0 + 4.0),
-            escape(&b.system)
+            escape(label(row))
         );
         let mut start = 0.0;
         for (k, (name, part)) in step_parts(b).iter().enumerate() {
@@ -710,7 +718,7 @@ fn step_chart(best: &[&InferResult]) -> (String, String) {
                 svg::palette(k),
                 escape(&format!(
                     "{}: {name} {} ({} of the step)",
-                    b.system,
+                    label(row),
                     ms(*part),
                     share(*part, d.step_s)
                 ))
@@ -726,7 +734,7 @@ fn step_chart(best: &[&InferResult]) -> (String, String) {
                 coord(y + BAR + 3.0),
                 escape(&format!(
                     "{}: the step, {} (overlap hides the rest)",
-                    b.system,
+                    label(row),
                     ms(d.step_s)
                 ))
             );
@@ -852,8 +860,9 @@ mod tests {
             .expect("spec runs")
             .workload;
         let precision = engine::train::parse_precision("fp8").unwrap();
-        let fleet = engine::infer::fleet_serving(&catalog, &plan, model, workload, precision, 5.0)
-            .expect("fleet view runs");
+        let fleet =
+            engine::infer::fleet_serving(&catalog, &plan, model, workload, precision, 2.0, 5.0)
+                .expect("fleet view runs");
         (fleet, plan)
     }
 

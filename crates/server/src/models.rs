@@ -131,6 +131,8 @@ struct InferSearchBody {
     draft_cost_fraction: Option<f64>,
     #[serde(default = "crate::default_precision")]
     precision: String,
+    #[serde(default = "crate::default_precision")]
+    kv_precision: String,
     #[serde(default = "crate::default_top")]
     top: usize,
 }
@@ -168,7 +170,7 @@ pub(crate) async fn api_infer_search(
     let html = json_or_html(&query)?;
     let search: InferSearchBody = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(format!(
-            "the request body is not a valid serving search: {e}\n  fix: send {{\"model\", \"system\", \"input_tokens\", \"output_tokens\"}} and optionally \"ttft_slo_s\", \"tpot_slo_s\", \"mode\", \"disaggregated\", \"max_batch\", \"slo_percentile\", \"draft_tokens\", \"acceptance_rate\", \"draft_cost_fraction\", \"precision\", \"top\""
+            "the request body is not a valid serving search: {e}\n  fix: send {{\"model\", \"system\", \"input_tokens\", \"output_tokens\"}} and optionally \"ttft_slo_s\", \"tpot_slo_s\", \"mode\", \"disaggregated\", \"max_batch\", \"slo_percentile\", \"draft_tokens\", \"acceptance_rate\", \"draft_cost_fraction\", \"precision\", \"kv_precision\", \"top\""
         ))
     })?;
     let workload = search.workload()?;
@@ -187,42 +189,36 @@ pub(crate) async fn api_infer_search(
     let slot = heavy_slot(&state)?;
     blocking(&state, move |inner| {
         let _slot = slot;
-        let inputs = engine::infer::resolve_serve_inputs(
-            &inner.catalog,
-            &search.model,
-            &search.system,
-        )
-        .map_err(|m| {
-            ApiError::bad_request(format!("{m}\n  fix: `gigawatt catalog list` shows the ids"))
-        })?;
+        let inputs =
+            engine::infer::resolve_serve_inputs(&inner.catalog, &search.model, &search.system)
+                .map_err(|m| {
+                    ApiError::bad_request(format!(
+                        "{m}\n  fix: `gigawatt catalog list` shows the ids"
+                    ))
+                })?;
+        let kv_bytes =
+            engine::infer::parse_kv_precision(&search.kv_precision).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "--kv-precision `{}` is unknown\n  fix: bf16 or fp8",
+                    search.kv_precision
+                ))
+            })?;
         let (found, evaluated) = engine::infer::infer_search(
             &inner.catalog,
             &inputs,
             precision,
-            2.0,
+            kv_bytes,
             workload,
             search.top,
         );
         if found.is_empty() {
-            let probe = engine::infer::infer_result(
+            return Err(ApiError::bad_request(engine::infer::no_layout_message(
                 &inner.catalog,
                 &inputs,
-                perf::ServingLayout {
-                    tp: inputs.hardware.scale_up_domain.min(8.0) as u32,
-                    pp: 1,
-                    ep: 1,
-                    precision,
-                    kv_bytes: 2.0, overlap_ep: false,
-                },
+                precision,
+                kv_bytes,
                 workload,
-                None,
-                String::new(),
-            );
-            return Err(ApiError::bad_request(format!(
-                "no layout of {} on {} meets the targets ({evaluated} layouts tried){}\n  fix: relax --tpot-slo-s / --ttft-slo-s, or use a larger system",
-                search.model,
-                search.system,
-                probe.reason.map(|r| format!(": {r}")).unwrap_or_default()
+                evaluated,
             )));
         }
         if html {

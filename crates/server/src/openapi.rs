@@ -204,6 +204,7 @@ fn model_paths() -> Value {
                         "acceptance_rate": { "type": "number", "minimum": 0, "maximum": 1, "description": "speculative decoding: probability a drafted token is accepted" },
                         "draft_cost_fraction": { "type": "number", "exclusiveMinimum": 0, "maximum": 1, "description": "speculative decoding: cost of one drafted token relative to a decode step (default: one layer, as an MTP module)" },
                         "precision": { "type": "string", "enum": ["bf16", "fp8", "fp4"], "default": "bf16" },
+                        "kv_precision": { "type": "string", "enum": ["bf16", "fp8"], "default": "bf16" },
                         "top": { "type": "integer", "default": 5, "maximum": 50 }
                     }
                 }}}},

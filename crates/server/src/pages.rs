@@ -75,6 +75,7 @@ dl.meta dd{margin:0;overflow-wrap:anywhere}
 .card .label{color:var(--muted);font-size:.8rem}
 .card .value{font-size:1.25rem;font-weight:650}
 svg.chart{max-width:100%;height:auto;display:block}
+.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.3em;border-radius:2px;vertical-align:baseline}
 details{margin:.2rem 0}
 #search-result,#result{overflow-x:auto}
 fieldset label.check{justify-content:flex-start}
@@ -1215,6 +1216,36 @@ pub fn infer_fragment(results: &[engine::infer::InferResult], evaluated: Option<
         );
     }
     out += "</table>";
+    // Where the time of a decode step goes, one bar per feasible result: a chart, because the
+    // split between weights, KV cache and communication is the point of comparing layouts.
+    let bars: Vec<(String, &engine::infer::InferResult)> = results
+        .iter()
+        .filter(|r| r.feasible)
+        .map(|r| {
+            let l = &r.layout;
+            let label = if results.len() == 1 {
+                r.system.clone()
+            } else {
+                format!("tp {} pp {} ep {}", l.tp, l.pp, l.ep)
+            };
+            (label, r)
+        })
+        .collect();
+    if !bars.is_empty() {
+        let (chart, legend) = report::serving::step_chart(&bars);
+        let _ = write!(
+            out,
+            "<figure id=\"decode-step\"><h3>Where a decode step's time goes</h3>{chart}{legend}</figure>"
+        );
+    }
+    if let [r] = results {
+        out +=
+            "<details id=\"infer-assumptions\"><summary>What these figures rest on</summary><ul>";
+        for a in &r.assumptions {
+            let _ = write!(out, "<li>{}</li>", esc(a));
+        }
+        out += "</ul></details>";
+    }
     out
 }
 

@@ -524,6 +524,12 @@ async fn infer_spec_ok_bad_and_too_large() {
             html.contains("id=\"infer-table\"") && html.contains("<td>fp8</td>"),
             "{html}"
         );
+        // Where the decode step's time goes, as a chart, and what the figures rest on.
+        assert!(
+            html.contains("id=\"decode-step\"") && html.contains("<svg class=\"chart\""),
+            "{html}"
+        );
+        assert!(html.contains("id=\"infer-assumptions\"") && html.contains("matmul ceiling"));
     }
 
     let bad = SERVE_SPEC.replace("dgx-h100", "dgx-h10");
@@ -571,6 +577,10 @@ async fn infer_search_ok_bad_and_bounded() {
     let (status, html) = send(&app, "POST", "/api/infer/search?format=html", Some(search)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("layouts evaluated") && html.contains("id=\"infer-table\""));
+    assert!(
+        html.contains("id=\"decode-step\"") && html.contains("tp 2 pp 1 ep 1"),
+        "{html}"
+    );
 
     // Bad input: the CLI's message (`gigawatt infer search --input-tokens 0`).
     let bad = json!({ "model": "llama3-70b", "system": "dgx-h100", "input_tokens": 0, "output_tokens": 500 });
