@@ -3,69 +3,14 @@
 //!
 //! Targets (issue 4): one configuration in microseconds; a layout search in well under a second.
 
+use perf::reference::{deepseek_v3, h100_sxm as h100, llama3_70b};
 use perf::{
-    evaluate_serving, search_serving, Arch, Hardware, Mla, ModelConstants, Precision,
-    ServingLayout, ServingMode, ServingWorkload, DEFAULT_SLO_PERCENTILE,
+    evaluate_serving, search_serving, ModelConstants, Precision, ServingLayout, ServingMode,
+    ServingWorkload, DEFAULT_SLO_PERCENTILE,
 };
 
 fn main() {
     divan::main();
-}
-
-fn h100() -> Hardware {
-    Hardware {
-        peak_bf16_flops: 989e12,
-        peak_fp8_flops: Some(1979e12),
-        peak_fp4_flops: None,
-        matmul_efficiency: 794.5 / 989.0,
-        low_precision_matmul_efficiency: 1402.6 / 1979.0,
-        hbm_bytes: 80.0 * 1024f64.powi(3),
-        hbm_bytes_per_s: 3.35e12,
-        scale_up_domain: 8.0,
-        scale_up_bytes_per_s: 450e9,
-        scale_out_bytes_per_s: 50e9,
-    }
-}
-
-fn llama3_70b() -> Arch {
-    Arch {
-        layers: 80.0,
-        hidden: 8192.0,
-        ffn_hidden: 28672.0,
-        heads: 64.0,
-        kv_heads: 8.0,
-        head_dim: 128.0,
-        vocab: 128256.0,
-        gated_mlp: true,
-        tied_embeddings: false,
-        ..Arch::gpt(1, 1, 1, 1)
-    }
-}
-
-fn deepseek_v3() -> Arch {
-    Arch {
-        layers: 61.0,
-        hidden: 7168.0,
-        ffn_hidden: 18432.0,
-        heads: 128.0,
-        kv_heads: 128.0,
-        head_dim: 128.0,
-        vocab: 129280.0,
-        gated_mlp: true,
-        tied_embeddings: false,
-        experts: 256.0,
-        top_k: 8.0,
-        moe_ffn_hidden: 2048.0,
-        shared_experts: 1.0,
-        dense_layers: 3.0,
-        mla: Some(Mla {
-            q_lora_rank: 1536.0,
-            kv_lora_rank: 512.0,
-            qk_nope_head_dim: 128.0,
-            qk_rope_head_dim: 64.0,
-            v_head_dim: 128.0,
-        }),
-    }
 }
 
 fn server() -> ServingWorkload {

@@ -4,27 +4,11 @@
 //! Targets: at least 1,000,000 evaluations per second per core; the full search in under 2 s
 //! on the 2-core development machine.
 
-use perf::{
-    Arch, Hardware, ModelConstants, Precision, Recompute, SearchOptions, Strategy, Workload,
-};
+use perf::reference::h100_sxm as h100;
+use perf::{Arch, ModelConstants, Precision, Recompute, SearchOptions, Strategy, Workload};
 
 fn main() {
     divan::main();
-}
-
-fn h100() -> Hardware {
-    Hardware {
-        peak_bf16_flops: 989e12,
-        peak_fp8_flops: Some(1979e12),
-        peak_fp4_flops: None,
-        matmul_efficiency: 794.5 / 989.0,
-        low_precision_matmul_efficiency: 1402.6 / 1979.0,
-        hbm_bytes: 80.0 * 1024f64.powi(3),
-        hbm_bytes_per_s: 3.35e12,
-        scale_up_domain: 8.0,
-        scale_up_bytes_per_s: 450e9,
-        scale_out_bytes_per_s: 50e9,
-    }
 }
 
 fn workload() -> Workload {

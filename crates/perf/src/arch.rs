@@ -254,29 +254,7 @@ mod tests {
 
     #[test]
     fn deepseek_v3_has_671b_total_and_37b_active() {
-        let arch = Arch {
-            layers: 61.0,
-            hidden: 7168.0,
-            ffn_hidden: 18432.0,
-            heads: 128.0,
-            kv_heads: 128.0,
-            head_dim: 128.0,
-            vocab: 129280.0,
-            gated_mlp: true,
-            tied_embeddings: false,
-            experts: 256.0,
-            top_k: 8.0,
-            moe_ffn_hidden: 2048.0,
-            shared_experts: 1.0,
-            dense_layers: 3.0,
-            mla: Some(Mla {
-                q_lora_rank: 1536.0,
-                kv_lora_rank: 512.0,
-                qk_nope_head_dim: 128.0,
-                qk_rope_head_dim: 64.0,
-                v_head_dim: 128.0,
-            }),
-        };
+        let arch = crate::reference::deepseek_v3();
         // DeepSeek reports 671B total and 37B activated (the 14B MTP module excluded).
         assert!(
             (arch.total_params() / 1e9 - 671.0).abs() < 3.0,

@@ -16,6 +16,7 @@
 
 mod arch;
 mod memory;
+pub mod reference;
 mod search;
 mod serve;
 mod step;

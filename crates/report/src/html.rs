@@ -98,19 +98,6 @@ pub fn plan_html(result: &PlanResult) -> String {
 
 fn header(out: &mut String, result: &PlanResult, title: &str) {
     let s = &result.scenario;
-    let _ = writeln!(
-        out,
-        "<header>\n<p class=\"eyebrow\">gigawatt plan report</p>\n<h1>{}</h1>",
-        escape(title)
-    );
-    if !s.description.trim().is_empty() {
-        let _ = writeln!(
-            out,
-            "<p class=\"desc\">{}</p>",
-            escape(s.description.trim())
-        );
-    }
-    out.push_str("<dl class=\"meta\">\n");
     let timeline = if s.first_month.is_empty() && s.end_month.is_empty() {
         "none".to_string()
     } else {
@@ -121,18 +108,46 @@ fn header(out: &mut String, result: &PlanResult, title: &str) {
             result.timeline.len()
         )
     };
-    for (label, value, code) in [
-        ("Timeline", timeline, false),
-        ("Origin", s.origin.clone(), false),
-        ("Input hash", s.input_hash.clone(), true),
-        ("Engine version", result.engine_version.clone(), true),
-        ("Catalog version", result.catalog_version.clone(), true),
-        ("Schema version", result.schema_version.to_string(), false),
-    ] {
-        let value = if code {
-            format!("<code>{}</code>", escape(&value))
+    report_header(
+        out,
+        "gigawatt plan report",
+        title,
+        &s.description,
+        &[
+            ("Timeline", timeline, false),
+            ("Origin", s.origin.clone(), false),
+            ("Input hash", s.input_hash.clone(), true),
+            ("Engine version", result.engine_version.clone(), true),
+            ("Catalog version", result.catalog_version.clone(), true),
+            ("Schema version", result.schema_version.to_string(), false),
+        ],
+    );
+}
+
+/// A report's header: the kind of report, the title, the description and a list of facts
+/// (label, value, whether the value is code such as a hash or a version).
+pub(crate) fn report_header(
+    out: &mut String,
+    eyebrow: &str,
+    title: &str,
+    description: &str,
+    meta: &[(&str, String, bool)],
+) {
+    let _ = writeln!(
+        out,
+        "<header>\n<p class=\"eyebrow\">{}</p>\n<h1>{}</h1>",
+        escape(eyebrow),
+        escape(title)
+    );
+    if !description.trim().is_empty() {
+        let _ = writeln!(out, "<p class=\"desc\">{}</p>", escape(description.trim()));
+    }
+    out.push_str("<dl class=\"meta\">\n");
+    for (label, value, code) in meta {
+        let value = if *code {
+            format!("<code>{}</code>", escape(value))
         } else {
-            escape(&value)
+            escape(value)
         };
         let _ = writeln!(out, "<dt>{label}</dt><dd>{value}</dd>");
     }

@@ -181,19 +181,6 @@ fn serving_rows(fleet: &FleetServing) -> &[FleetServingRow] {
 
 fn header(out: &mut String, fleet: &FleetServing, plan: &PlanResult, title: &str) {
     let s = &plan.scenario;
-    let _ = writeln!(
-        out,
-        "<header>\n<p class=\"eyebrow\">gigawatt serving report</p>\n<h1>{}</h1>",
-        escape(title)
-    );
-    if !s.description.trim().is_empty() {
-        let _ = writeln!(
-            out,
-            "<p class=\"desc\">{}</p>",
-            escape(s.description.trim())
-        );
-    }
-    out.push_str("<dl class=\"meta\">\n");
     let timeline = match (fleet.timeline.first(), fleet.timeline.last()) {
         (Some(first), Some(last)) => format!(
             "{} to {} ({} months)",
@@ -203,22 +190,20 @@ fn header(out: &mut String, fleet: &FleetServing, plan: &PlanResult, title: &str
         ),
         _ => "none".into(),
     };
-    for (label, value, code) in [
-        ("Scenario", fleet.scenario.clone(), false),
-        ("Origin", s.origin.clone(), false),
-        ("Timeline", timeline, false),
-        ("Input hash", s.input_hash.clone(), true),
-        ("Engine version", plan.engine_version.clone(), true),
-        ("Catalog version", plan.catalog_version.clone(), true),
-    ] {
-        let value = if code {
-            format!("<code>{}</code>", escape(&value))
-        } else {
-            escape(&value)
-        };
-        let _ = writeln!(out, "<dt>{label}</dt><dd>{value}</dd>");
-    }
-    out.push_str("</dl>\n</header>\n");
+    crate::html::report_header(
+        out,
+        "gigawatt serving report",
+        title,
+        &s.description,
+        &[
+            ("Scenario", fleet.scenario.clone(), false),
+            ("Origin", s.origin.clone(), false),
+            ("Timeline", timeline, false),
+            ("Input hash", s.input_hash.clone(), true),
+            ("Engine version", plan.engine_version.clone(), true),
+            ("Catalog version", plan.catalog_version.clone(), true),
+        ],
+    );
 }
 
 fn traffic(out: &mut String, fleet: &FleetServing, precision: &str) {

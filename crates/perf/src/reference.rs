@@ -1,0 +1,71 @@
+//! Reference accelerators and architectures with their published figures, for tests,
+//! benchmarks and examples. Users get theirs from the catalog (`engine::train` builds them);
+//! these exist so the model's own checks use one copy of each.
+
+use crate::arch::{Arch, Mla};
+use crate::step::Hardware;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// NVIDIA H100 SXM in an 8-GPU NVLink node with one 400 Gb/s NIC per GPU: dense peaks 989 BF16
+/// and 1,979 FP8 TFLOP/s; measured matmul ceilings 794.5 (BF16) and 1,402.6 (FP8) TFLOP/s
+/// (Stas Bekman's MAMF tables); 80 GiB at 3.35 TB/s; NVLink 4 at 450 GB/s each way.
+pub fn h100_sxm() -> Hardware {
+    Hardware {
+        peak_bf16_flops: 989e12,
+        peak_fp8_flops: Some(1979e12),
+        peak_fp4_flops: None,
+        matmul_efficiency: 794.5 / 989.0,
+        low_precision_matmul_efficiency: 1402.6 / 1979.0,
+        hbm_bytes: 80.0 * GIB,
+        hbm_bytes_per_s: 3.35e12,
+        scale_up_domain: 8.0,
+        scale_up_bytes_per_s: 450e9,
+        scale_out_bytes_per_s: 50e9,
+    }
+}
+
+/// Llama 3 70B (Meta's model card and config): 80 layers, width 8,192, SwiGLU 28,672, 64 query
+/// and 8 key/value heads, a 128,256-token vocabulary.
+pub fn llama3_70b() -> Arch {
+    Arch {
+        layers: 80.0,
+        hidden: 8192.0,
+        ffn_hidden: 28672.0,
+        heads: 64.0,
+        kv_heads: 8.0,
+        head_dim: 128.0,
+        vocab: 128256.0,
+        gated_mlp: true,
+        tied_embeddings: false,
+        ..Arch::gpt(1, 1, 1, 1)
+    }
+}
+
+/// DeepSeek-V3 (its config_671B.json): 61 layers (3 dense), width 7,168, 256 routed experts of
+/// width 2,048 with top-8 routing and one shared expert, MLA with a 512-wide latent.
+pub fn deepseek_v3() -> Arch {
+    Arch {
+        layers: 61.0,
+        hidden: 7168.0,
+        ffn_hidden: 18432.0,
+        heads: 128.0,
+        kv_heads: 128.0,
+        head_dim: 128.0,
+        vocab: 129280.0,
+        gated_mlp: true,
+        tied_embeddings: false,
+        experts: 256.0,
+        top_k: 8.0,
+        moe_ffn_hidden: 2048.0,
+        shared_experts: 1.0,
+        dense_layers: 3.0,
+        mla: Some(Mla {
+            q_lora_rank: 1536.0,
+            kv_lora_rank: 512.0,
+            qk_nope_head_dim: 128.0,
+            qk_rope_head_dim: 64.0,
+            v_head_dim: 128.0,
+        }),
+    }
+}
