@@ -240,7 +240,15 @@ fn serving_assumptions(
             ", at most {b} sequences per attention rank"
         ))
     ));
+    if workload.disaggregated {
+        out.push(
+            "disaggregated: a prefill pool sized to the decode pool's request rate; per-GPU figures count both pools (`detail.prefill_to_decode_ratio` prefill GPUs per decode GPU)".to_string(),
+        );
+    }
     out.push(match workload.mode {
+        ServingMode::Offline if workload.ttft_slo_s.is_some() || workload.tpot_slo_s.is_some() => {
+            "offline: the batch is kept full; the latency targets given are not applied (use mode = server)".to_string()
+        }
         ServingMode::Offline => {
             "offline: the batch is kept full; no latency target applies".to_string()
         }
@@ -296,10 +304,11 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
     })?;
     let inputs = resolve_serve_inputs(catalog, spec.model.get_ref(), spec.cluster.system.get_ref())
         .map_err(|m| {
-            let (span, field) = if m.contains("system") {
-                (spec.cluster.system.span(), "cluster.system")
-            } else {
+            // Only an unknown model is the model's fault; a missing figure is the system's.
+            let (span, field) = if m.starts_with("unknown model") {
                 (spec.model.span(), "model")
+            } else {
+                (spec.cluster.system.span(), "cluster.system")
             };
             let fix = crate::train::lookup_fix(&m);
             fail(Some(span), field, m, fix)
@@ -342,12 +351,29 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             "choose a pp that divides the layers",
         ));
     }
-    if ep > 1 && (!arch.is_moe() || !(arch.experts as u32).is_multiple_of(ep)) {
+    if ep > 1 && !arch.is_moe() {
         return Err(fail(
             s.ep.as_ref().map(Spanned::span),
             "serving.ep",
-            format!("ep = {ep} needs an MoE model whose experts it divides"),
+            format!("ep = {ep} needs an MoE model; `{}` is dense", inputs.model),
             "use ep = 1 for dense models",
+        ));
+    }
+    if ep > 1 && !(arch.experts as u32).is_multiple_of(ep) {
+        return Err(fail(
+            s.ep.as_ref().map(Spanned::span),
+            "serving.ep",
+            format!("ep = {ep} does not divide the {} experts", arch.experts),
+            "choose an ep that divides the experts (a power of two for 256)",
+        ));
+    }
+    if s.overlap_ep && !(ep > 1 && arch.is_moe()) {
+        return Err(fail(
+            None,
+            "serving.overlap_ep",
+            "overlap_ep hides the expert all-to-all, which only an MoE model with ep > 1 has"
+                .to_string(),
+            "set ep > 1 on an MoE model, or leave overlap_ep out",
         ));
     }
     let precision = parse_precision(s.precision.get_ref()).ok_or_else(|| {
@@ -435,10 +461,9 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
                 _ => s.draft_cost_fraction.as_ref(),
             }
             .map(Spanned::span);
-            let message = if value.is_nan() {
-                format!("`serving.{field}` is missing")
-            } else {
-                format!("`serving.{field}` is {value}")
+            let message = match value {
+                None => format!("`serving.{field}` is missing"),
+                Some(v) => format!("`serving.{field}` is {v}"),
             };
             fail(span, &format!("serving.{field}"), message, fix)
         })?,
@@ -485,7 +510,7 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
                         "{n} GPUs are not a whole number of {}-GPU units",
                         layout.gpus()
                     ),
-                    "give a multiple of tp x pp x ep",
+                    "give a multiple of tp x pp x ep, from 1 to 100,000,000",
                 ));
             }
             Some(n as u64)
@@ -536,23 +561,68 @@ pub fn no_layout_message(
     workload: ServingWorkload,
     evaluated: u64,
 ) -> String {
-    let probe = infer_result(
-        catalog,
-        inputs,
-        ServingLayout {
-            tp: inputs.hardware.scale_up_domain.clamp(1.0, 8.0) as u32,
-            pp: 1,
-            ep: 1,
-            precision,
-            kv_bytes,
-            overlap_ep: false,
-        },
-        workload,
-        None,
-        String::new(),
-    );
+    // The most telling failure: among the dense layouts (TP within the scale-up domain,
+    // pipeline stages), one that fits in memory with the best achievable TPOT; if none fits,
+    // the largest TP's.
+    let arch = &inputs.arch;
+    let mut probe: Option<InferResult> = None;
+    let mut tp = 1u32;
+    while f64::from(tp) <= inputs.hardware.scale_up_domain.max(1.0) {
+        for pp in [1u32, 2, 4, 8, 16] {
+            if !(arch.heads as u32).is_multiple_of(tp) || !(arch.layers as u32).is_multiple_of(pp) {
+                continue;
+            }
+            let layout = ServingLayout {
+                tp,
+                pp,
+                ep: 1,
+                precision,
+                kv_bytes,
+                overlap_ep: false,
+            };
+            let r = infer_result(catalog, inputs, layout, workload, None, String::new());
+            let fits = |r: &InferResult| {
+                !matches!(
+                    r.detail.infeasible,
+                    Some(
+                        perf::ServeInfeasible::WeightsDoNotFit
+                            | perf::ServeInfeasible::NoRoomForKvCache
+                    )
+                )
+            };
+            let better = match &probe {
+                None => true,
+                Some(p) => {
+                    (fits(&r) && !fits(p))
+                        || (fits(&r) == fits(p) && r.detail.best_tpot_s < p.detail.best_tpot_s)
+                }
+            };
+            if better {
+                probe = Some(r);
+            }
+        }
+        tp *= 2;
+    }
+    let Some(probe) = probe else {
+        return format!(
+            "no layout of {} on {} can serve this ({evaluated} layouts tried)\n  fix: use a larger system",
+            inputs.model, inputs.system
+        );
+    };
+    let fix = match probe.detail.infeasible {
+        Some(perf::ServeInfeasible::WeightsDoNotFit | perf::ServeInfeasible::NoRoomForKvCache) => {
+            "use a system with more memory, a lower precision, or shorter requests"
+        }
+        Some(perf::ServeInfeasible::TooFewSlots) => {
+            "raise the batch limit, lower the latency percentile, or use offline mode"
+        }
+        _ if workload.tpot_slo_s.is_some() || workload.ttft_slo_s.is_some() => {
+            "relax the TPOT / TTFT targets, or use a larger system"
+        }
+        _ => "use a larger system",
+    };
     format!(
-        "no layout of {} on {} meets the targets ({evaluated} layouts tried){}\n  fix: relax --tpot-slo-s / --ttft-slo-s, or use a larger system",
+        "no layout of {} on {} can serve this ({evaluated} layouts tried){}\n  fix: {fix}",
         inputs.model,
         inputs.system,
         probe.reason.map(|r| format!(": {r}")).unwrap_or_default()
@@ -967,7 +1037,12 @@ pub fn fleet_serving(
         .models
         .get(model)
         .map(arch_from_catalog)
-        .ok_or_else(|| format!("unknown model `{model}`"))?;
+        .ok_or_else(|| {
+            match catalog::nearest(model, catalog.models.keys().map(String::as_str)) {
+                Some(near) => format!("unknown model `{model}`; did you mean `{near}`?"),
+                None => format!("unknown model `{model}`"),
+            }
+        })?;
     // Accelerator figures the scenario supplied (for example Rubin's bf16 rate).
     let overrides: Vec<(String, String, f64)> = plan
         .assumptions
@@ -1008,8 +1083,20 @@ pub fn fleet_serving(
                     system: tranche.system.clone(),
                     hardware,
                 };
-                let (mut found, _) =
+                let (mut found, evaluated) =
                     infer_search(catalog, &inputs, precision, kv_bytes, workload, 1);
+                // Why not, with what the best plain layout reaches (the search's message,
+                // without its fix line).
+                let why = || {
+                    let message = no_layout_message(
+                        catalog, &inputs, precision, kv_bytes, workload, evaluated,
+                    );
+                    message
+                        .split("\n  fix:")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                };
                 match found.pop() {
                     Some(best) => SystemServing {
                         system: tranche.system.clone(),
@@ -1019,7 +1106,7 @@ pub fn fleet_serving(
                     None => SystemServing {
                         system: tranche.system.clone(),
                         best: None,
-                        reason: Some("no layout serves this model within the targets".into()),
+                        reason: Some(why()),
                     },
                 }
             }
@@ -1073,9 +1160,30 @@ pub fn fleet_serving(
     })
 }
 
+/// How a traffic error names what was given: as a command-line flag or as a JSON field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldNames {
+    /// `--max-batch`.
+    Flags,
+    /// `max_batch`.
+    Json,
+}
+
+impl FieldNames {
+    /// `field` (snake_case) as the user wrote it.
+    pub fn name(self, field: &str) -> String {
+        match self {
+            FieldNames::Flags => format!("--{}", field.replace('_', "-")),
+            FieldNames::Json => format!("`{field}`"),
+        }
+    }
+}
+
 /// The traffic of a serving question as the CLI flags and the API body give it.
 #[derive(Debug, Clone, Copy)]
 pub struct TrafficRequest<'a> {
+    /// How errors name the inputs.
+    pub names: FieldNames,
     /// Prompt tokens per request.
     pub input_tokens: f64,
     /// Generated tokens per request.
@@ -1103,50 +1211,51 @@ pub struct TrafficRequest<'a> {
 /// The traffic of a serving question, checked the way `gigawatt infer search` checks its flags
 /// (the CLI and the API share this, so their messages stay the same).
 pub fn checked_workload(t: &TrafficRequest) -> Result<ServingWorkload, String> {
-    for (flag, value) in [
-        ("--input-tokens", t.input_tokens),
-        ("--output-tokens", t.output_tokens),
+    let name = |field: &str| t.names.name(field);
+    for (field, value) in [
+        ("input_tokens", t.input_tokens),
+        ("output_tokens", t.output_tokens),
     ] {
         if !(1.0..=10_000_000.0).contains(&value) {
             return Err(format!(
-                "{flag} is {value}\n  fix: tokens per request, from 1 to 10,000,000"
+                "{} is {value}\n  fix: tokens per request, from 1 to 10,000,000",
+                name(field)
             ));
         }
     }
-    for (flag, value) in [
-        ("--ttft-slo-s", t.ttft_slo_s),
-        ("--tpot-slo-s", t.tpot_slo_s),
-    ] {
+    for (field, value) in [("ttft_slo_s", t.ttft_slo_s), ("tpot_slo_s", t.tpot_slo_s)] {
         if let Some(v) = value {
             if !(v > 0.0 && v.is_finite()) {
                 return Err(format!(
-                    "{flag} is {v}\n  fix: a latency target in seconds, greater than 0"
+                    "{} is {v}\n  fix: a latency target in seconds, greater than 0",
+                    name(field)
                 ));
             }
         }
     }
-    let mode = parse_mode(t.mode)
-        .ok_or_else(|| format!("--mode `{}` is unknown\n  fix: offline or server", t.mode))?;
+    let mode = parse_mode(t.mode).ok_or_else(|| {
+        format!(
+            "{} `{}` is unknown\n  fix: offline or server",
+            name("mode"),
+            t.mode
+        )
+    })?;
     let max_batch = match t.max_batch {
         None => None,
-        Some(b) => {
-            Some(checked_max_batch(b).map_err(|fix| format!("--max-batch is {b}\n  fix: {fix}"))?)
-        }
+        Some(b) => Some(
+            checked_max_batch(b)
+                .map_err(|fix| format!("{} is {b}\n  fix: {fix}", name("max_batch")))?,
+        ),
     };
     let slo_percentile = match t.slo_percentile {
         None => perf::DEFAULT_SLO_PERCENTILE,
-        Some(p) => {
-            checked_percentile(p).map_err(|fix| format!("--slo-percentile is {p}\n  fix: {fix}"))?
-        }
+        Some(p) => checked_percentile(p)
+            .map_err(|fix| format!("{} is {p}\n  fix: {fix}", name("slo_percentile")))?,
     };
     let speculation = checked_speculation(t.draft_tokens, t.acceptance_rate, t.draft_cost_fraction)
-        .map_err(|(field, value, fix)| {
-            let flag = field.replace('_', "-");
-            if value.is_nan() {
-                format!("--{flag} is missing\n  fix: {fix}")
-            } else {
-                format!("--{flag} is {value}\n  fix: {fix}")
-            }
+        .map_err(|(field, value, fix)| match value {
+            None => format!("{} is missing\n  fix: {fix}", name(field)),
+            Some(v) => format!("{} is {v}\n  fix: {fix}", name(field)),
         })?;
     Ok(ServingWorkload {
         input_tokens: t.input_tokens,
@@ -1161,19 +1270,23 @@ pub fn checked_workload(t: &TrafficRequest) -> Result<ServingWorkload, String> {
     })
 }
 
-/// Speculative decoding settings, checked: a field name, its value and the fix on error.
+/// What was wrong with a speculative decoding setting: the field, its value (`None`: missing)
+/// and the fix.
+type SpeculationError = (&'static str, Option<f64>, &'static str);
+
+/// Speculative decoding settings, checked.
 fn checked_speculation(
     draft_tokens: Option<f64>,
     acceptance_rate: Option<f64>,
     draft_cost_fraction: Option<f64>,
-) -> Result<Option<perf::Speculation>, (&'static str, f64, &'static str)> {
+) -> Result<Option<perf::Speculation>, SpeculationError> {
     let drafts = match draft_tokens {
         None => 0.0,
         Some(k) if k.fract() == 0.0 && (0.0..=16.0).contains(&k) => k,
         Some(k) => {
             return Err((
                 "draft_tokens",
-                k,
+                Some(k),
                 "tokens drafted per step: a whole number from 0 to 16",
             ))
         }
@@ -1184,20 +1297,20 @@ fn checked_speculation(
             ("draft_cost_fraction", draft_cost_fraction),
         ] {
             if let Some(v) = value {
-                return Err((field, v, "it applies to speculative decoding only: set draft_tokens too, or leave it out"));
+                return Err((field, Some(v), "it applies to speculative decoding only: give the number of drafted tokens too, or leave it out"));
             }
         }
         return Ok(None);
     }
     let acceptance_rate = match acceptance_rate {
         Some(a) if (0.0..=1.0).contains(&a) => a,
-        Some(a) => return Err(("acceptance_rate", a, "a probability from 0 to 1 (DeepSeek reports 0.85-0.9 for its MTP token)")),
-        None => return Err(("acceptance_rate", f64::NAN, "speculative decoding needs the acceptance rate of a drafted token, from 0 to 1 (DeepSeek reports 0.85-0.9 for its MTP token)")),
+        Some(a) => return Err(("acceptance_rate", Some(a), "a probability from 0 to 1 (DeepSeek reports 0.85-0.9 for its MTP token)")),
+        None => return Err(("acceptance_rate", None, "speculative decoding needs the acceptance rate of a drafted token, from 0 to 1 (DeepSeek reports 0.85-0.9 for its MTP token)")),
     };
     let draft_cost_fraction = match draft_cost_fraction {
         None => None,
         Some(f) if f > 0.0 && f <= 1.0 => Some(f),
-        Some(f) => return Err(("draft_cost_fraction", f, "the cost of drafting one token relative to one decode step of the model, above 0 and at most 1 (leave it out for an MTP module: one extra layer)")),
+        Some(f) => return Err(("draft_cost_fraction", Some(f), "the cost of drafting one token relative to one decode step of the model, above 0 and at most 1 (leave it out for an MTP module: one extra layer)")),
     };
     Ok(Some(perf::Speculation {
         draft_tokens: drafts as u32,
@@ -1206,24 +1319,23 @@ fn checked_speculation(
     }))
 }
 
-const MAX_BATCH_LIMIT: f64 = 65_536.0;
-
 /// A serving engine batch limit: a whole number of sequences, at least 1.
 fn checked_max_batch(b: f64) -> Result<u32, &'static str> {
-    if b.fract() == 0.0 && (1.0..=MAX_BATCH_LIMIT).contains(&b) {
+    if b.fract() == 0.0 && (1.0..=f64::from(perf::MAX_BATCH)).contains(&b) {
         Ok(b as u32)
     } else {
         Err("sequences per attention rank: a whole number from 1 to 65,536")
     }
 }
 
-/// A latency percentile: above 0 and below 100 (99 is MLPerf's Server constraint; 50 judges
-/// the targets at the median).
+/// A latency percentile: from 50 (the targets judged at the median) to below 100 (99 is
+/// MLPerf's Server constraint). Below the median a target would be judged at fewer sequences
+/// than the mean the throughput is counted at.
 fn checked_percentile(p: f64) -> Result<f64, &'static str> {
-    if p > 0.0 && p < 100.0 {
+    if (50.0..100.0).contains(&p) {
         Ok(p)
     } else {
-        Err("a percentile above 0 and below 100, e.g. 99 (MLPerf Server) or 50 (the median)")
+        Err("a percentile from 50 (the median) to below 100, e.g. 99 (MLPerf Server)")
     }
 }
 

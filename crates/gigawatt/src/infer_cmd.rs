@@ -157,6 +157,7 @@ impl Traffic {
 
     fn workload(&self) -> Result<ServingWorkload, Failure> {
         engine::infer::checked_workload(&engine::infer::TrafficRequest {
+            names: engine::infer::FieldNames::Flags,
             input_tokens: self.input_tokens,
             output_tokens: self.output_tokens,
             ttft_slo_s: self.ttft_slo_s,
@@ -349,22 +350,38 @@ fn single_text(r: &InferResult) -> String {
     }
     let d = &r.detail.decode_step;
     let ms = |s: f64| format!("{:.1} ms", 1e3 * s);
+    let share = |part: f64| format!("{:.0}%", 100.0 * part / d.step_s.max(f64::MIN_POSITIVE));
     out += &format!("\ndecode step {} at batch {}:", ms(d.step_s), r.batch);
-    for (name, part) in [
+    let compute = [
         ("dense GEMMs", d.dense_gemm_s),
         ("expert GEMMs", d.expert_gemm_s),
         ("KV-cache reads", d.kv_read_s),
         ("attention", d.attention_compute_s),
         ("TP all-reduce", d.tp_comm_s),
-        ("EP all-to-all", d.ep_comm_s),
+        ("pipeline hand-off", d.pp_comm_s),
         ("launches", d.launch_s),
         ("drafting", d.draft_s),
-    ] {
+    ];
+    for (name, part) in compute {
         if part > 0.0 {
+            out += &format!(" {name} {} ({}),", ms(part), share(part));
+        }
+    }
+    if d.ep_comm_s > 0.0 {
+        // Overlapped, the all-to-all shows only where it outlasts the compute it pairs with.
+        let shown = (d.step_s - compute.iter().map(|(_, p)| p).sum::<f64>()).max(0.0);
+        if r.layout.overlap_ep {
             out += &format!(
-                " {name} {} ({:.0}%),",
-                ms(part),
-                100.0 * part / d.step_s.max(f64::MIN_POSITIVE)
+                " EP all-to-all {} overlapped with compute, of which {} shows ({}),",
+                ms(d.ep_comm_s),
+                ms(shown),
+                share(shown)
+            );
+        } else {
+            out += &format!(
+                " EP all-to-all {} ({}),",
+                ms(d.ep_comm_s),
+                share(d.ep_comm_s)
             );
         }
     }
@@ -377,6 +394,12 @@ fn single_text(r: &InferResult) -> String {
             "matmul throughput"
         }
     );
+    if r.workload.disaggregated {
+        out += &format!(
+            "disaggregated: the prefill pool needs {:.2} GPUs per decode GPU; the per-GPU figures count both pools\n",
+            r.detail.prefill_to_decode_ratio
+        );
+    }
     if r.workload.mode == perf::ServingMode::Server {
         out += &format!(
             "at p{} of the sequences in flight (requests arrive at random): TPOT {}, TTFT {:.0} ms\n",
@@ -410,8 +433,16 @@ fn table(results: &[InferResult]) -> String {
     );
     for r in results {
         let l = &r.layout;
+        // An infeasible layout has no latency: a dash, not `inf`.
+        let latency = |seconds: f64, digits: usize| {
+            if seconds.is_finite() {
+                format!("{:.*}", digits, 1e3 * seconds)
+            } else {
+                "-".to_string()
+            }
+        };
         out += &format!(
-            "  {:>3} {:>3} {:>4} {:>5} {:>6} {:>12} {:>10} {:>9.1} {:>9.0} {:>8.1} {:>8.1}  {}\n",
+            "  {:>3} {:>3} {:>4} {:>5} {:>6} {:>12} {:>10} {:>9} {:>9} {:>8.1} {:>8.1}  {}\n",
             l.tp,
             l.pp,
             l.ep,
@@ -419,8 +450,8 @@ fn table(results: &[InferResult]) -> String {
             r.batch,
             fmt_count(r.output_tokens_per_s),
             fmt_count(r.output_tokens_per_s_per_gpu),
-            1e3 * r.tpot_s,
-            1e3 * r.ttft_s,
+            latency(r.tpot_s, 1),
+            latency(r.ttft_s, 0),
             r.kv_cache_gib,
             r.weights_gib,
             if r.feasible {

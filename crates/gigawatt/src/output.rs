@@ -74,7 +74,12 @@ pub fn format_for<F: Copy>(
     if let Some(format) = given {
         return Ok(format);
     }
-    let Some(extension) = out.and_then(Path::extension).and_then(|e| e.to_str()) else {
+    // `.HTML` names the same format as `.html`.
+    let lower = out
+        .and_then(Path::extension)
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let Some(extension) = lower.as_deref() else {
         return Ok(table);
     };
     if extension == "txt" {

@@ -157,7 +157,8 @@ fn search_with_an_impossible_target_explains() {
         "--tpot-slo-s",
         "0.0001",
     ]);
-    assert!(err.contains("meets the targets"), "{err}");
+    assert!(err.contains("no batch meets the latency targets"), "{err}");
+    assert!(err.contains("relax the TPOT / TTFT targets"), "{err}");
 }
 
 #[test]
@@ -292,12 +293,12 @@ fn an_engine_batch_limit_and_a_latency_percentile_are_checked_and_used() {
         (
             "--slo-percentile",
             "100",
-            "a percentile above 0 and below 100",
+            "a percentile from 50 (the median) to below 100",
         ),
         (
             "--slo-percentile",
             "-5",
-            "a percentile above 0 and below 100",
+            "a percentile from 50 (the median) to below 100",
         ),
     ] {
         let args = search(&[flag, value]);
@@ -437,9 +438,10 @@ fn the_search_takes_a_kv_precision() {
         ]))
         .unwrap()
     };
-    let max_batch = |v: &Value| v["top"][0]["detail"]["max_batch"].as_u64().unwrap();
-    // Half the bytes per KV element: about twice the sequences fit beside the same weights.
-    assert!(max_batch(&run("fp8")) > max_batch(&run("bf16")));
+    let rate = |v: &Value| v["top"][0]["output_tokens_per_s_per_gpu"].as_f64().unwrap();
+    // Half the bytes per KV element: more sequences fit beside the weights, and each step
+    // reads half the bytes, so the best layout serves more.
+    assert!(rate(&run("fp8")) > rate(&run("bf16")));
     let err = bad_input(&[
         "infer",
         "search",
@@ -455,4 +457,52 @@ fn the_search_takes_a_kv_precision() {
         "int4",
     ]);
     assert!(err.contains("--kv-precision `int4` is unknown"), "{err}");
+}
+
+#[test]
+fn expert_settings_on_the_wrong_model_name_the_field() {
+    let dense_overlap = SPEC.replace("mode = \"server\"", "mode = \"server\"\noverlap_ep = true");
+    let err = bad_input(&["infer", "--spec", &spec_file(&dense_overlap)]);
+    assert!(err.contains("serving.overlap_ep"), "{err}");
+    assert!(err.contains("only an MoE model with ep > 1"), "{err}");
+
+    let moe = SPEC
+        .replace("llama3-70b", "deepseek-v3")
+        .replace("tp = 4", "tp = 1\nep = 3");
+    let err = bad_input(&["infer", "--spec", &spec_file(&moe)]);
+    assert!(
+        err.contains("ep = 3 does not divide the 256 experts"),
+        "{err}"
+    );
+    assert!(
+        err.contains("choose an ep that divides the experts"),
+        "{err}"
+    );
+
+    let dense_ep = SPEC.replace("tp = 4", "tp = 4\nep = 2");
+    let err = bad_input(&["infer", "--spec", &spec_file(&dense_ep)]);
+    assert!(err.contains("needs an MoE model"), "{err}");
+}
+
+#[test]
+fn a_system_missing_a_figure_is_the_systems_fault_not_the_models() {
+    // Vera Rubin's dense BF16 rate is not public: the spec's system line is named.
+    let spec = SPEC.replace("dgx-h100", "vera-rubin-nvl144");
+    let err = bad_input(&["infer", "--spec", &spec_file(&spec)]);
+    assert!(err.contains("cluster.system"), "{err}");
+    assert!(err.contains("serve.toml:3:"), "{err}");
+}
+
+#[test]
+fn pipeline_layouts_pay_their_hand_offs_and_fit_their_kv_cache() {
+    let spec = SPEC
+        .replace("tp = 4", "tp = 2\npp = 4")
+        .replace("gpus = 64", "gpus = 8");
+    let v: Value =
+        serde_json::from_str(&ok(&["infer", "--spec", &spec_file(&spec), "-f", "json"])).unwrap();
+    assert_eq!(v["feasible"], true);
+    assert!(v["detail"]["decode_step"]["pp_comm_s"].as_f64().unwrap() > 0.0);
+    // Weights and the KV cache of all four microbatches in flight fit the 80 GiB.
+    let used = v["kv_cache_gib"].as_f64().unwrap() + v["weights_gib"].as_f64().unwrap();
+    assert!(used <= 80.0, "{used}");
 }

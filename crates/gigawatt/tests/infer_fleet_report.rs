@@ -244,3 +244,58 @@ fn fleet_out_into_a_missing_folder_fails_cleanly() {
     assert!(output.stdout.is_empty());
     assert!(!dir.exists());
 }
+
+#[test]
+fn fleet_out_reads_an_upper_case_extension_and_a_typo_gets_a_suggestion() {
+    let path = tempdir().join("FLEET.HTML");
+    ok(&[
+        "infer",
+        "fleet",
+        "openai-nvidia-2026",
+        "--model",
+        "llama3-70b",
+        "--input-tokens",
+        "2000",
+        "--output-tokens",
+        "500",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.to_lowercase().starts_with("<!doctype html>"));
+
+    let err = bad_input(&[
+        "infer",
+        "fleet",
+        "--model",
+        "llama3-70c",
+        "--input-tokens",
+        "10",
+        "--output-tokens",
+        "10",
+    ]);
+    assert!(err.contains("did you mean `llama3-70b`"), "{err}");
+}
+
+#[test]
+fn a_fleet_that_can_serve_nothing_says_why_instead_of_drawing_empty_charts() {
+    let html = ok(&[
+        "infer",
+        "fleet",
+        "openai-nvidia-2026",
+        "--model",
+        "llama3-405b",
+        "--input-tokens",
+        "1000000",
+        "--output-tokens",
+        "1000000",
+        "-f",
+        "html",
+    ]);
+    assert!(html.contains("id=\"no-charts\""), "no note");
+    assert!(!html.contains("id=\"chart-tokens\""));
+    assert!(
+        html.contains("layouts tried"),
+        "the reason names the search"
+    );
+}

@@ -28,7 +28,7 @@ pub use search::{search, validate_strategy, Ranked, SearchOptions, SearchResult}
 pub use serve::{
     concurrency_at_percentile, evaluate_serving, kv_bytes_per_token, normal_quantile,
     search_serving, DecodeStep, ServeInfeasible, ServingEvaluation, ServingLayout, ServingMode,
-    ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE,
+    ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
 pub use step::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,

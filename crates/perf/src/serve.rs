@@ -110,6 +110,9 @@ impl Speculation {
     }
 }
 
+/// The largest batch the model considers per attention rank (and the largest `max_batch`).
+pub const MAX_BATCH: u32 = 65_536;
+
 /// The default latency-target percentile: MLPerf Inference's Server constraint (p99 TTFT and
 /// p99 TPOT).
 pub const DEFAULT_SLO_PERCENTILE: f64 = 99.0;
@@ -209,9 +212,10 @@ impl ServeInfeasible {
 /// A serving configuration evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ServingEvaluation {
-    /// Sequences decoding concurrently per attention rank.
+    /// Sequences per pipeline microbatch on each attention rank (with `pp` stages, `pp`
+    /// microbatches are in flight, so `pp x batch` sequences per rank).
     pub batch: u32,
-    /// Largest batch the KV cache allows per attention rank.
+    /// Largest batch the KV cache (and any engine limit) allows, in the same unit.
     pub max_batch: u32,
     /// Output tokens per second for one unit.
     pub output_tokens_per_s: f64,
@@ -226,7 +230,7 @@ pub struct ServingEvaluation {
     pub ttft_at_percentile_s: f64,
     /// Server mode: TPOT at the target percentile of sequences in flight; offline: `tpot_s`.
     pub tpot_at_percentile_s: f64,
-    /// KV cache in use per accelerator at this batch, GiB.
+    /// KV cache in use per accelerator at this batch (all microbatches in flight), GiB.
     pub kv_cache_gib: f64,
     /// Weights per accelerator, GiB.
     pub weights_gib: f64,
@@ -263,6 +267,8 @@ pub struct DecodeStep {
     pub attention_compute_s: f64,
     /// Tensor-parallel all-reduces.
     pub tp_comm_s: f64,
+    /// Passing the activations to the next pipeline stage (0 without pipeline stages).
+    pub pp_comm_s: f64,
     /// Expert all-to-all (dispatch and combine), before any overlap.
     pub ep_comm_s: f64,
     /// Kernel launch overhead.
@@ -445,6 +451,14 @@ impl Unit<'_> {
         } else {
             0.0
         };
+        // The stage hands its tokens' hidden states (16-bit) to the next stage, on the scale-up
+        // link if the whole pipeline fits in one domain.
+        let pp_s = if self.layout.pp > 1 {
+            let (bw, lat) = self.link(self.tp() * self.pp());
+            2.0 * tokens * a.hidden / self.tp() / bw + lat
+        } else {
+            0.0
+        };
         let (ep_bw, ep_lat) = self.link(self.tp() * self.ep());
         // Dispatch in fp8 (1 byte per element) and combine in bf16 (2 bytes), per MoE layer.
         let (dispatch_s, combine_s) = if self.layout.ep > 1 && a.is_moe() {
@@ -459,7 +473,7 @@ impl Unit<'_> {
         };
         let launch_s = layers * DECODE_KERNELS_PER_LAYER * self.c.kernel_overhead_s;
         // Everything but the routed experts runs on the attention side of the layer.
-        let attention_side_s = dense_gemm_s + kv_read_s + attention_compute_s + tp_s;
+        let attention_side_s = dense_gemm_s + kv_read_s + attention_compute_s + tp_s + pp_s;
         let body_s = if self.layout.overlap_ep {
             // Two microbatches, as DeepSeek's and SGLang's decode overlap them: one
             // microbatch's dispatch runs while the other computes attention, its combine while
@@ -477,6 +491,7 @@ impl Unit<'_> {
             kv_read_s,
             attention_compute_s,
             tp_comm_s: tp_s,
+            pp_comm_s: pp_s,
             ep_comm_s: dispatch_s + combine_s,
             launch_s,
             draft_s: 0.0,
@@ -572,17 +587,19 @@ pub fn evaluate_serving(
         return result;
     }
     let kv_per_token = kv_bytes_per_token(arch, layout);
-    let max_batch = (free / (kv_per_token * (w.input_tokens + w.output_tokens)))
+    // With pipeline stages, `pp` microbatches of `batch` sequences are in flight at once, and
+    // every stage keeps the KV cache of its layers for all of them.
+    let pp = f64::from(layout.pp);
+    let max_batch = (free / (pp * kv_per_token * (w.input_tokens + w.output_tokens)))
         .floor()
-        .min(f64::from(w.max_batch.unwrap_or(4096)))
-        .min(4096.0);
+        .min(f64::from(w.max_batch.unwrap_or(MAX_BATCH)))
+        .min(f64::from(MAX_BATCH));
     result.max_batch = max_batch as u32;
     if max_batch < 1.0 {
         result.infeasible = Some(ServeInfeasible::NoRoomForKvCache);
         return result;
     }
     let context = w.input_tokens + w.output_tokens / 2.0;
-    let pp = f64::from(layout.pp);
     let ranks = f64::from(layout.ep);
     let prefill_latency = unit.prefill_latency_s(w.input_tokens);
     // Evaluate a batch: (tokens/s per unit, TPOT, TTFT, prefill GPUs per decode GPU).
@@ -616,10 +633,14 @@ pub fn evaluate_serving(
     result.best_ttft_s = best_ttft;
     // Offline keeps the batch full; a server's batch is its mean, and the KV cache and the
     // latency targets must hold at the chosen percentile of the sequences in flight.
+    // The microbatch at the percentile: the sequences in flight (pp microbatches) at that
+    // percentile, shared out over the microbatches.
+    let peak_of =
+        |batch: f64| (concurrency_at_percentile(pp * batch, w.slo_percentile) / pp).ceil();
     let meets_at = |batch: f64| match w.mode {
         ServingMode::Offline => true,
         ServingMode::Server => {
-            let peak = concurrency_at_percentile(batch, w.slo_percentile);
+            let peak = peak_of(batch);
             if peak > max_batch {
                 return false;
             }
@@ -639,8 +660,7 @@ pub fn evaluate_serving(
         }
     }
     if lo == 0 {
-        let slots_short = w.mode == ServingMode::Server
-            && concurrency_at_percentile(1.0, w.slo_percentile) > max_batch;
+        let slots_short = w.mode == ServingMode::Server && peak_of(1.0) > max_batch;
         result.infeasible = Some(if slots_short {
             ServeInfeasible::TooFewSlots
         } else {
@@ -657,12 +677,12 @@ pub fn evaluate_serving(
     result.ttft_s = ttft;
     let (_, tpot_tail, ttft_tail, _) = match w.mode {
         ServingMode::Offline => (throughput, tpot, ttft, ratio),
-        ServingMode::Server => at(concurrency_at_percentile(batch, w.slo_percentile)),
+        ServingMode::Server => at(peak_of(batch)),
     };
     result.tpot_at_percentile_s = tpot_tail;
     result.ttft_at_percentile_s = ttft_tail;
     result.prefill_to_decode_ratio = ratio;
-    result.kv_cache_gib = batch * kv_per_token * context / GIB;
+    result.kv_cache_gib = pp * batch * kv_per_token * context / GIB;
     let prefill_tokens = if w.disaggregated {
         0.0
     } else {
@@ -977,7 +997,12 @@ mod tests {
         let compute = s.step_s - s.ep_comm_s - s.launch_s;
         assert!(o.step_s - o.launch_s >= compute.max(s.ep_comm_s) - 1e-12);
         // Serial: the parts add up.
-        let parts = s.gemm_s + s.kv_read_s + s.attention_compute_s + s.tp_comm_s + s.ep_comm_s;
+        let parts = s.gemm_s
+            + s.kv_read_s
+            + s.attention_compute_s
+            + s.tp_comm_s
+            + s.pp_comm_s
+            + s.ep_comm_s;
         assert!((s.step_s - s.launch_s - parts).abs() < 1e-12);
     }
 
@@ -1032,6 +1057,24 @@ mod tests {
                 assert!(fast.tpot_s < base.tpot_s);
             }
             assert!(fast.decode_step.draft_s > 0.0);
+        }
+    }
+
+    #[test]
+    fn pipeline_stages_never_hold_more_kv_cache_than_fits() {
+        let w = ServingWorkload {
+            input_tokens: 8000.0,
+            output_tokens: 2000.0,
+            ..workload(ServingMode::Offline, 99.0)
+        };
+        for pp in [1, 2, 4, 8, 16] {
+            let layout = ServingLayout { pp, ..fp8_tp(1) };
+            let e = llama_on_h100(&layout, &w);
+            if !e.feasible {
+                continue;
+            }
+            let used = (e.kv_cache_gib + e.weights_gib) * GIB;
+            assert!(used <= h100().hbm_bytes, "pp {pp}: {} GiB", used / GIB);
         }
     }
 }

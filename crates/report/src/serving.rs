@@ -386,6 +386,13 @@ fn charts(out: &mut String, fleet: &FleetServing, rows: &[FleetServingRow]) {
     }
 
     let tokens: Vec<Option<f64>> = rows.iter().map(|r| r.output_tokens_per_s).collect();
+    if !tokens.iter().flatten().any(|v| *v > 0.0) {
+        // Nothing to draw: say so rather than show empty axes.
+        out.push_str(
+            "<p class=\"muted\" id=\"no-charts\">No system type in the plan can serve this traffic in any month, so there is nothing to chart: the table below says why for each.</p>\n</section>\n",
+        );
+        return;
+    }
     let tokens_value = |v: f64| format!("{} tokens/s", count_words(v));
     let description = describe(
         "Output tokens per second the fleet could serve",
@@ -442,10 +449,11 @@ fn charts(out: &mut String, fleet: &FleetServing, rows: &[FleetServingRow]) {
 }
 
 /// The parts of a decode step, in the order they are drawn and tabled. The first seven are
-/// always tabled; drafting (speculative decoding) and `Other` only where a step has them.
+/// always tabled; pipeline hand-offs, drafting (speculative decoding) and `Other` only where a
+/// step has them.
 /// `Other` is whatever of the step the named parts leave out (none today; it keeps the bar
 /// honest if a part is added to the model before it is named here).
-fn step_parts(r: &InferResult) -> [(&'static str, f64); 9] {
+fn step_parts(r: &InferResult) -> [(&'static str, f64); 10] {
     let d = &r.detail.decode_step;
     let named = [
         ("Dense GEMM", d.dense_gemm_s),
@@ -455,13 +463,14 @@ fn step_parts(r: &InferResult) -> [(&'static str, f64); 9] {
         ("TP comm", d.tp_comm_s),
         ("EP comm", d.ep_comm_s),
         ("Launch", d.launch_s),
+        ("PP comm", d.pp_comm_s),
         ("Drafting", d.draft_s),
     ];
     let sum: f64 = named.iter().map(|(_, v)| v.max(0.0)).sum();
     let other = d.step_s - sum;
     let other = if other > 1e-9 * d.step_s { other } else { 0.0 };
-    let [a, b, c, e, f, g, h, k] = named;
-    [a, b, c, e, f, g, h, k, ("Other", other)]
+    let [a, b, c, e, f, g, h, p, k] = named;
+    [a, b, c, e, f, g, h, p, k, ("Other", other)]
 }
 
 /// Parts always tabled (the rest only where some system type's step has them).
@@ -676,7 +685,7 @@ pub fn step_chart(bars: &[(String, &InferResult)]) -> (String, String) {
         );
     }
     out.push_str("</g>");
-    let mut used = [false; 9];
+    let mut used = [false; 10];
     for (row, b) in best.iter().enumerate() {
         let y = TOP + row as f64 * (BAR + GAP);
         let d = &b.detail.decode_step;
@@ -985,7 +994,9 @@ mod tests {
         }
         let html = fleet_html(&f, &plan, "bf16");
         assert!(html.contains(">unknown<"));
-        assert_eq!(html.matches("<svg").count(), 2);
+        // Nothing servable: a note instead of two empty charts.
+        assert_eq!(html.matches("<svg").count(), 0);
+        assert!(html.contains("id=\"no-charts\""));
         f.timeline.truncate(1);
         assert!(fleet_html(&f, &plan, "bf16").ends_with("</html>\n"));
         f.timeline.clear();

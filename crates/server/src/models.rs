@@ -145,6 +145,7 @@ impl InferSearchBody {
     /// The traffic, checked as `gigawatt infer search` checks its flags (same messages).
     fn workload(&self) -> ApiResult<perf::ServingWorkload> {
         engine::infer::checked_workload(&engine::infer::TrafficRequest {
+            names: engine::infer::FieldNames::Json,
             input_tokens: self.input_tokens,
             output_tokens: self.output_tokens,
             ttft_slo_s: self.ttft_slo_s,
@@ -182,7 +183,7 @@ pub(crate) async fn api_infer_search(
     }
     let precision = engine::train::parse_precision(&search.precision).ok_or_else(|| {
         ApiError::bad_request(format!(
-            "--precision `{}` is unknown\n  fix: bf16, fp8 or fp4",
+            "`precision` `{}` is unknown\n  fix: bf16, fp8 or fp4",
             search.precision
         ))
     })?;
@@ -192,17 +193,17 @@ pub(crate) async fn api_infer_search(
         let inputs =
             engine::infer::resolve_serve_inputs(&inner.catalog, &search.model, &search.system)
                 .map_err(|m| {
-                    ApiError::bad_request(format!(
-                        "{m}\n  fix: `gigawatt catalog list` shows the ids"
-                    ))
+                    ApiError::bad_request(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m)))
                 })?;
         let kv_bytes =
             engine::infer::parse_kv_precision(&search.kv_precision).ok_or_else(|| {
                 ApiError::bad_request(format!(
-                    "--kv-precision `{}` is unknown\n  fix: bf16 or fp8",
+                    "`kv_precision` `{}` is unknown\n  fix: bf16 or fp8",
                     search.kv_precision
                 ))
             })?;
+        // As the CLI: a precision the chip has no units for is the request's fault.
+        engine::infer::check_precision(&inputs, precision).map_err(ApiError::bad_request)?;
         let (found, evaluated) = engine::infer::infer_search(
             &inner.catalog,
             &inputs,

@@ -1147,6 +1147,15 @@ fn precision_name(p: perf::Precision) -> String {
 
 /// Serving results as an HTML fragment: headline cards for one result, and a table of every
 /// layout (as `gigawatt infer` prints it).
+/// A latency in ms, or a dash where there is none (an infeasible layout).
+fn latency_ms(seconds: f64, digits: usize) -> String {
+    if seconds.is_finite() {
+        format!("{:.*} ms", digits, 1e3 * seconds)
+    } else {
+        "-".to_string()
+    }
+}
+
 pub fn infer_fragment(results: &[engine::infer::InferResult], evaluated: Option<u64>) -> String {
     let mut out = String::new();
     if let Some(n) = evaluated {
@@ -1180,8 +1189,8 @@ pub fn infer_fragment(results: &[engine::infer::InferResult], evaluated: Option<
             out += &cards_html(&[
                 ("output tokens/s", fmt_count(r.output_tokens_per_s)),
                 ("per accelerator", fmt_count(r.output_tokens_per_s_per_gpu)),
-                ("TTFT", format!("{:.0} ms", 1e3 * r.ttft_s)),
-                ("TPOT", format!("{:.1} ms", 1e3 * r.tpot_s)),
+                ("TTFT", latency_ms(r.ttft_s, 0)),
+                ("TPOT", latency_ms(r.tpot_s, 1)),
                 ("batch", r.batch.to_string()),
                 ("KV cache", format!("{:.1} GiB", r.kv_cache_gib)),
             ]);
@@ -1199,7 +1208,7 @@ pub fn infer_fragment(results: &[engine::infer::InferResult], evaluated: Option<
         let _ = write!(
             out,
             "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td><td class=\"num\">{:.0}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{:.1}</td><td class=\"num\">{:.1}</td><td>{}</td></tr>",
             l.tp,
             l.pp,
@@ -1208,8 +1217,8 @@ pub fn infer_fragment(results: &[engine::infer::InferResult], evaluated: Option<
             r.batch,
             fmt_count(r.output_tokens_per_s),
             fmt_count(r.output_tokens_per_s_per_gpu),
-            1e3 * r.tpot_s,
-            1e3 * r.ttft_s,
+            latency_ms(r.tpot_s, 1).trim_end_matches(" ms"),
+            latency_ms(r.ttft_s, 0).trim_end_matches(" ms"),
             r.kv_cache_gib,
             r.weights_gib,
             esc(&feasible)

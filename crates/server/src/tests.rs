@@ -577,18 +577,22 @@ async fn infer_search_ok_bad_and_bounded() {
     let (status, html) = send(&app, "POST", "/api/infer/search?format=html", Some(search)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("layouts evaluated") && html.contains("id=\"infer-table\""));
+    // One bar per layout, labelled as the JSON's best layout.
+    let best = &top[0]["layout"];
+    let label = format!("tp {} pp {} ep {}", best["tp"], best["pp"], best["ep"]);
     assert!(
-        html.contains("id=\"decode-step\"") && html.contains("tp 2 pp 1 ep 1"),
-        "{html}"
+        html.contains("id=\"decode-step\"") && html.contains(&label),
+        "{label}: {html}"
     );
 
-    // Bad input: the CLI's message (`gigawatt infer search --input-tokens 0`).
+    // Bad input: the CLI's message (`gigawatt infer search --input-tokens 0`), naming the JSON
+    // field.
     let bad = json!({ "model": "llama3-70b", "system": "dgx-h100", "input_tokens": 0, "output_tokens": 500 });
     let (status, body) = send(&app, "POST", "/api/infer/search", Some(bad)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(
         json_of(&body)["error"],
-        "--input-tokens is 0\n  fix: tokens per request, from 1 to 10,000,000"
+        "`input_tokens` is 0\n  fix: tokens per request, from 1 to 10,000,000"
     );
     let bad_percentile = json!({ "model": "llama3-70b", "system": "dgx-h100", "input_tokens": 10, "output_tokens": 10, "slo_percentile": 100 });
     let (status, body) = send(&app, "POST", "/api/infer/search", Some(bad_percentile)).await;
@@ -597,7 +601,18 @@ async fn infer_search_ok_bad_and_bounded() {
         json_of(&body)["error"]
             .as_str()
             .unwrap()
-            .starts_with("--slo-percentile is 100\n  fix:"),
+            .starts_with("`slo_percentile` is 100\n  fix:"),
+        "{body}"
+    );
+    // A precision the chip lacks is refused as the CLI refuses it, not searched.
+    let no_fp8 = json!({ "model": "llama3-8b", "system": "dgx-a100-40gb", "input_tokens": 10, "output_tokens": 10, "precision": "fp8" });
+    let (status, body) = send(&app, "POST", "/api/infer/search", Some(no_fp8)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        json_of(&body)["error"]
+            .as_str()
+            .unwrap()
+            .contains("has no fp8 matmul units"),
         "{body}"
     );
     let unknown = json!({ "model": "llama3-70b", "system": "dgx-h10", "input_tokens": 10, "output_tokens": 10 });
