@@ -551,8 +551,8 @@ pub fn infer_search(
     (results, evaluated)
 }
 
-/// Why a search found no layout, with the best latency a plain layout reaches (the largest TP
-/// within the scale-up domain, no pipeline): the CLI and the API give the same message.
+/// Why a search found no layout, with the best latency a dense layout (TP and pipeline
+/// splits) reaches: the CLI and the API give the same message.
 pub fn no_layout_message(
     catalog: &Catalog,
     inputs: &ServeInputs,
