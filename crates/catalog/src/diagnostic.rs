@@ -57,6 +57,62 @@ impl Diagnostic {
         self.hint = Some(hint.into());
         self
     }
+
+    /// A TOML syntax or type error in `text` (the file `file`), placed at its span, with the
+    /// field it is in where the span shows one, and TOML's type names said in words.
+    pub fn from_toml(file: impl Into<String>, text: &str, err: &toml::de::Error) -> Diagnostic {
+        let d = Diagnostic::new(file, plain_toml_message(err.message())).at(text, err.span());
+        match err.span().and_then(|span| field_at(text, span.start)) {
+            Some(field) if err.message().starts_with("invalid") => d.field(field),
+            _ => d,
+        }
+    }
+}
+
+/// TOML's messages name Rust types (`expected i64`); say what to write instead.
+fn plain_toml_message(message: &str) -> String {
+    let mut out = message.trim().to_string();
+    for (rust, words) in [
+        ("expected i64", "expected a whole number"),
+        ("expected u64", "expected a whole number"),
+        ("expected u32", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a sequence", "expected a list in [brackets]"),
+    ] {
+        out = out.replace(rust, words);
+    }
+    out
+}
+
+/// The dotted path of the key whose value is at byte `offset`: the key on that line, under the
+/// nearest `[table]` (or `[[array]]`, as `array[index]`, 1-based as every other diagnostic
+/// counts entries) header above it.
+fn field_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[line_start..].lines().next()?;
+    let key = line.split_once('=')?.0.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    let mut table: Option<String> = None;
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for header in text[..line_start].lines().map(str::trim) {
+        if let Some(name) = header.strip_prefix("[[").and_then(|h| h.split("]]").next()) {
+            let name = name.trim().to_string();
+            let n = counts.entry(name.clone()).or_insert(0);
+            *n += 1;
+            table = Some(format!("{name}[{n}]"));
+        } else if let Some(name) = header.strip_prefix('[').and_then(|h| h.split(']').next()) {
+            table = Some(name.trim().to_string());
+        }
+    }
+    Some(match table {
+        Some(t) => format!("{t}.{key}"),
+        None => key.to_string(),
+    })
 }
 
 impl fmt::Display for Diagnostic {
@@ -162,6 +218,38 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_toml_type_error_names_its_field_in_words() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Spec {
+            serving: Serving,
+            tranche: Vec<Tranche>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Serving {
+            tp: i64,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Tranche {
+            pue: f64,
+        }
+        let text = "[serving]\ntp = \"four\"\n[[tranche]]\npue = 1.2\n";
+        let err = toml::from_str::<Spec>(text).unwrap_err();
+        let d = Diagnostic::from_toml("s.toml", text, &err);
+        assert_eq!(d.field.as_deref(), Some("serving.tp"));
+        assert!(d.message.contains("expected a whole number"), "{d}");
+        assert_eq!(d.line, Some(2));
+
+        let text = "[serving]\ntp = 4\n[[tranche]]\npue = 1.2\n[[tranche]]\npue = \"high\"\n";
+        let err = toml::from_str::<Spec>(text).unwrap_err();
+        let d = Diagnostic::from_toml("s.toml", text, &err);
+        assert_eq!(d.field.as_deref(), Some("tranche[2].pue"), "{d}");
+        assert!(d.message.contains("expected a number"), "{d}");
+    }
 
     #[test]
     fn line_and_column_are_one_based() {

@@ -72,8 +72,7 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
                 Ok(parsed) => parsed,
                 Err(err) => {
                     problems.push(
-                        Diagnostic::new(&file.name, err.message().trim().to_string())
-                            .at(&file.text, err.span())
+                        Diagnostic::from_toml(&file.name, &file.text, &err)
                             .hint("see catalog/README.md for the format of catalog files"),
                     );
                     continue;

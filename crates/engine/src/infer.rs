@@ -295,12 +295,8 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             .hint(hint)]))
     };
     let spec: InferSpecFile = toml::from_str(text).map_err(|err| {
-        EngineError::Invalid(Diagnostics(vec![Diagnostic::new(
-            origin,
-            err.message().trim().to_string(),
-        )
-        .at(text, err.span())
-        .hint("see \"Serving a model\" in the README for the spec format")]))
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::from_toml(origin, text, &err)
+            .hint("see \"Serving a model\" in the README for the spec format")]))
     })?;
     let inputs = resolve_serve_inputs(catalog, spec.model.get_ref(), spec.cluster.system.get_ref())
         .map_err(|m| {

@@ -106,7 +106,7 @@ fn toml_string(s: &str) -> String {
 /// Parses `text` (a scenario file named `origin`) and plans it.
 pub fn plan_text(catalog: &Catalog, origin: &str, text: &str) -> Result<PlanResult, EngineError> {
     let scenario: Scenario = toml::from_str(text).map_err(|err| {
-        let mut d = Diagnostic::new(origin, err.message().trim().to_string()).at(text, err.span());
+        let mut d = Diagnostic::from_toml(origin, text, &err);
         d = d.hint(parse_hint(err.message()));
         EngineError::Invalid(Diagnostics(vec![d]))
     })?;
@@ -151,7 +151,7 @@ pub fn resolve_text(
     text: &str,
 ) -> Result<ResolvedScenario, EngineError> {
     let scenario: Scenario = toml::from_str(text).map_err(|err| {
-        let mut d = Diagnostic::new(origin, err.message().trim().to_string()).at(text, err.span());
+        let mut d = Diagnostic::from_toml(origin, text, &err);
         d = d.hint(parse_hint(err.message()));
         EngineError::Invalid(Diagnostics(vec![d]))
     })?;

@@ -614,12 +614,8 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
             .hint(hint)]))
     };
     let spec: TrainSpecFile = toml::from_str(text).map_err(|err| {
-        EngineError::Invalid(Diagnostics(vec![Diagnostic::new(
-            origin,
-            err.message().trim().to_string(),
-        )
-        .at(text, err.span())
-        .hint("see \"Training a model\" in the README for the spec format")]))
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::from_toml(origin, text, &err)
+            .hint("see \"Training a model\" in the README for the spec format")]))
     })?;
     let positive = |value: &Spanned<i64>, field: &str| -> Result<u32, EngineError> {
         let v = *value.get_ref();

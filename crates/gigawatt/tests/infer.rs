@@ -506,3 +506,11 @@ fn pipeline_layouts_pay_their_hand_offs_and_fit_their_kv_cache() {
     let used = v["kv_cache_gib"].as_f64().unwrap() + v["weights_gib"].as_f64().unwrap();
     assert!(used <= 80.0, "{used}");
 }
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_field_in_words() {
+    let spec = SPEC.replace("tp = 4", "tp = \"four\"");
+    let err = bad_input(&["infer", "--spec", &spec_file(&spec)]);
+    assert!(err.contains("serve.toml:6:6: `serving.tp`"), "{err}");
+    assert!(err.contains("expected a whole number"), "{err}");
+}

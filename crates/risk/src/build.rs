@@ -31,12 +31,9 @@ pub fn parse(origin: &str, text: &str) -> Result<PortfolioFile, RiskError> {
         } else {
             "see \"Deal risk\" in the README for the portfolio format"
         };
-        RiskError::Invalid(Diagnostics(vec![Diagnostic::new(
-            origin,
-            err.message().trim().to_string(),
-        )
-        .at(text, err.span())
-        .hint(hint)]))
+        RiskError::Invalid(Diagnostics(vec![
+            Diagnostic::from_toml(origin, text, &err).hint(hint)
+        ]))
     })
 }
 
