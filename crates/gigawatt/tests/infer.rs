@@ -19,6 +19,29 @@ tpot_slo_s = 0.05
 mode = "server"
 "#;
 
+/// `gigawatt infer search` for `model` on a DGX H100 with these request lengths, then `extra`.
+fn search_args<'a>(
+    model: &'a str,
+    input: &'a str,
+    output: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "infer",
+        "search",
+        "--model",
+        model,
+        "--system",
+        "dgx-h100",
+        "--input-tokens",
+        input,
+        "--output-tokens",
+        output,
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn spec_file(text: &str) -> String {
     let path = tempdir().join("serve.toml");
     std::fs::write(&path, text).unwrap();
@@ -113,24 +136,12 @@ fn bad_specs_name_the_field() {
 
 #[test]
 fn search_returns_the_best_layouts_first() {
-    let v: Value = serde_json::from_str(&ok(&[
-        "infer",
-        "search",
-        "--model",
+    let v: Value = serde_json::from_str(&ok(&search_args(
         "llama3-70b",
-        "--system",
-        "dgx-h100",
-        "--input-tokens",
         "2000",
-        "--output-tokens",
         "500",
-        "--tpot-slo-s",
-        "0.05",
-        "--precision",
-        "fp8",
-        "-f",
-        "json",
-    ]))
+        &["--tpot-slo-s", "0.05", "--precision", "fp8", "-f", "json"],
+    )))
     .unwrap();
     let top = v["top"].as_array().unwrap();
     assert!(!top.is_empty());
@@ -143,20 +154,12 @@ fn search_returns_the_best_layouts_first() {
 
 #[test]
 fn search_with_an_impossible_target_explains() {
-    let err = bad_input(&[
-        "infer",
-        "search",
-        "--model",
+    let err = bad_input(&search_args(
         "llama3-405b",
-        "--system",
-        "dgx-h100",
-        "--input-tokens",
         "2000",
-        "--output-tokens",
         "500",
-        "--tpot-slo-s",
-        "0.0001",
-    ]);
+        &["--tpot-slo-s", "0.0001"],
+    ));
     assert!(err.contains("no batch meets the latency targets"), "{err}");
     assert!(err.contains("relax the TPOT / TTFT targets"), "{err}");
 }
@@ -244,33 +247,18 @@ fn pipeline_stages_do_not_shorten_one_prompt() {
 
 #[test]
 fn an_engine_batch_limit_and_a_latency_percentile_are_checked_and_used() {
-    let search = |extra: &[&str]| {
-        let mut args = vec![
-            "infer",
-            "search",
-            "--model",
+    let search = |extra: &[&'static str]| {
+        let mut args = search_args(
             "llama3-70b",
-            "--system",
-            "dgx-h100",
-            "--input-tokens",
             "1000",
-            "--output-tokens",
             "300",
-            "--precision",
-            "fp8",
-            "--top",
-            "1",
-            "-f",
-            "json",
-        ];
+            &["--precision", "fp8", "--top", "1", "-f", "json"],
+        );
         args.extend_from_slice(extra);
-        args.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+        args
     };
-    let run = |extra: &[&str]| -> Value {
-        let args = search(extra);
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        serde_json::from_str(&ok(&refs)).unwrap()
-    };
+    let run =
+        |extra: &[&'static str]| -> Value { serde_json::from_str(&ok(&search(extra))).unwrap() };
     let limited = run(&["--max-batch", "16"]);
     assert!(
         limited["top"][0]["batch"].as_u64().unwrap() <= 16,
@@ -301,9 +289,7 @@ fn an_engine_batch_limit_and_a_latency_percentile_are_checked_and_used() {
             "a percentile from 50 (the median) to below 100",
         ),
     ] {
-        let args = search(&[flag, value]);
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let err = bad_input(&refs);
+        let err = bad_input(&search(&[flag, value]));
         assert!(err.contains(&format!("{flag} is")), "{err}");
         assert!(err.contains(fix), "{err}");
     }
@@ -370,22 +356,12 @@ fn speculative_decoding_is_checked_and_raises_a_small_batch_rate() {
         assert!(err.contains(fix), "{text}: {err}");
         assert!(err.contains("serve.toml:1"), "{text}: {err}");
     }
-    let err = bad_input(&[
-        "infer",
-        "search",
-        "--model",
+    let err = bad_input(&search_args(
         "llama3-8b",
-        "--system",
-        "dgx-h100",
-        "--input-tokens",
         "100",
-        "--output-tokens",
         "100",
-        "--draft-tokens",
-        "-1",
-        "--acceptance-rate",
-        "0.8",
-    ]);
+        &["--draft-tokens", "-1", "--acceptance-rate", "0.8"],
+    ));
     assert!(err.contains("--draft-tokens is -1"), "{err}");
 }
 
@@ -414,48 +390,35 @@ fn the_spec_summary_says_where_the_step_goes_and_what_it_assumes() {
 #[test]
 fn the_search_takes_a_kv_precision() {
     let run = |kv: &str| -> Value {
-        serde_json::from_str(&ok(&[
-            "infer",
-            "search",
-            "--model",
+        serde_json::from_str(&ok(&search_args(
             "llama3-70b",
-            "--system",
-            "dgx-h100",
-            "--input-tokens",
             "4000",
-            "--output-tokens",
             "500",
-            "--precision",
-            "fp8",
-            "--mode",
-            "offline",
-            "--kv-precision",
-            kv,
-            "--top",
-            "1",
-            "-f",
-            "json",
-        ]))
+            &[
+                "--precision",
+                "fp8",
+                "--mode",
+                "offline",
+                "--kv-precision",
+                kv,
+                "--top",
+                "1",
+                "-f",
+                "json",
+            ],
+        )))
         .unwrap()
     };
     let rate = |v: &Value| v["top"][0]["output_tokens_per_s_per_gpu"].as_f64().unwrap();
     // Half the bytes per KV element: more sequences fit beside the weights, and each step
     // reads half the bytes, so the best layout serves more.
     assert!(rate(&run("fp8")) > rate(&run("bf16")));
-    let err = bad_input(&[
-        "infer",
-        "search",
-        "--model",
+    let err = bad_input(&search_args(
         "llama3-70b",
-        "--system",
-        "dgx-h100",
-        "--input-tokens",
         "10",
-        "--output-tokens",
         "10",
-        "--kv-precision",
-        "int4",
-    ]);
+        &["--kv-precision", "int4"],
+    ));
     assert!(err.contains("--kv-precision `int4` is unknown"), "{err}");
 }
 

@@ -126,35 +126,9 @@ pub fn gamma(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Blast, Checkpoint, FailureClass, Lifetime, Stop};
 
     pub(crate) fn job(mtti_hours: f64, restart: f64, write: f64, interval: f64) -> Config {
-        Config {
-            systems: 100,
-            spares: 100,
-            systems_per_domain: 1,
-            systems_per_switch: 1,
-            classes: vec![FailureClass {
-                id: "node".into(),
-                name: "node".into(),
-                units: 100.0,
-                rate_per_unit_hour: 1.0 / (100.0 * mtti_hours),
-                blast: Blast::Node,
-                lifetime: Lifetime::Exponential,
-            }],
-            planned_per_hour: 0.0,
-            detection_hours: 0.0,
-            restart_hours: restart,
-            repair_hours: 1.0,
-            checkpoint: Checkpoint {
-                interval_hours: interval,
-                write_hours: write,
-                stall_hours: write,
-            },
-            stop: Stop::Wall { hours: 1000.0 },
-            runs: 1,
-            seed: 1,
-        }
+        crate::reference::exponential_job(mtti_hours, restart, write, interval, 1000.0, 1, 1)
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod budget;
 pub mod closed_form;
 pub mod data;
 pub mod model;
+pub mod reference;
 pub mod request;
 pub mod sim;
 pub mod summary;

@@ -3,38 +3,13 @@
 use proptest::prelude::*;
 use reliability::closed_form::{self, gamma};
 use reliability::{
-    search_interval, simulate, Blast, Checkpoint, Config, FailureClass, JobSpec, Lifetime,
-    ReliabilityData, Stop,
+    search_interval, simulate, Blast, Config, FailureClass, JobSpec, Lifetime, ReliabilityData,
+    Stop,
 };
 
-/// One exponential class of `units` units with this job MTTI, enough spares.
+/// One exponential class with this job MTTI, enough spares, seed 42.
 fn job(mtti_hours: f64, restart: f64, stall: f64, interval: f64, wall: f64, runs: u32) -> Config {
-    Config {
-        systems: 100,
-        spares: 100,
-        systems_per_domain: 1,
-        systems_per_switch: 1,
-        classes: vec![FailureClass {
-            id: "node".into(),
-            name: "node".into(),
-            units: 100.0,
-            rate_per_unit_hour: 1.0 / (100.0 * mtti_hours),
-            blast: Blast::Node,
-            lifetime: Lifetime::Exponential,
-        }],
-        planned_per_hour: 0.0,
-        detection_hours: 0.0,
-        restart_hours: restart,
-        repair_hours: 1.0,
-        checkpoint: Checkpoint {
-            interval_hours: interval,
-            write_hours: stall,
-            stall_hours: stall,
-        },
-        stop: Stop::Wall { hours: wall },
-        runs,
-        seed: 42,
-    }
+    reliability::reference::exponential_job(mtti_hours, restart, stall, interval, wall, runs, 42)
 }
 
 #[test]
