@@ -27,7 +27,7 @@ mod result;
 mod simulate;
 
 pub use build::{build, parse, scenario_error, scenario_ref, PORTFOLIO_SOURCE};
-pub use capability::{capability, Capability, CapabilityAssumptions, CapabilityMonth};
+pub use capability::{capability, Capability, CapabilityAssumptions, CapabilityMonth, ServingRate};
 pub use model::{DealOutcome, DealRisk, Driver, Portfolio, Series};
 pub use result::{
     DealResult, DriverResult, Frequencies, PortfolioInfo, Probability, Quantiles, RiskMonth,

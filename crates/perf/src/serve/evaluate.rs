@@ -60,10 +60,11 @@ pub fn evaluate_serving(
     // With pipeline stages, `pp` microbatches of `batch` sequences are in flight at once, and
     // every stage keeps the KV cache of its layers for all of them.
     let pp = f64::from(layout.pp);
-    let max_batch = (free / (pp * kv_per_token * (w.input_tokens + w.output_tokens)))
-        .floor()
-        .min(f64::from(w.max_batch.unwrap_or(MAX_BATCH)))
-        .min(f64::from(MAX_BATCH));
+    let max_batch = (free
+        / (pp * kv_per_token * arch.attended_context(w.input_tokens + w.output_tokens)))
+    .floor()
+    .min(f64::from(w.max_batch.unwrap_or(MAX_BATCH)))
+    .min(f64::from(MAX_BATCH));
     result.max_batch = max_batch as u32;
     if max_batch < 1.0 {
         result.infeasible = Some(ServeInfeasible::NoRoomForKvCache);
@@ -152,7 +153,7 @@ pub fn evaluate_serving(
     result.tpot_at_percentile_s = tpot_tail;
     result.ttft_at_percentile_s = ttft_tail;
     result.prefill_to_decode_ratio = ratio;
-    result.kv_cache_gib = pp * batch * kv_per_token * context / GIB;
+    result.kv_cache_gib = pp * batch * kv_per_token * arch.attended_context(context) / GIB;
     let prefill_tokens = if w.disaggregated {
         0.0
     } else {
