@@ -7,6 +7,7 @@
 //! edges read files and hand their text in as [`CatalogText`].
 
 pub mod diagnostic;
+pub mod engines;
 mod load;
 mod model;
 mod sourced;

@@ -97,6 +97,8 @@ pub struct InferResult {
     pub model: String,
     /// Catalog system id.
     pub system: String,
+    /// The serving engine (catalog/engines.toml id), if the spec names one.
+    pub engine: Option<String>,
     /// The layout of one deployment unit.
     pub layout: ServingLayout,
     /// Accelerators the throughput is for (the cluster, or one unit).
@@ -220,6 +222,7 @@ pub fn infer_result(
         input_hash,
         model: inputs.model.clone(),
         system: inputs.system.clone(),
+        engine: None,
         layout,
         gpus,
         workload,
@@ -525,6 +528,45 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             })?,
         },
     };
+    let engine = match &spec.engine {
+        None => None,
+        Some(e) => {
+            let engines = catalog::engines::Engines::embedded();
+            let found = engines.get(e.get_ref()).map_err(|m| {
+                fail(
+                    Some(e.span()),
+                    "engine",
+                    m,
+                    "one of the ids in catalog/engines.toml (vllm, sglang, tensorrt-llm, vllm-rocm, sglang-rocm)",
+                )
+            })?;
+            let name = crate::train::precision_name(precision);
+            if let Some(list) = found.precisions.value() {
+                if !list.iter().any(|p| p == name) {
+                    return Err(fail(
+                        Some(s.precision.span()),
+                        "serving.precision",
+                        format!(
+                            "{} {} does not serve {name} (it serves {})",
+                            found.name,
+                            found.version,
+                            list.join(", ")
+                        ),
+                        "choose a precision the engine serves, or another engine",
+                    ));
+                }
+            }
+            if ep > 1 && found.attention_data_parallel.value() == Some(&false) {
+                return Err(fail(
+                    s.ep.as_ref().map(Spanned::span),
+                    "serving.ep",
+                    format!("{} has no attention data parallel", found.name),
+                    "use ep = 1 or another engine",
+                ));
+            }
+            Some(found.id.clone())
+        }
+    };
     if let Err(m) = check_precision(&inputs, precision) {
         let (message, fix) = m.split_once("\n  fix: ").unwrap_or((m.as_str(), ""));
         return Err(fail(
@@ -562,14 +604,14 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             Some(n as u64)
         }
     };
-    Ok(infer_result(
-        catalog,
-        &inputs,
-        layout,
-        workload,
-        gpus,
-        content_hash(text),
-    ))
+    let mut result = infer_result(catalog, &inputs, layout, workload, gpus, content_hash(text));
+    if let Some(id) = engine {
+        result.assumptions.push(format!(
+            "engine `{id}`: its supported precisions and attention data parallel are checked (catalog/engines.toml); its per-step scheduler cost is not published and not modelled"
+        ));
+        result.engine = Some(id);
+    }
+    Ok(result)
 }
 
 /// Searches layouts for a model on a system.
