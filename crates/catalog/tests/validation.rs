@@ -1,7 +1,7 @@
 //! Loading the catalog: the fixture loads, and each kind of bad input is refused with a
 //! diagnostic that names the file, the line, the field and the fix.
 
-use catalog::{Catalog, CatalogText};
+use catalog::{Catalog, CatalogText, CeilingBasis, Fp8Recipe, Precision, Sourced};
 
 const MINI: &str = include_str!("fixtures/mini.toml");
 
@@ -203,4 +203,170 @@ fp8_mamf_tflops = { value = 2500, source = "spec" }"#,
         err.contains("measured 2500 TFLOP/s is above the 2000 TFLOP/s peak"),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-precision matmul tables (`matmul.<precision>.*`).
+// ---------------------------------------------------------------------------------------------
+
+/// The fixture's chip with `lines` added to its accelerator entry.
+fn chip_with(lines: &str) -> String {
+    mutated(
+        r#"tdp_w = { value = 1000, source = "spec" }"#,
+        &format!("tdp_w = {{ value = 1000, source = \"spec\" }}\n{lines}"),
+    )
+}
+
+#[test]
+fn a_measured_ceiling_in_the_table_above_its_peak_is_impossible() {
+    let err = load(&chip_with(
+        r#"matmul.fp8.ceiling_tflops = { value = 2100, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(
+        err.contains("accelerator[chip].matmul.fp8.ceiling_tflops"),
+        "{err}"
+    );
+    assert!(err.contains("above the 2000 TFLOP/s fp8 peak"), "{err}");
+}
+
+#[test]
+fn a_ceiling_without_its_peak_is_refused() {
+    // The chip has no FP4 (not applicable) and no NVFP4 peak.
+    let err = load(&chip_with(
+        r#"matmul.nvfp4.ceiling_tflops = { value = 100, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("matmul.nvfp4.ceiling_tflops"), "{err}");
+    assert!(err.contains("nvfp4 peak is not known"), "{err}");
+    // Derived ones too.
+    let err = load(&chip_with(
+        "matmul.fp8.ceiling_tflops = { value = 1500, source = \"spec\" }\n\
+         matmul.mxfp8.ceiling_tflops = { derived = \"as FP8\", from = \"fp8\" }",
+    ))
+    .unwrap_err();
+    assert!(err.contains("mxfp8 peak is not known"), "{err}");
+}
+
+#[test]
+fn a_derived_ceiling_must_state_its_rule() {
+    let err = load(&chip_with(
+        r#"matmul.bf16.ceiling_tflops = { derived = "", from = "fp8" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("state the rule"), "{err}");
+    // The line of the `matmul.bf16.ceiling_tflops` key.
+    assert!(err.starts_with("mini.toml:19:"), "{err}");
+}
+
+#[test]
+fn a_derived_ceiling_needs_a_measurement_to_borrow() {
+    let err = load(&chip_with(
+        r#"matmul.bf16.ceiling_tflops = { derived = "as its FP8", from = "fp8" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("no measured fp8 ceiling_tflops"), "{err}");
+    let err = load(&chip_with(
+        r#"matmul.bf16.ceiling_tflops = { derived = "like the other one", like = "chop" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("unknown accelerator `chop`"), "{err}");
+    assert!(err.contains("did you mean `chip`?"), "{err}");
+    let err = load(&chip_with(
+        r#"matmul.bf16.ceiling_tflops = { derived = "itself", like = "chip" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("borrows from itself"), "{err}");
+}
+
+#[test]
+fn a_derived_ceiling_is_computed_from_the_measured_fraction() {
+    let catalog = load(&chip_with(
+        "matmul.fp8.ceiling_tflops = { value = 1500, source = \"spec\" }\n\
+         matmul.mxfp8.peak_tflops = { value = 2000, source = \"spec\" }\n\
+         matmul.mxfp8.ceiling_tflops = { derived = \"no MXFP8 measurement: the chip's FP8 fraction\", from = \"fp8\" }\n\
+         matmul.bf16.ceiling_tflops = { derived = \"BF16 runs at the FP8 fraction on this chip\", from = \"fp8\" }",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let chip = &catalog.accelerators["chip"];
+    // 1500 / 2000 = 75% of the FP8 peak; times the BF16 peak 1000 = 750.
+    let bf16 = chip.matmul_ceiling(Precision::Bf16);
+    assert_eq!(bf16.number(), Some(750.0));
+    assert_eq!(bf16.source(), Some("spec"));
+    assert!(
+        bf16.note().unwrap().starts_with("derived: BF16 runs"),
+        "{bf16:?}"
+    );
+    assert_eq!(chip.ceiling_basis(Precision::Bf16), CeilingBasis::Derived);
+    assert_eq!(chip.ceiling_basis(Precision::Fp8), CeilingBasis::Measured);
+    assert_eq!(chip.matmul_ceiling(Precision::Mxfp8).number(), Some(1500.0));
+    // The legacy field mirrors a measured ceiling for older callers; a derived one is not.
+    assert_eq!(
+        chip.fp8_mamf_tflops.as_ref().and_then(|s| s.number()),
+        Some(1500.0)
+    );
+    assert!(chip.bf16_mamf_tflops.is_none());
+    // No blockwise figure: the per-tensor one, saying so.
+    let blockwise = chip.fp8_ceiling(Fp8Recipe::Blockwise);
+    assert_eq!(blockwise.number(), Some(1500.0));
+    assert!(
+        blockwise.note().unwrap().contains("no blockwise"),
+        "{blockwise:?}"
+    );
+}
+
+#[test]
+fn a_precision_the_chip_lacks_is_not_applicable_and_falls_back_to_more_bits() {
+    let catalog = load(MINI).unwrap();
+    let chip = &catalog.accelerators["chip"];
+    assert!(matches!(
+        chip.matmul_ceiling(Precision::Nvfp4),
+        Sourced::NotApplicable(_)
+    ));
+    assert!(matches!(
+        chip.peak_tflops(Precision::Mxfp4),
+        Sourced::NotApplicable(_)
+    ));
+    // No MXFP8 peak recorded: unknown, so FP4 falls back to plain FP8.
+    assert!(matches!(
+        chip.peak_tflops(Precision::Mxfp8),
+        Sourced::Unknown(_)
+    ));
+    assert_eq!(
+        chip.nearest_precision(Precision::Nvfp4),
+        Some(Precision::Fp8)
+    );
+    assert_eq!(
+        chip.nearest_precision(Precision::Bf16),
+        Some(Precision::Bf16)
+    );
+}
+
+#[test]
+fn the_same_ceiling_twice_is_refused() {
+    let err = load(&chip_with(
+        "bf16_mamf_tflops = { value = 800, source = \"spec\" }\n\
+         matmul.bf16.ceiling_tflops = { value = 800, source = \"spec\" }",
+    ))
+    .unwrap_err();
+    assert!(err.contains("given twice"), "{err}");
+}
+
+#[test]
+fn bf16_and_fp8_peaks_stay_in_their_columns_and_blockwise_is_fp8_only() {
+    let err = load(&chip_with(
+        r#"matmul.bf16.peak_tflops = { value = 1000, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("`bf16_dense_tflops` column"), "{err}");
+    let err = load(&chip_with(
+        r#"matmul.bf16.blockwise_ceiling_tflops = { value = 800, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("FP8 recipe"), "{err}");
+    let err = load(&chip_with(
+        r#"matmul.fp6.ceiling_tflops = { value = 800, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("fp6"), "{err}");
 }
