@@ -62,12 +62,98 @@ fn measured(a: &Accelerator, p: Precision, key: Key) -> Option<(f64, String)> {
     Some((sourced.number()?, sourced.source()?.to_string()))
 }
 
+/// Every ceiling value the catalog determines: measurements, then derived ones in dependency
+/// order (a derived ceiling may borrow from another derived one; cycles stay unresolved).
+/// Keyed by (accelerator id, precision, key).
+pub(crate) type Derivations = BTreeMap<(String, Precision, bool), ResolvedDerivation>;
+
+fn derive_all<'a>(
+    accelerators: &BTreeMap<String, &'a Accelerator>,
+) -> (BTreeMap<(String, Precision), (f64, String)>, Derivations) {
+    // Plain (non-blockwise) ceilings that can be borrowed from: measured first.
+    let mut valued: BTreeMap<(String, Precision), (f64, String)> = BTreeMap::new();
+    for (id, a) in accelerators {
+        for p in Precision::ALL {
+            if let Some(v) = measured(a, p, Key::Ceiling) {
+                valued.insert((id.clone(), p), v);
+            }
+        }
+    }
+    let mut derived: Derivations = BTreeMap::new();
+    loop {
+        let mut progress = false;
+        for (id, a) in accelerators {
+            for p in Precision::ALL {
+                for key in [Key::Ceiling, Key::Blockwise] {
+                    let blockwise = key == Key::Blockwise;
+                    if derived.contains_key(&(id.clone(), p, blockwise)) {
+                        continue;
+                    }
+                    let Some(Ceiling::Derived(d)) = ceiling_of(a, p, key) else {
+                        continue;
+                    };
+                    let like_id = d
+                        .like
+                        .as_ref()
+                        .map_or(id.as_str(), |l| l.get_ref().as_str());
+                    let from = d.from.unwrap_or(p);
+                    if like_id == id && from == p && key == Key::Ceiling {
+                        continue;
+                    }
+                    let (Some(like), Some((value, source))) = (
+                        accelerators.get(like_id),
+                        valued.get(&(like_id.to_string(), from)),
+                    ) else {
+                        continue;
+                    };
+                    let Some(like_peak) = like.peak_tflops(from).number() else {
+                        continue;
+                    };
+                    let fraction = value / like_peak;
+                    let ratio = d.ratio.as_ref().and_then(Sourced::number);
+                    let base = match ratio {
+                        Some(r) => a.peak_tflops(from).number().map(|peak| peak * r),
+                        None => a.peak_tflops(p).number(),
+                    };
+                    let Some(base) = base else { continue };
+                    let resolved = ResolvedDerivation {
+                        like: like_id.to_string(),
+                        from,
+                        fraction,
+                        value_tflops: round1(fraction * base),
+                        ratio,
+                        source: d
+                            .ratio
+                            .as_ref()
+                            .and_then(|r| r.source())
+                            .unwrap_or(source)
+                            .to_string(),
+                        borrowed_source: source.clone(),
+                    };
+                    if key == Key::Ceiling {
+                        valued.insert(
+                            (id.clone(), p),
+                            (resolved.value_tflops, resolved.source.clone()),
+                        );
+                    }
+                    derived.insert((id.clone(), p, blockwise), resolved);
+                    progress = true;
+                }
+            }
+        }
+        if !progress {
+            return (valued, derived);
+        }
+    }
+}
+
 /// Checks one accelerator's `matmul` table; problems go to `check`.
 pub(crate) fn check_accelerator(
     check: &mut Checker<'_>,
     file: usize,
     a: &Accelerator,
     all: &BTreeMap<String, Placed<Accelerator>>,
+    derivations: &Derivations,
 ) {
     let id = a.id.get_ref();
     let field = |p: Precision, name: &str| format!("accelerator[{id}].matmul.{p}.{name}");
@@ -149,14 +235,14 @@ pub(crate) fn check_accelerator(
                         .as_ref()
                         .map_or(id.as_str(), |l| l.get_ref().as_str());
                     let from = d.from.unwrap_or(p);
-                    if like_id == id && from == p {
+                    if like_id == id && from == p && key == Key::Ceiling {
                         let diag = check
                             .diag(file, span, name.clone(), "a derived ceiling borrows from itself".into())
                             .hint("name `like = \"<measured accelerator>\"` or `from = \"<measured precision>\"`");
                         check.problems.push(diag);
                         continue;
                     }
-                    let Some(like) = all.get(like_id) else {
+                    if !all.contains_key(like_id) {
                         let like_span = d.like.as_ref().map(|l| l.span());
                         let mut diag = check.diag(
                             file,
@@ -170,23 +256,41 @@ pub(crate) fn check_accelerator(
                         };
                         check.problems.push(diag);
                         continue;
-                    };
-                    let like = &like.item;
-                    if measured(like, from, key).is_none()
-                        || like.peak_tflops(from).number().is_none()
-                    {
-                        let diag = check
-                            .diag(
-                                file,
-                                span,
-                                name.clone(),
-                                format!(
-                                    "`{like_id}` has no measured {from} {} with a known peak to derive from",
-                                    key.name()
-                                ),
-                            )
-                            .hint("derive only from a measurement (a derived figure cannot feed another)");
-                        check.problems.push(diag);
+                    }
+                    if let Some(ratio) = &d.ratio {
+                        check.number(file, format!("{name}.ratio"), ratio, Bound::Positive);
+                        if a.peak_tflops(from).number().is_none() {
+                            measured_within_peak(check, file, &name, 0.0, None, span.clone(), from);
+                        }
+                    }
+                    let blockwise = key == Key::Blockwise;
+                    match derivations.get(&(id.clone(), p, blockwise)) {
+                        None => {
+                            let diag = check
+                                .diag(
+                                    file,
+                                    span,
+                                    name.clone(),
+                                    format!("`{like_id}` has no {from} ceiling with a known peak to derive from"),
+                                )
+                                .hint("borrow from a measured ceiling, or from a derived one that does not lead back here");
+                            check.problems.push(diag);
+                        }
+                        Some(r) => {
+                            if let Some(peak) = peak {
+                                if r.value_tflops > peak {
+                                    let diag = check
+                                        .diag(
+                                            file,
+                                            span,
+                                            name.clone(),
+                                            format!("derived {} TFLOP/s is above the {peak} TFLOP/s {p} peak", r.value_tflops),
+                                        )
+                                        .hint("check the rule's `ratio` and the peaks");
+                                    check.problems.push(diag);
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -218,7 +322,14 @@ fn measured_within_peak(
     check.problems.push(d);
 }
 
-/// After validation: moves legacy keys into the table, computes every derived ceiling, and
+/// The derivations of a set of accelerators (for validation).
+pub(crate) fn derivations(all: &BTreeMap<String, Placed<Accelerator>>) -> Derivations {
+    let view: BTreeMap<String, &Accelerator> =
+        all.iter().map(|(k, v)| (k.clone(), &v.item)).collect();
+    derive_all(&view).1
+}
+
+/// After validation: moves legacy keys into the table, fills in every derived ceiling, and
 /// mirrors measured BF16/FP8 ceilings back into the legacy fields for older callers.
 pub(crate) fn resolve(accelerators: &mut BTreeMap<String, Accelerator>) {
     for a in accelerators.values_mut() {
@@ -229,47 +340,27 @@ pub(crate) fn resolve(accelerators: &mut BTreeMap<String, Accelerator>) {
             a.matmul.entry(Precision::Fp8).ceiling_tflops = Some(Ceiling::Measured(s));
         }
     }
-    let snapshot = accelerators.clone();
-    for a in accelerators.values_mut() {
-        let id = a.id.get_ref().clone();
-        for p in Precision::ALL {
-            let peak = a.peak_tflops(p).number();
-            let Some(figures) = a.matmul.get(p).cloned() else {
-                continue;
-            };
-            for (key, ceiling) in [
-                (Key::Ceiling, figures.ceiling_tflops),
-                (Key::Blockwise, figures.blockwise_ceiling_tflops),
-            ] {
-                let Some(Ceiling::Derived(mut d)) = ceiling else {
-                    continue;
-                };
-                let like_id = d.like.as_ref().map_or(id.clone(), |l| l.get_ref().clone());
-                let from = d.from.unwrap_or(p);
-                let like = &snapshot[&like_id];
-                let (Some((value, source)), Some(like_peak), Some(peak)) = (
-                    measured(like, from, key),
-                    like.peak_tflops(from).number(),
-                    peak,
-                ) else {
-                    continue;
-                };
-                let fraction = value / like_peak;
-                d.resolved = Some(ResolvedDerivation {
-                    like: like_id,
-                    from,
-                    fraction,
-                    value_tflops: round1(fraction * peak),
-                    source,
-                });
-                let entry = a.matmul.entry(p);
-                let slot = match key {
-                    Key::Ceiling => &mut entry.ceiling_tflops,
-                    Key::Blockwise => &mut entry.blockwise_ceiling_tflops,
-                };
-                *slot = Some(Ceiling::Derived(d));
-            }
+    let derived = {
+        let view: BTreeMap<String, &Accelerator> =
+            accelerators.iter().map(|(k, v)| (k.clone(), v)).collect();
+        derive_all(&view).1
+    };
+    for ((id, p, blockwise), resolved) in derived {
+        let entry = accelerators
+            .get_mut(&id)
+            .expect("derived from an existing accelerator")
+            .matmul
+            .entry(p);
+        let slot = if blockwise {
+            &mut entry.blockwise_ceiling_tflops
+        } else {
+            &mut entry.ceiling_tflops
+        };
+        if let Some(Ceiling::Derived(d)) = slot {
+            d.resolved = Some(resolved);
         }
+    }
+    for a in accelerators.values_mut() {
         let mirror = |c: &Option<Ceiling>| match c {
             Some(Ceiling::Measured(s @ Sourced::Known { .. })) => Some(s.clone()),
             _ => None,

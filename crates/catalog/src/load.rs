@@ -375,6 +375,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             check.problems.push(d);
         }
     }
+    let derivations = crate::check_matmul::derivations(&gathered.accelerators);
     for placed in gathered.accelerators.values() {
         let (file, a) = (placed.file, &placed.item);
         let id = a.id.get_ref();
@@ -425,7 +426,13 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
                 }
             }
         }
-        crate::check_matmul::check_accelerator(&mut check, file, a, &gathered.accelerators);
+        crate::check_matmul::check_accelerator(
+            &mut check,
+            file,
+            a,
+            &gathered.accelerators,
+            &derivations,
+        );
     }
     for placed in gathered.systems.values() {
         let (file, s) = (placed.file, &placed.item);

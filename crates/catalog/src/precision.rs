@@ -216,8 +216,10 @@ pub enum Ceiling {
     Derived(DerivedCeiling),
 }
 
-/// A ceiling derived by rule: `like`'s measured ceiling at `from`, as a fraction of `like`'s
-/// peak at `from`, times this chip's peak at this precision.
+/// A ceiling derived by rule: `like`'s ceiling at `from` (measured, or itself derived), as a
+/// fraction of `like`'s peak at `from`, times this chip's peak at this precision. With a
+/// `ratio` (a measured rate of this precision over `from` at the same shapes), the fraction
+/// times this chip's peak at `from`, times the ratio.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DerivedCeiling {
     /// The rule in words: why that measurement stands for this chip.
@@ -226,6 +228,8 @@ pub struct DerivedCeiling {
     pub like: Option<Spanned<String>>,
     /// The precision whose measured fraction is borrowed (`None`: the same precision).
     pub from: Option<Precision>,
+    /// Measured speed of this precision over `from` at the same GEMM shapes, with its source.
+    pub ratio: Option<Sourced<f64>>,
     /// Anything else to know.
     pub note: Option<String>,
     /// Set by the loader once validated: the value and how it was computed.
@@ -243,8 +247,12 @@ pub struct ResolvedDerivation {
     pub fraction: f64,
     /// The resulting ceiling, TFLOP/s.
     pub value_tflops: f64,
-    /// The source of the measurement used.
+    /// The ratio applied, if the rule has one.
+    pub ratio: Option<f64>,
+    /// The source of the value: the ratio's when there is one, else the borrowed ceiling's.
     pub source: String,
+    /// The source of the borrowed ceiling.
+    pub borrowed_source: String,
 }
 
 impl Ceiling {
@@ -258,13 +266,22 @@ impl Ceiling {
                     value: r.value_tflops,
                     source: r.source.clone(),
                     note: Some(format!(
-                        "derived: {} ({} measured at {}: {:.1}% of its peak, times this chip's {} peak {}{})",
+                        "derived: {} ({} {} ceiling {:.1}% of its peak [{}]{}{})",
                         d.rule.get_ref(),
                         r.like,
                         r.from,
                         100.0 * r.fraction,
-                        precision,
-                        peak_tflops.map_or("?".to_string(), |p| format!("{p}")),
+                        r.borrowed_source,
+                        match r.ratio {
+                            Some(ratio) => format!(
+                                ", times this chip's {} peak, times the measured {precision}/{} ratio {ratio}",
+                                r.from, r.from
+                            ),
+                            None => format!(
+                                ", times this chip's {precision} peak {}",
+                                peak_tflops.map_or("?".to_string(), |p| format!("{p}"))
+                            ),
+                        },
                         d.note.as_ref().map_or(String::new(), |n| format!("; {n}")),
                     )),
                     source_span: 0..0,
@@ -297,6 +314,9 @@ impl Serialize for Ceiling {
                 if let Some(from) = d.from {
                     map.serialize_entry("from", &from)?;
                 }
+                if let Some(ratio) = &d.ratio {
+                    map.serialize_entry("ratio", ratio)?;
+                }
                 if let Some(note) = &d.note {
                     map.serialize_entry("note", note)?;
                 }
@@ -322,6 +342,7 @@ pub struct RawCeiling {
     derived: Option<Spanned<String>>,
     like: Option<Spanned<String>>,
     from: Option<Precision>,
+    ratio: Option<Sourced<f64>>,
 }
 
 impl TryFrom<RawCeiling> for Ceiling {
@@ -344,13 +365,14 @@ impl TryFrom<RawCeiling> for Ceiling {
                 rule,
                 like: raw.like,
                 from: raw.from,
+                ratio: raw.ratio,
                 note: raw.note,
                 resolved: None,
             }));
         }
-        if raw.like.is_some() || raw.from.is_some() {
+        if raw.like.is_some() || raw.from.is_some() || raw.ratio.is_some() {
             return Err(
-                "`like` and `from` belong to a derived ceiling: add `derived = \"the rule\"`"
+                "`like`, `from` and `ratio` belong to a derived ceiling: add `derived = \"the rule\"`"
                     .into(),
             );
         }

@@ -265,7 +265,7 @@ fn a_derived_ceiling_needs_a_measurement_to_borrow() {
         r#"matmul.bf16.ceiling_tflops = { derived = "as its FP8", from = "fp8" }"#,
     ))
     .unwrap_err();
-    assert!(err.contains("no measured fp8 ceiling_tflops"), "{err}");
+    assert!(err.contains("`chip` has no fp8 ceiling"), "{err}");
     let err = load(&chip_with(
         r#"matmul.bf16.ceiling_tflops = { derived = "like the other one", like = "chop" }"#,
     ))
@@ -369,4 +369,51 @@ fn bf16_and_fp8_peaks_stay_in_their_columns_and_blockwise_is_fp8_only() {
     ))
     .unwrap_err();
     assert!(err.contains("fp6"), "{err}");
+}
+
+#[test]
+fn a_derived_ceiling_with_a_measured_ratio_and_a_chain() {
+    let catalog = load(&chip_with(
+        "matmul.bf16.ceiling_tflops = { value = 800, source = \"spec\" }\n\
+         matmul.mxfp8.peak_tflops = { value = 2000, source = \"spec\" }\n\
+         matmul.mxfp8.ceiling_tflops = { derived = \"kernel-only MXFP8/BF16 speed at one model's shapes\", from = \"bf16\", ratio = { value = 1.5, source = \"spec\" } }\n\
+         matmul.fp8.ceiling_tflops = { derived = \"as MXFP8\", from = \"mxfp8\" }\n\
+         matmul.fp8.blockwise_ceiling_tflops = { derived = \"blockwise/per-tensor speed\", from = \"fp8\", ratio = { value = 0.9, source = \"spec\" } }",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let chip = &catalog.accelerators["chip"];
+    // BF16 fraction 800 / 1000 = 0.8, times the BF16 peak 1000, times 1.5 = 1200.
+    assert_eq!(chip.matmul_ceiling(Precision::Mxfp8).number(), Some(1200.0));
+    // A chain: FP8 borrows MXFP8's derived fraction 1200 / 2000 = 0.6, times 2000 = 1200.
+    assert_eq!(chip.matmul_ceiling(Precision::Fp8).number(), Some(1200.0));
+    // Blockwise: 0.6 x 2000 x 0.9 = 1080.
+    assert_eq!(
+        chip.fp8_ceiling(Fp8Recipe::Blockwise).number(),
+        Some(1080.0)
+    );
+    assert_eq!(
+        chip.fp8_ceiling_basis(Fp8Recipe::Blockwise),
+        CeilingBasis::Derived
+    );
+}
+
+#[test]
+fn a_derived_cycle_or_an_impossible_ratio_is_refused() {
+    let err = load(&chip_with(
+        "matmul.mxfp8.peak_tflops = { value = 2000, source = \"spec\" }\n\
+         matmul.mxfp8.ceiling_tflops = { derived = \"as FP8\", from = \"fp8\" }\n\
+         matmul.fp8.ceiling_tflops = { derived = \"as MXFP8\", from = \"mxfp8\" }",
+    ))
+    .unwrap_err();
+    assert!(err.contains("does not lead back here"), "{err}");
+    let err = load(&chip_with(
+        "matmul.bf16.ceiling_tflops = { value = 800, source = \"spec\" }\n\
+         matmul.fp8.ceiling_tflops = { derived = \"too fast\", from = \"bf16\", ratio = { value = 3, source = \"spec\" } }",
+    ))
+    .unwrap_err();
+    // 0.8 x 1000 x 3 = 2400 > the 2000 FP8 peak.
+    assert!(
+        err.contains("derived 2400 TFLOP/s is above the 2000 TFLOP/s fp8 peak"),
+        "{err}"
+    );
 }
