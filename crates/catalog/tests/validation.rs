@@ -417,3 +417,57 @@ fn a_derived_cycle_or_an_impossible_ratio_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn every_shipping_gpu_has_a_ceiling_for_every_precision_it_has() {
+    let catalog = Catalog::embedded().unwrap_or_else(|d| panic!("{d}"));
+    for id in [
+        "a100-sxm-80gb",
+        "h100-sxm",
+        "h800-sxm",
+        "h200-sxm",
+        "b200",
+        "b300",
+        "gb200",
+        "gb300",
+        "mi300x",
+        "mi325x",
+        "mi355x",
+    ] {
+        let a = &catalog.accelerators[id];
+        for p in Precision::ALL {
+            let peak = a.peak_tflops(p);
+            let ceiling = a.matmul_ceiling(p);
+            eprintln!(
+                "{id:>14} {p:>6}: peak {:>8?} ceiling {:>8?} {:?} {:?}",
+                peak.number(),
+                ceiling.number(),
+                a.ceiling_basis(p),
+                a.matmul_fraction(p).map(|f| (f * 1000.0).round() / 10.0)
+            );
+            match (peak.number(), ceiling.number()) {
+                (Some(peak), Some(c)) => assert!(c > 0.0 && c <= peak, "{id} {p}"),
+                (None, None) => assert!(
+                    matches!(peak, Sourced::NotApplicable(_)),
+                    "{id} {p}: a missing peak must be not applicable, not unknown: {peak:?}"
+                ),
+                other => panic!("{id} {p}: peak and ceiling disagree: {other:?}"),
+            }
+        }
+        // Blockwise FP8 has a figure wherever FP8 does.
+        assert_eq!(
+            a.fp8_ceiling(Fp8Recipe::Blockwise).number().is_some(),
+            a.has_precision(Precision::Fp8),
+            "{id}"
+        );
+    }
+    // FP4 requested on Hopper falls back to FP8; on MI355X NVFP4 falls back to FP8 too.
+    assert_eq!(
+        catalog.accelerators["h100-sxm"].nearest_precision(Precision::Nvfp4),
+        Some(Precision::Fp8)
+    );
+    assert_eq!(
+        catalog.accelerators["a100-sxm-80gb"].nearest_precision(Precision::Fp8),
+        Some(Precision::Bf16)
+    );
+}
