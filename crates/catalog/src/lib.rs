@@ -57,6 +57,10 @@ pub struct Facility {
     pub capex_usd_per_mw: Sourced<f64>,
     /// Months from breaking ground to power-on.
     pub build_months: Sourced<f64>,
+    /// Months from a site's first systems online to all of them; quick plans ramp over this
+    /// (optional: a catalog without it ramps quick plans at once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ramp_months: Option<Sourced<f64>>,
     /// Electricity price, USD per kWh.
     pub electricity_usd_per_kwh: Sourced<f64>,
     /// Average IT power drawn / nameplate.

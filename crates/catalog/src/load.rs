@@ -142,6 +142,7 @@ fn merge_facility(gathered: &mut Gathered, new: FacilityDefaults, file: usize) {
         pue,
         capex_usd_per_mw,
         build_months,
+        ramp_months,
         electricity_usd_per_kwh,
         utilization,
         networking_capex_fraction,
@@ -696,6 +697,16 @@ fn validate_facility(
         &defaults.build_months,
         Bound::Between(0.0, 120.0),
     );
+    // Optional: quick plans ramp at once without it.
+    if let Some(ramp) = &defaults.ramp_months {
+        check.number(
+            file_of("ramp_months"),
+            "facility.ramp_months".into(),
+            ramp,
+            Bound::Between(0.0, 240.0),
+        );
+    }
+    let ramp_months = defaults.ramp_months.clone();
     let electricity_usd_per_kwh = required(
         check,
         "electricity_usd_per_kwh",
@@ -770,6 +781,7 @@ fn validate_facility(
         pue,
         capex_usd_per_mw,
         build_months,
+        ramp_months,
         electricity_usd_per_kwh,
         utilization,
         networking_capex_fraction,

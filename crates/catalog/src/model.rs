@@ -144,6 +144,8 @@ pub struct FacilityDefaults {
     pub capex_usd_per_mw: Option<Sourced<f64>>,
     /// Months from breaking ground to power-on.
     pub build_months: Option<Sourced<f64>>,
+    /// Months from a site's first systems online to all of them (quick plans' default ramp).
+    pub ramp_months: Option<Sourced<f64>>,
     /// Electricity price, USD per kWh.
     pub electricity_usd_per_kwh: Option<Sourced<f64>>,
     /// Average IT power drawn / nameplate IT power.
