@@ -204,9 +204,15 @@ fn validation_compares_what_the_sources_publish() {
     // within 15%. Blackwell FP4 and MI300X are far off (README: not met).
     let families = v["families"].as_array().unwrap();
     let hopper = families.iter().find(|f| f["family"] == "Hopper").unwrap();
-    assert!(hopper["mean_abs_error"].as_f64().unwrap() <= 0.15, "{hopper}");
+    assert!(
+        hopper["mean_abs_error"].as_f64().unwrap() <= 0.15,
+        "{hopper}"
+    );
     for f in families.iter().filter(|f| f["family"] != "all") {
-        assert!(f["leave_family_out_mean_abs_error"].as_f64().unwrap() > 0.0, "{f}");
+        assert!(
+            f["leave_family_out_mean_abs_error"].as_f64().unwrap() > 0.0,
+            "{f}"
+        );
     }
     for c in cases {
         assert!(c["predicted"].as_f64().unwrap() > 0.0, "{c}");
