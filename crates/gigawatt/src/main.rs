@@ -6,6 +6,7 @@
 mod catalog_cmd;
 mod cli;
 mod infer_cmd;
+mod input;
 mod output;
 mod plan_cmd;
 mod reliability_cmd;
