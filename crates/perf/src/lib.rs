@@ -29,8 +29,8 @@ pub use memory::MemoryBreakdown;
 pub use search::{search, validate_strategy, Ranked, SearchOptions, SearchResult};
 pub use serve::{
     concurrency_at_percentile, evaluate_serving, kv_bytes_per_token, normal_quantile,
-    search_serving, DecodeStep, ServeInfeasible, ServingEvaluation, ServingLayout, ServingMode,
-    ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
+    search_serving, serving_ceiling, DecodeStep, ServeInfeasible, ServingEvaluation, ServingLayout,
+    ServingMode, ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
 pub use step::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,

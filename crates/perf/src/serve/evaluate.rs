@@ -3,7 +3,24 @@
 use super::unit::{kv_bytes_per_token, weight_bytes, Unit, GIB};
 use super::*;
 use crate::arch::Arch;
-use crate::step::{Hardware, ModelConstants};
+use crate::step::{Hardware, ModelConstants, Precision};
+
+/// The matmul ceiling weight GEMMs run at: FP4 at the chip's own FP4 ceiling from the catalog
+/// (NVFP4, else MXFP4; measured or derived by the catalog's stated rule), not FP8's fraction of
+/// the FP4 peak; FP8 and BF16 at the chip's ceilings.
+pub fn serving_ceiling(hw: &Hardware, precision: Precision) -> Option<f64> {
+    if precision == Precision::Fp4 {
+        let rates = &hw.matmul_rates;
+        if let Some(c) = [rates.nvfp4, rates.mxfp4]
+            .into_iter()
+            .flatten()
+            .find_map(|r| r.ceiling_flops)
+        {
+            return Some(c);
+        }
+    }
+    hw.matmul_ceiling(precision)
+}
 
 /// Evaluates a layout for a workload: picks the batch that maximises throughput within the
 /// latency targets (server) or the KV-cache limit (offline).
@@ -41,9 +58,7 @@ pub fn evaluate_serving(
         hw,
         layout: *layout,
         c,
-        ceiling: hw
-            .matmul_ceiling(layout.precision)
-            .unwrap_or(peak * hw.matmul_efficiency),
+        ceiling: serving_ceiling(hw, layout.precision).unwrap_or(peak * hw.matmul_efficiency),
         hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
         prompt_tokens: w.input_tokens,
         speculation: w.speculation,
