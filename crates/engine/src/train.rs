@@ -1,7 +1,7 @@
 //! Training: catalog systems and models turned into the performance model's inputs, the spec
 //! file format of `gigawatt train`, and validation against published runs.
 
-use catalog::{Catalog, ModelArch, Sourced};
+use catalog::{Catalog, CeilingBasis, ModelArch, Sourced};
 use perf::validate::{CaseResult, Skipped, ValidationSummary};
 use perf::{Arch, Hardware, Mla, ModelConstants};
 use serde::Serialize;
@@ -36,10 +36,10 @@ pub fn hardware_with_overrides(
         Some(t) => t,
         None => need(&accelerator.bf16_dense_tflops, "dense bf16 peak")?,
     } * 1e12;
+    // The catalog's ceiling, measured or derived by its stated rule (`catalog/README.md`).
     let matmul_efficiency = match accelerator
-        .bf16_mamf_tflops
-        .as_ref()
-        .and_then(Sourced::number)
+        .matmul_ceiling(catalog::Precision::Bf16)
+        .number()
     {
         Some(mamf) => mamf * 1e12 / peak_bf16,
         None => mean_measured_matmul_efficiency(catalog),
@@ -48,10 +48,7 @@ pub fn hardware_with_overrides(
         .or(accelerator.fp8_dense_tflops.number())
         .map(|t| t * 1e12);
     let low_precision_matmul_efficiency = match (
-        accelerator
-            .fp8_mamf_tflops
-            .as_ref()
-            .and_then(Sourced::number),
+        accelerator.matmul_ceiling(catalog::Precision::Fp8).number(),
         peak_fp8,
     ) {
         (Some(mamf), Some(peak)) => mamf * 1e12 / peak,
@@ -839,25 +836,31 @@ pub fn matmul_ceiling_assumption(
     precision: Precision,
 ) -> String {
     let accelerator = catalog.accelerator_of(&catalog.systems[system]);
-    let (efficiency, measured) = match precision {
+    let (efficiency, basis) = match precision {
         Precision::Bf16 => (
             hardware.matmul_efficiency,
-            accelerator.bf16_mamf_tflops.is_some(),
+            accelerator.ceiling_basis(catalog::Precision::Bf16),
         ),
         Precision::Fp8 | Precision::Fp4 => (
             hardware.low_precision_matmul_efficiency,
-            accelerator.fp8_mamf_tflops.is_some(),
+            accelerator.ceiling_basis(catalog::Precision::Fp8),
         ),
     };
-    let origin = match (precision, measured) {
-        (Precision::Fp4, true) => {
-            "no FP4 measurement is published: the chip's measured FP8 fraction"
+    let origin = match (precision, basis) {
+        (Precision::Fp4, CeilingBasis::Measured) => {
+            "no FP4 measurement is used here: the chip's measured FP8 fraction"
         }
-        (Precision::Fp4, false) => {
-            "no FP4 measurement is published: the mean measured FP8 fraction"
+        (Precision::Fp4, CeilingBasis::Derived) => {
+            "no FP4 measurement is used here: the chip's FP8 fraction, derived in the catalog"
         }
-        (_, true) => "measured MAMF in the catalog",
-        (_, false) => {
+        (Precision::Fp4, CeilingBasis::Missing) => {
+            "no FP4 measurement is used here: the mean measured FP8 fraction"
+        }
+        (_, CeilingBasis::Measured) => "measured MAMF in the catalog",
+        (_, CeilingBasis::Derived) => {
+            "no measurement for this accelerator: derived in the catalog from a measured chip (its rule in catalog/hardware.toml)"
+        }
+        (_, CeilingBasis::Missing) => {
             "no published MAMF for this accelerator at this precision: the mean of the measured ones"
         }
     };
