@@ -30,18 +30,18 @@ pub mod validate;
 pub(crate) use train::step;
 
 pub use arch::{Arch, Mla};
-pub use train::{
-    activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
-    split_layers, Framework, MemoryBreakdown, NothingFits, RecomputeModules, StageError, Stages,
-    ZeroStages,
-};
-pub use train::{search, validate_strategy, Ranked, SearchOptions, SearchResult};
 pub use serve::{
     concurrency_at_percentile, evaluate_serving, kv_bytes_per_token, normal_quantile,
     search_serving, DecodeStep, ServeInfeasible, ServingEvaluation, ServingLayout, ServingMode,
     ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
 pub use train::{
+    activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
+    split_layers, Framework, MemoryBreakdown, NothingFits, RecomputeModules, StageError, Stages,
+    ZeroStages,
+};
+pub use train::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
     Precision, Recompute, Strategy, Workload,
 };
+pub use train::{search, validate_strategy, Ranked, SearchOptions, SearchResult};

@@ -3,8 +3,8 @@
 //! these exist so the model's own checks use one copy of each.
 
 use crate::arch::{Arch, Mla};
-use crate::train::{Framework, RecomputeModules, ZeroStages};
 use crate::step::Hardware;
+use crate::train::{Framework, RecomputeModules, ZeroStages};
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 

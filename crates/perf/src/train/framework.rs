@@ -325,7 +325,10 @@ mod tests {
             .check(&arch, &Strategy { pp: 1, dp: 16, ..s }, &workload())
             .is_ok());
         let why = deepspeed.check(&arch, &s, &workload()).unwrap_err();
-        assert_eq!(why, "runs ZeRO stages 0 and 1 with pipeline parallelism, not ZeRO-2");
+        assert_eq!(
+            why,
+            "runs ZeRO stages 0 and 1 with pipeline parallelism, not ZeRO-2"
+        );
     }
 
     #[test]
@@ -338,7 +341,9 @@ mod tests {
             zero: 1,
             ..Strategy::single()
         };
-        assert!(reference::megatron_core().check(&arch, &s, &workload()).is_ok());
+        assert!(reference::megatron_core()
+            .check(&arch, &s, &workload())
+            .is_ok());
         let old = Framework {
             uneven_stages: false,
             ..reference::megatron_core()

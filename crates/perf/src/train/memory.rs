@@ -224,9 +224,9 @@ fn stage_memory(
     }
     if last {
         // fp32 logits for the loss.
-        activations_bytes += 4.0 * w.seq_len / f64::from(s.cp) * f64::from(s.microbatch)
-            * arch.vocab
-            / f64::from(s.tp);
+        activations_bytes +=
+            4.0 * w.seq_len / f64::from(s.cp) * f64::from(s.microbatch) * arch.vocab
+                / f64::from(s.tp);
     }
     let reserved_bytes = c.reserved_memory_bytes;
     MemoryBreakdown {
@@ -318,7 +318,10 @@ mod tests {
             let m = memory(&arch, &hw, &s, &w, 1.0, &c);
             let states = m.weights_bytes + m.gradients_bytes + m.optimizer_bytes;
             let expected = per_param * arch.total_params();
-            assert!((states / expected - 1.0).abs() < 1e-12, "{states} vs {expected}");
+            assert!(
+                (states / expected - 1.0).abs() < 1e-12,
+                "{states} vs {expected}"
+            );
         }
     }
 

@@ -201,8 +201,7 @@ mod tests {
             ..Strategy::single()
         });
         let (chosen, e) =
-            least_recompute_that_fits(&arch, &hw, &s, &w, &ModelConstants::default(), &fw)
-                .unwrap();
+            least_recompute_that_fits(&arch, &hw, &s, &w, &ModelConstants::default(), &fw).unwrap();
         assert!(e.feasible);
         assert_eq!(chosen.recompute, Recompute::None);
     }

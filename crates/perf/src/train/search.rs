@@ -171,14 +171,7 @@ pub fn search(
     options: &SearchOptions,
     constants: &ModelConstants,
 ) -> SearchResult {
-    search_with(
-        arch,
-        hw,
-        w,
-        options,
-        constants,
-        &Framework::unrestricted(),
-    )
+    search_with(arch, hw, w, options, constants, &Framework::unrestricted())
 }
 
 /// Every valid strategy that `framework` runs, with its software, evaluated; the `top`

@@ -255,7 +255,10 @@ mod tests {
                 // Middle stages hold between middle_min and middle; their sum is the rest.
                 assert!(total <= layers, "{layers} on {pp}: {s:?}");
                 assert!(s.first >= 1 && s.last >= 1, "{layers} on {pp}: {s:?}");
-                assert!(s.max_layers() <= layers.div_ceil(pp) + 1, "{layers} on {pp}: {s:?}");
+                assert!(
+                    s.max_layers() <= layers.div_ceil(pp) + 1,
+                    "{layers} on {pp}: {s:?}"
+                );
             }
         }
     }

@@ -290,8 +290,7 @@ pub(crate) fn stage_params(
         f64::from(u8::from(first) + u8::from(last)) * one_embedding
     };
     let dense = (layers * per_layer_dense + embeddings) / f64::from(s.tp);
-    let expert =
-        layers * expert_params / arch.layers / f64::from(s.tp) / f64::from(s.ep.max(1));
+    let expert = layers * expert_params / arch.layers / f64::from(s.tp) / f64::from(s.ep.max(1));
     (dense, expert)
 }
 
@@ -467,7 +466,11 @@ pub fn evaluate_with(
                 t += moe_share * (routed_mlp_s + shared_mlp_s);
             } else {
                 if has(RecomputeModules::MOE_ACT) {
-                    t += moe_share * ACTIVATION_BYTES * tokens * arch.top_k * arch.moe_ffn_hidden
+                    t += moe_share
+                        * ACTIVATION_BYTES
+                        * tokens
+                        * arch.top_k
+                        * arch.moe_ffn_hidden
                         * activation_passes
                         / tp
                         / hbm;
@@ -731,10 +734,9 @@ fn recompute_flops_per_token(arch: &Arch, s: &Strategy, w: &Workload, stages: &S
                 flops += 2.0 * arch.moe_layers() * arch.shared_experts * arch.expert_params();
             }
             if let (Some(mla), true) = (arch.mla, m.contains(RecomputeModules::MLA_UP_PROJ)) {
-                let up = mla.q_lora_rank
-                    * arch.heads
-                    * (mla.qk_nope_head_dim + mla.qk_rope_head_dim)
-                    + mla.kv_lora_rank * arch.heads * (mla.qk_nope_head_dim + mla.v_head_dim);
+                let up =
+                    mla.q_lora_rank * arch.heads * (mla.qk_nope_head_dim + mla.qk_rope_head_dim)
+                        + mla.kv_lora_rank * arch.heads * (mla.qk_nope_head_dim + mla.v_head_dim);
                 flops += 2.0 * arch.layers * up;
             }
             flops

@@ -222,6 +222,9 @@ mod tests {
             ..Strategy::single()
         };
         assert_eq!(s.selective_modules(), RecomputeModules::CORE_ATTN);
-        assert_eq!(Strategy::single().selective_modules(), RecomputeModules::NONE);
+        assert_eq!(
+            Strategy::single().selective_modules(),
+            RecomputeModules::NONE
+        );
     }
 }
