@@ -91,7 +91,8 @@ fn kept_layer_bytes(arch: &Arch, s: &Strategy, w: &Workload, modules: RecomputeM
     let qkv = match arch.mla {
         // MLA with its up-projections recomputed keeps the latents (not split across TP).
         Some(m) if has(RecomputeModules::MLA_UP_PROJ) => {
-            2.0 * sb * (m.q_lora_rank + m.kv_lora_rank + m.qk_rope_head_dim) * tp
+            let latents = 2.0 * sb * (m.q_lora_rank + m.kv_lora_rank + m.qk_rope_head_dim) * tp;
+            latents.min(2.0 * sb * (arch.heads * dqk + arch.kv_heads * dqk + arch.kv_heads * dv))
         }
         _ => 2.0 * sb * (arch.heads * dqk + arch.kv_heads * dqk + arch.kv_heads * dv),
     };
@@ -192,9 +193,13 @@ fn stage_memory(
         }
     };
     let mut weights_bytes = sharded(2.0, 3);
-    if s.zero >= 3 {
-        // FSDP gathers a layer's weights to use them and prefetches the next: two layers.
-        weights_bytes += 2.0 * 2.0 * (dense + expert) / layers.max(1.0);
+    if s.zero >= 3 && layers > 0.0 {
+        // FSDP gathers a layer's weights to use them and prefetches the next: two layers,
+        // less the local shard already counted.
+        let gathered =
+            (dense * (1.0 - 1.0 / dp) + expert * (1.0 - 1.0 / expert_dp)) * 2.0 * layers.min(2.0)
+                / layers;
+        weights_bytes += gathered;
     }
     let gradients_bytes = sharded(s.gradient_bytes(), 2);
     let fp32_gradient_copy = if s.fp32_gradients { 0.0 } else { 4.0 };
@@ -218,9 +223,10 @@ fn stage_memory(
         chunk_layers * kept
     };
     let mut activations_bytes = per_chunk * in_flight_chunks;
-    if s.recompute == Recompute::Full && layers > 0.0 {
-        // One layer's full activations live while it is recomputed.
-        activations_bytes += kept_layer_bytes(arch, s, w, RecomputeModules::NONE);
+    if s.recompute == Recompute::Full && recomputed > 0.0 {
+        // One layer's full activations live while it is recomputed (its input is among them).
+        activations_bytes +=
+            kept_layer_bytes(arch, s, w, RecomputeModules::NONE) - layer_input_bytes(arch, s, w);
     }
     if last {
         // fp32 logits for the loss.
@@ -344,5 +350,95 @@ mod tests {
         // lose a byte per element: 7 sbh fewer bytes.
         let sbh = 4096.0 * 8192.0;
         assert!(((kept_bf16 - kept_fp8) / sbh - 7.0).abs() < 1e-9);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::reference;
+    use crate::train::step::Strategy;
+    use proptest::prelude::*;
+
+    fn total(arch: &Arch, s: &Strategy, w: &Workload) -> f64 {
+        let hw = reference::h100_sxm();
+        let microbatches = (w.global_batch / f64::from(s.dp * s.microbatch)).max(1.0);
+        memory(arch, &hw, s, w, microbatches, &ModelConstants::default()).total_bytes
+    }
+
+    fn arch_for(which: u8) -> Arch {
+        match which % 3 {
+            0 => reference::llama3_70b(),
+            1 => reference::deepseek_v3(),
+            _ => Arch::gpt(24, 2048, 16, 50304),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Recomputing more, sharding more or keeping FP8 activations never raises memory.
+        #[test]
+        fn memory_saving_options_never_raise_memory(
+            which in 0u8..3,
+            tp_log in 0u32..4,
+            pp_log in 0u32..4,
+            dp_log in 0u32..5,
+            vpp in 1u32..3,
+            microbatch in 1u32..3,
+            seq_log in 9u32..14,
+            sp in any::<bool>(),
+            flash in any::<bool>(),
+            fp32 in any::<bool>(),
+            fp8 in any::<bool>(),
+        ) {
+            let arch = arch_for(which);
+            let (tp, pp, dp) = (1 << tp_log, 1 << pp_log, 1 << dp_log);
+            let vpp = if pp > 1 { vpp } else { 1 };
+            let w = Workload {
+                global_batch: f64::from(dp * microbatch * 8),
+                seq_len: f64::from(1u32 << seq_log),
+                precision: if fp8 { Precision::Fp8 } else { Precision::Bf16 },
+            };
+            let base = Strategy {
+                tp,
+                pp,
+                dp,
+                virtual_pp: vpp,
+                microbatch,
+                sequence_parallel: sp && tp > 1,
+                flash_attention: flash,
+                fp32_gradients: fp32,
+                ..Strategy::single()
+            };
+            // Selective: each module added on top of the ones before.
+            let mut previous = total(&arch, &base, &w);
+            let mut modules = RecomputeModules::NONE;
+            for (_, module) in RecomputeModules::NAMED {
+                modules = modules.union(module);
+                let s = Strategy { recompute: Recompute::Selective, recompute_modules: modules, ..base };
+                let m = total(&arch, &s, &w);
+                prop_assert!(m <= previous * (1.0 + 1e-12), "{modules:?}: {m} > {previous}");
+                previous = m;
+            }
+            // Full: more layers recomputed, then all.
+            let mut previous = total(&arch, &base, &w);
+            for layers in [1, 2, 4, 8, 0] {
+                let s = Strategy { recompute: Recompute::Full, recompute_layers: layers, ..base };
+                let m = total(&arch, &s, &w);
+                prop_assert!(m <= previous * (1.0 + 1e-12), "full {layers}: {m} > {previous}");
+                previous = m;
+            }
+            // More sharding.
+            let mut previous = total(&arch, &base, &w);
+            for zero in 1..=3u8 {
+                let m = total(&arch, &Strategy { zero, ..base }, &w);
+                prop_assert!(m <= previous * (1.0 + 1e-12), "zero {zero}: {m} > {previous}");
+                previous = m;
+            }
+            // FP8 copies of the GEMM inputs.
+            let low = Strategy { low_precision_activations: true, ..base };
+            prop_assert!(total(&arch, &low, &w) <= total(&arch, &base, &w) * (1.0 + 1e-12));
+        }
     }
 }

@@ -21,7 +21,8 @@ pub fn recompute_ladder(arch: &Arch, s: &Strategy, fw: &Framework) -> Vec<Strate
         ..*s
     };
     let mut ladder = vec![with(Recompute::None, M::NONE, 0)];
-    let mut modules = M::CORE_ATTN;
+    // Each module the framework can recompute, cheapest first, added to the ones before it.
+    let mut modules = M::NONE;
     let mut steps = vec![M::CORE_ATTN, M::LAYERNORM];
     if arch.is_moe() {
         steps.push(M::MOE_ACT);
@@ -36,8 +37,8 @@ pub fn recompute_ladder(arch: &Arch, s: &Strategy, fw: &Framework) -> Vec<Strate
         steps.push(M::MOE);
     }
     for step in steps {
-        modules = modules.union(step);
-        if fw.recompute_modules.contains(modules) {
+        if fw.recompute_modules.contains(step) {
+            modules = modules.union(step);
             ladder.push(with(Recompute::Selective, modules, 0));
         }
     }
