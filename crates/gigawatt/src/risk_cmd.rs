@@ -28,17 +28,11 @@ PORTFOLIO is a portfolio file (TOML) or `openai-portfolio-risk` (the shipped one
 It names a plan (`scenario = \"openai-portfolio\"`: a shipped scenario or a path relative to the
 file) and, per deal, the odds that it proceeds in full, is cut, is delayed or collapses, its ramp
 uncertainty and the shared drivers (power, packaging, financing) that make bad outcomes cluster.
-Deals it does not list get defaults from their reported status. See \"Deal risk\" in the README.
-
-Examples:
-  gigawatt risk                                         # the shipped OpenAI portfolio
-  gigawatt risk --samples 100000 --seed 7 --format json
-  gigawatt risk --at-least-gw 5 --by 2028-12            # P(at least 5 GW online by Dec 2028)
-  gigawatt risk my-portfolio.toml --out risk.html       # fan chart and tornado chart";
+Deals it does not list get defaults from their reported status. See \"Deal risk\" in the README.";
 
 /// Arguments of `gigawatt risk`.
 #[derive(Debug, Args)]
-#[command(long_about = ABOUT)]
+#[command(long_about = ABOUT, after_help = crate::examples::RISK)]
 pub struct RiskArgs {
     /// A portfolio file, or `openai-portfolio-risk` (default).
     #[arg(value_name = "PORTFOLIO")]
@@ -159,12 +153,8 @@ fn read_portfolio(given: Option<&str>) -> Result<(String, String, Option<PathBuf
         return Ok(shipped());
     };
     let path = Path::new(given);
-    if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::Input(format!(
-                "failed to read {given}: {e}\n  fix: a portfolio file is UTF-8 TOML"
-            ))
-        })?;
+    if std::fs::metadata(path).is_ok() {
+        let text = crate::input::read_input(path, "portfolio file")?;
         let dir = path.parent().map(Path::to_path_buf);
         return Ok((given.to_string(), text, dir));
     }
@@ -192,13 +182,14 @@ fn read_plan(
     let (wanted, _) = risk::scenario_ref(file);
     if let Some(dir) = dir {
         let path = dir.join(wanted);
-        if path.is_file() {
-            let plan = std::fs::read_to_string(&path).map_err(|e| {
+        if std::fs::metadata(&path).is_ok() {
+            let plan = crate::input::read_input(&path, "scenario file").map_err(|e| {
+                let (crate::Failure::Input(m) | crate::Failure::Io(m)) = e;
                 render(risk::scenario_error(
                     file,
                     origin,
                     text,
-                    format!("failed to read the plan {}: {e}", path.display()),
+                    format!("the plan: {m}"),
                     "a plan is a UTF-8 TOML scenario file".into(),
                 ))
             })?;

@@ -21,6 +21,7 @@
 //! its items are re-exported here under their old paths.
 
 mod arch;
+mod matmul_rates;
 pub mod reference;
 mod serve;
 pub mod train;
@@ -30,6 +31,7 @@ pub mod validate;
 pub(crate) use train::step;
 
 pub use arch::{Arch, Mla};
+pub use matmul_rates::{MatmulRate, MatmulRates};
 pub use serve::{
     concurrency_at_percentile, evaluate_serving, kv_bytes_per_token, normal_quantile,
     search_serving, DecodeStep, ServeInfeasible, ServingEvaluation, ServingLayout, ServingMode,
