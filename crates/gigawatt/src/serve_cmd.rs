@@ -12,7 +12,7 @@ use crate::{scenarios, Failure};
 
 /// Arguments of `gigawatt serve`.
 #[derive(Debug, Args)]
-#[command(long_about = SERVE_ABOUT)]
+#[command(long_about = SERVE_ABOUT, after_help = crate::examples::SERVE)]
 pub struct ServeArgs {
     /// Port to listen on; 0 picks a free one (printed on standard error).
     #[arg(long, default_value_t = 8080, value_name = "P")]
@@ -56,9 +56,6 @@ The web dashboard and JSON API on this machine: edit a scenario and see the plan
 evaluate training and serving specs, simulate a job's reliability, sample a portfolio's deal
 risk, browse the catalog and its sources, save runs, and compare two runs.
 Everything is in the binary; no network is needed.
-
-  gigawatt serve                         # http://127.0.0.1:8080
-  gigawatt serve --port 0 --data runs/   # a free port; saved runs in runs/runs.sqlite3
 
 The API is described at /api/openapi.json; /healthz answers when the server is up.
 Stop it with Ctrl-C (or SIGTERM); saved runs are committed before they are acknowledged.
