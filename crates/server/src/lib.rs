@@ -9,10 +9,13 @@
 //! Model work runs on the blocking pool (`spawn_blocking`) behind a semaphore and a timeout, so
 //! one slow request never stops the others.
 
+mod catalog_page;
 pub mod diff;
 mod models;
 mod openapi;
+mod page_style;
 mod pages;
+mod runs_page;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -170,8 +173,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/plan") }))
         .route("/plan", get(pages::plan_page))
         .route("/train", get(pages::train_page))
-        .route("/catalog", get(pages::catalog_page))
-        .route("/runs", get(pages::runs_page))
+        .route("/catalog", get(catalog_page::catalog_page))
+        .route("/runs", get(runs_page::runs_page))
         .route("/runs/compare", get(pages::compare_page))
         .route("/runs/{id}", get(pages::run_page))
         .route("/infer", get(pages::infer_page))
@@ -557,7 +560,7 @@ async fn api_catalog(State(state): State<AppState>) -> ApiResult<Response> {
 }
 
 /// The catalog as JSON: every entry with its numbers' sources.
-fn catalog_json(catalog: &Catalog) -> Value {
+pub(crate) fn catalog_json(catalog: &Catalog) -> Value {
     json!({
         "version": catalog.version,
         "sources": catalog.sources,
