@@ -99,6 +99,27 @@ async function main() {
     assert.equal(await page.locator('#messages').isHidden(), true, 'no validation message');
     console.log('ok - PUE 1.5 applied through the form; the charts were redrawn');
 
+    // 3a. Form-first: the tranche table edits the TOML (only that line) and the plan reruns.
+    const beforeForm = await page.inputValue('#scenario');
+    const ramp = page.locator('#tranche-form tbody tr').first().locator('input[aria-label$="ramp months"]');
+    await ramp.fill('9');
+    await ramp.press('Tab');
+    await page.waitForFunction((before) => document.getElementById('scenario').value !== before, beforeForm);
+    const afterForm = await page.inputValue('#scenario');
+    // The first tranche has no ramp of its own (the scenario's [defaults] has one): the form
+    // inserts exactly one line under its [[tranche]] header and touches nothing else.
+    const lines = afterForm.split('\n');
+    const at = lines.indexOf('ramp_months = 9');
+    assert.ok(at > 0 && /^\s*\[\[\s*tranche\s*\]\]/.test(lines[at - 1]), 'ramp_months sits under the first [[tranche]]');
+    lines.splice(at, 1);
+    assert.equal(lines.join('\n'), beforeForm, 'the form changed exactly one line');
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'up to date' && !document.getElementById('report').classList.contains('stale'));
+    // And back, so the steps below see the scenario they expect.
+    await page.fill('#scenario', edited);
+    await page.click('#run');
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'up to date');
+    console.log('ok - the tranche form wrote ramp_months = 9 into the first tranche and the plan reran');
+
     // 3b. Downloads: the HTML report, the monthly CSV, Markdown, the TOML and each chart's SVG.
     async function downloaded(selector) {
       const [dl] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);

@@ -6,18 +6,25 @@
 //! immutable and every number in it has a source that exists. This crate does no I/O: the
 //! edges read files and hand their text in as [`CatalogText`].
 
+mod accelerator;
+mod check_matmul;
 pub mod diagnostic;
 mod load;
 mod model;
+mod precision;
 mod sourced;
 
 use std::collections::BTreeMap;
 
+pub use accelerator::CeilingBasis;
 pub use diagnostic::{nearest, Diagnostic, Diagnostics};
 pub use load::CatalogText;
 pub use model::{
-    Accelerator, Deal, DealStatus, FacilityDefaults, ModelArch, Precision, Source, SourceKind,
-    System,
+    Accelerator, Deal, DealStatus, FacilityDefaults, ModelArch, Source, SourceKind, System,
+};
+pub use precision::{
+    Ceiling, DerivedCeiling, Fp8Recipe, HeadlinePrecision, MatmulTable, Precision,
+    PrecisionFigures, ResolvedDerivation,
 };
 pub use sourced::Sourced;
 

@@ -40,9 +40,9 @@ struct CatalogFile {
 }
 
 /// An entry and the index of the file it came from.
-struct Placed<T> {
-    item: T,
-    file: usize,
+pub(crate) struct Placed<T> {
+    pub(crate) item: T,
+    pub(crate) file: usize,
 }
 
 /// Everything gathered from the files before validation.
@@ -153,7 +153,7 @@ fn merge_facility(gathered: &mut Gathered, new: FacilityDefaults, file: usize) {
 
 /// The bounds a number must lie in, and how to say so.
 #[derive(Clone, Copy)]
-enum Bound {
+pub(crate) enum Bound {
     /// Strictly positive.
     Positive,
     /// Zero or more.
@@ -188,14 +188,14 @@ impl Bound {
     }
 }
 
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     files: &'a [&'a CatalogText],
     sources: &'a BTreeMap<String, Placed<Source>>,
-    problems: Vec<Diagnostic>,
+    pub(crate) problems: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn diag(
+    pub(crate) fn diag(
         &self,
         file: usize,
         span: Option<Range<usize>>,
@@ -208,7 +208,13 @@ impl Checker<'_> {
             .field(field)
     }
 
-    fn source_exists(&mut self, file: usize, field: &str, source: &str, span: &Range<usize>) {
+    pub(crate) fn source_exists(
+        &mut self,
+        file: usize,
+        field: &str,
+        source: &str,
+        span: &Range<usize>,
+    ) {
         if self.sources.contains_key(source) {
             return;
         }
@@ -229,7 +235,13 @@ impl Checker<'_> {
         self.problems.push(d);
     }
 
-    fn number(&mut self, file: usize, field: String, value: &Sourced<f64>, bound: Bound) {
+    pub(crate) fn number(
+        &mut self,
+        file: usize,
+        field: String,
+        value: &Sourced<f64>,
+        bound: Bound,
+    ) {
         if let Sourced::Known {
             value,
             source,
@@ -364,6 +376,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             check.problems.push(d);
         }
     }
+    let derivations = crate::check_matmul::derivations(&gathered.accelerators);
     for placed in gathered.accelerators.values() {
         let (file, a) = (placed.file, &placed.item);
         let id = a.id.get_ref();
@@ -414,6 +427,13 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
                 }
             }
         }
+        crate::check_matmul::check_accelerator(
+            &mut check,
+            file,
+            a,
+            &gathered.accelerators,
+            &derivations,
+        );
     }
     for placed in gathered.systems.values() {
         let (file, s) = (placed.file, &placed.item);
@@ -591,6 +611,12 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         return Err(Diagnostics(problems));
     }
     let facility = facility.expect("facility is complete when no problem was found");
+    let mut accelerators: BTreeMap<String, Accelerator> = gathered
+        .accelerators
+        .into_iter()
+        .map(|(k, v)| (k, v.item))
+        .collect();
+    crate::check_matmul::resolve(&mut accelerators);
     Ok(Catalog {
         models: gathered
             .models
@@ -602,11 +628,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             .into_iter()
             .map(|(k, v)| (k, v.item))
             .collect(),
-        accelerators: gathered
-            .accelerators
-            .into_iter()
-            .map(|(k, v)| (k, v.item))
-            .collect(),
+        accelerators,
         systems: gathered
             .systems
             .into_iter()
@@ -788,7 +810,7 @@ fn version_hash(files: &[&CatalogText]) -> String {
 }
 
 impl<T> Sourced<T> {
-    fn source_span_opt(&self) -> Option<Range<usize>> {
+    pub(crate) fn source_span_opt(&self) -> Option<Range<usize>> {
         match self {
             Sourced::Known { source_span, .. } => Some(source_span.clone()),
             _ => None,

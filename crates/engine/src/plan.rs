@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use catalog::{nearest, Catalog, Diagnostic, Diagnostics, Precision, Source, Sourced, System};
+use catalog::{
+    nearest, Catalog, Diagnostic, Diagnostics, HeadlinePrecision as Precision, Source, Sourced,
+    System,
+};
 use fleet::{FinancingInput, FinancingRule, FleetInput, PeakFlops, TrancheInput};
 use toml::Spanned;
 use units::{Month, FLOPS_PER_TFLOPS, W_PER_GW, W_PER_KW};

@@ -153,12 +153,8 @@ fn read_portfolio(given: Option<&str>) -> Result<(String, String, Option<PathBuf
         return Ok(shipped());
     };
     let path = Path::new(given);
-    if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::Input(format!(
-                "failed to read {given}: {e}\n  fix: a portfolio file is UTF-8 TOML"
-            ))
-        })?;
+    if std::fs::metadata(path).is_ok() {
+        let text = crate::input::read_input(path, "portfolio file")?;
         let dir = path.parent().map(Path::to_path_buf);
         return Ok((given.to_string(), text, dir));
     }
@@ -186,13 +182,14 @@ fn read_plan(
     let (wanted, _) = risk::scenario_ref(file);
     if let Some(dir) = dir {
         let path = dir.join(wanted);
-        if path.is_file() {
-            let plan = std::fs::read_to_string(&path).map_err(|e| {
+        if std::fs::metadata(&path).is_ok() {
+            let plan = crate::input::read_input(&path, "scenario file").map_err(|e| {
+                let (crate::Failure::Input(m) | crate::Failure::Io(m)) = e;
                 render(risk::scenario_error(
                     file,
                     origin,
                     text,
-                    format!("failed to read the plan {}: {e}", path.display()),
+                    format!("the plan: {m}"),
                     "a plan is a UTF-8 TOML scenario file".into(),
                 ))
             })?;

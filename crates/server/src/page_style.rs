@@ -67,6 +67,10 @@ fieldset label.check input{width:auto}
 code{white-space:nowrap}
 li,p{overflow-wrap:normal}
 .nw{white-space:nowrap}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+#tranche-form input[type=text]{width:12em}
+#tranche-form input.narrow{width:7em}
+#tranche-form td{vertical-align:middle}
 .stale{opacity:.45;filter:grayscale(.7);transition:opacity .2s}
 .editor{display:grid;grid-template-columns:max-content 1fr;border:1px solid var(--line);border-radius:6px;overflow:hidden}
 .editor textarea{border:0;border-radius:0;resize:vertical;white-space:pre;overflow:auto;outline-offset:-2px}

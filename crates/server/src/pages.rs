@@ -217,7 +217,7 @@ $('scenario').addEventListener('input', () => { clearTimeout(timer); timer = set
 $('pick').addEventListener('change', () => { location.href = '/plan?scenario=' + encodeURIComponent($('pick').value); });
 (async () => {
   if (location.hash.startsWith('#s=')) {
-    try { $('scenario').value = await unpack(location.hash.slice(3)); renumber($('scenario')); $('status').textContent = 'opened from a shared link'; }
+    try { $('scenario').value = await unpack(location.hash.slice(3)); renumber($('scenario')); drawTrancheForm(); $('status').textContent = 'opened from a shared link'; }
     catch (e) { showError('the shared link could not be read: ' + e); }
   }
   runPlan();
@@ -300,6 +300,7 @@ fn layout(title: &str, active: &str, body: &str, script: &str) -> String {
         ("/plan", "Plan"),
         ("/train", "Train"),
         ("/infer", "Infer"),
+        ("/fleet", "Fleet"),
         ("/reliability", "Reliability"),
         ("/risk", "Risk"),
         ("/catalog", "Catalog"),
@@ -324,7 +325,22 @@ fn layout(title: &str, active: &str, body: &str, script: &str) -> String {
 }
 
 pub(crate) fn page(title: &str, active: &str, body: &str, script: &str) -> Response {
-    Html(layout(title, active, body, script)).into_response()
+    with_script_policy(
+        Html(layout(title, active, body, script)).into_response(),
+        script,
+    )
+}
+
+/// `response` with the Content-Security-Policy that lets exactly the inline script `layout`
+/// writes for `script` run (its SHA-256 hash), and no other.
+fn with_script_policy(mut response: Response, script: &str) -> Response {
+    let policy = crate::csp::page_policy(&format!("{SCRIPT_COMMON}{script}"));
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 pub(crate) fn error_page(error: &ApiError) -> Response {
@@ -333,7 +349,10 @@ pub(crate) fn error_page(error: &ApiError) -> Response {
         esc(error.status.canonical_reason().unwrap_or("Error")),
         esc(&error.message)
     );
-    (error.status, Html(layout("Error", "", &body, ""))).into_response()
+    with_script_policy(
+        (error.status, Html(layout("Error", "", &body, ""))).into_response(),
+        "",
+    )
 }
 
 /// The 404 page for paths nothing serves.
@@ -377,7 +396,7 @@ pub async fn plan_page(State(state): State<AppState>, Query(query): Query<PlanQu
         match load_run(&state, id).await {
             Ok(run) if run.summary.kind == "plan" => {
                 chosen = String::new();
-                text = run.input_text;
+                text = run.input_text.clone();
                 notice = format!(
                     "<p class=\"muted\">Editing the input of <a href=\"/runs/{0}\">run #{0}</a>; saving makes a new run.</p>",
                     run.summary.id
@@ -428,6 +447,11 @@ pub async fn plan_page(State(state): State<AppState>, Query(query): Query<PlanQu
          <p class=\"muted\">Fields left empty are not changed. Tranches, deals and financing are edited in the TOML \
          (format: \"Writing a scenario\" in the README).</p>\
          </div></div>\
+         <h2 id=\"tranches-title\">Tranches</h2>\
+         <p class=\"muted\">Edit a cell and the TOML above follows (only that line changes); edit the TOML and this table follows. \
+         Deals, financing and overrides are edited in the TOML.</p>\
+         <div id=\"tranche-form\" class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-labelledby=\"tranches-title\"></div>\
+         <div class=\"row\"><button type=\"button\" class=\"plain\" id=\"add-tranche\">Add a tranche</button></div>\
          <h2>Results</h2>\
          <div class=\"downloads\" role=\"group\" aria-label=\"Downloads and sharing\">\
          <button type=\"button\" class=\"plain\" id=\"dl-html\">HTML report</button>\
@@ -444,7 +468,8 @@ pub async fn plan_page(State(state): State<AppState>, Query(query): Query<PlanQu
         field("ramp_months", "Ramp, months", "e.g. 6"),
         field("build_months", "Build, months", "e.g. 18"),
     );
-    page("Plan", "Plan", &body, SCRIPT_PLAN)
+    let script = format!("{SCRIPT_PLAN}{}", crate::plan_form::SCRIPT_PLAN_FORM);
+    page("Plan", "Plan", &body, &script)
 }
 
 pub async fn train_page(State(state): State<AppState>, Query(query): Query<PlanQuery>) -> Response {
@@ -453,7 +478,7 @@ pub async fn train_page(State(state): State<AppState>, Query(query): Query<PlanQ
     if let Some(id) = &query.run {
         match load_run(&state, id).await {
             Ok(run) if run.summary.kind == "train" => {
-                text = run.input_text;
+                text = run.input_text.clone();
                 notice = format!(
                     "<p class=\"muted\">Editing the input of <a href=\"/runs/{0}\">run #{0}</a>; saving makes a new run.</p>",
                     run.summary.id
