@@ -1,0 +1,181 @@
+//! Source families, frameworks and model facts of the training calibration files, as read from
+//! `calibration/sources.toml` (the caller parses the TOML; this crate does no I/O).
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the validation knows about the calibration sources.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sources {
+    /// Source families (one publication's table each).
+    #[serde(default)]
+    pub family: Vec<Family>,
+    /// Training frameworks by version.
+    #[serde(default)]
+    pub framework: Vec<Framework>,
+    /// Model facts the tables leave out.
+    #[serde(default)]
+    pub model: Vec<ModelFacts>,
+    /// Rows left out of coverage because their figures contradict themselves.
+    #[serde(default)]
+    pub exclude: Vec<Exclusion>,
+}
+
+/// One publication's table.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Family {
+    /// Short id (`narayanan2021`).
+    pub id: String,
+    /// The publication and table, in words.
+    pub publication: String,
+    /// Strings that start the `source` column of this family's rows.
+    pub source_prefix: Vec<String>,
+    /// The framework version the publication ran (`[[framework]]` id).
+    pub framework: String,
+    /// How the publication counts FLOPs.
+    pub flop_convention: FlopConvention,
+    /// The dense peak the publication divides by for MFU, TFLOP/s (where rows do not say).
+    #[serde(default)]
+    pub peak_tflops_assumed: Option<f64>,
+}
+
+/// How a publication turns a step into FLOPs (see `calibration/sources.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlopConvention {
+    /// Narayanan et al. 2021 Eq. 3 (recompute forward included).
+    NarayananEq3,
+    /// MosaicML MPT: `3 (2 N s + 4 l h s^2)` per sequence.
+    Mpt,
+    /// Megatron-LM 2024 / NeMo 24.x-25.02: attention scores counted non-causal.
+    MegatronFullAttention,
+    /// Megatron-Bridge 25.11+: attention scores counted causal.
+    MegatronCausal,
+    /// No FLOP figure to convert.
+    None,
+}
+
+/// A training framework at one version: facts, not fitted numbers.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Framework {
+    /// Id (`megatron-bridge-25.11`).
+    pub id: String,
+    /// Name in words.
+    pub name: String,
+    /// Fused (flash) attention.
+    pub flash_attention: bool,
+    /// Fused layer norm and bias-dropout-add kernels.
+    pub fused_elementwise: bool,
+    /// Gradient reduction overlapped with the backward pass.
+    pub overlap_grad_reduce: bool,
+    /// Default ZeRO stage (1: distributed optimizer).
+    pub zero: u8,
+    /// Sequence parallelism whenever TP > 1.
+    pub sequence_parallel_with_tp: bool,
+    /// Microbatch when a table does not print it.
+    pub microbatch: u32,
+    /// Recompute when a table does not print it: none, selective, full or auto.
+    pub recompute: String,
+    /// Where the facts come from.
+    pub source: String,
+}
+
+/// Model facts that fill what a table leaves out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ModelFacts {
+    /// Lower-case substrings of the normalised model name.
+    #[serde(rename = "match")]
+    pub matches: Vec<String>,
+    pub layers: Option<f64>,
+    pub hidden: Option<f64>,
+    pub ffn_hidden: Option<f64>,
+    pub heads: Option<f64>,
+    pub kv_heads: Option<f64>,
+    pub head_dim: Option<f64>,
+    pub vocab: Option<f64>,
+    pub gated_mlp: Option<bool>,
+    pub tied_embeddings: Option<bool>,
+    pub shared_experts: Option<f64>,
+    pub dense_layers: Option<f64>,
+    pub dense_ffn_hidden: Option<f64>,
+    pub q_lora_rank: Option<f64>,
+    pub kv_lora_rank: Option<f64>,
+    pub qk_nope_head_dim: Option<f64>,
+    pub qk_rope_head_dim: Option<f64>,
+    pub v_head_dim: Option<f64>,
+    /// Where the facts come from.
+    pub source: String,
+}
+
+/// Rows excluded from coverage, with the reason.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    /// Row ids.
+    pub ids: Vec<String>,
+    /// Why (the published figures contradict themselves).
+    pub reason: String,
+}
+
+impl Sources {
+    /// The family whose prefix starts `source`.
+    pub fn family_of(&self, source: &str) -> Option<&Family> {
+        self.family
+            .iter()
+            .find(|f| f.source_prefix.iter().any(|p| source.starts_with(p.as_str())))
+    }
+
+    /// A framework by id.
+    pub fn framework(&self, id: &str) -> Option<&Framework> {
+        self.framework.iter().find(|f| f.id == id)
+    }
+
+    /// The first model-facts entry matching `model_name`.
+    pub fn model_facts(&self, model_name: &str) -> Option<&ModelFacts> {
+        let key = normalise(model_name);
+        self.model
+            .iter()
+            .find(|m| m.matches.iter().any(|s| key.contains(s.as_str())))
+    }
+
+    /// Why `id` is excluded from coverage, if it is.
+    pub fn exclusion(&self, id: &str) -> Option<&str> {
+        self.exclude
+            .iter()
+            .find(|e| e.ids.iter().any(|i| i == id))
+            .map(|e| e.reason.as_str())
+    }
+
+    /// Checks that every family names a known framework; the message names the family.
+    pub fn check(&self) -> Result<(), String> {
+        for family in &self.family {
+            if self.framework(&family.framework).is_none() {
+                return Err(format!(
+                    "family `{}` names framework `{}`, which is not a [[framework]]",
+                    family.id, family.framework
+                ));
+            }
+        }
+        for framework in &self.framework {
+            if crate::validate::rows::recompute_choice(&framework.recompute).is_none() {
+                return Err(format!(
+                    "framework `{}`: recompute = `{}` is not none, selective, full or auto",
+                    framework.id, framework.recompute
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Lower case with '-', '_', '.' and spaces removed.
+pub fn normalise(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
+        .collect()
+}
