@@ -40,9 +40,9 @@ struct CatalogFile {
 }
 
 /// An entry and the index of the file it came from.
-struct Placed<T> {
-    item: T,
-    file: usize,
+pub(crate) struct Placed<T> {
+    pub(crate) item: T,
+    pub(crate) file: usize,
 }
 
 /// Everything gathered from the files before validation.
@@ -142,6 +142,7 @@ fn merge_facility(gathered: &mut Gathered, new: FacilityDefaults, file: usize) {
         pue,
         capex_usd_per_mw,
         build_months,
+        ramp_months,
         electricity_usd_per_kwh,
         utilization,
         networking_capex_fraction,
@@ -152,7 +153,7 @@ fn merge_facility(gathered: &mut Gathered, new: FacilityDefaults, file: usize) {
 
 /// The bounds a number must lie in, and how to say so.
 #[derive(Clone, Copy)]
-enum Bound {
+pub(crate) enum Bound {
     /// Strictly positive.
     Positive,
     /// Zero or more.
@@ -187,14 +188,14 @@ impl Bound {
     }
 }
 
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     files: &'a [&'a CatalogText],
     sources: &'a BTreeMap<String, Placed<Source>>,
-    problems: Vec<Diagnostic>,
+    pub(crate) problems: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn diag(
+    pub(crate) fn diag(
         &self,
         file: usize,
         span: Option<Range<usize>>,
@@ -207,7 +208,13 @@ impl Checker<'_> {
             .field(field)
     }
 
-    fn source_exists(&mut self, file: usize, field: &str, source: &str, span: &Range<usize>) {
+    pub(crate) fn source_exists(
+        &mut self,
+        file: usize,
+        field: &str,
+        source: &str,
+        span: &Range<usize>,
+    ) {
         if self.sources.contains_key(source) {
             return;
         }
@@ -228,7 +235,13 @@ impl Checker<'_> {
         self.problems.push(d);
     }
 
-    fn number(&mut self, file: usize, field: String, value: &Sourced<f64>, bound: Bound) {
+    pub(crate) fn number(
+        &mut self,
+        file: usize,
+        field: String,
+        value: &Sourced<f64>,
+        bound: Bound,
+    ) {
         if let Sourced::Known {
             value,
             source,
@@ -363,6 +376,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             check.problems.push(d);
         }
     }
+    let derivations = crate::check_matmul::derivations(&gathered.accelerators);
     for placed in gathered.accelerators.values() {
         let (file, a) = (placed.file, &placed.item);
         let id = a.id.get_ref();
@@ -413,6 +427,13 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
                 }
             }
         }
+        crate::check_matmul::check_accelerator(
+            &mut check,
+            file,
+            a,
+            &gathered.accelerators,
+            &derivations,
+        );
     }
     for placed in gathered.systems.values() {
         let (file, s) = (placed.file, &placed.item);
@@ -590,6 +611,12 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         return Err(Diagnostics(problems));
     }
     let facility = facility.expect("facility is complete when no problem was found");
+    let mut accelerators: BTreeMap<String, Accelerator> = gathered
+        .accelerators
+        .into_iter()
+        .map(|(k, v)| (k, v.item))
+        .collect();
+    crate::check_matmul::resolve(&mut accelerators);
     Ok(Catalog {
         models: gathered
             .models
@@ -601,11 +628,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             .into_iter()
             .map(|(k, v)| (k, v.item))
             .collect(),
-        accelerators: gathered
-            .accelerators
-            .into_iter()
-            .map(|(k, v)| (k, v.item))
-            .collect(),
+        accelerators,
         systems: gathered
             .systems
             .into_iter()
@@ -674,6 +697,16 @@ fn validate_facility(
         &defaults.build_months,
         Bound::Between(0.0, 120.0),
     );
+    // Optional: quick plans ramp at once without it.
+    if let Some(ramp) = &defaults.ramp_months {
+        check.number(
+            file_of("ramp_months"),
+            "facility.ramp_months".into(),
+            ramp,
+            Bound::Between(0.0, 240.0),
+        );
+    }
+    let ramp_months = defaults.ramp_months.clone();
     let electricity_usd_per_kwh = required(
         check,
         "electricity_usd_per_kwh",
@@ -748,6 +781,7 @@ fn validate_facility(
         pue,
         capex_usd_per_mw,
         build_months,
+        ramp_months,
         electricity_usd_per_kwh,
         utilization,
         networking_capex_fraction,
@@ -776,7 +810,7 @@ fn version_hash(files: &[&CatalogText]) -> String {
 }
 
 impl<T> Sourced<T> {
-    fn source_span_opt(&self) -> Option<Range<usize>> {
+    pub(crate) fn source_span_opt(&self) -> Option<Range<usize>> {
         match self {
             Sourced::Known { source_span, .. } => Some(source_span.clone()),
             _ => None,

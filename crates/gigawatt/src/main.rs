@@ -5,6 +5,7 @@
 
 mod catalog_cmd;
 mod cli;
+mod examples;
 mod infer_cmd;
 mod output;
 mod plan_cmd;
