@@ -8,7 +8,7 @@ use perf::validate::{CaseResult, Grid, Report, Skipped, Sources, ValidationSumma
 use perf::{Hardware, ModelConstants};
 use serde::Serialize;
 
-use crate::train::hardware_for_system;
+use crate::train::{hardware_for_system, perf_framework};
 
 /// `calibration/sources.toml`: families, frameworks, model facts, exclusions.
 pub const SHIPPED_SOURCES: &str = include_str!("../../../calibration/sources.toml");
@@ -78,12 +78,12 @@ pub fn hardware_for_row(catalog: &Catalog, gpu_type: &str) -> Result<(Hardware, 
     }
 }
 
-/// Parses `calibration/sources.toml` text.
-pub fn parse_sources(text: &str) -> Result<Sources, String> {
+/// Parses `calibration/sources.toml` text; every framework it names must be in the catalog.
+pub fn parse_sources(catalog: &Catalog, text: &str) -> Result<Sources, String> {
     let sources: Sources =
         toml::from_str(text).map_err(|e| format!("calibration/sources.toml: {e}"))?;
     sources
-        .check()
+        .check(&|id| catalog.frameworks.contains_key(id))
         .map_err(|m| format!("calibration/sources.toml: {m}"))?;
     Ok(sources)
 }
@@ -114,10 +114,11 @@ pub fn validate_training_files(
     sources_text: &str,
     constants: &ModelConstants,
 ) -> Result<TrainingValidation, String> {
-    let sources = parse_sources(sources_text)?;
+    let sources = parse_sources(catalog, sources_text)?;
+    let frameworks = |id: &str| catalog.frameworks.get(id).map(perf_framework);
     let mut rows = Vec::new();
     for (name, text) in files {
-        rows.extend(perf::validate::read_rows(text, name, &sources)?);
+        rows.extend(perf::validate::read_rows(text, name, &sources, &frameworks)?);
     }
     let hardware_for = |gpu_type: &str| hardware_for_row(catalog, gpu_type);
     let report = perf::validate::validate(

@@ -119,8 +119,8 @@ fn table(v: &TrainingValidation) -> String {
         c.excluded
     );
     out += &format!(
-        "{:<18} {:<22} {:>4} {:>4} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
-        "family", "framework", "rows", "cmp", "ref", "oom", "excl", "MAE", "median", "p90", "bias", "LOSO MAE"
+        "{:<18} {:<22} {:>4} {:>4} {:>4} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
+        "family", "framework", "rows", "cmp", "ref", "oom", "ill", "excl", "MAE", "median", "p90", "bias", "LOSO MAE"
     );
     for f in &r.families {
         let s = &f.in_sample;
@@ -131,11 +131,11 @@ fn table(v: &TrainingValidation) -> String {
             (pct(s.mae), pct(s.median), pct(s.p90), format!("{:+.1}%", 100.0 * s.bias))
         };
         out += &format!(
-            "{:<18} {:<22} {:>4} {:>4} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
-            f.id, f.framework, f.rows, f.compared, f.refused, f.predicted_infeasible, f.excluded, mae, median, p90, bias, loso
+            "{:<18} {:<22} {:>4} {:>4} {:>4} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
+            f.id, f.framework, f.rows, f.compared, f.refused, f.predicted_infeasible, f.framework_illegal, f.excluded, mae, median, p90, bias, loso
         );
     }
-    out += "  (cmp: compared; ref: refused; oom: compared but predicted not to fit, counted as a model error; excl: excluded)\n";
+    out += "  (cmp: compared; ref: refused; oom: compared but predicted not to fit, counted as a model error;\n   ill: compared but the framework catalog says the framework cannot run the layout; excl: excluded)\n";
     for f in &r.families {
         out += &format!("  {:<18} {}\n", f.id, f.publication);
     }
@@ -147,9 +147,19 @@ fn table(v: &TrainingValidation) -> String {
         for (why, n) in &f.infeasible_by_reason {
             reasons += &format!("  {:<18} predicted infeasible {n} x {why}\n", f.id);
         }
+        for row in r.rows.iter().filter(|row| row.family == f.id) {
+            if let Some(why) = &row.framework_illegal {
+                reasons += &format!(
+                    "  {:<18} {} on {}: not legal for the framework: {why}\n",
+                    f.id,
+                    row.id,
+                    row.layout.as_deref().unwrap_or("")
+                );
+            }
+        }
     }
     if !reasons.is_empty() {
-        out += "\nRefused or predicted infeasible, by reason:\n";
+        out += "\nRefused, predicted infeasible or framework-illegal, by reason:\n";
         out += &reasons;
     }
     out += &format!(
@@ -205,7 +215,7 @@ fn csv_field(text: &str) -> String {
 
 fn csv(v: &TrainingValidation) -> String {
     let mut out = String::from(
-        "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,layout,filled\n",
+        "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,framework_illegal,layout,filled\n",
     );
     let num = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.6}"));
     for r in &v.report.rows {
@@ -224,6 +234,7 @@ fn csv(v: &TrainingValidation) -> String {
             num(r.loso_error),
             r.predicted_fits.map_or(String::new(), |f| f.to_string()),
             csv_field(r.infeasible.as_deref().unwrap_or("")),
+            csv_field(r.framework_illegal.as_deref().unwrap_or("")),
             csv_field(r.layout.as_deref().unwrap_or("")),
             csv_field(&r.filled.join("; ")),
         ];

@@ -118,8 +118,8 @@ fn inconsistent_specs_name_the_problem() {
         ),
         (
             "virtual_pp = 3",
-            "virtual_pp = 5",
-            "does not divide the 96 layers",
+            "virtual_pp = 13",
+            "chunks is more than the 96 layers",
         ),
         (
             "microbatch = 1",

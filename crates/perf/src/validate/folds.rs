@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::step::{Hardware, ModelConstants};
+use crate::step::{Hardware, ModelConstants, Strategy};
 use crate::validate::metrics::Stats;
 use crate::validate::predict::predict;
 use crate::validate::rows::Case;
@@ -65,17 +65,19 @@ pub struct ErrorMatrix {
 }
 
 impl ErrorMatrix {
-    /// Evaluates every case at every grid point.
-    pub fn build(cases: &[(&Case, &Hardware)], points: Vec<ModelConstants>) -> ErrorMatrix {
+    /// Evaluates every case (with its resolved candidate layouts) at every grid point.
+    pub fn build(
+        cases: &[(&Case, &Hardware, &[Strategy])],
+        points: Vec<ModelConstants>,
+    ) -> ErrorMatrix {
         let errors = points
             .par_iter()
             .map(|c| {
                 cases
                     .iter()
-                    .map(|(case, hw)| {
-                        predict(case, hw, c).ok().map(|p| {
-                            p.evaluation.step_time_s / case.measured_step_time_s - 1.0
-                        })
+                    .map(|(case, hw, candidates)| {
+                        let p = predict(case, hw, candidates, c);
+                        Some(p.evaluation.step_time_s / case.measured_step_time_s - 1.0)
                     })
                     .collect()
             })

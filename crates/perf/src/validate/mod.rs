@@ -29,7 +29,7 @@ use serde::Serialize;
 pub use csv::parse_csv;
 pub use folds::{ErrorMatrix, Fitted, Fold, Grid};
 pub use metrics::Stats;
-pub use rows::{read_rows, Case, Generation, RowOutcome, RowRead};
+pub use rows::{read_rows, Case, FrameworkFor, Generation, RowOutcome, RowRead};
 pub use sources::{FlopConvention, Sources};
 
 use crate::step::{Hardware, ModelConstants, Strategy};
@@ -77,6 +77,9 @@ pub struct RowResult {
     pub predicted_fits: Option<bool>,
     /// Why it does not fit.
     pub infeasible: Option<String>,
+    /// Why the row's framework (catalog/frameworks.toml) cannot run the evaluated layout;
+    /// `None` when it can (published layouts should all be legal).
+    pub framework_illegal: Option<String>,
     /// Fields filled by framework defaults, model facts, hardware assumptions or `auto`.
     pub filled: Vec<String>,
     /// The layout evaluated (auto fields resolved).
@@ -102,6 +105,8 @@ pub struct FamilyReport {
     pub refused: usize,
     /// Compared but predicted not to fit although the run ran (a model error).
     pub predicted_infeasible: usize,
+    /// Compared rows whose layout the framework catalog says the framework cannot run.
+    pub framework_illegal: usize,
     /// Refusals counted by reason.
     pub refused_by_reason: BTreeMap<String, usize>,
     /// Predicted-infeasible rows counted by reason.
@@ -171,7 +176,7 @@ pub fn validate(
 ) -> Report {
     // Rows into results; cases with their hardware for the fits.
     let mut results = Vec::new();
-    let mut cases: Vec<(usize, &Case, Hardware)> = Vec::new();
+    let mut cases: Vec<(usize, &Case, Hardware, Vec<Strategy>)> = Vec::new();
     for row in rows {
         let mut result = RowResult {
             id: row.id.clone(),
@@ -188,6 +193,7 @@ pub fn validate(
             loso_error: None,
             predicted_fits: None,
             infeasible: None,
+            framework_illegal: None,
             filled: Vec::new(),
             layout: None,
         };
@@ -205,9 +211,10 @@ pub fn validate(
                     Err(reason) => result.reason = Some(reason),
                     Ok((hw, notes)) => {
                         result.filled.extend(notes);
-                        match predict::predict(case, &hw, constants) {
+                        match predict::resolve(case, &hw, constants) {
                             Err(reason) => result.reason = Some(reason),
-                            Ok(p) => {
+                            Ok(candidates) => {
+                                let p = predict::predict(case, &hw, &candidates, constants);
                                 let e = &p.evaluation;
                                 result.status = Status::Compared;
                                 result.predicted_step_time_s = Some(e.step_time_s);
@@ -217,13 +224,14 @@ pub fn validate(
                                 result.infeasible =
                                     e.infeasible.map(|i| i.describe().to_string());
                                 result.layout = Some(layout_text(&p.strategy));
+                                result.framework_illegal = p.illegal.clone();
                                 if case.auto_recompute {
                                     result.filled.push(format!(
                                         "auto recompute -> {}",
-                                        format!("{:?}", p.strategy.recompute).to_lowercase()
+                                        recompute_text(&p.strategy)
                                     ));
                                 }
-                                cases.push((results.len(), case, hw));
+                                cases.push((results.len(), case, hw, candidates));
                             }
                         }
                     }
@@ -234,7 +242,10 @@ pub fn validate(
     }
 
     // Fits: every grid point on every compared row, once.
-    let pairs: Vec<(&Case, &Hardware)> = cases.iter().map(|(_, c, h)| (*c, h)).collect();
+    let pairs: Vec<(&Case, &Hardware, &[Strategy])> = cases
+        .iter()
+        .map(|(_, c, h, s)| (*c, h, s.as_slice()))
+        .collect();
     let matrix = ErrorMatrix::build(&pairs, grid.points(constants));
     let refit = matrix.hold_out("none", &|_| false);
     let refit = Fold {
@@ -300,6 +311,7 @@ pub fn validate(
                     .iter()
                     .filter(|r| r.predicted_fits == Some(false))
                     .count(),
+                framework_illegal: mine.iter().filter(|r| r.framework_illegal.is_some()).count(),
                 refused_by_reason,
                 infeasible_by_reason,
                 in_sample: Stats::of(&errors),
@@ -349,6 +361,20 @@ fn fit_point(matrix: &ErrorMatrix, fold: &Fold) -> usize {
         .unwrap_or(0)
 }
 
+/// The recompute of a layout in words (`selective(core_attn,layernorm)`, `full(4 layers)`).
+pub fn recompute_text(s: &Strategy) -> String {
+    match s.recompute {
+        crate::step::Recompute::None => "none".into(),
+        crate::step::Recompute::Selective => {
+            format!("selective({})", s.selective_modules().names().join(","))
+        }
+        crate::step::Recompute::Full if s.recompute_layers > 0 => {
+            format!("full({} layers per chunk)", s.recompute_layers)
+        }
+        crate::step::Recompute::Full => "full".into(),
+    }
+}
+
 /// A layout in one line.
 pub fn layout_text(s: &Strategy) -> String {
     format!(
@@ -361,7 +387,7 @@ pub fn layout_text(s: &Strategy) -> String {
         s.virtual_pp,
         s.microbatch,
         if s.sequence_parallel { "y" } else { "n" },
-        format!("{:?}", s.recompute).to_lowercase(),
+        recompute_text(s),
         s.zero
     )
 }

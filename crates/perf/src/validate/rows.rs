@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::arch::{Arch, Mla};
+use crate::train::Framework;
 use crate::step::{Precision, Recompute, Strategy, Workload};
 use crate::validate::conventions::{measured_step_time_s, Published};
 use crate::validate::csv::parse_csv;
-use crate::validate::sources::{Family, Framework, ModelFacts, Sources};
+use crate::validate::sources::{Family, ModelFacts, Sources};
 
 /// The columns a calibration file must have.
 pub const COLUMNS: [&str; 28] = [
@@ -83,6 +84,8 @@ pub struct Case {
     pub family: String,
     /// Framework id.
     pub framework: String,
+    /// The framework's facts (kernels, overlaps, legality, recompute ladder).
+    pub framework_facts: Framework,
     /// GPU type as written in the file.
     pub gpu_type: String,
     /// Hardware generation.
@@ -131,8 +134,16 @@ pub enum RowOutcome {
     Excluded(String),
 }
 
+/// A framework's facts by catalog id.
+pub type FrameworkFor<'a> = dyn Fn(&str) -> Option<Framework> + 'a;
+
 /// Reads one calibration file (`file` names it in the output).
-pub fn read_rows(text: &str, file: &str, sources: &Sources) -> Result<Vec<RowRead>, String> {
+pub fn read_rows(
+    text: &str,
+    file: &str,
+    sources: &Sources,
+    frameworks: &FrameworkFor<'_>,
+) -> Result<Vec<RowRead>, String> {
     let records = parse_csv(text);
     let header = records.first().ok_or(format!("{file}: the file is empty"))?;
     let mut index = HashMap::new();
@@ -164,7 +175,7 @@ pub fn read_rows(text: &str, file: &str, sources: &Sources) -> Result<Vec<RowRea
                     "source `{}` matches no family in calibration/sources.toml",
                     row.get("source")
                 )),
-                Some(family) => match case_from(&row, family, sources) {
+                Some(family) => match case_from(&row, family, sources, frameworks) {
                     Ok(case) => RowOutcome::Case(Box::new(Case { id: id.clone(), ..case })),
                     Err(reason) => RowOutcome::Refused(reason),
                 },
@@ -217,10 +228,17 @@ pub fn recompute_choice(text: &str) -> Option<Option<Recompute>> {
     }
 }
 
-fn case_from(row: &Row<'_>, family: &Family, sources: &Sources) -> Result<Case, String> {
-    let framework: &Framework = sources
-        .framework(&family.framework)
-        .ok_or(format!("framework `{}` is not described", family.framework))?;
+fn case_from(
+    row: &Row<'_>,
+    family: &Family,
+    sources: &Sources,
+    frameworks: &FrameworkFor<'_>,
+) -> Result<Case, String> {
+    let framework_id = sources.framework_of(family, row.get("zero_stage_fsdp"));
+    let framework = frameworks(framework_id).ok_or(format!(
+        "framework `{framework_id}` is not in catalog/frameworks.toml"
+    ))?;
+    let defaults = &sources.defaults;
     let facts = sources.model_facts(row.get("model_name"));
     let mut filled = Vec::new();
     // A model dimension: the row's, else the model facts' (stated), else refused.
@@ -330,19 +348,16 @@ fn case_from(row: &Row<'_>, family: &Family, sources: &Sources) -> Result<Case, 
     let microbatch = match row.optional("microbatch")? {
         Some(m) => m,
         None => {
-            filled.push(format!(
-                "microbatch={} ({} default)",
-                framework.microbatch, framework.id
-            ));
-            f64::from(framework.microbatch)
+            filled.push(format!("microbatch={} (recipe default)", defaults.microbatch));
+            f64::from(defaults.microbatch)
         }
     };
     let (recompute, auto_recompute) = match recompute_choice(row.get("recompute")) {
         Some(Some(r)) => (r, false),
         _ => {
-            let default = recompute_choice(&framework.recompute).flatten();
+            let default = recompute_choice(&defaults.recompute).flatten();
             filled.push(match default {
-                Some(r) => format!("recompute={r:?} ({} default)", framework.id).to_lowercase(),
+                Some(r) => format!("recompute={r:?} (default)").to_lowercase(),
                 None => "recompute=auto (the least that fits)".into(),
             });
             (default.unwrap_or(Recompute::None), default.is_none())
@@ -353,10 +368,10 @@ fn case_from(row: &Row<'_>, family: &Family, sources: &Sources) -> Result<Case, 
         "y" => true,
         "n" => false,
         _ => {
-            if framework.sequence_parallel_with_tp && tp_known > 1.0 {
-                filled.push(format!("sequence_parallel=y ({} default)", framework.id));
+            if family.sequence_parallel_with_tp && tp_known > 1.0 {
+                filled.push(format!("sequence_parallel=y ({} recipes)", family.id));
             }
-            framework.sequence_parallel_with_tp && (tp_known > 1.0 || auto_layout)
+            family.sequence_parallel_with_tp && (tp_known > 1.0 || auto_layout)
         }
     };
     let zero_text = row.get("zero_stage_fsdp").to_lowercase();
@@ -371,7 +386,7 @@ fn case_from(row: &Row<'_>, family: &Family, sources: &Sources) -> Result<Case, 
     } else if zero_text.contains("distributed optimizer") {
         1
     } else {
-        framework.zero
+        framework.default_zero
     };
     let precision_text = row.get("precision").to_lowercase();
     let precision = if precision_text.contains("fp4") {
@@ -384,7 +399,7 @@ fn case_from(row: &Row<'_>, family: &Family, sources: &Sources) -> Result<Case, 
         }
         Precision::Bf16
     };
-    let strategy = Strategy {
+    let strategy = framework.apply(Strategy {
         tp: tp.unwrap_or(0.0) as u32,
         pp: pp.unwrap_or(0.0) as u32,
         dp: dp as u32,
@@ -395,9 +410,12 @@ fn case_from(row: &Row<'_>, family: &Family, sources: &Sources) -> Result<Case, 
         sequence_parallel,
         recompute,
         zero,
-        flash_attention: framework.flash_attention,
-        overlap_grad_reduce: framework.overlap_grad_reduce,
-        fused_elementwise: framework.fused_elementwise,
+        ..Strategy::single()
+    });
+    // MosaicML's `PURE` bf16 rows reduce 16-bit gradients (a fact of the row, not the framework).
+    let strategy = Strategy {
+        fp32_gradients: strategy.fp32_gradients && !precision_text.contains("pure"),
+        ..strategy
     };
     let workload = Workload {
         global_batch,
@@ -422,7 +440,8 @@ fn case_from(row: &Row<'_>, family: &Family, sources: &Sources) -> Result<Case, 
     Ok(Case {
         id: String::new(),
         family: family.id.clone(),
-        framework: framework.id.clone(),
+        framework: framework_id.to_string(),
+        framework_facts: framework,
         gpu_type: row.get("gpu_type").to_string(),
         generation: Generation::of(row.get("gpu_type")),
         arch,

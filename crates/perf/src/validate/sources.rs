@@ -10,9 +10,9 @@ pub struct Sources {
     /// Source families (one publication's table each).
     #[serde(default)]
     pub family: Vec<Family>,
-    /// Training frameworks by version.
+    /// Defaults for fields a table leaves out that the framework catalog does not hold.
     #[serde(default)]
-    pub framework: Vec<Framework>,
+    pub defaults: Defaults,
     /// Model facts the tables leave out.
     #[serde(default)]
     pub model: Vec<ModelFacts>,
@@ -31,8 +31,18 @@ pub struct Family {
     pub publication: String,
     /// Strings that start the `source` column of this family's rows.
     pub source_prefix: Vec<String>,
-    /// The framework version the publication ran (`[[framework]]` id).
+    /// The framework version the publication ran (an id of `catalog/frameworks.toml`).
     pub framework: String,
+    /// Rows whose `zero_stage_fsdp` column contains `contains` ran `framework` instead.
+    #[serde(default)]
+    pub framework_by_zero: Vec<FrameworkByZero>,
+    /// The publication ran Megatron sequence parallelism whenever TP > 1 (a row's
+    /// `sequence_parallel` column overrides).
+    #[serde(default)]
+    pub sequence_parallel_with_tp: bool,
+    /// Why the framework id is what it is, where it is not the publication's exact version.
+    #[serde(default)]
+    pub framework_note: Option<String>,
     /// How the publication counts FLOPs.
     pub flop_convention: FlopConvention,
     /// The dense peak the publication divides by for MFU, TFLOP/s (where rows do not say).
@@ -56,30 +66,36 @@ pub enum FlopConvention {
     None,
 }
 
-/// A training framework at one version: facts, not fitted numbers.
+/// A family's rows that ran another framework (Narayanan et al. 2021 Table 2's DeepSpeed rows).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Framework {
-    /// Id (`megatron-bridge-25.11`).
-    pub id: String,
-    /// Name in words.
-    pub name: String,
-    /// Fused (flash) attention.
-    pub flash_attention: bool,
-    /// Fused layer norm and bias-dropout-add kernels.
-    pub fused_elementwise: bool,
-    /// Gradient reduction overlapped with the backward pass.
-    pub overlap_grad_reduce: bool,
-    /// Default ZeRO stage (1: distributed optimizer).
-    pub zero: u8,
-    /// Sequence parallelism whenever TP > 1.
-    pub sequence_parallel_with_tp: bool,
-    /// Microbatch when a table does not print it.
+pub struct FrameworkByZero {
+    /// Lower-case text the row's `zero_stage_fsdp` column contains.
+    pub contains: String,
+    /// The framework those rows ran.
+    pub framework: String,
+}
+
+/// Defaults for fields a table does not print (framework recipes' own defaults).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Microbatch (Megatron and NeMo recipes default `micro_batch_size` to 1).
     pub microbatch: u32,
-    /// Recompute when a table does not print it: none, selective, full or auto.
+    /// Recompute: none, selective, full or auto (the least that fits).
     pub recompute: String,
-    /// Where the facts come from.
+    /// Where the defaults come from.
     pub source: String,
+}
+
+impl Default for Defaults {
+    fn default() -> Defaults {
+        Defaults {
+            microbatch: 1,
+            recompute: "auto".into(),
+            source: String::new(),
+        }
+    }
 }
 
 /// Model facts that fill what a table leaves out.
@@ -129,9 +145,14 @@ impl Sources {
             .find(|f| f.source_prefix.iter().any(|p| source.starts_with(p.as_str())))
     }
 
-    /// A framework by id.
-    pub fn framework(&self, id: &str) -> Option<&Framework> {
-        self.framework.iter().find(|f| f.id == id)
+    /// The framework a row of `family` ran, given its `zero_stage_fsdp` column.
+    pub fn framework_of<'a>(&self, family: &'a Family, zero_column: &str) -> &'a str {
+        let zero = zero_column.to_lowercase();
+        family
+            .framework_by_zero
+            .iter()
+            .find(|o| zero.contains(o.contains.as_str()))
+            .map_or(family.framework.as_str(), |o| o.framework.as_str())
     }
 
     /// The first model-facts entry matching `model_name`.
@@ -150,23 +171,26 @@ impl Sources {
             .map(|e| e.reason.as_str())
     }
 
-    /// Checks that every family names a known framework; the message names the family.
-    pub fn check(&self) -> Result<(), String> {
+    /// Checks that every framework a family names is one `known` accepts; the message names
+    /// the family.
+    pub fn check(&self, known: &dyn Fn(&str) -> bool) -> Result<(), String> {
         for family in &self.family {
-            if self.framework(&family.framework).is_none() {
-                return Err(format!(
-                    "family `{}` names framework `{}`, which is not a [[framework]]",
-                    family.id, family.framework
-                ));
+            let named = std::iter::once(&family.framework)
+                .chain(family.framework_by_zero.iter().map(|o| &o.framework));
+            for framework in named {
+                if !known(framework) {
+                    return Err(format!(
+                        "family `{}` names framework `{framework}`, which catalog/frameworks.toml does not have",
+                        family.id
+                    ));
+                }
             }
         }
-        for framework in &self.framework {
-            if crate::validate::rows::recompute_choice(&framework.recompute).is_none() {
-                return Err(format!(
-                    "framework `{}`: recompute = `{}` is not none, selective, full or auto",
-                    framework.id, framework.recompute
-                ));
-            }
+        if crate::validate::rows::recompute_choice(&self.defaults.recompute).is_none() {
+            return Err(format!(
+                "[defaults] recompute = `{}` is not none, selective, full or auto",
+                self.defaults.recompute
+            ));
         }
         Ok(())
     }
