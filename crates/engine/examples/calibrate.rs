@@ -9,9 +9,17 @@ fn main() {
     let paths: Vec<String> = std::env::args().skip(1).collect();
     let texts: Vec<(String, String)> = paths
         .iter()
-        .map(|p| (p.clone(), std::fs::read_to_string(p).expect("readable file")))
+        .map(|p| {
+            (
+                p.clone(),
+                std::fs::read_to_string(p).expect("readable file"),
+            )
+        })
         .collect();
-    let files: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+    let files: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
     let started = std::time::Instant::now();
     let v = if files.is_empty() {
         engine::train_validate::validate_shipped(&catalog, &constants)
@@ -32,7 +40,11 @@ fn main() {
             format!("{:?}", r.status),
             100.0 * r.error.unwrap_or(f64::NAN),
             100.0 * r.loso_error.unwrap_or(f64::NAN),
-            if r.predicted_fits == Some(false) { "OOM" } else { "" },
+            if r.predicted_fits == Some(false) {
+                "OOM"
+            } else {
+                ""
+            },
             r.reason.clone().unwrap_or_default(),
             r.filled.join("; ")
         );

@@ -55,7 +55,10 @@ pub fn system_for_gpu_type(gpu_type: &str) -> Option<&'static str> {
 }
 
 /// The hardware a row ran on, with any assumption stated.
-pub fn hardware_for_row(catalog: &Catalog, gpu_type: &str) -> Result<(Hardware, Vec<String>), String> {
+pub fn hardware_for_row(
+    catalog: &Catalog,
+    gpu_type: &str,
+) -> Result<(Hardware, Vec<String>), String> {
     let id = system_for_gpu_type(gpu_type)
         .ok_or_else(|| format!("no catalog system for GPU type `{gpu_type}`"))?;
     match hardware_for_system(catalog, id) {
@@ -118,16 +121,16 @@ pub fn validate_training_files(
     let frameworks = |id: &str| catalog.frameworks.get(id).map(perf_framework);
     let mut rows = Vec::new();
     for (name, text) in files {
-        rows.extend(perf::validate::read_rows(text, name, &sources, &frameworks)?);
+        rows.extend(perf::validate::read_rows(
+            text,
+            name,
+            &sources,
+            &frameworks,
+        )?);
     }
     let hardware_for = |gpu_type: &str| hardware_for_row(catalog, gpu_type);
-    let report = perf::validate::validate(
-        &rows,
-        &sources,
-        &hardware_for,
-        constants,
-        &Grid::shipped(),
-    );
+    let report =
+        perf::validate::validate(&rows, &sources, &hardware_for, constants, &Grid::shipped());
     Ok(TrainingValidation {
         files: files.iter().map(|(name, _)| name.to_string()).collect(),
         cases: report.cases(),

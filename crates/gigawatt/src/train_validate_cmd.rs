@@ -42,7 +42,10 @@ pub fn run_validate(
     let named: Vec<(&str, &str)> = if texts.is_empty() {
         SHIPPED_TRAINING_FILES.to_vec()
     } else {
-        texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect()
+        texts
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect()
     };
     let report = validate_training_files(
         catalog,
@@ -120,19 +123,51 @@ fn table(v: &TrainingValidation) -> String {
     );
     out += &format!(
         "{:<18} {:<22} {:>4} {:>4} {:>4} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
-        "family", "framework", "rows", "cmp", "ref", "oom", "ill", "excl", "MAE", "median", "p90", "bias", "LOSO MAE"
+        "family",
+        "framework",
+        "rows",
+        "cmp",
+        "ref",
+        "oom",
+        "ill",
+        "excl",
+        "MAE",
+        "median",
+        "p90",
+        "bias",
+        "LOSO MAE"
     );
     for f in &r.families {
         let s = &f.in_sample;
-        let loso = f.loso.as_ref().map_or("-".to_string(), |l| pct(l.stats.mae));
+        let loso = f
+            .loso
+            .as_ref()
+            .map_or("-".to_string(), |l| pct(l.stats.mae));
         let (mae, median, p90, bias) = if s.n == 0 {
             ("-".into(), "-".into(), "-".into(), "-".into())
         } else {
-            (pct(s.mae), pct(s.median), pct(s.p90), format!("{:+.1}%", 100.0 * s.bias))
+            (
+                pct(s.mae),
+                pct(s.median),
+                pct(s.p90),
+                format!("{:+.1}%", 100.0 * s.bias),
+            )
         };
         out += &format!(
             "{:<18} {:<22} {:>4} {:>4} {:>4} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
-            f.id, f.framework, f.rows, f.compared, f.refused, f.predicted_infeasible, f.framework_illegal, f.excluded, mae, median, p90, bias, loso
+            f.id,
+            f.framework,
+            f.rows,
+            f.compared,
+            f.refused,
+            f.predicted_infeasible,
+            f.framework_illegal,
+            f.excluded,
+            mae,
+            median,
+            p90,
+            bias,
+            loso
         );
     }
     out += "  (cmp: compared; ref: refused; oom: compared but predicted not to fit, counted as a model error;\n   ill: compared but the framework catalog says the framework cannot run the layout; excl: excluded)\n";
@@ -181,9 +216,8 @@ fn table(v: &TrainingValidation) -> String {
                 row.reason.clone().unwrap_or_default()
             ),
         };
-        let num = |x: Option<f64>, w: usize| {
-            x.map_or(format!("{:>w$}", "-"), |x| format!("{x:>w$.3}"))
-        };
+        let num =
+            |x: Option<f64>, w: usize| x.map_or(format!("{:>w$}", "-"), |x| format!("{x:>w$.3}"));
         let err = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:+.1}%", 100.0 * x));
         out += &format!(
             "{:<44} {:<18} {} {} {:>8} {:>8} {:>4}  {}\n",

@@ -58,7 +58,10 @@ fn json_has_the_documented_fields() {
             "infeasible_by_reason",
             "in_sample",
         ] {
-            assert!(!family[field].is_null(), "family misses `{field}`: {family}");
+            assert!(
+                !family[field].is_null(),
+                "family misses `{field}`: {family}"
+            );
         }
         for stat in ["n", "mae", "median", "p90", "bias"] {
             assert!(family["in_sample"][stat].is_number(), "{family}");
@@ -110,7 +113,10 @@ fn coverage_is_at_least_95_percent_of_the_rows_not_excluded() {
         c["evaluated"].as_u64().unwrap(),
         c["eligible"].as_u64().unwrap(),
     );
-    assert_eq!(c["rows"].as_u64().unwrap() - c["excluded"].as_u64().unwrap(), eligible);
+    assert_eq!(
+        c["rows"].as_u64().unwrap() - c["excluded"].as_u64().unwrap(),
+        eligible
+    );
     assert!(
         evaluated as f64 >= 0.95 * eligible as f64,
         "coverage {evaluated} / {eligible} is under 95%"
@@ -139,7 +145,10 @@ fn the_exclusion_list_is_only_the_self_inconsistent_rows_and_readme_names_them()
     for row in excluded {
         let id = row["id"].as_str().unwrap();
         assert!(id.starts_with("nemo_longseq_b200_"), "{id}");
-        assert!(readme.contains(id), "calibration/README.md does not name `{id}`");
+        assert!(
+            readme.contains(id),
+            "calibration/README.md does not name `{id}`"
+        );
     }
 }
 
@@ -183,18 +192,28 @@ fn a_file_of_ones_own_is_validated_and_a_bad_one_is_refused() {
     let shipped = include_str!("../../../calibration/training.csv");
     let mut lines = shipped.lines();
     let header = lines.next().unwrap();
-    let korthikanti: Vec<&str> = lines.filter(|l| l.starts_with("korthikanti22_t5")).collect();
+    let korthikanti: Vec<&str> = lines
+        .filter(|l| l.starts_with("korthikanti22_t5"))
+        .collect();
     let path = dir.join("mine.csv");
     std::fs::write(&path, format!("{header}\n{}\n", korthikanti.join("\n"))).unwrap();
-    let v: Value =
-        serde_json::from_str(&ok(&["train", "validate", path.to_str().unwrap(), "-f", "json"]))
-            .unwrap();
+    let v: Value = serde_json::from_str(&ok(&[
+        "train",
+        "validate",
+        path.to_str().unwrap(),
+        "-f",
+        "json",
+    ]))
+    .unwrap();
     assert_eq!(v["coverage"]["evaluated"], 8);
 
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, "id,source\nx,y\n").unwrap();
     let err = bad_input(&["train", "validate", bad.to_str().unwrap()]);
-    assert!(err.contains("no column `model_name`") && err.contains("fix:"), "{err}");
+    assert!(
+        err.contains("no column `model_name`") && err.contains("fix:"),
+        "{err}"
+    );
     let err = bad_input(&["train", "validate", "/nonexistent/file.csv"]);
     assert!(err.contains("failed to read"), "{err}");
 }

@@ -114,8 +114,13 @@ mod tests {
         // NeMo 25.02 Llama 3 8B on B200: 1,506 TFLOP/s per GPU at 26,006 tokens/s per GPU =
         // 57.91 GFLOP per token. Megatron's formula: l h^2 (12 + 12 g/a + 18 f/h + 12 s/h
         // + 6 V/(l h)) = 32 x 4096^2 x (12 + 3 + 63 + 24 + 5.871) = 57.91e9.
-        let per_token = flops_per_step(FlopConvention::MegatronFullAttention, &llama3_8b(), 1.0, 8192.0)
-            .unwrap()
+        let per_token = flops_per_step(
+            FlopConvention::MegatronFullAttention,
+            &llama3_8b(),
+            1.0,
+            8192.0,
+        )
+        .unwrap()
             / 8192.0;
         assert!((per_token / 57.91e9 - 1.0).abs() < 0.001, "{per_token}");
         // Megatron-Bridge 25.11 on the same model: 744 / 14,451 = 51.48 GFLOP per token; the

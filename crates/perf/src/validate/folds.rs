@@ -97,7 +97,11 @@ impl ErrorMatrix {
                     n += 1;
                 }
             }
-            let mae = if n == 0 { f64::INFINITY } else { sum / n as f64 };
+            let mae = if n == 0 {
+                f64::INFINITY
+            } else {
+                sum / n as f64
+            };
             if mae < best.1 {
                 best = (point, mae);
             }
@@ -182,7 +186,13 @@ mod tests {
         // 0 against (3 x 0.1 + 0) / 4 = 7.5% at point 1, and point 1 would win.
         let c = ModelConstants::default();
         let m = ErrorMatrix {
-            points: vec![c, ModelConstants { gemm_half_dim: 1.0, ..c }],
+            points: vec![
+                c,
+                ModelConstants {
+                    gemm_half_dim: 1.0,
+                    ..c
+                },
+            ],
             errors: vec![
                 vec![Some(0.01), Some(-0.01), Some(0.01), Some(0.9)],
                 vec![Some(0.1), Some(-0.1), Some(0.1), Some(0.0)],
@@ -199,7 +209,10 @@ mod tests {
         for point in &mut changed.errors {
             point[3] = Some(-5.0);
         }
-        assert_eq!(changed.hold_out("family", &|row| row == 3).fitted, fold.fitted);
+        assert_eq!(
+            changed.hold_out("family", &|row| row == 3).fitted,
+            fold.fitted
+        );
     }
 
     #[test]

@@ -221,8 +221,7 @@ pub fn validate(
                                 result.error =
                                     Some(e.step_time_s / case.measured_step_time_s - 1.0);
                                 result.predicted_fits = Some(e.feasible);
-                                result.infeasible =
-                                    e.infeasible.map(|i| i.describe().to_string());
+                                result.infeasible = e.infeasible.map(|i| i.describe().to_string());
                                 result.layout = Some(layout_text(&p.strategy));
                                 result.framework_illegal = p.illegal.clone();
                                 if case.auto_recompute {
@@ -311,7 +310,10 @@ pub fn validate(
                     .iter()
                     .filter(|r| r.predicted_fits == Some(false))
                     .count(),
-                framework_illegal: mine.iter().filter(|r| r.framework_illegal.is_some()).count(),
+                framework_illegal: mine
+                    .iter()
+                    .filter(|r| r.framework_illegal.is_some())
+                    .count(),
                 refused_by_reason,
                 infeasible_by_reason,
                 in_sample: Stats::of(&errors),
@@ -320,8 +322,14 @@ pub fn validate(
         })
         .collect();
 
-    let excluded = results.iter().filter(|r| r.status == Status::Excluded).count();
-    let evaluated = results.iter().filter(|r| r.status == Status::Compared).count();
+    let excluded = results
+        .iter()
+        .filter(|r| r.status == Status::Excluded)
+        .count();
+    let evaluated = results
+        .iter()
+        .filter(|r| r.status == Status::Compared)
+        .count();
     let evaluated_and_fit = results
         .iter()
         .filter(|r| r.predicted_fits == Some(true))

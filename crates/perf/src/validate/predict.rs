@@ -8,8 +8,8 @@
 //! chosen per set of constants (the fastest legal candidate that fits), because which layout
 //! is fastest is itself a prediction.
 
-use crate::step::{evaluate_with, Evaluation, Hardware, Infeasible, ModelConstants};
 use crate::step::Strategy;
+use crate::step::{evaluate_with, Evaluation, Hardware, Infeasible, ModelConstants};
 use crate::train::recompute_ladder;
 use crate::validate::rows::Case;
 
@@ -27,7 +27,11 @@ pub struct Prediction {
 /// The layouts a case may run, recompute resolved: one for a published layout, the legal
 /// candidates for an `auto` one. `Err` when none can be evaluated (no layout of that size, or
 /// the accelerator has no matmul units at the row's precision).
-pub fn resolve(case: &Case, hw: &Hardware, constants: &ModelConstants) -> Result<Vec<Strategy>, String> {
+pub fn resolve(
+    case: &Case,
+    hw: &Hardware,
+    constants: &ModelConstants,
+) -> Result<Vec<Strategy>, String> {
     let fw = &case.framework_facts;
     let candidates: Vec<Strategy> = if case.auto_layout {
         layouts(case, hw)

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::arch::{Arch, Mla};
-use crate::train::Framework;
 use crate::step::{Precision, Recompute, Strategy, Workload};
+use crate::train::Framework;
 use crate::validate::conventions::{measured_step_time_s, Published};
 use crate::validate::csv::parse_csv;
 use crate::validate::sources::{Family, ModelFacts, Sources};
@@ -67,7 +67,10 @@ impl Generation {
             Generation::Ampere
         } else if g.contains("H100") || g.contains("H800") || g.contains("H200") {
             Generation::Hopper
-        } else if ["B200", "B300", "GB200", "GB300"].iter().any(|k| g.contains(k)) {
+        } else if ["B200", "B300", "GB200", "GB300"]
+            .iter()
+            .any(|k| g.contains(k))
+        {
             Generation::Blackwell
         } else {
             Generation::Other
@@ -145,7 +148,9 @@ pub fn read_rows(
     frameworks: &FrameworkFor<'_>,
 ) -> Result<Vec<RowRead>, String> {
     let records = parse_csv(text);
-    let header = records.first().ok_or(format!("{file}: the file is empty"))?;
+    let header = records
+        .first()
+        .ok_or(format!("{file}: the file is empty"))?;
     let mut index = HashMap::new();
     for name in COLUMNS {
         let at = header
@@ -176,7 +181,10 @@ pub fn read_rows(
                     row.get("source")
                 )),
                 Some(family) => match case_from(&row, family, sources, frameworks) {
-                    Ok(case) => RowOutcome::Case(Box::new(Case { id: id.clone(), ..case })),
+                    Ok(case) => RowOutcome::Case(Box::new(Case {
+                        id: id.clone(),
+                        ..case
+                    })),
                     Err(reason) => RowOutcome::Refused(reason),
                 },
             }
@@ -296,9 +304,7 @@ fn case_from(
         head_dim: f(|m| m.head_dim).unwrap_or(hidden / heads),
         vocab,
         gated_mlp,
-        tied_embeddings: facts
-            .and_then(|m| m.tied_embeddings)
-            .unwrap_or(!gated_mlp),
+        tied_embeddings: facts.and_then(|m| m.tied_embeddings).unwrap_or(!gated_mlp),
         experts,
         top_k,
         moe_ffn_hidden: if experts > 0.0 { ffn } else { 0.0 },
@@ -348,7 +354,10 @@ fn case_from(
     let microbatch = match row.optional("microbatch")? {
         Some(m) => m,
         None => {
-            filled.push(format!("microbatch={} (recipe default)", defaults.microbatch));
+            filled.push(format!(
+                "microbatch={} (recipe default)",
+                defaults.microbatch
+            ));
             f64::from(defaults.microbatch)
         }
     };

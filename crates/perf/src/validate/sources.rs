@@ -140,9 +140,11 @@ pub struct Exclusion {
 impl Sources {
     /// The family whose prefix starts `source`.
     pub fn family_of(&self, source: &str) -> Option<&Family> {
-        self.family
-            .iter()
-            .find(|f| f.source_prefix.iter().any(|p| source.starts_with(p.as_str())))
+        self.family.iter().find(|f| {
+            f.source_prefix
+                .iter()
+                .any(|p| source.starts_with(p.as_str()))
+        })
     }
 
     /// The framework a row of `family` ran, given its `zero_stage_fsdp` column.
@@ -202,4 +204,79 @@ pub fn normalise(name: &str) -> String {
         .chars()
         .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn family(framework: &str) -> Family {
+        Family {
+            id: "f".into(),
+            publication: "p".into(),
+            source_prefix: vec!["Pub".into()],
+            framework: framework.into(),
+            framework_by_zero: vec![FrameworkByZero {
+                contains: "zero-3".into(),
+                framework: "ds".into(),
+            }],
+            sequence_parallel_with_tp: false,
+            framework_note: None,
+            flop_convention: FlopConvention::None,
+            peak_tflops_assumed: None,
+        }
+    }
+
+    #[test]
+    fn families_match_by_prefix_and_rows_by_zero_column() {
+        let sources = Sources {
+            family: vec![family("mega")],
+            ..Sources::default()
+        };
+        assert_eq!(sources.family_of("Pub 2021, Table 1").unwrap().id, "f");
+        assert!(sources.family_of("Other").is_none());
+        let f = &sources.family[0];
+        assert_eq!(sources.framework_of(f, "ZeRO-3 (DeepSpeed)"), "ds");
+        assert_eq!(sources.framework_of(f, ""), "mega");
+        assert!(sources.check(&|id| id == "mega" || id == "ds").is_ok());
+        let err = sources.check(&|id| id == "mega").unwrap_err();
+        assert!(err.contains("family `f`") && err.contains("`ds`"), "{err}");
+        let bad_default = Sources {
+            defaults: Defaults {
+                recompute: "sometimes".into(),
+                ..Defaults::default()
+            },
+            ..sources
+        };
+        assert!(bad_default
+            .check(&|_| true)
+            .unwrap_err()
+            .contains("sometimes"));
+    }
+
+    #[test]
+    fn model_facts_match_normalised_names_first_entry_first() {
+        let sources = Sources {
+            model: vec![
+                ModelFacts {
+                    matches: vec!["llama2".into()],
+                    vocab: Some(32000.0),
+                    ..ModelFacts::default()
+                },
+                ModelFacts {
+                    matches: vec!["llama".into()],
+                    vocab: Some(1.0),
+                    ..ModelFacts::default()
+                },
+            ],
+            ..Sources::default()
+        };
+        assert_eq!(normalise("LLAMA2-7B (x)"), "llama27b(x)");
+        assert_eq!(
+            sources.model_facts("LLAMA2-7B").unwrap().vocab,
+            Some(32000.0)
+        );
+        assert_eq!(sources.model_facts("Llama_3").unwrap().vocab, Some(1.0));
+        assert!(sources.model_facts("GPT").is_none());
+    }
 }
