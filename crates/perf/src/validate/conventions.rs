@@ -27,7 +27,7 @@ pub fn measured_step_time_s(
     convention: FlopConvention,
     arch: &Arch,
 ) -> Result<f64, String> {
-    if !(p.value > 0.0) {
+    if p.value.is_nan() || p.value <= 0.0 {
         return Err(format!("`measured_value` {} is not positive", p.value));
     }
     let tflops = match p.metric {

@@ -106,12 +106,12 @@ fn layouts(case: &Case, hw: &Hardware) -> Vec<Strategy> {
     let (gpus, cp) = (case.gpus.max(1), s.cp.max(1));
     let mut out = Vec::new();
     for tp in [1u32, 2, 4, 8, 16] {
-        if f64::from(tp) > hw.scale_up_domain || gpus % (tp * cp) != 0 {
+        if f64::from(tp) > hw.scale_up_domain || !gpus.is_multiple_of(tp * cp) {
             continue;
         }
         let rest = gpus / (tp * cp);
         for pp in 1..=rest {
-            if rest % pp != 0 || f64::from(pp) > case.arch.layers {
+            if !rest.is_multiple_of(pp) || f64::from(pp) > case.arch.layers {
                 continue;
             }
             let dp = rest / pp;
@@ -122,7 +122,7 @@ fn layouts(case: &Case, hw: &Hardware) -> Vec<Strategy> {
             if per_rank < 1.0 || per_rank.fract() != 0.0 {
                 continue;
             }
-            if s.ep > 1 && (dp * tp) % s.ep != 0 {
+            if s.ep > 1 && !(dp * tp).is_multiple_of(s.ep) {
                 continue;
             }
             let candidate = case.framework_facts.apply(Strategy {

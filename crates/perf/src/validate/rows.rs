@@ -344,6 +344,11 @@ fn case_from(
             "tp, pp, dp auto (fastest layout that fits)".into()
         });
     } else {
+        if dp.fract() != 0.0 || dp < 1.0 {
+            return Err(format!(
+                "num_gpus / (tp x pp x cp) = {dp} is not a whole data-parallel size"
+            ));
+        }
         let product = tp.unwrap_or(1.0) * pp.unwrap_or(1.0) * dp * cp;
         if (product - gpus).abs() > 0.5 {
             return Err(format!(
@@ -462,4 +467,103 @@ fn case_from(
         measured_step_time_s,
         filled,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::sources::{Exclusion, FlopConvention};
+
+    fn sources() -> Sources {
+        Sources {
+            family: vec![Family {
+                id: "pub".into(),
+                publication: "A publication, Table 1".into(),
+                source_prefix: vec!["Pub".into()],
+                framework: "fw".into(),
+                framework_by_zero: vec![],
+                sequence_parallel_with_tp: true,
+                framework_note: None,
+                flop_convention: FlopConvention::None,
+                peak_tflops_assumed: None,
+            }],
+            model: vec![ModelFacts {
+                matches: vec!["llama2".into()],
+                vocab: Some(32000.0),
+                gated_mlp: Some(true),
+                source: "Llama 2 paper".into(),
+                ..ModelFacts::default()
+            }],
+            exclude: vec![Exclusion {
+                ids: vec!["bad".into()],
+                reason: "inconsistent".into(),
+            }],
+            ..Sources::default()
+        }
+    }
+
+    fn csv(rows: &[&str]) -> String {
+        format!("{}\n{}\n", COLUMNS.join(","), rows.join("\n"))
+    }
+
+    // id,source,model_name,layers,hidden,ffn_hidden,heads,kv_heads,seq_len,vocab,num_experts,
+    // top_k,gpu_type,num_gpus,tp,pp,dp,cp,ep,virtual_pp,microbatch,global_batch,recompute,
+    // sequence_parallel,precision,zero_stage_fsdp,measured_metric,measured_value
+    const ROW: &str = "r1,Pub 2024,LLAMA2-7B,32,4096,11008,32,,4096,,,,H100,8,2,1,,,,,,64,,,fp8,,tokens_per_s_per_gpu,4000";
+
+    #[test]
+    fn unknown_fields_are_filled_and_stated() {
+        let fw = |id: &str| (id == "fw").then(crate::train::Framework::unrestricted);
+        let rows = read_rows(&csv(&[ROW]), "t.csv", &sources(), &fw).unwrap();
+        let RowOutcome::Case(case) = &rows[0].outcome else {
+            panic!("{:?}", rows[0].outcome)
+        };
+        assert_eq!(case.arch.vocab, 32000.0);
+        assert!(case.arch.gated_mlp);
+        // dp = 8 / (2 x 1 x 1) = 4; microbatch from the recipe default; SP with TP 2.
+        assert_eq!((case.strategy.dp, case.strategy.microbatch), (4, 1));
+        assert!(case.strategy.sequence_parallel && case.auto_recompute && !case.auto_layout);
+        assert_eq!(case.workload.precision, Precision::Fp8);
+        let filled = case.filled.join("; ");
+        for text in [
+            "vocab=32000",
+            "microbatch=1",
+            "recompute=auto",
+            "sequence_parallel=y",
+        ] {
+            assert!(filled.contains(text), "{filled}");
+        }
+        // 64 x 4096 / (4000 x 8) = 8.192 s.
+        assert!((case.measured_step_time_s - 8.192).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rows_are_refused_or_excluded_with_the_reason() {
+        let fw = |id: &str| (id == "fw").then(crate::train::Framework::unrestricted);
+        let no_batch = ROW.replace(",64,,,fp8", ",,,,fp8").replacen("r1", "r2", 1);
+        let bad_layout = ROW.replace(",8,2,1,", ",9,2,1,").replacen("r1", "r3", 1);
+        let excluded = ROW.replacen("r1", "bad", 1);
+        let unknown = ROW.replace("Pub 2024", "Elsewhere").replacen("r1", "r4", 1);
+        let text = csv(&[&no_batch, &bad_layout, &excluded, &unknown]);
+        let rows = read_rows(&text, "t.csv", &sources(), &fw).unwrap();
+        let reason = |i: usize| match &rows[i].outcome {
+            RowOutcome::Refused(r) | RowOutcome::Excluded(r) => r.clone(),
+            RowOutcome::Case(_) => String::new(),
+        };
+        assert!(
+            reason(0).contains("`global_batch` is not published"),
+            "{}",
+            reason(0)
+        );
+        assert!(
+            reason(1).contains("not a whole data-parallel size"),
+            "{}",
+            reason(1)
+        );
+        assert!(matches!(rows[2].outcome, RowOutcome::Excluded(_)));
+        assert!(reason(3).contains("matches no family"), "{}", reason(3));
+        assert!(read_rows("id,source\nx,y\n", "t.csv", &sources(), &fw)
+            .unwrap_err()
+            .contains("no column `model_name`"));
+    }
 }
