@@ -7,6 +7,7 @@ mod catalog_cmd;
 mod cli;
 mod examples;
 mod infer_cmd;
+mod input;
 mod output;
 mod plan_cmd;
 mod reliability_cmd;

@@ -99,12 +99,7 @@ pub fn run(cli: &Cli, args: &TrainArgs) -> Result<(), Failure> {
                     "gigawatt train needs a spec\n  fix: gigawatt train --spec FILE, or gigawatt train search --help".into(),
                 ));
             };
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::Input(format!(
-                    "failed to read {}: {e}\n  fix: give a TOML training spec",
-                    path.display()
-                ))
-            })?;
+            let text = crate::input::read_input(path, "training spec")?;
             let result = engine::train::train_text(&catalog, &path.display().to_string(), &text)
                 .map_err(|e| {
                     let engine::EngineError::Invalid(d) = e;

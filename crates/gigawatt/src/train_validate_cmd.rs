@@ -31,12 +31,8 @@ pub fn run_validate(
 ) -> Result<(), Failure> {
     let mut texts = Vec::new();
     for path in files {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::Input(format!(
-                "failed to read {}: {e}\n  fix: give a calibration CSV (the columns of calibration/training.csv)",
-                path.display()
-            ))
-        })?;
+        // The CLI's one bounded reader: FIFOs, devices, folders and huge files refused.
+        let text = crate::input::read_input(path, "calibration file")?;
         texts.push((path.display().to_string(), text));
     }
     let named: Vec<(&str, &str)> = if texts.is_empty() {

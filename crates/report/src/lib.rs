@@ -4,8 +4,11 @@
 mod csv;
 mod html;
 mod markdown;
+mod palette;
 pub mod risk;
+mod risk_text;
 pub mod serving;
+mod style;
 mod svg;
 mod text;
 

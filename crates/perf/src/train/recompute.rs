@@ -92,7 +92,10 @@ pub fn least_recompute_that_fits(
     let needs_bytes = evaluate_with(arch, hw, &full, w, c).memory.total_bytes;
     let gpus = s.gpus();
     let mut would_fit = Vec::new();
-    let halve_dp = |t: Strategy| (s.dp % 2 == 0).then_some(Strategy { dp: s.dp / 2, ..t });
+    let halve_dp = |t: Strategy| {
+        s.dp.is_multiple_of(2)
+            .then_some(Strategy { dp: s.dp / 2, ..t })
+    };
     let alternatives = [
         (halve_dp(Strategy { pp: s.pp * 2, ..*s }), "pp"),
         (halve_dp(Strategy { tp: s.tp * 2, ..*s }), "tp"),
