@@ -517,3 +517,32 @@ fn risk_and_infer_fleet_serve_the_same_tokens_per_second_for_the_same_fleet() {
         h100e * rate
     );
 }
+
+#[test]
+fn no_timing_gives_the_same_bytes_for_the_same_seed() {
+    let args = [
+        "risk",
+        "--samples",
+        "500",
+        "--seed",
+        "3",
+        "-f",
+        "json",
+        "--no-timing",
+    ];
+    let first = common::ok(&args);
+    let second = common::ok(&args);
+    assert_eq!(first, second, "the same seed gives the same bytes");
+    assert!(
+        !first.contains("elapsed_s"),
+        "--no-timing leaves elapsed_s out"
+    );
+    // Without the flag the run time stays in the JSON (a kept contract).
+    let timed = common::ok(&["risk", "--samples", "500", "--seed", "3", "-f", "json"]);
+    assert!(timed.contains("\"elapsed_s\""));
+    let table = common::ok(&["risk", "--samples", "500", "--seed", "3", "--no-timing"]);
+    assert_eq!(
+        table,
+        common::ok(&["risk", "--samples", "500", "--seed", "3", "--no-timing"])
+    );
+}
