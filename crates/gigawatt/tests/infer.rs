@@ -252,7 +252,10 @@ fn pipeline_stages_do_not_shorten_one_prompt() {
     let ttft = |pp: &str| -> f64 {
         let spec = SPEC
             .replace("tp = 4", &format!("tp = 2\npp = {pp}"))
-            .replace("mode = \"server\"", "mode = \"server\"\nslo_percentile = 50");
+            .replace(
+                "mode = \"server\"",
+                "mode = \"server\"\nslo_percentile = 50",
+            );
         let v: Value =
             serde_json::from_str(&ok(&["infer", "--spec", &spec_file(&spec), "-f", "json"]))
                 .unwrap();
