@@ -615,7 +615,7 @@ pub(crate) fn table_close(out: &mut String) {
 /// Escaped prose for a table cell that wraps: every word with a hyphen, slash or dot (an id,
 /// a date, a file name) is held together in a no-wrap span, so that "openai-nvidia-loi" and
 /// "2027-01" never break at their hyphens while the sentence around them wraps at spaces.
-pub(crate) fn prose(text: &str) -> String {
+pub fn prose(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for (k, word) in text.split(' ').enumerate() {
         if k > 0 {

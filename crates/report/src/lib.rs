@@ -13,7 +13,7 @@ mod svg;
 mod text;
 
 pub use csv::plan_csv;
-pub use html::plan_html;
+pub use html::{plan_html, prose as prose_html};
 pub use markdown::plan_markdown;
 pub use text::plan_text_summary;
 
