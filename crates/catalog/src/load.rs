@@ -10,6 +10,7 @@ use std::ops::Range;
 use serde::Deserialize;
 
 use crate::diagnostic::{nearest, Diagnostic, Diagnostics};
+use crate::frameworks::Framework;
 use crate::model::{Accelerator, Deal, FacilityDefaults, ModelArch, Source, System};
 use crate::{Catalog, Facility, Sourced};
 
@@ -37,6 +38,8 @@ struct CatalogFile {
     deal: Vec<Deal>,
     #[serde(default)]
     model: Vec<ModelArch>,
+    #[serde(default)]
+    framework: Vec<Framework>,
 }
 
 /// An entry and the index of the file it came from.
@@ -53,6 +56,7 @@ struct Gathered {
     systems: BTreeMap<String, Placed<System>>,
     deals: BTreeMap<String, Placed<Deal>>,
     models: BTreeMap<String, Placed<ModelArch>>,
+    frameworks: BTreeMap<String, Placed<Framework>>,
     facility: FacilityDefaults,
     facility_file: BTreeMap<&'static str, usize>,
 }
@@ -117,6 +121,11 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
                 duplicate("model", item.id.get_ref(), item.id.span());
                 let id = item.id.get_ref().clone();
                 gathered.models.insert(id, Placed { item, file: index });
+            }
+            for item in parsed.framework {
+                duplicate("framework", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.frameworks.insert(id, Placed { item, file: index });
             }
             if let Some(facility) = parsed.facility {
                 merge_facility(&mut gathered, facility, index);
@@ -604,6 +613,17 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             );
         }
     }
+    let source_ids: Vec<&str> = gathered.sources.keys().map(String::as_str).collect();
+    for placed in gathered.frameworks.values() {
+        check.id(placed.file, "framework", &placed.item.id);
+        let f = files[placed.file];
+        check.problems.extend(crate::frameworks::validate(
+            &placed.item,
+            &f.name,
+            &f.text,
+            &source_ids,
+        ));
+    }
     let facility = validate_facility(&gathered, &mut check, files);
     let problems = std::mem::take(&mut check.problems);
     drop(check);
@@ -636,6 +656,11 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             .collect(),
         deals: gathered
             .deals
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
+        frameworks: gathered
+            .frameworks
             .into_iter()
             .map(|(k, v)| (k, v.item))
             .collect(),

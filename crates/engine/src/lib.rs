@@ -11,6 +11,7 @@ mod plan;
 mod result;
 mod scenario;
 pub mod train;
+pub mod train_validate;
 
 pub use number::ScenarioNumber;
 pub use plan::{plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};

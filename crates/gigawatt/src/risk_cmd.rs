@@ -61,6 +61,10 @@ pub struct RiskArgs {
     /// Write the output to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Leave out the run time (`elapsed_s`), so that the same portfolio, samples and seed give
+    /// the same bytes in every format.
+    #[arg(long)]
+    pub no_timing: bool,
 }
 
 /// Output formats of `gigawatt risk`.
@@ -68,7 +72,7 @@ pub struct RiskArgs {
 pub enum RiskFormat {
     /// A readable summary for a terminal.
     Table,
-    /// Everything, as JSON (samples, seed, elapsed_s, timeline percentiles, tornado, deals, assumptions).
+    /// Everything, as JSON (samples, seed, elapsed_s unless --no-timing, timeline percentiles, tornado, deals, assumptions).
     Json,
     /// The monthly percentiles as CSV.
     Csv,
@@ -116,7 +120,8 @@ pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
         bar.finish_and_clear();
     }
     let mut result = result.map_err(render)?;
-    result.elapsed_s = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    result.elapsed_s =
+        (!args.no_timing).then(|| (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
     result.capability =
         risk::capability::default_assumptions(&catalog).and_then(|a| risk::capability(&result, a));
 

@@ -12,9 +12,6 @@ use crate::cli::{Cli, ListFormat};
 use crate::plan_cmd::load_catalog;
 use crate::{output, Failure};
 
-/// The calibration set shipped in the repository (a copy of the team's shared set).
-const SHIPPED_CALIBRATION: &str = include_str!("../../../calibration/training.csv");
-
 /// Arguments of `gigawatt train`.
 #[derive(Debug, Args)]
 #[command(
@@ -44,15 +41,16 @@ pub enum TrainCommand {
     /// ZeRO, sequence parallel) and print the fastest that fit.
     #[command(after_help = crate::examples::TRAIN_SEARCH)]
     Search(SearchArgs),
-    /// Compare the model with published training runs (a CSV in the calibration format; the
-    /// shipped set by default).
+    /// Compare the model with published training runs: per source family, leave one source
+    /// out, leave Blackwell out, coverage (the shipped calibration files by default).
     #[command(after_help = crate::examples::TRAIN_VALIDATE)]
     Validate {
-        /// A calibration CSV (default: calibration/training.csv, shipped in the binary).
-        file: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
-        format: ListFormat,
+        /// Calibration CSVs (default: calibration/training.csv and
+        /// calibration/training-blackwell-moe.csv, shipped in the binary).
+        files: Vec<PathBuf>,
+        /// Output format: table, json, or csv (one line per row).
+        #[arg(long, short = 'f', value_enum, default_value_t = crate::train_validate_cmd::ValidateFormat::Table)]
+        format: crate::train_validate_cmd::ValidateFormat,
     },
 }
 
@@ -76,6 +74,10 @@ pub struct SearchArgs {
     /// Matmul precision: bf16, fp8 or fp4.
     #[arg(long, default_value = "bf16")]
     pub precision: String,
+    /// Training framework (catalog/frameworks.toml; default: the newest Megatron): only
+    /// layouts it runs are returned, with its software.
+    #[arg(long)]
+    pub framework: Option<String>,
     /// How many layouts to print.
     #[arg(long, default_value_t = 5)]
     pub top: usize,
@@ -88,8 +90,8 @@ pub fn run(cli: &Cli, args: &TrainArgs) -> Result<(), Failure> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
     match &args.command {
         Some(TrainCommand::Search(search)) => run_search(&catalog, search),
-        Some(TrainCommand::Validate { file, format }) => {
-            run_validate(&catalog, file.as_ref(), *format)
+        Some(TrainCommand::Validate { files, format }) => {
+            crate::train_validate_cmd::run_validate(&catalog, files, *format)
         }
         None => {
             let Some(path) = &args.spec else {
@@ -129,10 +131,36 @@ fn train_table(r: &engine::train::TrainResult) -> String {
         r.model.params_total / 1e9,
         r.model.params_active / 1e9
     );
-    out += &format!(
-        "layout: tp {} pp {} dp {} cp {} ep {} vpp {} microbatch {} sp {} recompute {:?} zero {}\n\n",
-        s.tp, s.pp, s.dp, s.cp, s.ep, s.virtual_pp, s.microbatch, s.sequence_parallel, s.recompute, s.zero
+    out +=
+        &format!(
+        "layout: tp {} pp {} dp {} cp {} ep {} vpp {} microbatch {} sp {} recompute {} zero {}\n",
+        s.tp, s.pp, s.dp, s.cp, s.ep, s.virtual_pp, s.microbatch, s.sequence_parallel,
+        engine::train::recompute_words(s), s.zero
     );
+    if r.stages.pp > 1 {
+        out += &format!(
+            "stages: {} layers first, {} per middle stage, {} last\n",
+            r.stages.first,
+            if r.stages.middle == r.stages.middle_min {
+                r.stages.middle.to_string()
+            } else {
+                format!("{}-{}", r.stages.middle_min, r.stages.middle)
+            },
+            r.stages.last
+        );
+    }
+    out += &format!(
+        "framework: {} ({})\n",
+        r.framework,
+        match &r.framework_reason {
+            None => "runs this layout".to_string(),
+            Some(why) => format!("cannot run this layout: {why}"),
+        }
+    );
+    if let Some(auto) = &r.recompute_auto {
+        out += &format!("recompute: {auto}\n");
+    }
+    out += "\n";
     out += &format!("  step time        {:.3} s\n", r.step_time_s);
     out += &format!("  tokens/s         {}\n", fmt_count(r.tokens_per_s));
     out += &format!(
@@ -215,8 +243,12 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
     };
     let inputs =
         engine::train::resolve_train_inputs(catalog, &a.model, &a.system, a.gpus as u64, workload)
+            .map_err(|m| Failure::Input(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m))))?
+            .with_framework(catalog, a.framework.as_deref())
             .map_err(|m| {
-                Failure::Input(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m)))
+                Failure::Input(format!(
+                    "--framework: {m}\n  fix: the frameworks are in catalog/frameworks.toml"
+                ))
             })?;
     let started = Instant::now();
     let options = perf::SearchOptions {
@@ -224,13 +256,7 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
         top: a.top,
         max_microbatch: 16,
     };
-    let found = perf::search(
-        &inputs.arch,
-        &inputs.hardware,
-        &workload,
-        &options,
-        &perf::ModelConstants::default(),
-    );
+    let found = engine::train::search_layouts(&inputs, &options);
     let elapsed_s = started.elapsed().as_secs_f64();
     if found.evaluated == 0 {
         return Err(Failure::Input(format!(
@@ -248,21 +274,25 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
             "model": a.model,
             "system": a.system,
             "gpus": a.gpus,
+            "framework": inputs.framework_id,
             "workload": workload,
             "evaluated": found.evaluated,
+            "illegal": found.illegal,
             "feasible": found.feasible,
             "elapsed_s": elapsed_s,
             "top": top,
         })),
         ListFormat::Table => {
             let mut out = format!(
-                "{} on {} x {}: {} layouts evaluated, {} fit, in {:.2} s\n\n",
+                "{} on {} x {} with {}: {} layouts evaluated, {} fit, in {:.2} s ({} the framework cannot run left out)\n\n",
                 a.model,
                 fmt_count(a.gpus as f64),
                 a.system,
+                inputs.framework_id,
                 fmt_count(found.evaluated as f64),
                 fmt_count(found.feasible as f64),
-                elapsed_s
+                elapsed_s,
+                fmt_count(found.illegal as f64)
             );
             if top.is_empty() {
                 out += "No layout fits in memory: add GPUs, shorten sequences, or pick a larger-memory system.\n";
@@ -276,56 +306,6 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
                     format!("{:?}", s.recompute).to_lowercase(), s.zero, r.step_time_s, fmt_count(r.tokens_per_s), 100.0 * r.mfu, r.memory_gib_per_gpu
                 );
             }
-            out
-        }
-    };
-    output::emit(&text, None)
-}
-
-fn run_validate(
-    catalog: &catalog::Catalog,
-    file: Option<&PathBuf>,
-    format: ListFormat,
-) -> Result<(), Failure> {
-    let text = match file {
-        Some(path) => crate::input::read_input(path, "calibration file")?,
-        None => SHIPPED_CALIBRATION.to_string(),
-    };
-    let report = engine::train::validate_training(catalog, &text, &perf::ModelConstants::default())
-        .map_err(|m| Failure::Input(format!("the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv")))?;
-    let text = match format {
-        ListFormat::Json => json_text(&report),
-        ListFormat::Table => {
-            let mut out = format!(
-                "{:<38} {:<24} {:>11} {:>11} {:>8}\n",
-                "case", "source", "measured s", "predicted s", "error"
-            );
-            for c in &report.cases {
-                out += &format!(
-                    "{:<38} {:<24} {:>11.3} {:>11.3} {:>+7.1}%\n",
-                    c.id,
-                    c.source.name(),
-                    c.measured_step_time_s,
-                    c.predicted_step_time_s,
-                    100.0 * c.error
-                );
-            }
-            let s = &report.summary;
-            out += &format!(
-                "\n{} cases: mean absolute error {:.1}%, mean error {:+.1}%\n",
-                s.cases,
-                100.0 * s.mean_abs_error,
-                100.0 * s.mean_error
-            );
-            for (source, n, mae) in &s.by_source {
-                out += &format!(
-                    "  {:<26} {:>4} cases  MAE {:.1}%\n",
-                    source.name(),
-                    n,
-                    100.0 * mae
-                );
-            }
-            out += &format!("{} rows skipped (a field the model needs is not published); --format json lists them\n", report.skipped.len());
             out
         }
     };

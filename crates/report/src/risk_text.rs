@@ -18,12 +18,14 @@ pub fn risk_text_summary(result: &RiskResult) -> String {
     }
     let _ = writeln!(
         out,
-        "portfolio {} | plan {} | {} samples, seed {}, {:.2} s | timeline {} to {}",
+        "portfolio {} | plan {} | {} samples, seed {}{} | timeline {} to {}",
         p.origin,
         p.scenario_origin,
         fmt_count(result.samples as f64),
         result.seed,
-        result.elapsed_s,
+        result
+            .elapsed_s
+            .map_or(String::new(), |s| format!(", {s:.2} s")),
         p.first_month,
         p.end_month
     );
