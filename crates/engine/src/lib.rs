@@ -5,6 +5,7 @@
 //! a [`catalog::Catalog`]; output is a [`PlanResult`] that every surface renders. No I/O.
 
 pub mod capacity;
+mod finite;
 pub mod hardware;
 pub mod infer;
 pub mod model_table;
