@@ -4,13 +4,17 @@
 //! This is the only place that knows both the file formats and the models. Input is text and
 //! a [`catalog::Catalog`]; output is a [`PlanResult`] that every surface renders. No I/O.
 
+pub mod capacity;
+mod finite;
 pub mod hardware;
 pub mod infer;
+pub mod model_table;
 mod number;
 mod plan;
 mod result;
 mod scenario;
 pub mod train;
+pub mod train_validate;
 
 pub use number::ScenarioNumber;
 pub use plan::{plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};

@@ -2,9 +2,7 @@
 //! file format of `gigawatt train`, and validation against published runs.
 
 use catalog::{Catalog, ModelArch, Sourced};
-use perf::validate::{CaseResult, Skipped, ValidationSummary};
-use perf::{Arch, Hardware, Mla, ModelConstants};
-use serde::Serialize;
+use perf::{Arch, Hardware, Mla};
 
 /// The performance model's view of a catalog system, or what is missing for it.
 pub fn hardware_for_system(catalog: &Catalog, system_id: &str) -> Result<Hardware, String> {
@@ -160,56 +158,15 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
             qk_rope_head_dim: f(model.qk_rope_head_dim),
             v_head_dim: f(model.v_head_dim),
         }),
+        // The catalog's model entries carry no sliding-window layers.
+        sliding_window: 0.0,
+        sliding_layers: 0.0,
     }
 }
 
-/// The catalog system a calibration row's GPU type ran on.
-pub fn system_for_gpu_type(gpu_type: &str) -> Option<&'static str> {
-    let g = gpu_type.to_uppercase();
-    if g.contains("H100") {
-        Some("dgx-h100")
-    } else if g.contains("A100") && g.contains("40") {
-        Some("dgx-a100-40gb")
-    } else if g.contains("A100") {
-        Some("dgx-a100-80gb")
-    } else {
-        None
-    }
-}
-
-/// Predicted against published, per case and summarised.
-#[derive(Debug, Clone, Serialize)]
-pub struct TrainingValidation {
-    /// Per compared case.
-    pub cases: Vec<CaseResult>,
-    /// Summary.
-    pub summary: ValidationSummary,
-    /// Rows not compared, and why.
-    pub skipped: Vec<Skipped>,
-    /// The model constants used.
-    pub constants: ModelConstants,
-}
-
-/// Validates the training model on a calibration CSV text.
-pub fn validate_training(
-    catalog: &Catalog,
-    csv_text: &str,
-    constants: &ModelConstants,
-) -> Result<TrainingValidation, String> {
-    let (cases, mut skipped) = perf::validate::read_training_csv(csv_text)?;
-    let hardware_for = |gpu_type: &str| {
-        system_for_gpu_type(gpu_type).and_then(|id| hardware_for_system(catalog, id).ok())
-    };
-    let (results, more_skipped) = perf::validate::run(&cases, &hardware_for, constants);
-    skipped.extend(more_skipped);
-    let summary = perf::validate::summarize(&results);
-    Ok(TrainingValidation {
-        cases: results,
-        summary,
-        skipped,
-        constants: *constants,
-    })
-}
+// Validation against published runs lives in `crate::train_validate`; re-exported here for
+// the callers of the first release.
+pub use crate::train_validate::{system_for_gpu_type, validate_training, TrainingValidation};
 
 mod framework;
 mod spec;

@@ -15,6 +15,7 @@ mod risk_cmd;
 mod scenarios;
 mod serve_cmd;
 mod train_cmd;
+mod train_validate_cmd;
 
 use std::process::ExitCode;
 
