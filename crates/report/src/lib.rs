@@ -3,6 +3,7 @@
 
 mod csv;
 mod html;
+mod html_tables;
 mod markdown;
 mod palette;
 pub mod risk;
@@ -13,7 +14,8 @@ mod svg;
 mod text;
 
 pub use csv::plan_csv;
-pub use html::{plan_html, prose as prose_html};
+pub use html::plan_html;
+pub use html_tables::prose as prose_html;
 pub use markdown::plan_markdown;
 pub use text::plan_text_summary;
 
