@@ -191,8 +191,8 @@ pub fn describe_infeasible(e: &ServingEvaluation) -> Option<String> {
         perf::ServeInfeasible::SloUnmeetable => format!(
             "{}: the best achievable is TPOT {:.1} ms and TTFT {:.0} ms (batch 1, at the percentile the targets are judged at)",
             why.describe(),
-            1e3 * e.best_tpot_s,
-            1e3 * e.best_ttft_s
+            1e3 * e.best_tpot_judged_s,
+            1e3 * e.best_ttft_judged_s
         ),
         other => other.describe().to_string(),
     })

@@ -47,6 +47,8 @@ pub fn evaluate_serving(
         infeasible: None,
         best_tpot_s: f64::INFINITY,
         best_ttft_s: f64::INFINITY,
+        best_tpot_judged_s: f64::INFINITY,
+        best_ttft_judged_s: f64::INFINITY,
         decode_step: DecodeStep::default(),
     };
     let Some(peak) = hw.peak(layout.precision) else {
@@ -123,12 +125,15 @@ pub fn evaluate_serving(
     // The best latencies, where the targets are judged: batch 1, and in server mode at the
     // target percentile of sequences in flight (a message that quoted the mean could say a
     // target was missed while quoting a figure under it).
-    let (_, best_tpot, best_ttft, _) = at(match w.mode {
+    let (_, best_tpot, best_ttft, _) = at(1.0);
+    result.best_tpot_s = best_tpot;
+    result.best_ttft_s = best_ttft;
+    let (_, judged_tpot, judged_ttft, _) = at(match w.mode {
         ServingMode::Offline => 1.0,
         ServingMode::Server => peak_of(1.0),
     });
-    result.best_tpot_s = best_tpot;
-    result.best_ttft_s = best_ttft;
+    result.best_tpot_judged_s = judged_tpot;
+    result.best_ttft_judged_s = judged_ttft;
     let meets_at = |batch: f64| match w.mode {
         ServingMode::Offline => true,
         ServingMode::Server => {

@@ -340,9 +340,9 @@ fn an_unmeetable_target_quotes_the_figures_it_was_judged_at() {
         if e.infeasible == Some(ServeInfeasible::SloUnmeetable) {
             unmeetable += 1;
             assert!(
-                e.best_tpot_s > tpot_ms / 1000.0,
+                e.best_tpot_judged_s > tpot_ms / 1000.0,
                 "target {tpot_ms} ms missed, yet the quoted best TPOT is {:.2} ms",
-                1e3 * e.best_tpot_s
+                1e3 * e.best_tpot_judged_s
             );
         }
     }
