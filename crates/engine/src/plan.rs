@@ -244,7 +244,7 @@ pub fn plan(
     let excluded = input.excluded;
     let deals = r.deal_summaries();
     let sources = r.source_refs();
-    Ok(PlanResult {
+    let result = PlanResult {
         schema_version: SCHEMA_VERSION,
         engine_version: ENGINE_VERSION.to_string(),
         catalog_version: catalog.version.clone(),
@@ -257,7 +257,9 @@ pub fn plan(
         sources,
         excluded,
         warnings: r.warnings,
-    })
+    };
+    crate::finite::check_plan(&result, origin)?;
+    Ok(result)
 }
 
 struct TrancheIds {
@@ -411,6 +413,19 @@ impl<'a> Resolver<'a> {
                 field,
                 format!("impossible value {value}"),
                 format!("`{field}` must be {requirement}"),
+            );
+            return false;
+        }
+        if value.abs() > crate::finite::MAX_SCENARIO_NUMBER {
+            // Products of such numbers overflow to infinity (issue 17).
+            self.problem(
+                Some(number.span()),
+                field,
+                format!("{value:e} is too large to compute with"),
+                format!(
+                    "`{field}` must be {requirement}, and at most {:e}",
+                    crate::finite::MAX_SCENARIO_NUMBER
+                ),
             );
             return false;
         }
