@@ -54,7 +54,8 @@ function startServer() {
     const timer = setTimeout(() => reject(new Error('the server did not print its address in 60 s')), 60_000);
     child.stderr.on('data', (chunk) => {
       buffered += chunk.toString();
-      const m = buffered.match(/listening on (http:\/\/\S+)/);
+      // Only a whole line: stderr may arrive in pieces, and "http://127" alone is a valid URL.
+      const m = buffered.match(/listening on (http:\/\/\S+)\r?\n/);
       if (m) {
         clearTimeout(timer);
         resolve({ url: m[1], stop: () => { child.kill('SIGTERM'); fs.rmSync(data, { recursive: true, force: true }); } });
