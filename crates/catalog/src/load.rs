@@ -10,7 +10,10 @@ use std::ops::Range;
 use serde::Deserialize;
 
 use crate::diagnostic::{nearest, Diagnostic, Diagnostics};
+use crate::history::Event;
 use crate::model::{Accelerator, Deal, FacilityDefaults, ModelArch, Source, System};
+use crate::record::RecordEntry;
+use crate::site::Site;
 use crate::{Catalog, Facility, Sourced};
 
 /// One catalog file's text and the name to report it by.
@@ -37,12 +40,18 @@ struct CatalogFile {
     deal: Vec<Deal>,
     #[serde(default)]
     model: Vec<ModelArch>,
+    #[serde(default)]
+    event: Vec<Event>,
+    #[serde(default)]
+    site: Vec<Site>,
+    #[serde(default)]
+    record: Vec<RecordEntry>,
 }
 
 /// An entry and the index of the file it came from.
-struct Placed<T> {
-    item: T,
-    file: usize,
+pub(crate) struct Placed<T> {
+    pub(crate) item: T,
+    pub(crate) file: usize,
 }
 
 /// Everything gathered from the files before validation.
@@ -55,6 +64,10 @@ struct Gathered {
     models: BTreeMap<String, Placed<ModelArch>>,
     facility: FacilityDefaults,
     facility_file: BTreeMap<&'static str, usize>,
+    /// Deal events in file order, with the layer they came from.
+    pub(crate) events: Vec<(Placed<Event>, usize)>,
+    pub(crate) sites: BTreeMap<String, Placed<Site>>,
+    pub(crate) records: BTreeMap<String, Placed<RecordEntry>>,
 }
 
 /// Parses and validates `layers` of catalog files (earlier layers first).
@@ -63,7 +76,7 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
     let mut problems = Vec::new();
     let mut gathered = Gathered::default();
     let mut file_index = 0;
-    for layer in layers {
+    for (layer_index, layer) in layers.iter().enumerate() {
         let mut seen_in_layer: BTreeMap<(&str, String), usize> = BTreeMap::new();
         for file in layer {
             let index = file_index;
@@ -118,6 +131,27 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
                 let id = item.id.get_ref().clone();
                 gathered.models.insert(id, Placed { item, file: index });
             }
+            for item in parsed.site {
+                duplicate("site", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.sites.insert(id, Placed { item, file: index });
+            }
+            for item in parsed.record {
+                duplicate("record", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.records.insert(id, Placed { item, file: index });
+            }
+            // A later layer's events for a deal replace the earlier layers' history of it.
+            let deals_here: std::collections::BTreeSet<String> =
+                parsed.event.iter().map(|e| e.deal.get_ref().clone()).collect();
+            gathered.events.retain(|(placed, layer)| {
+                *layer == layer_index || !deals_here.contains(placed.item.deal.get_ref())
+            });
+            for item in parsed.event {
+                gathered
+                    .events
+                    .push((Placed { item, file: index }, layer_index));
+            }
             if let Some(facility) = parsed.facility {
                 merge_facility(&mut gathered, facility, index);
             }
@@ -152,7 +186,7 @@ fn merge_facility(gathered: &mut Gathered, new: FacilityDefaults, file: usize) {
 
 /// The bounds a number must lie in, and how to say so.
 #[derive(Clone, Copy)]
-enum Bound {
+pub(crate) enum Bound {
     /// Strictly positive.
     Positive,
     /// Zero or more.
@@ -187,14 +221,16 @@ impl Bound {
     }
 }
 
-struct Checker<'a> {
-    files: &'a [&'a CatalogText],
-    sources: &'a BTreeMap<String, Placed<Source>>,
-    problems: Vec<Diagnostic>,
+pub(crate) struct Checker<'a> {
+    pub(crate) files: &'a [&'a CatalogText],
+    pub(crate) sources: &'a BTreeMap<String, Placed<Source>>,
+    pub(crate) problems: Vec<Diagnostic>,
+    /// Problems that do not stop loading (old-format sources).
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn diag(
+    pub(crate) fn diag(
         &self,
         file: usize,
         span: Option<Range<usize>>,
@@ -207,7 +243,7 @@ impl Checker<'_> {
             .field(field)
     }
 
-    fn source_exists(&mut self, file: usize, field: &str, source: &str, span: &Range<usize>) {
+    pub(crate) fn source_exists(&mut self, file: usize, field: &str, source: &str, span: &Range<usize>) {
         if self.sources.contains_key(source) {
             return;
         }
@@ -228,7 +264,7 @@ impl Checker<'_> {
         self.problems.push(d);
     }
 
-    fn number(&mut self, file: usize, field: String, value: &Sourced<f64>, bound: Bound) {
+    pub(crate) fn number(&mut self, file: usize, field: String, value: &Sourced<f64>, bound: Bound) {
         if let Sourced::Known {
             value,
             source,
@@ -252,7 +288,7 @@ impl Checker<'_> {
         }
     }
 
-    fn date(&mut self, file: usize, field: String, value: &Sourced<String>) {
+    pub(crate) fn date(&mut self, file: usize, field: String, value: &Sourced<String>) {
         if let Sourced::Known {
             value,
             source,
@@ -275,7 +311,7 @@ impl Checker<'_> {
         }
     }
 
-    fn id(&mut self, file: usize, kind: &str, id: &toml::Spanned<String>) {
+    pub(crate) fn id(&mut self, file: usize, kind: &str, id: &toml::Spanned<String>) {
         if !is_kebab_id(id.get_ref()) {
             let d = self
                 .diag(
@@ -324,6 +360,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         files,
         sources: &gathered.sources,
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     for placed in gathered.sources.values() {
         let (file, source) = (placed.file, &placed.item);
@@ -583,8 +620,17 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             );
         }
     }
+    crate::world::validate_world(
+        &mut check,
+        &gathered.deals,
+        &gathered.systems,
+        &gathered.events,
+        &gathered.sites,
+        &gathered.records,
+    );
     let facility = validate_facility(&gathered, &mut check, files);
     let problems = std::mem::take(&mut check.problems);
+    let warnings = std::mem::take(&mut check.warnings);
     drop(check);
     if !problems.is_empty() {
         return Err(Diagnostics(problems));
@@ -616,6 +662,20 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             .into_iter()
             .map(|(k, v)| (k, v.item))
             .collect(),
+        events: gathered.events.into_iter().map(|(p, _)| p.item).collect(),
+        sites: gathered
+            .sites
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
+        records: gathered
+            .records
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
+        warnings,
+        known_on: None,
+        withheld: BTreeMap::new(),
         facility,
         version: version_hash(files),
     })
@@ -776,7 +836,7 @@ fn version_hash(files: &[&CatalogText]) -> String {
 }
 
 impl<T> Sourced<T> {
-    fn source_span_opt(&self) -> Option<Range<usize>> {
+    pub(crate) fn source_span_opt(&self) -> Option<Range<usize>> {
         match self {
             Sourced::Known { source_span, .. } => Some(source_span.clone()),
             _ => None,

@@ -550,12 +550,9 @@ impl<'a> Resolver<'a> {
                     Some(near) => format!("did you mean `{near}`?"),
                     None => "`gigawatt catalog list --kind deals` shows every deal".into(),
                 };
-                self.problem(
-                    Some(spec.deal.span()),
-                    format!("{label}.deal"),
-                    format!("unknown deal `{id}`"),
-                    hint,
-                );
+                let (message, hint) = not_yet_public(self.catalog, id)
+                    .unwrap_or_else(|| (format!("unknown deal `{id}`"), hint));
+                self.problem(Some(spec.deal.span()), format!("{label}.deal"), message, hint);
                 continue;
             }
             self.deals_used.insert(id.clone());
@@ -615,12 +612,9 @@ impl<'a> Resolver<'a> {
                     }
                     None => "`gigawatt catalog list` shows every deal".to_string(),
                 };
-                self.problem(
-                    Some(deal.span()),
-                    format!("{label}.deal"),
-                    format!("unknown deal `{}`", deal.get_ref()),
-                    hint,
-                );
+                let (message, hint) = not_yet_public(catalog, deal.get_ref())
+                    .unwrap_or_else(|| (format!("unknown deal `{}`", deal.get_ref()), hint));
+                self.problem(Some(deal.span()), format!("{label}.deal"), message, hint);
                 None
             }
             Some(deal) => {
@@ -629,6 +623,24 @@ impl<'a> Resolver<'a> {
             }
             None => None,
         };
+        if let Some(site) = &spec.site {
+            if !catalog.sites.contains_key(site.get_ref()) {
+                let hint = match catalog::nearest(
+                    site.get_ref(),
+                    catalog.sites.keys().map(String::as_str),
+                ) {
+                    Some(near) => format!("did you mean `{near}`? `gigawatt catalog list --kind sites` shows every site"),
+                    None => "`gigawatt catalog list --kind sites` shows every site".to_string(),
+                };
+                self.problem(
+                    Some(site.span()),
+                    format!("{label}.site"),
+                    format!("unknown site `{}`", site.get_ref()),
+                    hint,
+                );
+            }
+        }
+
 
         let Some(system_id) = &spec.system else {
             self.problem(
@@ -1267,4 +1279,15 @@ impl<'a> Resolver<'a> {
             })
             .collect()
     }
+}
+
+/// For a deal left out by `--known-on` because nothing of it was public yet: the message and
+/// the fix (the catalog knows it; the day asked for predates it).
+fn not_yet_public(catalog: &Catalog, id: &str) -> Option<(String, String)> {
+    let first = catalog.withheld.get(id)?;
+    let day = catalog.known_on.as_deref().unwrap_or("the day asked for");
+    Some((
+        format!("deal `{id}` was not public on {day} (its first event is dated {first})"),
+        format!("run with a --known-on date from {first} on, or leave this deal out of the plan"),
+    ))
 }
