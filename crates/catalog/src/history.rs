@@ -220,6 +220,11 @@ pub fn date_start(date: &str) -> String {
     }
 }
 
+/// Whether `text` is a catalog date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+pub fn is_date(text: &str) -> bool {
+    crate::load::is_date(text)
+}
+
 /// Whether something dated `date` was public on `day` (`YYYY-MM-DD`).
 pub fn known_on(date: &str, day: &str) -> bool {
     date_end(date).as_str() <= date_end(day).as_str()

@@ -5,14 +5,16 @@
 //! a [`catalog::Catalog`]; output is a [`PlanResult`] that every surface renders. No I/O.
 
 pub mod infer;
+pub mod knowledge;
 mod number;
 mod plan;
 mod result;
 mod scenario;
 pub mod train;
 
+pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;
-pub use plan::{plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};
+pub use plan::{not_yet_public, plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};
 pub use result::{
     Assumption, DealSummary, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary,
 };

@@ -219,6 +219,11 @@ pub fn plan(
     let excluded = input.excluded;
     let deals = r.deal_summaries();
     let sources = r.source_refs();
+    let knowledge = crate::knowledge::knowledge(catalog, r.deals_used.iter().map(String::as_str));
+    r.warnings.extend(crate::knowledge::late_source_warnings(
+        catalog,
+        sources.iter().map(|s| s.id.as_str()),
+    ));
     Ok(PlanResult {
         schema_version: SCHEMA_VERSION,
         engine_version: ENGINE_VERSION.to_string(),
@@ -232,6 +237,7 @@ pub fn plan(
         sources,
         excluded,
         warnings: r.warnings,
+        knowledge,
     })
 }
 
@@ -545,6 +551,13 @@ impl<'a> Resolver<'a> {
         for (index, spec) in scenario.excluded.iter().enumerate() {
             let label = format!("excluded[{}]", index + 1);
             let id = spec.deal.get_ref();
+            if let Some(first) = self.catalog.withheld.get(id) {
+                // Not public yet on the --known-on day: nothing to exclude.
+                self.warnings.push(format!(
+                    "{label}: deal `{id}` was not public yet (first event {first}); left out"
+                ));
+                continue;
+            }
             if !self.catalog.deals.contains_key(id) {
                 let hint = match self.catalog.nearest_deal(id) {
                     Some(near) => format!("did you mean `{near}`?"),
@@ -1097,12 +1110,11 @@ impl<'a> Resolver<'a> {
                             Some(near) => format!("did you mean `{near}`?"),
                             None => "`gigawatt catalog list` shows every deal".into(),
                         };
-                        self.problem(
-                            Some(deal.span()),
-                            format!("{label}.deal"),
-                            format!("unknown deal `{}`", deal.get_ref()),
-                            hint,
-                        );
+                        let (message, hint) = not_yet_public(self.catalog, deal.get_ref())
+                            .unwrap_or_else(|| {
+                                (format!("unknown deal `{}`", deal.get_ref()), hint)
+                            });
+                        self.problem(Some(deal.span()), format!("{label}.deal"), message, hint);
                         continue;
                     }
                     self.deals_used.insert(deal.get_ref().clone());
@@ -1283,7 +1295,7 @@ impl<'a> Resolver<'a> {
 
 /// For a deal left out by `--known-on` because nothing of it was public yet: the message and
 /// the fix (the catalog knows it; the day asked for predates it).
-fn not_yet_public(catalog: &Catalog, id: &str) -> Option<(String, String)> {
+pub fn not_yet_public(catalog: &Catalog, id: &str) -> Option<(String, String)> {
     let first = catalog.withheld.get(id)?;
     let day = catalog.known_on.as_deref().unwrap_or("the day asked for");
     Some((

@@ -15,16 +15,34 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
     let text = match command {
         CatalogCommand::List { kind, format } => list(&catalog, *kind, *format),
         CatalogCommand::Show { id, format } => show(&catalog, id, *format)?,
-        CatalogCommand::Sources { format } => list(&catalog, CatalogKind::Sources, *format),
-        CatalogCommand::Validate => format!(
-            "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals, {} models\n",
-            catalog.version,
-            catalog.sources.len(),
-            catalog.accelerators.len(),
-            catalog.systems.len(),
-            catalog.deals.len(),
-            catalog.models.len()
-        ),
+        CatalogCommand::Sources { format } => crate::sources_cmd::report(&catalog, *format)?,
+        CatalogCommand::Validate { strict } => {
+            let warnings: String = catalog
+                .warnings
+                .iter()
+                .map(|w| format!("warning: {w}\n"))
+                .collect();
+            if *strict && !catalog.warnings.is_empty() {
+                return Err(Failure::Input(format!(
+                    "{warnings}{} warnings, and --strict treats warnings as errors",
+                    catalog.warnings.len()
+                )));
+            }
+            eprint!("{warnings}");
+            format!(
+                "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals ({} events), {} sites, {} record entries, {} models; {} warnings\n",
+                catalog.version,
+                catalog.sources.len(),
+                catalog.accelerators.len(),
+                catalog.systems.len(),
+                catalog.deals.len(),
+                catalog.events.len(),
+                catalog.sites.len(),
+                catalog.records.len(),
+                catalog.models.len(),
+                catalog.warnings.len()
+            )
+        }
     };
     output::emit(&text, None)
 }
@@ -48,7 +66,7 @@ fn json_pretty(value: &impl serde::Serialize) -> String {
     s
 }
 
-fn list(catalog: &Catalog, kind: CatalogKind, format: ListFormat) -> String {
+pub(crate) fn list(catalog: &Catalog, kind: CatalogKind, format: ListFormat) -> String {
     let wants = |k: CatalogKind| kind == CatalogKind::All || kind == k;
     if format == ListFormat::Json {
         let mut value = serde_json::Map::new();
@@ -77,12 +95,21 @@ fn list(catalog: &Catalog, kind: CatalogKind, format: ListFormat) -> String {
                 json!(catalog.sources.values().collect::<Vec<_>>()),
             );
         }
+        if wants(CatalogKind::Sites) {
+            value.insert(
+                "sites".into(),
+                json!(catalog.sites.values().collect::<Vec<_>>()),
+            );
+        }
         if kind == CatalogKind::All {
             value.insert("facility".into(), json!(catalog.facility));
         }
         return json_pretty(&value);
     }
     let mut out = String::new();
+    if wants(CatalogKind::Sites) {
+        out.push_str(&crate::deals_cmd::sites_table(catalog));
+    }
     if wants(CatalogKind::Systems) {
         let _ = writeln!(
             out,

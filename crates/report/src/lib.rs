@@ -3,6 +3,7 @@
 
 mod csv;
 mod html;
+pub mod knowledge;
 mod markdown;
 pub mod risk;
 pub mod serving;

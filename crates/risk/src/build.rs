@@ -254,12 +254,9 @@ pub fn build(
                 ),
                 None => "`gigawatt catalog list --kind deals` shows every deal".into(),
             };
-            ctx.problem(
-                Some(spec.id.span()),
-                field,
-                format!("unknown deal `{id}`"),
-                hint,
-            );
+            let (message, hint) = engine::not_yet_public(catalog, id)
+                .unwrap_or_else(|| (format!("unknown deal `{id}`"), hint));
+            ctx.problem(Some(spec.id.span()), field, message, hint);
         } else if !plan_deals.contains(id) {
             let hint = if plan_deals.is_empty() {
                 "the plan has no deals: give its tranches `deal = \"id\"`".to_string()

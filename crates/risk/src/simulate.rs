@@ -339,6 +339,7 @@ pub fn run(
         warnings,
         capability: None,
         notes: notes(),
+        knowledge: None,
     })
 }
 
