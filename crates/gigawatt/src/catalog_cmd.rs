@@ -16,6 +16,7 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
         CatalogCommand::List { kind, format } => list(&catalog, *kind, *format),
         CatalogCommand::Show { id, format } => show(&catalog, id, *format)?,
         CatalogCommand::Sources { format } => crate::sources_cmd::report(&catalog, *format)?,
+        CatalogCommand::Record { format } => crate::sources_cmd::record(&catalog, *format),
         CatalogCommand::Validate { strict } => {
             let warnings: String = catalog
                 .warnings

@@ -212,6 +212,12 @@ pub enum CatalogCommand {
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// The record of past announcements and the odds risk derives from it (Beta intervals).
+    Record {
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Load and validate the catalog (with --catalog DIR, your files too); exit 2 on problems.
     /// Warnings (sources without publisher, date read or excerpt) are printed; --strict makes
     /// them errors.

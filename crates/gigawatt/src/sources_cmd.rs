@@ -106,3 +106,55 @@ pub fn report(catalog: &Catalog, format: ListFormat) -> Result<String, Failure> 
     out.push_str(&catalog_cmd::list(catalog, CatalogKind::Sources, format));
     Ok(out)
 }
+
+/// `gigawatt catalog record`: the odds table, then every entry.
+pub fn record(catalog: &Catalog, format: ListFormat) -> String {
+    let table = risk::record_odds::table(catalog);
+    if format == ListFormat::Json {
+        let value = json!({
+            "catalog_version": catalog.version,
+            "odds": table,
+            "records": catalog.records.values().collect::<Vec<_>>(),
+        });
+        let mut s = serde_json::to_string_pretty(&value).expect("record serializes");
+        s.push('\n');
+        return s;
+    }
+    let mut out = String::from(
+        "Odds from the record (catalog/record.toml; selection rule in catalog/README.md)\n\
+         Dirichlet(1,1,1) posterior mean [90% interval]; pending entries are censored, not failures\n\n",
+    );
+    let _ = writeln!(
+        out,
+        "  {:<36} {:>7} {:>8}  {:<20} {:<20} {:<20}",
+        "group", "decided", "censored", "proceed", "cut", "collapse"
+    );
+    let e = |x: risk::record_odds::Estimate| format!("{:.2} [{:.2}, {:.2}]", x.mean, x.lo90, x.hi90);
+    for row in &table {
+        let _ = writeln!(
+            out,
+            "  {:<36} {:>7} {:>8}  {:<20} {:<20} {:<20}",
+            row.group,
+            row.decided,
+            row.censored,
+            e(row.proceed),
+            e(row.cut_p),
+            e(row.collapse_p)
+        );
+    }
+    let _ = writeln!(out, "\nEntries (outcome on the horizon)");
+    for r in catalog.records.values() {
+        let _ = writeln!(
+            out,
+            "  {:<32} {:<10} {:<9} {:<13} {:<9} {}",
+            r.id.get_ref(),
+            r.announced.value().map_or("?", String::as_str),
+            r.status_at_announcement.as_str(),
+            r.counterparty_type.as_str(),
+            r.outcome.as_str(),
+            r.outcome_note
+        );
+    }
+    let _ = writeln!(out, "\ncatalog {}", catalog.version);
+    out
+}

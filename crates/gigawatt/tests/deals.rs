@@ -148,3 +148,25 @@ fn a_tranche_may_name_a_site_and_an_unknown_one_is_refused() {
     assert!(err.contains("unknown site `abilen`"), "{err}");
     assert!(err.contains("did you mean `abilene`"), "{err}");
 }
+
+#[test]
+fn risk_defaults_come_from_the_record_with_intervals_and_judgements_are_labelled() {
+    let out = ok(&["catalog", "record"]);
+    assert!(out.contains("status at announcement: binding"), "{out}");
+    assert!(out.contains("censored"), "{out}");
+    let v = json(&["catalog", "record", "-f", "json"]);
+    assert!(v["records"].as_array().unwrap().len() >= 20);
+    let v = json(&["risk", "-n", "2000", "-f", "json"]);
+    let notes: Vec<&str> = v["assumptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["name"].as_str().unwrap().starts_with("deal["))
+        .filter_map(|a| a["note"].as_str())
+        .collect();
+    assert!(
+        notes.iter().any(|n| n.contains("from the record") && n.contains("90% interval")),
+        "{notes:?}"
+    );
+    assert!(notes.iter().all(|n| !n.starts_with("derived: gigawatt's default")));
+}

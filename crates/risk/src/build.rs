@@ -9,7 +9,6 @@ use engine::{Assumption, ScenarioNumber, SourceRef};
 use fleet::{FinancingRule, FleetInput};
 use units::Month;
 
-use crate::defaults::for_status;
 use crate::file::{DealSpec, PortfolioFile};
 use crate::model::{DealRisk, Driver, Portfolio};
 use crate::result::PortfolioInfo;
@@ -295,14 +294,11 @@ pub fn build(
         };
         let status = entry.status;
         let status_source = entry.status_as_of.source().map(str::to_string);
-        let defaults = for_status(status);
+        let (defaults, default_note) =
+            crate::defaults::for_deal(catalog, status, entry.counterparty_type);
         let default_source = status_source
             .clone()
             .unwrap_or_else(|| PORTFOLIO_SOURCE.into());
-        let default_note = format!(
-            "derived: gigawatt's default for status `{}` (README, \"Deal risk\"); the status is backed by this source",
-            status.as_str()
-        );
         let mut deal = DealRisk {
             id: id.clone(),
             name: entry.name.clone(),

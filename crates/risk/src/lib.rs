@@ -23,6 +23,7 @@ pub mod capability;
 pub mod defaults;
 pub mod file;
 mod model;
+pub mod record_odds;
 mod result;
 mod simulate;
 
