@@ -149,13 +149,7 @@ impl StatusFold {
         use DealStatus as S;
         use EventKind as E;
         let from = self.status;
-        let refuse = |hint| {
-            Err(ImpossibleEvent {
-                from,
-                kind,
-                hint,
-            })
-        };
+        let refuse = |hint| Err(ImpossibleEvent { from, kind, hint });
         let next = match (kind, from) {
             (E::Announced, None) => S::Announced,
             (E::Announced, Some(_)) => {

@@ -76,12 +76,14 @@ impl Catalog {
                         let gw = e.gw.as_ref()?;
                         Some((*gw.get_ref(), e.source.get_ref().clone(), e.basis))
                     });
-                    let last_usd = events.iter().rev().find_map(|e| {
-                        Some((e.contract_usd?, e.source.get_ref().clone()))
-                    });
-                    let last_investment = events.iter().rev().find_map(|e| {
-                        Some((e.investment_usd?, e.source.get_ref().clone()))
-                    });
+                    let last_usd = events
+                        .iter()
+                        .rev()
+                        .find_map(|e| Some((e.contract_usd?, e.source.get_ref().clone())));
+                    let last_investment = events
+                        .iter()
+                        .rev()
+                        .find_map(|e| Some((e.investment_usd?, e.source.get_ref().clone())));
                     let has_events = !events.is_empty();
                     let deal = cut.deals.get_mut(&id).expect("listed above");
                     deal.status = derived.status;

@@ -20,12 +20,12 @@ mod world;
 use std::collections::BTreeMap;
 
 pub use diagnostic::{nearest, Diagnostic, Diagnostics};
+pub use history::{DerivedStatus, Event, EventKind, GwBasis};
 pub use load::CatalogText;
 pub use model::{
     Accelerator, Deal, DealStatus, FacilityDefaults, ModelArch, Precision, Source, SourceKind,
     System,
 };
-pub use history::{DerivedStatus, Event, EventKind, GwBasis};
 pub use record::{CounterpartyType, Outcome, RecordEntry};
 pub use site::{PhaseState, Site, SitePhase};
 pub use sourced::Sourced;

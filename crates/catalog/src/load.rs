@@ -142,8 +142,11 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
                 gathered.records.insert(id, Placed { item, file: index });
             }
             // A later layer's events for a deal replace the earlier layers' history of it.
-            let deals_here: std::collections::BTreeSet<String> =
-                parsed.event.iter().map(|e| e.deal.get_ref().clone()).collect();
+            let deals_here: std::collections::BTreeSet<String> = parsed
+                .event
+                .iter()
+                .map(|e| e.deal.get_ref().clone())
+                .collect();
             gathered.events.retain(|(placed, layer)| {
                 *layer == layer_index || !deals_here.contains(placed.item.deal.get_ref())
             });
@@ -243,7 +246,13 @@ impl Checker<'_> {
             .field(field)
     }
 
-    pub(crate) fn source_exists(&mut self, file: usize, field: &str, source: &str, span: &Range<usize>) {
+    pub(crate) fn source_exists(
+        &mut self,
+        file: usize,
+        field: &str,
+        source: &str,
+        span: &Range<usize>,
+    ) {
         if self.sources.contains_key(source) {
             return;
         }
@@ -264,7 +273,13 @@ impl Checker<'_> {
         self.problems.push(d);
     }
 
-    pub(crate) fn number(&mut self, file: usize, field: String, value: &Sourced<f64>, bound: Bound) {
+    pub(crate) fn number(
+        &mut self,
+        file: usize,
+        field: String,
+        value: &Sourced<f64>,
+        bound: Bound,
+    ) {
         if let Sourced::Known {
             value,
             source,

@@ -137,7 +137,10 @@ source = "spec"
     let err = load(extra).unwrap_err();
     let line = line_of(extra, "kind = \"delivered\"");
     assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
-    assert!(err.contains("impossible for deal `acme-deal` in state `cancelled`"), "{err}");
+    assert!(
+        err.contains("impossible for deal `acme-deal` in state `cancelled`"),
+        "{err}"
+    );
     assert!(err.contains("add a `revived` event"), "{err}");
     // With a revival in between, the history is possible (and ends in-force).
     let revived = extra.replace(
@@ -238,7 +241,11 @@ fn old_format_sources_load_with_a_warning_and_new_ones_without() {
         .iter()
         .find(|w| w.field.as_deref() == Some("source[spec]"))
         .expect("the fixture's source is old-format");
-    assert!(warning.message.contains("no `publisher`"), "{}", warning.message);
+    assert!(
+        warning.message.contains("no `publisher`"),
+        "{}",
+        warning.message
+    );
     assert!(warning.message.contains("`excerpt`"), "{}", warning.message);
     assert_eq!(warning.line, Some(3));
     let extra = r#"
@@ -292,6 +299,9 @@ fn the_embedded_catalog_has_histories_sites_and_a_record() {
         catalog.status_of(loi, Some("2026-02-01")).unwrap().status,
         DealStatus::Stalled
     );
-    assert_eq!(catalog.status_of(loi, None).unwrap().status, DealStatus::Replaced);
+    assert_eq!(
+        catalog.status_of(loi, None).unwrap().status,
+        DealStatus::Replaced
+    );
     assert!(catalog.knowledge_cutoff().as_str() >= "2026-06");
 }

@@ -565,7 +565,12 @@ impl<'a> Resolver<'a> {
                 };
                 let (message, hint) = not_yet_public(self.catalog, id)
                     .unwrap_or_else(|| (format!("unknown deal `{id}`"), hint));
-                self.problem(Some(spec.deal.span()), format!("{label}.deal"), message, hint);
+                self.problem(
+                    Some(spec.deal.span()),
+                    format!("{label}.deal"),
+                    message,
+                    hint,
+                );
                 continue;
             }
             self.deals_used.insert(id.clone());
@@ -653,7 +658,6 @@ impl<'a> Resolver<'a> {
                 );
             }
         }
-
 
         let Some(system_id) = &spec.system else {
             self.problem(

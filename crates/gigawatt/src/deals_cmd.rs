@@ -84,7 +84,9 @@ pub fn run(cli: &Cli, args: &DealsArgs) -> Result<(), Failure> {
                 Some(near) => format!("did you mean `{near}`? `gigawatt deals` lists every deal"),
                 None => "`gigawatt deals` lists every deal".into(),
             };
-            return Err(Failure::Input(format!("unknown deal `{id}`\n  fix: {hint}")));
+            return Err(Failure::Input(format!(
+                "unknown deal `{id}`\n  fix: {hint}"
+            )));
         }
         None => catalog.deals.keys().cloned().collect(),
     };
@@ -119,10 +121,7 @@ fn table(catalog: &Catalog, timelines: &[DealTimeline]) -> String {
     let mut out = String::new();
     let when = match &catalog.known_on {
         Some(day) => format!("as known on {day}"),
-        None => format!(
-            "catalog knowledge cut-off {}",
-            catalog.knowledge_cutoff()
-        ),
+        None => format!("catalog knowledge cut-off {}", catalog.knowledge_cutoff()),
     };
     let _ = writeln!(out, "Deal timelines ({when})\n");
     for t in timelines {
@@ -209,13 +208,16 @@ pub fn sites_table(catalog: &Catalog) -> String {
             site.id.get_ref(),
             site.name,
             site.operator,
-            if deals.is_empty() { "-".to_string() } else { deals.join(", ") }
+            if deals.is_empty() {
+                "-".to_string()
+            } else {
+                deals.join(", ")
+            }
         );
         for p in &site.phase {
-            let gw = p
-                .gw
-                .number()
-                .map_or_else(|| "?".to_string(), |g| format!("{g}"));
+            let gw =
+                p.gw.number()
+                    .map_or_else(|| "?".to_string(), |g| format!("{g}"));
             let basis = p.basis.as_ref().map_or("", |b| b.get_ref().as_str());
             let _ = writeln!(
                 out,

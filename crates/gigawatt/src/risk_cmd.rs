@@ -134,10 +134,12 @@ pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
         &catalog,
         result.deals.iter().map(|d| d.id.as_str()),
     ));
-    result.warnings.extend(engine::knowledge::late_source_warnings(
-        &catalog,
-        result.sources.iter().map(|s| s.id.as_str()),
-    ));
+    result
+        .warnings
+        .extend(engine::knowledge::late_source_warnings(
+            &catalog,
+            result.sources.iter().map(|s| s.id.as_str()),
+        ));
 
     let format = crate::output::format_for(
         args.format,

@@ -129,7 +129,8 @@ pub fn record(catalog: &Catalog, format: ListFormat) -> String {
         "  {:<36} {:>7} {:>8}  {:<20} {:<20} {:<20}",
         "group", "decided", "censored", "proceed", "cut", "collapse"
     );
-    let e = |x: risk::record_odds::Estimate| format!("{:.2} [{:.2}, {:.2}]", x.mean, x.lo90, x.hi90);
+    let e =
+        |x: risk::record_odds::Estimate| format!("{:.2} [{:.2}, {:.2}]", x.mean, x.lo90, x.hi90);
     for row in &table {
         let _ = writeln!(
             out,

@@ -85,7 +85,10 @@ fn plan_known_on_uses_the_status_of_that_day() {
     );
     // A plan that needs a deal announced after the day is refused, saying when it became public.
     let err = bad_input(&["plan", "openai-nvidia-2026", "--known-on", "2025-12-31"]);
-    assert!(err.contains("`openai-nvidia-equity-2026` was not public on 2025-12-31"), "{err}");
+    assert!(
+        err.contains("`openai-nvidia-equity-2026` was not public on 2025-12-31"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -96,9 +99,25 @@ fn reports_show_timelines_and_the_cut_off() {
     let html = ok(&["plan", "-f", "html", "--known-on", "2026-01-31"]);
     assert!(html.contains("<section id=\"timelines\">"));
     assert!(html.contains("public on 2026-01-31"));
-    let risk = ok(&["risk", "-n", "2000", "-f", "html", "--known-on", "2026-03-31"]);
+    let risk = ok(&[
+        "risk",
+        "-n",
+        "2000",
+        "-f",
+        "html",
+        "--known-on",
+        "2026-03-31",
+    ]);
     assert!(risk.contains("<section id=\"timelines\">"));
-    let v = json(&["risk", "-n", "2000", "-f", "json", "--known-on", "2026-03-31"]);
+    let v = json(&[
+        "risk",
+        "-n",
+        "2000",
+        "-f",
+        "json",
+        "--known-on",
+        "2026-03-31",
+    ]);
     assert_eq!(v["knowledge"]["known_on"], "2026-03-31");
     // Stargate stalled in April 2026: on 2026-03-31 it was still in force.
     let stargate = v["deals"]
@@ -165,8 +184,12 @@ fn risk_defaults_come_from_the_record_with_intervals_and_judgements_are_labelled
         .filter_map(|a| a["note"].as_str())
         .collect();
     assert!(
-        notes.iter().any(|n| n.contains("from the record") && n.contains("90% interval")),
+        notes
+            .iter()
+            .any(|n| n.contains("from the record") && n.contains("90% interval")),
         "{notes:?}"
     );
-    assert!(notes.iter().all(|n| !n.starts_with("derived: gigawatt's default")));
+    assert!(notes
+        .iter()
+        .all(|n| !n.starts_with("derived: gigawatt's default")));
 }

@@ -20,7 +20,12 @@ fn cutoff_line(k: &Knowledge) -> String {
     }
 }
 
-fn size(gw: Option<f64>, basis: Option<&str>, contract: Option<f64>, investment: Option<f64>) -> String {
+fn size(
+    gw: Option<f64>,
+    basis: Option<&str>,
+    contract: Option<f64>,
+    investment: Option<f64>,
+) -> String {
     let mut parts = Vec::new();
     if let Some(gw) = gw {
         parts.push(format!("{gw} GW ({})", basis.unwrap_or("basis unknown")));
@@ -57,7 +62,11 @@ pub fn markdown(k: &Knowledge) -> String {
                 e.status_after,
                 size(e.gw, e.basis.as_deref(), e.contract_usd, e.investment_usd),
                 e.source,
-                e.note.as_deref().unwrap_or("").replace('|', "\\|").replace('\n', " ")
+                e.note
+                    .as_deref()
+                    .unwrap_or("")
+                    .replace('|', "\\|")
+                    .replace('\n', " ")
             );
         }
     }
@@ -82,7 +91,12 @@ pub fn html(k: &Knowledge) -> String {
                 escape(&e.date),
                 escape(&e.kind),
                 escape(&e.status_after),
-                escape(&size(e.gw, e.basis.as_deref(), e.contract_usd, e.investment_usd)),
+                escape(&size(
+                    e.gw,
+                    e.basis.as_deref(),
+                    e.contract_usd,
+                    e.investment_usd
+                )),
                 escape(&e.source),
                 escape(e.note.as_deref().unwrap_or(""))
             );

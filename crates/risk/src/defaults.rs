@@ -122,9 +122,8 @@ pub fn for_deal(
     defaults.proceed = odds.proceed.mean;
     defaults.cut = odds.cut_p.mean;
     defaults.collapse = odds.collapse_p.mean;
-    let interval = |e: crate::record_odds::Estimate| {
-        format!("{:.2} [{:.2}, {:.2}]", e.mean, e.lo90, e.hi90)
-    };
+    let interval =
+        |e: crate::record_odds::Estimate| format!("{:.2} [{:.2}, {:.2}]", e.mean, e.lo90, e.hi90);
     let note = format!(
         "from the record (catalog/record.toml), {}: {} decided ({} full, {} cut, {} collapsed), {} pending (censored); Dirichlet(1,1,1) posterior mean [90% interval]: proceed {}, cut {}, collapse {}. Cut share, delay and ramp: judgement (README, \"Deal risk\")",
         odds.group,
