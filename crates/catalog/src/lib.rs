@@ -6,11 +6,14 @@
 //! immutable and every number in it has a source that exists. This crate does no I/O: the
 //! edges read files and hand their text in as [`CatalogText`].
 
+mod accelerator;
+mod check_matmul;
 pub mod diagnostic;
 pub mod history;
 mod known_on;
 mod load;
 mod model;
+mod precision;
 pub mod record;
 pub mod site;
 pub mod source_quality;
@@ -19,12 +22,16 @@ mod world;
 
 use std::collections::BTreeMap;
 
+pub use accelerator::CeilingBasis;
 pub use diagnostic::{nearest, Diagnostic, Diagnostics};
 pub use history::{DerivedStatus, Event, EventKind, GwBasis};
 pub use load::CatalogText;
 pub use model::{
-    Accelerator, Deal, DealStatus, FacilityDefaults, ModelArch, Precision, Source, SourceKind,
-    System,
+    Accelerator, Deal, DealStatus, FacilityDefaults, ModelArch, Source, SourceKind, System,
+};
+pub use precision::{
+    Ceiling, DerivedCeiling, Fp8Recipe, HeadlinePrecision, MatmulTable, Precision,
+    PrecisionFigures, ResolvedDerivation,
 };
 pub use record::{CounterpartyType, Outcome, RecordEntry};
 pub use site::{PhaseState, Site, SitePhase};
@@ -71,6 +78,10 @@ pub struct Facility {
     pub capex_usd_per_mw: Sourced<f64>,
     /// Months from breaking ground to power-on.
     pub build_months: Sourced<f64>,
+    /// Months from a site's first systems online to all of them; quick plans ramp over this
+    /// (optional: a catalog without it ramps quick plans at once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ramp_months: Option<Sourced<f64>>,
     /// Electricity price, USD per kWh.
     pub electricity_usd_per_kwh: Sourced<f64>,
     /// Average IT power drawn / nameplate.

@@ -179,6 +179,7 @@ fn merge_facility(gathered: &mut Gathered, new: FacilityDefaults, file: usize) {
         pue,
         capex_usd_per_mw,
         build_months,
+        ramp_months,
         electricity_usd_per_kwh,
         utilization,
         networking_capex_fraction,
@@ -415,6 +416,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             check.problems.push(d);
         }
     }
+    let derivations = crate::check_matmul::derivations(&gathered.accelerators);
     for placed in gathered.accelerators.values() {
         let (file, a) = (placed.file, &placed.item);
         let id = a.id.get_ref();
@@ -465,6 +467,13 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
                 }
             }
         }
+        crate::check_matmul::check_accelerator(
+            &mut check,
+            file,
+            a,
+            &gathered.accelerators,
+            &derivations,
+        );
     }
     for placed in gathered.systems.values() {
         let (file, s) = (placed.file, &placed.item);
@@ -651,6 +660,12 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         return Err(Diagnostics(problems));
     }
     let facility = facility.expect("facility is complete when no problem was found");
+    let mut accelerators: BTreeMap<String, Accelerator> = gathered
+        .accelerators
+        .into_iter()
+        .map(|(k, v)| (k, v.item))
+        .collect();
+    crate::check_matmul::resolve(&mut accelerators);
     Ok(Catalog {
         models: gathered
             .models
@@ -662,11 +677,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             .into_iter()
             .map(|(k, v)| (k, v.item))
             .collect(),
-        accelerators: gathered
-            .accelerators
-            .into_iter()
-            .map(|(k, v)| (k, v.item))
-            .collect(),
+        accelerators,
         systems: gathered
             .systems
             .into_iter()
@@ -749,6 +760,16 @@ fn validate_facility(
         &defaults.build_months,
         Bound::Between(0.0, 120.0),
     );
+    // Optional: quick plans ramp at once without it.
+    if let Some(ramp) = &defaults.ramp_months {
+        check.number(
+            file_of("ramp_months"),
+            "facility.ramp_months".into(),
+            ramp,
+            Bound::Between(0.0, 240.0),
+        );
+    }
+    let ramp_months = defaults.ramp_months.clone();
     let electricity_usd_per_kwh = required(
         check,
         "electricity_usd_per_kwh",
@@ -823,6 +844,7 @@ fn validate_facility(
         pue,
         capex_usd_per_mw,
         build_months,
+        ramp_months,
         electricity_usd_per_kwh,
         utilization,
         networking_capex_fraction,

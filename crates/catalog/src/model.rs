@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::precision::MatmulTable;
 use crate::Sourced;
 
 /// Where a source's number comes from, weakest last.
@@ -115,51 +116,18 @@ pub struct Accelerator {
     pub hbm_tb_per_s: Sourced<f64>,
     /// Package power in watts.
     pub tdp_w: Sourced<f64>,
-    /// Measured maximum achievable dense BF16 matmul TFLOP/s (MAMF), where someone has
-    /// published a measurement; the performance model's GEMM ceiling.
+    /// Legacy key: measured maximum achievable dense BF16 matmul TFLOP/s (MAMF). Files may
+    /// still write it; the loader moves it into `matmul.bf16.ceiling_tflops`, and after loading
+    /// it mirrors that ceiling when it is a measurement. New code: [`Accelerator::matmul_ceiling`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bf16_mamf_tflops: Option<Sourced<f64>>,
-    /// Measured maximum achievable dense FP8 matmul TFLOP/s, where published: FP8 sits
-    /// further below its peak than BF16 (power and clock limits), so it has its own ceiling.
+    /// Legacy key: measured FP8 (per-tensor scaled) MAMF; as `bf16_mamf_tflops`, for
+    /// `matmul.fp8.ceiling_tflops`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fp8_mamf_tflops: Option<Sourced<f64>>,
-}
-
-impl Accelerator {
-    /// Dense peak TFLOP/s at `precision`.
-    pub fn dense_tflops(&self, precision: Precision) -> &Sourced<f64> {
-        match precision {
-            Precision::Bf16 => &self.bf16_dense_tflops,
-            Precision::Fp8 => &self.fp8_dense_tflops,
-            Precision::Fp4 => &self.fp4_dense_tflops,
-        }
-    }
-}
-
-/// Tensor precisions the catalog carries peaks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// bfloat16.
-    Bf16,
-    /// 8-bit floating point (E4M3/E5M2, MXFP8).
-    Fp8,
-    /// 4-bit floating point (NVFP4, MXFP4).
-    Fp4,
-}
-
-impl Precision {
-    /// All precisions, widest first.
-    pub const ALL: [Precision; 3] = [Precision::Bf16, Precision::Fp8, Precision::Fp4];
-
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Precision::Bf16 => "bf16",
-            Precision::Fp8 => "fp8",
-            Precision::Fp4 => "fp4",
-        }
-    }
+    /// Per-precision peaks and matmul ceilings (`[accelerator.matmul.<precision>]`).
+    #[serde(default)]
+    pub matmul: MatmulTable,
 }
 
 /// What is bought and racked: a node or a rack of accelerators.
@@ -198,6 +166,8 @@ pub struct FacilityDefaults {
     pub capex_usd_per_mw: Option<Sourced<f64>>,
     /// Months from breaking ground to power-on.
     pub build_months: Option<Sourced<f64>>,
+    /// Months from a site's first systems online to all of them (quick plans' default ramp).
+    pub ramp_months: Option<Sourced<f64>>,
     /// Electricity price, USD per kWh.
     pub electricity_usd_per_kwh: Option<Sourced<f64>>,
     /// Average IT power drawn / nameplate IT power.

@@ -116,14 +116,35 @@ impl<T> TryFrom<RawSourced<T>> for Sourced<T> {
     type Error = String;
 
     fn try_from(raw: RawSourced<T>) -> Result<Sourced<T>, String> {
-        match (raw.value, raw.source, raw.unknown, raw.not_applicable) {
+        Sourced::from_parts(
+            raw.value,
+            raw.source,
+            raw.note,
+            raw.unknown,
+            raw.not_applicable,
+        )
+    }
+}
+
+impl<T> Sourced<T> {
+    /// Builds a sourced value from the keys of its file form, refusing the shapes the format
+    /// does not allow (shared with the ceiling form, which adds `derived`).
+    pub(crate) fn from_parts(
+        value: Option<T>,
+        source: Option<Spanned<String>>,
+        note: Option<String>,
+        unknown: Option<String>,
+        not_applicable: Option<String>,
+    ) -> Result<Sourced<T>, String> {
+        let raw_note = note;
+        match (value, source, unknown, not_applicable) {
             (Some(value), Some(source), None, None) => {
                 let source_span = source.span();
                 let source = source.into_inner();
                 if source.trim().is_empty() {
                     return Err("`source` is empty: name the `[[source]]` id this value comes from".into());
                 }
-                Ok(Sourced::Known { value, source, note: raw.note, source_span })
+                Ok(Sourced::Known { value, source, note: raw_note, source_span })
             }
             (Some(_), None, _, _) => Err(
                 "a number without a source: add `source = \"<id>\"` naming a [[source]] entry, or write `{ unknown = \"why\" }` if the figure is not public"

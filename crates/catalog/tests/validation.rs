@@ -1,7 +1,7 @@
 //! Loading the catalog: the fixture loads, and each kind of bad input is refused with a
 //! diagnostic that names the file, the line, the field and the fix.
 
-use catalog::{Catalog, CatalogText};
+use catalog::{Catalog, CatalogText, CeilingBasis, Fp8Recipe, Precision, Sourced};
 
 const MINI: &str = include_str!("fixtures/mini.toml");
 
@@ -202,5 +202,272 @@ fp8_mamf_tflops = { value = 2500, source = "spec" }"#,
     assert!(
         err.contains("measured 2500 TFLOP/s is above the 2000 TFLOP/s peak"),
         "{err}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-precision matmul tables (`matmul.<precision>.*`).
+// ---------------------------------------------------------------------------------------------
+
+/// The fixture's chip with `lines` added to its accelerator entry.
+fn chip_with(lines: &str) -> String {
+    mutated(
+        r#"tdp_w = { value = 1000, source = "spec" }"#,
+        &format!("tdp_w = {{ value = 1000, source = \"spec\" }}\n{lines}"),
+    )
+}
+
+#[test]
+fn a_measured_ceiling_in_the_table_above_its_peak_is_impossible() {
+    let err = load(&chip_with(
+        r#"matmul.fp8.ceiling_tflops = { value = 2100, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(
+        err.contains("accelerator[chip].matmul.fp8.ceiling_tflops"),
+        "{err}"
+    );
+    assert!(err.contains("above the 2000 TFLOP/s fp8 peak"), "{err}");
+}
+
+#[test]
+fn a_ceiling_without_its_peak_is_refused() {
+    // The chip has no FP4 (not applicable) and no NVFP4 peak.
+    let err = load(&chip_with(
+        r#"matmul.nvfp4.ceiling_tflops = { value = 100, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("matmul.nvfp4.ceiling_tflops"), "{err}");
+    assert!(err.contains("nvfp4 peak is not known"), "{err}");
+    // Derived ones too.
+    let err = load(&chip_with(
+        "matmul.fp8.ceiling_tflops = { value = 1500, source = \"spec\" }\n\
+         matmul.mxfp8.ceiling_tflops = { derived = \"as FP8\", from = \"fp8\" }",
+    ))
+    .unwrap_err();
+    assert!(err.contains("mxfp8 peak is not known"), "{err}");
+}
+
+#[test]
+fn a_derived_ceiling_must_state_its_rule() {
+    let err = load(&chip_with(
+        r#"matmul.bf16.ceiling_tflops = { derived = "", from = "fp8" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("state the rule"), "{err}");
+    // The line of the `matmul.bf16.ceiling_tflops` key.
+    assert!(err.starts_with("mini.toml:19:"), "{err}");
+}
+
+#[test]
+fn a_derived_ceiling_needs_a_measurement_to_borrow() {
+    let err = load(&chip_with(
+        r#"matmul.bf16.ceiling_tflops = { derived = "as its FP8", from = "fp8" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("`chip` has no fp8 ceiling"), "{err}");
+    let err = load(&chip_with(
+        r#"matmul.bf16.ceiling_tflops = { derived = "like the other one", like = "chop" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("unknown accelerator `chop`"), "{err}");
+    assert!(err.contains("did you mean `chip`?"), "{err}");
+    let err = load(&chip_with(
+        r#"matmul.bf16.ceiling_tflops = { derived = "itself", like = "chip" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("borrows from itself"), "{err}");
+}
+
+#[test]
+fn a_derived_ceiling_is_computed_from_the_measured_fraction() {
+    let catalog = load(&chip_with(
+        "matmul.fp8.ceiling_tflops = { value = 1500, source = \"spec\" }\n\
+         matmul.mxfp8.peak_tflops = { value = 2000, source = \"spec\" }\n\
+         matmul.mxfp8.ceiling_tflops = { derived = \"no MXFP8 measurement: the chip's FP8 fraction\", from = \"fp8\" }\n\
+         matmul.bf16.ceiling_tflops = { derived = \"BF16 runs at the FP8 fraction on this chip\", from = \"fp8\" }",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let chip = &catalog.accelerators["chip"];
+    // 1500 / 2000 = 75% of the FP8 peak; times the BF16 peak 1000 = 750.
+    let bf16 = chip.matmul_ceiling(Precision::Bf16);
+    assert_eq!(bf16.number(), Some(750.0));
+    assert_eq!(bf16.source(), Some("spec"));
+    assert!(
+        bf16.note().unwrap().starts_with("derived: BF16 runs"),
+        "{bf16:?}"
+    );
+    assert_eq!(chip.ceiling_basis(Precision::Bf16), CeilingBasis::Derived);
+    assert_eq!(chip.ceiling_basis(Precision::Fp8), CeilingBasis::Measured);
+    assert_eq!(chip.matmul_ceiling(Precision::Mxfp8).number(), Some(1500.0));
+    // The legacy field mirrors a measured ceiling for older callers; a derived one is not.
+    assert_eq!(
+        chip.fp8_mamf_tflops.as_ref().and_then(|s| s.number()),
+        Some(1500.0)
+    );
+    assert!(chip.bf16_mamf_tflops.is_none());
+    // No blockwise figure: the per-tensor one, saying so.
+    let blockwise = chip.fp8_ceiling(Fp8Recipe::Blockwise);
+    assert_eq!(blockwise.number(), Some(1500.0));
+    assert!(
+        blockwise.note().unwrap().contains("no blockwise"),
+        "{blockwise:?}"
+    );
+}
+
+#[test]
+fn a_precision_the_chip_lacks_is_not_applicable_and_falls_back_to_more_bits() {
+    let catalog = load(MINI).unwrap();
+    let chip = &catalog.accelerators["chip"];
+    assert!(matches!(
+        chip.matmul_ceiling(Precision::Nvfp4),
+        Sourced::NotApplicable(_)
+    ));
+    assert!(matches!(
+        chip.peak_tflops(Precision::Mxfp4),
+        Sourced::NotApplicable(_)
+    ));
+    // No MXFP8 peak recorded: unknown, so FP4 falls back to plain FP8.
+    assert!(matches!(
+        chip.peak_tflops(Precision::Mxfp8),
+        Sourced::Unknown(_)
+    ));
+    assert_eq!(
+        chip.nearest_precision(Precision::Nvfp4),
+        Some(Precision::Fp8)
+    );
+    assert_eq!(
+        chip.nearest_precision(Precision::Bf16),
+        Some(Precision::Bf16)
+    );
+}
+
+#[test]
+fn the_same_ceiling_twice_is_refused() {
+    let err = load(&chip_with(
+        "bf16_mamf_tflops = { value = 800, source = \"spec\" }\n\
+         matmul.bf16.ceiling_tflops = { value = 800, source = \"spec\" }",
+    ))
+    .unwrap_err();
+    assert!(err.contains("given twice"), "{err}");
+}
+
+#[test]
+fn bf16_and_fp8_peaks_stay_in_their_columns_and_blockwise_is_fp8_only() {
+    let err = load(&chip_with(
+        r#"matmul.bf16.peak_tflops = { value = 1000, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("`bf16_dense_tflops` column"), "{err}");
+    let err = load(&chip_with(
+        r#"matmul.bf16.blockwise_ceiling_tflops = { value = 800, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("FP8 recipe"), "{err}");
+    let err = load(&chip_with(
+        r#"matmul.fp6.ceiling_tflops = { value = 800, source = "spec" }"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("fp6"), "{err}");
+}
+
+#[test]
+fn a_derived_ceiling_with_a_measured_ratio_and_a_chain() {
+    let catalog = load(&chip_with(
+        "matmul.bf16.ceiling_tflops = { value = 800, source = \"spec\" }\n\
+         matmul.mxfp8.peak_tflops = { value = 2000, source = \"spec\" }\n\
+         matmul.mxfp8.ceiling_tflops = { derived = \"kernel-only MXFP8/BF16 speed at one model's shapes\", from = \"bf16\", ratio = { value = 1.5, source = \"spec\" } }\n\
+         matmul.fp8.ceiling_tflops = { derived = \"as MXFP8\", from = \"mxfp8\" }\n\
+         matmul.fp8.blockwise_ceiling_tflops = { derived = \"blockwise/per-tensor speed\", from = \"fp8\", ratio = { value = 0.9, source = \"spec\" } }",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let chip = &catalog.accelerators["chip"];
+    // BF16 fraction 800 / 1000 = 0.8, times the BF16 peak 1000, times 1.5 = 1200.
+    assert_eq!(chip.matmul_ceiling(Precision::Mxfp8).number(), Some(1200.0));
+    // A chain: FP8 borrows MXFP8's derived fraction 1200 / 2000 = 0.6, times 2000 = 1200.
+    assert_eq!(chip.matmul_ceiling(Precision::Fp8).number(), Some(1200.0));
+    // Blockwise: 0.6 x 2000 x 0.9 = 1080.
+    assert_eq!(
+        chip.fp8_ceiling(Fp8Recipe::Blockwise).number(),
+        Some(1080.0)
+    );
+    assert_eq!(
+        chip.fp8_ceiling_basis(Fp8Recipe::Blockwise),
+        CeilingBasis::Derived
+    );
+}
+
+#[test]
+fn a_derived_cycle_or_an_impossible_ratio_is_refused() {
+    let err = load(&chip_with(
+        "matmul.mxfp8.peak_tflops = { value = 2000, source = \"spec\" }\n\
+         matmul.mxfp8.ceiling_tflops = { derived = \"as FP8\", from = \"fp8\" }\n\
+         matmul.fp8.ceiling_tflops = { derived = \"as MXFP8\", from = \"mxfp8\" }",
+    ))
+    .unwrap_err();
+    assert!(err.contains("does not lead back here"), "{err}");
+    let err = load(&chip_with(
+        "matmul.bf16.ceiling_tflops = { value = 800, source = \"spec\" }\n\
+         matmul.fp8.ceiling_tflops = { derived = \"too fast\", from = \"bf16\", ratio = { value = 3, source = \"spec\" } }",
+    ))
+    .unwrap_err();
+    // 0.8 x 1000 x 3 = 2400 > the 2000 FP8 peak.
+    assert!(
+        err.contains("derived 2400 TFLOP/s is above the 2000 TFLOP/s fp8 peak"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_shipping_gpu_has_a_ceiling_for_every_precision_it_has() {
+    let catalog = Catalog::embedded().unwrap_or_else(|d| panic!("{d}"));
+    for id in [
+        "a100-sxm-80gb",
+        "h100-sxm",
+        "h800-sxm",
+        "h200-sxm",
+        "b200",
+        "b300",
+        "gb200",
+        "gb300",
+        "mi300x",
+        "mi325x",
+        "mi355x",
+    ] {
+        let a = &catalog.accelerators[id];
+        for p in Precision::ALL {
+            let peak = a.peak_tflops(p);
+            let ceiling = a.matmul_ceiling(p);
+            eprintln!(
+                "{id:>14} {p:>6}: peak {:>8?} ceiling {:>8?} {:?} {:?}",
+                peak.number(),
+                ceiling.number(),
+                a.ceiling_basis(p),
+                a.matmul_fraction(p).map(|f| (f * 1000.0).round() / 10.0)
+            );
+            match (peak.number(), ceiling.number()) {
+                (Some(peak), Some(c)) => assert!(c > 0.0 && c <= peak, "{id} {p}"),
+                (None, None) => assert!(
+                    matches!(peak, Sourced::NotApplicable(_)),
+                    "{id} {p}: a missing peak must be not applicable, not unknown: {peak:?}"
+                ),
+                other => panic!("{id} {p}: peak and ceiling disagree: {other:?}"),
+            }
+        }
+        // Blockwise FP8 has a figure wherever FP8 does.
+        assert_eq!(
+            a.fp8_ceiling(Fp8Recipe::Blockwise).number().is_some(),
+            a.has_precision(Precision::Fp8),
+            "{id}"
+        );
+    }
+    // FP4 requested on Hopper falls back to FP8; on MI355X NVFP4 falls back to FP8 too.
+    assert_eq!(
+        catalog.accelerators["h100-sxm"].nearest_precision(Precision::Nvfp4),
+        Some(Precision::Fp8)
+    );
+    assert_eq!(
+        catalog.accelerators["a100-sxm-80gb"].nearest_precision(Precision::Fp8),
+        Some(Precision::Bf16)
     );
 }

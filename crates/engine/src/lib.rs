@@ -4,6 +4,7 @@
 //! This is the only place that knows both the file formats and the models. Input is text and
 //! a [`catalog::Catalog`]; output is a [`PlanResult`] that every surface renders. No I/O.
 
+pub mod hardware;
 pub mod infer;
 pub mod knowledge;
 mod number;

@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use catalog::{nearest, Catalog, Diagnostic, Diagnostics, Precision, Source, Sourced, System};
+use catalog::{
+    nearest, Catalog, Diagnostic, Diagnostics, HeadlinePrecision as Precision, Source, Sourced,
+    System,
+};
 use fleet::{FinancingInput, FinancingRule, FleetInput, PeakFlops, TrancheInput};
 use toml::Spanned;
 use units::{Month, FLOPS_PER_TFLOPS, W_PER_GW, W_PER_KW};
@@ -47,13 +50,24 @@ pub struct QuickPlan {
     pub end: Option<String>,
     /// IT power per system, kW, where the catalog has none or you know better.
     pub it_power_kw: Option<f64>,
+    /// What the plan is, in words (default: "One tranche from the command line").
+    pub description: Option<String>,
+    /// Why `ramp_months` has its value, when it is a default rather than a flag: recorded in
+    /// the assumptions ledger beside it.
+    pub ramp_note: Option<String>,
+    /// Further scenario tables (overrides and their sources) appended as they are.
+    pub extra_toml: Option<String>,
 }
 
 impl QuickPlan {
     /// The equivalent scenario file, so that flags and files share one validation path.
     pub fn to_scenario_text(&self) -> String {
         let mut text = String::from("name = \"Quick plan\"\n");
-        text += "description = \"One tranche from the command line\"\n";
+        let description = self
+            .description
+            .as_deref()
+            .unwrap_or("One tranche from the command line");
+        text += &format!("description = {}\n", toml_string(description));
         if let Some(end) = &self.end {
             text += &format!("end = {}\n", toml_string(end));
         }
@@ -73,17 +87,28 @@ impl QuickPlan {
         if let Some(start) = &self.start {
             text += &format!("start = {}\n", toml_string(start));
         }
+        if let (Some(ramp), Some(note)) = (self.ramp_months, &self.ramp_note) {
+            text += &format!(
+                "ramp_months = {{ value = {ramp:?}, note = {} }}\n",
+                toml_string(note)
+            );
+        }
+        let ramp_flag = self.ramp_months.filter(|_| self.ramp_note.is_none());
         for (key, value) in [
             ("facility_gw", self.facility_gw),
             ("systems", self.systems),
             ("pue", self.pue),
-            ("ramp_months", self.ramp_months),
+            ("ramp_months", ramp_flag),
             ("electricity_usd_per_kwh", self.electricity_usd_per_kwh),
             ("utilization", self.utilization),
         ] {
             if let Some(value) = value {
                 text += &format!("{key} = {value:?}\n");
             }
+        }
+        if let Some(extra) = &self.extra_toml {
+            text += "\n";
+            text += extra;
         }
         text
     }

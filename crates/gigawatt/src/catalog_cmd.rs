@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use catalog::{Catalog, Sourced};
 use serde_json::json;
-use units::{fmt_count, fmt_usd};
+use units::{fmt_count, fmt_number, fmt_usd};
 
 use crate::cli::{CatalogCommand, CatalogKind, Cli, ListFormat};
 use crate::plan_cmd::load_catalog;
@@ -13,7 +13,15 @@ use crate::{output, Failure};
 pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
     let text = match command {
-        CatalogCommand::List { kind, format } => list(&catalog, *kind, *format),
+        CatalogCommand::List { kind, all, format } => {
+            // Without --kind: everything but the (long) list of sources; --all adds them.
+            let kind = match kind {
+                Some(kind) => Listing::Only(*kind),
+                None if *all => Listing::Only(CatalogKind::All),
+                None => Listing::AllButSources,
+            };
+            list(&catalog, kind, *format)
+        }
         CatalogCommand::Show { id, format } => show(&catalog, id, *format)?,
         CatalogCommand::Sources { format } => crate::sources_cmd::report(&catalog, *format)?,
         CatalogCommand::Record { format } => crate::sources_cmd::record(&catalog, *format),
@@ -50,8 +58,7 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
 
 fn number(value: &Sourced<f64>) -> String {
     match value {
-        Sourced::Known { value, .. } if value.abs() >= 10_000.0 => fmt_count(*value),
-        Sourced::Known { value, .. } => format!("{value}"),
+        Sourced::Known { value, .. } => fmt_number(*value),
         Sourced::Unknown(_) => "?".into(),
         Sourced::NotApplicable(_) => "-".into(),
     }
@@ -67,8 +74,24 @@ fn json_pretty(value: &impl serde::Serialize) -> String {
     s
 }
 
-pub(crate) fn list(catalog: &Catalog, kind: CatalogKind, format: ListFormat) -> String {
-    let wants = |k: CatalogKind| kind == CatalogKind::All || kind == k;
+/// What `catalog list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Listing {
+    /// Systems, accelerators, deals and models (the default).
+    AllButSources,
+    /// One kind, or with `All` every kind and the facility defaults.
+    Only(CatalogKind),
+}
+
+pub(crate) fn list(catalog: &Catalog, listing: Listing, format: ListFormat) -> String {
+    let wants = |k: CatalogKind| match listing {
+        Listing::AllButSources => k != CatalogKind::Sources,
+        Listing::Only(kind) => kind == CatalogKind::All || kind == k,
+    };
+    let kind = match listing {
+        Listing::AllButSources => CatalogKind::Systems,
+        Listing::Only(kind) => kind,
+    };
     if format == ListFormat::Json {
         let mut value = serde_json::Map::new();
         value.insert("catalog_version".into(), json!(catalog.version));
@@ -228,6 +251,13 @@ pub(crate) fn list(catalog: &Catalog, kind: CatalogKind, format: ListFormat) -> 
         }
         let _ = writeln!(out);
     }
+    if listing == Listing::AllButSources {
+        let _ = writeln!(
+            out,
+            "{} sources back these figures: `gigawatt catalog list --all` or `gigawatt catalog sources` lists them.",
+            fmt_count(catalog.sources.len() as f64)
+        );
+    }
     let _ = writeln!(out, "catalog {}", catalog.version);
     out
 }
@@ -322,6 +352,7 @@ fn plain(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(", "),
+        serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), fmt_number),
         other => other.to_string(),
     }
 }

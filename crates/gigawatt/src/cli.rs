@@ -13,7 +13,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Start with `gigawatt plan` (the OpenAI-Nvidia 10 GW letter of intent, as announced), or ask
 /// a quick question: `gigawatt plan --system gb200-nvl72 --facility-gw 1.2`.
 #[derive(Debug, Parser)]
-#[command(name = "gigawatt", version, propagate_version = true)]
+#[command(
+    name = "gigawatt",
+    version,
+    propagate_version = true,
+    after_help = crate::examples::ROOT
+)]
 pub struct Cli {
     /// A folder of extra catalog files (*.toml, same format as catalog/ in the repository);
     /// they add entries or replace shipped ones with the same id.
@@ -28,12 +33,13 @@ pub struct Cli {
 pub enum Command {
     /// Plan a buildout: a monthly timeline of power, systems, accelerators, FLOP/s, money and
     /// energy.
-    #[command(long_about = PLAN_ABOUT)]
+    #[command(long_about = PLAN_ABOUT, after_help = crate::examples::PLAN)]
     Plan(Box<PlanArgs>),
     /// Browse the catalog: accelerators, systems, deals and the sources behind every number.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::CATALOG)]
     Catalog(CatalogCommand),
     /// List the scenarios shipped in the binary (usable by name: `gigawatt plan openai-portfolio`).
+    #[command(after_help = crate::examples::SCENARIOS)]
     Scenarios,
     /// Serving: tokens per second at a latency target, best layout, fleet capacity, validation.
     Infer(Box<crate::infer_cmd::InferArgs>),
@@ -57,13 +63,6 @@ energy it draws, and financing flowing in.
 
 SCENARIO is a scenario file (TOML) or the name of a shipped scenario (`gigawatt scenarios`).
 With neither a file nor --system, it plans the shipped `openai-nvidia-10gw`.
-
-Examples:
-  gigawatt plan                                        # the 10 GW LOI as announced
-  gigawatt plan openai-portfolio --format html --out portfolio.html
-  gigawatt plan my-scenario.toml --format json | jq .totals
-  gigawatt plan --system gb200-nvl72 --facility-gw 1.2 --pue 1.2 --start 2026-01
-  gigawatt plan --system dgx-h100 --systems 2048 --format csv
 
 A scenario file lists [[tranche]] entries (system, facility_gw | it_gw | systems, start,
 ramp_months, pue, electricity_usd_per_kwh, utilization), optional [defaults], [prices],
@@ -188,15 +187,20 @@ pub struct PlanArgs {
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
     /// List catalog entries.
+    #[command(after_help = crate::examples::CATALOG_LIST)]
     List {
-        /// Which entries.
-        #[arg(long, value_enum, default_value_t = CatalogKind::All)]
-        kind: CatalogKind,
+        /// Which entries; default: systems, accelerators, deals and models.
+        #[arg(long, value_enum)]
+        kind: Option<CatalogKind>,
+        /// Everything, with every source (the same as --kind all).
+        #[arg(long, conflicts_with = "kind")]
+        all: bool,
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
     /// Show one entry (system, accelerator, deal or source) with the source of every number.
+    #[command(after_help = crate::examples::CATALOG_SHOW)]
     Show {
         /// The id, e.g. gb200-nvl72, h100-sxm, openai-nvidia-loi; `facility` for the planning
         /// defaults (PUE, facility capex per MW, electricity price, ...).
@@ -207,18 +211,21 @@ pub enum CatalogCommand {
     },
     /// Sources: counts by kind and standing (whole catalog and the default plan's figures),
     /// then every source with its kind, date and URL.
+    #[command(after_help = crate::examples::CATALOG_SOURCES)]
     Sources {
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
     /// The record of past announcements and the odds risk derives from it (Beta intervals).
+    #[command(after_help = crate::sources_cmd::RECORD_EXAMPLES)]
     Record {
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
     /// Load and validate the catalog (with --catalog DIR, your files too); exit 2 on problems.
+    #[command(after_help = crate::examples::CATALOG_VALIDATE)]
     /// Warnings (sources without publisher, date read or excerpt) are printed; --strict makes
     /// them errors.
     Validate {
@@ -231,7 +238,7 @@ pub enum CatalogCommand {
 /// Kinds of catalog entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CatalogKind {
-    /// Everything.
+    /// Everything, sources and facility defaults included.
     All,
     /// Accelerator packages.
     Accelerators,

@@ -19,8 +19,10 @@ replaced, cancelled, delivered) with GW and its basis (facility, it, contracted)
 the source of each, and the status they lead to (the mapping is in catalog/README.md).
 
 With --on DATE, only what was public on that day: later events are left out, and deals not yet
-public are listed as withheld.
+public are listed as withheld.";
 
+/// Examples shown under `gigawatt deals --help` and `-h`.
+pub const EXAMPLES: &str = "\
 Examples:
   gigawatt deals                          # every deal's timeline
   gigawatt deals openai-nvidia-loi        # one deal
@@ -28,7 +30,7 @@ Examples:
   gigawatt deals -f csv > events.csv";
 
 #[derive(Debug, Args)]
-#[command(long_about = ABOUT)]
+#[command(long_about = ABOUT, after_help = EXAMPLES)]
 pub struct DealsArgs {
     /// One deal's id (default: every deal).
     #[arg(value_name = "ID")]

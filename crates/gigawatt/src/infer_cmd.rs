@@ -18,7 +18,11 @@ const SHIPPED_CASES: &str = include_str!("../../../calibration/serving-cases.tom
 
 /// Arguments of `gigawatt infer`.
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true, long_about = INFER_ABOUT)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    long_about = INFER_ABOUT,
+    after_help = crate::examples::INFER
+)]
 pub struct InferArgs {
     /// A serving spec file (TOML): model = "id", [cluster] system (and gpus), [serving].
     #[arg(long, value_name = "FILE")]
@@ -32,18 +36,12 @@ pub struct InferArgs {
 
 const INFER_ABOUT: &str = "\
 How many tokens per second can a system serve for a model at a latency target, and what does a
-million tokens cost?
-
-  gigawatt infer --spec serve.toml                      # one layout
-  gigawatt infer search --model llama3-70b --system dgx-h100 --input-tokens 2000 \\
-      --output-tokens 500 --tpot-slo-s 0.05 --ttft-slo-s 2     # the best layout
-  gigawatt infer fleet openai-portfolio --model llama3-70b \\
-      --input-tokens 2000 --output-tokens 500 --tpot-slo-s 0.05  # what a plan could serve
-  gigawatt infer validate                               # against published serving results";
+million tokens cost?";
 
 #[derive(Debug, Subcommand)]
 pub enum InferCommand {
     /// Find the layout (TP, PP, EP) with the most output tokens per second per accelerator.
+    #[command(after_help = crate::examples::INFER_SEARCH)]
     Search {
         #[command(flatten)]
         traffic: Traffic,
@@ -58,6 +56,7 @@ pub enum InferCommand {
         format: ListFormat,
     },
     /// What a planned fleet could serve, month by month: tokens/s, per MW, cost per million.
+    #[command(after_help = crate::examples::INFER_FLEET)]
     Fleet {
         /// A scenario file or shipped scenario name (default: openai-nvidia-10gw).
         scenario: Option<String>,
@@ -74,6 +73,7 @@ pub enum InferCommand {
         out: Option<PathBuf>,
     },
     /// Compare the serving model with published results (calibration/inference.csv).
+    #[command(after_help = crate::examples::INFER_VALIDATE)]
     Validate {
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
@@ -308,11 +308,11 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                     let mut out = String::new();
                     for c in &v.cases {
                         out += &format!(
-                            "{:<34} {} measured {:.0} predicted {:.0} error {:+.1}%\n  {}\n",
+                            "{:<34} {} measured {} predicted {} error {:+.1}%\n  {}\n",
                             c.id,
                             c.metric,
-                            c.measured,
-                            c.predicted,
+                            units::fmt_grouped(c.measured, 0),
+                            units::fmt_grouped(c.predicted, 0),
                             100.0 * c.error,
                             c.note
                         );

@@ -6,6 +6,7 @@
 mod catalog_cmd;
 mod cli;
 mod deals_cmd;
+mod examples;
 mod infer_cmd;
 mod output;
 mod plan_cmd;

@@ -110,13 +110,53 @@ fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult,
             .ok()
             .map(|m| m.to_string())
     });
+    // Default ramp: the catalog's, stated in the description and recorded in the ledger (a
+    // plan that brought a whole site online in one month would understate months of opex).
+    let catalog_ramp = catalog
+        .facility
+        .ramp_months
+        .as_ref()
+        .and_then(|r| Some((r.number()?, r.source()?.to_string())));
+    let (ramp_months, ramp_note, ramp_words) = match (args.ramp_months, catalog_ramp) {
+        (Some(ramp), _) => (
+            Some(ramp),
+            None,
+            format!(
+                "ramps over {} months (--ramp-months)",
+                units::fmt_number(ramp)
+            ),
+        ),
+        (None, Some((ramp, source))) => (
+            Some(ramp),
+            Some(format!(
+                "the catalog's default ramp, facility.ramp_months [{source}]"
+            )),
+            format!(
+                "ramps over {} months (the catalog's default; set --ramp-months to change it)",
+                units::fmt_number(ramp)
+            ),
+        ),
+        (None, None) => (
+            None,
+            None,
+            "comes online at once (set --ramp-months to ramp it)".to_string(),
+        ),
+    };
+    let mut description = format!("One tranche from the command line; it {ramp_words}");
+    let borrowed = borrowed_overrides(catalog, system);
+    if borrowed.is_some() {
+        description += "; H100-equivalents use the default scenario's derived BF16 figure for its accelerator (as `gigawatt plan` does)";
+    }
     let quick = QuickPlan {
         system: system.to_string(),
         facility_gw: args.facility_gw,
         systems: args.systems,
         pue: args.pue,
         start,
-        ramp_months: args.ramp_months,
+        ramp_months,
+        ramp_note,
+        description: Some(description),
+        extra_toml: borrowed,
         price_usd: args.price_usd,
         electricity_usd_per_kwh: args.electricity_usd_per_kwh,
         utilization: args.utilization,
@@ -143,6 +183,60 @@ fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult,
         }
         render_engine_error(EngineError::Invalid(Diagnostics(list)))
     })
+}
+
+/// For a system whose accelerator has no dense BF16 figure in the catalog (so no
+/// H100-equivalents), the shipped default scenario's override for that accelerator and the
+/// sources it cites, as scenario text: a quick plan then counts H100-equivalents the way the
+/// default scenario does. None when the catalog knows the figure or the default has none.
+fn borrowed_overrides(catalog: &Catalog, system: &str) -> Option<String> {
+    let accelerator = catalog.systems.get(system)?.accelerator.get_ref();
+    let known = catalog
+        .accelerators
+        .get(accelerator)?
+        .bf16_dense_tflops
+        .number()
+        .is_some();
+    if known {
+        return None;
+    }
+    let (_, default_text) = scenarios::SHIPPED[0];
+    let header = format!("[overrides.accelerator.{accelerator}]");
+    let block = toml_block(default_text, |line| line == header)?;
+    if !block.contains("bf16_dense_tflops") {
+        return None;
+    }
+    let mut out = block.clone();
+    for cited in block.split("source = \"").skip(1) {
+        let Some((id, _)) = cited.split_once('"') else {
+            continue;
+        };
+        if catalog.sources.contains_key(id) {
+            continue;
+        }
+        let id_line = format!("id = \"{id}\"");
+        // The [[source]] table whose first line is `id = "<id>"`.
+        let found = default_text
+            .split("\n[[source]]\n")
+            .skip(1)
+            .find(|rest| rest.lines().next().is_some_and(|l| l.trim() == id_line))
+            .map(|rest| {
+                let body: Vec<&str> = rest.lines().take_while(|l| !l.starts_with('[')).collect();
+                format!("[[source]]\n{}\n", body.join("\n").trim_end())
+            });
+        out += &found?;
+    }
+    Some(out)
+}
+
+/// The lines of the TOML table whose header line satisfies `is_header`, up to the next table.
+fn toml_block(text: &str, is_header: impl Fn(&str) -> bool) -> Option<String> {
+    let mut lines = text.lines().skip_while(|l| !is_header(l.trim()));
+    let header = lines.next()?;
+    let body: Vec<&str> = lines
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .collect();
+    Some(format!("{header}\n{}\n", body.join("\n").trim_end()))
 }
 
 /// `tranche[1].facility_gw` -> `--facility-gw`; other fields are left as they are.

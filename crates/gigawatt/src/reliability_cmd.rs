@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use reliability::request::{self, JobArgs, JobError, Report, SystemLookup};
 use reliability::{Budget, JobSpec, ReliabilityData, SimError};
-use units::fmt_count;
+use units::{fmt_count, fmt_grouped, fmt_number};
 
 use crate::cli::Cli;
 use crate::{output, Failure};
@@ -21,13 +21,7 @@ checkpoint interval, how many spares it needs, and how long a run really takes.
 
 Failure rates default to the Llama 3 pre-training breakdown (419 unexpected interruptions on
 16,384 H100 in 54 days), scaled per accelerator and per host; every default is sourced in
-catalog/reliability.toml and listed under `assumptions` in --format json.
-
-Examples:
-  gigawatt reliability --gpus 16384 --days 54
-  gigawatt reliability --gpus 1000000 --days 100 --restart-min 2 --async-checkpoint
-  gigawatt reliability --gpus 1024 --days 30 --node-failures-per-1000-days 6.5 -f json
-  gigawatt reliability --gpus 100000 --work-hours 2000 --system gb200-nvl72";
+catalog/reliability.toml and listed under `assumptions` in --format json.";
 
 /// Output formats of `gigawatt reliability`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -40,18 +34,14 @@ pub enum ReliabilityFormat {
 
 /// Arguments of `gigawatt reliability`.
 #[derive(Debug, Args)]
-#[command(long_about = ABOUT)]
+#[command(long_about = ABOUT, after_help = crate::examples::RELIABILITY)]
+#[command(group(clap::ArgGroup::new("horizon").args(["days", "work_hours"]).required(true).multiple(true)))]
 pub struct ReliabilityArgs {
     /// Accelerators in the job.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub gpus: f64,
     /// Wall-clock days to simulate (with --work-hours: the most to wait for it to finish).
-    #[arg(
-        long,
-        value_name = "D",
-        allow_negative_numbers = true,
-        required_unless_present = "work_hours"
-    )]
+    #[arg(long, value_name = "D", allow_negative_numbers = true)]
     pub days: Option<f64>,
     /// Run until this much useful work is done instead, and report the time to finish.
     #[arg(long, value_name = "W", allow_negative_numbers = true)]
@@ -256,22 +246,22 @@ fn table(report: &Report) -> String {
     );
     let horizon = match (i.work_hours, i.days) {
         (Some(wh), _) => format!("until {} work-hours are done", fmt_count(wh)),
-        (None, Some(d)) => format!("{d} days"),
+        (None, Some(d)) => format!("{} days", fmt_number(d)),
         (None, None) => String::new(),
     };
     let _ = writeln!(
             w,
-            "{horizon}, {} runs, seed {} | failures {} ({:.1} per day) | checkpoint every {:.1} min, {} {:.1} s | detect {:.1} min, restart {:.1} min, repair {:.0} h",
+            "{horizon}, {} runs, seed {} | failures {} ({} per day) | checkpoint every {} min, {} {} s | detect {} min, restart {} min, repair {} h",
             report.runs,
             report.seed,
             i.failure_distribution,
-            i.failures_per_day,
-            i.checkpoint_interval_min,
+            fmt_grouped(i.failures_per_day, 1),
+            fmt_grouped(i.checkpoint_interval_min, 1),
             i.checkpoint_mode,
-            i.checkpoint_write_s,
-            i.detection_min,
-            i.restart_min,
-            i.repair_hours
+            fmt_grouped(i.checkpoint_write_s, 1),
+            fmt_grouped(i.detection_min, 1),
+            fmt_grouped(i.restart_min, 1),
+            fmt_grouped(i.repair_hours, 0)
         );
     let _ = writeln!(w);
     let _ = writeln!(
@@ -284,15 +274,15 @@ fn table(report: &Report) -> String {
     );
     let _ = writeln!(
         w,
-        "  Unexpected interruptions  {:.1} per run  (p5 {:.0}, p95 {:.0})",
-        s.unexpected_interruptions.mean,
-        s.unexpected_interruptions.p5,
-        s.unexpected_interruptions.p95
+        "  Unexpected interruptions  {} per run  (p5 {}, p95 {})",
+        fmt_grouped(s.unexpected_interruptions.mean, 1),
+        fmt_grouped(s.unexpected_interruptions.p5, 0),
+        fmt_grouped(s.unexpected_interruptions.p95, 0)
     );
     let _ = writeln!(
         w,
-        "  Planned interruptions     {:.1} per run",
-        s.planned_interruptions.mean
+        "  Planned interruptions     {} per run",
+        fmt_grouped(s.planned_interruptions.mean, 1)
     );
     let _ = writeln!(
         w,
@@ -301,24 +291,25 @@ fn table(report: &Report) -> String {
             .mtti_hours
             .map_or("no interruptions".into(), fmt_hours)
     );
-    let minutes = |m: Option<f64>| m.map_or("-".into(), |m| format!("{m:.1} min"));
+    let minutes = |m: Option<f64>| m.map_or("-".into(), |m| format!("{} min", fmt_grouped(m, 1)));
     match report.optimal_checkpoint_interval_min {
         Some(best) => {
             let _ = writeln!(
                 w,
-                "  Checkpoint interval       best {best:.1} min simulated | Young-Daly {} | now {:.1} min",
+                "  Checkpoint interval       best {} simulated | Young-Daly {} | now {}",
+                minutes(Some(best)),
                 minutes(report.young_daly_interval_min),
-                i.checkpoint_interval_min
+                minutes(Some(i.checkpoint_interval_min))
             );
         }
         // Not searched (--no-search, or nothing fails): the closed forms only.
         None => {
             let _ = writeln!(
                 w,
-                "  Checkpoint interval       Young-Daly {} | closed-form optimum {} | now {:.1} min",
+                "  Checkpoint interval       Young-Daly {} | closed-form optimum {} | now {}",
                 minutes(report.young_daly_interval_min),
                 minutes(s.expected.optimal_interval_min),
-                i.checkpoint_interval_min
+                minutes(Some(i.checkpoint_interval_min))
             );
         }
     }
@@ -332,9 +323,9 @@ fn table(report: &Report) -> String {
     }
     let _ = writeln!(
             w,
-            "  Spares needed             {:.0} systems in repair at once (p95 of runs; max {:.0}); {} of {} runs waited for spares",
-            s.peak_systems_in_repair.p95,
-            s.peak_systems_in_repair.max,
+            "  Spares needed             {} systems in repair at once (p95 of runs; max {}); {} of {} runs waited for spares",
+            fmt_grouped(s.peak_systems_in_repair.p95, 0),
+            fmt_grouped(s.peak_systems_in_repair.max, 0),
             s.runs_that_waited_for_spares,
             report.runs
         );
@@ -388,8 +379,8 @@ fn table(report: &Report) -> String {
     for (id, c) in causes {
         let _ = writeln!(
             w,
-            "  {id:<18} {:>10.1} {:>7} {:>13} {:>13}",
-            c.interruptions,
+            "  {id:<18} {:>10} {:>7} {:>13} {:>13}",
+            fmt_grouped(c.interruptions, 1),
             pct(c.share),
             fmt_hours(c.lost_work_hours),
             fmt_hours(c.downtime_hours)
@@ -411,9 +402,9 @@ fn pct(x: f64) -> String {
 
 fn fmt_hours(h: f64) -> String {
     if h >= 48.0 {
-        format!("{:.1} days", h / 24.0)
+        format!("{} days", fmt_grouped(h / 24.0, 1))
     } else if h >= 1.0 {
-        format!("{h:.2} h")
+        format!("{} h", fmt_grouped(h, 2))
     } else {
         format!("{:.1} min", h * 60.0)
     }

@@ -28,17 +28,11 @@ PORTFOLIO is a portfolio file (TOML) or `openai-portfolio-risk` (the shipped one
 It names a plan (`scenario = \"openai-portfolio\"`: a shipped scenario or a path relative to the
 file) and, per deal, the odds that it proceeds in full, is cut, is delayed or collapses, its ramp
 uncertainty and the shared drivers (power, packaging, financing) that make bad outcomes cluster.
-Deals it does not list get defaults from their reported status. See \"Deal risk\" in the README.
-
-Examples:
-  gigawatt risk                                         # the shipped OpenAI portfolio
-  gigawatt risk --samples 100000 --seed 7 --format json
-  gigawatt risk --at-least-gw 5 --by 2028-12            # P(at least 5 GW online by Dec 2028)
-  gigawatt risk my-portfolio.toml --out risk.html       # fan chart and tornado chart";
+Deals it does not list get defaults from their reported status. See \"Deal risk\" in the README.";
 
 /// Arguments of `gigawatt risk`.
 #[derive(Debug, Args)]
-#[command(long_about = ABOUT)]
+#[command(long_about = ABOUT, after_help = crate::examples::RISK)]
 pub struct RiskArgs {
     /// A portfolio file, or `openai-portfolio-risk` (default).
     #[arg(value_name = "PORTFOLIO")]

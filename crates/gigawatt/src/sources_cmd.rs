@@ -60,9 +60,12 @@ pub fn report(catalog: &Catalog, format: ListFormat) -> Result<String, Failure> 
         }
     }
     if format == ListFormat::Json {
-        let list: serde_json::Value =
-            serde_json::from_str(&catalog_cmd::list(catalog, CatalogKind::Sources, format))
-                .expect("the listing is JSON");
+        let list: serde_json::Value = serde_json::from_str(&catalog_cmd::list(
+            catalog,
+            catalog_cmd::Listing::Only(CatalogKind::Sources),
+            format,
+        ))
+        .expect("the listing is JSON");
         let value = json!({
             "catalog_version": catalog.version,
             "catalog": all,
@@ -103,9 +106,19 @@ pub fn report(catalog: &Catalog, format: ListFormat) -> Result<String, Failure> 
         &figures,
     );
     section(&format!("Sources the default plan cites ({name})"), &cited);
-    out.push_str(&catalog_cmd::list(catalog, CatalogKind::Sources, format));
+    out.push_str(&catalog_cmd::list(
+        catalog,
+        catalog_cmd::Listing::Only(CatalogKind::Sources),
+        format,
+    ));
     Ok(out)
 }
+
+/// Examples shown under `gigawatt catalog record --help` and `-h`.
+pub const RECORD_EXAMPLES: &str = "\
+Examples:
+  gigawatt catalog record                 # odds by status and counterparty, then every entry
+  gigawatt catalog record -f json | jq .odds";
 
 /// `gigawatt catalog record`: the odds table, then every entry.
 pub fn record(catalog: &Catalog, format: ListFormat) -> String {

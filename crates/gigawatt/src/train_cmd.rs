@@ -17,7 +17,11 @@ const SHIPPED_CALIBRATION: &str = include_str!("../../../calibration/training.cs
 
 /// Arguments of `gigawatt train`.
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true, long_about = TRAIN_ABOUT)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    long_about = TRAIN_ABOUT,
+    after_help = crate::examples::TRAIN
+)]
 pub struct TrainArgs {
     /// A training spec file (TOML): [model] or model = "id", [cluster], [parallelism], [training].
     #[arg(long, value_name = "FILE")]
@@ -32,20 +36,17 @@ pub struct TrainArgs {
 const TRAIN_ABOUT: &str = "\
 How fast does a model train on a cluster, with which parallel layout, and does it fit?
 
-  gigawatt train --spec my-run.toml                 # one layout: step time, MFU, memory
-  gigawatt train search --model llama3-405b --system dgx-h100 --gpus 16384 \\
-      --global-batch 2048 --seq-len 8192           # the fastest layouts
-  gigawatt train validate                           # the model against published runs
-
 The spec format is in the README (\"Training a model\").";
 
 #[derive(Debug, Subcommand)]
 pub enum TrainCommand {
     /// Search every valid layout (TP, PP, DP, CP, EP, interleaving, microbatch, recompute,
     /// ZeRO, sequence parallel) and print the fastest that fit.
+    #[command(after_help = crate::examples::TRAIN_SEARCH)]
     Search(SearchArgs),
     /// Compare the model with published training runs (a CSV in the calibration format; the
     /// shipped set by default).
+    #[command(after_help = crate::examples::TRAIN_VALIDATE)]
     Validate {
         /// A calibration CSV (default: calibration/training.csv, shipped in the binary).
         file: Option<PathBuf>,
@@ -139,7 +140,10 @@ fn train_table(r: &engine::train::TrainResult) -> String {
     );
     out += &format!("  step time        {:.3} s\n", r.step_time_s);
     out += &format!("  tokens/s         {}\n", fmt_count(r.tokens_per_s));
-    out += &format!("  TFLOP/s per GPU  {:.1} (model FLOPs)\n", r.tflops_per_gpu);
+    out += &format!(
+        "  TFLOP/s per GPU  {} (model FLOPs)\n",
+        units::fmt_grouped(r.tflops_per_gpu, 1)
+    );
     out += &format!(
         "  MFU / HFU        {:.1}% / {:.1}%\n",
         100.0 * r.mfu,
@@ -160,8 +164,8 @@ fn train_table(r: &engine::train::TrainResult) -> String {
     );
     if let Some(t) = &r.time_to_train {
         out += &format!(
-            "  time to train    {:.1} days for {:.3e} tokens without failures; {:.1} days with them (ETTR {:.1}%, checkpoint every {:.0} min)\n",
-            t.days_without_failures, t.tokens, t.days_with_failures, 100.0 * t.ettr, t.checkpoint_interval_min
+            "  time to train    {} days for {} without failures; {} days with them (ETTR {:.1}%, checkpoint every {:.0} min)\n",
+            units::fmt_grouped(t.days_without_failures, 1), units::fmt_short_scale(t.tokens, "tokens"), units::fmt_grouped(t.days_with_failures, 1), 100.0 * t.ettr, t.checkpoint_interval_min
         );
     }
     out += "\nwhere a step goes (s)\n";

@@ -15,6 +15,7 @@
 //!   GQA and gated MLPs.
 
 mod arch;
+mod matmul_rates;
 mod memory;
 pub mod reference;
 mod search;
@@ -23,6 +24,7 @@ mod step;
 pub mod validate;
 
 pub use arch::{Arch, Mla};
+pub use matmul_rates::{MatmulRate, MatmulRates};
 pub use memory::MemoryBreakdown;
 pub use search::{search, validate_strategy, Ranked, SearchOptions, SearchResult};
 pub use serve::{

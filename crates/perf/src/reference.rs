@@ -3,7 +3,15 @@
 //! these exist so the model's own checks use one copy of each.
 
 use crate::arch::{Arch, Mla};
+use crate::matmul_rates::{MatmulRate, MatmulRates};
 use crate::step::Hardware;
+
+/// H100 SXM FP8 (per-tensor scaling), measured.
+const FP8: MatmulRate = MatmulRate {
+    peak_flops: 1979e12,
+    ceiling_flops: Some(1402.6e12),
+    measured: true,
+};
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
@@ -22,6 +30,16 @@ pub fn h100_sxm() -> Hardware {
         scale_up_domain: 8.0,
         scale_up_bytes_per_s: 450e9,
         scale_out_bytes_per_s: 50e9,
+        matmul_rates: MatmulRates {
+            bf16: Some(MatmulRate {
+                peak_flops: 989e12,
+                ceiling_flops: Some(794.5e12),
+                measured: true,
+            }),
+            fp8: Some(FP8),
+            fp8_blockwise: Some(FP8),
+            ..MatmulRates::default()
+        },
     }
 }
 

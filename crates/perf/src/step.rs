@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::arch::Arch;
+use crate::matmul_rates::MatmulRates;
 use crate::memory::{memory, MemoryBreakdown};
 
 /// Tensor precision of the matmuls.
@@ -51,8 +52,13 @@ pub struct Hardware {
     pub scale_up_domain: f64,
     /// Scale-up bandwidth per accelerator, one direction, bytes/s.
     pub scale_up_bytes_per_s: f64,
-    /// Scale-out bandwidth per accelerator, one direction, bytes/s.
+    /// Scale-out bandwidth per accelerator, one direction, bytes/s (the NIC line rate: a
+    /// 400 Gb/s ConnectX-7 per GPU is 50e9).
     pub scale_out_bytes_per_s: f64,
+    /// Matmul peak and ceiling per catalog precision (BF16, FP8 by recipe, MXFP8, NVFP4,
+    /// MXFP4). Carried for the models to use; today's step and serving models still read
+    /// `matmul_efficiency` and `low_precision_matmul_efficiency`.
+    pub matmul_rates: MatmulRates,
 }
 
 impl Hardware {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use engine::PlanResult;
-use units::{fmt_count, fmt_energy_twh, fmt_flops, fmt_power_w, fmt_si, fmt_usd, Month, W_PER_GW};
+use units::{fmt_count, fmt_energy_twh, fmt_power_w, fmt_si, fmt_usd, Month, W_PER_GW};
 
 use crate::svg::{self, escape, Chart, Series};
 
@@ -235,14 +235,11 @@ fn headline(out: &mut String, result: &PlanResult) {
         t.h100e.map(fmt_count),
         "by dense BF16 FLOP/s",
     );
-    card(
-        out,
-        "Peak dense BF16",
-        t.bf16_dense_flops.map(fmt_flops),
-        "",
-    );
-    card(out, "Peak dense FP8", t.fp8_dense_flops.map(fmt_flops), "");
-    card(out, "Peak dense FP4", t.fp4_dense_flops.map(fmt_flops), "");
+    // A card shows "not supported" (rather than "0 FLOP/s") for a precision no chip has.
+    let peak = |flops: Option<f64>| flops.map(|_| crate::peak_flops_text(flops, t.accelerators));
+    card(out, "Peak dense BF16", peak(t.bf16_dense_flops), "");
+    card(out, "Peak dense FP8", peak(t.fp8_dense_flops), "");
+    card(out, "Peak dense FP4", peak(t.fp4_dense_flops), "");
     card(
         out,
         "Capex to date",

@@ -15,6 +15,17 @@ pub use html::plan_html;
 pub use markdown::plan_markdown;
 pub use text::plan_text_summary;
 
+/// A fleet's peak at one precision in words: "unknown" where a chip's figure is unknown, "not
+/// supported" where accelerators are online but none has that precision (a sum of zeros),
+/// else FLOP/s with an SI prefix.
+pub(crate) fn peak_flops_text(flops: Option<f64>, accelerators: f64) -> String {
+    match flops {
+        None => "unknown".into(),
+        Some(f) if f == 0.0 && accelerators > 0.0 => "not supported".into(),
+        Some(f) => units::fmt_flops(f),
+    }
+}
+
 /// The result as pretty JSON (the stable, documented schema).
 pub fn plan_json(result: &engine::PlanResult) -> String {
     let mut out = serde_json::to_string_pretty(result).expect("results serialize");

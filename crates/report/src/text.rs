@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use engine::PlanResult;
 use fleet::MonthRow;
-use units::{fmt_count, fmt_energy_twh, fmt_flops, fmt_power_w, fmt_usd, W_PER_GW};
+use units::{fmt_count, fmt_energy_twh, fmt_power_w, fmt_usd, W_PER_GW};
 
 fn optional(value: Option<f64>, format: fn(f64) -> String) -> String {
     value.map_or_else(|| "unknown".to_string(), format)
@@ -43,9 +43,9 @@ pub fn plan_text_summary(result: &PlanResult) -> String {
             "Peak dense FLOP/s",
             format!(
                 "bf16 {} | fp8 {} | fp4 {}",
-                optional(t.bf16_dense_flops, fmt_flops),
-                optional(t.fp8_dense_flops, fmt_flops),
-                optional(t.fp4_dense_flops, fmt_flops)
+                crate::peak_flops_text(t.bf16_dense_flops, t.accelerators),
+                crate::peak_flops_text(t.fp8_dense_flops, t.accelerators),
+                crate::peak_flops_text(t.fp4_dense_flops, t.accelerators)
             ),
         ),
         (

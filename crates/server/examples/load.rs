@@ -74,6 +74,7 @@ fn start_in_process() -> SocketAddr {
             catalog,
             scenarios,
             None,
+            server::ServerConfig::default(),
             move |addr| {
                 let _ = tx.send(addr);
             },

@@ -9,7 +9,10 @@
 //! Model work runs on the blocking pool (`spawn_blocking`) behind a semaphore and a timeout, so
 //! one slow request never stops the others.
 
+pub mod csp;
 pub mod diff;
+pub mod guard;
+pub mod listen;
 mod models;
 mod openapi;
 mod pages;
@@ -34,6 +37,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
+pub use guard::ServerConfig;
 pub use store::{NewRun, RunKind, RunSummary, Store, StoreError};
 
 /// Largest request body accepted; larger ones get 413.
@@ -83,6 +87,8 @@ struct Inner {
     search_slots: Arc<Semaphore>,
     /// [`MODEL_TIMEOUT`] unless set otherwise, in milliseconds.
     model_timeout_ms: AtomicU64,
+    /// Hosts, token, timeouts and store limits.
+    config: ServerConfig,
 }
 
 impl Inner {
@@ -122,8 +128,23 @@ impl AppState {
                 model_slots: Arc::new(Semaphore::new(workers * 2)),
                 search_slots: Arc::new(Semaphore::new(SEARCH_SLOTS)),
                 model_timeout_ms: AtomicU64::new(MODEL_TIMEOUT.as_millis() as u64),
+                config: ServerConfig::default(),
             }),
         }
+    }
+
+    /// The same state with `config` (hosts, token, timeouts, store limits). Call it before the
+    /// state is cloned: a state already shared keeps the configuration it has.
+    pub fn with_config(mut self, config: ServerConfig) -> AppState {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.config = config;
+        }
+        self
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
     }
 
     /// How long a request waits for model work before the server answers 503 (default
@@ -180,19 +201,32 @@ pub fn router(state: AppState) -> Router {
     api.merge(pages)
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::guard,
+        ))
         .with_state(state)
 }
 
 /// Opens the store under `data_dir`, binds `addr`, calls `on_listening` with the bound
-/// address, and serves until Ctrl-C or SIGTERM.
+/// address, and serves until Ctrl-C or SIGTERM, with `config`'s hosts, token, timeouts and
+/// limits (its `bound` is replaced by the address actually bound). Off loopback a token is
+/// required: without one, this refuses to start.
 pub async fn serve(
     addr: SocketAddr,
     data_dir: &Path,
     catalog: Catalog,
     scenarios: Vec<ShippedScenario>,
     risk_portfolio: Option<ShippedScenario>,
+    mut config: ServerConfig,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
+    if !addr.ip().is_loopback() && config.token.is_none() {
+        return Err(ServeError::Io(format!(
+            "serving on {} (beyond this machine) needs an access token\n  fix: give --token or GIGAWATT_TOKEN, or let `gigawatt serve` generate one",
+            addr.ip()
+        )));
+    }
     let store = open_store(data_dir)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -200,17 +234,23 @@ pub async fn serve(
     let bound = listener
         .local_addr()
         .map_err(|e| ServeError::Io(format!("failed to read the bound address: {e}")))?;
+    config.bound = bound;
+    let header_timeout = config.header_timeout;
+    let max_connections = config.max_connections;
+    let app = router(
+        AppState::with_risk_portfolio(catalog, scenarios, risk_portfolio, store)
+            .with_config(config),
+    );
     on_listening(bound);
-    let app = router(AppState::with_risk_portfolio(
-        catalog,
-        scenarios,
-        risk_portfolio,
-        store,
-    ));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| ServeError::Io(format!("server failed: {e}")))
+    listen::serve_connections(
+        listener,
+        app,
+        header_timeout,
+        max_connections,
+        shutdown_signal(),
+    )
+    .await;
+    Ok(())
 }
 
 /// [`serve`] on a new multi-threaded runtime, for callers without one.
@@ -220,6 +260,7 @@ pub fn serve_blocking(
     catalog: Catalog,
     scenarios: Vec<ShippedScenario>,
     risk_portfolio: Option<ShippedScenario>,
+    config: ServerConfig,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -232,6 +273,7 @@ pub fn serve_blocking(
         catalog,
         scenarios,
         risk_portfolio,
+        config,
         on_listening,
     ))
 }
@@ -296,6 +338,16 @@ impl ApiError {
         }
     }
 
+    fn body_too_large() -> ApiError {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is larger than {} MiB\n  fix: send a smaller scenario or spec",
+                BODY_LIMIT_BYTES / (1024 * 1024)
+            ),
+        )
+    }
+
     fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, message)
     }
@@ -346,15 +398,10 @@ impl From<StoreError> for ApiError {
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> ApiError {
         let status = rejection.status();
-        let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            format!(
-                "the request body is larger than {} MiB\n  fix: send a smaller scenario or spec",
-                BODY_LIMIT_BYTES / (1024 * 1024)
-            )
-        } else {
-            rejection.body_text()
-        };
-        ApiError::new(status, message)
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::body_too_large();
+        }
+        ApiError::new(status, rejection.body_text())
     }
 }
 
@@ -474,7 +521,7 @@ fn parse_input(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> ApiR
     if is_json(headers) {
         serde_json::from_slice(&body).map_err(|e| {
             ApiError::bad_request(format!(
-                "the request body is not valid JSON for this endpoint: {e}\n  fix: send {{\"input\": \"<TOML text>\", \"origin\": \"name.toml\"}}, or the TOML text itself as text/plain"
+                "the request body is not valid JSON for this endpoint: {e}\n  fix: send {{\"input\": \"<TOML text>\", \"origin\": \"name.toml\"}}, or the TOML text itself as application/toml"
             ))
         })
     } else {
@@ -830,8 +877,25 @@ async fn api_save_run(
         RunKind::Train => "spec.toml".into(),
     });
     let summary = blocking(&state, move |inner| {
+        store_has_room(inner)?;
         let run = compute_run(inner, kind, &origin, &input.input, input.name)?;
-        let id = inner.store().insert(&run)?;
+        let bytes = run.input_text.len() + run.result_json.len();
+        let most = inner.config.max_run_bytes;
+        if bytes > most {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "this run is {:.1} MiB (input and result); the server stores runs of at most {:.1} MiB\n  fix: a shorter horizon or fewer tranches, `gigawatt plan --out FILE` for large plans, or start the server with a larger --max-run-mib",
+                    bytes as f64 / (1024.0 * 1024.0),
+                    most as f64 / (1024.0 * 1024.0)
+                ),
+            ));
+        }
+        let mut store = inner.store();
+        // Checked again under the lock, so concurrent saves cannot pass the count together.
+        store_has_room_in(inner, &store)?;
+        let id = store.insert(&run)?;
+        drop(store);
         Ok::<_, ApiError>(RunSummary {
             id,
             kind: run.kind.as_str().into(),
@@ -853,6 +917,25 @@ async fn api_save_run(
         .into_response())
 }
 
+/// 409 when the store holds its most runs ([`ServerConfig::max_runs`]).
+fn store_has_room(inner: &Inner) -> ApiResult<()> {
+    let store = inner.store();
+    store_has_room_in(inner, &store)
+}
+
+fn store_has_room_in(inner: &Inner, store: &Store) -> ApiResult<()> {
+    let most = inner.config.max_runs;
+    if u64::try_from(store.count()?).unwrap_or(0) >= most {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "the store holds {most} runs, the most this server keeps\n  fix: delete runs you no longer need (DELETE /api/runs/ID, or the Runs page), or start the server with a larger --max-runs"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A run id from the URL: an integer, else the run does not exist.
 fn parse_id(text: &str) -> ApiResult<i64> {
     text.parse::<i64>()
@@ -867,11 +950,53 @@ fn no_run(id: &str) -> ApiError {
     ))
 }
 
-async fn load_run(state: &AppState, id: &str) -> ApiResult<store::Run> {
+/// A stored run being viewed, holding one of the heavy-work slots while it is in memory if it
+/// is large (over [`LARGE_RUN_BYTES`]): views of large runs are bounded like other heavy work.
+#[derive(Clone)]
+pub(crate) struct LoadedRun {
+    run: store::Run,
+    _slot: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
+}
+
+impl std::ops::Deref for LoadedRun {
+    type Target = store::Run;
+    fn deref(&self) -> &store::Run {
+        &self.run
+    }
+}
+
+/// Stored runs larger than this (input plus result) take a heavy-work slot while viewed.
+pub const LARGE_RUN_BYTES: i64 = 1024 * 1024;
+
+async fn load_run(state: &AppState, id: &str) -> ApiResult<LoadedRun> {
     let number = parse_id(id)?;
-    blocking(state, move |inner| inner.store().get(number))
+    let bytes = blocking(state, move |inner| inner.store().run_bytes(number))
         .await??
-        .ok_or_else(|| no_run(id))
+        .ok_or_else(|| no_run(id))?;
+    let slot = if bytes > LARGE_RUN_BYTES {
+        Some(Arc::new(
+            state
+                .inner
+                .search_slots
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| {
+                    ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        format!(
+                            "run {number} is large ({:.1} MiB) and the {SEARCH_SLOTS} slots for heavy work are taken\n  fix: try again when one finishes",
+                            bytes as f64 / (1024.0 * 1024.0)
+                        ),
+                    )
+                })?,
+        ))
+    } else {
+        None
+    };
+    let run = blocking(state, move |inner| inner.store().get(number))
+        .await??
+        .ok_or_else(|| no_run(id))?;
+    Ok(LoadedRun { run, _slot: slot })
 }
 
 fn run_json(run: &store::Run) -> Value {
@@ -999,7 +1124,7 @@ fn compare(a: &store::Run, b: &store::Run) -> Value {
     })
 }
 
-async fn load_pair(state: &AppState, query: CompareQuery) -> ApiResult<(store::Run, store::Run)> {
+async fn load_pair(state: &AppState, query: CompareQuery) -> ApiResult<(LoadedRun, LoadedRun)> {
     let (Some(a), Some(b)) = (query.a, query.b) else {
         return Err(ApiError::bad_request(
             "compare needs two runs\n  fix: ?a=ID&b=ID (ids from GET /api/runs)",

@@ -394,8 +394,9 @@ pub(crate) async fn api_reliability(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RiskBody {
-    /// The portfolio TOML; default: the shipped one.
-    #[serde(default)]
+    /// The portfolio TOML; default: the shipped one. `input` is the same field, by the name
+    /// the other endpoints give their TOML.
+    #[serde(default, alias = "input")]
     portfolio_text: Option<String>,
     /// The name messages give the portfolio (default `portfolio.toml`).
     #[serde(default)]
@@ -455,7 +456,7 @@ fn risk_result(inner: &Inner, body: RiskBody) -> ApiResult<risk::RiskResult> {
             Some(p) => (format!("<shipped>/scenarios/{}.toml", p.name), p.text.clone()),
             None => {
                 return Err(ApiError::bad_request(
-                    "this server has no shipped risk portfolio\n  fix: send the portfolio TOML as `portfolio_text`",
+                    "this server has no shipped risk portfolio\n  fix: send the portfolio TOML as `portfolio_text` (or `input`)",
                 ))
             }
         },

@@ -13,10 +13,10 @@ fn error_response(description: &str) -> Value {
 fn input_body(what: &str) -> Value {
     json!({
         "required": true,
-        "description": format!("The {what} as JSON (`input`, optional `origin` naming it in messages) or as the TOML text itself (text/plain). At most 4 MiB."),
+        "description": format!("The {what} as JSON (`input`, optional `origin` naming it in messages) or as the TOML text itself (application/toml; text/plain and form types are refused with 415, so that a cross-site form cannot send it). At most 4 MiB."),
         "content": {
             "application/json": { "schema": { "$ref": "#/components/schemas/Input" } },
-            "text/plain": { "schema": { "type": "string" } }
+            "application/toml": { "schema": { "type": "string" } }
         }
     })
 }
@@ -36,7 +36,7 @@ pub fn document() -> Value {
         "info": {
             "title": "gigawatt",
             "version": engine::ENGINE_VERSION,
-            "description": "What does a multi-gigawatt compute commitment deliver? Plans, training and serving estimates, reliability simulations, deal risk, the catalog and saved runs."
+            "description": "What does a multi-gigawatt compute commitment deliver? Plans, training and serving estimates, reliability simulations, deal risk, the catalog and saved runs. Every request needs a Host naming this server (403 otherwise); a POST needs Content-Type application/json (or application/toml where a TOML body is accepted; 415 otherwise) and no Origin but the server's own (403); a server started with a token (always, beyond loopback) needs `Authorization: Bearer TOKEN` on every request but /healthz (401). Saves beyond the store's limits get 413 (size) or 409 (count); bodies slower than the body timeout get 408."
         },
         "paths": {
             "/healthz": { "get": {
@@ -255,6 +255,7 @@ fn model_paths() -> Value {
                     "description": "Every field is optional; an empty body runs the shipped portfolio. The portfolio's plan must be a shipped scenario (the server reads no files).",
                     "properties": {
                         "portfolio_text": { "type": "string", "description": "The portfolio TOML (default: the shipped openai-portfolio-risk)" },
+                        "input": { "type": "string", "description": "The same as portfolio_text (the name the other endpoints give their TOML); give one of the two" },
                         "origin": { "type": "string", "description": "The name messages give the portfolio (default portfolio.toml)" },
                         "samples": { "type": "integer", "default": 2000, "minimum": 1, "maximum": 200000, "description": "The file's `samples` is not used here" },
                         "seed": { "type": "integer", "minimum": 0, "description": "Default: the file's, else 1" },

@@ -268,7 +268,22 @@ fn layout(title: &str, active: &str, body: &str, script: &str) -> String {
 }
 
 fn page(title: &str, active: &str, body: &str, script: &str) -> Response {
-    Html(layout(title, active, body, script)).into_response()
+    with_script_policy(
+        Html(layout(title, active, body, script)).into_response(),
+        script,
+    )
+}
+
+/// `response` with the Content-Security-Policy that lets exactly the inline script `layout`
+/// writes for `script` run (its SHA-256 hash), and no other.
+fn with_script_policy(mut response: Response, script: &str) -> Response {
+    let policy = crate::csp::page_policy(&format!("{SCRIPT_COMMON}{script}"));
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 fn error_page(error: &ApiError) -> Response {
@@ -277,7 +292,10 @@ fn error_page(error: &ApiError) -> Response {
         esc(error.status.canonical_reason().unwrap_or("Error")),
         esc(&error.message)
     );
-    (error.status, Html(layout("Error", "", &body, ""))).into_response()
+    with_script_policy(
+        (error.status, Html(layout("Error", "", &body, ""))).into_response(),
+        "",
+    )
 }
 
 /// The 404 page for paths nothing serves.
@@ -321,7 +339,7 @@ pub async fn plan_page(State(state): State<AppState>, Query(query): Query<PlanQu
         match load_run(&state, id).await {
             Ok(run) if run.summary.kind == "plan" => {
                 chosen = String::new();
-                text = run.input_text;
+                text = run.input_text.clone();
                 notice = format!(
                     "<p class=\"muted\">Editing the input of <a href=\"/runs/{0}\">run #{0}</a>; saving makes a new run.</p>",
                     run.summary.id
@@ -390,7 +408,7 @@ pub async fn train_page(State(state): State<AppState>, Query(query): Query<PlanQ
     if let Some(id) = &query.run {
         match load_run(&state, id).await {
             Ok(run) if run.summary.kind == "train" => {
-                text = run.input_text;
+                text = run.input_text.clone();
                 notice = format!(
                     "<p class=\"muted\">Editing the input of <a href=\"/runs/{0}\">run #{0}</a>; saving makes a new run.</p>",
                     run.summary.id

@@ -218,6 +218,15 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM runs", [], |r| r.get(0))?)
     }
 
+    /// The stored size of a run (input text plus result JSON, bytes), if it exists: what a
+    /// view of it will hold in memory, known before loading it.
+    pub fn run_bytes(&self, id: i64) -> Result<Option<i64>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT length(CAST(input_text AS BLOB)) + length(CAST(result_json AS BLOB)) FROM runs WHERE id = ?1",
+        )?;
+        Ok(stmt.query_row([id], |r| r.get(0)).optional()?)
+    }
+
     /// One run, if it exists.
     pub fn get(&self, id: i64) -> Result<Option<Run>, StoreError> {
         let sql =

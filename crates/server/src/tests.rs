@@ -21,10 +21,25 @@ fn app() -> Router {
         name: "test".into(),
         text: SCENARIO.into(),
     }];
-    router(AppState::new(
+    local(router(AppState::new(
         catalog,
         scenarios,
         Store::in_memory().unwrap(),
+    )))
+}
+
+/// `app` as a local client reaches it: with `Host: 127.0.0.1` when the request names none
+/// (`oneshot` requests carry no Host; the guard refuses those). The guard itself is tested in
+/// `tests/security.rs`.
+fn local(app: Router) -> Router {
+    app.layer(axum::middleware::map_request(
+        |mut request: axum::extract::Request| async move {
+            request
+                .headers_mut()
+                .entry(axum::http::header::HOST)
+                .or_insert(axum::http::HeaderValue::from_static("127.0.0.1"));
+            request
+        },
     ))
 }
 
@@ -87,7 +102,7 @@ async fn plan_ok_in_every_format() {
         .clone()
         .oneshot(
             Request::post("/api/plan?format=csv")
-                .header("content-type", "text/plain")
+                .header("content-type", "application/toml")
                 .body(Body::from(SCENARIO))
                 .unwrap(),
         )
@@ -159,7 +174,7 @@ async fn oversized_bodies_are_413() {
     let response = app()
         .oneshot(
             Request::post("/api/plan")
-                .header("content-type", "text/plain")
+                .header("content-type", "application/toml")
                 .body(Body::from(big))
                 .unwrap(),
         )
@@ -484,7 +499,7 @@ fn risk_app() -> (Router, AppState) {
         Some(portfolio),
         Store::in_memory().unwrap(),
     );
-    (router(state.clone()), state)
+    (local(router(state.clone())), state)
 }
 
 const RISK_PORTFOLIO: &str = include_str!("../../../scenarios/openai-portfolio-risk.toml");
@@ -551,7 +566,7 @@ async fn infer_spec_ok_bad_and_too_large() {
     let response = app
         .oneshot(
             Request::post("/api/infer")
-                .header("content-type", "text/plain")
+                .header("content-type", "application/toml")
                 .body(Body::from(big))
                 .unwrap(),
         )
@@ -823,7 +838,7 @@ async fn reliability_rate_bounds_are_the_clis() {
 async fn a_timed_out_simulation_is_cancelled_and_frees_its_slot() {
     let catalog = Catalog::embedded().expect("the shipped catalog loads");
     let state = AppState::new(catalog, Vec::new(), Store::in_memory().unwrap());
-    let app = router(state.clone());
+    let app = local(router(state.clone()));
     // Within every limit (most of the server's event budget): about a second of work in a
     // debug build.
     let heavy = json!({ "gpus": 1_000_000, "days": 30, "runs": 20 });
@@ -976,7 +991,7 @@ async fn risk_ok_bad_and_bounded() {
     );
 
     // A server without a shipped portfolio needs the text.
-    let (status, text) = send(&crate::tests::app(), "POST", "/api/risk", None).await;
+    let (status, text) = send(&crate::tests::app(), "POST", "/api/risk", Some(json!({}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("portfolio_text"));
 }

@@ -86,6 +86,78 @@ pub fn fmt_count(count: f64) -> String {
     out
 }
 
+/// A number with thousands separators and `decimals` decimals: `fmt_grouped(153086.44, 1)` is
+/// `"153,086.4"`. For figures that are not whole counts (means per run, TFLOP/s, hours).
+pub fn fmt_grouped(value: f64, decimals: usize) -> String {
+    if !value.is_finite() {
+        return format!("{value}");
+    }
+    let text = format!("{:.*}", decimals, value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let negative = value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0');
+    let mut out = String::with_capacity(text.len() + whole.len() / 3 + 1);
+    if negative {
+        out.push('-');
+    }
+    group_into(&mut out, whole);
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out
+}
+
+/// A catalog figure as it was written, with thousands separators: `1978.9` is `"1,978.9"`,
+/// `9_100_000.0` is `"9,100,000"`, `0.0806` stays `"0.0806"` (the shortest exact decimal).
+pub fn fmt_number(value: f64) -> String {
+    if !value.is_finite() {
+        return format!("{value}");
+    }
+    let text = format!("{}", value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut out = String::with_capacity(text.len() + whole.len() / 3 + 1);
+    if value < 0.0 {
+        out.push('-');
+    }
+    group_into(&mut out, whole);
+    if !fraction.is_empty() {
+        out.push('.');
+        out.push_str(fraction);
+    }
+    out
+}
+
+/// A count of things per unit the way the press writes large counts: thousand, million,
+/// billion, trillion as k, M, B, T, three significant figures: `fmt_short_scale(4.0e10,
+/// "tokens/s")` is `"40.0 B tokens/s"`. SI's G and P read as giga/peta only to engineers; for
+/// tokens, requests and dollars the short scale is what readers know.
+pub fn fmt_short_scale(value: f64, unit: &str) -> String {
+    let space = if unit.is_empty() { "" } else { " " };
+    if !value.is_finite() {
+        return format!("{value}{space}{unit}");
+    }
+    const SCALES: [(f64, &str); 5] = [(1e15, "Q"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")];
+    let magnitude = value.abs();
+    for (scale, suffix) in SCALES {
+        if magnitude >= scale * 0.9995 {
+            return format!("{} {suffix}{space}{unit}", three_significant(value / scale));
+        }
+    }
+    if value == 0.0 {
+        return format!("0{space}{unit}");
+    }
+    format!("{}{space}{unit}", three_significant(value))
+}
+
+fn group_into(out: &mut String, digits: &str) {
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +190,25 @@ mod tests {
         assert_eq!(fmt_count(999.0), "999");
         assert_eq!(fmt_count(1000.0), "1,000");
         assert_eq!(fmt_count(0.0), "0");
+    }
+
+    #[test]
+    fn grouped_and_plain_numbers_get_separators() {
+        assert_eq!(fmt_grouped(153_086.44, 1), "153,086.4");
+        assert_eq!(fmt_grouped(-1_234.5, 0), "-1,234");
+        assert_eq!(fmt_grouped(-0.04, 1), "0.0");
+        assert_eq!(fmt_grouped(999.96, 1), "1,000.0");
+        assert_eq!(fmt_number(1978.9), "1,978.9");
+        assert_eq!(fmt_number(9_100_000.0), "9,100,000");
+        assert_eq!(fmt_number(0.0806), "0.0806");
+        assert_eq!(fmt_number(-12_345.0), "-12,345");
+    }
+
+    #[test]
+    fn short_scale_reads_like_the_press() {
+        assert_eq!(fmt_short_scale(4.0e10, "tokens/s"), "40.0 B tokens/s");
+        assert_eq!(fmt_short_scale(2.5e6, "tokens/s"), "2.50 M tokens/s");
+        assert_eq!(fmt_short_scale(1.5e12, ""), "1.50 T");
+        assert_eq!(fmt_short_scale(0.0, "tokens/s"), "0 tokens/s");
     }
 }

@@ -8,7 +8,10 @@
 mod format;
 mod month;
 
-pub use format::{fmt_count, fmt_energy_twh, fmt_flops, fmt_power_w, fmt_si, fmt_usd};
+pub use format::{
+    fmt_count, fmt_energy_twh, fmt_flops, fmt_grouped, fmt_number, fmt_power_w, fmt_short_scale,
+    fmt_si, fmt_usd,
+};
 pub use month::{Month, MonthError};
 
 /// Watts in a gigawatt.

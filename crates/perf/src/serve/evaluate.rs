@@ -1,0 +1,164 @@
+//! Evaluating one layout: the batch that maximises throughput within the targets.
+
+use super::unit::{kv_bytes_per_token, weight_bytes, Unit, GIB};
+use super::*;
+use crate::arch::Arch;
+use crate::step::{Hardware, ModelConstants};
+
+/// Evaluates a layout for a workload: picks the batch that maximises throughput within the
+/// latency targets (server) or the KV-cache limit (offline).
+pub fn evaluate_serving(
+    arch: &Arch,
+    hw: &Hardware,
+    layout: &ServingLayout,
+    w: &ServingWorkload,
+    c: &ModelConstants,
+) -> ServingEvaluation {
+    let mut result = ServingEvaluation {
+        batch: 0,
+        max_batch: 0,
+        output_tokens_per_s: 0.0,
+        output_tokens_per_s_per_gpu: 0.0,
+        ttft_s: f64::INFINITY,
+        tpot_s: f64::INFINITY,
+        ttft_at_percentile_s: f64::INFINITY,
+        tpot_at_percentile_s: f64::INFINITY,
+        kv_cache_gib: 0.0,
+        weights_gib: 0.0,
+        prefill_to_decode_ratio: 0.0,
+        feasible: false,
+        infeasible: None,
+        best_tpot_s: f64::INFINITY,
+        best_ttft_s: f64::INFINITY,
+        decode_step: DecodeStep::default(),
+    };
+    let Some(peak) = hw.peak(layout.precision) else {
+        result.infeasible = Some(ServeInfeasible::PrecisionUnsupported);
+        return result;
+    };
+    let unit = Unit {
+        arch,
+        hw,
+        layout: *layout,
+        c,
+        ceiling: hw
+            .matmul_ceiling(layout.precision)
+            .unwrap_or(peak * hw.matmul_efficiency),
+        hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
+        prompt_tokens: w.input_tokens,
+        speculation: w.speculation,
+    };
+    let (dense, routed) = unit.params_per_gpu();
+    let weights = weight_bytes(layout.precision) * (dense + routed);
+    result.weights_gib = weights / GIB;
+    let free = hw.hbm_bytes - weights - c.reserved_memory_bytes;
+    if free <= 0.0 {
+        result.infeasible = Some(ServeInfeasible::WeightsDoNotFit);
+        return result;
+    }
+    let kv_per_token = kv_bytes_per_token(arch, layout);
+    // With pipeline stages, `pp` microbatches of `batch` sequences are in flight at once, and
+    // every stage keeps the KV cache of its layers for all of them.
+    let pp = f64::from(layout.pp);
+    let max_batch = (free / (pp * kv_per_token * (w.input_tokens + w.output_tokens)))
+        .floor()
+        .min(f64::from(w.max_batch.unwrap_or(MAX_BATCH)))
+        .min(f64::from(MAX_BATCH));
+    result.max_batch = max_batch as u32;
+    if max_batch < 1.0 {
+        result.infeasible = Some(ServeInfeasible::NoRoomForKvCache);
+        return result;
+    }
+    let context = w.input_tokens + w.output_tokens / 2.0;
+    let ranks = f64::from(layout.ep);
+    let prefill_latency = unit.prefill_latency_s(w.input_tokens);
+    // Evaluate a batch: (tokens/s per unit, TPOT, TTFT, prefill GPUs per decode GPU).
+    // Output tokens per sequence per step: one, or the accepted drafts plus one.
+    let emitted = w.speculation.map_or(1.0, |s| s.tokens_per_step());
+    let at = |batch: f64| -> (f64, f64, f64, f64) {
+        if w.disaggregated {
+            let stage = unit.decode_stage(batch, context, 0.0).step_s;
+            let tpot = pp * stage / emitted;
+            let throughput = ranks * batch * emitted / stage;
+            // Prefill pool sized to the request rate the decode pool finishes.
+            let requests_per_s = throughput / w.output_tokens;
+            let prefill_gpu_s = unit.prefill_flops(w.input_tokens) / unit.ceiling;
+            let ratio = requests_per_s * prefill_gpu_s / f64::from(layout.gpus());
+            (throughput, tpot, prefill_latency + tpot, ratio)
+        } else {
+            // Prompts are prefilled as fast as sequences finish.
+            let prefill_tokens = batch * emitted * w.input_tokens / w.output_tokens;
+            let stage = unit.decode_stage(batch, context, prefill_tokens).step_s;
+            let tpot = pp * stage / emitted;
+            (
+                ranks * batch * emitted / stage,
+                tpot,
+                prefill_latency + pp * stage,
+                0.0,
+            )
+        }
+    };
+    let (_, best_tpot, best_ttft, _) = at(1.0);
+    result.best_tpot_s = best_tpot;
+    result.best_ttft_s = best_ttft;
+    // Offline keeps the batch full; a server's batch is its mean, and the KV cache and the
+    // latency targets must hold at the chosen percentile of the sequences in flight.
+    // The microbatch at the percentile: the sequences in flight (pp microbatches) at that
+    // percentile, shared out over the microbatches.
+    let peak_of =
+        |batch: f64| (concurrency_at_percentile(pp * batch, w.slo_percentile) / pp).ceil();
+    let meets_at = |batch: f64| match w.mode {
+        ServingMode::Offline => true,
+        ServingMode::Server => {
+            let peak = peak_of(batch);
+            if peak > max_batch {
+                return false;
+            }
+            let (_, tpot, ttft, _) = at(peak);
+            w.tpot_slo_s.is_none_or(|slo| tpot <= slo) && w.ttft_slo_s.is_none_or(|slo| ttft <= slo)
+        }
+    };
+    // Throughput rises with batch and TPOT rises with it, so the best batch within the
+    // targets is the largest that meets them: bisect.
+    let (mut lo, mut hi) = (0u32, max_batch as u32);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if meets_at(f64::from(mid)) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    if lo == 0 {
+        let slots_short = w.mode == ServingMode::Server && peak_of(1.0) > max_batch;
+        result.infeasible = Some(if slots_short {
+            ServeInfeasible::TooFewSlots
+        } else {
+            ServeInfeasible::SloUnmeetable
+        });
+        return result;
+    }
+    let batch = f64::from(lo);
+    let (throughput, tpot, ttft, ratio) = at(batch);
+    result.batch = lo;
+    result.output_tokens_per_s = throughput;
+    result.output_tokens_per_s_per_gpu = throughput / (f64::from(layout.gpus()) * (1.0 + ratio));
+    result.tpot_s = tpot;
+    result.ttft_s = ttft;
+    let (_, tpot_tail, ttft_tail, _) = match w.mode {
+        ServingMode::Offline => (throughput, tpot, ttft, ratio),
+        ServingMode::Server => at(peak_of(batch)),
+    };
+    result.tpot_at_percentile_s = tpot_tail;
+    result.ttft_at_percentile_s = ttft_tail;
+    result.prefill_to_decode_ratio = ratio;
+    result.kv_cache_gib = pp * batch * kv_per_token * context / GIB;
+    let prefill_tokens = if w.disaggregated {
+        0.0
+    } else {
+        batch * emitted * w.input_tokens / w.output_tokens
+    };
+    result.decode_step = unit.decode_stage(batch, context, prefill_tokens);
+    result.feasible = true;
+    result
+}

@@ -1,0 +1,261 @@
+//! One deployment unit's costs: a decode step by component, a prompt's prefill, the KV cache.
+
+use super::{DecodeStep, ServingLayout, Speculation};
+use crate::arch::Arch;
+use crate::step::{Hardware, ModelConstants, Precision};
+
+pub(super) const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+/// Kernel launches per layer in a decode step (with CUDA graphs most launch cost is hidden;
+/// this counts the kernels whose fixed cost remains).
+const DECODE_KERNELS_PER_LAYER: f64 = 8.0;
+
+pub(super) fn weight_bytes(precision: Precision) -> f64 {
+    match precision {
+        Precision::Bf16 => 2.0,
+        Precision::Fp8 => 1.0,
+        Precision::Fp4 => 0.5,
+    }
+}
+
+/// KV-cache bytes per token per accelerator of the unit.
+pub fn kv_bytes_per_token(arch: &Arch, layout: &ServingLayout) -> f64 {
+    let layers = arch.layers / f64::from(layout.pp);
+    match arch.mla {
+        // MLA caches the compressed latent and the rotary key, the same on every TP rank.
+        Some(m) => layers * (m.kv_lora_rank + m.qk_rope_head_dim) * layout.kv_bytes,
+        None => {
+            let heads_per_rank = (arch.kv_heads / f64::from(layout.tp)).max(1.0);
+            layers * 2.0 * heads_per_rank * arch.head_dim * layout.kv_bytes
+        }
+    }
+}
+
+pub(super) struct Unit<'a> {
+    pub(super) arch: &'a Arch,
+    pub(super) hw: &'a Hardware,
+    pub(super) layout: ServingLayout,
+    pub(super) c: &'a ModelConstants,
+    pub(super) ceiling: f64,
+    pub(super) hbm: f64,
+    /// Prompt length of the workload, tokens (for the attention of chunked prefill).
+    pub(super) prompt_tokens: f64,
+    /// Speculative decoding, if any.
+    pub(super) speculation: Option<Speculation>,
+}
+
+impl Unit<'_> {
+    fn tp(&self) -> f64 {
+        f64::from(self.layout.tp)
+    }
+    fn pp(&self) -> f64 {
+        f64::from(self.layout.pp)
+    }
+    fn ep(&self) -> f64 {
+        f64::from(self.layout.ep)
+    }
+
+    /// Parameters held per accelerator.
+    pub(super) fn params_per_gpu(&self) -> (f64, f64) {
+        let experts = self.arch.routed_expert_params();
+        let dense = (self.arch.total_params() - experts) / (self.tp() * self.pp());
+        let routed = experts / (self.ep() * self.pp() * self.tp());
+        (dense, routed)
+    }
+
+    fn link(&self, group: f64) -> (f64, f64) {
+        if group <= self.hw.scale_up_domain {
+            (
+                self.hw.scale_up_bytes_per_s * self.c.link_efficiency,
+                self.c.scale_up_latency_s,
+            )
+        } else {
+            (
+                self.hw.scale_out_bytes_per_s * self.c.link_efficiency,
+                self.c.scale_out_latency_s,
+            )
+        }
+    }
+
+    /// One decode step of one pipeline stage with `batch` sequences per attention rank at mean
+    /// context `context`, plus `prefill_tokens` of chunked prefill per rank.
+    /// One decode step, drafting included when the workload speculates.
+    pub(super) fn decode_stage(&self, batch: f64, context: f64, prefill_tokens: f64) -> DecodeStep {
+        match self.speculation {
+            None => self.verify_stage(batch, context, prefill_tokens, 1.0),
+            Some(spec) => {
+                let drafts = f64::from(spec.draft_tokens);
+                // The model checks its own next token and every draft in one pass.
+                let mut step = self.verify_stage(batch, context, prefill_tokens, 1.0 + drafts);
+                // Drafting runs token after token before that pass.
+                let one = self.verify_stage(batch, context, 0.0, 1.0).step_s;
+                let fraction = spec
+                    .draft_cost_fraction
+                    .unwrap_or(1.0 / self.arch.layers.max(1.0));
+                step.draft_s = drafts * fraction * one;
+                step.step_s += step.draft_s;
+                step
+            }
+        }
+    }
+
+    /// One pass of the model over `batch` sequences, each with `per_sequence` new tokens (1, or
+    /// 1 + drafts when verifying speculation) attending to `context`, plus `prefill_tokens`.
+    fn verify_stage(
+        &self,
+        batch: f64,
+        context: f64,
+        prefill_tokens: f64,
+        per_sequence: f64,
+    ) -> DecodeStep {
+        let a = self.arch;
+        let bytes_w = weight_bytes(self.layout.precision);
+        let (dense, routed) = self.params_per_gpu();
+        let layers = a.layers / self.pp();
+        let moe_share = a.moe_layers() / a.layers;
+        // Experts touched this step: each of the batch x ep tokens picks top_k of the experts.
+        let touched = if a.is_moe() {
+            let tokens = (batch * per_sequence + prefill_tokens) * self.ep();
+            1.0 - (1.0 - a.top_k / a.experts).powf(tokens)
+        } else {
+            1.0
+        };
+        // The input embedding is a gather of `tokens` rows, not a stream of the table.
+        let embedding_per_gpu = a.vocab * a.hidden / self.tp() / self.pp();
+        let dense_weights_read = bytes_w * (dense - embedding_per_gpu);
+        let expert_weights_read = bytes_w * routed * touched;
+        let kv_read = batch * context * kv_bytes_per_token(a, &self.layout);
+
+        // Matmul FLOPs per token on this accelerator: its share of the dense GEMMs (the output
+        // projection only for decode tokens: a prompt's logits are not computed) and the top-k
+        // experts the token uses.
+        let lm_head = a.vocab * a.hidden / self.tp() / self.pp();
+        let body_flops_per_token = 2.0 * (dense - embedding_per_gpu - lm_head);
+        let expert_flops_per_token =
+            2.0 * moe_share * layers * a.top_k * a.expert_params() / self.tp();
+        // Attention scores and values: a decode token attends to the whole context; a prompt
+        // token in a prefill chunk to the prompt before it (causal: half the prompt on average).
+        let attention_flops_at = |ctx: f64| {
+            2.0 * ctx * layers * (a.heads / self.tp()) * (a.qk_head_dim() + a.v_head_dim())
+        };
+        let prompt_context = if batch > 0.0 && prefill_tokens > 0.0 {
+            self.prompt_tokens / 2.0
+        } else {
+            0.0
+        };
+        let decode_tokens = batch * per_sequence;
+        let tokens = decode_tokens + prefill_tokens;
+        // Roofline per kernel, then kernels in sequence: each weight GEMM takes the longer of
+        // streaming its weights and its matmul work (with the training model's GEMM shape
+        // factor); attention streams the KV cache and does its score work; one kernel's memory
+        // time does not hide another's.
+        let dense_shape = crate::step::shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
+        let dense_compute_s =
+            (tokens * body_flops_per_token + batch * 2.0 * lm_head) / (self.ceiling * dense_shape);
+        let dense_gemm_s = (dense_weights_read / self.hbm).max(dense_compute_s);
+        let (expert_gemm_s, expert_compute_s) = if a.is_moe() {
+            // Each local expert multiplies the tokens routed to it from all `ep` ranks.
+            let rows = (tokens * self.ep() * a.top_k / a.experts).max(1.0);
+            let shape =
+                crate::step::shape_factor(self.c, rows, a.moe_ffn_hidden / self.tp(), a.hidden);
+            let compute = tokens * expert_flops_per_token / (self.ceiling * shape);
+            ((expert_weights_read / self.hbm).max(compute), compute)
+        } else {
+            (0.0, 0.0)
+        };
+        let gemm_s = dense_gemm_s + expert_gemm_s;
+        let weights_s = (dense_weights_read + expert_weights_read) / self.hbm;
+        let kv_read_s = kv_read / self.hbm;
+        let attention_compute_s = (decode_tokens * attention_flops_at(context)
+            + prefill_tokens * attention_flops_at(prompt_context))
+            / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.c.attention_fraction);
+
+        let (tp_bw, tp_lat) = self.link(self.tp());
+        let tp_s = if self.layout.tp > 1 {
+            let bytes = 2.0 * tokens * a.hidden;
+            2.0 * layers * (2.0 * (self.tp() - 1.0) / self.tp() * bytes / tp_bw + tp_lat)
+        } else {
+            0.0
+        };
+        // The stage hands its tokens' hidden states (16-bit) to the next stage, on the scale-up
+        // link if the whole pipeline fits in one domain.
+        let pp_s = if self.layout.pp > 1 {
+            let (bw, lat) = self.link(self.tp() * self.pp());
+            2.0 * tokens * a.hidden / self.tp() / bw + lat
+        } else {
+            0.0
+        };
+        let (ep_bw, ep_lat) = self.link(self.tp() * self.ep());
+        // Dispatch in fp8 (1 byte per element) and combine in bf16 (2 bytes), per MoE layer.
+        let (dispatch_s, combine_s) = if self.layout.ep > 1 && a.is_moe() {
+            let per_byte = tokens * a.top_k * a.hidden * (self.ep() - 1.0) / self.ep() / ep_bw;
+            let moe_layers = moe_share * layers;
+            (
+                moe_layers * (per_byte + ep_lat),
+                moe_layers * (2.0 * per_byte + ep_lat),
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        let launch_s = layers * DECODE_KERNELS_PER_LAYER * self.c.kernel_overhead_s;
+        // Everything but the routed experts runs on the attention side of the layer.
+        let attention_side_s = dense_gemm_s + kv_read_s + attention_compute_s + tp_s + pp_s;
+        let body_s = if self.layout.overlap_ep {
+            // Two microbatches, as DeepSeek's and SGLang's decode overlap them: one
+            // microbatch's dispatch runs while the other computes attention, its combine while
+            // the other runs its experts. Each all-to-all hides only behind the compute it is
+            // paired with; what is left over shows.
+            attention_side_s.max(dispatch_s) + expert_gemm_s.max(combine_s)
+        } else {
+            attention_side_s + dispatch_s + expert_gemm_s + combine_s
+        };
+        DecodeStep {
+            gemm_s,
+            dense_gemm_s,
+            expert_gemm_s,
+            gemm_memory_bound: weights_s >= dense_compute_s + expert_compute_s,
+            kv_read_s,
+            attention_compute_s,
+            tp_comm_s: tp_s,
+            pp_comm_s: pp_s,
+            ep_comm_s: dispatch_s + combine_s,
+            launch_s,
+            draft_s: 0.0,
+            step_s: body_s + launch_s,
+        }
+    }
+
+    /// Prefill FLOPs of one request of `input` tokens: every prompt token through the
+    /// layers (embedding lookups are gathers, not matmuls), causal attention, and the output
+    /// projection for the last token only (the first generated token).
+    pub(super) fn prefill_flops(&self, input: f64) -> f64 {
+        let a = self.arch;
+        let one_table = a.vocab * a.hidden;
+        2.0 * input * (a.active_params() - a.embedding_params())
+            + 2.0 * one_table
+            + 0.5 * input * a.layers * a.attention_core_flops_per_token(input)
+    }
+
+    /// Latency of one request's prefill on its attention rank's accelerators.
+    pub(super) fn prefill_latency_s(&self, input: f64) -> f64 {
+        // A prompt passes the pipeline stages one after another: only tensor parallelism
+        // shortens one request's prefill.
+        let gpus = self.tp();
+        let shape = crate::step::shape_factor(
+            self.c,
+            input,
+            self.arch.hidden / self.tp(),
+            self.arch.hidden,
+        );
+        let compute = self.prefill_flops(input) / (gpus * self.ceiling * shape);
+        let (dense, routed) = self.params_per_gpu();
+        let memory = weight_bytes(self.layout.precision) * (dense + routed) * self.pp() / self.hbm;
+        let (bw, lat) = self.link(self.tp());
+        let tp = if self.layout.tp > 1 {
+            2.0 * self.arch.layers
+                * (2.0 * (self.tp() - 1.0) / self.tp() * 2.0 * input * self.arch.hidden / bw + lat)
+        } else {
+            0.0
+        };
+        compute.max(memory) + tp
+    }
+}
