@@ -67,9 +67,10 @@ fn measured(a: &Accelerator, p: Precision, key: Key) -> Option<(f64, String)> {
 /// Keyed by (accelerator id, precision, key).
 pub(crate) type Derivations = BTreeMap<(String, Precision, bool), ResolvedDerivation>;
 
-fn derive_all<'a>(
-    accelerators: &BTreeMap<String, &'a Accelerator>,
-) -> (BTreeMap<(String, Precision), (f64, String)>, Derivations) {
+/// Measured plain ceilings by (accelerator id, precision): (TFLOP/s, source id).
+type Valued = BTreeMap<(String, Precision), (f64, String)>;
+
+fn derive_all(accelerators: &BTreeMap<String, &Accelerator>) -> (Valued, Derivations) {
     // Plain (non-blockwise) ceilings that can be borrowed from: measured first.
     let mut valued: BTreeMap<(String, Precision), (f64, String)> = BTreeMap::new();
     for (id, a) in accelerators {

@@ -151,7 +151,7 @@ pub fn fmt_short_scale(value: f64, unit: &str) -> String {
 
 fn group_into(out: &mut String, digits: &str) {
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
