@@ -67,10 +67,7 @@ fn measured(a: &Accelerator, p: Precision, key: Key) -> Option<(f64, String)> {
 /// Keyed by (accelerator id, precision, key).
 pub(crate) type Derivations = BTreeMap<(String, Precision, bool), ResolvedDerivation>;
 
-/// Measured plain ceilings by (accelerator id, precision): (TFLOP/s, source id).
-type Valued = BTreeMap<(String, Precision), (f64, String)>;
-
-fn derive_all(accelerators: &BTreeMap<String, &Accelerator>) -> (Valued, Derivations) {
+fn derive_all(accelerators: &BTreeMap<String, &Accelerator>) -> Derivations {
     // Plain (non-blockwise) ceilings that can be borrowed from: measured first.
     let mut valued: BTreeMap<(String, Precision), (f64, String)> = BTreeMap::new();
     for (id, a) in accelerators {
@@ -143,7 +140,7 @@ fn derive_all(accelerators: &BTreeMap<String, &Accelerator>) -> (Valued, Derivat
             }
         }
         if !progress {
-            return (valued, derived);
+            return derived;
         }
     }
 }
@@ -327,7 +324,7 @@ fn measured_within_peak(
 pub(crate) fn derivations(all: &BTreeMap<String, Placed<Accelerator>>) -> Derivations {
     let view: BTreeMap<String, &Accelerator> =
         all.iter().map(|(k, v)| (k.clone(), &v.item)).collect();
-    derive_all(&view).1
+    derive_all(&view)
 }
 
 /// After validation: moves legacy keys into the table, fills in every derived ceiling, and
@@ -344,7 +341,7 @@ pub(crate) fn resolve(accelerators: &mut BTreeMap<String, Accelerator>) {
     let derived = {
         let view: BTreeMap<String, &Accelerator> =
             accelerators.iter().map(|(k, v)| (k.clone(), v)).collect();
-        derive_all(&view).1
+        derive_all(&view)
     };
     for ((id, p, blockwise), resolved) in derived {
         let entry = accelerators

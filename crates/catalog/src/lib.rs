@@ -9,6 +9,7 @@
 mod accelerator;
 mod check_matmul;
 pub mod diagnostic;
+pub mod frameworks;
 pub mod history;
 mod known_on;
 mod load;
@@ -24,6 +25,7 @@ use std::collections::BTreeMap;
 
 pub use accelerator::CeilingBasis;
 pub use diagnostic::{nearest, Diagnostic, Diagnostics};
+pub use frameworks::Framework;
 pub use history::{DerivedStatus, Event, EventKind, GwBasis};
 pub use load::CatalogText;
 pub use model::{
@@ -38,7 +40,7 @@ pub use site::{PhaseState, Site, SitePhase};
 pub use sourced::Sourced;
 
 /// The catalog files shipped in the binary, as (path in the repository, text).
-pub const EMBEDDED_FILES: [(&str, &str); 7] = [
+pub const EMBEDDED_FILES: [(&str, &str); 8] = [
     (
         "catalog/hardware.toml",
         include_str!("../../../catalog/hardware.toml"),
@@ -66,6 +68,10 @@ pub const EMBEDDED_FILES: [(&str, &str); 7] = [
     (
         "catalog/record.toml",
         include_str!("../../../catalog/record.toml"),
+    ),
+    (
+        "catalog/frameworks.toml",
+        include_str!("../../../catalog/frameworks.toml"),
     ),
 ];
 
@@ -107,6 +113,8 @@ pub struct Catalog {
     pub deals: BTreeMap<String, Deal>,
     /// Model architectures by id.
     pub models: BTreeMap<String, ModelArch>,
+    /// Training frameworks by id (with their version).
+    pub frameworks: BTreeMap<String, Framework>,
     /// Planning defaults.
     pub facility: Facility,
     /// Content hash of all files read: changes whenever any number does.
@@ -173,6 +181,25 @@ impl Catalog {
     /// The id closest to `wanted` among the systems, for "did you mean" hints.
     pub fn nearest_system(&self, wanted: &str) -> Option<&str> {
         nearest(wanted, self.systems.keys().map(String::as_str))
+    }
+
+    /// The id closest to `wanted` among the training frameworks.
+    pub fn nearest_framework(&self, wanted: &str) -> Option<&str> {
+        nearest(wanted, self.frameworks.keys().map(String::as_str))
+    }
+
+    /// The newest Megatron (by release date): the framework a training spec uses when it names
+    /// none.
+    pub fn default_framework(&self) -> Option<&Framework> {
+        self.frameworks
+            .values()
+            .filter(|f| f.id.get_ref().starts_with("megatron"))
+            .max_by(|a, b| {
+                a.released
+                    .get_ref()
+                    .cmp(b.released.get_ref())
+                    .then_with(|| a.id.get_ref().cmp(b.id.get_ref()))
+            })
     }
 
     /// The id closest to `wanted` among the deals.

@@ -10,6 +10,7 @@ use std::ops::Range;
 use serde::Deserialize;
 
 use crate::diagnostic::{nearest, Diagnostic, Diagnostics};
+use crate::frameworks::Framework;
 use crate::history::Event;
 use crate::model::{Accelerator, Deal, FacilityDefaults, ModelArch, Source, System};
 use crate::record::RecordEntry;
@@ -46,6 +47,8 @@ struct CatalogFile {
     site: Vec<Site>,
     #[serde(default)]
     record: Vec<RecordEntry>,
+    #[serde(default)]
+    framework: Vec<Framework>,
 }
 
 /// An entry and the index of the file it came from.
@@ -62,6 +65,7 @@ struct Gathered {
     systems: BTreeMap<String, Placed<System>>,
     deals: BTreeMap<String, Placed<Deal>>,
     models: BTreeMap<String, Placed<ModelArch>>,
+    frameworks: BTreeMap<String, Placed<Framework>>,
     facility: FacilityDefaults,
     facility_file: BTreeMap<&'static str, usize>,
     /// Deal events in file order, with the layer they came from.
@@ -154,6 +158,11 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
                 gathered
                     .events
                     .push((Placed { item, file: index }, layer_index));
+            }
+            for item in parsed.framework {
+                duplicate("framework", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.frameworks.insert(id, Placed { item, file: index });
             }
             if let Some(facility) = parsed.facility {
                 merge_facility(&mut gathered, facility, index);
@@ -652,6 +661,17 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         &gathered.sites,
         &gathered.records,
     );
+    let source_ids: Vec<&str> = gathered.sources.keys().map(String::as_str).collect();
+    for placed in gathered.frameworks.values() {
+        check.id(placed.file, "framework", &placed.item.id);
+        let f = files[placed.file];
+        check.problems.extend(crate::frameworks::validate(
+            &placed.item,
+            &f.name,
+            &f.text,
+            &source_ids,
+        ));
+    }
     let facility = validate_facility(&gathered, &mut check, files);
     let problems = std::mem::take(&mut check.problems);
     let warnings = std::mem::take(&mut check.warnings);
@@ -702,6 +722,11 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         warnings,
         known_on: None,
         withheld: BTreeMap::new(),
+        frameworks: gathered
+            .frameworks
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
         facility,
         version: version_hash(files),
     })

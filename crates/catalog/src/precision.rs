@@ -214,7 +214,7 @@ pub enum Ceiling {
     /// A measurement with its source (or why there is none).
     Measured(Sourced<f64>),
     /// Computed by the loader from a measured chip's fraction of its peak.
-    Derived(DerivedCeiling),
+    Derived(Box<DerivedCeiling>),
 }
 
 /// A ceiling derived by rule: `like`'s ceiling at `from` (measured, or itself derived), as a
@@ -362,14 +362,14 @@ impl TryFrom<RawCeiling> for Ceiling {
             if rule.get_ref().trim().is_empty() {
                 return Err("`derived` is empty: state the rule (whose measurement stands for this chip, and why)".into());
             }
-            return Ok(Ceiling::Derived(DerivedCeiling {
+            return Ok(Ceiling::Derived(Box::new(DerivedCeiling {
                 rule,
                 like: raw.like,
                 from: raw.from,
                 ratio: raw.ratio,
                 note: raw.note,
                 resolved: None,
-            }));
+            })));
         }
         if raw.like.is_some() || raw.from.is_some() || raw.ratio.is_some() {
             return Err(

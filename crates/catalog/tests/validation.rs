@@ -42,6 +42,7 @@ fn the_embedded_catalog_loads_and_has_the_required_systems() {
         "gb300-nvl72",
         "vera-rubin-nvl144",
         "mi300x-8",
+        "mi325x-8",
         "mi355x-8",
         "mi450-helios",
         "tpu-v7-ironwood",

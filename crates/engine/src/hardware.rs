@@ -68,3 +68,79 @@ pub fn matmul_rates(accelerator: &Accelerator, overrides: &[(&str, f64)]) -> Mat
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use catalog::Catalog;
+
+    use crate::train::{hardware_for_system, hardware_with_overrides};
+
+    #[test]
+    fn every_gpu_system_gets_scale_out_and_its_domain() {
+        let catalog = Catalog::embedded().unwrap();
+        // (system, scale-up domain, NIC Gb/s per GPU)
+        for (id, domain, gbit) in [
+            ("dgx-h100", 8.0, 400.0),
+            ("dgx-h200", 8.0, 400.0),
+            ("dgx-b200", 8.0, 400.0),
+            ("dgx-b300", 8.0, 800.0),
+            ("gb200-nvl72", 72.0, 400.0),
+            ("gb300-nvl72", 72.0, 800.0),
+            ("mi300x-8", 8.0, 400.0),
+            ("mi325x-8", 8.0, 400.0),
+            ("mi355x-8", 8.0, 400.0),
+        ] {
+            let hw = hardware_for_system(&catalog, id).unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert_eq!(hw.scale_up_domain, domain, "{id}");
+            // Gb/s to bytes/s: / 8.
+            assert_eq!(hw.scale_out_bytes_per_s, gbit * 1e9 / 8.0, "{id}");
+        }
+    }
+
+    #[test]
+    fn matmul_rates_carry_the_catalog_ceilings() {
+        let catalog = Catalog::embedded().unwrap();
+        let h100 = hardware_for_system(&catalog, "dgx-h100")
+            .unwrap()
+            .matmul_rates;
+        let bf16 = h100.bf16.unwrap();
+        assert_eq!(bf16.peak_flops, 989e12);
+        assert_eq!(bf16.ceiling_flops, Some(794.5e12));
+        assert!(bf16.measured);
+        assert!(h100.mxfp8.is_none() && h100.nvfp4.is_none() && h100.mxfp4.is_none());
+        // Blockwise FP8 on Hopper: per-tensor 1,402.6 x the measured 0.8865 = 1,243.4.
+        let blockwise = h100.fp8_blockwise.unwrap();
+        assert!((blockwise.ceiling_flops.unwrap() - 1243.4e12).abs() < 1e9);
+        assert!(!blockwise.measured);
+
+        let gb300 = hardware_for_system(&catalog, "gb300-nvl72")
+            .unwrap()
+            .matmul_rates;
+        let nvfp4 = gb300.nvfp4.unwrap();
+        assert_eq!(nvfp4.peak_flops, 15000e12);
+        assert!(!nvfp4.measured);
+        assert!(
+            nvfp4.fraction().unwrap() < 0.5,
+            "NVFP4 runs far below its peak"
+        );
+
+        let mi355x = hardware_for_system(&catalog, "mi355x-8")
+            .unwrap()
+            .matmul_rates;
+        assert!(mi355x.nvfp4.is_none(), "no NVFP4 on CDNA 4");
+        assert!(mi355x.mxfp4.is_some());
+    }
+
+    #[test]
+    fn an_overridden_peak_keeps_the_catalog_fraction() {
+        let catalog = Catalog::embedded().unwrap();
+        let hw = hardware_with_overrides(&catalog, "dgx-b200", &[("fp4_dense_tflops", 10000.0)])
+            .unwrap();
+        let nvfp4 = hw.matmul_rates.nvfp4.unwrap();
+        assert_eq!(nvfp4.peak_flops, 10000e12);
+        let catalog_fraction = catalog.accelerators["b200"]
+            .matmul_fraction(catalog::Precision::Nvfp4)
+            .unwrap();
+        assert!((nvfp4.fraction().unwrap() - catalog_fraction).abs() < 1e-12);
+    }
+}

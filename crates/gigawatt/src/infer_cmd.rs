@@ -192,8 +192,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             let Some(path) = &args.spec else {
                 return Err(Failure::Input("gigawatt infer needs a spec\n  fix: gigawatt infer --spec FILE, or gigawatt infer search --help".into()));
             };
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Failure::Input(format!("failed to read {}: {e}", path.display())))?;
+            let text = crate::input::read_input(path, "serving spec")?;
             let result = engine::infer::infer_text(&catalog, &path.display().to_string(), &text)
                 .map_err(input_error)?;
             match args.format {
@@ -253,8 +252,16 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                 .clone()
                 .unwrap_or_else(|| scenarios::SHIPPED[0].0.to_string());
             let (origin, text) = match scenarios::find(&name) {
-                Some((n, t)) if !std::path::Path::new(&name).is_file() => (format!("<shipped>/scenarios/{n}.toml"), t.to_string()),
-                _ => (name.clone(), std::fs::read_to_string(&name).map_err(|e| Failure::Input(format!("failed to read {name}: {e}\n  fix: a scenario file or a name from `gigawatt scenarios`")))?),
+                Some((n, t)) if std::fs::metadata(&name).is_err() => {
+                    (format!("<shipped>/scenarios/{n}.toml"), t.to_string())
+                }
+                _ => (
+                    name.clone(),
+                    crate::input::read_input(
+                        std::path::Path::new(&name),
+                        "scenario file (or a name from `gigawatt scenarios`)",
+                    )?,
+                ),
             };
             let plan = engine::plan_text(&catalog, &origin, &text).map_err(input_error)?;
             let precision =

@@ -8,6 +8,7 @@ mod cli;
 mod deals_cmd;
 mod examples;
 mod infer_cmd;
+mod input;
 mod output;
 mod plan_cmd;
 mod reliability_cmd;

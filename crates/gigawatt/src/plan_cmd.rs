@@ -68,17 +68,10 @@ fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
         }
         Some(given) => {
             let path = Path::new(given);
-            if path.is_dir() {
-                return Err(Failure::Input(format!(
-                    "{given} is a folder, not a scenario file\n  fix: give the path of a .toml scenario file"
-                )));
-            }
-            if path.is_file() {
-                let text = std::fs::read_to_string(path).map_err(|e| {
-                    Failure::Input(format!(
-                        "failed to read {given}: {e}\n  fix: a scenario file is UTF-8 TOML"
-                    ))
-                })?;
+            // Anything at the path (a file, a folder, a device, a FIFO) is read as a file, and
+            // the reader refuses what is not one.
+            if std::fs::metadata(path).is_ok() {
+                let text = crate::input::read_input(path, "scenario file")?;
                 (given.clone(), text)
             } else if let Some((name, text)) = scenarios::find(given) {
                 (format!("<shipped>/scenarios/{name}.toml"), text.to_string())
@@ -287,8 +280,7 @@ pub fn load_catalog(dir: Option<&Path>) -> Result<Catalog, Failure> {
             )));
         }
         for path in paths {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Failure::Input(format!("failed to read {}: {e}", path.display())))?;
+            let text = crate::input::read_input(&path, "catalog file")?;
             extra.push(CatalogText {
                 name: path.display().to_string(),
                 text,

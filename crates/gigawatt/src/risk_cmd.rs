@@ -65,6 +65,10 @@ pub struct RiskArgs {
     /// it are ignored. Distinct from the portfolio's `as_of` (capacity counted as delivered).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub known_on: Option<String>,
+    /// Leave out the run time (`elapsed_s`), so that the same portfolio, samples and seed give
+    /// the same bytes in every format.
+    #[arg(long)]
+    pub no_timing: bool,
 }
 
 /// Output formats of `gigawatt risk`.
@@ -72,7 +76,7 @@ pub struct RiskArgs {
 pub enum RiskFormat {
     /// A readable summary for a terminal.
     Table,
-    /// Everything, as JSON (samples, seed, elapsed_s, timeline percentiles, tornado, deals, assumptions).
+    /// Everything, as JSON (samples, seed, elapsed_s unless --no-timing, timeline percentiles, tornado, deals, assumptions).
     Json,
     /// The monthly percentiles as CSV.
     Csv,
@@ -121,7 +125,8 @@ pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
         bar.finish_and_clear();
     }
     let mut result = result.map_err(render)?;
-    result.elapsed_s = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    result.elapsed_s =
+        (!args.no_timing).then(|| (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
     result.capability =
         risk::capability::default_assumptions(&catalog).and_then(|a| risk::capability(&result, a));
     result.knowledge = Some(engine::knowledge::knowledge(
@@ -168,12 +173,8 @@ fn read_portfolio(given: Option<&str>) -> Result<(String, String, Option<PathBuf
         return Ok(shipped());
     };
     let path = Path::new(given);
-    if path.is_file() {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::Input(format!(
-                "failed to read {given}: {e}\n  fix: a portfolio file is UTF-8 TOML"
-            ))
-        })?;
+    if std::fs::metadata(path).is_ok() {
+        let text = crate::input::read_input(path, "portfolio file")?;
         let dir = path.parent().map(Path::to_path_buf);
         return Ok((given.to_string(), text, dir));
     }
@@ -201,13 +202,14 @@ fn read_plan(
     let (wanted, _) = risk::scenario_ref(file);
     if let Some(dir) = dir {
         let path = dir.join(wanted);
-        if path.is_file() {
-            let plan = std::fs::read_to_string(&path).map_err(|e| {
+        if std::fs::metadata(&path).is_ok() {
+            let plan = crate::input::read_input(&path, "scenario file").map_err(|e| {
+                let (crate::Failure::Input(m) | crate::Failure::Io(m)) = e;
                 render(risk::scenario_error(
                     file,
                     origin,
                     text,
-                    format!("failed to read the plan {}: {e}", path.display()),
+                    format!("the plan: {m}"),
                     "a plan is a UTF-8 TOML scenario file".into(),
                 ))
             })?;

@@ -76,6 +76,10 @@ pub struct SearchArgs {
     /// Matmul precision: bf16, fp8 or fp4.
     #[arg(long, default_value = "bf16")]
     pub precision: String,
+    /// Training framework (catalog/frameworks.toml; default: the newest Megatron): only
+    /// layouts it runs are returned, with its software.
+    #[arg(long)]
+    pub framework: Option<String>,
     /// How many layouts to print.
     #[arg(long, default_value_t = 5)]
     pub top: usize,
@@ -97,12 +101,7 @@ pub fn run(cli: &Cli, args: &TrainArgs) -> Result<(), Failure> {
                     "gigawatt train needs a spec\n  fix: gigawatt train --spec FILE, or gigawatt train search --help".into(),
                 ));
             };
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Failure::Input(format!(
-                    "failed to read {}: {e}\n  fix: give a TOML training spec",
-                    path.display()
-                ))
-            })?;
+            let text = crate::input::read_input(path, "training spec")?;
             let result = engine::train::train_text(&catalog, &path.display().to_string(), &text)
                 .map_err(|e| {
                     let engine::EngineError::Invalid(d) = e;
@@ -134,10 +133,36 @@ fn train_table(r: &engine::train::TrainResult) -> String {
         r.model.params_total / 1e9,
         r.model.params_active / 1e9
     );
-    out += &format!(
-        "layout: tp {} pp {} dp {} cp {} ep {} vpp {} microbatch {} sp {} recompute {:?} zero {}\n\n",
-        s.tp, s.pp, s.dp, s.cp, s.ep, s.virtual_pp, s.microbatch, s.sequence_parallel, s.recompute, s.zero
+    out +=
+        &format!(
+        "layout: tp {} pp {} dp {} cp {} ep {} vpp {} microbatch {} sp {} recompute {} zero {}\n",
+        s.tp, s.pp, s.dp, s.cp, s.ep, s.virtual_pp, s.microbatch, s.sequence_parallel,
+        engine::train::recompute_words(s), s.zero
     );
+    if r.stages.pp > 1 {
+        out += &format!(
+            "stages: {} layers first, {} per middle stage, {} last\n",
+            r.stages.first,
+            if r.stages.middle == r.stages.middle_min {
+                r.stages.middle.to_string()
+            } else {
+                format!("{}-{}", r.stages.middle_min, r.stages.middle)
+            },
+            r.stages.last
+        );
+    }
+    out += &format!(
+        "framework: {} ({})\n",
+        r.framework,
+        match &r.framework_reason {
+            None => "runs this layout".to_string(),
+            Some(why) => format!("cannot run this layout: {why}"),
+        }
+    );
+    if let Some(auto) = &r.recompute_auto {
+        out += &format!("recompute: {auto}\n");
+    }
+    out += "\n";
     out += &format!("  step time        {:.3} s\n", r.step_time_s);
     out += &format!("  tokens/s         {}\n", fmt_count(r.tokens_per_s));
     out += &format!(
@@ -220,8 +245,12 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
     };
     let inputs =
         engine::train::resolve_train_inputs(catalog, &a.model, &a.system, a.gpus as u64, workload)
+            .map_err(|m| Failure::Input(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m))))?
+            .with_framework(catalog, a.framework.as_deref())
             .map_err(|m| {
-                Failure::Input(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m)))
+                Failure::Input(format!(
+                    "--framework: {m}\n  fix: the frameworks are in catalog/frameworks.toml"
+                ))
             })?;
     let started = Instant::now();
     let options = perf::SearchOptions {
@@ -229,13 +258,7 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
         top: a.top,
         max_microbatch: 16,
     };
-    let found = perf::search(
-        &inputs.arch,
-        &inputs.hardware,
-        &workload,
-        &options,
-        &perf::ModelConstants::default(),
-    );
+    let found = engine::train::search_layouts(&inputs, &options);
     let elapsed_s = started.elapsed().as_secs_f64();
     if found.evaluated == 0 {
         return Err(Failure::Input(format!(
@@ -253,21 +276,25 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
             "model": a.model,
             "system": a.system,
             "gpus": a.gpus,
+            "framework": inputs.framework_id,
             "workload": workload,
             "evaluated": found.evaluated,
+            "illegal": found.illegal,
             "feasible": found.feasible,
             "elapsed_s": elapsed_s,
             "top": top,
         })),
         ListFormat::Table => {
             let mut out = format!(
-                "{} on {} x {}: {} layouts evaluated, {} fit, in {:.2} s\n\n",
+                "{} on {} x {} with {}: {} layouts evaluated, {} fit, in {:.2} s ({} the framework cannot run left out)\n\n",
                 a.model,
                 fmt_count(a.gpus as f64),
                 a.system,
+                inputs.framework_id,
                 fmt_count(found.evaluated as f64),
                 fmt_count(found.feasible as f64),
-                elapsed_s
+                elapsed_s,
+                fmt_count(found.illegal as f64)
             );
             if top.is_empty() {
                 out += "No layout fits in memory: add GPUs, shorten sequences, or pick a larger-memory system.\n";
@@ -293,8 +320,7 @@ fn run_validate(
     format: ListFormat,
 ) -> Result<(), Failure> {
     let text = match file {
-        Some(path) => std::fs::read_to_string(path)
-            .map_err(|e| Failure::Input(format!("failed to read {}: {e}", path.display())))?,
+        Some(path) => crate::input::read_input(path, "calibration file")?,
         None => SHIPPED_CALIBRATION.to_string(),
     };
     let report = engine::train::validate_training(catalog, &text, &perf::ModelConstants::default())

@@ -93,7 +93,7 @@ fn fleet_html_is_a_self_contained_report() {
     assert!(html.ends_with("</html>\n"));
     assert!(html.contains("<svg"));
     assert_eq!(
-        html.matches("<svg").count(),
+        html.matches("<svg class=\"chart\"").count(),
         3,
         "tokens/s, cost, decode step"
     );

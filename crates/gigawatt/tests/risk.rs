@@ -432,3 +432,32 @@ fn the_capability_view_reads_the_h100e_percentiles() {
     let expected = (h100e * 989e12 * 0.4 * 90.0 * 86_400.0 / 120.0).sqrt();
     assert!((p["p50"].as_f64().unwrap() / expected - 1.0).abs() < 1e-9);
 }
+
+#[test]
+fn no_timing_gives_the_same_bytes_for_the_same_seed() {
+    let args = [
+        "risk",
+        "--samples",
+        "500",
+        "--seed",
+        "3",
+        "-f",
+        "json",
+        "--no-timing",
+    ];
+    let first = common::ok(&args);
+    let second = common::ok(&args);
+    assert_eq!(first, second, "the same seed gives the same bytes");
+    assert!(
+        !first.contains("elapsed_s"),
+        "--no-timing leaves elapsed_s out"
+    );
+    // Without the flag the run time stays in the JSON (a kept contract).
+    let timed = common::ok(&["risk", "--samples", "500", "--seed", "3", "-f", "json"]);
+    assert!(timed.contains("\"elapsed_s\""));
+    let table = common::ok(&["risk", "--samples", "500", "--seed", "3", "--no-timing"]);
+    assert_eq!(
+        table,
+        common::ok(&["risk", "--samples", "500", "--seed", "3", "--no-timing"])
+    );
+}

@@ -118,8 +118,8 @@ fn inconsistent_specs_name_the_problem() {
         ),
         (
             "virtual_pp = 3",
-            "virtual_pp = 5",
-            "does not divide the 96 layers",
+            "virtual_pp = 13",
+            "chunks is more than the 96 layers",
         ),
         (
             "microbatch = 1",
@@ -269,4 +269,124 @@ fn an_absurd_custom_model_is_refused() {
     );
     let err = bad_input(&["train", "--spec", &spec_file(&spec)]);
     assert!(err.contains("`model.layers` is 1000000000"), "{err}");
+}
+
+#[test]
+fn framework_stage_and_recompute_bad_input_names_the_field() {
+    let cases = [
+        // An unknown framework: did-you-mean, naming the field.
+        (
+            "model = \"gpt3-175b\"",
+            "model = \"gpt3-175b\"\nframework = \"megatron-core-2042\"",
+            "did you mean `megatron-core-2024`",
+            "framework",
+        ),
+        // Stage layer counts that do not add up (pp = 2: they must make the 96 layers).
+        (
+            "pp = 8\nvirtual_pp = 3",
+            "pp = 2\nvirtual_pp = 1\nfirst_stage_layers = 40\nlast_stage_layers = 40",
+            "must add up to the 96 layers",
+            "parallelism.",
+        ),
+        (
+            "virtual_pp = 3",
+            "virtual_pp = 3\nfirst_stage_layers = 97",
+            "is more than the 96 layers",
+            "parallelism.first_stage_layers",
+        ),
+        // `auto` with nothing that fits says what would.
+        (
+            "recompute = \"selective\"",
+            "recompute = \"auto\"\nzero = 0",
+            "what would fit",
+            "parallelism.recompute",
+        ),
+        (
+            "recompute = \"selective\"",
+            "recompute = \"selective\"\nrecompute_modules = [\"core_atn\"]",
+            "did you mean `core_attn`",
+            "parallelism.recompute_modules",
+        ),
+        (
+            "recompute = \"selective\"",
+            "recompute = \"none\"\nrecompute_layers = 2",
+            "set `recompute = \"full\"`",
+            "parallelism.recompute_layers",
+        ),
+    ];
+    for (from, to, expected, field) in cases {
+        assert!(SPEC.contains(from), "{from}");
+        let text = SPEC.replace(from, to);
+        // The `auto` case needs a layout nothing fits: 175B on 8 GPUs without sharding.
+        let text = if to.contains("auto") {
+            text.replace("gpus = 64", "gpus = 8")
+                .replace("pp = 8\nvirtual_pp = 3", "pp = 1\nvirtual_pp = 1")
+                .replace("global_batch = 64", "global_batch = 8")
+        } else {
+            text
+        };
+        let err = bad_input(&["train", "--spec", &spec_file(&text)]);
+        assert!(err.contains(expected), "{to}: {err}");
+        assert!(err.contains(field), "{to}: {err}");
+        assert!(err.contains("spec.toml"), "{err}");
+    }
+    // An unknown framework on the search names the flag.
+    let err = bad_input(&[
+        "train",
+        "search",
+        "--model",
+        "llama3-8b",
+        "--system",
+        "dgx-h100",
+        "--gpus",
+        "8",
+        "--global-batch",
+        "8",
+        "--seq-len",
+        "2048",
+        "--framework",
+        "torchtitan",
+    ]);
+    assert!(
+        err.contains("--framework") && err.contains("did you mean `torchtitan-2025`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_layout_the_framework_cannot_run_is_evaluated_and_flagged() {
+    // Megatron has no ZeRO-2; the layout exists, so it is evaluated and reported illegal.
+    let spec = SPEC.replace("microbatch = 1", "microbatch = 1\nzero = 2");
+    let v: Value = serde_json::from_str(&ok(&[
+        "train",
+        "--spec",
+        &spec_file(&spec),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(v["framework_legal"], false);
+    assert!(
+        v["framework_reason"].as_str().unwrap().contains("ZeRO-2"),
+        "{}",
+        v["framework_reason"]
+    );
+    assert!(v["step_time_s"].as_f64().unwrap() > 0.0);
+    // Uneven stages: 96 layers on pp 8 as 10 + 6 x 11 + ... must add up; 10 + 10 leave 76
+    // for 6 middle stages (13 at most).
+    let uneven = SPEC.replace(
+        "virtual_pp = 3",
+        "virtual_pp = 1\nfirst_stage_layers = 10\nlast_stage_layers = 10",
+    );
+    let v: Value = serde_json::from_str(&ok(&[
+        "train",
+        "--spec",
+        &spec_file(&uneven),
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(v["stages"]["first"], 10);
+    assert_eq!(v["stages"]["middle"], 13);
+    assert_eq!(v["framework_legal"], true);
 }

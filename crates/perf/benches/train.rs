@@ -34,9 +34,7 @@ fn evaluate_one_layout(bencher: divan::Bencher) {
         sequence_parallel: true,
         recompute: Recompute::Selective,
         zero: 1,
-        flash_attention: true,
-        overlap_grad_reduce: true,
-        fused_elementwise: true,
+        ..Strategy::single()
     };
     let w = workload();
     bencher.bench(|| perf::evaluate(divan::black_box(&arch), &hw, divan::black_box(&s), &w));

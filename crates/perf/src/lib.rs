@@ -11,28 +11,39 @@
 //!   (norms, activations, residuals, dropout) at HBM bandwidth; optimizer at HBM bandwidth;
 //! - communication: ring collectives on the scale-up or scale-out link by group placement
 //!   (TP, DP/ZeRO/FSDP, CP, EP all-to-all, PP point-to-point), exposed unless overlapped;
-//! - the pipeline bubble with interleaving; memory per Korthikanti et al. 2022 generalised to
-//!   GQA and gated MLPs.
+//! - the pipeline bubble with interleaving, on the heaviest of uneven pipeline stages; memory
+//!   per Korthikanti et al. 2022 generalised to GQA, MLA, gated MLPs and MoE, with recompute
+//!   by named module or number of layers and Megatron's distributed-optimizer sharding;
+//! - what a training framework can run ([`Framework`], facts the engine reads from the
+//!   catalog): legality of a layout, and the software it brings.
+//!
+//! The training side lives in [`train`] (step, memory, stages, framework, recompute, search);
+//! its items are re-exported here under their old paths.
 
 mod arch;
 mod matmul_rates;
-mod memory;
 pub mod reference;
-mod search;
 mod serve;
-mod step;
+pub mod train;
 pub mod validate;
+
+// The training model's modules under their old paths, for code written before the split.
+pub(crate) use train::step;
 
 pub use arch::{Arch, Mla};
 pub use matmul_rates::{MatmulRate, MatmulRates};
-pub use memory::MemoryBreakdown;
-pub use search::{search, validate_strategy, Ranked, SearchOptions, SearchResult};
 pub use serve::{
     concurrency_at_percentile, evaluate_serving, kv_bytes_per_token, normal_quantile,
     search_serving, DecodeStep, ServeInfeasible, ServingEvaluation, ServingLayout, ServingMode,
     ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
-pub use step::{
+pub use train::{
+    activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
+    split_layers, Framework, MemoryBreakdown, NothingFits, RecomputeModules, StageError, Stages,
+    ZeroStages,
+};
+pub use train::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
     Precision, Recompute, Strategy, Workload,
 };
+pub use train::{search, validate_strategy, Ranked, SearchOptions, SearchResult};

@@ -5,6 +5,7 @@
 use crate::arch::{Arch, Mla};
 use crate::matmul_rates::{MatmulRate, MatmulRates};
 use crate::step::Hardware;
+use crate::train::{Framework, RecomputeModules, ZeroStages};
 
 /// H100 SXM FP8 (per-tensor scaling), measured.
 const FP8: MatmulRate = MatmulRate {
@@ -85,5 +86,53 @@ pub fn deepseek_v3() -> Arch {
             qk_rope_head_dim: 64.0,
             v_head_dim: 128.0,
         }),
+    }
+}
+
+/// Llama 3 405B (Meta, "The Llama 3 Herd of Models", Table 3): 126 layers, width 16,384,
+/// SwiGLU 53,248, 128 query and 8 key/value heads, a 128,256-token vocabulary, untied.
+pub fn llama3_405b() -> Arch {
+    Arch {
+        layers: 126.0,
+        hidden: 16384.0,
+        ffn_hidden: 53248.0,
+        heads: 128.0,
+        kv_heads: 8.0,
+        head_dim: 128.0,
+        vocab: 128256.0,
+        gated_mlp: true,
+        tied_embeddings: false,
+        ..Arch::gpt(1, 1, 1, 1)
+    }
+}
+
+/// Megatron-Core as of 2025-2026 (the facts `catalog/frameworks.toml` cites for
+/// `megatron-bridge-2026`), for tests and benchmarks: fused attention and element-wise
+/// kernels, every overlap, the distributed optimizer (ZeRO-1) with or without pipelines and
+/// FSDP without them, uneven stages, FP8 and FP4 recipes, named recompute modules.
+pub fn megatron_core() -> Framework {
+    Framework {
+        flash_attention: true,
+        fused_elementwise: true,
+        overlap_grad_reduce: true,
+        overlap_param_gather: true,
+        tp_comm_overlap: true,
+        ep_comm_overlap: true,
+        tensor_parallel: true,
+        sequence_parallel: true,
+        pipeline_parallel: true,
+        virtual_pipeline: true,
+        uneven_stages: true,
+        context_parallel: true,
+        expert_parallel: true,
+        zero_stages: ZeroStages::of(&[0, 1, 3]),
+        zero_stages_with_pp: ZeroStages::of(&[0, 1]),
+        fp8: true,
+        fp4: true,
+        low_precision_activations: true,
+        fp32_gradients: true,
+        recompute_modules: RecomputeModules(0x7f),
+        partial_recompute: true,
+        default_zero: 1,
     }
 }

@@ -283,7 +283,18 @@ fn case_from(row: &Row<'_>) -> Result<Case, String> {
         zero: if fsdp { 3 } else { default_zero },
         flash_attention,
         overlap_grad_reduce,
+        // Megatron-Core's distributed optimizer overlaps its parameter all-gather (NeMo and
+        // the Megatron README runs); FSDP prefetches.
+        overlap_param_gather: default_zero >= 1 || fsdp,
         fused_elementwise,
+        // 16-bit gradient reduction: Megatron-LM 2021-2022 in fp16 (fp32 accumulation was
+        // opt-in), MosaicML's `PURE` bf16 rows; fp32 otherwise (Megatron forces it with bf16).
+        fp32_gradients: match source {
+            SourceFamily::Narayanan2021 | SourceFamily::Korthikanti2022 => false,
+            SourceFamily::Mosaic => !get("precision").to_lowercase().contains("pure"),
+            SourceFamily::Nemo2024 | SourceFamily::MegatronReadme => true,
+        },
+        ..Strategy::single()
     };
     let workload = Workload {
         global_batch,

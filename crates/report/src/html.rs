@@ -7,63 +7,11 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use engine::PlanResult;
-use units::{fmt_count, fmt_energy_twh, fmt_power_w, fmt_si, fmt_usd, Month, W_PER_GW};
+use units::{fmt_count, fmt_energy_twh, fmt_power_w, fmt_usd, Month, W_PER_GW};
 
 use crate::svg::{self, escape, Chart, Series};
 
-/// The page's stylesheet: system fonts, a centred column, striped tables, print-friendly.
-pub(crate) const STYLE: &str = r#"
-:root{color-scheme:light;--ink:#1d2330;--muted:#5b6474;--line:#d9dee7;--soft:#f4f6f9;--accent:#0072B2;--warn-bg:#fff6e0;--warn-line:#E69F00}
-*{box-sizing:border-box}
-html{-webkit-text-size-adjust:100%}
-body{margin:0;background:#fff;color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;-webkit-print-color-adjust:exact;print-color-adjust:exact}
-.wrap{max-width:1100px;margin:0 auto;padding:28px 24px 48px}
-h1{font-size:1.9rem;line-height:1.2;margin:.1rem 0 .4rem}
-h2{font-size:1.3rem;margin:2.2rem 0 .8rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
-h3{font-size:1.02rem;margin:1.4rem 0 .2rem}
-a{color:var(--accent)}
-code{font:.86em/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--soft);padding:.05em .3em;border-radius:3px;overflow-wrap:anywhere}
-.eyebrow{margin:0;color:var(--muted);font-size:.8rem;letter-spacing:.08em;text-transform:uppercase}
-.desc{margin:.2rem 0 1rem;color:#333a47;white-space:pre-line;max-width:75ch}
-.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;margin:0;font-size:.88rem}
-.meta dt{color:var(--muted)}
-.meta dd{margin:0;overflow-wrap:anywhere}
-.callout{margin:1.4rem 0 0;padding:.8rem 1.1rem;background:var(--warn-bg);border:1px solid #f1d18a;border-left:5px solid var(--warn-line);border-radius:6px}
-.callout h2{margin:0 0 .3rem;padding:0;border:0;font-size:1.02rem}
-.callout ul{margin:0;padding-left:1.2rem}
-.sub{margin:-.4rem 0 .8rem;color:var(--muted);font-size:.88rem}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:12px}
-.card{border:1px solid var(--line);border-radius:8px;padding:.7rem .9rem;background:#fff;break-inside:avoid}
-.card .label{color:var(--muted);font-size:.8rem}
-.card .value{font-size:1.45rem;font-weight:650;font-variant-numeric:tabular-nums;margin:.1rem 0}
-.card .value.unknown{color:var(--muted);font-weight:500;font-style:italic}
-.card .detail{color:var(--muted);font-size:.78rem}
-figure{margin:.4rem 0 1.4rem;break-inside:avoid}
-figcaption{color:var(--muted);font-size:.85rem;margin:0 0 .3rem}
-svg.chart{display:block;max-width:100%;height:auto}
-svg.chart .hover rect:hover{fill-opacity:.07}
-.table-wrap{overflow-x:auto;margin:.3rem 0 1rem}
-table{border-collapse:collapse;width:100%;font-size:.86rem}
-th,td{padding:.38rem .6rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
-th{background:var(--soft);font-weight:600;white-space:nowrap;border-bottom:2px solid var(--line)}
-tbody tr:nth-child(even){background:#fafbfc}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.note{color:#404857;max-width:48ch}
-tr:target{background:#fff3c4!important}
-.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.45em;vertical-align:-.05em}
-.badge{display:inline-block;padding:.05em .5em;border-radius:999px;font-size:.8rem;background:#e8ecf2;white-space:nowrap}
-.badge.good{background:#d7f0e6;color:#00583f}
-.badge.info{background:#dbeaf7;color:#004f7c}
-.badge.warn{background:#fde7cf;color:#8a3a00}
-.badge.off{background:#eceef1;color:#4b5261}
-.muted{color:var(--muted)}
-details{margin:.6rem 0 1rem}
-summary{cursor:pointer;color:var(--accent)}
-footer{margin-top:2.6rem;padding-top:.8rem;border-top:1px solid var(--line);color:var(--muted);font-size:.82rem}
-footer ul{margin:.3rem 0;padding-left:1.2rem}
-@media (max-width:640px){.wrap{padding:18px 12px 32px}h1{font-size:1.5rem}}
-@media print{body{font-size:10.5pt}.wrap{max-width:none;padding:0}h2{break-after:avoid}tr,.card,figure{break-inside:avoid}details:not([open]){display:none}svg.chart .hover{display:none}a{color:inherit}}
-"#;
+pub(crate) use crate::style::STYLE;
 
 /// The plan as one self-contained HTML page.
 pub fn plan_html(result: &PlanResult) -> String {
@@ -171,7 +119,7 @@ fn warnings(out: &mut String, result: &PlanResult) {
         }
     );
     for warning in &result.warnings {
-        let _ = writeln!(out, "<li>{}</li>", escape(warning));
+        let _ = writeln!(out, "<li>{}</li>", prose(warning));
     }
     out.push_str("</ul>\n</section>\n");
 }
@@ -179,7 +127,7 @@ fn warnings(out: &mut String, result: &PlanResult) {
 /// A headline card: label, value (`None` shows "unknown") and a detail line.
 pub(crate) fn card(out: &mut String, label: &str, value: Option<String>, detail: &str) {
     let (class, value) = match value {
-        Some(v) => ("value", escape(&v)),
+        Some(v) => ("value", prose(&v)),
         None => ("value unknown", "unknown".to_string()),
     };
     let _ = write!(
@@ -188,7 +136,7 @@ pub(crate) fn card(out: &mut String, label: &str, value: Option<String>, detail:
         escape(label)
     );
     if !detail.is_empty() {
-        let _ = write!(out, "<div class=\"detail\">{}</div>", escape(detail));
+        let _ = write!(out, "<div class=\"detail\">{}</div>", prose(detail));
     }
     out.push_str("</div>\n");
 }
@@ -319,11 +267,47 @@ pub(crate) fn usd_tick(value: f64, step: f64) -> String {
     }
 }
 
+/// A count on an axis in the short scale readers know: `40 B`, `2.5 M`, `500 k` (never SI's
+/// `G` for giga-tokens).
 pub(crate) fn count_tick(value: f64, step: f64) -> String {
     if value.abs() < 1000.0 {
         svg::plain_tick(value, step)
     } else {
-        svg::trim_zeros(fmt_si(value, "").trim_end())
+        svg::trim_zeros(units::fmt_short_scale(value, "").trim_end())
+    }
+}
+
+/// Tranche names for the capacity chart, grouped: every tranche of a deal (or, without a
+/// deal, of a system) together, groups in order of first appearance.
+fn grouped_tranche_names(result: &PlanResult) -> Vec<String> {
+    let names = tranche_names(result);
+    let keys: Vec<String> = names.iter().map(|n| group_key(result, n)).collect();
+    let mut order: Vec<&String> = Vec::new();
+    for key in &keys {
+        if !order.contains(&key) {
+            order.push(key);
+        }
+    }
+    let mut indexed: Vec<(usize, usize, String)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let group = order.iter().position(|k| *k == &keys[i]).unwrap_or(0);
+            (group, i, n.clone())
+        })
+        .collect();
+    indexed.sort();
+    indexed.into_iter().map(|(_, _, n)| n).collect()
+}
+
+/// The colour group of a tranche: its deal, else its system.
+fn group_key(result: &PlanResult, tranche: &str) -> String {
+    match result.tranches.iter().find(|t| t.totals.tranche == tranche) {
+        Some(t) => match &t.deal {
+            Some(deal) => format!("deal:{deal}"),
+            None => format!("system:{}", t.system),
+        },
+        None => format!("tranche:{tranche}"),
     }
 }
 
@@ -365,8 +349,11 @@ fn charts(out: &mut String, result: &PlanResult) {
     let months: Vec<Month> = result.timeline.iter().map(|r| r.month).collect();
     out.push_str("<section id=\"charts\">\n<h2>Over time</h2>\n");
 
-    // Capacity online, stacked by tranche.
-    let names = tranche_names(result);
+    // Capacity online, stacked by tranche: a deal's tranches side by side in shades of one
+    // hue, deals (or, without a deal, systems) in distinct colour-blind-safe hues.
+    let names = grouped_tranche_names(result);
+    let keys: Vec<String> = names.iter().map(|name| group_key(result, name)).collect();
+    let colors = crate::palette::grouped_colors(&keys);
     let series: Vec<Series> = names
         .iter()
         .enumerate()
@@ -383,7 +370,10 @@ fn charts(out: &mut String, result: &PlanResult) {
                     Some(entry.map_or(0.0, |t| t.facility_gw))
                 })
                 .collect();
-            Series::indexed(k, name.clone(), values)
+            Series {
+                color: colors[k].clone(),
+                ..Series::indexed(k, name.clone(), values)
+            }
         })
         .collect();
     let gw_value = |v: f64| gw(v);
@@ -420,21 +410,21 @@ fn charts(out: &mut String, result: &PlanResult) {
     let money = vec![
         Series {
             name: "Capex (cumulative)".into(),
-            color: svg::PALETTE[0],
+            color: svg::PALETTE[0].to_string(),
             dash: None,
             light: false,
             values: column(&|i| tl[i].capex_usd),
         },
         Series {
             name: "Opex (cumulative)".into(),
-            color: svg::PALETTE[3],
+            color: svg::PALETTE[3].to_string(),
             dash: Some("7 4"),
             light: false,
             values: column(&|i| tl[i].opex_usd),
         },
         Series {
             name: "Financing received (cumulative)".into(),
-            color: svg::PALETTE[2],
+            color: svg::PALETTE[2].to_string(),
             dash: Some("2 3"),
             light: false,
             values: column(&|i| tl[i].financing_usd),
@@ -461,48 +451,71 @@ fn charts(out: &mut String, result: &PlanResult) {
         &svg::line_chart(&chart, &money),
     );
 
-    // Accelerators and H100-equivalents online.
-    let mut compute = vec![Series {
+    // Accelerators and H100-equivalents online: two quantities, so two charts side by side
+    // (small multiples), each with its own axis.
+    let count_value = |v: f64| fmt_count(v);
+    let accelerators = vec![Series {
         name: "Accelerators".into(),
-        color: svg::PALETTE[0],
+        color: svg::PALETTE[0].to_string(),
         dash: None,
         light: false,
         values: column(&|i| tl[i].accelerators),
     }];
-    if tl.iter().any(|r| r.h100e.is_some()) {
-        compute.push(Series {
-            name: "H100-equivalents (dense BF16)".into(),
-            color: svg::PALETTE[1],
-            dash: Some("7 4"),
-            light: false,
-            values: tl.iter().map(|r| r.h100e).collect(),
-        });
-    }
-    let count_value = |v: f64| fmt_count(v);
-    let description = compute
-        .iter()
-        .map(|s| describe(&s.name, &months, &s.values, &count_value))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let description = describe(
+        "Accelerators online",
+        &months,
+        &accelerators[0].values,
+        &count_value,
+    );
     let chart = Chart {
         id: "chart-compute",
-        title: "Accelerators and H100-equivalents online by month",
+        title: "Accelerator packages online by month",
         description: &description,
         months: &months,
         tick_label: &count_tick,
         value_label: &count_value,
     };
-    let caption = if compute.len() == 2 {
-        "Accelerator packages online, and H100-equivalents by dense BF16 FLOP/s (a gap where a chip's BF16 figure is unknown)."
-    } else {
-        "Accelerator packages online (H100-equivalents unknown: an online chip has no public BF16 figure)."
-    };
+    out.push_str("<div class=\"multiples\">\n");
     figure(
         out,
-        "Compute online",
-        caption,
-        &svg::line_chart(&chart, &compute),
+        "Accelerators online",
+        "Accelerator packages online at the end of each month.",
+        &svg::line_chart(&chart, &accelerators),
     );
+    if tl.iter().any(|r| r.h100e.is_some()) {
+        let h100e = vec![Series {
+            name: "H100-equivalents (dense BF16)".into(),
+            color: svg::PALETTE[1].to_string(),
+            dash: None,
+            light: false,
+            values: tl.iter().map(|r| r.h100e).collect(),
+        }];
+        let description = describe(
+            "H100-equivalents online",
+            &months,
+            &h100e[0].values,
+            &count_value,
+        );
+        let chart = Chart {
+            id: "chart-h100e",
+            title: "H100-equivalents online by month (dense BF16 FLOP/s)",
+            description: &description,
+            months: &months,
+            tick_label: &count_tick,
+            value_label: &count_value,
+        };
+        figure(
+            out,
+            "H100-equivalents online",
+            "Dense BF16 FLOP/s online in units of one H100 (a gap where a chip's BF16 figure is unknown).",
+            &svg::line_chart(&chart, &h100e),
+        );
+    } else {
+        out.push_str(
+            "<figure><h3>H100-equivalents online</h3><figcaption>Unknown: an online chip has no public dense BF16 figure.</figcaption></figure>\n",
+        );
+    }
+    out.push_str("</div>\n");
 
     monthly_table(out, result);
     out.push_str("</section>\n");
@@ -523,7 +536,7 @@ fn monthly_table(out: &mut String, result: &PlanResult) {
         return;
     }
     out.push_str(
-        "<details>\n<summary>Monthly figures</summary>\n<div class=\"table-wrap\"><table>\n<thead><tr>\
+        "<details>\n<summary>Monthly figures</summary>\n<div class=\"table-wrap\" tabindex=\"0\"><table>\n<thead><tr>\
          <th>Month</th><th class=\"num\">Facility power</th><th class=\"num\">IT power</th>\
          <th class=\"num\">Systems</th><th class=\"num\">Accelerators</th><th class=\"num\">H100e</th>\
          <th class=\"num\">Capex to date</th><th class=\"num\">Opex to date</th>\
@@ -582,7 +595,7 @@ fn known_sources(result: &PlanResult) -> BTreeSet<&str> {
 }
 
 pub(crate) fn table_open(out: &mut String, headers: &[&str]) {
-    out.push_str("<div class=\"table-wrap\"><table>\n<thead><tr>");
+    out.push_str("<div class=\"table-wrap\" tabindex=\"0\"><table>\n<thead><tr>");
     for h in headers {
         match h.strip_prefix('#') {
             Some(h) => {
@@ -600,6 +613,24 @@ pub(crate) fn table_close(out: &mut String) {
     out.push_str("</tbody></table></div>\n");
 }
 
+/// Escaped prose for a table cell that wraps: every word with a hyphen, slash or dot (an id,
+/// a date, a file name) is held together in a no-wrap span, so that "openai-nvidia-loi" and
+/// "2027-01" never break at their hyphens while the sentence around them wraps at spaces.
+pub(crate) fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (k, word) in text.split(' ').enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        if word.chars().count() > 3 && word.contains(['-', '/', '.', '_']) {
+            let _ = write!(out, "<span class=\"nw\">{}</span>", escape(word));
+        } else {
+            out.push_str(&escape(word));
+        }
+    }
+    out
+}
+
 fn opt_text(value: Option<&str>) -> String {
     match value {
         Some(v) if !v.is_empty() => escape(v),
@@ -614,7 +645,10 @@ fn tranches(out: &mut String, result: &PlanResult) {
         return;
     }
     out.push_str("<p class=\"sub\">Each tranche when fully built.</p>\n");
-    let names = tranche_names(result);
+    // The same colours as the capacity chart: shades of a deal's hue.
+    let names = grouped_tranche_names(result);
+    let keys: Vec<String> = names.iter().map(|name| group_key(result, name)).collect();
+    let colors = crate::palette::grouped_colors(&keys);
     table_open(
         out,
         &[
@@ -635,11 +669,6 @@ fn tranches(out: &mut String, result: &PlanResult) {
     for t in &result.tranches {
         let totals = &t.totals;
         let index = names.iter().position(|n| n == &totals.tranche).unwrap_or(0);
-        let opacity = if index >= svg::PALETTE.len() {
-            ";opacity:.55"
-        } else {
-            ""
-        };
         let unused = if t.unused_facility_gw > 0.0 {
             format!(
                 "<br><span class=\"muted\">{} unused</span>",
@@ -650,11 +679,11 @@ fn tranches(out: &mut String, result: &PlanResult) {
         };
         let _ = writeln!(
             out,
-            "<tr><td><span class=\"swatch\" style=\"background:{}{opacity}\"></span>{}</td><td>{}</td>\
+            "<tr><td>{}{}</td><td>{}</td>\
              <td><code>{}</code></td><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}{unused}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
              <td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-            svg::palette(index),
+            swatch(colors.get(index).map_or("#7F7F7F", String::as_str)),
             escape(&totals.tranche),
             t.deal
                 .as_deref()
@@ -675,6 +704,15 @@ fn tranches(out: &mut String, result: &PlanResult) {
     }
     table_close(out);
     out.push_str("</section>\n");
+}
+
+/// A colour key: a small SVG square (presentation attributes, no inline style, so a strict
+/// Content-Security-Policy accepts it), hidden from screen readers.
+pub(crate) fn swatch(color: &str) -> String {
+    format!(
+        "<svg class=\"swatch\" viewBox=\"0 0 1 1\" aria-hidden=\"true\"><rect width=\"1\" height=\"1\" fill=\"{}\"/></svg>",
+        escape(color)
+    )
 }
 
 /// A badge class for a deal status.
@@ -699,7 +737,8 @@ fn deals(out: &mut String, result: &PlanResult) {
     let known = known_sources(result);
     table_open(out, &["Deal", "Name", "Status", "As of", "Note", "Source"]);
     for d in &result.deals {
-        let _ = writeln!(
+        let _ =
+            writeln!(
             out,
             "<tr><td><code>{}</code></td><td>{}</td><td><span class=\"badge {}\">{}</span></td>\
              <td class=\"num\">{}</td><td class=\"note\">{}</td><td>{}</td></tr>",
@@ -708,7 +747,7 @@ fn deals(out: &mut String, result: &PlanResult) {
             status_class(&d.status),
             escape(&d.status),
             opt_text(d.status_as_of.as_deref()),
-            opt_text(d.status_note.as_deref()),
+            d.status_note.as_deref().map_or_else(|| opt_text(None), prose),
             d.status_source
                 .as_deref()
                 .map_or_else(|| opt_text(None), |s| source_link(s, &known)),
@@ -767,7 +806,7 @@ fn assumptions(out: &mut String, result: &PlanResult) {
             escape(&fmt_value(a.value)),
             escape(&a.unit),
             source_link(&a.source, &known),
-            opt_text(a.note.as_deref()),
+            a.note.as_deref().map_or_else(|| opt_text(None), prose),
         );
     }
     table_close(out);
@@ -793,20 +832,20 @@ fn sources(out: &mut String, result: &PlanResult) {
             format!(
                 "<a href=\"{}\" rel=\"noopener\" target=\"_blank\">{}</a>",
                 escape(s.url.trim()),
-                escape(title)
+                prose(title)
             )
         } else if s.url.is_empty() {
-            escape(title)
+            prose(title)
         } else {
             format!(
                 "{}<br><span class=\"muted\">{}</span>",
-                escape(title),
+                prose(title),
                 escape(&s.url)
             )
         };
         let _ = writeln!(
             out,
-            "<tr id=\"{}\"><td><code>{}</code></td><td>{title}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            "<tr id=\"{}\"><td><code>{}</code></td><td class=\"prose\">{title}</td><td>{}</td><td class=\"num\">{}</td></tr>",
             source_anchor(&s.id),
             escape(&s.id),
             escape(&s.kind),
@@ -957,7 +996,8 @@ mod tests {
         let html = plan_html(&small());
         assert!(html.starts_with("<!doctype html>"));
         assert!(html.contains("<svg"));
-        assert_eq!(html.matches("<svg").count(), 3);
+        // Capacity, money, accelerators, H100-equivalents (one quantity per chart).
+        assert_eq!(html.matches("<svg class=\"chart\"").count(), 4);
         assert!(html.contains("role=\"img\""));
         assert!(html.contains("Test &lt;plan&gt; &amp; &quot;friends&quot;"));
         assert!(html.contains("Alpha &lt;script&gt;alert(1)&lt;/script&gt;"));

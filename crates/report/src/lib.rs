@@ -5,8 +5,11 @@ mod csv;
 mod html;
 pub mod knowledge;
 mod markdown;
+mod palette;
 pub mod risk;
+mod risk_text;
 pub mod serving;
+mod style;
 mod svg;
 mod text;
 

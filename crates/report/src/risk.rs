@@ -6,8 +6,9 @@
 use std::fmt::Write as _;
 
 use ::risk::{Quantiles, RiskMonth, RiskResult};
-use units::{fmt_count, fmt_power_w, fmt_si, fmt_usd, Month, W_PER_GW};
+use units::{fmt_count, fmt_power_w, fmt_usd, Month, W_PER_GW};
 
+pub use crate::risk_text::{risk_csv, risk_text_summary};
 use crate::svg::{coord, escape, month_ticks, nice_ticks, palette, plain_tick, trim_zeros};
 
 /// The result as pretty JSON (the stable, documented schema).
@@ -17,11 +18,11 @@ pub fn risk_json(result: &RiskResult) -> String {
     out
 }
 
-fn gw(value_gw: f64) -> String {
+pub(crate) fn gw(value_gw: f64) -> String {
     fmt_power_w(value_gw * W_PER_GW)
 }
 
-fn pct(p: f64) -> String {
+pub(crate) fn pct(p: f64) -> String {
     let v = p * 100.0;
     if v > 0.0 && v < 0.1 {
         "<0.1%".into()
@@ -33,7 +34,7 @@ fn pct(p: f64) -> String {
 }
 
 /// Rows shown in summaries: each December, and the last month.
-fn yearly(result: &RiskResult) -> Vec<&RiskMonth> {
+pub(crate) fn yearly(result: &RiskResult) -> Vec<&RiskMonth> {
     let last = result.timeline.len().saturating_sub(1);
     result
         .timeline
@@ -44,272 +45,56 @@ fn yearly(result: &RiskResult) -> Vec<&RiskMonth> {
         .collect()
 }
 
-/// A readable summary for a terminal.
-pub fn risk_text_summary(result: &RiskResult) -> String {
-    let mut out = String::new();
-    let p = &result.portfolio;
-    let _ = writeln!(out, "{}", p.name);
-    if !p.description.is_empty() {
-        let _ = writeln!(out, "{}", p.description);
-    }
+/// What the capacity could train and serve, as the terminal prints it: per year, the largest
+/// compute-optimal model and the output tokens/s servable at the H100e p10 / p50 / p90.
+fn capability_table(out: &mut String, result: &RiskResult) {
+    let Some(c) = &result.capability else {
+        return;
+    };
+    let a = &c.assumptions;
     let _ = writeln!(
         out,
-        "portfolio {} | plan {} | {} samples, seed {}, {:.2} s | timeline {} to {}",
-        p.origin,
-        p.scenario_origin,
-        fmt_count(result.samples as f64),
-        result.seed,
-        result.elapsed_s,
-        p.first_month,
-        p.end_month
+        "<section id=\"capability\">\n<h2>What the capacity could train and serve</h2>\n\
+         <p class=\"sub\">At the H100-equivalent percentiles p10 / p50 / p90. Training: the largest compute-optimal dense model in {:.0} days at {:.0}% MFU ({} tokens per parameter). Serving: {} at {} ({} output tokens/s per H100).</p>",
+        a.training_days,
+        100.0 * a.mfu,
+        escape(&a.tokens_per_parameter.to_string()),
+        escape(&a.serving_model),
+        escape(&a.serving_targets),
+        fmt_count(a.serving_tokens_per_s_per_h100)
     );
-
     out.push_str(
-        "\nFacility power online (GW): the plan as written, and percentiles of the samples\n",
+        "<div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr><th>month</th>\
+         <th class=\"num\">trainable parameters p10</th><th class=\"num\">p50</th><th class=\"num\">p90</th>\
+         <th class=\"num\">servable output tokens/s p10</th><th class=\"num\">p50</th><th class=\"num\">p90</th></tr></thead><tbody>\n",
     );
-    let _ = writeln!(
-        out,
-        "  {:<8} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7}",
-        "month", "planned", "p5", "p10", "p50", "p90", "p95"
-    );
-    let f2 = |v: f64| format!("{v:.2}");
-    for r in yearly(result) {
-        let q = r.facility_gw;
+    let params = |x: f64| escape(&units::fmt_short_scale(x, "parameters"));
+    let tokens = |x: f64| escape(&units::fmt_short_scale(x, "tokens/s"));
+    for m in &c.months {
+        let (t, v) = (m.trainable_params, m.servable_tokens_per_s);
         let _ = writeln!(
             out,
-            "  {:<8} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7}",
-            r.month.to_string(),
-            f2(r.planned_facility_gw),
-            f2(q.p5),
-            f2(q.p10),
-            f2(q.p50),
-            f2(q.p90),
-            f2(q.p95)
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            m.month,
+            params(t.p10),
+            params(t.p50),
+            params(t.p90),
+            tokens(v.p10),
+            tokens(v.p50),
+            tokens(v.p90)
         );
     }
-
-    out.push_str("\nH100-equivalents, capex and financing to date (p10 / p50 / p90)\n");
-    let _ = writeln!(
-        out,
-        "  {:<8} {:>26} {:>26} {:>24}",
-        "month", "H100e", "capex", "financing"
-    );
-    for r in yearly(result) {
-        let h = match r.h100e {
-            Some(q) => format!(
-                "{} / {} / {}",
-                short_count(q.p10),
-                short_count(q.p50),
-                short_count(q.p90)
-            ),
-            None => "unknown".into(),
-        };
-        let money = |q: Quantiles| {
-            format!(
-                "{} / {} / {}",
-                fmt_usd(q.p10),
-                fmt_usd(q.p50),
-                fmt_usd(q.p90)
-            )
-        };
-        let _ = writeln!(
-            out,
-            "  {:<8} {:>26} {:>26} {:>24}",
-            r.month.to_string(),
-            h,
-            money(r.capex_usd),
-            money(r.financing_usd)
-        );
-    }
-
-    if let Some(a) = &result.at_least {
-        let _ = writeln!(
-            out,
-            "\nP(at least {} online by the end of {}) = {}  ({} of {} samples; the plan as written has {})",
-            gw(a.at_least_gw),
-            a.by,
-            pct(a.probability),
-            fmt_count(a.samples_meeting as f64),
-            fmt_count(result.samples as f64),
-            gw(a.planned_facility_gw)
-        );
-    }
-
-    let t = &result.tornado;
-    let _ = writeln!(
-        out,
-        "\nWhich deal matters most: median facility power at {} with one deal fixed (median with all uncertain: {})",
-        t.month,
-        gw(t.base_p50)
-    );
-    let id_width = t
-        .bars
-        .iter()
-        .map(|b| b.deal.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    let _ = writeln!(
-        out,
-        "  {:<id_width$} {:>9} {:>9} {:>9}  worst / best outcome",
-        "deal", "worst", "best", "swing"
-    );
-    for b in &t.bars {
-        let _ = writeln!(
-            out,
-            "  {:<id_width$} {:>9} {:>9} {:>9}  {} / {}",
-            b.deal,
-            gw(b.worst_p50),
-            gw(b.best_p50),
-            gw(b.swing),
-            b.worst,
-            b.best
-        );
-    }
-
-    if let Some(c) = &result.capability {
-        let a = &c.assumptions;
-        let _ = writeln!(
-            out,
-            "\nWhat the capacity could train and serve (at the H100e percentiles p10 / p50 / p90)\n  training: largest compute-optimal dense model in {:.0} days at {:.0}% MFU ({} tokens per parameter); serving: {} at {} ({} tokens/s per H100)",
-            a.training_days,
-            100.0 * a.mfu,
-            a.tokens_per_parameter,
-            a.serving_model,
-            a.serving_targets,
-            fmt_count(a.serving_tokens_per_s_per_h100)
-        );
-        let _ = writeln!(
-            out,
-            "  {:<8} {:>30} {:>36}",
-            "month", "trainable parameters", "servable output tokens/s"
-        );
-        for m in &c.months {
-            let t = m.trainable_params;
-            let v = m.servable_tokens_per_s;
-            let params = |x: f64| format!("{:.2}T", x / 1e12);
-            let tokens = |x: f64| format!("{:.1}B", x / 1e9);
-            let _ = writeln!(
-                out,
-                "  {:<8} {:>30} {:>36}",
-                m.month.to_string(),
-                format!("{} / {} / {}", params(t.p10), params(t.p50), params(t.p90)),
-                format!("{} / {} / {}", tokens(v.p10), tokens(v.p50), tokens(v.p90))
-            );
-        }
-    }
-
-    out.push_str("\nDeal outcomes: assumed (sampled) probabilities\n");
-    let _ = writeln!(
-        out,
-        "  {:<id_width$} {:<9} {:>15} {:>15} {:>15} {:>15}  from",
-        "deal", "status", "proceed", "cut", "collapse", "delayed"
-    );
-    for d in &result.deals {
-        let both = |assumed: f64, sampled: f64| format!("{assumed:.2} ({sampled:.2})");
-        let delayed_assumed = d.delay * (1.0 - d.collapse);
-        let _ = writeln!(
-            out,
-            "  {:<id_width$} {:<9} {:>15} {:>15} {:>15} {:>15}  {}",
-            d.id,
-            d.status,
-            both(d.proceed, d.sampled.proceed),
-            both(d.cut, d.sampled.cut),
-            both(d.collapse, d.sampled.collapse),
-            both(delayed_assumed, d.sampled.delayed),
-            if d.outcomes_from == "status" {
-                "status defaults"
-            } else {
-                "portfolio file"
-            }
-        );
-    }
-    if !result.drivers.is_empty() {
-        out.push_str(
-            "\nShared drivers (latent correlation of two deals sharing one = its weight)\n",
-        );
-        for d in &result.drivers {
-            let _ = writeln!(
-                out,
-                "  {:<18} weight {:.2}  {}  [{}]",
-                d.id,
-                d.weight,
-                d.note.as_deref().unwrap_or(""),
-                d.deals.join(", ")
-            );
-        }
-    }
-    if !result.warnings.is_empty() {
-        out.push('\n');
-        for w in &result.warnings {
-            let _ = writeln!(out, "warning: {w}");
-        }
-    }
-    out.push('\n');
-    for n in &result.notes {
-        let _ = writeln!(out, "note: {n}");
-    }
-    let _ = writeln!(
-        out,
-        "\n{} assumptions, each with a source ({} sources); see them with --format json or html.",
-        result.assumptions.len(),
-        result.sources.len()
-    );
-    out
+    out.push_str("</tbody></table></div>\n</section>\n");
 }
 
-fn short_count(v: f64) -> String {
+/// A count in the short scale: `12.3 M`, `4.5 B` (never SI's `G`).
+pub(crate) fn short_count(v: f64) -> String {
     if v.abs() < 1e4 {
         fmt_count(v)
     } else {
-        trim_zeros(fmt_si(v, "").trim_end())
+        trim_zeros(units::fmt_short_scale(v, "").trim_end())
     }
-}
-
-/// The monthly percentiles as CSV: one row per month.
-pub fn risk_csv(result: &RiskResult) -> String {
-    let mut out = String::from("month,planned_facility_gw,planned_h100e");
-    let metrics = [
-        "facility_gw",
-        "accelerators",
-        "h100e",
-        "capex_usd",
-        "financing_usd",
-    ];
-    for m in metrics {
-        for p in &result.percentiles {
-            let _ = write!(out, ",{m}_p{p}");
-        }
-    }
-    out.push('\n');
-    let num = |v: f64| format!("{v}");
-    for r in &result.timeline {
-        let _ = write!(
-            out,
-            "{},{},{}",
-            r.month,
-            num(r.planned_facility_gw),
-            r.planned_h100e.map(num).unwrap_or_default()
-        );
-        for q in [
-            Some(r.facility_gw),
-            Some(r.accelerators),
-            r.h100e,
-            Some(r.capex_usd),
-            Some(r.financing_usd),
-        ] {
-            match q {
-                Some(q) => {
-                    for v in [q.p5, q.p10, q.p50, q.p90, q.p95] {
-                        let _ = write!(out, ",{}", num(v));
-                    }
-                }
-                None => out.push_str(",,,,,"),
-            }
-        }
-        out.push('\n');
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -653,8 +438,8 @@ fn card(out: &mut String, label: &str, value: &str, detail: &str) {
         out,
         "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"detail\">{}</div></div>",
         escape(label),
-        escape(value),
-        escape(detail)
+        crate::html::prose(value),
+        crate::html::prose(detail)
     );
 }
 
@@ -714,7 +499,7 @@ pub fn risk_html(result: &RiskResult) -> String {
     if !result.warnings.is_empty() {
         out.push_str("<section class=\"callout\" role=\"note\"><h2>⚠ Warnings</h2><ul>");
         for w in &result.warnings {
-            let _ = write!(out, "<li>{}</li>", escape(w));
+            let _ = write!(out, "<li>{}</li>", crate::html::prose(w));
         }
         out.push_str("</ul></section>\n");
     }
@@ -847,7 +632,7 @@ pub fn risk_html(result: &RiskResult) -> String {
     out.push_str("</section>\n");
 
     // Tables.
-    out.push_str("<section id=\"deals\">\n<h2>Deals</h2>\n<div class=\"table-wrap\"><table><thead><tr>\
+    out.push_str("<section id=\"deals\">\n<h2>Deals</h2>\n<div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr>\
                   <th>deal</th><th>status</th><th class=\"num\">proceed</th><th class=\"num\">cut (kept)</th><th class=\"num\">collapse</th>\
                   <th class=\"num\">delay (months)</th><th class=\"num\">ramp ×</th><th>drivers</th><th>from</th>\
                   <th class=\"num\">worst → best median</th></tr></thead><tbody>\n");
@@ -884,14 +669,14 @@ pub fn risk_html(result: &RiskResult) -> String {
     }
     out.push_str("</tbody></table></div>\n<p class=\"sub\">Assumed probabilities, with the sampled frequencies in brackets. Delay: P(delayed | not collapsed), then triangular min–mode–max months.</p>\n");
     if !result.drivers.is_empty() {
-        out.push_str("<h3>Shared drivers</h3><div class=\"table-wrap\"><table><thead><tr><th>driver</th><th class=\"num\">weight</th><th>what</th><th>deals</th></tr></thead><tbody>");
+        out.push_str("<h3>Shared drivers</h3><div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr><th>driver</th><th class=\"num\">weight</th><th>what</th><th>deals</th></tr></thead><tbody>");
         for d in &result.drivers {
             let _ = write!(
                 out,
-                "<tr><td><code>{}</code></td><td class=\"num\">{:.2}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td><code>{}</code></td><td class=\"num\">{:.2}</td><td class=\"note\">{}</td><td>{}</td></tr>",
                 escape(&d.id),
                 d.weight,
-                escape(d.note.as_deref().unwrap_or("")),
+                crate::html::prose(d.note.as_deref().unwrap_or("")),
                 escape(&d.deals.join(", "))
             );
         }
@@ -902,7 +687,7 @@ pub fn risk_html(result: &RiskResult) -> String {
     if let Some(knowledge) = &result.knowledge {
         out.push_str(&crate::knowledge::html(knowledge));
     }
-    out.push_str("<section id=\"yearly\">\n<h2>Year by year</h2>\n<div class=\"table-wrap\"><table><thead><tr><th>month</th><th class=\"num\">planned</th>\
+    out.push_str("<section id=\"yearly\">\n<h2>Year by year</h2>\n<div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr><th>month</th><th class=\"num\">planned</th>\
                   <th class=\"num\">p5</th><th class=\"num\">p10</th><th class=\"num\">p50</th><th class=\"num\">p90</th><th class=\"num\">p95</th>\
                   <th class=\"num\">H100e p50</th><th class=\"num\">capex p50</th><th class=\"num\">financing p50</th></tr></thead><tbody>\n");
     for r in yearly(result) {
@@ -924,11 +709,13 @@ pub fn risk_html(result: &RiskResult) -> String {
     }
     out.push_str("</tbody></table></div>\n</section>\n");
 
+    capability_table(&mut out, result);
+
     // Ledger.
     out.push_str("<section id=\"assumptions\">\n<h2>Assumptions</h2>\n<details><summary>");
     let _ = writeln!(
         out,
-        "{} numbers, each with a source</summary><div class=\"table-wrap\"><table><thead><tr><th>name</th><th class=\"num\">value</th><th>unit</th><th>source</th><th>note</th></tr></thead><tbody>",
+        "{} numbers, each with a source</summary><div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr><th>name</th><th class=\"num\">value</th><th>unit</th><th>source</th><th>note</th></tr></thead><tbody>",
         result.assumptions.len()
     );
     for a in &result.assumptions {
@@ -940,23 +727,23 @@ pub fn risk_html(result: &RiskResult) -> String {
             escape(&a.unit),
             escape(&anchor(&a.source)),
             escape(&a.source),
-            escape(a.note.as_deref().unwrap_or(""))
+            crate::html::prose(a.note.as_deref().unwrap_or(""))
         );
     }
-    out.push_str("</tbody></table></div></details>\n<h3>Sources</h3><div class=\"table-wrap\"><table><thead><tr><th>id</th><th>title</th><th>kind</th><th>date</th></tr></thead><tbody>\n");
+    out.push_str("</tbody></table></div></details>\n<h3>Sources</h3><div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr><th>id</th><th>title</th><th>kind</th><th>date</th></tr></thead><tbody>\n");
     for s in &result.sources {
         let title = if s.url.starts_with("https://") || s.url.starts_with("http://") {
             format!(
                 "<a href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
                 escape(&s.url),
-                escape(&s.title)
+                crate::html::prose(&s.title)
             )
         } else {
-            escape(&s.title)
+            crate::html::prose(&s.title)
         };
         let _ = writeln!(
             out,
-            "<tr id=\"src-{}\"><td><code>{}</code></td><td>{title}</td><td>{}</td><td>{}</td></tr>",
+            "<tr id=\"src-{}\"><td><code>{}</code></td><td class=\"prose\">{title}</td><td>{}</td><td>{}</td></tr>",
             escape(&anchor(&s.id)),
             escape(&s.id),
             escape(&s.kind),
@@ -965,7 +752,7 @@ pub fn risk_html(result: &RiskResult) -> String {
     }
     out.push_str("</tbody></table></div>\n</section>\n<footer>\n<ul>\n");
     for n in &result.notes {
-        let _ = writeln!(out, "<li>{}</li>", escape(n));
+        let _ = writeln!(out, "<li>{}</li>", crate::html::prose(n));
     }
     let _ = writeln!(
         out,
@@ -1013,6 +800,10 @@ mod tests {
         assert!(!html.contains("<script>alert"), "names are escaped");
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains("<svg") && html.contains("p10 to p90"));
+        // Every table the terminal prints, the capability table included.
+        if result.capability.is_some() {
+            assert!(html.contains("What the capacity could train and serve"));
+        }
         assert!(!html.contains("src=\"http"));
         assert_eq!(html, risk_html(&small("<script>alert('x')</script> & co")));
     }

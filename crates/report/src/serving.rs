@@ -740,8 +740,8 @@ pub fn step_chart(bars: &[(String, &InferResult)]) -> (String, String) {
         if used[k] {
             let _ = write!(
                 legend,
-                "<span class=\"swatch\" style=\"background:{}\"></span>{}&nbsp;&nbsp; ",
-                svg::palette(k),
+                "{}{}&nbsp;&nbsp; ",
+                crate::html::swatch(svg::palette(k)),
                 escape(name)
             );
         }
@@ -898,7 +898,11 @@ mod tests {
         let html = fleet_html(&f, &plan, "fp8");
         assert!(html.starts_with("<!doctype html>"));
         assert!(html.ends_with("</html>\n"));
-        assert_eq!(html.matches("<svg").count(), 3, "tokens, cost, decode step");
+        assert_eq!(
+            html.matches("<svg class=\"chart\"").count(),
+            3,
+            "tokens, cost, decode step"
+        );
         assert!(!html.contains("<script"));
         assert!(!html.contains("<b>"));
         assert!(html.contains("m&lt;script&gt;alert(1)&lt;/script&gt;"));

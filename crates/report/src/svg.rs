@@ -40,7 +40,7 @@ pub struct Series {
     /// Name shown in the legend and tooltips.
     pub name: String,
     /// Fill or stroke colour (`#RRGGBB`).
-    pub color: &'static str,
+    pub color: String,
     /// Stroke dash pattern for line charts (`None` for solid).
     pub dash: Option<&'static str>,
     /// Lighter fill (for colours reused after the palette cycles).
@@ -54,7 +54,7 @@ impl Series {
     pub fn indexed(index: usize, name: impl Into<String>, values: Vec<Option<f64>>) -> Series {
         Series {
             name: name.into(),
-            color: palette(index),
+            color: palette(index).to_string(),
             dash: None,
             light: index >= PALETTE.len(),
             values,

@@ -73,3 +73,25 @@ fn shipped_portfolio_100k(bencher: divan::Bencher) {
     };
     bencher.bench(|| risk::run(divan::black_box(&p), &options, &|_, _| {}).unwrap());
 }
+
+/// Time per sample does not grow with the samples (issue 17): the shipped portfolio at 100,000
+/// samples (exact percentiles) and at the documented maximum of 10,000,000 (per-month
+/// histograms). Target: the time per sample at 10M within 1.5x of that at 100k, and peak
+/// memory at 10M at most 1 GiB, measured on this benchmark alone:
+///
+///   cargo bench -p risk --bench risk -- per_sample
+///   /usr/bin/time -v target/release/deps/risk-* --bench per_sample   # "Maximum resident set size"
+#[divan::bench(args = [100_000, 10_000_000], sample_count = 1, sample_size = 1)]
+fn shipped_portfolio_per_sample(bencher: divan::Bencher, samples: u64) {
+    let catalog = Catalog::embedded().unwrap();
+    let file = risk::parse("bench.toml", RISK).unwrap();
+    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let options = RunOptions {
+        samples,
+        seed: 1,
+        at_least: Some((5.0, units::Month::new(2028, 12).unwrap())),
+    };
+    bencher
+        .counter(divan::counter::ItemsCount::new(samples))
+        .bench(|| risk::run(divan::black_box(&p), &options, &|_, _| {}).unwrap());
+}

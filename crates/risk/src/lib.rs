@@ -22,6 +22,7 @@ mod build;
 pub mod capability;
 pub mod defaults;
 pub mod file;
+mod histogram;
 mod model;
 pub mod record_odds;
 mod result;
@@ -29,12 +30,16 @@ mod simulate;
 
 pub use build::{build, parse, scenario_error, scenario_ref, PORTFOLIO_SOURCE};
 pub use capability::{capability, Capability, CapabilityAssumptions, CapabilityMonth};
+pub use histogram::RELATIVE_ERROR_BOUND;
 pub use model::{DealOutcome, DealRisk, Driver, Portfolio, Series};
 pub use result::{
     DealResult, DriverResult, Frequencies, PortfolioInfo, Probability, Quantiles, RiskMonth,
     RiskResult, Tornado, TornadoBar,
 };
-pub use simulate::{run, RunOptions, DEFAULT_SAMPLES, DEFAULT_SEED, MAX_SAMPLES, PERCENTILES};
+pub use simulate::{
+    run, run_with_column_budget, RunOptions, DEFAULT_SAMPLES, DEFAULT_SEED, MAX_SAMPLES,
+    PERCENTILES,
+};
 
 /// Version of the serialized result schema.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -19,8 +19,11 @@ pub struct RiskResult {
     pub samples: u64,
     /// The seed: the same seed and samples give the same numbers on any number of threads.
     pub seed: u64,
-    /// Wall-clock seconds the sampling took (set by the caller; 0 when not measured).
-    pub elapsed_s: f64,
+    /// Wall-clock seconds the sampling took (set by the caller; 0 when not measured). `None`
+    /// (`gigawatt risk --no-timing`) leaves the field out, so the same seed gives the same
+    /// bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_s: Option<f64>,
     /// The percentiles reported for each month (nearest-rank).
     pub percentiles: Vec<u32>,
     /// One row per month: the plan as written and the sampled percentiles.

@@ -1,8 +1,12 @@
 //! Sampling: N samples of the whole portfolio in parallel chunks, each sample with its own
 //! ChaCha8 stream chosen by (seed, sample index), so the numbers do not depend on the number of
-//! threads; percentiles by selection on per-month columns.
+//! threads. Percentiles are exact (selection on per-month columns) while every column fits in
+//! [`COLUMN_BUDGET_BYTES`]; beyond it (about 140,000 samples of an eight-year plan) they are
+//! read from per-month histograms on a fixed grid ([`crate::histogram`]: within 0.025% of the
+//! exact value), so memory stays bounded and time grows linearly with the samples, in one pass.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 use catalog::{Diagnostic, Diagnostics};
 use rand::SeedableRng;
@@ -10,6 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use units::Month;
 
+use crate::histogram::Histogram;
 use crate::model::{DealOutcome, Lean, Portfolio};
 use crate::result::{
     DealResult, DriverResult, Frequencies, Probability, Quantiles, RiskMonth, RiskResult, Tornado,
@@ -27,7 +32,7 @@ pub const DEFAULT_SEED: u64 = 1;
 pub const PERCENTILES: [u32; 5] = [5, 10, 50, 90, 95];
 /// Samples per unit of parallel work (fixed, so results do not depend on the thread count).
 const CHUNK: u64 = 1024;
-/// Memory for the stored monthly columns; beyond it, months are done in several passes.
+/// Memory for the stored monthly columns; beyond it, percentiles come from histograms.
 const COLUMN_BUDGET_BYTES: u64 = 256 << 20;
 /// The tornado uses at most this many samples (the first ones).
 const TORNADO_MAX_SAMPLES: u64 = 1_000_000;
@@ -58,6 +63,18 @@ pub fn run(
     p: &Portfolio,
     options: &RunOptions,
     progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<RiskResult, RiskError> {
+    run_with_column_budget(p, options, progress, COLUMN_BUDGET_BYTES)
+}
+
+/// [`run`] with another memory budget for exact percentiles (tests compare the histogram path,
+/// budget 0, with the exact one).
+#[doc(hidden)]
+pub fn run_with_column_budget(
+    p: &Portfolio,
+    options: &RunOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    column_budget_bytes: u64,
 ) -> Result<RiskResult, RiskError> {
     let n = options.samples;
     if n == 0 || n > MAX_SAMPLES {
@@ -100,10 +117,19 @@ pub fn run(
 
     let planned = fleet::plan(&p.fleet);
     let metrics = if lean.has_h100e { 5 } else { 4 };
-    let per_month_bytes = n * metrics as u64 * 4;
-    let months_per_pass =
-        ((COLUMN_BUDGET_BYTES / per_month_bytes.max(1)) as usize).clamp(1, months);
-    let passes = months.div_ceil(months_per_pass);
+    let column_bytes = n * metrics as u64 * months as u64 * 4;
+    // Exact while the columns fit; else each chunk's columns are counted into histograms and
+    // dropped. One pass either way.
+    let streaming = column_bytes > column_budget_bytes;
+    let histograms: Vec<Mutex<Histogram>> = if streaming {
+        (0..metrics * months)
+            .map(|_| Mutex::new(Histogram::default()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let months_per_pass = months;
+    let passes = 1;
     let chunks = n.div_ceil(CHUNK);
     let tornado_n = n.min(TORNADO_MAX_SAMPLES);
     let deals = p.deals.len();
@@ -182,6 +208,17 @@ pub fn run(
                         }
                     }
                 }
+                if streaming {
+                    // Start at a column that depends on the chunk, so that threads do not
+                    // queue for the same lock.
+                    let columns = metrics * width;
+                    for i in 0..columns {
+                        let col = (i + c as usize * 7) % columns;
+                        let mut h = histograms[col].lock().unwrap_or_else(|e| e.into_inner());
+                        h.add_all(&out.columns[col * stride..col * stride + len]);
+                    }
+                    out.columns = Vec::new();
+                }
                 let so_far = done.fetch_add(len as u64, Ordering::Relaxed) + len as u64;
                 progress(so_far, total_work);
                 out
@@ -209,18 +246,25 @@ pub fn run(
                 })
                 .collect();
         }
-        let pass_quantiles: Vec<Quantiles> = (0..metrics * width)
-            .into_par_iter()
-            .map(|col| {
-                let mut column: Vec<u32> = Vec::with_capacity(n as usize);
-                for (c, out) in outs.iter().enumerate() {
-                    let len = ((n - c as u64 * CHUNK).min(CHUNK)) as usize;
-                    let stride = column_stride(len);
-                    column.extend_from_slice(&out.columns[col * stride..col * stride + len]);
-                }
-                quantiles_of(&mut column)
-            })
-            .collect();
+        let pass_quantiles: Vec<Quantiles> = if streaming {
+            histograms
+                .iter()
+                .map(|h| quantiles_from(&h.lock().unwrap_or_else(|e| e.into_inner())))
+                .collect()
+        } else {
+            (0..metrics * width)
+                .into_par_iter()
+                .map(|col| {
+                    let mut column: Vec<u32> = Vec::with_capacity(n as usize);
+                    for (c, out) in outs.iter().enumerate() {
+                        let len = ((n - c as u64 * CHUNK).min(CHUNK)) as usize;
+                        let stride = column_stride(len);
+                        column.extend_from_slice(&out.columns[col * stride..col * stride + len]);
+                    }
+                    quantiles_of(&mut column)
+                })
+                .collect()
+        };
         for (k, list) in quantiles.iter_mut().enumerate() {
             list.extend_from_slice(&pass_quantiles[k * width..(k + 1) * width]);
         }
@@ -326,7 +370,7 @@ pub fn run(
         portfolio: p.info.clone(),
         samples: n,
         seed: options.seed,
-        elapsed_s: 0.0,
+        elapsed_s: Some(0.0),
         percentiles: PERCENTILES.to_vec(),
         timeline,
         at_least,
@@ -338,7 +382,16 @@ pub fn run(
         excluded: p.excluded.clone(),
         warnings,
         capability: None,
-        notes: notes(),
+        notes: {
+            let mut notes = notes();
+            if streaming {
+                notes.push(format!(
+                    "With {n} samples the percentiles are read from per-month histograms (bins 1/2048 of an octave wide): each is within {:.3}% of the exact nearest-rank value.",
+                    crate::histogram::RELATIVE_ERROR_BOUND * 100.0
+                ));
+            }
+            notes
+        },
         knowledge: None,
     })
 }
@@ -520,6 +573,28 @@ pub(crate) fn quantiles_of(values: &mut [u32]) -> Quantiles {
         p50: q(2),
         p90: q(3),
         p95: q(4),
+    }
+}
+
+/// The reported percentiles of the samples counted in `h` (nearest rank, read from bins).
+fn quantiles_from(h: &Histogram) -> Quantiles {
+    let n = h.count() as usize;
+    if n == 0 {
+        return Quantiles {
+            p5: 0.0,
+            p10: 0.0,
+            p50: 0.0,
+            p90: 0.0,
+            p95: 0.0,
+        };
+    }
+    let q = |p: u32| round_f32(h.value_at(rank(p, n) as u64));
+    Quantiles {
+        p5: q(PERCENTILES[0]),
+        p10: q(PERCENTILES[1]),
+        p50: q(PERCENTILES[2]),
+        p90: q(PERCENTILES[3]),
+        p95: q(PERCENTILES[4]),
     }
 }
 

@@ -249,3 +249,63 @@ fn deals_with_drivers_are_delayed_at_the_stated_rate_when_they_survive() {
         );
     }
 }
+
+#[test]
+fn histogram_percentiles_agree_with_exact_ones_within_the_stated_bound() {
+    // Budget 0 forces the streaming path (per-month histograms) on a small run; everything
+    // but the percentiles is the same, and each percentile is within the stated bound.
+    let p = portfolio(SHIPPED_RISK, PORTFOLIO_PLAN);
+    let options = RunOptions {
+        samples: 3000,
+        seed: 5,
+        at_least: Some((2.0, units::Month::new(2028, 12).unwrap())),
+    };
+    let exact = risk::run(&p, &options, &|_, _| {}).unwrap();
+    let streamed = risk::run_with_column_budget(&p, &options, &|_, _| {}, 0).unwrap();
+    assert_eq!(exact.timeline.len(), streamed.timeline.len());
+    // f32 rounding of the printed values adds at most 2^-24 to the bound.
+    let bound = risk::RELATIVE_ERROR_BOUND + 1e-7;
+    for (a, b) in exact.timeline.iter().zip(&streamed.timeline) {
+        let mut pairs = vec![
+            (a.facility_gw, b.facility_gw),
+            (a.accelerators, b.accelerators),
+            (a.capex_usd, b.capex_usd),
+            (a.financing_usd, b.financing_usd),
+        ];
+        if let (Some(x), Some(y)) = (a.h100e, b.h100e) {
+            pairs.push((x, y));
+        }
+        for (x, y) in pairs {
+            for (e, s) in [
+                (x.p5, y.p5),
+                (x.p10, y.p10),
+                (x.p50, y.p50),
+                (x.p90, y.p90),
+                (x.p95, y.p95),
+            ] {
+                assert!(
+                    (e - s).abs() <= bound * e.abs(),
+                    "{}: exact {e} vs histogram {s}",
+                    a.month
+                );
+            }
+        }
+    }
+    assert_eq!(
+        serde_json::to_string(&exact.deals).unwrap(),
+        serde_json::to_string(&streamed.deals).unwrap()
+    );
+    // The tornado's bars come from the first samples, kept exactly; its base is the final
+    // month's median (within the bound).
+    assert_eq!(
+        serde_json::to_string(&exact.tornado.bars).unwrap(),
+        serde_json::to_string(&streamed.tornado.bars).unwrap()
+    );
+    let (e, s) = (exact.tornado.base_p50, streamed.tornado.base_p50);
+    assert!((e - s).abs() <= bound * e, "{e} vs {s}");
+    assert_eq!(
+        serde_json::to_string(&exact.at_least).unwrap(),
+        serde_json::to_string(&streamed.at_least).unwrap()
+    );
+    assert!(streamed.notes.iter().any(|n| n.contains("histograms")));
+}

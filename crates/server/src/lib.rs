@@ -760,13 +760,8 @@ async fn api_train_search(
             top: search.top,
             max_microbatch: 16,
         };
-        let found = perf::search(
-            &inputs.arch,
-            &inputs.hardware,
-            &workload,
-            &options,
-            &perf::ModelConstants::default(),
-        );
+        // The default framework's legal layouts, as `gigawatt train search` returns.
+        let found = engine::train::search_layouts(&inputs, &options);
         let top: Vec<_> = found
             .top
             .iter()

@@ -995,3 +995,32 @@ async fn risk_ok_bad_and_bounded() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("portfolio_text"));
 }
+
+#[tokio::test]
+async fn views_of_large_runs_share_the_heavy_slots() {
+    let catalog = Catalog::embedded().unwrap();
+    let state = AppState::new(catalog, Vec::new(), Store::in_memory().unwrap());
+    let app = local(router(state.clone()));
+    let padding = "x".repeat(LARGE_RUN_BYTES as usize);
+    let run = NewRun {
+        kind: RunKind::Plan,
+        name: "large".into(),
+        origin: "large.toml".into(),
+        input_text: SCENARIO.into(),
+        input_hash: engine::content_hash(SCENARIO),
+        engine_version: engine::ENGINE_VERSION.into(),
+        catalog_version: String::new(),
+        result_json: json!({ "padding": padding }).to_string(),
+        created_unix_ms: 0,
+    };
+    let id = state.inner.store().insert(&run).unwrap();
+    let first = models::heavy_slot(&state).unwrap();
+    let second = models::heavy_slot(&state).unwrap();
+    let (status, body) = send(&app, "GET", &format!("/api/runs/{id}"), None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(body.contains("is large"), "{body}");
+    drop(first);
+    let (status, _) = send(&app, "GET", &format!("/api/runs/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    drop(second);
+}

@@ -2,9 +2,11 @@
 
 use serde::Serialize;
 
+use super::memory::{memory, MemoryBreakdown};
+use super::stages::{split_layers, Stages};
+pub use super::strategy::{Recompute, RecomputeModules, Strategy};
 use crate::arch::Arch;
 use crate::matmul_rates::MatmulRates;
-use crate::memory::{memory, MemoryBreakdown};
 
 /// Tensor precision of the matmuls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -16,18 +18,6 @@ pub enum Precision {
     Fp8,
     /// 4-bit float matmuls.
     Fp4,
-}
-
-/// Activation recomputation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Recompute {
-    /// Keep every activation.
-    None,
-    /// Recompute the attention core only (Korthikanti et al. 2022).
-    Selective,
-    /// Keep only each layer's input; recompute the layer in the backward pass.
-    Full,
 }
 
 /// An accelerator and its links, as the model sees them.
@@ -78,46 +68,6 @@ impl Hardware {
             Precision::Fp8 | Precision::Fp4 => self.low_precision_matmul_efficiency,
         };
         self.peak(precision).map(|peak| peak * efficiency)
-    }
-}
-
-/// A parallel strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Strategy {
-    /// Tensor parallel.
-    pub tp: u32,
-    /// Pipeline parallel.
-    pub pp: u32,
-    /// Data parallel.
-    pub dp: u32,
-    /// Context parallel.
-    pub cp: u32,
-    /// Expert parallel (inside data parallel).
-    pub ep: u32,
-    /// Interleaved pipeline stages per device.
-    pub virtual_pp: u32,
-    /// Sequences per microbatch.
-    pub microbatch: u32,
-    /// Megatron sequence parallelism (norms and dropout split across TP ranks).
-    pub sequence_parallel: bool,
-    /// Activation recomputation.
-    pub recompute: Recompute,
-    /// ZeRO stage: 0 none, 1 optimizer states, 2 + gradients, 3 + weights (FSDP).
-    pub zero: u8,
-    /// Fused (flash) attention: no s^2 tensors in memory, one kernel.
-    pub flash_attention: bool,
-    /// Gradient reduction overlapped with the backward pass.
-    pub overlap_grad_reduce: bool,
-    /// Fused element-wise kernels (Megatron's fused layer norm and bias-dropout-add): the
-    /// hidden state is streamed `FUSED_ELEMENTWISE_PASSES` times per layer instead of the
-    /// fitted unfused count.
-    pub fused_elementwise: bool,
-}
-
-impl Strategy {
-    /// Accelerators the strategy uses.
-    pub fn gpus(&self) -> u64 {
-        u64::from(self.tp) * u64::from(self.pp) * u64::from(self.dp) * u64::from(self.cp)
     }
 }
 
@@ -302,6 +252,54 @@ pub fn evaluate(
     )
 }
 
+/// The stage split of `s` (an impossible split, which `validate_strategy` refuses, falls back to
+/// `ceil(layers / pp)` on every stage so that evaluation never fails).
+pub(crate) fn stages_of(arch: &Arch, s: &Strategy) -> Stages {
+    let layers = arch.layers as u32;
+    split_layers(
+        layers,
+        s.pp,
+        s.virtual_pp,
+        s.first_stage_layers,
+        s.last_stage_layers,
+    )
+    .unwrap_or_else(|_| {
+        let per = layers.div_ceil(s.pp.max(1));
+        Stages {
+            pp: s.pp.max(1),
+            first: per,
+            middle: per,
+            middle_min: per,
+            last: per,
+        }
+    })
+}
+
+/// Parameters one accelerator holds on a stage of `layers` layers, split into those replicated
+/// across expert-parallel ranks and the routed experts: (dense, expert), per GPU.
+pub(crate) fn stage_params(
+    arch: &Arch,
+    s: &Strategy,
+    layers: f64,
+    first: bool,
+    last: bool,
+) -> (f64, f64) {
+    let expert_params = arch.routed_expert_params();
+    let per_layer_dense =
+        (arch.total_params() - expert_params - arch.embedding_params()) / arch.layers;
+    let one_embedding = arch.vocab * arch.hidden;
+    let embeddings = if s.pp <= 1 {
+        arch.embedding_params()
+    } else {
+        // Megatron keeps the input embedding on the first stage and the output layer (a copy
+        // of the embedding when tied) on the last.
+        f64::from(u8::from(first) + u8::from(last)) * one_embedding
+    };
+    let dense = (layers * per_layer_dense + embeddings) / f64::from(s.tp);
+    let expert = layers * expert_params / arch.layers / f64::from(s.tp) / f64::from(s.ep.max(1));
+    (dense, expert)
+}
+
 /// [`evaluate`] with explicit model constants (for calibration).
 pub fn evaluate_with(
     arch: &Arch,
@@ -324,6 +322,7 @@ pub fn evaluate_with(
     let seq_local = w.seq_len / cp;
     let tokens = b * seq_local;
     let h = arch.hidden;
+    let stages = stages_of(arch, s);
 
     let peak = hw.peak(w.precision);
     let memory = memory(arch, hw, s, w, microbatches, c);
@@ -337,7 +336,7 @@ pub fn evaluate_with(
     let hbm = hw.hbm_bytes_per_s * c.memory_efficiency;
 
     // --- One layer, forward, one microbatch, one accelerator ---
-    let attention_projection_s = match arch.mla {
+    let (attention_projection_s, mla_up_proj_s) = match arch.mla {
         None => {
             let qkv = gemm_s(
                 c,
@@ -347,11 +346,15 @@ pub fn evaluate_with(
                 h,
             );
             let out = gemm_s(c, ceiling, tokens, h, arch.heads * arch.head_dim / tp);
-            qkv + out
+            (qkv + out, 0.0)
         }
-        Some(_) => {
+        Some(m) => {
             let width = arch.attention_params() / (h * tp);
-            gemm_s(c, ceiling, tokens, width, h)
+            let all = gemm_s(c, ceiling, tokens, width, h);
+            // The query and key/value up-projections' share of the attention matmuls.
+            let up = m.q_lora_rank * arch.heads * (m.qk_nope_head_dim + m.qk_rope_head_dim)
+                + m.kv_lora_rank * arch.heads * (m.qk_nope_head_dim + m.v_head_dim);
+            (all, all * up / arch.attention_params())
         }
     };
     // Causal attention does half the score matrix; context parallelism balances it.
@@ -370,21 +373,16 @@ pub fn evaluate_with(
         (gemms, 5.0 * ACTIVATION_BYTES * scores / hbm)
     };
 
+    let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
     let dense_mlp_s = {
-        let up = gemm_s(
-            c,
-            ceiling,
-            tokens,
-            arch.ffn_hidden * if arch.gated_mlp { 2.0 } else { 1.0 } / tp,
-            h,
-        );
+        let up = gemm_s(c, ceiling, tokens, arch.ffn_hidden * gate / tp, h);
         let down = gemm_s(c, ceiling, tokens, h, arch.ffn_hidden / tp);
         up + down
     };
-    let moe_mlp_s = if arch.is_moe() {
+    let (routed_mlp_s, shared_mlp_s) = if arch.is_moe() {
         let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts;
         let local_experts = arch.experts / ep;
-        let width_up = arch.moe_ffn_hidden * if arch.gated_mlp { 2.0 } else { 1.0 } / tp;
+        let width_up = arch.moe_ffn_hidden * gate / tp;
         let routed = local_experts
             * (gemm_s(c, ceiling, routed_tokens_per_expert, width_up, h)
                 + gemm_s(
@@ -406,12 +404,12 @@ pub fn evaluate_with(
         } else {
             0.0
         };
-        routed + shared
+        (routed, shared)
     } else {
-        0.0
+        (0.0, 0.0)
     };
     let moe_share = arch.moe_layers() / arch.layers;
-    let mlp_s = (1.0 - moe_share) * dense_mlp_s + moe_share * moe_mlp_s;
+    let mlp_s = (1.0 - moe_share) * dense_mlp_s + moe_share * (routed_mlp_s + shared_mlp_s);
     let active_ffn = (1.0 - moe_share) * arch.ffn_hidden
         + moe_share * (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden;
 
@@ -447,10 +445,52 @@ pub fn evaluate_with(
         2.0 * core_forward_s + 2.0 * core_memory_forward_s
     };
     let layer_backward_s = 2.0 * (attention_projection_s + mlp_s + elementwise_s) + core_backward_s;
+
+    // Recomputation: the named modules' forward again, or whole layers.
+    let modules = s.selective_modules();
+    let has = |m: RecomputeModules| modules.contains(m);
+    let full_fraction = full_recompute_fraction(s, &stages);
     let layer_recompute_s = match s.recompute {
         Recompute::None => 0.0,
-        Recompute::Selective => core_forward_s + core_memory_forward_s,
-        Recompute::Full => layer_forward_s,
+        Recompute::Selective => {
+            let mut t = 0.0;
+            if has(RecomputeModules::CORE_ATTN) {
+                t += core_forward_s + core_memory_forward_s;
+            }
+            if has(RecomputeModules::LAYERNORM) {
+                // Two norms, each reading and writing the hidden state.
+                t += 4.0 * ACTIVATION_BYTES * tokens * h / hidden_split / hbm;
+            }
+            if has(RecomputeModules::MLP) {
+                t += (1.0 - moe_share)
+                    * (dense_mlp_s
+                        + ACTIVATION_BYTES * tokens * activation_passes * arch.ffn_hidden
+                            / tp
+                            / hbm);
+            }
+            if has(RecomputeModules::MOE) {
+                t += moe_share * (routed_mlp_s + shared_mlp_s);
+            } else {
+                if has(RecomputeModules::MOE_ACT) {
+                    t += moe_share
+                        * ACTIVATION_BYTES
+                        * tokens
+                        * arch.top_k
+                        * arch.moe_ffn_hidden
+                        * activation_passes
+                        / tp
+                        / hbm;
+                }
+                if has(RecomputeModules::SHARED_EXPERTS) {
+                    t += moe_share * shared_mlp_s;
+                }
+            }
+            if has(RecomputeModules::MLA_UP_PROJ) {
+                t += mla_up_proj_s;
+            }
+            t
+        }
+        Recompute::Full => full_fraction * layer_forward_s,
     };
 
     // Collectives inside a layer.
@@ -469,13 +509,21 @@ pub fn evaluate_with(
     };
     let (tp_bw, tp_lat) = link(tp);
     let tp_collective_s = all_reduce_s(ACTIVATION_BYTES * tokens * h, tp, tp_bw, tp_lat);
+    // Two collectives forward, two backward; recomputed layers and MLPs gather again.
     let tp_collectives = 4.0
-        + if s.recompute == Recompute::Full {
-            2.0
-        } else {
-            0.0
+        + match s.recompute {
+            Recompute::Full => 2.0 * full_fraction,
+            Recompute::Selective => {
+                f64::from(u8::from(has(RecomputeModules::MLP))) * (1.0 - moe_share)
+                    + f64::from(u8::from(has(RecomputeModules::MOE))) * moe_share
+            }
+            Recompute::None => 0.0,
         };
-    let layer_tp_s = tp_collectives * tp_collective_s;
+    let mut layer_tp_s = tp_collectives * tp_collective_s;
+    if s.tp_comm_overlap {
+        // Userbuffers / async TP run each collective in chunks under the GEMM it feeds.
+        layer_tp_s = (layer_tp_s - 3.0 * (attention_projection_s + mlp_s)).max(0.0);
+    }
 
     let layer_cp_s = if cp > 1.0 {
         let (bw, lat) = link(tp * cp);
@@ -491,7 +539,13 @@ pub fn evaluate_with(
         let (bw, lat) = link(tp * ep);
         let bytes = ACTIVATION_BYTES * tokens * arch.top_k * h * (ep - 1.0) / ep;
         // Dispatch and combine, forward and backward, on MoE layers only.
-        moe_share * 4.0 * (bytes / bw + lat)
+        let a2a = moe_share * 4.0 * (bytes / bw + lat);
+        if s.ep_comm_overlap {
+            // Another microbatch's (or the other direction's) compute runs under it.
+            (a2a - (layer_forward_s + layer_backward_s)).max(0.0)
+        } else {
+            a2a
+        }
     } else {
         0.0
     };
@@ -501,11 +555,27 @@ pub fn evaluate_with(
         gemm_s(c, ceiling, tokens, arch.vocab / tp, h) + 3.0 * 4.0 * tokens * arch.vocab / tp / hbm;
     let logits_s = 3.0 * logits_forward_s;
 
-    let layers_per_stage = arch.layers / pp;
-    let stage_compute_s =
-        layers_per_stage * (layer_forward_s + layer_backward_s + layer_recompute_s) + logits_s;
+    // The heaviest stage sets the pace: the last carries the output layer and loss.
+    let layer_s = layer_forward_s + layer_backward_s + layer_recompute_s;
+    let layer_comm_s = layer_tp_s + layer_cp_s + layer_ep_s;
+    let stage_s = |layers: f64, extra: f64| layers * (layer_s + layer_comm_s) + extra;
+    let (first, middle, last) = (
+        f64::from(stages.first),
+        f64::from(stages.middle),
+        f64::from(stages.last),
+    );
+    let mut heaviest = (last, logits_s);
+    if s.pp > 1 {
+        for candidate in [(first, 0.0), (middle, 0.0)] {
+            if stage_s(candidate.0, candidate.1) > stage_s(heaviest.0, heaviest.1) {
+                heaviest = candidate;
+            }
+        }
+    }
+    let (layers_per_stage, stage_extra_s) = heaviest;
+    let stage_compute_s = layers_per_stage * layer_s + stage_extra_s;
     let stage_recompute_s = layers_per_stage * layer_recompute_s;
-    let stage_comm_s = layers_per_stage * (layer_tp_s + layer_cp_s + layer_ep_s);
+    let stage_comm_s = layers_per_stage * layer_comm_s;
     let microbatch_s = stage_compute_s + stage_comm_s;
 
     let bubble_s = (pp - 1.0) / v * microbatch_s;
@@ -517,29 +587,79 @@ pub fn evaluate_with(
         0.0
     };
 
-    // Parameters held per accelerator on the largest stage.
-    let expert_params = arch.routed_expert_params();
-    let stage_params =
-        ((arch.total_params() - expert_params) / pp / tp) + expert_params / pp / tp / ep;
-    let (dp_bw, dp_lat) = link(gpus);
-    // Gradients are reduced over the data- and context-parallel ranks together (Megatron).
-    let dp = dp * cp;
-    let gradient_bytes = ACTIVATION_BYTES * stage_params;
-    let dp_comm_s = if s.zero >= 3 {
-        // FSDP: gather weights for forward and backward, reduce-scatter gradients, every
-        // microbatch; prefetching hides it behind that microbatch's compute.
-        let per_microbatch = 1.5 * all_reduce_s(gradient_bytes, dp, dp_bw, dp_lat);
-        microbatches * (per_microbatch - stage_compute_s).max(0.0)
-    } else {
-        let reduce = all_reduce_s(gradient_bytes, dp, dp_bw, dp_lat);
-        if s.overlap_grad_reduce {
-            (reduce - layers_per_stage * layer_backward_s).max(0.0)
+    // Parameters held per accelerator on the stage with the most.
+    let (dense_params, expert_params) = [
+        stage_params(arch, s, first, true, s.pp == 1),
+        stage_params(arch, s, middle, false, false),
+        stage_params(arch, s, last, s.pp == 1, true),
+    ]
+    .into_iter()
+    .fold((0.0, 0.0), |best, p| {
+        if p.0 + p.1 > best.0 + best.1 {
+            p
         } else {
-            reduce
+            best
+        }
+    });
+    let (dp_bw, dp_lat) = link(gpus);
+    // Gradients are reduced over the data- and context-parallel ranks together (Megatron);
+    // the experts' over that group divided by the expert-parallel ranks.
+    let dp = dp * cp;
+    let expert_dp = (dp / ep).max(1.0);
+    let gradient_bytes = s.gradient_bytes();
+    // Reduce-scatter (or all-gather) of `bytes` per parameter: half a ring all-reduce.
+    let half = |bytes: f64| {
+        0.5 * (all_reduce_s(bytes * dense_params, dp, dp_bw, dp_lat)
+            + all_reduce_s(bytes * expert_params, expert_dp, dp_bw, dp_lat))
+    };
+    let backward_s = layers_per_stage * layer_backward_s;
+    let forward_s = layers_per_stage * layer_forward_s;
+    let dp_comm_s = match s.zero {
+        3.. => {
+            // FSDP: gather 16-bit weights for forward and backward, reduce-scatter gradients,
+            // every microbatch; prefetching hides it behind that microbatch's compute.
+            let per_microbatch = 2.0 * half(ACTIVATION_BYTES) + half(gradient_bytes);
+            let hidden = if s.overlap_grad_reduce || s.overlap_param_gather {
+                stage_compute_s
+            } else {
+                0.0
+            };
+            microbatches * (per_microbatch - hidden).max(0.0)
+        }
+        1 | 2 => {
+            // Distributed optimizer: reduce-scatter the gradients, all-gather the 16-bit
+            // parameters after the step.
+            let reduce = half(gradient_bytes);
+            let gather = half(ACTIVATION_BYTES);
+            let reduce = if s.overlap_grad_reduce {
+                (reduce - backward_s).max(0.0)
+            } else {
+                reduce
+            };
+            let gather = if s.overlap_param_gather {
+                (gather - forward_s).max(0.0)
+            } else {
+                gather
+            };
+            reduce + gather
+        }
+        _ => {
+            let reduce = 2.0 * half(gradient_bytes);
+            if s.overlap_grad_reduce {
+                (reduce - backward_s).max(0.0)
+            } else {
+                reduce
+            }
         }
     };
-    let optimizer_shards = if s.zero >= 1 { dp } else { 1.0 };
-    let optimizer_s = OPTIMIZER_BYTES_PER_PARAM * stage_params / optimizer_shards / hbm;
+    let (dense_shards, expert_shards) = if s.zero >= 1 {
+        (dp, expert_dp)
+    } else {
+        (1.0, 1.0)
+    };
+    let optimizer_s = OPTIMIZER_BYTES_PER_PARAM
+        * (dense_params / dense_shards + expert_params / expert_shards)
+        / hbm;
 
     let breakdown = Breakdown {
         compute_s: microbatches * stage_compute_s,
@@ -563,13 +683,8 @@ pub fn evaluate_with(
 
     let tokens_per_step = w.global_batch * w.seq_len;
     let model_flops_per_step = arch.model_flops_per_token(w.seq_len) * tokens_per_step;
-    let recompute_flops_per_token = match s.recompute {
-        Recompute::None => 0.0,
-        Recompute::Selective => arch.layers * arch.attention_core_flops_per_token(w.seq_len),
-        Recompute::Full => arch.model_flops_per_token(w.seq_len) / 3.0,
-    };
     let hardware_flops_per_step =
-        model_flops_per_step + recompute_flops_per_token * tokens_per_step;
+        model_flops_per_step + recompute_flops_per_token(arch, s, w, &stages) * tokens_per_step;
     let feasible = memory.total_bytes <= hw.hbm_bytes;
     Evaluation {
         step_time_s,
@@ -583,6 +698,55 @@ pub fn evaluate_with(
         memory,
         feasible,
         infeasible: (!feasible).then_some(Infeasible::OutOfMemory),
+    }
+}
+
+/// With full recompute, the fraction of each pipeline chunk's layers recomputed
+/// (`recompute_layers` of them, Megatron's block method; all when 0).
+pub(crate) fn full_recompute_fraction(s: &Strategy, stages: &Stages) -> f64 {
+    if s.recompute != Recompute::Full {
+        return 0.0;
+    }
+    if s.recompute_layers == 0 {
+        return 1.0;
+    }
+    let chunk_layers = f64::from(stages.max_layers()) / f64::from(s.virtual_pp.max(1));
+    (f64::from(s.recompute_layers) / chunk_layers).min(1.0)
+}
+
+/// Matmul FLOPs recomputed per token, whole model.
+fn recompute_flops_per_token(arch: &Arch, s: &Strategy, w: &Workload, stages: &Stages) -> f64 {
+    match s.recompute {
+        Recompute::None => 0.0,
+        Recompute::Full => {
+            full_recompute_fraction(s, stages) * arch.model_flops_per_token(w.seq_len) / 3.0
+        }
+        Recompute::Selective => {
+            let m = s.selective_modules();
+            let mut flops = 0.0;
+            if m.contains(RecomputeModules::CORE_ATTN) {
+                flops += arch.layers * arch.attention_core_flops_per_token(w.seq_len);
+            }
+            let dense_layers = arch.layers - arch.moe_layers();
+            if m.contains(RecomputeModules::MLP) {
+                flops += 2.0 * dense_layers * arch.dense_mlp_params();
+            }
+            if m.contains(RecomputeModules::MOE) {
+                flops += 2.0
+                    * arch.moe_layers()
+                    * (arch.top_k + arch.shared_experts)
+                    * arch.expert_params();
+            } else if m.contains(RecomputeModules::SHARED_EXPERTS) {
+                flops += 2.0 * arch.moe_layers() * arch.shared_experts * arch.expert_params();
+            }
+            if let (Some(mla), true) = (arch.mla, m.contains(RecomputeModules::MLA_UP_PROJ)) {
+                let up =
+                    mla.q_lora_rank * arch.heads * (mla.qk_nope_head_dim + mla.qk_rope_head_dim)
+                        + mla.kv_lora_rank * arch.heads * (mla.qk_nope_head_dim + mla.v_head_dim);
+                flops += 2.0 * arch.layers * up;
+            }
+            flops
+        }
     }
 }
 

@@ -4,10 +4,11 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::framework::Framework;
+use super::stages::split_layers;
+use super::step::{evaluate_with, Evaluation, Hardware, ModelConstants, Workload};
+use super::strategy::{Recompute, Strategy};
 use crate::arch::Arch;
-use crate::step::{
-    evaluate_with, Evaluation, Hardware, ModelConstants, Recompute, Strategy, Workload,
-};
 
 /// What to search.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ pub struct SearchResult {
     pub evaluated: u64,
     /// Of which feasible (fit in memory).
     pub feasible: u64,
+    /// Layouts that exist but the framework cannot run (not evaluated).
+    pub illegal: u64,
 }
 
 /// Why a strategy is not a valid layout for this model and job (not about memory).
@@ -81,14 +84,14 @@ pub fn validate_strategy(arch: &Arch, s: &Strategy, w: &Workload, gpus: u64) -> 
             s.tp
         ),
     )?;
-    let layers = arch.layers as u32;
-    need(
-        layers.is_multiple_of(s.pp * s.virtual_pp),
-        format!(
-            "pp x virtual_pp = {} does not divide the {layers} layers",
-            s.pp * s.virtual_pp
-        ),
-    )?;
+    split_layers(
+        arch.layers as u32,
+        s.pp,
+        s.virtual_pp,
+        s.first_stage_layers,
+        s.last_stage_layers,
+    )
+    .map_err(|e| e.message)?;
     need(
         s.virtual_pp == 1 || s.pp > 1,
         "virtual_pp > 1 needs pp > 1".to_string(),
@@ -159,13 +162,28 @@ fn powers_of_two(limit: u64) -> Vec<u32> {
     out
 }
 
-/// Every valid strategy, evaluated; the `top` fastest feasible ones, best first.
+/// Every valid strategy, evaluated; the `top` fastest feasible ones, best first, with no
+/// framework's restrictions ([`Framework::unrestricted`]).
 pub fn search(
     arch: &Arch,
     hw: &Hardware,
     w: &Workload,
     options: &SearchOptions,
     constants: &ModelConstants,
+) -> SearchResult {
+    search_with(arch, hw, w, options, constants, &Framework::unrestricted())
+}
+
+/// Every valid strategy that `framework` runs, with its software, evaluated; the `top`
+/// fastest feasible ones, best first. Pipeline depths need not divide the layers (uneven
+/// stages, where the framework has them).
+pub fn search_with(
+    arch: &Arch,
+    hw: &Hardware,
+    w: &Workload,
+    options: &SearchOptions,
+    constants: &ModelConstants,
+    framework: &Framework,
 ) -> SearchResult {
     let gpus = u64::from(options.gpus);
     let batch = w.global_batch as u64;
@@ -179,7 +197,7 @@ pub fn search(
             .min(64),
     ) {
         for cp in powers_of_two(32) {
-            for pp in divisors(layers, 128) {
+            for pp in 1..=layers.min(128) as u32 {
                 let model_parallel = u64::from(tp) * u64::from(cp) * u64::from(pp);
                 if gpus % model_parallel == 0 {
                     outer.push((tp, cp, pp, (gpus / model_parallel) as u32));
@@ -187,13 +205,13 @@ pub fn search(
             }
         }
     }
-    let partial: Vec<(Vec<Ranked>, u64, u64)> = outer
+    let partial: Vec<(Vec<Ranked>, u64, u64, u64)> = outer
         .par_iter()
         .map(|&(tp, cp, pp, dp)| {
             let mut best: Vec<Ranked> = Vec::new();
-            let (mut evaluated, mut feasible) = (0u64, 0u64);
+            let (mut evaluated, mut feasible, mut illegal) = (0u64, 0u64, 0u64);
             if !batch.is_multiple_of(u64::from(dp)) {
-                return (best, 0, 0);
+                return (best, 0, 0, 0);
             }
             let per_replica = batch / u64::from(dp);
             let eps: Vec<u32> = if arch.is_moe() {
@@ -205,7 +223,7 @@ pub fn search(
                 vec![1]
             };
             let vpps: Vec<u32> = if pp > 1 {
-                divisors(layers / u64::from(pp), 8)
+                divisors(layers.div_ceil(u64::from(pp)), 8)
             } else {
                 vec![1]
             };
@@ -222,7 +240,7 @@ pub fn search(
                                     if sequence_parallel && tp == 1 {
                                         continue;
                                     }
-                                    let s = Strategy {
+                                    let s = framework.apply(Strategy {
                                         tp,
                                         pp,
                                         dp,
@@ -233,11 +251,13 @@ pub fn search(
                                         sequence_parallel,
                                         recompute,
                                         zero,
-                                        flash_attention: true,
-                                        overlap_grad_reduce: true,
-                                        fused_elementwise: true,
-                                    };
+                                        ..Strategy::single()
+                                    });
                                     if validate_strategy(arch, &s, w, gpus).is_err() {
+                                        continue;
+                                    }
+                                    if framework.check(arch, &s, w).is_err() {
+                                        illegal += 1;
                                         continue;
                                     }
                                     evaluated += 1;
@@ -260,14 +280,15 @@ pub fn search(
                     }
                 }
             }
-            (best, evaluated, feasible)
+            (best, evaluated, feasible, illegal)
         })
         .collect();
     let mut top = Vec::new();
-    let (mut evaluated, mut feasible) = (0, 0);
-    for (best, e, f) in partial {
+    let (mut evaluated, mut feasible, mut illegal) = (0, 0, 0);
+    for (best, e, f, i) in partial {
         evaluated += e;
         feasible += f;
+        illegal += i;
         for r in best {
             keep(&mut top, r, options.top);
         }
@@ -276,6 +297,7 @@ pub fn search(
         top,
         evaluated,
         feasible,
+        illegal,
     }
 }
 

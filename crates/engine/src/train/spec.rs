@@ -1,0 +1,875 @@
+//! The spec file of `gigawatt train`: parsing, the layout and its framework, and the result.
+
+use catalog::{Catalog, Diagnostic, Diagnostics};
+use perf::{
+    Arch, Evaluation, Hardware, ModelConstants, Precision, Recompute, RecomputeModules, Stages,
+    Strategy, Workload,
+};
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::framework::{perf_framework, resolve_framework};
+use super::{arch_from_catalog, hardware_for_system, lookup_fix};
+
+use crate::{content_hash, EngineError, ENGINE_VERSION, SCHEMA_VERSION};
+
+/// An architecture written in a spec instead of a catalog id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    layers: u32,
+    hidden: u32,
+    ffn_hidden: u32,
+    heads: u32,
+    kv_heads: Option<u32>,
+    head_dim: Option<u32>,
+    vocab: u32,
+    #[serde(default)]
+    gated_mlp: bool,
+    #[serde(default)]
+    tied_embeddings: bool,
+    #[serde(default)]
+    experts: u32,
+    #[serde(default)]
+    top_k: u32,
+    #[serde(default)]
+    moe_ffn_hidden: u32,
+    #[serde(default)]
+    shared_experts: u32,
+    #[serde(default)]
+    dense_layers: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterSpec {
+    system: Spanned<String>,
+    gpus: Spanned<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParallelismSpec {
+    #[serde(default = "one")]
+    tp: Spanned<i64>,
+    #[serde(default = "one")]
+    pp: Spanned<i64>,
+    dp: Option<Spanned<i64>>,
+    #[serde(default = "one")]
+    cp: Spanned<i64>,
+    #[serde(default = "one")]
+    ep: Spanned<i64>,
+    #[serde(default = "one")]
+    virtual_pp: Spanned<i64>,
+    #[serde(default = "one")]
+    microbatch: Spanned<i64>,
+    #[serde(default)]
+    sequence_parallel: bool,
+    recompute: Option<Spanned<String>>,
+    recompute_modules: Option<Spanned<Vec<String>>>,
+    recompute_layers: Option<Spanned<i64>>,
+    zero: Option<Spanned<i64>>,
+    first_stage_layers: Option<Spanned<i64>>,
+    last_stage_layers: Option<Spanned<i64>>,
+    grad_buffer: Option<Spanned<String>>,
+    flash_attention: Option<bool>,
+    overlap_grad_reduce: Option<bool>,
+    overlap_param_gather: Option<bool>,
+    tp_comm_overlap: Option<bool>,
+    ep_comm_overlap: Option<bool>,
+    fused_elementwise: Option<bool>,
+}
+
+fn one() -> Spanned<i64> {
+    Spanned::new(0..0, 1)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrainingSpec {
+    global_batch: Spanned<i64>,
+    seq_len: Spanned<i64>,
+    #[serde(default = "default_precision")]
+    precision: Spanned<String>,
+    /// Tokens the run trains on, for time-to-train.
+    tokens: Option<Spanned<f64>>,
+}
+
+fn default_precision() -> Spanned<String> {
+    Spanned::new(0..0, "bf16".into())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrainSpecFile {
+    model: Spanned<toml::Value>,
+    framework: Option<Spanned<String>>,
+    cluster: ClusterSpec,
+    parallelism: ParallelismSpec,
+    training: TrainingSpec,
+}
+
+/// The serialized result of `gigawatt train`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainResult {
+    /// Schema version.
+    pub schema_version: u32,
+    /// Engine version.
+    pub engine_version: String,
+    /// Catalog version.
+    pub catalog_version: String,
+    /// Hash of the spec text.
+    pub input_hash: String,
+    /// The model.
+    pub model: ModelSummary,
+    /// The cluster.
+    pub system: String,
+    /// Accelerators.
+    pub gpus: u64,
+    /// The training framework (catalog id).
+    pub framework: String,
+    /// Whether the framework runs this layout (the layout is evaluated either way).
+    pub framework_legal: bool,
+    /// Why not, when it does not.
+    pub framework_reason: Option<String>,
+    /// The layout (with `dp` derived and the framework's software applied).
+    pub strategy: Strategy,
+    /// Layers per pipeline stage.
+    pub stages: Stages,
+    /// What `recompute = "auto"` chose and why, when it chose.
+    pub recompute_auto: Option<String>,
+    /// Batch, sequence, precision.
+    pub workload: Workload,
+    /// Seconds per step.
+    pub step_time_s: f64,
+    /// Tokens per second, whole job.
+    pub tokens_per_s: f64,
+    /// Model TFLOP/s per accelerator.
+    pub tflops_per_gpu: f64,
+    /// Model FLOPs utilisation.
+    pub mfu: f64,
+    /// Hardware FLOPs utilisation (recompute counted).
+    pub hfu: f64,
+    /// Memory per accelerator, GiB.
+    pub memory_gib_per_gpu: f64,
+    /// Memory by part, GiB.
+    pub memory_gib: MemoryGib,
+    /// Whether it fits.
+    pub feasible: bool,
+    /// Why not.
+    pub reason: Option<String>,
+    /// Where the time goes, s per step.
+    pub breakdown: perf::Breakdown,
+    /// Time to train on `[training] tokens`, without and with failures.
+    pub time_to_train: Option<TimeToTrain>,
+    /// The numbers the model assumed beyond the catalog.
+    pub assumptions: Vec<String>,
+}
+
+/// How long a run of a given number of tokens takes, without and with failures.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeToTrain {
+    /// Tokens trained on.
+    pub tokens: f64,
+    /// Days at the modelled throughput with no failures.
+    pub days_without_failures: f64,
+    /// Effective training time ratio at the best checkpoint interval (reliability model's
+    /// closed form with its sourced default failure rates).
+    pub ettr: f64,
+    /// The checkpoint interval that maximises it, minutes.
+    pub checkpoint_interval_min: f64,
+    /// Days with failures, checkpoints and restarts.
+    pub days_with_failures: f64,
+}
+
+/// Time to train `tokens` at `tokens_per_s` on `gpus` of `system`, with the reliability
+/// model's default failure rates.
+pub fn time_to_train(
+    catalog: &Catalog,
+    system: &str,
+    gpus: u64,
+    tokens: f64,
+    tokens_per_s: f64,
+) -> Option<TimeToTrain> {
+    let days_without_failures = tokens / tokens_per_s / 86_400.0;
+    let system = catalog.systems.get(system)?;
+    let mut job = reliability::JobSpec::new(gpus, days_without_failures.max(1.0));
+    job.accelerators_per_system = system.accelerators_per_system.number()? as u32;
+    job.scale_up_domain = system.scale_up_domain.number()? as u32;
+    let data = reliability::ReliabilityData::embedded().ok()?;
+    let (mut config, _) = data.config(&job);
+    if let Some(best) = reliability::closed_form::optimal_interval_hours(&config) {
+        config.checkpoint.interval_hours = best;
+    }
+    let ettr = reliability::expected_ettr(&config);
+    Some(TimeToTrain {
+        tokens,
+        days_without_failures,
+        ettr,
+        checkpoint_interval_min: 60.0 * config.checkpoint.interval_hours,
+        days_with_failures: if ettr > 0.0 {
+            days_without_failures / ettr
+        } else {
+            f64::INFINITY
+        },
+    })
+}
+
+/// A model's identity and size.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSummary {
+    /// Catalog id, or `custom`.
+    pub id: String,
+    /// All parameters.
+    pub params_total: f64,
+    /// Parameters a token passes through.
+    pub params_active: f64,
+}
+
+/// Memory per accelerator by part, GiB.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemoryGib {
+    /// Weights.
+    pub weights: f64,
+    /// Gradients.
+    pub gradients: f64,
+    /// Optimizer states.
+    pub optimizer: f64,
+    /// Activations.
+    pub activations: f64,
+    /// Framework reserve.
+    pub reserved: f64,
+    /// HBM capacity.
+    pub capacity: f64,
+}
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// A resolved training question: what `evaluate` and `search` need.
+pub struct TrainInputs {
+    /// Catalog id or `custom`.
+    pub model_id: String,
+    /// Architecture.
+    pub arch: Arch,
+    /// System id.
+    pub system: String,
+    /// Hardware.
+    pub hardware: Hardware,
+    /// Accelerators.
+    pub gpus: u64,
+    /// Batch, sequence, precision.
+    pub workload: Workload,
+    /// Stated assumptions.
+    pub assumptions: Vec<String>,
+    /// The training framework (catalog id).
+    pub framework_id: String,
+    /// Its facts.
+    pub framework: perf::Framework,
+}
+
+impl TrainInputs {
+    /// The same question run on framework `id` (the default when `None`).
+    pub fn with_framework(mut self, catalog: &Catalog, id: Option<&str>) -> Result<Self, String> {
+        let fw = resolve_framework(catalog, id)?;
+        self.framework_id = fw.id.get_ref().clone();
+        self.framework = perf_framework(fw);
+        Ok(self)
+    }
+}
+
+/// Resolves a model id, system id, GPU count and workload (shared by the spec and `search`).
+pub fn resolve_train_inputs(
+    catalog: &Catalog,
+    model_id: &str,
+    system: &str,
+    gpus: u64,
+    workload: Workload,
+) -> Result<TrainInputs, String> {
+    let model = catalog.models.get(model_id).ok_or_else(|| {
+        match catalog::nearest(model_id, catalog.models.keys().map(String::as_str)) {
+            Some(near) => format!("unknown model `{model_id}`; did you mean `{near}`?"),
+            None => format!(
+                "unknown model `{model_id}`; `gigawatt catalog list --kind models` shows them"
+            ),
+        }
+    })?;
+    let arch = arch_from_catalog(model);
+    finish_inputs(catalog, model_id.to_string(), arch, system, gpus, workload)
+}
+
+fn finish_inputs(
+    catalog: &Catalog,
+    model_id: String,
+    arch: Arch,
+    system: &str,
+    gpus: u64,
+    workload: Workload,
+) -> Result<TrainInputs, String> {
+    if !catalog.systems.contains_key(system) {
+        return Err(match catalog.nearest_system(system) {
+            Some(near) => format!("unknown system `{system}`; did you mean `{near}`?"),
+            None => format!(
+                "unknown system `{system}`; `gigawatt catalog list --kind systems` shows them"
+            ),
+        });
+    }
+    let hardware = hardware_for_system(catalog, system)?;
+    if hardware.peak(workload.precision).is_none() {
+        return Err(format!(
+            "`{system}` has no dense {:?} rate in the catalog; choose another precision",
+            workload.precision
+        )
+        .to_lowercase());
+    }
+    let mut assumptions = vec![matmul_ceiling_assumption(
+        catalog,
+        system,
+        &hardware,
+        workload.precision,
+    )];
+    let c = ModelConstants::default();
+    assumptions.push(format!(
+        "fitted on the calibration set: GEMM half-efficiency dimension {}, attention at {:.0}% of the matmul ceiling, {} element-wise passes per layer",
+        c.gemm_half_dim,
+        100.0 * c.attention_fraction,
+        c.elementwise_passes
+    ));
+    assumptions.push(format!(
+        "assumed: HBM streaming at {:.0}%, links at {:.0}% of nominal, {:.0} GiB reserved per accelerator",
+        100.0 * c.memory_efficiency,
+        100.0 * c.link_efficiency,
+        c.reserved_memory_bytes / GIB
+    ));
+    let framework = resolve_framework(catalog, None)?;
+    Ok(TrainInputs {
+        framework_id: framework.id.get_ref().clone(),
+        framework: perf_framework(framework),
+        model_id,
+        arch,
+        system: system.to_string(),
+        hardware,
+        gpus,
+        workload,
+        assumptions,
+    })
+}
+
+/// Evaluates one strategy and packages the result.
+pub fn train_result(
+    catalog: &Catalog,
+    inputs: &TrainInputs,
+    strategy: Strategy,
+    input_hash: String,
+) -> TrainResult {
+    let e: Evaluation = perf::evaluate(&inputs.arch, &inputs.hardware, &strategy, &inputs.workload);
+    let m = e.memory;
+    let legality = inputs
+        .framework
+        .check(&inputs.arch, &strategy, &inputs.workload);
+    let stages = perf::split_layers(
+        inputs.arch.layers as u32,
+        strategy.pp,
+        strategy.virtual_pp,
+        strategy.first_stage_layers,
+        strategy.last_stage_layers,
+    )
+    .unwrap_or(Stages {
+        pp: strategy.pp,
+        first: 0,
+        middle: 0,
+        middle_min: 0,
+        last: 0,
+    });
+    TrainResult {
+        schema_version: SCHEMA_VERSION,
+        engine_version: ENGINE_VERSION.to_string(),
+        catalog_version: catalog.version.clone(),
+        input_hash,
+        model: ModelSummary {
+            id: inputs.model_id.clone(),
+            params_total: inputs.arch.total_params(),
+            params_active: inputs.arch.active_params(),
+        },
+        system: inputs.system.clone(),
+        gpus: inputs.gpus,
+        framework: inputs.framework_id.clone(),
+        framework_legal: legality.is_ok(),
+        framework_reason: legality
+            .err()
+            .map(|why| format!("{} {why}", inputs.framework_id)),
+        strategy,
+        stages,
+        recompute_auto: None,
+        workload: inputs.workload,
+        step_time_s: e.step_time_s,
+        tokens_per_s: e.tokens_per_s,
+        tflops_per_gpu: e.tflops_per_gpu,
+        mfu: e.mfu,
+        hfu: e.hfu,
+        memory_gib_per_gpu: m.total_bytes / GIB,
+        memory_gib: MemoryGib {
+            weights: m.weights_bytes / GIB,
+            gradients: m.gradients_bytes / GIB,
+            optimizer: m.optimizer_bytes / GIB,
+            activations: m.activations_bytes / GIB,
+            reserved: m.reserved_bytes / GIB,
+            capacity: inputs.hardware.hbm_bytes / GIB,
+        },
+        feasible: e.feasible,
+        reason: e.infeasible.map(|i| {
+            format!(
+                "{}: needs {:.1} GiB of {:.1} GiB",
+                i.describe(),
+                m.total_bytes / GIB,
+                inputs.hardware.hbm_bytes / GIB
+            )
+        }),
+        breakdown: e.breakdown,
+        time_to_train: None,
+        assumptions: inputs.assumptions.clone(),
+    }
+}
+
+/// Parses a precision name.
+pub fn parse_precision(text: &str) -> Option<Precision> {
+    match text {
+        "bf16" => Some(Precision::Bf16),
+        "fp8" => Some(Precision::Fp8),
+        "fp4" => Some(Precision::Fp4),
+        _ => None,
+    }
+}
+
+/// Parses and evaluates a training spec (see the README's "Training a model").
+pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainResult, EngineError> {
+    let fail = |span: Option<std::ops::Range<usize>>, field: &str, message: String, hint: &str| {
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::new(origin, message)
+            .at(text, span.filter(|s| s.end > 0))
+            .field(field)
+            .hint(hint)]))
+    };
+    let spec: TrainSpecFile = toml::from_str(text).map_err(|err| {
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::from_toml(origin, text, &err)
+            .hint("see \"Training a model\" in the README for the spec format")]))
+    })?;
+    let positive = |value: &Spanned<i64>, field: &str| -> Result<u32, EngineError> {
+        let v = *value.get_ref();
+        if !(1..=10_000_000).contains(&v) {
+            return Err(fail(
+                Some(value.span()),
+                field,
+                format!("`{field}` is {v}"),
+                "it must be a whole number from 1 to 10,000,000",
+            ));
+        }
+        Ok(v as u32)
+    };
+    let precision_text = spec.training.precision.get_ref();
+    let precision = parse_precision(precision_text).ok_or_else(|| {
+        fail(
+            Some(spec.training.precision.span()),
+            "training.precision",
+            format!("unknown precision `{precision_text}`"),
+            "use bf16, fp8 or fp4",
+        )
+    })?;
+    let workload = Workload {
+        global_batch: f64::from(positive(
+            &spec.training.global_batch,
+            "training.global_batch",
+        )?),
+        seq_len: f64::from(positive(&spec.training.seq_len, "training.seq_len")?),
+        precision,
+    };
+    let gpus = u64::from(positive(&spec.cluster.gpus, "cluster.gpus")?);
+    let system = spec.cluster.system.get_ref().clone();
+    let model_span = spec.model.span();
+    let inputs = match spec.model.get_ref() {
+        toml::Value::String(id) => resolve_train_inputs(catalog, id, &system, gpus, workload),
+        toml::Value::Table(table) => {
+            let model: ModelSpec =
+                toml::Value::Table(table.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| {
+                        fail(
+                            Some(model_span.clone()),
+                            "model",
+                            e.message().to_string(),
+                            "see \"Training a model\" in the README",
+                        )
+                    })?;
+            let arch = arch_from_spec(&model)
+                .map_err(|m| fail(Some(model_span.clone()), "model", m, "fix the architecture"))?;
+            finish_inputs(catalog, "custom".into(), arch, &system, gpus, workload)
+        }
+        _ => {
+            return Err(fail(
+                Some(model_span),
+                "model",
+                "`model` is neither a catalog id nor a table".into(),
+                "write `model = \"llama3-70b\"` or a [model] table",
+            ))
+        }
+    }
+    .map_err(|m| {
+        let (span, field) = if m.contains("system") {
+            (Some(spec.cluster.system.span()), "cluster.system")
+        } else {
+            (Some(model_span.clone()), "model")
+        };
+        let fix = lookup_fix(&m);
+        fail(span, field, m, fix)
+    })?;
+
+    let p = &spec.parallelism;
+    let tp = positive(&p.tp, "parallelism.tp")?;
+    let pp = positive(&p.pp, "parallelism.pp")?;
+    let cp = positive(&p.cp, "parallelism.cp")?;
+    let model_parallel = u64::from(tp) * u64::from(pp) * u64::from(cp);
+    let dp = match &p.dp {
+        Some(dp) => positive(dp, "parallelism.dp")?,
+        None => {
+            if gpus % model_parallel != 0 {
+                return Err(fail(
+                    Some(p.tp.span()),
+                    "parallelism",
+                    format!("tp x pp x cp = {model_parallel} does not divide the {gpus} GPUs"),
+                    "choose tp, pp and cp whose product divides cluster.gpus",
+                ));
+            }
+            (gpus / model_parallel) as u32
+        }
+    };
+    let inputs = inputs
+        .with_framework(catalog, spec.framework.as_ref().map(|f| f.get_ref().as_str()))
+        .map_err(|m| {
+            fail(
+                spec.framework.as_ref().map(Spanned::span),
+                "framework",
+                m,
+                "the frameworks are in catalog/frameworks.toml (`framework = \"megatron-bridge-2026\"`)",
+            )
+        })?;
+    let fw = inputs.framework;
+    let recompute_text = p.recompute.as_ref().map(|r| r.get_ref().as_str());
+    let recompute = match recompute_text.unwrap_or("auto") {
+        "none" => Some(Recompute::None),
+        "selective" => Some(Recompute::Selective),
+        "full" => Some(Recompute::Full),
+        "auto" => None,
+        other => {
+            return Err(fail(
+                p.recompute.as_ref().map(Spanned::span),
+                "parallelism.recompute",
+                format!("unknown recompute `{other}`"),
+                "use none, selective, full or auto (the least recompute that fits)",
+            ))
+        }
+    };
+    let mut recompute_modules = RecomputeModules::NONE;
+    if let Some(modules) = &p.recompute_modules {
+        if recompute != Some(Recompute::Selective) {
+            return Err(fail(
+                Some(modules.span()),
+                "parallelism.recompute_modules",
+                "`recompute_modules` names what selective recompute recomputes".into(),
+                "set `recompute = \"selective\"` with it, or remove it",
+            ));
+        }
+        for name in modules.get_ref() {
+            let Some(module) = RecomputeModules::parse(name) else {
+                let known: Vec<&str> = RecomputeModules::NAMED.iter().map(|(n, _)| *n).collect();
+                let hint = match catalog::nearest(name, known.iter().copied()) {
+                    Some(near) => format!("did you mean `{near}`? Modules: {}", known.join(", ")),
+                    None => format!("modules: {}", known.join(", ")),
+                };
+                return Err(fail(
+                    Some(modules.span()),
+                    "parallelism.recompute_modules",
+                    format!("unknown recompute module `{name}`"),
+                    &hint,
+                ));
+            };
+            recompute_modules = recompute_modules.union(module);
+        }
+    }
+    let recompute_layers = match &p.recompute_layers {
+        Some(n) => {
+            if recompute != Some(Recompute::Full) {
+                return Err(fail(
+                    Some(n.span()),
+                    "parallelism.recompute_layers",
+                    "`recompute_layers` counts the layers per pipeline chunk that full recompute recomputes".into(),
+                    "set `recompute = \"full\"` with it, or remove it",
+                ));
+            }
+            positive(n, "parallelism.recompute_layers")?
+        }
+        None => 0,
+    };
+    let zero = p
+        .zero
+        .as_ref()
+        .map_or(i64::from(fw.default_zero), |z| *z.get_ref());
+    if !(0..=3).contains(&zero) {
+        return Err(fail(
+            p.zero.as_ref().map(Spanned::span),
+            "parallelism.zero",
+            format!("`zero` is {zero}"),
+            "ZeRO stages are 0 to 3 (3 = FSDP)",
+        ));
+    }
+    let stage_layers = |value: &Option<Spanned<i64>>, field: &str| -> Result<u32, EngineError> {
+        match value {
+            Some(v) => positive(v, field),
+            None => Ok(0),
+        }
+    };
+    let first_stage_layers = stage_layers(&p.first_stage_layers, "parallelism.first_stage_layers")?;
+    let last_stage_layers = stage_layers(&p.last_stage_layers, "parallelism.last_stage_layers")?;
+    let base = Strategy {
+        tp,
+        pp,
+        dp,
+        cp,
+        ep: positive(&p.ep, "parallelism.ep")?,
+        virtual_pp: positive(&p.virtual_pp, "parallelism.virtual_pp")?,
+        microbatch: positive(&p.microbatch, "parallelism.microbatch")?,
+        sequence_parallel: p.sequence_parallel,
+        recompute: recompute.unwrap_or(Recompute::None),
+        recompute_modules,
+        recompute_layers,
+        zero: zero as u8,
+        first_stage_layers,
+        last_stage_layers,
+        ..Strategy::single()
+    };
+    // The framework's software, then what the spec says explicitly on top.
+    let mut strategy = fw.apply(base);
+    let given = |value: Option<bool>, default: bool| value.unwrap_or(default);
+    strategy.flash_attention = given(p.flash_attention, strategy.flash_attention);
+    strategy.fused_elementwise = given(p.fused_elementwise, strategy.fused_elementwise);
+    strategy.overlap_grad_reduce = given(p.overlap_grad_reduce, strategy.overlap_grad_reduce);
+    strategy.overlap_param_gather = given(p.overlap_param_gather, strategy.overlap_param_gather);
+    strategy.tp_comm_overlap = given(p.tp_comm_overlap, strategy.tp_comm_overlap);
+    strategy.ep_comm_overlap = given(p.ep_comm_overlap, strategy.ep_comm_overlap);
+    if let Some(buffer) = &p.grad_buffer {
+        strategy.fp32_gradients = match buffer.get_ref().as_str() {
+            "fp32" => true,
+            "bf16" | "fp16" => false,
+            other => {
+                return Err(fail(
+                    Some(buffer.span()),
+                    "parallelism.grad_buffer",
+                    format!("unknown gradient buffer precision `{other}`"),
+                    "use fp32 or bf16",
+                ))
+            }
+        };
+    }
+    if let Err(e) = perf::split_layers(
+        inputs.arch.layers as u32,
+        pp,
+        strategy.virtual_pp,
+        first_stage_layers,
+        last_stage_layers,
+    ) {
+        let span = match e.field {
+            "first_stage_layers" => p.first_stage_layers.as_ref().map(Spanned::span),
+            "last_stage_layers" => p.last_stage_layers.as_ref().map(Spanned::span),
+            _ => Some(p.pp.span()),
+        };
+        return Err(fail(
+            span.or(Some(p.pp.span())),
+            &format!("parallelism.{}", e.field),
+            e.message,
+            "stage layer counts must add up to the model's layers, each virtual chunk with at least one",
+        ));
+    }
+    perf::validate_strategy(&inputs.arch, &strategy, &inputs.workload, gpus).map_err(|m| {
+        fail(
+            Some(p.tp.span()),
+            "parallelism",
+            m,
+            "change the layout so that each split divides what it splits",
+        )
+    })?;
+    let mut recompute_auto = None;
+    if recompute.is_none() {
+        match perf::least_recompute_that_fits(
+            &inputs.arch,
+            &inputs.hardware,
+            &strategy,
+            &inputs.workload,
+            &ModelConstants::default(),
+            &fw,
+        ) {
+            Ok((chosen, _)) => {
+                recompute_auto = Some(format!(
+                    "auto: the least recompute that fits is {}",
+                    recompute_words(&chosen)
+                ));
+                strategy = chosen;
+            }
+            Err(nothing) => {
+                let would = if nothing.would_fit.is_empty() {
+                    "more GPUs, a shorter sequence or a larger-memory system".to_string()
+                } else {
+                    format!("this layout with {}", nothing.would_fit.join(", or "))
+                };
+                let message = format!(
+                    "no recompute choice fits: even full recompute needs {:.1} GiB of {:.1} GiB per GPU; what would fit: {would}",
+                    nothing.needs_bytes / GIB,
+                    nothing.capacity_bytes / GIB
+                );
+                if p.recompute.is_some() {
+                    return Err(fail(
+                        p.recompute.as_ref().map(Spanned::span),
+                        "parallelism.recompute",
+                        format!("`recompute = \"auto\"`: {message}"),
+                        "change the layout as suggested, or set a recompute choice to see the memory it needs",
+                    ));
+                }
+                // Unsaid recompute on a layout nothing fits: report it infeasible at full
+                // recompute (the least memory), as specs always could.
+                strategy.recompute = Recompute::Full;
+                recompute_auto = Some(format!("auto: {message}"));
+            }
+        }
+    }
+    let mut result = train_result(catalog, &inputs, strategy, content_hash(text));
+    result.recompute_auto = recompute_auto;
+    if let Some(tokens) = &spec.training.tokens {
+        let t = *tokens.get_ref();
+        if !(t > 0.0 && t <= 1e16) {
+            return Err(fail(
+                Some(tokens.span()),
+                "training.tokens",
+                format!("`training.tokens` is {t}"),
+                "give the tokens the run trains on, more than 0 and at most 1e16",
+            ));
+        }
+        if result.feasible {
+            result.time_to_train =
+                time_to_train(catalog, &result.system, gpus, t, result.tokens_per_s);
+        }
+    }
+    Ok(result)
+}
+
+fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
+    // Bounds far above any model built, low enough that the arithmetic stays meaningful.
+    for (name, value, max) in [
+        ("layers", m.layers, 10_000),
+        ("hidden", m.hidden, 1_000_000),
+        ("ffn_hidden", m.ffn_hidden, 10_000_000),
+        ("heads", m.heads, 100_000),
+        ("vocab", m.vocab, 100_000_000),
+        ("experts", m.experts, 100_000),
+    ] {
+        if value > max {
+            return Err(format!(
+                "`model.{name}` is {value}, above the {max} this model accepts"
+            ));
+        }
+    }
+    for (name, value) in [
+        ("layers", m.layers),
+        ("hidden", m.hidden),
+        ("ffn_hidden", m.ffn_hidden),
+        ("heads", m.heads),
+        ("vocab", m.vocab),
+    ] {
+        if value == 0 {
+            return Err(format!("`model.{name}` is 0"));
+        }
+    }
+    let kv_heads = m.kv_heads.unwrap_or(m.heads);
+    if kv_heads == 0 || !m.heads.is_multiple_of(kv_heads) {
+        return Err(format!(
+            "`model.kv_heads` = {kv_heads} does not divide the {} heads",
+            m.heads
+        ));
+    }
+    if m.experts > 0 && (m.top_k == 0 || m.top_k > m.experts || m.moe_ffn_hidden == 0) {
+        return Err("an MoE needs 1 <= top_k <= experts and moe_ffn_hidden > 0".into());
+    }
+    if m.dense_layers > m.layers {
+        return Err("`model.dense_layers` exceeds `model.layers`".into());
+    }
+    let f = f64::from;
+    Ok(Arch {
+        layers: f(m.layers),
+        hidden: f(m.hidden),
+        ffn_hidden: f(m.ffn_hidden),
+        heads: f(m.heads),
+        kv_heads: f(kv_heads),
+        head_dim: m.head_dim.map_or(f(m.hidden) / f(m.heads), f),
+        vocab: f(m.vocab),
+        gated_mlp: m.gated_mlp,
+        tied_embeddings: m.tied_embeddings,
+        experts: f(m.experts),
+        top_k: f(m.top_k),
+        moe_ffn_hidden: f(m.moe_ffn_hidden),
+        shared_experts: f(m.shared_experts),
+        dense_layers: f(m.dense_layers),
+        mla: None,
+    })
+}
+
+/// The matmul ceiling a result uses at `precision`, and where it comes from, for the
+/// assumptions ledger of training and serving results.
+pub fn matmul_ceiling_assumption(
+    catalog: &Catalog,
+    system: &str,
+    hardware: &Hardware,
+    precision: Precision,
+) -> String {
+    let accelerator = catalog.accelerator_of(&catalog.systems[system]);
+    let (efficiency, measured) = match precision {
+        Precision::Bf16 => (
+            hardware.matmul_efficiency,
+            accelerator.bf16_mamf_tflops.is_some(),
+        ),
+        Precision::Fp8 | Precision::Fp4 => (
+            hardware.low_precision_matmul_efficiency,
+            accelerator.fp8_mamf_tflops.is_some(),
+        ),
+    };
+    let origin = match (precision, measured) {
+        (Precision::Fp4, true) => {
+            "no FP4 measurement is published: the chip's measured FP8 fraction"
+        }
+        (Precision::Fp4, false) => {
+            "no FP4 measurement is published: the mean measured FP8 fraction"
+        }
+        (_, true) => "measured MAMF in the catalog",
+        (_, false) => {
+            "no published MAMF for this accelerator at this precision: the mean of the measured ones"
+        }
+    };
+    format!(
+        "{} matmul ceiling {:.1}% of the dense peak ({origin})",
+        precision_name(precision),
+        100.0 * efficiency,
+    )
+}
+
+/// The precision as users write it.
+pub fn precision_name(precision: Precision) -> &'static str {
+    match precision {
+        Precision::Bf16 => "bf16",
+        Precision::Fp8 => "fp8",
+        Precision::Fp4 => "fp4",
+    }
+}
+
+/// A recompute choice in words (`selective (core_attn, layernorm)`, `full (2 layers per chunk)`).
+pub fn recompute_words(s: &Strategy) -> String {
+    match s.recompute {
+        Recompute::None => "none".into(),
+        Recompute::Selective => format!("selective ({})", s.selective_modules().names().join(", ")),
+        Recompute::Full if s.recompute_layers == 0 => "full".into(),
+        Recompute::Full => format!("full ({} layers per pipeline chunk)", s.recompute_layers),
+    }
+}

@@ -1,0 +1,182 @@
+//! The published layouts of three large runs are legal for a framework that ran them and fit
+//! in memory. Their predicted throughput sits beside the published figures in the README as a
+//! sanity check; nothing is fitted on them, and the bounds here only catch a model that has
+//! gone badly wrong (a factor of two), not a target.
+
+use catalog::Catalog;
+use engine::train::{search_layouts, train_text, TrainResult};
+use perf::SearchOptions;
+
+fn evaluate(spec: &str) -> TrainResult {
+    let catalog = Catalog::embedded().unwrap();
+    train_text(&catalog, "spec.toml", spec).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// Meta, "The Llama 3 Herd of Models" section 3.3: 405B on 16,384 H100 at TP 8, PP 16,
+/// DP 128, 8,192-token sequences, 2,048 sequences per step, 38-43% MFU (BF16).
+pub const LLAMA3_405B: &str = r#"model = "llama3-405b"
+[cluster]
+system = "dgx-h100"
+gpus = 16384
+[parallelism]
+tp = 8
+pp = 16
+virtual_pp = 2
+sequence_parallel = true
+[training]
+global_batch = 2048
+seq_len = 8192
+"#;
+
+/// DeepSeek-V3 technical report section 3: PP 16, EP 64 over 8 nodes, ZeRO-1, no TP, on 2,048
+/// H800 in FP8; 4,096-token sequences, 15,360 sequences per step (after the ramp); 2.664M
+/// GPU-hours for 14.8T tokens (~1,540 tokens/s per GPU).
+pub const DEEPSEEK_V3: &str = r#"model = "deepseek-v3"
+framework = "hai-llm-2024"
+[cluster]
+system = "hgx-h800"
+gpus = 2048
+[parallelism]
+pp = 16
+ep = 64
+zero = 1
+[training]
+global_batch = 15360
+seq_len = 4096
+precision = "fp8"
+"#;
+
+/// Narayanan et al. 2021 section 5.1: GPT-3 175B on 1,024 A100 with a batch of 1,536, about
+/// 140 TFLOP/s per GPU counting the recompute forward pass; TP 8, PP 8.
+pub const GPT3_175B: &str = r#"model = "gpt3-175b"
+framework = "megatron-lm-2021"
+[cluster]
+system = "dgx-a100-80gb"
+gpus = 1024
+[parallelism]
+tp = 8
+pp = 8
+recompute = "full"
+[training]
+global_batch = 1536
+seq_len = 2048
+"#;
+
+fn legal_and_feasible(r: &TrainResult) {
+    assert!(r.framework_legal, "{:?}", r.framework_reason);
+    assert!(r.feasible, "{:?}", r.reason);
+}
+
+#[test]
+fn llama3_405b_at_pp16_is_legal_and_fits() {
+    let r = evaluate(LLAMA3_405B);
+    legal_and_feasible(&r);
+    assert_eq!(r.framework, "megatron-bridge-2026", "the default framework");
+    // 126 layers on 16 stages, the ends one layer short as Meta describes.
+    assert_eq!((r.stages.first, r.stages.middle, r.stages.last), (7, 8, 7));
+    assert!(r.mfu > 0.2 && r.mfu < 0.8, "MFU {}", r.mfu);
+}
+
+#[test]
+fn deepseek_v3_at_pp16_ep64_is_legal_and_fits_in_fp8() {
+    let r = evaluate(DEEPSEEK_V3);
+    legal_and_feasible(&r);
+    assert_eq!(r.stages.max_layers(), 4);
+    // Published: 14.8e12 tokens / (2.664e6 GPU-h x 3600) = 1,543 tokens/s per GPU.
+    let per_gpu = r.tokens_per_s / 2048.0;
+    assert!(
+        per_gpu > 770.0 && per_gpu < 3100.0,
+        "{per_gpu} tokens/s/GPU"
+    );
+    // The default Megatron runs it too.
+    let megatron = evaluate(&DEEPSEEK_V3.replace("framework = \"hai-llm-2024\"\n", ""));
+    legal_and_feasible(&megatron);
+}
+
+#[test]
+fn gpt3_175b_at_tp8_pp8_is_legal_and_fits() {
+    let r = evaluate(GPT3_175B);
+    legal_and_feasible(&r);
+    // Narayanan count the recompute forward pass: compare hardware FLOPs per GPU.
+    let hardware_tflops = r.tflops_per_gpu * r.hfu / r.mfu;
+    assert!(
+        hardware_tflops > 70.0 && hardware_tflops < 280.0,
+        "{hardware_tflops}"
+    );
+}
+
+#[test]
+fn zero_2_with_pipelines_is_evaluated_but_not_legal() {
+    let spec = GPT3_175B.replace("recompute = \"full\"", "recompute = \"full\"\nzero = 2");
+    let r = evaluate(&spec.replace("megatron-lm-2021", "deepspeed-zero3"));
+    assert!(!r.framework_legal);
+    let why = r.framework_reason.unwrap();
+    assert!(
+        why.contains("deepspeed-zero3") && why.contains("ZeRO-2"),
+        "{why}"
+    );
+    assert!(r.step_time_s.is_finite(), "the layout is still evaluated");
+}
+
+#[test]
+fn search_returns_only_layouts_the_framework_runs() {
+    let catalog = Catalog::embedded().unwrap();
+    let workload = perf::Workload {
+        global_batch: 512.0,
+        seq_len: 4096.0,
+        precision: perf::Precision::Bf16,
+    };
+    let options = SearchOptions {
+        gpus: 512,
+        top: 200,
+        max_microbatch: 2,
+    };
+    for framework in ["deepspeed-zero3", "megatron-core-2024", "llm-foundry-2023"] {
+        let inputs =
+            engine::train::resolve_train_inputs(&catalog, "llama3-70b", "dgx-h100", 512, workload)
+                .unwrap()
+                .with_framework(&catalog, Some(framework))
+                .unwrap();
+        let found = search_layouts(&inputs, &options);
+        assert!(!found.top.is_empty(), "{framework}");
+        assert!(found.illegal > 0, "{framework} refuses some layouts");
+        for r in &found.top {
+            assert!(
+                inputs
+                    .framework
+                    .check(&inputs.arch, &r.strategy, &workload)
+                    .is_ok(),
+                "{framework}: {:?}",
+                r.strategy
+            );
+            assert!(!(r.strategy.pp > 1 && r.strategy.zero >= 2), "{framework}");
+        }
+    }
+}
+
+#[test]
+fn search_considers_pipeline_depths_that_do_not_divide_the_layers() {
+    // Llama 3 405B has 126 layers: PP 16 is among the layouts that fit.
+    let catalog = Catalog::embedded().unwrap();
+    let workload = perf::Workload {
+        global_batch: 2048.0,
+        seq_len: 8192.0,
+        precision: perf::Precision::Bf16,
+    };
+    let inputs =
+        engine::train::resolve_train_inputs(&catalog, "llama3-405b", "dgx-h100", 16384, workload)
+            .unwrap();
+    let found = search_layouts(
+        &inputs,
+        &SearchOptions {
+            gpus: 16384,
+            top: 1000,
+            max_microbatch: 1,
+        },
+    );
+    assert!(
+        found.top.iter().any(|r| 126 % r.strategy.pp != 0),
+        "no uneven pipeline among {} layouts",
+        found.top.len()
+    );
+}

@@ -1,0 +1,23 @@
+//! The training step-time model: one step's compute, communication, pipeline bubble and
+//! memory for a model, a cluster and a parallel layout (`step`, `memory`), how a pipeline
+//! splits the layers (`stages`), what a framework can run (`framework`), the least
+//! recomputation that fits (`recompute`), and the layout search (`search`).
+
+pub(crate) mod framework;
+pub(crate) mod memory;
+pub(crate) mod recompute;
+pub(crate) mod search;
+pub(crate) mod stages;
+pub(crate) mod step;
+pub(crate) mod strategy;
+
+pub use framework::{Framework, ZeroStages};
+pub use memory::{activation_bytes_per_layer, MemoryBreakdown};
+pub use recompute::{least_recompute_that_fits, recompute_ladder, NothingFits};
+pub use search::{search, search_with, validate_strategy, Ranked, SearchOptions, SearchResult};
+pub use stages::{split_layers, StageError, Stages};
+pub use step::{
+    evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
+    Precision, Workload, FUSED_ELEMENTWISE_PASSES,
+};
+pub use strategy::{Recompute, RecomputeModules, Strategy};

@@ -1,0 +1,230 @@
+//! A parallel layout and how a run spends memory on it: the splits (TP, PP, DP, CP, EP), the
+//! pipeline's stage sizes, recomputation, ZeRO sharding, and the software facts (fused kernels,
+//! overlaps, gradient precision) the framework brings.
+
+use serde::{Serialize, Serializer};
+
+/// Activation recomputation granularity, as Megatron-Core names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Recompute {
+    /// Keep every activation.
+    None,
+    /// Recompute the named submodules of every layer ([`Strategy::recompute_modules`]; empty
+    /// means the attention core, as in Korthikanti et al. 2022).
+    Selective,
+    /// Keep only each layer's input for [`Strategy::recompute_layers`] layers of each pipeline
+    /// chunk (0: all of them) and recompute those layers in the backward pass.
+    Full,
+}
+
+/// Submodules whose activations selective recompute discards and recomputes (Megatron-Core's
+/// `recompute_modules`), as a set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, Hash)]
+pub struct RecomputeModules(pub u8);
+
+impl RecomputeModules {
+    /// Nothing.
+    pub const NONE: RecomputeModules = RecomputeModules(0);
+    /// The attention core (scores, softmax, dropout; flash attention recomputes it anyway).
+    pub const CORE_ATTN: RecomputeModules = RecomputeModules(1);
+    /// The two norms' outputs (the QKV and MLP inputs).
+    pub const LAYERNORM: RecomputeModules = RecomputeModules(2);
+    /// The whole dense MLP (keeps its input only).
+    pub const MLP: RecomputeModules = RecomputeModules(4);
+    /// The activation function inside the experts (keeps the FC1 output).
+    pub const MOE_ACT: RecomputeModules = RecomputeModules(8);
+    /// The whole MoE block: routed tokens, expert intermediates.
+    pub const MOE: RecomputeModules = RecomputeModules(16);
+    /// The shared experts.
+    pub const SHARED_EXPERTS: RecomputeModules = RecomputeModules(32);
+    /// MLA's query and key/value up-projections (keeps the latents).
+    pub const MLA_UP_PROJ: RecomputeModules = RecomputeModules(64);
+
+    /// Every module by the name Megatron-Core's `--recompute-modules` takes.
+    pub const NAMED: [(&'static str, RecomputeModules); 7] = [
+        ("core_attn", RecomputeModules::CORE_ATTN),
+        ("layernorm", RecomputeModules::LAYERNORM),
+        ("mlp", RecomputeModules::MLP),
+        ("moe_act", RecomputeModules::MOE_ACT),
+        ("moe", RecomputeModules::MOE),
+        ("shared_experts", RecomputeModules::SHARED_EXPERTS),
+        ("mla_up_proj", RecomputeModules::MLA_UP_PROJ),
+    ];
+
+    /// The module called `name`.
+    pub fn parse(name: &str) -> Option<RecomputeModules> {
+        Self::NAMED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, m)| *m)
+    }
+
+    /// Whether every module of `other` is in `self`.
+    pub fn contains(self, other: RecomputeModules) -> bool {
+        self.0 & other.0 == other.0 && other.0 != 0
+    }
+
+    /// Both sets together.
+    pub fn union(self, other: RecomputeModules) -> RecomputeModules {
+        RecomputeModules(self.0 | other.0)
+    }
+
+    /// True when no module is named.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The names, in the order of [`RecomputeModules::NAMED`].
+    pub fn names(self) -> Vec<&'static str> {
+        Self::NAMED
+            .iter()
+            .filter(|(_, m)| self.contains(*m))
+            .map(|(n, _)| *n)
+            .collect()
+    }
+}
+
+impl Serialize for RecomputeModules {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.names().serialize(serializer)
+    }
+}
+
+/// A parallel strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Strategy {
+    /// Tensor parallel.
+    pub tp: u32,
+    /// Pipeline parallel.
+    pub pp: u32,
+    /// Data parallel.
+    pub dp: u32,
+    /// Context parallel.
+    pub cp: u32,
+    /// Expert parallel (inside data parallel).
+    pub ep: u32,
+    /// Interleaved pipeline stages per device.
+    pub virtual_pp: u32,
+    /// Sequences per microbatch.
+    pub microbatch: u32,
+    /// Megatron sequence parallelism (norms and dropout split across TP ranks).
+    pub sequence_parallel: bool,
+    /// Activation recomputation.
+    pub recompute: Recompute,
+    /// With [`Recompute::Selective`]: the modules recomputed (empty: the attention core).
+    pub recompute_modules: RecomputeModules,
+    /// With [`Recompute::Full`]: layers of each pipeline chunk recomputed (0: all).
+    pub recompute_layers: u32,
+    /// ZeRO stage: 0 none, 1 optimizer states (Megatron's distributed optimizer), 2 +
+    /// gradients, 3 + weights (FSDP).
+    pub zero: u8,
+    /// Layers on the first pipeline stage (0: the default split, see `stages.rs`).
+    pub first_stage_layers: u32,
+    /// Layers on the last pipeline stage (0: the default split).
+    pub last_stage_layers: u32,
+    /// Fused (flash) attention: no s^2 tensors in memory, one kernel.
+    pub flash_attention: bool,
+    /// Gradient reduction overlapped with the backward pass.
+    pub overlap_grad_reduce: bool,
+    /// The sharded optimizer's parameter all-gather overlapped with the next forward pass.
+    pub overlap_param_gather: bool,
+    /// Tensor-parallel collectives overlapped with the GEMMs they feed (userbuffers, async TP).
+    pub tp_comm_overlap: bool,
+    /// Expert-parallel all-to-all overlapped with another microbatch's compute.
+    pub ep_comm_overlap: bool,
+    /// Fused element-wise kernels (Megatron's fused layer norm and bias-dropout-add): the
+    /// hidden state is streamed `FUSED_ELEMENTWISE_PASSES` times per layer instead of the
+    /// fitted unfused count.
+    pub fused_elementwise: bool,
+    /// Gradients accumulated and reduced in fp32 (4 bytes per parameter) rather than bf16.
+    pub fp32_gradients: bool,
+    /// With FP8/FP4 matmuls, the GEMM inputs kept for the backward pass are stored in 8 bits
+    /// (Transformer Engine keeps its quantised copies; DeepSeek-V3 caches FP8 activations).
+    pub low_precision_activations: bool,
+}
+
+impl Strategy {
+    /// Accelerators the strategy uses.
+    pub fn gpus(&self) -> u64 {
+        u64::from(self.tp) * u64::from(self.pp) * u64::from(self.dp) * u64::from(self.cp)
+    }
+
+    /// A layout with every split 1 and Megatron-Core's software: the base to build layouts
+    /// from in tests and callers (`Strategy { tp: 8, ..Strategy::single() }`).
+    pub fn single() -> Strategy {
+        Strategy {
+            tp: 1,
+            pp: 1,
+            dp: 1,
+            cp: 1,
+            ep: 1,
+            virtual_pp: 1,
+            microbatch: 1,
+            sequence_parallel: false,
+            recompute: Recompute::None,
+            recompute_modules: RecomputeModules::NONE,
+            recompute_layers: 0,
+            zero: 0,
+            first_stage_layers: 0,
+            last_stage_layers: 0,
+            flash_attention: true,
+            overlap_grad_reduce: true,
+            overlap_param_gather: false,
+            tp_comm_overlap: false,
+            ep_comm_overlap: false,
+            fused_elementwise: true,
+            fp32_gradients: true,
+            low_precision_activations: false,
+        }
+    }
+
+    /// The modules selective recompute discards (the attention core when none are named).
+    pub fn selective_modules(&self) -> RecomputeModules {
+        match self.recompute {
+            Recompute::Selective if self.recompute_modules.is_empty() => {
+                RecomputeModules::CORE_ATTN
+            }
+            Recompute::Selective => self.recompute_modules,
+            _ => RecomputeModules::NONE,
+        }
+    }
+
+    /// Bytes per parameter of the gradient buffer.
+    pub fn gradient_bytes(&self) -> f64 {
+        if self.fp32_gradients {
+            4.0
+        } else {
+            2.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_parse_and_name_themselves() {
+        let both = RecomputeModules::parse("core_attn")
+            .unwrap()
+            .union(RecomputeModules::parse("mlp").unwrap());
+        assert_eq!(both.names(), vec!["core_attn", "mlp"]);
+        assert!(both.contains(RecomputeModules::MLP));
+        assert!(!both.contains(RecomputeModules::MOE));
+        assert_eq!(RecomputeModules::parse("attention"), None);
+    }
+
+    #[test]
+    fn selective_without_modules_means_the_attention_core() {
+        let s = Strategy {
+            recompute: Recompute::Selective,
+            ..Strategy::single()
+        };
+        assert_eq!(s.selective_modules(), RecomputeModules::CORE_ATTN);
+        assert_eq!(
+            Strategy::single().selective_modules(),
+            RecomputeModules::NONE
+        );
+    }
+}
