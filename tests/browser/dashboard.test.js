@@ -99,6 +99,70 @@ async function main() {
     assert.equal(await page.locator('#messages').isHidden(), true, 'no validation message');
     console.log('ok - PUE 1.5 applied through the form; the charts were redrawn');
 
+    // 3a. Form-first: the tranche table edits the TOML (only that line) and the plan reruns.
+    const beforeForm = await page.inputValue('#scenario');
+    const ramp = page.locator('#tranche-form tbody tr').first().locator('input[aria-label$="ramp months"]');
+    await ramp.fill('9');
+    await ramp.press('Tab');
+    await page.waitForFunction((before) => document.getElementById('scenario').value !== before, beforeForm);
+    const afterForm = await page.inputValue('#scenario');
+    // The first tranche has no ramp of its own (the scenario's [defaults] has one): the form
+    // inserts exactly one line under its [[tranche]] header and touches nothing else.
+    const lines = afterForm.split('\n');
+    const at = lines.indexOf('ramp_months = 9');
+    assert.ok(at > 0 && /^\s*\[\[\s*tranche\s*\]\]/.test(lines[at - 1]), 'ramp_months sits under the first [[tranche]]');
+    lines.splice(at, 1);
+    assert.equal(lines.join('\n'), beforeForm, 'the form changed exactly one line');
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'up to date' && !document.getElementById('report').classList.contains('stale'));
+    // And back, so the steps below see the scenario they expect.
+    await page.fill('#scenario', edited);
+    await page.click('#run');
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'up to date');
+    console.log('ok - the tranche form wrote ramp_months = 9 into the first tranche and the plan reran');
+
+    // 3b. Downloads: the HTML report, the monthly CSV, Markdown, the TOML and each chart's SVG.
+    async function downloaded(selector) {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+      return { name: dl.suggestedFilename(), text: fs.readFileSync(await dl.path(), 'utf8') };
+    }
+    const html = await downloaded('#dl-html');
+    assert.equal(html.name, 'plan.html');
+    assert.ok(html.text.startsWith('<!doctype html>') && html.text.includes('<svg class="chart"'), 'the HTML report');
+    const csv = await downloaded('#dl-csv');
+    assert.match(csv.text.split('\n')[0], /^month,/, 'the CSV has a month column');
+    const md = await downloaded('#dl-md');
+    assert.match(md.text, /^# /m, 'Markdown');
+    const toml = await downloaded('#dl-toml');
+    assert.match(toml.text, /^pue = 1\.5$/m, 'the TOML is the edited scenario');
+    await page.locator('#chart-downloads button').first().waitFor();
+    const charts = await page.locator('#chart-downloads button').count();
+    assert.ok(charts >= 3, `one SVG download per chart (${charts})`);
+    const svg = await downloaded('#chart-downloads button >> nth=0');
+    assert.ok(svg.name.endsWith('.svg') && svg.text.startsWith('<svg') && svg.text.includes('xmlns="http://www.w3.org/2000/svg"'), 'a standalone SVG');
+    console.log(`ok - downloads: HTML, CSV, Markdown, TOML and ${charts} chart SVGs`);
+
+    // 3c. The share link holds the unsaved scenario: it reopens the same text in a new tab.
+    await page.waitForFunction(() => document.getElementById('share').href.includes('#s='));
+    const shareUrl = await page.getAttribute('#share', 'href');
+    const shared = await context.newPage();
+    await shared.goto(shareUrl);
+    await shared.waitForFunction(() => document.getElementById('status').textContent === 'up to date');
+    assert.equal(await shared.inputValue('#scenario'), edited, 'the shared link reopens the same scenario');
+    await shared.close();
+    console.log('ok - the share link reopens the unsaved scenario (' + shareUrl.length + ' characters)');
+
+    // 3d. A bad edit dims the results and marks the error's line in the editor's gutter.
+    await page.fill('#scenario', edited.replace('pue = 1.5', 'pue = "x"'));
+    await page.click('#run');
+    await page.locator('#messages').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#report.stale').count(), 1, 'the stale report is dimmed');
+    const errLine = await page.locator('.editor .gutter span.err').textContent();
+    assert.match(await page.textContent('#messages'), new RegExp('scenario\\.toml:' + errLine + ':'), 'the marked line is the cited one');
+    await page.fill('#scenario', edited);
+    await page.click('#run');
+    await page.waitForFunction(() => document.getElementById('messages').hidden && !document.getElementById('report').classList.contains('stale'));
+    console.log('ok - an error dims the report and marks line ' + errLine + ' in the gutter');
+
     // 4. Save the run, follow the link, and find it in the list.
     const name = 'browser test ' + Date.now();
     await page.fill('#run-name', name);
@@ -116,6 +180,24 @@ async function main() {
     await row.waitFor();
     assert.equal(await row.count(), 1, 'the saved run is listed once');
     console.log('ok - saved as ' + href + ' and listed on /runs');
+
+    // 4b. Compare: a run's "Compare…" preselects it and the latest other run of its kind.
+    await page.goto(server.url + '/plan?scenario=openai-portfolio');
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'up to date');
+    await page.fill('#run-name', name + ' (second)');
+    await page.click('#save');
+    const second = await page.locator('#saved-link').getAttribute('href');
+    await page.goto(server.url + href);
+    await page.click('text=Compare…');
+    await page.waitForURL('**/runs?a=' + href.split('/').pop());
+    const a = await page.inputValue('#cmp-a');
+    const b = await page.inputValue('#cmp-b');
+    assert.equal('/runs/' + a, href, 'A is the run');
+    assert.equal('/runs/' + b, second, 'B is the other plan run, not the run itself');
+    await page.click('form[action="/runs/compare"] button');
+    await page.waitForURL('**/runs/compare?**');
+    assert.ok((await page.textContent('h1')).length > 0);
+    console.log('ok - Compare… pairs run ' + a + ' with run ' + b + ' (both plans)');
 
     // 5. The serving page runs its example spec on load and shows the result table.
     await page.goto(server.url + '/infer');

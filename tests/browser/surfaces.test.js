@@ -39,6 +39,7 @@ const PAGES = [
   ['/plan', '#report'],
   ['/train', 'main'],
   ['/infer', 'main'],
+  ['/fleet', '#report'],
   ['/reliability', 'main'],
   ['/risk', 'main'],
   ['/catalog', 'main'],

@@ -162,7 +162,7 @@ pub fn resolve_serve_inputs(
 pub fn describe_infeasible(e: &ServingEvaluation) -> Option<String> {
     e.infeasible.map(|why| match why {
         perf::ServeInfeasible::SloUnmeetable => format!(
-            "{}: the best achievable is TPOT {:.1} ms and TTFT {:.0} ms (batch 1)",
+            "{}: the best achievable is TPOT {:.1} ms and TTFT {:.0} ms (batch 1, at the percentile the targets are judged at)",
             why.describe(),
             1e3 * e.best_tpot_s,
             1e3 * e.best_ttft_s

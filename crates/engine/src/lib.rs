@@ -4,6 +4,7 @@
 //! This is the only place that knows both the file formats and the models. Input is text and
 //! a [`catalog::Catalog`]; output is a [`PlanResult`] that every surface renders. No I/O.
 
+mod finite;
 pub mod hardware;
 pub mod infer;
 pub mod knowledge;
@@ -12,6 +13,7 @@ mod plan;
 mod result;
 mod scenario;
 pub mod train;
+pub mod train_validate;
 
 pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;

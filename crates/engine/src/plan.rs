@@ -249,7 +249,7 @@ pub fn plan(
         catalog,
         sources.iter().map(|s| s.id.as_str()),
     ));
-    Ok(PlanResult {
+    let result = PlanResult {
         schema_version: SCHEMA_VERSION,
         engine_version: ENGINE_VERSION.to_string(),
         catalog_version: catalog.version.clone(),
@@ -263,7 +263,9 @@ pub fn plan(
         excluded,
         warnings: r.warnings,
         knowledge,
-    })
+    };
+    crate::finite::check_plan(&result, origin)?;
+    Ok(result)
 }
 
 struct TrancheIds {
@@ -417,6 +419,19 @@ impl<'a> Resolver<'a> {
                 field,
                 format!("impossible value {value}"),
                 format!("`{field}` must be {requirement}"),
+            );
+            return false;
+        }
+        if value.abs() > crate::finite::MAX_SCENARIO_NUMBER {
+            // Products of such numbers overflow to infinity (issue 17).
+            self.problem(
+                Some(number.span()),
+                field,
+                format!("{value:e} is too large to compute with"),
+                format!(
+                    "`{field}` must be {requirement}, and at most {:e}",
+                    crate::finite::MAX_SCENARIO_NUMBER
+                ),
             );
             return false;
         }

@@ -2,9 +2,7 @@
 //! file format of `gigawatt train`, and validation against published runs.
 
 use catalog::{Catalog, ModelArch, Sourced};
-use perf::validate::{CaseResult, Skipped, ValidationSummary};
-use perf::{Arch, Hardware, Mla, ModelConstants};
-use serde::Serialize;
+use perf::{Arch, Hardware, Mla};
 
 /// The performance model's view of a catalog system, or what is missing for it.
 pub fn hardware_for_system(catalog: &Catalog, system_id: &str) -> Result<Hardware, String> {
@@ -36,10 +34,10 @@ pub fn hardware_with_overrides(
         Some(t) => t,
         None => need(&accelerator.bf16_dense_tflops, "dense bf16 peak")?,
     } * 1e12;
+    // The catalog's ceiling, measured or derived by its stated rule (`catalog/README.md`).
     let matmul_efficiency = match accelerator
-        .bf16_mamf_tflops
-        .as_ref()
-        .and_then(Sourced::number)
+        .matmul_ceiling(catalog::Precision::Bf16)
+        .number()
     {
         Some(mamf) => mamf * 1e12 / peak_bf16,
         None => mean_measured_matmul_efficiency(catalog),
@@ -48,10 +46,7 @@ pub fn hardware_with_overrides(
         .or(accelerator.fp8_dense_tflops.number())
         .map(|t| t * 1e12);
     let low_precision_matmul_efficiency = match (
-        accelerator
-            .fp8_mamf_tflops
-            .as_ref()
-            .and_then(Sourced::number),
+        accelerator.matmul_ceiling(catalog::Precision::Fp8).number(),
         peak_fp8,
     ) {
         (Some(mamf), Some(peak)) => mamf * 1e12 / peak,
@@ -166,53 +161,9 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
     }
 }
 
-/// The catalog system a calibration row's GPU type ran on.
-pub fn system_for_gpu_type(gpu_type: &str) -> Option<&'static str> {
-    let g = gpu_type.to_uppercase();
-    if g.contains("H100") {
-        Some("dgx-h100")
-    } else if g.contains("A100") && g.contains("40") {
-        Some("dgx-a100-40gb")
-    } else if g.contains("A100") {
-        Some("dgx-a100-80gb")
-    } else {
-        None
-    }
-}
-
-/// Predicted against published, per case and summarised.
-#[derive(Debug, Clone, Serialize)]
-pub struct TrainingValidation {
-    /// Per compared case.
-    pub cases: Vec<CaseResult>,
-    /// Summary.
-    pub summary: ValidationSummary,
-    /// Rows not compared, and why.
-    pub skipped: Vec<Skipped>,
-    /// The model constants used.
-    pub constants: ModelConstants,
-}
-
-/// Validates the training model on a calibration CSV text.
-pub fn validate_training(
-    catalog: &Catalog,
-    csv_text: &str,
-    constants: &ModelConstants,
-) -> Result<TrainingValidation, String> {
-    let (cases, mut skipped) = perf::validate::read_training_csv(csv_text)?;
-    let hardware_for = |gpu_type: &str| {
-        system_for_gpu_type(gpu_type).and_then(|id| hardware_for_system(catalog, id).ok())
-    };
-    let (results, more_skipped) = perf::validate::run(&cases, &hardware_for, constants);
-    skipped.extend(more_skipped);
-    let summary = perf::validate::summarize(&results);
-    Ok(TrainingValidation {
-        cases: results,
-        summary,
-        skipped,
-        constants: *constants,
-    })
-}
+// Validation against published runs lives in `crate::train_validate`; re-exported here for
+// the callers of the first release.
+pub use crate::train_validate::{system_for_gpu_type, validate_training, TrainingValidation};
 
 mod framework;
 mod spec;

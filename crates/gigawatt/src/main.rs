@@ -17,6 +17,7 @@ mod scenarios;
 mod serve_cmd;
 mod sources_cmd;
 mod train_cmd;
+mod train_validate_cmd;
 
 use std::process::ExitCode;
 

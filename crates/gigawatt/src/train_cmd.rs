@@ -12,9 +12,6 @@ use crate::cli::{Cli, ListFormat};
 use crate::plan_cmd::load_catalog;
 use crate::{output, Failure};
 
-/// The calibration set shipped in the repository (a copy of the team's shared set).
-const SHIPPED_CALIBRATION: &str = include_str!("../../../calibration/training.csv");
-
 /// Arguments of `gigawatt train`.
 #[derive(Debug, Args)]
 #[command(
@@ -44,15 +41,16 @@ pub enum TrainCommand {
     /// ZeRO, sequence parallel) and print the fastest that fit.
     #[command(after_help = crate::examples::TRAIN_SEARCH)]
     Search(SearchArgs),
-    /// Compare the model with published training runs (a CSV in the calibration format; the
-    /// shipped set by default).
+    /// Compare the model with published training runs: per source family, leave one source
+    /// out, leave Blackwell out, coverage (the shipped calibration files by default).
     #[command(after_help = crate::examples::TRAIN_VALIDATE)]
     Validate {
-        /// A calibration CSV (default: calibration/training.csv, shipped in the binary).
-        file: Option<PathBuf>,
-        /// Output format.
-        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
-        format: ListFormat,
+        /// Calibration CSVs (default: calibration/training.csv and
+        /// calibration/training-blackwell-moe.csv, shipped in the binary).
+        files: Vec<PathBuf>,
+        /// Output format: table, json, or csv (one line per row).
+        #[arg(long, short = 'f', value_enum, default_value_t = crate::train_validate_cmd::ValidateFormat::Table)]
+        format: crate::train_validate_cmd::ValidateFormat,
     },
 }
 
@@ -92,8 +90,8 @@ pub fn run(cli: &Cli, args: &TrainArgs) -> Result<(), Failure> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
     match &args.command {
         Some(TrainCommand::Search(search)) => run_search(&catalog, search),
-        Some(TrainCommand::Validate { file, format }) => {
-            run_validate(&catalog, file.as_ref(), *format)
+        Some(TrainCommand::Validate { files, format }) => {
+            crate::train_validate_cmd::run_validate(&catalog, files, *format)
         }
         None => {
             let Some(path) = &args.spec else {
@@ -308,56 +306,6 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
                     format!("{:?}", s.recompute).to_lowercase(), s.zero, r.step_time_s, fmt_count(r.tokens_per_s), 100.0 * r.mfu, r.memory_gib_per_gpu
                 );
             }
-            out
-        }
-    };
-    output::emit(&text, None)
-}
-
-fn run_validate(
-    catalog: &catalog::Catalog,
-    file: Option<&PathBuf>,
-    format: ListFormat,
-) -> Result<(), Failure> {
-    let text = match file {
-        Some(path) => crate::input::read_input(path, "calibration file")?,
-        None => SHIPPED_CALIBRATION.to_string(),
-    };
-    let report = engine::train::validate_training(catalog, &text, &perf::ModelConstants::default())
-        .map_err(|m| Failure::Input(format!("the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv")))?;
-    let text = match format {
-        ListFormat::Json => json_text(&report),
-        ListFormat::Table => {
-            let mut out = format!(
-                "{:<38} {:<24} {:>11} {:>11} {:>8}\n",
-                "case", "source", "measured s", "predicted s", "error"
-            );
-            for c in &report.cases {
-                out += &format!(
-                    "{:<38} {:<24} {:>11.3} {:>11.3} {:>+7.1}%\n",
-                    c.id,
-                    c.source.name(),
-                    c.measured_step_time_s,
-                    c.predicted_step_time_s,
-                    100.0 * c.error
-                );
-            }
-            let s = &report.summary;
-            out += &format!(
-                "\n{} cases: mean absolute error {:.1}%, mean error {:+.1}%\n",
-                s.cases,
-                100.0 * s.mean_abs_error,
-                100.0 * s.mean_error
-            );
-            for (source, n, mae) in &s.by_source {
-                out += &format!(
-                    "  {:<26} {:>4} cases  MAE {:.1}%\n",
-                    source.name(),
-                    n,
-                    100.0 * mae
-                );
-            }
-            out += &format!("{} rows skipped (a field the model needs is not published); --format json lists them\n", report.skipped.len());
             out
         }
     };

@@ -214,26 +214,7 @@ fn search_refuses_bad_flags() {
     assert!(err.contains("unknown model `llama9`"), "{err}");
 }
 
-#[test]
-fn validation_against_published_runs_holds_its_error() {
-    let v: Value = serde_json::from_str(&ok(&["train", "validate", "--format", "json"])).unwrap();
-    let summary = &v["summary"];
-    assert!(summary["cases"].as_u64().unwrap() >= 150);
-    let mae = summary["mean_abs_error"].as_f64().unwrap();
-    // Reported in the README; this guards against regressions.
-    assert!(mae < 0.08, "overall MAE {mae}");
-    let korthikanti = summary["by_source"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s[0] == "korthikanti2022")
-        .unwrap()[2]
-        .as_f64()
-        .unwrap();
-    assert!(korthikanti < 0.05, "Korthikanti MAE {korthikanti}");
-    // The table prints too.
-    assert!(ok(&["train", "validate"]).contains("mean absolute error"));
-}
+// Validation against published runs: tests/train_validate.rs.
 
 #[test]
 fn train_without_a_spec_explains_itself() {

@@ -3,6 +3,7 @@
 
 mod csv;
 mod html;
+mod html_tables;
 pub mod knowledge;
 mod markdown;
 mod palette;
@@ -15,6 +16,7 @@ mod text;
 
 pub use csv::plan_csv;
 pub use html::plan_html;
+pub use html_tables::prose as prose_html;
 pub use markdown::plan_markdown;
 pub use text::plan_text_summary;
 

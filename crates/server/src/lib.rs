@@ -9,13 +9,18 @@
 //! Model work runs on the blocking pool (`spawn_blocking`) behind a semaphore and a timeout, so
 //! one slow request never stops the others.
 
+mod catalog_page;
 pub mod csp;
 pub mod diff;
+mod fleet_page;
 pub mod guard;
 pub mod listen;
 mod models;
 mod openapi;
+mod page_style;
 mod pages;
+mod plan_form;
+mod runs_page;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -180,6 +185,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/train/search", post(api_train_search))
         .route("/api/infer", post(models::api_infer))
         .route("/api/infer/search", post(models::api_infer_search))
+        .route("/api/infer/fleet", post(fleet_page::api_infer_fleet))
         .route("/api/reliability", post(models::api_reliability))
         .route("/api/risk", post(models::api_risk))
         .route("/api/runs", get(api_list_runs).post(api_save_run))
@@ -191,11 +197,12 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/plan") }))
         .route("/plan", get(pages::plan_page))
         .route("/train", get(pages::train_page))
-        .route("/catalog", get(pages::catalog_page))
-        .route("/runs", get(pages::runs_page))
+        .route("/catalog", get(catalog_page::catalog_page))
+        .route("/runs", get(runs_page::runs_page))
         .route("/runs/compare", get(pages::compare_page))
         .route("/runs/{id}", get(pages::run_page))
         .route("/infer", get(pages::infer_page))
+        .route("/fleet", get(fleet_page::fleet_page))
         .route("/reliability", get(pages::reliability_page))
         .route("/risk", get(pages::risk_page));
     api.merge(pages)
@@ -559,7 +566,7 @@ fn train_input(inner: &Inner, origin: &str, text: &str) -> ApiResult<engine::tra
     engine::train::train_text(&inner.catalog, origin, text).map_err(ApiError::from_engine)
 }
 
-fn text_response(content_type: &'static str, body: String) -> Response {
+pub(crate) fn text_response(content_type: &'static str, body: String) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
@@ -604,7 +611,7 @@ async fn api_catalog(State(state): State<AppState>) -> ApiResult<Response> {
 }
 
 /// The catalog as JSON: every entry with its numbers' sources.
-fn catalog_json(catalog: &Catalog) -> Value {
+pub(crate) fn catalog_json(catalog: &Catalog) -> Value {
     json!({
         "version": catalog.version,
         "sources": catalog.sources,

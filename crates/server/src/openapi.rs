@@ -184,6 +184,31 @@ fn model_paths() -> Value {
                     "400": bad, "413": too_large, "503": busy
                 }
             }},
+            "/api/infer/fleet": { "post": {
+                "summary": "What a shipped plan's fleet could serve, month by month (as `gigawatt infer fleet`; 2 heavy requests at once)",
+                "parameters": [{ "name": "format", "in": "query", "required": false,
+                    "schema": { "type": "string", "enum": ["json", "html", "csv"], "default": "json" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                    "type": "object", "required": ["model", "input_tokens", "output_tokens"],
+                    "properties": {
+                        "scenario": { "type": "string", "description": "a shipped scenario's name; default the first (openai-nvidia-10gw)" },
+                        "model": { "type": "string" },
+                        "input_tokens": { "type": "number", "minimum": 1 },
+                        "output_tokens": { "type": "number", "minimum": 1 },
+                        "ttft_slo_s": { "type": "number", "exclusiveMinimum": 0 },
+                        "tpot_slo_s": { "type": "number", "exclusiveMinimum": 0 },
+                        "mode": { "type": "string", "enum": ["server", "offline"], "default": "server" },
+                        "precision": { "type": "string", "enum": ["bf16", "fp8", "fp4"], "default": "bf16" },
+                        "kv_precision": { "type": "string", "enum": ["bf16", "fp8"], "default": "bf16" },
+                        "life_years": { "type": "number", "minimum": 0.5, "maximum": 30, "default": 5 }
+                    } } } } },
+                "responses": {
+                    "200": { "description": "The FleetServing result (as `gigawatt infer fleet --format json`), the HTML report or the monthly CSV" },
+                    "400": bad, "413": too_large,
+                    "429": error_response("Two searches or simulations are already running."),
+                    "503": busy
+                }
+            }},
             "/api/infer/search": { "post": {
                 "summary": "Search serving layouts (as `gigawatt infer search`; top <= 50, 2 heavy requests at once)",
                 "parameters": [{ "name": "format", "in": "query", "required": false,

@@ -11,8 +11,8 @@ use serde_json::Value;
 use units::{fmt_count, fmt_usd};
 
 use crate::{
-    blocking, compare, load_pair, load_run, parse_kind, plan_input, train_input, verify, ApiError,
-    AppState, CompareQuery, RunKind, MAX_LIST,
+    blocking, compare, load_pair, load_run, plan_input, train_input, verify, ApiError, AppState,
+    CompareQuery, RunKind,
 };
 
 /// Escapes text for HTML content and attribute values.
@@ -31,56 +31,7 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-const STYLE: &str = r#"
-:root{--ink:#1d2330;--muted:#5b6474;--line:#d9dee7;--soft:#f4f6f9;--accent:#0072B2;--bad:#b3261e}
-*{box-sizing:border-box}
-body{margin:0;color:var(--ink);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;background:#fff}
-header.top{background:#1d2330;color:#fff;padding:.5rem 1.2rem;display:flex;gap:1.4rem;align-items:center;flex-wrap:wrap}
-header.top a{color:#dfe6f0;text-decoration:none}
-header.top a.on{color:#fff;font-weight:650;border-bottom:2px solid #56B4E9}
-header.top .brand{font-weight:700;color:#fff;margin-right:.6rem}
-main{max-width:1200px;margin:0 auto;padding:1.2rem 1.2rem 3rem}
-h1{font-size:1.5rem;margin:.3rem 0 .8rem}
-h2{font-size:1.15rem;margin:1.6rem 0 .5rem;padding-bottom:.2rem;border-bottom:1px solid var(--line)}
-a{color:var(--accent)}
-textarea{width:100%;min-height:22rem;font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;padding:.6rem;border:1px solid var(--line);border-radius:6px}
-input,select,button{font:inherit}
-input[type=text],input[type=number],select{padding:.25rem .4rem;border:1px solid var(--line);border-radius:4px}
-button{padding:.35rem .9rem;border:1px solid var(--accent);background:var(--accent);color:#fff;border-radius:5px;cursor:pointer}
-button.plain{background:#fff;color:var(--accent)}
-button.danger{background:#fff;color:var(--bad);border-color:var(--bad)}
-.row{display:flex;gap:.6rem;align-items:center;flex-wrap:wrap;margin:.5rem 0}
-.grid{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,3fr);gap:1.2rem}
-@media (max-width:900px){.grid{grid-template-columns:1fr}}
-fieldset{border:1px solid var(--line);border-radius:6px;margin:0 0 .8rem;padding:.5rem .8rem}
-fieldset label{display:flex;justify-content:space-between;gap:.6rem;margin:.25rem 0;font-size:.9rem}
-fieldset input{width:9rem}
-.messages{white-space:pre-wrap;background:#fdecea;border:1px solid #f1b0aa;border-left:5px solid var(--bad);border-radius:6px;padding:.6rem .8rem;font:13px/1.4 ui-monospace,Menlo,Consolas,monospace;margin:.5rem 0}
-.ok{color:#00583f}
-.muted{color:var(--muted)}
-iframe.report{width:100%;height:1500px;border:1px solid var(--line);border-radius:6px}
-table{border-collapse:collapse;width:100%;font-size:.88rem}
-th,td{padding:.35rem .55rem;text-align:left;vertical-align:top;border-bottom:1px solid var(--line)}
-th{background:var(--soft)}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-pre{background:var(--soft);padding:.6rem;border-radius:6px;overflow-x:auto;font-size:12.5px}
-pre.diff span{display:block}
-pre.diff .added{background:#e2f5e9}
-pre.diff .removed{background:#fde7e6}
-dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;font-size:.9rem}
-dl.meta dt{color:var(--muted)}
-dl.meta dd{margin:0;overflow-wrap:anywhere}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:10px;margin:.6rem 0}
-.card{border:1px solid var(--line);border-radius:8px;padding:.5rem .8rem}
-.card .label{color:var(--muted);font-size:.8rem}
-.card .value{font-size:1.25rem;font-weight:650}
-svg.chart{max-width:100%;height:auto;display:block}
-.swatch{display:inline-block;width:.8em;height:.8em;margin-right:.3em;border-radius:2px;vertical-align:baseline}
-details{margin:.2rem 0}
-#search-result,#result{overflow-x:auto}
-fieldset label.check{justify-content:flex-start}
-fieldset label.check input{width:auto}
-"#;
+use crate::page_style::STYLE;
 
 /// Helpers shared by every page's script.
 const SCRIPT_COMMON: &str = r#"
@@ -92,7 +43,46 @@ async function errorText(r) {
   try { const j = await r.json(); return j.error || (r.status + ' ' + r.statusText); }
   catch (e) { return r.status + ' ' + r.statusText; }
 }
-function showError(msg) { const m = $('messages'); m.textContent = msg || ''; m.hidden = !msg; }
+// Editors: every TOML textarea gets a line-number gutter; an error that cites
+// `file:LINE:COL` marks that line in the gutter and offers to select it.
+function gutterOf(ta) { return ta.parentElement.classList.contains('editor') ? ta.parentElement.querySelector('.gutter') : null; }
+function renumber(ta, errLine) {
+  const g = gutterOf(ta); if (!g) return;
+  const n = ta.value.split('\n').length;
+  if (g.childElementCount !== n || errLine !== undefined) {
+    g.textContent = '';
+    for (let i = 1; i <= n; i++) { const sp = document.createElement('span'); sp.textContent = i; if (i === errLine) sp.className = 'err'; g.append(sp); }
+  }
+  g.scrollTop = ta.scrollTop;
+}
+document.querySelectorAll('textarea[data-editor]').forEach((ta) => {
+  const wrap = document.createElement('div'); wrap.className = 'editor';
+  const g = document.createElement('pre'); g.className = 'gutter'; g.setAttribute('aria-hidden', 'true');
+  ta.replaceWith(wrap); wrap.append(g, ta);
+  ta.addEventListener('input', () => { renumber(ta); markStale(true); });
+  ta.addEventListener('scroll', () => { g.scrollTop = ta.scrollTop; });
+  renumber(ta);
+});
+function selectLine(ta, line) {
+  const lines = ta.value.split('\n'); let start = 0;
+  for (let i = 0; i < line - 1 && i < lines.length; i++) start += lines[i].length + 1;
+  ta.focus(); ta.setSelectionRange(start, start + (lines[line - 1] || '').length);
+  const lh = parseFloat(getComputedStyle(ta).lineHeight) || 18; ta.scrollTop = Math.max(0, (line - 4) * lh);
+}
+function showError(msg) {
+  const m = $('messages'); m.textContent = msg || ''; m.hidden = !msg;
+  const ta = document.querySelector('textarea[data-editor]'); if (!ta) return;
+  const hit = msg && msg.match(/\.toml:(\d+):(\d+)/);
+  const line = hit ? Number(hit[1]) : 0;
+  renumber(ta, line);
+  ta.setAttribute('aria-invalid', msg ? 'true' : 'false');
+  if (line) {
+    const b = document.createElement('button'); b.type = 'button'; b.className = 'plain'; b.textContent = 'Show line ' + line;
+    b.addEventListener('click', () => selectLine(ta, line)); m.append(document.createElement('br'), b);
+  }
+}
+// Results that no longer match the input are dimmed until the next run succeeds.
+function markStale(on) { const r = $('report') || $('result'); if (r) r.classList.toggle('stale', on); }
 function savedLink(j) {
   const box = $('saved'); box.textContent = '';
   const a = document.createElement('a'); a.href = j.page; a.id = 'saved-link';
@@ -111,14 +101,72 @@ const SCRIPT_PLAN: &str = r#"
 let seq = 0, timer = null;
 async function runPlan() {
   const mine = ++seq;
+  markStale(true);
   $('status').textContent = 'running…';
   const r = await postJson('/api/plan?format=html', {input: $('scenario').value, origin: 'scenario.toml'});
   if (mine !== seq) return;
-  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the scenario'; return; }
+  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the scenario (the results shown are for the last good input)'; return; }
   showError('');
   $('report').srcdoc = await r.text();
+  markStale(false);
   $('status').textContent = 'up to date';
+  shareState();
 }
+// The whole scenario lives in the URL's fragment (deflated, base64url): a link to an unsaved
+// edit reopens it. The fragment never reaches the server.
+async function pack(text) {
+  let bytes = new TextEncoder().encode(text), tag = 'p';
+  if (window.CompressionStream) {
+    const s = new Blob([bytes]).stream().pipeThrough(new CompressionStream('deflate-raw'));
+    bytes = new Uint8Array(await new Response(s).arrayBuffer()); tag = 'z';
+  }
+  let bin = ''; for (const b of bytes) bin += String.fromCharCode(b);
+  return tag + btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+async function unpack(packed) {
+  const tag = packed[0], b64 = packed.slice(1).replace(/-/g, '+').replace(/_/g, '/');
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  if (tag === 'z') {
+    const s = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+    return await new Response(s).text();
+  }
+  return new TextDecoder().decode(bytes);
+}
+async function shareState() {
+  const packed = await pack($('scenario').value);
+  history.replaceState(null, '', location.pathname + location.search + '#s=' + packed);
+  $('share').href = location.href;
+}
+function download(name, type, text) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], {type}));
+  a.download = name; document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+async function downloadFormat(format, type) {
+  const r = await postJson('/api/plan?format=' + format, {input: $('scenario').value, origin: 'scenario.toml'});
+  if (!r.ok) { showError(await errorText(r)); return; }
+  download('plan.' + format, type, await r.text());
+}
+function chartDownloads() {
+  const box = $('chart-downloads'); box.textContent = '';
+  const doc = $('report').contentDocument; if (!doc) return;
+  doc.querySelectorAll('svg.chart').forEach((svg, i) => {
+    const title = (svg.querySelector('title') || {}).textContent || ('chart ' + (i + 1));
+    const b = document.createElement('button'); b.type = 'button'; b.className = 'plain';
+    b.textContent = 'SVG: ' + title.split(' by month')[0].split(',')[0];
+    b.addEventListener('click', () => {
+      const copy = svg.cloneNode(true); copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+      download((svg.id || ('chart-' + (i + 1))) + '.svg', 'image/svg+xml', copy.outerHTML);
+    });
+    box.append(b);
+  });
+}
+$('report').addEventListener('load', chartDownloads);
+$('dl-html').addEventListener('click', () => download('plan.html', 'text/html', $('report').srcdoc));
+$('dl-csv').addEventListener('click', () => downloadFormat('csv', 'text/csv'));
+$('dl-md').addEventListener('click', () => downloadFormat('md', 'text/markdown'));
+$('dl-toml').addEventListener('click', () => download('scenario.toml', 'application/toml', $('scenario').value));
 async function savePlan() {
   const name = $('run-name').value.trim();
   const r = await postJson('/api/runs', {kind: 'plan', input: $('scenario').value, origin: 'scenario.toml', name: name || undefined});
@@ -167,16 +215,24 @@ $('save').addEventListener('click', savePlan);
 $('apply').addEventListener('click', applyFields);
 $('scenario').addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(runPlan, 700); });
 $('pick').addEventListener('change', () => { location.href = '/plan?scenario=' + encodeURIComponent($('pick').value); });
-runPlan();
+(async () => {
+  if (location.hash.startsWith('#s=')) {
+    try { $('scenario').value = await unpack(location.hash.slice(3)); renumber($('scenario')); drawTrancheForm(); $('status').textContent = 'opened from a shared link'; }
+    catch (e) { showError('the shared link could not be read: ' + e); }
+  }
+  runPlan();
+})();
 "#;
 
 const SCRIPT_TRAIN: &str = r#"
 async function runTrain() {
+  markStale(true);
   $('status').textContent = 'running…';
   const r = await postJson('/api/train?format=html', {input: $('spec').value, origin: 'spec.toml'});
-  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the spec'; return; }
+  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the spec (the result shown is for the last good input)'; return; }
   showError('');
   $('result').innerHTML = await r.text();
+  markStale(false);
   $('status').textContent = 'up to date';
 }
 async function saveTrain() {
@@ -244,6 +300,7 @@ fn layout(title: &str, active: &str, body: &str, script: &str) -> String {
         ("/plan", "Plan"),
         ("/train", "Train"),
         ("/infer", "Infer"),
+        ("/fleet", "Fleet"),
         ("/reliability", "Reliability"),
         ("/risk", "Risk"),
         ("/catalog", "Catalog"),
@@ -267,7 +324,7 @@ fn layout(title: &str, active: &str, body: &str, script: &str) -> String {
     )
 }
 
-fn page(title: &str, active: &str, body: &str, script: &str) -> Response {
+pub(crate) fn page(title: &str, active: &str, body: &str, script: &str) -> Response {
     with_script_policy(
         Html(layout(title, active, body, script)).into_response(),
         script,
@@ -286,7 +343,7 @@ fn with_script_policy(mut response: Response, script: &str) -> Response {
     response
 }
 
-fn error_page(error: &ApiError) -> Response {
+pub(crate) fn error_page(error: &ApiError) -> Response {
     let body = format!(
         "<h1>{}</h1><pre class=\"messages\">{}</pre><p><a href=\"/runs\">Saved runs</a> · <a href=\"/plan\">Plan</a></p>",
         esc(error.status.canonical_reason().unwrap_or("Error")),
@@ -375,7 +432,7 @@ pub async fn plan_page(State(state): State<AppState>, Query(query): Query<PlanQu
          <div class=\"grid\"><div>\
          <div class=\"row\"><label>Shipped scenario <select id=\"pick\">{options}</select></label>\
          <span class=\"muted\">Edit the TOML; the plan reruns as you type.</span></div>\
-         <textarea id=\"scenario\" spellcheck=\"false\" aria-label=\"Scenario (TOML)\">{}</textarea>\
+         <textarea id=\"scenario\" data-editor spellcheck=\"false\" aria-label=\"Scenario (TOML)\">{}</textarea>\
          <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
          <div class=\"row\"><button id=\"run\">Run</button>\
          <input type=\"text\" id=\"run-name\" placeholder=\"name for the saved run (optional)\" size=\"32\">\
@@ -390,7 +447,19 @@ pub async fn plan_page(State(state): State<AppState>, Query(query): Query<PlanQu
          <p class=\"muted\">Fields left empty are not changed. Tranches, deals and financing are edited in the TOML \
          (format: \"Writing a scenario\" in the README).</p>\
          </div></div>\
+         <h2 id=\"tranches-title\">Tranches</h2>\
+         <p class=\"muted\">Edit a cell and the TOML above follows (only that line changes); edit the TOML and this table follows. \
+         Deals, financing and overrides are edited in the TOML.</p>\
+         <div id=\"tranche-form\" class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-labelledby=\"tranches-title\"></div>\
+         <div class=\"row\"><button type=\"button\" class=\"plain\" id=\"add-tranche\">Add a tranche</button></div>\
          <h2>Results</h2>\
+         <div class=\"downloads\" role=\"group\" aria-label=\"Downloads and sharing\">\
+         <button type=\"button\" class=\"plain\" id=\"dl-html\">HTML report</button>\
+         <button type=\"button\" class=\"plain\" id=\"dl-csv\">CSV (monthly)</button>\
+         <button type=\"button\" class=\"plain\" id=\"dl-md\">Markdown</button>\
+         <button type=\"button\" class=\"plain\" id=\"dl-toml\">Scenario TOML</button>\
+         <span id=\"chart-downloads\" class=\"downloads\"></span>\
+         <a id=\"share\" class=\"button\" href=\"#\">Link to this scenario (unsaved edits included)</a></div>\
          <iframe id=\"report\" class=\"report\" title=\"Plan report\" sandbox=\"allow-same-origin\"></iframe>",
         esc(&text),
         field("pue", "PUE", "e.g. 1.2"),
@@ -399,7 +468,8 @@ pub async fn plan_page(State(state): State<AppState>, Query(query): Query<PlanQu
         field("ramp_months", "Ramp, months", "e.g. 6"),
         field("build_months", "Build, months", "e.g. 18"),
     );
-    page("Plan", "Plan", &body, SCRIPT_PLAN)
+    let script = format!("{SCRIPT_PLAN}{}", crate::plan_form::SCRIPT_PLAN_FORM);
+    page("Plan", "Plan", &body, &script)
 }
 
 pub async fn train_page(State(state): State<AppState>, Query(query): Query<PlanQuery>) -> Response {
@@ -435,7 +505,7 @@ pub async fn train_page(State(state): State<AppState>, Query(query): Query<PlanQ
         "<h1>Training a model</h1>{notice}\
          <div class=\"grid\"><div>\
          <p class=\"muted\">A training spec: model, cluster, parallel layout, workload (format: \"Training a model\" in the README).</p>\
-         <textarea id=\"spec\" spellcheck=\"false\" aria-label=\"Training spec (TOML)\">{}</textarea>\
+         <textarea id=\"spec\" data-editor spellcheck=\"false\" aria-label=\"Training spec (TOML)\">{}</textarea>\
          <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
          <div class=\"row\"><button id=\"run\">Run</button>\
          <input type=\"text\" id=\"run-name\" placeholder=\"name for the saved run (optional)\" size=\"32\">\
@@ -577,47 +647,10 @@ pub fn train_fragment(r: &engine::train::TrainResult) -> String {
     out += &bar_chart("Seconds per step by part", &bars, "s");
     out += "<details><summary>Assumptions</summary><ul>";
     for a in &r.assumptions {
-        let _ = write!(out, "<li>{}</li>", esc(a));
+        let _ = write!(out, "<li>{}</li>", report::prose_html(a));
     }
     out += "</ul></details>";
     out
-}
-
-/// A catalog value as HTML: numbers with their source linked, unknowns with why.
-fn value_html(value: &Value) -> String {
-    match value {
-        Value::Object(map) if map.contains_key("value") => {
-            let mut out = plain_value(&map["value"]);
-            if let Some(Value::String(source)) = map.get("source") {
-                let _ = write!(
-                    out,
-                    " <a href=\"#src-{0}\" class=\"muted\">[{0}]</a>",
-                    esc(source)
-                );
-            }
-            if let Some(Value::String(note)) = map.get("note") {
-                let _ = write!(out, " <span class=\"muted\">({})</span>", esc(note));
-            }
-            out
-        }
-        Value::Object(map) if map.contains_key("unknown") => format!(
-            "<em class=\"muted\">unknown: {}</em>",
-            esc(&plain(&map["unknown"]))
-        ),
-        Value::Object(map) if map.contains_key("not_applicable") => format!(
-            "<em class=\"muted\">n/a: {}</em>",
-            esc(&plain(&map["not_applicable"]))
-        ),
-        Value::Object(map) => {
-            let mut out = String::from("<dl class=\"meta\">");
-            for (k, v) in map {
-                let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(k), value_html(v));
-            }
-            out + "</dl>"
-        }
-        Value::Array(items) => items.iter().map(value_html).collect::<Vec<_>>().join("; "),
-        other => plain_value(other),
-    }
 }
 
 fn plain(value: &Value) -> String {
@@ -628,71 +661,8 @@ fn plain(value: &Value) -> String {
     }
 }
 
-fn plain_value(value: &Value) -> String {
-    esc(&plain(value))
-}
-
 fn linkable(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
-}
-
-pub async fn catalog_page(State(state): State<AppState>) -> Response {
-    let catalog = &state.inner.catalog;
-    let value = crate::catalog_json(catalog);
-    let mut body = format!(
-        "<h1>Catalog</h1><p class=\"muted\">Version <code>{}</code>. Every number links to its source. \
-         JSON: <a href=\"/api/catalog\">/api/catalog</a>.</p>\
-         <p><a href=\"#systems\">Systems</a> · <a href=\"#accelerators\">Accelerators</a> · <a href=\"#deals\">Deals</a> · \
-         <a href=\"#models\">Models</a> · <a href=\"#facility\">Facility defaults</a> · <a href=\"#sources\">Sources</a></p>",
-        esc(&catalog.version)
-    );
-    for (key, title) in [
-        ("systems", "Systems"),
-        ("accelerators", "Accelerators"),
-        ("deals", "Deals"),
-        ("models", "Models"),
-    ] {
-        let _ = write!(body, "<h2 id=\"{key}\">{title}</h2>");
-        if let Some(Value::Object(entries)) = value.get(key) {
-            body += "<table><tr><th>id</th><th>name</th><th>details</th></tr>";
-            for (id, entry) in entries {
-                let name = entry.get("name").map(plain).unwrap_or_default();
-                let _ = write!(
-                    body,
-                    "<tr id=\"{key}-{0}\"><td><code>{0}</code></td><td>{1}</td><td><details><summary>fields</summary>{2}</details></td></tr>",
-                    esc(id),
-                    esc(&name),
-                    value_html(entry)
-                );
-            }
-            body += "</table>";
-        }
-    }
-    body += "<h2 id=\"facility\">Facility defaults</h2>";
-    body += &value.get("facility").map(value_html).unwrap_or_default();
-    body += "<h2 id=\"sources\">Sources</h2><table><tr><th>id</th><th>title</th><th>kind</th><th>date</th></tr>";
-    for (id, source) in &catalog.sources {
-        let title = if linkable(&source.url) {
-            format!(
-                "<a href=\"{}\" rel=\"noreferrer\">{}</a>",
-                esc(&source.url),
-                esc(&source.title)
-            )
-        } else {
-            esc(&source.title)
-        };
-        let v = serde_json::to_value(source).unwrap_or(Value::Null);
-        let _ = write!(
-            body,
-            "<tr id=\"src-{}\"><td><code>{}</code></td><td>{title}</td><td>{}</td><td>{}</td></tr>",
-            esc(id),
-            esc(id),
-            v.get("kind").map(plain_value).unwrap_or_default(),
-            v.get("date").map(plain_value).unwrap_or_default(),
-        );
-    }
-    body += "</table>";
-    page("Catalog", "Catalog", &body, "")
 }
 
 /// Milliseconds since the epoch as `YYYY-MM-DD HH:MM UTC`.
@@ -715,67 +685,6 @@ pub fn fmt_time(unix_ms: i64) -> String {
         rem / 3600,
         (rem % 3600) / 60
     )
-}
-
-#[derive(Debug, Deserialize)]
-pub struct RunsQuery {
-    kind: Option<String>,
-}
-
-pub async fn runs_page(State(state): State<AppState>, Query(query): Query<RunsQuery>) -> Response {
-    let kind = match parse_kind(query.kind.as_deref()) {
-        Ok(k) => k,
-        Err(e) => return error_page(&e),
-    };
-    let runs = match blocking(&state, move |inner| inner.store().list(kind, MAX_LIST)).await {
-        Ok(Ok(runs)) => runs,
-        Ok(Err(e)) => return error_page(&e.into()),
-        Err(e) => return error_page(&e),
-    };
-    let (mut options, mut options_b) = (String::new(), String::new());
-    for (i, r) in runs.iter().enumerate() {
-        let option = |selected: bool| {
-            format!(
-                "<option value=\"{0}\"{2}>#{0} {1}</option>",
-                r.id,
-                esc(&r.name),
-                if selected { " selected" } else { "" }
-            )
-        };
-        options += &option(false);
-        options_b += &option(i == 1);
-    }
-    let mut body = String::from(
-        "<h1>Saved runs</h1><p class=\"muted\">Filter: <a href=\"/runs\">all</a> · <a href=\"/runs?kind=plan\">plans</a> · \
-         <a href=\"/runs?kind=train\">training</a>. JSON: <a href=\"/api/runs\">/api/runs</a>.</p>",
-    );
-    if runs.is_empty() {
-        body += "<p id=\"no-runs\">No saved runs yet: run a <a href=\"/plan\">plan</a> or a <a href=\"/train\">training spec</a> and press Save run.</p>";
-    } else {
-        let _ = write!(
-            body,
-            "<form class=\"row\" method=\"get\" action=\"/runs/compare\">Compare <select name=\"a\" id=\"cmp-a\">{options}</select> \
-             with <select name=\"b\" id=\"cmp-b\">{options_b}</select> <button>Compare</button></form>"
-        );
-        body += "<table id=\"runs\"><tr><th>run</th><th>kind</th><th>name</th><th>saved</th><th>input hash</th><th>engine</th><th>catalog</th><th></th></tr>";
-        for r in &runs {
-            let _ = write!(
-                body,
-                "<tr data-run=\"{0}\"><td><a href=\"/runs/{0}\">#{0}</a></td><td>{1}</td><td><a href=\"/runs/{0}\">{2}</a></td>\
-                 <td>{3}</td><td><code>{4}</code></td><td>{5}</td><td><code>{6}</code></td>\
-                 <td><button class=\"danger\" data-delete=\"{0}\">Delete</button></td></tr>",
-                r.id,
-                esc(&r.kind),
-                esc(&r.name),
-                fmt_time(r.created_unix_ms),
-                esc(&r.input_hash),
-                esc(&r.engine_version),
-                esc(&r.catalog_version),
-            );
-        }
-        body += "</table>";
-    }
-    page("Runs", "Runs", &body, "")
 }
 
 fn fmt_output(key: &str, value: &Value) -> String {
@@ -843,7 +752,7 @@ pub async fn run_page(State(state): State<AppState>, UrlPath(id): UrlPath<String
          <dt>input hash</dt><dd><code>{}</code></dd><dt>engine</dt><dd>{}</dd><dt>catalog</dt><dd><code>{}</code></dd>\
          <dt>reproduces</dt><dd id=\"reproduces\">{reproduces}</dd></dl>\
          <div class=\"row\"><a href=\"{editor}?run={0}\">Open in the editor</a> · <a href=\"/api/runs/{0}\">JSON</a> · \
-         <a href=\"/runs/compare?a={0}&amp;b={0}\">Compare…</a> \
+         <a href=\"/runs?a={0}\">Compare…</a> \
          <button class=\"danger\" data-delete=\"{0}\" data-after=\"/runs\">Delete</button></div>",
         s.id,
         esc(&s.name),
@@ -1058,11 +967,13 @@ let seq = 0, timer = null;
 async function runInfer() {
   const mine = ++seq;
   $('status').textContent = 'running…';
+  markStale(true);
   const r = await postJson('/api/infer?format=html', {input: $('spec').value, origin: 'spec.toml'});
   if (mine !== seq) return;
-  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the spec'; return; }
+  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the spec (the result shown is for the last good input)'; return; }
   showError('');
   $('result').innerHTML = await r.text();
+  markStale(false);
   $('status').textContent = 'up to date';
 }
 async function searchInfer() {
@@ -1110,11 +1021,13 @@ async function runRisk() {
   const body = {portfolio_text: $('portfolio').value, origin: 'portfolio.toml', samples: num('k-samples'),
     seed: num('k-seed'), at_least_gw: num('k-gw'), by: text('k-by')};
   $('status').textContent = 'sampling…';
+  markStale(true);
   const r = await postJson('/api/risk?format=html', body);
   if (mine !== seq) return;
-  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the portfolio'; return; }
+  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the portfolio (the report shown is for the last good input)'; return; }
   showError('');
   $('report').srcdoc = await r.text();
+  markStale(false);
   $('status').textContent = 'up to date';
 }
 $('run').addEventListener('click', runRisk);
@@ -1269,7 +1182,7 @@ pub fn infer_fragment(results: &[engine::infer::InferResult], evaluated: Option<
         out +=
             "<details id=\"infer-assumptions\"><summary>What these figures rest on</summary><ul>";
         for a in &r.assumptions {
-            let _ = write!(out, "<li>{}</li>", esc(a));
+            let _ = write!(out, "<li>{}</li>", report::prose_html(a));
         }
         out += "</ul></details>";
     }
@@ -1283,7 +1196,7 @@ pub async fn infer_page(State(state): State<AppState>) -> Response {
          <div class=\"grid\"><div>\
          <p class=\"muted\">A serving spec: model, system, layout (tp, pp, ep), precision, traffic and latency targets \
          (format: \"Serving a model\" in the README). It reruns as you type.</p>\
-         <textarea id=\"spec\" spellcheck=\"false\" aria-label=\"Serving spec (TOML)\">{}</textarea>\
+         <textarea id=\"spec\" data-editor spellcheck=\"false\" aria-label=\"Serving spec (TOML)\">{}</textarea>\
          <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
          <div class=\"row\"><button id=\"run\">Run</button> <span id=\"status\" class=\"muted\"></span></div>\
          <h2>Result</h2><div id=\"result\"></div>\
@@ -1440,10 +1353,10 @@ pub fn reliability_fragment(r: &reliability::Report) -> String {
     for a in &r.assumptions {
         let _ = write!(
             out,
-            "<li>{} = {} {} <span class=\"muted\">[{}]</span></li>",
+            "<li><span class=\"nw\">{}</span> = {} {} <span class=\"muted nw\">[{}]</span></li>",
             esc(&a.name),
             trim_number(a.value),
-            esc(&a.unit),
+            report::prose_html(&a.unit),
             esc(&a.source)
         );
     }
@@ -1453,13 +1366,13 @@ pub fn reliability_fragment(r: &reliability::Report) -> String {
             Some(url) if linkable(url) => format!(
                 "<a href=\"{}\" rel=\"noreferrer\">{}</a>",
                 esc(url),
-                esc(&source.title)
+                report::prose_html(&source.title)
             ),
-            _ => esc(&source.title),
+            _ => report::prose_html(&source.title),
         };
         let _ = write!(
             out,
-            "<li><code>{}</code> {title} <span class=\"muted\">({}, {})</span></li>",
+            "<li><code>{}</code> {title} <span class=\"muted nw\">({}, {})</span></li>",
             esc(&source.id),
             esc(&source.kind),
             esc(&source.date)
@@ -1549,7 +1462,7 @@ pub async fn risk_page(State(state): State<AppState>) -> Response {
          <div class=\"grid\"><div>\
          <p class=\"muted\">A portfolio: the plan it samples and each deal's odds of proceeding, being cut, delayed or collapsing \
          (format: \"Deal risk\" in the README).</p>\
-         <textarea id=\"portfolio\" spellcheck=\"false\" aria-label=\"Portfolio (TOML)\">{}</textarea>\
+         <textarea id=\"portfolio\" data-editor spellcheck=\"false\" aria-label=\"Portfolio (TOML)\">{}</textarea>\
          <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
          <div class=\"row\"><button id=\"run\">Run</button> <span id=\"status\" class=\"muted\"></span></div>\
          </div><div id=\"options\"><fieldset><legend>Sampling</legend>\

@@ -15,7 +15,7 @@ facility_gw = 1.0
 start = "2026-01"
 "#;
 
-fn app() -> Router {
+pub(crate) fn app() -> Router {
     let catalog = Catalog::embedded().expect("the shipped catalog loads");
     let scenarios = vec![ShippedScenario {
         name: "test".into(),
@@ -43,7 +43,12 @@ fn local(app: Router) -> Router {
     ))
 }
 
-async fn send(app: &Router, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, String) {
+pub(crate) async fn send(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, String) {
     let mut request = Request::builder().method(method).uri(uri);
     let body = match body {
         Some(v) => {
@@ -62,7 +67,7 @@ async fn send(app: &Router, method: &str, uri: &str, body: Option<Value>) -> (St
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn json_of(text: &str) -> Value {
+pub(crate) fn json_of(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
 

@@ -1,6 +1,6 @@
 //! The spec file of `gigawatt train`: parsing, the layout and its framework, and the result.
 
-use catalog::{Catalog, Diagnostic, Diagnostics};
+use catalog::{Catalog, CeilingBasis, Diagnostic, Diagnostics};
 use perf::{
     Arch, Evaluation, Hardware, ModelConstants, Precision, Recompute, RecomputeModules, Stages,
     Strategy, Workload,
@@ -826,25 +826,31 @@ pub fn matmul_ceiling_assumption(
     precision: Precision,
 ) -> String {
     let accelerator = catalog.accelerator_of(&catalog.systems[system]);
-    let (efficiency, measured) = match precision {
+    let (efficiency, basis) = match precision {
         Precision::Bf16 => (
             hardware.matmul_efficiency,
-            accelerator.bf16_mamf_tflops.is_some(),
+            accelerator.ceiling_basis(catalog::Precision::Bf16),
         ),
         Precision::Fp8 | Precision::Fp4 => (
             hardware.low_precision_matmul_efficiency,
-            accelerator.fp8_mamf_tflops.is_some(),
+            accelerator.ceiling_basis(catalog::Precision::Fp8),
         ),
     };
-    let origin = match (precision, measured) {
-        (Precision::Fp4, true) => {
-            "no FP4 measurement is published: the chip's measured FP8 fraction"
+    let origin = match (precision, basis) {
+        (Precision::Fp4, CeilingBasis::Measured) => {
+            "no FP4 measurement is used here: the chip's measured FP8 fraction"
         }
-        (Precision::Fp4, false) => {
-            "no FP4 measurement is published: the mean measured FP8 fraction"
+        (Precision::Fp4, CeilingBasis::Derived) => {
+            "no FP4 measurement is used here: the chip's FP8 fraction, derived in the catalog"
         }
-        (_, true) => "measured MAMF in the catalog",
-        (_, false) => {
+        (Precision::Fp4, CeilingBasis::Missing) => {
+            "no FP4 measurement is used here: the mean measured FP8 fraction"
+        }
+        (_, CeilingBasis::Measured) => "measured MAMF in the catalog",
+        (_, CeilingBasis::Derived) => {
+            "no measurement for this accelerator: derived in the catalog from a measured chip (its rule in catalog/hardware.toml)"
+        }
+        (_, CeilingBasis::Missing) => {
             "no published MAMF for this accelerator at this precision: the mean of the measured ones"
         }
     };

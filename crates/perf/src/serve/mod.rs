@@ -193,9 +193,10 @@ pub struct ServingEvaluation {
     pub feasible: bool,
     /// Why not.
     pub infeasible: Option<ServeInfeasible>,
-    /// The best TPOT any batch reaches (batch 1), for an unmeetable target.
+    /// The best TPOT any batch reaches, as the targets are judged: batch 1, in server mode at
+    /// the target percentile of sequences in flight (for an unmeetable target).
     pub best_tpot_s: f64,
-    /// The TTFT at batch 1.
+    /// The TTFT at the same batch.
     pub best_ttft_s: f64,
     /// Where one decode step's time goes at the chosen batch (one pipeline stage).
     pub decode_step: DecodeStep,

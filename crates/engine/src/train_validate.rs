@@ -1,0 +1,159 @@
+//! `gigawatt train validate`: the training model against the shipped calibration files (or
+//! files the user hands in), per source family, leave-one-source-out and leave-Blackwell-out.
+//! The files and `calibration/sources.toml` are embedded; parsing and the hardware lookup are
+//! here, the computation in `perf::validate`.
+
+use catalog::{Catalog, Sourced};
+use perf::validate::{CaseResult, Grid, Report, Skipped, Sources, ValidationSummary};
+use perf::{Hardware, ModelConstants};
+use serde::Serialize;
+
+use crate::train::{hardware_for_system, perf_framework};
+
+/// `calibration/sources.toml`: families, frameworks, model facts, exclusions.
+pub const SHIPPED_SOURCES: &str = include_str!("../../../calibration/sources.toml");
+
+/// The shipped calibration files, by name.
+pub const SHIPPED_TRAINING_FILES: [(&str, &str); 2] = [
+    (
+        "training.csv",
+        include_str!("../../../calibration/training.csv"),
+    ),
+    (
+        "training-blackwell-moe.csv",
+        include_str!("../../../calibration/training-blackwell-moe.csv"),
+    ),
+];
+
+/// Scale-out bandwidth per GPU assumed for validation where the catalog has none (GB200
+/// NVL72): the ConnectX-7 400 Gb/s per GPU of NVIDIA's reference design, as the catalog's own
+/// note on `gb200-nvl72` says. Stated on every row that uses it.
+const FALLBACK_SCALE_OUT_GBIT_PER_S: f64 = 400.0;
+
+/// The catalog system a calibration row's GPU type ran on.
+pub fn system_for_gpu_type(gpu_type: &str) -> Option<&'static str> {
+    let g = gpu_type.to_uppercase();
+    let table = [
+        ("GB300", "gb300-nvl72"),
+        ("GB200", "gb200-nvl72"),
+        ("B300", "dgx-b300"),
+        ("B200", "dgx-b200"),
+        ("H800", "hgx-h800"),
+        ("H200", "dgx-h200"),
+        ("H100", "dgx-h100"),
+    ];
+    if let Some((_, id)) = table.iter().find(|(k, _)| g.contains(k)) {
+        return Some(id);
+    }
+    if g.contains("A100") && g.contains("40") {
+        Some("dgx-a100-40gb")
+    } else if g.contains("A100") {
+        Some("dgx-a100-80gb")
+    } else {
+        None
+    }
+}
+
+/// The hardware a row ran on, with any assumption stated.
+pub fn hardware_for_row(
+    catalog: &Catalog,
+    gpu_type: &str,
+) -> Result<(Hardware, Vec<String>), String> {
+    let id = system_for_gpu_type(gpu_type)
+        .ok_or_else(|| format!("no catalog system for GPU type `{gpu_type}`"))?;
+    match hardware_for_system(catalog, id) {
+        Ok(hw) => Ok((hw, Vec::new())),
+        Err(message) if message.contains("scale-out") => {
+            let mut patched = catalog.clone();
+            if let Some(system) = patched.systems.get_mut(id) {
+                system.scale_out_gbit_per_s =
+                    Sourced::known(FALLBACK_SCALE_OUT_GBIT_PER_S, "validation assumption");
+            }
+            let hw = hardware_for_system(&patched, id)?;
+            Ok((
+                hw,
+                vec![format!(
+                    "scale-out {FALLBACK_SCALE_OUT_GBIT_PER_S} Gb/s per GPU assumed (`{id}` has none in the catalog)"
+                )],
+            ))
+        }
+        Err(message) => Err(message),
+    }
+}
+
+/// Parses `calibration/sources.toml` text; every framework it names must be in the catalog.
+pub fn parse_sources(catalog: &Catalog, text: &str) -> Result<Sources, String> {
+    let sources: Sources =
+        toml::from_str(text).map_err(|e| format!("calibration/sources.toml: {e}"))?;
+    sources
+        .check(&|id| catalog.frameworks.contains_key(id))
+        .map_err(|m| format!("calibration/sources.toml: {m}"))?;
+    Ok(sources)
+}
+
+/// Predicted against published: the first release's fields (`cases`, `summary`, `skipped`,
+/// `constants`) and the per-family, out-of-sample and coverage report beside them.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainingValidation {
+    /// The files read.
+    pub files: Vec<String>,
+    /// Per compared case.
+    pub cases: Vec<CaseResult>,
+    /// Summary (in sample, with `constants`).
+    pub summary: ValidationSummary,
+    /// Rows not compared, and why.
+    pub skipped: Vec<Skipped>,
+    /// The model constants used for the per-row predictions.
+    pub constants: ModelConstants,
+    /// Families, folds, coverage and every row.
+    #[serde(flatten)]
+    pub report: Report,
+}
+
+/// Validates the training model on named calibration CSV texts.
+pub fn validate_training_files(
+    catalog: &Catalog,
+    files: &[(&str, &str)],
+    sources_text: &str,
+    constants: &ModelConstants,
+) -> Result<TrainingValidation, String> {
+    let sources = parse_sources(catalog, sources_text)?;
+    let frameworks = |id: &str| catalog.frameworks.get(id).map(perf_framework);
+    let mut rows = Vec::new();
+    for (name, text) in files {
+        rows.extend(perf::validate::read_rows(
+            text,
+            name,
+            &sources,
+            &frameworks,
+        )?);
+    }
+    let hardware_for = |gpu_type: &str| hardware_for_row(catalog, gpu_type);
+    let report =
+        perf::validate::validate(&rows, &sources, &hardware_for, constants, &Grid::shipped());
+    Ok(TrainingValidation {
+        files: files.iter().map(|(name, _)| name.to_string()).collect(),
+        cases: report.cases(),
+        summary: report.summary(),
+        skipped: report.skipped(),
+        constants: *constants,
+        report,
+    })
+}
+
+/// Validates on one CSV text with the shipped sources (the first release's entry point).
+pub fn validate_training(
+    catalog: &Catalog,
+    csv_text: &str,
+    constants: &ModelConstants,
+) -> Result<TrainingValidation, String> {
+    validate_training_files(catalog, &[("input", csv_text)], SHIPPED_SOURCES, constants)
+}
+
+/// Validates on the shipped files.
+pub fn validate_shipped(
+    catalog: &Catalog,
+    constants: &ModelConstants,
+) -> Result<TrainingValidation, String> {
+    validate_training_files(catalog, &SHIPPED_TRAINING_FILES, SHIPPED_SOURCES, constants)
+}

@@ -1,0 +1,275 @@
+//! `gigawatt train validate`: the training model against published runs, per source family,
+//! out of sample (leave one source out, leave Blackwell out), with coverage; as a table, JSON
+//! or per-row CSV.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use engine::train_validate::{
+    validate_training_files, TrainingValidation, SHIPPED_SOURCES, SHIPPED_TRAINING_FILES,
+};
+use perf::validate::Status;
+
+use crate::{output, Failure};
+
+/// Output formats of `train validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// Per-family table, headline and every row.
+    Table,
+    /// Everything, as JSON.
+    Json,
+    /// One line per row.
+    Csv,
+}
+
+/// Runs the validation on the shipped files, or on `files` when given.
+pub fn run_validate(
+    catalog: &catalog::Catalog,
+    files: &[PathBuf],
+    format: ValidateFormat,
+) -> Result<(), Failure> {
+    let mut texts = Vec::new();
+    for path in files {
+        // The CLI's one bounded reader: FIFOs, devices, folders and huge files refused.
+        let text = crate::input::read_input(path, "calibration file")?;
+        texts.push((path.display().to_string(), text));
+    }
+    let named: Vec<(&str, &str)> = if texts.is_empty() {
+        SHIPPED_TRAINING_FILES.to_vec()
+    } else {
+        texts
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect()
+    };
+    let report = validate_training_files(
+        catalog,
+        &named,
+        SHIPPED_SOURCES,
+        &perf::ModelConstants::default(),
+    )
+    .map_err(|m| {
+        Failure::Input(format!(
+            "the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv"
+        ))
+    })?;
+    let text = match format {
+        ValidateFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&report).expect("results serialize");
+            s.push('\n');
+            s
+        }
+        ValidateFormat::Csv => csv(&report),
+        ValidateFormat::Table => table(&report),
+    };
+    output::emit(&text, None)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", 100.0 * x)
+}
+
+fn table(v: &TrainingValidation) -> String {
+    let r = &v.report;
+    let c = &r.coverage;
+    let lbo = &r.leave_blackwell_out;
+    let mut out = format!(
+        "Training step-time model against published runs ({} rows in {})\n\n",
+        c.rows,
+        v.files.join(", ")
+    );
+    out += &format!(
+        "Out of sample, leave one source out: MAE {} over {} rows (median {}, p90 {}, bias {:+.1}%)\n",
+        pct(r.loso.mae),
+        r.loso.n,
+        pct(r.loso.median),
+        pct(r.loso.p90),
+        100.0 * r.loso.bias
+    );
+    out += &format!(
+        "  in sample beside it: {} with the shipped constants; {} refitted on every row (GEMM half-dim {}, attention {}, passes {})\n",
+        pct(r.in_sample.mae),
+        pct(r.refit.stats.mae),
+        r.refit.fitted.gemm_half_dim,
+        r.refit.fitted.attention_fraction,
+        r.refit.fitted.elementwise_passes
+    );
+    out += &format!(
+        "Leave Blackwell out (fit on {} A100/H100 rows, predict {} Blackwell rows): MAE {} (median {}, p90 {}, bias {:+.1}%); fitted GEMM half-dim {}, attention {}, passes {}\n",
+        lbo.fit_rows,
+        lbo.stats.n,
+        pct(lbo.stats.mae),
+        pct(lbo.stats.median),
+        pct(lbo.stats.p90),
+        100.0 * lbo.stats.bias,
+        lbo.fitted.gemm_half_dim,
+        lbo.fitted.attention_fraction,
+        lbo.fitted.elementwise_passes
+    );
+    out += &format!(
+        "Coverage: {} of {} eligible rows evaluated ({}; target {}), {} of them predicted to fit ({}); {} rows excluded as self-inconsistent (calibration/README.md)\n\n",
+        c.evaluated,
+        c.eligible,
+        pct(c.fraction),
+        pct(c.target),
+        c.evaluated_and_fit,
+        pct(c.fraction_fit),
+        c.excluded
+    );
+    out += &format!(
+        "{:<18} {:<22} {:>4} {:>4} {:>4} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
+        "family",
+        "framework",
+        "rows",
+        "cmp",
+        "ref",
+        "oom",
+        "ill",
+        "excl",
+        "MAE",
+        "median",
+        "p90",
+        "bias",
+        "LOSO MAE"
+    );
+    for f in &r.families {
+        let s = &f.in_sample;
+        let loso = f
+            .loso
+            .as_ref()
+            .map_or("-".to_string(), |l| pct(l.stats.mae));
+        let (mae, median, p90, bias) = if s.n == 0 {
+            ("-".into(), "-".into(), "-".into(), "-".into())
+        } else {
+            (
+                pct(s.mae),
+                pct(s.median),
+                pct(s.p90),
+                format!("{:+.1}%", 100.0 * s.bias),
+            )
+        };
+        out += &format!(
+            "{:<18} {:<22} {:>4} {:>4} {:>4} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
+            f.id,
+            f.framework,
+            f.rows,
+            f.compared,
+            f.refused,
+            f.predicted_infeasible,
+            f.framework_illegal,
+            f.excluded,
+            mae,
+            median,
+            p90,
+            bias,
+            loso
+        );
+    }
+    out += "  (cmp: compared; ref: refused; oom: compared but predicted not to fit, counted as a model error;\n   ill: compared but the framework catalog says the framework cannot run the layout; excl: excluded)\n";
+    for f in &r.families {
+        out += &format!("  {:<18} {}\n", f.id, f.publication);
+    }
+    let mut reasons = String::new();
+    for f in &r.families {
+        for (why, n) in &f.refused_by_reason {
+            reasons += &format!("  {:<18} refused {n} x {why}\n", f.id);
+        }
+        for (why, n) in &f.infeasible_by_reason {
+            reasons += &format!("  {:<18} predicted infeasible {n} x {why}\n", f.id);
+        }
+        for row in r.rows.iter().filter(|row| row.family == f.id) {
+            if let Some(why) = &row.framework_illegal {
+                reasons += &format!(
+                    "  {:<18} {} on {}: not legal for the framework: {why}\n",
+                    f.id,
+                    row.id,
+                    row.layout.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    if !reasons.is_empty() {
+        out += "\nRefused, predicted infeasible or framework-illegal, by reason:\n";
+        out += &reasons;
+    }
+    out += &format!(
+        "\n{} cases: mean absolute error {}, mean error {:+.1}% (in sample, shipped constants)\n\n",
+        r.in_sample.n,
+        pct(r.in_sample.mae),
+        100.0 * r.in_sample.bias
+    );
+    out += &format!(
+        "{:<44} {:<18} {:>10} {:>11} {:>8} {:>8} {:>4}  filled\n",
+        "row", "family", "measured s", "predicted s", "error", "LOSO", "fits"
+    );
+    for row in &r.rows {
+        let filled = match row.status {
+            Status::Compared => row.filled.join("; "),
+            _ => format!(
+                "{}: {}",
+                format!("{:?}", row.status).to_lowercase(),
+                row.reason.clone().unwrap_or_default()
+            ),
+        };
+        let num =
+            |x: Option<f64>, w: usize| x.map_or(format!("{:>w$}", "-"), |x| format!("{x:>w$.3}"));
+        let err = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:+.1}%", 100.0 * x));
+        out += &format!(
+            "{:<44} {:<18} {} {} {:>8} {:>8} {:>4}  {}\n",
+            row.id,
+            row.family,
+            num(row.measured_step_time_s, 10),
+            num(row.predicted_step_time_s, 11),
+            err(row.error),
+            err(row.loso_error),
+            match row.predicted_fits {
+                Some(true) => "y",
+                Some(false) => "NO",
+                None => "-",
+            },
+            filled
+        );
+    }
+    out += "\nReproduce: gigawatt train validate (-f json for every field, -f csv for one line per row)\n";
+    out
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+fn csv(v: &TrainingValidation) -> String {
+    let mut out = String::from(
+        "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,framework_illegal,layout,filled\n",
+    );
+    let num = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.6}"));
+    for r in &v.report.rows {
+        let fields = [
+            csv_field(&r.id),
+            csv_field(&r.file),
+            csv_field(&r.family),
+            csv_field(&r.framework),
+            csv_field(&r.gpu_type),
+            format!("{:?}", r.generation).to_lowercase(),
+            format!("{:?}", r.status).to_lowercase(),
+            csv_field(r.reason.as_deref().unwrap_or("")),
+            num(r.measured_step_time_s),
+            num(r.predicted_step_time_s),
+            num(r.error),
+            num(r.loso_error),
+            r.predicted_fits.map_or(String::new(), |f| f.to_string()),
+            csv_field(r.infeasible.as_deref().unwrap_or("")),
+            csv_field(r.framework_illegal.as_deref().unwrap_or("")),
+            csv_field(r.layout.as_deref().unwrap_or("")),
+            csv_field(&r.filled.join("; ")),
+        ];
+        out += &fields.join(",");
+        out.push('\n');
+    }
+    out
+}

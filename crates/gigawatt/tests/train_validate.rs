@@ -1,0 +1,219 @@
+//! `gigawatt train validate`: both calibration files, per source family, out of sample,
+//! coverage, and the table / JSON / CSV outputs.
+
+mod common;
+
+use common::{bad_input, ok, tempdir};
+use serde_json::Value;
+
+/// One run of `train validate -f json` shared by the tests (it refits 270 grid points).
+fn json() -> &'static Value {
+    static JSON: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| serde_json::from_str(&ok(&["train", "validate", "-f", "json"])).unwrap())
+}
+
+#[test]
+fn json_has_the_documented_fields() {
+    let v = json();
+    // The first release's fields still work.
+    for field in ["cases", "summary", "skipped", "constants"] {
+        assert!(!v[field].is_null(), "missing `{field}`");
+    }
+    let korthikanti = v["summary"]["by_source"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s[0] == "korthikanti2022")
+        .unwrap()[2]
+        .as_f64()
+        .unwrap();
+    assert!(korthikanti < 0.05, "Korthikanti MAE {korthikanti}");
+    // The new ones.
+    for field in [
+        "files",
+        "rows",
+        "families",
+        "in_sample",
+        "refit",
+        "loso",
+        "leave_blackwell_out",
+        "coverage",
+        "grid",
+    ] {
+        assert!(!v[field].is_null(), "missing `{field}`");
+    }
+    assert_eq!(v["files"].as_array().unwrap().len(), 2);
+    for family in v["families"].as_array().unwrap() {
+        for field in [
+            "id",
+            "publication",
+            "framework",
+            "rows",
+            "excluded",
+            "compared",
+            "refused",
+            "predicted_infeasible",
+            "framework_illegal",
+            "refused_by_reason",
+            "infeasible_by_reason",
+            "in_sample",
+        ] {
+            assert!(
+                !family[field].is_null(),
+                "family misses `{field}`: {family}"
+            );
+        }
+        for stat in ["n", "mae", "median", "p90", "bias"] {
+            assert!(family["in_sample"][stat].is_number(), "{family}");
+        }
+    }
+    for row in v["rows"].as_array().unwrap() {
+        for field in ["id", "file", "family", "status", "filled", "generation"] {
+            assert!(!row[field].is_null(), "row misses `{field}`: {row}");
+        }
+    }
+    for field in ["mae", "median", "p90", "bias", "fit_rows", "fitted"] {
+        assert!(!v["leave_blackwell_out"][field].is_null(), "{field}");
+    }
+}
+
+#[test]
+fn every_source_family_is_named_and_both_files_are_read() {
+    let v = json();
+    let ids: Vec<&str> = v["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "narayanan2021",
+        "korthikanti2022",
+        "mosaic",
+        "nemo2024",
+        "megatron-readme",
+        "nemo-longseq-2024",
+        "nemo-longseq-2025",
+        "nemo2502",
+        "mbridge2511",
+        "mbridge2604",
+    ] {
+        assert!(ids.contains(&id), "no family `{id}` in {ids:?}");
+    }
+    assert!(!ids.contains(&"unknown"), "a row matched no family");
+    // 195 + 90 rows.
+    assert_eq!(v["coverage"]["rows"], 285);
+}
+
+#[test]
+fn coverage_is_at_least_95_percent_of_the_rows_not_excluded() {
+    let v = json();
+    let c = &v["coverage"];
+    let (evaluated, eligible) = (
+        c["evaluated"].as_u64().unwrap(),
+        c["eligible"].as_u64().unwrap(),
+    );
+    assert_eq!(
+        c["rows"].as_u64().unwrap() - c["excluded"].as_u64().unwrap(),
+        eligible
+    );
+    assert!(
+        evaluated as f64 >= 0.95 * eligible as f64,
+        "coverage {evaluated} / {eligible} is under 95%"
+    );
+    // Rows predicted not to fit are compared but do not count as fitting.
+    assert!(c["evaluated_and_fit"].as_u64().unwrap() <= evaluated);
+    // Every compared row has a leave-one-source-out error (its family was held out).
+    for row in v["rows"].as_array().unwrap() {
+        if row["status"] == "compared" {
+            assert!(row["loso_error"].is_number(), "{row}");
+        }
+    }
+}
+
+#[test]
+fn the_exclusion_list_is_only_the_self_inconsistent_rows_and_readme_names_them() {
+    let v = json();
+    let readme = include_str!("../../../calibration/README.md");
+    let excluded: Vec<&Value> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "excluded")
+        .collect();
+    assert_eq!(excluded.len(), 8);
+    for row in excluded {
+        let id = row["id"].as_str().unwrap();
+        assert!(id.starts_with("nemo_longseq_b200_"), "{id}");
+        assert!(
+            readme.contains(id),
+            "calibration/README.md does not name `{id}`"
+        );
+    }
+}
+
+#[test]
+fn out_of_sample_errors_hold() {
+    // Regression guards at the figures the README reports (docs/validation-training.md).
+    let v = json();
+    let loso = v["loso"]["mae"].as_f64().unwrap();
+    let in_sample = v["in_sample"]["mae"].as_f64().unwrap();
+    let blackwell = v["leave_blackwell_out"]["mae"].as_f64().unwrap();
+    assert!(loso < 0.18, "leave-one-source-out MAE {loso}");
+    assert!(in_sample < 0.16, "in-sample MAE {in_sample}");
+    assert!(blackwell < 0.30, "leave-Blackwell-out MAE {blackwell}");
+    assert!(v["leave_blackwell_out"]["n"].as_u64().unwrap() >= 50);
+}
+
+#[test]
+fn table_and_csv_print() {
+    let table = ok(&["train", "validate"]);
+    for text in [
+        "leave one source out",
+        "Leave Blackwell out",
+        "Coverage:",
+        "mean absolute error",
+        "mbridge2511",
+        "filled",
+    ] {
+        assert!(table.contains(text), "table misses `{text}`");
+    }
+    let csv = ok(&["train", "validate", "-f", "csv"]);
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("id,file,family,framework,gpu_type"));
+    assert!(header.contains("loso_error") && header.contains("filled"));
+    assert_eq!(lines.count(), 285);
+}
+
+#[test]
+fn a_file_of_ones_own_is_validated_and_a_bad_one_is_refused() {
+    let dir = tempdir();
+    let shipped = include_str!("../../../calibration/training.csv");
+    let mut lines = shipped.lines();
+    let header = lines.next().unwrap();
+    let korthikanti: Vec<&str> = lines
+        .filter(|l| l.starts_with("korthikanti22_t5"))
+        .collect();
+    let path = dir.join("mine.csv");
+    std::fs::write(&path, format!("{header}\n{}\n", korthikanti.join("\n"))).unwrap();
+    let v: Value = serde_json::from_str(&ok(&[
+        "train",
+        "validate",
+        path.to_str().unwrap(),
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(v["coverage"]["evaluated"], 8);
+
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "id,source\nx,y\n").unwrap();
+    let err = bad_input(&["train", "validate", bad.to_str().unwrap()]);
+    assert!(
+        err.contains("no column `model_name`") && err.contains("fix:"),
+        "{err}"
+    );
+    let err = bad_input(&["train", "validate", "/nonexistent/file.csv"]);
+    assert!(err.contains("failed to read"), "{err}");
+}

@@ -1,0 +1,569 @@
+//! One calibration CSV row into a case: the model, the layout and the measured step time, with
+//! every field the table leaves out filled from the row's framework defaults, model facts or
+//! `auto`, and each fill stated.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::arch::{Arch, Mla};
+use crate::step::{Precision, Recompute, Strategy, Workload};
+use crate::train::Framework;
+use crate::validate::conventions::{measured_step_time_s, Published};
+use crate::validate::csv::parse_csv;
+use crate::validate::sources::{Family, ModelFacts, Sources};
+
+/// The columns a calibration file must have.
+pub const COLUMNS: [&str; 28] = [
+    "id",
+    "source",
+    "model_name",
+    "layers",
+    "hidden",
+    "ffn_hidden",
+    "heads",
+    "kv_heads",
+    "seq_len",
+    "vocab",
+    "num_experts",
+    "top_k",
+    "gpu_type",
+    "num_gpus",
+    "tp",
+    "pp",
+    "dp",
+    "cp",
+    "ep",
+    "virtual_pp",
+    "microbatch",
+    "global_batch",
+    "recompute",
+    "sequence_parallel",
+    "precision",
+    "zero_stage_fsdp",
+    "measured_metric",
+    "measured_value",
+];
+
+/// Hardware generation of a GPU type (the leave-one-generation-out fold).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Generation {
+    /// A100.
+    Ampere,
+    /// H100, H800, H200.
+    Hopper,
+    /// B200, B300, GB200, GB300.
+    Blackwell,
+    /// Anything else.
+    Other,
+}
+
+impl Generation {
+    /// The generation of a GPU type as the calibration files write it.
+    pub fn of(gpu_type: &str) -> Generation {
+        let g = gpu_type.to_uppercase();
+        if g.contains("A100") {
+            Generation::Ampere
+        } else if g.contains("H100") || g.contains("H800") || g.contains("H200") {
+            Generation::Hopper
+        } else if ["B200", "B300", "GB200", "GB300"]
+            .iter()
+            .any(|k| g.contains(k))
+        {
+            Generation::Blackwell
+        } else {
+            Generation::Other
+        }
+    }
+}
+
+/// One published run, ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Row id.
+    pub id: String,
+    /// Source family id.
+    pub family: String,
+    /// Framework id.
+    pub framework: String,
+    /// The framework's facts (kernels, overlaps, legality, recompute ladder).
+    pub framework_facts: Framework,
+    /// GPU type as written in the file.
+    pub gpu_type: String,
+    /// Hardware generation.
+    pub generation: Generation,
+    /// The model.
+    pub arch: Arch,
+    /// The layout (`tp` and `pp` are 0 when `auto_layout`).
+    pub strategy: Strategy,
+    /// GPUs in the run.
+    pub gpus: u32,
+    /// TP and PP not published: the fastest layout that fits is taken.
+    pub auto_layout: bool,
+    /// Recompute not published: the least recompute that fits is taken.
+    pub auto_recompute: bool,
+    /// Batch, sequence, precision.
+    pub workload: Workload,
+    /// The measured step time derived from the published figure, s.
+    pub measured_step_time_s: f64,
+    /// Fields filled by framework defaults, model facts or `auto`, in words.
+    pub filled: Vec<String>,
+}
+
+/// A row as read: a case, or why it is not one.
+#[derive(Debug, Clone)]
+pub struct RowRead {
+    /// Row id.
+    pub id: String,
+    /// The file it came from.
+    pub file: String,
+    /// Source family id (`unknown` when no family matches).
+    pub family: String,
+    /// GPU type as written.
+    pub gpu_type: String,
+    /// The case, or the reason it is not evaluated.
+    pub outcome: RowOutcome,
+}
+
+/// What became of a row.
+#[derive(Debug, Clone)]
+pub enum RowOutcome {
+    /// Evaluable.
+    Case(Box<Case>),
+    /// Not evaluable: a field the comparison needs is missing or contradictory.
+    Refused(String),
+    /// Named in the exclusion list (published figures inconsistent with themselves).
+    Excluded(String),
+}
+
+/// A framework's facts by catalog id.
+pub type FrameworkFor<'a> = dyn Fn(&str) -> Option<Framework> + 'a;
+
+/// Reads one calibration file (`file` names it in the output).
+pub fn read_rows(
+    text: &str,
+    file: &str,
+    sources: &Sources,
+    frameworks: &FrameworkFor<'_>,
+) -> Result<Vec<RowRead>, String> {
+    let records = parse_csv(text);
+    let header = records
+        .first()
+        .ok_or(format!("{file}: the file is empty"))?;
+    let mut index = HashMap::new();
+    for name in COLUMNS {
+        let at = header
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or(format!("{file}: no column `{name}`"))?;
+        index.insert(name, at);
+    }
+    for optional in ["peak_flops_assumed_by_source"] {
+        if let Some(at) = header.iter().position(|h| h.trim() == optional) {
+            index.insert(optional, at);
+        }
+    }
+    let mut rows = Vec::new();
+    for record in records.iter().skip(1).filter(|r| r.len() > 1) {
+        let row = Row {
+            record,
+            index: &index,
+        };
+        let id = row.get("id").to_string();
+        let family = sources.family_of(row.get("source"));
+        let outcome = if let Some(reason) = sources.exclusion(&id) {
+            RowOutcome::Excluded(reason.to_string())
+        } else {
+            match family {
+                None => RowOutcome::Refused(format!(
+                    "source `{}` matches no family in calibration/sources.toml",
+                    row.get("source")
+                )),
+                Some(family) => match case_from(&row, family, sources, frameworks) {
+                    Ok(case) => RowOutcome::Case(Box::new(Case {
+                        id: id.clone(),
+                        ..case
+                    })),
+                    Err(reason) => RowOutcome::Refused(reason),
+                },
+            }
+        };
+        rows.push(RowRead {
+            id,
+            file: file.to_string(),
+            family: family.map_or("unknown".into(), |f| f.id.clone()),
+            gpu_type: row.get("gpu_type").to_string(),
+            outcome,
+        });
+    }
+    Ok(rows)
+}
+
+/// One CSV record with its columns by name.
+struct Row<'a> {
+    record: &'a [String],
+    index: &'a HashMap<&'static str, usize>,
+}
+
+impl Row<'_> {
+    fn get(&self, name: &str) -> &str {
+        self.index
+            .get(name)
+            .and_then(|&i| self.record.get(i))
+            .map_or("", |s| s.trim())
+    }
+
+    fn optional(&self, name: &str) -> Result<Option<f64>, String> {
+        let text = self.get(name);
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse::<f64>()
+            .map(Some)
+            .map_err(|_| format!("`{name}` is `{text}`, not a number"))
+    }
+}
+
+/// A recompute setting by name (`auto` is `Some(None)`).
+pub fn recompute_choice(text: &str) -> Option<Option<Recompute>> {
+    match text {
+        "none" => Some(Some(Recompute::None)),
+        "selective" => Some(Some(Recompute::Selective)),
+        "full" => Some(Some(Recompute::Full)),
+        "auto" => Some(None),
+        _ => None,
+    }
+}
+
+fn case_from(
+    row: &Row<'_>,
+    family: &Family,
+    sources: &Sources,
+    frameworks: &FrameworkFor<'_>,
+) -> Result<Case, String> {
+    let framework_id = sources.framework_of(family, row.get("zero_stage_fsdp"));
+    let framework = frameworks(framework_id).ok_or(format!(
+        "framework `{framework_id}` is not in catalog/frameworks.toml"
+    ))?;
+    let defaults = &sources.defaults;
+    let facts = sources.model_facts(row.get("model_name"));
+    let mut filled = Vec::new();
+    // A model dimension: the row's, else the model facts' (stated), else refused.
+    let mut dim = |name: &str, fact: Option<f64>| -> Result<f64, String> {
+        match (row.optional(name)?, fact) {
+            (Some(v), _) => Ok(v),
+            (None, Some(v)) => {
+                filled.push(format!("{name}={v} (model facts)"));
+                Ok(v)
+            }
+            (None, None) => Err(format!("`{name}` is not published")),
+        }
+    };
+    let f = |pick: fn(&ModelFacts) -> Option<f64>| facts.and_then(pick);
+    let layers = dim("layers", f(|m| m.layers))?;
+    let hidden = dim("hidden", f(|m| m.hidden))?;
+    let heads = dim("heads", f(|m| m.heads))?;
+    let vocab = dim("vocab", f(|m| m.vocab))?;
+    let seq = dim("seq_len", None)?;
+    let kv_heads = match row.optional("kv_heads")? {
+        Some(v) => v,
+        None => f(|m| m.kv_heads).unwrap_or(heads),
+    };
+    let gated_mlp = facts.and_then(|m| m.gated_mlp).unwrap_or(false);
+    let ffn = match row.optional("ffn_hidden")?.or(f(|m| m.ffn_hidden)) {
+        Some(v) => v,
+        None if !gated_mlp => {
+            filled.push("ffn_hidden=4h (Megatron default)".into());
+            4.0 * hidden
+        }
+        None => return Err("`ffn_hidden` is not published".into()),
+    };
+    let experts = row.optional("num_experts")?.unwrap_or(0.0);
+    let top_k = row.optional("top_k")?.unwrap_or(0.0);
+    if experts > 0.0 && top_k <= 0.0 {
+        return Err("`top_k` is not published for an MoE row".into());
+    }
+    let mla = f(|m| m.kv_lora_rank).map(|kv_lora_rank| Mla {
+        q_lora_rank: f(|m| m.q_lora_rank).unwrap_or(0.0),
+        kv_lora_rank,
+        qk_nope_head_dim: f(|m| m.qk_nope_head_dim).unwrap_or(128.0),
+        qk_rope_head_dim: f(|m| m.qk_rope_head_dim).unwrap_or(64.0),
+        v_head_dim: f(|m| m.v_head_dim).unwrap_or(128.0),
+    });
+    let arch = Arch {
+        layers,
+        hidden,
+        ffn_hidden: if experts > 0.0 {
+            f(|m| m.dense_ffn_hidden).unwrap_or(ffn)
+        } else {
+            ffn
+        },
+        heads,
+        kv_heads,
+        head_dim: f(|m| m.head_dim).unwrap_or(hidden / heads),
+        vocab,
+        gated_mlp,
+        tied_embeddings: facts.and_then(|m| m.tied_embeddings).unwrap_or(!gated_mlp),
+        experts,
+        top_k,
+        moe_ffn_hidden: if experts > 0.0 { ffn } else { 0.0 },
+        shared_experts: if experts > 0.0 {
+            f(|m| m.shared_experts).unwrap_or(0.0)
+        } else {
+            0.0
+        },
+        dense_layers: if experts > 0.0 {
+            f(|m| m.dense_layers).unwrap_or(0.0)
+        } else {
+            0.0
+        },
+        mla,
+    };
+
+    // The layout.
+    let gpus = row
+        .optional("num_gpus")?
+        .ok_or("`num_gpus` is not published")?;
+    let global_batch = row
+        .optional("global_batch")?
+        .ok_or("`global_batch` is not published")?;
+    let cp = row.optional("cp")?.unwrap_or(1.0);
+    let ep = row.optional("ep")?.unwrap_or(1.0);
+    let (tp, pp) = (row.optional("tp")?, row.optional("pp")?);
+    let auto_layout = tp.is_none() || pp.is_none();
+    let dp = match (row.optional("dp")?, tp, pp) {
+        (Some(dp), _, _) => dp,
+        (None, Some(tp), Some(pp)) => gpus / (tp * pp * cp),
+        (None, _, _) => 0.0,
+    };
+    if auto_layout {
+        filled.push(if dp > 0.0 {
+            format!("tp, pp auto (fastest that fits with the published dp={dp})")
+        } else {
+            "tp, pp, dp auto (fastest layout that fits)".into()
+        });
+    } else {
+        if dp.fract() != 0.0 || dp < 1.0 {
+            return Err(format!(
+                "num_gpus / (tp x pp x cp) = {dp} is not a whole data-parallel size"
+            ));
+        }
+        let product = tp.unwrap_or(1.0) * pp.unwrap_or(1.0) * dp * cp;
+        if (product - gpus).abs() > 0.5 {
+            return Err(format!(
+                "tp x pp x dp x cp = {product} is not the {gpus} GPUs"
+            ));
+        }
+    }
+    let microbatch = match row.optional("microbatch")? {
+        Some(m) => m,
+        None => {
+            filled.push(format!(
+                "microbatch={} (recipe default)",
+                defaults.microbatch
+            ));
+            f64::from(defaults.microbatch)
+        }
+    };
+    let (recompute, auto_recompute) = match recompute_choice(row.get("recompute")) {
+        Some(Some(r)) => (r, false),
+        _ => {
+            let default = recompute_choice(&defaults.recompute).flatten();
+            filled.push(match default {
+                Some(r) => format!("recompute={r:?} (default)").to_lowercase(),
+                None => "recompute=auto (the least that fits)".into(),
+            });
+            (default.unwrap_or(Recompute::None), default.is_none())
+        }
+    };
+    let tp_known = tp.unwrap_or(0.0);
+    let sequence_parallel = match row.get("sequence_parallel") {
+        "y" => true,
+        "n" => false,
+        _ => {
+            if family.sequence_parallel_with_tp && tp_known > 1.0 {
+                filled.push(format!("sequence_parallel=y ({} recipes)", family.id));
+            }
+            family.sequence_parallel_with_tp && (tp_known > 1.0 || auto_layout)
+        }
+    };
+    let zero_text = row.get("zero_stage_fsdp").to_lowercase();
+    let zero = if zero_text.contains("zero-3") || zero_text.contains("fsdp=0") {
+        if zero_text.contains("zero-3") {
+            3
+        } else {
+            1
+        }
+    } else if zero_text.contains("fsdp") {
+        3
+    } else if zero_text.contains("distributed optimizer") {
+        1
+    } else {
+        framework.default_zero
+    };
+    let precision_text = row.get("precision").to_lowercase();
+    let precision = if precision_text.contains("fp4") {
+        Precision::Fp4
+    } else if precision_text.contains("fp8") {
+        Precision::Fp8
+    } else {
+        if precision_text.is_empty() {
+            filled.push("precision=bf16 (not published)".into());
+        }
+        Precision::Bf16
+    };
+    let strategy = framework.apply(Strategy {
+        tp: tp.unwrap_or(0.0) as u32,
+        pp: pp.unwrap_or(0.0) as u32,
+        dp: dp as u32,
+        cp: cp as u32,
+        ep: ep as u32,
+        virtual_pp: row.optional("virtual_pp")?.unwrap_or(1.0).max(1.0) as u32,
+        microbatch: microbatch as u32,
+        sequence_parallel,
+        recompute,
+        zero,
+        ..Strategy::single()
+    });
+    // MosaicML's `PURE` bf16 rows reduce 16-bit gradients (a fact of the row, not the framework).
+    let strategy = Strategy {
+        fp32_gradients: strategy.fp32_gradients && !precision_text.contains("pure"),
+        ..strategy
+    };
+    let workload = Workload {
+        global_batch,
+        seq_len: seq,
+        precision,
+    };
+    let published = Published {
+        metric: row.get("measured_metric"),
+        value: row
+            .optional("measured_value")?
+            .ok_or("`measured_value` is not published")?,
+        peak_tflops: row
+            .optional("peak_flops_assumed_by_source")
+            .ok()
+            .flatten()
+            .or(family.peak_tflops_assumed),
+        global_batch,
+        seq_len: seq,
+        gpus,
+    };
+    let measured_step_time_s = measured_step_time_s(&published, family.flop_convention, &arch)?;
+    Ok(Case {
+        id: String::new(),
+        family: family.id.clone(),
+        framework: framework_id.to_string(),
+        framework_facts: framework,
+        gpu_type: row.get("gpu_type").to_string(),
+        generation: Generation::of(row.get("gpu_type")),
+        arch,
+        strategy,
+        gpus: gpus as u32,
+        auto_layout,
+        auto_recompute,
+        workload,
+        measured_step_time_s,
+        filled,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::sources::{Exclusion, FlopConvention};
+
+    fn sources() -> Sources {
+        Sources {
+            family: vec![Family {
+                id: "pub".into(),
+                publication: "A publication, Table 1".into(),
+                source_prefix: vec!["Pub".into()],
+                framework: "fw".into(),
+                framework_by_zero: vec![],
+                sequence_parallel_with_tp: true,
+                framework_note: None,
+                flop_convention: FlopConvention::None,
+                peak_tflops_assumed: None,
+            }],
+            model: vec![ModelFacts {
+                matches: vec!["llama2".into()],
+                vocab: Some(32000.0),
+                gated_mlp: Some(true),
+                source: "Llama 2 paper".into(),
+                ..ModelFacts::default()
+            }],
+            exclude: vec![Exclusion {
+                ids: vec!["bad".into()],
+                reason: "inconsistent".into(),
+            }],
+            ..Sources::default()
+        }
+    }
+
+    fn csv(rows: &[&str]) -> String {
+        format!("{}\n{}\n", COLUMNS.join(","), rows.join("\n"))
+    }
+
+    // id,source,model_name,layers,hidden,ffn_hidden,heads,kv_heads,seq_len,vocab,num_experts,
+    // top_k,gpu_type,num_gpus,tp,pp,dp,cp,ep,virtual_pp,microbatch,global_batch,recompute,
+    // sequence_parallel,precision,zero_stage_fsdp,measured_metric,measured_value
+    const ROW: &str = "r1,Pub 2024,LLAMA2-7B,32,4096,11008,32,,4096,,,,H100,8,2,1,,,,,,64,,,fp8,,tokens_per_s_per_gpu,4000";
+
+    #[test]
+    fn unknown_fields_are_filled_and_stated() {
+        let fw = |id: &str| (id == "fw").then(crate::train::Framework::unrestricted);
+        let rows = read_rows(&csv(&[ROW]), "t.csv", &sources(), &fw).unwrap();
+        let RowOutcome::Case(case) = &rows[0].outcome else {
+            panic!("{:?}", rows[0].outcome)
+        };
+        assert_eq!(case.arch.vocab, 32000.0);
+        assert!(case.arch.gated_mlp);
+        // dp = 8 / (2 x 1 x 1) = 4; microbatch from the recipe default; SP with TP 2.
+        assert_eq!((case.strategy.dp, case.strategy.microbatch), (4, 1));
+        assert!(case.strategy.sequence_parallel && case.auto_recompute && !case.auto_layout);
+        assert_eq!(case.workload.precision, Precision::Fp8);
+        let filled = case.filled.join("; ");
+        for text in [
+            "vocab=32000",
+            "microbatch=1",
+            "recompute=auto",
+            "sequence_parallel=y",
+        ] {
+            assert!(filled.contains(text), "{filled}");
+        }
+        // 64 x 4096 / (4000 x 8) = 8.192 s.
+        assert!((case.measured_step_time_s - 8.192).abs() < 1e-9);
+    }
+
+    #[test]
+    fn rows_are_refused_or_excluded_with_the_reason() {
+        let fw = |id: &str| (id == "fw").then(crate::train::Framework::unrestricted);
+        let no_batch = ROW.replace(",64,,,fp8", ",,,,fp8").replacen("r1", "r2", 1);
+        let bad_layout = ROW.replace(",8,2,1,", ",9,2,1,").replacen("r1", "r3", 1);
+        let excluded = ROW.replacen("r1", "bad", 1);
+        let unknown = ROW.replace("Pub 2024", "Elsewhere").replacen("r1", "r4", 1);
+        let text = csv(&[&no_batch, &bad_layout, &excluded, &unknown]);
+        let rows = read_rows(&text, "t.csv", &sources(), &fw).unwrap();
+        let reason = |i: usize| match &rows[i].outcome {
+            RowOutcome::Refused(r) | RowOutcome::Excluded(r) => r.clone(),
+            RowOutcome::Case(_) => String::new(),
+        };
+        assert!(
+            reason(0).contains("`global_batch` is not published"),
+            "{}",
+            reason(0)
+        );
+        assert!(
+            reason(1).contains("not a whole data-parallel size"),
+            "{}",
+            reason(1)
+        );
+        assert!(matches!(rows[2].outcome, RowOutcome::Excluded(_)));
+        assert!(reason(3).contains("matches no family"), "{}", reason(3));
+        assert!(read_rows("id,source\nx,y\n", "t.csv", &sources(), &fw)
+            .unwrap_err()
+            .contains("no column `model_name`"));
+    }
+}

@@ -1,0 +1,282 @@
+//! Source families, frameworks and model facts of the training calibration files, as read from
+//! `calibration/sources.toml` (the caller parses the TOML; this crate does no I/O).
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the validation knows about the calibration sources.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sources {
+    /// Source families (one publication's table each).
+    #[serde(default)]
+    pub family: Vec<Family>,
+    /// Defaults for fields a table leaves out that the framework catalog does not hold.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Model facts the tables leave out.
+    #[serde(default)]
+    pub model: Vec<ModelFacts>,
+    /// Rows left out of coverage because their figures contradict themselves.
+    #[serde(default)]
+    pub exclude: Vec<Exclusion>,
+}
+
+/// One publication's table.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Family {
+    /// Short id (`narayanan2021`).
+    pub id: String,
+    /// The publication and table, in words.
+    pub publication: String,
+    /// Strings that start the `source` column of this family's rows.
+    pub source_prefix: Vec<String>,
+    /// The framework version the publication ran (an id of `catalog/frameworks.toml`).
+    pub framework: String,
+    /// Rows whose `zero_stage_fsdp` column contains `contains` ran `framework` instead.
+    #[serde(default)]
+    pub framework_by_zero: Vec<FrameworkByZero>,
+    /// The publication ran Megatron sequence parallelism whenever TP > 1 (a row's
+    /// `sequence_parallel` column overrides).
+    #[serde(default)]
+    pub sequence_parallel_with_tp: bool,
+    /// Why the framework id is what it is, where it is not the publication's exact version.
+    #[serde(default)]
+    pub framework_note: Option<String>,
+    /// How the publication counts FLOPs.
+    pub flop_convention: FlopConvention,
+    /// The dense peak the publication divides by for MFU, TFLOP/s (where rows do not say).
+    #[serde(default)]
+    pub peak_tflops_assumed: Option<f64>,
+}
+
+/// How a publication turns a step into FLOPs (see `calibration/sources.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlopConvention {
+    /// Narayanan et al. 2021 Eq. 3 (recompute forward included).
+    NarayananEq3,
+    /// MosaicML MPT: `3 (2 N s + 4 l h s^2)` per sequence.
+    Mpt,
+    /// Megatron-LM 2024 / NeMo 24.x-25.02: attention scores counted non-causal.
+    MegatronFullAttention,
+    /// Megatron-Bridge 25.11+: attention scores counted causal.
+    MegatronCausal,
+    /// No FLOP figure to convert.
+    None,
+}
+
+/// A family's rows that ran another framework (Narayanan et al. 2021 Table 2's DeepSpeed rows).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkByZero {
+    /// Lower-case text the row's `zero_stage_fsdp` column contains.
+    pub contains: String,
+    /// The framework those rows ran.
+    pub framework: String,
+}
+
+/// Defaults for fields a table does not print (framework recipes' own defaults).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// Microbatch (Megatron and NeMo recipes default `micro_batch_size` to 1).
+    pub microbatch: u32,
+    /// Recompute: none, selective, full or auto (the least that fits).
+    pub recompute: String,
+    /// Where the defaults come from.
+    pub source: String,
+}
+
+impl Default for Defaults {
+    fn default() -> Defaults {
+        Defaults {
+            microbatch: 1,
+            recompute: "auto".into(),
+            source: String::new(),
+        }
+    }
+}
+
+/// Model facts that fill what a table leaves out.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ModelFacts {
+    /// Lower-case substrings of the normalised model name.
+    #[serde(rename = "match")]
+    pub matches: Vec<String>,
+    pub layers: Option<f64>,
+    pub hidden: Option<f64>,
+    pub ffn_hidden: Option<f64>,
+    pub heads: Option<f64>,
+    pub kv_heads: Option<f64>,
+    pub head_dim: Option<f64>,
+    pub vocab: Option<f64>,
+    pub gated_mlp: Option<bool>,
+    pub tied_embeddings: Option<bool>,
+    pub shared_experts: Option<f64>,
+    pub dense_layers: Option<f64>,
+    pub dense_ffn_hidden: Option<f64>,
+    pub q_lora_rank: Option<f64>,
+    pub kv_lora_rank: Option<f64>,
+    pub qk_nope_head_dim: Option<f64>,
+    pub qk_rope_head_dim: Option<f64>,
+    pub v_head_dim: Option<f64>,
+    /// Where the facts come from.
+    pub source: String,
+}
+
+/// Rows excluded from coverage, with the reason.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    /// Row ids.
+    pub ids: Vec<String>,
+    /// Why (the published figures contradict themselves).
+    pub reason: String,
+}
+
+impl Sources {
+    /// The family whose prefix starts `source`.
+    pub fn family_of(&self, source: &str) -> Option<&Family> {
+        self.family.iter().find(|f| {
+            f.source_prefix
+                .iter()
+                .any(|p| source.starts_with(p.as_str()))
+        })
+    }
+
+    /// The framework a row of `family` ran, given its `zero_stage_fsdp` column.
+    pub fn framework_of<'a>(&self, family: &'a Family, zero_column: &str) -> &'a str {
+        let zero = zero_column.to_lowercase();
+        family
+            .framework_by_zero
+            .iter()
+            .find(|o| zero.contains(o.contains.as_str()))
+            .map_or(family.framework.as_str(), |o| o.framework.as_str())
+    }
+
+    /// The first model-facts entry matching `model_name`.
+    pub fn model_facts(&self, model_name: &str) -> Option<&ModelFacts> {
+        let key = normalise(model_name);
+        self.model
+            .iter()
+            .find(|m| m.matches.iter().any(|s| key.contains(s.as_str())))
+    }
+
+    /// Why `id` is excluded from coverage, if it is.
+    pub fn exclusion(&self, id: &str) -> Option<&str> {
+        self.exclude
+            .iter()
+            .find(|e| e.ids.iter().any(|i| i == id))
+            .map(|e| e.reason.as_str())
+    }
+
+    /// Checks that every framework a family names is one `known` accepts; the message names
+    /// the family.
+    pub fn check(&self, known: &dyn Fn(&str) -> bool) -> Result<(), String> {
+        for family in &self.family {
+            let named = std::iter::once(&family.framework)
+                .chain(family.framework_by_zero.iter().map(|o| &o.framework));
+            for framework in named {
+                if !known(framework) {
+                    return Err(format!(
+                        "family `{}` names framework `{framework}`, which catalog/frameworks.toml does not have",
+                        family.id
+                    ));
+                }
+            }
+        }
+        if crate::validate::rows::recompute_choice(&self.defaults.recompute).is_none() {
+            return Err(format!(
+                "[defaults] recompute = `{}` is not none, selective, full or auto",
+                self.defaults.recompute
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Lower case with '-', '_', '.' and spaces removed.
+pub fn normalise(name: &str) -> String {
+    name.to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.' | ' '))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn family(framework: &str) -> Family {
+        Family {
+            id: "f".into(),
+            publication: "p".into(),
+            source_prefix: vec!["Pub".into()],
+            framework: framework.into(),
+            framework_by_zero: vec![FrameworkByZero {
+                contains: "zero-3".into(),
+                framework: "ds".into(),
+            }],
+            sequence_parallel_with_tp: false,
+            framework_note: None,
+            flop_convention: FlopConvention::None,
+            peak_tflops_assumed: None,
+        }
+    }
+
+    #[test]
+    fn families_match_by_prefix_and_rows_by_zero_column() {
+        let sources = Sources {
+            family: vec![family("mega")],
+            ..Sources::default()
+        };
+        assert_eq!(sources.family_of("Pub 2021, Table 1").unwrap().id, "f");
+        assert!(sources.family_of("Other").is_none());
+        let f = &sources.family[0];
+        assert_eq!(sources.framework_of(f, "ZeRO-3 (DeepSpeed)"), "ds");
+        assert_eq!(sources.framework_of(f, ""), "mega");
+        assert!(sources.check(&|id| id == "mega" || id == "ds").is_ok());
+        let err = sources.check(&|id| id == "mega").unwrap_err();
+        assert!(err.contains("family `f`") && err.contains("`ds`"), "{err}");
+        let bad_default = Sources {
+            defaults: Defaults {
+                recompute: "sometimes".into(),
+                ..Defaults::default()
+            },
+            ..sources
+        };
+        assert!(bad_default
+            .check(&|_| true)
+            .unwrap_err()
+            .contains("sometimes"));
+    }
+
+    #[test]
+    fn model_facts_match_normalised_names_first_entry_first() {
+        let sources = Sources {
+            model: vec![
+                ModelFacts {
+                    matches: vec!["llama2".into()],
+                    vocab: Some(32000.0),
+                    ..ModelFacts::default()
+                },
+                ModelFacts {
+                    matches: vec!["llama".into()],
+                    vocab: Some(1.0),
+                    ..ModelFacts::default()
+                },
+            ],
+            ..Sources::default()
+        };
+        assert_eq!(normalise("LLAMA2-7B (x)"), "llama27b(x)");
+        assert_eq!(
+            sources.model_facts("LLAMA2-7B").unwrap().vocab,
+            Some(32000.0)
+        );
+        assert_eq!(sources.model_facts("Llama_3").unwrap().vocab, Some(1.0));
+        assert!(sources.model_facts("GPT").is_none());
+    }
+}
