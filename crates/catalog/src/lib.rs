@@ -9,6 +9,7 @@
 mod accelerator;
 mod check_matmul;
 pub mod diagnostic;
+pub mod engines;
 pub mod frameworks;
 pub mod history;
 mod known_on;

@@ -4,10 +4,12 @@
 //! This is the only place that knows both the file formats and the models. Input is text and
 //! a [`catalog::Catalog`]; output is a [`PlanResult`] that every surface renders. No I/O.
 
+pub mod capacity;
 mod finite;
 pub mod hardware;
 pub mod infer;
 pub mod knowledge;
+pub mod model_table;
 mod number;
 mod plan;
 mod result;

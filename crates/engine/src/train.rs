@@ -158,6 +158,9 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
             qk_rope_head_dim: f(model.qk_rope_head_dim),
             v_head_dim: f(model.v_head_dim),
         }),
+        // The catalog's model entries carry no sliding-window layers.
+        sliding_window: 0.0,
+        sliding_layers: 0.0,
     }
 }
 

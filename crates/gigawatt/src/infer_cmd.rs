@@ -15,6 +15,14 @@ use crate::{output, scenarios, Failure};
 
 const SHIPPED_CALIBRATION: &str = include_str!("../../../calibration/inference.csv");
 const SHIPPED_CASES: &str = include_str!("../../../calibration/serving-cases.toml");
+/// Whole published serving tables: TensorRT-LLM's B200/GB200 perf overview, AMD's MI300X vLLM
+/// table and OCI's MI300X batch table.
+const SHIPPED_TABLES: [&str; 2] = [
+    include_str!("../../../calibration/serving-blackwell.csv"),
+    include_str!("../../../calibration/serving-tables.csv"),
+];
+/// Architectures of calibration models that are not in the catalog.
+const SHIPPED_MODELS: &str = include_str!("../../../calibration/serving-models.toml");
 
 /// Arguments of `gigawatt infer`.
 #[derive(Debug, Args)]
@@ -65,6 +73,10 @@ pub enum InferCommand {
         /// Years over which capex is amortised in the cost per token.
         #[arg(long, default_value_t = 5.0, allow_negative_numbers = true)]
         life_years: f64,
+        /// Mean load over peak load: capacity is judged at the peak (latency targets met at the
+        /// busiest hour); tokens per day = capacity x 24 h x this ratio (assumed default 0.6).
+        #[arg(long, default_value_t = engine::capacity::DEFAULT_MEAN_TO_PEAK, allow_negative_numbers = true)]
+        mean_to_peak: f64,
         /// Output format; default: from --out's extension, else a table.
         #[arg(long, short = 'f', value_enum)]
         format: Option<FleetFormat>,
@@ -98,8 +110,16 @@ pub enum FleetFormat {
 #[derive(Debug, Args)]
 pub struct Traffic {
     /// Catalog model id.
-    #[arg(long)]
-    pub model: String,
+    #[arg(
+        long,
+        required_unless_present = "model_file",
+        conflicts_with = "model_file"
+    )]
+    pub model: Option<String>,
+    /// A TOML file with a [model] table (the keys `train` accepts: dense, GQA, MLA, MoE with
+    /// shared experts and leading dense layers, sliding-window layers), instead of --model.
+    #[arg(long, value_name = "FILE")]
+    pub model_file: Option<PathBuf>,
     /// Prompt tokens per request.
     #[arg(long, allow_negative_numbers = true)]
     pub input_tokens: f64,
@@ -136,8 +156,8 @@ pub struct Traffic {
     /// (default: one extra layer, as an MTP module; a draft model: its size / the model's).
     #[arg(long, allow_negative_numbers = true)]
     pub draft_cost_fraction: Option<f64>,
-    /// Weight and matmul precision: bf16, fp8 or fp4 (`fleet` falls back to bf16 on chips
-    /// without it).
+    /// Weight and matmul precision: bf16, fp8 or fp4 (`search` refuses a precision the chip
+    /// lacks; `fleet` serves each system at the nearest precision with more bits it has).
     #[arg(long, default_value = "bf16")]
     pub precision: String,
     /// KV-cache precision: bf16 or fp8.
@@ -146,6 +166,37 @@ pub struct Traffic {
 }
 
 impl Traffic {
+    /// The model's name and architecture: a catalog id or a model file.
+    fn model(&self, catalog: &catalog::Catalog) -> Result<(String, perf::Arch), Failure> {
+        match (&self.model, &self.model_file) {
+            (_, Some(path)) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    Failure::Input(format!("failed to read {}: {e}", path.display()))
+                })?;
+                engine::model_table::model_from_file_text(&text).map_err(|m| {
+                    Failure::Input(format!(
+                        "{}: {m}\n  fix: a [model] table with the keys `gigawatt train` accepts (see \"Serving a model\" in the README)",
+                        path.display()
+                    ))
+                })
+            }
+            (Some(id), None) => {
+                let model = catalog.models.get(id).ok_or_else(|| {
+                    Failure::Input(
+                        match catalog::nearest(id, catalog.models.keys().map(String::as_str)) {
+                            Some(near) => format!("unknown model `{id}`; did you mean `{near}`?\n  fix: `gigawatt catalog list --kind models` shows them"),
+                            None => format!("unknown model `{id}`\n  fix: `gigawatt catalog list --kind models` shows them, or give --model-file"),
+                        },
+                    )
+                })?;
+                Ok((id.clone(), engine::train::arch_from_catalog(model)))
+            }
+            (None, None) => Err(Failure::Input(
+                "a model is needed\n  fix: --model ID or --model-file FILE".into(),
+            )),
+        }
+    }
+
     fn kv_bytes(&self) -> Result<f64, Failure> {
         engine::infer::parse_kv_precision(&self.kv_precision).ok_or_else(|| {
             Failure::Input(format!(
@@ -217,8 +268,9 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                         traffic.precision
                     ))
                 })?;
+            let (model, arch) = traffic.model(&catalog)?;
             let inputs: ServeInputs =
-                engine::infer::resolve_serve_inputs(&catalog, &traffic.model, system).map_err(
+                engine::infer::serve_inputs_for_arch(&catalog, model, arch, system).map_err(
                     |m| Failure::Input(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m))),
                 )?;
             engine::infer::check_precision(&inputs, precision).map_err(Failure::Input)?;
@@ -239,6 +291,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             scenario,
             traffic,
             life_years,
+            mean_to_peak,
             format,
             out,
         }) => {
@@ -271,18 +324,27 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                         traffic.precision
                     ))
                 })?;
-            let fleet = engine::infer::fleet_serving(
-                &catalog,
-                &plan,
-                &traffic.model,
+            if !(*mean_to_peak > 0.0 && *mean_to_peak <= 1.0) {
+                return Err(Failure::Input(format!(
+                    "--mean-to-peak is {mean_to_peak:?}\n  fix: the mean load over the peak load the capacity is judged at, above 0 and at most 1 (default {})",
+                    engine::capacity::DEFAULT_MEAN_TO_PEAK
+                )));
+            }
+            let (model, arch) = traffic.model(&catalog)?;
+            let request = engine::capacity::CapacityRequest {
+                model: &model,
+                arch: &arch,
                 workload,
                 precision,
-                traffic.kv_bytes()?,
+                kv_bytes: traffic.kv_bytes()?,
+            };
+            let fleet = engine::infer::fleet_serving_arch(
+                &catalog,
+                &plan,
+                &request,
                 *life_years,
-            )
-            .map_err(|m| {
-                Failure::Input(format!("{m}\n  fix: `gigawatt catalog list --kind models`"))
-            })?;
+                *mean_to_peak,
+            );
             let format = output::format_for(
                 *format,
                 out.as_deref(),
@@ -307,8 +369,14 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             return output::emit(&text, out.as_deref());
         }
         Some(InferCommand::Validate { format }) => {
-            let v = engine::infer::validate_inference(&catalog, SHIPPED_CALIBRATION, SHIPPED_CASES)
-                .map_err(Failure::Input)?;
+            let v = engine::infer::validate_inference_tables(
+                &catalog,
+                SHIPPED_CALIBRATION,
+                SHIPPED_CASES,
+                &SHIPPED_TABLES,
+                SHIPPED_MODELS,
+            )
+            .map_err(Failure::Input)?;
             match format {
                 ListFormat::Json => json_text(&v),
                 ListFormat::Table => {
@@ -328,9 +396,35 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                         out += &format!("skipped {:<34} {}\n", s.id, s.reason);
                     }
                     out += &format!(
-                        "{} cases, mean absolute error {:.1}%\n",
+                        "\n{:<10} {:>5} {:>9} {:>7} {:>7} {:>7} {:>7} {:>22}\n",
+                        "family",
+                        "cases",
+                        "evaluated",
+                        "MAE",
+                        "median",
+                        "p90",
+                        "bias",
+                        "leave-family-out MAE"
+                    );
+                    for f in &v.families {
+                        out += &format!(
+                            "{:<10} {:>5} {:>9} {:>6.1}% {:>6.1}% {:>6.1}% {:>+6.1}% {:>22}\n",
+                            f.family,
+                            f.cases,
+                            f.evaluated,
+                            100.0 * f.mean_abs_error,
+                            100.0 * f.median_abs_error,
+                            100.0 * f.p90_abs_error,
+                            100.0 * f.bias,
+                            f.leave_family_out_mean_abs_error
+                                .map_or("-".to_string(), |e| format!("{:.1}%", 100.0 * e)),
+                        );
+                    }
+                    out += &format!(
+                        "{} cases, mean absolute error {:.1}% in sample, {:.1}% out of sample (each family judged with the constants refitted on the others)\n",
                         v.cases.len(),
-                        100.0 * v.mean_abs_error
+                        100.0 * v.mean_abs_error,
+                        100.0 * v.leave_family_out_mean_abs_error
                     );
                     out
                 }
@@ -473,14 +567,20 @@ fn table(results: &[InferResult]) -> String {
 
 fn fleet_table(f: &engine::infer::FleetServing) -> String {
     let mut out = format!(
-        "{} serving {} (capex over {} years)\n\n",
-        f.scenario, f.model, f.life_years
+        "{} serving {} (capex over {} years; capacity at peak load, tokens/day at mean/peak {})\n\n",
+        f.scenario, f.model, f.life_years, f.mean_to_peak
     );
     for s in &f.systems {
         match &s.best {
             Some(b) => {
+                let precision = s.precision_served.clone().unwrap_or_default();
+                let fallback = if precision != s.precision_requested {
+                    format!(" (no {} on this chip)", s.precision_requested)
+                } else {
+                    String::new()
+                };
                 out += &format!(
-                    "  {:<20} best tp {} pp {} ep {}: {} output tokens/s per accelerator\n",
+                    "  {:<20} best tp {} pp {} ep {} at {precision}{fallback}: {} output tokens/s per accelerator\n",
                     s.system,
                     b.layout.tp,
                     b.layout.pp,
@@ -498,8 +598,8 @@ fn fleet_table(f: &engine::infer::FleetServing) -> String {
         }
     }
     out += &format!(
-        "\n  {:<8} {:>9} {:>12} {:>16} {:>14} {:>12}\n",
-        "month", "GW", "accelerators", "tokens/s", "tokens/s/MW", "$/M tokens"
+        "\n  {:<8} {:>9} {:>12} {:>16} {:>14} {:>16} {:>12}\n",
+        "month", "GW", "accelerators", "tokens/s", "tokens/s/MW", "tokens/day", "$/M tokens"
     );
     let last = f.timeline.last().filter(|r| !r.month.ends_with("-12"));
     for row in f
@@ -509,12 +609,13 @@ fn fleet_table(f: &engine::infer::FleetServing) -> String {
         .chain(last)
     {
         out += &format!(
-            "  {:<8} {:>9.2} {:>12} {:>16} {:>14} {:>12}\n",
+            "  {:<8} {:>9.2} {:>12} {:>16} {:>14} {:>16} {:>12}\n",
             row.month,
             row.facility_gw,
             fmt_count(row.accelerators),
             row.output_tokens_per_s.map_or("unknown".into(), fmt_count),
             row.output_tokens_per_s_per_mw.map_or("-".into(), fmt_count),
+            row.output_tokens_per_day.map_or("-".into(), fmt_count),
             row.usd_per_million_output_tokens
                 .map_or("-".into(), |c| format!("${c:.3}"))
         );

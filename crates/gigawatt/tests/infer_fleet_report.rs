@@ -172,6 +172,7 @@ fn fleet_table_stays_the_default_and_json_keeps_its_fields() {
         keys,
         [
             "life_years",
+            "mean_to_peak",
             "model",
             "scenario",
             "schema_version",

@@ -434,6 +434,91 @@ fn the_capability_view_reads_the_h100e_percentiles() {
 }
 
 #[test]
+fn risk_and_infer_fleet_serve_the_same_tokens_per_second_for_the_same_fleet() {
+    // The risk portfolio's plan is the shipped `openai-portfolio` scenario; `infer fleet` over
+    // it with the capability view's reference traffic must give the same tokens/s in every
+    // planned month: both read the one capacity function.
+    let risk = json(&["--samples", "200"]);
+    let fleet: Value = serde_json::from_str(&ok(&[
+        "infer",
+        "fleet",
+        "openai-portfolio",
+        "--model",
+        "llama3-70b",
+        "--input-tokens",
+        "2000",
+        "--output-tokens",
+        "500",
+        "--ttft-slo-s",
+        "2",
+        "--tpot-slo-s",
+        "0.05",
+        "--precision",
+        "fp8",
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    // The plan's own H100e (risk's lean path prints a planned H100e that differs from the
+    // plan's by about 1e-4, which is the sampler's business, not the serving view's).
+    let plan: Value =
+        serde_json::from_str(&ok(&["plan", "openai-portfolio", "-f", "json"])).unwrap();
+    let rates = risk["capability"]["assumptions"]["serving_rate_by_month"]
+        .as_array()
+        .unwrap();
+    assert!(!rates.is_empty());
+    let mut compared = 0;
+    for row in plan["timeline"].as_array().unwrap() {
+        let month = row["month"].as_str().unwrap();
+        let (Some(planned), Some(rate)) = (
+            row["h100e"].as_f64(),
+            rates.iter().find(|r| r["month"] == month),
+        ) else {
+            continue;
+        };
+        let from_risk = planned * rate["tokens_per_s_per_h100e"].as_f64().unwrap();
+        let from_fleet = fleet["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["month"] == month)
+            .unwrap()["output_tokens_per_s"]
+            .as_f64()
+            .unwrap();
+        assert!(
+            (from_risk / from_fleet - 1.0).abs() < 1e-9,
+            "{month}: risk {from_risk} vs infer fleet {from_fleet}"
+        );
+        compared += 1;
+    }
+    assert!(compared > 12, "{compared}");
+    // And the view's percentiles are the sampled H100e at that rate.
+    let last = risk["capability"]["months"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap();
+    let month = last["month"].as_str().unwrap();
+    let h100e = risk["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["month"] == month)
+        .unwrap()["h100e"]["p50"]
+        .as_f64()
+        .unwrap();
+    let rate = rates.iter().find(|r| r["month"] == month).unwrap()["tokens_per_s_per_h100e"]
+        .as_f64()
+        .unwrap();
+    let p50 = last["servable_tokens_per_s"]["p50"].as_f64().unwrap();
+    assert!(
+        (p50 / (h100e * rate) - 1.0).abs() < 1e-9,
+        "{p50} vs {}",
+        h100e * rate
+    );
+}
+
+#[test]
 fn no_timing_gives_the_same_bytes_for_the_same_seed() {
     let args = [
         "risk",

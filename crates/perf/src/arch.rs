@@ -50,6 +50,11 @@ pub struct Arch {
     pub dense_layers: f64,
     /// MLA dimensions, if the model uses it.
     pub mla: Option<Mla>,
+    /// Sliding-window attention: tokens a sliding layer attends to (0: none), as GPT-OSS's
+    /// alternating 128-token banded layers.
+    pub sliding_window: f64,
+    /// Layers that attend over the sliding window only (the rest attend to the whole context).
+    pub sliding_layers: f64,
 }
 
 impl Arch {
@@ -71,7 +76,20 @@ impl Arch {
             shared_experts: 0.0,
             dense_layers: 0.0,
             mla: None,
+            sliding_window: 0.0,
+            sliding_layers: 0.0,
         }
+    }
+
+    /// Tokens of a `context`-token sequence each layer attends to, averaged over layers: the
+    /// whole context on full-attention layers, at most the window on sliding layers. It is also
+    /// the KV cache a sequence keeps, in full-layer tokens (a sliding layer keeps its window).
+    pub fn attended_context(&self, context: f64) -> f64 {
+        if self.sliding_window <= 0.0 || self.sliding_layers <= 0.0 || self.layers <= 0.0 {
+            return context;
+        }
+        let full = self.layers - self.sliding_layers;
+        (full * context + self.sliding_layers * context.min(self.sliding_window)) / self.layers
     }
 
     /// True for mixture-of-experts models.

@@ -86,6 +86,8 @@ pub fn deepseek_v3() -> Arch {
             qk_rope_head_dim: 64.0,
             v_head_dim: 128.0,
         }),
+        sliding_window: 0.0,
+        sliding_layers: 0.0,
     }
 }
 

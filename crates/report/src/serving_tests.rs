@@ -34,6 +34,9 @@ fn hostile() -> (FleetServing, PlanResult) {
     f.model = "m<script>alert(1)</script>".into();
     f.systems.push(SystemServing {
         system: "rack<x>".into(),
+        precision_requested: "fp8".into(),
+        precision_served: None,
+        output_tokens_per_s_per_gpu: None,
         best: None,
         reason: Some("no 'fp8' & <no> rate".into()),
     });

@@ -4,9 +4,11 @@
 //! Training: the largest dense model trainable compute-optimally in `training_days` on the
 //! H100-equivalents online, at a stated MFU: compute C = H100e x 989 TFLOP/s x MFU x time, and
 //! with Chinchilla's ~20 tokens per parameter (Hoffmann et al. 2022) C = 6 N D = 120 N^2, so
-//! N = sqrt(C / 120). Serving: H100-equivalents times the output tokens per second one H100
-//! serves for a reference model and latency target, from the serving model (an H100-equivalent
-//! counts dense bf16 FLOP/s, so this is a yardstick, not a per-chip serving forecast).
+//! N = sqrt(C / 120). Serving: the planned fleet's output tokens per second for a reference
+//! model and latency target, from the one capacity function (`engine::capacity`, the same
+//! numbers `gigawatt infer fleet` prints), per H100-equivalent of that month's planned fleet, so
+//! a sample with fewer H100e serves proportionally less of the same mix. Without a plan (or
+//! where a system's rate is unknown) one H100's rate is the yardstick.
 
 use serde::Serialize;
 use units::Month;
@@ -28,10 +30,24 @@ pub struct CapabilityAssumptions {
     pub h100_bf16_flops: f64,
     /// Reference model for serving.
     pub serving_model: String,
-    /// Output tokens per second one H100 serves it at the stated targets.
+    /// Output tokens per second one H100 serves it at the stated targets (the yardstick for
+    /// months without a fleet rate).
     pub serving_tokens_per_s_per_h100: f64,
+    /// The planned fleet's output tokens per second per planned H100e, month by month, from
+    /// the capacity function (`gigawatt infer fleet` over the same plan and traffic); empty
+    /// without a plan.
+    pub serving_rate_by_month: Vec<ServingRate>,
     /// The serving targets, in words.
     pub serving_targets: String,
+}
+
+/// The planned fleet's serving rate in one month.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct ServingRate {
+    /// The month.
+    pub month: Month,
+    /// Output tokens per second of the planned fleet over its H100-equivalents.
+    pub tokens_per_s_per_h100e: f64,
 }
 
 /// One month's capability at the H100e percentiles.
@@ -81,7 +97,7 @@ pub fn capability(result: &RiskResult, assumptions: CapabilityAssumptions) -> Op
                 trainable_params: map(h, |x| {
                     (x * flops_per_h100e / compute_per_param_squared).sqrt()
                 }),
-                servable_tokens_per_s: map(h, |x| x * assumptions.serving_tokens_per_s_per_h100),
+                servable_tokens_per_s: map(h, |x| servable_tokens_per_s(&assumptions, r.month, x)),
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -91,11 +107,23 @@ pub fn capability(result: &RiskResult, assumptions: CapabilityAssumptions) -> Op
     })
 }
 
-/// The shipped capability assumptions: 90 days at 40% MFU (Llama 3 405B reports 38-43% on
-/// 16k H100s), 20 tokens per parameter, and Llama 3 70B served at 2,000 prompt / 500 output
-/// tokens within 2 s TTFT and 50 ms TPOT on DGX H100 (fp8, best layout from the serving model).
-pub fn default_assumptions(catalog: &catalog::Catalog) -> Option<CapabilityAssumptions> {
-    let workload = perf::ServingWorkload {
+/// Output tokens per second `h100e` H100-equivalents serve in `month`: the planned fleet's rate
+/// per H100e that month (the capacity function's), else one H100's rate.
+pub fn servable_tokens_per_s(assumptions: &CapabilityAssumptions, month: Month, h100e: f64) -> f64 {
+    let rate = assumptions
+        .serving_rate_by_month
+        .iter()
+        .find(|r| r.month == month)
+        .map_or(assumptions.serving_tokens_per_s_per_h100, |r| {
+            r.tokens_per_s_per_h100e
+        });
+    h100e * rate
+}
+
+/// The reference traffic of the serving view: 2,000 prompt / 500 output tokens, TTFT 2 s and
+/// TPOT 50 ms at p99 under random arrivals.
+pub fn reference_workload() -> perf::ServingWorkload {
+    perf::ServingWorkload {
         input_tokens: 2000.0,
         output_tokens: 500.0,
         ttft_slo_s: Some(2.0),
@@ -105,11 +133,69 @@ pub fn default_assumptions(catalog: &catalog::Catalog) -> Option<CapabilityAssum
         max_batch: None,
         speculation: None,
         slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
+    }
+}
+
+/// The reference model of the serving view.
+pub const REFERENCE_MODEL: &str = "llama3-70b";
+
+/// [`default_assumptions`] with the serving rate of a planned fleet: each month, the fleet's
+/// output tokens per second from the capacity function (fp8 where a chip has it, the nearest
+/// wider precision where not), over its planned H100e.
+pub fn fleet_assumptions(
+    catalog: &catalog::Catalog,
+    plan: &engine::PlanResult,
+) -> Option<CapabilityAssumptions> {
+    let mut assumptions = default_assumptions(catalog)?;
+    let arch = engine::train::arch_from_catalog(catalog.models.get(REFERENCE_MODEL)?);
+    let request = engine::capacity::CapacityRequest {
+        model: REFERENCE_MODEL,
+        arch: &arch,
+        workload: reference_workload(),
+        precision: perf::Precision::Fp8,
+        kv_bytes: 2.0,
     };
-    let inputs = engine::infer::resolve_serve_inputs(catalog, "llama3-70b", "dgx-h100").ok()?;
-    let (mut best, _) =
-        engine::infer::infer_search(catalog, &inputs, perf::Precision::Fp8, 2.0, workload, 1);
-    let rate = best.pop()?.output_tokens_per_s_per_gpu;
+    let fleet = engine::infer::fleet_serving_arch(
+        catalog,
+        plan,
+        &request,
+        5.0,
+        engine::capacity::DEFAULT_MEAN_TO_PEAK,
+    );
+    assumptions.serving_rate_by_month = plan
+        .timeline
+        .iter()
+        .zip(&fleet.timeline)
+        .filter_map(|(row, served)| {
+            let h100e = row.h100e.filter(|h| *h > 0.0)?;
+            Some(ServingRate {
+                month: row.month,
+                tokens_per_s_per_h100e: served.output_tokens_per_s? / h100e,
+            })
+        })
+        .collect();
+    assumptions.serving_targets = format!(
+        "{}; the planned fleet's mix by month (`gigawatt infer fleet` over the same plan)",
+        assumptions.serving_targets
+    );
+    Some(assumptions)
+}
+
+/// The shipped capability assumptions: 90 days at 40% MFU (Llama 3 405B reports 38-43% on
+/// 16k H100s), 20 tokens per parameter, and Llama 3 70B served at 2,000 prompt / 500 output
+/// tokens within 2 s TTFT and 50 ms TPOT on DGX H100 (fp8, best layout from the serving model).
+pub fn default_assumptions(catalog: &catalog::Catalog) -> Option<CapabilityAssumptions> {
+    let arch = engine::train::arch_from_catalog(catalog.models.get(REFERENCE_MODEL)?);
+    let request = engine::capacity::CapacityRequest {
+        model: REFERENCE_MODEL,
+        arch: &arch,
+        workload: reference_workload(),
+        precision: perf::Precision::Fp8,
+        kv_bytes: 2.0,
+    };
+    let hardware = engine::train::hardware_for_serving(catalog, "dgx-h100", &[]);
+    let rate = engine::capacity::system_capacity(catalog, "dgx-h100", hardware, &request)
+        .output_tokens_per_s_per_gpu?;
     Some(CapabilityAssumptions {
         mfu: 0.40,
         mfu_source:
@@ -120,6 +206,7 @@ pub fn default_assumptions(catalog: &catalog::Catalog) -> Option<CapabilityAssum
         h100_bf16_flops: catalog.reference_bf16_dense_flops(),
         serving_model: "llama3-70b".into(),
         serving_tokens_per_s_per_h100: rate,
+        serving_rate_by_month: Vec::new(),
         serving_targets:
             "2,000 prompt / 500 output tokens, TTFT 2 s, TPOT 50 ms, fp8, best layout on dgx-h100"
                 .into(),

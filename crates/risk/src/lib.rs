@@ -29,7 +29,7 @@ mod result;
 mod simulate;
 
 pub use build::{build, parse, scenario_error, scenario_ref, PORTFOLIO_SOURCE};
-pub use capability::{capability, Capability, CapabilityAssumptions, CapabilityMonth};
+pub use capability::{capability, Capability, CapabilityAssumptions, CapabilityMonth, ServingRate};
 pub use histogram::RELATIVE_ERROR_BOUND;
 pub use model::{DealOutcome, DealRisk, Driver, Portfolio, Series};
 pub use result::{

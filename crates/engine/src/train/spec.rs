@@ -13,32 +13,7 @@ use super::{arch_from_catalog, hardware_for_system, lookup_fix};
 
 use crate::{content_hash, EngineError, ENGINE_VERSION, SCHEMA_VERSION};
 
-/// An architecture written in a spec instead of a catalog id.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelSpec {
-    layers: u32,
-    hidden: u32,
-    ffn_hidden: u32,
-    heads: u32,
-    kv_heads: Option<u32>,
-    head_dim: Option<u32>,
-    vocab: u32,
-    #[serde(default)]
-    gated_mlp: bool,
-    #[serde(default)]
-    tied_embeddings: bool,
-    #[serde(default)]
-    experts: u32,
-    #[serde(default)]
-    top_k: u32,
-    #[serde(default)]
-    moe_ffn_hidden: u32,
-    #[serde(default)]
-    shared_experts: u32,
-    #[serde(default)]
-    dense_layers: u32,
-}
+pub use crate::model_table::ModelSpec;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -487,20 +462,18 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
     let inputs = match spec.model.get_ref() {
         toml::Value::String(id) => resolve_train_inputs(catalog, id, &system, gpus, workload),
         toml::Value::Table(table) => {
-            let model: ModelSpec =
-                toml::Value::Table(table.clone())
-                    .try_into()
-                    .map_err(|e: toml::de::Error| {
-                        fail(
-                            Some(model_span.clone()),
-                            "model",
-                            e.message().to_string(),
-                            "see \"Training a model\" in the README",
-                        )
-                    })?;
-            let arch = arch_from_spec(&model)
-                .map_err(|m| fail(Some(model_span.clone()), "model", m, "fix the architecture"))?;
-            finish_inputs(catalog, "custom".into(), arch, &system, gpus, workload)
+            let (name, arch) = crate::model_table::model_from_toml(toml::Value::Table(
+                table.clone(),
+            ))
+            .map_err(|m| {
+                fail(
+                    Some(model_span.clone()),
+                    "model",
+                    m,
+                    "fix the architecture (see \"Training a model\" in the README)",
+                )
+            })?;
+            finish_inputs(catalog, name, arch, &system, gpus, workload)
         }
         _ => {
             return Err(fail(
@@ -755,66 +728,6 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
         }
     }
     Ok(result)
-}
-
-fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
-    // Bounds far above any model built, low enough that the arithmetic stays meaningful.
-    for (name, value, max) in [
-        ("layers", m.layers, 10_000),
-        ("hidden", m.hidden, 1_000_000),
-        ("ffn_hidden", m.ffn_hidden, 10_000_000),
-        ("heads", m.heads, 100_000),
-        ("vocab", m.vocab, 100_000_000),
-        ("experts", m.experts, 100_000),
-    ] {
-        if value > max {
-            return Err(format!(
-                "`model.{name}` is {value}, above the {max} this model accepts"
-            ));
-        }
-    }
-    for (name, value) in [
-        ("layers", m.layers),
-        ("hidden", m.hidden),
-        ("ffn_hidden", m.ffn_hidden),
-        ("heads", m.heads),
-        ("vocab", m.vocab),
-    ] {
-        if value == 0 {
-            return Err(format!("`model.{name}` is 0"));
-        }
-    }
-    let kv_heads = m.kv_heads.unwrap_or(m.heads);
-    if kv_heads == 0 || !m.heads.is_multiple_of(kv_heads) {
-        return Err(format!(
-            "`model.kv_heads` = {kv_heads} does not divide the {} heads",
-            m.heads
-        ));
-    }
-    if m.experts > 0 && (m.top_k == 0 || m.top_k > m.experts || m.moe_ffn_hidden == 0) {
-        return Err("an MoE needs 1 <= top_k <= experts and moe_ffn_hidden > 0".into());
-    }
-    if m.dense_layers > m.layers {
-        return Err("`model.dense_layers` exceeds `model.layers`".into());
-    }
-    let f = f64::from;
-    Ok(Arch {
-        layers: f(m.layers),
-        hidden: f(m.hidden),
-        ffn_hidden: f(m.ffn_hidden),
-        heads: f(m.heads),
-        kv_heads: f(kv_heads),
-        head_dim: m.head_dim.map_or(f(m.hidden) / f(m.heads), f),
-        vocab: f(m.vocab),
-        gated_mlp: m.gated_mlp,
-        tied_embeddings: m.tied_embeddings,
-        experts: f(m.experts),
-        top_k: f(m.top_k),
-        moe_ffn_hidden: f(m.moe_ffn_hidden),
-        shared_experts: f(m.shared_experts),
-        dense_layers: f(m.dense_layers),
-        mla: None,
-    })
 }
 
 /// The matmul ceiling a result uses at `precision`, and where it comes from, for the

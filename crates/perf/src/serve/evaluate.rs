@@ -3,7 +3,24 @@
 use super::unit::{kv_bytes_per_token, weight_bytes, Unit, GIB};
 use super::*;
 use crate::arch::Arch;
-use crate::step::{Hardware, ModelConstants};
+use crate::step::{Hardware, ModelConstants, Precision};
+
+/// The matmul ceiling weight GEMMs run at: FP4 at the chip's own FP4 ceiling from the catalog
+/// (NVFP4, else MXFP4; measured or derived by the catalog's stated rule), not FP8's fraction of
+/// the FP4 peak; FP8 and BF16 at the chip's ceilings.
+pub fn serving_ceiling(hw: &Hardware, precision: Precision) -> Option<f64> {
+    if precision == Precision::Fp4 {
+        let rates = &hw.matmul_rates;
+        if let Some(c) = [rates.nvfp4, rates.mxfp4]
+            .into_iter()
+            .flatten()
+            .find_map(|r| r.ceiling_flops)
+        {
+            return Some(c);
+        }
+    }
+    hw.matmul_ceiling(precision)
+}
 
 /// Evaluates a layout for a workload: picks the batch that maximises throughput within the
 /// latency targets (server) or the KV-cache limit (offline).
@@ -41,9 +58,7 @@ pub fn evaluate_serving(
         hw,
         layout: *layout,
         c,
-        ceiling: hw
-            .matmul_ceiling(layout.precision)
-            .unwrap_or(peak * hw.matmul_efficiency),
+        ceiling: serving_ceiling(hw, layout.precision).unwrap_or(peak * hw.matmul_efficiency),
         hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
         prompt_tokens: w.input_tokens,
         speculation: w.speculation,
@@ -60,10 +75,11 @@ pub fn evaluate_serving(
     // With pipeline stages, `pp` microbatches of `batch` sequences are in flight at once, and
     // every stage keeps the KV cache of its layers for all of them.
     let pp = f64::from(layout.pp);
-    let max_batch = (free / (pp * kv_per_token * (w.input_tokens + w.output_tokens)))
-        .floor()
-        .min(f64::from(w.max_batch.unwrap_or(MAX_BATCH)))
-        .min(f64::from(MAX_BATCH));
+    let max_batch = (free
+        / (pp * kv_per_token * arch.attended_context(w.input_tokens + w.output_tokens)))
+    .floor()
+    .min(f64::from(w.max_batch.unwrap_or(MAX_BATCH)))
+    .min(f64::from(MAX_BATCH));
     result.max_batch = max_batch as u32;
     if max_batch < 1.0 {
         result.infeasible = Some(ServeInfeasible::NoRoomForKvCache);
@@ -158,7 +174,7 @@ pub fn evaluate_serving(
     result.tpot_at_percentile_s = tpot_tail;
     result.ttft_at_percentile_s = ttft_tail;
     result.prefill_to_decode_ratio = ratio;
-    result.kv_cache_gib = pp * batch * kv_per_token * context / GIB;
+    result.kv_cache_gib = pp * batch * kv_per_token * arch.attended_context(context) / GIB;
     let prefill_tokens = if w.disaggregated {
         0.0
     } else {

@@ -21,7 +21,7 @@ mod search;
 mod unit;
 
 pub use arrivals::{concurrency_at_percentile, normal_quantile};
-pub use evaluate::evaluate_serving;
+pub use evaluate::{evaluate_serving, serving_ceiling};
 pub use search::search_serving;
 pub use unit::kv_bytes_per_token;
 

@@ -123,7 +123,8 @@ impl Unit<'_> {
         let embedding_per_gpu = a.vocab * a.hidden / self.tp() / self.pp();
         let dense_weights_read = bytes_w * (dense - embedding_per_gpu);
         let expert_weights_read = bytes_w * routed * touched;
-        let kv_read = batch * context * kv_bytes_per_token(a, &self.layout);
+        // Sliding layers keep (and read) only their window of the context.
+        let kv_read = batch * a.attended_context(context) * kv_bytes_per_token(a, &self.layout);
 
         // Matmul FLOPs per token on this accelerator: its share of the dense GEMMs (the output
         // projection only for decode tokens: a prompt's logits are not computed) and the top-k
@@ -135,7 +136,10 @@ impl Unit<'_> {
         // Attention scores and values: a decode token attends to the whole context; a prompt
         // token in a prefill chunk to the prompt before it (causal: half the prompt on average).
         let attention_flops_at = |ctx: f64| {
-            2.0 * ctx * layers * (a.heads / self.tp()) * (a.qk_head_dim() + a.v_head_dim())
+            2.0 * a.attended_context(ctx)
+                * layers
+                * (a.heads / self.tp())
+                * (a.qk_head_dim() + a.v_head_dim())
         };
         let prompt_context = if batch > 0.0 && prefill_tokens > 0.0 {
             self.prompt_tokens / 2.0
@@ -232,7 +236,7 @@ impl Unit<'_> {
         let one_table = a.vocab * a.hidden;
         2.0 * input * (a.active_params() - a.embedding_params())
             + 2.0 * one_table
-            + 0.5 * input * a.layers * a.attention_core_flops_per_token(input)
+            + input * a.layers * a.attention_core_flops_per_token(a.attended_context(input / 2.0))
     }
 
     /// Latency of one request's prefill on its attention rank's accelerators.

@@ -319,6 +319,9 @@ fn case_from(
             0.0
         },
         mla,
+        // Training rows carry no sliding-window layers.
+        sliding_window: 0.0,
+        sliding_layers: 0.0,
     };
 
     // The layout.
