@@ -11,16 +11,23 @@ mod check_matmul;
 pub mod diagnostic;
 pub mod engines;
 pub mod frameworks;
+pub mod history;
+mod known_on;
 mod load;
 mod model;
 mod precision;
+pub mod record;
+pub mod site;
+pub mod source_quality;
 mod sourced;
+mod world;
 
 use std::collections::BTreeMap;
 
 pub use accelerator::CeilingBasis;
 pub use diagnostic::{nearest, Diagnostic, Diagnostics};
 pub use frameworks::Framework;
+pub use history::{DerivedStatus, Event, EventKind, GwBasis};
 pub use load::CatalogText;
 pub use model::{
     Accelerator, Deal, DealStatus, FacilityDefaults, ModelArch, Source, SourceKind, System,
@@ -29,10 +36,12 @@ pub use precision::{
     Ceiling, DerivedCeiling, Fp8Recipe, HeadlinePrecision, MatmulTable, Precision,
     PrecisionFigures, ResolvedDerivation,
 };
+pub use record::{CounterpartyType, Outcome, RecordEntry};
+pub use site::{PhaseState, Site, SitePhase};
 pub use sourced::Sourced;
 
 /// The catalog files shipped in the binary, as (path in the repository, text).
-pub const EMBEDDED_FILES: [(&str, &str); 5] = [
+pub const EMBEDDED_FILES: [(&str, &str); 8] = [
     (
         "catalog/hardware.toml",
         include_str!("../../../catalog/hardware.toml"),
@@ -48,6 +57,18 @@ pub const EMBEDDED_FILES: [(&str, &str); 5] = [
     (
         "catalog/models.toml",
         include_str!("../../../catalog/models.toml"),
+    ),
+    (
+        "catalog/events.toml",
+        include_str!("../../../catalog/events.toml"),
+    ),
+    (
+        "catalog/sites.toml",
+        include_str!("../../../catalog/sites.toml"),
+    ),
+    (
+        "catalog/record.toml",
+        include_str!("../../../catalog/record.toml"),
     ),
     (
         "catalog/frameworks.toml",
@@ -99,6 +120,20 @@ pub struct Catalog {
     pub facility: Facility,
     /// Content hash of all files read: changes whenever any number does.
     pub version: String,
+    /// Deal events, each deal's in date order (see [`history`]).
+    pub events: Vec<Event>,
+    /// Sites by id.
+    pub sites: BTreeMap<String, Site>,
+    /// The record of past announcements, by id (see [`record`]).
+    pub records: BTreeMap<String, RecordEntry>,
+    /// Problems that did not stop loading (sources in the old format); `catalog validate`
+    /// prints them.
+    pub warnings: Vec<Diagnostic>,
+    /// Set by [`Catalog::known_on`]: the day the catalog was cut back to.
+    pub known_on: Option<String>,
+    /// Deals left out by [`Catalog::known_on`] because nothing of them was public yet: id ->
+    /// the date of their first event.
+    pub withheld: BTreeMap<String, String>,
 }
 
 impl Catalog {

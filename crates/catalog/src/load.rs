@@ -11,7 +11,10 @@ use serde::Deserialize;
 
 use crate::diagnostic::{nearest, Diagnostic, Diagnostics};
 use crate::frameworks::Framework;
+use crate::history::Event;
 use crate::model::{Accelerator, Deal, FacilityDefaults, ModelArch, Source, System};
+use crate::record::RecordEntry;
+use crate::site::Site;
 use crate::{Catalog, Facility, Sourced};
 
 /// One catalog file's text and the name to report it by.
@@ -39,6 +42,12 @@ struct CatalogFile {
     #[serde(default)]
     model: Vec<ModelArch>,
     #[serde(default)]
+    event: Vec<Event>,
+    #[serde(default)]
+    site: Vec<Site>,
+    #[serde(default)]
+    record: Vec<RecordEntry>,
+    #[serde(default)]
     framework: Vec<Framework>,
 }
 
@@ -59,6 +68,10 @@ struct Gathered {
     frameworks: BTreeMap<String, Placed<Framework>>,
     facility: FacilityDefaults,
     facility_file: BTreeMap<&'static str, usize>,
+    /// Deal events in file order, with the layer they came from.
+    pub(crate) events: Vec<(Placed<Event>, usize)>,
+    pub(crate) sites: BTreeMap<String, Placed<Site>>,
+    pub(crate) records: BTreeMap<String, Placed<RecordEntry>>,
 }
 
 /// Parses and validates `layers` of catalog files (earlier layers first).
@@ -67,7 +80,7 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
     let mut problems = Vec::new();
     let mut gathered = Gathered::default();
     let mut file_index = 0;
-    for layer in layers {
+    for (layer_index, layer) in layers.iter().enumerate() {
         let mut seen_in_layer: BTreeMap<(&str, String), usize> = BTreeMap::new();
         for file in layer {
             let index = file_index;
@@ -121,6 +134,30 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
                 duplicate("model", item.id.get_ref(), item.id.span());
                 let id = item.id.get_ref().clone();
                 gathered.models.insert(id, Placed { item, file: index });
+            }
+            for item in parsed.site {
+                duplicate("site", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.sites.insert(id, Placed { item, file: index });
+            }
+            for item in parsed.record {
+                duplicate("record", item.id.get_ref(), item.id.span());
+                let id = item.id.get_ref().clone();
+                gathered.records.insert(id, Placed { item, file: index });
+            }
+            // A later layer's events for a deal replace the earlier layers' history of it.
+            let deals_here: std::collections::BTreeSet<String> = parsed
+                .event
+                .iter()
+                .map(|e| e.deal.get_ref().clone())
+                .collect();
+            gathered.events.retain(|(placed, layer)| {
+                *layer == layer_index || !deals_here.contains(placed.item.deal.get_ref())
+            });
+            for item in parsed.event {
+                gathered
+                    .events
+                    .push((Placed { item, file: index }, layer_index));
             }
             for item in parsed.framework {
                 duplicate("framework", item.id.get_ref(), item.id.span());
@@ -198,9 +235,11 @@ impl Bound {
 }
 
 pub(crate) struct Checker<'a> {
-    files: &'a [&'a CatalogText],
-    sources: &'a BTreeMap<String, Placed<Source>>,
+    pub(crate) files: &'a [&'a CatalogText],
+    pub(crate) sources: &'a BTreeMap<String, Placed<Source>>,
     pub(crate) problems: Vec<Diagnostic>,
+    /// Problems that do not stop loading (old-format sources).
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
@@ -274,7 +313,7 @@ impl Checker<'_> {
         }
     }
 
-    fn date(&mut self, file: usize, field: String, value: &Sourced<String>) {
+    pub(crate) fn date(&mut self, file: usize, field: String, value: &Sourced<String>) {
         if let Sourced::Known {
             value,
             source,
@@ -297,7 +336,7 @@ impl Checker<'_> {
         }
     }
 
-    fn id(&mut self, file: usize, kind: &str, id: &toml::Spanned<String>) {
+    pub(crate) fn id(&mut self, file: usize, kind: &str, id: &toml::Spanned<String>) {
         if !is_kebab_id(id.get_ref()) {
             let d = self
                 .diag(
@@ -346,6 +385,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         files,
         sources: &gathered.sources,
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     for placed in gathered.sources.values() {
         let (file, source) = (placed.file, &placed.item);
@@ -613,6 +653,14 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             );
         }
     }
+    crate::world::validate_world(
+        &mut check,
+        &gathered.deals,
+        &gathered.systems,
+        &gathered.events,
+        &gathered.sites,
+        &gathered.records,
+    );
     let source_ids: Vec<&str> = gathered.sources.keys().map(String::as_str).collect();
     for placed in gathered.frameworks.values() {
         check.id(placed.file, "framework", &placed.item.id);
@@ -626,6 +674,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
     }
     let facility = validate_facility(&gathered, &mut check, files);
     let problems = std::mem::take(&mut check.problems);
+    let warnings = std::mem::take(&mut check.warnings);
     drop(check);
     if !problems.is_empty() {
         return Err(Diagnostics(problems));
@@ -659,6 +708,20 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             .into_iter()
             .map(|(k, v)| (k, v.item))
             .collect(),
+        events: gathered.events.into_iter().map(|(p, _)| p.item).collect(),
+        sites: gathered
+            .sites
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
+        records: gathered
+            .records
+            .into_iter()
+            .map(|(k, v)| (k, v.item))
+            .collect(),
+        warnings,
+        known_on: None,
+        withheld: BTreeMap::new(),
         frameworks: gathered
             .frameworks
             .into_iter()

@@ -30,6 +30,15 @@ pub enum SourceKind {
     Secondary,
     /// Given by the user (scenario file or command line), not from the catalog.
     UserInput,
+    /// Official statistics (a statistics agency, a regulator's data), read at the agency.
+    OfficialStatistics,
+    /// Original reporting by the outlet that did it (Reuters, Bloomberg, WSJ, FT, The
+    /// Information), read at that outlet or through a named page (`read_via`).
+    PrimaryPress,
+    /// An analyst's estimate or model (Epoch AI, SemiAnalysis, a bank's note).
+    Analyst,
+    /// A page that summarises or re-publishes others' reporting: the weakest kind.
+    Aggregator,
 }
 
 impl SourceKind {
@@ -46,6 +55,10 @@ impl SourceKind {
             SourceKind::Derived => "derived",
             SourceKind::Secondary => "secondary",
             SourceKind::UserInput => "user-input",
+            SourceKind::OfficialStatistics => "official-statistics",
+            SourceKind::PrimaryPress => "primary-press",
+            SourceKind::Analyst => "analyst",
+            SourceKind::Aggregator => "aggregator",
         }
     }
 }
@@ -70,6 +83,15 @@ pub struct Source {
     /// What was taken from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The date it was read, `YYYY-MM-DD` (then `date` is the publication date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<Spanned<String>>,
+    /// A short quotation from the document that carries the figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// The page the original was read through, when it could not be read directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_via: Option<String>,
 }
 
 /// One accelerator package (a GPU, TPU chip or ASIC).
@@ -207,6 +229,13 @@ pub struct Deal {
     /// Capacity named in the deal, GW.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power_gw: Option<Sourced<f64>>,
+    /// What `power_gw` measures; required when it is a known value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_basis: Option<Spanned<crate::GwBasis>>,
+    /// The kind of party selling capacity, for odds from the record (`hyperscaler`,
+    /// `neocloud`, `chip-vendor`, `joint-venture`, `self-build`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counterparty_type: Option<crate::CounterpartyType>,
     /// What the buyer commits to pay, USD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_value_usd: Option<Sourced<f64>>,

@@ -209,6 +209,7 @@ impl MatmulTable {
 /// derived from another measurement by a rule the file states.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "RawCeiling")]
+#[allow(clippy::large_enum_variant)] // a handful per accelerator; boxing buys nothing
 pub enum Ceiling {
     /// A measurement with its source (or why there is none).
     Measured(Sourced<f64>),

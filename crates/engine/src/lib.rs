@@ -8,6 +8,7 @@ pub mod capacity;
 mod finite;
 pub mod hardware;
 pub mod infer;
+pub mod knowledge;
 pub mod model_table;
 mod number;
 mod plan;
@@ -16,8 +17,9 @@ mod scenario;
 pub mod train;
 pub mod train_validate;
 
+pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;
-pub use plan::{plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};
+pub use plan::{not_yet_public, plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};
 pub use result::{
     Assumption, DealSummary, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary,
 };

@@ -244,6 +244,11 @@ pub fn plan(
     let excluded = input.excluded;
     let deals = r.deal_summaries();
     let sources = r.source_refs();
+    let knowledge = crate::knowledge::knowledge(catalog, r.deals_used.iter().map(String::as_str));
+    r.warnings.extend(crate::knowledge::late_source_warnings(
+        catalog,
+        sources.iter().map(|s| s.id.as_str()),
+    ));
     let result = PlanResult {
         schema_version: SCHEMA_VERSION,
         engine_version: ENGINE_VERSION.to_string(),
@@ -257,6 +262,7 @@ pub fn plan(
         sources,
         excluded,
         warnings: r.warnings,
+        knowledge,
     };
     crate::finite::check_plan(&result, origin)?;
     Ok(result)
@@ -585,15 +591,24 @@ impl<'a> Resolver<'a> {
         for (index, spec) in scenario.excluded.iter().enumerate() {
             let label = format!("excluded[{}]", index + 1);
             let id = spec.deal.get_ref();
+            if let Some(first) = self.catalog.withheld.get(id) {
+                // Not public yet on the --known-on day: nothing to exclude.
+                self.warnings.push(format!(
+                    "{label}: deal `{id}` was not public yet (first event {first}); left out"
+                ));
+                continue;
+            }
             if !self.catalog.deals.contains_key(id) {
                 let hint = match self.catalog.nearest_deal(id) {
                     Some(near) => format!("did you mean `{near}`?"),
                     None => "`gigawatt catalog list --kind deals` shows every deal".into(),
                 };
+                let (message, hint) = not_yet_public(self.catalog, id)
+                    .unwrap_or_else(|| (format!("unknown deal `{id}`"), hint));
                 self.problem(
                     Some(spec.deal.span()),
                     format!("{label}.deal"),
-                    format!("unknown deal `{id}`"),
+                    message,
                     hint,
                 );
                 continue;
@@ -655,12 +670,9 @@ impl<'a> Resolver<'a> {
                     }
                     None => "`gigawatt catalog list` shows every deal".to_string(),
                 };
-                self.problem(
-                    Some(deal.span()),
-                    format!("{label}.deal"),
-                    format!("unknown deal `{}`", deal.get_ref()),
-                    hint,
-                );
+                let (message, hint) = not_yet_public(catalog, deal.get_ref())
+                    .unwrap_or_else(|| (format!("unknown deal `{}`", deal.get_ref()), hint));
+                self.problem(Some(deal.span()), format!("{label}.deal"), message, hint);
                 None
             }
             Some(deal) => {
@@ -669,6 +681,23 @@ impl<'a> Resolver<'a> {
             }
             None => None,
         };
+        if let Some(site) = &spec.site {
+            if !catalog.sites.contains_key(site.get_ref()) {
+                let hint = match catalog::nearest(
+                    site.get_ref(),
+                    catalog.sites.keys().map(String::as_str),
+                ) {
+                    Some(near) => format!("did you mean `{near}`? `gigawatt catalog list --kind sites` shows every site"),
+                    None => "`gigawatt catalog list --kind sites` shows every site".to_string(),
+                };
+                self.problem(
+                    Some(site.span()),
+                    format!("{label}.site"),
+                    format!("unknown site `{}`", site.get_ref()),
+                    hint,
+                );
+            }
+        }
 
         let Some(system_id) = &spec.system else {
             self.problem(
@@ -1125,12 +1154,11 @@ impl<'a> Resolver<'a> {
                             Some(near) => format!("did you mean `{near}`?"),
                             None => "`gigawatt catalog list` shows every deal".into(),
                         };
-                        self.problem(
-                            Some(deal.span()),
-                            format!("{label}.deal"),
-                            format!("unknown deal `{}`", deal.get_ref()),
-                            hint,
-                        );
+                        let (message, hint) = not_yet_public(self.catalog, deal.get_ref())
+                            .unwrap_or_else(|| {
+                                (format!("unknown deal `{}`", deal.get_ref()), hint)
+                            });
+                        self.problem(Some(deal.span()), format!("{label}.deal"), message, hint);
                         continue;
                     }
                     self.deals_used.insert(deal.get_ref().clone());
@@ -1307,4 +1335,15 @@ impl<'a> Resolver<'a> {
             })
             .collect()
     }
+}
+
+/// For a deal left out by `--known-on` because nothing of it was public yet: the message and
+/// the fix (the catalog knows it; the day asked for predates it).
+pub fn not_yet_public(catalog: &Catalog, id: &str) -> Option<(String, String)> {
+    let first = catalog.withheld.get(id)?;
+    let day = catalog.known_on.as_deref().unwrap_or("the day asked for");
+    Some((
+        format!("deal `{id}` was not public on {day} (its first event is dated {first})"),
+        format!("run with a --known-on date from {first} on, or leave this deal out of the plan"),
+    ))
 }

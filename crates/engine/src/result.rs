@@ -30,6 +30,8 @@ pub struct PlanResult {
     pub excluded: Vec<Excluded>,
     /// Things the user should know: unknown figures, unused power, clipped horizons.
     pub warnings: Vec<String>,
+    /// What the catalog knew: its cut-off date and each deal's timeline.
+    pub knowledge: crate::Knowledge,
 }
 
 /// A deal left out of the model.

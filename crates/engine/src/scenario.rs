@@ -119,6 +119,8 @@ pub struct TrancheSpec {
     pub name: Option<Spanned<String>>,
     /// The catalog deal this tranche belongs to.
     pub deal: Option<Spanned<String>>,
+    /// The catalog site the capacity lands at (`catalog/sites.toml`).
+    pub site: Option<Spanned<String>>,
     /// The catalog system.
     pub system: Option<Spanned<String>>,
     /// Size as facility power, GW.

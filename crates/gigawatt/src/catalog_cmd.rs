@@ -23,18 +23,35 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
             list(&catalog, kind, *format)
         }
         CatalogCommand::Show { id, format } => show(&catalog, id, *format)?,
-        CatalogCommand::Sources { format } => {
-            list(&catalog, Listing::Only(CatalogKind::Sources), *format)
+        CatalogCommand::Sources { format } => crate::sources_cmd::report(&catalog, *format)?,
+        CatalogCommand::Record { format } => crate::sources_cmd::record(&catalog, *format),
+        CatalogCommand::Validate { strict } => {
+            let warnings: String = catalog
+                .warnings
+                .iter()
+                .map(|w| format!("warning: {w}\n"))
+                .collect();
+            if *strict && !catalog.warnings.is_empty() {
+                return Err(Failure::Input(format!(
+                    "{warnings}{} warnings, and --strict treats warnings as errors",
+                    catalog.warnings.len()
+                )));
+            }
+            eprint!("{warnings}");
+            format!(
+                "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals ({} events), {} sites, {} record entries, {} models; {} warnings\n",
+                catalog.version,
+                catalog.sources.len(),
+                catalog.accelerators.len(),
+                catalog.systems.len(),
+                catalog.deals.len(),
+                catalog.events.len(),
+                catalog.sites.len(),
+                catalog.records.len(),
+                catalog.models.len(),
+                catalog.warnings.len()
+            )
         }
-        CatalogCommand::Validate => format!(
-            "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals, {} models\n",
-            catalog.version,
-            catalog.sources.len(),
-            catalog.accelerators.len(),
-            catalog.systems.len(),
-            catalog.deals.len(),
-            catalog.models.len()
-        ),
     };
     output::emit(&text, None)
 }
@@ -59,14 +76,14 @@ fn json_pretty(value: &impl serde::Serialize) -> String {
 
 /// What `catalog list` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Listing {
+pub(crate) enum Listing {
     /// Systems, accelerators, deals and models (the default).
     AllButSources,
     /// One kind, or with `All` every kind and the facility defaults.
     Only(CatalogKind),
 }
 
-fn list(catalog: &Catalog, listing: Listing, format: ListFormat) -> String {
+pub(crate) fn list(catalog: &Catalog, listing: Listing, format: ListFormat) -> String {
     let wants = |k: CatalogKind| match listing {
         Listing::AllButSources => k != CatalogKind::Sources,
         Listing::Only(kind) => kind == CatalogKind::All || kind == k,
@@ -102,12 +119,21 @@ fn list(catalog: &Catalog, listing: Listing, format: ListFormat) -> String {
                 json!(catalog.sources.values().collect::<Vec<_>>()),
             );
         }
+        if wants(CatalogKind::Sites) {
+            value.insert(
+                "sites".into(),
+                json!(catalog.sites.values().collect::<Vec<_>>()),
+            );
+        }
         if kind == CatalogKind::All {
             value.insert("facility".into(), json!(catalog.facility));
         }
         return json_pretty(&value);
     }
     let mut out = String::new();
+    if wants(CatalogKind::Sites) {
+        out.push_str(&crate::deals_cmd::sites_table(catalog));
+    }
     if wants(CatalogKind::Systems) {
         let _ = writeln!(
             out,

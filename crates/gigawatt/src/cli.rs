@@ -51,6 +51,8 @@ pub enum Command {
     Reliability(Box<crate::reliability_cmd::ReliabilityArgs>),
     /// Monte Carlo over a portfolio of compute deals: capacity and its odds over time.
     Risk(Box<crate::risk_cmd::RiskArgs>),
+    /// Deals as dated histories: each deal's events and its status on any date.
+    Deals(Box<crate::deals_cmd::DealsArgs>),
 }
 
 const PLAN_ABOUT: &str = "\
@@ -176,6 +178,10 @@ pub struct PlanArgs {
     /// Write the output to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Plan with only what was public on this day (YYYY-MM-DD): deal events, statuses and deal
+    /// figures after it are ignored; deals not yet public are refused.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub known_on: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -203,16 +209,30 @@ pub enum CatalogCommand {
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
-    /// List every source: title, kind, date and URL.
+    /// Sources: counts by kind and standing (whole catalog and the default plan's figures),
+    /// then every source with its kind, date and URL.
     #[command(after_help = crate::examples::CATALOG_SOURCES)]
     Sources {
         /// Output format.
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// The record of past announcements and the odds risk derives from it (Beta intervals).
+    #[command(after_help = crate::sources_cmd::RECORD_EXAMPLES)]
+    Record {
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Load and validate the catalog (with --catalog DIR, your files too); exit 2 on problems.
     #[command(after_help = crate::examples::CATALOG_VALIDATE)]
-    Validate,
+    /// Warnings (sources without publisher, date read or excerpt) are printed; --strict makes
+    /// them errors.
+    Validate {
+        /// Treat warnings as errors (exit 2).
+        #[arg(long)]
+        strict: bool,
+    },
 }
 
 /// Kinds of catalog entries.
@@ -230,6 +250,8 @@ pub enum CatalogKind {
     Sources,
     /// Model architectures.
     Models,
+    /// Sites (campuses) and their power by phase.
+    Sites,
 }
 
 /// Formats for catalog listings.

@@ -42,7 +42,8 @@ Examples:
 pub const CATALOG_SOURCES: &str = "\
 Examples:
   gigawatt catalog sources
-  gigawatt catalog sources --format json | jq '.[].url'";
+  gigawatt catalog sources --format json | jq .default_plan.figures.by_standing
+  gigawatt catalog validate --strict             # also fail on sources missing publisher, date read or excerpt";
 
 pub const CATALOG_VALIDATE: &str = "\
 Examples:

@@ -5,6 +5,7 @@
 
 mod catalog_cmd;
 mod cli;
+mod deals_cmd;
 mod examples;
 mod infer_cmd;
 mod input;
@@ -14,6 +15,7 @@ mod reliability_cmd;
 mod risk_cmd;
 mod scenarios;
 mod serve_cmd;
+mod sources_cmd;
 mod train_cmd;
 mod train_validate_cmd;
 
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         cli::Command::Serve(serve) => serve_cmd::run(&args, serve),
         cli::Command::Reliability(reliability) => reliability_cmd::run(&args, reliability),
         cli::Command::Risk(risk) => risk_cmd::run(&args, risk),
+        cli::Command::Deals(deals) => deals_cmd::run(&args, deals),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

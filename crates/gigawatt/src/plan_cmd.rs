@@ -13,6 +13,7 @@ const COMMAND_LINE: &str = "command line";
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<(), Failure> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
+    let catalog = crate::deals_cmd::cut_back(catalog, args.known_on.as_deref())?;
     let result = plan(&catalog, args)?;
     let format = output::format_for(
         args.format,

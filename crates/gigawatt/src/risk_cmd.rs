@@ -61,6 +61,10 @@ pub struct RiskArgs {
     /// Write the output to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Run with only what was public on this day (YYYY-MM-DD): deal events and statuses after
+    /// it are ignored. Distinct from the portfolio's `as_of` (capacity counted as delivered).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub known_on: Option<String>,
     /// Leave out the run time (`elapsed_s`), so that the same portfolio, samples and seed give
     /// the same bytes in every format.
     #[arg(long)]
@@ -82,6 +86,7 @@ pub enum RiskFormat {
 
 pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
     let catalog = plan_cmd::load_catalog(cli.catalog.as_deref())?;
+    let catalog = crate::deals_cmd::cut_back(catalog, args.known_on.as_deref())?;
     let (origin, text, dir) = read_portfolio(args.portfolio.as_deref())?;
     let file = risk::parse(&origin, &text).map_err(render)?;
     let (scenario_origin, scenario_text) = read_plan(&file, &origin, &text, dir.as_deref())?;
@@ -129,6 +134,16 @@ pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
         None => risk::capability::default_assumptions(&catalog),
     }
     .and_then(|a| risk::capability(&result, a));
+    result.knowledge = Some(engine::knowledge::knowledge(
+        &catalog,
+        result.deals.iter().map(|d| d.id.as_str()),
+    ));
+    result
+        .warnings
+        .extend(engine::knowledge::late_source_warnings(
+            &catalog,
+            result.sources.iter().map(|s| s.id.as_str()),
+        ));
 
     let format = crate::output::format_for(
         args.format,

@@ -41,6 +41,7 @@ pub fn plan_html(result: &PlanResult) -> String {
     charts(&mut out, result);
     tranches(&mut out, result);
     deals(&mut out, result);
+    out.push_str(&crate::knowledge::html(&result.knowledge));
     assumptions(&mut out, result);
     sources(&mut out, result);
     footer(&mut out, result);

@@ -4,6 +4,7 @@
 mod csv;
 mod html;
 mod html_tables;
+pub mod knowledge;
 mod markdown;
 mod palette;
 pub mod risk;

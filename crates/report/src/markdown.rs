@@ -100,6 +100,7 @@ pub fn plan_markdown(result: &PlanResult) -> String {
             );
         }
     }
+    out.push_str(&crate::knowledge::markdown(&result.knowledge));
     if !result.warnings.is_empty() {
         let _ = writeln!(out, "\n## Warnings\n");
         for w in &result.warnings {

@@ -684,6 +684,9 @@ pub fn risk_html(result: &RiskResult) -> String {
     }
     out.push_str("</section>\n");
 
+    if let Some(knowledge) = &result.knowledge {
+        out.push_str(&crate::knowledge::html(knowledge));
+    }
     out.push_str("<section id=\"yearly\">\n<h2>Year by year</h2>\n<div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr><th>month</th><th class=\"num\">planned</th>\
                   <th class=\"num\">p5</th><th class=\"num\">p10</th><th class=\"num\">p50</th><th class=\"num\">p90</th><th class=\"num\">p95</th>\
                   <th class=\"num\">H100e p50</th><th class=\"num\">capex p50</th><th class=\"num\">financing p50</th></tr></thead><tbody>\n");

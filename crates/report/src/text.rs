@@ -24,6 +24,7 @@ pub fn plan_text_summary(result: &PlanResult) -> String {
         "scenario {} | engine {} | catalog {} | timeline {} to {}",
         s.origin, result.engine_version, result.catalog_version, s.first_month, s.end_month
     );
+    let _ = writeln!(out, "{}", crate::knowledge::summary_line(&result.knowledge));
     let _ = writeln!(out);
     let _ = writeln!(out, "Online at {} (final month of the timeline)", t.month);
     let rows: Vec<(&str, String)> = vec![

@@ -9,7 +9,6 @@ use engine::{Assumption, ScenarioNumber, SourceRef};
 use fleet::{FinancingRule, FleetInput};
 use units::Month;
 
-use crate::defaults::for_status;
 use crate::file::{DealSpec, PortfolioFile};
 use crate::model::{DealRisk, Driver, Portfolio};
 use crate::result::PortfolioInfo;
@@ -254,12 +253,9 @@ pub fn build(
                 ),
                 None => "`gigawatt catalog list --kind deals` shows every deal".into(),
             };
-            ctx.problem(
-                Some(spec.id.span()),
-                field,
-                format!("unknown deal `{id}`"),
-                hint,
-            );
+            let (message, hint) = engine::not_yet_public(catalog, id)
+                .unwrap_or_else(|| (format!("unknown deal `{id}`"), hint));
+            ctx.problem(Some(spec.id.span()), field, message, hint);
         } else if !plan_deals.contains(id) {
             let hint = if plan_deals.is_empty() {
                 "the plan has no deals: give its tranches `deal = \"id\"`".to_string()
@@ -298,14 +294,11 @@ pub fn build(
         };
         let status = entry.status;
         let status_source = entry.status_as_of.source().map(str::to_string);
-        let defaults = for_status(status);
+        let (defaults, default_note) =
+            crate::defaults::for_deal(catalog, status, entry.counterparty_type);
         let default_source = status_source
             .clone()
             .unwrap_or_else(|| PORTFOLIO_SOURCE.into());
-        let default_note = format!(
-            "derived: gigawatt's default for status `{}` (README, \"Deal risk\"); the status is backed by this source",
-            status.as_str()
-        );
         let mut deal = DealRisk {
             id: id.clone(),
             name: entry.name.clone(),

@@ -97,6 +97,48 @@ pub fn for_status(status: DealStatus) -> StatusDefaults {
     }
 }
 
+/// The defaults for a deal in `status`, and the ledger note saying where they come from.
+///
+/// For `announced` and `binding`, P(proceed), P(cut) and P(collapse) are the record's posterior
+/// means (crate::record_odds: Dirichlet(1,1,1) prior, pending entries censored), with their 90%
+/// intervals in the note; the cut share, delay and ramp stay judgements and are labelled so.
+/// Other statuses are not in the record (announcements are judged from their announcement
+/// status) and keep the judgement table above, labelled as such.
+pub fn for_deal(
+    catalog: &catalog::Catalog,
+    status: DealStatus,
+    counterparty: Option<catalog::CounterpartyType>,
+) -> (StatusDefaults, String) {
+    let mut defaults = for_status(status);
+    let Some(odds) = crate::record_odds::for_deal(catalog, status, counterparty) else {
+        return (
+            defaults,
+            format!(
+                "judgement: gigawatt's default for status `{}` (README, \"Deal risk\"; the record has no entries judged in this status); the status is backed by this source",
+                status.as_str()
+            ),
+        );
+    };
+    defaults.proceed = odds.proceed.mean;
+    defaults.cut = odds.cut_p.mean;
+    defaults.collapse = odds.collapse_p.mean;
+    let interval =
+        |e: crate::record_odds::Estimate| format!("{:.2} [{:.2}, {:.2}]", e.mean, e.lo90, e.hi90);
+    let note = format!(
+        "from the record (catalog/record.toml), {}: {} decided ({} full, {} cut, {} collapsed), {} pending (censored); Dirichlet(1,1,1) posterior mean [90% interval]: proceed {}, cut {}, collapse {}. Cut share, delay and ramp: judgement (README, \"Deal risk\")",
+        odds.group,
+        odds.decided,
+        odds.full,
+        odds.cut,
+        odds.collapsed,
+        odds.censored,
+        interval(odds.proceed),
+        interval(odds.cut_p),
+        interval(odds.collapse_p),
+    );
+    (defaults, note)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +155,11 @@ mod tests {
             );
             assert!(d.proceed <= previous, "worse status, lower proceed");
             previous = d.proceed;
+            let (from_record, _) = for_deal(&catalog::Catalog::embedded().unwrap(), status, None);
+            assert!(
+                (from_record.proceed + from_record.cut + from_record.collapse - 1.0).abs() < 1e-12,
+                "{status:?}"
+            );
             assert!(d.cut_kept[0] <= d.cut_kept[1]);
             assert!(
                 d.delay_months[0] <= d.delay_months[1] && d.delay_months[1] <= d.delay_months[2]

@@ -24,6 +24,7 @@ pub mod defaults;
 pub mod file;
 mod histogram;
 mod model;
+pub mod record_odds;
 mod result;
 mod simulate;
 

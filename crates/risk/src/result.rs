@@ -49,6 +49,8 @@ pub struct RiskResult {
     pub capability: Option<crate::capability::Capability>,
     /// How to read the numbers, and what is not modelled yet.
     pub notes: Vec<String>,
+    /// What the catalog knew: cut-off date and deal timelines (set by the caller).
+    pub knowledge: Option<engine::Knowledge>,
 }
 
 /// The portfolio's identity.

@@ -392,6 +392,7 @@ pub fn run_with_column_budget(
             }
             notes
         },
+        knowledge: None,
     })
 }
 

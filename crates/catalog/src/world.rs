@@ -1,0 +1,383 @@
+//! Validation of the catalog's picture of the world: deal histories, the basis of every GW
+//! figure, sites, the record of past announcements, and the quality fields of sources.
+//! Called by the loader after entries are gathered; adds errors and warnings to the checker.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::nearest;
+use crate::history::{date_end, date_start, Event, StatusFold};
+use crate::load::{Bound, Checker, Placed};
+use crate::model::{Deal, System};
+use crate::record::RecordEntry;
+use crate::site::Site;
+use crate::{DealStatus, Sourced};
+
+const BASIS_HINT: &str =
+    "say what the GW measures: basis = \"facility\" (grid power), \"it\" (what the racks draw) or \"contracted\" (capacity named in a contract, basis unstated)";
+
+pub(crate) fn validate_world(
+    check: &mut Checker<'_>,
+    deals: &BTreeMap<String, Placed<Deal>>,
+    systems: &BTreeMap<String, Placed<System>>,
+    events: &[(Placed<Event>, usize)],
+    sites: &BTreeMap<String, Placed<Site>>,
+    records: &BTreeMap<String, Placed<RecordEntry>>,
+) {
+    source_quality(check);
+    for placed in deals.values() {
+        let (file, deal) = (placed.file, &placed.item);
+        if let Some(Sourced::Known { source_span, .. }) = &deal.power_gw {
+            if deal.power_basis.is_none() {
+                let d = check
+                    .diag(
+                        file,
+                        Some(source_span.clone()),
+                        format!("deal[{}].power_basis", deal.id.get_ref()),
+                        "a GW figure without a basis".into(),
+                    )
+                    .hint(BASIS_HINT.replace("basis =", "power_basis ="));
+                check.problems.push(d);
+            }
+        }
+    }
+    deal_histories(check, deals, events);
+    for placed in sites.values() {
+        site(check, placed, deals, systems);
+    }
+    for placed in records.values() {
+        record(check, placed);
+    }
+}
+
+/// Old-format sources load with a warning; a malformed `read` date is an error.
+fn source_quality(check: &mut Checker<'_>) {
+    let sources = check.sources;
+    for placed in sources.values() {
+        let (file, s) = (placed.file, &placed.item);
+        let id = s.id.get_ref();
+        if let Some(read) = &s.read {
+            if !crate::load::is_date(read.get_ref()) {
+                let d = check
+                    .diag(
+                        file,
+                        Some(read.span()),
+                        format!("source[{id}].read"),
+                        format!("`{}` is not a date", read.get_ref()),
+                    )
+                    .hint("write the date the page was read as YYYY-MM-DD");
+                check.problems.push(d);
+            }
+        }
+        let mut missing = Vec::new();
+        if s.publisher.as_deref().is_none_or(|p| p.trim().is_empty()) {
+            missing.push("`publisher` (who originally published it)");
+        }
+        if s.read.is_none() {
+            missing.push("`read` (the date read, so `date` can be the publication date)");
+        }
+        if s.excerpt.as_deref().is_none_or(|e| e.trim().is_empty()) {
+            missing.push("`excerpt` (a short quotation carrying the figure)");
+        }
+        if !missing.is_empty() {
+            let d = check
+                .diag(
+                    file,
+                    Some(s.id.span()),
+                    format!("source[{id}]"),
+                    format!("source `{id}` has no {}", missing.join(", no ")),
+                )
+                .hint("add the missing keys (catalog/README.md, \"[[source]]\"); old-format sources still load");
+            check.warnings.push(d);
+        }
+    }
+}
+
+fn deal_histories(
+    check: &mut Checker<'_>,
+    deals: &BTreeMap<String, Placed<Deal>>,
+    events: &[(Placed<Event>, usize)],
+) {
+    let mut by_deal: BTreeMap<&str, Vec<&Placed<Event>>> = BTreeMap::new();
+    for (placed, _) in events {
+        let (file, e) = (placed.file, &placed.item);
+        let deal = e.deal.get_ref();
+        let field = format!("event[{deal} {}]", e.date.get_ref());
+        if !deals.contains_key(deal) {
+            let mut d = check.diag(
+                file,
+                Some(e.deal.span()),
+                format!("{field}.deal"),
+                format!("an event for unknown deal `{deal}`"),
+            );
+            d = match nearest(deal, deals.keys().map(String::as_str)) {
+                Some(near) => d.hint(format!(
+                    "did you mean `{near}`? Otherwise define the deal in a [[deal]] entry first"
+                )),
+                None => d.hint("define the deal in a [[deal]] entry first"),
+            };
+            check.problems.push(d);
+            continue;
+        }
+        if !crate::load::is_date(e.date.get_ref()) {
+            let d = check
+                .diag(
+                    file,
+                    Some(e.date.span()),
+                    format!("{field}.date"),
+                    format!("`{}` is not a date", e.date.get_ref()),
+                )
+                .hint("write dates as YYYY, YYYY-MM or YYYY-MM-DD");
+            check.problems.push(d);
+            continue;
+        }
+        check.source_exists(
+            file,
+            &format!("{field}.source"),
+            e.source.get_ref(),
+            &e.source.span(),
+        );
+        if let Some(gw) = &e.gw {
+            if !gw.get_ref().is_finite() || *gw.get_ref() < 0.0 {
+                let d = check
+                    .diag(
+                        file,
+                        Some(gw.span()),
+                        format!("{field}.gw"),
+                        format!("impossible value {}", gw.get_ref()),
+                    )
+                    .hint("`gw` must be zero or more");
+                check.problems.push(d);
+            }
+            if e.basis.is_none() {
+                let d = check
+                    .diag(
+                        file,
+                        Some(gw.span()),
+                        format!("{field}.basis"),
+                        "a GW figure without a basis".into(),
+                    )
+                    .hint(BASIS_HINT);
+                check.problems.push(d);
+            }
+        }
+        for (name, usd) in [
+            ("contract_usd", e.contract_usd),
+            ("investment_usd", e.investment_usd),
+        ] {
+            if usd.is_some_and(|x| !x.is_finite() || x < 0.0) {
+                let d = check
+                    .diag(
+                        file,
+                        Some(e.date.span()),
+                        format!("{field}.{name}"),
+                        format!("impossible value {}", usd.unwrap_or_default()),
+                    )
+                    .hint(format!("`{name}` must be zero or more"));
+                check.problems.push(d);
+            }
+        }
+        if let Some(by) = &e.replaced_by {
+            if !deals.contains_key(by.get_ref()) {
+                let d = check
+                    .diag(
+                        file,
+                        Some(by.span()),
+                        format!("{field}.replaced_by"),
+                        format!("unknown deal `{}`", by.get_ref()),
+                    )
+                    .hint("name the catalog deal that replaces this one, or remove `replaced_by`");
+                check.problems.push(d);
+            }
+        }
+        by_deal.entry(deal).or_default().push(placed);
+    }
+    for (deal_id, list) in by_deal {
+        let mut fold = StatusFold::default();
+        let mut previous: Option<&Placed<Event>> = None;
+        let mut broken = false;
+        for placed in &list {
+            let (file, e) = (placed.file, &placed.item);
+            let field = format!("event[{deal_id} {}]", e.date.get_ref());
+            if let Some(prev) = previous.filter(|p| p.file == file) {
+                let (before, after) = (prev.item.date.get_ref(), e.date.get_ref());
+                // Out of order only when certainly earlier: `2025-09` after `2025-09-22` is
+                // the same month, not a step back.
+                if date_end(after) < date_start(before) {
+                    let d = check
+                        .diag(
+                            file,
+                            Some(e.date.span()),
+                            format!("{field}.date"),
+                            format!("event dated {after} follows one dated {before}: events out of date order"),
+                        )
+                        .hint(format!("list `{deal_id}`'s events oldest first: move this one above the {before} event"));
+                    check.problems.push(d);
+                    broken = true;
+                }
+            }
+            previous = Some(placed);
+            if broken {
+                continue;
+            }
+            if let Err(err) = fold.apply(*e.kind.get_ref()) {
+                let state = err.from.map_or("no event yet", DealStatus::as_str);
+                let d = check
+                    .diag(
+                        file,
+                        Some(e.kind.span()),
+                        format!("{field}.kind"),
+                        format!(
+                            "`{}` is impossible for deal `{deal_id}` in state `{state}`",
+                            err.kind.as_str()
+                        ),
+                    )
+                    .hint(err.hint);
+                check.problems.push(d);
+                broken = true;
+            }
+        }
+        if broken {
+            continue;
+        }
+        let (Some(derived), Some(deal)) = (fold.status, deals.get(deal_id)) else {
+            continue;
+        };
+        if derived != deal.item.status {
+            let d = check
+                .diag(
+                    deal.file,
+                    deal.item.status_as_of.source_span_opt(),
+                    format!("deal[{deal_id}].status"),
+                    format!(
+                        "status `{}` disagrees with its events, which end in `{}`",
+                        deal.item.status.as_str(),
+                        derived.as_str()
+                    ),
+                )
+                .hint(format!(
+                    "set status = \"{}\", or add the event (with its source) that explains `{}`",
+                    derived.as_str(),
+                    deal.item.status.as_str()
+                ));
+            check.problems.push(d);
+        }
+    }
+}
+
+fn site(
+    check: &mut Checker<'_>,
+    placed: &Placed<Site>,
+    deals: &BTreeMap<String, Placed<Deal>>,
+    systems: &BTreeMap<String, Placed<System>>,
+) {
+    let (file, site) = (placed.file, &placed.item);
+    let id = site.id.get_ref();
+    check.id(file, "site", &site.id);
+    for deal in &site.deals {
+        if !deals.contains_key(deal.get_ref()) {
+            let mut d = check.diag(
+                file,
+                Some(deal.span()),
+                format!("site[{id}].deals"),
+                format!("unknown deal `{}`", deal.get_ref()),
+            );
+            if let Some(near) = nearest(deal.get_ref(), deals.keys().map(String::as_str)) {
+                d = d.hint(format!("did you mean `{near}`?"));
+            }
+            check.problems.push(d);
+        }
+    }
+    for (i, phase) in site.phase.iter().enumerate() {
+        let f = |name: &str| format!("site[{id}].phase[{}].{name}", i + 1);
+        check.date(file, f("date"), &phase.date);
+        check.number(file, f("gw"), &phase.gw, Bound::NonNegative);
+        if let Some(gpus) = &phase.gpus {
+            check.number(file, f("gpus"), gpus, Bound::NonNegative);
+        }
+        if let Sourced::Known { source_span, .. } = &phase.gw {
+            if phase.basis.is_none() {
+                let d = check
+                    .diag(
+                        file,
+                        Some(source_span.clone()),
+                        f("basis"),
+                        "a GW figure without a basis".into(),
+                    )
+                    .hint(BASIS_HINT);
+                check.problems.push(d);
+            }
+        }
+        for system in &phase.systems {
+            if !systems.contains_key(system.get_ref()) {
+                let d = check
+                    .diag(
+                        file,
+                        Some(system.span()),
+                        f("systems"),
+                        format!("unknown system `{}`", system.get_ref()),
+                    )
+                    .hint("use an id from `gigawatt catalog list`");
+                check.problems.push(d);
+            }
+        }
+    }
+}
+
+fn record(check: &mut Checker<'_>, placed: &Placed<RecordEntry>) {
+    let (file, r) = (placed.file, &placed.item);
+    let id = r.id.get_ref();
+    check.id(file, "record", &r.id);
+    let f = |name: &str| format!("record[{id}].{name}");
+    check.date(file, f("announced"), &r.announced);
+    if let Some(gw) = &r.gw {
+        check.number(file, f("gw"), gw, Bound::NonNegative);
+        if let (Sourced::Known { source_span, .. }, None) = (gw, &r.basis) {
+            let d = check
+                .diag(
+                    file,
+                    Some(source_span.clone()),
+                    f("basis"),
+                    "a GW figure without a basis".into(),
+                )
+                .hint(BASIS_HINT);
+            check.problems.push(d);
+        }
+    }
+    if let Some(usd) = &r.usd {
+        check.number(file, f("usd"), usd, Bound::NonNegative);
+    }
+    if !crate::load::is_date(r.horizon.get_ref()) {
+        let d = check
+            .diag(
+                file,
+                Some(r.horizon.span()),
+                f("horizon"),
+                format!("`{}` is not a date", r.horizon.get_ref()),
+            )
+            .hint("write the date the outcome is judged on as YYYY-MM-DD");
+        check.problems.push(d);
+    }
+    check.source_exists(
+        file,
+        &f("outcome_source"),
+        r.outcome_source.get_ref(),
+        &r.outcome_source.span(),
+    );
+    if !matches!(
+        r.status_at_announcement,
+        DealStatus::Announced | DealStatus::Binding
+    ) {
+        let d = check
+            .diag(
+                file,
+                Some(r.id.span()),
+                f("status_at_announcement"),
+                format!(
+                    "`{}` is not a status a deal can be announced in",
+                    r.status_at_announcement.as_str()
+                ),
+            )
+            .hint("use \"announced\" (non-binding or terms unknown) or \"binding\"");
+        check.problems.push(d);
+    }
+}
