@@ -76,8 +76,13 @@ pub fn split_layers(
             last: layers,
         });
     }
-    // Every chunk of every stage needs a layer.
-    if layers < pp * v {
+    // Every chunk of every stage needs a layer, except that with interleaving the first chunk
+    // may hold only the embedding and the last only the output layer and loss: Megatron-Core
+    // counts each as a layer in the split (`--account-for-embedding-in-pipeline-split`,
+    // `--account-for-loss-in-pipeline-split`), which is how Megatron-Bridge runs Llama 3.1 405B
+    // (126 layers) at PP16 x VPP8 = 128 chunks.
+    let end_slack = if v > 1 { 1 } else { 0 };
+    if layers + 2 * end_slack < pp * v {
         return Err(StageError {
             field: "pp",
             message: format!(
@@ -101,7 +106,7 @@ pub fn split_layers(
         (f, l) => (f, l),
     };
     for (field, value) in [("first_stage_layers", first), ("last_stage_layers", last)] {
-        if value < v {
+        if value < v - end_slack {
             return Err(StageError {
                 field,
                 message: format!(
@@ -240,6 +245,19 @@ mod tests {
     #[test]
     fn too_many_chunks_is_an_error() {
         assert_eq!(split_layers(8, 4, 4, 0, 0).unwrap_err().field, "pp");
+        // 126 layers + embedding + loss = 128 slots: PP16 x VPP8 fits, VPP9 (144 chunks) does not.
+        assert_eq!(split_layers(126, 16, 9, 0, 0).unwrap_err().field, "pp");
+    }
+
+    #[test]
+    fn interleaved_ends_may_hold_only_the_embedding_and_the_loss() {
+        // Megatron-Bridge's Llama 3.1 405B on GB200: 126 layers, PP16 x VPP8. The ends hold
+        // 7 layers over 8 chunks (one chunk is the embedding, one the loss); 14 middle stages
+        // x 8 = 112, and 7 + 112 + 7 = 126.
+        let s = split_layers(126, 16, 8, 0, 0).unwrap();
+        assert_eq!((s.first, s.middle, s.middle_min, s.last), (7, 8, 8, 7));
+        // Without interleaving every stage still needs a layer.
+        assert_eq!(split_layers(17, 18, 1, 0, 0).unwrap_err().field, "pp");
     }
 
     #[test]
