@@ -165,6 +165,14 @@ fn search_with_an_impossible_target_explains() {
 }
 
 #[test]
+fn a_huge_request_length_is_quoted_back_readably() {
+    // 1e300 tokens is refused, and the message says 1e300, not 301 digits.
+    let err = bad_input(&search_args("llama3-70b", "1e300", "500", &[]));
+    assert!(err.contains("--input-tokens is 1e300"), "{err}");
+    assert!(err.contains("from 1 to 10,000,000"), "{err}");
+}
+
+#[test]
 fn the_fleet_view_serves_a_planned_buildout() {
     let v: Value = serde_json::from_str(&ok(&[
         "infer",

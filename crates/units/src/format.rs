@@ -109,9 +109,11 @@ pub fn fmt_grouped(value: f64, decimals: usize) -> String {
 
 /// A catalog figure as it was written, with thousands separators: `1978.9` is `"1,978.9"`,
 /// `9_100_000.0` is `"9,100,000"`, `0.0806` stays `"0.0806"` (the shortest exact decimal).
+/// From 1e15 up it is scientific (`1e308`, not 309 digits), as an out-of-range input is quoted
+/// back to its writer.
 pub fn fmt_number(value: f64) -> String {
-    if !value.is_finite() {
-        return format!("{value}");
+    if !value.is_finite() || value.abs() >= 1e15 {
+        return format!("{value:e}");
     }
     let text = format!("{}", value.abs());
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
@@ -202,6 +204,9 @@ mod tests {
         assert_eq!(fmt_number(9_100_000.0), "9,100,000");
         assert_eq!(fmt_number(0.0806), "0.0806");
         assert_eq!(fmt_number(-12_345.0), "-12,345");
+        // An out-of-range input is quoted back readably, not as 309 digits.
+        assert_eq!(fmt_number(1e308), "1e308");
+        assert_eq!(fmt_number(-2.5e20), "-2.5e20");
     }
 
     #[test]

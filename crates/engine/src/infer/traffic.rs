@@ -60,8 +60,9 @@ pub fn checked_workload(t: &TrafficRequest) -> Result<ServingWorkload, String> {
     ] {
         if !(1.0..=10_000_000.0).contains(&value) {
             return Err(format!(
-                "{} is {value}\n  fix: tokens per request, from 1 to 10,000,000",
-                name(field)
+                "{} is {}\n  fix: tokens per request, from 1 to 10,000,000",
+                name(field),
+                units::fmt_number(value)
             ));
         }
     }
@@ -69,8 +70,9 @@ pub fn checked_workload(t: &TrafficRequest) -> Result<ServingWorkload, String> {
         if let Some(v) = value {
             if !(v > 0.0 && v.is_finite()) {
                 return Err(format!(
-                    "{} is {v}\n  fix: a latency target in seconds, greater than 0",
-                    name(field)
+                    "{} is {}\n  fix: a latency target in seconds, greater than 0",
+                    name(field),
+                    units::fmt_number(v)
                 ));
             }
         }
