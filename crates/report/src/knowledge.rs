@@ -80,7 +80,7 @@ pub fn html(k: &Knowledge) -> String {
     for t in &k.timelines {
         let _ = writeln!(
             out,
-            "<h3>{} <span class=\"muted\">({})</span></h3>\n<div class=\"table-wrap\"><table><thead><tr><th>date</th><th>event</th><th>status after</th><th>size</th><th>source</th><th>note</th></tr></thead><tbody>",
+            "<h3>{} <span class=\"muted\">({})</span></h3>\n<div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr><th>date</th><th>event</th><th>status after</th><th>size</th><th>source</th><th>note</th></tr></thead><tbody>",
             escape(&t.deal),
             escape(&t.status)
         );
