@@ -234,6 +234,9 @@ impl Bound {
     }
 }
 
+/// The largest magnitude a catalog number may have (see `Checker::number`).
+pub const MAX_CATALOG_NUMBER: f64 = 1e15;
+
 pub(crate) struct Checker<'a> {
     pub(crate) files: &'a [&'a CatalogText],
     pub(crate) sources: &'a BTreeMap<String, Placed<Source>>,
@@ -298,14 +301,21 @@ impl Checker<'_> {
         } = value
         {
             self.source_exists(file, &field, source, source_span);
-            if !value.is_finite() || !bound.accepts(*value) {
-                let hint = format!("`{field}` must be {}", bound.describe());
+            // Far above any real figure (a $1.4T programme is 1.4e12 USD) and far enough below
+            // f64's range that products of catalog figures stay finite: an override of 1e308
+            // would otherwise turn a training or serving result into NaN.
+            let huge = value.abs() > MAX_CATALOG_NUMBER;
+            if !value.is_finite() || huge || !bound.accepts(*value) {
+                let hint = format!(
+                    "`{field}` must be {}, and at most {MAX_CATALOG_NUMBER:e}",
+                    bound.describe()
+                );
                 let d = self
                     .diag(
                         file,
                         Some(source_span.clone()),
                         field,
-                        format!("impossible value {value}"),
+                        format!("impossible value {}", units::fmt_number(*value)),
                     )
                     .hint(hint);
                 self.problems.push(d);

@@ -86,6 +86,20 @@ fn a_dangling_source_id_is_refused_with_a_suggestion() {
 }
 
 #[test]
+fn a_number_past_any_real_figure_is_refused() {
+    // 1e308 kW passes "greater than zero", but products of it overflow: a training or serving
+    // result would be NaN. Catalog numbers stop at 1e15.
+    let err = load(&mutated(
+        r#"it_power_kw = { value = 10, source"#,
+        r#"it_power_kw = { value = 1e308, source"#,
+    ))
+    .unwrap_err();
+    assert!(err.contains("system[box].it_power_kw"), "{err}");
+    assert!(err.contains("impossible value 1e308"), "{err}");
+    assert!(err.contains("at most 1e15"), "{err}");
+}
+
+#[test]
 fn negative_power_is_impossible() {
     let err = load(&mutated(
         r#"it_power_kw = { value = 10, source"#,
