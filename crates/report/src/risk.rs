@@ -55,7 +55,7 @@ fn capability_table(out: &mut String, result: &RiskResult) {
     let _ = writeln!(
         out,
         "<section id=\"capability\">\n<h2>What the capacity could train and serve</h2>\n\
-         <p class=\"sub\">At the H100-equivalent percentiles p10 / p50 / p90. Training: the largest compute-optimal dense model in {:.0} days at {:.0}% MFU ({} tokens per parameter). Serving: {} at {} ({} output tokens/s per H100).</p>",
+         <p class=\"sub\">At the H100-equivalent percentiles p10 / p50 / p90. Training: the largest compute-optimal dense model in {:.0} days at {:.0}% MFU ({} tokens per parameter). Serving: {} at {} ({} output tokens/s per H100 where a system's own rate is unknown).</p>",
         a.training_days,
         100.0 * a.mfu,
         escape(&a.tokens_per_parameter.to_string()),

@@ -137,7 +137,7 @@ pub fn risk_text_summary(result: &RiskResult) -> String {
         let a = &c.assumptions;
         let _ = writeln!(
             out,
-            "\nWhat the capacity could train and serve (at the H100e percentiles p10 / p50 / p90)\n  training: largest compute-optimal dense model in {:.0} days at {:.0}% MFU ({} tokens per parameter); serving: {} at {} ({} tokens/s per H100)",
+            "\nWhat the capacity could train and serve (at the H100e percentiles p10 / p50 / p90)\n  training: largest compute-optimal dense model in {:.0} days at {:.0}% MFU ({} tokens per parameter); serving: {} at {} ({} tokens/s per H100 where a system's own rate is unknown)",
             a.training_days,
             100.0 * a.mfu,
             a.tokens_per_parameter,

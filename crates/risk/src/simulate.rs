@@ -403,7 +403,7 @@ fn notes() -> Vec<String> {
         "A cut keeps a share of the deal's contracted GW, filling its tranches in start order; a delay shifts all of the deal's tranches and lump financing; per-GW financing pays only for GW deployed.".into(),
         "Capacity delayed beyond the end of the plan's timeline is not counted.".into(),
         "Stored values carry single precision (about 7 significant digits).".into(),
-        "The capability view reads H100-equivalent percentiles month by month (a yardstick: compute-optimal training at a stated MFU, and serving at one H100's rate for a reference model).".into(),
+        "The capability view reads H100-equivalent percentiles month by month (compute-optimal training at a stated MFU; serving a reference model at the planned fleet's rate per H100e by month, from the serving model's capacity function, or one H100's rate where a system's own rate is unknown).".into(),
     ]
 }
 
