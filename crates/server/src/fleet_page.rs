@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::models::heavy_slot;
+use crate::models::{heavy_slot, kv_bytes, weight_precision};
 use crate::pages::{esc, page};
 use crate::{blocking, text_response, ApiError, ApiResult, AppState, FormatQuery};
 
@@ -82,18 +82,8 @@ pub(crate) async fn api_infer_fleet(
             fleet.life_years
         )));
     }
-    let precision = engine::train::parse_precision(&fleet.precision).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "`precision` `{}` is unknown\n  fix: bf16, fp8 or fp4",
-            fleet.precision
-        ))
-    })?;
-    let kv_bytes = engine::infer::parse_kv_precision(&fleet.kv_precision).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "`kv_precision` `{}` is unknown\n  fix: bf16 or fp8",
-            fleet.kv_precision
-        ))
-    })?;
+    let precision = weight_precision(&fleet.precision)?;
+    let kv_bytes = kv_bytes(&fleet.kv_precision)?;
     let scenarios = &state.inner.scenarios;
     let shipped = match &fleet.scenario {
         None => scenarios.first(),

@@ -62,6 +62,24 @@ pub(crate) fn heavy_slot(state: &AppState) -> ApiResult<OwnedSemaphorePermit> {
 }
 
 /// `format=json` (default) or `format=html` (a fragment for the dashboard).
+/// A serving request's `precision` field, with the message the search and fleet endpoints share.
+pub(crate) fn weight_precision(text: &str) -> ApiResult<perf::Precision> {
+    engine::train::parse_precision(text).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "`precision` `{text}` is unknown\n  fix: bf16, fp8 or fp4"
+        ))
+    })
+}
+
+/// A serving request's `kv_precision` field as bytes per KV element, likewise shared.
+pub(crate) fn kv_bytes(text: &str) -> ApiResult<f64> {
+    engine::infer::parse_kv_precision(text).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "`kv_precision` `{text}` is unknown\n  fix: bf16 or fp8"
+        ))
+    })
+}
+
 fn json_or_html(query: &FormatQuery) -> ApiResult<bool> {
     match query.format.as_deref() {
         None | Some("json") => Ok(false),
@@ -181,12 +199,7 @@ pub(crate) async fn api_infer_search(
             search.top
         )));
     }
-    let precision = engine::train::parse_precision(&search.precision).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "`precision` `{}` is unknown\n  fix: bf16, fp8 or fp4",
-            search.precision
-        ))
-    })?;
+    let precision = weight_precision(&search.precision)?;
     let slot = heavy_slot(&state)?;
     blocking(&state, move |inner| {
         let _slot = slot;
@@ -195,13 +208,7 @@ pub(crate) async fn api_infer_search(
                 .map_err(|m| {
                     ApiError::bad_request(format!("{m}\n  fix: {}", engine::train::lookup_fix(&m)))
                 })?;
-        let kv_bytes =
-            engine::infer::parse_kv_precision(&search.kv_precision).ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "`kv_precision` `{}` is unknown\n  fix: bf16 or fp8",
-                    search.kv_precision
-                ))
-            })?;
+        let kv_bytes = kv_bytes(&search.kv_precision)?;
         // As the CLI: a precision the chip has no units for is the request's fault.
         engine::infer::check_precision(&inputs, precision).map_err(ApiError::bad_request)?;
         let (found, evaluated) = engine::infer::infer_search(
