@@ -13,17 +13,6 @@ use crate::cli::{Cli, ListFormat};
 use crate::plan_cmd::load_catalog;
 use crate::{output, scenarios, Failure};
 
-const SHIPPED_CALIBRATION: &str = include_str!("../../../calibration/inference.csv");
-const SHIPPED_CASES: &str = include_str!("../../../calibration/serving-cases.toml");
-/// Whole published serving tables: TensorRT-LLM's B200/GB200 perf overview, AMD's MI300X vLLM
-/// table and OCI's MI300X batch table.
-const SHIPPED_TABLES: [&str; 2] = [
-    include_str!("../../../calibration/serving-blackwell.csv"),
-    include_str!("../../../calibration/serving-tables.csv"),
-];
-/// Architectures of calibration models that are not in the catalog.
-const SHIPPED_MODELS: &str = include_str!("../../../calibration/serving-models.toml");
-
 /// Arguments of `gigawatt infer`.
 #[derive(Debug, Args)]
 #[command(
@@ -369,14 +358,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             return output::emit(&text, out.as_deref());
         }
         Some(InferCommand::Validate { format }) => {
-            let v = engine::infer::validate_inference_tables(
-                &catalog,
-                SHIPPED_CALIBRATION,
-                SHIPPED_CASES,
-                &SHIPPED_TABLES,
-                SHIPPED_MODELS,
-            )
-            .map_err(Failure::Input)?;
+            let v = engine::infer::validate_shipped(&catalog).map_err(Failure::Input)?;
             match format {
                 ListFormat::Json => json_text(&v),
                 ListFormat::Table => {

@@ -17,12 +17,15 @@ mod fleet;
 mod traffic;
 mod validate;
 
+mod fit;
+pub use fit::{engine_key, engine_step_factor, ServingFit, REFERENCE_ENGINE};
 pub use fleet::{fleet_serving, fleet_serving_arch, FleetServing, FleetServingRow, SystemServing};
 use traffic::{checked_max_batch, checked_percentile, checked_speculation};
 pub use traffic::{checked_workload, FieldNames, TrafficRequest};
 pub use validate::{
-    hardware_family, validate_inference, validate_inference_tables, FamilyStats, InferenceCase,
-    InferenceSkipped, InferenceValidation,
+    hardware_family, validate_inference, validate_inference_tables, validate_shipped, FamilyStats,
+    InferenceCase, InferenceSkipped, InferenceValidation, SHIPPED_CALIBRATION, SHIPPED_CASES,
+    SHIPPED_MODELS, SHIPPED_TABLES,
 };
 
 #[derive(Debug, Clone, Deserialize)]

@@ -31,6 +31,18 @@ pub fn evaluate_serving(
     w: &ServingWorkload,
     c: &ModelConstants,
 ) -> ServingEvaluation {
+    evaluate_serving_with(arch, hw, layout, w, c, &ServingEfficiency::default())
+}
+
+/// [`evaluate_serving`] with an engine's efficiencies (the fitted defaults otherwise).
+pub fn evaluate_serving_with(
+    arch: &Arch,
+    hw: &Hardware,
+    layout: &ServingLayout,
+    w: &ServingWorkload,
+    c: &ModelConstants,
+    eff: &ServingEfficiency,
+) -> ServingEvaluation {
     let mut result = ServingEvaluation {
         batch: 0,
         max_batch: 0,
@@ -64,6 +76,7 @@ pub fn evaluate_serving(
         hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
         prompt_tokens: w.input_tokens,
         speculation: w.speculation,
+        eff: *eff,
     };
     let (dense, routed) = unit.params_per_gpu();
     let weights = weight_bytes(layout.precision) * (dense + routed);

@@ -21,13 +21,49 @@ mod search;
 mod unit;
 
 pub use arrivals::{concurrency_at_percentile, normal_quantile};
-pub use evaluate::{evaluate_serving, serving_ceiling};
+pub use evaluate::{evaluate_serving, evaluate_serving_with, serving_ceiling};
 pub use search::search_serving;
 pub use unit::kv_bytes_per_token;
 
 use serde::Serialize;
 
 use crate::step::Precision;
+
+/// What a serving engine achieves beyond the roofline: the efficiencies the hardware figures do
+/// not give, fitted on whole published serving tables (`gigawatt infer validate` prints the fit,
+/// in sample and leave one hardware family out). One set holds for every engine and chip, except
+/// `engine_step_factor`, which is the engine's own.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ServingEfficiency {
+    /// Attention (scores and values) throughput as a fraction of the BF16 matmul ceiling:
+    /// serving's fused attention kernels (FlashAttention, FlashInfer, TensorRT-LLM's FMHA),
+    /// fitted separately from training's value.
+    pub attention_fraction: f64,
+    /// Routed experts' grouped GEMMs as a fraction of a dense GEMM of the same shape, for
+    /// both their weight streaming and their matmul work: the router, token permutation and
+    /// per-expert tiles of uneven size a dense GEMM does not pay.
+    pub expert_gemm_efficiency: f64,
+    /// Work per sequence per decode step outside the kernels (the engine's scheduler,
+    /// sampling, detokenisation, per-request bookkeeping), s: a step of `b` sequences pays
+    /// `b` times this on top of its kernels.
+    pub per_sequence_step_s: f64,
+    /// The engine's own step-time multiplier (1 for the reference engine); fitted per engine
+    /// family on the published tables it ran.
+    pub engine_step_factor: f64,
+}
+
+impl Default for ServingEfficiency {
+    /// The fit on every shipped calibration case (`cargo run -p engine --example infer_check`
+    /// prints it; the fitted engine factors are `engine::infer::engine_step_factor`).
+    fn default() -> ServingEfficiency {
+        ServingEfficiency {
+            attention_fraction: 0.45,
+            expert_gemm_efficiency: 0.4,
+            per_sequence_step_s: 15e-6,
+            engine_step_factor: 1.0,
+        }
+    }
+}
 
 /// How the model is laid out on a deployment unit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -1,6 +1,6 @@
 //! One deployment unit's costs: a decode step by component, a prompt's prefill, the KV cache.
 
-use super::{DecodeStep, ServingLayout, Speculation};
+use super::{DecodeStep, ServingEfficiency, ServingLayout, Speculation};
 use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants, Precision};
 
@@ -41,6 +41,8 @@ pub(super) struct Unit<'a> {
     pub(super) prompt_tokens: f64,
     /// Speculative decoding, if any.
     pub(super) speculation: Option<Speculation>,
+    /// The engine's efficiencies.
+    pub(super) eff: ServingEfficiency,
 }
 
 impl Unit<'_> {
@@ -162,7 +164,11 @@ impl Unit<'_> {
             let shape =
                 crate::step::shape_factor(self.c, rows, a.moe_ffn_hidden / self.tp(), a.hidden);
             let compute = tokens * expert_flops_per_token / (self.ceiling * shape);
-            ((expert_weights_read / self.hbm).max(compute), compute)
+            let efficiency = self.eff.expert_gemm_efficiency;
+            (
+                (expert_weights_read / self.hbm).max(compute) / efficiency,
+                compute / efficiency,
+            )
         } else {
             (0.0, 0.0)
         };
@@ -171,7 +177,7 @@ impl Unit<'_> {
         let kv_read_s = kv_read / self.hbm;
         let attention_compute_s = (decode_tokens * attention_flops_at(context)
             + prefill_tokens * attention_flops_at(prompt_context))
-            / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.c.attention_fraction);
+            / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.eff.attention_fraction);
 
         let (tp_bw, tp_lat) = self.link(self.tp());
         let tp_s = if self.layout.tp > 1 {
@@ -224,7 +230,9 @@ impl Unit<'_> {
             ep_comm_s: dispatch_s + combine_s,
             launch_s,
             draft_s: 0.0,
-            step_s: body_s + launch_s,
+            // The engine's own cost per sequence, and its step factor.
+            step_s: (body_s + launch_s) * self.eff.engine_step_factor
+                + batch * self.eff.per_sequence_step_s,
         }
     }
 
