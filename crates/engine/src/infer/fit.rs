@@ -32,24 +32,23 @@ pub fn engine_key(engine: &str) -> &'static str {
     }
 }
 
-/// The fitted step factor of an engine family (1 for the reference and for engines without
-/// published tables here): the fit on every shipped case, printed by
-/// `cargo run -p engine --example infer_check`.
-pub fn engine_step_factor(key: &str) -> f64 {
-    SHIPPED_ENGINE_FACTORS
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or(1.0, |(_, f)| *f)
+/// The shipped efficiencies for an engine family (the global ones for the reference engine
+/// and for engines without published tables here).
+pub fn engine_efficiency(key: &str) -> ServingEfficiency {
+    ServingFit::shipped().efficiency_for(key)
 }
 
-/// Engine step factors fitted on every shipped case.
-const SHIPPED_ENGINE_FACTORS: [(&str, f64); 2] = [("tensorrt-llm-0.6", 1.0), ("vllm", 1.36)];
+/// Engine families' own (step factor, per-sequence cost in s) fitted on every shipped case.
+const SHIPPED_ENGINE_FACTORS: [(&str, f64, f64); 2] =
+    [("tensorrt-llm-0.6", 1.075, 5e-6), ("vllm", 1.125, 30e-6)];
 
 /// Achieved HBM fraction in serving, fitted on every shipped case (at the top of its grid, which
 /// stops at BabelStream's measured 89% on H100).
 pub const SHIPPED_MEMORY_EFFICIENCY: f64 = 0.9;
 /// Kernel launch cost in serving, fitted on every shipped case, s.
-pub const SHIPPED_KERNEL_OVERHEAD_S: f64 = 6e-6;
+pub const SHIPPED_KERNEL_OVERHEAD_S: f64 = 2e-6;
+/// Scale-up collective latency in serving, fitted on every shipped case, s.
+pub const SHIPPED_SCALE_UP_LATENCY_S: f64 = 64e-6;
 
 /// A fit: the global constants and the engines' step factors.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,10 +57,22 @@ pub struct ServingFit {
     pub memory_efficiency: f64,
     /// Fixed cost per kernel launch, s.
     pub kernel_overhead_s: f64,
+    /// Fixed cost per collective on the scale-up link (TP all-reduces, EP all-to-alls), s.
+    pub scale_up_latency_s: f64,
     /// The engine-independent efficiencies (`engine_step_factor` 1).
     pub efficiency: ServingEfficiency,
-    /// Step factor per engine family; absent: 1.
-    pub engine_step_factors: BTreeMap<String, f64>,
+    /// Each engine family's own step factor and per-sequence cost; absent: the global values
+    /// (factor 1).
+    pub engine_step_factors: BTreeMap<String, EngineFit>,
+}
+
+/// One engine family's fitted figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EngineFit {
+    /// Multiplies the step's kernel time.
+    pub step_factor: f64,
+    /// Work per sequence per step outside the kernels, s.
+    pub per_sequence_step_s: f64,
 }
 
 impl ServingFit {
@@ -70,10 +81,19 @@ impl ServingFit {
         ServingFit {
             memory_efficiency: SHIPPED_MEMORY_EFFICIENCY,
             kernel_overhead_s: SHIPPED_KERNEL_OVERHEAD_S,
+            scale_up_latency_s: SHIPPED_SCALE_UP_LATENCY_S,
             efficiency: ServingEfficiency::default(),
             engine_step_factors: SHIPPED_ENGINE_FACTORS
                 .iter()
-                .map(|(k, f)| (k.to_string(), *f))
+                .map(|(k, f, p)| {
+                    (
+                        k.to_string(),
+                        EngineFit {
+                            step_factor: *f,
+                            per_sequence_step_s: *p,
+                        },
+                    )
+                })
                 .collect(),
         }
     }
@@ -83,19 +103,20 @@ impl ServingFit {
         ModelConstants {
             memory_efficiency: self.memory_efficiency,
             kernel_overhead_s: self.kernel_overhead_s,
+            scale_up_latency_s: self.scale_up_latency_s,
             ..ModelConstants::default()
         }
     }
 
     /// The efficiencies for one engine family.
     pub fn efficiency_for(&self, engine_key: &str) -> ServingEfficiency {
-        ServingEfficiency {
-            engine_step_factor: self
-                .engine_step_factors
-                .get(engine_key)
-                .copied()
-                .unwrap_or(1.0),
-            ..self.efficiency
+        match self.engine_step_factors.get(engine_key) {
+            Some(e) => ServingEfficiency {
+                engine_step_factor: e.step_factor,
+                per_sequence_step_s: e.per_sequence_step_s,
+                ..self.efficiency
+            },
+            None => self.efficiency,
         }
     }
 }
@@ -116,18 +137,10 @@ fn loss<T: Judged>(cases: &[&T], fit: &ServingFit) -> f64 {
     total / cases.len().max(1) as f64
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        0.5 * (v[n / 2 - 1] + v[n / 2])
-    })
-}
+/// Per-sequence step costs an engine's own fit chooses from, s.
+const ENGINE_PER_SEQUENCE_GRID: [f64; 11] = [
+    0.0, 2e-6, 5e-6, 10e-6, 15e-6, 20e-6, 25e-6, 30e-6, 35e-6, 40e-6, 60e-6,
+];
 
 /// Engines need this many cases in the fitted set for a factor of their own.
 const MIN_ENGINE_CASES: usize = 3;
@@ -139,7 +152,11 @@ pub(super) fn fit<T: Judged>(cases: &[&T]) -> ServingFit {
         ..ServingFit::shipped()
     };
     type Setter = fn(&mut ServingFit, f64);
-    let grids: [(&[f64], Setter); 5] = [
+    let grids: [(&[f64], Setter); 6] = [
+        (
+            &[5e-6, 8e-6, 12e-6, 16e-6, 24e-6, 32e-6, 48e-6, 64e-6],
+            |f, v| f.scale_up_latency_s = v,
+        ),
         (&[0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9], |f, v| {
             f.memory_efficiency = v
         }),
@@ -149,11 +166,13 @@ pub(super) fn fit<T: Judged>(cases: &[&T]) -> ServingFit {
         (&[0.25, 0.35, 0.45, 0.55, 0.7, 0.85, 1.0], |f, v| {
             f.efficiency.attention_fraction = v
         }),
-        (&[0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1.0], |f, v| {
+        (&[0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1.0], |f, v| {
             f.efficiency.expert_gemm_efficiency = v
         }),
         (
-            &[0.0, 2e-6, 5e-6, 10e-6, 15e-6, 20e-6, 30e-6, 40e-6],
+            &[
+                0.0, 2e-6, 4e-6, 6e-6, 8e-6, 10e-6, 12e-6, 15e-6, 20e-6, 30e-6,
+            ],
             |f, v| f.efficiency.per_sequence_step_s = v,
         ),
     ];
@@ -172,25 +191,38 @@ pub(super) fn fit<T: Judged>(cases: &[&T]) -> ServingFit {
                 f = best.1;
             }
         }
-        // Each engine's factor: the median of predicted / measured over its cases at factor 1
-        // (a step factor divides throughput), the reference engine fixed at 1.
+        // Each engine's own step factor and per-sequence cost (its scheduler), on grids, the
+        // reference engine keeping the global values.
         let mut keys: Vec<&str> = cases.iter().map(|c| c.engine_key()).collect();
         keys.sort_unstable();
         keys.dedup();
         let mut factors = BTreeMap::new();
         for key in keys.into_iter().filter(|k| *k != REFERENCE_ENGINE) {
-            let of_engine: Vec<&&T> = cases.iter().filter(|c| c.engine_key() == key).collect();
+            let of_engine: Vec<&T> = cases
+                .iter()
+                .filter(|c| c.engine_key() == key)
+                .copied()
+                .collect();
             if of_engine.len() < MIN_ENGINE_CASES {
                 continue;
             }
-            let mut base = f.clone();
-            base.engine_step_factors.remove(key);
-            let ratios: Vec<f64> = of_engine
-                .iter()
-                .filter_map(|c| c.error_under(&base).map(|e| 1.0 + e))
-                .collect();
-            if let Some(m) = median(ratios) {
-                factors.insert(key.to_string(), (m.clamp(0.5, 3.0) * 100.0).round() / 100.0);
+            let mut best = (f64::INFINITY, None);
+            for step_factor in (0..=56).map(|i| 0.6 + 0.025 * f64::from(i)) {
+                for per_sequence_step_s in ENGINE_PER_SEQUENCE_GRID {
+                    let mut g = f.clone();
+                    let e = EngineFit {
+                        step_factor: (step_factor * 1000.0_f64).round() / 1000.0,
+                        per_sequence_step_s,
+                    };
+                    g.engine_step_factors.insert(key.to_string(), e);
+                    let l = loss(&of_engine, &g);
+                    if l < best.0 {
+                        best = (l, Some(e));
+                    }
+                }
+            }
+            if let Some(e) = best.1 {
+                factors.insert(key.to_string(), e);
             }
         }
         f.engine_step_factors = factors;

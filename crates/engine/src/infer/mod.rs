@@ -3,8 +3,8 @@
 
 use catalog::{Catalog, Diagnostic, Diagnostics};
 use perf::{
-    evaluate_serving, search_serving, Arch, Hardware, ModelConstants, Precision, ServingEvaluation,
-    ServingLayout, ServingMode, ServingWorkload,
+    search_serving, Arch, Hardware, Precision, ServingEvaluation, ServingLayout, ServingMode,
+    ServingWorkload,
 };
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -18,7 +18,7 @@ mod traffic;
 mod validate;
 
 mod fit;
-pub use fit::{engine_key, engine_step_factor, ServingFit, REFERENCE_ENGINE};
+pub use fit::{engine_efficiency, engine_key, EngineFit, ServingFit, REFERENCE_ENGINE};
 pub use fleet::{fleet_serving, fleet_serving_arch, FleetServing, FleetServingRow, SystemServing};
 use traffic::{checked_max_batch, checked_percentile, checked_speculation};
 pub use traffic::{checked_workload, FieldNames, TrafficRequest};
@@ -210,12 +210,29 @@ pub fn infer_result(
     gpus: Option<u64>,
     input_hash: String,
 ) -> InferResult {
-    let e = evaluate_serving(
+    infer_result_for_engine(catalog, inputs, layout, workload, gpus, input_hash, None)
+}
+
+/// [`infer_result`] for a named engine (catalog/engines.toml id): its own fitted step factor
+/// and per-sequence cost where the calibration has its tables, the reference engine's
+/// (TensorRT-LLM) otherwise.
+pub fn infer_result_for_engine(
+    catalog: &Catalog,
+    inputs: &ServeInputs,
+    layout: ServingLayout,
+    workload: ServingWorkload,
+    gpus: Option<u64>,
+    input_hash: String,
+    engine: Option<&str>,
+) -> InferResult {
+    let fit = ServingFit::shipped();
+    let e = perf::evaluate_serving_with(
         &inputs.arch,
         &inputs.hardware,
         &layout,
         &workload,
-        &ModelConstants::default(),
+        &fit.constants(),
+        &fit.efficiency_for(engine.map_or(REFERENCE_ENGINE, engine_key)),
     );
     let gpus = gpus.unwrap_or(u64::from(layout.gpus()));
     InferResult {
@@ -250,7 +267,8 @@ fn serving_assumptions(
     layout: &ServingLayout,
     workload: &ServingWorkload,
 ) -> Vec<String> {
-    let c = ModelConstants::default();
+    let fit = ServingFit::shipped();
+    let c = fit.constants();
     let mut out = vec![crate::train::matmul_ceiling_assumption(
         catalog,
         &inputs.system,
@@ -258,11 +276,14 @@ fn serving_assumptions(
         layout.precision,
     )];
     out.push(format!(
-        "assumed: HBM streaming at {:.0}% of nominal (Azure's published STREAM triad reaches 86-89% on H200 and H100) and links at {:.0}%, {:.0} GiB reserved per accelerator; attention at {:.0}% of the BF16 ceiling (fitted on training runs)",
+        "fitted on whole published serving tables (gigawatt infer validate): HBM streaming at {:.0}% of nominal (Azure's published STREAM triad reaches 86-89% on H200 and H100), {:.0} µs per collective, attention at {:.0}% of the BF16 ceiling, routed experts' grouped GEMMs at {:.0}% of a dense GEMM's rate, {:.0} µs per sequence per step outside the kernels; links at {:.0}%, {:.0} GiB reserved per accelerator (assumed)",
         100.0 * c.memory_efficiency,
+        1e6 * c.scale_up_latency_s,
+        100.0 * fit.efficiency.attention_fraction,
+        100.0 * fit.efficiency.expert_gemm_efficiency,
+        1e6 * fit.efficiency.per_sequence_step_s,
         100.0 * c.link_efficiency,
         c.reserved_memory_bytes / (1024.0 * 1024.0 * 1024.0),
-        100.0 * c.attention_fraction
     ));
     out.push(format!(
         "the KV cache holds {} tokens per sequence (prompt and full answer: no eviction){}",
@@ -607,11 +628,28 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             Some(n as u64)
         }
     };
-    let mut result = infer_result(catalog, &inputs, layout, workload, gpus, content_hash(text));
+    let mut result = infer_result_for_engine(
+        catalog,
+        &inputs,
+        layout,
+        workload,
+        gpus,
+        content_hash(text),
+        engine.as_deref(),
+    );
     if let Some(id) = engine {
-        result.assumptions.push(format!(
-            "engine `{id}`: its supported precisions and attention data parallel are checked (catalog/engines.toml); its per-step scheduler cost is not published and not modelled"
-        ));
+        let key = engine_key(&id);
+        let fitted = ServingFit::shipped().engine_step_factors.get(key).copied();
+        result.assumptions.push(match fitted {
+            Some(f) => format!(
+                "engine `{id}`: its supported precisions and attention data parallel are checked (catalog/engines.toml); its kernels take {:.3}x the reference engine's (TensorRT-LLM) time and it spends {:.0} µs per sequence per step, fitted on its published tables",
+                f.step_factor,
+                1e6 * f.per_sequence_step_s
+            ),
+            None => format!(
+                "engine `{id}`: its supported precisions and attention data parallel are checked (catalog/engines.toml); no published table of it is in the calibration, so it is costed as the reference engine (TensorRT-LLM)"
+            ),
+        });
         result.engine = Some(id);
     }
     Ok(result)
@@ -632,7 +670,7 @@ pub fn infer_search(
         precision,
         kv_bytes,
         &workload,
-        &ModelConstants::default(),
+        &ServingFit::shipped().constants(),
         top,
     );
     let results = found

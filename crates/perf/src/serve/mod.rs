@@ -57,9 +57,9 @@ impl Default for ServingEfficiency {
     /// prints it; the fitted engine factors are `engine::infer::engine_step_factor`).
     fn default() -> ServingEfficiency {
         ServingEfficiency {
-            attention_fraction: 0.45,
-            expert_gemm_efficiency: 0.4,
-            per_sequence_step_s: 15e-6,
+            attention_fraction: 0.55,
+            expert_gemm_efficiency: 0.3,
+            per_sequence_step_s: 8e-6,
             engine_step_factor: 1.0,
         }
     }
