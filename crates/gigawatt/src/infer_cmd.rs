@@ -443,6 +443,7 @@ fn single_text(r: &InferResult) -> String {
         ("TP all-reduce", d.tp_comm_s),
         ("pipeline hand-off", d.pp_comm_s),
         ("launches", d.launch_s),
+        ("engine (scheduler, per sequence)", d.engine_s),
         ("drafting", d.draft_s),
     ];
     for (name, part) in compute {

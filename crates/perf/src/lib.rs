@@ -33,10 +33,10 @@ pub(crate) use train::step;
 pub use arch::{Arch, Mla};
 pub use matmul_rates::{MatmulRate, MatmulRates};
 pub use serve::{
-    concurrency_at_percentile, evaluate_serving, evaluate_serving_with, kv_bytes_per_token,
-    normal_quantile, search_serving, serving_ceiling, DecodeStep, ServeInfeasible,
-    ServingEfficiency, ServingEvaluation, ServingLayout, ServingMode, ServingWorkload, Speculation,
-    DEFAULT_SLO_PERCENTILE, MAX_BATCH,
+    concurrency_at_percentile, evaluate_serving, evaluate_serving_components,
+    evaluate_serving_with, kv_bytes_per_token, normal_quantile, search_serving, serving_ceiling,
+    ComponentPrecision, DecodeStep, ServeInfeasible, ServingEfficiency, ServingEvaluation,
+    ServingLayout, ServingMode, ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
 pub use train::{
     activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,

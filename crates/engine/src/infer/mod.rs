@@ -55,6 +55,14 @@ struct ServingSpec {
     #[serde(default = "bf16")]
     precision: Spanned<String>,
     kv_precision: Option<Spanned<String>>,
+    /// Attention projections' weight precision (default `precision`), as the training spec's
+    /// `attention_precision`.
+    attention_precision: Option<Spanned<String>>,
+    /// Dense MLPs', shared experts' and embeddings' weight precision (default `precision`).
+    dense_precision: Option<Spanned<String>>,
+    /// Routed experts' weight precision (default `precision`): quantised experts with 16-bit
+    /// attention, as gpt-oss and NVFP4 checkpoints ship.
+    expert_precision: Option<Spanned<String>>,
     input_tokens: Spanned<f64>,
     output_tokens: Spanned<f64>,
     ttft_slo_s: Option<Spanned<f64>>,
@@ -131,6 +139,9 @@ pub struct InferResult {
     /// What the figures rest on: ceilings and their origin, stated efficiencies, how the batch
     /// is limited and how latency targets are judged.
     pub assumptions: Vec<String>,
+    /// Each component's weight precision, where the spec sets them apart from `precision`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<perf::ComponentPrecision>,
 }
 
 /// A resolved model and system for serving questions.
@@ -225,14 +236,32 @@ pub fn infer_result_for_engine(
     input_hash: String,
     engine: Option<&str>,
 ) -> InferResult {
+    infer_result_components(
+        catalog, inputs, layout, workload, gpus, input_hash, engine, None,
+    )
+}
+
+/// [`infer_result_for_engine`] with each component's weights at its own precision.
+#[allow(clippy::too_many_arguments)]
+pub fn infer_result_components(
+    catalog: &Catalog,
+    inputs: &ServeInputs,
+    layout: ServingLayout,
+    workload: ServingWorkload,
+    gpus: Option<u64>,
+    input_hash: String,
+    engine: Option<&str>,
+    components: Option<perf::ComponentPrecision>,
+) -> InferResult {
     let fit = ServingFit::shipped();
-    let e = perf::evaluate_serving_with(
+    let e = perf::evaluate_serving_components(
         &inputs.arch,
         &inputs.hardware,
         &layout,
         &workload,
         &fit.constants(),
         &fit.efficiency_for(engine.map_or(REFERENCE_ENGINE, engine_key)),
+        &components.unwrap_or(perf::ComponentPrecision::uniform(layout.precision)),
     );
     let gpus = gpus.unwrap_or(u64::from(layout.gpus()));
     InferResult {
@@ -257,6 +286,7 @@ pub fn infer_result_for_engine(
         reason: describe_infeasible(&e),
         detail: e,
         assumptions: serving_assumptions(catalog, inputs, &layout, &workload),
+        components,
     }
 }
 
@@ -600,6 +630,32 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             fix,
         ));
     }
+    // Per-component weight precisions: each a precision the chip has, named by its field.
+    let component = |v: &Option<Spanned<String>>, field: &str| -> Result<Precision, EngineError> {
+        let Some(v) = v else {
+            return Ok(precision);
+        };
+        let p = parse_precision(v.get_ref()).ok_or_else(|| {
+            fail(
+                Some(v.span()),
+                field,
+                format!("unknown precision `{}`", v.get_ref()),
+                "use bf16, fp8 or fp4",
+            )
+        })?;
+        check_precision(&inputs, p).map_err(|m| {
+            let (message, fix) = m.split_once("\n  fix: ").unwrap_or((m.as_str(), ""));
+            fail(Some(v.span()), field, message.to_string(), fix)
+        })?;
+        Ok(p)
+    };
+    let components = perf::ComponentPrecision {
+        attention: component(&s.attention_precision, "serving.attention_precision")?,
+        dense: component(&s.dense_precision, "serving.dense_precision")?,
+        experts: component(&s.expert_precision, "serving.expert_precision")?,
+    };
+    let components =
+        (components != perf::ComponentPrecision::uniform(precision)).then_some(components);
     let layout = ServingLayout {
         tp,
         pp,
@@ -628,7 +684,7 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             Some(n as u64)
         }
     };
-    let mut result = infer_result_for_engine(
+    let mut result = infer_result_components(
         catalog,
         &inputs,
         layout,
@@ -636,7 +692,16 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
         gpus,
         content_hash(text),
         engine.as_deref(),
+        components,
     );
+    if let Some(c) = components {
+        result.assumptions.push(format!(
+            "weights per component: attention {}, dense layers and embeddings {}, routed experts {}",
+            crate::train::precision_name(c.attention),
+            crate::train::precision_name(c.dense),
+            crate::train::precision_name(c.experts)
+        ));
+    }
     if let Some(id) = engine {
         let key = engine_key(&id);
         let fitted = ServingFit::shipped().engine_step_factors.get(key).copied();

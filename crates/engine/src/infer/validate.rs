@@ -165,6 +165,8 @@ struct Prepared {
     note: String,
     family: String,
     engine: String,
+    /// Each component's weight precision.
+    components: perf::ComponentPrecision,
 }
 
 impl Judged for Prepared {
@@ -180,13 +182,14 @@ impl Judged for Prepared {
 
 impl Prepared {
     fn predict(&self, fit: &ServingFit) -> (f64, ServingEvaluation) {
-        let e = perf::evaluate_serving_with(
+        let e = perf::evaluate_serving_components(
             &self.arch,
             &self.hardware,
             &self.layout,
             &self.workload,
             &fit.constants(),
             &fit.efficiency_for(engine_key(&self.engine)),
+            &self.components,
         );
         let per_gpu = if self.decode_pool {
             e.output_tokens_per_s / f64::from(self.layout.gpus())
@@ -375,6 +378,7 @@ pub fn validate_inference_tables(
                 note: "decode pool at a mean TPOT of 1/21 s, context 4,989, EP128 (2 routed experts per GPU, as DeepSeek's EP144 with 32 redundant experts), FP8 weights, bf16 KV, all-to-all overlapped (DeepSeek's published dual-batch overlap); a 24-hour production average over real load, not a capacity test".into(),
                 family: hardware_family("hgx-h800").into(),
                 engine: "DeepSeek's in-house engine".into(),
+                components: perf::ComponentPrecision::uniform(Precision::Fp8),
             });
         } else if let (true, Some(l)) = (id.starts_with("mlperf41_llama2_70b_h100x8"), lengths) {
             // MLPerf v4.1 Llama 2 70B on 8 H100: four TP2 replicas, FP8 (calibration row);
@@ -436,6 +440,7 @@ pub fn validate_inference_tables(
                 ),
                 family: hardware_family("dgx-h100").into(),
                 engine: "TensorRT-LLM (NVIDIA's MLPerf submission)".into(),
+                components: perf::ComponentPrecision::uniform(Precision::Fp8),
             });
         } else {
             skipped.push(InferenceSkipped {
@@ -510,6 +515,7 @@ pub fn validate_inference_tables(
             } else {
                 "TensorRT-LLM".into()
             },
+            components: perf::ComponentPrecision::uniform(precision),
         });
     }
     for text in tables_csv {
@@ -727,9 +733,25 @@ fn table_cases(
             ),
             family: hardware_family(system).into(),
             engine: r[engine_c].clone(),
+            components: checkpoint_components(&model_id, precision),
         });
     }
     Ok(())
+}
+
+/// Each component's precision in a published checkpoint: gpt-oss ships only its MoE weights
+/// in MXFP4 and the rest in BF16 (OpenAI's gpt-oss model card: "MXFP4 quantization of the MoE
+/// weights"); other checkpoints here are taken as uniform at the row's precision.
+fn checkpoint_components(model_id: &str, precision: Precision) -> perf::ComponentPrecision {
+    if model_id.contains("gpt-oss") && precision == Precision::Fp4 {
+        perf::ComponentPrecision {
+            attention: Precision::Bf16,
+            dense: Precision::Bf16,
+            experts: Precision::Fp4,
+        }
+    } else {
+        perf::ComponentPrecision::uniform(precision)
+    }
 }
 
 fn mean_abs(errors: &[f64]) -> f64 {

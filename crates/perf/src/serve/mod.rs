@@ -21,7 +21,9 @@ mod search;
 mod unit;
 
 pub use arrivals::{concurrency_at_percentile, normal_quantile};
-pub use evaluate::{evaluate_serving, evaluate_serving_with, serving_ceiling};
+pub use evaluate::{
+    evaluate_serving, evaluate_serving_components, evaluate_serving_with, serving_ceiling,
+};
 pub use search::search_serving;
 pub use unit::kv_bytes_per_token;
 
@@ -61,6 +63,31 @@ impl Default for ServingEfficiency {
             expert_gemm_efficiency: 0.3,
             per_sequence_step_s: 8e-6,
             engine_step_factor: 1.0,
+        }
+    }
+}
+
+/// Weight precision per component, as checkpoints ship them (gpt-oss: MXFP4 experts, BF16
+/// attention and the rest; NVIDIA's NVFP4 checkpoints: FP4 experts). The names are the
+/// training spec's (`attention`, `dense`, `experts`); the KV cache's is the layout's
+/// `kv_bytes`. Each component's weights are stored and multiplied at its precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ComponentPrecision {
+    /// Attention projections (Q, K, V, output; MLA's down and up projections).
+    pub attention: Precision,
+    /// Dense MLPs, shared experts, router, embeddings and the output projection.
+    pub dense: Precision,
+    /// Routed experts.
+    pub experts: Precision,
+}
+
+impl ComponentPrecision {
+    /// Every component at one precision.
+    pub fn uniform(precision: Precision) -> ComponentPrecision {
+        ComponentPrecision {
+            attention: precision,
+            dense: precision,
+            experts: precision,
         }
     }
 }
@@ -269,6 +296,9 @@ pub struct DecodeStep {
     pub launch_s: f64,
     /// Drafting the speculative tokens (0 without speculation).
     pub draft_s: f64,
+    /// The engine's own time: its per-sequence work outside the kernels and its step factor's
+    /// share (fitted, `ServingEfficiency`).
+    pub engine_s: f64,
     /// The step.
     pub step_s: f64,
 }
