@@ -270,9 +270,14 @@ fn component_precisions_are_checked_per_field_and_change_the_weights() {
             "model = \"qwen3-235b-a22b\"\n[cluster]\nsystem = \"dgx-h100\"\n[serving]\ntp = 8\nprecision = \"bf16\"\ninput_tokens = 1000\noutput_tokens = 1000\nmode = \"offline\"\n{extra}"
         )
     };
-    let plain: Value =
-        serde_json::from_str(&ok(&["infer", "--spec", &spec_file(&moe("")), "-f", "json"]))
-            .unwrap();
+    let plain: Value = serde_json::from_str(&ok(&[
+        "infer",
+        "--spec",
+        &spec_file(&moe("")),
+        "-f",
+        "json",
+    ]))
+    .unwrap();
     let mixed: Value = serde_json::from_str(&ok(&[
         "infer",
         "--spec",
@@ -284,9 +289,7 @@ fn component_precisions_are_checked_per_field_and_change_the_weights() {
     assert!(plain.get("components").is_none());
     assert_eq!(mixed["components"]["experts"], "fp8");
     assert_eq!(mixed["components"]["attention"], "bf16");
-    assert!(
-        mixed["weights_gib"].as_f64().unwrap() < 0.6 * plain["weights_gib"].as_f64().unwrap()
-    );
+    assert!(mixed["weights_gib"].as_f64().unwrap() < 0.6 * plain["weights_gib"].as_f64().unwrap());
     // A precision the chip lacks, named by its field.
     let err = bad_input(&[
         "infer",
