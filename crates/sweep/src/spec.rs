@@ -314,7 +314,7 @@ fn range_values(range: &RawRange) -> Result<Vec<Value>, String> {
                     if integers {
                         Value::Integer((start + step * i as f64).round() as i64)
                     } else {
-                        Value::Float(start + step * i as f64)
+                        Value::Float(tidy(start + step * i as f64))
                     }
                 })
                 .collect())
@@ -326,7 +326,7 @@ fn range_values(range: &RawRange) -> Result<Vec<Value>, String> {
             Ok((0..count)
                 .map(|i| {
                     let t = if count == 1 { 0.0 } else { i as f64 / (count - 1) as f64 };
-                    Value::Float(start + (stop - start) * t)
+                    Value::Float(tidy(start + (stop - start) * t))
                 })
                 .collect())
         }
@@ -364,6 +364,11 @@ fn random_values(random: &RawRandom) -> Result<Vec<Value>, String> {
             }
         })
         .collect())
+}
+
+/// `x` to 13 significant digits: a range's 1.1 + 0.1 is 1.2, not 1.2000000000000002.
+fn tidy(x: f64) -> f64 {
+    format!("{x:.12e}").parse().unwrap_or(x)
 }
 
 /// The column type of an axis's values.
