@@ -130,7 +130,7 @@ fn timelines(k: &engine::knowledge::Knowledge) -> Markup {
                                         td { (e.status_after) }
                                         td { (size(e)) }
                                         td { a href={ "#src-" (e.source) } { code { (e.source) } } }
-                                        td.note { (e.note.as_deref().unwrap_or("")) }
+                                        td.note { (PreEscaped(report::prose_html(e.note.as_deref().unwrap_or("")))) }
                                     }
                                 }
                             }

@@ -16,16 +16,12 @@ async function runFleet() {
   $('report').srcdoc = await r.text();
   markStale(false);
   $('status').textContent = 'up to date';
+  shareState();
 }
-async function downloadFleet(format, type) {
-  const r = await postJson('/api/infer/fleet?format=' + format, fleetBody());
-  if (!r.ok) { showError(await errorText(r)); return; }
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([await r.text()], {type}));
-  a.download = 'fleet.' + format; document.body.append(a); a.click(); a.remove();
-}
+function downloadFleet(format, type) { return downloadPost('/api/infer/fleet?format=' + format, fleetBody(), 'fleet.' + format, type); }
 $('run').addEventListener('click', runFleet);
 document.querySelectorAll('#question input, #question select').forEach((el) => el.addEventListener('change', runFleet));
 $('dl-html').addEventListener('click', () => downloadFleet('html', 'text/html'));
 $('dl-csv').addEventListener('click', () => downloadFleet('csv', 'text/csv'));
-runFleet();
+$('report').addEventListener('load', () => chartDownloads($('report').contentDocument));
+(async () => { await restoreState(); runFleet(); })();

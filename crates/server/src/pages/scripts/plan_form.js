@@ -18,7 +18,6 @@ function tranchesOf(text) {
   });
   return blocks;
 }
-function tomlString(v) { return '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"'; }
 // Sets (or with `literal` null removes) `key` in tranche k, touching no other line.
 function setTrancheKey(text, k, key, literal) {
   const lines = text.split('\n'), b = tranchesOf(text)[k];

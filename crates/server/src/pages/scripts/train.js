@@ -1,13 +1,22 @@
+let seq = 0, timer = null;
+function specBody() { return {input: $('spec').value, origin: 'spec.toml'}; }
+// An error in the TOML opens the TOML (the form cannot show which line is wrong).
+function showSpecError(msg) { showError(msg); if (/\.toml:\d+/.test(msg)) $('toml-details').open = true; }
 async function runTrain() {
+  const mine = ++seq;
   markStale(true);
   $('status').textContent = 'running…';
-  const r = await postJson('/api/train?format=html', {input: $('spec').value, origin: 'spec.toml'});
-  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the spec (the result shown is for the last good input)'; return; }
+  const r = await postJson('/api/train?format=html', specBody());
+  if (mine !== seq) return;
+  if (!r.ok) { showSpecError(await errorText(r)); $('status').textContent = 'not run: fix the spec (the result shown is for the last good input)'; return; }
   showError('');
   $('result').innerHTML = await r.text();
+  chartDownloads($('result'));
   markStale(false);
   $('status').textContent = 'up to date';
+  shareState();
 }
+function rerunSoon() { clearTimeout(timer); timer = setTimeout(runTrain, 500); }
 async function saveTrain() {
   const name = $('run-name').value.trim();
   const r = await postJson('/api/runs', {kind: 'train', input: $('spec').value, origin: 'spec.toml', name: name || undefined});
@@ -26,6 +35,8 @@ async function search() {
   out.textContent = '';
   const p = document.createElement('p');
   p.textContent = j.evaluated + ' layouts evaluated, ' + j.feasible + ' fit.'; out.append(p);
+  const wrap = document.createElement('div'); wrap.className = 'table-wrap'; wrap.tabIndex = 0;
+  wrap.setAttribute('role', 'region'); wrap.setAttribute('aria-label', 'Layouts found');
   const t = document.createElement('table');
   const head = ['tp', 'pp', 'dp', 'cp', 'ep', 'vpp', 'mb', 'recompute', 'zero', 'step s', 'MFU', 'mem GiB'];
   const tr = document.createElement('tr');
@@ -40,9 +51,14 @@ async function search() {
     }
     t.append(row);
   }
-  out.append(t);
+  wrap.append(t); out.append(wrap);
 }
 $('run').addEventListener('click', runTrain);
 $('save').addEventListener('click', saveTrain);
 $('search').addEventListener('click', search);
-runTrain();
+$('spec').addEventListener('input', rerunSoon);
+$('dl-html').addEventListener('click', () => download('train.html', 'text/html', standaloneHtml('Training result', $('result').innerHTML)));
+$('dl-json').addEventListener('click', () => downloadPost('/api/train', specBody(), 'train.json', 'application/json'));
+$('dl-toml').addEventListener('click', () => download('spec.toml', 'application/toml', $('spec').value));
+bindForm(rerunSoon);
+(async () => { await restoreState(); runTrain(); })();
