@@ -126,10 +126,18 @@ pub struct Traffic {
     #[arg(long, value_name = "FILE")]
     pub model_file: Option<PathBuf>,
     /// Prompt tokens per request (mean; not needed with --profile).
-    #[arg(long, allow_negative_numbers = true, required_unless_present = "profile")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        required_unless_present = "profile"
+    )]
     pub input_tokens: Option<f64>,
     /// Generated tokens per request (mean; not needed with --profile).
-    #[arg(long, allow_negative_numbers = true, required_unless_present = "profile")]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        required_unless_present = "profile"
+    )]
     pub output_tokens: Option<f64>,
     /// Request lengths from a named dataset profile, evaluated as a 16-bin histogram:
     /// sharegpt, openorca, long-rag, reasoning (sources in the README).
@@ -245,10 +253,7 @@ impl Traffic {
 
     /// Mean lengths: as given, else the profile's.
     fn lengths(&self) -> (f64, f64) {
-        let profile = self
-            .profile
-            .as_deref()
-            .and_then(perf::LengthProfile::named);
+        let profile = self.profile.as_deref().and_then(perf::LengthProfile::named);
         (
             self.input_tokens
                 .or(profile.map(|p| p.mean_input_tokens))
@@ -442,8 +447,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                     vec![(model, arch, 1.0)]
                 }
                 Some(text) => {
-                    let parsed =
-                        engine::infer::parse_mix(text, "--mix").map_err(Failure::Input)?;
+                    let parsed = engine::infer::parse_mix(text, "--mix").map_err(Failure::Input)?;
                     engine::infer::checked_mix(&catalog, &parsed, "--mix")
                         .map_err(Failure::Input)?
                         .into_iter()

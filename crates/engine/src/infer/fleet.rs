@@ -112,7 +112,13 @@ pub fn fleet_serving_arch(
     life_years: f64,
     mean_to_peak: f64,
 ) -> FleetServing {
-    let mut out = fleet_serving_mix(catalog, plan, &[(request.clone(), 1.0)], life_years, mean_to_peak);
+    let mut out = fleet_serving_mix(
+        catalog,
+        plan,
+        &[(request.clone(), 1.0)],
+        life_years,
+        mean_to_peak,
+    );
     out.mix.clear();
     out
 }

@@ -29,11 +29,11 @@ pub use shape::{
 };
 use traffic::{checked_max_batch, checked_percentile, checked_speculation};
 pub use traffic::{checked_workload, FieldNames, TrafficRequest};
-pub use validate_scale::{scale_cases, SHIPPED_SCALE};
 pub use validate::{
     hardware_family, validate_inference, validate_inference_tables, FamilyStats, InferenceCase,
     InferenceSkipped, InferenceValidation,
 };
+pub use validate_scale::{scale_cases, SHIPPED_SCALE};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -243,7 +243,8 @@ fn apply_traffic_peak(
         bins: traffic.bins.clone(),
         prefix_hit_rate: traffic.prefix_hit_rate,
         peak_to_mean,
-        output_tokens_per_day_per_gpu: e.output_tokens_per_s_per_gpu * crate::capacity::SECONDS_PER_DAY
+        output_tokens_per_day_per_gpu: e.output_tokens_per_s_per_gpu
+            * crate::capacity::SECONDS_PER_DAY
             / peak_to_mean,
         evaluation: t.clone(),
     });
@@ -745,17 +746,22 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             let (message, fix) = m.split_once("\n  fix: ").unwrap_or((m.as_str(), ""));
             fail(None, field, message.to_string(), fix)
         };
-        let traffic = checked_traffic(&shape, workload.input_tokens, workload.output_tokens, &spec_field)
-            .map_err(|m| {
-                let field = if m.starts_with("`traffic.bin`") {
-                    "traffic.bin"
-                } else if m.starts_with("`traffic.prefix") {
-                    "traffic.prefix_cache_hit_rate"
-                } else {
-                    "traffic.profile"
-                };
-                spec_error(m, field)
-            })?;
+        let traffic = checked_traffic(
+            &shape,
+            workload.input_tokens,
+            workload.output_tokens,
+            &spec_field,
+        )
+        .map_err(|m| {
+            let field = if m.starts_with("`traffic.bin`") {
+                "traffic.bin"
+            } else if m.starts_with("`traffic.prefix") {
+                "traffic.prefix_cache_hit_rate"
+            } else {
+                "traffic.profile"
+            };
+            spec_error(m, field)
+        })?;
         let peak = match t.peak_to_mean {
             None => 1.0 / crate::capacity::DEFAULT_MEAN_TO_PEAK,
             Some(p) => checked_peak_to_mean(p, "`traffic.peak_to_mean`")

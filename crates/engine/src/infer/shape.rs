@@ -75,7 +75,10 @@ pub fn checked_traffic(
     })
 }
 
-fn checked_bins(bins: &[(f64, f64, f64)], field: &dyn Fn(&str) -> String) -> Result<Vec<LengthBin>, String> {
+fn checked_bins(
+    bins: &[(f64, f64, f64)],
+    field: &dyn Fn(&str) -> String,
+) -> Result<Vec<LengthBin>, String> {
     if bins.is_empty() || bins.len() > 256 {
         return Err(format!(
             "{} has {} bins\n  fix: give 1 to 256 bins of input_tokens, output_tokens and share",
@@ -256,7 +259,10 @@ mod tests {
             prefix_hit_rate: None,
         };
         let e = checked_traffic(&r, 1.0, 1.0, &flag).unwrap_err();
-        assert!(e.contains("--profile `sharegtp` is unknown") && e.contains("sharegpt"), "{e}");
+        assert!(
+            e.contains("--profile `sharegtp` is unknown") && e.contains("sharegpt"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -275,7 +281,10 @@ mod tests {
             "--mix",
         )
         .unwrap_err();
-        assert!(unknown.contains("unknown model `llama3-70c`; did you mean `llama3-70b`"), "{unknown}");
+        assert!(
+            unknown.contains("unknown model `llama3-70c`; did you mean `llama3-70b`"),
+            "{unknown}"
+        );
         let short = checked_mix(
             &catalog,
             &[("llama3-70b".into(), 0.5), ("llama3-8b".into(), 0.3)],

@@ -20,6 +20,10 @@ struct ScaleCases {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PrefillCase {
+    /// The busiest EP rank's load over the mean where the measurement fixed it (DeepSeek's
+    /// profiles simulate perfectly balanced routing: 1); else the default.
+    #[serde(default)]
+    expert_imbalance: Option<f64>,
     id: String,
     model: String,
     system: String,
@@ -39,6 +43,10 @@ struct PrefillCase {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DecodeCase {
+    /// The busiest EP rank's load over the mean where the measurement fixed it (DeepSeek's
+    /// profiles simulate perfectly balanced routing: 1); else the default.
+    #[serde(default)]
+    expert_imbalance: Option<f64>,
     id: String,
     model: String,
     system: String,
@@ -121,9 +129,13 @@ fn case(
 pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCase>, String> {
     let cases: ScaleCases =
         toml::from_str(toml_text).map_err(|e| format!("serving-scale.toml: {}", e.message()))?;
-    let c = ModelConstants::default();
+    let base = ModelConstants::default();
     let mut out = Vec::new();
     for p in &cases.prefill {
+        let c = ModelConstants {
+            expert_imbalance: p.expert_imbalance.unwrap_or(base.expert_imbalance),
+            ..base
+        };
         let inputs = resolve_serve_inputs(catalog, &p.model, &p.system)?;
         let layout = ServingLayout {
             tp: p.tp,
@@ -181,6 +193,10 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
         ));
     }
     for d in &cases.decode {
+        let c = ModelConstants {
+            expert_imbalance: d.expert_imbalance.unwrap_or(base.expert_imbalance),
+            ..base
+        };
         let inputs = resolve_serve_inputs(catalog, &d.model, &d.system)?;
         let layout = ServingLayout {
             tp: d.tp,
@@ -227,6 +243,7 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
             e.feasible,
         ));
     }
+    let c = base;
     for s in &cases.server {
         let mut inputs = resolve_serve_inputs(catalog, &s.model, &s.system)?;
         if let Some(v) = s.vocab {
