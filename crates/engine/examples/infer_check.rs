@@ -41,6 +41,14 @@ fn main() {
                 .map_or("-".into(), |e| format!("{:.1}%", 100.0 * e))
         );
     }
+    println!(
+        "{}: cases {} MAE {:.1}% median {:.1}% bias {:+.1}%",
+        v.scale.family,
+        v.scale.cases,
+        100.0 * v.scale.mean_abs_error,
+        100.0 * v.scale.median_abs_error,
+        100.0 * v.scale.bias
+    );
     println!("shipped fit: {:?}", v.shipped_fit);
     println!("fit on all:  {:?}", v.fit_on_all);
     for f in &v.families {

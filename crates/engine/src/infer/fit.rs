@@ -145,11 +145,22 @@ const ENGINE_PER_SEQUENCE_GRID: [f64; 11] = [
 /// Engines need this many cases in the fitted set for a factor of their own.
 const MIN_ENGINE_CASES: usize = 3;
 
-/// Fits on `cases`, starting from the shipped values.
+/// Fits on `cases`, from a fixed start.
 pub(super) fn fit<T: Judged>(cases: &[&T]) -> ServingFit {
+    // A fixed starting point (training's constants, no serving efficiencies), so the fit does
+    // not depend on the shipped values it is compared with.
+    let start = ModelConstants::default();
     let mut f = ServingFit {
+        memory_efficiency: start.memory_efficiency,
+        kernel_overhead_s: start.kernel_overhead_s,
+        scale_up_latency_s: start.scale_up_latency_s,
+        efficiency: ServingEfficiency {
+            attention_fraction: start.attention_fraction,
+            expert_gemm_efficiency: 1.0,
+            per_sequence_step_s: 0.0,
+            engine_step_factor: 1.0,
+        },
         engine_step_factors: BTreeMap::new(),
-        ..ServingFit::shipped()
     };
     type Setter = fn(&mut ServingFit, f64);
     let grids: [(&[f64], Setter); 6] = [

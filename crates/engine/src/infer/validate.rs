@@ -79,6 +79,9 @@ pub struct InferenceValidation {
     /// Mean |error| over all evaluated cases, each judged with constants refitted without its
     /// family (the out-of-sample headline).
     pub leave_family_out_mean_abs_error: f64,
+    /// Issue 14's multi-node MoE and server-mode cases (listed last in `cases`), judged with
+    /// the shipped constants outside the fit: their statistics, apart from `families`.
+    pub scale: FamilyStats,
     /// The shipped fit the in-sample figures use.
     pub shipped_fit: ServingFit,
     /// The fit on every case (what the shipped values should be; equal when up to date).
@@ -523,7 +526,7 @@ pub fn validate_inference_tables(
     }
 
     let shipped = ServingFit::shipped();
-    let cases: Vec<InferenceCase> = prepared
+    let mut cases: Vec<InferenceCase> = prepared
         .iter()
         .map(|p| {
             let (predicted, e) = p.predict(&shipped);
@@ -546,6 +549,19 @@ pub fn validate_inference_tables(
             }
         })
         .collect();
+    // Multi-node MoE pools and server mode on the queue (issue 14): judged with the shipped
+    // constants through their own paths (prefill pools, the queue), outside the fit and its
+    // leave-family-out; their statistics are kept apart (`scale`) so the family figures and
+    // the headline compare like with like, and the cases are listed after the others.
+    let scale_cases =
+        super::validate_scale::scale_cases(catalog, super::validate_scale::SHIPPED_SCALE)?;
+    let scale_errors: Vec<f64> = scale_cases
+        .iter()
+        .filter(|c| c.evaluated)
+        .map(|c| c.error)
+        .collect();
+    let mut scale = family_stats("all", &scale_cases, &scale_errors);
+    scale.family = "issue 14: multi-node MoE pools and server mode (not fitted)".into();
     let errors = |family: Option<&str>| -> Vec<f64> {
         cases
             .iter()
@@ -577,7 +593,9 @@ pub fn validate_inference_tables(
     }
     families.push(family_stats("all", &cases, &errors(None)));
     let all: Vec<&Prepared> = prepared.iter().collect();
+    cases.extend(scale_cases);
     Ok(InferenceValidation {
+        scale,
         cases,
         skipped,
         mean_abs_error,

@@ -16,15 +16,26 @@
 //! prompts' worth of prefill compute.
 
 mod arrivals;
+mod disagg;
 mod evaluate;
+mod moe;
+mod queue;
 mod search;
+mod traffic;
 mod unit;
 
 pub use arrivals::{concurrency_at_percentile, normal_quantile};
+pub use disagg::{evaluate_disaggregated, DisaggEvaluation};
 pub use evaluate::{
     evaluate_serving, evaluate_serving_components, evaluate_serving_with, serving_ceiling,
 };
+pub use moe::{kv_bytes_per_token_whole, prefill_pool, remote_domains, PrefillCost};
+pub use queue::{erlang_c, SlotQueue};
 pub use search::search_serving;
+pub use traffic::{
+    evaluate_traffic, search_traffic, LengthBin, LengthProfile, QueueReport, Traffic,
+    TrafficEvaluation, PROFILES,
+};
 pub use unit::kv_bytes_per_token;
 
 use serde::Serialize;
@@ -61,7 +72,7 @@ impl Default for ServingEfficiency {
         ServingEfficiency {
             attention_fraction: 0.55,
             expert_gemm_efficiency: 0.3,
-            per_sequence_step_s: 8e-6,
+            per_sequence_step_s: 6e-6,
             engine_step_factor: 1.0,
         }
     }
