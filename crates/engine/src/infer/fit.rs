@@ -240,3 +240,70 @@ pub(super) fn fit<T: Judged>(cases: &[&T]) -> ServingFit {
     }
     f
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_texts_map_to_their_families() {
+        assert_eq!(
+            engine_key("TensorRT-LLM (trtllm-bench, PyTorch backend)"),
+            "tensorrt-llm"
+        );
+        assert_eq!(
+            engine_key("TensorRT-LLM v0.6.1 (gptSessionBenchmark)"),
+            "tensorrt-llm-0.6"
+        );
+        assert_eq!(engine_key("vLLM (ROCm) 0.11.1"), "vllm");
+        assert_eq!(engine_key("vllm-rocm"), "vllm");
+        assert_eq!(engine_key("SGLang"), "sglang");
+        assert_eq!(engine_key("DeepSeek's in-house engine"), "deepseek");
+    }
+
+    #[test]
+    fn an_engine_without_tables_is_costed_as_the_reference() {
+        let fit = ServingFit::shipped();
+        assert_eq!(fit.efficiency_for("sglang"), fit.efficiency);
+        assert_eq!(fit.efficiency_for(REFERENCE_ENGINE), fit.efficiency);
+        let vllm = fit.efficiency_for("vllm");
+        assert!(vllm.engine_step_factor > 1.0);
+        assert_eq!(vllm.attention_fraction, fit.efficiency.attention_fraction);
+    }
+
+    /// A case whose error is a known function of the fit: the fit must find its minimum.
+    struct Synthetic {
+        engine: &'static str,
+        best_memory_efficiency: f64,
+    }
+
+    impl Judged for Synthetic {
+        fn error_under(&self, fit: &ServingFit) -> Option<f64> {
+            let factor = fit
+                .engine_step_factors
+                .get(self.engine)
+                .map_or(1.0, |e| e.step_factor);
+            Some(fit.memory_efficiency / self.best_memory_efficiency / factor - 1.0)
+        }
+        fn engine_key(&self) -> &str {
+            self.engine
+        }
+    }
+
+    #[test]
+    fn the_fit_finds_a_known_minimum_and_an_engine_factor() {
+        // The reference engine's cases are right at 75% of nominal bandwidth; another engine's
+        // cases are 1.5x too fast there, which its step factor absorbs.
+        let cases: Vec<Synthetic> = (0..9)
+            .map(|i| Synthetic {
+                engine: if i < 6 { REFERENCE_ENGINE } else { "other" },
+                best_memory_efficiency: if i < 6 { 0.75 } else { 0.5 },
+            })
+            .collect();
+        let refs: Vec<&Synthetic> = cases.iter().collect();
+        let f = fit(&refs);
+        assert_eq!(f.memory_efficiency, 0.75);
+        assert_eq!(f.engine_step_factors["other"].step_factor, 1.5);
+        assert!(!f.engine_step_factors.contains_key(REFERENCE_ENGINE));
+    }
+}
