@@ -39,7 +39,7 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
             }
             eprint!("{warnings}");
             format!(
-                "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals ({} events), {} sites, {} record entries, {} models; {} warnings\n",
+                "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals ({} events), {} sites, {} record entries, {} claims, {} models; {} warnings\n",
                 catalog.version,
                 catalog.sources.len(),
                 catalog.accelerators.len(),
@@ -48,6 +48,7 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
                 catalog.events.len(),
                 catalog.sites.len(),
                 catalog.records.len(),
+                catalog.claims.len(),
                 catalog.models.len(),
                 catalog.warnings.len()
             )
