@@ -106,14 +106,14 @@ pub(crate) fn validate(check: &mut Checker<'_>, claims: &[Placed<Claim>], known:
         }
         let value = *claim.value.get_ref();
         let (low, high) = claim.bounds();
-        if !value.is_finite() || value < 0.0 || value > crate::load::MAX_CATALOG_NUMBER {
+        if !(0.0..=crate::load::MAX_CATALOG_NUMBER).contains(&value) {
             problem(
                 claim.value.span(),
                 "value",
                 format!("{value} is not a figure a source can give"),
                 "write the figure as zero or more, in the claim's unit".into(),
             );
-        } else if !(low <= value && value <= high) || !low.is_finite() || !high.is_finite() {
+        } else if !(low.is_finite() && high.is_finite() && low <= value && value <= high) {
             problem(
                 claim.value.span(),
                 "low",
