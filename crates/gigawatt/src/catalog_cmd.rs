@@ -25,6 +25,9 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
         CatalogCommand::Show { id, format } => show(&catalog, id, *format)?,
         CatalogCommand::Sources { format } => crate::sources_cmd::report(&catalog, *format)?,
         CatalogCommand::Record { format } => crate::sources_cmd::record(&catalog, *format),
+        CatalogCommand::Claims { quantity, format } => {
+            crate::claims_cmd::report(&catalog, quantity.as_deref(), *format)?
+        }
         CatalogCommand::Validate { strict } => {
             let warnings: String = catalog
                 .warnings

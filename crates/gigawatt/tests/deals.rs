@@ -243,3 +243,32 @@ fn the_default_plan_rests_mostly_on_primary_sources() {
         "{catalog}"
     );
 }
+
+#[test]
+fn catalog_claims_lists_disputed_figures_with_their_range() {
+    let out = ok(&["catalog", "claims"]);
+    assert!(
+        out.contains("system.vera-rubin-nvl144.price_usd: 7,803,148 to 9,100,000 USD"),
+        "{out}"
+    );
+    assert!(out.contains("src-morganstanley-vr-bom"), "{out}");
+    let v = json(&[
+        "catalog",
+        "claims",
+        "system.vera-rubin-nvl144.it_power_kw",
+        "-f",
+        "json",
+    ]);
+    let q = &v["quantities"][0];
+    assert_eq!(q["quantity"], "system.vera-rubin-nvl144.it_power_kw");
+    // 120 (low end of 120-130 kW) to 230 (high end of 190-230 kW).
+    assert_eq!(q["low"], 120.0);
+    assert_eq!(q["high"], 230.0);
+    assert!(q["claims"].as_array().unwrap().len() >= 3);
+    let err = bad_input(&["catalog", "claims", "system.vera-rubin-nvl144.price_us"]);
+    assert!(err.contains("no claims for"), "{err}");
+    assert!(
+        err.contains("did you mean `system.vera-rubin-nvl144.price_usd`"),
+        "{err}"
+    );
+}
