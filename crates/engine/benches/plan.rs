@@ -35,3 +35,15 @@ fn serialize_portfolio_json(bencher: divan::Bencher) {
     let result = engine::plan_text(&catalog, "bench.toml", PORTFOLIO).unwrap();
     bencher.bench(|| serde_json::to_string(divan::black_box(&result)).unwrap());
 }
+
+/// The default plan with its result dropped inside the timing (divan drops returned values
+/// outside it): the like-for-like baseline for `gigawatt.plan()` from Python, whose timing
+/// includes freeing the previous result (issue 19: <= 2x this; crates/python/bench/targets.py).
+#[divan::bench]
+fn plan_default_including_drop(bencher: divan::Bencher) {
+    let catalog = Catalog::embedded().unwrap();
+    bencher.bench(|| {
+        let result = engine::plan_text(&catalog, "bench.toml", divan::black_box(LOI)).unwrap();
+        drop(divan::black_box(result));
+    });
+}
