@@ -157,9 +157,7 @@ class Result:
 
     def to_dict(self) -> dict:
         """The CLI's JSON as a dict (a fresh copy each call)."""
-        if self._dict is None:
-            self._dict = _json.loads(self._native.json())
-        return _json.loads(_json.dumps(self._dict))
+        return _json.loads(self._native.json())
 
     def to_html(self) -> Optional[str]:
         """The CLI's self-contained HTML report (plans and risk), else None."""
