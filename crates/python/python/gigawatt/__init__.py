@@ -128,7 +128,8 @@ _TABLES: dict[str, list[tuple[str, tuple]]] = {
     "train_search": [("top", ("top",))],
     "infer_search": [("top", ("top",))],
     "reliability": [("summary", ())],
-    "risk": [("timeline", ("timeline",)), ("deals", ("deals",)), ("tornado", ("tornado", "bars"))],
+    # Risk's timeline is its percentiles (p5..p95) by month; "percentiles" names the same table.
+    "risk": [("timeline", ("timeline",)), ("percentiles", ("timeline",)), ("deals", ("deals",)), ("tornado", ("tornado", "bars"))],
 }
 
 
