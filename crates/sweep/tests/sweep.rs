@@ -174,3 +174,17 @@ fn random_axes_are_seeded() {
         .iter()
         .all(|v| (1.1..=1.5).contains(&v.as_float().unwrap())));
 }
+
+#[test]
+fn a_points_text_is_the_base_document_with_its_values_set() {
+    let s = sweep(THREE_AXES).unwrap();
+    let (_, base_text) = engine::shipped::SCENARIOS[0];
+    for point in [0, 5, 11] {
+        let mut expected: toml::Value = toml::from_str(base_text).unwrap();
+        for (axis, value) in s.file().axes.iter().zip(s.point_values(point)) {
+            axis.field.set(&mut expected, value.clone()).unwrap();
+        }
+        let got: toml::Value = toml::from_str(&s.point_text(point)).unwrap();
+        assert_eq!(got, expected, "point {point}");
+    }
+}
