@@ -10,8 +10,11 @@ pub mod hardware;
 pub mod infer;
 pub mod knowledge;
 pub mod model_table;
+pub mod opening;
+pub mod power_stack;
 mod number;
 mod plan;
+pub mod ranges;
 mod result;
 mod scenario;
 pub mod train;
@@ -19,7 +22,11 @@ pub mod train_validate;
 
 pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;
-pub use plan::{not_yet_public, plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};
+pub use plan::{
+    not_yet_public, plan, plan_text, plan_text_with, plan_with, resolve_text, PlanOptions, QuickPlan,
+    ResolvedScenario,
+};
+pub use ranges::RangeOptions;
 pub use result::{
     Assumption, DealSummary, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary,
 };
