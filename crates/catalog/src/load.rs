@@ -306,7 +306,21 @@ impl Checker<'_> {
         } = value
         {
             self.source_exists(file, &field, source, source_span);
-            if let Some((low, high)) = range {
+            if let Some((low, high)) = range.filter(|(low, high)| low > high) {
+                let d = self
+                    .diag(
+                        file,
+                        Some(source_span.clone()),
+                        field.clone(),
+                        format!(
+                            "`low` ({}) is above `high` ({})",
+                            units::fmt_number(low),
+                            units::fmt_number(high)
+                        ),
+                    )
+                    .hint("write the smaller end as `low` and the larger as `high`");
+                self.problems.push(d);
+            } else if let Some((low, high)) = range {
                 let outside = *value < *low || *value > *high;
                 if outside || !bound.accepts(*low) || !bound.accepts(*high) {
                     let d = self

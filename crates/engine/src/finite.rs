@@ -41,7 +41,10 @@ pub(crate) fn check_plan(result: &PlanResult, origin: &str) -> Result<(), Engine
 }
 
 /// Sampled ranges are finite too: a draw that overflowed names its output.
-pub(crate) fn check_ranges(ranges: &crate::ranges::Ranges, origin: &str) -> Result<(), EngineError> {
+pub(crate) fn check_ranges(
+    ranges: &crate::ranges::Ranges,
+    origin: &str,
+) -> Result<(), EngineError> {
     let bad = ranges
         .headlines
         .iter()

@@ -10,10 +10,10 @@ pub mod hardware;
 pub mod infer;
 pub mod knowledge;
 pub mod model_table;
-pub mod opening;
-pub mod power_stack;
 mod number;
+pub mod opening;
 mod plan;
+pub mod power_stack;
 pub mod ranges;
 mod result;
 mod scenario;
@@ -23,8 +23,8 @@ pub mod train_validate;
 pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;
 pub use plan::{
-    not_yet_public, plan, plan_text, plan_text_with, plan_with, resolve_text, PlanOptions, QuickPlan,
-    ResolvedScenario,
+    not_yet_public, plan, plan_text, plan_text_with, plan_with, resolve_text, PlanOptions,
+    QuickPlan, ResolvedScenario,
 };
 pub use ranges::RangeOptions;
 pub use result::{

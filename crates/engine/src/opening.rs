@@ -175,11 +175,7 @@ pub fn opening(result: &PlanResult) -> Opening {
         full,
     ));
 
-    let accelerators = with_range(
-        quotable(t.accelerators),
-        headline("accelerators"),
-        quotable,
-    );
+    let accelerators = with_range(quotable(t.accelerators), headline("accelerators"), quotable);
     let capex = with_range(dollars(t.capex_usd), headline("capex_usd"), dollars);
     let energy = with_range(
         format!("{} TWh", quotable(t.energy_twh_per_year)),

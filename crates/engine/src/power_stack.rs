@@ -77,7 +77,9 @@ pub fn stack(basis: GwBasis, gw: f64, figures: &StackFigures, rack_w: f64) -> Po
     let it_load_gw = critical_it_gw * (1.0 - figures.design_headroom);
     let accelerator_racks_gw = it_load_gw * (1.0 - figures.non_accelerator_it_share);
     // The epsilon keeps 1.2 GW of 120 kW racks from losing a rack to rounding.
-    let systems = ((accelerator_racks_gw * W_PER_GW) / rack_w + 1e-9).floor().max(0.0) as u64;
+    let systems = ((accelerator_racks_gw * W_PER_GW) / rack_w + 1e-9)
+        .floor()
+        .max(0.0) as u64;
     PowerStack {
         basis: basis.as_str().to_string(),
         basis_gw: gw,
@@ -164,7 +166,9 @@ pub fn site_check(catalog: &Catalog, site: &Site) -> Option<SiteCheck> {
     if reported <= 0.0 {
         return None;
     }
-    let basis = live.iter().find_map(|p| p.basis.as_ref().map(|b| *b.get_ref()))?;
+    let basis = live
+        .iter()
+        .find_map(|p| p.basis.as_ref().map(|b| *b.get_ref()))?;
     if live
         .iter()
         .any(|p| p.basis.as_ref().is_some_and(|b| *b.get_ref() != basis))

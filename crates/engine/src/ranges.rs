@@ -120,7 +120,10 @@ fn row_values(row: &MonthRow) -> Vec<(String, Option<f64>)> {
         ("capex_usd".into(), Some(row.capex_usd)),
         ("capex_usd_in_month".into(), Some(row.capex_usd_in_month)),
         ("capex_systems_usd".into(), Some(row.capex_systems_usd)),
-        ("capex_networking_usd".into(), Some(row.capex_networking_usd)),
+        (
+            "capex_networking_usd".into(),
+            Some(row.capex_networking_usd),
+        ),
         ("capex_facility_usd".into(), Some(row.capex_facility_usd)),
         ("opex_usd".into(), Some(row.opex_usd)),
         ("opex_usd_in_month".into(), Some(row.opex_usd_in_month)),
@@ -130,7 +133,10 @@ fn row_values(row: &MonthRow) -> Vec<(String, Option<f64>)> {
         ("energy_twh_per_year".into(), Some(row.energy_twh_per_year)),
         ("energy_twh".into(), Some(row.energy_twh)),
         ("financing_usd".into(), Some(row.financing_usd)),
-        ("financing_usd_in_month".into(), Some(row.financing_usd_in_month)),
+        (
+            "financing_usd_in_month".into(),
+            Some(row.financing_usd_in_month),
+        ),
     ];
     for (id, n) in &row.accelerators_by_type {
         out.push((format!("accelerators_by_type.{id}"), Some(*n)));
@@ -244,8 +250,7 @@ where
             let mut swing: f64 = 0.0;
             let mut per_headline = BTreeMap::new();
             for (name, high_value) in headline_values(&high_row) {
-                let (Some(high_value), Some(low_value)) = (high_value, low_values.get(name))
-                else {
+                let (Some(high_value), Some(low_value)) = (high_value, low_values.get(name)) else {
                     continue;
                 };
                 if let Some(c) = central_headlines.get(name).filter(|c| **c != 0.0) {

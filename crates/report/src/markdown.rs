@@ -39,7 +39,10 @@ pub fn plan_markdown(result: &PlanResult) -> String {
         ("Capex to date", fmt_usd(t.capex_usd)),
         ("Opex to date", fmt_usd(t.opex_usd)),
         ("Energy per year", fmt_energy_twh(t.energy_twh_per_year)),
-        (crate::opening::financing_label(result), fmt_usd(t.financing_usd)),
+        (
+            crate::opening::financing_label(result),
+            fmt_usd(t.financing_usd),
+        ),
     ] {
         let _ = writeln!(out, "| {label} | {value} |");
     }

@@ -142,7 +142,10 @@ pub fn text(result: &PlanResult) -> String {
             );
         }
         if !ranges.tornado.is_empty() {
-            let _ = writeln!(out, "  What drives the spread (each figure low -> high, others central):");
+            let _ = writeln!(
+                out,
+                "  What drives the spread (each figure low -> high, others central):"
+            );
             for d in &ranges.tornado {
                 let acc = d.headlines.get("accelerators");
                 let capex = d.headlines.get("capex_usd");
@@ -181,7 +184,10 @@ pub fn text(result: &PlanResult) -> String {
         );
     }
     if !c.known_sites.is_empty() {
-        let _ = writeln!(out, "Known sites (reported accelerators per GW; what the power stack predicts):");
+        let _ = writeln!(
+            out,
+            "Known sites (reported accelerators per GW; what the power stack predicts):"
+        );
         for s in &c.known_sites {
             let _ = writeln!(
                 out,
@@ -240,7 +246,10 @@ pub fn markdown(result: &PlanResult, cell: fn(&str) -> String) -> String {
             );
         }
         if !ranges.tornado.is_empty() {
-            let _ = writeln!(out, "\nWhat drives the spread (each figure from low to high, the others central):\n");
+            let _ = writeln!(
+                out,
+                "\nWhat drives the spread (each figure from low to high, the others central):\n"
+            );
             let _ = writeln!(
                 out,
                 "| figure | low | high | accelerators | capex |\n|---|---:|---:|---:|---:|"

@@ -73,7 +73,10 @@ pub fn plan_text_summary(result: &PlanResult) -> String {
                 fmt_energy_twh(t.energy_twh)
             ),
         ),
-        (crate::opening::financing_label(result), fmt_usd(t.financing_usd)),
+        (
+            crate::opening::financing_label(result),
+            fmt_usd(t.financing_usd),
+        ),
     ];
     for (label, value) in rows {
         if label.len() > 19 {

@@ -558,7 +558,15 @@ fn plan_input(inner: &Inner, origin: &str, text: &str) -> ApiResult<engine::Plan
             scenario.tranche.len()
         )));
     }
-    engine::plan(&inner.catalog, &scenario, origin, text).map_err(ApiError::from_engine)
+    // With ranges, as `gigawatt plan` computes by default.
+    engine::plan_with(
+        &inner.catalog,
+        &scenario,
+        origin,
+        text,
+        &engine::PlanOptions::with_ranges(),
+    )
+    .map_err(ApiError::from_engine)
 }
 
 /// Evaluates a training spec; the error is the CLI's message.

@@ -22,8 +22,8 @@ use fleet::FleetInput;
 pub use quick::QuickPlan;
 use resolver::Resolver;
 
-use crate::result::{Assumption, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary};
 use crate::ranges::RangeOptions;
+use crate::result::{Assumption, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary};
 use crate::scenario::Scenario;
 use crate::{content_hash, EngineError, ENGINE_VERSION, SCHEMA_VERSION};
 

@@ -37,7 +37,12 @@ pub(crate) fn parse_basis(text: &str) -> Option<GwBasis> {
 }
 
 impl Resolver<'_> {
-    pub(super) fn resolve_size(&mut self, label: &str, name: &str, spec: &TrancheSpec) -> Option<Size> {
+    pub(super) fn resolve_size(
+        &mut self,
+        label: &str,
+        name: &str,
+        spec: &TrancheSpec,
+    ) -> Option<Size> {
         if let (Some(basis), None) = (&spec.basis, &spec.gw) {
             self.problem(
                 Some(basis.span()),
@@ -175,7 +180,10 @@ impl Resolver<'_> {
                 self.problem(
                     Some(site_id.span()),
                     field,
-                    format!("site `{}` has no live GW figure to size the tranche by", site_id.get_ref()),
+                    format!(
+                        "site `{}` has no live GW figure to size the tranche by",
+                        site_id.get_ref()
+                    ),
                     format!("give the tranche a size: {SIZE_HINT}"),
                 );
                 None

@@ -6,8 +6,8 @@ use fleet::{PeakFlops, TrancheInput};
 use toml::Spanned;
 use units::{Month, FLOPS_PER_TFLOPS, W_PER_GW, W_PER_KW};
 
-use super::resolver::{Resolver, TrancheIds};
 use super::not_yet_public;
+use super::resolver::{Resolver, TrancheIds};
 use super::size::Size;
 use crate::power_stack::{self, StackFigures};
 use crate::scenario::TrancheSpec;
