@@ -165,14 +165,32 @@ pub fn opening(result: &PlanResult) -> Opening {
         .map(|t| t.totals.full.to_string())
         .max()
         .unwrap_or_default();
+    // What was asked for, by basis (tranches sized in systems ask for no power).
+    let mut asked: Vec<(String, f64)> = Vec::new();
+    for stack in result.tranches.iter().filter_map(|t| t.power_stack.as_ref()) {
+        match asked.iter_mut().find(|(b, _)| *b == stack.basis) {
+            Some((_, gw)) => *gw += stack.basis_gw,
+            None => asked.push((stack.basis.clone(), stack.basis_gw)),
+        }
+    }
+    let asked = if asked.is_empty() {
+        format!("{} systems", units::fmt_count(t.systems))
+    } else {
+        asked
+            .iter()
+            .map(|(basis, gw)| format!("{} ({basis})", units::fmt_power_w(gw * units::W_PER_GW)))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
     sentences.push(format!(
-        "The scenario \"{}\" builds {} of {} in {} tranche{}, fully online by {}.",
+        "The scenario \"{}\" asks for {asked} of {} in {} tranche{}, fully online by {}; after cooling, design headroom and the network, storage and CPU power beside the racks, that is {} systems drawing {} at the meter.",
         result.scenario.name,
-        units::fmt_power_w(t.facility_gw * units::W_PER_GW),
         systems.join(", "),
         result.tranches.len(),
         if result.tranches.len() == 1 { "" } else { "s" },
         full,
+        units::fmt_count(t.systems),
+        units::fmt_power_w(t.facility_gw * units::W_PER_GW),
     ));
 
     let accelerators = with_range(quotable(t.accelerators), headline("accelerators"), quotable);
@@ -206,7 +224,7 @@ pub fn opening(result: &PlanResult) -> Opening {
             format!("; source: {title}")
         });
         status.push(format!(
-            "{} was {}{}{}",
+            "\"{}\" had been {}{}{}",
             deal.name,
             status_words(&deal.status),
             deal.status_as_of
