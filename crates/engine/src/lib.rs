@@ -17,6 +17,7 @@ pub mod power_stack;
 pub mod ranges;
 mod result;
 mod scenario;
+pub mod shipped;
 pub mod train;
 pub mod train_validate;
 
