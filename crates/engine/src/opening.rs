@@ -167,7 +167,11 @@ pub fn opening(result: &PlanResult) -> Opening {
         .unwrap_or_default();
     // What was asked for, by basis (tranches sized in systems ask for no power).
     let mut asked: Vec<(String, f64)> = Vec::new();
-    for stack in result.tranches.iter().filter_map(|t| t.power_stack.as_ref()) {
+    for stack in result
+        .tranches
+        .iter()
+        .filter_map(|t| t.power_stack.as_ref())
+    {
         match asked.iter_mut().find(|(b, _)| *b == stack.basis) {
             Some((_, gw)) => *gw += stack.basis_gw,
             None => asked.push((stack.basis.clone(), stack.basis_gw)),
