@@ -112,7 +112,7 @@ impl<'a> Resolver<'a> {
         else {
             return None;
         };
-        if self.recorded.insert(name.to_string()) {
+        if self.draws.is_none() && self.recorded.insert(name.to_string()) {
             self.cited.insert(source.clone());
             self.assumptions.push(Assumption {
                 name: name.to_string(),
@@ -130,7 +130,7 @@ impl<'a> Resolver<'a> {
 
     /// Records a step the plan computed (the power stack), citing the pseudo-source.
     pub(super) fn record_step(&mut self, name: &str, unit: &str, value: f64, how: String) {
-        if self.recorded.insert(name.to_string()) {
+        if self.draws.is_none() && self.recorded.insert(name.to_string()) {
             self.cited.insert(POWER_STACK_SOURCE.to_string());
             self.assumptions.push(Assumption {
                 name: name.to_string(),
@@ -176,7 +176,7 @@ impl<'a> Resolver<'a> {
                 id.clone()
             }
         };
-        if self.recorded.insert(name.to_string()) {
+        if self.draws.is_none() && self.recorded.insert(name.to_string()) {
             self.cited.insert(source.clone());
             self.assumptions.push(Assumption {
                 name: name.to_string(),

@@ -420,8 +420,10 @@ impl Resolver<'_> {
                     contracted_it_fraction: contracted,
                 };
                 let stacked = power_stack::stack(basis, gw, &figures, rack_w);
-                for (step, value, unit, how) in stacked.steps(&figures) {
-                    self.record_step(&format!("{label}.power_stack.{step}"), unit, value, how);
+                if self.draws.is_none() {
+                    for (step, value, unit, how) in stacked.steps(&figures) {
+                        self.record_step(&format!("{label}.power_stack.{step}"), unit, value, how);
+                    }
                 }
                 if stacked.systems == 0 {
                     self.problem(
