@@ -426,7 +426,7 @@ fn charts(out: &mut String, result: &PlanResult) {
             values: column(&|i| tl[i].opex_usd),
         },
         Series {
-            name: "Financing received (cumulative)".into(),
+            name: format!("{} (cumulative)", crate::opening::financing_label(result)),
             color: svg::PALETTE[2].to_string(),
             dash: Some("2 3"),
             light: false,
