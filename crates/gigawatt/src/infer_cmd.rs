@@ -576,13 +576,25 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
 /// One evaluated spec: the table row, then where a decode step's time goes, the latencies the
 /// targets were judged at, and the assumptions behind the figures.
 fn single_text(r: &InferResult) -> String {
+    let lengths = match &r.traffic {
+        Some(t) => format!(
+            "traffic `{}` ({} bins, mean {} input, {} output tokens per request)",
+            t.profile,
+            t.bins.len(),
+            fmt_count(t.evaluation.mean_input_tokens),
+            fmt_count(t.evaluation.mean_output_tokens)
+        ),
+        None => format!(
+            "{} input, {} output tokens per request",
+            fmt_count(r.workload.input_tokens),
+            fmt_count(r.workload.output_tokens)
+        ),
+    };
     let mut out = format!(
-        "{} on {} x {}: {} input, {} output tokens per request\n\n",
+        "{} on {} x {}: {lengths}\n\n",
         r.model,
         fmt_count(r.gpus as f64),
         r.system,
-        fmt_count(r.workload.input_tokens),
-        fmt_count(r.workload.output_tokens)
     );
     out += &table(std::slice::from_ref(r));
     if !r.feasible {
