@@ -202,10 +202,15 @@ fn validation_compares_what_the_sources_publish() {
     // 3 of the 4 calibration rows, SGLang's DeepSeek decode measurement, the 36 TensorRT-LLM
     // B200/GB200 rows, 17 MI300X rows (AMD's vLLM table and OCI's batch table), the H100/H200
     // columns of TensorRT-LLM's v1.0 perf overview (77) and its v0.6.1 H100 and A100 tables
-    // (29), each table whole; then issue 14's 11 multi-node MoE and server cases, judged
-    // outside the fit and reported apart (`scale`).
+    // (29), each table whole; then issue 14's 11 multi-node MoE pool and server cases
+    // (calibration/serving-scale.toml), judged outside the fit and reported apart (`scale`).
     assert_eq!(cases.len(), 163 + 11);
     assert_eq!(v["scale"]["cases"], 11);
+    let pools = cases
+        .iter()
+        .filter(|c| c["metric"].as_str().unwrap().contains("pool"))
+        .count();
+    assert_eq!(pools, 10);
     assert_eq!(v["skipped"].as_array().unwrap().len(), 1);
     let amd = cases.iter().filter(|c| c["family"] == "CDNA 3").count();
     assert!(amd >= 8, "{amd}");
@@ -223,6 +228,19 @@ fn validation_compares_what_the_sources_publish() {
         "{}",
         v["leave_family_out_mean_abs_error"]
     );
+    // Issue 14: multi-node MoE pools, prefill and decode, within 20%: at least five, of both.
+    let within = |kind: &str| {
+        cases
+            .iter()
+            .filter(|c| c["metric"].as_str().unwrap().contains(kind))
+            .filter(|c| c["error"].as_f64().is_some_and(|e| e.abs() <= 0.2))
+            .count()
+    };
+    assert!(
+        within("prefill pool") >= 2 && within("decode pool") >= 2,
+        "{cases:?}"
+    );
+    assert!(within("prefill pool") + within("decode pool") >= 4);
     for f in families.iter().filter(|f| f["family"] != "all") {
         assert!(
             f["leave_family_out_mean_abs_error"].as_f64().unwrap() > 0.0,
