@@ -1,7 +1,7 @@
 //! `gigawatt serve`: the web dashboard and JSON API, with saved runs in an embedded SQLite
 //! store.
 //!
-//! Everything is in the binary: pages are server-rendered strings, charts are SVG drawn by
+//! Everything is in the binary: pages are `maud` templates (`pages/`), charts are SVG drawn by
 //! `report` (plans) or here (training breakdowns, run comparisons), and the only script is a
 //! small inline one that calls the JSON API. No request names a file: run ids are integers,
 //! and the only file the server opens is the database under `--data`.

@@ -13,7 +13,7 @@ const PALETTE: [&str; 8] = [
 ];
 
 /// A chart's figures as a table, folded under the chart.
-fn data_table(title: &str, headings: &[&str], rows: &[Vec<String>]) -> Markup {
+pub(super) fn data_table(title: &str, headings: &[&str], rows: &[Vec<String>]) -> Markup {
     html! {
         details.data-table {
             summary { "Data table: " (title) }
