@@ -13,6 +13,7 @@ mod api;
 pub mod csp;
 pub mod diff;
 mod error;
+mod fleet_api;
 pub mod guard;
 pub mod listen;
 mod models;
@@ -185,7 +186,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/train/search", post(api_train_search))
         .route("/api/infer", post(models::api_infer))
         .route("/api/infer/search", post(models::api_infer_search))
-        .route("/api/infer/fleet", post(pages::api_infer_fleet))
+        .route("/api/infer/fleet", post(fleet_api::api_infer_fleet))
         .route("/api/reliability", post(models::api_reliability))
         .route("/api/risk", post(models::api_risk))
         .route("/api/runs", get(api_list_runs).post(api_save_run))

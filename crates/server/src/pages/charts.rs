@@ -131,7 +131,7 @@ pub(super) fn timeline_chart(a: &Value, b: &Value, label_a: &str, label_b: &str)
                 title { (title) }
                 @for frac in [0.0, 0.5, 1.0] {
                     @let ty = y(max * frac);
-                    line x1=(left) x2=(format!("{:.1}", w - right)) y1=(format!("{ty:.1}")) y2=(format!("{ty:.1}")) stroke="#d9dee7" {}
+                    line x1=(left) x2=(format!("{:.1}", w - right)) y1=(format!("{ty:.1}")) y2=(format!("{ty:.1}")) stroke="#e6e9ef" {}
                     text x=(format!("{:.1}", left - 6.0)) y=(format!("{:.1}", ty + 4.0)) font-size="11" text-anchor="end" fill="currentColor" { (trim_number(max * frac)) }
                 }
                 @for m in &ticks {

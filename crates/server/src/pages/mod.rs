@@ -21,7 +21,6 @@ mod train;
 
 pub use catalog::catalog_page;
 pub use compare::compare_page;
-pub(crate) use fleet::api_infer_fleet;
 pub use fleet::fleet_page;
 #[cfg(test)]
 pub(crate) use infer::INFER_EXAMPLE;
