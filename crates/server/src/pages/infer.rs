@@ -8,8 +8,10 @@ use maud::{html, PreEscaped};
 use units::fmt_count;
 
 use super::charts::data_table;
-use super::train::{bound_check, bound_number, bound_select, toml_details};
-use super::{cards, choices, downloads, messages, options, page, SCRIPT_FIELDS};
+use super::{
+    bound_check, bound_number, bound_select, cards, choices, downloads, messages, options, page,
+    toml_details, SCRIPT_FIELDS,
+};
 use crate::AppState;
 
 const SCRIPT_INFER: &str = include_str!("scripts/infer.js");

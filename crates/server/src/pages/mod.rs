@@ -151,6 +151,35 @@ fn editor(id: &str, label: &str, text: &str) -> Markup {
     }
 }
 
+/// A form field bound to `key` (`section.key`, or a top-level key) of the TOML spec.
+fn bound_number(key: &str, label: &str, hint: &str) -> Markup {
+    html! {
+        label { (label) " " input type="number" step="any" data-toml=(key) data-type="num" data-share placeholder=(hint); }
+    }
+}
+
+fn bound_select(key: &str, label: &str, values: Markup) -> Markup {
+    html! {
+        label { (label) " " select data-toml=(key) data-type="str" data-share { (values) } }
+    }
+}
+
+fn bound_check(key: &str, label: &str) -> Markup {
+    html! {
+        label.check { input type="checkbox" data-toml=(key) data-type="bool" data-share; " " (label) }
+    }
+}
+
+/// The TOML editor, one click away under the form; opened by the script on an error.
+fn toml_details(id: &str, label: &str, text: &str) -> Markup {
+    html! {
+        details #toml-details {
+            summary { "Edit as TOML (the same spec as text; the form follows)" }
+            (editor(id, label, text))
+        }
+    }
+}
+
 /// The message box under an editor or form.
 fn messages() -> Markup {
     html! { pre #messages .messages role="alert" hidden {} }
