@@ -32,6 +32,8 @@ pub struct PlanResult {
     pub warnings: Vec<String>,
     /// What the catalog knew: its cut-off date and each deal's timeline.
     pub knowledge: crate::Knowledge,
+    /// What the fleet can train and serve, by month (`engine::capability`).
+    pub capability: Option<crate::capability::Capability>,
 }
 
 /// A deal left out of the model.
@@ -74,6 +76,9 @@ pub struct TrancheSummary {
     pub system: String,
     /// Facility power asked for but not filled by whole systems, GW.
     pub unused_facility_gw: f64,
+    /// The catalog site the tranche is at, if it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
 }
 
 /// A deal as reported.

@@ -86,6 +86,9 @@ pub fn plan_markdown(result: &PlanResult) -> String {
             fmt_usd(row.financing_usd)
         );
     }
+    if let Some(capability) = &result.capability {
+        out.push_str(&crate::capability::markdown(capability));
+    }
     if !result.deals.is_empty() {
         let _ = writeln!(out, "\n## Deals\n");
         let _ = writeln!(out, "| deal | status | as of | note |\n|---|---|---|---|");
