@@ -15,6 +15,7 @@ mod number;
 mod plan;
 mod result;
 mod scenario;
+pub mod shipped;
 pub mod train;
 pub mod train_validate;
 

@@ -76,6 +76,7 @@ pub fn mix_rate(
                     workload: reference_workload(),
                     precision: perf::Precision::Fp8,
                     kv_bytes: 2.0,
+                    traffic: None,
                 };
                 let hardware = crate::train::hardware_for_serving(catalog, system, overrides);
                 let c = system_capacity(catalog, system, hardware, &request);
