@@ -177,13 +177,17 @@ pub fn candidate_params(
 /// The index of the largest run among candidates (system, stable accelerators, sites joined):
 /// the most dense parameters; where none can be computed, the most peak FLOP/s (its answer
 /// then says why it is unknown). Ties go to the first.
-fn choose(tables: &SystemTables, candidates: &[(&str, f64, usize)]) -> Option<usize> {
+fn choose(
+    tables: &SystemTables,
+    candidates: &[(&str, f64, usize)],
+    dense_params: impl Fn(usize) -> f64,
+) -> Option<usize> {
     let mut best: Option<(usize, f64)> = None;
-    for (i, (system, stable, sites)) in candidates.iter().enumerate() {
+    for (i, (_, stable, _)) in candidates.iter().enumerate() {
         if *stable <= 0.0 {
             continue;
         }
-        let value = candidate_params(tables, system, *stable, *sites, ModelKind::Dense);
+        let value = dense_params(i);
         if value.is_finite() && best.is_none_or(|(_, b)| value > b) {
             best = Some((i, value));
         }
@@ -241,7 +245,10 @@ fn largest_site(
         .iter()
         .map(|(_, system, stable, n)| (*system, *stable, *n))
         .collect();
-    let i = choose(tables, &candidates)?;
+    let i = choose(tables, &candidates, |i| {
+        let (system, stable, sites) = candidates[i];
+        candidate_params(tables, system, stable, sites, ModelKind::Dense)
+    })?;
     let (site, system, stable, n) = named.swap_remove(i);
     Some((site, system.to_string(), stable, n > 1))
 }
@@ -249,6 +256,7 @@ fn largest_site(
 /// The cross-site penalty: the fraction of step time left for compute when each step's
 /// gradients (2 bytes per parameter, bf16) all-reduce across `sites` over the inter-site link
 /// without overlap: step / (step + 2 (k - 1) / k x bytes / link).
+#[allow(clippy::too_many_arguments)]
 pub fn cross_site_kept(
     gpus_used: f64,
     mfu: f64,
@@ -659,18 +667,54 @@ pub fn measures(tables: &SystemTables, groups: &Groups, states: &[TrancheState])
             }
         }
     }
-    let (dense, moe) = match choose(tables, &candidates) {
+    // Each single site's dense run, read once: for choosing the largest and, where nothing is
+    // in burn-in, for its training compute (the same accelerators, so the same numbers).
+    let single: Vec<Result<super::tables::Interpolated, ()>> = groups
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, (_, system))| {
+            if stable[g] > 0.0 {
+                tables.numbers(
+                    &groups.systems[*system],
+                    training_share(stable[g], options),
+                    ModelKind::Dense,
+                )
+            } else {
+                Err(())
+            }
+        })
+        .collect();
+    let dense_of = |i: usize| {
+        if i < n {
+            single[i].map_or(f64::NAN, |x| x.active * x.total_per_active)
+        } else {
+            let (system, site_stable, sites) = candidates[i];
+            candidate_params(tables, system, site_stable, sites, ModelKind::Dense)
+        }
+    };
+    let (dense, moe) = match choose(tables, &candidates, dense_of) {
         None => (0.0, 0.0),
         Some(i) => {
             let (system, site_stable, sites) = candidates[i];
             (
-                candidate_params(tables, system, site_stable, sites, ModelKind::Dense),
+                dense_of(i),
                 candidate_params(tables, system, site_stable, sites, ModelKind::Moe),
             )
         }
     };
     let mut flop = 0.0;
     for (g, (_, system)) in groups.groups.iter().enumerate() {
+        let training = training_share(weighted[g], options);
+        if weighted[g] == stable[g] && training >= super::tables::SMALLEST_RUN {
+            if let Ok(x) = single[g] {
+                let peak = tables.systems[&groups.systems[*system]]
+                    .peak_bf16_flops
+                    .unwrap_or(0.0);
+                flop += training * peak * x.mfu * x.goodput * SECONDS_PER_YEAR;
+                continue;
+            }
+        }
         match tables.training_flop_per_s(
             &groups.systems[*system],
             training_share(weighted[g], options),
