@@ -129,7 +129,8 @@ pub fn markdown(c: &Capability) -> String {
     let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|");
     for m in &c.months {
-        let _ = writeln!(out, "| {} |", row(m).join(" | ").replace('\n', " "));
+        let cells: Vec<String> = row(m).iter().map(|c| crate::markdown::cell(c)).collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
     }
     let _ = writeln!(
         out,
@@ -144,14 +145,14 @@ pub fn markdown(c: &Capability) -> String {
         let _ = writeln!(
             out,
             "| {} | {} | {} |",
-            s.system,
+            crate::markdown::cell(&s.system),
             optional(s.serving_tokens_per_s_per_gpu, |r| format!("{r:.0}")),
             optional(per_mw, |t| fmt_short_scale(t, ""))
         );
     }
     out.push('\n');
     for note in c.notes.iter().chain(&reasons(c)) {
-        let _ = writeln!(out, "- {}", note.replace('|', "\\|"));
+        let _ = writeln!(out, "- {}", crate::markdown::cell(note));
     }
     out
 }

@@ -9,7 +9,7 @@ use crate::text::yearly;
 
 /// Text from user files, made inert: no raw HTML (`<`, `>`, `&` become entities), no table
 /// breaks (`|`), one line.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

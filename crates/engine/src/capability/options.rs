@@ -323,3 +323,54 @@ impl CapabilityFlags {
             || !self.months.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, has_sites: bool) -> Result<CapabilityOptions, Diagnostics> {
+        #[derive(Deserialize)]
+        struct File {
+            capability: CapabilitySpec,
+        }
+        let file: File = toml::from_str(text).unwrap();
+        options_from_spec(Some(&file.capability), "x.toml", text, has_sites)
+    }
+
+    #[test]
+    fn silence_gives_the_stated_defaults() {
+        let o = options_from_spec(None, "x.toml", "", false).unwrap();
+        assert_eq!(o, CapabilityOptions::default());
+        assert_eq!((o.training_days, o.tokens_per_parameter), (90.0, 20.0));
+        let o = parse(
+            "[capability]\ntraining_days = 30\nmonths = [\"2028-06\"]\n",
+            false,
+        )
+        .unwrap();
+        assert_eq!(o.training_days, 30.0);
+        assert_eq!(o.months, vec!["2028-06".parse().unwrap()]);
+    }
+
+    #[test]
+    fn each_bad_value_names_its_field() {
+        for (text, field) in [
+            ("serving_share = 1.01", "capability.serving_share"),
+            ("training_days = 0", "capability.training_days"),
+            ("training_days = 3653", "capability.training_days"),
+            ("moe_top_k = 128", "capability.moe_top_k"),
+            ("burn_in_months = -1", "capability.burn_in_months"),
+            ("months = [\"2028-13\"]", "capability.months"),
+            (
+                "inter_site_gbit_per_s = 400",
+                "capability.inter_site_gbit_per_s",
+            ),
+        ] {
+            let e = parse(&format!("[capability]\n{text}\n"), false).unwrap_err();
+            assert_eq!(e.0[0].field.as_deref(), Some(field), "{text}");
+            assert_eq!(e.0[0].line, Some(2), "{text}");
+        }
+        // With sites, a bandwidth is accepted.
+        let o = parse("[capability]\ninter_site_gbit_per_s = 400\n", true).unwrap();
+        assert_eq!(o.inter_site_gbit_per_s, Some(400.0));
+    }
+}
