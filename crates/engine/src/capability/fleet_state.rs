@@ -146,7 +146,7 @@ pub fn candidate_params(
 ) -> f64 {
     let options = &tables.options;
     let training = training_share(stable, options);
-    let Ok(x) = tables.numbers(system, training, kind) else {
+    let Some(x) = tables.numbers(system, training, kind) else {
         return f64::NAN;
     };
     let params = x.active * x.total_per_active;
@@ -669,7 +669,7 @@ pub fn measures(tables: &SystemTables, groups: &Groups, states: &[TrancheState])
     }
     // Each single site's dense run, read once: for choosing the largest and, where nothing is
     // in burn-in, for its training compute (the same accelerators, so the same numbers).
-    let single: Vec<Result<super::tables::Interpolated, ()>> = groups
+    let single: Vec<Option<super::tables::Interpolated>> = groups
         .groups
         .iter()
         .enumerate()
@@ -681,7 +681,7 @@ pub fn measures(tables: &SystemTables, groups: &Groups, states: &[TrancheState])
                     ModelKind::Dense,
                 )
             } else {
-                Err(())
+                None
             }
         })
         .collect();
@@ -707,7 +707,7 @@ pub fn measures(tables: &SystemTables, groups: &Groups, states: &[TrancheState])
     for (g, (_, system)) in groups.groups.iter().enumerate() {
         let training = training_share(weighted[g], options);
         if weighted[g] == stable[g] && training >= super::tables::SMALLEST_RUN {
-            if let Ok(x) = single[g] {
+            if let Some(x) = single[g] {
                 let peak = tables.systems[&groups.systems[*system]]
                     .peak_bf16_flops
                     .unwrap_or(0.0);

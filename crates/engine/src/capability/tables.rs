@@ -209,11 +209,11 @@ pub struct Interpolated {
 
 impl SystemTables {
     /// The numbers of the largest run of `kind` on `gpus` training accelerators of `system`
-    /// (what [`SystemTables::run`] reports, without building the report): `Err` with no
-    /// reason string built, for the hot loop of `risk`.
-    pub fn numbers(&self, system: &str, gpus: f64, kind: ModelKind) -> Result<Interpolated, ()> {
-        let table = self.systems.get(system).ok_or(())?;
-        interpolate_numbers(table, kind, gpus, &self.options).map_err(|_| ())
+    /// (what [`SystemTables::run`] reports, without building the report), with no
+    /// reason string built, for the hot loop of `risk`; `None` where unknown.
+    pub fn numbers(&self, system: &str, gpus: f64, kind: ModelKind) -> Option<Interpolated> {
+        let table = self.systems.get(system)?;
+        interpolate_numbers(table, kind, gpus, &self.options).ok()
     }
 }
 
