@@ -12,7 +12,10 @@ pub mod infer;
 pub mod knowledge;
 pub mod model_table;
 mod number;
+pub mod opening;
 mod plan;
+pub mod power_stack;
+pub mod ranges;
 mod result;
 mod scenario;
 pub mod shipped;
@@ -22,8 +25,10 @@ pub mod train_validate;
 pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;
 pub use plan::{
-    not_yet_public, plan, plan_text, plan_text_with, resolve_text, QuickPlan, ResolvedScenario,
+    not_yet_public, plan, plan_text, plan_text_with, plan_text_with_capability, plan_with,
+    resolve_text, PlanOptions, QuickPlan, ResolvedScenario,
 };
+pub use ranges::RangeOptions;
 pub use result::{
     Assumption, DealSummary, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary,
 };

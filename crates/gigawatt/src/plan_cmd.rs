@@ -37,6 +37,16 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<(), Failure> {
     output::emit(&text, args.out.as_deref())
 }
 
+/// Ranges unless `--no-ranges`, with `--seed` and `--draws`.
+fn options(args: &PlanArgs) -> engine::PlanOptions {
+    engine::PlanOptions {
+        ranges: (!args.no_ranges).then_some(engine::RangeOptions {
+            draws: args.draws as usize,
+            seed: args.seed,
+        }),
+    }
+}
+
 fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
     if let Some(system) = &args.system {
         return quick(catalog, system, args);
@@ -88,13 +98,15 @@ fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
         }
     };
     let flags = capability_flags(args);
-    engine::plan_text_with(catalog, &origin, &text, &flags).map_err(|e| {
-        let EngineError::Invalid(Diagnostics(mut list)) = e;
-        for d in &mut list {
-            name_capability_flag(d, &flags);
-        }
-        render_engine_error(EngineError::Invalid(Diagnostics(list)))
-    })
+    engine::plan_text_with_capability(catalog, &origin, &text, &options(args), &flags).map_err(
+        |e| {
+            let EngineError::Invalid(Diagnostics(mut list)) = e;
+            for d in &mut list {
+                name_capability_flag(d, &flags);
+            }
+            render_engine_error(EngineError::Invalid(Diagnostics(list)))
+        },
+    )
 }
 
 /// The capability flags of a plan command.
@@ -198,26 +210,28 @@ fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult,
     };
     let text = quick.to_scenario_text();
     let flags = capability_flags(args);
-    engine::plan_text_with(catalog, COMMAND_LINE, &text, &flags).map_err(|e| {
-        let EngineError::Invalid(Diagnostics(mut list)) = e;
-        for d in &mut list {
-            name_capability_flag(d, &flags);
-            // Lines of the generated scenario mean nothing to the user: name the flag instead.
-            d.line = None;
-            d.column = None;
-            if let Some(field) = &d.field {
-                d.field = Some(flag_for_field(field));
-            }
-            if let Some(hint) = &d.hint {
-                if hint.contains("[prices]") {
-                    d.hint = Some("add --price-usd USD (a price per system)".into());
-                } else if hint.contains("it_power_kw = ") {
-                    d.hint = Some("add --it-power-kw KW (IT power per system)".into());
+    engine::plan_text_with_capability(catalog, COMMAND_LINE, &text, &options(args), &flags).map_err(
+        |e| {
+            let EngineError::Invalid(Diagnostics(mut list)) = e;
+            for d in &mut list {
+                name_capability_flag(d, &flags);
+                // Lines of the generated scenario mean nothing to the user: name the flag instead.
+                d.line = None;
+                d.column = None;
+                if let Some(field) = &d.field {
+                    d.field = Some(flag_for_field(field));
+                }
+                if let Some(hint) = &d.hint {
+                    if hint.contains("[prices]") {
+                        d.hint = Some("add --price-usd USD (a price per system)".into());
+                    } else if hint.contains("it_power_kw = ") {
+                        d.hint = Some("add --it-power-kw KW (IT power per system)".into());
+                    }
                 }
             }
-        }
-        render_engine_error(EngineError::Invalid(Diagnostics(list)))
-    })
+            render_engine_error(EngineError::Invalid(Diagnostics(list)))
+        },
+    )
 }
 
 /// For a system whose accelerator has no dense BF16 figure in the catalog (so no

@@ -55,6 +55,8 @@ pub fn assumptions(options: &CapabilityOptions) -> Vec<Assumption> {
         unit: unit.into(),
         source: source.into(),
         note: (!note.is_empty()).then(|| note.to_string()),
+        low: None,
+        high: None,
     };
     let mut rows = vec![
         row("training_days", options.training_days, "days", STATED, "default 90"),
