@@ -110,3 +110,58 @@ fn systems_retire_after_their_service_life_and_burn_in_first() {
     assert_eq!(at(20).online, 1200.0);
     assert_eq!(at(20).stable, 900.0);
 }
+
+#[test]
+fn a_run_spans_sites_only_over_the_scenarios_inter_site_link() {
+    let catalog = catalog::Catalog::embedded().unwrap();
+    let two_sites = |link: &str| {
+        format!(
+            r#"
+name = "two sites"
+[[tranche]]
+name = "a"
+system = "gb200-nvl72"
+site = "abilene"
+facility_gw = 0.5
+start = "2026-01"
+ramp_months = 1
+[[tranche]]
+name = "b"
+system = "gb200-nvl72"
+site = "stargate-michigan"
+facility_gw = 0.5
+start = "2026-01"
+ramp_months = 1
+{link}
+"#
+        )
+    };
+    let last = |text: &str| {
+        let plan = engine::plan_text(&catalog, "two.toml", text).unwrap();
+        let c = plan.capability.unwrap();
+        c.months.last().unwrap().largest_run.clone().unwrap()
+    };
+    let alone = last(&two_sites(""));
+    assert!(
+        !alone.cross_site && !alone.site.contains('+'),
+        "{}",
+        alone.site
+    );
+    let joined = last(&two_sites("[capability]\ninter_site_gbit_per_s = 1000000"));
+    assert!(joined.cross_site, "flagged");
+    assert_eq!(joined.site, "abilene+stargate-michigan");
+    let (a, j) = (alone.dense.run.unwrap(), joined.dense.run.unwrap());
+    // Twice the accelerators, less the exchange over the link: larger, and by well under 2x
+    // (compute-optimal size grows with the square root of compute).
+    assert!(
+        j.params > a.params && j.params < 2.0 * a.params,
+        "{} {}",
+        a.params,
+        j.params
+    );
+    assert!(
+        j.goodput_model.contains("across 2 sites"),
+        "{}",
+        j.goodput_model
+    );
+}
