@@ -453,7 +453,7 @@ fn charts(out: &mut String, fleet: &FleetServing, rows: &[FleetServingRow]) {
 /// step has them.
 /// `Other` is whatever of the step the named parts leave out (none today; it keeps the bar
 /// honest if a part is added to the model before it is named here).
-fn step_parts(r: &InferResult) -> [(&'static str, f64); 10] {
+pub fn step_parts(r: &InferResult) -> [(&'static str, f64); 10] {
     let d = &r.detail.decode_step;
     let named = [
         ("Dense GEMM", d.dense_gemm_s),
