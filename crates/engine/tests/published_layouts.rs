@@ -125,6 +125,8 @@ fn search_returns_only_layouts_the_framework_runs() {
         global_batch: 512.0,
         seq_len: 4096.0,
         precision: perf::Precision::Bf16,
+        components: None,
+        moe: perf::MoeRouting::default(),
     };
     let options = SearchOptions {
         gpus: 512,
@@ -162,6 +164,8 @@ fn search_considers_pipeline_depths_that_do_not_divide_the_layers() {
         global_batch: 2048.0,
         seq_len: 8192.0,
         precision: perf::Precision::Bf16,
+        components: None,
+        moe: perf::MoeRouting::default(),
     };
     let inputs =
         engine::train::resolve_train_inputs(&catalog, "llama3-405b", "dgx-h100", 16384, workload)

@@ -240,6 +240,8 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
         global_batch: a.global_batch as f64,
         seq_len: a.seq_len as f64,
         precision,
+        components: None,
+        moe: perf::MoeRouting::default(),
     };
     let inputs =
         engine::train::resolve_train_inputs(catalog, &a.model, &a.system, a.gpus as u64, workload)

@@ -39,7 +39,7 @@ pub use serve::{
 };
 pub use train::{
     activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
-    split_layers, Framework, MemoryBreakdown, NothingFits, RecomputeModules, StageError, Stages,
+    split_layers, ComponentPrecision, Framework, MemoryBreakdown, MoeRouting, Recipe, NothingFits, RecomputeModules, StageError, Stages,
     ZeroStages,
 };
 pub use train::{

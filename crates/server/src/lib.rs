@@ -751,6 +751,8 @@ async fn api_train_search(
             global_batch: search.global_batch as f64,
             seq_len: search.seq_len as f64,
             precision,
+            components: None,
+            moe: perf::MoeRouting::default(),
         };
         let inputs = engine::train::resolve_train_inputs(
             &inner.catalog,

@@ -455,6 +455,8 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
         )?),
         seq_len: f64::from(positive(&spec.training.seq_len, "training.seq_len")?),
         precision,
+        components: None,
+        moe: perf::MoeRouting::default(),
     };
     let gpus = u64::from(positive(&spec.cluster.gpus, "cluster.gpus")?);
     let system = spec.cluster.system.get_ref().clone();

@@ -300,6 +300,8 @@ mod tests {
             global_batch: 1024.0,
             seq_len: 4096.0,
             precision: Precision::Bf16,
+            components: None,
+            moe: crate::train::MoeRouting::default(),
         }
     }
 

@@ -3,6 +3,8 @@
 use serde::Serialize;
 
 use super::memory::{memory, MemoryBreakdown};
+use super::overlap::{a2a_copies, last_bucket_fraction, overlap, MoeRouting, Overlapped};
+use super::precision::{self, ComponentPrecision, Recipe};
 use super::stages::{split_layers, Stages};
 pub use super::strategy::{Recompute, RecomputeModules, Strategy};
 use crate::arch::Arch;
@@ -71,15 +73,39 @@ impl Hardware {
     }
 }
 
-/// What is trained: batch, sequence, precision.
+/// What is trained: batch, sequence, precision, MoE routing.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Workload {
     /// Sequences per step.
     pub global_batch: f64,
     /// Tokens per sequence.
     pub seq_len: f64,
-    /// Matmul precision.
+    /// Matmul precision: the headline family, whose dense peak MFU is quoted against.
     pub precision: Precision,
+    /// The recipe of each component (attention projections, dense MLPs, experts); `None`: the
+    /// default recipe of `precision` everywhere ([`Recipe::default_for`]).
+    pub components: Option<ComponentPrecision>,
+    /// Expert load imbalance and node-limited routing (read on MoE models only).
+    pub moe: MoeRouting,
+}
+
+impl Workload {
+    /// A workload with the default recipe of `precision` everywhere and the default routing.
+    pub fn new(global_batch: f64, seq_len: f64, precision: Precision) -> Workload {
+        Workload {
+            global_batch,
+            seq_len,
+            precision,
+            components: None,
+            moe: MoeRouting::default(),
+        }
+    }
+
+    /// The recipe of each component.
+    pub fn components(&self) -> ComponentPrecision {
+        self.components
+            .unwrap_or_else(|| ComponentPrecision::uniform(Recipe::default_for(self.precision)))
+    }
 }
 
 /// Where a step's time goes, seconds per step.
@@ -103,6 +129,11 @@ pub struct Breakdown {
     pub bubble_s: f64,
     /// Optimizer step.
     pub optimizer_s: f64,
+    /// Compute lost to communication that overlaps it (SMs and HBM shared), included in
+    /// `compute_s`.
+    pub overlap_slowdown_s: f64,
+    /// Communication hidden under compute (not on the critical path), all kinds.
+    pub hidden_comm_s: f64,
 }
 
 /// Why a strategy cannot be used; infeasible strategies are results, not errors.
@@ -181,6 +212,9 @@ pub struct ModelConstants {
     pub elementwise_passes: f64,
     /// Memory the framework keeps for itself (CUDA context, NCCL buffers, fragmentation), bytes.
     pub reserved_memory_bytes: f64,
+    /// Fraction of a hidden collective's time the compute under it loses
+    /// (`overlap::OVERLAP_COMPUTE_SHARE`, sourced; also on the refit grid).
+    pub overlap_compute_share: f64,
 }
 
 /// The defaults: `gemm_half_dim`, `attention_fraction` and `elementwise_passes` are fitted
@@ -199,12 +233,16 @@ impl Default for ModelConstants {
             kernel_overhead_s: 4e-6,
             elementwise_passes: 28.0,
             reserved_memory_bytes: 3.0 * 1024.0 * 1024.0 * 1024.0,
+            overlap_compute_share: super::overlap::OVERLAP_COMPUTE_SHARE,
         }
     }
 }
 
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
 const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
+/// Extra kernels per MoE layer forward: router GEMM, softmax, top-k, permute, dispatch,
+/// two grouped GEMMs, activation, combine, unpermute.
+const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 10.0;
 /// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
@@ -329,28 +367,44 @@ pub fn evaluate_with(
     let Some(peak) = peak.filter(|p| *p > 0.0) else {
         return infeasible(memory, Infeasible::PrecisionUnsupported);
     };
-    let ceiling = hw
-        .matmul_ceiling(w.precision)
-        .unwrap_or(peak * hw.matmul_efficiency);
-    let attention_ceiling = hw.peak_bf16_flops * hw.matmul_efficiency * c.attention_fraction;
+    // Each component at its own recipe's ceiling (the catalog's precision schema: FP8 per
+    // tensor, blockwise, MXFP8, NVFP4), with its own cast cost.
+    let Some(recipes) = precision::resolve(hw, &w.components()) else {
+        return infeasible(memory, Infeasible::PrecisionUnsupported);
+    };
+    let bf16_ceiling = hw.peak_bf16_flops * hw.matmul_efficiency;
+    let attention_ceiling = bf16_ceiling * c.attention_fraction;
     let hbm = hw.hbm_bytes_per_s * c.memory_efficiency;
+    let moe_share = arch.moe_layers() / arch.layers;
+    // The busiest expert-parallel rank sets the pace of the expert GEMMs and the all-to-all.
+    let imbalance = if ep > 1.0 && arch.is_moe() {
+        w.moe.imbalance.max(1.0)
+    } else {
+        1.0
+    };
 
     // --- One layer, forward, one microbatch, one accelerator ---
     let (attention_projection_s, mla_up_proj_s) = match arch.mla {
         None => {
             let qkv = gemm_s(
                 c,
-                ceiling,
+                recipes.attention_ceiling,
                 tokens,
                 (arch.heads + 2.0 * arch.kv_heads) * arch.head_dim / tp,
                 h,
             );
-            let out = gemm_s(c, ceiling, tokens, h, arch.heads * arch.head_dim / tp);
+            let out = gemm_s(
+                c,
+                recipes.attention_ceiling,
+                tokens,
+                h,
+                arch.heads * arch.head_dim / tp,
+            );
             (qkv + out, 0.0)
         }
         Some(m) => {
             let width = arch.attention_params() / (h * tp);
-            let all = gemm_s(c, ceiling, tokens, width, h);
+            let all = gemm_s(c, recipes.attention_ceiling, tokens, width, h);
             // The query and key/value up-projections' share of the attention matmuls.
             let up = m.q_lora_rank * arch.heads * (m.qk_nope_head_dim + m.qk_rope_head_dim)
                 + m.kv_lora_rank * arch.heads * (m.qk_nope_head_dim + m.v_head_dim);
@@ -366,24 +420,25 @@ pub fn evaluate_with(
         // Unfused: two batched GEMMs over the full score matrix, plus scale-mask-softmax and
         // dropout streaming the s x s scores (about five 16-bit passes).
         let gemms = core_flops
-            / (hw.peak_bf16_flops
-                * hw.matmul_efficiency
-                * shape_factor(c, seq_local, w.seq_len, arch.head_dim));
+            / (bf16_ceiling * shape_factor(c, seq_local, w.seq_len, arch.head_dim));
         let scores = b * (arch.heads / tp) * seq_local * w.seq_len;
         (gemms, 5.0 * ACTIVATION_BYTES * scores / hbm)
     };
 
     let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
     let dense_mlp_s = {
+        let ceiling = recipes.dense_ceiling;
         let up = gemm_s(c, ceiling, tokens, arch.ffn_hidden * gate / tp, h);
         let down = gemm_s(c, ceiling, tokens, h, arch.ffn_hidden / tp);
         up + down
     };
-    let (routed_mlp_s, shared_mlp_s) = if arch.is_moe() {
+    let (routed_mlp_s, shared_mlp_s, router_s) = if arch.is_moe() {
+        let ceiling = recipes.expert_ceiling;
         let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts;
         let local_experts = arch.experts / ep;
         let width_up = arch.moe_ffn_hidden * gate / tp;
-        let routed = local_experts
+        let routed = imbalance
+            * local_experts
             * (gemm_s(c, ceiling, routed_tokens_per_expert, width_up, h)
                 + gemm_s(
                     c,
@@ -404,12 +459,16 @@ pub fn evaluate_with(
         } else {
             0.0
         };
-        (routed, shared)
+        // The router's logits GEMM (16-bit) and its softmax / top-k over fp32 scores (write,
+        // read and write, read: four 4-byte passes).
+        let router = gemm_s(c, bf16_ceiling, tokens, arch.experts, h)
+            + 16.0 * tokens * arch.experts / hbm;
+        (routed, shared, router)
     } else {
-        (0.0, 0.0)
+        (0.0, 0.0, 0.0)
     };
-    let moe_share = arch.moe_layers() / arch.layers;
-    let mlp_s = (1.0 - moe_share) * dense_mlp_s + moe_share * (routed_mlp_s + shared_mlp_s);
+    let mlp_s = (1.0 - moe_share) * dense_mlp_s
+        + moe_share * (routed_mlp_s + shared_mlp_s + router_s);
     let active_ffn = (1.0 - moe_share) * arch.ffn_hidden
         + moe_share * (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden;
 
@@ -424,17 +483,28 @@ pub fn evaluate_with(
         } * h
             / hidden_split
             + activation_passes * active_ffn / tp);
-    // 8- and 4-bit matmuls quantise each GEMM input first (read 16-bit, write 8-bit: 3 bytes
-    // per element): the QKV and MLP inputs (full width after the sequence-parallel gather) and
-    // the projection and down-projection inputs (split across TP). The backward pass casts the
-    // output gradients the same way, which the 2x backward factor below covers.
-    let cast_bytes = if w.precision == Precision::Bf16 {
-        0.0
+    // MoE token permutation: each token is copied once per routed expert before the dispatch
+    // and the copies are gathered and summed after the combine (read and write of the hidden
+    // state per copy and per token: 2 (top_k + 1) passes), on the busiest rank.
+    let permute_bytes = if arch.is_moe() {
+        moe_share * imbalance * ACTIVATION_BYTES * tokens * h * 2.0 * (arch.top_k + 1.0)
     } else {
-        3.0 * tokens * (2.0 * h + arch.heads * arch.v_head_dim() / tp + active_ffn / tp)
+        0.0
     };
-    let elementwise_bytes = elementwise_bytes + cast_bytes;
-    let elementwise_s = elementwise_bytes / hbm + KERNELS_PER_LAYER_FORWARD * c.kernel_overhead_s;
+    // 8- and 4-bit matmuls quantise each GEMM input first, at the recipe's bytes per element
+    // (`Recipe::cast_bytes_per_element`): the QKV and MLP inputs (full width after the
+    // sequence-parallel gather) and the projection and down-projection inputs (split across
+    // TP). The backward pass casts the output gradients the same way, which the 2x backward
+    // factor below covers.
+    let cast_bytes = tokens
+        * (recipes.attention_cast * (h + arch.heads * arch.v_head_dim() / tp)
+            + recipes.dense_cast * (1.0 - moe_share) * (h + arch.ffn_hidden / tp)
+            + recipes.expert_cast
+                * moe_share
+                * (h + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
+    let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes;
+    let kernels = KERNELS_PER_LAYER_FORWARD + moe_share * MOE_KERNELS_PER_LAYER_FORWARD;
+    let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
 
     let layer_forward_s =
         attention_projection_s + core_forward_s + core_memory_forward_s + mlp_s + elementwise_s;
@@ -519,44 +589,75 @@ pub fn evaluate_with(
             }
             Recompute::None => 0.0,
         };
-    let mut layer_tp_s = tp_collectives * tp_collective_s;
-    if s.tp_comm_overlap {
+    let tp_all = tp_collectives * tp_collective_s;
+    let layer_tp = if s.tp_comm_overlap {
         // Userbuffers / async TP run each collective in chunks under the GEMM it feeds.
-        layer_tp_s = (layer_tp_s - 3.0 * (attention_projection_s + mlp_s)).max(0.0);
-    }
+        overlap(tp_all, 3.0 * (attention_projection_s + mlp_s), 0.0)
+    } else {
+        Overlapped::exposed(tp_all)
+    };
 
-    let layer_cp_s = if cp > 1.0 {
+    let layer_cp = if cp > 1.0 {
         let (bw, lat) = link(tp * cp);
         let kv_bytes =
             ACTIVATION_BYTES * tokens * 2.0 * (arch.kv_heads / tp).max(1.0) * arch.qk_head_dim();
         let exchange = (cp - 1.0) * (kv_bytes / bw + lat);
-        // Ring attention overlaps the exchange with the attention kernels: forward and backward.
-        (exchange - core_forward_s).max(0.0) + (2.0 * exchange - core_backward_s).max(0.0)
+        // Ring attention overlaps each exchange with the attention block it feeds, forward and
+        // backward; a short local sequence leaves it exposed.
+        overlap(exchange, core_forward_s, 0.0).add(overlap(2.0 * exchange, core_backward_s, 0.0))
     } else {
-        0.0
+        Overlapped::default()
     };
-    let layer_ep_s = if ep > 1.0 && arch.is_moe() {
-        let (bw, lat) = link(tp * ep);
-        let bytes = ACTIVATION_BYTES * tokens * arch.top_k * h * (ep - 1.0) / ep;
-        // Dispatch and combine, forward and backward, on MoE layers only.
-        let a2a = moe_share * 4.0 * (bytes / bw + lat);
-        if s.ep_comm_overlap {
-            // Another microbatch's (or the other direction's) compute runs under it.
-            (a2a - (layer_forward_s + layer_backward_s)).max(0.0)
+    let layer_ep = if ep > 1.0 && arch.is_moe() {
+        // Routed copies per token that stay inside the scale-up domain and that cross the
+        // network (node-limited routing caps the latter); both move at once.
+        let ranks_per_domain = (hw.scale_up_domain / tp).max(1.0);
+        let (intra, inter) = a2a_copies(arch.top_k, ep, ranks_per_domain, w.moe.node_limit);
+        let token_bytes = ACTIVATION_BYTES * tokens * h;
+        let intra_s = if intra > 0.0 {
+            intra * token_bytes / (hw.scale_up_bytes_per_s * c.link_efficiency)
+                + c.scale_up_latency_s
         } else {
-            a2a
+            0.0
+        };
+        let inter_s = if inter > 0.0 {
+            inter * token_bytes / (hw.scale_out_bytes_per_s * c.link_efficiency)
+                + c.scale_out_latency_s
+        } else {
+            0.0
+        };
+        // Dispatch and combine, forward and backward, on MoE layers only; the busiest rank
+        // receives `imbalance` times the mean.
+        let a2a = moe_share * 4.0 * imbalance * intra_s.max(inter_s);
+        if s.ep_comm_overlap {
+            // Another microbatch's compute runs under it (Megatron's combined 1F1B, DualPipe);
+            // the step's first forward and last backward have no partner: one microbatch's
+            // worth of the step's all-to-all is exposed.
+            overlap(
+                a2a,
+                layer_forward_s + layer_backward_s,
+                a2a / microbatches.max(1.0),
+            )
+        } else {
+            Overlapped::exposed(a2a)
         }
     } else {
-        0.0
+        Overlapped::default()
     };
+    let layer_tp_s = layer_tp.exposed_s;
+    let layer_cp_s = layer_cp.exposed_s;
+    let layer_ep_s = layer_ep.exposed_s;
+    let layer_hidden_s = layer_tp.hidden_s + layer_cp.hidden_s + layer_ep.hidden_s;
+    let layer_slowdown_s = c.overlap_compute_share * layer_hidden_s;
 
-    // Output layer and loss on the last stage.
-    let logits_forward_s =
-        gemm_s(c, ceiling, tokens, arch.vocab / tp, h) + 3.0 * 4.0 * tokens * arch.vocab / tp / hbm;
+    // Output layer and loss on the last stage: the output layer stays 16-bit in every recipe
+    // (Megatron's output layer is not a Transformer Engine linear).
+    let logits_forward_s = gemm_s(c, bf16_ceiling, tokens, arch.vocab / tp, h)
+        + 3.0 * 4.0 * tokens * arch.vocab / tp / hbm;
     let logits_s = 3.0 * logits_forward_s;
 
     // The heaviest stage sets the pace: the last carries the output layer and loss.
-    let layer_s = layer_forward_s + layer_backward_s + layer_recompute_s;
+    let layer_s = layer_forward_s + layer_backward_s + layer_recompute_s + layer_slowdown_s;
     let layer_comm_s = layer_tp_s + layer_cp_s + layer_ep_s;
     let stage_s = |layers: f64, extra: f64| layers * (layer_s + layer_comm_s) + extra;
     let (first, middle, last) = (
@@ -614,44 +715,52 @@ pub fn evaluate_with(
     };
     let backward_s = layers_per_stage * layer_backward_s;
     let forward_s = layers_per_stage * layer_forward_s;
-    let dp_comm_s = match s.zero {
-        3.. => {
-            // FSDP: gather 16-bit weights for forward and backward, reduce-scatter gradients,
-            // every microbatch; prefetching hides it behind that microbatch's compute.
-            let per_microbatch = 2.0 * half(ACTIVATION_BYTES) + half(gradient_bytes);
-            let hidden = if s.overlap_grad_reduce || s.overlap_param_gather {
-                stage_compute_s
-            } else {
-                0.0
-            };
-            microbatches * (per_microbatch - hidden).max(0.0)
-        }
-        1 | 2 => {
-            // Distributed optimizer: reduce-scatter the gradients, all-gather the 16-bit
-            // parameters after the step.
-            let reduce = half(gradient_bytes);
-            let gather = half(ACTIVATION_BYTES);
-            let reduce = if s.overlap_grad_reduce {
-                (reduce - backward_s).max(0.0)
-            } else {
-                reduce
-            };
-            let gather = if s.overlap_param_gather {
-                (gather - forward_s).max(0.0)
-            } else {
-                gather
-            };
-            reduce + gather
-        }
-        _ => {
-            let reduce = 2.0 * half(gradient_bytes);
-            if s.overlap_grad_reduce {
-                (reduce - backward_s).max(0.0)
-            } else {
-                reduce
-            }
+    // The last bucket of the gradient reduce and the first of the parameter gather have no
+    // compute left to hide under.
+    let bucket = last_bucket_fraction(dense_params + expert_params);
+    let bucketed = |comm: f64, window: f64, overlapped: bool| {
+        if overlapped {
+            overlap(comm, window, comm * bucket)
+        } else {
+            Overlapped::exposed(comm)
         }
     };
+    let dp_comm = match s.zero {
+        3.. => {
+            // FSDP / ZeRO-3: gather 16-bit weights for forward and backward and reduce-scatter
+            // gradients every microbatch (PyTorch FSDP and DeepSpeed reduce per microbatch);
+            // prefetch hides them under that microbatch's other layers, but the first layer's
+            // gather and the last layer's reduce-scatter are exposed.
+            let per_microbatch = 2.0 * half(ACTIVATION_BYTES) + half(gradient_bytes);
+            let one = if s.overlap_grad_reduce || s.overlap_param_gather {
+                let edge = (half(ACTIVATION_BYTES) + half(gradient_bytes))
+                    / layers_per_stage.max(1.0);
+                overlap(per_microbatch, stage_compute_s, edge)
+            } else {
+                Overlapped::exposed(per_microbatch)
+            };
+            one.times(microbatches)
+        }
+        2 => {
+            // ZeRO-2 (DeepSpeed) reduce-scatters the gradients after every microbatch's
+            // backward rather than once per step, then all-gathers the parameters after the
+            // step.
+            let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce)
+                .times(microbatches);
+            let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
+            reduce.add(gather)
+        }
+        1 => {
+            // Distributed optimizer: reduce-scatter the gradients under the last microbatch's
+            // backward, all-gather the 16-bit parameters under the first one's forward.
+            let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce);
+            let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
+            reduce.add(gather)
+        }
+        _ => bucketed(2.0 * half(gradient_bytes), backward_s, s.overlap_grad_reduce),
+    };
+    let dp_comm_s = dp_comm.exposed_s;
+    let dp_slowdown_s = c.overlap_compute_share * dp_comm.hidden_s;
     let (dense_shards, expert_shards) = if s.zero >= 1 {
         (dp, expert_dp)
     } else {
@@ -662,7 +771,7 @@ pub fn evaluate_with(
         / hbm;
 
     let breakdown = Breakdown {
-        compute_s: microbatches * stage_compute_s,
+        compute_s: microbatches * stage_compute_s + dp_slowdown_s,
         recompute_s: microbatches * stage_recompute_s,
         tp_comm_s: microbatches * layers_per_stage * layer_tp_s,
         cp_comm_s: microbatches * layers_per_stage * layer_cp_s,
@@ -671,6 +780,8 @@ pub fn evaluate_with(
         dp_comm_s,
         bubble_s,
         optimizer_s,
+        overlap_slowdown_s: microbatches * layers_per_stage * layer_slowdown_s + dp_slowdown_s,
+        hidden_comm_s: microbatches * layers_per_stage * layer_hidden_s + dp_comm.hidden_s,
     };
     let step_time_s = breakdown.compute_s
         + breakdown.tp_comm_s
@@ -680,7 +791,6 @@ pub fn evaluate_with(
         + dp_comm_s
         + bubble_s
         + optimizer_s;
-
     let tokens_per_step = w.global_batch * w.seq_len;
     let model_flops_per_step = arch.model_flops_per_token(w.seq_len) * tokens_per_step;
     let hardware_flops_per_step =
