@@ -39,8 +39,8 @@ pub use serve::{
 };
 pub use train::{
     activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
-    split_layers, ComponentPrecision, Framework, MemoryBreakdown, MoeRouting, Recipe, NothingFits, RecomputeModules, StageError, Stages,
-    ZeroStages,
+    split_layers, ComponentPrecision, Framework, MemoryBreakdown, MoeRouting, NothingFits, Recipe,
+    RecomputeModules, StageError, Stages, ZeroStages,
 };
 pub use train::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,

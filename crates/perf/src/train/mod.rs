@@ -5,6 +5,7 @@
 //! (`overlap`: what hides under which compute, what it costs, MoE routing) and precision recipes
 //! per component (`precision`).
 
+pub mod collectives;
 pub(crate) mod framework;
 pub(crate) mod memory;
 pub mod overlap;

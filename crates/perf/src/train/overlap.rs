@@ -68,6 +68,15 @@ impl Overlapped {
     }
 }
 
+/// Whether Megatron's expert-parallel all-to-all overlap can run on layout `s`: it pairs one
+/// microbatch's dispatch and combine with another's compute, which needs interleaved pipeline
+/// chunks when the pipeline has more than one stage, and it is not run with full-layer
+/// recompute (Megatron-Bridge's EP-overlap prerequisites: "if PP > 1, VPP must be set"; "avoid
+/// when full activation recompute is enabled").
+pub fn ep_overlap_applies(s: &super::strategy::Strategy) -> bool {
+    (s.pp <= 1 || s.virtual_pp > 1) && s.recompute != super::strategy::Recompute::Full
+}
+
 /// `comm_s` of communication under a compute window of `window_s`, of which `floor_s` can never
 /// hide (the first or last bucket, the step's first or last microbatch).
 pub fn overlap(comm_s: f64, window_s: f64, floor_s: f64) -> Overlapped {

@@ -2,8 +2,11 @@
 
 use serde::Serialize;
 
+use super::collectives::{self, Links};
 use super::memory::{memory, MemoryBreakdown};
-use super::overlap::{a2a_copies, last_bucket_fraction, overlap, MoeRouting, Overlapped};
+use super::overlap::{
+    a2a_copies, ep_overlap_applies, last_bucket_fraction, overlap, MoeRouting, Overlapped,
+};
 use super::precision::{self, ComponentPrecision, Recipe};
 use super::stages::{split_layers, Stages};
 pub use super::strategy::{Recompute, RecomputeModules, Strategy};
@@ -419,8 +422,8 @@ pub fn evaluate_with(
     } else {
         // Unfused: two batched GEMMs over the full score matrix, plus scale-mask-softmax and
         // dropout streaming the s x s scores (about five 16-bit passes).
-        let gemms = core_flops
-            / (bf16_ceiling * shape_factor(c, seq_local, w.seq_len, arch.head_dim));
+        let gemms =
+            core_flops / (bf16_ceiling * shape_factor(c, seq_local, w.seq_len, arch.head_dim));
         let scores = b * (arch.heads / tp) * seq_local * w.seq_len;
         (gemms, 5.0 * ACTIVATION_BYTES * scores / hbm)
     };
@@ -461,14 +464,14 @@ pub fn evaluate_with(
         };
         // The router's logits GEMM (16-bit) and its softmax / top-k over fp32 scores (write,
         // read and write, read: four 4-byte passes).
-        let router = gemm_s(c, bf16_ceiling, tokens, arch.experts, h)
-            + 16.0 * tokens * arch.experts / hbm;
+        let router =
+            gemm_s(c, bf16_ceiling, tokens, arch.experts, h) + 16.0 * tokens * arch.experts / hbm;
         (routed, shared, router)
     } else {
         (0.0, 0.0, 0.0)
     };
-    let mlp_s = (1.0 - moe_share) * dense_mlp_s
-        + moe_share * (routed_mlp_s + shared_mlp_s + router_s);
+    let mlp_s =
+        (1.0 - moe_share) * dense_mlp_s + moe_share * (routed_mlp_s + shared_mlp_s + router_s);
     let active_ffn = (1.0 - moe_share) * arch.ffn_hidden
         + moe_share * (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden;
 
@@ -613,7 +616,8 @@ pub fn evaluate_with(
         // network (node-limited routing caps the latter); both move at once.
         let ranks_per_domain = (hw.scale_up_domain / tp).max(1.0);
         let (intra, inter) = a2a_copies(arch.top_k, ep, ranks_per_domain, w.moe.node_limit);
-        let token_bytes = ACTIVATION_BYTES * tokens * h;
+        // Each tensor-parallel rank dispatches its own share of the tokens.
+        let token_bytes = ACTIVATION_BYTES * tokens * h / tp;
         let intra_s = if intra > 0.0 {
             intra * token_bytes / (hw.scale_up_bytes_per_s * c.link_efficiency)
                 + c.scale_up_latency_s
@@ -629,7 +633,7 @@ pub fn evaluate_with(
         // Dispatch and combine, forward and backward, on MoE layers only; the busiest rank
         // receives `imbalance` times the mean.
         let a2a = moe_share * 4.0 * imbalance * intra_s.max(inter_s);
-        if s.ep_comm_overlap {
+        if s.ep_comm_overlap && ep_overlap_applies(s) {
             // Another microbatch's compute runs under it (Megatron's combined 1F1B, DualPipe);
             // the step's first forward and last backward have no partner: one microbatch's
             // worth of the step's all-to-all is exposed.
@@ -702,16 +706,31 @@ pub fn evaluate_with(
             best
         }
     });
-    let (dp_bw, dp_lat) = link(gpus);
     // Gradients are reduced over the data- and context-parallel ranks together (Megatron);
-    // the experts' over that group divided by the expert-parallel ranks.
+    // the experts' over that group divided by the expert-parallel ranks. Megatron orders ranks
+    // TP, CP, (EP,) DP, PP from the fastest-varying: a node holds domain / (TP x CP) ranks of
+    // one data-parallel group, and the collective is hierarchical across nodes.
     let dp = dp * cp;
     let expert_dp = (dp / ep).max(1.0);
     let gradient_bytes = s.gradient_bytes();
-    // Reduce-scatter (or all-gather) of `bytes` per parameter: half a ring all-reduce.
+    let links = Links {
+        domain: hw.scale_up_domain,
+        scale_up_bytes_per_s: hw.scale_up_bytes_per_s * c.link_efficiency,
+        scale_out_bytes_per_s: hw.scale_out_bytes_per_s * c.link_efficiency,
+        scale_up_latency_s: c.scale_up_latency_s,
+        scale_out_latency_s: c.scale_out_latency_s,
+    };
+    let dp_per_domain = (hw.scale_up_domain / tp).max(1.0);
+    let expert_dp_per_domain = (hw.scale_up_domain / (tp * ep)).max(1.0);
+    // Reduce-scatter (or all-gather) of `bytes` per parameter: half an all-reduce.
     let half = |bytes: f64| {
-        0.5 * (all_reduce_s(bytes * dense_params, dp, dp_bw, dp_lat)
-            + all_reduce_s(bytes * expert_params, expert_dp, dp_bw, dp_lat))
+        0.5 * (collectives::all_reduce_s(bytes * dense_params, dp, dp_per_domain, &links)
+            + collectives::all_reduce_s(
+                bytes * expert_params,
+                expert_dp,
+                expert_dp_per_domain,
+                &links,
+            ))
     };
     let backward_s = layers_per_stage * layer_backward_s;
     let forward_s = layers_per_stage * layer_forward_s;
@@ -733,8 +752,8 @@ pub fn evaluate_with(
             // gather and the last layer's reduce-scatter are exposed.
             let per_microbatch = 2.0 * half(ACTIVATION_BYTES) + half(gradient_bytes);
             let one = if s.overlap_grad_reduce || s.overlap_param_gather {
-                let edge = (half(ACTIVATION_BYTES) + half(gradient_bytes))
-                    / layers_per_stage.max(1.0);
+                let edge =
+                    (half(ACTIVATION_BYTES) + half(gradient_bytes)) / layers_per_stage.max(1.0);
                 overlap(per_microbatch, stage_compute_s, edge)
             } else {
                 Overlapped::exposed(per_microbatch)
@@ -757,7 +776,11 @@ pub fn evaluate_with(
             let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
             reduce.add(gather)
         }
-        _ => bucketed(2.0 * half(gradient_bytes), backward_s, s.overlap_grad_reduce),
+        _ => bucketed(
+            2.0 * half(gradient_bytes),
+            backward_s,
+            s.overlap_grad_reduce,
+        ),
     };
     let dp_comm_s = dp_comm.exposed_s;
     let dp_slowdown_s = c.overlap_compute_share * dp_comm.hidden_s;
