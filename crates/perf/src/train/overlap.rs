@@ -21,7 +21,8 @@ use serde::Serialize;
 /// Fraction of a hidden collective's duration that the compute under it loses. DeepSeek-V3
 /// (arXiv 2412.19437, section 3.2.2) dedicates 20 of the H800's 132 SMs to its all-to-all
 /// kernels while they overlap computation: 20 / 132 = 0.15 of the compute units for as long as
-/// the communication runs. NCCL's ring kernels take SMs the same way.
+/// the communication runs. NCCL's ring kernels take SMs the same way. This is the lower end of
+/// the refit grid; the shipped `ModelConstants::overlap_compute_share` is fitted (SMs and HBM).
 pub const OVERLAP_COMPUTE_SHARE: f64 = 20.0 / 132.0;
 
 /// Megatron-Core's default gradient bucket, parameters (`bucket_size` = max(40M, 1M x DP) in
@@ -68,13 +69,12 @@ impl Overlapped {
     }
 }
 
-/// Whether Megatron's expert-parallel all-to-all overlap can run on layout `s`: it pairs one
-/// microbatch's dispatch and combine with another's compute, which needs interleaved pipeline
-/// chunks when the pipeline has more than one stage, and it is not run with full-layer
-/// recompute (Megatron-Bridge's EP-overlap prerequisites: "if PP > 1, VPP must be set"; "avoid
-/// when full activation recompute is enabled").
+/// Whether an expert-parallel all-to-all overlap the framework runs applies to layout `s`: not
+/// with full-layer recompute (Megatron-Bridge's EP-overlap prerequisites: "avoid when full
+/// activation recompute is enabled"; "if PP > 1, VPP must be set", which `Framework::apply`
+/// enforces for frameworks that interleave).
 pub fn ep_overlap_applies(s: &super::strategy::Strategy) -> bool {
-    (s.pp <= 1 || s.virtual_pp > 1) && s.recompute != super::strategy::Recompute::Full
+    s.recompute != super::strategy::Recompute::Full
 }
 
 /// `comm_s` of communication under a compute window of `window_s`, of which `floor_s` can never
