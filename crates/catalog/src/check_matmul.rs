@@ -264,14 +264,30 @@ pub(crate) fn check_accelerator(
                     let blockwise = key == Key::Blockwise;
                     match derivations.get(&(id.clone(), p, blockwise)) {
                         None => {
-                            let diag = check
-                                .diag(
-                                    file,
-                                    span,
-                                    name.clone(),
-                                    format!("`{like_id}` has no {from} ceiling with a known peak to derive from"),
-                                )
-                                .hint("borrow from a measured ceiling, or from a derived one that does not lead back here");
+                            let diag = match all.get(like_id) {
+                                // A later file replaced the accelerator this one borrows from
+                                // (a `--catalog` override): the fix belongs in that file, so
+                                // point there rather than at the untouched entry.
+                                Some(like) if like.file != file => {
+                                    let dependent = &check.files[file].name;
+                                    check
+                                        .diag(
+                                            like.file,
+                                            Some(like.item.id.span()),
+                                            format!("accelerator[{like_id}].matmul.{from}.ceiling_tflops"),
+                                            format!("this `{like_id}` gives no {from} ceiling with a known peak, and `{id}` ({dependent}) derives its {p} ceiling from it"),
+                                        )
+                                        .hint(format!("add `matmul.{from}.ceiling_tflops = {{ value = ..., source = \"...\" }}` (and the {from} peak) to this `{like_id}`, or replace `{id}` in this file as well"))
+                                }
+                                _ => check
+                                    .diag(
+                                        file,
+                                        span,
+                                        name.clone(),
+                                        format!("`{like_id}` has no {from} ceiling with a known peak to derive from"),
+                                    )
+                                    .hint("borrow from a measured ceiling, or from a derived one that does not lead back here"),
+                            };
                             check.problems.push(diag);
                         }
                         Some(r) => {

@@ -219,6 +219,40 @@ fn a_bad_catalog_file_is_refused_with_its_path_and_line() {
 }
 
 #[test]
+fn replacing_a_chip_that_another_derives_from_points_at_the_replacement() {
+    // The shipped H800 derives its matmul ceilings from H100 SXM's measured ones. A user file
+    // that replaces h100-sxm without them must be told so in that file, not at the untouched
+    // embedded H800 entry.
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("hardware.toml"),
+        r#"[[accelerator]]
+id = "h100-sxm"
+name = "NVIDIA H100 SXM5 80GB"
+vendor = "NVIDIA"
+bf16_dense_tflops = { value = 989, source = "src-glennklockwood-h100" }
+fp8_dense_tflops = { value = 1979, source = "src-glennklockwood-h100" }
+fp4_dense_tflops = { not_applicable = "Hopper has no FP4 tensor cores" }
+hbm_gib = { value = 80, source = "src-glennklockwood-h100" }
+hbm_tb_per_s = { value = 3.35, source = "src-glennklockwood-h100" }
+tdp_w = { value = 700, source = "src-glennklockwood-h100" }
+"#,
+    )
+    .unwrap();
+    let err = bad_input(&["--catalog", dir.to_str().unwrap(), "plan"]);
+    assert!(err.contains("hardware.toml:2:"), "{err}");
+    assert!(
+        err.contains("`accelerator[h100-sxm].matmul.bf16.ceiling_tflops`"),
+        "{err}"
+    );
+    assert!(err.contains("`h800-sxm`"), "{err}");
+    assert!(
+        err.contains("fix: add `matmul.bf16.ceiling_tflops"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_missing_catalog_folder_is_refused() {
     let err = bad_input(&["--catalog", "/nonexistent/gigawatt", "catalog", "list"]);
     assert!(err.contains("failed to read the catalog folder"), "{err}");

@@ -55,6 +55,10 @@ pub fn document() -> Value {
                 "summary": "The whole catalog: sources, accelerators, systems, deals, models, facility defaults, version",
                 "responses": { "200": { "description": "The catalog; every number is {value, source}, {unknown} or {not_applicable}" } }
             }},
+            "/api/deals": { "get": {
+                "summary": "Every deal's timeline (events oldest first, each with the status it leads to) and the catalog's knowledge cut-off, as `gigawatt deals --format json`",
+                "responses": { "200": { "description": "{catalog_version, knowledge_cutoff, on, deals: [{deal, name, status, events}], withheld}" } }
+            }},
             "/api/plan": { "post": {
                 "summary": "Plan a scenario",
                 "parameters": [{ "name": "format", "in": "query", "required": false,

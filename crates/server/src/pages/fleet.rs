@@ -9,7 +9,9 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use crate::models::{heavy_slot, kv_bytes, weight_precision};
-use crate::pages::{esc, page};
+use maud::html;
+
+use super::{choices, downloads, messages, options, page};
 use crate::{blocking, text_response, ApiError, ApiResult, AppState, FormatQuery};
 
 /// The body of `POST /api/infer/fleet`: the flags of `gigawatt infer fleet`.
@@ -141,80 +143,49 @@ pub(crate) async fn api_infer_fleet(
     .await?
 }
 
-const SCRIPT_FLEET: &str = r#"
-let seq = 0;
-function fleetBody() {
-  const n = (id) => { const v = $(id).value.trim(); return v === '' ? undefined : Number(v); };
-  return {scenario: $('q-scenario').value, model: $('q-model').value, input_tokens: n('q-in'),
-    output_tokens: n('q-out'), ttft_slo_s: n('q-ttft'), tpot_slo_s: n('q-tpot'), mode: $('q-mode').value,
-    precision: $('q-precision').value, life_years: n('q-life')};
-}
-async function runFleet() {
-  const mine = ++seq;
-  markStale(true);
-  $('status').textContent = 'running…';
-  const r = await postJson('/api/infer/fleet?format=html', fleetBody());
-  if (mine !== seq) return;
-  if (!r.ok) { showError(await errorText(r)); $('status').textContent = 'not run: fix the question (the report shown is for the last good one)'; return; }
-  showError('');
-  $('report').srcdoc = await r.text();
-  markStale(false);
-  $('status').textContent = 'up to date';
-}
-async function downloadFleet(format, type) {
-  const r = await postJson('/api/infer/fleet?format=' + format, fleetBody());
-  if (!r.ok) { showError(await errorText(r)); return; }
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([await r.text()], {type}));
-  a.download = 'fleet.' + format; document.body.append(a); a.click(); a.remove();
-}
-$('run').addEventListener('click', runFleet);
-document.querySelectorAll('#question input, #question select').forEach((el) => el.addEventListener('change', runFleet));
-$('dl-html').addEventListener('click', () => downloadFleet('html', 'text/html'));
-$('dl-csv').addEventListener('click', () => downloadFleet('csv', 'text/csv'));
-runFleet();
-"#;
+const SCRIPT_FLEET: &str = include_str!("scripts/fleet.js");
 
 pub async fn fleet_page(State(state): State<AppState>) -> Response {
     let catalog = &state.inner.catalog;
-    let mut scenarios = String::new();
-    for s in &state.inner.scenarios {
-        let selected = if s.name == "openai-portfolio" {
-            " selected"
-        } else {
-            ""
-        };
-        scenarios += &format!("<option value=\"{0}\"{selected}>{0}</option>", esc(&s.name));
-    }
-    let mut models = String::new();
-    for id in catalog.models.keys() {
-        let selected = if id == "llama3-70b" { " selected" } else { "" };
-        models += &format!("<option{selected}>{}</option>", esc(id));
-    }
-    let body = format!(
-        "<h1>Serving fleet</h1>\
-         <p class=\"muted\">What a plan's fleet could serve, month by month: output tokens/s at the latency targets, per MW, \
-         and the cost per million tokens (as <code>gigawatt infer fleet</code>).</p>\
-         <fieldset id=\"question\"><legend>The question</legend>\
-         <div class=\"row\">\
-         <label>Plan <select id=\"q-scenario\">{scenarios}</select></label>\
-         <label>Model <select id=\"q-model\">{models}</select></label>\
-         <label>Prompt tokens <input type=\"number\" id=\"q-in\" value=\"2000\" min=\"1\"></label>\
-         <label>Output tokens <input type=\"number\" id=\"q-out\" value=\"500\" min=\"1\"></label>\
-         <label>TTFT target, s <input type=\"number\" step=\"any\" id=\"q-ttft\" value=\"2\"></label>\
-         <label>TPOT target, s <input type=\"number\" step=\"any\" id=\"q-tpot\" value=\"0.05\"></label>\
-         <label>Mode <select id=\"q-mode\"><option>server</option><option>offline</option></select></label>\
-         <label>Precision <select id=\"q-precision\"><option>bf16</option><option selected>fp8</option><option>fp4</option></select></label>\
-         <label>Capex life, years <input type=\"number\" step=\"any\" id=\"q-life\" value=\"5\"></label>\
-         </div></fieldset>\
-         <pre id=\"messages\" class=\"messages\" role=\"alert\" hidden></pre>\
-         <div class=\"row\"><button id=\"run\">Run</button> <span id=\"status\" class=\"muted\" role=\"status\"></span></div>\
-         <div class=\"downloads\" role=\"group\" aria-label=\"Downloads\">\
-         <button type=\"button\" class=\"plain\" id=\"dl-html\">HTML report</button>\
-         <button type=\"button\" class=\"plain\" id=\"dl-csv\">CSV (monthly)</button></div>\
-         <iframe id=\"report\" class=\"report\" title=\"Serving fleet report\" sandbox=\"allow-same-origin\"></iframe>"
-    );
-    page("Serving fleet", "Fleet", &body, SCRIPT_FLEET)
+    let number = |id: &str, label: &str, value: &str| {
+        html! { label { (label) " " input type="number" step="any" min="0" id=(id) value=(value) data-share; } }
+    };
+    let body = html! {
+        h1 { "Serving fleet" }
+        p.muted {
+            "What a plan's fleet could serve, month by month: output tokens/s at the latency targets, per MW, "
+            "and the cost per million tokens (as " code { "gigawatt infer fleet" } ")."
+        }
+        fieldset #question {
+            legend { "The question" }
+            div.row {
+                label {
+                    "Plan "
+                    select #q-scenario data-share {
+                        @for s in &state.inner.scenarios {
+                            option value=(s.name) selected[s.name == "openai-portfolio"] { (s.name) }
+                        }
+                    }
+                }
+                label { "Model " select #q-model data-share { (options(catalog.models.keys(), "llama3-70b")) } }
+                (number("q-in", "Prompt tokens", "2000"))
+                (number("q-out", "Output tokens", "500"))
+                (number("q-ttft", "TTFT target, s", "2"))
+                (number("q-tpot", "TPOT target, s", "0.05"))
+                label { "Mode " select #q-mode data-share { (choices(&["server", "offline"], "server")) } }
+                label { "Precision " select #q-precision data-share { (choices(&["bf16", "fp8", "fp4"], "fp8")) } }
+                (number("q-life", "Capex life, years", "5"))
+            }
+        }
+        (messages())
+        div.row { button #run { "Run" } " " span #status .muted role="status" {} }
+        (downloads("Downloads and sharing", html! {
+            button type="button" .plain #dl-html { "HTML report" }
+            button type="button" .plain #dl-csv { "CSV (monthly)" }
+        }))
+        iframe #report .report title="Serving fleet report" sandbox="allow-same-origin" {}
+    };
+    page("Serving fleet", "Fleet", body, SCRIPT_FLEET)
 }
 
 #[cfg(test)]

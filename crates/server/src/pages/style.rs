@@ -39,6 +39,7 @@ th,td{padding:.35rem .55rem;text-align:left;vertical-align:top;border-bottom:1px
 th{background:var(--soft);white-space:nowrap}
 td{white-space:nowrap}
 td.note,td.prose{white-space:normal;min-width:24ch;max-width:60ch}
+.timeline td.note{min-width:40ch;max-width:80ch}
 tbody td{background:var(--bg)}
 .table-wrap{overflow-x:auto;max-width:100%;margin:.3rem 0 1rem;border:1px solid var(--line);border-radius:6px}
 .table-wrap tr>:first-child{position:sticky;left:0;z-index:1;box-shadow:1px 0 0 var(--line)}
@@ -87,5 +88,21 @@ svg [stroke="#e6e9ef"],svg g[stroke="#e6e9ef"]{stroke:#2c3340}
 svg [stroke="#1d2330"]{stroke:#c9d0db}
 iframe.report{background:#fff}
 }
-@media print{header.top,.downloads,button{display:none}main{max-width:none}}
+figure.chart-figure{margin:.6rem 0 1rem}
+details.data-table>summary,#toml-details>summary{cursor:pointer;color:var(--accent)}
+#toml-details{margin:.6rem 0}
+#toml-details[open]>summary{margin-bottom:.4rem}
+@media print{
+:root{color-scheme:light;--bg:#fff;--ink:#000;--muted:#444;--line:#bbb;--soft:#eee;--accent:#000}
+header.top,.downloads,button,#share{display:none}
+main{max-width:none;padding:0}
+details::details-content{content-visibility:visible;display:contents}
+details>summary{list-style:none;font-weight:600}
+.table-wrap,#result,#search-result{overflow:visible;border:0}
+.table-wrap th:first-child,.table-wrap td:first-child{position:static;box-shadow:none}
+tr,.card,figure{break-inside:avoid}
+a{color:inherit}
+a[href*="://"]::after,main a[href^="/"]::after{content:" (" attr(href) ")";font-size:.85em;overflow-wrap:anywhere}
+.stale{opacity:1;filter:none}
+}
 "##;

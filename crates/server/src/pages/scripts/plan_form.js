@@ -1,11 +1,3 @@
-//! Form-first editing of a plan's tranches on the dashboard's plan page: a table with a row per
-//! `[[tranche]]` (name, system, size, start, ramp) kept in step with the TOML editor beside it.
-//! Editing a cell rewrites only that key's line in that tranche's block (comments and every
-//! other line stay as written) and reruns the plan; editing the TOML redraws the table. Deals,
-//! financing and overrides are edited in the TOML.
-
-/// The plan page's tranche form (appended to the plan page's script).
-pub(crate) const SCRIPT_PLAN_FORM: &str = r#"
 const SIZE_KEYS = ['facility_gw', 'it_gw', 'systems'];
 // The [[tranche]] blocks of a scenario: the line span of each and its `key = value` lines.
 function tranchesOf(text) {
@@ -26,7 +18,6 @@ function tranchesOf(text) {
   });
   return blocks;
 }
-function tomlString(v) { return '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"'; }
 // Sets (or with `literal` null removes) `key` in tranche k, touching no other line.
 function setTrancheKey(text, k, key, literal) {
   const lines = text.split('\n'), b = tranchesOf(text)[k];
@@ -103,4 +94,3 @@ $('add-tranche').addEventListener('click', () => {
 });
 $('scenario').addEventListener('input', () => { clearTimeout(formTimer); formTimer = setTimeout(drawTrancheForm, 700); });
 drawTrancheForm();
-"#;

@@ -1,0 +1,180 @@
+//! Resolving a scenario against the catalog into fleet inputs, running the fleet model, and
+//! assembling the result with its assumptions ledger.
+//!
+//! - `quick`: a one-tranche question from flags, turned into scenario text;
+//! - `resolver`: the resolver's ledger (catalog and scenario numbers with their sources),
+//!   checks, the scenario-level walk and excluded deals;
+//! - `tranche`: one tranche's system figures, facility settings, timing and size;
+//! - `financing`: financing rules and the timeline's end.
+
+mod financing;
+mod quick;
+mod resolver;
+mod tranche;
+
+use catalog::{Catalog, Diagnostic, Diagnostics};
+use fleet::FleetInput;
+
+pub use quick::QuickPlan;
+use resolver::Resolver;
+
+use crate::result::{Assumption, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary};
+use crate::scenario::Scenario;
+use crate::{content_hash, EngineError, ENGINE_VERSION, SCHEMA_VERSION};
+
+/// Largest facility power one tranche may ask for: far above any announced deal, low enough to
+/// catch a unit mistake (watts typed as GW).
+const MAX_TRANCHE_GW: f64 = 1000.0;
+/// Longest timeline, in months (50 years).
+const MAX_TIMELINE_MONTHS: i32 = 600;
+
+/// Parses `text` (a scenario file named `origin`) and plans it.
+pub fn plan_text(catalog: &Catalog, origin: &str, text: &str) -> Result<PlanResult, EngineError> {
+    let scenario: Scenario = toml::from_str(text).map_err(|err| {
+        let mut d = Diagnostic::from_toml(origin, text, &err);
+        d = d.hint(parse_hint(err.message()));
+        EngineError::Invalid(Diagnostics(vec![d]))
+    })?;
+    plan(catalog, &scenario, origin, text)
+}
+
+fn parse_hint(message: &str) -> String {
+    if message.contains("unknown field") {
+        "check the spelling against the scenario format in the README (`gigawatt plan --help`)"
+            .into()
+    } else {
+        "see \"Writing a scenario\" in the README for the format".into()
+    }
+}
+
+/// A scenario resolved against the catalog into the fleet model's input, before it is run:
+/// for models (such as deal risk) that perturb the buildout and run it many times.
+#[derive(Debug, Clone)]
+pub struct ResolvedScenario {
+    /// The fleet model's input, as `plan` would run it.
+    pub fleet: FleetInput,
+    /// The deal id of each tranche (same order as `fleet.tranches`).
+    pub tranche_deals: Vec<Option<String>>,
+    /// The system id of each tranche.
+    pub tranche_systems: Vec<String>,
+    /// The deal id each financing entry names (same order as `fleet.financing`).
+    pub financing_deals: Vec<Option<String>>,
+    /// Every number the resolution used, with its source.
+    pub assumptions: Vec<Assumption>,
+    /// Every source the assumptions cite.
+    pub sources: Vec<SourceRef>,
+    /// Deals the scenario leaves out.
+    pub excluded: Vec<Excluded>,
+    /// Warnings from resolution.
+    pub warnings: Vec<String>,
+}
+
+/// Parses and resolves a scenario without running the model.
+pub fn resolve_text(
+    catalog: &Catalog,
+    origin: &str,
+    text: &str,
+) -> Result<ResolvedScenario, EngineError> {
+    let scenario: Scenario = toml::from_str(text).map_err(|err| {
+        let mut d = Diagnostic::from_toml(origin, text, &err);
+        d = d.hint(parse_hint(err.message()));
+        EngineError::Invalid(Diagnostics(vec![d]))
+    })?;
+    let mut r = Resolver::new(catalog, &scenario, origin, text);
+    let input = r.resolve();
+    if !r.problems.is_empty() {
+        return Err(EngineError::Invalid(Diagnostics(r.problems)));
+    }
+    let input = input.expect("resolution succeeds when no problem was recorded");
+    let sources = r.source_refs();
+    Ok(ResolvedScenario {
+        tranche_deals: input.tranche_ids.iter().map(|t| t.deal.clone()).collect(),
+        tranche_systems: input.tranche_ids.iter().map(|t| t.system.clone()).collect(),
+        financing_deals: input.financing_deals,
+        fleet: input.fleet,
+        assumptions: r.assumptions,
+        sources,
+        excluded: input.excluded,
+        warnings: r.warnings,
+    })
+}
+
+/// Plans a parsed scenario; `text` is the file it came from (for line numbers).
+pub fn plan(
+    catalog: &Catalog,
+    scenario: &Scenario,
+    origin: &str,
+    text: &str,
+) -> Result<PlanResult, EngineError> {
+    let mut r = Resolver::new(catalog, scenario, origin, text);
+    let input = r.resolve();
+    if !r.problems.is_empty() {
+        return Err(EngineError::Invalid(Diagnostics(r.problems)));
+    }
+    let input = input.expect("resolution succeeds when no problem was recorded");
+    let timeline = fleet::plan(&input.fleet);
+    let totals = timeline
+        .rows
+        .last()
+        .cloned()
+        .expect("a plan with tranches has at least one month");
+    let tranches = timeline
+        .tranches
+        .iter()
+        .zip(&input.tranche_ids)
+        .map(|(totals, ids)| TrancheSummary {
+            totals: totals.clone(),
+            deal: ids.deal.clone(),
+            system: ids.system.clone(),
+            unused_facility_gw: ids.unused_facility_gw,
+        })
+        .collect();
+    let scenario_info = ScenarioInfo {
+        name: scenario.name.clone().unwrap_or_else(|| origin.to_string()),
+        description: scenario.description.clone().unwrap_or_default(),
+        origin: origin.to_string(),
+        input_hash: content_hash(text),
+        first_month: timeline
+            .rows
+            .first()
+            .map(|r| r.month.to_string())
+            .unwrap_or_default(),
+        end_month: input.fleet.end.to_string(),
+    };
+    let excluded = input.excluded;
+    let deals = r.deal_summaries();
+    let sources = r.source_refs();
+    let knowledge = crate::knowledge::knowledge(catalog, r.deals_used.iter().map(String::as_str));
+    r.warnings.extend(crate::knowledge::late_source_warnings(
+        catalog,
+        sources.iter().map(|s| s.id.as_str()),
+    ));
+    let result = PlanResult {
+        schema_version: SCHEMA_VERSION,
+        engine_version: ENGINE_VERSION.to_string(),
+        catalog_version: catalog.version.clone(),
+        scenario: scenario_info,
+        totals,
+        timeline: timeline.rows,
+        tranches,
+        deals,
+        assumptions: r.assumptions,
+        sources,
+        excluded,
+        warnings: r.warnings,
+        knowledge,
+    };
+    crate::finite::check_plan(&result, origin)?;
+    Ok(result)
+}
+
+/// For a deal left out by `--known-on` because nothing of it was public yet: the message and
+/// the fix (the catalog knows it; the day asked for predates it).
+pub fn not_yet_public(catalog: &Catalog, id: &str) -> Option<(String, String)> {
+    let first = catalog.withheld.get(id)?;
+    let day = catalog.known_on.as_deref().unwrap_or("the day asked for");
+    Some((
+        format!("deal `{id}` was not public on {day} (its first event is dated {first})"),
+        format!("run with a --known-on date from {first} on, or leave this deal out of the plan"),
+    ))
+}

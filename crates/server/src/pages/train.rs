@@ -1,0 +1,216 @@
+//! `/train`: a training spec, form first (model, cluster, layout, workload) with the TOML one
+//! click away and kept in step both ways; the result (cards, where a step goes, assumptions);
+//! the layout search.
+
+use axum::extract::{Query, State};
+use axum::response::Response;
+use maud::{html, Markup, PreEscaped};
+use units::fmt_count;
+
+use super::charts::bar_chart;
+use super::{
+    cards, choices, downloads, editing_run_notice, editor, error_page, messages, options, page,
+    EditorQuery,
+};
+use crate::{load_run, ApiError, AppState};
+
+const SCRIPT_TRAIN: &str = include_str!("scripts/train.js");
+
+/// The spec the page starts with.
+const TRAIN_EXAMPLE: &str = r#"model = "gpt3-175b"
+[cluster]
+system = "dgx-a100-80gb"
+gpus = 64
+[parallelism]
+tp = 8
+pp = 8
+virtual_pp = 3
+microbatch = 1
+sequence_parallel = true
+recompute = "selective"
+zero = 1
+[training]
+global_batch = 64
+seq_len = 2048
+precision = "bf16"
+tokens = 300e9
+"#;
+
+/// A form field bound to `key` (`section.key`, or a top-level key) of the TOML spec.
+pub(super) fn bound_number(key: &str, label: &str, hint: &str) -> Markup {
+    html! {
+        label { (label) " " input type="number" step="any" data-toml=(key) data-type="num" data-share placeholder=(hint); }
+    }
+}
+
+pub(super) fn bound_select(key: &str, label: &str, values: Markup) -> Markup {
+    html! {
+        label { (label) " " select data-toml=(key) data-type="str" data-share { (values) } }
+    }
+}
+
+pub(super) fn bound_check(key: &str, label: &str) -> Markup {
+    html! {
+        label.check { input type="checkbox" data-toml=(key) data-type="bool" data-share; " " (label) }
+    }
+}
+
+/// The TOML editor, one click away under the form; opened by the script on an error.
+pub(super) fn toml_details(id: &str, label: &str, text: &str) -> Markup {
+    html! {
+        details #toml-details {
+            summary { "Edit as TOML (the same spec as text; the form follows)" }
+            (editor(id, label, text))
+        }
+    }
+}
+
+pub async fn train_page(
+    State(state): State<AppState>,
+    Query(query): Query<EditorQuery>,
+) -> Response {
+    let mut text = TRAIN_EXAMPLE.to_string();
+    let mut notice = html! {};
+    if let Some(id) = &query.run {
+        match load_run(&state, id).await {
+            Ok(run) if run.summary.kind == "train" => {
+                text = run.input_text.clone();
+                notice = editing_run_notice(run.summary.id);
+            }
+            Ok(_) => {
+                return error_page(&ApiError::bad_request(format!(
+                    "run {id} is not a training run"
+                )))
+            }
+            Err(e) => return error_page(&e),
+        }
+    }
+    let catalog = &state.inner.catalog;
+    let body = html! {
+        h1 { "Training a model" }
+        (notice)
+        div.grid {
+            div #spec-form {
+                p.muted { "A training spec: model, cluster, parallel layout, workload (format: \"Training a model\" in the README). It reruns as you change it." }
+                fieldset {
+                    legend { "Model and cluster" }
+                    (bound_select("model", "Model", options(catalog.models.keys(), "gpt3-175b")))
+                    (bound_select("cluster.system", "System", options(catalog.systems.keys(), "dgx-a100-80gb")))
+                    (bound_number("cluster.gpus", "GPUs", "e.g. 64"))
+                }
+                fieldset {
+                    legend { "Parallel layout" }
+                    (bound_number("parallelism.tp", "Tensor parallel", "1"))
+                    (bound_number("parallelism.pp", "Pipeline parallel", "1"))
+                    (bound_number("parallelism.virtual_pp", "Virtual stages", "1"))
+                    (bound_number("parallelism.microbatch", "Microbatch", "1"))
+                    (bound_select("parallelism.recompute", "Recompute", choices(&["none", "selective", "full", "auto"], "selective")))
+                    (bound_number("parallelism.zero", "ZeRO stage", "0"))
+                    (bound_check("parallelism.sequence_parallel", "sequence parallel"))
+                }
+                fieldset {
+                    legend { "Workload" }
+                    (bound_number("training.global_batch", "Global batch", "e.g. 1024"))
+                    (bound_number("training.seq_len", "Sequence length", "e.g. 4096"))
+                    (bound_select("training.precision", "Precision", choices(&["bf16", "fp8", "fp4"], "bf16")))
+                    (bound_number("training.tokens", "Tokens", "e.g. 300e9"))
+                }
+                (toml_details("spec", "Training spec (TOML)", &text))
+                (messages())
+                div.row {
+                    button #run { "Run" }
+                    input type="text" #run-name placeholder="name for the saved run (optional)" size="32";
+                    button #save .plain { "Save run" }
+                    span #status .muted role="status" {}
+                    " "
+                    span #saved {}
+                }
+            }
+            div {
+                fieldset {
+                    legend { "Search layouts" }
+                    label { "Model " select #s-model { (options(catalog.models.keys(), "llama3-70b")) } }
+                    label { "System " select #s-system { (options(catalog.systems.keys(), "dgx-h100")) } }
+                    label { "GPUs " input type="number" #s-gpus value="1024"; }
+                    label { "Global batch " input type="number" #s-batch value="1024"; }
+                    label { "Sequence length " input type="number" #s-seq value="4096"; }
+                    label { "Precision " select #s-precision { (choices(&["bf16", "fp8", "fp4"], "bf16")) } }
+                    label { "Top " input type="number" #s-top value="5"; }
+                    div.row { button #search .plain { "Search" } }
+                }
+                div #search-result {}
+            }
+        }
+        h2 { "Result" }
+        (downloads("Downloads and sharing", html! {
+            button type="button" .plain #dl-html { "HTML (this result)" }
+            button type="button" .plain #dl-json { "JSON" }
+            button type="button" .plain #dl-toml { "Spec TOML" }
+        }))
+        div #result {}
+    };
+    page("Train", "Train", body, SCRIPT_TRAIN)
+}
+
+/// A training result as an HTML fragment: headline cards, where a step goes (SVG), assumptions.
+pub fn train_fragment(r: &engine::train::TrainResult) -> String {
+    let s = &r.strategy;
+    let b = &r.breakdown;
+    let feasible = if r.feasible {
+        "yes".to_string()
+    } else {
+        format!("no: {}", r.reason.clone().unwrap_or_default())
+    };
+    let mut headline = vec![
+        ("step time", format!("{:.3} s", r.step_time_s)),
+        ("tokens per second", fmt_count(r.tokens_per_s)),
+        ("MFU", format!("{:.1}%", 100.0 * r.mfu)),
+        ("TFLOP/s per GPU", format!("{:.1}", r.tflops_per_gpu)),
+        (
+            "memory per GPU",
+            format!(
+                "{:.1} of {:.1} GiB",
+                r.memory_gib_per_gpu, r.memory_gib.capacity
+            ),
+        ),
+        ("fits", feasible),
+    ];
+    if let Some(t) = &r.time_to_train {
+        headline.push((
+            "days to train",
+            format!(
+                "{:.1} ({:.1} with failures)",
+                t.days_without_failures, t.days_with_failures
+            ),
+        ));
+    }
+    let bars: Vec<(String, f64)> = [
+        ("compute", b.compute_s),
+        ("of which recompute", b.recompute_s),
+        ("tensor-parallel comm", b.tp_comm_s),
+        ("context-parallel comm", b.cp_comm_s),
+        ("expert all-to-all", b.ep_comm_s),
+        ("pipeline p2p", b.pp_comm_s),
+        ("data-parallel comm", b.dp_comm_s),
+        ("pipeline bubble", b.bubble_s),
+        ("optimizer", b.optimizer_s),
+    ]
+    .into_iter()
+    .map(|(l, v)| (l.to_string(), v))
+    .collect();
+    html! {
+        p {
+            strong { (r.model.id) } " on " (fmt_count(r.gpus as f64)) " × " (r.system)
+            (format!(" ({:.1}B parameters, {:.1}B active). ", r.model.params_total / 1e9, r.model.params_active / 1e9))
+            (format!("Layout: tp {} pp {} dp {} cp {} ep {} vpp {} microbatch {} zero {}.", s.tp, s.pp, s.dp, s.cp, s.ep, s.virtual_pp, s.microbatch, s.zero))
+        }
+        (cards(&headline))
+        h3 { "Where a step goes" }
+        (bar_chart("step-parts", "Seconds per step by part", &bars, "s"))
+        details {
+            summary { "Assumptions" }
+            ul { @for a in &r.assumptions { li { (PreEscaped(report::prose_html(a))) } } }
+        }
+    }
+    .into_string()
+}

@@ -1,0 +1,301 @@
+//! The plan, training and catalog API, errors, limits and the OpenAPI document.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use engine::EngineError;
+
+use super::*;
+
+#[tokio::test]
+async fn healthz_reports_versions() {
+    let (status, body) = send(&app(), "GET", "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let v = json_of(&body);
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["engine_version"], engine::ENGINE_VERSION);
+}
+
+#[tokio::test]
+async fn plan_ok_in_every_format() {
+    let app = app();
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/plan",
+        Some(json!({ "input": SCENARIO })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json_of(&body);
+    assert!(v["totals"]["facility_gw"].as_f64().unwrap() > 0.9);
+    let (status, html) = send(
+        &app,
+        "POST",
+        "/api/plan?format=html",
+        Some(json!({ "scenario": SCENARIO })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<svg"), "the report has charts");
+    // Plain TOML bodies work too.
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post("/api/plan?format=csv")
+                .header("content-type", "application/toml")
+                .body(Body::from(SCENARIO))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bad_input_is_400_with_the_cli_message() {
+    let app = app();
+    let text = "name = \"x\"\n[[tranche]]\nsystem = \"gb200-nvl72x\"\nfacility_gw = 1.0\nstart = \"2026-01\"\n";
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/plan",
+        Some(json!({ "input": text, "origin": "bad.toml" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let v = json_of(&body);
+    let catalog = Catalog::embedded().unwrap();
+    let EngineError::Invalid(expected) = engine::plan_text(&catalog, "bad.toml", text).unwrap_err();
+    assert_eq!(v["error"], expected.to_string());
+    assert!(
+        v["error"].as_str().unwrap().starts_with("bad.toml:3:"),
+        "{body}"
+    );
+    assert_eq!(v["diagnostics"][0]["line"], 3);
+
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/plan",
+        Some(json!({ "input": "name = " })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "malformed TOML");
+    assert!(json_of(&body)["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("scenario.toml:1:"));
+
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post("/api/plan")
+                .header("content-type", "application/json")
+                .body(Body::from("{not json"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "malformed JSON");
+
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/api/plan?format=pdf",
+        Some(json!({ "input": SCENARIO })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413() {
+    let big = "#".repeat(BODY_LIMIT_BYTES + 10);
+    let response = app()
+        .oneshot(
+            Request::post("/api/plan")
+                .header("content-type", "application/toml")
+                .body(Body::from(big))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn unknown_runs_and_paths_are_404() {
+    let app = app();
+    for uri in [
+        "/api/runs/999",
+        "/api/runs/abc",
+        "/api/runs/..%2F..%2Fetc%2Fpasswd",
+        "/api/runs/-1/verify",
+        "/api/nothing",
+        "/runs/999",
+        "/nothing",
+        "/runs/compare?a=1&b=2",
+    ] {
+        let (status, _) = send(&app, "GET", uri, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    let (status, _) = send(&app, "DELETE", "/api/runs/5", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn train_and_bounded_search() {
+    let app = app();
+    let spec = "model = \"llama3-8b\"\n[cluster]\nsystem = \"dgx-h100\"\ngpus = 8\n[parallelism]\ntp = 8\n[training]\nglobal_batch = 8\nseq_len = 4096\n";
+    let (status, body) = send(&app, "POST", "/api/train", Some(json!({ "spec": spec }))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(json_of(&body)["step_time_s"].as_f64().unwrap() > 0.0);
+    let (status, html) = send(
+        &app,
+        "POST",
+        "/api/train?format=html",
+        Some(json!({ "spec": spec })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<svg"));
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/runs",
+        Some(json!({ "kind": "train", "input": spec })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let search = json!({ "model": "llama3-8b", "system": "dgx-h100", "gpus": 64, "global_batch": 64, "seq_len": 4096, "top": 3 });
+    let (status, body) = send(&app, "POST", "/api/train/search", Some(search)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(json_of(&body)["top"].as_array().unwrap().len() <= 3);
+    let huge = json!({ "model": "llama3-8b", "system": "dgx-h100", "gpus": 100_000_000, "global_batch": 64, "seq_len": 4096 });
+    let (status, body) = send(&app, "POST", "/api/train/search", Some(huge)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(json_of(&body)["error"]
+        .as_str()
+        .unwrap()
+        .contains("`gpus` is 100000000"));
+}
+
+/// The `.route("PATH", ...)` calls in this crate's router, with their methods.
+fn routed() -> Vec<(String, String)> {
+    let source = include_str!("../lib.rs");
+    let mut out = Vec::new();
+    for line in source.lines() {
+        let line = line.trim();
+        let Some(rest) = line.strip_prefix(".route(\"") else {
+            continue;
+        };
+        let path = rest.split('"').next().unwrap().to_string();
+        if !(path.starts_with("/api/") || path == "/healthz") {
+            continue;
+        }
+        for (needle, method) in [("get(", "get"), ("post(", "post"), ("delete(", "delete")] {
+            if rest.contains(needle) {
+                out.push((path.clone(), method.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn openapi_lists_every_route_and_only_routes() {
+    let app = app();
+    let (status, body) = send(&app, "GET", "/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let doc = json_of(&body);
+    let paths = doc["paths"].as_object().unwrap();
+    let routes = routed();
+    assert!(routes.len() >= 12, "found the routes: {routes:?}");
+    for (path, method) in &routes {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} is routed but not in openapi.json"
+        );
+    }
+    let mut documented = 0;
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            documented += 1;
+            assert!(
+                routes.iter().any(|(p, m)| p == path && m == method),
+                "{method} {path} is in openapi.json but not routed"
+            );
+            // And the router answers it (not with its 404 fallback or 405).
+            let uri = path.replace("{id}", "1");
+            let (status, body) = send(&app, &method.to_uppercase(), &uri, None).await;
+            assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert!(!body.contains("no endpoint"), "{method} {path}");
+        }
+    }
+    assert_eq!(documented, routes.len());
+}
+
+#[tokio::test]
+async fn huge_plans_are_refused_with_a_clear_message() {
+    let mut text = String::from("name = \"huge\"\n");
+    for i in 0..=MAX_PLAN_TRANCHES {
+        text += &format!(
+            "[[tranche]]\nname = \"t{i}\"\nsystem = \"gb200-nvl72\"\nfacility_gw = 0.1\nstart = \"2026-01\"\n"
+        );
+    }
+    let (status, body) = send(&app(), "POST", "/api/plan", Some(json!({ "input": text }))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = json_of(&body)["error"].as_str().unwrap().to_string();
+    assert!(message.contains("at most 200"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_request_does_not_stop_the_others() {
+    let app = app();
+    // Two slow plans (200 tranches over 45 years, as HTML) run on the blocking pool; a health
+    // check and a small plan sent after they started are answered before they finish.
+    let mut text = String::from("name = \"slow\"\nend = \"2070-12\"\n");
+    for i in 0..MAX_PLAN_TRANCHES {
+        text += &format!(
+            "[[tranche]]\nname = \"t{i}\"\nsystem = \"gb200-nvl72\"\nfacility_gw = 0.1\nstart = \"2026-01\"\n"
+        );
+    }
+    let slow: Vec<_> = (0..2)
+        .map(|_| {
+            let app = app.clone();
+            let text = text.clone();
+            tokio::spawn(async move {
+                let (status, _) = send(
+                    &app,
+                    "POST",
+                    "/api/plan?format=html",
+                    Some(json!({ "input": text })),
+                )
+                .await;
+                (status, std::time::Instant::now())
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let (status, _) = send(&app, "GET", "/healthz", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/api/plan",
+        Some(json!({ "input": SCENARIO })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let quick_done = std::time::Instant::now();
+    for s in slow {
+        let (status, slow_done) = s.await.unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            quick_done < slow_done,
+            "the quick requests did not wait for the slow ones"
+        );
+    }
+}
