@@ -656,7 +656,11 @@ pub fn evaluate_with(
     let layer_cp_s = layer_cp.exposed_s;
     let layer_ep_s = layer_ep.exposed_s;
     let layer_hidden_s = layer_tp.hidden_s + layer_cp.hidden_s + layer_ep.hidden_s;
-    let layer_slowdown_s = c.overlap_compute_share * layer_hidden_s;
+    // Collectives (TP, EP) reduce and copy through HBM at link speed beside the kernels they
+    // hide under (the fitted share); the CP ring is a point-to-point copy under compute-bound
+    // attention and costs only the SMs it occupies (DeepSeek-V3's share, at most the fitted).
+    let layer_slowdown_s = c.overlap_compute_share * (layer_tp.hidden_s + layer_ep.hidden_s)
+        + super::overlap::OVERLAP_COMPUTE_SHARE.min(c.overlap_compute_share) * layer_cp.hidden_s;
 
     // Output layer and loss on the last stage: the output layer stays 16-bit in every recipe
     // (Megatron's output layer is not a Transformer Engine linear).
