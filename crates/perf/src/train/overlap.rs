@@ -53,7 +53,7 @@ impl Overlapped {
     }
 
     /// Both together.
-    pub fn add(self, other: Overlapped) -> Overlapped {
+    pub fn and(self, other: Overlapped) -> Overlapped {
         Overlapped {
             exposed_s: self.exposed_s + other.exposed_s,
             hidden_s: self.hidden_s + other.hidden_s,

@@ -611,7 +611,7 @@ pub fn evaluate_with(
         let exchange = (cp - 1.0) * (kv_bytes / bw + lat);
         // Ring attention overlaps each exchange with the attention block it feeds, forward and
         // backward; a short local sequence leaves it exposed.
-        overlap(exchange, core_forward_s, 0.0).add(overlap(2.0 * exchange, core_backward_s, 0.0))
+        overlap(exchange, core_forward_s, 0.0).and(overlap(2.0 * exchange, core_backward_s, 0.0))
     } else {
         Overlapped::default()
     };
@@ -775,14 +775,14 @@ pub fn evaluate_with(
             let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce)
                 .times(microbatches);
             let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
-            reduce.add(gather)
+            reduce.and(gather)
         }
         1 => {
             // Distributed optimizer: reduce-scatter the gradients under the last microbatch's
             // backward, all-gather the 16-bit parameters under the first one's forward.
             let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce);
             let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
-            reduce.add(gather)
+            reduce.and(gather)
         }
         _ => bucketed(
             2.0 * half(gradient_bytes),

@@ -508,6 +508,14 @@ fn case_from(
     })
 }
 
+/// Whether the row is an MoE model (it publishes an expert count above 1).
+fn num_experts_published(row: &Row) -> bool {
+    row.get("num_experts")
+        .trim()
+        .parse::<f64>()
+        .is_ok_and(|n| n > 1.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -605,12 +613,4 @@ mod tests {
             .unwrap_err()
             .contains("no column `model_name`"));
     }
-}
-
-/// Whether the row is an MoE model (it publishes an expert count above 1).
-fn num_experts_published(row: &Row) -> bool {
-    row.get("num_experts")
-        .trim()
-        .parse::<f64>()
-        .is_ok_and(|n| n > 1.0)
 }
