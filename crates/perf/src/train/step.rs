@@ -638,14 +638,16 @@ pub fn evaluate_with(
         // receives `imbalance` times the mean.
         let a2a = moe_share * 4.0 * imbalance * intra_s.max(inter_s);
         if s.ep_comm_overlap && ep_overlap_applies(s) {
-            // Another microbatch's compute runs under it (Megatron's combined 1F1B, DualPipe);
-            // the step's first forward and last backward have no partner: one microbatch's
-            // worth of the step's all-to-all is exposed.
-            overlap(
-                a2a,
-                layer_forward_s + layer_backward_s,
-                a2a / microbatches.max(1.0),
-            )
+            // Another microbatch's compute runs under it (Megatron's combined 1F1B, DualPipe):
+            // the forward dispatch and combine under the partner's backward of that layer, the
+            // backward ones under the partner's forward. The step's first forward and last
+            // backward have no partner: one microbatch's worth is exposed.
+            let floor = 0.5 * a2a / microbatches.max(1.0);
+            overlap(0.5 * a2a, layer_backward_s, floor).and(overlap(
+                0.5 * a2a,
+                layer_forward_s,
+                floor,
+            ))
         } else {
             Overlapped::exposed(a2a)
         }
