@@ -7,6 +7,7 @@
 
 pub mod collectives;
 pub(crate) mod framework;
+pub(crate) mod inputs;
 pub(crate) mod memory;
 pub mod overlap;
 pub mod precision;
