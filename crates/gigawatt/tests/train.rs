@@ -212,6 +212,27 @@ fn search_refuses_bad_flags() {
         "8",
     ]);
     assert!(err.contains("unknown model `llama9`"), "{err}");
+    // A recipe the chip lacks is an error naming the flag, not "nothing fits".
+    let err = bad_input(&[
+        "train",
+        "search",
+        "--model",
+        "llama3-70b",
+        "--system",
+        "dgx-h100",
+        "--gpus",
+        "64",
+        "--global-batch",
+        "128",
+        "--seq-len",
+        "8192",
+        "--precision",
+        "mxfp8",
+    ]);
+    assert!(
+        err.contains("--precision") && err.contains("has no mxfp8"),
+        "{err}"
+    );
 }
 
 // Validation against published runs: tests/train_validate.rs.
