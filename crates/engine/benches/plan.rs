@@ -35,3 +35,58 @@ fn serialize_portfolio_json(bencher: divan::Bencher) {
     let result = engine::plan_text(&catalog, "bench.toml", PORTFOLIO).unwrap();
     bencher.bench(|| serde_json::to_string(divan::black_box(&result)).unwrap());
 }
+
+/// Issue 14: `infer fleet` for the shipped portfolio serving a three-model mix (ShareGPT
+/// profile, 30% prefix hits, server targets): every system's layout search for each model, the
+/// mix rate and the monthly timeline. Target: under 1 s.
+#[divan::bench(sample_count = 3)]
+fn infer_fleet_portfolio_three_model_mix(bencher: divan::Bencher) {
+    let catalog = Catalog::embedded().unwrap();
+    let plan = engine::plan_text(&catalog, "bench.toml", PORTFOLIO).unwrap();
+    let p = perf::LengthProfile::named("sharegpt").unwrap();
+    let traffic = perf::Traffic {
+        profile: p.name.into(),
+        bins: p.histogram(engine::infer::PROFILE_BINS),
+        prefix_hit_rate: 0.3,
+    };
+    let workload = perf::ServingWorkload {
+        input_tokens: p.mean_input_tokens,
+        output_tokens: p.mean_output_tokens,
+        ttft_slo_s: Some(2.0),
+        tpot_slo_s: Some(0.05),
+        mode: perf::ServingMode::Server,
+        disaggregated: false,
+        max_batch: None,
+        speculation: None,
+        slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
+    };
+    let models = [
+        ("llama3-70b", 0.5),
+        ("deepseek-v3", 0.3),
+        ("llama3-8b", 0.2),
+    ];
+    let archs: Vec<perf::Arch> = models
+        .iter()
+        .map(|(id, _)| engine::train::arch_from_catalog(&catalog.models[*id]))
+        .collect();
+    bencher.bench(|| {
+        let requests: Vec<(engine::capacity::CapacityRequest, f64)> = models
+            .iter()
+            .zip(&archs)
+            .map(|((id, share), arch)| {
+                (
+                    engine::capacity::CapacityRequest {
+                        model: id,
+                        arch,
+                        workload,
+                        precision: perf::Precision::Fp8,
+                        kv_bytes: 1.0,
+                        traffic: Some(&traffic),
+                    },
+                    *share,
+                )
+            })
+            .collect();
+        engine::infer::fleet_serving_mix(&catalog, &plan, &requests, 5.0, 0.6)
+    });
+}

@@ -23,6 +23,9 @@ pub struct CapacityRequest<'a> {
     pub precision: Precision,
     /// Bytes per KV-cache element.
     pub kv_bytes: f64,
+    /// The traffic's shape (length histogram or profile, prefix-cache hits); `None`: every
+    /// request at the workload's lengths.
+    pub traffic: Option<&'a perf::Traffic>,
 }
 
 /// The capacity of one system type.
@@ -41,6 +44,9 @@ pub struct SystemCapacity {
     pub best: Option<InferResult>,
     /// Why there is none.
     pub reason: Option<String>,
+    /// The best layout evaluated on the traffic's shape (bins, cache hits, server queue),
+    /// when a shape was given.
+    pub traffic: Option<perf::TrafficEvaluation>,
 }
 
 /// The precisions a request may be served at, requested first, then each with more bits.
@@ -69,6 +75,7 @@ pub fn system_capacity(
         output_tokens_per_s_per_gpu: None,
         best: None,
         reason: None,
+        traffic: None,
     };
     let hardware = match hardware {
         Ok(h) => h,
@@ -95,6 +102,41 @@ pub fn system_capacity(
         system: system.to_string(),
         hardware,
     };
+    if let Some(traffic) = request.traffic {
+        let (found, evaluated) = perf::search_traffic(
+            &inputs.arch,
+            &inputs.hardware,
+            precision,
+            request.kv_bytes,
+            &request.workload,
+            traffic,
+            &perf::ModelConstants::default(),
+            1,
+        );
+        match found.into_iter().next() {
+            Some((layout, t)) => {
+                let mut best = crate::infer::infer_result(
+                    catalog,
+                    &inputs,
+                    layout,
+                    request.workload,
+                    None,
+                    String::new(),
+                );
+                crate::infer::apply_traffic(&mut best, traffic, &t);
+                out.output_tokens_per_s_per_gpu = Some(best.output_tokens_per_s_per_gpu);
+                out.best = Some(best);
+                out.traffic = Some(t);
+            }
+            None => {
+                out.reason = Some(format!(
+                    "no layout of {} on {system} serves this traffic ({evaluated} layouts tried)",
+                    request.model
+                ));
+            }
+        }
+        return out;
+    }
     let (mut found, evaluated) = infer_search(
         catalog,
         &inputs,
@@ -180,6 +222,7 @@ mod tests {
             },
             precision: Precision::Fp4,
             kv_bytes: 2.0,
+            traffic: None,
         };
         let hw = crate::train::hardware_for_serving(&catalog, "dgx-h100", &[]);
         let fp4 = system_capacity(&catalog, "dgx-h100", hw.clone(), &request);

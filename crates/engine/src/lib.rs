@@ -14,6 +14,7 @@ mod number;
 mod plan;
 mod result;
 mod scenario;
+pub mod shipped;
 pub mod train;
 pub mod train_validate;
 

@@ -53,6 +53,9 @@ pub enum Command {
     Risk(Box<crate::risk_cmd::RiskArgs>),
     /// Deals as dated histories: each deal's events and its status on any date.
     Deals(Box<crate::deals_cmd::DealsArgs>),
+    /// Sweeps: vary fields of a scenario or spec over lists, ranges or random samples; one row
+    /// per point (Parquet, CSV, JSON); shardable across a cluster.
+    Sweep(Box<crate::sweep_cmd::SweepArgs>),
 }
 
 const PLAN_ABOUT: &str = "\

@@ -75,8 +75,17 @@ pub enum InferCommand {
         life_years: f64,
         /// Mean load over peak load: capacity is judged at the peak (latency targets met at the
         /// busiest hour); tokens per day = capacity x 24 h x this ratio (assumed default 0.6).
-        #[arg(long, default_value_t = engine::capacity::DEFAULT_MEAN_TO_PEAK, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = engine::capacity::DEFAULT_MEAN_TO_PEAK, allow_negative_numbers = true, conflicts_with = "peak_to_mean")]
         mean_to_peak: f64,
+        /// The busiest hour's load over the day's mean, at least 1 (capacity is judged at the
+        /// peak; tokens per day = capacity x 24 h / this); the inverse of --mean-to-peak.
+        #[arg(long, allow_negative_numbers = true)]
+        peak_to_mean: Option<f64>,
+        /// A model mix: catalog ids with their shares of output tokens, summing to 1
+        /// (e.g. llama3-70b=0.5,deepseek-v3=0.3,llama3-8b=0.2); --model is then the mix's
+        /// first model and may be left out.
+        #[arg(long, value_name = "ID=SHARE,...")]
+        mix: Option<String>,
         /// Output format; default: from --out's extension, else a table.
         #[arg(long, short = 'f', value_enum)]
         format: Option<FleetFormat>,
@@ -109,23 +118,35 @@ pub enum FleetFormat {
 /// The model and traffic of a serving question.
 #[derive(Debug, Args)]
 pub struct Traffic {
-    /// Catalog model id.
-    #[arg(
-        long,
-        required_unless_present = "model_file",
-        conflicts_with = "model_file"
-    )]
+    /// Catalog model id (required unless --model-file, or --mix on `fleet`, is given).
+    #[arg(long, conflicts_with = "model_file")]
     pub model: Option<String>,
     /// A TOML file with a [model] table (the keys `train` accepts: dense, GQA, MLA, MoE with
     /// shared experts and leading dense layers, sliding-window layers), instead of --model.
     #[arg(long, value_name = "FILE")]
     pub model_file: Option<PathBuf>,
-    /// Prompt tokens per request.
+    /// Prompt tokens per request (mean; not needed with --profile).
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        required_unless_present = "profile"
+    )]
+    pub input_tokens: Option<f64>,
+    /// Generated tokens per request (mean; not needed with --profile).
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        required_unless_present = "profile"
+    )]
+    pub output_tokens: Option<f64>,
+    /// Request lengths from a named dataset profile, evaluated as a 16-bin histogram:
+    /// sharegpt, openorca, long-rag, reasoning (sources in the README).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Share of prompt tokens found in the prefix cache, from 0 up to 1 (prefill skipped for
+    /// them; the cache holds a prefix per batch slot).
     #[arg(long, allow_negative_numbers = true)]
-    pub input_tokens: f64,
-    /// Generated tokens per request.
-    #[arg(long, allow_negative_numbers = true)]
-    pub output_tokens: f64,
+    pub prefix_hit_rate: Option<f64>,
     /// Time-to-first-token target, s.
     #[arg(long, allow_negative_numbers = true)]
     pub ttft_slo_s: Option<f64>,
@@ -206,11 +227,58 @@ impl Traffic {
         })
     }
 
+    /// The traffic's shape when --profile or --prefix-hit-rate is given.
+    fn shape(&self) -> Result<Option<perf::Traffic>, Failure> {
+        if self.profile.is_none() && self.prefix_hit_rate.is_none() {
+            return Ok(None);
+        }
+        let w = self.workload()?;
+        let flag = |f: &str| match f {
+            "bins" => "--profile".to_string(),
+            other => format!("--{}", other.replace('_', "-")),
+        };
+        engine::infer::checked_traffic(
+            &engine::infer::ShapeRequest {
+                profile: self.profile.as_deref(),
+                bins: None,
+                prefix_hit_rate: self.prefix_hit_rate,
+            },
+            w.input_tokens,
+            w.output_tokens,
+            &flag,
+        )
+        .map(Some)
+        .map_err(Failure::Input)
+    }
+
+    /// Mean lengths: as given, else the profile's.
+    fn lengths(&self) -> (f64, f64) {
+        let profile = self.profile.as_deref().and_then(perf::LengthProfile::named);
+        (
+            self.input_tokens
+                .or(profile.map(|p| p.mean_input_tokens))
+                .unwrap_or(f64::NAN),
+            self.output_tokens
+                .or(profile.map(|p| p.mean_output_tokens))
+                .unwrap_or(f64::NAN),
+        )
+    }
+
     fn workload(&self) -> Result<ServingWorkload, Failure> {
+        if let Some(name) = &self.profile {
+            if perf::LengthProfile::named(name).is_none() {
+                let names: Vec<&str> = perf::PROFILES.iter().map(|p| p.name).collect();
+                return Err(Failure::Input(format!(
+                    "--profile `{name}` is unknown\n  fix: one of {}",
+                    names.join(", ")
+                )));
+            }
+        }
+        let (input_tokens, output_tokens) = self.lengths();
         engine::infer::checked_workload(&engine::infer::TrafficRequest {
             names: engine::infer::FieldNames::Flags,
-            input_tokens: self.input_tokens,
-            output_tokens: self.output_tokens,
+            input_tokens,
+            output_tokens,
             ttft_slo_s: self.ttft_slo_s,
             tpot_slo_s: self.tpot_slo_s,
             mode: &self.mode,
@@ -275,8 +343,39 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                 )?;
             engine::infer::check_precision(&inputs, precision).map_err(Failure::Input)?;
             let kv_bytes = traffic.kv_bytes()?;
-            let (found, evaluated) =
-                engine::infer::infer_search(&catalog, &inputs, precision, kv_bytes, workload, *top);
+            let (found, evaluated) = match traffic.shape()? {
+                None => engine::infer::infer_search(
+                    &catalog, &inputs, precision, kv_bytes, workload, *top,
+                ),
+                Some(shape) => {
+                    let (found, evaluated) = perf::search_traffic(
+                        &inputs.arch,
+                        &inputs.hardware,
+                        precision,
+                        kv_bytes,
+                        &workload,
+                        &shape,
+                        &perf::ModelConstants::default(),
+                        *top,
+                    );
+                    let results = found
+                        .into_iter()
+                        .map(|(layout, t)| {
+                            let mut r = engine::infer::infer_result(
+                                &catalog,
+                                &inputs,
+                                layout,
+                                workload,
+                                None,
+                                String::new(),
+                            );
+                            engine::infer::apply_traffic(&mut r, &shape, &t);
+                            r
+                        })
+                        .collect();
+                    (results, evaluated)
+                }
+            };
             if found.is_empty() {
                 return Err(Failure::Input(engine::infer::no_layout_message(
                     &catalog, &inputs, precision, kv_bytes, workload, evaluated,
@@ -292,6 +391,8 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             traffic,
             life_years,
             mean_to_peak,
+            peak_to_mean,
+            mix,
             format,
             out,
         }) => {
@@ -324,27 +425,65 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                         traffic.precision
                     ))
                 })?;
-            if !(*mean_to_peak > 0.0 && *mean_to_peak <= 1.0) {
+            if peak_to_mean.is_none() && !(*mean_to_peak > 0.0 && *mean_to_peak <= 1.0) {
                 return Err(Failure::Input(format!(
                     "--mean-to-peak is {mean_to_peak:?}\n  fix: the mean load over the peak load the capacity is judged at, above 0 and at most 1 (default {})",
                     engine::capacity::DEFAULT_MEAN_TO_PEAK
                 )));
             }
-            let (model, arch) = traffic.model(&catalog)?;
-            let request = engine::capacity::CapacityRequest {
-                model: &model,
-                arch: &arch,
-                workload,
-                precision,
-                kv_bytes: traffic.kv_bytes()?,
+            let mean_to_peak = match peak_to_mean {
+                None => *mean_to_peak,
+                Some(p) => {
+                    1.0 / engine::infer::checked_peak_to_mean(*p, "--peak-to-mean")
+                        .map_err(Failure::Input)?
+                }
             };
-            let fleet = engine::infer::fleet_serving_arch(
+            let shape = traffic.shape()?;
+            let kv_bytes = traffic.kv_bytes()?;
+            // One model, or each model of the mix with its share.
+            let models: Vec<(String, perf::Arch, f64)> = match mix {
+                None => {
+                    let (model, arch) = traffic.model(&catalog)?;
+                    vec![(model, arch, 1.0)]
+                }
+                Some(text) => {
+                    let parsed = engine::infer::parse_mix(text, "--mix").map_err(Failure::Input)?;
+                    engine::infer::checked_mix(&catalog, &parsed, "--mix")
+                        .map_err(Failure::Input)?
+                        .into_iter()
+                        .map(|m| {
+                            let arch = engine::train::arch_from_catalog(&catalog.models[&m.model]);
+                            (m.model, arch, m.share)
+                        })
+                        .collect()
+                }
+            };
+            let requests: Vec<(engine::capacity::CapacityRequest, f64)> = models
+                .iter()
+                .map(|(model, arch, share)| {
+                    (
+                        engine::capacity::CapacityRequest {
+                            model,
+                            arch,
+                            workload,
+                            precision,
+                            kv_bytes,
+                            traffic: shape.as_ref(),
+                        },
+                        *share,
+                    )
+                })
+                .collect();
+            let mut fleet = engine::infer::fleet_serving_mix(
                 &catalog,
                 &plan,
-                &request,
+                &requests,
                 *life_years,
-                *mean_to_peak,
+                mean_to_peak,
             );
+            if mix.is_none() {
+                fleet.mix.clear();
+            }
             let format = output::format_for(
                 *format,
                 out.as_deref(),

@@ -16,6 +16,7 @@ mod risk_cmd;
 mod scenarios;
 mod serve_cmd;
 mod sources_cmd;
+mod sweep_cmd;
 mod train_cmd;
 mod train_validate_cmd;
 
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         cli::Command::Reliability(reliability) => reliability_cmd::run(&args, reliability),
         cli::Command::Risk(risk) => risk_cmd::run(&args, risk),
         cli::Command::Deals(deals) => deals_cmd::run(&args, deals),
+        cli::Command::Sweep(sweep) => sweep_cmd::run(&args, sweep),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

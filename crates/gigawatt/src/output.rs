@@ -8,12 +8,18 @@ use crate::Failure;
 
 /// Writes `text` to `out` if given, else to standard output.
 pub fn emit(text: &str, out: Option<&Path>) -> Result<(), Failure> {
+    emit_bytes(text.as_bytes(), out)
+}
+
+/// Writes `bytes` (a binary format such as Parquet, or text) to `out` if given, else to
+/// standard output.
+pub fn emit_bytes(bytes: &[u8], out: Option<&Path>) -> Result<(), Failure> {
     match out {
-        Some(path) => write_file(path, text),
+        Some(path) => write_file(path, bytes),
         None => {
             let stdout = io::stdout();
             let mut lock = stdout.lock();
-            match lock.write_all(text.as_bytes()).and_then(|()| lock.flush()) {
+            match lock.write_all(bytes).and_then(|()| lock.flush()) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
                 Err(e) => Err(Failure::Io(format!(
@@ -24,7 +30,7 @@ pub fn emit(text: &str, out: Option<&Path>) -> Result<(), Failure> {
     }
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+fn write_file(path: &Path, text: &[u8]) -> Result<(), Failure> {
     let failed = |e: std::io::Error| {
         Failure::Io(format!(
             "failed to write {}: {e}\n  fix: check that the folder exists and is writable",

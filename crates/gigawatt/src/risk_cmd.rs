@@ -12,10 +12,7 @@ use crate::cli::Cli;
 use crate::{output, plan_cmd, scenarios, Failure};
 
 /// The shipped portfolio, run when no file is given.
-pub const SHIPPED: (&str, &str) = (
-    "openai-portfolio-risk",
-    include_str!("../../../scenarios/openai-portfolio-risk.toml"),
-);
+pub const SHIPPED: (&str, &str) = engine::shipped::RISK_PORTFOLIO;
 
 /// Runs this long or longer show a progress bar (on a terminal).
 const PROGRESS_FROM_SAMPLES: u64 = 200_000;

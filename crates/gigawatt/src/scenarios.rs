@@ -2,27 +2,13 @@
 
 use crate::Failure;
 
-/// (name, text) of each shipped scenario; the first is the default.
-pub const SHIPPED: [(&str, &str); 3] = [
-    (
-        "openai-nvidia-10gw",
-        include_str!("../../../scenarios/openai-nvidia-10gw.toml"),
-    ),
-    (
-        "openai-nvidia-2026",
-        include_str!("../../../scenarios/openai-nvidia-2026.toml"),
-    ),
-    (
-        "openai-portfolio",
-        include_str!("../../../scenarios/openai-portfolio.toml"),
-    ),
-];
+/// (name, text) of each shipped scenario; the first is the default (embedded by the engine,
+/// so that sweeps and the Python package find the same ones).
+pub const SHIPPED: [(&str, &str); 3] = engine::shipped::SCENARIOS;
 
 /// The shipped scenario called `name` (with or without `.toml`).
 pub fn find(name: &str) -> Option<(&'static str, &'static str)> {
-    let name = name.strip_suffix(".toml").unwrap_or(name);
-    let name = name.rsplit('/').next().unwrap_or(name);
-    SHIPPED.iter().copied().find(|(n, _)| *n == name)
+    engine::shipped::scenario(name)
 }
 
 /// `gigawatt scenarios`: each shipped scenario's name and title.

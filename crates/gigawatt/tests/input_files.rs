@@ -111,6 +111,7 @@ fn file_commands() -> Vec<Vec<&'static str>> {
             "100",
         ],
         vec!["risk", "FILE"],
+        vec!["sweep", "FILE"],
     ]
 }
 
@@ -189,6 +190,7 @@ fn a_folder_is_not_a_file() {
         vec!["train", "--spec", &dir],
         vec!["infer", "--spec", &dir],
         vec!["risk", &dir],
+        vec!["sweep", &dir],
     ] {
         let output = gigawatt()
             .args(&args)

@@ -57,3 +57,54 @@ fn search_moe_deepseek(bencher: divan::Bencher) {
     let (arch, hw, w, c) = (deepseek_v3(), h100(), server(), ModelConstants::default());
     bencher.bench(|| search_serving(divan::black_box(&arch), &hw, Precision::Fp8, 1.0, &w, &c, 5));
 }
+
+/// Issue 14: one evaluation of a 16-bin length profile (ShareGPT) in server mode, the M/G/c
+/// queue and the TTFT percentile over the bins included. Target: at most 20 µs.
+#[divan::bench]
+fn evaluate_traffic_sharegpt_16_bins(bencher: divan::Bencher) {
+    let (arch, hw, w, c) = (llama3_70b(), h100(), server(), ModelConstants::default());
+    let p = perf::LengthProfile::named("sharegpt").unwrap();
+    let traffic = perf::Traffic {
+        profile: p.name.into(),
+        bins: p.histogram(16),
+        prefix_hit_rate: 0.3,
+    };
+    let l = layout(4, 1);
+    bencher.bench(|| {
+        perf::evaluate_traffic(
+            divan::black_box(&arch),
+            divan::black_box(&hw),
+            &l,
+            &w,
+            &traffic,
+            &c,
+        )
+    });
+}
+
+/// The same for wide expert parallelism, disaggregated (the prefill pool and KV transfer per bin).
+#[divan::bench]
+fn evaluate_traffic_moe_disaggregated_16_bins(bencher: divan::Bencher) {
+    let (arch, hw, c) = (deepseek_v3(), h100(), ModelConstants::default());
+    let w = ServingWorkload {
+        disaggregated: true,
+        ..server()
+    };
+    let p = perf::LengthProfile::named("sharegpt").unwrap();
+    let traffic = perf::Traffic {
+        profile: p.name.into(),
+        bins: p.histogram(16),
+        prefix_hit_rate: 0.5,
+    };
+    let l = layout(1, 64);
+    bencher.bench(|| {
+        perf::evaluate_traffic(
+            divan::black_box(&arch),
+            divan::black_box(&hw),
+            &l,
+            &w,
+            &traffic,
+            &c,
+        )
+    });
+}

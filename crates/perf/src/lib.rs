@@ -37,6 +37,12 @@ pub use serve::{
     search_serving, serving_ceiling, DecodeStep, ServeInfeasible, ServingEvaluation, ServingLayout,
     ServingMode, ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
+pub use serve::{
+    erlang_c, evaluate_disaggregated, evaluate_traffic, kv_bytes_per_token_whole, prefill_pool,
+    remote_domains, search_traffic, DisaggEvaluation, LengthBin, LengthProfile, PrefillCost,
+    QueueReport, SlotQueue, Traffic, TrafficEvaluation, PROFILES,
+};
+pub use train::step::DEFAULT_EXPERT_IMBALANCE;
 pub use train::{
     activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
     split_layers, ComponentPrecision, Framework, MemoryBreakdown, MoeRouting, NothingFits, Recipe,

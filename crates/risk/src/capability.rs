@@ -154,6 +154,7 @@ pub fn fleet_assumptions(
         workload: reference_workload(),
         precision: perf::Precision::Fp8,
         kv_bytes: 2.0,
+        traffic: None,
     };
     let fleet = engine::infer::fleet_serving_arch(
         catalog,
@@ -192,6 +193,7 @@ pub fn default_assumptions(catalog: &catalog::Catalog) -> Option<CapabilityAssum
         workload: reference_workload(),
         precision: perf::Precision::Fp8,
         kv_bytes: 2.0,
+        traffic: None,
     };
     let hardware = engine::train::hardware_for_serving(catalog, "dgx-h100", &[]);
     let rate = engine::capacity::system_capacity(catalog, "dgx-h100", hardware, &request)

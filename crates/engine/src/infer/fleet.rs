@@ -42,10 +42,26 @@ pub struct FleetServing {
     /// Capacity is judged at peak load (the latency targets met at the busiest hour); a day
     /// serves at the mean: mean load / peak load.
     pub mean_to_peak: f64,
-    /// Best layout per system type, with the precision it serves at.
+    /// Best layout per system type, with the precision it serves at (the first model of a mix).
     pub systems: Vec<SystemServing>,
     /// Monthly rows.
     pub timeline: Vec<FleetServingRow>,
+    /// The busiest hour's load over the day's mean (1 / `mean_to_peak`).
+    pub peak_to_mean: f64,
+    /// A model mix: each model's share of output tokens and its best layout per system; a
+    /// system's rate is then `1 / sum(share / rate)` over the models (empty for one model).
+    pub mix: Vec<MixServing>,
+}
+
+/// One model of a mix served by the fleet.
+#[derive(Debug, Clone, Serialize)]
+pub struct MixServing {
+    /// Catalog model id.
+    pub model: String,
+    /// Share of output tokens.
+    pub share: f64,
+    /// Best layout per system type for this model.
+    pub systems: Vec<SystemServing>,
 }
 
 /// Serving capacity of a plan for a catalog model: see [`fleet_serving_arch`].
@@ -75,6 +91,7 @@ pub fn fleet_serving(
         workload,
         precision,
         kv_bytes,
+        traffic: None,
     };
     Ok(fleet_serving_arch(
         catalog,
@@ -95,6 +112,27 @@ pub fn fleet_serving_arch(
     life_years: f64,
     mean_to_peak: f64,
 ) -> FleetServing {
+    let mut out = fleet_serving_mix(
+        catalog,
+        plan,
+        &[(request.clone(), 1.0)],
+        life_years,
+        mean_to_peak,
+    );
+    out.mix.clear();
+    out
+}
+
+/// Serving capacity of a plan for a model mix: each model's best layout per system from the
+/// capacity function, a system's rate for the mix `1 / sum(share / rate)` (each model's tokens
+/// take their share of the accelerator-seconds), and tokens per day at `mean_to_peak`.
+pub fn fleet_serving_mix(
+    catalog: &Catalog,
+    plan: &PlanResult,
+    requests: &[(crate::capacity::CapacityRequest, f64)],
+    life_years: f64,
+    mean_to_peak: f64,
+) -> FleetServing {
     // Accelerator figures the scenario supplied (for example Rubin's bf16 rate).
     let overrides: Vec<(String, String, f64)> = plan
         .assumptions
@@ -105,26 +143,48 @@ pub fn fleet_serving_arch(
             Some((id.to_string(), key.to_string(), a.value))
         })
         .collect();
-    let mut systems: Vec<SystemServing> = Vec::new();
-    for tranche in &plan.tranches {
-        if systems.iter().any(|s| s.system == tranche.system) {
-            continue;
+    let mut mix: Vec<MixServing> = Vec::new();
+    for (request, share) in requests {
+        let mut systems: Vec<SystemServing> = Vec::new();
+        for tranche in &plan.tranches {
+            if systems.iter().any(|s| s.system == tranche.system) {
+                continue;
+            }
+            let accelerator = tranche.totals.accelerator.clone();
+            let mine: Vec<(&str, f64)> = overrides
+                .iter()
+                .filter(|(id, _, _)| *id == accelerator)
+                .map(|(_, k, v)| (k.as_str(), *v))
+                .collect();
+            let hardware = hardware_for_serving(catalog, &tranche.system, &mine);
+            systems.push(crate::capacity::system_capacity(
+                catalog,
+                &tranche.system,
+                hardware,
+                request,
+            ));
         }
-        let accelerator = tranche.totals.accelerator.clone();
-        let mine: Vec<(&str, f64)> = overrides
-            .iter()
-            .filter(|(id, _, _)| *id == accelerator)
-            .map(|(_, k, v)| (k.as_str(), *v))
-            .collect();
-        let hardware = hardware_for_serving(catalog, &tranche.system, &mine);
-        let entry = crate::capacity::system_capacity(catalog, &tranche.system, hardware, request);
-        systems.push(entry);
+        mix.push(MixServing {
+            model: request.model.to_string(),
+            share: *share,
+            systems,
+        });
     }
+    let systems = mix.first().map(|m| m.systems.clone()).unwrap_or_default();
     let rate = |system: &str| {
-        systems
+        let rates: Vec<(f64, Option<f64>)> = mix
             .iter()
-            .find(|s| s.system == system)
-            .and_then(|s| s.output_tokens_per_s_per_gpu)
+            .map(|m| {
+                (
+                    m.share,
+                    m.systems
+                        .iter()
+                        .find(|s| s.system == system)
+                        .and_then(|s| s.output_tokens_per_s_per_gpu),
+                )
+            })
+            .collect();
+        super::shape::mix_rate(&rates)
     };
     let seconds_per_month = units::HOURS_PER_MONTH * 3600.0;
     let timeline = plan
@@ -160,11 +220,36 @@ pub fn fleet_serving_arch(
     FleetServing {
         schema_version: SCHEMA_VERSION,
         scenario: plan.scenario.name.clone(),
-        model: request.model.to_string(),
-        workload: request.workload,
+        model: mix
+            .iter()
+            .map(|m| {
+                if mix.len() > 1 {
+                    format!("{} {:.0}%", m.model, 100.0 * m.share)
+                } else {
+                    m.model.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" + "),
+        workload: requests.first().map_or_else(
+            || perf::ServingWorkload {
+                input_tokens: 1.0,
+                output_tokens: 1.0,
+                ttft_slo_s: None,
+                tpot_slo_s: None,
+                mode: perf::ServingMode::Offline,
+                disaggregated: false,
+                max_batch: None,
+                speculation: None,
+                slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
+            },
+            |r| r.0.workload,
+        ),
         life_years,
         mean_to_peak,
         systems,
         timeline,
+        peak_to_mean: 1.0 / mean_to_peak,
+        mix,
     }
 }

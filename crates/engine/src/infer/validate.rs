@@ -467,7 +467,7 @@ pub fn validate_inference_tables(
     }
 
     let constants = ModelConstants::default();
-    let cases: Vec<InferenceCase> = prepared
+    let mut cases: Vec<InferenceCase> = prepared
         .iter()
         .map(|p| {
             let (predicted, e) = p.predict(&constants);
@@ -490,6 +490,12 @@ pub fn validate_inference_tables(
             }
         })
         .collect();
+    // Multi-node MoE pools and server mode on the queue (issue 14): in-sample statistics only
+    // (the leave-family-out refit below covers the cases above).
+    cases.extend(super::validate_scale::scale_cases(
+        catalog,
+        super::validate_scale::SHIPPED_SCALE,
+    )?);
     let errors = |family: Option<&str>| -> Vec<f64> {
         cases
             .iter()

@@ -100,7 +100,11 @@ pub fn evaluate_serving(
             let throughput = ranks * batch * emitted / stage;
             // Prefill pool sized to the request rate the decode pool finishes.
             let requests_per_s = throughput / w.output_tokens;
-            let prefill_gpu_s = unit.prefill_flops(w.input_tokens) / unit.ceiling;
+            // The prefill pool at this layout: expert all-to-all, the busiest expert rank and
+            // sending each request's KV cache to the decode pool included (perf::serve::moe).
+            let prefill_gpu_s = unit
+                .prefill_cost(w.input_tokens, 0.0, true)
+                .gpu_s_per_request;
             let ratio = requests_per_s * prefill_gpu_s / f64::from(layout.gpus());
             (throughput, tpot, prefill_latency + tpot, ratio)
         } else {

@@ -16,13 +16,24 @@
 //! prompts' worth of prefill compute.
 
 mod arrivals;
+mod disagg;
 mod evaluate;
+mod moe;
+mod queue;
 mod search;
+mod traffic;
 mod unit;
 
 pub use arrivals::{concurrency_at_percentile, normal_quantile};
+pub use disagg::{evaluate_disaggregated, DisaggEvaluation};
 pub use evaluate::{evaluate_serving, serving_ceiling};
+pub use moe::{kv_bytes_per_token_whole, prefill_pool, remote_domains, PrefillCost};
+pub use queue::{erlang_c, SlotQueue};
 pub use search::search_serving;
+pub use traffic::{
+    evaluate_traffic, search_traffic, LengthBin, LengthProfile, QueueReport, Traffic,
+    TrafficEvaluation, PROFILES,
+};
 pub use unit::kv_bytes_per_token;
 
 use serde::Serialize;

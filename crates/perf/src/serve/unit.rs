@@ -53,6 +53,15 @@ impl Unit<'_> {
     fn ep(&self) -> f64 {
         f64::from(self.layout.ep)
     }
+    /// The busiest EP rank's routed-expert load over the mean (1 without expert parallelism:
+    /// every rank then holds every expert).
+    pub(super) fn imbalance(&self) -> f64 {
+        if self.layout.ep > 1 && self.arch.is_moe() {
+            self.c.expert_imbalance.max(1.0)
+        } else {
+            1.0
+        }
+    }
 
     /// Parameters held per accelerator.
     pub(super) fn params_per_gpu(&self) -> (f64, f64) {
@@ -62,7 +71,7 @@ impl Unit<'_> {
         (dense, routed)
     }
 
-    fn link(&self, group: f64) -> (f64, f64) {
+    pub(super) fn link(&self, group: f64) -> (f64, f64) {
         if group <= self.hw.scale_up_domain {
             (
                 self.hw.scale_up_bytes_per_s * self.c.link_efficiency,
@@ -161,7 +170,10 @@ impl Unit<'_> {
             let rows = (tokens * self.ep() * a.top_k / a.experts).max(1.0);
             let shape =
                 crate::step::shape_factor(self.c, rows, a.moe_ffn_hidden / self.tp(), a.hidden);
-            let compute = tokens * expert_flops_per_token / (self.ceiling * shape);
+            // The busiest rank's experts set the pace: their matmul work scales with its load;
+            // the weights it streams do not (every local expert is read once).
+            let compute =
+                self.imbalance() * tokens * expert_flops_per_token / (self.ceiling * shape);
             ((expert_weights_read / self.hbm).max(compute), compute)
         } else {
             (0.0, 0.0)
@@ -191,7 +203,10 @@ impl Unit<'_> {
         let (ep_bw, ep_lat) = self.link(self.tp() * self.ep());
         // Dispatch in fp8 (1 byte per element) and combine in bf16 (2 bytes), per MoE layer.
         let (dispatch_s, combine_s) = if self.layout.ep > 1 && a.is_moe() {
-            let per_byte = tokens * a.top_k * a.hidden * (self.ep() - 1.0) / self.ep() / ep_bw;
+            // The busiest rank receives `imbalance` times the mean.
+            let per_byte = self.imbalance() * tokens * a.top_k * a.hidden * (self.ep() - 1.0)
+                / self.ep()
+                / ep_bw;
             let moe_layers = moe_share * layers;
             (
                 moe_layers * (per_byte + ep_lat),
@@ -261,5 +276,31 @@ impl Unit<'_> {
             0.0
         };
         compute.max(memory) + tp
+    }
+}
+
+impl<'a> Unit<'a> {
+    /// A unit as `evaluate_serving` builds it; `None` when the chip has no matmul units at the
+    /// layout's precision.
+    pub(super) fn new(
+        arch: &'a Arch,
+        hw: &'a Hardware,
+        layout: &ServingLayout,
+        c: &'a ModelConstants,
+        prompt_tokens: f64,
+        speculation: Option<Speculation>,
+    ) -> Option<Unit<'a>> {
+        let peak = hw.peak(layout.precision)?;
+        Some(Unit {
+            arch,
+            hw,
+            layout: *layout,
+            c,
+            ceiling: super::evaluate::serving_ceiling(hw, layout.precision)
+                .unwrap_or(peak * hw.matmul_efficiency),
+            hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
+            prompt_tokens,
+            speculation,
+        })
     }
 }

@@ -135,6 +135,17 @@ pub struct ModelConstants {
     /// Fraction of a hidden collective's time the compute under it loses
     /// (`overlap::OVERLAP_COMPUTE_SHARE`, sourced; also on the refit grid).
     pub overlap_compute_share: f64,
+    /// Serving with expert parallelism: the busiest rank's routed-expert load over the mean
+    /// (max / mean tokens per rank, after the engine's expert load balancer). Every rank waits
+    /// for the busiest at each all-to-all, so expert compute and the all-to-all take this
+    /// factor. Default 1.18: SGLang's 4-node EP32 H100 prefill ran 59,337 tokens/s per node
+    /// with a simulated perfectly balanced placement and 50,302 with its EPLB placement on real
+    /// routing (LMSYS, "Deploying DeepSeek with PD Disaggregation and Large-scale Expert
+    /// Parallelism on 96 H100 GPUs", 2025-05-05, lm-sys/lm-sys.github.io@2db4e404); where the
+    /// experts and their all-to-all set the pace throughput scales as mean / max load, so
+    /// 59,337 / 50,302 = 1.18. Training reads its own per-workload figure
+    /// (`Workload::moe`, `overlap::MoeRouting`) instead.
+    pub expert_imbalance: f64,
 }
 
 /// The defaults: `gemm_half_dim`, `attention_fraction` and `elementwise_passes` were fitted
@@ -157,6 +168,11 @@ impl Default for ModelConstants {
             elementwise_passes: 28.0,
             reserved_memory_bytes: 3.0 * 1024.0 * 1024.0 * 1024.0,
             overlap_compute_share: 0.45,
+            expert_imbalance: DEFAULT_EXPERT_IMBALANCE,
         }
     }
 }
+
+/// The default expert load imbalance of serving (max / mean per EP rank): see
+/// [`ModelConstants::expert_imbalance`].
+pub const DEFAULT_EXPERT_IMBALANCE: f64 = 59_337.0 / 50_302.0;

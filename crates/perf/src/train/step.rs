@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::collectives::{self, Links};
-pub use super::inputs::{Hardware, ModelConstants, Precision, Workload};
+pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
 use super::memory::{memory, MemoryBreakdown};
 use super::overlap::{a2a_copies, ep_overlap_applies, last_bucket_fraction, overlap, Overlapped};
 use super::precision;

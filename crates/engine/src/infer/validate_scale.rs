@@ -1,0 +1,310 @@
+//! Validation cases of issue 14 (`calibration/serving-scale.toml`): multi-node MoE prefill
+//! pools and decode pools, and server mode judged on the M/G/c queue with a length profile.
+
+use super::*;
+
+/// The shipped cases.
+pub const SHIPPED_SCALE: &str = include_str!("../../../../calibration/serving-scale.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScaleCases {
+    #[serde(default)]
+    prefill: Vec<PrefillCase>,
+    #[serde(default)]
+    decode: Vec<DecodeCase>,
+    #[serde(default)]
+    server: Vec<ServerCase>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrefillCase {
+    /// The busiest EP rank's load over the mean where the measurement fixed it (DeepSeek's
+    /// profiles simulate perfectly balanced routing: 1); else the default.
+    #[serde(default)]
+    expert_imbalance: Option<f64>,
+    id: String,
+    model: String,
+    system: String,
+    tp: u32,
+    ep: u32,
+    precision: String,
+    kv_precision: String,
+    input_tokens: f64,
+    #[serde(default)]
+    prefix_hit_rate: f64,
+    #[serde(default)]
+    overlap_ep: bool,
+    measured_input_tokens_per_s_per_gpu: f64,
+    source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DecodeCase {
+    /// The busiest EP rank's load over the mean where the measurement fixed it (DeepSeek's
+    /// profiles simulate perfectly balanced routing: 1); else the default.
+    #[serde(default)]
+    expert_imbalance: Option<f64>,
+    id: String,
+    model: String,
+    system: String,
+    tp: u32,
+    ep: u32,
+    precision: String,
+    kv_precision: String,
+    context_tokens: f64,
+    #[serde(default)]
+    max_batch: Option<u32>,
+    #[serde(default)]
+    overlap_ep: bool,
+    measured_output_tokens_per_s_per_gpu: f64,
+    source: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerCase {
+    id: String,
+    model: String,
+    /// A vocabulary other than the catalog model's (Llama 2's 32,000).
+    #[serde(default)]
+    vocab: Option<f64>,
+    system: String,
+    gpus: u32,
+    tp: u32,
+    precision: String,
+    kv_precision: String,
+    profile: String,
+    #[serde(default)]
+    max_batch: Option<u32>,
+    ttft_slo_s: f64,
+    tpot_slo_s: f64,
+    slo_percentile: f64,
+    measured_output_tokens_per_s: f64,
+    source: String,
+}
+
+fn kv_bytes_of(id: &str, kv: &str) -> Result<f64, String> {
+    parse_kv_precision(kv).ok_or(format!("case {id}: unknown kv_precision `{kv}`"))
+}
+
+fn precision_of(id: &str, p: &str) -> Result<Precision, String> {
+    parse_precision(p).ok_or(format!("case {id}: unknown precision `{p}`"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn case(
+    id: &str,
+    metric: &str,
+    measured: f64,
+    predicted: f64,
+    note: String,
+    system: &str,
+    engine: &str,
+    evaluation: ServingEvaluation,
+    feasible: bool,
+) -> InferenceCase {
+    let evaluated = feasible && predicted > 0.0 && predicted.is_finite();
+    InferenceCase {
+        id: id.to_string(),
+        metric: metric.to_string(),
+        measured,
+        predicted,
+        error: if evaluated {
+            predicted / measured - 1.0
+        } else {
+            f64::NAN
+        },
+        note,
+        family: hardware_family(system).into(),
+        engine: engine.to_string(),
+        evaluated,
+        evaluation,
+    }
+}
+
+/// The cases of `toml_text` evaluated with the shipped constants.
+pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCase>, String> {
+    let cases: ScaleCases =
+        toml::from_str(toml_text).map_err(|e| format!("serving-scale.toml: {}", e.message()))?;
+    let base = ModelConstants::default();
+    let mut out = Vec::new();
+    for p in &cases.prefill {
+        let c = ModelConstants {
+            expert_imbalance: p.expert_imbalance.unwrap_or(base.expert_imbalance),
+            ..base
+        };
+        let inputs = resolve_serve_inputs(catalog, &p.model, &p.system)?;
+        let layout = ServingLayout {
+            tp: p.tp,
+            pp: 1,
+            ep: p.ep,
+            precision: precision_of(&p.id, &p.precision)?,
+            kv_bytes: kv_bytes_of(&p.id, &p.kv_precision)?,
+            overlap_ep: p.overlap_ep,
+        };
+        let cost = perf::prefill_pool(
+            &inputs.arch,
+            &inputs.hardware,
+            &layout,
+            p.input_tokens,
+            p.prefix_hit_rate,
+            true,
+            &c,
+        );
+        let predicted = cost.map_or(0.0, |k| k.input_tokens_per_s_per_gpu);
+        let w = ServingWorkload {
+            input_tokens: p.input_tokens,
+            output_tokens: 1.0,
+            ttft_slo_s: None,
+            tpot_slo_s: None,
+            mode: ServingMode::Offline,
+            disaggregated: true,
+            max_batch: None,
+            speculation: None,
+            slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
+        };
+        let evaluation = evaluate_serving(&inputs.arch, &inputs.hardware, &layout, &w, &c);
+        let k = cost.unwrap_or_default();
+        out.push(case(
+            &p.id,
+            "input_tokens_per_s_per_gpu (prefill pool)",
+            p.measured_input_tokens_per_s_per_gpu,
+            predicted,
+            format!(
+                "{}; prefill pool tp {} ep {}, {} weights, {} KV, {} prompt tokens, per request on its rank: compute {:.1} ms, expert all-to-all {:.1} ms ({}), KV send {:.1} ms",
+                p.source,
+                p.tp,
+                p.ep,
+                p.precision,
+                p.kv_precision,
+                p.input_tokens,
+                1e3 * k.compute_s,
+                1e3 * k.all_to_all_s,
+                if p.overlap_ep { "overlapped" } else { "in sequence" },
+                1e3 * k.kv_send_s
+            ),
+            &p.system,
+            "SGLang",
+            evaluation,
+            cost.is_some(),
+        ));
+    }
+    for d in &cases.decode {
+        let c = ModelConstants {
+            expert_imbalance: d.expert_imbalance.unwrap_or(base.expert_imbalance),
+            ..base
+        };
+        let inputs = resolve_serve_inputs(catalog, &d.model, &d.system)?;
+        let layout = ServingLayout {
+            tp: d.tp,
+            pp: 1,
+            ep: d.ep,
+            precision: precision_of(&d.id, &d.precision)?,
+            kv_bytes: kv_bytes_of(&d.id, &d.kv_precision)?,
+            overlap_ep: d.overlap_ep,
+        };
+        // The decode context is the published KV length (input = context, one output token).
+        let w = ServingWorkload {
+            input_tokens: d.context_tokens,
+            output_tokens: 1.0,
+            ttft_slo_s: None,
+            tpot_slo_s: None,
+            mode: ServingMode::Offline,
+            disaggregated: true,
+            max_batch: d.max_batch,
+            speculation: None,
+            slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
+        };
+        let e = evaluate_serving(&inputs.arch, &inputs.hardware, &layout, &w, &c);
+        let predicted = e.output_tokens_per_s / f64::from(layout.gpus());
+        out.push(case(
+            &d.id,
+            "output_tokens_per_s_per_gpu (decode pool)",
+            d.measured_output_tokens_per_s_per_gpu,
+            predicted,
+            format!(
+                "{}; decode pool tp {} ep {}, {} weights, {} KV, context {}, batch {} per rank (KV-limited{}), all-to-all {}",
+                d.source,
+                d.tp,
+                d.ep,
+                d.precision,
+                d.kv_precision,
+                d.context_tokens,
+                e.batch,
+                d.max_batch.map_or(String::new(), |b| format!(", limit {b}")),
+                if d.overlap_ep { "overlapped" } else { "in sequence" },
+            ),
+            &d.system,
+            "SGLang",
+            e,
+            e.feasible,
+        ));
+    }
+    let c = base;
+    for s in &cases.server {
+        let mut inputs = resolve_serve_inputs(catalog, &s.model, &s.system)?;
+        if let Some(v) = s.vocab {
+            inputs.arch.vocab = v;
+        }
+        let profile = perf::LengthProfile::named(&s.profile)
+            .ok_or(format!("case {}: unknown profile `{}`", s.id, s.profile))?;
+        let traffic = perf::Traffic {
+            profile: profile.name.into(),
+            bins: profile.histogram(PROFILE_BINS),
+            prefix_hit_rate: 0.0,
+        };
+        let layout = ServingLayout {
+            tp: s.tp,
+            pp: 1,
+            ep: 1,
+            precision: precision_of(&s.id, &s.precision)?,
+            kv_bytes: kv_bytes_of(&s.id, &s.kv_precision)?,
+            overlap_ep: false,
+        };
+        let w = ServingWorkload {
+            input_tokens: profile.mean_input_tokens,
+            output_tokens: profile.mean_output_tokens,
+            ttft_slo_s: Some(s.ttft_slo_s),
+            tpot_slo_s: Some(s.tpot_slo_s),
+            mode: ServingMode::Server,
+            disaggregated: false,
+            max_batch: s.max_batch,
+            speculation: None,
+            slo_percentile: s.slo_percentile,
+        };
+        let t = perf::evaluate_traffic(&inputs.arch, &inputs.hardware, &layout, &w, &traffic, &c);
+        let predicted = t.evaluation.output_tokens_per_s_per_gpu * f64::from(s.gpus);
+        let q = t.queue.unwrap_or_default();
+        out.push(case(
+            &s.id,
+            "output_tokens_per_s_system (server)",
+            s.measured_output_tokens_per_s,
+            predicted,
+            format!(
+                "{}; tp {}, {} weights, {} KV, profile {} ({} bins), p{} TTFT {} s and TPOT {} s judged on M/G/c: {:.0} slots, {:.0}% busy, p{} TTFT {:.2} s, TPOT {:.0} ms",
+                s.source,
+                s.tp,
+                s.precision,
+                s.kv_precision,
+                s.profile,
+                traffic.bins.len(),
+                s.slo_percentile,
+                s.ttft_slo_s,
+                s.tpot_slo_s,
+                q.slots,
+                100.0 * q.utilisation,
+                s.slo_percentile,
+                t.evaluation.ttft_at_percentile_s,
+                1e3 * t.evaluation.tpot_at_percentile_s
+            ),
+            &s.system,
+            "TensorRT-LLM",
+            t.evaluation,
+            t.evaluation.feasible,
+        ));
+    }
+    Ok(out)
+}

@@ -1,0 +1,230 @@
+//! Mixture-of-experts prefill across many accelerators: the expert all-to-all on the link its
+//! EP group spans, the busiest rank's load, and the KV cache a prefill pool sends on.
+//!
+//! A prefill pool runs attention data-parallel over `ep` ranks (each `tp` accelerators) and
+//! the routed experts split over the `ep` ranks, as DeepSeek's (EP32) and SGLang's (EP32 over
+//! four nodes) prefill do. Per prompt token and MoE layer the token's hidden state goes out to
+//! its experts (dispatch, FP8: one byte per element) and comes back weighted (combine, BF16:
+//! two bytes). Within one scale-up domain every copy crosses the scale-up link; beyond it,
+//! DeepEP's normal (prefill) kernels send one copy per remote domain over the scale-out network
+//! and forward it inside that domain over NVLink, so the scale-out bytes per token are the
+//! expected number of distinct remote domains the `top_k` experts fall in (uniform routing).
+//! With two-batch overlap the all-to-all runs beside the other microbatch's compute and the
+//! pool goes at the slower of the two.
+
+use serde::Serialize;
+
+use super::unit::{kv_bytes_per_token, Unit};
+use super::ServingLayout;
+
+/// What one prompt costs a prefill pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct PrefillCost {
+    /// Prompt tokens per second per accelerator of the pool, cache hits counted as served
+    /// (DeepSeek's published prefill figure counts them).
+    pub input_tokens_per_s_per_gpu: f64,
+    /// Of which computed (not served from the prefix cache).
+    pub computed_tokens_per_s_per_gpu: f64,
+    /// Accelerator-seconds of the pool per request.
+    pub gpu_s_per_request: f64,
+    /// Matmul and attention time per request on its attention rank, s (the busiest expert
+    /// rank's load included).
+    pub compute_s: f64,
+    /// Expert all-to-all time per request on its attention rank, s.
+    pub all_to_all_s: f64,
+    /// Sending the request's KV cache to the decode pool on the scale-out network, s (0 when
+    /// prefill and decode share the accelerators).
+    pub kv_send_s: f64,
+    /// KV-cache bytes sent per request.
+    pub kv_bytes_per_request: f64,
+}
+
+/// The expected number of distinct domains, other than the sender's, that `top_k` experts
+/// picked uniformly over `domains` domains fall in.
+pub fn remote_domains(domains: f64, top_k: f64) -> f64 {
+    if domains <= 1.0 {
+        return 0.0;
+    }
+    domains * (1.0 - (1.0 - 1.0 / domains).powf(top_k)) * (domains - 1.0) / domains
+}
+
+/// KV-cache bytes of one token for the whole model (what a prefill rank hands to decode).
+pub fn kv_bytes_per_token_whole(arch: &crate::arch::Arch, kv_bytes: f64) -> f64 {
+    let whole = ServingLayout {
+        tp: 1,
+        pp: 1,
+        ep: 1,
+        precision: crate::step::Precision::Bf16,
+        kv_bytes,
+        overlap_ep: false,
+    };
+    kv_bytes_per_token(arch, &whole)
+}
+
+impl Unit<'_> {
+    /// The expert all-to-all of one prompt token through every MoE layer, s, on the busiest
+    /// rank (prefill kernels: one copy per remote domain over scale-out, NVLink inside).
+    pub(super) fn prefill_all_to_all_s_per_token(&self) -> f64 {
+        let a = self.arch;
+        if self.layout.ep <= 1 || !a.is_moe() {
+            return 0.0;
+        }
+        let (tp, ep) = (f64::from(self.layout.tp), f64::from(self.layout.ep));
+        // Dispatch in FP8 (1 byte per element) and combine in BF16 (2 bytes).
+        let bytes_per_copy = 3.0 * a.hidden;
+        let group = tp * ep;
+        let domain = self.hw.scale_up_domain.max(1.0);
+        let (up_bw, _) = self.link(1.0);
+        let copies_in_group = a.top_k * (ep - 1.0) / ep;
+        let per_layer = if group <= domain {
+            copies_in_group * bytes_per_copy / up_bw
+        } else {
+            let (out_bw, _) = self.link(group);
+            let remote = remote_domains(group / domain, a.top_k);
+            // Scale-out and the NVLink forwarding run at once; the slower sets the pace.
+            (remote * bytes_per_copy / out_bw).max(copies_in_group * bytes_per_copy / up_bw)
+        };
+        // A token's hidden state is split over the attention rank's TP accelerators.
+        self.imbalance() * a.moe_layers() * per_layer / tp
+    }
+
+    /// One prompt of `input` tokens, of which `hit_rate` is served from the prefix cache, in a
+    /// prefill pool of this layout; `kv_send`: the KV cache leaves for a decode pool.
+    pub(super) fn prefill_cost(&self, input: f64, hit_rate: f64, kv_send: bool) -> PrefillCost {
+        let a = self.arch;
+        let tp = f64::from(self.layout.tp);
+        let cached = hit_rate * input;
+        let computed = input - cached;
+        // The uncached suffix still attends to the cached prefix: the FLOPs of the whole
+        // prompt less those of the prefix alone.
+        let flops = (self.prefill_flops(input) - self.prefill_flops(cached)).max(0.0);
+        let expert_flops = if a.is_moe() {
+            2.0 * computed * a.moe_layers() * a.top_k * a.expert_params()
+        } else {
+            0.0
+        };
+        let shape = crate::step::shape_factor(self.c, computed.max(1.0), a.hidden / tp, a.hidden);
+        let compute_s =
+            (flops - expert_flops + self.imbalance() * expert_flops) / (tp * self.ceiling * shape);
+        let all_to_all_s = computed * self.prefill_all_to_all_s_per_token();
+        let busy_s = if self.layout.overlap_ep {
+            compute_s.max(all_to_all_s)
+        } else {
+            compute_s + all_to_all_s
+        };
+        let kv_bytes_per_request = input * kv_bytes_per_token_whole(a, self.layout.kv_bytes);
+        let kv_send_s = if kv_send {
+            let (bw, lat) = (
+                self.hw.scale_out_bytes_per_s * self.c.link_efficiency,
+                self.c.scale_out_latency_s,
+            );
+            if bw > 0.0 {
+                kv_bytes_per_request / (tp * bw) + lat
+            } else {
+                // No scale-out network: the pools share a scale-up domain.
+                let (up, lat) = self.link(1.0);
+                kv_bytes_per_request / (tp * up) + lat
+            }
+        } else {
+            0.0
+        };
+        // The transfer runs in the background while the next prompt computes (SGLang's and
+        // DeepSeek's non-blocking RDMA): the rank is held by the longer of the two.
+        let held_s = busy_s.max(kv_send_s);
+        let gpu_s_per_request = tp * held_s;
+        PrefillCost {
+            input_tokens_per_s_per_gpu: input / gpu_s_per_request,
+            computed_tokens_per_s_per_gpu: computed / gpu_s_per_request,
+            gpu_s_per_request,
+            compute_s,
+            all_to_all_s,
+            kv_send_s,
+            kv_bytes_per_request,
+        }
+    }
+}
+
+/// What a prefill pool of `layout` does with prompts of `input` tokens at a prefix-cache hit
+/// rate, with the KV cache sent on to a decode pool (`kv_send`) or not.
+#[allow(clippy::too_many_arguments)]
+pub fn prefill_pool(
+    arch: &crate::arch::Arch,
+    hw: &crate::step::Hardware,
+    layout: &ServingLayout,
+    input: f64,
+    hit_rate: f64,
+    kv_send: bool,
+    c: &crate::step::ModelConstants,
+) -> Option<PrefillCost> {
+    let unit = Unit::new(arch, hw, layout, c, input, None)?;
+    Some(unit.prefill_cost(input, hit_rate, kv_send))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::{deepseek_v3, h100_sxm, llama3_70b};
+    use crate::step::{ModelConstants, Precision};
+
+    fn layout(tp: u32, ep: u32) -> ServingLayout {
+        ServingLayout {
+            tp,
+            pp: 1,
+            ep,
+            precision: Precision::Fp8,
+            kv_bytes: 2.0,
+            overlap_ep: true,
+        }
+    }
+
+    #[test]
+    fn remote_domains_counts_distinct_nodes() {
+        // Two domains, two picks: the other domain is hit with probability 1 - (1/2)^2 = 3/4.
+        assert!((remote_domains(2.0, 2.0) - 0.75).abs() < 1e-12);
+        assert_eq!(remote_domains(1.0, 8.0), 0.0);
+    }
+
+    #[test]
+    fn crossing_nodes_costs_the_all_to_all_more() {
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let within = prefill_pool(&arch, &hw, &layout(1, 8), 4096.0, 0.0, false, &c).unwrap();
+        let across = prefill_pool(&arch, &hw, &layout(1, 32), 4096.0, 0.0, false, &c).unwrap();
+        assert!(across.all_to_all_s > within.all_to_all_s);
+        // A dense model has no all-to-all.
+        let dense =
+            prefill_pool(&llama3_70b(), &hw, &layout(8, 1), 4096.0, 0.0, false, &c).unwrap();
+        assert_eq!(dense.all_to_all_s, 0.0);
+    }
+
+    #[test]
+    fn imbalance_and_kv_transfer_only_slow_things_down() {
+        let (arch, hw) = (deepseek_v3(), h100_sxm());
+        let balanced = ModelConstants {
+            expert_imbalance: 1.0,
+            ..ModelConstants::default()
+        };
+        let skewed = ModelConstants {
+            expert_imbalance: 1.5,
+            ..balanced
+        };
+        let l = layout(1, 32);
+        let fast = prefill_pool(&arch, &hw, &l, 2000.0, 0.0, false, &balanced).unwrap();
+        let slow = prefill_pool(&arch, &hw, &l, 2000.0, 0.0, false, &skewed).unwrap();
+        let sent = prefill_pool(&arch, &hw, &l, 2000.0, 0.0, true, &balanced).unwrap();
+        assert!(slow.input_tokens_per_s_per_gpu < fast.input_tokens_per_s_per_gpu);
+        assert!(sent.input_tokens_per_s_per_gpu <= fast.input_tokens_per_s_per_gpu);
+        assert!(sent.kv_send_s > 0.0);
+        // MLA's KV: 61 layers x (512 + 64) x 2 bytes = 70,272 bytes per token.
+        assert_eq!(sent.kv_bytes_per_request, 2000.0 * 70_272.0);
+    }
+
+    #[test]
+    fn cache_hits_save_prefill_work() {
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let l = layout(1, 32);
+        let cold = prefill_pool(&arch, &hw, &l, 4000.0, 0.0, false, &c).unwrap();
+        let warm = prefill_pool(&arch, &hw, &l, 4000.0, 0.5, false, &c).unwrap();
+        assert!(warm.gpu_s_per_request < 0.6 * cold.gpu_s_per_request);
+        assert!(warm.input_tokens_per_s_per_gpu > cold.input_tokens_per_s_per_gpu);
+    }
+}

@@ -1,0 +1,543 @@
+//! Traffic as it arrives: request lengths as a histogram (or a named dataset profile), prefix
+//! cache hits, and server mode judged on an M/G/c queue over batch slots
+//! ([`super::queue`]).
+//!
+//! A histogram is evaluated by its bins, not by its mean: sequences stay in the batch for as
+//! many steps as they have output tokens, so the batch's mean context is the output-weighted
+//! mean of each bin's `input + output / 2`; the KV cache holds the output-weighted mean of
+//! `input + output`; prefill work per output token is the bins' prompt tokens (less cache hits)
+//! over their output tokens; each bin has its own prefill latency, and the TTFT percentile is
+//! taken over the bins and the queue's wait together.
+//!
+//! Prefix caching: a share `hit_rate` of every prompt is found in the cache. Its prefill is
+//! skipped (the uncached suffix still attends to it), and the cache keeps, for each batch slot,
+//! the prefix its next request will hit (HBM taken from the KV budget).
+
+use serde::Serialize;
+
+use super::queue::SlotQueue;
+use super::unit::{kv_bytes_per_token, weight_bytes, Unit, GIB};
+use super::*;
+use crate::arch::Arch;
+use crate::step::{Hardware, ModelConstants};
+
+/// One bin of a length histogram.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LengthBin {
+    /// Prompt tokens.
+    pub input_tokens: f64,
+    /// Generated tokens.
+    pub output_tokens: f64,
+    /// Share of requests (the bins sum to 1).
+    pub share: f64,
+}
+
+/// The traffic's shape: lengths and cache hits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Traffic {
+    /// Profile name, or `histogram` / `uniform`.
+    pub profile: String,
+    /// The bins.
+    pub bins: Vec<LengthBin>,
+    /// Share of prompt tokens served from the prefix cache, in [0, 1).
+    pub prefix_hit_rate: f64,
+}
+
+impl Traffic {
+    /// Every request the same length, no cache hits (what `ServingWorkload` alone describes).
+    pub fn uniform(input_tokens: f64, output_tokens: f64) -> Traffic {
+        Traffic {
+            profile: "uniform".into(),
+            bins: vec![LengthBin {
+                input_tokens,
+                output_tokens,
+                share: 1.0,
+            }],
+            prefix_hit_rate: 0.0,
+        }
+    }
+
+    /// Mean prompt tokens per request.
+    pub fn mean_input(&self) -> f64 {
+        self.bins.iter().map(|b| b.share * b.input_tokens).sum()
+    }
+
+    /// Mean output tokens per request.
+    pub fn mean_output(&self) -> f64 {
+        self.bins.iter().map(|b| b.share * b.output_tokens).sum()
+    }
+}
+
+/// A named dataset profile with its source.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LengthProfile {
+    /// Name as users write it.
+    pub name: &'static str,
+    /// Mean prompt tokens (published).
+    pub mean_input_tokens: f64,
+    /// Mean output tokens (published).
+    pub mean_output_tokens: f64,
+    /// Log-normal spread (sigma of ln length) of prompts and outputs; 0: every request the same.
+    pub sigma: f64,
+    /// Where the means come from, and whether the spread is published or assumed.
+    pub source: &'static str,
+}
+
+/// The shipped profiles.
+pub const PROFILES: [LengthProfile; 4] = [
+    LengthProfile {
+        name: "sharegpt",
+        mean_input_tokens: 161.31,
+        mean_output_tokens: 337.99,
+        sigma: 1.0,
+        source: "means: Kwon et al., 'Efficient Memory Management for Large Language Model Serving with PagedAttention' (vLLM, SOSP 2023, arXiv 2309.06180), sec. 6.1 / Fig. 11: ShareGPT mean input 161.31, mean output 337.99 tokens; spread: assumed log-normal, sigma 1.0 (the paper shows the histograms, not their parameters)",
+    },
+    LengthProfile {
+        name: "openorca",
+        mean_input_tokens: 222.33,
+        mean_output_tokens: 290.31,
+        sigma: 1.0,
+        source: "means: MLPerf Inference's 24,576-sample OpenOrca set for Llama 2 70B (mean prompt from openshift-psap/performance-dashboard's export @ 7cd1065d; mean output from NVIDIA's v4.1 Offline log, 24,524.9 tokens/s / 84.4792 samples/s; see calibration/serving-cases.toml); spread: assumed log-normal, sigma 1.0",
+    },
+    LengthProfile {
+        name: "long-rag",
+        mean_input_tokens: 32_768.0,
+        mean_output_tokens: 1_024.0,
+        sigma: 0.0,
+        source: "long-context retrieval shape: NVIDIA TensorRT-LLM performance overview's longest prompt case, 32,768 input and 1,024 output tokens (NVIDIA/TensorRT-LLM docs/source/performance/perf-overview.md); synthetic, every request that length",
+    },
+    LengthProfile {
+        name: "reasoning",
+        mean_input_tokens: 1_024.0,
+        mean_output_tokens: 8_192.0,
+        sigma: 0.0,
+        source: "reasoning-trace shape (long outputs): NVIDIA TensorRT-LLM performance overview's 1,024 input / 8,192 output case, the shape it reports DeepSeek-R1 at (NVIDIA/TensorRT-LLM docs/source/performance/perf-overview.md); synthetic, every request that length",
+    },
+];
+
+impl LengthProfile {
+    /// A profile by name.
+    pub fn named(name: &str) -> Option<&'static LengthProfile> {
+        PROFILES.iter().find(|p| p.name == name)
+    }
+
+    /// The profile as a histogram of `bins` bins (a log-normal's equal-probability bins, each
+    /// at its conditional median, rescaled so the means are the published ones); one bin when
+    /// the profile has no spread.
+    pub fn histogram(&self, bins: usize) -> Vec<LengthBin> {
+        if self.sigma <= 0.0 || bins <= 1 {
+            return vec![LengthBin {
+                input_tokens: self.mean_input_tokens,
+                output_tokens: self.mean_output_tokens,
+                share: 1.0,
+            }];
+        }
+        let n = bins as f64;
+        // Prompt and output lengths taken as independent: bins x bins would be 256 cells for
+        // 16 bins; pairing quantile i of the prompt with quantile (n - 1 - i) of the output
+        // keeps n bins and the two marginals exact.
+        let z: Vec<f64> = (0..bins)
+            .map(|i| super::arrivals::normal_quantile((i as f64 + 0.5) / n))
+            .collect();
+        let raw = |i: usize| (self.sigma * z[i]).exp();
+        let mean_raw: f64 = (0..bins).map(raw).sum::<f64>() / n;
+        (0..bins)
+            .map(|i| LengthBin {
+                input_tokens: (self.mean_input_tokens * raw(i) / mean_raw).max(1.0),
+                output_tokens: (self.mean_output_tokens * raw(bins - 1 - i) / mean_raw).max(1.0),
+                share: 1.0 / n,
+            })
+            .collect()
+    }
+}
+
+/// Server mode's queue at the chosen batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct QueueReport {
+    /// Batch slots per attention rank (all pipeline microbatches).
+    pub slots: f64,
+    /// Mean busy slots (offered load, erlangs).
+    pub offered_erlangs: f64,
+    /// Busy slots / slots.
+    pub utilisation: f64,
+    /// Probability a request waits for a slot (Erlang C).
+    pub wait_probability: f64,
+    /// Mean time a request holds a slot (prefill and every output token), s.
+    pub service_s: f64,
+    /// Squared coefficient of variation of that time (from the length histogram).
+    pub service_cv2: f64,
+    /// Wait at the target percentile, s.
+    pub wait_at_percentile_s: f64,
+}
+
+/// A layout evaluated on traffic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrafficEvaluation {
+    /// The figures, as `evaluate_serving` reports them (TTFT and TPOT at the percentile are
+    /// the queue's in server mode).
+    pub evaluation: ServingEvaluation,
+    /// Mean prompt tokens per request.
+    pub mean_input_tokens: f64,
+    /// Mean output tokens per request.
+    pub mean_output_tokens: f64,
+    /// Mean context of a sequence in the batch (output-weighted), tokens.
+    pub decode_context_tokens: f64,
+    /// Share of prefill FLOPs the prefix cache saves.
+    pub prefill_saved_fraction: f64,
+    /// HBM per accelerator holding cached prefixes, GiB.
+    pub prefix_cache_gib: f64,
+    /// Server mode's queue (absent offline).
+    pub queue: Option<QueueReport>,
+    /// Bins evaluated.
+    pub bins: usize,
+}
+
+/// Evaluates a layout on traffic: as [`evaluate_serving`], with the lengths taken bin by bin,
+/// prefix-cache hits, and server mode's latency percentiles from an M/G/c queue over batch
+/// slots. `w`'s own lengths are ignored (the traffic's bins replace them).
+pub fn evaluate_traffic(
+    arch: &Arch,
+    hw: &Hardware,
+    layout: &ServingLayout,
+    w: &ServingWorkload,
+    traffic: &Traffic,
+    c: &ModelConstants,
+) -> TrafficEvaluation {
+    let h = traffic.prefix_hit_rate;
+    let e_in = traffic.mean_input();
+    let e_out = traffic.mean_output();
+    let mut out = TrafficEvaluation {
+        evaluation: infeasible(None),
+        mean_input_tokens: e_in,
+        mean_output_tokens: e_out,
+        decode_context_tokens: 0.0,
+        prefill_saved_fraction: 0.0,
+        prefix_cache_gib: 0.0,
+        queue: None,
+        bins: traffic.bins.len(),
+    };
+    let Some(unit) = Unit::new(arch, hw, layout, c, e_in, w.speculation) else {
+        out.evaluation = infeasible(Some(ServeInfeasible::PrecisionUnsupported));
+        return out;
+    };
+    // Output-weighted moments: a sequence is in the batch for as many steps as it has outputs.
+    let (mut ctx, mut kv_len, mut computed_in, mut flops_all, mut flops_done) =
+        (0.0, 0.0, 0.0, 0.0, 0.0);
+    for b in &traffic.bins {
+        ctx += b.share * b.output_tokens * (b.input_tokens + b.output_tokens / 2.0);
+        kv_len +=
+            b.share * b.output_tokens * arch.attended_context(b.input_tokens + b.output_tokens);
+        computed_in += b.share * b.input_tokens * (1.0 - h);
+        let all = unit.prefill_flops(b.input_tokens);
+        flops_all += b.share * all;
+        flops_done += b.share * (all - unit.prefill_flops(h * b.input_tokens)).max(0.0);
+    }
+    ctx /= e_out;
+    kv_len /= e_out;
+    out.decode_context_tokens = ctx;
+    out.prefill_saved_fraction = 1.0 - flops_done / flops_all.max(f64::MIN_POSITIVE);
+
+    let (dense, routed) = unit.params_per_gpu();
+    let weights = weight_bytes(layout.precision) * (dense + routed);
+    let free = hw.hbm_bytes - weights - c.reserved_memory_bytes;
+    let mut e = infeasible(None);
+    e.weights_gib = weights / GIB;
+    if free <= 0.0 {
+        e.infeasible = Some(ServeInfeasible::WeightsDoNotFit);
+        out.evaluation = e;
+        return out;
+    }
+    let kv_per_token = kv_bytes_per_token(arch, layout);
+    let pp = f64::from(layout.pp);
+    let cached_prefix = h * e_in;
+    let max_batch = (free / (pp * kv_per_token * (kv_len + cached_prefix)))
+        .floor()
+        .min(f64::from(w.max_batch.unwrap_or(MAX_BATCH)))
+        .min(f64::from(MAX_BATCH));
+    e.max_batch = max_batch.max(0.0) as u32;
+    if max_batch < 1.0 {
+        e.infeasible = Some(ServeInfeasible::NoRoomForKvCache);
+        out.evaluation = e;
+        return out;
+    }
+    let ranks = f64::from(layout.ep);
+    let emitted = w.speculation.map_or(1.0, |s| s.tokens_per_step());
+    // Each bin's prefill latency on its attention rank (all-to-all included for wide EP).
+    let a2a_per_token = unit.prefill_all_to_all_s_per_token();
+    let kv_send_s = |input: f64| {
+        if w.disaggregated {
+            unit.prefill_cost(input, h, true).kv_send_s
+        } else {
+            0.0
+        }
+    };
+    let prefill_s: Vec<f64> = traffic
+        .bins
+        .iter()
+        .map(|b| {
+            let computed = b.input_tokens * (1.0 - h);
+            unit.prefill_latency_s(computed) + computed * a2a_per_token + kv_send_s(b.input_tokens)
+        })
+        .collect();
+    let prefill_mean: f64 = traffic
+        .bins
+        .iter()
+        .zip(&prefill_s)
+        .map(|(b, p)| b.share * p)
+        .sum();
+    // The prefill pool (disaggregated): accelerator-seconds per request over the bins.
+    let prefill_gpu_s: f64 = if w.disaggregated {
+        traffic
+            .bins
+            .iter()
+            .map(|b| b.share * unit.prefill_cost(b.input_tokens, h, true).gpu_s_per_request)
+            .sum()
+    } else {
+        0.0
+    };
+    let prefill_per_output = computed_in / e_out;
+    let step_at = |batch: f64| {
+        let prefill_tokens = if w.disaggregated {
+            0.0
+        } else {
+            batch * emitted * prefill_per_output
+        };
+        unit.decode_stage(batch, ctx, prefill_tokens)
+    };
+    // (tokens/s per unit, TPOT, step) at a batch.
+    let at = |batch: f64| {
+        let step = step_at(batch);
+        (
+            ranks * batch * emitted / step.step_s,
+            pp * step.step_s / emitted,
+            step,
+        )
+    };
+    // The first token comes with the step after the prompt's prefill (aggregated), or after
+    // the transfer and the first decode step (disaggregated).
+    let first_step = |tpot: f64| {
+        if w.disaggregated {
+            tpot
+        } else {
+            tpot * emitted
+        }
+    };
+    let queue_at = |batch: f64, tpot: f64| {
+        let mut s1 = 0.0;
+        let mut s2 = 0.0;
+        for (b, p) in traffic.bins.iter().zip(&prefill_s) {
+            let s = p + b.output_tokens * tpot;
+            s1 += b.share * s;
+            s2 += b.share * s * s;
+        }
+        SlotQueue {
+            slots: pp * max_batch,
+            offered: pp * batch,
+            service_s: s1,
+            service_cv2: (s2 / (s1 * s1) - 1.0).max(0.0),
+        }
+    };
+    // P(TTFT > t): a bin's TTFT is its prefill, the first step and the wait.
+    let ttft_tail = |q: &SlotQueue, first: f64, t: f64| -> f64 {
+        traffic
+            .bins
+            .iter()
+            .zip(&prefill_s)
+            .map(|(b, p)| b.share * q.wait_exceeds(t - p - first))
+            .sum()
+    };
+    let tail_allowed = 1.0 - w.slo_percentile / 100.0;
+    let meets = |batch: f64| -> bool {
+        match w.mode {
+            ServingMode::Offline => true,
+            ServingMode::Server => {
+                let q0 = queue_at(batch, at(batch).1);
+                if q0.offered >= q0.slots {
+                    return false;
+                }
+                // Targets judged with the batch at the percentile of busy slots.
+                let busy = q0.busy_at_percentile(w.slo_percentile) / pp;
+                let (_, tpot_tail, _) = at(busy.max(1.0));
+                let q = queue_at(batch, tpot_tail);
+                w.tpot_slo_s.is_none_or(|slo| tpot_tail <= slo)
+                    && w.ttft_slo_s
+                        .is_none_or(|slo| ttft_tail(&q, first_step(tpot_tail), slo) <= tail_allowed)
+            }
+        }
+    };
+    let (_, best_tpot, _) = at(1.0);
+    e.best_tpot_s = best_tpot;
+    e.best_ttft_s = prefill_mean + first_step(best_tpot);
+    e.best_tpot_judged_s = best_tpot;
+    e.best_ttft_judged_s = prefill_s.iter().copied().fold(0.0, f64::max) + first_step(best_tpot);
+    let top = match w.mode {
+        ServingMode::Offline => max_batch as u32,
+        // A queue needs a free slot on average: at most every slot but one busy.
+        ServingMode::Server => ((pp * max_batch - 1.0) / pp).floor() as u32,
+    };
+    let (mut lo, mut hi) = (0u32, top);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if meets(f64::from(mid)) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    if lo == 0 {
+        e.infeasible = Some(if w.mode == ServingMode::Server && top == 0 {
+            ServeInfeasible::TooFewSlots
+        } else {
+            ServeInfeasible::SloUnmeetable
+        });
+        out.evaluation = e;
+        return out;
+    }
+    let batch = f64::from(lo);
+    let (throughput, tpot, step) = at(batch);
+    let ratio = if w.disaggregated {
+        throughput / e_out * prefill_gpu_s / f64::from(layout.gpus())
+    } else {
+        0.0
+    };
+    e.batch = lo;
+    e.output_tokens_per_s = throughput;
+    e.output_tokens_per_s_per_gpu = throughput / (f64::from(layout.gpus()) * (1.0 + ratio));
+    e.tpot_s = tpot;
+    e.prefill_to_decode_ratio = ratio;
+    e.kv_cache_gib = pp * batch * kv_per_token * arch.attended_context(ctx) / GIB;
+    out.prefix_cache_gib = pp * batch * kv_per_token * cached_prefix / GIB;
+    e.decode_step = step;
+    match w.mode {
+        ServingMode::Offline => {
+            e.ttft_s = prefill_mean + first_step(tpot);
+            e.ttft_at_percentile_s =
+                ttft_percentile_no_wait(traffic, &prefill_s, first_step(tpot), w.slo_percentile);
+            e.tpot_at_percentile_s = tpot;
+        }
+        ServingMode::Server => {
+            let q0 = queue_at(batch, tpot);
+            let busy = q0.busy_at_percentile(w.slo_percentile) / pp;
+            let (_, tpot_tail, _) = at(busy.max(1.0));
+            let q = queue_at(batch, tpot_tail);
+            let rate_mean_wait = q.wait_probability() * q.service_s * (1.0 + q.service_cv2)
+                / 2.0
+                / (q.slots - q.offered).max(f64::MIN_POSITIVE);
+            e.ttft_s = prefill_mean + first_step(tpot) + rate_mean_wait;
+            e.tpot_at_percentile_s = tpot_tail;
+            let first = first_step(tpot_tail);
+            // The TTFT percentile: bisect P(TTFT > t) = tail over t.
+            let (mut a, mut b) = (
+                0.0,
+                prefill_s.iter().copied().fold(0.0, f64::max) + first + 1.0,
+            );
+            while ttft_tail(&q, first, b) > tail_allowed && b < 1e7 {
+                b *= 2.0;
+            }
+            for _ in 0..40 {
+                let m = 0.5 * (a + b);
+                if ttft_tail(&q, first, m) > tail_allowed {
+                    a = m;
+                } else {
+                    b = m;
+                }
+            }
+            e.ttft_at_percentile_s = b;
+            out.queue = Some(QueueReport {
+                slots: q.slots,
+                offered_erlangs: q.offered,
+                utilisation: q.offered / q.slots,
+                wait_probability: q.wait_probability(),
+                service_s: q.service_s,
+                service_cv2: q.service_cv2,
+                wait_at_percentile_s: q.wait_at_percentile_s(w.slo_percentile),
+            });
+        }
+    }
+    e.feasible = true;
+    out.evaluation = e;
+    out
+}
+
+/// The TTFT percentile over the bins with no queue wait (offline).
+fn ttft_percentile_no_wait(
+    traffic: &Traffic,
+    prefill_s: &[f64],
+    first: f64,
+    percentile: f64,
+) -> f64 {
+    let mut by_time: Vec<(f64, f64)> = traffic
+        .bins
+        .iter()
+        .zip(prefill_s)
+        .map(|(b, p)| (p + first, b.share))
+        .collect();
+    by_time.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut seen = 0.0;
+    for (t, share) in &by_time {
+        seen += share;
+        if seen >= percentile / 100.0 - 1e-12 {
+            return *t;
+        }
+    }
+    by_time.last().map_or(0.0, |x| x.0)
+}
+
+fn infeasible(why: Option<ServeInfeasible>) -> ServingEvaluation {
+    ServingEvaluation {
+        batch: 0,
+        max_batch: 0,
+        output_tokens_per_s: 0.0,
+        output_tokens_per_s_per_gpu: 0.0,
+        ttft_s: f64::INFINITY,
+        tpot_s: f64::INFINITY,
+        ttft_at_percentile_s: f64::INFINITY,
+        tpot_at_percentile_s: f64::INFINITY,
+        kv_cache_gib: 0.0,
+        weights_gib: 0.0,
+        prefill_to_decode_ratio: 0.0,
+        feasible: false,
+        infeasible: why,
+        best_tpot_s: f64::INFINITY,
+        best_ttft_s: f64::INFINITY,
+        best_tpot_judged_s: f64::INFINITY,
+        best_ttft_judged_s: f64::INFINITY,
+        decode_step: DecodeStep::default(),
+    }
+}
+
+/// The best layouts for traffic: the layouts [`search_serving`] tries, each evaluated on the
+/// traffic, best per accelerator first.
+#[allow(clippy::too_many_arguments)]
+pub fn search_traffic(
+    arch: &Arch,
+    hw: &Hardware,
+    precision: crate::step::Precision,
+    kv_bytes: f64,
+    w: &ServingWorkload,
+    traffic: &Traffic,
+    c: &ModelConstants,
+    top: usize,
+) -> (Vec<(ServingLayout, TrafficEvaluation)>, u64) {
+    let layouts = super::search::candidate_layouts(arch, hw, precision, kv_bytes);
+    let evaluated = layouts.len() as u64;
+    let mut found: Vec<(ServingLayout, TrafficEvaluation)> = layouts
+        .into_iter()
+        .map(|l| {
+            let t = evaluate_traffic(arch, hw, &l, w, traffic, c);
+            (l, t)
+        })
+        .filter(|(_, t)| t.evaluation.feasible)
+        .collect();
+    found.sort_by(|a, b| {
+        b.1.evaluation
+            .output_tokens_per_s_per_gpu
+            .total_cmp(&a.1.evaluation.output_tokens_per_s_per_gpu)
+            .then((a.0.tp, a.0.pp, a.0.ep).cmp(&(b.0.tp, b.0.pp, b.0.ep)))
+    });
+    found.truncate(top);
+    (found, evaluated)
+}
+
+#[cfg(test)]
+mod tests;
