@@ -162,3 +162,21 @@ fn mfu_counts_the_causal_attention_that_is_timed() {
     assert!((e.model_flops_per_step / expected - 1.0).abs() < 1e-12);
     assert!(e.model_flops_per_step < arch.model_flops_per_token(131072.0) * tokens * 0.7);
 }
+
+#[test]
+fn an_oversubscribed_fabric_slows_what_crosses_it() {
+    // DP 512 under FSDP crosses the network every microbatch; a 2:1 fabric halves the share
+    // of bandwidth each NIC gets beyond its node.
+    let (arch, s, w) = fsdp_65b_on_512();
+    let blocking = perf::Hardware {
+        scale_out_oversubscription: 2.0,
+        ..h100_sxm()
+    };
+    let a = evaluate(&arch, &h100_sxm(), &s, &w);
+    let b = evaluate(&arch, &blocking, &s, &w);
+    assert!(
+        b.breakdown.dp_comm_s + b.breakdown.hidden_comm_s
+            > a.breakdown.dp_comm_s + a.breakdown.hidden_comm_s
+    );
+    assert!(b.step_time_s > a.step_time_s);
+}

@@ -44,6 +44,9 @@ pub struct Hardware {
     /// Scale-out bandwidth per accelerator, one direction, bytes/s (the NIC line rate: a
     /// 400 Gb/s ConnectX-7 per GPU is 50e9).
     pub scale_out_bytes_per_s: f64,
+    /// Oversubscription of the scale-out fabric (1: non-blocking); collectives and all-to-alls
+    /// that leave the scale-up domain run at `scale_out_bytes_per_s` divided by it.
+    pub scale_out_oversubscription: f64,
     /// Matmul peak and ceiling per catalog precision (BF16, FP8 by recipe, MXFP8, NVFP4,
     /// MXFP4). Carried for the models to use; today's step and serving models still read
     /// `matmul_efficiency` and `low_precision_matmul_efficiency`.

@@ -473,7 +473,8 @@ pub fn evaluate_with(
             0.0
         };
         let inter_s = if inter > 0.0 {
-            inter * token_bytes / (hw.scale_out_bytes_per_s * c.link_efficiency)
+            inter * token_bytes * hw.scale_out_oversubscription.max(1.0)
+                / (hw.scale_out_bytes_per_s * c.link_efficiency)
                 + c.scale_out_latency_s
         } else {
             0.0
@@ -570,7 +571,8 @@ pub fn evaluate_with(
     let links = Links {
         domain: hw.scale_up_domain,
         scale_up_bytes_per_s: hw.scale_up_bytes_per_s * c.link_efficiency,
-        scale_out_bytes_per_s: hw.scale_out_bytes_per_s * c.link_efficiency,
+        scale_out_bytes_per_s: hw.scale_out_bytes_per_s * c.link_efficiency
+            / hw.scale_out_oversubscription.max(1.0),
         scale_up_latency_s: c.scale_up_latency_s,
         scale_out_latency_s: c.scale_out_latency_s,
     };
