@@ -8,6 +8,7 @@
 
 mod accelerator;
 mod check_matmul;
+pub mod claim;
 pub mod diagnostic;
 pub mod engines;
 pub mod frameworks;
@@ -25,6 +26,7 @@ mod world;
 use std::collections::BTreeMap;
 
 pub use accelerator::CeilingBasis;
+pub use claim::Claim;
 pub use diagnostic::{nearest, Diagnostic, Diagnostics};
 pub use frameworks::Framework;
 pub use history::{DerivedStatus, Event, EventKind, GwBasis};
@@ -41,7 +43,7 @@ pub use site::{PhaseState, Site, SitePhase};
 pub use sourced::Sourced;
 
 /// The catalog files shipped in the binary, as (path in the repository, text).
-pub const EMBEDDED_FILES: [(&str, &str); 8] = [
+pub const EMBEDDED_FILES: [(&str, &str); 9] = [
     (
         "catalog/hardware.toml",
         include_str!("../../../catalog/hardware.toml"),
@@ -73,6 +75,10 @@ pub const EMBEDDED_FILES: [(&str, &str); 8] = [
     (
         "catalog/frameworks.toml",
         include_str!("../../../catalog/frameworks.toml"),
+    ),
+    (
+        "catalog/claims.toml",
+        include_str!("../../../catalog/claims.toml"),
     ),
 ];
 
@@ -126,6 +132,8 @@ pub struct Catalog {
     pub sites: BTreeMap<String, Site>,
     /// The record of past announcements, by id (see [`record`]).
     pub records: BTreeMap<String, RecordEntry>,
+    /// Figures sources give for the same quantity, in file order (see [`claim`]).
+    pub claims: Vec<Claim>,
     /// Problems that did not stop loading (sources in the old format); `catalog validate`
     /// prints them.
     pub warnings: Vec<Diagnostic>,
@@ -137,6 +145,24 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// The claims recorded for `quantity` (`<table>.<id>.<field>`), in file order.
+    pub fn claims_for(&self, quantity: &str) -> Vec<&Claim> {
+        self.claims
+            .iter()
+            .filter(|c| c.quantity.get_ref() == quantity)
+            .collect()
+    }
+
+    /// The lowest and highest figure the claims for `quantity` give (ranges included), or
+    /// `None` when there is no claim. The catalog's chosen value is not included: callers
+    /// widen the range by it where they hold it.
+    pub fn claimed_range(&self, quantity: &str) -> Option<(f64, f64)> {
+        self.claims_for(quantity)
+            .into_iter()
+            .map(Claim::bounds)
+            .reduce(|(lo, hi), (l, h)| (lo.min(l), hi.max(h)))
+    }
+
     /// The shipped catalog alone.
     pub fn embedded() -> Result<Catalog, Diagnostics> {
         Catalog::load(&[])

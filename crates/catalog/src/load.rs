@@ -9,6 +9,7 @@ use std::ops::Range;
 
 use serde::Deserialize;
 
+use crate::claim::Claim;
 use crate::diagnostic::{nearest, Diagnostic, Diagnostics};
 use crate::frameworks::Framework;
 use crate::history::Event;
@@ -49,6 +50,8 @@ struct CatalogFile {
     record: Vec<RecordEntry>,
     #[serde(default)]
     framework: Vec<Framework>,
+    #[serde(default)]
+    claim: Vec<Claim>,
 }
 
 /// An entry and the index of the file it came from.
@@ -72,6 +75,8 @@ struct Gathered {
     pub(crate) events: Vec<(Placed<Event>, usize)>,
     pub(crate) sites: BTreeMap<String, Placed<Site>>,
     pub(crate) records: BTreeMap<String, Placed<RecordEntry>>,
+    /// Claims in file order (all layers: a later layer adds claims, it does not replace them).
+    pub(crate) claims: Vec<Placed<Claim>>,
 }
 
 /// Parses and validates `layers` of catalog files (earlier layers first).
@@ -158,6 +163,9 @@ pub fn load_layers(layers: &[Vec<CatalogText>]) -> Result<Catalog, Diagnostics> 
                 gathered
                     .events
                     .push((Placed { item, file: index }, layer_index));
+            }
+            for item in parsed.claim {
+                gathered.claims.push(Placed { item, file: index });
             }
             for item in parsed.framework {
                 duplicate("framework", item.id.get_ref(), item.id.span());
@@ -679,6 +687,23 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         &gathered.sites,
         &gathered.records,
     );
+    let known = crate::claim::KnownIds {
+        by_table: [
+            (
+                "system",
+                gathered.systems.keys().map(String::as_str).collect(),
+            ),
+            (
+                "accelerator",
+                gathered.accelerators.keys().map(String::as_str).collect(),
+            ),
+            ("deal", gathered.deals.keys().map(String::as_str).collect()),
+            ("site", gathered.sites.keys().map(String::as_str).collect()),
+        ]
+        .into_iter()
+        .collect(),
+    };
+    crate::claim::validate(&mut check, &gathered.claims, &known);
     let source_ids: Vec<&str> = gathered.sources.keys().map(String::as_str).collect();
     for placed in gathered.frameworks.values() {
         check.id(placed.file, "framework", &placed.item.id);
@@ -737,6 +762,7 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             .into_iter()
             .map(|(k, v)| (k, v.item))
             .collect(),
+        claims: gathered.claims.into_iter().map(|p| p.item).collect(),
         warnings,
         known_on: None,
         withheld: BTreeMap::new(),

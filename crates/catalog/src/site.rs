@@ -79,6 +79,13 @@ pub struct Site {
     /// Power by phase, in date order.
     #[serde(default)]
     pub phase: Vec<SitePhase>,
+    /// The day the search for newer news of this site was last run (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub searched: Option<Spanned<String>>,
+    /// The newest public development found on `searched`, with its date and source id, or
+    /// that nothing newer than the last phase's report is public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<String>,
     /// What to know.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

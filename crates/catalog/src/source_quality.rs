@@ -53,12 +53,17 @@ pub fn standing(kind: SourceKind) -> Standing {
 }
 
 /// Whether a source records everything the new format asks for (publisher, date read,
-/// excerpt).
+/// excerpt). A derived source has no page to read or quote: a publisher (who did the
+/// arithmetic) completes it, as validation asks.
 pub fn is_complete(source: &Source) -> bool {
-    source
+    let has_publisher = source
         .publisher
         .as_deref()
-        .is_some_and(|p| !p.trim().is_empty())
+        .is_some_and(|p| !p.trim().is_empty());
+    if source.kind == crate::SourceKind::Derived {
+        return has_publisher;
+    }
+    has_publisher
         && source.read.is_some()
         && source
             .excerpt

@@ -10,9 +10,9 @@ use crate::load::{Bound, Checker, Placed};
 use crate::model::{Deal, System};
 use crate::record::RecordEntry;
 use crate::site::Site;
-use crate::{DealStatus, Sourced};
+use crate::{DealStatus, SourceKind, Sourced};
 
-const BASIS_HINT: &str =
+pub(crate) const BASIS_HINT: &str =
     "say what the GW measures: basis = \"facility\" (grid power), \"it\" (what the racks draw) or \"contracted\" (capacity named in a contract, basis unstated)";
 
 pub(crate) fn validate_world(
@@ -49,7 +49,9 @@ pub(crate) fn validate_world(
     }
 }
 
-/// Old-format sources load with a warning; a malformed `read` date is an error.
+/// A source in the quality format (with `read`, or of a kind that came with it) without a
+/// publisher is an error; an old-format source missing publisher, `read` or `excerpt` loads with
+/// a warning (`catalog validate --strict` refuses it); a malformed `read` is an error.
 fn source_quality(check: &mut Checker<'_>) {
     let sources = check.sources;
     for placed in sources.values() {
@@ -68,14 +70,43 @@ fn source_quality(check: &mut Checker<'_>) {
                 check.problems.push(d);
             }
         }
+        // A source in the quality format (it records when it was read, or uses one of the kinds
+        // that came with it) must say who published it; an old-format source only warns, so
+        // files written before the format still load.
+        let new_format = s.read.is_some()
+            || matches!(
+                s.kind,
+                SourceKind::PrimaryPress
+                    | SourceKind::OfficialStatistics
+                    | SourceKind::Analyst
+                    | SourceKind::Aggregator
+            );
+        let no_publisher = s.publisher.as_deref().is_none_or(|p| p.trim().is_empty());
+        if no_publisher && new_format {
+            let d = check
+                .diag(
+                    file,
+                    Some(s.id.span()),
+                    format!("source[{id}].publisher"),
+                    format!("source `{id}` has no publisher"),
+                )
+                .hint(
+                    "add publisher = \"...\": the outlet or company that published or said it \
+                     (for a page that re-publishes another's work, name the original and set read_via)",
+                );
+            check.problems.push(d);
+        }
+        // A derived source is arithmetic on other sources (named in its note): there is no page
+        // to have read and nothing to quote.
+        let derived = s.kind == SourceKind::Derived;
         let mut missing = Vec::new();
-        if s.publisher.as_deref().is_none_or(|p| p.trim().is_empty()) {
+        if no_publisher && !new_format {
             missing.push("`publisher` (who originally published it)");
         }
-        if s.read.is_none() {
+        if s.read.is_none() && !derived {
             missing.push("`read` (the date read, so `date` can be the publication date)");
         }
-        if s.excerpt.as_deref().is_none_or(|e| e.trim().is_empty()) {
+        if s.excerpt.as_deref().is_none_or(|e| e.trim().is_empty()) && !derived {
             missing.push("`excerpt` (a short quotation carrying the figure)");
         }
         if !missing.is_empty() {
@@ -273,6 +304,31 @@ fn site(
     let (file, site) = (placed.file, &placed.item);
     let id = site.id.get_ref();
     check.id(file, "site", &site.id);
+    if let Some(searched) = &site.searched {
+        let text = searched.get_ref();
+        if text.len() != 10 || !crate::load::is_date(text) {
+            let d = check
+                .diag(
+                    file,
+                    Some(searched.span()),
+                    format!("site[{id}].searched"),
+                    format!("`{text}` is not a day"),
+                )
+                .hint("write the day the search for newer news was run, as YYYY-MM-DD");
+            check.problems.push(d);
+        }
+        if site.latest.as_deref().is_none_or(|l| l.trim().is_empty()) {
+            let d = check
+                .diag(
+                    file,
+                    Some(searched.span()),
+                    format!("site[{id}].latest"),
+                    "a search date without what it found".into(),
+                )
+                .hint("add latest = \"...\": the newest public development (date, source id), or that nothing newer is public");
+            check.problems.push(d);
+        }
+    }
     for deal in &site.deals {
         if !deals.contains_key(deal.get_ref()) {
             let mut d = check.diag(

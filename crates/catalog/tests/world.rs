@@ -305,3 +305,204 @@ fn the_embedded_catalog_has_histories_sites_and_a_record() {
     );
     assert!(catalog.knowledge_cutoff().as_str() >= "2026-06");
 }
+
+#[test]
+fn a_source_in_the_quality_format_without_a_publisher_is_refused() {
+    let extra = r#"
+[[source]]
+id = "wire"
+title = "A wire story"
+url = "https://example.com/wire"
+date = "2026-03-06"
+read = "2026-12-02"
+kind = "primary-press"
+excerpt = "the deal remains on track, the report said"
+"#;
+    let err = load(extra).unwrap_err();
+    let line = line_of(extra, "id = \"wire\"");
+    assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
+    assert!(err.contains("source[wire].publisher"), "{err}");
+    assert!(err.contains("has no publisher"), "{err}");
+    assert!(err.contains("add publisher = "), "{err}");
+    // A new kind without `read` is in the quality format too.
+    let err = load(&extra.replace("read = \"2026-12-02\"\n", "")).unwrap_err();
+    assert!(err.contains("source[wire].publisher"), "{err}");
+    // With a publisher it loads, and raises no warning.
+    let catalog = load(&extra.replace(
+        "kind = \"primary-press\"",
+        "kind = \"primary-press\"\npublisher = \"Reuters\"",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(catalog.warnings.iter().all(|w| !w
+        .field
+        .as_deref()
+        .unwrap_or("")
+        .starts_with("source[wire]")));
+}
+
+#[test]
+fn a_source_without_a_date_is_refused_with_the_line_and_field() {
+    let extra = r#"
+[[source]]
+id = "undated"
+title = "A page"
+url = "https://example.com/page"
+kind = "press"
+publisher = "Somebody"
+"#;
+    let err = load(extra).unwrap_err();
+    assert!(err.contains("mini.toml:"), "{err}");
+    assert!(err.contains("date"), "{err}");
+    let err = load(&extra.replace(
+        "kind = \"press\"",
+        "kind = \"press\"\ndate = \"last spring\"",
+    ))
+    .unwrap_err();
+    assert!(err.contains("source[undated].date"), "{err}");
+}
+
+#[test]
+fn a_derived_source_needs_no_read_date_or_excerpt() {
+    let extra = r#"
+[[source]]
+id = "sum"
+title = "Derived: a + b"
+url = "https://example.com/inputs"
+date = "2026-11"
+kind = "derived"
+publisher = "this catalog (derived)"
+note = "a + b, inputs spec and spec"
+"#;
+    let catalog = load(extra).unwrap_or_else(|e| panic!("{e}"));
+    assert!(catalog
+        .warnings
+        .iter()
+        .all(|w| w.field.as_deref() != Some("source[sum]")));
+}
+
+const CLAIMS: &str = r#"
+[[claim]]
+quantity = "system.box.price_usd"
+value = 300000
+unit = "USD"
+source = "spec"
+note = "the datasheet's list price"
+
+[[claim]]
+quantity = "system.box.price_usd"
+value = 250000
+low = 200000
+high = 300000
+unit = "USD"
+source = "spec"
+
+[[claim]]
+quantity = "deal.acme-deal.power_gw"
+value = 1.5
+unit = "GW"
+basis = "contracted"
+source = "spec"
+"#;
+
+#[test]
+fn claims_load_and_give_the_range_of_a_quantity() {
+    let catalog = load(CLAIMS).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(catalog.claims.len(), 3);
+    assert_eq!(catalog.claims_for("system.box.price_usd").len(), 2);
+    // 300,000 from the first claim, 200,000..300,000 from the second.
+    assert_eq!(
+        catalog.claimed_range("system.box.price_usd"),
+        Some((200_000.0, 300_000.0))
+    );
+    assert_eq!(catalog.claimed_range("system.box.it_power_kw"), None);
+}
+
+#[test]
+fn a_claim_on_an_unknown_entry_is_refused_with_a_suggestion() {
+    let extra = CLAIMS.replace(
+        "system.box.price_usd\"\nvalue = 300000",
+        "system.bx.price_usd\"\nvalue = 300000",
+    );
+    let err = load(&extra).unwrap_err();
+    let line = line_of(&extra, "quantity = \"system.bx");
+    assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
+    assert!(err.contains("claim[1].quantity"), "{err}");
+    assert!(err.contains("no system `bx`"), "{err}");
+    assert!(err.contains("did you mean `box`"), "{err}");
+    let err = load(&CLAIMS.replace(
+        "system.box.price_usd\"\nvalue = 300000",
+        "rack.box.price_usd\"\nvalue = 300000",
+    ))
+    .unwrap_err();
+    assert!(err.contains("not a table a claim can name"), "{err}");
+    let err = load(&CLAIMS.replace(
+        "system.box.price_usd\"\nvalue = 300000",
+        "price\"\nvalue = 300000",
+    ))
+    .unwrap_err();
+    assert!(err.contains("is not a quantity path"), "{err}");
+}
+
+#[test]
+fn a_claim_whose_range_misses_its_value_or_whose_gw_has_no_basis_is_refused() {
+    let err = load(&CLAIMS.replace("value = 250000", "value = 350000")).unwrap_err();
+    assert!(err.contains("claim[2].low"), "{err}");
+    assert!(err.contains("does not contain the value 350000"), "{err}");
+    let err = load(&CLAIMS.replace("basis = \"contracted\"\n", "")).unwrap_err();
+    assert!(err.contains("claim[3].basis"), "{err}");
+    assert!(err.contains("a GW figure without a basis"), "{err}");
+    let err = load(&CLAIMS.replace(
+        "value = 1.5\nunit = \"GW\"\nbasis = \"contracted\"\nsource = \"spec\"",
+        "value = 1.5\nunit = \"GW\"\nbasis = \"contracted\"\nsource = \"spek\"",
+    ))
+    .unwrap_err();
+    assert!(err.contains("claim[3].source"), "{err}");
+    assert!(err.contains("did you mean `spec`"), "{err}");
+}
+
+#[test]
+fn a_site_search_needs_a_day_and_what_it_found() {
+    let site = r#"
+[[site]]
+id = "campus"
+name = "Campus"
+operator = "Acme"
+location = "Somewhere"
+deals = ["acme-deal"]
+searched = "2026-12-02"
+latest = "nothing newer than the phase's report is public"
+"#;
+    load(site).unwrap_or_else(|e| panic!("{e}"));
+    let err =
+        load(&site.replace("searched = \"2026-12-02\"", "searched = \"2026-12\"")).unwrap_err();
+    assert!(err.contains("site[campus].searched"), "{err}");
+    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    let err = load(&site.replace(
+        "latest = \"nothing newer than the phase's report is public\"\n",
+        "",
+    ))
+    .unwrap_err();
+    assert!(err.contains("site[campus].latest"), "{err}");
+}
+
+#[test]
+fn every_shipped_source_names_its_publisher_and_every_site_its_last_search() {
+    let catalog = Catalog::embedded().unwrap_or_else(|d| panic!("{d}"));
+    for (id, source) in &catalog.sources {
+        assert!(
+            source
+                .publisher
+                .as_deref()
+                .is_some_and(|p| !p.trim().is_empty()),
+            "source {id} has no publisher"
+        );
+    }
+    for (id, site) in &catalog.sites {
+        assert!(site.searched.is_some(), "site {id} has no search date");
+    }
+    // Disagreeing figures for the default plan's rack are machine-readable.
+    let (low, high) = catalog
+        .claimed_range("system.vera-rubin-nvl144.price_usd")
+        .expect("Vera Rubin price claims");
+    assert!(low < 9_100_000.0 && 9_100_000.0 <= high, "{low}..{high}");
+}

@@ -25,6 +25,9 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
         CatalogCommand::Show { id, format } => show(&catalog, id, *format)?,
         CatalogCommand::Sources { format } => crate::sources_cmd::report(&catalog, *format)?,
         CatalogCommand::Record { format } => crate::sources_cmd::record(&catalog, *format),
+        CatalogCommand::Claims { quantity, format } => {
+            crate::claims_cmd::report(&catalog, quantity.as_deref(), *format)?
+        }
         CatalogCommand::Validate { strict } => {
             let warnings: String = catalog
                 .warnings
@@ -39,7 +42,7 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
             }
             eprint!("{warnings}");
             format!(
-                "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals ({} events), {} sites, {} record entries, {} models; {} warnings\n",
+                "catalog {} is valid: {} sources, {} accelerators, {} systems, {} deals ({} events), {} sites, {} record entries, {} claims, {} models; {} warnings\n",
                 catalog.version,
                 catalog.sources.len(),
                 catalog.accelerators.len(),
@@ -48,6 +51,7 @@ pub fn run(cli: &Cli, command: &CatalogCommand) -> Result<(), Failure> {
                 catalog.events.len(),
                 catalog.sites.len(),
                 catalog.records.len(),
+                catalog.claims.len(),
                 catalog.models.len(),
                 catalog.warnings.len()
             )

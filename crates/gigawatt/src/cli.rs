@@ -227,6 +227,15 @@ pub enum CatalogCommand {
         #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
+    /// Figures sources disagree on: each source's figure for a quantity, and the range they span.
+    #[command(after_help = crate::claims_cmd::CLAIMS_EXAMPLES)]
+    Claims {
+        /// Only this quantity, `<table>.<id>.<field>` (e.g. system.vera-rubin-nvl144.price_usd).
+        quantity: Option<String>,
+        /// Output format.
+        #[arg(long, short = 'f', value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
     /// Load and validate the catalog (with --catalog DIR, your files too); exit 2 on problems.
     #[command(after_help = crate::examples::CATALOG_VALIDATE)]
     /// Warnings (sources without publisher, date read or excerpt) are printed; --strict makes

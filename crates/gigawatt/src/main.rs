@@ -4,6 +4,7 @@
 //! usage. A closed pipe (`gigawatt plan | head`) counts as success.
 
 mod catalog_cmd;
+mod claims_cmd;
 mod cli;
 mod deals_cmd;
 mod examples;

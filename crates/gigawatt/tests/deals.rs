@@ -193,3 +193,82 @@ fn risk_defaults_come_from_the_record_with_intervals_and_judgements_are_labelled
         .iter()
         .all(|n| !n.starts_with("derived: gigawatt's default")));
 }
+
+#[test]
+fn bad_world_data_in_a_catalog_folder_exits_2_naming_file_field_and_fix() {
+    let dir = std::env::temp_dir().join(format!("gigawatt-world-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_arg = dir.to_string_lossy().to_string();
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (
+            "[[event]]\ndeal = \"openai-nvidia-lio\"\ndate = \"2026-01-01\"\nkind = \"revised\"\nsource = \"deal-economist-nvidia-10b-per-gw\"\n",
+            "unknown deal",
+            &["openai-nvidia-loi"],
+        ),
+        (
+            "[[source]]\nid = \"wire\"\ntitle = \"A wire story\"\nurl = \"https://example.com/w\"\ndate = \"2026-03-06\"\nread = \"2026-12-02\"\nkind = \"primary-press\"\nexcerpt = \"on track\"\n",
+            "source[wire].publisher",
+            &["add publisher = "],
+        ),
+        (
+            "[[claim]]\nquantity = \"system.vera-rubin-nvl144.it_power_kw\"\nvalue = 300\nlow = 100\nhigh = 200\nunit = \"kW\"\nsource = \"src-techstories-vr-power\"\n",
+            "claim[1].low",
+            &["low <= value <= high"],
+        ),
+    ];
+    for (text, field, fixes) in cases {
+        std::fs::write(dir.join("extra.toml"), text).unwrap();
+        let err = bad_input(&["catalog", "validate", "--catalog", &dir_arg]);
+        assert!(err.contains("extra.toml:"), "{err}");
+        assert!(err.contains(field), "{err}");
+        for fix in fixes {
+            assert!(err.contains(fix), "{err}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_default_plan_rests_mostly_on_primary_sources() {
+    let v = json(&["catalog", "sources", "-f", "json"]);
+    let figures = &v["default_plan"]["figures"];
+    let count = |standing: &str| figures["by_standing"][standing].as_u64().unwrap_or(0);
+    // Derived figures are arithmetic on other sources; of the rest, primaries are the majority.
+    let sourced = figures["total"].as_u64().unwrap() - count("derived");
+    assert!(count("primary") * 2 > sourced, "{figures}");
+    let catalog = &v["catalog"];
+    let aggregators = catalog["by_standing"]["aggregator"].as_u64().unwrap();
+    assert!(
+        aggregators * 2 < catalog["total"].as_u64().unwrap(),
+        "{catalog}"
+    );
+}
+
+#[test]
+fn catalog_claims_lists_disputed_figures_with_their_range() {
+    let out = ok(&["catalog", "claims"]);
+    assert!(
+        out.contains("system.vera-rubin-nvl144.price_usd: 7,803,148 to 9,100,000 USD"),
+        "{out}"
+    );
+    assert!(out.contains("src-morganstanley-vr-bom"), "{out}");
+    let v = json(&[
+        "catalog",
+        "claims",
+        "system.vera-rubin-nvl144.it_power_kw",
+        "-f",
+        "json",
+    ]);
+    let q = &v["quantities"][0];
+    assert_eq!(q["quantity"], "system.vera-rubin-nvl144.it_power_kw");
+    // 120 (low end of 120-130 kW) to 230 (high end of 190-230 kW).
+    assert_eq!(q["low"], 120.0);
+    assert_eq!(q["high"], 230.0);
+    assert!(q["claims"].as_array().unwrap().len() >= 3);
+    let err = bad_input(&["catalog", "claims", "system.vera-rubin-nvl144.price_us"]);
+    assert!(err.contains("no claims for"), "{err}");
+    assert!(
+        err.contains("did you mean `system.vera-rubin-nvl144.price_usd`"),
+        "{err}"
+    );
+}

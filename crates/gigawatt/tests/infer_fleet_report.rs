@@ -173,7 +173,9 @@ fn fleet_table_stays_the_default_and_json_keeps_its_fields() {
         [
             "life_years",
             "mean_to_peak",
+            "mix",
             "model",
+            "peak_to_mean",
             "scenario",
             "schema_version",
             "systems",

@@ -39,6 +39,7 @@ fn hostile() -> (FleetServing, PlanResult) {
         output_tokens_per_s_per_gpu: None,
         best: None,
         reason: Some("no 'fp8' & <no> rate".into()),
+        traffic: None,
     });
     plan.scenario.description = "Line <one>".into();
     plan.scenario.origin = "o&o.toml".into();

@@ -146,7 +146,8 @@ pub(crate) async fn api_deals(State(state): State<AppState>) -> ApiResult<Respon
     Ok(text_response("application/json", value.to_string()))
 }
 
-/// The catalog as JSON: every entry with its numbers' sources.
+/// The catalog as JSON: every entry with its numbers' sources; sites (with their last search)
+/// and claims (figures sources disagree on) for the surfaces that show them.
 pub(crate) fn catalog_json(catalog: &Catalog) -> Value {
     json!({
         "version": catalog.version,
@@ -156,6 +157,8 @@ pub(crate) fn catalog_json(catalog: &Catalog) -> Value {
         "deals": catalog.deals,
         "models": catalog.models,
         "facility": catalog.facility,
+        "sites": catalog.sites,
+        "claims": catalog.claims,
     })
 }
 

@@ -52,7 +52,7 @@ pub fn document() -> Value {
                 "responses": { "200": { "description": "A list" } }
             }},
             "/api/catalog": { "get": {
-                "summary": "The whole catalog: sources, accelerators, systems, deals, models, facility defaults, version",
+                "summary": "The whole catalog: sources, accelerators, systems, deals, models, facility defaults, sites (power by phase, last search), claims (figures sources disagree on), version",
                 "responses": { "200": { "description": "The catalog; every number is {value, source}, {unknown} or {not_applicable}" } }
             }},
             "/api/deals": { "get": {

@@ -496,3 +496,22 @@ async fn risk_ok_bad_and_bounded() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("portfolio_text"));
 }
+
+#[tokio::test]
+async fn the_catalog_api_carries_sites_with_their_last_search_and_claims() {
+    let app = app();
+    let (status, body) = send(&app, "GET", "/api/catalog", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let v = json_of(&body);
+    let abilene = &v["sites"]["abilene"];
+    assert_eq!(abilene["searched"], "2026-12-02", "{abilene}");
+    assert!(abilene["latest"].as_str().is_some_and(|l| !l.is_empty()));
+    let claims = v["claims"].as_array().expect("claims");
+    assert!(claims
+        .iter()
+        .any(|c| c["quantity"] == "system.vera-rubin-nvl144.price_usd" && c["source"].is_string()));
+    // Sources carry their quality fields.
+    let source = &v["sources"]["src-reuters-ces2026-vr"];
+    assert_eq!(source["kind"], "primary-press");
+    assert!(source["excerpt"].as_str().is_some_and(|e| e.contains("72")));
+}
