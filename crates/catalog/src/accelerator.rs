@@ -100,6 +100,7 @@ impl Accelerator {
                     source,
                     note,
                     source_span,
+                    range,
                 } => Sourced::Known {
                     value,
                     source,
@@ -109,6 +110,7 @@ impl Accelerator {
                         note.map_or(String::new(), |n| format!(" ({n})"))
                     )),
                     source_span,
+                    range,
                 },
                 other => other,
             },

@@ -32,7 +32,7 @@ pub use frameworks::Framework;
 pub use history::{DerivedStatus, Event, EventKind, GwBasis};
 pub use load::CatalogText;
 pub use model::{
-    Accelerator, Deal, DealStatus, FacilityDefaults, ModelArch, Source, SourceKind, System,
+    Accelerator, Cooling, Deal, DealStatus, FacilityDefaults, ModelArch, Source, SourceKind, System,
 };
 pub use precision::{
     Ceiling, DerivedCeiling, Fp8Recipe, HeadlinePrecision, MatmulTable, Precision,
@@ -85,8 +85,17 @@ pub const EMBEDDED_FILES: [(&str, &str); 9] = [
 /// Facility and economic defaults, complete and validated.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Facility {
-    /// Facility power / IT power.
+    /// Facility power / IT power, liquid-cooled AI builds.
     pub pue: Sourced<f64>,
+    /// Facility power / IT power, air-cooled builds.
+    pub pue_air: Sourced<f64>,
+    /// Share of critical IT power drawn by IT other than accelerator racks (scale-out network,
+    /// storage, CPU and management nodes).
+    pub non_accelerator_it_share: Sourced<f64>,
+    /// Share of critical IT capacity held back from load (design margin).
+    pub design_headroom: Sourced<f64>,
+    /// Critical IT power per contracted GW whose basis the parties did not state.
+    pub contracted_it_fraction: Sourced<f64>,
     /// Facility capex per MW of facility power, USD (no IT equipment).
     pub capex_usd_per_mw: Sourced<f64>,
     /// Months from breaking ground to power-on.

@@ -194,6 +194,10 @@ fn merge_facility(gathered: &mut Gathered, new: FacilityDefaults, file: usize) {
     }
     take!(
         pue,
+        pue_air,
+        non_accelerator_it_share,
+        design_headroom,
+        contracted_it_fraction,
         capex_usd_per_mw,
         build_months,
         ramp_months,
@@ -305,10 +309,52 @@ impl Checker<'_> {
             value,
             source,
             source_span,
+            range,
             ..
         } = value
         {
             self.source_exists(file, &field, source, source_span);
+            if let Some((low, high)) = range.filter(|(low, high)| low > high) {
+                let d = self
+                    .diag(
+                        file,
+                        Some(source_span.clone()),
+                        field.clone(),
+                        format!(
+                            "`low` ({}) is above `high` ({})",
+                            units::fmt_number(low),
+                            units::fmt_number(high)
+                        ),
+                    )
+                    .hint("write the smaller end as `low` and the larger as `high`");
+                self.problems.push(d);
+            } else if let Some((low, high)) = range {
+                let outside = *value < *low || *value > *high;
+                if outside || !bound.accepts(*low) || !bound.accepts(*high) {
+                    let d = self
+                        .diag(
+                            file,
+                            Some(source_span.clone()),
+                            field.clone(),
+                            format!(
+                                "the range {} to {} does not hold the value {}{}",
+                                units::fmt_number(*low),
+                                units::fmt_number(*high),
+                                units::fmt_number(*value),
+                                if outside {
+                                    ""
+                                } else {
+                                    " within the field's bounds"
+                                }
+                            ),
+                        )
+                        .hint(format!(
+                            "`low` <= `value` <= `high`, each {}",
+                            bound.describe()
+                        ));
+                    self.problems.push(d);
+                }
+            }
             // Far above any real figure (a $1.4T programme is 1.4e12 USD) and far enough below
             // f64's range that products of catalog figures stay finite: an override of 1e308
             // would otherwise turn a training or serving result into NaN.
@@ -817,6 +863,30 @@ fn validate_facility(
         }
     };
     let pue = required(check, "pue", &defaults.pue, Bound::Between(1.0, 3.0));
+    let pue_air = required(
+        check,
+        "pue_air",
+        &defaults.pue_air,
+        Bound::Between(1.0, 3.0),
+    );
+    let non_accelerator_it_share = required(
+        check,
+        "non_accelerator_it_share",
+        &defaults.non_accelerator_it_share,
+        Bound::Between(0.0, 0.9),
+    );
+    let design_headroom = required(
+        check,
+        "design_headroom",
+        &defaults.design_headroom,
+        Bound::Between(0.0, 0.9),
+    );
+    let contracted_it_fraction = required(
+        check,
+        "contracted_it_fraction",
+        &defaults.contracted_it_fraction,
+        Bound::UpTo(1.0),
+    );
     let capex_usd_per_mw = required(
         check,
         "capex_usd_per_mw",
@@ -911,6 +981,10 @@ fn validate_facility(
     }
     Some(Facility {
         pue,
+        pue_air,
+        non_accelerator_it_share,
+        design_headroom,
+        contracted_it_fraction,
         capex_usd_per_mw,
         build_months,
         ramp_months,

@@ -159,14 +159,49 @@ pub struct System {
     pub price_usd: Sourced<f64>,
     /// First customer availability.
     pub first_available: Sourced<String>,
+    /// How the racks are cooled, which picks the PUE a plan uses (`facility.pue` for liquid,
+    /// `facility.pue_air` for air). Absent means liquid: the catalog's systems for new AI
+    /// builds are, and the air-cooled 8-GPU boxes say `cooling = "air"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooling: Option<Spanned<Cooling>>,
+}
+
+/// How a system is cooled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cooling {
+    /// Direct-to-chip liquid cooling (rack-scale systems).
+    Liquid,
+    /// Air-cooled servers.
+    Air,
+}
+
+impl Cooling {
+    /// The kebab-case name used in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cooling::Liquid => "liquid",
+            Cooling::Air => "air",
+        }
+    }
 }
 
 /// Facility and economic defaults for planning; every field may be replaced by a later file.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FacilityDefaults {
-    /// Facility power / IT power.
+    /// Facility power / IT power, liquid-cooled AI builds.
     pub pue: Option<Sourced<f64>>,
+    /// Facility power / IT power, air-cooled builds.
+    pub pue_air: Option<Sourced<f64>>,
+    /// Share of critical IT power drawn by IT other than the accelerator racks: scale-out
+    /// network, storage, CPU and management nodes.
+    pub non_accelerator_it_share: Option<Sourced<f64>>,
+    /// Share of critical IT capacity held back from load: design margin between the power a
+    /// site is built for and the IT it is filled with.
+    pub design_headroom: Option<Sourced<f64>>,
+    /// Critical IT power per GW named in a contract whose basis the parties did not state.
+    pub contracted_it_fraction: Option<Sourced<f64>>,
     /// Facility capex (building, power, cooling; no IT) per MW of facility power, USD.
     pub capex_usd_per_mw: Option<Sourced<f64>>,
     /// Months from breaking ground to power-on.

@@ -286,6 +286,7 @@ impl Ceiling {
                         d.note.as_ref().map_or(String::new(), |n| format!("; {n}")),
                     )),
                     source_span: 0..0,
+                    range: None,
                 },
                 None => Sourced::Unknown(format!(
                     "derived ({}) but not resolved: load the catalog through Catalog::load",

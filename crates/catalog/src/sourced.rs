@@ -19,6 +19,9 @@ pub enum Sourced<T> {
         note: Option<String>,
         /// Byte span of the `source` string in its file, for diagnostics.
         source_span: Range<usize>,
+        /// The plausible range `(low, high)` the sources give, when they give one: what
+        /// `plan` samples (triangular with the value as its mode) for its `ranges`.
+        range: Option<(f64, f64)>,
     },
     /// Not public; the reason says why.
     Unknown(String),
@@ -34,6 +37,15 @@ impl<T> Sourced<T> {
             source: source.into(),
             note: None,
             source_span: 0..0,
+            range: None,
+        }
+    }
+
+    /// The plausible range `(low, high)`, if the catalog gives one.
+    pub fn range(&self) -> Option<(f64, f64)> {
+        match self {
+            Sourced::Known { range, .. } => *range,
+            _ => None,
         }
     }
 
@@ -86,10 +98,15 @@ impl<T: Serialize> Serialize for Sourced<T> {
                 value,
                 source,
                 note,
+                range,
                 ..
             } => {
                 map.serialize_entry("value", value)?;
                 map.serialize_entry("source", source)?;
+                if let Some((low, high)) = range {
+                    map.serialize_entry("low", low)?;
+                    map.serialize_entry("high", high)?;
+                }
                 if let Some(note) = note {
                     map.serialize_entry("note", note)?;
                 }
@@ -108,6 +125,8 @@ pub struct RawSourced<T> {
     value: Option<T>,
     source: Option<Spanned<String>>,
     note: Option<String>,
+    low: Option<f64>,
+    high: Option<f64>,
     unknown: Option<String>,
     not_applicable: Option<String>,
 }
@@ -116,13 +135,14 @@ impl<T> TryFrom<RawSourced<T>> for Sourced<T> {
     type Error = String;
 
     fn try_from(raw: RawSourced<T>) -> Result<Sourced<T>, String> {
-        Sourced::from_parts(
+        let sourced = Sourced::from_parts(
             raw.value,
             raw.source,
             raw.note,
             raw.unknown,
             raw.not_applicable,
-        )
+        )?;
+        sourced.with_range(raw.low, raw.high)
     }
 }
 
@@ -144,7 +164,7 @@ impl<T> Sourced<T> {
                 if source.trim().is_empty() {
                     return Err("`source` is empty: name the `[[source]]` id this value comes from".into());
                 }
-                Ok(Sourced::Known { value, source, note: raw_note, source_span })
+                Ok(Sourced::Known { value, source, note: raw_note, source_span, range: None })
             }
             (Some(_), None, _, _) => Err(
                 "a number without a source: add `source = \"<id>\"` naming a [[source]] entry, or write `{ unknown = \"why\" }` if the figure is not public"
@@ -157,6 +177,52 @@ impl<T> Sourced<T> {
             }
             _ => Err(
                 "write a sourced value as `{ value = .., source = \"<id>\" }`, `{ unknown = \"why\" }` or `{ not_applicable = \"why\" }`"
+                    .into(),
+            ),
+        }
+    }
+}
+
+impl<T> Sourced<T> {
+    /// Adds the `low`/`high` keys of the file form: both or neither, finite, and only on a known
+    /// value (`low <= value <= high` is checked where the field's name is known, in validation,
+    /// so the message can name it).
+    pub(crate) fn with_range(
+        self,
+        low: Option<f64>,
+        high: Option<f64>,
+    ) -> Result<Sourced<T>, String> {
+        let range = match (low, high) {
+            (None, None) => return Ok(self),
+            (Some(_), None) => {
+                return Err("`low` without `high`: give both ends of the range, or neither".into())
+            }
+            (None, Some(_)) => {
+                return Err("`high` without `low`: give both ends of the range, or neither".into())
+            }
+            (Some(low), Some(high)) if !low.is_finite() || !high.is_finite() => {
+                return Err(format!(
+                    "the range `low` = {low}, `high` = {high} is not finite"
+                ))
+            }
+            (Some(low), Some(high)) => (low, high),
+        };
+        match self {
+            Sourced::Known {
+                value,
+                source,
+                note,
+                source_span,
+                ..
+            } => Ok(Sourced::Known {
+                value,
+                source,
+                note,
+                source_span,
+                range: Some(range),
+            }),
+            _ => Err(
+                "`low`/`high` belong to a known value: add `value` and `source`, or drop the range"
                     .into(),
             ),
         }
@@ -200,6 +266,20 @@ mod tests {
     fn a_number_without_a_source_is_refused() {
         let err = parse("x = { value = 1.5 }").unwrap_err();
         assert!(err.contains("without a source"), "{err}");
+    }
+
+    #[test]
+    fn a_range_parses_and_a_backwards_one_is_refused() {
+        let x = parse(r#"x = { value = 1.2, low = 1.1, high = 1.3, source = "s" }"#).unwrap();
+        assert_eq!(x.range(), Some((1.1, 1.3)));
+        // A backwards range parses; validation refuses it naming the field
+        // (`a_catalog_range_with_low_above_high_is_refused` in the CLI tests).
+        let backwards = parse(r#"x = { value = 1.2, low = 1.3, high = 1.1, source = "s" }"#);
+        assert_eq!(backwards.unwrap().range(), Some((1.3, 1.1)));
+        let err = parse(r#"x = { value = 1.2, low = 1.1, source = "s" }"#).unwrap_err();
+        assert!(err.contains("`low` without `high`"), "{err}");
+        let err = parse(r#"x = { unknown = "n/a", low = 1.0, high = 2.0 }"#).unwrap_err();
+        assert!(err.contains("belong to a known value"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //!
 //! Target (interactive exploration, a dashboard re-planning on every keystroke): planning the
 //! largest shipped scenario end to end in well under 10 ms on one core.
+//!
+//! Target (issue 16): `gigawatt plan`'s default, the shipped default scenario with ranges from
+//! 1,000 draws (and capability, once the plan carries it), under 300 ms
+//! (`plan_default_with_ranges`).
 
 use catalog::Catalog;
 
@@ -34,6 +38,21 @@ fn serialize_portfolio_json(bencher: divan::Bencher) {
     let catalog = Catalog::embedded().unwrap();
     let result = engine::plan_text(&catalog, "bench.toml", PORTFOLIO).unwrap();
     bencher.bench(|| serde_json::to_string(divan::black_box(&result)).unwrap());
+}
+
+/// `gigawatt plan` with no arguments: the default scenario, ranges from 1,000 draws, seed 0.
+#[divan::bench(args = ["openai-nvidia-10gw", "openai-portfolio"], sample_count = 10)]
+fn plan_default_with_ranges(bencher: divan::Bencher, scenario: &str) {
+    let catalog = Catalog::embedded().unwrap();
+    let text = if scenario == "openai-portfolio" {
+        PORTFOLIO
+    } else {
+        LOI
+    };
+    let options = engine::PlanOptions::with_ranges();
+    bencher.bench(|| {
+        engine::plan_text_with(&catalog, "bench.toml", divan::black_box(text), &options).unwrap()
+    });
 }
 
 /// Issue 14: `infer fleet` for the shipped portfolio serving a three-model mix (ShareGPT
@@ -88,5 +107,17 @@ fn infer_fleet_portfolio_three_model_mix(bencher: divan::Bencher) {
             })
             .collect();
         engine::infer::fleet_serving_mix(&catalog, &plan, &requests, 5.0, 0.6)
+    });
+}
+
+/// The default plan with its result dropped inside the timing (divan drops returned values
+/// outside it): the like-for-like baseline for `gigawatt.plan()` from Python, whose timing
+/// includes freeing the previous result (issue 19: <= 2x this; crates/python/bench/targets.py).
+#[divan::bench]
+fn plan_default_including_drop(bencher: divan::Bencher) {
+    let catalog = Catalog::embedded().unwrap();
+    bencher.bench(|| {
+        let result = engine::plan_text(&catalog, "bench.toml", divan::black_box(LOI)).unwrap();
+        drop(divan::black_box(result));
     });
 }

@@ -40,6 +40,27 @@ pub(crate) fn check_plan(result: &PlanResult, origin: &str) -> Result<(), Engine
     ))])))
 }
 
+/// Sampled ranges are finite too: a draw that overflowed names its output.
+pub(crate) fn check_ranges(
+    ranges: &crate::ranges::Ranges,
+    origin: &str,
+) -> Result<(), EngineError> {
+    let bad = ranges
+        .headlines
+        .iter()
+        .chain(&ranges.final_row)
+        .find(|(_, s)| !(s.p10.is_finite() && s.p50.is_finite() && s.p90.is_finite()));
+    match bad {
+        None => Ok(()),
+        Some((name, _)) => Err(EngineError::Invalid(Diagnostics(vec![Diagnostic::new(
+            origin,
+            format!("the range of `{name}` is not a finite number: the arithmetic overflowed"),
+        )
+        .field(format!("ranges.{name}"))
+        .hint("a catalog range is far too wide: give realistic `low`/`high` values")]))),
+    }
+}
+
 /// The first reported number that is not finite, as `timeline[2027-03].capex_usd`.
 fn first_non_finite(result: &PlanResult) -> Option<String> {
     for row in &result.timeline {

@@ -11,7 +11,10 @@ pub mod infer;
 pub mod knowledge;
 pub mod model_table;
 mod number;
+pub mod opening;
 mod plan;
+pub mod power_stack;
+pub mod ranges;
 mod result;
 mod scenario;
 pub mod shipped;
@@ -20,7 +23,11 @@ pub mod train_validate;
 
 pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;
-pub use plan::{not_yet_public, plan, plan_text, resolve_text, QuickPlan, ResolvedScenario};
+pub use plan::{
+    not_yet_public, plan, plan_text, plan_text_with, plan_with, resolve_text, PlanOptions,
+    QuickPlan, ResolvedScenario,
+};
+pub use ranges::RangeOptions;
 pub use result::{
     Assumption, DealSummary, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary,
 };

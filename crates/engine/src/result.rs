@@ -6,6 +6,9 @@ use serde::Serialize;
 /// Everything a plan produced, with what it assumed and where each number came from.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanResult {
+    /// Two or three sentences every output opens with (issue 16): what the scenario says, what
+    /// it amounts to, and the deal's status on the knowledge date with its source.
+    pub opening: crate::opening::Opening,
     /// Version of this schema.
     pub schema_version: u32,
     /// Version of the engine.
@@ -32,6 +35,12 @@ pub struct PlanResult {
     pub warnings: Vec<String>,
     /// What the catalog knew: its cut-off date and each deal's timeline.
     pub knowledge: crate::Knowledge,
+    /// Per-GW ratios and the known sites they compare with.
+    pub comparison: crate::opening::Comparison,
+    /// p10/p50/p90 of the headlines and the final row from sampling the ranged figures, beside
+    /// `totals` (which keeps the central values); absent with `--no-ranges`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranges: Option<crate::ranges::Ranges>,
 }
 
 /// A deal left out of the model.
@@ -74,6 +83,9 @@ pub struct TrancheSummary {
     pub system: String,
     /// Facility power asked for but not filled by whole systems, GW.
     pub unused_facility_gw: f64,
+    /// The tranche's GW taken down the power stack (absent for a tranche sized in systems).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub power_stack: Option<crate::power_stack::PowerStack>,
 }
 
 /// A deal as reported.
@@ -106,6 +118,13 @@ pub struct Assumption {
     pub source: String,
     /// How the value was read or chosen.
     pub note: Option<String>,
+    /// Low end of the figure's plausible range, where the catalog gives one (`ranges` samples
+    /// between `low` and `high`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub low: Option<f64>,
+    /// High end of the range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub high: Option<f64>,
 }
 
 /// A source cited by the assumptions.

@@ -127,6 +127,10 @@ pub struct TrancheSpec {
     pub facility_gw: Option<Spanned<ScenarioNumber>>,
     /// Size as IT power, GW.
     pub it_gw: Option<Spanned<ScenarioNumber>>,
+    /// Size as GW on the basis `basis` names.
+    pub gw: Option<Spanned<ScenarioNumber>>,
+    /// What `gw` measures: `facility`, `it` or `contracted` (issue 16).
+    pub basis: Option<Spanned<String>>,
     /// Size as a count of systems.
     pub systems: Option<Spanned<ScenarioNumber>>,
     /// First month online, `YYYY-MM`.

@@ -185,6 +185,21 @@ pub struct PlanArgs {
     /// figures after it are ignored; deals not yet public are refused.
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub known_on: Option<String>,
+    /// Skip the ranges: no sampling of the catalog's low/high figures, central values only.
+    #[arg(long, help_heading = "Ranges")]
+    pub no_ranges: bool,
+    /// Seed of the ranges' draws (the same seed gives the same ranges).
+    #[arg(long, value_name = "N", default_value_t = 0, help_heading = "Ranges")]
+    pub seed: u64,
+    /// Draws for the ranges (1 to 100,000).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = engine::ranges::DEFAULT_DRAWS as u32,
+        value_parser = clap::value_parser!(u32).range(1..=100_000),
+        help_heading = "Ranges"
+    )]
+    pub draws: u32,
 }
 
 #[derive(Debug, Subcommand)]

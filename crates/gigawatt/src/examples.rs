@@ -69,14 +69,18 @@ Examples:
   gigawatt infer search --model llama3-70b --system dgx-h100 --input-tokens 2000 \\
       --output-tokens 500 --tpot-slo-s 0.05 --ttft-slo-s 2
   gigawatt infer search --model llama3-70b --system gb200-nvl72 --input-tokens 2000 \\
-      --output-tokens 500 --mode offline --top 3 --format json";
+      --output-tokens 500 --mode offline --top 3 --format json
+  gigawatt infer search --model llama3-70b --system dgx-h100 --profile sharegpt \\
+      --prefix-hit-rate 0.3 --tpot-slo-s 0.05 --ttft-slo-s 2   # lengths by bin, cache hits";
 
 pub const INFER_FLEET: &str = "\
 Examples:
   gigawatt infer fleet --model llama3-70b --input-tokens 2000 --output-tokens 500 \\
       --tpot-slo-s 0.05                              # the default plan (the 10 GW LOI)
   gigawatt infer fleet openai-portfolio --model llama3-70b --input-tokens 2000 \\
-      --output-tokens 500 --tpot-slo-s 0.05 --out fleet.html   # a report with charts";
+      --output-tokens 500 --tpot-slo-s 0.05 --out fleet.html   # a report with charts
+  gigawatt infer fleet openai-portfolio --mix llama3-70b=0.5,deepseek-v3=0.3,llama3-8b=0.2 \\
+      --profile sharegpt --peak-to-mean 1.6 --tpot-slo-s 0.05   # a model mix, judged at peak";
 
 pub const INFER_VALIDATE: &str = "\
 Examples:

@@ -81,10 +81,10 @@ pub enum InferCommand {
         /// peak; tokens per day = capacity x 24 h / this); the inverse of --mean-to-peak.
         #[arg(long, allow_negative_numbers = true)]
         peak_to_mean: Option<f64>,
-        /// A model mix: catalog ids with their shares of output tokens, summing to 1
-        /// (e.g. llama3-70b=0.5,deepseek-v3=0.3,llama3-8b=0.2); --model is then the mix's
-        /// first model and may be left out.
-        #[arg(long, value_name = "ID=SHARE,...")]
+        /// A model mix instead of --model: catalog ids with their shares of output tokens,
+        /// summing to 1 (e.g. llama3-70b=0.5,deepseek-v3=0.3,llama3-8b=0.2); each system then
+        /// serves at 1 / sum(share / rate).
+        #[arg(long, value_name = "ID=SHARE,...", conflicts_with_all = ["model", "model_file"])]
         mix: Option<String>,
         /// Output format; default: from --out's extension, else a table.
         #[arg(long, short = 'f', value_enum)]
@@ -576,13 +576,25 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
 /// One evaluated spec: the table row, then where a decode step's time goes, the latencies the
 /// targets were judged at, and the assumptions behind the figures.
 fn single_text(r: &InferResult) -> String {
+    let lengths = match &r.traffic {
+        Some(t) => format!(
+            "traffic `{}` ({} bins, mean {} input, {} output tokens per request)",
+            t.profile,
+            t.bins.len(),
+            fmt_count(t.evaluation.mean_input_tokens),
+            fmt_count(t.evaluation.mean_output_tokens)
+        ),
+        None => format!(
+            "{} input, {} output tokens per request",
+            fmt_count(r.workload.input_tokens),
+            fmt_count(r.workload.output_tokens)
+        ),
+    };
     let mut out = format!(
-        "{} on {} x {}: {} input, {} output tokens per request\n\n",
+        "{} on {} x {}: {lengths}\n\n",
         r.model,
         fmt_count(r.gpus as f64),
         r.system,
-        fmt_count(r.workload.input_tokens),
-        fmt_count(r.workload.output_tokens)
     );
     out += &table(std::slice::from_ref(r));
     if !r.feasible {
@@ -709,7 +721,33 @@ fn fleet_table(f: &engine::infer::FleetServing) -> String {
         "{} serving {} (capex over {} years; capacity at peak load, tokens/day at mean/peak {})\n\n",
         f.scenario, f.model, f.life_years, f.mean_to_peak
     );
-    for s in &f.systems {
+    if !f.mix.is_empty() {
+        for m in &f.mix {
+            out += &format!(
+                "  {} ({:.0}% of output tokens):\n",
+                m.model,
+                100.0 * m.share
+            );
+            for s in &m.systems {
+                out += &match &s.best {
+                    Some(b) => format!(
+                        "    {:<20} best tp {} pp {} ep {}: {} output tokens/s per accelerator\n",
+                        s.system,
+                        b.layout.tp,
+                        b.layout.pp,
+                        b.layout.ep,
+                        fmt_count(b.output_tokens_per_s_per_gpu)
+                    ),
+                    None => format!(
+                        "    {:<20} not computed: {}\n",
+                        s.system,
+                        s.reason.clone().unwrap_or_default()
+                    ),
+                };
+            }
+        }
+    }
+    for s in f.systems.iter().filter(|_| f.mix.is_empty()) {
         match &s.best {
             Some(b) => {
                 let precision = s.precision_served.clone().unwrap_or_default();

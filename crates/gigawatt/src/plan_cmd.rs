@@ -37,6 +37,16 @@ pub fn run(cli: &Cli, args: &PlanArgs) -> Result<(), Failure> {
     output::emit(&text, args.out.as_deref())
 }
 
+/// Ranges unless `--no-ranges`, with `--seed` and `--draws`.
+fn options(args: &PlanArgs) -> engine::PlanOptions {
+    engine::PlanOptions {
+        ranges: (!args.no_ranges).then_some(engine::RangeOptions {
+            draws: args.draws as usize,
+            seed: args.seed,
+        }),
+    }
+}
+
 fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
     if let Some(system) = &args.system {
         return quick(catalog, system, args);
@@ -87,7 +97,7 @@ fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
             }
         }
     };
-    engine::plan_text(catalog, &origin, &text).map_err(render_engine_error)
+    engine::plan_text_with(catalog, &origin, &text, &options(args)).map_err(render_engine_error)
 }
 
 fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult, Failure> {
@@ -157,7 +167,7 @@ fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult,
         it_power_kw: args.it_power_kw,
     };
     let text = quick.to_scenario_text();
-    engine::plan_text(catalog, COMMAND_LINE, &text).map_err(|e| {
+    engine::plan_text_with(catalog, COMMAND_LINE, &text, &options(args)).map_err(|e| {
         let EngineError::Invalid(Diagnostics(mut list)) = e;
         for d in &mut list {
             // Lines of the generated scenario mean nothing to the user: name the flag instead.

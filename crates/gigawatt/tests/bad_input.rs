@@ -321,3 +321,88 @@ fn an_out_extension_that_names_no_format_is_refused() {
     let err = bad_input(&["plan", "--out", dir.join("x.xlsx").to_str().unwrap()]);
     assert!(err.contains("names no output format"), "{err}");
 }
+
+#[test]
+fn a_basis_that_is_not_one_of_three_is_refused() {
+    let err = bad_scenario(
+        "basis.toml",
+        &mutated("facility_gw = 1.0", "gw = 1.0\nbasis = \"grid\""),
+    );
+    assert!(err.contains("basis.toml:8:"), "{err}");
+    assert!(err.contains("`tranche[1].basis`"), "{err}");
+    assert!(err.contains("`grid` is not a basis"), "{err}");
+    assert!(
+        err.contains("`basis = \"facility\"`, `\"it\"` or `\"contracted\"`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_gw_without_its_basis_and_a_basis_without_gw_are_refused() {
+    let err = bad_scenario("nobasis.toml", &mutated("facility_gw = 1.0", "gw = 1.0"));
+    assert!(err.contains("`tranche[1].basis`"), "{err}");
+    assert!(err.contains("`gw` is given without its `basis`"), "{err}");
+    let err = bad_scenario(
+        "nogw.toml",
+        &mutated("facility_gw = 1.0", "facility_gw = 1.0\nbasis = \"it\""),
+    );
+    assert!(err.contains("`basis` is set without `gw`"), "{err}");
+}
+
+#[test]
+fn a_contracted_gw_plans_through_the_power_stack() {
+    // Not bad input: the third basis works, and its step is in the ledger.
+    let dir = tempdir();
+    let path = dir.join("contracted.toml");
+    std::fs::write(
+        &path,
+        mutated("facility_gw = 1.0", "gw = 1.0\nbasis = \"contracted\""),
+    )
+    .unwrap();
+    let out = common::ok(&[
+        "plan",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-ranges",
+    ]);
+    assert!(out.contains("facility.contracted_it_fraction"), "{out}");
+    assert!(
+        out.contains("tranche[1].power_stack.critical_it_gw"),
+        "{out}"
+    );
+    assert!(!out.contains("\"ranges\""), "--no-ranges leaves ranges out");
+}
+
+#[test]
+fn a_catalog_range_with_low_above_high_is_refused() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("mine.toml"),
+        "[facility]\npue = { value = 1.2, low = 1.3, high = 1.1, source = \"fac-google-env-report-2024\" }\n",
+    )
+    .unwrap();
+    let err = bad_input(&["--catalog", dir.to_str().unwrap(), "plan"]);
+    assert!(err.contains("mine.toml:2:"), "{err}");
+    assert!(err.contains("`facility.pue`"), "{err}");
+    assert!(err.contains("`low` (1.3) is above `high` (1.1)"), "{err}");
+}
+
+#[test]
+fn a_catalog_range_that_does_not_hold_its_value_is_refused() {
+    let dir = tempdir();
+    std::fs::write(
+        dir.join("mine.toml"),
+        "[facility]\npue = { value = 1.5, low = 1.1, high = 1.3, source = \"fac-google-env-report-2024\" }\n",
+    )
+    .unwrap();
+    let err = bad_input(&["--catalog", dir.to_str().unwrap(), "plan"]);
+    assert!(err.contains("facility.pue"), "{err}");
+    assert!(err.contains("does not hold the value 1.5"), "{err}");
+}
+
+#[test]
+fn draws_out_of_range_are_refused() {
+    let err = bad_input(&["plan", "--draws", "0"]);
+    assert!(err.contains("--draws"), "{err}");
+}

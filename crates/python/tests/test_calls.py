@@ -93,6 +93,9 @@ def test_reliability_and_risk():
     timeline = k.to_pandas()
     assert len(timeline) == len(k.to_dict()["timeline"]) and "facility_gw.p50" in timeline.columns
     assert len(k.to_pandas("tornado")) > 0
+    assert k.to_pandas("percentiles").equals(timeline)
+    with pytest.raises(gigawatt.InputError, match="has no table `nope`"):
+        k.to_pandas("nope")
     assert k.to_dict() == gigawatt.risk(samples=500, seed=3).to_dict()
 
 

@@ -62,3 +62,13 @@ def test_bad_sweeps_raise_the_clis_messages(tmp_path):
     for shard in [(0, 0), (5, 4), (0, 3)]:
         with pytest.raises(gigawatt.InputError, match="shard"):
             gigawatt.sweep(big, force=True, shard=shard)
+
+
+def test_a_sweep_result_writes_parquet_and_shows_in_a_notebook(repo, tmp_path):
+    result = gigawatt.sweep(repo / EXAMPLE, shard=(1, 12))
+    assert len(result) == 10 and result.points == 120
+    out = tmp_path / "part.parquet"
+    result.to_parquet(out)
+    assert pq.read_table(out).equals(result.to_arrow())
+    assert "<table" in result._repr_html_() and "10 of 120 points" in result._repr_html_()
+    assert result.to_dict()["point"] == list(range(0, 120, 12))

@@ -36,6 +36,9 @@ pub fn plan_html(result: &PlanResult) -> String {
         escape(&title)
     );
     header(&mut out, result, &title);
+    out.push_str("<section id=\"opening\">\n");
+    out.push_str(&crate::opening::html(result, escape));
+    out.push_str("</section>\n");
     warnings(&mut out, result);
     headline(&mut out, result);
     charts(&mut out, result);
@@ -69,10 +72,6 @@ fn header(out: &mut String, result: &PlanResult, title: &str) {
         &[
             ("Timeline", timeline, false),
             ("Origin", s.origin.clone(), false),
-            ("Input hash", s.input_hash.clone(), true),
-            ("Engine version", result.engine_version.clone(), true),
-            ("Catalog version", result.catalog_version.clone(), true),
-            ("Schema version", result.schema_version.to_string(), false),
         ],
     );
 }
@@ -224,7 +223,7 @@ fn headline(out: &mut String, result: &PlanResult) {
     );
     card(
         out,
-        "Financing received",
+        crate::opening::financing_label(result),
         Some(fmt_usd(t.financing_usd)),
         "to date",
     );
@@ -427,7 +426,7 @@ fn charts(out: &mut String, result: &PlanResult) {
             values: column(&|i| tl[i].opex_usd),
         },
         Series {
-            name: "Financing received (cumulative)".into(),
+            name: format!("{} (cumulative)", crate::opening::financing_label(result)),
             color: svg::PALETTE[2].to_string(),
             dash: Some("2 3"),
             light: false,
@@ -571,7 +570,7 @@ fn footer(out: &mut String, result: &PlanResult) {
     let s = &result.scenario;
     let _ = writeln!(
         out,
-        "<footer>\n<p>Produced by gigawatt {} from <strong>{}</strong> (input <code>{}</code>, catalog <code>{}</code>): \
+        "<footer>\n<p>Produced by gigawatt {} (schema {}) from <strong>{}</strong> (input <code>{}</code>, catalog <code>{}</code>): \
          a deterministic month-by-month model of the scenario's tranches; every input is listed in the assumptions ledger with its source.</p>\n\
          <ul>\n<li>Stocks (power, systems, accelerators) are as of the end of each month; money and energy add up month by month.</li>\n\
          <li>Systems and networking capex are paid in the month the systems come online.</li>\n\
@@ -579,6 +578,7 @@ fn footer(out: &mut String, result: &PlanResult) {
          <li>Energy = IT power × utilization × PUE; other opex is a yearly fraction of the capex in service, charged monthly.</li>\n\
          <li>H100-equivalents count dense BF16 FLOP/s against the reference accelerator; peaks are dense, not sparse.</li>\n</ul>\n</footer>",
         escape(&result.engine_version),
+        result.schema_version,
         escape(&s.origin),
         escape(&s.input_hash),
         escape(&result.catalog_version),
@@ -662,6 +662,8 @@ mod tests {
                 unit: "USD".into(),
                 source: "src-a".into(),
                 note: Some("a 'note'".into()),
+                low: None,
+                high: None,
             },
             Assumption {
                 name: "tranche[one].pue".into(),
@@ -669,6 +671,8 @@ mod tests {
                 unit: "facility W per IT W".into(),
                 source: "scenario".into(),
                 note: None,
+                low: None,
+                high: None,
             },
         ];
         r.sources = vec![

@@ -6,6 +6,7 @@ mod html;
 mod html_tables;
 pub mod knowledge;
 mod markdown;
+pub mod opening;
 mod palette;
 pub mod risk;
 mod risk_text;

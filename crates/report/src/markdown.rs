@@ -23,19 +23,10 @@ pub fn plan_markdown(result: &PlanResult) -> String {
     let s = &result.scenario;
     let t = &result.totals;
     let _ = writeln!(out, "# {}\n", cell(&s.name));
+    out.push_str(&crate::opening::markdown(result, cell));
     if !s.description.is_empty() {
-        let _ = writeln!(out, "{}\n", cell(&s.description));
+        let _ = writeln!(out, "The scenario: {}\n", cell(&s.description));
     }
-    let _ = writeln!(
-        out,
-        "Scenario `{}`, engine {}, catalog {}, input {}; timeline {} to {}.\n",
-        s.origin,
-        result.engine_version,
-        result.catalog_version,
-        s.input_hash,
-        s.first_month,
-        s.end_month
-    );
     let _ = writeln!(out, "## Online at {}\n", t.month);
     let _ = writeln!(out, "| measure | value |\n|---|---|");
     let h100e = t.h100e.map_or("unknown".to_string(), fmt_count);
@@ -48,7 +39,10 @@ pub fn plan_markdown(result: &PlanResult) -> String {
         ("Capex to date", fmt_usd(t.capex_usd)),
         ("Opex to date", fmt_usd(t.opex_usd)),
         ("Energy per year", fmt_energy_twh(t.energy_twh_per_year)),
-        ("Financing received", fmt_usd(t.financing_usd)),
+        (
+            crate::opening::financing_label(result),
+            fmt_usd(t.financing_usd),
+        ),
     ] {
         let _ = writeln!(out, "| {label} | {value} |");
     }
@@ -117,7 +111,10 @@ pub fn plan_markdown(result: &PlanResult) -> String {
             out,
             "| {} | {} | {} | {} | {} |",
             cell(&a.name),
-            a.value,
+            match (a.low, a.high) {
+                (Some(low), Some(high)) => format!("{} ({low} to {high})", a.value),
+                _ => a.value.to_string(),
+            },
             cell(&a.unit),
             a.source,
             cell(a.note.as_deref().unwrap_or(""))
@@ -142,5 +139,6 @@ pub fn plan_markdown(result: &PlanResult) -> String {
             source.id, title, source.kind, source.date
         );
     }
+    let _ = writeln!(out, "\n---\n\n{}", crate::opening::footer_line(result));
     out
 }

@@ -16,14 +16,12 @@ pub fn plan_text_summary(result: &PlanResult) -> String {
     let t = &result.totals;
     let s = &result.scenario;
     let _ = writeln!(out, "{}", s.name);
+    let _ = writeln!(out);
+    out.push_str(&crate::opening::text(result));
+    let _ = writeln!(out);
     if !s.description.is_empty() {
-        let _ = writeln!(out, "{}", s.description);
+        let _ = writeln!(out, "The scenario: {}", s.description);
     }
-    let _ = writeln!(
-        out,
-        "scenario {} | engine {} | catalog {} | timeline {} to {}",
-        s.origin, result.engine_version, result.catalog_version, s.first_month, s.end_month
-    );
     let _ = writeln!(out, "{}", crate::knowledge::summary_line(&result.knowledge));
     let _ = writeln!(out);
     let _ = writeln!(out, "Online at {} (final month of the timeline)", t.month);
@@ -75,10 +73,17 @@ pub fn plan_text_summary(result: &PlanResult) -> String {
                 fmt_energy_twh(t.energy_twh)
             ),
         ),
-        ("Financing received", fmt_usd(t.financing_usd)),
+        (
+            crate::opening::financing_label(result),
+            fmt_usd(t.financing_usd),
+        ),
     ];
     for (label, value) in rows {
-        let _ = writeln!(out, "  {label:<20}{value}");
+        if label.len() > 19 {
+            let _ = writeln!(out, "  {label}: {value}");
+        } else {
+            let _ = writeln!(out, "  {label:<20}{value}");
+        }
     }
 
     let _ = writeln!(out);
@@ -156,6 +161,7 @@ pub fn plan_text_summary(result: &PlanResult) -> String {
         result.assumptions.len(),
         result.sources.len()
     );
+    let _ = writeln!(out, "{}", crate::opening::footer_line(result));
     out
 }
 

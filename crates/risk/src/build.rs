@@ -99,6 +99,8 @@ impl Ctx<'_> {
             unit: unit.to_string(),
             source,
             note,
+            low: None,
+            high: None,
         });
     }
 

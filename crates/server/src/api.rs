@@ -75,7 +75,16 @@ pub(crate) fn plan_input(inner: &Inner, origin: &str, text: &str) -> ApiResult<e
             scenario.tranche.len()
         )));
     }
-    engine::plan(&inner.catalog, &scenario, origin, text).map_err(ApiError::from_engine)
+    // Central values and the opening; the ranges' 1,000 reruns are `gigawatt plan`'s default
+    // but not yet the API's (they would hold a heavy slot for each plan).
+    engine::plan_with(
+        &inner.catalog,
+        &scenario,
+        origin,
+        text,
+        &engine::PlanOptions::default(),
+    )
+    .map_err(ApiError::from_engine)
 }
 
 /// Evaluates a training spec; the error is the CLI's message.

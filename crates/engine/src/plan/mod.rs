@@ -4,13 +4,17 @@
 //! - `quick`: a one-tranche question from flags, turned into scenario text;
 //! - `resolver`: the resolver's ledger (catalog and scenario numbers with their sources),
 //!   checks, the scenario-level walk and excluded deals;
-//! - `tranche`: one tranche's system figures, facility settings, timing and size;
+//! - `tranche`: one tranche's system figures, facility settings, timing, and its power stack;
+//! - `size`: a tranche's size (systems, or GW on a basis, or its site's GW);
 //! - `financing`: financing rules and the timeline's end.
 
 mod financing;
 mod quick;
 mod resolver;
+mod size;
 mod tranche;
+
+use std::collections::BTreeMap;
 
 use catalog::{Catalog, Diagnostic, Diagnostics};
 use fleet::FleetInput;
@@ -18,6 +22,7 @@ use fleet::FleetInput;
 pub use quick::QuickPlan;
 use resolver::Resolver;
 
+use crate::ranges::RangeOptions;
 use crate::result::{Assumption, Excluded, PlanResult, ScenarioInfo, SourceRef, TrancheSummary};
 use crate::scenario::Scenario;
 use crate::{content_hash, EngineError, ENGINE_VERSION, SCHEMA_VERSION};
@@ -99,7 +104,66 @@ pub fn resolve_text(
     })
 }
 
-/// Plans a parsed scenario; `text` is the file it came from (for line numbers).
+/// What a plan computes beyond its central values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlanOptions {
+    /// Sample the ranged figures (`ranges`); `None` skips it (`--no-ranges`).
+    pub ranges: Option<RangeOptions>,
+}
+
+impl PlanOptions {
+    /// The command line's default: ranges from 1,000 draws, seed 0.
+    pub fn with_ranges() -> PlanOptions {
+        PlanOptions {
+            ranges: Some(RangeOptions::default()),
+        }
+    }
+}
+
+/// Parses `text` and plans it with `options` (ranges or not).
+pub fn plan_text_with(
+    catalog: &Catalog,
+    origin: &str,
+    text: &str,
+    options: &PlanOptions,
+) -> Result<PlanResult, EngineError> {
+    let scenario: Scenario = toml::from_str(text).map_err(|err| {
+        let mut d = Diagnostic::from_toml(origin, text, &err);
+        d = d.hint(parse_hint(err.message()));
+        EngineError::Invalid(Diagnostics(vec![d]))
+    })?;
+    plan_with(catalog, &scenario, origin, text, options)
+}
+
+/// Plans a parsed scenario with `options`.
+pub fn plan_with(
+    catalog: &Catalog,
+    scenario: &Scenario,
+    origin: &str,
+    text: &str,
+    options: &PlanOptions,
+) -> Result<PlanResult, EngineError> {
+    let mut result = plan(catalog, scenario, origin, text)?;
+    if let Some(range_options) = options.ranges {
+        let rerun = |draws: &BTreeMap<String, f64>| {
+            let mut r = Resolver::new(catalog, scenario, origin, text);
+            r.draws = Some(draws);
+            let input = r.resolve()?;
+            if !r.problems.is_empty() {
+                return None;
+            }
+            fleet::plan(&input.fleet).rows.pop()
+        };
+        let ranges = crate::ranges::sample(&result.assumptions, range_options, rerun);
+        crate::finite::check_ranges(&ranges, origin)?;
+        result.ranges = Some(ranges);
+    }
+    result.opening = crate::opening::opening(&result);
+    Ok(result)
+}
+
+/// Plans a parsed scenario; `text` is the file it came from (for line numbers). Central values
+/// only: [`plan_with`] adds ranges.
 pub fn plan(
     catalog: &Catalog,
     scenario: &Scenario,
@@ -122,11 +186,13 @@ pub fn plan(
         .tranches
         .iter()
         .zip(&input.tranche_ids)
-        .map(|(totals, ids)| TrancheSummary {
+        .zip(&r.stacks)
+        .map(|((totals, ids), stack)| TrancheSummary {
             totals: totals.clone(),
             deal: ids.deal.clone(),
             system: ids.system.clone(),
             unused_facility_gw: ids.unused_facility_gw,
+            power_stack: stack.clone(),
         })
         .collect();
     let scenario_info = ScenarioInfo {
@@ -149,7 +215,7 @@ pub fn plan(
         catalog,
         sources.iter().map(|s| s.id.as_str()),
     ));
-    let result = PlanResult {
+    let mut result = PlanResult {
         schema_version: SCHEMA_VERSION,
         engine_version: ENGINE_VERSION.to_string(),
         catalog_version: catalog.version.clone(),
@@ -163,8 +229,14 @@ pub fn plan(
         excluded,
         warnings: r.warnings,
         knowledge,
+        opening: Default::default(),
+        comparison: Default::default(),
+        ranges: None,
     };
     crate::finite::check_plan(&result, origin)?;
+    result.comparison =
+        crate::opening::comparison(&result, &crate::power_stack::cross_check(catalog));
+    result.opening = crate::opening::opening(&result);
     Ok(result)
 }
 

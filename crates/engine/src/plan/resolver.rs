@@ -29,6 +29,8 @@ pub(super) struct Resolved {
 
 /// The pseudo-source for plain numbers written in the scenario.
 const SCENARIO_SOURCE: &str = "scenario";
+/// The pseudo-source for the power stack's steps, computed in the plan from sourced figures.
+pub(super) const POWER_STACK_SOURCE: &str = "power-stack";
 
 pub(super) struct Resolver<'a> {
     pub(super) catalog: &'a Catalog,
@@ -42,6 +44,11 @@ pub(super) struct Resolver<'a> {
     pub(super) recorded: BTreeSet<String>,
     pub(super) cited: BTreeSet<String>,
     pub(super) deals_used: BTreeSet<String>,
+    /// Sampled values that replace catalog figures by ledger name (`plan`'s ranges): one draw
+    /// of a figure is used wherever the figure is.
+    pub(super) draws: Option<&'a BTreeMap<String, f64>>,
+    /// Each tranche's power stack, in tranche order (`None` for a tranche sized in systems).
+    pub(super) stacks: Vec<Option<crate::power_stack::PowerStack>>,
 }
 
 impl<'a> Resolver<'a> {
@@ -67,6 +74,8 @@ impl<'a> Resolver<'a> {
             recorded: BTreeSet::new(),
             cited: BTreeSet::new(),
             deals_used: BTreeSet::new(),
+            draws: None,
+            stacks: Vec::new(),
         }
     }
 
@@ -97,12 +106,13 @@ impl<'a> Resolver<'a> {
             value,
             source,
             note,
+            range,
             ..
         } = value
         else {
             return None;
         };
-        if self.recorded.insert(name.to_string()) {
+        if self.draws.is_none() && self.recorded.insert(name.to_string()) {
             self.cited.insert(source.clone());
             self.assumptions.push(Assumption {
                 name: name.to_string(),
@@ -110,9 +120,28 @@ impl<'a> Resolver<'a> {
                 unit: unit.to_string(),
                 source: source.clone(),
                 note: note.clone(),
+                low: range.map(|r| r.0),
+                high: range.map(|r| r.1),
             });
         }
-        Some(*value)
+        let drawn = self.draws.and_then(|d| d.get(name)).copied();
+        Some(drawn.unwrap_or(*value))
+    }
+
+    /// Records a step the plan computed (the power stack), citing the pseudo-source.
+    pub(super) fn record_step(&mut self, name: &str, unit: &str, value: f64, how: String) {
+        if self.draws.is_none() && self.recorded.insert(name.to_string()) {
+            self.cited.insert(POWER_STACK_SOURCE.to_string());
+            self.assumptions.push(Assumption {
+                name: name.to_string(),
+                value,
+                unit: unit.to_string(),
+                source: POWER_STACK_SOURCE.to_string(),
+                note: Some(how),
+                low: None,
+                high: None,
+            });
+        }
     }
 
     /// Records a scenario number in the ledger; its source must exist.
@@ -147,7 +176,7 @@ impl<'a> Resolver<'a> {
                 id.clone()
             }
         };
-        if self.recorded.insert(name.to_string()) {
+        if self.draws.is_none() && self.recorded.insert(name.to_string()) {
             self.cited.insert(source.clone());
             self.assumptions.push(Assumption {
                 name: name.to_string(),
@@ -155,6 +184,8 @@ impl<'a> Resolver<'a> {
                 unit: unit.to_string(),
                 source,
                 note: n.note.clone(),
+                low: None,
+                high: None,
             });
         }
         n.value
@@ -431,6 +462,15 @@ impl<'a> Resolver<'a> {
         cited
             .iter()
             .map(|id| {
+                if id == POWER_STACK_SOURCE {
+                    return SourceRef {
+                        id: id.clone(),
+                        title: "Computed in this plan: basis -> critical IT -> accelerator racks, from the sourced facility figures (engine::power_stack)".into(),
+                        url: String::new(),
+                        date: String::new(),
+                        kind: "derived".into(),
+                    };
+                }
                 if id == SCENARIO_SOURCE {
                     return SourceRef {
                         id: id.clone(),

@@ -6,8 +6,10 @@ use fleet::{PeakFlops, TrancheInput};
 use toml::Spanned;
 use units::{Month, FLOPS_PER_TFLOPS, W_PER_GW, W_PER_KW};
 
+use super::not_yet_public;
 use super::resolver::{Resolver, TrancheIds};
-use super::{not_yet_public, MAX_TRANCHE_GW};
+use super::size::Size;
+use crate::power_stack::{self, StackFigures};
 use crate::scenario::TrancheSpec;
 
 impl Resolver<'_> {
@@ -210,15 +212,40 @@ impl Resolver<'_> {
             };
         }
 
-        let pue = self.setting(
-            &label,
-            "pue",
-            "facility W per IT W",
-            spec.pue.as_ref(),
-            defaults.pue.as_ref(),
-            Some(&facility.pue),
-            |x| (1.0..=3.0).contains(&x),
-            "between 1 and 3 (facility power / IT power)",
+        // PUE by cooling: the tranche's or the scenario's own, else the catalog's figure for
+        // the system's cooling (liquid unless the system says air).
+        let air_cooled = system
+            .cooling
+            .as_ref()
+            .is_some_and(|c| *c.get_ref() == catalog::Cooling::Air);
+        let pue = if spec.pue.is_some() || defaults.pue.is_some() {
+            self.setting(
+                &label,
+                "pue",
+                "facility W per IT W",
+                spec.pue.as_ref(),
+                defaults.pue.as_ref(),
+                None,
+                |x| (1.0..=3.0).contains(&x),
+                "between 1 and 3 (facility power / IT power)",
+            )
+        } else if air_cooled {
+            self.record_catalog(
+                "facility.pue_air",
+                "facility W per IT W (air-cooled)",
+                &facility.pue_air,
+            )
+        } else {
+            self.record_catalog(
+                "facility.pue",
+                "facility W per IT W (liquid-cooled)",
+                &facility.pue,
+            )
+        };
+        let non_accelerator_share = self.record_catalog(
+            "facility.non_accelerator_it_share",
+            "fraction of critical IT (network, storage, CPU, management)",
+            &facility.non_accelerator_it_share,
         );
         let electricity = self.setting(
             &label,
@@ -345,59 +372,7 @@ impl Resolver<'_> {
             },
         };
 
-        // Size: exactly one of facility_gw, it_gw, systems.
-        let sizes = [
-            ("facility_gw", &spec.facility_gw),
-            ("it_gw", &spec.it_gw),
-            ("systems", &spec.systems),
-        ];
-        let given: Vec<_> = sizes.iter().filter(|(_, v)| v.is_some()).collect();
-        if given.len() != 1 {
-            let (message, span) = if given.is_empty() {
-                (
-                    format!("tranche `{name}` has no size"),
-                    spec.system.as_ref().map(Spanned::span),
-                )
-            } else {
-                (
-                    format!("tranche `{name}` sets {} sizes", given.len()),
-                    given[1].1.as_ref().map(Spanned::span),
-                )
-            };
-            self.problem(
-                span,
-                format!("{label}.facility_gw"),
-                message,
-                "give exactly one of `facility_gw`, `it_gw` or `systems`",
-            );
-            return None;
-        }
-        let (size_key, size) = (
-            given[0].0,
-            given[0].1.as_ref().expect("filtered to present"),
-        );
-        let size_field = format!("{label}.{size_key}");
-        let size_value = size.get_ref().value;
-        let size_ok = match size_key {
-            "systems" => self.check(
-                size,
-                &size_field,
-                size_value >= 1.0 && size_value.fract() == 0.0 && size_value <= 1e9,
-                "a whole number of systems from 1 to 1e9",
-            ),
-            _ => self.check(
-                size,
-                &size_field,
-                size_value > 0.0 && size_value <= MAX_TRANCHE_GW,
-                &format!("greater than 0 and at most {MAX_TRANCHE_GW} GW"),
-            ),
-        };
-        let unit = if size_key == "systems" {
-            "systems"
-        } else {
-            "GW"
-        };
-        let size_value = size_ok.then(|| self.record_scenario(&size_field, unit, size))?;
+        let size = self.resolve_size(&label, name, spec)?;
 
         let (pue, start, ramp) = (pue?, start?, ramp?);
         if let Some(available) = system
@@ -411,29 +386,65 @@ impl Resolver<'_> {
                 ));
             }
         }
-        let power_w = power_kw * W_PER_KW;
-        let (systems, asked_facility_w) = match size_key {
-            "systems" => (size_value as u64, None),
-            "facility_gw" => (
-                ((size_value * W_PER_GW / pue) / power_w + 1e-9).floor() as u64,
-                Some(size_value * W_PER_GW),
-            ),
-            _ => (
-                ((size_value * W_PER_GW) / power_w + 1e-9).floor() as u64,
-                Some(size_value * W_PER_GW * pue),
-            ),
+        let rack_w = power_kw * W_PER_KW;
+        let share = non_accelerator_share?;
+        let (systems, asked_facility_w) = match size {
+            Size::Systems(n) => {
+                self.stacks.push(None);
+                (n as u64, None)
+            }
+            Size::Gw {
+                basis,
+                gw,
+                span,
+                field,
+            } => {
+                let headroom = self.record_catalog(
+                    "facility.design_headroom",
+                    "fraction of critical IT capacity",
+                    &facility.design_headroom,
+                )?;
+                let contracted = if basis == catalog::GwBasis::Contracted {
+                    self.record_catalog(
+                        "facility.contracted_it_fraction",
+                        "critical IT GW per contracted GW",
+                        &facility.contracted_it_fraction,
+                    )?
+                } else {
+                    1.0
+                };
+                let figures = StackFigures {
+                    pue,
+                    non_accelerator_it_share: share,
+                    design_headroom: headroom,
+                    contracted_it_fraction: contracted,
+                };
+                let stacked = power_stack::stack(basis, gw, &figures, rack_w);
+                if self.draws.is_none() {
+                    for (step, value, unit, how) in stacked.steps(&figures) {
+                        self.record_step(&format!("{label}.power_stack.{step}"), unit, value, how);
+                    }
+                }
+                if stacked.systems == 0 {
+                    self.problem(
+                        span,
+                        field,
+                        format!(
+                            "{gw} GW ({}) does not power one `{sid}` ({power_kw} kW per rack after the power stack: {:.4} GW for accelerator racks)",
+                            basis.as_str(),
+                            stacked.accelerator_racks_gw
+                        ),
+                        "ask for more power, or give `systems = N` instead",
+                    );
+                    return None;
+                }
+                let systems = stacked.systems;
+                self.stacks.push(Some(stacked.clone()));
+                (systems, Some(stacked.critical_it_gw * W_PER_GW * pue))
+            }
         };
-        if systems == 0 {
-            self.problem(
-                Some(size.span()),
-                size_field,
-                format!(
-                    "{size_value} GW does not power one `{sid}` ({power_kw} kW IT x PUE {pue})"
-                ),
-                "ask for more power, or give `systems = N` instead",
-            );
-            return None;
-        }
+        // Each system draws its rack and its share of the network, storage and CPU nodes.
+        let power_w = rack_w / (1.0 - share);
         let built_facility_w = systems as f64 * power_w * pue;
         let nominal_facility_w = asked_facility_w.unwrap_or(built_facility_w);
         let unused_facility_gw =

@@ -17,6 +17,11 @@ use serde::Serialize;
 use super::unit::{kv_bytes_per_token, Unit};
 use super::ServingLayout;
 
+/// The share of an accelerator's SMs the prefill all-to-all kernels hold while they overlap
+/// with compute: DeepSeek-V3's report (arXiv 2412.19437, sec. 3.2.2) needs "only 20 SMs" of an
+/// H800's 132 to saturate IB and NVLink, DeepEP's normal kernels take a fixed SM count likewise.
+pub const COMM_SM_SHARE: f64 = 20.0 / 132.0;
+
 /// What one prompt costs a prefill pool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct PrefillCost {
@@ -103,12 +108,27 @@ impl Unit<'_> {
         } else {
             0.0
         };
+        // Attention scores and values run in BF16 at the fused-attention fraction of its
+        // ceiling (as decode's attention does; DeepSeek runs "core MLA" in BF16 even with FP8
+        // matmuls), not at the weight GEMMs' ceiling.
+        let attention_flops_of =
+            |n: f64| n * a.layers * a.attention_core_flops_per_token(a.attended_context(n / 2.0));
+        let attention_flops = (attention_flops_of(input) - attention_flops_of(cached)).max(0.0);
+        let attention_s = attention_flops
+            / (tp
+                * self.hw.peak_bf16_flops
+                * self.hw.matmul_efficiency
+                * self.c.attention_fraction);
         let shape = crate::step::shape_factor(self.c, computed.max(1.0), a.hidden / tp, a.hidden);
-        let compute_s =
-            (flops - expert_flops + self.imbalance() * expert_flops) / (tp * self.ceiling * shape);
+        let compute_s = (flops - attention_flops - expert_flops + self.imbalance() * expert_flops)
+            .max(0.0)
+            / (tp * self.ceiling * shape)
+            + attention_s;
         let all_to_all_s = computed * self.prefill_all_to_all_s_per_token();
-        let busy_s = if self.layout.overlap_ep {
-            compute_s.max(all_to_all_s)
+        let busy_s = if self.layout.overlap_ep && all_to_all_s > 0.0 {
+            // Prefill's all-to-all kernels run on SMs of their own while the other microbatch
+            // computes on the rest.
+            (compute_s / (1.0 - COMM_SM_SHARE)).max(all_to_all_s)
         } else {
             compute_s + all_to_all_s
         };
@@ -224,7 +244,9 @@ mod tests {
         let l = layout(1, 32);
         let cold = prefill_pool(&arch, &hw, &l, 4000.0, 0.0, false, &c).unwrap();
         let warm = prefill_pool(&arch, &hw, &l, 4000.0, 0.5, false, &c).unwrap();
-        assert!(warm.gpu_s_per_request < 0.6 * cold.gpu_s_per_request);
+        // The matmuls of half the prompt are skipped; the suffix still attends to the prefix.
+        assert!(warm.gpu_s_per_request < 0.8 * cold.gpu_s_per_request);
+        assert!(warm.compute_s > 0.5 * cold.compute_s);
         assert!(warm.input_tokens_per_s_per_gpu > cold.input_tokens_per_s_per_gpu);
     }
 }

@@ -128,7 +128,8 @@ _TABLES: dict[str, list[tuple[str, tuple]]] = {
     "train_search": [("top", ("top",))],
     "infer_search": [("top", ("top",))],
     "reliability": [("summary", ())],
-    "risk": [("timeline", ("timeline",)), ("deals", ("deals",)), ("tornado", ("tornado", "bars"))],
+    # Risk's timeline is its percentiles (p5..p95) by month; "percentiles" names the same table.
+    "risk": [("timeline", ("timeline",)), ("percentiles", ("timeline",)), ("deals", ("deals",)), ("tornado", ("tornado", "bars"))],
 }
 
 
@@ -157,9 +158,7 @@ class Result:
 
     def to_dict(self) -> dict:
         """The CLI's JSON as a dict (a fresh copy each call)."""
-        if self._dict is None:
-            self._dict = _json.loads(self._native.json())
-        return _json.loads(_json.dumps(self._dict))
+        return _json.loads(self._native.json())
 
     def to_html(self) -> Optional[str]:
         """The CLI's self-contained HTML report (plans and risk), else None."""

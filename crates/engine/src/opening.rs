@@ -1,0 +1,288 @@
+//! The answer first (issue 16): two or three sentences a journalist can quote, which every
+//! output opens with; then the per-GW ratios and the comparison with known sites.
+//!
+//! The sentences say what the scenario plans, what it amounts to (accelerators, dollars and
+//! energy, each with its p10-p90 range when the plan sampled ranges), and where the deal stood
+//! on the knowledge date, with the source. Figures are rounded to two significant digits: the
+//! catalog's own ranges are wider than any third digit.
+
+use serde::Serialize;
+
+use crate::power_stack::CrossCheck;
+use crate::ranges::Spread;
+use crate::result::PlanResult;
+
+/// The opening sentences.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Opening {
+    /// Two or three sentences, in order.
+    pub sentences: Vec<String>,
+    /// The sentences as one paragraph.
+    pub text: String,
+}
+
+/// Ratios per GW of facility power, and the same for known sites.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct Comparison {
+    /// Facility GW the ratios divide by (the final month's).
+    pub facility_gw: f64,
+    /// Accelerators per facility GW.
+    pub accelerators_per_gw: Option<f64>,
+    /// Capex to date per facility GW, USD.
+    pub capex_usd_per_gw: Option<f64>,
+    /// Energy per year per facility GW, TWh.
+    pub energy_twh_per_year_per_gw: Option<f64>,
+    /// Catalog sites that report accelerators: what they report per GW on their basis.
+    pub known_sites: Vec<KnownSite>,
+}
+
+/// A real site, for comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KnownSite {
+    /// Site id.
+    pub site: String,
+    /// Operator.
+    pub operator: String,
+    /// System installed.
+    pub system: String,
+    /// GW on `basis`.
+    pub gw: f64,
+    /// `facility`, `it` or `contracted`.
+    pub basis: String,
+    /// Accelerators reported.
+    pub accelerators: f64,
+    /// Accelerators per GW reported.
+    pub accelerators_per_gw: f64,
+    /// What the power stack predicts for the site.
+    pub predicted_accelerators: f64,
+}
+
+/// The comparison block of a plan.
+pub fn comparison(result: &PlanResult, check: &CrossCheck) -> Comparison {
+    let t = &result.totals;
+    let per = |x: f64| (t.facility_gw > 0.0).then(|| x / t.facility_gw);
+    Comparison {
+        facility_gw: t.facility_gw,
+        accelerators_per_gw: per(t.accelerators),
+        capex_usd_per_gw: per(t.capex_usd),
+        energy_twh_per_year_per_gw: per(t.energy_twh_per_year),
+        known_sites: check
+            .sites
+            .iter()
+            .map(|s| KnownSite {
+                site: s.site.clone(),
+                operator: s.operator.clone(),
+                system: s.system.clone(),
+                gw: s.gw,
+                basis: s.basis.clone(),
+                accelerators: s.reported,
+                accelerators_per_gw: s.reported / s.gw,
+                predicted_accelerators: s.predicted,
+            })
+            .collect(),
+    }
+}
+
+/// Two significant digits, in words for large numbers: 2,386,800 -> "2.4 million".
+pub fn quotable(x: f64) -> String {
+    let a = x.abs();
+    let sig2 = |v: f64| {
+        if v == 0.0 {
+            return 0.0;
+        }
+        let mag = 10f64.powf(v.abs().log10().floor() - 1.0);
+        (v / mag).round() * mag
+    };
+    let trim = |v: f64| {
+        let s = format!("{v:.1}");
+        s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+    };
+    if a >= 1e12 {
+        format!("{} trillion", trim(sig2(x) / 1e12))
+    } else if a >= 1e9 {
+        format!("{} billion", trim(sig2(x) / 1e9))
+    } else if a >= 1e6 {
+        format!("{} million", trim(sig2(x) / 1e6))
+    } else if a >= 1e3 {
+        units::fmt_count(sig2(x))
+    } else if a >= 10.0 {
+        format!("{}", sig2(x).round())
+    } else {
+        trim(sig2(x))
+    }
+}
+
+fn dollars(x: f64) -> String {
+    format!("${}", quotable(x))
+}
+
+fn with_range(value: String, spread: Option<&Spread>, fmt: fn(f64) -> String) -> String {
+    match spread {
+        Some(s) if fmt(s.p10) != fmt(s.p90) => {
+            format!("{value} (p10-p90 {} to {})", fmt(s.p10), fmt(s.p90))
+        }
+        _ => value,
+    }
+}
+
+fn status_words(status: &str) -> &str {
+    match status {
+        "announced" => "announced, with no binding agreement made public",
+        "binding" => "signed and binding",
+        "in-force" => "in force and being delivered",
+        "stalled" => "reported stalled",
+        "replaced" => "replaced by another arrangement",
+        "cancelled" => "cancelled",
+        other => other,
+    }
+}
+
+/// Where deal-capability's measures (largest trainable model, tokens per day) enter the
+/// opening, once the plan carries them: a sentence, or `None` while the plan has none.
+fn capability_sentence(_result: &PlanResult) -> Option<String> {
+    // Hook for issue 16 item 3 (branch deal-capability): when `PlanResult` gains its
+    // `capability` section, say here "the largest model it could train in 90 days and the
+    // tokens per day it could serve", each with its range, and the opening takes it as its
+    // second sentence's companion.
+    None
+}
+
+/// The opening sentences of a plan.
+pub fn opening(result: &PlanResult) -> Opening {
+    let t = &result.totals;
+    let ranges = result.ranges.as_ref();
+    let headline = |name: &str| ranges.and_then(|r| r.headlines.get(name));
+    let mut sentences = Vec::new();
+
+    let systems: Vec<String> = {
+        let mut ids: Vec<String> = result.tranches.iter().map(|t| t.system.clone()).collect();
+        ids.dedup();
+        ids
+    };
+    let full = result
+        .tranches
+        .iter()
+        .map(|t| t.totals.full.to_string())
+        .max()
+        .unwrap_or_default();
+    // What was asked for, by basis (tranches sized in systems ask for no power).
+    let mut asked: Vec<(String, f64)> = Vec::new();
+    for stack in result
+        .tranches
+        .iter()
+        .filter_map(|t| t.power_stack.as_ref())
+    {
+        match asked.iter_mut().find(|(b, _)| *b == stack.basis) {
+            Some((_, gw)) => *gw += stack.basis_gw,
+            None => asked.push((stack.basis.clone(), stack.basis_gw)),
+        }
+    }
+    let asked = if asked.is_empty() {
+        format!("{} systems", units::fmt_count(t.systems))
+    } else {
+        asked
+            .iter()
+            .map(|(basis, gw)| format!("{} ({basis})", units::fmt_power_w(gw * units::W_PER_GW)))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    sentences.push(format!(
+        "The scenario \"{}\" asks for {asked} of {} in {} tranche{}, fully online by {}; after cooling, design headroom and the network, storage and CPU power beside the racks, that is {} systems drawing {} at the meter.",
+        result.scenario.name,
+        systems.join(", "),
+        result.tranches.len(),
+        if result.tranches.len() == 1 { "" } else { "s" },
+        full,
+        units::fmt_count(t.systems),
+        units::fmt_power_w(t.facility_gw * units::W_PER_GW),
+    ));
+
+    let accelerators = with_range(quotable(t.accelerators), headline("accelerators"), quotable);
+    let capex = with_range(dollars(t.capex_usd), headline("capex_usd"), dollars);
+    let energy = with_range(
+        format!("{} TWh", quotable(t.energy_twh_per_year)),
+        headline("energy_twh_per_year"),
+        |x| format!("{} TWh", quotable(x)),
+    );
+    sentences.push(format!(
+        "By {} that is {accelerators} accelerators, {capex} of capital spending and {energy} of electricity a year.",
+        result.scenario.end_month,
+    ));
+    if let Some(capability) = capability_sentence(result) {
+        sentences.push(capability);
+    }
+
+    let cutoff = &result.knowledge.cutoff;
+    let mut status = Vec::new();
+    let mut in_force = true;
+    for deal in &result.deals {
+        in_force &= deal.status == "in-force";
+        let source = deal.status_source.as_ref().map(|id| {
+            let title = result
+                .sources
+                .iter()
+                .find(|s| &s.id == id)
+                .map(|s| s.title.clone())
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| id.clone());
+            format!("; source: {title}")
+        });
+        status.push(format!(
+            "\"{}\" had been {}{}{}",
+            deal.name,
+            status_words(&deal.status),
+            deal.status_as_of
+                .as_ref()
+                .map_or(String::new(), |d| format!(" (as of {d}")),
+            match (&deal.status_as_of, source) {
+                (Some(_), Some(s)) => format!("{s})"),
+                (Some(_), None) => ")".into(),
+                (None, Some(s)) => format!(" ({})", s.trim_start_matches("; ")),
+                (None, None) => String::new(),
+            }
+        ));
+    }
+    let known = match &result.knowledge.known_on {
+        Some(day) => format!("On {day} (the knowledge date asked for)"),
+        None => format!("On {cutoff}, the catalog's knowledge date"),
+    };
+    let financing = if t.financing_usd > 0.0 {
+        if in_force && !result.deals.is_empty() {
+            format!(" Its financing comes to {}.", dollars(t.financing_usd))
+        } else {
+            format!(
+                " The {} of financing in this plan is what would flow if the deal proceeds as written.",
+                dollars(t.financing_usd)
+            )
+        }
+    } else {
+        String::new()
+    };
+    if status.is_empty() {
+        sentences.push(format!(
+            "{known}, the scenario names no catalog deal, so no deal status applies.{financing}"
+        ));
+    } else {
+        sentences.push(format!("{known}, {}.{financing}", status.join("; ")));
+    }
+    Opening {
+        text: sentences.join(" "),
+        sentences,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotable_rounds_to_two_digits_in_words() {
+        assert_eq!(quotable(2_386_800.0), "2.4 million");
+        assert_eq!(quotable(453_600.0), "450,000");
+        assert_eq!(quotable(522e9), "520 billion");
+        assert_eq!(quotable(1.234e12), "1.2 trillion");
+        assert_eq!(quotable(51.3), "51");
+        assert_eq!(quotable(5.13), "5.1");
+        assert_eq!(quotable(2e6), "2 million");
+    }
+}

@@ -1,0 +1,82 @@
+//! Ranges (issue 16): beside the central totals, deterministic with the seed on any thread
+//! count, ordered percentiles, and every sampled figure a ranged ledger line.
+
+use catalog::Catalog;
+use engine::{PlanOptions, RangeOptions};
+
+const LOI: &str = include_str!("../../../scenarios/openai-nvidia-10gw.toml");
+
+fn plan(options: &PlanOptions) -> engine::PlanResult {
+    let catalog = Catalog::embedded().unwrap();
+    engine::plan_text_with(&catalog, "loi.toml", LOI, options).unwrap()
+}
+
+fn with(draws: usize, seed: u64) -> PlanOptions {
+    PlanOptions {
+        ranges: Some(RangeOptions { draws, seed }),
+    }
+}
+
+#[test]
+fn totals_keep_their_central_values() {
+    let central = plan(&PlanOptions::default());
+    let ranged = plan(&with(200, 1));
+    assert!(central.ranges.is_none());
+    assert_eq!(
+        serde_json::to_value(&central.totals).unwrap(),
+        serde_json::to_value(&ranged.totals).unwrap()
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_ranges_on_one_or_two_threads() {
+    let run = |threads: usize, seed: u64| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| serde_json::to_string(&plan(&with(200, seed)).ranges).unwrap())
+    };
+    let one = run(1, 7);
+    assert_eq!(one, run(2, 7));
+    assert_ne!(one, run(1, 8), "another seed draws other values");
+}
+
+#[test]
+fn percentiles_are_ordered_and_sampled_figures_are_ranged_ledger_lines() {
+    let result = plan(&with(300, 0));
+    let ranges = result.ranges.as_ref().unwrap();
+    assert_eq!(ranges.draws, 300);
+    assert!(!ranges.sampled.is_empty());
+    for name in &ranges.sampled {
+        let a = result
+            .assumptions
+            .iter()
+            .find(|a| &a.name == name)
+            .unwrap_or_else(|| panic!("{name} is not in the ledger"));
+        let (low, high) = (a.low.unwrap(), a.high.unwrap());
+        assert!(low <= a.value && a.value <= high, "{name}");
+    }
+    for (name, s) in ranges.headlines.iter().chain(&ranges.final_row) {
+        assert!(s.p10 <= s.p50 && s.p50 <= s.p90, "{name}: {s:?}");
+    }
+    // The rack power's 120-230 kW is the widest input: it leads the tornado.
+    assert_eq!(
+        ranges.tornado[0].name,
+        "system[vera-rubin-nvl144].it_power_kw"
+    );
+    // Accelerators spread both ways around the central value.
+    let acc = ranges.headlines["accelerators"];
+    assert!(acc.p10 < result.totals.accelerators && result.totals.accelerators < acc.p90);
+}
+
+#[test]
+fn the_opening_quotes_the_range_and_the_deal_status() {
+    let result = plan(&with(200, 0));
+    let text = &result.opening.text;
+    assert!((2..=3).contains(&result.opening.sentences.len()), "{text}");
+    assert!(text.contains("p10-p90"), "{text}");
+    assert!(text.contains("replaced by another arrangement"), "{text}");
+    assert!(text.contains("if the deal proceeds as written"), "{text}");
+    assert!(text.contains("source:"), "{text}");
+}
