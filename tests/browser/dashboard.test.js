@@ -136,11 +136,15 @@ async function main() {
     const toml = await downloaded('#dl-toml');
     assert.match(toml.text, /^pue = 1\.5$/m, 'the TOML is the edited scenario');
     await page.locator('#chart-downloads button').first().waitFor();
-    const charts = await page.locator('#chart-downloads button').count();
+    const charts = await page.locator('#chart-downloads button[data-chart="svg"]').count();
     assert.ok(charts >= 3, `one SVG download per chart (${charts})`);
-    const svg = await downloaded('#chart-downloads button >> nth=0');
+    assert.equal(await page.locator('#chart-downloads button[data-chart="png"]').count(), charts, 'and one PNG per chart');
+    const svg = await downloaded('#chart-downloads button[data-chart="svg"] >> nth=0');
     assert.ok(svg.name.endsWith('.svg') && svg.text.startsWith('<svg') && svg.text.includes('xmlns="http://www.w3.org/2000/svg"'), 'a standalone SVG');
-    console.log(`ok - downloads: HTML, CSV, Markdown, TOML and ${charts} chart SVGs`);
+    const [pngDl] = await Promise.all([page.waitForEvent('download'), page.click('#chart-downloads button[data-chart="png"] >> nth=0')]);
+    const png = fs.readFileSync(await pngDl.path());
+    assert.ok(pngDl.suggestedFilename().endsWith('.png') && png.subarray(1, 4).toString() === 'PNG' && png.length > 1000, 'a PNG picture');
+    console.log(`ok - downloads: HTML, CSV, Markdown, TOML and ${charts} charts as SVG and PNG`);
 
     // 3c. The share link holds the unsaved scenario: it reopens the same text in a new tab.
     await page.waitForFunction(() => document.getElementById('share').href.includes('#s='));
@@ -150,7 +154,14 @@ async function main() {
     await shared.waitForFunction(() => document.getElementById('status').textContent === 'up to date');
     assert.equal(await shared.inputValue('#scenario'), edited, 'the shared link reopens the same scenario');
     await shared.close();
-    console.log('ok - the share link reopens the unsaved scenario (' + shareUrl.length + ' characters)');
+    // A link made before share links carried every field (the scenario text alone, 'p' + base64url).
+    const legacy = 'p' + Buffer.from(edited).toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    const old = await context.newPage();
+    await old.goto(server.url + '/plan#s=' + legacy);
+    await old.waitForFunction(() => document.getElementById('status').textContent === 'up to date');
+    assert.equal(await old.inputValue('#scenario'), edited, 'an old share link still opens');
+    await old.close();
+    console.log('ok - the share link reopens the unsaved scenario (' + shareUrl.length + ' characters); old links still open');
 
     // 3d. A bad edit dims the results and marks the error's line in the editor's gutter.
     await page.fill('#scenario', edited.replace('pue = 1.5', 'pue = "x"'));

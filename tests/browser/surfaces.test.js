@@ -1,6 +1,8 @@
 // Every report and dashboard page in a real browser at 1,280 px (issue 18): headless Chromium
 // (Debian's /usr/bin/chromium) driven by playwright-core, with axe-core injected into each page.
-// For each page:
+// Saved-run pages (a plan run, a training run, a comparison of each kind) are seeded through the
+// API first, and every folded section (data tables, assumptions, timelines) is opened before
+// the checks, so what unfolds must fit too. For each page:
 //   - no horizontal overflow outside an explicit scroll frame (an element with overflow-x auto
 //     or scroll, such as .table-wrap);
 //   - no id or date broken mid-word: every run of non-space characters of four or more in a
@@ -44,7 +46,37 @@ const PAGES = [
   ['/risk', 'main'],
   ['/catalog', 'main'],
   ['/runs', 'main'],
+  // Saved runs (seeded below): a plan run, a training run, and a comparison of each kind.
+  ['/runs/1', '#report'],
+  ['/runs/3', 'main svg.chart'],
+  ['/runs/compare?a=1&b=2', '#compare-chart'],
+  ['/runs/compare?a=3&b=4', '#outputs'],
 ];
+
+// Two plan runs and two training runs, saved through the API from the pages' own inputs.
+async function seedRuns(page, base) {
+  await page.goto(base + '/plan?scenario=openai-portfolio');
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'up to date');
+  const planText = await page.inputValue('#scenario');
+  await page.goto(base + '/train');
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'up to date');
+  const trainText = await page.inputValue('#spec');
+  const ids = await page.evaluate(async ([plan, train]) => {
+    const save = async (kind, input, name) => {
+      const r = await fetch('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ kind, input, name }) });
+      if (!r.ok) throw new Error(kind + ': ' + r.status + ' ' + await r.text());
+      return (await r.json()).run.id;
+    };
+    return [
+      await save('plan', plan, 'portfolio'),
+      await save('plan', plan.replace(/^name = .*$/m, 'name = "portfolio, PUE 1.4"') + '\n', 'portfolio edited'),
+      await save('train', train, 'gpt3 64 GPUs'),
+      await save('train', train.replace('gpus = 64', 'gpus = 128'), 'gpt3 128 GPUs'),
+    ];
+  }, [planText, trainText]);
+  assert.deepEqual(ids, [1, 2, 3, 4], 'runs 1-4 seeded');
+}
 
 function startServer() {
   const data = fs.mkdtempSync(path.join(os.tmpdir(), 'gigawatt-surfaces-data-'));
@@ -141,6 +173,8 @@ async function axeProblems(page) {
 }
 
 async function audit(page, name, failures) {
+  // Folded sections (data tables, assumptions, timelines) must fit too: open them all.
+  await page.evaluate(() => document.querySelectorAll('details').forEach((d) => { d.open = true; }));
   const problems = await page.evaluate(layoutProblems);
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
@@ -184,6 +218,7 @@ async function main() {
       await page.goto('file://' + path.join(dir, file));
       await audit(page, `report ${file}`, failures);
     }
+    await seedRuns(page, server.url);
     for (const [route, ready] of PAGES) {
       if (only && !route.includes(only)) continue;
       await page.goto(server.url + route);

@@ -110,7 +110,7 @@ pub fn system_capacity(
             request.kv_bytes,
             &request.workload,
             traffic,
-            &perf::ModelConstants::default(),
+            &crate::infer::ServingFit::shipped().constants(),
             1,
         );
         match found.into_iter().next() {

@@ -13,17 +13,6 @@ use crate::cli::{Cli, ListFormat};
 use crate::plan_cmd::load_catalog;
 use crate::{output, scenarios, Failure};
 
-const SHIPPED_CALIBRATION: &str = include_str!("../../../calibration/inference.csv");
-const SHIPPED_CASES: &str = include_str!("../../../calibration/serving-cases.toml");
-/// Whole published serving tables: TensorRT-LLM's B200/GB200 perf overview, AMD's MI300X vLLM
-/// table and OCI's MI300X batch table.
-const SHIPPED_TABLES: [&str; 2] = [
-    include_str!("../../../calibration/serving-blackwell.csv"),
-    include_str!("../../../calibration/serving-tables.csv"),
-];
-/// Architectures of calibration models that are not in the catalog.
-const SHIPPED_MODELS: &str = include_str!("../../../calibration/serving-models.toml");
-
 /// Arguments of `gigawatt infer`.
 #[derive(Debug, Args)]
 #[command(
@@ -508,14 +497,7 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
             return output::emit(&text, out.as_deref());
         }
         Some(InferCommand::Validate { format }) => {
-            let v = engine::infer::validate_inference_tables(
-                &catalog,
-                SHIPPED_CALIBRATION,
-                SHIPPED_CASES,
-                &SHIPPED_TABLES,
-                SHIPPED_MODELS,
-            )
-            .map_err(Failure::Input)?;
+            let v = engine::infer::validate_shipped(&catalog).map_err(Failure::Input)?;
             match format {
                 ListFormat::Json => json_text(&v),
                 ListFormat::Table => {
@@ -559,11 +541,19 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                                 .map_or("-".to_string(), |e| format!("{:.1}%", 100.0 * e)),
                         );
                     }
+                    let fitted = v.cases.len() - v.scale.cases;
                     out += &format!(
-                        "{} cases, mean absolute error {:.1}% in sample, {:.1}% out of sample (each family judged with the constants refitted on the others)\n",
-                        v.cases.len(),
+                        "{fitted} cases, mean absolute error {:.1}% out of sample (each family judged with the constants refitted on the others), {:.1}% in sample\n",
+                        100.0 * v.leave_family_out_mean_abs_error,
                         100.0 * v.mean_abs_error,
-                        100.0 * v.leave_family_out_mean_abs_error
+                    );
+                    out += &format!(
+                        "{}: {} cases, MAE {:.1}%, median {:.1}%, bias {:+.1}%\n",
+                        v.scale.family,
+                        v.scale.cases,
+                        100.0 * v.scale.mean_abs_error,
+                        100.0 * v.scale.median_abs_error,
+                        100.0 * v.scale.bias
                     );
                     out
                 }
@@ -612,6 +602,7 @@ fn single_text(r: &InferResult) -> String {
         ("TP all-reduce", d.tp_comm_s),
         ("pipeline hand-off", d.pp_comm_s),
         ("launches", d.launch_s),
+        ("engine (scheduler, per sequence)", d.engine_s),
         ("drafting", d.draft_s),
     ];
     for (name, part) in compute {

@@ -245,7 +245,7 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
         global_batch: a.global_batch as f64,
         seq_len: a.seq_len as f64,
         precision,
-        components: recipe.map(perf::ComponentPrecision::uniform),
+        components: recipe.map(perf::ComponentRecipes::uniform),
         moe: perf::MoeRouting::default(),
     };
     let inputs =

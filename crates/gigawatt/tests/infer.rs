@@ -199,11 +199,13 @@ fn the_fleet_view_serves_a_planned_buildout() {
 fn validation_compares_what_the_sources_publish() {
     let v: Value = serde_json::from_str(&ok(&["infer", "validate", "-f", "json"])).unwrap();
     let cases = v["cases"].as_array().unwrap();
-    // 3 of the 4 calibration rows, 8 TensorRT-LLM H100/H200 cases, SGLang's DeepSeek decode
-    // measurement, the 36 TensorRT-LLM B200/GB200 rows and 17 MI300X rows (AMD's vLLM table
-    // and OCI's batch table), each table whole; issue 14's 11 multi-node MoE pool and server
-    // cases (calibration/serving-scale.toml).
-    assert_eq!(cases.len(), 76);
+    // 3 of the 4 calibration rows, SGLang's DeepSeek decode measurement, the 36 TensorRT-LLM
+    // B200/GB200 rows, 17 MI300X rows (AMD's vLLM table and OCI's batch table), the H100/H200
+    // columns of TensorRT-LLM's v1.0 perf overview (77) and its v0.6.1 H100 and A100 tables
+    // (29), each table whole; then issue 14's 11 multi-node MoE pool and server cases
+    // (calibration/serving-scale.toml), judged outside the fit and reported apart (`scale`).
+    assert_eq!(cases.len(), 163 + 11);
+    assert_eq!(v["scale"]["cases"], 11);
     let pools = cases
         .iter()
         .filter(|c| c["metric"].as_str().unwrap().contains("pool"))
@@ -214,20 +216,18 @@ fn validation_compares_what_the_sources_publish() {
     assert!(amd >= 8, "{amd}");
     let evaluated = cases.iter().filter(|c| c["evaluated"] == true).count();
     assert!(evaluated * 100 >= 95 * cases.len(), "{evaluated}");
-    // Per family, with leave-one-family-out; Hopper (the family the model was built on) stays
-    // within 15%. Blackwell FP4 and MI300X are far off (README: not met).
     let families = v["families"].as_array().unwrap();
-    let hopper = families.iter().find(|f| f["family"] == "Hopper").unwrap();
-    assert!(hopper["cases"].as_u64().unwrap() >= 12, "{hopper}");
-    // The first round's Hopper cases stay within 15%; issue 14's pools and server cases are
-    // judged by their own target below (README: which are within 20%).
-    let first_round: Vec<f64> = cases
-        .iter()
-        .filter(|c| c["family"] == "Hopper" && !c["metric"].as_str().unwrap().contains('('))
-        .map(|c| c["error"].as_f64().unwrap().abs())
-        .collect();
-    let mae = first_round.iter().sum::<f64>() / first_round.len() as f64;
-    assert!(first_round.len() == 12 && mae <= 0.15, "{mae}");
+    // Four GPU generations (Ampere, Hopper, Blackwell, CDNA 3).
+    assert!(families.len() > 4, "{families:?}");
+    // Issue 13's targets as measured now: in sample <= 12% overall, out of sample (leave one
+    // family out) <= 20%; every family but CDNA 3 (15.5%, README: not met) within 15%.
+    let all = families.iter().find(|f| f["family"] == "all").unwrap();
+    assert!(all["mean_abs_error"].as_f64().unwrap() <= 0.12, "{all}");
+    assert!(
+        v["leave_family_out_mean_abs_error"].as_f64().unwrap() <= 0.20,
+        "{}",
+        v["leave_family_out_mean_abs_error"]
+    );
     // Issue 14: multi-node MoE pools, prefill and decode, within 20%: at least five, of both.
     let within = |kind: &str| {
         cases
@@ -246,7 +246,12 @@ fn validation_compares_what_the_sources_publish() {
             f["leave_family_out_mean_abs_error"].as_f64().unwrap() > 0.0,
             "{f}"
         );
+        if f["family"] != "CDNA 3" {
+            assert!(f["mean_abs_error"].as_f64().unwrap() <= 0.15, "{f}");
+        }
     }
+    // The shipped constants are the fit on every case.
+    assert_eq!(v["shipped_fit"], v["fit_on_all"]);
     for c in cases {
         assert!(c["predicted"].as_f64().unwrap() > 0.0, "{c}");
     }
@@ -275,6 +280,51 @@ fn a_precision_the_chip_lacks_is_an_input_error() {
         &spec_file(&SPEC.replace("precision = \"fp8\"", "precision = \"fp4\"")),
     ]);
     assert!(err.contains("has no fp4 matmul units"), "{err}");
+}
+
+#[test]
+fn component_precisions_are_checked_per_field_and_change_the_weights() {
+    // FP8 experts with BF16 attention and dense layers, on an MoE.
+    let moe = |extra: &str| {
+        format!(
+            "model = \"qwen3-235b-a22b\"\n[cluster]\nsystem = \"dgx-h100\"\n[serving]\ntp = 8\nprecision = \"bf16\"\ninput_tokens = 1000\noutput_tokens = 1000\nmode = \"offline\"\n{extra}"
+        )
+    };
+    let plain: Value = serde_json::from_str(&ok(&[
+        "infer",
+        "--spec",
+        &spec_file(&moe("")),
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    let mixed: Value = serde_json::from_str(&ok(&[
+        "infer",
+        "--spec",
+        &spec_file(&moe("expert_precision = \"fp8\"\n")),
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    assert!(plain.get("components").is_none());
+    assert_eq!(mixed["components"]["experts"], "fp8");
+    assert_eq!(mixed["components"]["attention"], "bf16");
+    assert!(mixed["weights_gib"].as_f64().unwrap() < 0.6 * plain["weights_gib"].as_f64().unwrap());
+    // A precision the chip lacks, named by its field.
+    let err = bad_input(&[
+        "infer",
+        "--spec",
+        &spec_file(&moe("attention_precision = \"fp4\"\n")),
+    ]);
+    assert!(err.contains("serving.attention_precision"), "{err}");
+    assert!(err.contains("has no fp4 matmul units"), "{err}");
+    let err = bad_input(&[
+        "infer",
+        "--spec",
+        &spec_file(&moe("dense_precision = \"int3\"\n")),
+    ]);
+    assert!(err.contains("serving.dense_precision"), "{err}");
+    assert!(err.contains("unknown precision `int3`"), "{err}");
 }
 
 #[test]

@@ -33,9 +33,10 @@ pub(crate) use train::step;
 pub use arch::{Arch, Mla};
 pub use matmul_rates::{MatmulRate, MatmulRates};
 pub use serve::{
-    concurrency_at_percentile, evaluate_serving, kv_bytes_per_token, normal_quantile,
-    search_serving, serving_ceiling, DecodeStep, ServeInfeasible, ServingEvaluation, ServingLayout,
-    ServingMode, ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
+    concurrency_at_percentile, evaluate_serving, evaluate_serving_components,
+    evaluate_serving_with, kv_bytes_per_token, normal_quantile, search_serving, serving_ceiling,
+    ComponentPrecision, DecodeStep, ServeInfeasible, ServingEfficiency, ServingEvaluation,
+    ServingLayout, ServingMode, ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
 pub use serve::{
     erlang_c, evaluate_disaggregated, evaluate_traffic, kv_bytes_per_token_whole, prefill_pool,
@@ -45,7 +46,7 @@ pub use serve::{
 pub use train::step::DEFAULT_EXPERT_IMBALANCE;
 pub use train::{
     activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
-    split_layers, ComponentPrecision, Framework, MemoryBreakdown, MoeRouting, NothingFits, Recipe,
+    split_layers, ComponentRecipes, Framework, MemoryBreakdown, MoeRouting, NothingFits, Recipe,
     RecomputeModules, StageError, Stages, ZeroStages,
 };
 pub use train::{

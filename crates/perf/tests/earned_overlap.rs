@@ -3,7 +3,7 @@
 
 use perf::reference::{deepseek_v3, h100_sxm};
 use perf::{
-    evaluate, Arch, ComponentPrecision, MatmulRate, MatmulRates, MoeRouting, Precision, Recipe,
+    evaluate, Arch, ComponentRecipes, MatmulRate, MatmulRates, MoeRouting, Precision, Recipe,
     Recompute, Strategy, Workload,
 };
 
@@ -119,7 +119,7 @@ fn each_recipe_runs_at_its_own_ceiling_with_its_own_casts() {
     };
     let run = |recipe: Recipe| {
         let mut w = Workload::new(64.0, 8192.0, recipe.precision());
-        w.components = Some(ComponentPrecision::uniform(recipe));
+        w.components = Some(ComponentRecipes::uniform(recipe));
         evaluate(&arch, &hw, &s, &w)
     };
     // MXFP8 used to run at the per-tensor FP8 ceiling; its own is lower here (3.2 vs 3.4 PF).
@@ -136,7 +136,7 @@ fn each_recipe_runs_at_its_own_ceiling_with_its_own_casts() {
     assert!(!e.feasible);
     // Per component: experts in FP4 do not change a dense model; dense layers in BF16 slow it.
     let mut w = Workload::new(64.0, 8192.0, Precision::Fp8);
-    w.components = Some(ComponentPrecision {
+    w.components = Some(ComponentRecipes {
         attention: Recipe::Fp8Delayed,
         dense: Recipe::Bf16,
         experts: Recipe::Nvfp4,

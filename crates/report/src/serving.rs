@@ -449,11 +449,11 @@ fn charts(out: &mut String, fleet: &FleetServing, rows: &[FleetServingRow]) {
 }
 
 /// The parts of a decode step, in the order they are drawn and tabled. The first seven are
-/// always tabled; pipeline hand-offs, drafting (speculative decoding) and `Other` only where a
-/// step has them.
+/// always tabled; pipeline hand-offs, drafting (speculative decoding), the engine's own time
+/// (its fitted per-sequence cost and step factor) and `Other` only where a step has them.
 /// `Other` is whatever of the step the named parts leave out (none today; it keeps the bar
 /// honest if a part is added to the model before it is named here).
-fn step_parts(r: &InferResult) -> [(&'static str, f64); 10] {
+pub fn step_parts(r: &InferResult) -> [(&'static str, f64); 11] {
     let d = &r.detail.decode_step;
     let named = [
         ("Dense GEMM", d.dense_gemm_s),
@@ -465,12 +465,13 @@ fn step_parts(r: &InferResult) -> [(&'static str, f64); 10] {
         ("Launch", d.launch_s),
         ("PP comm", d.pp_comm_s),
         ("Drafting", d.draft_s),
+        ("Engine", d.engine_s),
     ];
     let sum: f64 = named.iter().map(|(_, v)| v.max(0.0)).sum();
     let other = d.step_s - sum;
     let other = if other > 1e-9 * d.step_s { other } else { 0.0 };
-    let [a, b, c, e, f, g, h, p, k] = named;
-    [a, b, c, e, f, g, h, p, k, ("Other", other)]
+    let [a, b, c, e, f, g, h, p, k, n] = named;
+    [a, b, c, e, f, g, h, p, k, n, ("Other", other)]
 }
 
 /// Parts always tabled (the rest only where some system type's step has them).
@@ -685,7 +686,7 @@ pub fn step_chart(bars: &[(String, &InferResult)]) -> (String, String) {
         );
     }
     out.push_str("</g>");
-    let mut used = [false; 10];
+    let mut used = [false; 11];
     for (row, b) in best.iter().enumerate() {
         let y = TOP + row as f64 * (BAR + GAP);
         let d = &b.detail.decode_step;

@@ -1,7 +1,7 @@
 //! `gigawatt serve`: the web dashboard and JSON API, with saved runs in an embedded SQLite
 //! store.
 //!
-//! Everything is in the binary: pages are server-rendered strings, charts are SVG drawn by
+//! Everything is in the binary: pages are `maud` templates (`pages/`), charts are SVG drawn by
 //! `report` (plans) or here (training breakdowns, run comparisons), and the only script is a
 //! small inline one that calls the JSON API. No request names a file: run ids are integers,
 //! and the only file the server opens is the database under `--data`.
@@ -13,6 +13,7 @@ mod api;
 pub mod csp;
 pub mod diff;
 mod error;
+mod fleet_api;
 pub mod guard;
 pub mod listen;
 mod models;
@@ -185,7 +186,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/train/search", post(api_train_search))
         .route("/api/infer", post(models::api_infer))
         .route("/api/infer/search", post(models::api_infer_search))
-        .route("/api/infer/fleet", post(pages::api_infer_fleet))
+        .route("/api/infer/fleet", post(fleet_api::api_infer_fleet))
         .route("/api/reliability", post(models::api_reliability))
         .route("/api/risk", post(models::api_risk))
         .route("/api/runs", get(api_list_runs).post(api_save_run))

@@ -3,8 +3,8 @@
 
 use catalog::{Catalog, Diagnostic, Diagnostics};
 use perf::{
-    evaluate_serving, search_serving, Arch, Hardware, ModelConstants, Precision, ServingEvaluation,
-    ServingLayout, ServingMode, ServingWorkload,
+    search_serving, Arch, Hardware, Precision, ServingEvaluation, ServingLayout, ServingMode,
+    ServingWorkload,
 };
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -20,6 +20,8 @@ mod traffic_result;
 mod validate;
 mod validate_scale;
 
+mod fit;
+pub use fit::{engine_efficiency, engine_key, EngineFit, ServingFit, REFERENCE_ENGINE};
 pub use fleet::{
     fleet_serving, fleet_serving_arch, fleet_serving_mix, FleetServing, FleetServingRow,
     MixServing, SystemServing,
@@ -33,8 +35,9 @@ pub use traffic::{checked_workload, FieldNames, TrafficRequest};
 pub use traffic_result::{apply_traffic, TrafficResult};
 use traffic_result::{spec_traffic, TrafficSpec};
 pub use validate::{
-    hardware_family, validate_inference, validate_inference_tables, FamilyStats, InferenceCase,
-    InferenceSkipped, InferenceValidation,
+    hardware_family, validate_inference, validate_inference_tables, validate_shipped, FamilyStats,
+    InferenceCase, InferenceSkipped, InferenceValidation, SHIPPED_CALIBRATION, SHIPPED_CASES,
+    SHIPPED_MODELS, SHIPPED_TABLES,
 };
 pub use validate_scale::{scale_cases, SHIPPED_SCALE};
 
@@ -67,6 +70,14 @@ struct ServingSpec {
     #[serde(default = "bf16")]
     precision: Spanned<String>,
     kv_precision: Option<Spanned<String>>,
+    /// Attention projections' weight precision (default `precision`), as the training spec's
+    /// `attention_precision`.
+    attention_precision: Option<Spanned<String>>,
+    /// Dense MLPs', shared experts' and embeddings' weight precision (default `precision`).
+    dense_precision: Option<Spanned<String>>,
+    /// Routed experts' weight precision (default `precision`): quantised experts with 16-bit
+    /// attention, as gpt-oss and NVFP4 checkpoints ship.
+    expert_precision: Option<Spanned<String>>,
     input_tokens: Spanned<f64>,
     output_tokens: Spanned<f64>,
     ttft_slo_s: Option<Spanned<f64>>,
@@ -143,6 +154,9 @@ pub struct InferResult {
     /// What the figures rest on: ceilings and their origin, stated efficiencies, how the batch
     /// is limited and how latency targets are judged.
     pub assumptions: Vec<String>,
+    /// Each component's weight precision, where the spec sets them apart from `precision`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub components: Option<perf::ComponentPrecision>,
     /// The traffic's shape and what it did (bins, cache hits, server queue), when the spec or
     /// request gave one; the headline figures are then this evaluation's.
     pub traffic: Option<TrafficResult>,
@@ -225,12 +239,47 @@ pub fn infer_result(
     gpus: Option<u64>,
     input_hash: String,
 ) -> InferResult {
-    let e = evaluate_serving(
+    infer_result_for_engine(catalog, inputs, layout, workload, gpus, input_hash, None)
+}
+
+/// [`infer_result`] for a named engine (catalog/engines.toml id): its own fitted step factor
+/// and per-sequence cost where the calibration has its tables, the reference engine's
+/// (TensorRT-LLM) otherwise.
+pub fn infer_result_for_engine(
+    catalog: &Catalog,
+    inputs: &ServeInputs,
+    layout: ServingLayout,
+    workload: ServingWorkload,
+    gpus: Option<u64>,
+    input_hash: String,
+    engine: Option<&str>,
+) -> InferResult {
+    infer_result_components(
+        catalog, inputs, layout, workload, gpus, input_hash, engine, None,
+    )
+}
+
+/// [`infer_result_for_engine`] with each component's weights at its own precision.
+#[allow(clippy::too_many_arguments)]
+pub fn infer_result_components(
+    catalog: &Catalog,
+    inputs: &ServeInputs,
+    layout: ServingLayout,
+    workload: ServingWorkload,
+    gpus: Option<u64>,
+    input_hash: String,
+    engine: Option<&str>,
+    components: Option<perf::ComponentPrecision>,
+) -> InferResult {
+    let fit = ServingFit::shipped();
+    let e = perf::evaluate_serving_components(
         &inputs.arch,
         &inputs.hardware,
         &layout,
         &workload,
-        &ModelConstants::default(),
+        &fit.constants(),
+        &fit.efficiency_for(engine.map_or(REFERENCE_ENGINE, engine_key)),
+        &components.unwrap_or(perf::ComponentPrecision::uniform(layout.precision)),
     );
     let gpus = gpus.unwrap_or(u64::from(layout.gpus()));
     InferResult {
@@ -255,6 +304,7 @@ pub fn infer_result(
         reason: describe_infeasible(&e),
         detail: e,
         assumptions: serving_assumptions(catalog, inputs, &layout, &workload),
+        components,
         traffic: None,
     }
 }
@@ -266,7 +316,8 @@ fn serving_assumptions(
     layout: &ServingLayout,
     workload: &ServingWorkload,
 ) -> Vec<String> {
-    let c = ModelConstants::default();
+    let fit = ServingFit::shipped();
+    let c = fit.constants();
     let mut out = vec![crate::train::matmul_ceiling_assumption(
         catalog,
         &inputs.system,
@@ -274,11 +325,14 @@ fn serving_assumptions(
         layout.precision,
     )];
     out.push(format!(
-        "assumed: HBM streaming at {:.0}% of nominal (Azure's published STREAM triad reaches 86-89% on H200 and H100) and links at {:.0}%, {:.0} GiB reserved per accelerator; attention at {:.0}% of the BF16 ceiling (fitted on training runs)",
+        "fitted on whole published serving tables (gigawatt infer validate): HBM streaming at {:.0}% of nominal (Azure's published STREAM triad reaches 86-89% on H200 and H100), {:.0} µs per collective, attention at {:.0}% of the BF16 ceiling, routed experts' grouped GEMMs at {:.0}% of a dense GEMM's rate, {:.0} µs per sequence per step outside the kernels; links at {:.0}%, {:.0} GiB reserved per accelerator (assumed)",
         100.0 * c.memory_efficiency,
+        1e6 * c.scale_up_latency_s,
+        100.0 * fit.efficiency.attention_fraction,
+        100.0 * fit.efficiency.expert_gemm_efficiency,
+        1e6 * fit.efficiency.per_sequence_step_s,
         100.0 * c.link_efficiency,
         c.reserved_memory_bytes / (1024.0 * 1024.0 * 1024.0),
-        100.0 * c.attention_fraction
     ));
     out.push(format!(
         "the KV cache holds {} tokens per sequence (prompt and full answer: no eviction){}",
@@ -595,6 +649,32 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             fix,
         ));
     }
+    // Per-component weight precisions: each a precision the chip has, named by its field.
+    let component = |v: &Option<Spanned<String>>, field: &str| -> Result<Precision, EngineError> {
+        let Some(v) = v else {
+            return Ok(precision);
+        };
+        let p = parse_precision(v.get_ref()).ok_or_else(|| {
+            fail(
+                Some(v.span()),
+                field,
+                format!("unknown precision `{}`", v.get_ref()),
+                "use bf16, fp8 or fp4",
+            )
+        })?;
+        check_precision(&inputs, p).map_err(|m| {
+            let (message, fix) = m.split_once("\n  fix: ").unwrap_or((m.as_str(), ""));
+            fail(Some(v.span()), field, message.to_string(), fix)
+        })?;
+        Ok(p)
+    };
+    let components = perf::ComponentPrecision {
+        attention: component(&s.attention_precision, "serving.attention_precision")?,
+        dense: component(&s.dense_precision, "serving.dense_precision")?,
+        experts: component(&s.expert_precision, "serving.expert_precision")?,
+    };
+    let components =
+        (components != perf::ComponentPrecision::uniform(precision)).then_some(components);
     let layout = ServingLayout {
         tp,
         pp,
@@ -623,14 +703,40 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
             Some(n as u64)
         }
     };
-    let mut result = infer_result(catalog, &inputs, layout, workload, gpus, content_hash(text));
+    let mut result = infer_result_components(
+        catalog,
+        &inputs,
+        layout,
+        workload,
+        gpus,
+        content_hash(text),
+        engine.as_deref(),
+        components,
+    );
     if let Some(t) = &spec.traffic {
         spec_traffic(&mut result, t, &inputs, &layout, &workload, &fail)?;
     }
-    if let Some(id) = engine {
+    if let Some(c) = components {
         result.assumptions.push(format!(
-            "engine `{id}`: its supported precisions and attention data parallel are checked (catalog/engines.toml); its per-step scheduler cost is not published and not modelled"
+            "weights per component: attention {}, dense layers and embeddings {}, routed experts {}",
+            crate::train::precision_name(c.attention),
+            crate::train::precision_name(c.dense),
+            crate::train::precision_name(c.experts)
         ));
+    }
+    if let Some(id) = engine {
+        let key = engine_key(&id);
+        let fitted = ServingFit::shipped().engine_step_factors.get(key).copied();
+        result.assumptions.push(match fitted {
+            Some(f) => format!(
+                "engine `{id}`: its supported precisions and attention data parallel are checked (catalog/engines.toml); its kernels take {:.3}x the reference engine's (TensorRT-LLM) time and it spends {:.0} µs per sequence per step, fitted on its published tables",
+                f.step_factor,
+                1e6 * f.per_sequence_step_s
+            ),
+            None => format!(
+                "engine `{id}`: its supported precisions and attention data parallel are checked (catalog/engines.toml); no published table of it is in the calibration, so it is costed as the reference engine (TensorRT-LLM)"
+            ),
+        });
         result.engine = Some(id);
     }
     Ok(result)
@@ -651,7 +757,7 @@ pub fn infer_search(
         precision,
         kv_bytes,
         &workload,
-        &ModelConstants::default(),
+        &ServingFit::shipped().constants(),
         top,
     );
     let results = found

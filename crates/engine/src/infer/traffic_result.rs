@@ -167,7 +167,7 @@ pub(super) fn spec_traffic(
         layout,
         workload,
         &traffic,
-        &ModelConstants::default(),
+        &super::ServingFit::shipped().constants(),
     );
     apply_traffic_peak(result, &traffic, &evaluation, peak);
     Ok(())

@@ -2,6 +2,7 @@
 //! pools and decode pools, and server mode judged on the M/G/c queue with a length profile.
 
 use super::*;
+use perf::{evaluate_serving, ModelConstants};
 
 /// The shipped cases.
 pub const SHIPPED_SCALE: &str = include_str!("../../../../calibration/serving-scale.toml");
@@ -129,7 +130,7 @@ fn case(
 pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCase>, String> {
     let cases: ScaleCases =
         toml::from_str(toml_text).map_err(|e| format!("serving-scale.toml: {}", e.message()))?;
-    let base = ModelConstants::default();
+    let base = super::fit::ServingFit::shipped().constants();
     let mut out = Vec::new();
     for p in &cases.prefill {
         let c = ModelConstants {

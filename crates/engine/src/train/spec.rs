@@ -822,7 +822,7 @@ fn component_precision(
     precision: Precision,
     headline: Option<perf::Recipe>,
     fail: &Fail<'_>,
-) -> Result<Option<perf::ComponentPrecision>, EngineError> {
+) -> Result<Option<perf::ComponentRecipes>, EngineError> {
     let named = [
         ("training.attention_precision", &t.attention_precision),
         ("training.dense_precision", &t.dense_precision),
@@ -850,7 +850,7 @@ fn component_precision(
             })?;
         }
     }
-    Ok(Some(perf::ComponentPrecision {
+    Ok(Some(perf::ComponentRecipes {
         attention: out[0],
         dense: out[1],
         experts: out[2],

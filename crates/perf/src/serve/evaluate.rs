@@ -1,6 +1,6 @@
 //! Evaluating one layout: the batch that maximises throughput within the targets.
 
-use super::unit::{kv_bytes_per_token, weight_bytes, Unit, GIB};
+use super::unit::{kv_bytes_per_token, Ceilings, Unit, GIB};
 use super::*;
 use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants, Precision};
@@ -31,6 +31,40 @@ pub fn evaluate_serving(
     w: &ServingWorkload,
     c: &ModelConstants,
 ) -> ServingEvaluation {
+    evaluate_serving_with(arch, hw, layout, w, c, &ServingEfficiency::default())
+}
+
+/// [`evaluate_serving`] with an engine's efficiencies (the fitted defaults otherwise).
+pub fn evaluate_serving_with(
+    arch: &Arch,
+    hw: &Hardware,
+    layout: &ServingLayout,
+    w: &ServingWorkload,
+    c: &ModelConstants,
+    eff: &ServingEfficiency,
+) -> ServingEvaluation {
+    evaluate_serving_components(
+        arch,
+        hw,
+        layout,
+        w,
+        c,
+        eff,
+        &ComponentPrecision::uniform(layout.precision),
+    )
+}
+
+/// [`evaluate_serving_with`] with each component's weights at its own precision (the layout's
+/// `precision` is then the experts' for an MoE and the dense layers' otherwise, as reported).
+pub fn evaluate_serving_components(
+    arch: &Arch,
+    hw: &Hardware,
+    layout: &ServingLayout,
+    w: &ServingWorkload,
+    c: &ModelConstants,
+    eff: &ServingEfficiency,
+    components: &ComponentPrecision,
+) -> ServingEvaluation {
     let mut result = ServingEvaluation {
         batch: 0,
         max_batch: 0,
@@ -51,7 +85,15 @@ pub fn evaluate_serving(
         best_ttft_judged_s: f64::INFINITY,
         decode_step: DecodeStep::default(),
     };
-    let Some(peak) = hw.peak(layout.precision) else {
+    let ceiling_of = |p: Precision| {
+        hw.peak(p)
+            .map(|peak| serving_ceiling(hw, p).unwrap_or(peak * hw.matmul_efficiency))
+    };
+    let (Some(attention), Some(dense), Some(experts)) = (
+        ceiling_of(components.attention),
+        ceiling_of(components.dense),
+        ceiling_of(components.experts),
+    ) else {
         result.infeasible = Some(ServeInfeasible::PrecisionUnsupported);
         return result;
     };
@@ -60,13 +102,18 @@ pub fn evaluate_serving(
         hw,
         layout: *layout,
         c,
-        ceiling: serving_ceiling(hw, layout.precision).unwrap_or(peak * hw.matmul_efficiency),
+        components: *components,
+        ceilings: Ceilings {
+            attention,
+            dense,
+            experts,
+        },
         hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
         prompt_tokens: w.input_tokens,
         speculation: w.speculation,
+        eff: *eff,
     };
-    let (dense, routed) = unit.params_per_gpu();
-    let weights = weight_bytes(layout.precision) * (dense + routed);
+    let weights = unit.weight_bytes_per_gpu();
     result.weights_gib = weights / GIB;
     let free = hw.hbm_bytes - weights - c.reserved_memory_bytes;
     if free <= 0.0 {

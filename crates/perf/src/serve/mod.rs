@@ -26,7 +26,9 @@ mod unit;
 
 pub use arrivals::{concurrency_at_percentile, normal_quantile};
 pub use disagg::{evaluate_disaggregated, DisaggEvaluation};
-pub use evaluate::{evaluate_serving, serving_ceiling};
+pub use evaluate::{
+    evaluate_serving, evaluate_serving_components, evaluate_serving_with, serving_ceiling,
+};
 pub use moe::{kv_bytes_per_token_whole, prefill_pool, remote_domains, PrefillCost};
 pub use queue::{erlang_c, SlotQueue};
 pub use search::search_serving;
@@ -39,6 +41,67 @@ pub use unit::kv_bytes_per_token;
 use serde::Serialize;
 
 use crate::step::Precision;
+
+/// What a serving engine achieves beyond the roofline: the efficiencies the hardware figures do
+/// not give, fitted on whole published serving tables (`gigawatt infer validate` prints the fit,
+/// in sample and leave one hardware family out). One set holds for every engine and chip, except
+/// `engine_step_factor`, which is the engine's own.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ServingEfficiency {
+    /// Attention (scores and values) throughput as a fraction of the BF16 matmul ceiling:
+    /// serving's fused attention kernels (FlashAttention, FlashInfer, TensorRT-LLM's FMHA),
+    /// fitted separately from training's value.
+    pub attention_fraction: f64,
+    /// Routed experts' grouped GEMMs as a fraction of a dense GEMM of the same shape, for
+    /// both their weight streaming and their matmul work: the router, token permutation and
+    /// per-expert tiles of uneven size a dense GEMM does not pay.
+    pub expert_gemm_efficiency: f64,
+    /// Work per sequence per decode step outside the kernels (the engine's scheduler,
+    /// sampling, detokenisation, per-request bookkeeping), s: a step of `b` sequences pays
+    /// `b` times this on top of its kernels.
+    pub per_sequence_step_s: f64,
+    /// The engine's own step-time multiplier (1 for the reference engine); fitted per engine
+    /// family on the published tables it ran.
+    pub engine_step_factor: f64,
+}
+
+impl Default for ServingEfficiency {
+    /// The fit on every shipped calibration case (`cargo run -p engine --example infer_check`
+    /// prints it; the fitted engine factors are `engine::infer::engine_step_factor`).
+    fn default() -> ServingEfficiency {
+        ServingEfficiency {
+            attention_fraction: 0.55,
+            expert_gemm_efficiency: 0.3,
+            per_sequence_step_s: 6e-6,
+            engine_step_factor: 1.0,
+        }
+    }
+}
+
+/// Weight precision per component, as checkpoints ship them (gpt-oss: MXFP4 experts, BF16
+/// attention and the rest; NVIDIA's NVFP4 checkpoints: FP4 experts). The names are the
+/// training spec's (`attention`, `dense`, `experts`); the KV cache's is the layout's
+/// `kv_bytes`. Each component's weights are stored and multiplied at its precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ComponentPrecision {
+    /// Attention projections (Q, K, V, output; MLA's down and up projections).
+    pub attention: Precision,
+    /// Dense MLPs, shared experts, router, embeddings and the output projection.
+    pub dense: Precision,
+    /// Routed experts.
+    pub experts: Precision,
+}
+
+impl ComponentPrecision {
+    /// Every component at one precision.
+    pub fn uniform(precision: Precision) -> ComponentPrecision {
+        ComponentPrecision {
+            attention: precision,
+            dense: precision,
+            experts: precision,
+        }
+    }
+}
 
 /// How the model is laid out on a deployment unit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -244,6 +307,9 @@ pub struct DecodeStep {
     pub launch_s: f64,
     /// Drafting the speculative tokens (0 without speculation).
     pub draft_s: f64,
+    /// The engine's own time: its per-sequence work outside the kernels and its step factor's
+    /// share (fitted, `ServingEfficiency`).
+    pub engine_s: f64,
     /// The step.
     pub step_s: f64,
 }

@@ -122,7 +122,7 @@ impl Unit<'_> {
         let shape = crate::step::shape_factor(self.c, computed.max(1.0), a.hidden / tp, a.hidden);
         let compute_s = (flops - attention_flops - expert_flops + self.imbalance() * expert_flops)
             .max(0.0)
-            / (tp * self.ceiling * shape)
+            / (tp * self.prefill_ceiling() * shape)
             + attention_s;
         let all_to_all_s = computed * self.prefill_all_to_all_s_per_token();
         let busy_s = if self.layout.overlap_ep && all_to_all_s > 0.0 {

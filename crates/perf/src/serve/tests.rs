@@ -1,6 +1,7 @@
 //! Unit tests of the serving model.
 
 use super::unit::GIB;
+use crate::arch::Arch;
 use crate::step::ModelConstants;
 
 use super::*;
@@ -241,12 +242,12 @@ fn overlapping_the_all_to_all_never_slows_a_step_and_hides_at_most_the_paired_co
     assert!(o.step_s <= s.step_s);
     // Perfect overlap would be max(compute, communication); pairing each all-to-all with
     // one compute phase can only be slower than that.
-    let compute = s.step_s - s.ep_comm_s - s.launch_s;
-    assert!(o.step_s - o.launch_s >= compute.max(s.ep_comm_s) - 1e-12);
+    let compute = s.step_s - s.ep_comm_s - s.launch_s - s.engine_s;
+    assert!(o.step_s - o.launch_s - o.engine_s >= compute.max(s.ep_comm_s) - 1e-12);
     // Serial: the parts add up.
     let parts =
         s.gemm_s + s.kv_read_s + s.attention_compute_s + s.tp_comm_s + s.pp_comm_s + s.ep_comm_s;
-    assert!((s.step_s - s.launch_s - parts).abs() < 1e-12);
+    assert!((s.step_s - s.launch_s - s.engine_s - parts).abs() < 1e-12);
 }
 
 #[test]
@@ -347,4 +348,58 @@ fn an_unmeetable_target_quotes_the_figures_it_was_judged_at() {
         }
     }
     assert!(unmeetable > 0, "some targets are unmeetable");
+}
+
+#[test]
+fn quantised_experts_with_16_bit_attention_sit_between_the_uniform_precisions() {
+    // Quantised experts with BF16 attention (as gpt-oss ships MXFP4 experts): weights and step
+    // lie between the uniform precisions, and uniform through the component path is the plain
+    // result. FP8 experts on H100 here (the reference H100 has no FP4).
+    let arch = Arch {
+        experts: 32.0,
+        top_k: 4.0,
+        moe_ffn_hidden: 2880.0,
+        ..Arch::gpt(36, 2880, 64, 201_088)
+    };
+    let hw = h100();
+    let c = ModelConstants::default();
+    let eff = ServingEfficiency::default();
+    let w = ServingWorkload {
+        input_tokens: 1024.0,
+        output_tokens: 1024.0,
+        ttft_slo_s: None,
+        tpot_slo_s: None,
+        mode: ServingMode::Offline,
+        disaggregated: false,
+        max_batch: Some(4),
+        speculation: None,
+        slo_percentile: DEFAULT_SLO_PERCENTILE,
+    };
+    let layout = ServingLayout {
+        tp: 1,
+        pp: 1,
+        ep: 1,
+        precision: Precision::Fp8,
+        kv_bytes: 1.0,
+        overlap_ep: false,
+    };
+    let run = |cp: ComponentPrecision| {
+        evaluate_serving_components(&arch, &hw, &layout, &w, &c, &eff, &cp)
+    };
+    let fp8 = run(ComponentPrecision::uniform(Precision::Fp8));
+    let bf16 = run(ComponentPrecision::uniform(Precision::Bf16));
+    let mixed = run(ComponentPrecision {
+        attention: Precision::Bf16,
+        dense: Precision::Bf16,
+        experts: Precision::Fp8,
+    });
+    assert_eq!(
+        fp8,
+        evaluate_serving_with(&arch, &hw, &layout, &w, &c, &eff)
+    );
+    assert!(fp8.weights_gib < mixed.weights_gib && mixed.weights_gib < bf16.weights_gib);
+    // At the same batch (the engine's limit binds every precision here).
+    assert_eq!((fp8.batch, mixed.batch, bf16.batch), (4, 4, 4));
+    assert!(fp8.decode_step.step_s < mixed.decode_step.step_s);
+    assert!(mixed.decode_step.step_s < bf16.decode_step.step_s);
 }

@@ -1,6 +1,6 @@
 //! One deployment unit's costs: a decode step by component, a prompt's prefill, the KV cache.
 
-use super::{DecodeStep, ServingLayout, Speculation};
+use super::{ComponentPrecision, DecodeStep, ServingEfficiency, ServingLayout, Speculation};
 use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants, Precision};
 
@@ -30,17 +30,30 @@ pub fn kv_bytes_per_token(arch: &Arch, layout: &ServingLayout) -> f64 {
     }
 }
 
+/// Matmul ceilings of each component's GEMMs, FLOP/s.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ceilings {
+    pub(super) attention: f64,
+    pub(super) dense: f64,
+    pub(super) experts: f64,
+}
+
 pub(super) struct Unit<'a> {
     pub(super) arch: &'a Arch,
     pub(super) hw: &'a Hardware,
     pub(super) layout: ServingLayout,
     pub(super) c: &'a ModelConstants,
-    pub(super) ceiling: f64,
+    /// Each component's weight precision.
+    pub(super) components: ComponentPrecision,
+    /// Each component's matmul ceiling.
+    pub(super) ceilings: Ceilings,
     pub(super) hbm: f64,
     /// Prompt length of the workload, tokens (for the attention of chunked prefill).
     pub(super) prompt_tokens: f64,
     /// Speculative decoding, if any.
     pub(super) speculation: Option<Speculation>,
+    /// The engine's efficiencies.
+    pub(super) eff: ServingEfficiency,
 }
 
 impl Unit<'_> {
@@ -69,6 +82,37 @@ impl Unit<'_> {
         let dense = (self.arch.total_params() - experts) / (self.tp() * self.pp());
         let routed = experts / (self.ep() * self.pp() * self.tp());
         (dense, routed)
+    }
+
+    /// Attention projection parameters held per accelerator (split over TP and PP).
+    fn attention_params_per_gpu(&self) -> f64 {
+        self.arch.layers * self.arch.attention_params() / (self.tp() * self.pp())
+    }
+
+    /// Weight bytes per accelerator, each component at its precision.
+    pub(super) fn weight_bytes_per_gpu(&self) -> f64 {
+        let (dense, routed) = self.params_per_gpu();
+        let attention = self.attention_params_per_gpu();
+        weight_bytes(self.components.attention) * attention
+            + weight_bytes(self.components.dense) * (dense - attention)
+            + weight_bytes(self.components.experts) * routed
+    }
+
+    /// The matmul rate a whole prompt's GEMMs run at: each component's FLOPs at its ceiling.
+    pub(super) fn prefill_ceiling(&self) -> f64 {
+        let a = self.arch;
+        let attention = a.layers * a.attention_params();
+        let experts = a.moe_layers() * a.top_k * a.expert_params();
+        let dense = (a.active_params() - a.embedding_params() - attention - experts).max(0.0);
+        let total = attention + dense + experts;
+        let time = attention / self.ceilings.attention
+            + dense / self.ceilings.dense
+            + experts / self.ceilings.experts;
+        if time > 0.0 {
+            total / time
+        } else {
+            self.ceilings.dense
+        }
     }
 
     pub(super) fn link(&self, group: f64) -> (f64, f64) {
@@ -117,8 +161,8 @@ impl Unit<'_> {
         per_sequence: f64,
     ) -> DecodeStep {
         let a = self.arch;
-        let bytes_w = weight_bytes(self.layout.precision);
         let (dense, routed) = self.params_per_gpu();
+        let attention_params = self.attention_params_per_gpu();
         let layers = a.layers / self.pp();
         let moe_share = a.moe_layers() / a.layers;
         // Experts touched this step: each of the batch x ep tokens picks top_k of the experts.
@@ -130,8 +174,9 @@ impl Unit<'_> {
         };
         // The input embedding is a gather of `tokens` rows, not a stream of the table.
         let embedding_per_gpu = a.vocab * a.hidden / self.tp() / self.pp();
-        let dense_weights_read = bytes_w * (dense - embedding_per_gpu);
-        let expert_weights_read = bytes_w * routed * touched;
+        let dense_weights_read = weight_bytes(self.components.attention) * attention_params
+            + weight_bytes(self.components.dense) * (dense - attention_params - embedding_per_gpu);
+        let expert_weights_read = weight_bytes(self.components.experts) * routed * touched;
         // Sliding layers keep (and read) only their window of the context.
         let kv_read = batch * a.attended_context(context) * kv_bytes_per_token(a, &self.layout);
 
@@ -162,8 +207,14 @@ impl Unit<'_> {
         // factor); attention streams the KV cache and does its score work; one kernel's memory
         // time does not hide another's.
         let dense_shape = crate::step::shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
-        let dense_compute_s =
-            (tokens * body_flops_per_token + batch * 2.0 * lm_head) / (self.ceiling * dense_shape);
+        // The attention projections at their precision's ceiling, the rest of the dense
+        // GEMMs (MLPs, shared experts, output projection) at theirs.
+        let attention_flops_per_token = 2.0 * attention_params;
+        let dense_compute_s = (tokens * attention_flops_per_token / self.ceilings.attention
+            + (tokens * (body_flops_per_token - attention_flops_per_token)
+                + batch * 2.0 * lm_head)
+                / self.ceilings.dense)
+            / dense_shape;
         let dense_gemm_s = (dense_weights_read / self.hbm).max(dense_compute_s);
         let (expert_gemm_s, expert_compute_s) = if a.is_moe() {
             // Each local expert multiplies the tokens routed to it from all `ep` ranks.
@@ -171,10 +222,15 @@ impl Unit<'_> {
             let shape =
                 crate::step::shape_factor(self.c, rows, a.moe_ffn_hidden / self.tp(), a.hidden);
             // The busiest rank's experts set the pace: their matmul work scales with its load;
-            // the weights it streams do not (every local expert is read once).
-            let compute =
-                self.imbalance() * tokens * expert_flops_per_token / (self.ceiling * shape);
-            ((expert_weights_read / self.hbm).max(compute), compute)
+            // the weights it streams do not (every local expert is read once). Grouped GEMMs
+            // reach `expert_gemm_efficiency` of a dense GEMM's rate (fitted).
+            let compute = self.imbalance() * tokens * expert_flops_per_token
+                / (self.ceilings.experts * shape);
+            let efficiency = self.eff.expert_gemm_efficiency;
+            (
+                (expert_weights_read / self.hbm).max(compute) / efficiency,
+                compute / efficiency,
+            )
         } else {
             (0.0, 0.0)
         };
@@ -183,7 +239,7 @@ impl Unit<'_> {
         let kv_read_s = kv_read / self.hbm;
         let attention_compute_s = (decode_tokens * attention_flops_at(context)
             + prefill_tokens * attention_flops_at(prompt_context))
-            / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.c.attention_fraction);
+            / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.eff.attention_fraction);
 
         let (tp_bw, tp_lat) = self.link(self.tp());
         let tp_s = if self.layout.tp > 1 {
@@ -227,6 +283,9 @@ impl Unit<'_> {
         } else {
             attention_side_s + dispatch_s + expert_gemm_s + combine_s
         };
+        // The engine's own cost per sequence, and its step factor's share.
+        let engine_s = (body_s + launch_s) * (self.eff.engine_step_factor - 1.0)
+            + batch * self.eff.per_sequence_step_s;
         DecodeStep {
             gemm_s,
             dense_gemm_s,
@@ -239,7 +298,8 @@ impl Unit<'_> {
             ep_comm_s: dispatch_s + combine_s,
             launch_s,
             draft_s: 0.0,
-            step_s: body_s + launch_s,
+            engine_s,
+            step_s: body_s + launch_s + engine_s,
         }
     }
 
@@ -265,9 +325,8 @@ impl Unit<'_> {
             self.arch.hidden / self.tp(),
             self.arch.hidden,
         );
-        let compute = self.prefill_flops(input) / (gpus * self.ceiling * shape);
-        let (dense, routed) = self.params_per_gpu();
-        let memory = weight_bytes(self.layout.precision) * (dense + routed) * self.pp() / self.hbm;
+        let compute = self.prefill_flops(input) / (gpus * self.prefill_ceiling() * shape);
+        let memory = self.weight_bytes_per_gpu() * self.pp() / self.hbm;
         let (bw, lat) = self.link(self.tp());
         let tp = if self.layout.tp > 1 {
             2.0 * self.arch.layers
@@ -291,16 +350,23 @@ impl<'a> Unit<'a> {
         speculation: Option<Speculation>,
     ) -> Option<Unit<'a>> {
         let peak = hw.peak(layout.precision)?;
+        let ceiling = super::evaluate::serving_ceiling(hw, layout.precision)
+            .unwrap_or(peak * hw.matmul_efficiency);
         Some(Unit {
             arch,
             hw,
             layout: *layout,
             c,
-            ceiling: super::evaluate::serving_ceiling(hw, layout.precision)
-                .unwrap_or(peak * hw.matmul_efficiency),
+            components: ComponentPrecision::uniform(layout.precision),
+            ceilings: Ceilings {
+                attention: ceiling,
+                dense: ceiling,
+                experts: ceiling,
+            },
             hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
             prompt_tokens,
             speculation,
+            eff: ServingEfficiency::default(),
         })
     }
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::overlap::MoeRouting;
-use super::precision::{ComponentPrecision, Recipe};
+use super::precision::{ComponentRecipes, Recipe};
 use crate::matmul_rates::MatmulRates;
 /// Tensor precision of the matmuls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,7 +84,7 @@ pub struct Workload {
     pub precision: Precision,
     /// The recipe of each component (attention projections, dense MLPs, experts); `None`: the
     /// default recipe of `precision` everywhere ([`Recipe::default_for`]).
-    pub components: Option<ComponentPrecision>,
+    pub components: Option<ComponentRecipes>,
     /// Expert load imbalance and node-limited routing (read on MoE models only).
     pub moe: MoeRouting,
 }
@@ -102,9 +102,9 @@ impl Workload {
     }
 
     /// The recipe of each component.
-    pub fn components(&self) -> ComponentPrecision {
+    pub fn components(&self) -> ComponentRecipes {
         self.components
-            .unwrap_or_else(|| ComponentPrecision::uniform(Recipe::default_for(self.precision)))
+            .unwrap_or_else(|| ComponentRecipes::uniform(Recipe::default_for(self.precision)))
     }
 }
 

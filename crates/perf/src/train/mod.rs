@@ -20,7 +20,7 @@ pub(crate) mod strategy;
 pub use framework::{Framework, ZeroStages};
 pub use memory::{activation_bytes_per_layer, MemoryBreakdown};
 pub use overlap::{MoeRouting, DEFAULT_MOE_IMBALANCE};
-pub use precision::{ComponentPrecision, Recipe};
+pub use precision::{ComponentRecipes, Recipe};
 pub use recompute::{least_recompute_that_fits, recompute_ladder, NothingFits};
 pub use search::{search, search_with, validate_strategy, Ranked, SearchOptions, SearchResult};
 pub use stages::{split_layers, StageError, Stages};

@@ -10,7 +10,7 @@
 //!
 //! Precision may differ by component, as recipes do (Transformer Engine's attention core always
 //! stays 16-bit; NVFP4 recipes keep some layers in BF16; DeepSeek-V3 keeps its attention
-//! projections in BF16 only for some operators): [`ComponentPrecision`] names the recipe of the
+//! projections in BF16 only for some operators): [`ComponentRecipes`] names the recipe of the
 //! attention projections, the dense MLPs and the routed and shared experts separately.
 
 use serde::Serialize;
@@ -159,7 +159,7 @@ impl Recipe {
 /// The recipe of each component of a layer. The attention core (flash attention) is not listed:
 /// it runs in 16 bits in every recipe the calibration sources use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ComponentPrecision {
+pub struct ComponentRecipes {
     /// QKV and output projections.
     pub attention: Recipe,
     /// Dense MLPs (and the output layer's neighbours; the output layer itself stays BF16).
@@ -168,10 +168,10 @@ pub struct ComponentPrecision {
     pub experts: Recipe,
 }
 
-impl ComponentPrecision {
+impl ComponentRecipes {
     /// One recipe everywhere.
-    pub fn uniform(recipe: Recipe) -> ComponentPrecision {
-        ComponentPrecision {
+    pub fn uniform(recipe: Recipe) -> ComponentRecipes {
+        ComponentRecipes {
             attention: recipe,
             dense: recipe,
             experts: recipe,
@@ -215,7 +215,7 @@ pub(crate) struct Resolved {
 }
 
 /// Resolves `components` on `hw`; `None` when a component's format is not on the chip.
-pub(crate) fn resolve(hw: &Hardware, components: &ComponentPrecision) -> Option<Resolved> {
+pub(crate) fn resolve(hw: &Hardware, components: &ComponentRecipes) -> Option<Resolved> {
     let one = |r: Recipe| -> Option<f64> {
         if r.supported_on(hw) {
             r.ceiling(hw)
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(Recipe::Fp8Blockwise.ceiling(&hw), Some(3.0e15));
         assert_eq!(Recipe::Nvfp4.ceiling(&hw), Some(4.0e15));
         assert!(!Recipe::Mxfp4.supported_on(&hw));
-        assert!(resolve(&hw, &ComponentPrecision::uniform(Recipe::Mxfp4)).is_none());
+        assert!(resolve(&hw, &ComponentRecipes::uniform(Recipe::Mxfp4)).is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::arch::{Arch, Mla};
 use crate::step::{Precision, Recompute, Strategy, Workload};
 use crate::train::overlap::{MoeRouting, DEFAULT_MOE_IMBALANCE};
-use crate::train::precision::{ComponentPrecision, Recipe};
+use crate::train::precision::{ComponentRecipes, Recipe};
 use crate::train::Framework;
 use crate::validate::conventions::{measured_step_time_s, Published};
 use crate::validate::csv::parse_csv;
@@ -472,7 +472,7 @@ fn case_from(
         global_batch,
         seq_len: seq,
         precision,
-        components: Some(ComponentPrecision::uniform(recipe)),
+        components: Some(ComponentRecipes::uniform(recipe)),
         moe,
     };
     let published = Published {

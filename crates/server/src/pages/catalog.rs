@@ -118,7 +118,7 @@ fn timelines(k: &engine::knowledge::Knowledge) -> Markup {
             p.muted { "Each deal's events as the catalog records them, oldest first; the status column is the deal's status after the event. Knowledge cut-off " span.nw { (k.cutoff) } "." }
             @for t in &k.timelines {
                 details.timeline id={ "timeline-" (t.deal) } {
-                    summary { code { (t.deal) } " " (t.name) " · " (t.status) " · " (t.events.len()) " events" }
+                    summary { code { (t.deal) } " " (t.name) " · " (t.status) " · " (t.events.len()) @if t.events.len() == 1 { " event" } @else { " events" } }
                     div.table-wrap tabindex="0" role="region" aria-label={ "Timeline of " (t.deal) } {
                         table {
                             thead { tr { th scope="col" { "date" } th scope="col" { "event" } th scope="col" { "status after" } th scope="col" { "size" } th scope="col" { "source" } th scope="col" { "note" } } }

@@ -13,7 +13,7 @@ const PALETTE: [&str; 8] = [
 ];
 
 /// A chart's figures as a table, folded under the chart.
-fn data_table(title: &str, headings: &[&str], rows: &[Vec<String>]) -> Markup {
+pub(super) fn data_table(title: &str, headings: &[&str], rows: &[Vec<String>]) -> Markup {
     html! {
         details.data-table {
             summary { "Data table: " (title) }
@@ -86,19 +86,34 @@ pub(super) fn timeline_chart(a: &Value, b: &Value, label_a: &str, label_b: &str)
         .map(|p| p.1)
         .fold(0.0_f64, f64::max)
         .max(1e-9);
-    let (w, h, left, top, bottom) = (760.0, 260.0, 50.0, 14.0, 40.0);
+    // The right margin holds the labels at the lines' ends.
+    let (w, h, left, right, top, bottom) = (860.0, 260.0, 50.0, 110.0, 14.0, 40.0);
     let x = |m: &str| {
         let i = months.iter().position(|x| x == m).unwrap_or(0) as f64;
-        left + (w - left - 20.0) * i / (months.len() - 1) as f64
+        left + (w - left - right) * i / (months.len() - 1) as f64
     };
     let y = |v: f64| top + (h - top - bottom) * (1.0 - v / max);
-    // A tick every year (each January), so the axis reads as time, not two end labels.
-    let ticks: Vec<&String> = months
-        .iter()
+    // A tick every year (each January), so the axis reads as time, not two end labels; the
+    // first month only when no January is shown.
+    let mut ticks: Vec<&String> = months.iter().filter(|m| m.ends_with("-01")).collect();
+    if ticks.is_empty() {
+        ticks.push(&months[0]);
+    }
+    // Each line's label beside its last point, pushed apart when the lines end close together.
+    let mut labels: Vec<(f64, f64, &str, usize)> = [(&sa, label_a), (&sb, label_b)]
+        .into_iter()
         .enumerate()
-        .filter(|(i, m)| *i == 0 || m.ends_with("-01"))
-        .map(|(_, m)| m)
+        .filter_map(|(i, (points, label))| {
+            let (m, v) = points.last()?;
+            Some((x(m) + 6.0, y(*v) + 4.0, label, i))
+        })
         .collect();
+    labels.sort_by(|p, q| p.1.total_cmp(&q.1));
+    for k in 1..labels.len() {
+        if labels[k].1 - labels[k - 1].1 < 15.0 {
+            labels[k].1 = labels[k - 1].1 + 15.0;
+        }
+    }
     let value_at = |s: &[(String, f64)], m: &str| {
         s.iter()
             .find(|p| p.0 == m)
@@ -116,22 +131,102 @@ pub(super) fn timeline_chart(a: &Value, b: &Value, label_a: &str, label_b: &str)
                 title { (title) }
                 @for frac in [0.0, 0.5, 1.0] {
                     @let ty = y(max * frac);
-                    line x1=(left) x2=(format!("{:.1}", w - 20.0)) y1=(format!("{ty:.1}")) y2=(format!("{ty:.1}")) stroke="#d9dee7" {}
+                    line x1=(left) x2=(format!("{:.1}", w - right)) y1=(format!("{ty:.1}")) y2=(format!("{ty:.1}")) stroke="#e6e9ef" {}
                     text x=(format!("{:.1}", left - 6.0)) y=(format!("{:.1}", ty + 4.0)) font-size="11" text-anchor="end" fill="currentColor" { (trim_number(max * frac)) }
                 }
                 @for m in &ticks {
                     text x=(format!("{:.1}", x(m))) y=(format!("{:.1}", h - bottom + 16.0)) font-size="11" text-anchor="middle" fill="currentColor" { (m.get(..4).unwrap_or(m)) }
                 }
-                @for (i, (points, label)) in [(&sa, label_a), (&sb, label_b)].into_iter().enumerate() {
+                @for (i, points) in [&sa, &sb].into_iter().enumerate() {
                     @let path: Vec<String> = points.iter().map(|(m, v)| format!("{:.1},{:.1}", x(m), y(*v))).collect();
                     polyline fill="none" stroke=(PALETTE[i]) stroke-width="2" stroke-dasharray=[(i == 1).then_some("6 4")] points=(path.join(" ")) {}
-                    // The legend sits at the line's end, beside what it names.
-                    @if let Some((m, v)) = points.last() {
-                        text x=(format!("{:.1}", (x(m) - 4.0).max(left))) y=(format!("{:.1}", (y(*v) - 6.0 - 14.0 * i as f64).max(12.0))) font-size="12" text-anchor="end" fill=(PALETTE[i]) { (label) }
-                    }
+                }
+                // The legend sits at the lines' ends, beside what it names.
+                // A key stroke in the line's colour and dash, the name in the text colour (legible).
+                @for (lx, ly, label, i) in &labels {
+                    line x1=(format!("{lx:.1}")) x2=(format!("{:.1}", lx + 18.0)) y1=(format!("{:.1}", ly - 4.0)) y2=(format!("{:.1}", ly - 4.0))
+                        stroke=(PALETTE[*i]) stroke-width="2" stroke-dasharray=[(*i == 1).then_some("6 4")] {}
+                    text x=(format!("{:.1}", lx + 22.0)) y=(format!("{ly:.1}")) font-size="12" fill="currentColor" { (label) }
                 }
             }
             (data_table(title, &["month", label_a, label_b], &rows))
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn plan(months: &[(&str, f64)]) -> Value {
+        json!({ "timeline": months.iter().map(|(m, gw)| json!({"month": m, "facility_gw": gw})).collect::<Vec<_>>() })
+    }
+
+    #[test]
+    fn the_comparison_chart_ticks_januaries_keeps_labels_apart_and_tables_every_month() {
+        let months = [
+            ("2026-11", 0.0),
+            ("2026-12", 0.5),
+            ("2027-01", 1.0),
+            ("2027-02", 2.0),
+        ];
+        // Two identical plans: the lines end at the same point, the labels must not.
+        let svg = timeline_chart(&plan(&months), &plan(&months), "A #1", "B <2>")
+            .expect("a chart")
+            .into_string();
+        // Only the January is ticked (not the first month as well).
+        assert!(
+            svg.contains(">2027</text>") && !svg.contains(">2026</text>"),
+            "{svg}"
+        );
+        let label_y = |label: &str| -> f64 {
+            let at = svg.find(&format!(">{label}</text>")).unwrap();
+            let start = svg[..at].rfind("<text").unwrap();
+            let y = svg[start..at].split("y=\"").nth(1).unwrap();
+            y.split('"').next().unwrap().parse().unwrap()
+        };
+        assert!(
+            (label_y("A #1") - label_y("B &lt;2&gt;")).abs() >= 15.0,
+            "labels overlap"
+        );
+        // The data table: a row per month, the label escaped.
+        assert_eq!(svg.matches("<th scope=\"row\">").count(), months.len());
+        assert!(!svg.contains("<2>"));
+    }
+
+    #[test]
+    fn no_comparison_chart_without_two_months() {
+        assert!(timeline_chart(
+            &plan(&[("2027-01", 1.0)]),
+            &plan(&[("2027-01", 2.0)]),
+            "A",
+            "B"
+        )
+        .is_none());
+        assert!(timeline_chart(
+            &json!({"strategy": {}}),
+            &plan(&[("2027-01", 1.0)]),
+            "A",
+            "B"
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn a_bar_chart_carries_its_figures_as_a_table() {
+        let html = bar_chart(
+            "parts",
+            "Seconds",
+            &[("compute".into(), 2.0), ("comm".into(), 0.5)],
+            "s",
+        )
+        .into_string();
+        assert!(html.contains("<svg class=\"chart\" id=\"parts\""));
+        assert!(
+            html.contains("<th scope=\"row\">compute</th><td class=\"num\">2.00</td>"),
+            "{html}"
+        );
+    }
 }

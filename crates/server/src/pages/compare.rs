@@ -62,7 +62,7 @@ pub async fn compare_page(
         @if c["same_input"].as_bool() == Some(true) {
             p { "The inputs are identical (same hash)." }
         }
-        pre.diff #diff {
+        pre.diff #diff tabindex="0" role="region" aria-label="Input differences" {
             @for line in c["input_diff"].as_array().into_iter().flatten() {
                 @let op = line["op"].as_str().unwrap_or("same");
                 @let sign = match op { "added" => "+ ", "removed" => "- ", _ => "  " };

@@ -7,8 +7,11 @@ use axum::response::Response;
 use maud::{html, PreEscaped};
 use units::fmt_count;
 
-use super::train::{bound_check, bound_number, bound_select, toml_details};
-use super::{cards, choices, downloads, messages, options, page, SCRIPT_FIELDS};
+use super::charts::data_table;
+use super::{
+    bound_check, bound_number, bound_select, cards, choices, downloads, messages, options, page,
+    toml_details, SCRIPT_FIELDS,
+};
 use crate::AppState;
 
 const SCRIPT_INFER: &str = include_str!("scripts/infer.js");
@@ -62,6 +65,25 @@ pub fn infer_fragment(results: &[engine::infer::InferResult], evaluated: Option<
         })
         .collect();
     let step = (!bars.is_empty()).then(|| report::serving::step_chart(&bars));
+    // The chart's figures as a table: a row per bar, a column per part, in ms.
+    let parts: Vec<&str> = bars
+        .first()
+        .map(|(_, r)| report::serving::step_parts(r).iter().map(|p| p.0).collect())
+        .unwrap_or_default();
+    let mut headings = vec!["layout"];
+    headings.extend(parts.iter().copied());
+    let rows: Vec<Vec<String>> = bars
+        .iter()
+        .map(|(label, r)| {
+            let mut row = vec![label.clone()];
+            row.extend(
+                report::serving::step_parts(r)
+                    .iter()
+                    .map(|p| format!("{:.3}", 1e3 * p.1)),
+            );
+            row
+        })
+        .collect();
     html! {
         @if let Some(n) = evaluated {
             p { (fmt_count(n as f64)) " layouts evaluated; the best " (results.len()) " by output tokens per second per accelerator." }
@@ -117,6 +139,7 @@ pub fn infer_fragment(results: &[engine::infer::InferResult], evaluated: Option<
                 h3 { "Where a decode step's time goes" }
                 (PreEscaped(chart))
                 (PreEscaped(legend))
+                (data_table("Decode step by part, ms", &headings, &rows))
             }
         }
         @if let [r] = results {

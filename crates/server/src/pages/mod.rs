@@ -21,7 +21,6 @@ mod train;
 
 pub use catalog::catalog_page;
 pub use compare::compare_page;
-pub(crate) use fleet::api_infer_fleet;
 pub use fleet::fleet_page;
 #[cfg(test)]
 pub(crate) use infer::INFER_EXAMPLE;
@@ -149,6 +148,35 @@ fn editing_run_notice(id: i64) -> Markup {
 fn editor(id: &str, label: &str, text: &str) -> Markup {
     html! {
         textarea id=(id) data-editor spellcheck="false" aria-label=(label) { (text) }
+    }
+}
+
+/// A form field bound to `key` (`section.key`, or a top-level key) of the TOML spec.
+fn bound_number(key: &str, label: &str, hint: &str) -> Markup {
+    html! {
+        label { (label) " " input type="number" step="any" data-toml=(key) data-type="num" data-share placeholder=(hint); }
+    }
+}
+
+fn bound_select(key: &str, label: &str, values: Markup) -> Markup {
+    html! {
+        label { (label) " " select data-toml=(key) data-type="str" data-share { (values) } }
+    }
+}
+
+fn bound_check(key: &str, label: &str) -> Markup {
+    html! {
+        label.check { input type="checkbox" data-toml=(key) data-type="bool" data-share; " " (label) }
+    }
+}
+
+/// The TOML editor, one click away under the form; opened by the script on an error.
+fn toml_details(id: &str, label: &str, text: &str) -> Markup {
+    html! {
+        details #toml-details {
+            summary { "Edit as TOML (the same spec as text; the form follows)" }
+            (editor(id, label, text))
+        }
     }
 }
 

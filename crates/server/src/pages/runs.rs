@@ -173,7 +173,7 @@ pub async fn run_page(State(state): State<AppState>, UrlPath(id): UrlPath<String
             }
         }
         h2 { "Input" }
-        pre { (run.input_text) }
+        pre tabindex="0" role="region" aria-label="Input" { (run.input_text) }
         h2 { "Result" }
         @match &view {
             Ok(html) => (PreEscaped(html)),

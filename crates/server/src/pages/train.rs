@@ -4,13 +4,13 @@
 
 use axum::extract::{Query, State};
 use axum::response::Response;
-use maud::{html, Markup, PreEscaped};
+use maud::{html, PreEscaped};
 use units::fmt_count;
 
 use super::charts::bar_chart;
 use super::{
-    cards, choices, downloads, editing_run_notice, editor, error_page, messages, options, page,
-    EditorQuery,
+    bound_check, bound_number, bound_select, cards, choices, downloads, editing_run_notice,
+    error_page, messages, options, page, toml_details, EditorQuery,
 };
 use crate::{load_run, ApiError, AppState};
 
@@ -35,35 +35,6 @@ seq_len = 2048
 precision = "bf16"
 tokens = 300e9
 "#;
-
-/// A form field bound to `key` (`section.key`, or a top-level key) of the TOML spec.
-pub(super) fn bound_number(key: &str, label: &str, hint: &str) -> Markup {
-    html! {
-        label { (label) " " input type="number" step="any" data-toml=(key) data-type="num" data-share placeholder=(hint); }
-    }
-}
-
-pub(super) fn bound_select(key: &str, label: &str, values: Markup) -> Markup {
-    html! {
-        label { (label) " " select data-toml=(key) data-type="str" data-share { (values) } }
-    }
-}
-
-pub(super) fn bound_check(key: &str, label: &str) -> Markup {
-    html! {
-        label.check { input type="checkbox" data-toml=(key) data-type="bool" data-share; " " (label) }
-    }
-}
-
-/// The TOML editor, one click away under the form; opened by the script on an error.
-pub(super) fn toml_details(id: &str, label: &str, text: &str) -> Markup {
-    html! {
-        details #toml-details {
-            summary { "Edit as TOML (the same spec as text; the form follows)" }
-            (editor(id, label, text))
-        }
-    }
-}
 
 pub async fn train_page(
     State(state): State<AppState>,
