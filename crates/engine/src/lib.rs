@@ -4,6 +4,7 @@
 //! This is the only place that knows both the file formats and the models. Input is text and
 //! a [`catalog::Catalog`]; output is a [`PlanResult`] that every surface renders. No I/O.
 
+pub mod capability;
 pub mod capacity;
 mod finite;
 pub mod hardware;
@@ -24,8 +25,8 @@ pub mod train_validate;
 pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;
 pub use plan::{
-    not_yet_public, plan, plan_text, plan_text_with, plan_with, resolve_text, PlanOptions,
-    QuickPlan, ResolvedScenario,
+    not_yet_public, plan, plan_text, plan_text_with, plan_text_with_capability, plan_with,
+    resolve_text, PlanOptions, QuickPlan, ResolvedScenario,
 };
 pub use ranges::RangeOptions;
 pub use result::{

@@ -41,6 +41,8 @@ pub struct PlanResult {
     /// `totals` (which keeps the central values); absent with `--no-ranges`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ranges: Option<crate::ranges::Ranges>,
+    /// What the fleet can train and serve, by month (`engine::capability`).
+    pub capability: Option<crate::capability::Capability>,
 }
 
 /// A deal left out of the model.
@@ -86,6 +88,9 @@ pub struct TrancheSummary {
     /// The tranche's GW taken down the power stack (absent for a tranche sized in systems).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub power_stack: Option<crate::power_stack::PowerStack>,
+    /// The catalog site the tranche is at, if it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
 }
 
 /// A deal as reported.

@@ -41,6 +41,8 @@ pub struct Scenario {
     /// Deals deliberately left out of the model, and why (reported, not computed).
     #[serde(default)]
     pub excluded: Vec<ExcludedSpec>,
+    /// Inputs of the capability view (`engine::capability`).
+    pub capability: Option<crate::capability::CapabilitySpec>,
 }
 
 /// A deal the scenario leaves out, so that reports say what is missing.

@@ -200,6 +200,19 @@ pub struct PlanArgs {
         help_heading = "Ranges"
     )]
     pub draws: u32,
+
+    /// Days the largest training run trains (capability view); default 90, at most ten years.
+    #[arg(long, value_name = "DAYS", help_heading = "Capability")]
+    pub training_days: Option<f64>,
+    /// Share of the fleet reserved for serving, 0 to 1; default 0.5.
+    #[arg(long, value_name = "SHARE", help_heading = "Capability")]
+    pub serving_share: Option<f64>,
+    /// Training tokens per parameter; default Chinchilla's 20.
+    #[arg(long, value_name = "N", help_heading = "Capability")]
+    pub tokens_per_parameter: Option<f64>,
+    /// A month to report capability for besides each December (repeatable).
+    #[arg(long, value_name = "YYYY-MM", help_heading = "Capability")]
+    pub capability_month: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -97,7 +97,49 @@ fn plan(catalog: &Catalog, args: &PlanArgs) -> Result<PlanResult, Failure> {
             }
         }
     };
-    engine::plan_text_with(catalog, &origin, &text, &options(args)).map_err(render_engine_error)
+    let flags = capability_flags(args);
+    engine::plan_text_with_capability(catalog, &origin, &text, &options(args), &flags).map_err(
+        |e| {
+            let EngineError::Invalid(Diagnostics(mut list)) = e;
+            for d in &mut list {
+                name_capability_flag(d, &flags);
+            }
+            render_engine_error(EngineError::Invalid(Diagnostics(list)))
+        },
+    )
+}
+
+/// The capability flags of a plan command.
+fn capability_flags(args: &PlanArgs) -> engine::capability::CapabilityFlags {
+    engine::capability::CapabilityFlags {
+        training_days: args.training_days,
+        serving_share: args.serving_share,
+        tokens_per_parameter: args.tokens_per_parameter,
+        months: args.capability_month.clone(),
+    }
+}
+
+/// A problem with a value a capability flag gave names the flag, not the scenario field.
+fn name_capability_flag(d: &mut catalog::Diagnostic, flags: &engine::capability::CapabilityFlags) {
+    let Some(field) = d.field.clone() else {
+        return;
+    };
+    let flag = match field.as_str() {
+        "capability.training_days" if flags.training_days.is_some() => "--training-days",
+        "capability.serving_share" if flags.serving_share.is_some() => "--serving-share",
+        "capability.tokens_per_parameter" if flags.tokens_per_parameter.is_some() => {
+            "--tokens-per-parameter"
+        }
+        "capability.months" if !flags.months.is_empty() => "--capability-month",
+        _ => return,
+    };
+    d.field = Some(flag.to_string());
+    d.line = None;
+    d.column = None;
+    if let Some(hint) = &d.hint {
+        let key = field.trim_start_matches("capability.");
+        d.hint = Some(hint.replace(&format!("`{key}`"), &format!("`{flag}`")));
+    }
 }
 
 fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult, Failure> {
@@ -167,25 +209,29 @@ fn quick(catalog: &Catalog, system: &str, args: &PlanArgs) -> Result<PlanResult,
         it_power_kw: args.it_power_kw,
     };
     let text = quick.to_scenario_text();
-    engine::plan_text_with(catalog, COMMAND_LINE, &text, &options(args)).map_err(|e| {
-        let EngineError::Invalid(Diagnostics(mut list)) = e;
-        for d in &mut list {
-            // Lines of the generated scenario mean nothing to the user: name the flag instead.
-            d.line = None;
-            d.column = None;
-            if let Some(field) = &d.field {
-                d.field = Some(flag_for_field(field));
-            }
-            if let Some(hint) = &d.hint {
-                if hint.contains("[prices]") {
-                    d.hint = Some("add --price-usd USD (a price per system)".into());
-                } else if hint.contains("it_power_kw = ") {
-                    d.hint = Some("add --it-power-kw KW (IT power per system)".into());
+    let flags = capability_flags(args);
+    engine::plan_text_with_capability(catalog, COMMAND_LINE, &text, &options(args), &flags).map_err(
+        |e| {
+            let EngineError::Invalid(Diagnostics(mut list)) = e;
+            for d in &mut list {
+                name_capability_flag(d, &flags);
+                // Lines of the generated scenario mean nothing to the user: name the flag instead.
+                d.line = None;
+                d.column = None;
+                if let Some(field) = &d.field {
+                    d.field = Some(flag_for_field(field));
+                }
+                if let Some(hint) = &d.hint {
+                    if hint.contains("[prices]") {
+                        d.hint = Some("add --price-usd USD (a price per system)".into());
+                    } else if hint.contains("it_power_kw = ") {
+                        d.hint = Some("add --it-power-kw KW (IT power per system)".into());
+                    }
                 }
             }
-        }
-        render_engine_error(EngineError::Invalid(Diagnostics(list)))
-    })
+            render_engine_error(EngineError::Invalid(Diagnostics(list)))
+        },
+    )
 }
 
 /// For a system whose accelerator has no dense BF16 figure in the catalog (so no

@@ -124,13 +124,10 @@ pub fn run(cli: &Cli, args: &RiskArgs) -> Result<(), Failure> {
     let mut result = result.map_err(render)?;
     result.elapsed_s =
         (!args.no_timing).then(|| (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
-    // Serving capacity comes from the capacity function over the planned fleet (as `infer fleet`).
-    let planned = engine::plan_text(&catalog, &scenario_origin, &scenario_text).ok();
-    result.capability = match &planned {
-        Some(plan) => risk::capability::fleet_assumptions(&catalog, plan),
-        None => risk::capability::default_assumptions(&catalog),
-    }
-    .and_then(|a| risk::capability(&result, a));
+    // Capability: per-system tables built once, read at each sample's fleet (as `plan` reads
+    // them at the planned fleet).
+    let tables = risk::build_tables(&catalog, &portfolio);
+    result.capability = risk::capability(&portfolio, &options, &tables);
     result.knowledge = Some(engine::knowledge::knowledge(
         &catalog,
         result.deals.iter().map(|d| d.id.as_str()),

@@ -42,6 +42,9 @@ pub fn plan_html(result: &PlanResult) -> String {
     warnings(&mut out, result);
     headline(&mut out, result);
     charts(&mut out, result);
+    if let Some(capability) = &result.capability {
+        out.push_str(&crate::capability::html(capability));
+    }
     tranches(&mut out, result);
     deals(&mut out, result);
     out.push_str(&crate::knowledge::html(&result.knowledge));

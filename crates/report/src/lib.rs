@@ -1,6 +1,7 @@
 //! Rendering results for people and programs: a terminal summary, JSON, CSV, Markdown, and a
 //! self-contained HTML report with inline SVG charts. Pure functions from a result to text.
 
+pub mod capability;
 mod csv;
 mod html;
 mod html_tables;

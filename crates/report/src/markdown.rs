@@ -9,7 +9,7 @@ use crate::text::yearly;
 
 /// Text from user files, made inert: no raw HTML (`<`, `>`, `&` become entities), no table
 /// breaks (`|`), one line.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -79,6 +79,9 @@ pub fn plan_markdown(result: &PlanResult) -> String {
             fmt_energy_twh(row.energy_twh_per_year),
             fmt_usd(row.financing_usd)
         );
+    }
+    if let Some(capability) = &result.capability {
+        out.push_str(&crate::capability::markdown(capability));
     }
     if !result.deals.is_empty() {
         let _ = writeln!(out, "\n## Deals\n");

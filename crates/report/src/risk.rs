@@ -45,47 +45,55 @@ pub(crate) fn yearly(result: &RiskResult) -> Vec<&RiskMonth> {
         .collect()
 }
 
-/// What the capacity could train and serve, as the terminal prints it: per year, the largest
-/// compute-optimal model and the output tokens/s servable at the H100e p10 / p50 / p90.
+/// "p10 / p50 / p90 (planned)" for a capability measure; "unknown" where some sample's is.
+pub(crate) fn band(
+    q: Option<Quantiles>,
+    planned: Option<f64>,
+    f: impl Fn(f64) -> String,
+) -> String {
+    let planned = planned.map_or_else(|| "unknown".to_string(), &f);
+    match q {
+        Some(q) => format!("{} / {} / {} ({planned})", f(q.p10), f(q.p50), f(q.p90)),
+        None => format!("unknown ({planned})"),
+    }
+}
+
+/// What the capacity could train and serve: per reported month, the capability measures at
+/// p10 / p50 / p90 and for the plan as written.
 fn capability_table(out: &mut String, result: &RiskResult) {
     let Some(c) = &result.capability else {
         return;
     };
-    let a = &c.assumptions;
     let _ = writeln!(
         out,
         "<section id=\"capability\">\n<h2>What the capacity could train and serve</h2>\n\
-         <p class=\"sub\">At the H100-equivalent percentiles p10 / p50 / p90. Training: the largest compute-optimal dense model in {:.0} days at {:.0}% MFU ({} tokens per parameter). Serving: {} at {} ({} output tokens/s per H100 where a system's own rate is unknown).</p>",
-        a.training_days,
-        100.0 * a.mfu,
-        escape(&a.tokens_per_parameter.to_string()),
-        escape(&a.serving_model),
-        escape(&a.serving_targets),
-        fmt_count(a.serving_tokens_per_s_per_h100)
+         <p class=\"sub\">p10 / p50 / p90 over {} samples, the plan as written in brackets. Largest run in {} days on one site; {:.0}% of the fleet serving the reference mix.</p>",
+        fmt_count(c.samples as f64),
+        escape(&c.options.training_days.to_string()),
+        c.options.serving_share * 100.0
     );
     out.push_str(
         "<div class=\"table-wrap\" tabindex=\"0\"><table><thead><tr><th>month</th>\
-         <th class=\"num\">trainable parameters p10</th><th class=\"num\">p50</th><th class=\"num\">p90</th>\
-         <th class=\"num\">servable output tokens/s p10</th><th class=\"num\">p50</th><th class=\"num\">p90</th></tr></thead><tbody>\n",
+         <th class=\"num\">dense parameters</th><th class=\"num\">MoE parameters</th>\
+         <th class=\"num\">training FLOP/yr</th><th class=\"num\">serving tokens/day</th></tr></thead><tbody>\n",
     );
-    let params = |x: f64| escape(&units::fmt_short_scale(x, "parameters"));
-    let tokens = |x: f64| escape(&units::fmt_short_scale(x, "tokens/s"));
     for m in &c.months {
-        let (t, v) = (m.trainable_params, m.servable_tokens_per_s);
+        let p = m.planned;
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             m.month,
-            params(t.p10),
-            params(t.p50),
-            params(t.p90),
-            tokens(v.p10),
-            tokens(v.p50),
-            tokens(v.p90)
+            escape(&band(m.dense_params, p.dense_params, short_count)),
+            escape(&band(m.moe_params, p.moe_params, short_count)),
+            escape(&band(m.training_flop_per_year, p.training_flop_per_year, |x| format!("{x:.2e}"))),
+            escape(&band(m.serving_tokens_per_day, p.serving_tokens_per_day, short_count))
         );
     }
-    out.push_str("</tbody></table></div>\n</section>\n");
+    out.push_str("</tbody></table></div>\n<ul>\n");
+    for note in &c.notes {
+        let _ = writeln!(out, "<li>{}</li>", escape(note));
+    }
+    out.push_str("</ul>\n</section>\n");
 }
 
 /// A count in the short scale: `12.3 M`, `4.5 B` (never SI's `G`).

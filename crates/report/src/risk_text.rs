@@ -134,34 +134,42 @@ pub fn risk_text_summary(result: &RiskResult) -> String {
     }
 
     if let Some(c) = &result.capability {
-        let a = &c.assumptions;
         let _ = writeln!(
             out,
-            "\nWhat the capacity could train and serve (at the H100e percentiles p10 / p50 / p90)\n  training: largest compute-optimal dense model in {:.0} days at {:.0}% MFU ({} tokens per parameter); serving: {} at {} ({} tokens/s per H100 where a system's own rate is unknown)",
-            a.training_days,
-            100.0 * a.mfu,
-            a.tokens_per_parameter,
-            a.serving_model,
-            a.serving_targets,
-            fmt_count(a.serving_tokens_per_s_per_h100)
+            "\nWhat the capacity could train and serve (p10 / p50 / p90 over {} samples; plan as written in brackets)\n  largest run in {} days on one site, {:.0}% of the fleet serving the reference mix",
+            units::fmt_count(c.samples as f64),
+            c.options.training_days,
+            c.options.serving_share * 100.0
         );
         let _ = writeln!(
             out,
-            "  {:<8} {:>30} {:>36}",
-            "month", "trainable parameters", "servable output tokens/s"
+            "  {:<8} {:>34} {:>34} {:>34} {:>34}",
+            "month", "dense parameters", "MoE parameters", "training FLOP/yr", "serving tokens/day"
         );
         for m in &c.months {
-            let t = m.trainable_params;
-            let v = m.servable_tokens_per_s;
-            let params = |x: f64| format!("{:.2}T", x / 1e12);
-            let tokens = |x: f64| format!("{:.1}B", x / 1e9);
+            let p = m.planned;
             let _ = writeln!(
                 out,
-                "  {:<8} {:>30} {:>36}",
+                "  {:<8} {:>34} {:>34} {:>34} {:>34}",
                 m.month.to_string(),
-                format!("{} / {} / {}", params(t.p10), params(t.p50), params(t.p90)),
-                format!("{} / {} / {}", tokens(v.p10), tokens(v.p50), tokens(v.p90))
+                crate::risk::band(m.dense_params, p.dense_params, crate::risk::short_count),
+                crate::risk::band(m.moe_params, p.moe_params, crate::risk::short_count),
+                crate::risk::band(
+                    m.training_flop_per_year,
+                    p.training_flop_per_year,
+                    |x| format!("{x:.2e}")
+                ),
+                crate::risk::band(
+                    m.serving_tokens_per_day,
+                    p.serving_tokens_per_day,
+                    crate::risk::short_count
+                )
             );
+        }
+        for s in &c.systems {
+            if let Some(reason) = s.training_reason.as_ref().or(s.serving_reason.as_ref()) {
+                let _ = writeln!(out, "  unknown on {}: {reason}", s.system);
+            }
         }
     }
 

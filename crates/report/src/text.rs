@@ -131,6 +131,11 @@ pub fn plan_text_summary(result: &PlanResult) -> String {
         );
     }
 
+    if let Some(capability) = &result.capability {
+        let _ = writeln!(out);
+        out.push_str(&crate::capability::text(capability));
+    }
+
     if !result.deals.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "Deals, as publicly reported");

@@ -61,6 +61,37 @@ fn fifteen_deal_portfolio(bencher: divan::Bencher, samples: u64) {
     bencher.bench(|| risk::run(divan::black_box(&p), &options, &|_, _| {}).unwrap());
 }
 
+/// Issue 16's target: risk with capability, 100,000 samples, under 2 s: the run and the
+/// capability percentiles read from the per-system lookup tables. The tables are built once
+/// per run, before the timing here (`capability_tables` times the build).
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn shipped_portfolio_with_capability_100k(bencher: divan::Bencher) {
+    let catalog = Catalog::embedded().unwrap();
+    let file = risk::parse("bench.toml", RISK).unwrap();
+    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let tables = risk::build_tables(&catalog, &p);
+    tables.fill();
+    let options = RunOptions {
+        samples: 100_000,
+        seed: 1,
+        at_least: None,
+    };
+    bencher.bench(|| {
+        let result = risk::run(divan::black_box(&p), &options, &|_, _| {}).unwrap();
+        (result, risk::capability(&p, &options, &tables).unwrap())
+    });
+}
+
+/// Building the shipped portfolio's capability tables: every grid point's layout searches
+/// (dense and MoE) and the serving searches, once per run.
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn capability_tables(bencher: divan::Bencher) {
+    let catalog = Catalog::embedded().unwrap();
+    let file = risk::parse("bench.toml", RISK).unwrap();
+    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    bencher.bench(|| risk::build_tables(&catalog, &p).fill());
+}
+
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn shipped_portfolio_100k(bencher: divan::Bencher) {
     let catalog = Catalog::embedded().unwrap();

@@ -665,6 +665,15 @@ pub fn build(
         }
     }
 
+    // Each tranche's site and system by name, to follow tranches split at `as_of`.
+    let original: Vec<(String, Option<String>, String)> = resolved
+        .fleet
+        .tranches
+        .iter()
+        .zip(&resolved.tranche_sites)
+        .zip(&resolved.tranche_systems)
+        .map(|((t, site), system)| (t.name.clone(), site.clone(), system.clone()))
+        .collect();
     // Capacity already delivered by `as_of` is certain: split each tranche there.
     let (resolved, tranche_deal) = match &file.as_of {
         None => (resolved, tranche_deal),
@@ -753,7 +762,29 @@ pub fn build(
         first_month: first.map(|m| m.to_string()).unwrap_or_default(),
         end_month: resolved.fleet.end.to_string(),
     };
+    let of_tranche = |name: &str| {
+        original
+            .iter()
+            .find(|(n, _, _)| name == n || name.starts_with(&format!("{n} (delivered by ")))
+            // A tranche without a site is its own site, split or not.
+            .map(|(n, site, system)| {
+                (
+                    Some(site.clone().unwrap_or_else(|| format!("tranche:{n}"))),
+                    system.clone(),
+                )
+            })
+            .unwrap_or_default()
+    };
+    let (tranche_sites, tranche_systems) = resolved
+        .fleet
+        .tranches
+        .iter()
+        .map(|t| of_tranche(&t.name))
+        .unzip();
     Ok(Portfolio {
+        tranche_sites,
+        tranche_systems,
+        capability: resolved.capability.clone(),
         info,
         catalog_version: catalog.version.clone(),
         fleet: resolved.fleet,

@@ -1,229 +1,250 @@
-//! The capability view: what the capacity online in each month could train and serve, at the
-//! sampled percentiles of H100-equivalents.
+//! Risk over capability: the plan's capability measures (largest dense and MoE run, training
+//! FLOP per year, serving tokens per day; `engine::capability`) as percentiles over the
+//! sampled portfolios.
 //!
-//! Training: the largest dense model trainable compute-optimally in `training_days` on the
-//! H100-equivalents online, at a stated MFU: compute C = H100e x 989 TFLOP/s x MFU x time, and
-//! with Chinchilla's ~20 tokens per parameter (Hoffmann et al. 2022) C = 6 N D = 120 N^2, so
-//! N = sqrt(C / 120). Serving: the planned fleet's output tokens per second for a reference
-//! model and latency target, from the one capacity function (`engine::capacity`, the same
-//! numbers `gigawatt infer fleet` prints), per H100-equivalent of that month's planned fleet, so
-//! a sample with fewer H100e serves proportionally less of the same mix. Without a plan (or
-//! where a system's rate is unknown) one H100's rate is the yardstick.
+//! The models behind them (a layout search per scale, the serving search per system) are
+//! evaluated once per run into per-system lookup tables ([`engine::capability::SystemTables`]);
+//! each sample then reads the tables at its own accelerator counts, by the same arithmetic
+//! `gigawatt plan` uses, so the unperturbed sample gives the plan's numbers.
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::Serialize;
 use units::Month;
 
-use crate::result::{Quantiles, RiskResult};
+use engine::capability::fleet_state::{measures, Groups};
+use engine::capability::tables::{SystemSummary, TableRequest};
+use engine::capability::{
+    month_states, report_months, table_requests, CapabilityOptions, SiteTranche, SystemTables,
+};
 
-/// Stated inputs of the capability view.
-#[derive(Debug, Clone, Serialize)]
-pub struct CapabilityAssumptions {
-    /// Model FLOPs utilisation of a large training run.
-    pub mfu: f64,
-    /// Where the MFU comes from.
-    pub mfu_source: String,
-    /// Days of training.
-    pub training_days: f64,
-    /// Training tokens per parameter (compute-optimal).
-    pub tokens_per_parameter: f64,
-    /// Dense bf16 FLOP/s of one H100-equivalent.
-    pub h100_bf16_flops: f64,
-    /// Reference model for serving.
-    pub serving_model: String,
-    /// Output tokens per second one H100 serves it at the stated targets (the yardstick for
-    /// months without a fleet rate).
-    pub serving_tokens_per_s_per_h100: f64,
-    /// The planned fleet's output tokens per second per planned H100e, month by month, from
-    /// the capacity function (`gigawatt infer fleet` over the same plan and traffic); empty
-    /// without a plan.
-    pub serving_rate_by_month: Vec<ServingRate>,
-    /// The serving targets, in words.
-    pub serving_targets: String,
-}
+use crate::model::{DealOutcome, Lean, Portfolio};
+use crate::result::Quantiles;
+use crate::simulate::{key, quantiles_of, RunOptions};
 
-/// The planned fleet's serving rate in one month.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct ServingRate {
-    /// The month.
-    pub month: Month,
-    /// Output tokens per second of the planned fleet over its H100-equivalents.
-    pub tokens_per_s_per_h100e: f64,
-}
+/// Samples the capability percentiles read at most (the first ones of the run's streams):
+/// four measures per reported month per sample are held exactly.
+pub const CAPABILITY_MAX_SAMPLES: u64 = 200_000;
 
-/// One month's capability at the H100e percentiles.
+/// The measures' names, in [`engine::capability::fleet_state::measures`] order.
+pub const MEASURES: [&str; 4] = [
+    "dense_params",
+    "moe_params",
+    "training_flop_per_year",
+    "serving_tokens_per_day",
+];
+
+/// One month's capability percentiles.
 #[derive(Debug, Clone, Serialize)]
 pub struct CapabilityMonth {
     /// The month.
     pub month: Month,
-    /// Parameters of the largest compute-optimal dense model trainable in the stated days.
-    pub trainable_params: Quantiles,
-    /// Output tokens per second servable for the reference model.
-    pub servable_tokens_per_s: Quantiles,
+    /// Parameters of the largest compute-optimal dense model (`null`: unknown in some sample).
+    pub dense_params: Option<Quantiles>,
+    /// Total parameters of the largest MoE of the stated sparsity.
+    pub moe_params: Option<Quantiles>,
+    /// Training FLOP per year of the fleet's training share.
+    pub training_flop_per_year: Option<Quantiles>,
+    /// Output tokens per day of the fleet's serving share for the reference mix.
+    pub serving_tokens_per_day: Option<Quantiles>,
+    /// The same measures for the plan as written (what `gigawatt plan` reports).
+    pub planned: Planned,
 }
 
-/// The capability view.
+/// The measures of the plan as written.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Planned {
+    /// Dense parameters.
+    pub dense_params: Option<f64>,
+    /// MoE total parameters.
+    pub moe_params: Option<f64>,
+    /// Training FLOP per year.
+    pub training_flop_per_year: Option<f64>,
+    /// Serving tokens per day.
+    pub serving_tokens_per_day: Option<f64>,
+}
+
+impl Planned {
+    fn of(values: [f64; 4]) -> Planned {
+        let known = |x: f64| x.is_finite().then_some(x);
+        Planned {
+            dense_params: known(values[0]),
+            moe_params: known(values[1]),
+            training_flop_per_year: known(values[2]),
+            serving_tokens_per_day: known(values[3]),
+        }
+    }
+}
+
+/// The capability view of a risk run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Capability {
-    /// What it assumes.
-    pub assumptions: CapabilityAssumptions,
-    /// One row per December (and the last month).
+    /// The inputs (the scenario's `[capability]`, else the defaults).
+    pub options: CapabilityOptions,
+    /// Per system type: the serving rate of the mix and why anything is unknown.
+    pub systems: Vec<SystemSummary>,
+    /// Samples the percentiles read.
+    pub samples: u64,
+    /// One row per December and per month asked.
     pub months: Vec<CapabilityMonth>,
+    /// How it was computed.
+    pub notes: Vec<String>,
 }
 
-fn map(q: Quantiles, f: impl Fn(f64) -> f64) -> Quantiles {
-    Quantiles {
-        p5: f(q.p5),
-        p10: f(q.p10),
-        p50: f(q.p50),
-        p90: f(q.p90),
-        p95: f(q.p95),
-    }
-}
-
-/// Builds the capability view from a result's H100e percentiles; `None` when H100e is unknown.
-pub fn capability(result: &RiskResult, assumptions: CapabilityAssumptions) -> Option<Capability> {
-    let seconds = assumptions.training_days * 86_400.0;
-    let flops_per_h100e = assumptions.h100_bf16_flops * assumptions.mfu * seconds;
-    let compute_per_param_squared = 6.0 * assumptions.tokens_per_parameter;
-    let last = result.timeline.last()?.month;
-    let months = result
-        .timeline
+/// Each tranche's site, system and facility watts per accelerator.
+pub fn portfolio_sites(p: &Portfolio) -> Vec<SiteTranche> {
+    p.fleet
+        .tranches
         .iter()
-        .filter(|r| r.month.month() == 12 || r.month == last)
-        .map(|r| {
-            let h = r.h100e?;
-            Some(CapabilityMonth {
-                month: r.month,
-                trainable_params: map(h, |x| {
-                    (x * flops_per_h100e / compute_per_param_squared).sqrt()
-                }),
-                servable_tokens_per_s: map(h, |x| servable_tokens_per_s(&assumptions, r.month, x)),
-            })
+        .enumerate()
+        .map(|(t, tr)| SiteTranche {
+            site: p
+                .tranche_sites
+                .get(t)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| format!("tranche:{}", tr.name)),
+            system: p.tranche_systems.get(t).cloned().unwrap_or_default(),
+            facility_w_per_accelerator: if tr.accelerators_per_system > 0.0 {
+                tr.it_power_w_per_system * tr.pue / tr.accelerators_per_system
+            } else {
+                0.0
+            },
         })
-        .collect::<Option<Vec<_>>>()?;
-    Some(Capability {
-        assumptions,
-        months,
-    })
+        .collect()
 }
 
-/// Output tokens per second `h100e` H100-equivalents serve in `month`: the planned fleet's rate
-/// per H100e that month (the capacity function's), else one H100's rate.
-pub fn servable_tokens_per_s(assumptions: &CapabilityAssumptions, month: Month, h100e: f64) -> f64 {
-    let rate = assumptions
-        .serving_rate_by_month
+/// The lookup tables of a portfolio's systems (the expensive step, once per run).
+pub fn build_tables(catalog: &catalog::Catalog, p: &Portfolio) -> SystemTables {
+    let sites = portfolio_sites(p);
+    let built: Vec<f64> = p
+        .fleet
+        .tranches
         .iter()
-        .find(|r| r.month == month)
-        .map_or(assumptions.serving_tokens_per_s_per_h100, |r| {
-            r.tokens_per_s_per_h100e
-        });
-    h100e * rate
-}
-
-/// The reference traffic of the serving view: 2,000 prompt / 500 output tokens, TTFT 2 s and
-/// TPOT 50 ms at p99 under random arrivals.
-pub fn reference_workload() -> perf::ServingWorkload {
-    perf::ServingWorkload {
-        input_tokens: 2000.0,
-        output_tokens: 500.0,
-        ttft_slo_s: Some(2.0),
-        tpot_slo_s: Some(0.05),
-        mode: perf::ServingMode::Server,
-        disaggregated: false,
-        max_batch: None,
-        speculation: None,
-        slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
-    }
-}
-
-/// The reference model of the serving view.
-pub const REFERENCE_MODEL: &str = "llama3-70b";
-
-/// [`default_assumptions`] with the serving rate of a planned fleet: each month, the fleet's
-/// output tokens per second from the capacity function (fp8 where a chip has it, the nearest
-/// wider precision where not), over its planned H100e.
-pub fn fleet_assumptions(
-    catalog: &catalog::Catalog,
-    plan: &engine::PlanResult,
-) -> Option<CapabilityAssumptions> {
-    let mut assumptions = default_assumptions(catalog)?;
-    let arch = engine::train::arch_from_catalog(catalog.models.get(REFERENCE_MODEL)?);
-    let request = engine::capacity::CapacityRequest {
-        model: REFERENCE_MODEL,
-        arch: &arch,
-        workload: reference_workload(),
-        precision: perf::Precision::Fp8,
-        kv_bytes: 2.0,
-        traffic: None,
-    };
-    let fleet = engine::infer::fleet_serving_arch(
-        catalog,
-        plan,
-        &request,
-        5.0,
-        engine::capacity::DEFAULT_MEAN_TO_PEAK,
+        .map(|t| t.systems as f64 * t.accelerators_per_system)
+        .collect();
+    let requests: Vec<TableRequest> = table_requests(
+        &sites,
+        &built,
+        |system| {
+            let accelerator = p
+                .fleet
+                .tranches
+                .iter()
+                .zip(&p.tranche_systems)
+                .find(|(_, s)| s.as_str() == system)
+                .map(|(t, _)| t.accelerator_id.clone())
+                .unwrap_or_default();
+            p.assumptions
+                .iter()
+                .filter_map(|a| {
+                    let rest = a.name.strip_prefix("overrides.accelerator.")?;
+                    let (id, key) = rest.split_once('.')?;
+                    (id == accelerator).then(|| (key.to_string(), a.value))
+                })
+                .collect()
+        },
+        &p.capability,
     );
-    assumptions.serving_rate_by_month = plan
-        .timeline
+    SystemTables::build(catalog, &requests, &p.capability)
+}
+
+/// Reads `tables` for every sample (the run's own streams: sample `i` is stream `(seed, i)`,
+/// so its deals turn out as in the main run) and each reported month.
+pub fn capability(
+    p: &Portfolio,
+    options: &RunOptions,
+    tables: &SystemTables,
+) -> Option<Capability> {
+    let lean = Lean::new(p)?;
+    let sites = portfolio_sites(p);
+    let groups = Groups::new(&sites);
+    let cap = &p.capability;
+    let last = lean.first.plus(lean.months as i32 - 1);
+    let months = report_months(lean.first, last, cap);
+    let indices: Vec<i64> = months
         .iter()
-        .zip(&fleet.timeline)
-        .filter_map(|(row, served)| {
-            let h100e = row.h100e.filter(|h| *h > 0.0)?;
-            Some(ServingRate {
-                month: row.month,
-                tokens_per_s_per_h100e: served.output_tokens_per_s? / h100e,
-            })
+        .map(|m| i64::from(m.months_since(lean.first)))
+        .collect();
+    let tranches = lean.tranche_count();
+    let sample_month = |s: &crate::model::Scratch, i: i64| {
+        let states = month_states(tranches, i, cap, |t, j| lean.accelerators_online(s, t, j));
+        measures(tables, &groups, &states)
+    };
+    // The plan as written.
+    let mut s = lean.scratch();
+    s.outcomes.fill(DealOutcome::AS_PLANNED);
+    lean.apply(&mut s);
+    let planned: Vec<[f64; 4]> = indices.iter().map(|&i| sample_month(&s, i)).collect();
+
+    let n = options.samples.min(CAPABILITY_MAX_SAMPLES);
+    let width = months.len() * 4;
+    let base = ChaCha8Rng::seed_from_u64(options.seed);
+    const CHUNK: u64 = 1024;
+    let chunks: Vec<(Vec<u32>, Vec<bool>)> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let start = c * CHUNK;
+            let len = (n - start).min(CHUNK) as usize;
+            let mut s = lean.scratch();
+            let mut columns = vec![0u32; width * len];
+            let mut unknown = vec![false; width];
+            for j in 0..len {
+                let mut rng = base.clone();
+                rng.set_stream(start + j as u64);
+                lean.draw(&mut rng, &mut s);
+                lean.apply(&mut s);
+                for (m, &i) in indices.iter().enumerate() {
+                    for (k, value) in sample_month(&s, i).iter().enumerate() {
+                        let col = m * 4 + k;
+                        if value.is_finite() {
+                            columns[col * len + j] = key(*value);
+                        } else {
+                            unknown[col] = true;
+                        }
+                    }
+                }
+            }
+            (columns, unknown)
         })
         .collect();
-    assumptions.serving_targets = format!(
-        "{}; the planned fleet's mix by month (`gigawatt infer fleet` over the same plan)",
-        assumptions.serving_targets
-    );
-    Some(assumptions)
-}
-
-/// The shipped capability assumptions: 90 days at 40% MFU (Llama 3 405B reports 38-43% on
-/// 16k H100s), 20 tokens per parameter, and Llama 3 70B served at 2,000 prompt / 500 output
-/// tokens within 2 s TTFT and 50 ms TPOT on DGX H100 (fp8, best layout from the serving model).
-pub fn default_assumptions(catalog: &catalog::Catalog) -> Option<CapabilityAssumptions> {
-    let arch = engine::train::arch_from_catalog(catalog.models.get(REFERENCE_MODEL)?);
-    let request = engine::capacity::CapacityRequest {
-        model: REFERENCE_MODEL,
-        arch: &arch,
-        workload: reference_workload(),
-        precision: perf::Precision::Fp8,
-        kv_bytes: 2.0,
-        traffic: None,
-    };
-    let hardware = engine::train::hardware_for_serving(catalog, "dgx-h100", &[]);
-    let rate = engine::capacity::system_capacity(catalog, "dgx-h100", hardware, &request)
-        .output_tokens_per_s_per_gpu?;
-    Some(CapabilityAssumptions {
-        mfu: 0.40,
-        mfu_source:
-            "model-llama3-paper: Llama 3 405B reached 38-43% MFU in BF16 on 16,384 H100s; 0.40 used"
-                .into(),
-        training_days: 90.0,
-        tokens_per_parameter: 20.0,
-        h100_bf16_flops: catalog.reference_bf16_dense_flops(),
-        serving_model: "llama3-70b".into(),
-        serving_tokens_per_s_per_h100: rate,
-        serving_rate_by_month: Vec::new(),
-        serving_targets:
-            "2,000 prompt / 500 output tokens, TTFT 2 s, TPOT 50 ms, fp8, best layout on dgx-h100"
-                .into(),
+    let quantiles: Vec<Option<Quantiles>> = (0..width)
+        .into_par_iter()
+        .map(|col| {
+            if chunks.iter().any(|(_, u)| u[col]) {
+                return None;
+            }
+            let mut column = Vec::with_capacity(n as usize);
+            for (c, (values, _)) in chunks.iter().enumerate() {
+                let len = ((n - c as u64 * CHUNK).min(CHUNK)) as usize;
+                column.extend_from_slice(&values[col * len..(col + 1) * len]);
+            }
+            Some(quantiles_of(&mut column))
+        })
+        .collect();
+    let months = months
+        .iter()
+        .enumerate()
+        .map(|(m, month)| CapabilityMonth {
+            month: *month,
+            dense_params: quantiles[m * 4],
+            moe_params: quantiles[m * 4 + 1],
+            training_flop_per_year: quantiles[m * 4 + 2],
+            serving_tokens_per_day: quantiles[m * 4 + 3],
+            planned: Planned::of(planned[m]),
+        })
+        .collect();
+    let mut notes = engine::capability::notes(cap);
+    notes.push(format!(
+        "Percentiles over the first {} samples of the run (each deal turns out as in the main percentiles); a measure is unknown in a month when the models cannot compute it for some sample. Model error (out of sample) is not added to these percentiles.",
+        units::fmt_count(n as f64)
+    ));
+    Some(Capability {
+        options: cap.clone(),
+        systems: tables.summaries(),
+        samples: n,
+        months,
+        notes,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn chinchilla_arithmetic() {
-        // 100,000 H100e x 989e12 x 0.4 x 90 days (7,776,000 s) = 3.076e26 FLOPs;
-        // N = sqrt(C / 120) = sqrt(2.563e24) = 1.601e12 parameters.
-        let c: f64 = 100_000.0 * 989e12 * 0.4 * 90.0 * 86_400.0;
-        let n = (c / 120.0).sqrt();
-        assert!((c - 3.0765e26).abs() / c < 1e-3, "{c}");
-        assert!((n - 1.601e12).abs() / n < 1e-3, "{n}");
-    }
 }

@@ -15,8 +15,9 @@
 //! uncertainty moves the median most. Models do no I/O: the caller hands in text and gets a
 //! serializable [`RiskResult`].
 //!
-//! Not modelled yet: the capability view (training and inference throughput on the sampled
-//! capacity), which comes with the perf layer.
+//! The capability view ([`capability`]) reads the plan's capability measures (largest run,
+//! training FLOP per year, serving tokens per day) as percentiles over the same samples, from
+//! per-system lookup tables built once per run.
 
 mod build;
 pub mod capability;
@@ -29,7 +30,7 @@ mod result;
 mod simulate;
 
 pub use build::{build, parse, scenario_error, scenario_ref, PORTFOLIO_SOURCE};
-pub use capability::{capability, Capability, CapabilityAssumptions, CapabilityMonth, ServingRate};
+pub use capability::{build_tables, capability, Capability, CapabilityMonth, Planned};
 pub use histogram::RELATIVE_ERROR_BOUND;
 pub use model::{DealOutcome, DealRisk, Driver, Portfolio, Series};
 pub use result::{

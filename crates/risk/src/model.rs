@@ -85,6 +85,13 @@ pub struct Portfolio {
     pub default_samples: Option<u64>,
     /// Default seed from the file.
     pub default_seed: Option<u64>,
+    /// Each tranche's site key: its catalog site, else `tranche:NAME` of the tranche as planned
+    /// (parts of a tranche split at `as_of` share it); same order as `fleet.tranches`.
+    pub tranche_sites: Vec<Option<String>>,
+    /// Each tranche's system id.
+    pub tranche_systems: Vec<String>,
+    /// The scenario's capability inputs.
+    pub capability: engine::capability::CapabilityOptions,
 }
 
 /// How one deal turned out in one sample.
@@ -425,6 +432,13 @@ impl Lean {
                 online as f64 * tr.facility_gw_per_system
             })
             .sum()
+    }
+
+    /// Accelerators tranche `t` has brought online by month index `index` in the sample in
+    /// `s` (after `apply`); 0 before the timeline.
+    pub(crate) fn accelerators_online(&self, s: &Scratch, t: usize, index: i64) -> f64 {
+        let index = index.clamp(-1, i64::from(i32::MAX)) as i32;
+        online_at(s.draws[t], index) as f64 * self.tranches[t].accelerators
     }
 
     pub(crate) fn deal_tranches(&self, d: usize) -> &[usize] {

@@ -403,7 +403,7 @@ fn notes() -> Vec<String> {
         "A cut keeps a share of the deal's contracted GW, filling its tranches in start order; a delay shifts all of the deal's tranches and lump financing; per-GW financing pays only for GW deployed.".into(),
         "Capacity delayed beyond the end of the plan's timeline is not counted.".into(),
         "Stored values carry single precision (about 7 significant digits).".into(),
-        "The capability view reads H100-equivalent percentiles month by month (compute-optimal training at a stated MFU; serving a reference model at the planned fleet's rate per H100e by month, from the serving model's capacity function, or one H100's rate where a system's own rate is unknown).".into(),
+        "The capability view reads per-system lookup tables built once per run (the largest dense and MoE run from the training layout search and the reliability model, training FLOP per year, serving tokens per day from the serving model's capacity function) at each sample's accelerators, site by site, as `gigawatt plan` reads them at the planned fleet.".into(),
     ]
 }
 
@@ -542,7 +542,7 @@ fn rank(p: u32, n: usize) -> usize {
 /// a running total, never negative, and the bits of non-negative floats sort like the floats;
 /// a difference of sums that is negative by rounding noise (below 1e-6 of the totals) is
 /// stored as 0.
-fn key(value: f64) -> u32 {
+pub(crate) fn key(value: f64) -> u32 {
     let single = value as f32;
     if single > 0.0 {
         single.to_bits()

@@ -498,13 +498,10 @@ fn risk_result(inner: &Inner, body: RiskBody) -> ApiResult<risk::RiskResult> {
     .map_err(|d| ApiError::bad_request(d.to_string()))?;
     // `elapsed_s` stays 0: the server reads the clock only to date saved runs.
     let mut result = risk::run(&portfolio, &options, &|_, _| {}).map_err(render_risk)?;
-    // Serving capacity from the capacity function over the planned fleet (as `infer fleet`).
-    let planned = engine::plan_text(&inner.catalog, &scenario_origin, &scenario_text).ok();
-    result.capability = match &planned {
-        Some(plan) => risk::capability::fleet_assumptions(&inner.catalog, plan),
-        None => risk::capability::default_assumptions(&inner.catalog),
-    }
-    .and_then(|a| risk::capability(&result, a));
+    // Capability: per-system tables built once, read at each sample's fleet (as `plan` reads
+    // them at the planned fleet).
+    let tables = risk::build_tables(&inner.catalog, &portfolio);
+    result.capability = risk::capability(&portfolio, &options, &tables);
     Ok(result)
 }
 

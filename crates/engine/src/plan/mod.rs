@@ -62,6 +62,10 @@ pub struct ResolvedScenario {
     pub tranche_deals: Vec<Option<String>>,
     /// The system id of each tranche.
     pub tranche_systems: Vec<String>,
+    /// The catalog site of each tranche, if it names one.
+    pub tranche_sites: Vec<Option<String>>,
+    /// The capability view's inputs (the scenario's `[capability]` table, else defaults).
+    pub capability: crate::capability::CapabilityOptions,
     /// The deal id each financing entry names (same order as `fleet.financing`).
     pub financing_deals: Vec<Option<String>>,
     /// Every number the resolution used, with its source.
@@ -91,10 +95,13 @@ pub fn resolve_text(
         return Err(EngineError::Invalid(Diagnostics(r.problems)));
     }
     let input = input.expect("resolution succeeds when no problem was recorded");
+    let capability = capability_options(catalog, &scenario, &input, origin, text)?;
     let sources = r.source_refs();
     Ok(ResolvedScenario {
         tranche_deals: input.tranche_ids.iter().map(|t| t.deal.clone()).collect(),
         tranche_systems: input.tranche_ids.iter().map(|t| t.system.clone()).collect(),
+        tranche_sites: input.tranche_ids.iter().map(|t| t.site.clone()).collect(),
+        capability,
         financing_deals: input.financing_deals,
         fleet: input.fleet,
         assumptions: r.assumptions,
@@ -127,11 +134,30 @@ pub fn plan_text_with(
     text: &str,
     options: &PlanOptions,
 ) -> Result<PlanResult, EngineError> {
-    let scenario: Scenario = toml::from_str(text).map_err(|err| {
+    plan_text_with_capability(
+        catalog,
+        origin,
+        text,
+        options,
+        &crate::capability::CapabilityFlags::default(),
+    )
+}
+
+/// [`plan_text_with`] with capability inputs from flags laid over the scenario's
+/// `[capability]` table.
+pub fn plan_text_with_capability(
+    catalog: &Catalog,
+    origin: &str,
+    text: &str,
+    options: &PlanOptions,
+    flags: &crate::capability::CapabilityFlags,
+) -> Result<PlanResult, EngineError> {
+    let mut scenario: Scenario = toml::from_str(text).map_err(|err| {
         let mut d = Diagnostic::from_toml(origin, text, &err);
         d = d.hint(parse_hint(err.message()));
         EngineError::Invalid(Diagnostics(vec![d]))
     })?;
+    flags.apply(&mut scenario.capability);
     plan_with(catalog, &scenario, origin, text, options)
 }
 
@@ -176,6 +202,7 @@ pub fn plan(
         return Err(EngineError::Invalid(Diagnostics(r.problems)));
     }
     let input = input.expect("resolution succeeds when no problem was recorded");
+    let capability_options = capability_options(catalog, scenario, &input, origin, text)?;
     let timeline = fleet::plan(&input.fleet);
     let totals = timeline
         .rows
@@ -193,6 +220,7 @@ pub fn plan(
             system: ids.system.clone(),
             unused_facility_gw: ids.unused_facility_gw,
             power_stack: stack.clone(),
+            site: ids.site.clone(),
         })
         .collect();
     let scenario_info = ScenarioInfo {
@@ -232,12 +260,60 @@ pub fn plan(
         opening: Default::default(),
         comparison: Default::default(),
         ranges: None,
+        capability: None,
     };
+    let sites: Vec<Option<String>> = input.tranche_ids.iter().map(|t| t.site.clone()).collect();
+    crate::capability::ledger::add_to_plan(&mut result, catalog, &sites, &capability_options);
     crate::finite::check_plan(&result, origin)?;
     result.comparison =
         crate::opening::comparison(&result, &crate::power_stack::cross_check(catalog));
     result.opening = crate::opening::opening(&result);
     Ok(result)
+}
+
+/// The capability options of a scenario, with its problems (an unknown serving model, a month
+/// after the timeline among them) as located errors.
+fn capability_options(
+    catalog: &Catalog,
+    scenario: &Scenario,
+    input: &resolver::Resolved,
+    origin: &str,
+    text: &str,
+) -> Result<crate::capability::CapabilityOptions, EngineError> {
+    let has_sites = input.tranche_ids.iter().any(|t| t.site.is_some());
+    let options =
+        crate::capability::options_from_spec(scenario.capability.as_ref(), origin, text, has_sites)
+            .map_err(EngineError::Invalid)?;
+    if let Some((model, _)) = options
+        .serving_mix
+        .iter()
+        .find(|(m, _)| !catalog.models.contains_key(m))
+    {
+        let hint = match catalog::nearest(model, catalog.models.keys().map(String::as_str)) {
+            Some(near) => format!(
+                "did you mean `{near}`? `gigawatt catalog list --kind models` shows every model"
+            ),
+            None => "`gigawatt catalog list --kind models` shows every model".into(),
+        };
+        return Err(EngineError::Invalid(Diagnostics(vec![Diagnostic::new(
+            origin,
+            format!("unknown model `{model}` in the serving mix"),
+        )
+        .field("capability.serving_mix")
+        .hint(hint)])));
+    }
+    let last = input.fleet.end;
+    if let Some(month) = options.months.iter().find(|m| **m > last) {
+        return Err(EngineError::Invalid(Diagnostics(vec![Diagnostic::new(
+            origin,
+            format!("capability month {month} is after the timeline's end ({last})"),
+        )
+        .field("capability.months")
+        .hint(format!(
+            "ask for a month up to {last}, or set a later `end`"
+        ))])));
+    }
+    Ok(options)
 }
 
 /// For a deal left out by `--known-on` because nothing of it was public yet: the message and

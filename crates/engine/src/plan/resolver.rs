@@ -15,6 +15,7 @@ use crate::scenario::Scenario;
 use crate::ScenarioNumber;
 
 pub(super) struct TrancheIds {
+    pub(super) site: Option<String>,
     pub(super) deal: Option<String>,
     pub(super) system: String,
     pub(super) unused_facility_gw: f64,

@@ -475,6 +475,7 @@ impl Resolver<'_> {
                 nominal_facility_w,
             },
             TrancheIds {
+                site: spec.site.as_ref().map(|s| s.get_ref().clone()),
                 deal,
                 system: sid,
                 unused_facility_gw,

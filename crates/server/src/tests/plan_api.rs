@@ -38,6 +38,15 @@ async fn plan_ok_in_every_format() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<svg"), "the report has charts");
+    // The dashboard's plan page shows this report: its capability section is there, and the
+    // JSON carries the same section.
+    assert!(
+        html.contains("<section id=\"capability\">"),
+        "capability section"
+    );
+    assert!(v["capability"]["months"]
+        .as_array()
+        .is_some_and(|m| !m.is_empty()));
     // Plain TOML bodies work too.
     let response = app
         .clone()
