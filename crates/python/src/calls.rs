@@ -74,9 +74,22 @@ impl NativeResult {
 
 /// Plans a scenario given as TOML text (`origin` names it in messages).
 #[pyfunction]
-pub fn plan(py: Python<'_>, origin: &str, text: &str) -> PyResult<NativeResult> {
+#[pyo3(signature = (origin, text, ranges=true, draws=1000, seed=0))]
+pub fn plan(
+    py: Python<'_>,
+    origin: &str,
+    text: &str,
+    ranges: bool,
+    draws: usize,
+    seed: u64,
+) -> PyResult<NativeResult> {
     compute(py, || {
-        let r = engine::plan_text(catalog()?, origin, text)?;
+        // What `gigawatt plan` computes: ranges unless turned off, and capability.
+        let options = engine::PlanOptions {
+            ranges: ranges.then_some(engine::RangeOptions { draws, seed }),
+        };
+        let flags = engine::capability::CapabilityFlags::default();
+        let r = engine::plan_text_with_capability(catalog()?, origin, text, &options, &flags)?;
         Ok(NativeResult {
             kind: "plan",
             data: Data::Plan(Box::new(r)),

@@ -230,12 +230,16 @@ def _summary(kind: str, d: dict) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in d.items() if isinstance(v, (int, float, str, bool))][:14]
 
 
-def plan(source: Source = "openai-nvidia-10gw") -> Result:
+def plan(
+    source: Source = "openai-nvidia-10gw", *, ranges: bool = True, draws: int = 1000, seed: int = 0
+) -> Result:
     """Plan a buildout (``gigawatt plan``): a monthly timeline of power, systems, accelerators,
-    FLOP/s, money and energy. ``source``: a pathlib.Path, a dict (the scenario format), or a
-    str that is a shipped scenario name (``scenarios()``), a path, or TOML text."""
+    FLOP/s, money and energy, with ranges (p10/p50/p90 from ``draws`` seeded draws of the
+    catalog's ranged figures; ``ranges=False`` is ``--no-ranges``) and capability, as the CLI.
+    ``source``: a pathlib.Path, a dict (the scenario format), or a str that is a shipped
+    scenario name (``scenarios()``), a path, or TOML text."""
     origin, text, _ = _source(source, "scenario file", shipped=True)
-    return Result(_native.plan(origin, text))
+    return Result(_native.plan(origin, text, ranges, draws, seed))
 
 
 def train(spec: Source) -> Result:
