@@ -147,7 +147,12 @@ pub fn build_tables(catalog: &catalog::Catalog, p: &Portfolio) -> SystemTables {
         },
         &p.capability,
     );
-    SystemTables::build(catalog, &requests, &p.capability)
+    let tables = SystemTables::build(catalog, &requests, &p.capability);
+    // The samples span the grid from a few accelerators to the plan's most, so nearly every
+    // point is read; computing them all now, in parallel, keeps both cores busy where reading
+    // them lazily from the sampling loop would leave threads waiting on one point.
+    tables.fill();
+    tables
 }
 
 /// Reads `tables` for every sample (the run's own streams: sample `i` is stream `(seed, i)`,
