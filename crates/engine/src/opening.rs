@@ -157,7 +157,7 @@ fn capability_clause(result: &PlanResult) -> Option<String> {
                 });
                 format!(
                     "its largest site ({}, {}) could train a compute-optimal dense model of {} parameters{moe} in {days} days",
-                    run.site,
+                    site_words(&run.site),
                     run.system,
                     quotable(dense.params)
                 )
@@ -182,7 +182,22 @@ fn capability_clause(result: &PlanResult) -> Option<String> {
                 .map_or("the serving model cannot compute it", |s| s.as_str())
         ),
     };
-    Some(format!("In {}, {training}, and {serving}.", month.month))
+    // The capability month is the last reported (a December or a month asked for); named only
+    // where it is not the month the sentence already opens with.
+    let when = if month.month.to_string() == result.scenario.end_month {
+        String::new()
+    } else {
+        format!("in {}, ", month.month)
+    };
+    Some(format!("{when}{training}, and {serving}"))
+}
+
+/// A capability site key in words: a tranche without a catalog site is its own site.
+fn site_words(site: &str) -> String {
+    match site.strip_prefix("tranche:") {
+        Some(tranche) => format!("tranche \"{tranche}\""),
+        None => site.to_string(),
+    }
 }
 
 /// The opening sentences of a plan.
