@@ -587,6 +587,14 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             &s.scale_out_gbit_per_s,
             Bound::Positive,
         );
+        if let Some(ratio) = &s.scale_out_oversubscription {
+            check.number(
+                file,
+                f("scale_out_oversubscription"),
+                ratio,
+                Bound::Between(1.0, 64.0),
+            );
+        }
         check.number(file, f("it_power_kw"), &s.it_power_kw, Bound::Positive);
         check.number(file, f("price_usd"), &s.price_usd, Bound::Positive);
         check.date(file, f("first_available"), &s.first_available);

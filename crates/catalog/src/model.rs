@@ -148,6 +148,11 @@ pub struct System {
     pub scale_up_gb_per_s: Sourced<f64>,
     /// Scale-out NIC bandwidth per accelerator, Gb/s.
     pub scale_out_gbit_per_s: Sourced<f64>,
+    /// Oversubscription of the scale-out fabric above the leaf switches (downlink / uplink
+    /// bandwidth, 1 = non-blocking as in NVIDIA's rail-optimised reference designs); traffic that
+    /// leaves a scale-up domain runs at the NIC rate divided by it. Absent: 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_out_oversubscription: Option<Sourced<f64>>,
     /// IT power per system at full load, kW.
     pub it_power_kw: Sourced<f64>,
     /// Purchase price per system (hardware), USD.

@@ -123,6 +123,25 @@ fn pue_below_one_is_impossible() {
 }
 
 #[test]
+fn scale_out_oversubscription_is_read_and_below_one_is_impossible() {
+    let line = r#"scale_out_gbit_per_s = { value = 400, source = "spec" }"#;
+    let ok = load(&mutated(
+        line,
+        &format!("{line}\nscale_out_oversubscription = {{ value = 2, source = \"spec\" }}"),
+    ))
+    .unwrap();
+    let system = ok.systems.values().next().unwrap();
+    let ratio = system.scale_out_oversubscription.as_ref().unwrap();
+    assert_eq!(ratio.number(), Some(2.0));
+    let err = load(&mutated(
+        line,
+        &format!("{line}\nscale_out_oversubscription = {{ value = 0.5, source = \"spec\" }}"),
+    ))
+    .unwrap_err();
+    assert!(err.contains("scale_out_oversubscription"), "{err}");
+}
+
+#[test]
 fn a_system_drawing_less_than_its_chips_is_impossible() {
     let err = load(&mutated(
         r#"it_power_kw = { value = 10, source"#,

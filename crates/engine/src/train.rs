@@ -67,6 +67,11 @@ pub fn hardware_with_overrides(
         scale_up_bytes_per_s: need(&system.scale_up_gb_per_s, "scale-up bandwidth")? * 1e9 / 2.0,
         scale_out_bytes_per_s: need(&system.scale_out_gbit_per_s, "scale-out bandwidth")? * 1e9
             / 8.0,
+        scale_out_oversubscription: system
+            .scale_out_oversubscription
+            .as_ref()
+            .and_then(|r| r.number())
+            .unwrap_or(1.0),
         matmul_rates: crate::hardware::matmul_rates(accelerator, overrides),
     })
 }

@@ -30,7 +30,9 @@ seq_len = 8192
 
 /// DeepSeek-V3 technical report section 3: PP 16, EP 64 over 8 nodes, ZeRO-1, no TP, on 2,048
 /// H800 in FP8; 4,096-token sequences, 15,360 sequences per step (after the ramp); 2.664M
-/// GPU-hours for 14.8T tokens (~1,540 tokens/s per GPU).
+/// GPU-hours for 14.8T tokens (~1,540 tokens/s per GPU). The recipe is the report's
+/// fine-grained (blockwise) FP8 (section 3.3) and each token reaches at most 4 nodes
+/// (section 2.1.2, node-limited routing M = 4).
 pub const DEEPSEEK_V3: &str = r#"model = "deepseek-v3"
 framework = "hai-llm-2024"
 [cluster]
@@ -43,7 +45,8 @@ zero = 1
 [training]
 global_batch = 15360
 seq_len = 4096
-precision = "fp8"
+precision = "fp8-blockwise"
+moe_node_limit = 4
 "#;
 
 /// Narayanan et al. 2021 section 5.1: GPT-3 175B on 1,024 A100 with a batch of 1,536, about
@@ -125,6 +128,8 @@ fn search_returns_only_layouts_the_framework_runs() {
         global_batch: 512.0,
         seq_len: 4096.0,
         precision: perf::Precision::Bf16,
+        components: None,
+        moe: perf::MoeRouting::default(),
     };
     let options = SearchOptions {
         gpus: 512,
@@ -162,6 +167,8 @@ fn search_considers_pipeline_depths_that_do_not_divide_the_layers() {
         global_batch: 2048.0,
         seq_len: 8192.0,
         precision: perf::Precision::Bf16,
+        components: None,
+        moe: perf::MoeRouting::default(),
     };
     let inputs =
         engine::train::resolve_train_inputs(&catalog, "llama3-405b", "dgx-h100", 16384, workload)

@@ -71,7 +71,8 @@ pub struct SearchArgs {
     /// Tokens per sequence.
     #[arg(long, allow_negative_numbers = true)]
     pub seq_len: i64,
-    /// Matmul precision: bf16, fp8 or fp4.
+    /// Matmul precision: bf16, fp8 or fp4, or a recipe (fp8-delayed, fp8-current,
+    /// fp8-blockwise, mxfp8, nvfp4, mxfp4).
     #[arg(long, default_value = "bf16")]
     pub precision: String,
     /// Training framework (catalog/frameworks.toml; default: the newest Megatron): only
@@ -230,16 +231,22 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
             a.top
         )));
     }
-    let precision = engine::train::parse_precision(&a.precision).ok_or_else(|| {
-        Failure::Input(format!(
-            "--precision `{}` is unknown\n  fix: use bf16, fp8 or fp4",
-            a.precision
-        ))
-    })?;
+    // A family (bf16, fp8, fp4) or a recipe (mxfp8, fp8-current, nvfp4, ...).
+    let recipe = perf::Recipe::parse(&a.precision);
+    let precision = engine::train::parse_precision(&a.precision)
+        .or(recipe.map(perf::Recipe::precision))
+        .ok_or_else(|| {
+            Failure::Input(format!(
+                "--precision `{}` is unknown\n  fix: use bf16, fp8 or fp4, or a recipe: fp8-delayed, fp8-current, fp8-blockwise, mxfp8, nvfp4, mxfp4",
+                a.precision
+            ))
+        })?;
     let workload = perf::Workload {
         global_batch: a.global_batch as f64,
         seq_len: a.seq_len as f64,
         precision,
+        components: recipe.map(perf::ComponentRecipes::uniform),
+        moe: perf::MoeRouting::default(),
     };
     let inputs =
         engine::train::resolve_train_inputs(catalog, &a.model, &a.system, a.gpus as u64, workload)
@@ -250,6 +257,13 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
                     "--framework: {m}\n  fix: the frameworks are in catalog/frameworks.toml"
                 ))
             })?;
+    if let Some(r) = recipe.filter(|r| !r.supported_on(&inputs.hardware)) {
+        return Err(Failure::Input(format!(
+            "--precision: `{}` has no {} matmuls\n  fix: choose a recipe the chip runs (bf16, fp8-delayed or fp8-current on Hopper; mxfp8 and nvfp4 need Blackwell)",
+            a.system,
+            r.name()
+        )));
+    }
     let started = Instant::now();
     let options = perf::SearchOptions {
         gpus: a.gpus as u32,

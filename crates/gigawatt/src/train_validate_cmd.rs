@@ -88,15 +88,16 @@ fn table(v: &TrainingValidation) -> String {
         100.0 * r.loso.bias
     );
     out += &format!(
-        "  in sample beside it: {} with the shipped constants; {} refitted on every row (GEMM half-dim {}, attention {}, passes {})\n",
+        "  in sample beside it: {} with the shipped constants; {} refitted on every row (GEMM half-dim {}, attention {}, passes {}, overlap share {:.2})\n",
         pct(r.in_sample.mae),
         pct(r.refit.stats.mae),
         r.refit.fitted.gemm_half_dim,
         r.refit.fitted.attention_fraction,
-        r.refit.fitted.elementwise_passes
+        r.refit.fitted.elementwise_passes,
+        r.refit.fitted.overlap_compute_share
     );
     out += &format!(
-        "Leave Blackwell out (fit on {} A100/H100 rows, predict {} Blackwell rows): MAE {} (median {}, p90 {}, bias {:+.1}%); fitted GEMM half-dim {}, attention {}, passes {}\n",
+        "Leave Blackwell out (fit on {} A100/H100 rows, predict {} Blackwell rows): MAE {} (median {}, p90 {}, bias {:+.1}%); fitted GEMM half-dim {}, attention {}, passes {}, overlap share {:.2}\n",
         lbo.fit_rows,
         lbo.stats.n,
         pct(lbo.stats.mae),
@@ -105,7 +106,8 @@ fn table(v: &TrainingValidation) -> String {
         100.0 * lbo.stats.bias,
         lbo.fitted.gemm_half_dim,
         lbo.fitted.attention_fraction,
-        lbo.fitted.elementwise_passes
+        lbo.fitted.elementwise_passes,
+        lbo.fitted.overlap_compute_share
     );
     out += &format!(
         "Coverage: {} of {} eligible rows evaluated ({}; target {}), {} of them predicted to fit ({}); {} rows excluded as self-inconsistent (calibration/README.md)\n\n",

@@ -212,6 +212,27 @@ fn search_refuses_bad_flags() {
         "8",
     ]);
     assert!(err.contains("unknown model `llama9`"), "{err}");
+    // A recipe the chip lacks is an error naming the flag, not "nothing fits".
+    let err = bad_input(&[
+        "train",
+        "search",
+        "--model",
+        "llama3-70b",
+        "--system",
+        "dgx-h100",
+        "--gpus",
+        "64",
+        "--global-batch",
+        "128",
+        "--seq-len",
+        "8192",
+        "--precision",
+        "mxfp8",
+    ]);
+    assert!(
+        err.contains("--precision") && err.contains("has no mxfp8"),
+        "{err}"
+    );
 }
 
 // Validation against published runs: tests/train_validate.rs.
@@ -370,4 +391,98 @@ fn a_layout_the_framework_cannot_run_is_evaluated_and_flagged() {
     assert_eq!(v["stages"]["first"], 10);
     assert_eq!(v["stages"]["middle"], 13);
     assert_eq!(v["framework_legal"], true);
+}
+
+/// An MoE spec (DeepSeek-V3 on 256 H100s, EP 64 across 8 nodes) for the routing and precision
+/// cases.
+const MOE_SPEC: &str = r#"model = "deepseek-v3"
+[cluster]
+system = "dgx-h100"
+gpus = 256
+[parallelism]
+tp = 1
+pp = 4
+virtual_pp = 1
+ep = 64
+microbatch = 1
+recompute = "full"
+[training]
+global_batch = 512
+seq_len = 4096
+precision = "fp8"
+"#;
+
+#[test]
+fn precision_per_component_and_moe_routing_are_read() {
+    let text = MOE_SPEC.replace(
+        "precision = \"fp8\"",
+        "precision = \"fp8-blockwise\"\nattention_precision = \"bf16\"\nmoe_imbalance = 1.1\nmoe_node_limit = 4",
+    );
+    let out = ok(&["train", "--spec", &spec_file(&text), "--format", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["workload"]["components"]["attention"], "bf16");
+    assert_eq!(v["workload"]["components"]["experts"], "fp8_blockwise");
+    assert_eq!(v["workload"]["moe"]["node_limit"], 4);
+    // A more imbalanced run is slower, all else equal.
+    let slower = MOE_SPEC.replace("precision = \"fp8\"", "moe_imbalance = 1.5");
+    let base = MOE_SPEC.replace("precision = \"fp8\"", "moe_imbalance = 1.0");
+    let t = |spec: &str| -> f64 {
+        let out = ok(&["train", "--spec", &spec_file(spec), "--format", "json"]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        v["step_time_s"].as_f64().unwrap()
+    };
+    assert!(t(&slower) > t(&base));
+}
+
+#[test]
+fn bad_recipes_and_routing_name_the_field() {
+    let cases = [
+        // Imbalance below 1.
+        (
+            "moe_imbalance = 0.8",
+            "training.moe_imbalance",
+            "`moe_imbalance` is 0.8",
+        ),
+        // A node limit wider than the EP group (64 GPUs = 8 nodes of 8).
+        (
+            "moe_node_limit = 9",
+            "training.moe_node_limit",
+            "spans 8 node(s)",
+        ),
+        // A recipe the chip lacks: Hopper has no MXFP8.
+        (
+            "expert_precision = \"mxfp8\"",
+            "training.expert_precision",
+            "has no mxfp8",
+        ),
+        // An unknown recipe: did-you-mean.
+        (
+            "dense_precision = \"nvfp5\"",
+            "training.dense_precision",
+            "did you mean `nvfp4`",
+        ),
+    ];
+    for (line, field, expected) in cases {
+        let text = MOE_SPEC.replace(
+            "precision = \"fp8\"",
+            &format!("precision = \"fp8\"\n{line}"),
+        );
+        let err = bad_input(&["train", "--spec", &spec_file(&text)]);
+        assert!(err.contains(field), "{line}: {err}");
+        assert!(err.contains(expected), "{line}: {err}");
+    }
+    // A recipe the framework lacks: Megatron-LM 2021 has no FP8.
+    let text = SPEC
+        .replace(
+            "seq_len = 2048",
+            "seq_len = 2048\ndense_precision = \"fp8-delayed\"",
+        )
+        .replace(
+            "model = \"gpt3-175b\"",
+            "model = \"gpt3-175b\"\nframework = \"megatron-lm-2021\"",
+        )
+        .replace("system = \"dgx-a100-80gb\"", "system = \"dgx-h100\"");
+    let err = bad_input(&["train", "--spec", &spec_file(&text)]);
+    assert!(err.contains("training.dense_precision"), "{err}");
+    assert!(err.contains("has no fp8-delayed training recipe"), "{err}");
 }

@@ -16,6 +16,8 @@ fn workload() -> Workload {
         global_batch: 2048.0,
         seq_len: 2048.0,
         precision: Precision::Bf16,
+        components: None,
+        moe: perf::MoeRouting::default(),
     }
 }
 

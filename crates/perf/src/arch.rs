@@ -222,6 +222,15 @@ impl Arch {
             };
         6.0 * matmul_params + 3.0 * self.layers * self.attention_core_flops_per_token(seq)
     }
+
+    /// [`Arch::model_flops_per_token`] with causal attention counted as the kernels run it:
+    /// half the score matrix (`6 N_active + 3 L s heads (d_qk + d_v)`). The step model times
+    /// the causal half, so its MFU counts the causal half too; each calibration source's own
+    /// convention is applied separately when comparing (`validate::conventions`).
+    pub fn model_flops_per_token_causal(&self, seq: f64) -> f64 {
+        self.model_flops_per_token(seq)
+            - 1.5 * self.layers * self.attention_core_flops_per_token(seq)
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +254,17 @@ mod tests {
         let (l, h, s, v) = (96.0, 12288.0, 2048.0, 51200.0);
         let megatron = 72.0 * l * h * h * (1.0 + s / (6.0 * h) + v / (12.0 * l * h));
         assert!((gpt3.model_flops_per_token(s) / megatron - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn causal_model_flops_count_half_the_scores() {
+        // The score term of Eq. 3 is 72 l h^2 s/(6h) = 12 l h s per token; causal halves it:
+        // 6 l h s less.
+        let gpt3 = Arch::gpt(96, 12288, 96, 51200);
+        let (l, h, s) = (96.0, 12288.0, 2048.0);
+        let full = gpt3.model_flops_per_token(s);
+        let causal = gpt3.model_flops_per_token_causal(s);
+        assert!(((full - causal) / (6.0 * l * h * s) - 1.0).abs() < 1e-12);
     }
 
     #[test]

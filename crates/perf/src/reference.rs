@@ -31,6 +31,7 @@ pub fn h100_sxm() -> Hardware {
         scale_up_domain: 8.0,
         scale_up_bytes_per_s: 450e9,
         scale_out_bytes_per_s: 50e9,
+        scale_out_oversubscription: 1.0,
         matmul_rates: MatmulRates {
             bf16: Some(MatmulRate {
                 peak_flops: 989e12,

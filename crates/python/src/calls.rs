@@ -147,6 +147,8 @@ pub fn train_search(
             global_batch: global_batch as f64,
             seq_len: seq_len as f64,
             precision: precision_value,
+            components: None,
+            moe: perf::MoeRouting::default(),
         };
         let inputs =
             engine::train::resolve_train_inputs(catalog, model, system, gpus as u64, workload)

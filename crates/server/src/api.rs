@@ -299,6 +299,8 @@ pub(crate) async fn api_train_search(
             global_batch: search.global_batch as f64,
             seq_len: search.seq_len as f64,
             precision,
+            components: None,
+            moe: perf::MoeRouting::default(),
         };
         let inputs = engine::train::resolve_train_inputs(
             &inner.catalog,

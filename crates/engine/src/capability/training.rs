@@ -284,6 +284,8 @@ fn block_layout_uncached(
             global_batch: batch,
             seq_len: SEQ_LEN,
             precision: Precision::Bf16,
+            components: None,
+            moe: perf::MoeRouting::default(),
         };
         let result = perf::search_with(
             arch,

@@ -68,6 +68,17 @@ struct TrainingSpec {
     precision: Spanned<String>,
     /// Tokens the run trains on, for time-to-train.
     tokens: Option<Spanned<f64>>,
+    /// The recipe of the attention projections (`bf16`, `fp8-delayed`, `fp8-current`,
+    /// `fp8-blockwise`, `mxfp8`, `nvfp4`, `mxfp4`); default: `precision`'s recipe.
+    attention_precision: Option<Spanned<String>>,
+    /// The recipe of the dense MLPs.
+    dense_precision: Option<Spanned<String>>,
+    /// The recipe of the routed and shared experts.
+    expert_precision: Option<Spanned<String>>,
+    /// The busiest expert-parallel rank's tokens over the mean (>= 1; default 1.25).
+    moe_imbalance: Option<Spanned<f64>>,
+    /// Nodes a token may be routed to (DeepSeek-V3: 4); default: no limit.
+    moe_node_limit: Option<Spanned<i64>>,
 }
 
 fn default_precision() -> Spanned<String> {
@@ -440,14 +451,19 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
         Ok(v as u32)
     };
     let precision_text = spec.training.precision.get_ref();
-    let precision = parse_precision(precision_text).ok_or_else(|| {
-        fail(
-            Some(spec.training.precision.span()),
-            "training.precision",
-            format!("unknown precision `{precision_text}`"),
-            "use bf16, fp8 or fp4",
-        )
-    })?;
+    // `precision` takes a family (bf16, fp8, fp4) or a recipe (mxfp8, fp8-current, ...).
+    let headline_recipe = perf::Recipe::parse(precision_text);
+    let precision = parse_precision(precision_text)
+        .or(headline_recipe.map(perf::Recipe::precision))
+        .ok_or_else(|| {
+            fail(
+                Some(spec.training.precision.span()),
+                "training.precision",
+                format!("unknown precision `{precision_text}`"),
+                "use bf16, fp8 or fp4, or a recipe: fp8-delayed, fp8-current, fp8-blockwise, mxfp8, nvfp4, mxfp4",
+            )
+        })?;
+    let components = component_precision(&spec.training, precision, headline_recipe, &fail)?;
     let workload = Workload {
         global_batch: f64::from(positive(
             &spec.training.global_batch,
@@ -455,6 +471,8 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
         )?),
         seq_len: f64::from(positive(&spec.training.seq_len, "training.seq_len")?),
         precision,
+        components,
+        moe: moe_routing(&spec.training, &fail)?,
     };
     let gpus = u64::from(positive(&spec.cluster.gpus, "cluster.gpus")?);
     let system = spec.cluster.system.get_ref().clone();
@@ -659,6 +677,7 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
             "stage layer counts must add up to the model's layers, each virtual chunk with at least one",
         ));
     }
+    check_precision_and_routing(&spec.training, &inputs, &fw, &strategy, &fail)?;
     perf::validate_strategy(&inputs.arch, &strategy, &inputs.workload, gpus).map_err(|m| {
         fail(
             Some(p.tp.span()),
@@ -791,4 +810,162 @@ pub fn recompute_words(s: &Strategy) -> String {
         Recompute::Full if s.recompute_layers == 0 => "full".into(),
         Recompute::Full => format!("full ({} layers per pipeline chunk)", s.recompute_layers),
     }
+}
+
+/// How the spec parser reports a field: span, field, message, fix.
+type Fail<'a> = dyn Fn(Option<std::ops::Range<usize>>, &str, String, &str) -> EngineError + 'a;
+
+/// The per-component recipes a spec names (`None` when it names none: the default recipe of
+/// `precision` everywhere).
+fn component_precision(
+    t: &TrainingSpec,
+    precision: Precision,
+    headline: Option<perf::Recipe>,
+    fail: &Fail<'_>,
+) -> Result<Option<perf::ComponentRecipes>, EngineError> {
+    let named = [
+        ("training.attention_precision", &t.attention_precision),
+        ("training.dense_precision", &t.dense_precision),
+        ("training.expert_precision", &t.expert_precision),
+    ];
+    if headline.is_none() && named.iter().all(|(_, v)| v.is_none()) {
+        return Ok(None);
+    }
+    let base = headline.unwrap_or(perf::Recipe::default_for(precision));
+    let mut out = [base; 3];
+    for (slot, (field, value)) in out.iter_mut().zip(named) {
+        if let Some(v) = value {
+            *slot = perf::Recipe::parse(v.get_ref()).ok_or_else(|| {
+                let known: Vec<&str> = perf::Recipe::NAMED.iter().map(|(n, _)| *n).collect();
+                let hint = match catalog::nearest(v.get_ref(), known.iter().copied()) {
+                    Some(near) => format!("did you mean `{near}`? Recipes: {}", known.join(", ")),
+                    None => format!("recipes: {}", known.join(", ")),
+                };
+                fail(
+                    Some(v.span()),
+                    field,
+                    format!("unknown recipe `{}`", v.get_ref()),
+                    &hint,
+                )
+            })?;
+        }
+    }
+    Ok(Some(perf::ComponentRecipes {
+        attention: out[0],
+        dense: out[1],
+        experts: out[2],
+    }))
+}
+
+/// MoE routing from the spec: the imbalance (>= 1) and the node limit (checked against the
+/// layout in [`check_precision_and_routing`]).
+fn moe_routing(t: &TrainingSpec, fail: &Fail<'_>) -> Result<perf::MoeRouting, EngineError> {
+    let mut routing = perf::MoeRouting::default();
+    if let Some(v) = &t.moe_imbalance {
+        let x = *v.get_ref();
+        if !(x.is_finite() && (1.0..=64.0).contains(&x)) {
+            return Err(fail(
+                Some(v.span()),
+                "training.moe_imbalance",
+                format!("`moe_imbalance` is {x}"),
+                "it is the busiest expert-parallel rank's tokens over the mean: from 1 (balanced) to 64",
+            ));
+        }
+        routing.imbalance = x;
+    }
+    if let Some(v) = &t.moe_node_limit {
+        let n = *v.get_ref();
+        if !(0..=100_000).contains(&n) {
+            return Err(fail(
+                Some(v.span()),
+                "training.moe_node_limit",
+                format!("`moe_node_limit` is {n}"),
+                "it is the number of nodes a token may reach (DeepSeek-V3: 4), 0 for no limit",
+            ));
+        }
+        routing.node_limit = n as u32;
+    }
+    Ok(routing)
+}
+
+/// A recipe the chip or the framework lacks, and a node limit wider than the expert-parallel
+/// group, are input errors naming the field.
+fn check_precision_and_routing(
+    t: &TrainingSpec,
+    inputs: &TrainInputs,
+    fw: &perf::Framework,
+    strategy: &Strategy,
+    fail: &Fail<'_>,
+) -> Result<(), EngineError> {
+    let w = &inputs.workload;
+    if let Some(components) = w.components {
+        let fields = [
+            ("training.attention_precision", &t.attention_precision),
+            ("training.dense_precision", &t.dense_precision),
+            ("training.expert_precision", &t.expert_precision),
+        ];
+        for ((component, recipe), (field, value)) in components.all().into_iter().zip(fields) {
+            let (field, span) = match value {
+                Some(v) => (field, Some(v.span())),
+                None => ("training.precision", Some(t.precision.span())),
+            };
+            if !recipe.supported_on(&inputs.hardware) {
+                return Err(fail(
+                    span,
+                    field,
+                    format!(
+                        "`{}` has no {} matmuls (the {component} recipe)",
+                        inputs.system,
+                        recipe.name()
+                    ),
+                    "choose a recipe the chip runs (`gigawatt catalog show SYSTEM` lists its precisions), e.g. bf16 or fp8-current",
+                ));
+            }
+            let framework_has = match recipe.precision() {
+                Precision::Bf16 => true,
+                Precision::Fp8 => fw.fp8,
+                Precision::Fp4 => fw.fp4,
+            };
+            if !framework_has {
+                return Err(fail(
+                    span,
+                    field,
+                    format!(
+                        "framework `{}` has no {} training recipe (the {component} recipe)",
+                        inputs.framework_id,
+                        recipe.name()
+                    ),
+                    "choose another recipe or a framework that has it (catalog/frameworks.toml, `precisions`)",
+                ));
+            }
+        }
+    }
+    if inputs.arch.is_moe() {
+        let ep_gpus = f64::from(strategy.ep.max(1)) * f64::from(strategy.tp.max(1));
+        let ep_nodes = (ep_gpus / inputs.hardware.scale_up_domain.max(1.0)).ceil() as u32;
+        if let Err(m) = w.moe.check(ep_nodes) {
+            let (field, span) = if m.contains("moe_node_limit") {
+                (
+                    "training.moe_node_limit",
+                    t.moe_node_limit.as_ref().map(Spanned::span),
+                )
+            } else {
+                (
+                    "training.moe_imbalance",
+                    t.moe_imbalance.as_ref().map(Spanned::span),
+                )
+            };
+            return Err(fail(span, field, m, "see the message"));
+        }
+    } else if let Some(v) = &t.moe_node_limit {
+        if *v.get_ref() > 0 {
+            return Err(fail(
+                Some(v.span()),
+                "training.moe_node_limit",
+                "`moe_node_limit` applies to MoE models only".into(),
+                "remove it, or train an MoE model",
+            ));
+        }
+    }
+    Ok(())
 }

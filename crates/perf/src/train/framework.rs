@@ -136,7 +136,12 @@ impl Framework {
             overlap_grad_reduce: self.overlap_grad_reduce,
             overlap_param_gather: self.overlap_param_gather && s.zero >= 1,
             tp_comm_overlap: self.tp_comm_overlap && s.tp > 1 && s.sequence_parallel,
-            ep_comm_overlap: self.ep_comm_overlap && s.ep > 1,
+            // Megatron's all-to-all overlap pairs microbatches through the interleaved
+            // schedule: with a pipeline it needs virtual stages. A framework that cannot
+            // interleave and still overlaps (DeepSeek's DualPipe) does it in its own schedule.
+            ep_comm_overlap: self.ep_comm_overlap
+                && s.ep > 1
+                && (s.pp <= 1 || s.virtual_pp > 1 || !self.virtual_pipeline),
             fp32_gradients: self.fp32_gradients,
             low_precision_activations: self.low_precision_activations,
             ..s
@@ -300,6 +305,8 @@ mod tests {
             global_batch: 1024.0,
             seq_len: 4096.0,
             precision: Precision::Bf16,
+            components: None,
+            moe: crate::train::MoeRouting::default(),
         }
     }
 

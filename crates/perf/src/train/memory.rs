@@ -273,6 +273,8 @@ mod tests {
             global_batch: 1.0,
             seq_len: 2048.0,
             precision: Precision::Bf16,
+            components: None,
+            moe: crate::train::MoeRouting::default(),
         };
         let (s, b, h, a, t) = (2048.0, 1.0, 12288.0, 96.0, 8.0);
         let sbh = s * b * h;
@@ -311,6 +313,8 @@ mod tests {
             global_batch: 8.0,
             seq_len: 16.0,
             precision: Precision::Bf16,
+            components: None,
+            moe: crate::train::MoeRouting::default(),
         };
         let c = ModelConstants::default();
         let hw = crate::reference::h100_sxm();
@@ -338,6 +342,8 @@ mod tests {
             global_batch: 1.0,
             seq_len: 4096.0,
             precision: Precision::Fp8,
+            components: None,
+            moe: crate::train::MoeRouting::default(),
         };
         let s = Strategy {
             low_precision_activations: true,
@@ -399,6 +405,8 @@ mod properties {
                 global_batch: f64::from(dp * microbatch * 8),
                 seq_len: f64::from(1u32 << seq_log),
                 precision: if fp8 { Precision::Fp8 } else { Precision::Bf16 },
+                components: None,
+                moe: crate::train::MoeRouting::default(),
             };
             let base = Strategy {
                 tp,

@@ -1,10 +1,16 @@
 //! The training step-time model: one step's compute, communication, pipeline bubble and
 //! memory for a model, a cluster and a parallel layout (`step`, `memory`), how a pipeline
 //! splits the layers (`stages`), what a framework can run (`framework`), the least
-//! recomputation that fits (`recompute`), and the layout search (`search`).
+//! recomputation that fits (`recompute`), the layout search (`search`), overlap that is earned
+//! (`overlap`: what hides under which compute, what it costs, MoE routing) and precision recipes
+//! per component (`precision`).
 
+pub mod collectives;
 pub(crate) mod framework;
+pub(crate) mod inputs;
 pub(crate) mod memory;
+pub mod overlap;
+pub mod precision;
 pub(crate) mod recompute;
 pub(crate) mod search;
 pub(crate) mod stages;
@@ -13,6 +19,8 @@ pub(crate) mod strategy;
 
 pub use framework::{Framework, ZeroStages};
 pub use memory::{activation_bytes_per_layer, MemoryBreakdown};
+pub use overlap::{MoeRouting, DEFAULT_MOE_IMBALANCE};
+pub use precision::{ComponentRecipes, Recipe};
 pub use recompute::{least_recompute_that_fits, recompute_ladder, NothingFits};
 pub use search::{search, search_with, validate_strategy, Ranked, SearchOptions, SearchResult};
 pub use stages::{split_layers, StageError, Stages};

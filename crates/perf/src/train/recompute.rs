@@ -194,6 +194,8 @@ mod tests {
             global_batch: 64.0,
             seq_len: 2048.0,
             precision: Precision::Bf16,
+            components: None,
+            moe: crate::train::MoeRouting::default(),
         };
         let fw = reference::megatron_core();
         let s = fw.apply(Strategy {
@@ -219,6 +221,8 @@ mod tests {
             global_batch: 64.0,
             seq_len: 4096.0,
             precision: Precision::Bf16,
+            components: None,
+            moe: crate::train::MoeRouting::default(),
         };
         let fw = reference::megatron_core();
         let s = fw.apply(Strategy {

@@ -2,85 +2,14 @@
 
 use serde::Serialize;
 
+use super::collectives::{self, Links};
+pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
 use super::memory::{memory, MemoryBreakdown};
+use super::overlap::{a2a_copies, ep_overlap_applies, last_bucket_fraction, overlap, Overlapped};
+use super::precision;
 use super::stages::{split_layers, Stages};
 pub use super::strategy::{Recompute, RecomputeModules, Strategy};
 use crate::arch::Arch;
-use crate::matmul_rates::MatmulRates;
-
-/// Tensor precision of the matmuls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    /// bfloat16.
-    Bf16,
-    /// 8-bit float matmuls (attention and element-wise work stay 16-bit, as in Transformer Engine).
-    Fp8,
-    /// 4-bit float matmuls.
-    Fp4,
-}
-
-/// An accelerator and its links, as the model sees them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Hardware {
-    /// Dense bf16 peak, FLOP/s.
-    pub peak_bf16_flops: f64,
-    /// Dense fp8 peak, FLOP/s (`None`: no fp8).
-    pub peak_fp8_flops: Option<f64>,
-    /// Dense fp4 peak, FLOP/s.
-    pub peak_fp4_flops: Option<f64>,
-    /// Measured BF16 matmul ceiling / BF16 peak (MAMF / peak).
-    pub matmul_efficiency: f64,
-    /// Measured FP8 matmul ceiling / FP8 peak, also used for FP4 (no FP4 measurement is in
-    /// the catalog). FP8 runs further below its peak than BF16 on the chips measured.
-    pub low_precision_matmul_efficiency: f64,
-    /// HBM capacity, bytes.
-    pub hbm_bytes: f64,
-    /// HBM bandwidth, bytes/s.
-    pub hbm_bytes_per_s: f64,
-    /// Accelerators in one scale-up domain (NVLink and the like).
-    pub scale_up_domain: f64,
-    /// Scale-up bandwidth per accelerator, one direction, bytes/s.
-    pub scale_up_bytes_per_s: f64,
-    /// Scale-out bandwidth per accelerator, one direction, bytes/s (the NIC line rate: a
-    /// 400 Gb/s ConnectX-7 per GPU is 50e9).
-    pub scale_out_bytes_per_s: f64,
-    /// Matmul peak and ceiling per catalog precision (BF16, FP8 by recipe, MXFP8, NVFP4,
-    /// MXFP4). Carried for the models to use; today's step and serving models still read
-    /// `matmul_efficiency` and `low_precision_matmul_efficiency`.
-    pub matmul_rates: MatmulRates,
-}
-
-impl Hardware {
-    /// Dense peak at `precision`, if the accelerator has it.
-    pub fn peak(&self, precision: Precision) -> Option<f64> {
-        match precision {
-            Precision::Bf16 => Some(self.peak_bf16_flops),
-            Precision::Fp8 => self.peak_fp8_flops,
-            Precision::Fp4 => self.peak_fp4_flops,
-        }
-    }
-
-    /// Achievable dense matmul FLOP/s at `precision` (the peak times the measured efficiency).
-    pub fn matmul_ceiling(&self, precision: Precision) -> Option<f64> {
-        let efficiency = match precision {
-            Precision::Bf16 => self.matmul_efficiency,
-            Precision::Fp8 | Precision::Fp4 => self.low_precision_matmul_efficiency,
-        };
-        self.peak(precision).map(|peak| peak * efficiency)
-    }
-}
-
-/// What is trained: batch, sequence, precision.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Workload {
-    /// Sequences per step.
-    pub global_batch: f64,
-    /// Tokens per sequence.
-    pub seq_len: f64,
-    /// Matmul precision.
-    pub precision: Precision,
-}
 
 /// Where a step's time goes, seconds per step.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -103,6 +32,11 @@ pub struct Breakdown {
     pub bubble_s: f64,
     /// Optimizer step.
     pub optimizer_s: f64,
+    /// Compute lost to communication that overlaps it (SMs and HBM shared), included in
+    /// `compute_s`.
+    pub overlap_slowdown_s: f64,
+    /// Communication hidden under compute (not on the critical path), all kinds.
+    pub hidden_comm_s: f64,
 }
 
 /// Why a strategy cannot be used; infeasible strategies are results, not errors.
@@ -134,7 +68,8 @@ pub struct Evaluation {
     pub step_time_s: f64,
     /// Tokens per second, whole job.
     pub tokens_per_s: f64,
-    /// Model FLOPs per step (no recompute), whole job.
+    /// Model FLOPs per step (no recompute, causal attention counted as half the score
+    /// matrix), whole job.
     pub model_flops_per_step: f64,
     /// Hardware FLOPs per step (with recompute), whole job.
     pub hardware_flops_per_step: f64,
@@ -154,72 +89,11 @@ pub struct Evaluation {
     pub infeasible: Option<Infeasible>,
 }
 
-/// Constants of the model that are not properties of one chip. Each is a documented
-/// assumption or a fit over the whole calibration set (see the README), never a per-row knob.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct ModelConstants {
-    /// Matrix dimension at which a GEMM loses half its efficiency to tile and wave
-    /// quantisation: shape factor = 1 / (1 + d0/m + d0/n + d0/k).
-    pub gemm_half_dim: f64,
-    /// Fused attention throughput as a fraction of the matmul ceiling.
-    pub attention_fraction: f64,
-    /// Achieved fraction of HBM bandwidth for streaming kernels. 0.85 sits just under the
-    /// STREAM triad Azure publishes (BabelStream: 2.97 TB/s on H100 SXM, 89% of 3.35; 4.15 TB/s
-    /// on H200, 86% of 4.8; Azure/AI-benchmarking-guide results), as real kernels do less well
-    /// than STREAM.
-    pub memory_efficiency: f64,
-    /// Achieved fraction of nominal link bandwidth for NCCL collectives.
-    pub link_efficiency: f64,
-    /// Fixed cost per collective on the scale-up link, s.
-    pub scale_up_latency_s: f64,
-    /// Fixed cost per collective on the scale-out network, s.
-    pub scale_out_latency_s: f64,
-    /// Fixed cost per kernel launch, s.
-    pub kernel_overhead_s: f64,
-    /// Element-wise passes over the hidden state per layer, forward, each a read or a write
-    /// (norms, residual adds, dropout, bias, rotary): a property of how fused the framework is.
-    pub elementwise_passes: f64,
-    /// Memory the framework keeps for itself (CUDA context, NCCL buffers, fragmentation), bytes.
-    pub reserved_memory_bytes: f64,
-    /// Serving with expert parallelism: the busiest rank's routed-expert load over the mean
-    /// (max / mean tokens per rank, after the engine's expert load balancer). Every rank waits
-    /// for the busiest at each all-to-all, so expert compute and the all-to-all take this
-    /// factor. Default 1.18: SGLang's 4-node EP32 H100 prefill ran 59,337 tokens/s per node
-    /// with a simulated perfectly balanced placement and 50,302 with its EPLB placement on real
-    /// routing (LMSYS, "Deploying DeepSeek with PD Disaggregation and Large-scale Expert
-    /// Parallelism on 96 H100 GPUs", 2025-05-05, lm-sys/lm-sys.github.io@2db4e404); where the
-    /// experts and their all-to-all set the pace throughput scales as mean / max load, so
-    /// 59,337 / 50,302 = 1.18. Training ignores it.
-    pub expert_imbalance: f64,
-}
-
-/// The defaults: `gemm_half_dim`, `attention_fraction` and `elementwise_passes` are fitted
-/// together on every usable row of the calibration set (a coarse grid, minimising the mean
-/// absolute step-time error; `cargo run -p engine --example calibrate` with `FIT=1` reruns it);
-/// the others are stated assumptions.
-impl Default for ModelConstants {
-    fn default() -> ModelConstants {
-        ModelConstants {
-            gemm_half_dim: 192.0,
-            attention_fraction: 0.35,
-            memory_efficiency: 0.85,
-            link_efficiency: 0.80,
-            scale_up_latency_s: 8e-6,
-            scale_out_latency_s: 25e-6,
-            kernel_overhead_s: 4e-6,
-            elementwise_passes: 28.0,
-            reserved_memory_bytes: 3.0 * 1024.0 * 1024.0 * 1024.0,
-            expert_imbalance: DEFAULT_EXPERT_IMBALANCE,
-        }
-    }
-}
-
-/// The default expert load imbalance (max / mean per EP rank): see
-/// [`ModelConstants::expert_imbalance`].
-pub const DEFAULT_EXPERT_IMBALANCE: f64 = 59_337.0 / 50_302.0;
-
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
 const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
+/// Extra kernels per MoE layer forward: router GEMM, softmax, top-k, permute, dispatch,
+/// two grouped GEMMs, activation, combine, unpermute.
+const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 10.0;
 /// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
@@ -344,28 +218,44 @@ pub fn evaluate_with(
     let Some(peak) = peak.filter(|p| *p > 0.0) else {
         return infeasible(memory, Infeasible::PrecisionUnsupported);
     };
-    let ceiling = hw
-        .matmul_ceiling(w.precision)
-        .unwrap_or(peak * hw.matmul_efficiency);
-    let attention_ceiling = hw.peak_bf16_flops * hw.matmul_efficiency * c.attention_fraction;
+    // Each component at its own recipe's ceiling (the catalog's precision schema: FP8 per
+    // tensor, blockwise, MXFP8, NVFP4), with its own cast cost.
+    let Some(recipes) = precision::resolve(hw, &w.components()) else {
+        return infeasible(memory, Infeasible::PrecisionUnsupported);
+    };
+    let bf16_ceiling = hw.peak_bf16_flops * hw.matmul_efficiency;
+    let attention_ceiling = bf16_ceiling * c.attention_fraction;
     let hbm = hw.hbm_bytes_per_s * c.memory_efficiency;
+    let moe_share = arch.moe_layers() / arch.layers;
+    // The busiest expert-parallel rank sets the pace of the expert GEMMs and the all-to-all.
+    let imbalance = if ep > 1.0 && arch.is_moe() {
+        w.moe.imbalance.max(1.0)
+    } else {
+        1.0
+    };
 
     // --- One layer, forward, one microbatch, one accelerator ---
     let (attention_projection_s, mla_up_proj_s) = match arch.mla {
         None => {
             let qkv = gemm_s(
                 c,
-                ceiling,
+                recipes.attention_ceiling,
                 tokens,
                 (arch.heads + 2.0 * arch.kv_heads) * arch.head_dim / tp,
                 h,
             );
-            let out = gemm_s(c, ceiling, tokens, h, arch.heads * arch.head_dim / tp);
+            let out = gemm_s(
+                c,
+                recipes.attention_ceiling,
+                tokens,
+                h,
+                arch.heads * arch.head_dim / tp,
+            );
             (qkv + out, 0.0)
         }
         Some(m) => {
             let width = arch.attention_params() / (h * tp);
-            let all = gemm_s(c, ceiling, tokens, width, h);
+            let all = gemm_s(c, recipes.attention_ceiling, tokens, width, h);
             // The query and key/value up-projections' share of the attention matmuls.
             let up = m.q_lora_rank * arch.heads * (m.qk_nope_head_dim + m.qk_rope_head_dim)
                 + m.kv_lora_rank * arch.heads * (m.qk_nope_head_dim + m.v_head_dim);
@@ -380,25 +270,26 @@ pub fn evaluate_with(
     } else {
         // Unfused: two batched GEMMs over the full score matrix, plus scale-mask-softmax and
         // dropout streaming the s x s scores (about five 16-bit passes).
-        let gemms = core_flops
-            / (hw.peak_bf16_flops
-                * hw.matmul_efficiency
-                * shape_factor(c, seq_local, w.seq_len, arch.head_dim));
+        let gemms =
+            core_flops / (bf16_ceiling * shape_factor(c, seq_local, w.seq_len, arch.head_dim));
         let scores = b * (arch.heads / tp) * seq_local * w.seq_len;
         (gemms, 5.0 * ACTIVATION_BYTES * scores / hbm)
     };
 
     let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
     let dense_mlp_s = {
+        let ceiling = recipes.dense_ceiling;
         let up = gemm_s(c, ceiling, tokens, arch.ffn_hidden * gate / tp, h);
         let down = gemm_s(c, ceiling, tokens, h, arch.ffn_hidden / tp);
         up + down
     };
-    let (routed_mlp_s, shared_mlp_s) = if arch.is_moe() {
+    let (routed_mlp_s, shared_mlp_s, router_s) = if arch.is_moe() {
+        let ceiling = recipes.expert_ceiling;
         let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts;
         let local_experts = arch.experts / ep;
         let width_up = arch.moe_ffn_hidden * gate / tp;
-        let routed = local_experts
+        let routed = imbalance
+            * local_experts
             * (gemm_s(c, ceiling, routed_tokens_per_expert, width_up, h)
                 + gemm_s(
                     c,
@@ -419,12 +310,16 @@ pub fn evaluate_with(
         } else {
             0.0
         };
-        (routed, shared)
+        // The router's logits GEMM (16-bit) and its softmax / top-k over fp32 scores (write,
+        // read and write, read: four 4-byte passes).
+        let router =
+            gemm_s(c, bf16_ceiling, tokens, arch.experts, h) + 16.0 * tokens * arch.experts / hbm;
+        (routed, shared, router)
     } else {
-        (0.0, 0.0)
+        (0.0, 0.0, 0.0)
     };
-    let moe_share = arch.moe_layers() / arch.layers;
-    let mlp_s = (1.0 - moe_share) * dense_mlp_s + moe_share * (routed_mlp_s + shared_mlp_s);
+    let mlp_s =
+        (1.0 - moe_share) * dense_mlp_s + moe_share * (routed_mlp_s + shared_mlp_s + router_s);
     let active_ffn = (1.0 - moe_share) * arch.ffn_hidden
         + moe_share * (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden;
 
@@ -439,17 +334,28 @@ pub fn evaluate_with(
         } * h
             / hidden_split
             + activation_passes * active_ffn / tp);
-    // 8- and 4-bit matmuls quantise each GEMM input first (read 16-bit, write 8-bit: 3 bytes
-    // per element): the QKV and MLP inputs (full width after the sequence-parallel gather) and
-    // the projection and down-projection inputs (split across TP). The backward pass casts the
-    // output gradients the same way, which the 2x backward factor below covers.
-    let cast_bytes = if w.precision == Precision::Bf16 {
-        0.0
+    // MoE token permutation: each token is copied once per routed expert before the dispatch
+    // and the copies are gathered and summed after the combine (read and write of the hidden
+    // state per copy and per token: 2 (top_k + 1) passes), on the busiest rank.
+    let permute_bytes = if arch.is_moe() {
+        moe_share * imbalance * ACTIVATION_BYTES * tokens * h * 2.0 * (arch.top_k + 1.0)
     } else {
-        3.0 * tokens * (2.0 * h + arch.heads * arch.v_head_dim() / tp + active_ffn / tp)
+        0.0
     };
-    let elementwise_bytes = elementwise_bytes + cast_bytes;
-    let elementwise_s = elementwise_bytes / hbm + KERNELS_PER_LAYER_FORWARD * c.kernel_overhead_s;
+    // 8- and 4-bit matmuls quantise each GEMM input first, at the recipe's bytes per element
+    // (`Recipe::cast_bytes_per_element`): the QKV and MLP inputs (full width after the
+    // sequence-parallel gather) and the projection and down-projection inputs (split across
+    // TP). The backward pass casts the output gradients the same way, which the 2x backward
+    // factor below covers.
+    let cast_bytes = tokens
+        * (recipes.attention_cast * (h + arch.heads * arch.v_head_dim() / tp)
+            + recipes.dense_cast * (1.0 - moe_share) * (h + arch.ffn_hidden / tp)
+            + recipes.expert_cast
+                * moe_share
+                * (h + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
+    let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes;
+    let kernels = KERNELS_PER_LAYER_FORWARD + moe_share * MOE_KERNELS_PER_LAYER_FORWARD;
+    let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
 
     let layer_forward_s =
         attention_projection_s + core_forward_s + core_memory_forward_s + mlp_s + elementwise_s;
@@ -534,44 +440,83 @@ pub fn evaluate_with(
             }
             Recompute::None => 0.0,
         };
-    let mut layer_tp_s = tp_collectives * tp_collective_s;
-    if s.tp_comm_overlap {
+    let tp_all = tp_collectives * tp_collective_s;
+    let layer_tp = if s.tp_comm_overlap {
         // Userbuffers / async TP run each collective in chunks under the GEMM it feeds.
-        layer_tp_s = (layer_tp_s - 3.0 * (attention_projection_s + mlp_s)).max(0.0);
-    }
+        overlap(tp_all, 3.0 * (attention_projection_s + mlp_s), 0.0)
+    } else {
+        Overlapped::exposed(tp_all)
+    };
 
-    let layer_cp_s = if cp > 1.0 {
+    let layer_cp = if cp > 1.0 {
         let (bw, lat) = link(tp * cp);
         let kv_bytes =
             ACTIVATION_BYTES * tokens * 2.0 * (arch.kv_heads / tp).max(1.0) * arch.qk_head_dim();
         let exchange = (cp - 1.0) * (kv_bytes / bw + lat);
-        // Ring attention overlaps the exchange with the attention kernels: forward and backward.
-        (exchange - core_forward_s).max(0.0) + (2.0 * exchange - core_backward_s).max(0.0)
+        // Ring attention overlaps each exchange with the attention block it feeds, forward and
+        // backward; a short local sequence leaves it exposed.
+        overlap(exchange, core_forward_s, 0.0).and(overlap(2.0 * exchange, core_backward_s, 0.0))
     } else {
-        0.0
+        Overlapped::default()
     };
-    let layer_ep_s = if ep > 1.0 && arch.is_moe() {
-        let (bw, lat) = link(tp * ep);
-        let bytes = ACTIVATION_BYTES * tokens * arch.top_k * h * (ep - 1.0) / ep;
-        // Dispatch and combine, forward and backward, on MoE layers only.
-        let a2a = moe_share * 4.0 * (bytes / bw + lat);
-        if s.ep_comm_overlap {
-            // Another microbatch's (or the other direction's) compute runs under it.
-            (a2a - (layer_forward_s + layer_backward_s)).max(0.0)
+    let layer_ep = if ep > 1.0 && arch.is_moe() {
+        // Routed copies per token that stay inside the scale-up domain and that cross the
+        // network (node-limited routing caps the latter); both move at once.
+        let ranks_per_domain = (hw.scale_up_domain / tp).max(1.0);
+        let (intra, inter) = a2a_copies(arch.top_k, ep, ranks_per_domain, w.moe.node_limit);
+        // Each tensor-parallel rank dispatches its own share of the tokens.
+        let token_bytes = ACTIVATION_BYTES * tokens * h / tp;
+        let intra_s = if intra > 0.0 {
+            intra * token_bytes / (hw.scale_up_bytes_per_s * c.link_efficiency)
+                + c.scale_up_latency_s
         } else {
-            a2a
+            0.0
+        };
+        let inter_s = if inter > 0.0 {
+            inter * token_bytes * hw.scale_out_oversubscription.max(1.0)
+                / (hw.scale_out_bytes_per_s * c.link_efficiency)
+                + c.scale_out_latency_s
+        } else {
+            0.0
+        };
+        // Dispatch and combine, forward and backward, on MoE layers only; the busiest rank
+        // receives `imbalance` times the mean.
+        let a2a = moe_share * 4.0 * imbalance * intra_s.max(inter_s);
+        if s.ep_comm_overlap && ep_overlap_applies(s) {
+            // Another microbatch's compute runs under it (Megatron's combined 1F1B, DualPipe):
+            // the forward dispatch and combine under the partner's backward of that layer, the
+            // backward ones under the partner's forward. The step's first forward and last
+            // backward have no partner: one microbatch's worth is exposed.
+            let floor = 0.5 * a2a / microbatches.max(1.0);
+            overlap(0.5 * a2a, layer_backward_s, floor).and(overlap(
+                0.5 * a2a,
+                layer_forward_s,
+                floor,
+            ))
+        } else {
+            Overlapped::exposed(a2a)
         }
     } else {
-        0.0
+        Overlapped::default()
     };
+    let layer_tp_s = layer_tp.exposed_s;
+    let layer_cp_s = layer_cp.exposed_s;
+    let layer_ep_s = layer_ep.exposed_s;
+    let layer_hidden_s = layer_tp.hidden_s + layer_cp.hidden_s + layer_ep.hidden_s;
+    // Collectives (TP, EP) reduce and copy through HBM at link speed beside the kernels they
+    // hide under (the fitted share); the CP ring is a point-to-point copy under compute-bound
+    // attention and costs only the SMs it occupies (DeepSeek-V3's share, at most the fitted).
+    let layer_slowdown_s = c.overlap_compute_share * (layer_tp.hidden_s + layer_ep.hidden_s)
+        + super::overlap::OVERLAP_COMPUTE_SHARE.min(c.overlap_compute_share) * layer_cp.hidden_s;
 
-    // Output layer and loss on the last stage.
-    let logits_forward_s =
-        gemm_s(c, ceiling, tokens, arch.vocab / tp, h) + 3.0 * 4.0 * tokens * arch.vocab / tp / hbm;
+    // Output layer and loss on the last stage: the output layer stays 16-bit in every recipe
+    // (Megatron's output layer is not a Transformer Engine linear).
+    let logits_forward_s = gemm_s(c, bf16_ceiling, tokens, arch.vocab / tp, h)
+        + 3.0 * 4.0 * tokens * arch.vocab / tp / hbm;
     let logits_s = 3.0 * logits_forward_s;
 
     // The heaviest stage sets the pace: the last carries the output layer and loss.
-    let layer_s = layer_forward_s + layer_backward_s + layer_recompute_s;
+    let layer_s = layer_forward_s + layer_backward_s + layer_recompute_s + layer_slowdown_s;
     let layer_comm_s = layer_tp_s + layer_cp_s + layer_ep_s;
     let stage_s = |layers: f64, extra: f64| layers * (layer_s + layer_comm_s) + extra;
     let (first, middle, last) = (
@@ -616,57 +561,85 @@ pub fn evaluate_with(
             best
         }
     });
-    let (dp_bw, dp_lat) = link(gpus);
     // Gradients are reduced over the data- and context-parallel ranks together (Megatron);
-    // the experts' over that group divided by the expert-parallel ranks.
+    // the experts' over that group divided by the expert-parallel ranks. Megatron orders ranks
+    // TP, CP, (EP,) DP, PP from the fastest-varying: a node holds domain / (TP x CP) ranks of
+    // one data-parallel group, and the collective is hierarchical across nodes.
     let dp = dp * cp;
     let expert_dp = (dp / ep).max(1.0);
     let gradient_bytes = s.gradient_bytes();
-    // Reduce-scatter (or all-gather) of `bytes` per parameter: half a ring all-reduce.
+    let links = Links {
+        domain: hw.scale_up_domain,
+        scale_up_bytes_per_s: hw.scale_up_bytes_per_s * c.link_efficiency,
+        scale_out_bytes_per_s: hw.scale_out_bytes_per_s * c.link_efficiency
+            / hw.scale_out_oversubscription.max(1.0),
+        scale_up_latency_s: c.scale_up_latency_s,
+        scale_out_latency_s: c.scale_out_latency_s,
+    };
+    let dp_per_domain = (hw.scale_up_domain / tp).max(1.0);
+    let expert_dp_per_domain = (hw.scale_up_domain / (tp * ep)).max(1.0);
+    // Reduce-scatter (or all-gather) of `bytes` per parameter: half an all-reduce.
     let half = |bytes: f64| {
-        0.5 * (all_reduce_s(bytes * dense_params, dp, dp_bw, dp_lat)
-            + all_reduce_s(bytes * expert_params, expert_dp, dp_bw, dp_lat))
+        0.5 * (collectives::all_reduce_s(bytes * dense_params, dp, dp_per_domain, &links)
+            + collectives::all_reduce_s(
+                bytes * expert_params,
+                expert_dp,
+                expert_dp_per_domain,
+                &links,
+            ))
     };
     let backward_s = layers_per_stage * layer_backward_s;
     let forward_s = layers_per_stage * layer_forward_s;
-    let dp_comm_s = match s.zero {
-        3.. => {
-            // FSDP: gather 16-bit weights for forward and backward, reduce-scatter gradients,
-            // every microbatch; prefetching hides it behind that microbatch's compute.
-            let per_microbatch = 2.0 * half(ACTIVATION_BYTES) + half(gradient_bytes);
-            let hidden = if s.overlap_grad_reduce || s.overlap_param_gather {
-                stage_compute_s
-            } else {
-                0.0
-            };
-            microbatches * (per_microbatch - hidden).max(0.0)
-        }
-        1 | 2 => {
-            // Distributed optimizer: reduce-scatter the gradients, all-gather the 16-bit
-            // parameters after the step.
-            let reduce = half(gradient_bytes);
-            let gather = half(ACTIVATION_BYTES);
-            let reduce = if s.overlap_grad_reduce {
-                (reduce - backward_s).max(0.0)
-            } else {
-                reduce
-            };
-            let gather = if s.overlap_param_gather {
-                (gather - forward_s).max(0.0)
-            } else {
-                gather
-            };
-            reduce + gather
-        }
-        _ => {
-            let reduce = 2.0 * half(gradient_bytes);
-            if s.overlap_grad_reduce {
-                (reduce - backward_s).max(0.0)
-            } else {
-                reduce
-            }
+    // The last bucket of the gradient reduce and the first of the parameter gather have no
+    // compute left to hide under.
+    let bucket = last_bucket_fraction(dense_params + expert_params);
+    let bucketed = |comm: f64, window: f64, overlapped: bool| {
+        if overlapped {
+            overlap(comm, window, comm * bucket)
+        } else {
+            Overlapped::exposed(comm)
         }
     };
+    let dp_comm = match s.zero {
+        3.. => {
+            // FSDP / ZeRO-3: gather 16-bit weights for forward and backward and reduce-scatter
+            // gradients every microbatch (PyTorch FSDP and DeepSpeed reduce per microbatch);
+            // prefetch hides them under that microbatch's other layers, but the first layer's
+            // gather and the last layer's reduce-scatter are exposed.
+            let per_microbatch = 2.0 * half(ACTIVATION_BYTES) + half(gradient_bytes);
+            let one = if s.overlap_grad_reduce || s.overlap_param_gather {
+                let edge =
+                    (half(ACTIVATION_BYTES) + half(gradient_bytes)) / layers_per_stage.max(1.0);
+                overlap(per_microbatch, stage_compute_s, edge)
+            } else {
+                Overlapped::exposed(per_microbatch)
+            };
+            one.times(microbatches)
+        }
+        2 => {
+            // ZeRO-2 (DeepSpeed) reduce-scatters the gradients after every microbatch's
+            // backward rather than once per step, then all-gathers the parameters after the
+            // step.
+            let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce)
+                .times(microbatches);
+            let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
+            reduce.and(gather)
+        }
+        1 => {
+            // Distributed optimizer: reduce-scatter the gradients under the last microbatch's
+            // backward, all-gather the 16-bit parameters under the first one's forward.
+            let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce);
+            let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
+            reduce.and(gather)
+        }
+        _ => bucketed(
+            2.0 * half(gradient_bytes),
+            backward_s,
+            s.overlap_grad_reduce,
+        ),
+    };
+    let dp_comm_s = dp_comm.exposed_s;
+    let dp_slowdown_s = c.overlap_compute_share * dp_comm.hidden_s;
     let (dense_shards, expert_shards) = if s.zero >= 1 {
         (dp, expert_dp)
     } else {
@@ -677,7 +650,7 @@ pub fn evaluate_with(
         / hbm;
 
     let breakdown = Breakdown {
-        compute_s: microbatches * stage_compute_s,
+        compute_s: microbatches * stage_compute_s + dp_slowdown_s,
         recompute_s: microbatches * stage_recompute_s,
         tp_comm_s: microbatches * layers_per_stage * layer_tp_s,
         cp_comm_s: microbatches * layers_per_stage * layer_cp_s,
@@ -686,6 +659,8 @@ pub fn evaluate_with(
         dp_comm_s,
         bubble_s,
         optimizer_s,
+        overlap_slowdown_s: microbatches * layers_per_stage * layer_slowdown_s + dp_slowdown_s,
+        hidden_comm_s: microbatches * layers_per_stage * layer_hidden_s + dp_comm.hidden_s,
     };
     let step_time_s = breakdown.compute_s
         + breakdown.tp_comm_s
@@ -695,9 +670,9 @@ pub fn evaluate_with(
         + dp_comm_s
         + bubble_s
         + optimizer_s;
-
     let tokens_per_step = w.global_batch * w.seq_len;
-    let model_flops_per_step = arch.model_flops_per_token(w.seq_len) * tokens_per_step;
+    // Causal attention: the half of the score matrix the kernels compute (as timed above).
+    let model_flops_per_step = arch.model_flops_per_token_causal(w.seq_len) * tokens_per_step;
     let hardware_flops_per_step =
         model_flops_per_step + recompute_flops_per_token(arch, s, w, &stages) * tokens_per_step;
     let feasible = memory.total_bytes <= hw.hbm_bytes;
@@ -734,13 +709,13 @@ fn recompute_flops_per_token(arch: &Arch, s: &Strategy, w: &Workload, stages: &S
     match s.recompute {
         Recompute::None => 0.0,
         Recompute::Full => {
-            full_recompute_fraction(s, stages) * arch.model_flops_per_token(w.seq_len) / 3.0
+            full_recompute_fraction(s, stages) * arch.model_flops_per_token_causal(w.seq_len) / 3.0
         }
         Recompute::Selective => {
             let m = s.selective_modules();
             let mut flops = 0.0;
             if m.contains(RecomputeModules::CORE_ATTN) {
-                flops += arch.layers * arch.attention_core_flops_per_token(w.seq_len);
+                flops += 0.5 * arch.layers * arch.attention_core_flops_per_token(w.seq_len);
             }
             let dense_layers = arch.layers - arch.moe_layers();
             if m.contains(RecomputeModules::MLP) {

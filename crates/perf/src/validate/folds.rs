@@ -1,8 +1,8 @@
 //! Fitting the global constants on some rows and predicting others: the in-sample refit,
 //! leave-one-source-out and leave-one-hardware-generation-out.
 //!
-//! The fitted constants are the three `ModelConstants` fields fitted on the calibration set
-//! (`gemm_half_dim`, `attention_fraction`, `elementwise_passes`), on the same coarse grid that
+//! The fitted constants are the four `ModelConstants` fields fitted on the calibration set
+//! (`gemm_half_dim`, `attention_fraction`, `elementwise_passes`, `overlap_compute_share`), on the same coarse grid that
 //! produced the shipped defaults, minimising the mean absolute step-time error. Every grid
 //! point is evaluated on every row once (an error matrix); a fold then picks the grid point with
 //! the least error on its training rows only and reads its held-out rows' errors at that point.
@@ -24,6 +24,9 @@ pub struct Grid {
     pub attention_fraction: Vec<f64>,
     /// Unfused element-wise passes per layer.
     pub elementwise_passes: Vec<f64>,
+    /// Compute lost per second of hidden communication (from DeepSeek-V3's SM share, 0.15, up
+    /// to SMs plus HBM contention).
+    pub overlap_compute_share: Vec<f64>,
 }
 
 impl Grid {
@@ -33,6 +36,7 @@ impl Grid {
             gemm_half_dim: vec![64.0, 96.0, 128.0, 192.0, 256.0, 384.0],
             attention_fraction: vec![0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8],
             elementwise_passes: vec![14.0, 20.0, 28.0, 40.0, 56.0],
+            overlap_compute_share: vec![crate::train::overlap::OVERLAP_COMPUTE_SHARE, 0.3, 0.45],
         }
     }
 
@@ -42,12 +46,15 @@ impl Grid {
         for &gemm_half_dim in &self.gemm_half_dim {
             for &attention_fraction in &self.attention_fraction {
                 for &elementwise_passes in &self.elementwise_passes {
-                    out.push(ModelConstants {
-                        gemm_half_dim,
-                        attention_fraction,
-                        elementwise_passes,
-                        ..*base
-                    });
+                    for &overlap_compute_share in &self.overlap_compute_share {
+                        out.push(ModelConstants {
+                            gemm_half_dim,
+                            attention_fraction,
+                            elementwise_passes,
+                            overlap_compute_share,
+                            ..*base
+                        });
+                    }
                 }
             }
         }
@@ -141,6 +148,8 @@ pub struct Fitted {
     pub attention_fraction: f64,
     /// Unfused element-wise passes per layer.
     pub elementwise_passes: f64,
+    /// Compute lost per second of hidden communication.
+    pub overlap_compute_share: f64,
 }
 
 impl Fitted {
@@ -149,6 +158,7 @@ impl Fitted {
             gemm_half_dim: c.gemm_half_dim,
             attention_fraction: c.attention_fraction,
             elementwise_passes: c.elementwise_passes,
+            overlap_compute_share: c.overlap_compute_share,
         }
     }
 }
@@ -216,14 +226,14 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_grid_has_270_points_and_keeps_other_constants() {
-        // 6 x 9 x 5 = 270.
+    fn the_shipped_grid_has_810_points_and_keeps_other_constants() {
+        // 6 x 9 x 5 x 3 = 810.
         let base = ModelConstants {
             link_efficiency: 0.5,
             ..ModelConstants::default()
         };
         let points = Grid::shipped().points(&base);
-        assert_eq!(points.len(), 270);
+        assert_eq!(points.len(), 810);
         assert!(points.iter().all(|p| p.link_efficiency == 0.5));
     }
 }

@@ -32,7 +32,7 @@ pub use metrics::Stats;
 pub use rows::{read_rows, Case, FrameworkFor, Generation, RowOutcome, RowRead};
 pub use sources::{FlopConvention, Sources};
 
-use crate::step::{Hardware, ModelConstants, Strategy};
+use crate::step::{Breakdown, Hardware, ModelConstants, Strategy};
 
 /// Where a row ended up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -84,6 +84,8 @@ pub struct RowResult {
     pub filled: Vec<String>,
     /// The layout evaluated (auto fields resolved).
     pub layout: Option<String>,
+    /// Where the predicted step's time goes, with the constants given.
+    pub breakdown: Option<Breakdown>,
 }
 
 /// One source family's line.
@@ -196,6 +198,7 @@ pub fn validate(
             framework_illegal: None,
             filled: Vec::new(),
             layout: None,
+            breakdown: None,
         };
         match &row.outcome {
             RowOutcome::Excluded(reason) => {
@@ -218,6 +221,7 @@ pub fn validate(
                                 let e = &p.evaluation;
                                 result.status = Status::Compared;
                                 result.predicted_step_time_s = Some(e.step_time_s);
+                                result.breakdown = Some(e.breakdown);
                                 result.error =
                                     Some(e.step_time_s / case.measured_step_time_s - 1.0);
                                 result.predicted_fits = Some(e.feasible);
@@ -365,6 +369,7 @@ fn fit_point(matrix: &ErrorMatrix, fold: &Fold) -> usize {
             p.gemm_half_dim == fold.fitted.gemm_half_dim
                 && p.attention_fraction == fold.fitted.attention_fraction
                 && p.elementwise_passes == fold.fitted.elementwise_passes
+                && p.overlap_compute_share == fold.fitted.overlap_compute_share
         })
         .unwrap_or(0)
 }

@@ -8,6 +8,8 @@ use serde::Serialize;
 
 use crate::arch::{Arch, Mla};
 use crate::step::{Precision, Recompute, Strategy, Workload};
+use crate::train::overlap::{MoeRouting, DEFAULT_MOE_IMBALANCE};
+use crate::train::precision::{ComponentRecipes, Recipe};
 use crate::train::Framework;
 use crate::validate::conventions::{measured_step_time_s, Published};
 use crate::validate::csv::parse_csv;
@@ -434,10 +436,44 @@ fn case_from(
         fp32_gradients: strategy.fp32_gradients && !precision_text.contains("pure"),
         ..strategy
     };
+    // The recipe: as the row names it (NVIDIA's tables write FP8-CS, FP8-MX, MXFP8, NVFP4);
+    // a plain `fp8` is Megatron-Bridge's current scaling (calibration/README.md: its tables'
+    // FP8 is current scaling) and Transformer Engine's delayed scaling elsewhere.
+    let recipe = if precision_text.contains("nvfp4") || precision_text.contains("fp4") {
+        Recipe::Nvfp4
+    } else if precision_text.contains("mx") {
+        Recipe::Mxfp8
+    } else if precision_text.contains("fp8-cs") {
+        Recipe::Fp8Current
+    } else if precision_text.contains("fp8") {
+        if framework_id.starts_with("megatron-bridge") {
+            filled.push("recipe=fp8-current (Megatron-Bridge's FP8)".into());
+            Recipe::Fp8Current
+        } else {
+            filled.push("recipe=fp8-delayed (Transformer Engine default)".into());
+            Recipe::Fp8Delayed
+        }
+    } else {
+        Recipe::Bf16
+    };
+    // NVIDIA's MoE benchmarks force balanced routing (the row's notes say so); elsewhere the
+    // default imbalance stands.
+    let moe = if row.get("notes").contains("force-balanced") {
+        MoeRouting::balanced()
+    } else {
+        if num_experts_published(row) {
+            filled.push(format!(
+                "moe_imbalance={DEFAULT_MOE_IMBALANCE} (default, not published)"
+            ));
+        }
+        MoeRouting::default()
+    };
     let workload = Workload {
         global_batch,
         seq_len: seq,
         precision,
+        components: Some(ComponentRecipes::uniform(recipe)),
+        moe,
     };
     let published = Published {
         metric: row.get("measured_metric"),
@@ -470,6 +506,14 @@ fn case_from(
         measured_step_time_s,
         filled,
     })
+}
+
+/// Whether the row is an MoE model (it publishes an expert count above 1).
+fn num_experts_published(row: &Row) -> bool {
+    row.get("num_experts")
+        .trim()
+        .parse::<f64>()
+        .is_ok_and(|n| n > 1.0)
 }
 
 #[cfg(test)]

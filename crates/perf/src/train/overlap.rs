@@ -1,0 +1,230 @@
+//! Overlap that is earned: communication hides only under compute that is running at the same
+//! time and that it does not depend on, some of it is always exposed, and what hides still costs
+//! the compute it shares the GPU with.
+//!
+//! - Data-parallel gradient reduce-scatter (or all-reduce) runs bucket by bucket under the
+//!   backward pass of the *last* microbatch only (gradients accumulate until then); the last
+//!   bucket has no backward left to hide under. The sharded optimizer's parameter all-gather runs
+//!   under the first microbatch's forward; the first bucket is needed before anything starts.
+//! - FSDP gathers each layer's weights forward and backward and reduce-scatters its gradients
+//!   every microbatch; prefetch hides them under the neighbouring layers' compute, but the first
+//!   layer's gather and the last layer's reduce-scatter of each microbatch are exposed.
+//! - Context-parallel ring exchange hides under the attention block it feeds.
+//! - Expert-parallel all-to-all is exposed unless the framework's schedule overlaps it with
+//!   another microbatch's compute (Megatron's combined 1F1B, DualPipe); the first forward and
+//!   the last backward of a step have no partner microbatch.
+//! - Every hidden second slows the compute under it: NCCL and DeepEP kernels take streaming
+//!   multiprocessors and HBM bandwidth from the GEMMs ([`OVERLAP_COMPUTE_SHARE`]).
+
+use serde::Serialize;
+
+/// Fraction of a hidden collective's duration that the compute under it loses. DeepSeek-V3
+/// (arXiv 2412.19437, section 3.2.2) dedicates 20 of the H800's 132 SMs to its all-to-all
+/// kernels while they overlap computation: 20 / 132 = 0.15 of the compute units for as long as
+/// the communication runs. NCCL's ring kernels take SMs the same way. This is the lower end of
+/// the refit grid; the shipped `ModelConstants::overlap_compute_share` is fitted (SMs and HBM).
+pub const OVERLAP_COMPUTE_SHARE: f64 = 20.0 / 132.0;
+
+/// Megatron-Core's default gradient bucket, parameters (`bucket_size` = max(40M, 1M x DP) in
+/// `DistributedDataParallelConfig`; the larger term applies at very large DP).
+pub const DDP_BUCKET_PARAMS: f64 = 40e6;
+
+/// A collective split into what shows on the critical path and what hides under compute.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Overlapped {
+    /// Seconds on the critical path.
+    pub exposed_s: f64,
+    /// Seconds hidden under compute.
+    pub hidden_s: f64,
+}
+
+impl Overlapped {
+    /// Nothing overlaps: all of `comm_s` is exposed.
+    pub fn exposed(comm_s: f64) -> Overlapped {
+        Overlapped {
+            exposed_s: comm_s.max(0.0),
+            hidden_s: 0.0,
+        }
+    }
+
+    /// The compute time the hidden part costs (SMs and HBM shared with the communication).
+    pub fn compute_penalty_s(&self, share: f64) -> f64 {
+        share * self.hidden_s
+    }
+
+    /// Both together.
+    pub fn and(self, other: Overlapped) -> Overlapped {
+        Overlapped {
+            exposed_s: self.exposed_s + other.exposed_s,
+            hidden_s: self.hidden_s + other.hidden_s,
+        }
+    }
+
+    /// `n` times.
+    pub fn times(self, n: f64) -> Overlapped {
+        Overlapped {
+            exposed_s: self.exposed_s * n,
+            hidden_s: self.hidden_s * n,
+        }
+    }
+}
+
+/// Whether an expert-parallel all-to-all overlap the framework runs applies to layout `s`: not
+/// with full-layer recompute (Megatron-Bridge's EP-overlap prerequisites: "avoid when full
+/// activation recompute is enabled"; "if PP > 1, VPP must be set", which `Framework::apply`
+/// enforces for frameworks that interleave).
+pub fn ep_overlap_applies(s: &super::strategy::Strategy) -> bool {
+    s.recompute != super::strategy::Recompute::Full
+}
+
+/// `comm_s` of communication under a compute window of `window_s`, of which `floor_s` can never
+/// hide (the first or last bucket, the step's first or last microbatch).
+pub fn overlap(comm_s: f64, window_s: f64, floor_s: f64) -> Overlapped {
+    let comm_s = comm_s.max(0.0);
+    let floor_s = floor_s.clamp(0.0, comm_s);
+    let hideable = comm_s - floor_s;
+    let hidden_s = hideable.min(window_s.max(0.0));
+    Overlapped {
+        exposed_s: comm_s - hidden_s,
+        hidden_s,
+    }
+}
+
+/// The exposed share of a bucketed collective over `params` parameters: one bucket of
+/// [`DDP_BUCKET_PARAMS`] (at most all of it).
+pub fn last_bucket_fraction(params: f64) -> f64 {
+    if params <= 0.0 {
+        return 1.0;
+    }
+    (DDP_BUCKET_PARAMS / params).min(1.0)
+}
+
+/// Expert load imbalance and node-limited routing, the two facts of MoE routing the step model
+/// reads.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MoeRouting {
+    /// Tokens on the busiest expert-parallel rank / the mean (>= 1). Every rank waits for the
+    /// busiest in the all-to-all and in the expert GEMMs.
+    pub imbalance: f64,
+    /// Nodes (scale-up domains) each token may be routed to (DeepSeek-V3: 4); 0 for no limit.
+    pub node_limit: u32,
+}
+
+/// The default expert load imbalance: 1.25, the capacity factor Switch Transformer trains with
+/// (Fedus et al. 2021, arXiv 2101.03961, Table 1: experts sized for 1.25x the mean load), taken
+/// as the busiest rank's load over the mean of dropless routing with an auxiliary balancing
+/// loss. Runs that force balanced routing (NVIDIA's MoE benchmarks) are 1.0.
+pub const DEFAULT_MOE_IMBALANCE: f64 = 1.25;
+
+impl Default for MoeRouting {
+    fn default() -> MoeRouting {
+        MoeRouting {
+            imbalance: DEFAULT_MOE_IMBALANCE,
+            node_limit: 0,
+        }
+    }
+}
+
+impl MoeRouting {
+    /// Perfectly balanced routing, no node limit (benchmarks that force balance).
+    pub fn balanced() -> MoeRouting {
+        MoeRouting {
+            imbalance: 1.0,
+            node_limit: 0,
+        }
+    }
+
+    /// Checks the routing against an expert-parallel group spread over `ep_nodes` scale-up
+    /// domains; the message names the field and the fix.
+    pub fn check(&self, ep_nodes: u32) -> Result<(), String> {
+        if !self.imbalance.is_finite() || self.imbalance < 1.0 {
+            return Err(format!(
+                "`moe_imbalance` is {}: it is the busiest expert-parallel rank's tokens over the \
+                 mean, at least 1 (1 = perfectly balanced)",
+                self.imbalance
+            ));
+        }
+        if self.node_limit > ep_nodes.max(1) {
+            return Err(format!(
+                "`moe_node_limit` is {} but the expert-parallel group spans {} node(s): a token \
+                 can reach at most that many; lower it or raise `ep`",
+                self.node_limit,
+                ep_nodes.max(1)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Bytes each rank sends per routed token copy, split into those that stay inside the scale-up
+/// domain and those that cross the scale-out network, for top-`top_k` routing over an
+/// expert-parallel group of `group` ranks of which `domain` share a scale-up domain. Without a
+/// node limit each of the `top_k` copies lands on a uniformly random rank; with node-limited
+/// routing a token reaches at most `node_limit` nodes and is sent once per node (DeepSeek-V3
+/// dispatches over InfiniBand once per node and fans out over NVLink). Returns (intra, inter)
+/// copies per token.
+pub fn a2a_copies(top_k: f64, group: f64, domain: f64, node_limit: u32) -> (f64, f64) {
+    if group <= 1.0 {
+        return (0.0, 0.0);
+    }
+    let local = domain.min(group);
+    let remote_fraction = (group - local) / group;
+    let intra = top_k * (local - 1.0).max(0.0) / group;
+    let mut inter = top_k * remote_fraction;
+    if node_limit > 0 {
+        // At most `node_limit` nodes, one of which may be the sender's own.
+        inter = inter.min(f64::from(node_limit));
+    }
+    (intra, inter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_the_window_covers_hides_and_the_floor_never_does() {
+        // 10 s of traffic, 6 s of compute, 1 s that cannot hide: 6 hide, 4 show.
+        let o = overlap(10.0, 6.0, 1.0);
+        assert_eq!(o.hidden_s, 6.0);
+        assert_eq!(o.exposed_s, 4.0);
+        // A long window still leaves the floor exposed.
+        let o = overlap(10.0, 100.0, 1.0);
+        assert_eq!((o.exposed_s, o.hidden_s), (1.0, 9.0));
+        // The hidden 9 s cost 15% of their time in compute: 1.36 s.
+        assert!((o.compute_penalty_s(OVERLAP_COMPUTE_SHARE) - 9.0 * 20.0 / 132.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_last_bucket_is_a_bucket_of_the_stage() {
+        // 400M parameters in 40M buckets: a tenth is exposed; a 10M stage is all exposed.
+        assert!((last_bucket_fraction(400e6) - 0.1).abs() < 1e-12);
+        assert_eq!(last_bucket_fraction(10e6), 1.0);
+    }
+
+    #[test]
+    fn node_limited_routing_caps_what_crosses_the_network() {
+        // DeepSeek-V3: top-8 over EP 64 on 8-GPU nodes: 8 x 56/64 = 7 copies leave the node;
+        // limited to 4 nodes, at most 4 do. Inside the node: 8 x 7/64 = 0.875 copies.
+        let (intra, inter) = a2a_copies(8.0, 64.0, 8.0, 0);
+        assert!((inter - 7.0).abs() < 1e-12 && (intra - 0.875).abs() < 1e-12);
+        assert_eq!(a2a_copies(8.0, 64.0, 8.0, 4).1, 4.0);
+        // All inside one NVL72 domain: nothing crosses.
+        assert_eq!(a2a_copies(8.0, 64.0, 72.0, 0).1, 0.0);
+    }
+
+    #[test]
+    fn bad_routing_is_refused_naming_the_field() {
+        let low = MoeRouting {
+            imbalance: 0.9,
+            node_limit: 0,
+        };
+        assert!(low.check(8).unwrap_err().contains("`moe_imbalance`"));
+        let wide = MoeRouting {
+            imbalance: 1.1,
+            node_limit: 9,
+        };
+        assert!(wide.check(8).unwrap_err().contains("`moe_node_limit`"));
+        assert!(MoeRouting::default().check(1).is_ok());
+    }
+}

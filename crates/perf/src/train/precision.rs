@@ -1,0 +1,298 @@
+//! Precision recipes: which matmul format each part of a layer runs in, the ceiling that format
+//! reaches on a chip (the catalog's per-precision schema, carried in [`MatmulRates`]), and what
+//! quantising the GEMM inputs costs in HBM traffic.
+//!
+//! Recipes differ in speed for two reasons the model keeps apart:
+//! - the GEMM ceiling: per-tensor FP8, blockwise FP8, MXFP8 and NVFP4 each have their own
+//!   (measured, or derived by the catalog's stated rule) in `Hardware::matmul_rates`;
+//! - the casts: every GEMM input is quantised first, and the scaling decides how many passes over
+//!   the 16-bit tensor that takes (counted per recipe in [`Recipe::cast_bytes_per_element`]).
+//!
+//! Precision may differ by component, as recipes do (Transformer Engine's attention core always
+//! stays 16-bit; NVFP4 recipes keep some layers in BF16; DeepSeek-V3 keeps its attention
+//! projections in BF16 only for some operators): [`ComponentRecipes`] names the recipe of the
+//! attention projections, the dense MLPs and the routed and shared experts separately.
+
+use serde::Serialize;
+
+use super::step::{Hardware, Precision};
+use crate::matmul_rates::MatmulRate;
+
+/// A matmul recipe: a number format and its scaling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recipe {
+    /// bfloat16, no quantisation.
+    Bf16,
+    /// FP8 with per-tensor delayed scaling (amax history: the scale is known before the cast).
+    Fp8Delayed,
+    /// FP8 with per-tensor current scaling (an amax pass over the tensor before the cast).
+    Fp8Current,
+    /// FP8 with DeepSeek-V3's blockwise scaling (1x128 activations, 128x128 weights).
+    Fp8Blockwise,
+    /// OCP MXFP8: E4M3 with one E8M0 scale per 32 elements (Blackwell).
+    Mxfp8,
+    /// NVIDIA NVFP4: E2M1 with one E4M3 scale per 16 elements and a per-tensor scale.
+    Nvfp4,
+    /// OCP MXFP4: E2M1 with one E8M0 scale per 32 elements.
+    Mxfp4,
+}
+
+impl Recipe {
+    /// Every recipe and the names a spec or a calibration row writes it as.
+    pub const NAMED: [(&'static str, Recipe); 7] = [
+        ("bf16", Recipe::Bf16),
+        ("fp8-delayed", Recipe::Fp8Delayed),
+        ("fp8-current", Recipe::Fp8Current),
+        ("fp8-blockwise", Recipe::Fp8Blockwise),
+        ("mxfp8", Recipe::Mxfp8),
+        ("nvfp4", Recipe::Nvfp4),
+        ("mxfp4", Recipe::Mxfp4),
+    ];
+
+    /// The recipe called `name` (case-insensitive; `fp8-cs`, `fp8-mx` and `fp8-block` as
+    /// NVIDIA's tables write them are accepted too).
+    pub fn parse(name: &str) -> Option<Recipe> {
+        let name = name.trim().to_ascii_lowercase();
+        let alias = match name.as_str() {
+            "fp8-cs" | "fp8_cs" | "fp8-current-scaling" => Some(Recipe::Fp8Current),
+            "fp8-mx" | "fp8_mx" => Some(Recipe::Mxfp8),
+            "fp8-block" | "fp8-blockwise-scaling" => Some(Recipe::Fp8Blockwise),
+            "fp8-ds" | "fp8_ds" => Some(Recipe::Fp8Delayed),
+            _ => None,
+        };
+        alias.or_else(|| {
+            Self::NAMED
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, r)| *r)
+        })
+    }
+
+    /// The name a spec writes.
+    pub fn name(self) -> &'static str {
+        Self::NAMED
+            .iter()
+            .find(|(_, r)| *r == self)
+            .map_or("bf16", |(n, _)| n)
+    }
+
+    /// The recipe a plain precision runs when nothing more is said: per-tensor delayed scaling
+    /// for FP8 (Transformer Engine's default recipe until 2.x), NVFP4 for FP4.
+    pub fn default_for(precision: Precision) -> Recipe {
+        match precision {
+            Precision::Bf16 => Recipe::Bf16,
+            Precision::Fp8 => Recipe::Fp8Delayed,
+            Precision::Fp4 => Recipe::Nvfp4,
+        }
+    }
+
+    /// The precision family (the peak it is measured against).
+    pub fn precision(self) -> Precision {
+        match self {
+            Recipe::Bf16 => Precision::Bf16,
+            Recipe::Fp8Delayed | Recipe::Fp8Current | Recipe::Fp8Blockwise | Recipe::Mxfp8 => {
+                Precision::Fp8
+            }
+            Recipe::Nvfp4 | Recipe::Mxfp4 => Precision::Fp4,
+        }
+    }
+
+    /// HBM bytes moved to quantise one element of a GEMM input, counted per recipe:
+    /// - BF16: none;
+    /// - FP8 delayed: read 16-bit (2), write 8-bit (1): 3, the amax fused into the cast;
+    /// - FP8 current: an amax pass first (read 2) then the cast (3): 5;
+    /// - FP8 blockwise: the cast with the block amax fused (3), plus a transposed 8-bit copy for
+    ///   the backward GEMM whose blocks run the other way (1): 4;
+    /// - MXFP8: a row-wise and a column-wise copy (the 32-element blocks run along the
+    ///   reduction dimension of each GEMM, so the transpose cannot be reused): read 2, write
+    ///   1 + 1, scales 2/32: 4.06;
+    /// - NVFP4: a per-tensor amax pass (2), then row- and column-wise 4-bit copies (read 2,
+    ///   write 0.5 + 0.5, scales 2/16), plus the random Hadamard transform on the weight-gradient
+    ///   inputs (read and write 16-bit, 4) that NVIDIA's NVFP4 training recipe applies: 9.1;
+    /// - MXFP4: as NVFP4 without the per-tensor pass or the transform (3.06).
+    pub fn cast_bytes_per_element(self) -> f64 {
+        match self {
+            Recipe::Bf16 => 0.0,
+            Recipe::Fp8Delayed => 3.0,
+            Recipe::Fp8Current => 5.0,
+            Recipe::Fp8Blockwise => 4.0,
+            Recipe::Mxfp8 => 4.0 + 2.0 / 32.0,
+            Recipe::Nvfp4 => 2.0 + 3.0 + 2.0 / 16.0 + 4.0,
+            Recipe::Mxfp4 => 3.0 + 2.0 / 32.0,
+        }
+    }
+
+    /// The catalog's matmul rate for this recipe on `hw`, when the schema has one.
+    fn rate(self, hw: &Hardware) -> Option<MatmulRate> {
+        let r = &hw.matmul_rates;
+        match self {
+            Recipe::Bf16 => r.bf16,
+            Recipe::Fp8Delayed | Recipe::Fp8Current => r.fp8,
+            Recipe::Fp8Blockwise => r.fp8_blockwise.or(r.fp8),
+            Recipe::Mxfp8 => r.mxfp8,
+            Recipe::Nvfp4 => r.nvfp4,
+            Recipe::Mxfp4 => r.mxfp4,
+        }
+    }
+
+    /// Whether `hw` runs this recipe: the schema lists the format, or (for hardware built
+    /// without a schema, as in tests) the precision family has a peak. Hopper has no MX or NVFP4
+    /// formats: the schema marks them not applicable and this is false.
+    pub fn supported_on(self, hw: &Hardware) -> bool {
+        if hw.matmul_rates == Default::default() {
+            return hw.peak(self.precision()).is_some_and(|p| p > 0.0);
+        }
+        self.rate(hw).is_some_and(|r| r.peak_flops > 0.0)
+    }
+
+    /// Achievable matmul FLOP/s for this recipe on `hw`: the schema's ceiling for the format
+    /// (measured or derived), else the precision family's peak times its measured efficiency.
+    pub fn ceiling(self, hw: &Hardware) -> Option<f64> {
+        self.rate(hw)
+            .and_then(|r| r.ceiling_flops)
+            .filter(|c| *c > 0.0)
+            .or_else(|| hw.matmul_ceiling(self.precision()))
+    }
+}
+
+/// The recipe of each component of a layer. The attention core (flash attention) is not listed:
+/// it runs in 16 bits in every recipe the calibration sources use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ComponentRecipes {
+    /// QKV and output projections.
+    pub attention: Recipe,
+    /// Dense MLPs (and the output layer's neighbours; the output layer itself stays BF16).
+    pub dense: Recipe,
+    /// Routed and shared experts.
+    pub experts: Recipe,
+}
+
+impl ComponentRecipes {
+    /// One recipe everywhere.
+    pub fn uniform(recipe: Recipe) -> ComponentRecipes {
+        ComponentRecipes {
+            attention: recipe,
+            dense: recipe,
+            experts: recipe,
+        }
+    }
+
+    /// Every component's recipe, for checks.
+    pub fn all(&self) -> [(&'static str, Recipe); 3] {
+        [
+            ("attention", self.attention),
+            ("dense", self.dense),
+            ("experts", self.experts),
+        ]
+    }
+
+    /// The most precise (slowest) family among the components: what the MFU is quoted against
+    /// is the workload's headline precision, not this.
+    pub fn lowest_family(&self) -> Precision {
+        let rank = |p: Precision| match p {
+            Precision::Bf16 => 2,
+            Precision::Fp8 => 1,
+            Precision::Fp4 => 0,
+        };
+        self.all()
+            .iter()
+            .map(|(_, r)| r.precision())
+            .min_by_key(|p| rank(*p))
+            .unwrap_or(Precision::Bf16)
+    }
+}
+
+/// The ceilings and cast costs one evaluation uses, resolved once per evaluation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Resolved {
+    pub attention_ceiling: f64,
+    pub dense_ceiling: f64,
+    pub expert_ceiling: f64,
+    pub attention_cast: f64,
+    pub dense_cast: f64,
+    pub expert_cast: f64,
+}
+
+/// Resolves `components` on `hw`; `None` when a component's format is not on the chip.
+pub(crate) fn resolve(hw: &Hardware, components: &ComponentRecipes) -> Option<Resolved> {
+    let one = |r: Recipe| -> Option<f64> {
+        if r.supported_on(hw) {
+            r.ceiling(hw)
+        } else {
+            None
+        }
+    };
+    Some(Resolved {
+        attention_ceiling: one(components.attention)?,
+        dense_ceiling: one(components.dense)?,
+        expert_ceiling: one(components.experts)?,
+        attention_cast: components.attention.cast_bytes_per_element(),
+        dense_cast: components.dense.cast_bytes_per_element(),
+        expert_cast: components.experts.cast_bytes_per_element(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matmul_rates::MatmulRates;
+    use crate::reference::h100_sxm;
+
+    #[test]
+    fn names_round_trip_and_nvidia_aliases_parse() {
+        for (name, recipe) in Recipe::NAMED {
+            assert_eq!(Recipe::parse(name), Some(recipe));
+            assert_eq!(recipe.name(), name);
+        }
+        assert_eq!(Recipe::parse("FP8-CS"), Some(Recipe::Fp8Current));
+        assert_eq!(Recipe::parse("fp8-mx"), Some(Recipe::Mxfp8));
+        assert_eq!(Recipe::parse("fp16"), None);
+    }
+
+    #[test]
+    fn recipes_read_their_own_ceilings_from_the_schema() {
+        // A made-up Blackwell-like table: FP8 per-tensor 3,000, MXFP8 3,300, NVFP4 4,000 TFLOP/s.
+        let rate = |peak: f64, ceiling: f64| {
+            Some(MatmulRate {
+                peak_flops: peak,
+                ceiling_flops: Some(ceiling),
+                measured: true,
+            })
+        };
+        let hw = Hardware {
+            matmul_rates: MatmulRates {
+                bf16: rate(2.25e15, 1.75e15),
+                fp8: rate(4.5e15, 3.0e15),
+                fp8_blockwise: None,
+                mxfp8: rate(4.5e15, 3.3e15),
+                nvfp4: rate(9e15, 4.0e15),
+                mxfp4: None,
+            },
+            ..h100_sxm()
+        };
+        assert_eq!(Recipe::Mxfp8.ceiling(&hw), Some(3.3e15));
+        assert_eq!(Recipe::Fp8Current.ceiling(&hw), Some(3.0e15));
+        // Blockwise falls back to the per-tensor figure where the table has none.
+        assert_eq!(Recipe::Fp8Blockwise.ceiling(&hw), Some(3.0e15));
+        assert_eq!(Recipe::Nvfp4.ceiling(&hw), Some(4.0e15));
+        assert!(!Recipe::Mxfp4.supported_on(&hw));
+        assert!(resolve(&hw, &ComponentRecipes::uniform(Recipe::Mxfp4)).is_none());
+    }
+
+    #[test]
+    fn casts_cost_more_as_scaling_gets_finer() {
+        // Delayed < blockwise < MXFP8 < current < NVFP4: each extra pass is counted above.
+        let order = [
+            Recipe::Bf16,
+            Recipe::Fp8Delayed,
+            Recipe::Fp8Blockwise,
+            Recipe::Mxfp8,
+            Recipe::Fp8Current,
+            Recipe::Nvfp4,
+        ];
+        for pair in order.windows(2) {
+            assert!(pair[0].cast_bytes_per_element() < pair[1].cast_bytes_per_element());
+        }
+    }
+}
