@@ -413,12 +413,9 @@ pub fn risk(
         )
         .map_err(|d| Failure::Diagnostics(catalog::Diagnostics(vec![*d])))?;
         let mut result = ::risk::run(&portfolio, &options, &|_, _| {}).map_err(invalid)?;
-        let planned = engine::plan_text(catalog, &plan_origin, &plan_text).ok();
-        result.capability = match &planned {
-            Some(plan) => ::risk::capability::fleet_assumptions(catalog, plan),
-            None => ::risk::capability::default_assumptions(catalog),
-        }
-        .and_then(|a| ::risk::capability(&result, a));
+        // As the CLI: per-system capability tables built once, read at each sample's fleet.
+        let tables = ::risk::build_tables(catalog, &portfolio);
+        result.capability = ::risk::capability(&portfolio, &options, &tables);
         result.knowledge = Some(engine::knowledge::knowledge(
             catalog,
             result.deals.iter().map(|d| d.id.as_str()),
