@@ -137,14 +137,67 @@ fn status_words(status: &str) -> &str {
     }
 }
 
-/// Where deal-capability's measures (largest trainable model, tokens per day) enter the
-/// opening, once the plan carries them: a sentence, or `None` while the plan has none.
-fn capability_sentence(_result: &PlanResult) -> Option<String> {
-    // Hook for issue 16 item 3 (branch deal-capability): when `PlanResult` gains its
-    // `capability` section, say here "the largest model it could train in 90 days and the
-    // tokens per day it could serve", each with its range, and the opening takes it as its
-    // second sentence's companion.
-    None
+/// What the fleet can do in the last month the capability section reports: the largest model
+/// its largest site could train and the tokens a day its serving share could serve, or why the
+/// models cannot say, as a clause of the "what it amounts to" sentence (the opening stays at
+/// three sentences); `None` when the plan carries no capability section.
+fn capability_clause(result: &PlanResult) -> Option<String> {
+    let capability = result.capability.as_ref()?;
+    let month = capability.months.last()?;
+    let days = quotable(capability.options.training_days);
+    let training = match &month.largest_run {
+        Some(run) => match (&run.dense.run, &run.moe.run) {
+            (Some(dense), moe) => {
+                let moe = moe.as_ref().map_or(String::new(), |m| {
+                    format!(
+                        " (or a {}-expert MoE of {} parameters)",
+                        capability.options.moe_experts,
+                        quotable(m.params)
+                    )
+                });
+                format!(
+                    "its largest site ({}, {}) could train a compute-optimal dense model of {} parameters{moe} in {days} days",
+                    site_words(&run.site),
+                    run.system,
+                    quotable(dense.params)
+                )
+            }
+            (None, _) => format!(
+                "the models cannot size its largest training run ({})",
+                run.dense.unknown_reason.as_deref().unwrap_or("unknown")
+            ),
+        },
+        None => "no accelerators are past burn-in to train on".to_string(),
+    };
+    let serving = match month.serving_tokens_per_day {
+        Some(tokens) => format!(
+            "its serving share could produce {} output tokens a day of the reference model mix",
+            quotable(tokens)
+        ),
+        None => format!(
+            "its serving rate is unknown ({})",
+            month
+                .unknown
+                .first()
+                .map_or("the serving model cannot compute it", |s| s.as_str())
+        ),
+    };
+    // The capability month is the last reported (a December or a month asked for); named only
+    // where it is not the month the sentence already opens with.
+    let when = if month.month.to_string() == result.scenario.end_month {
+        String::new()
+    } else {
+        format!("in {}, ", month.month)
+    };
+    Some(format!("{when}{training}, and {serving}"))
+}
+
+/// A capability site key in words: a tranche without a catalog site is its own site.
+fn site_words(site: &str) -> String {
+    match site.strip_prefix("tranche:") {
+        Some(tranche) => format!("tranche \"{tranche}\""),
+        None => site.to_string(),
+    }
 }
 
 /// The opening sentences of a plan.
@@ -204,13 +257,11 @@ pub fn opening(result: &PlanResult) -> Opening {
         headline("energy_twh_per_year"),
         |x| format!("{} TWh", quotable(x)),
     );
+    let capability = capability_clause(result).map_or(String::new(), |c| format!("; {c}"));
     sentences.push(format!(
-        "By {} that is {accelerators} accelerators, {capex} of capital spending and {energy} of electricity a year.",
+        "By {} that is {accelerators} accelerators, {capex} of capital spending and {energy} of electricity a year{capability}.",
         result.scenario.end_month,
     ));
-    if let Some(capability) = capability_sentence(result) {
-        sentences.push(capability);
-    }
 
     let cutoff = &result.knowledge.cutoff;
     let mut status = Vec::new();

@@ -80,3 +80,30 @@ fn the_opening_quotes_the_range_and_the_deal_status() {
     assert!(text.contains("if the deal proceeds as written"), "{text}");
     assert!(text.contains("source:"), "{text}");
 }
+
+#[test]
+fn the_opening_names_the_largest_model_and_the_tokens_per_day() {
+    let result = plan(&with(50, 0));
+    let text = &result.opening.text;
+    let capability = result
+        .capability
+        .as_ref()
+        .expect("a default plan has capability");
+    let last = capability.months.last().unwrap();
+    let dense = last
+        .largest_run
+        .as_ref()
+        .unwrap()
+        .dense
+        .run
+        .as_ref()
+        .unwrap();
+    assert!(text.contains("compute-optimal dense model of"), "{text}");
+    assert!(text.contains("output tokens a day"), "{text}");
+    assert!(text.contains(&last.month.to_string()), "{text}");
+    // The parameter count is the capability section's, in words (e.g. "5.5 trillion").
+    let words = format!("{:.1} trillion", dense.params / 1e12);
+    let words = words.replace(".0 trillion", " trillion");
+    assert!(text.contains(&words), "{words} not in {text}");
+    assert_eq!(result.opening.sentences.len(), 3, "{text}");
+}

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 use units::Month;
 
@@ -558,8 +559,10 @@ pub fn capability_from_tables(
     let first = plan.timeline.first().map(|r| r.month);
     let last = plan.timeline.last().map(|r| r.month);
     let months = match (first, last) {
+        // Months in parallel: the first read of a grid point runs its layout searches, and a
+        // cold plan's months need different points (the result keeps the months' order).
         (Some(first), Some(last)) => report_months(first, last, options)
-            .into_iter()
+            .into_par_iter()
             .map(|month| {
                 let i = i64::from(month.months_since(first));
                 let states = month_states(sites.len(), i, options, |t, j| {

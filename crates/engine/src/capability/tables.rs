@@ -154,14 +154,25 @@ impl SystemTables {
 
     /// Computes every grid point now (they are otherwise computed when first read): for
     /// benchmarks that time the reading alone.
+    ///
+    /// The cells are independent, so they are computed in parallel, largest first: each
+    /// search is itself parallel over its outer layout choices, but its rounds, doublings and
+    /// goodput scan are serial, and the largest cells take the longest.
     pub fn fill(&self) {
-        for table in self.systems.values() {
-            for kind in [ModelKind::Dense, ModelKind::Moe] {
-                for i in 0..table.grid.len() {
-                    cell(table, kind, i, &self.options);
-                }
-            }
-        }
+        use rayon::prelude::*;
+        let mut cells: Vec<(&SystemTable, ModelKind, usize)> = self
+            .systems
+            .values()
+            .flat_map(|table| {
+                [ModelKind::Moe, ModelKind::Dense]
+                    .into_iter()
+                    .flat_map(move |kind| (0..table.grid.len()).map(move |i| (table, kind, i)))
+            })
+            .collect();
+        cells.sort_by(|a, b| b.0.grid[b.2].total_cmp(&a.0.grid[a.2]));
+        cells.par_iter().for_each(|&(table, kind, i)| {
+            cell(table, kind, i, &self.options);
+        });
     }
 
     /// One summary per system.
