@@ -78,7 +78,8 @@ pub(crate) fn evaluate(
     use Cell::*;
     Ok(match kind {
         Kind::Plan => {
-            let r = engine::plan_text(catalog, origin, text)?;
+            // No sweep output reads capability, and it would run the layout search per point.
+            let r = engine::plan_text_without_capability(catalog, origin, text)?;
             let t = &r.totals;
             vec![
                 Text(Some(t.month.to_string())),

@@ -196,6 +196,33 @@ pub fn plan(
     origin: &str,
     text: &str,
 ) -> Result<PlanResult, EngineError> {
+    plan_inner(catalog, scenario, origin, text, true)
+}
+
+/// [`plan_text`] without the capability view (`capability` is `None`, its ledger lines absent):
+/// the buildout alone, for sweeps whose outputs do not read capability. Capability runs the
+/// training layout search per site; a 100,000-point sweep over facility sizes would run it
+/// at nearly every point.
+pub fn plan_text_without_capability(
+    catalog: &Catalog,
+    origin: &str,
+    text: &str,
+) -> Result<PlanResult, EngineError> {
+    let scenario: Scenario = toml::from_str(text).map_err(|err| {
+        let mut d = Diagnostic::from_toml(origin, text, &err);
+        d = d.hint(parse_hint(err.message()));
+        EngineError::Invalid(Diagnostics(vec![d]))
+    })?;
+    plan_inner(catalog, &scenario, origin, text, false)
+}
+
+fn plan_inner(
+    catalog: &Catalog,
+    scenario: &Scenario,
+    origin: &str,
+    text: &str,
+    with_capability: bool,
+) -> Result<PlanResult, EngineError> {
     let mut r = Resolver::new(catalog, scenario, origin, text);
     let input = r.resolve();
     if !r.problems.is_empty() {
@@ -263,7 +290,9 @@ pub fn plan(
         capability: None,
     };
     let sites: Vec<Option<String>> = input.tranche_ids.iter().map(|t| t.site.clone()).collect();
-    crate::capability::ledger::add_to_plan(&mut result, catalog, &sites, &capability_options);
+    if with_capability {
+        crate::capability::ledger::add_to_plan(&mut result, catalog, &sites, &capability_options);
+    }
     crate::finite::check_plan(&result, origin)?;
     result.comparison =
         crate::opening::comparison(&result, &crate::power_stack::cross_check(catalog));
