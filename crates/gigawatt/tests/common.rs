@@ -55,6 +55,9 @@ pub fn tempdir() -> std::path::PathBuf {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::SeqCst)
     ));
+    // The pid is unique among live processes only: a folder left by an earlier run whose pid
+    // was the same holds its files (a stray catalog file broke `--catalog DIR` tests).
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
