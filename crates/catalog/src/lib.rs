@@ -7,6 +7,7 @@
 //! edges read files and hand their text in as [`CatalogText`].
 
 mod accelerator;
+mod check_facility;
 mod check_matmul;
 pub mod claim;
 pub mod diagnostic;
