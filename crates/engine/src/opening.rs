@@ -1,8 +1,9 @@
 //! The answer first (issue 16): two or three sentences a journalist can quote, which every
 //! output opens with; then the per-GW ratios and the comparison with known sites.
 //!
-//! The sentences say what the scenario plans, what it amounts to (accelerators, dollars and
-//! energy, each with its p10-p90 range when the plan sampled ranges), and where the deal stood
+//! The sentences say what the scenario plans, what it amounts to (accelerators, dollars,
+//! energy, the largest trainable model and tokens a day, each with its p10-p90 range when the
+//! plan sampled ranges; capability's widened by the models' errors), and where the deal stood
 //! on the knowledge date, with the source. Figures are rounded to two significant digits: the
 //! catalog's own ranges are wider than any third digit.
 
@@ -145,21 +146,39 @@ fn capability_clause(result: &PlanResult) -> Option<String> {
     let capability = result.capability.as_ref()?;
     let month = capability.months.last()?;
     let days = quotable(capability.options.training_days);
+    // The ranges over the plan's draws, widened by the models' errors, for the same month.
+    let spreads = result
+        .ranges
+        .as_ref()
+        .and_then(|r| r.capability.as_ref())
+        .filter(|c| c.month == month.month);
+    let dense_range = spreads.and_then(|c| c.dense_params.as_ref());
+    let moe_range = spreads.and_then(|c| c.moe_params.as_ref());
+    let tokens_range = spreads.and_then(|c| c.serving_tokens_per_day.as_ref());
     let training = match &month.largest_run {
         Some(run) => match (&run.dense.run, &run.moe.run) {
             (Some(dense), moe) => {
                 let moe = moe.as_ref().map_or(String::new(), |m| {
+                    let range = moe_range
+                        .filter(|r| quotable(r.p10) != quotable(r.p90))
+                        .map_or(String::new(), |r| {
+                            format!(", p10-p90 {} to {}", quotable(r.p10), quotable(r.p90))
+                        });
                     format!(
-                        " (or a {}-expert MoE of {} parameters)",
+                        " (or a {}-expert MoE of {} parameters{range})",
                         capability.options.moe_experts,
                         quotable(m.params)
                     )
                 });
                 format!(
-                    "its largest site ({}, {}) could train a compute-optimal dense model of {} parameters{moe} in {days} days",
+                    "its largest site ({}, {}) could train a compute-optimal dense model of {}{moe} in {days} days",
                     site_words(&run.site),
                     run.system,
-                    quotable(dense.params)
+                    with_range(
+                        format!("{} parameters", quotable(dense.params)),
+                        dense_range,
+                        quotable
+                    )
                 )
             }
             (None, _) => format!(
@@ -171,8 +190,12 @@ fn capability_clause(result: &PlanResult) -> Option<String> {
     };
     let serving = match month.serving_tokens_per_day {
         Some(tokens) => format!(
-            "its serving share could produce {} output tokens a day of the reference model mix",
-            quotable(tokens)
+            "its serving share could produce {} a day of the reference model mix",
+            with_range(
+                format!("{} output tokens", quotable(tokens)),
+                tokens_range,
+                quotable
+            )
         ),
         None => format!(
             "its serving rate is unknown ({})",

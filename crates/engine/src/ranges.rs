@@ -85,6 +85,10 @@ pub struct Ranges {
     pub final_row: BTreeMap<String, Spread>,
     /// The assumptions that drive the spread, largest swing first (at most [`TORNADO_LEN`]).
     pub tornado: Vec<Driver>,
+    /// The capability measures over the same draws, widened by the models' errors (absent
+    /// when the plan has no capability section).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capability: Option<crate::capability::ranges::CapabilityRanges>,
 }
 
 /// Drivers the tornado lists.
@@ -168,7 +172,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo as f64)
 }
 
-fn spread(mut values: Vec<f64>) -> Spread {
+/// p10, p50 and p90 of `values`.
+pub fn spread(mut values: Vec<f64>) -> Spread {
     values.sort_by(f64::total_cmp);
     Spread {
         p10: percentile(&values, 0.1),
@@ -194,9 +199,26 @@ pub fn sample<F>(assumptions: &[Assumption], options: RangeOptions, rerun: F) ->
 where
     F: Fn(&BTreeMap<String, f64>) -> Option<MonthRow> + Sync,
 {
+    sample_with(assumptions, options, |draws| {
+        rerun(draws).map(|row| (row, ()))
+    })
+    .0
+}
+
+/// [`sample`], where `rerun` also returns something else of each draw (the capability
+/// measures): those of the draws that planned, in draw order.
+pub fn sample_with<F, X>(
+    assumptions: &[Assumption],
+    options: RangeOptions,
+    rerun: F,
+) -> (Ranges, Vec<X>)
+where
+    F: Fn(&BTreeMap<String, f64>) -> Option<(MonthRow, X)> + Sync,
+    X: Send,
+{
     let figures = ranged(assumptions);
     let base = ChaCha8Rng::seed_from_u64(options.seed);
-    let rows: Vec<MonthRow> = (0..options.draws as u64)
+    let (rows, extras): (Vec<MonthRow>, Vec<X>) = (0..options.draws as u64)
         .into_par_iter()
         .filter_map(|i| {
             let mut rng = base.clone();
@@ -211,7 +233,8 @@ where
                 .collect();
             rerun(&draws)
         })
-        .collect();
+        .unzip();
+    let rerun = |draws: &BTreeMap<String, f64>| rerun(draws).map(|(row, _)| row);
 
     let mut headlines: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut final_row: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -273,7 +296,7 @@ where
     tornado.retain(|d| d.swing > 0.0);
     tornado.truncate(TORNADO_LEN);
 
-    Ranges {
+    let ranges = Ranges {
         draws: rows.len(),
         seed: options.seed,
         method: "triangular(low, catalog value, high) per ranged catalog figure; one draw per figure shared wherever it is used; ChaCha8 stream (seed, draw)".into(),
@@ -281,7 +304,9 @@ where
         headlines: headlines.into_iter().map(|(k, v)| (k, spread(v))).collect(),
         final_row: final_row.into_iter().map(|(k, v)| (k, spread(v))).collect(),
         tornado,
-    }
+        capability: None,
+    };
+    (ranges, extras)
 }
 
 #[cfg(test)]

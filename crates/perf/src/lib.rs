@@ -53,4 +53,6 @@ pub use train::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
     Precision, Recompute, Strategy, Workload,
 };
-pub use train::{search, validate_strategy, Ranked, SearchOptions, SearchResult};
+pub use train::{
+    search, search_pruned, validate_strategy, Pruning, Ranked, SearchOptions, SearchResult,
+};

@@ -73,12 +73,74 @@ fn central(result: &PlanResult, key: &str) -> Option<f64> {
 fn rows<'a>(
     result: &'a PlanResult,
     ranges: &'a Ranges,
-) -> impl Iterator<Item = (&'static str, String, Spread, fn(f64) -> String)> + 'a {
-    HEADLINES.iter().filter_map(move |h| {
+) -> impl Iterator<Item = (String, String, Spread, fn(f64) -> String)> + 'a {
+    let headlines = HEADLINES.iter().filter_map(move |h| {
         let spread = *ranges.headlines.get(h.key)?;
         let value = central(result, h.key).map_or("unknown".into(), h.fmt);
-        Some((h.label, value, spread, h.fmt))
-    })
+        Some((h.label.to_string(), value, spread, h.fmt))
+    });
+    headlines.chain(capability_rows(result, ranges))
+}
+
+fn flop(x: f64) -> String {
+    format!("{x:.2e}")
+}
+
+/// The capability measures' ranges (widened by the models' errors), labelled with their month
+/// and the share of draws that know them where some do not.
+fn capability_rows(
+    result: &PlanResult,
+    ranges: &Ranges,
+) -> Vec<(String, String, Spread, fn(f64) -> String)> {
+    let (Some(c), Some(month)) = (
+        ranges.capability.as_ref(),
+        result.capability.as_ref().and_then(|c| c.months.last()),
+    ) else {
+        return Vec::new();
+    };
+    let central = month.measures();
+    let quotable: fn(f64) -> String = engine::opening::quotable;
+    let rows: [(&str, &str, Option<Spread>, Option<f64>, fn(f64) -> String); 4] = [
+        (
+            "dense_params",
+            "Dense model params",
+            c.dense_params,
+            central.dense_params,
+            quotable,
+        ),
+        (
+            "moe_params",
+            "MoE model params",
+            c.moe_params,
+            central.moe_params,
+            quotable,
+        ),
+        (
+            "training_flop_per_year",
+            "Training FLOP/yr",
+            c.training_flop_per_year,
+            central.flop_per_year,
+            flop,
+        ),
+        (
+            "serving_tokens_per_day",
+            "Tokens/day served",
+            c.serving_tokens_per_day,
+            central.tokens_per_day,
+            quotable,
+        ),
+    ];
+    rows.into_iter()
+        .filter_map(|(key, label, spread, value, fmt)| {
+            let known = c.known_share.get(key).copied().unwrap_or(1.0);
+            let label = if known < 1.0 {
+                format!("{label}, {} ({:.0}% known)", c.month, known * 100.0)
+            } else {
+                format!("{label}, {}", c.month)
+            };
+            Some((label, value.map_or("unknown".into(), fmt), spread?, fmt))
+        })
+        .collect()
 }
 
 /// Wraps a paragraph at `width` columns, indented by `indent`.
@@ -324,7 +386,7 @@ pub fn html(result: &PlanResult, esc: fn(&str) -> String) -> String {
             let _ = writeln!(
                 out,
                 "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                esc(label),
+                esc(&label),
                 esc(&value),
                 esc(&fmt(s.p10)),
                 esc(&fmt(s.p50)),

@@ -83,10 +83,10 @@ fn capability_table(out: &mut String, result: &RiskResult) {
             out,
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             m.month,
-            escape(&band(m.dense_params, p.dense_params, short_count)),
-            escape(&band(m.moe_params, p.moe_params, short_count)),
-            escape(&band(m.training_flop_per_year, p.training_flop_per_year, |x| format!("{x:.2e}"))),
-            escape(&band(m.serving_tokens_per_day, p.serving_tokens_per_day, short_count))
+            escape(&(band(m.dense_params, p.dense_params, short_count) + &known_suffix(m, "dense_params"))),
+            escape(&(band(m.moe_params, p.moe_params, short_count) + &known_suffix(m, "moe_params"))),
+            escape(&(band(m.training_flop_per_year, p.training_flop_per_year, |x| format!("{x:.2e}")) + &known_suffix(m, "training_flop_per_year"))),
+            escape(&(band(m.serving_tokens_per_day, p.serving_tokens_per_day, short_count) + &known_suffix(m, "serving_tokens_per_day")))
         );
     }
     out.push_str("</tbody></table></div>\n<ul>\n");
@@ -94,6 +94,15 @@ fn capability_table(out: &mut String, result: &RiskResult) {
         let _ = writeln!(out, "<li>{}</li>", escape(note));
     }
     out.push_str("</ul>\n</section>\n");
+}
+
+/// ` (85% known)` after a capability measure that some samples cannot compute (its
+/// percentiles are over the samples that can), else nothing.
+pub(crate) fn known_suffix(m: &::risk::CapabilityMonth, measure: &str) -> String {
+    match m.known_share.get(measure) {
+        Some(share) if *share < 1.0 => format!(" ({:.0}% known)", share * 100.0),
+        _ => String::new(),
+    }
 }
 
 /// A count in the short scale: `12.3 M`, `4.5 B` (never SI's `G`).

@@ -152,8 +152,10 @@ pub fn risk_text_summary(result: &RiskResult) -> String {
                 out,
                 "  {:<8} {:>34} {:>34} {:>34} {:>34}",
                 m.month.to_string(),
-                crate::risk::band(m.dense_params, p.dense_params, crate::risk::short_count),
-                crate::risk::band(m.moe_params, p.moe_params, crate::risk::short_count),
+                crate::risk::band(m.dense_params, p.dense_params, crate::risk::short_count)
+                    + &crate::risk::known_suffix(m, "dense_params"),
+                crate::risk::band(m.moe_params, p.moe_params, crate::risk::short_count)
+                    + &crate::risk::known_suffix(m, "moe_params"),
                 crate::risk::band(
                     m.training_flop_per_year,
                     p.training_flop_per_year,

@@ -40,7 +40,7 @@ pub const MEASURES: [&str; 4] = [
 pub struct CapabilityMonth {
     /// The month.
     pub month: Month,
-    /// Parameters of the largest compute-optimal dense model (`null`: unknown in some sample).
+    /// Parameters of the largest compute-optimal dense model (`null`: unknown in every sample).
     pub dense_params: Option<Quantiles>,
     /// Total parameters of the largest MoE of the stated sparsity.
     pub moe_params: Option<Quantiles>,
@@ -50,6 +50,9 @@ pub struct CapabilityMonth {
     pub serving_tokens_per_day: Option<Quantiles>,
     /// The same measures for the plan as written (what `gigawatt plan` reports).
     pub planned: Planned,
+    /// Per measure, the share of samples in which the models can compute it (a MoE layout
+    /// may fit no block at some scales); its percentiles are over those samples.
+    pub known_share: std::collections::BTreeMap<String, f64>,
 }
 
 /// The measures of the plan as written.
@@ -186,14 +189,15 @@ pub fn capability(
     let width = months.len() * 4;
     let base = ChaCha8Rng::seed_from_u64(options.seed);
     const CHUNK: u64 = 1024;
-    let chunks: Vec<(Vec<u32>, Vec<bool>)> = (0..n.div_ceil(CHUNK))
+    // A sample's unknown measure: no finite value's key (positive f32 bits) is a NaN pattern.
+    const UNKNOWN: u32 = u32::MAX;
+    let chunks: Vec<Vec<u32>> = (0..n.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {
             let start = c * CHUNK;
             let len = (n - start).min(CHUNK) as usize;
             let mut s = lean.scratch();
             let mut columns = vec![0u32; width * len];
-            let mut unknown = vec![false; width];
             for j in 0..len {
                 let mut rng = base.clone();
                 rng.set_stream(start + j as u64);
@@ -202,29 +206,35 @@ pub fn capability(
                 for (m, &i) in indices.iter().enumerate() {
                     for (k, value) in sample_month(&s, i).iter().enumerate() {
                         let col = m * 4 + k;
-                        if value.is_finite() {
-                            columns[col * len + j] = key(*value);
+                        columns[col * len + j] = if value.is_finite() {
+                            key(*value)
                         } else {
-                            unknown[col] = true;
-                        }
+                            UNKNOWN
+                        };
                     }
                 }
             }
-            (columns, unknown)
+            columns
         })
         .collect();
-    let quantiles: Vec<Option<Quantiles>> = (0..width)
+    // Percentiles over the samples that know a measure, and the share that do.
+    let quantiles: Vec<(Option<Quantiles>, f64)> = (0..width)
         .into_par_iter()
         .map(|col| {
-            if chunks.iter().any(|(_, u)| u[col]) {
-                return None;
-            }
             let mut column = Vec::with_capacity(n as usize);
-            for (c, (values, _)) in chunks.iter().enumerate() {
+            for (c, values) in chunks.iter().enumerate() {
                 let len = ((n - c as u64 * CHUNK).min(CHUNK)) as usize;
-                column.extend_from_slice(&values[col * len..(col + 1) * len]);
+                column.extend(
+                    values[col * len..(col + 1) * len]
+                        .iter()
+                        .filter(|k| **k != UNKNOWN),
+                );
             }
-            Some(quantiles_of(&mut column))
+            let share = column.len() as f64 / n.max(1) as f64;
+            (
+                (!column.is_empty()).then(|| quantiles_of(&mut column)),
+                share,
+            )
         })
         .collect();
     let months = months
@@ -232,16 +242,21 @@ pub fn capability(
         .enumerate()
         .map(|(m, month)| CapabilityMonth {
             month: *month,
-            dense_params: quantiles[m * 4],
-            moe_params: quantiles[m * 4 + 1],
-            training_flop_per_year: quantiles[m * 4 + 2],
-            serving_tokens_per_day: quantiles[m * 4 + 3],
+            dense_params: quantiles[m * 4].0,
+            moe_params: quantiles[m * 4 + 1].0,
+            training_flop_per_year: quantiles[m * 4 + 2].0,
+            serving_tokens_per_day: quantiles[m * 4 + 3].0,
             planned: Planned::of(planned[m]),
+            known_share: MEASURES
+                .iter()
+                .enumerate()
+                .map(|(k, name)| (name.to_string(), quantiles[m * 4 + k].1))
+                .collect(),
         })
         .collect();
     let mut notes = engine::capability::notes(cap);
     notes.push(format!(
-        "Percentiles over the first {} samples of the run (each deal turns out as in the main percentiles); a measure is unknown in a month when the models cannot compute it for some sample. Model error (out of sample) is not added to these percentiles.",
+        "Percentiles over the first {} samples of the run (each deal turns out as in the main percentiles); a measure's percentiles are over the samples in which the models can compute it, with that share beside them (`known_share`). Model error (out of sample) is not added to these percentiles.",
         units::fmt_count(n as f64)
     ));
     Some(Capability {

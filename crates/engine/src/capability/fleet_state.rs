@@ -502,6 +502,16 @@ pub fn capability_for_plan(
     tranche_sites: &[Option<String>],
     options: &CapabilityOptions,
 ) -> Capability {
+    capability_and_tables(catalog, plan, tranche_sites, options).0
+}
+
+/// [`capability_for_plan`] and the tables it read, for the ranges to read again per draw.
+pub fn capability_and_tables(
+    catalog: &catalog::Catalog,
+    plan: &PlanResult,
+    tranche_sites: &[Option<String>],
+    options: &CapabilityOptions,
+) -> (Capability, SystemTables) {
     let sites = plan_sites(plan, tranche_sites);
     let built: Vec<f64> = plan
         .tranches
@@ -523,7 +533,7 @@ pub fn capability_for_plan(
         options,
     );
     let tables = SystemTables::build(catalog, &requests, options);
-    capability_from_tables(&tables, plan, &sites)
+    (capability_from_tables(&tables, plan, &sites), tables)
 }
 
 /// Each tranche's site key, system and facility watts per accelerator.

@@ -146,23 +146,22 @@ pub fn assumptions(options: &CapabilityOptions) -> Vec<Assumption> {
     rows
 }
 
-/// Computes the capability section of `plan` and adds its ledger rows and sources.
+/// Computes the capability section of `plan` and adds its ledger rows and sources; returns
+/// the tables it read.
 pub fn add_to_plan(
     plan: &mut PlanResult,
     catalog: &Catalog,
     tranche_sites: &[Option<String>],
     options: &CapabilityOptions,
-) {
-    plan.capability = Some(super::capability_for_plan(
-        catalog,
-        plan,
-        tranche_sites,
-        options,
-    ));
+) -> super::SystemTables {
+    let (capability, tables) =
+        super::fleet_state::capability_and_tables(catalog, plan, tranche_sites, options);
+    plan.capability = Some(capability);
     plan.assumptions.extend(assumptions(options));
     for source in sources() {
         if !plan.sources.iter().any(|s| s.id == source.id) {
             plan.sources.push(source);
         }
     }
+    tables
 }

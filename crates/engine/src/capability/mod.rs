@@ -12,7 +12,9 @@
 
 pub mod fleet_state;
 pub mod ledger;
+pub mod model_error;
 pub mod options;
+pub mod ranges;
 pub mod serving;
 pub mod tables;
 pub mod training;
@@ -54,7 +56,10 @@ pub fn notes(options: &CapabilityOptions) -> Vec<String> {
         "Layout: the training search runs on a block-sized job (up to 16,384 accelerators) at the full job's batch per accelerator; its model-parallel block is replicated data-parallel as far as the accelerators and the batch cap allow (DeepSeek LLM's fitted optimal batch, B = 0.292 C^0.3271 tokens, fitted on budgets up to ~3e20 FLOPs and extrapolated here).".into(),
         "Goodput: the better of whole-job restart from checkpoint and replica-level fault tolerance (a failed data-parallel replica drops out and rejoins; the job stalls only while a failure is detected), from the reliability model's sourced failure rates; the replica count that maximises goodput x accelerators is used, so a run can leave some of a site idle.".into(),
         format!(
-            "Computed at accelerator counts a factor of 4 apart (64, 256, ...) and interpolated (log-linear) between them, which can be ~20% off where MFU falls fast with scale; plan and risk read the same tables. Systems retire {} years after they come online. Model error out of sample is not added to these figures.",
+            "Computed at accelerator counts a factor of {} apart ({}, {}, ...) and interpolated (log-linear) between them; plan and risk read the same tables. Layouts come from a pruned search (the framework's default ZeRO stage, sequence parallelism with tensor parallelism, the least recomputation that fits; the whole space where nothing fits in it). Systems retire {} years after they come online. These are central values: the models' out-of-sample errors widen the plan's capability ranges, not these figures.",
+            tables::GRID_FACTOR,
+            tables::SMALLEST_RUN,
+            tables::SMALLEST_RUN * tables::GRID_FACTOR,
             options.service_life_years
         ),
     ]

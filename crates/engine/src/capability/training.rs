@@ -167,6 +167,36 @@ pub struct TrainingSystem {
     pub scale_up_domain: u32,
     /// The training framework's facts.
     pub framework: perf::Framework,
+    /// The layout space searched ([`capability_pruning`] unless a caller asks for the whole
+    /// space, as the tolerance test and benchmarks do).
+    pub pruning: perf::Pruning,
+}
+
+/// Whether capability searches the whole layout space instead of [`capability_pruning`]'s, for
+/// every table built after it is set: for benchmarks that time both in one run. Plans and risk
+/// never set it.
+pub fn search_whole_space_for_benchmarks(whole: bool) {
+    WHOLE_SPACE.store(whole, std::sync::atomic::Ordering::Relaxed);
+}
+
+static WHOLE_SPACE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The layout space the capability tables search: the framework's default ZeRO stage
+/// (Megatron's distributed optimizer, ZeRO-1; every stage where nothing fits at it), sequence
+/// parallelism whenever tensor parallelism is on, the least recomputation that fits, and a
+/// split skipped when its least-memory layout does not fit. Tensor parallelism stays inside
+/// the scale-up (NVLink) domain, and context, pipeline and expert parallelism range as in the
+/// full search (a cap on context parallelism at 8 moved the largest MoE runs by up to 45%: at
+/// a million accelerators the best layouts shard the sequence 16 or 32 ways). How far its answers move from the full
+/// search's is pinned by a test (`the_pruned_search_stays_within_its_tolerance`).
+pub fn capability_pruning(framework: &perf::Framework) -> perf::Pruning {
+    perf::Pruning {
+        zero: Some(framework.default_zero),
+        sequence_parallel_with_tp: true,
+        least_recompute: true,
+        frugal_first: true,
+        ..perf::Pruning::none()
+    }
 }
 
 /// Goodput of a job of `gpus` made of replicas of `block` accelerators, and which model gave
@@ -242,37 +272,10 @@ fn block_layout(
     arch: &Arch,
     gpus: f64,
     batch_seqs: f64,
-) -> Result<(perf::Ranked, u64, f64), String> {
+) -> Found {
     // The same search asked twice in a process (two plans of one scenario, risk after plan,
-    // the server) is answered from memory: it is a pure function of these inputs.
-    type Found = Result<(perf::Ranked, u64, f64), String>;
-    static MEMO: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<String, Found>>> =
-        std::sync::OnceLock::new();
-    let key = format!(
-        "{}|{hardware:?}|{arch:?}|{:?}|{}|{}",
-        system.system,
-        system.framework,
-        gpus.to_bits(),
-        batch_seqs.to_bits()
-    );
+    // the server) is answered from memory: it is a pure function of its inputs.
     let memo = MEMO.get_or_init(Default::default);
-    if let Some(found) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return found.clone();
-    }
-    let found = block_layout_uncached(system, hardware, arch, gpus, batch_seqs);
-    memo.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, found.clone());
-    found
-}
-
-fn block_layout_uncached(
-    system: &TrainingSystem,
-    hardware: &Hardware,
-    arch: &Arch,
-    gpus: f64,
-    batch_seqs: f64,
-) -> Result<(perf::Ranked, u64, f64), String> {
     // Powers of two keep the search's divisibility rules easy to meet.
     let cap = gpus.clamp(1.0, 2048.0) as u64;
     let mut searched = 1u64 << (63 - cap.leading_zeros());
@@ -280,40 +283,106 @@ fn block_layout_uncached(
         let per_gpu = batch_seqs / gpus.max(1.0);
         let batch = (per_gpu * searched as f64).max(1.0);
         let batch = (1u64 << (63 - (batch as u64).max(1).leading_zeros())) as f64;
-        let workload = Workload {
-            global_batch: batch,
-            seq_len: SEQ_LEN,
-            precision: Precision::Bf16,
-            components: None,
-            moe: perf::MoeRouting::default(),
-        };
-        let result = perf::search_with(
-            arch,
-            hardware,
-            &workload,
-            &SearchOptions {
-                gpus: searched as u32,
-                top: 1,
-                // MoE layouts multiply the space by the expert-parallel widths; microbatches of
-                // one keep the search to about a second at the largest blocks.
-                max_microbatch: if arch.is_moe() { 1 } else { 2 },
-            },
-            &perf::ModelConstants::default(),
-            &system.framework,
+        // Keyed by what the search reads: the two rounds of a run, and neighbouring grid
+        // points, often ask the same search (shapes round to 1,024-wide steps and batches to
+        // powers of two).
+        let key = format!(
+            "{}|{hardware:?}|{arch:?}|{:?}|{:?}|{searched}|{}",
+            system.system,
+            system.framework,
+            system.pruning,
+            batch.to_bits()
         );
-        if let Some(best) = result.top.first() {
-            return Ok((*best, searched, batch));
+        let cached = memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        let found = match cached {
+            Some(found) => found,
+            None => {
+                let found = search_block(system, hardware, arch, searched, batch);
+                memo.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(key, found.clone());
+                found
+            }
+        };
+        if let Ok(best) = found {
+            return Ok((best, searched, batch));
         }
         if searched * 2 > MAX_SEARCH_GPUS || (searched * 2) as f64 > gpus {
             return Err(format!(
                 "no layout of a {:.2e}-parameter model fits on `{}` up to {searched} accelerators ({} evaluated)",
                 arch.total_params(),
                 system.system,
-                result.evaluated
+                found.err().unwrap_or_default()
             ));
         }
         searched *= 2;
     }
+}
+
+type Found = Result<(perf::Ranked, u64, f64), String>;
+
+/// Empties the per-process memory of layout searches, so that the next plan searches cold (for
+/// benchmarks that time a first plan, as `gigawatt plan` runs it).
+pub fn forget_searches() {
+    if let Some(memo) = MEMO.get() {
+        memo.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+static MEMO: std::sync::OnceLock<
+    std::sync::Mutex<std::collections::HashMap<String, Result<perf::Ranked, u64>>>,
+> = std::sync::OnceLock::new();
+
+/// The best layout of `arch` on `gpus` with `batch` sequences a step, or the layouts evaluated
+/// when none fits.
+fn search_block(
+    system: &TrainingSystem,
+    hardware: &Hardware,
+    arch: &Arch,
+    gpus: u64,
+    batch: f64,
+) -> Result<perf::Ranked, u64> {
+    let workload = Workload {
+        global_batch: batch,
+        seq_len: SEQ_LEN,
+        precision: Precision::Bf16,
+        components: None,
+        moe: perf::MoeRouting::default(),
+    };
+    let search = |pruning: &perf::Pruning| {
+        perf::search_pruned(
+            arch,
+            hardware,
+            &workload,
+            &SearchOptions {
+                gpus: gpus as u32,
+                top: 1,
+                // MoE layouts multiply the space by the expert-parallel widths; microbatches of
+                // one keep the search short at the largest blocks.
+                max_microbatch: if arch.is_moe() { 1 } else { 2 },
+            },
+            &perf::ModelConstants::default(),
+            &system.framework,
+            pruning,
+        )
+    };
+    let mut result = search(&system.pruning);
+    // Where nothing fits at the pruned ZeRO stage (the largest models), every stage is tried
+    // before the block is doubled: the other prunings drop only layouts that are slower or
+    // need more memory, so this finds a layout wherever the whole space has one.
+    if result.top.is_empty() && system.pruning.zero.is_some() {
+        let evaluated = result.evaluated;
+        result = search(&perf::Pruning {
+            zero: None,
+            ..system.pruning
+        });
+        result.evaluated += evaluated;
+    }
+    result.top.first().copied().ok_or(result.evaluated)
 }
 
 /// The largest compute-optimal run of `kind` trainable on `gpus` accelerators of `system` in
@@ -440,6 +509,11 @@ pub fn training_system(
         scale_up_domain: entry
             .and_then(|e| e.scale_up_domain.number())
             .unwrap_or(8.0) as u32,
+        pruning: if WHOLE_SPACE.load(std::sync::atomic::Ordering::Relaxed) {
+            perf::Pruning::none()
+        } else {
+            capability_pruning(&framework)
+        },
         framework,
     }
 }

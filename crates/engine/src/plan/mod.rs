@@ -169,8 +169,12 @@ pub fn plan_with(
     text: &str,
     options: &PlanOptions,
 ) -> Result<PlanResult, EngineError> {
-    let mut result = plan(catalog, scenario, origin, text)?;
+    let (mut result, tables) = plan_inner(catalog, scenario, origin, text, true)?;
     if let Some(range_options) = options.ranges {
+        // Each draw's capability is read from the central plan's tables (no search per draw).
+        let reader = tables
+            .as_ref()
+            .and_then(|t| crate::capability::ranges::DrawReader::new(t, &result));
         let rerun = |draws: &BTreeMap<String, f64>| {
             let mut r = Resolver::new(catalog, scenario, origin, text);
             r.draws = Some(draws);
@@ -178,9 +182,16 @@ pub fn plan_with(
             if !r.problems.is_empty() {
                 return None;
             }
-            fleet::plan(&input.fleet).rows.pop()
+            let mut rows = fleet::plan(&input.fleet).rows;
+            let measures = reader.as_ref().map(|reader| reader.measures(&rows));
+            Some((rows.pop()?, measures))
         };
-        let ranges = crate::ranges::sample(&result.assumptions, range_options, rerun);
+        let (mut ranges, measures) =
+            crate::ranges::sample_with(&result.assumptions, range_options, rerun);
+        if let Some(reader) = &reader {
+            let measures: Vec<[f64; 4]> = measures.into_iter().flatten().collect();
+            ranges.capability = Some(reader.ranges(&measures, range_options.seed));
+        }
         crate::finite::check_ranges(&ranges, origin)?;
         result.ranges = Some(ranges);
     }
@@ -196,7 +207,7 @@ pub fn plan(
     origin: &str,
     text: &str,
 ) -> Result<PlanResult, EngineError> {
-    plan_inner(catalog, scenario, origin, text, true)
+    plan_inner(catalog, scenario, origin, text, true).map(|(result, _)| result)
 }
 
 /// [`plan_text`] without the capability view (`capability` is `None`, its ledger lines absent):
@@ -213,7 +224,7 @@ pub fn plan_text_without_capability(
         d = d.hint(parse_hint(err.message()));
         EngineError::Invalid(Diagnostics(vec![d]))
     })?;
-    plan_inner(catalog, &scenario, origin, text, false)
+    plan_inner(catalog, &scenario, origin, text, false).map(|(result, _)| result)
 }
 
 fn plan_inner(
@@ -222,7 +233,7 @@ fn plan_inner(
     origin: &str,
     text: &str,
     with_capability: bool,
-) -> Result<PlanResult, EngineError> {
+) -> Result<(PlanResult, Option<crate::capability::SystemTables>), EngineError> {
     let mut r = Resolver::new(catalog, scenario, origin, text);
     let input = r.resolve();
     if !r.problems.is_empty() {
@@ -290,14 +301,14 @@ fn plan_inner(
         capability: None,
     };
     let sites: Vec<Option<String>> = input.tranche_ids.iter().map(|t| t.site.clone()).collect();
-    if with_capability {
-        crate::capability::ledger::add_to_plan(&mut result, catalog, &sites, &capability_options);
-    }
+    let tables = with_capability.then(|| {
+        crate::capability::ledger::add_to_plan(&mut result, catalog, &sites, &capability_options)
+    });
     crate::finite::check_plan(&result, origin)?;
     result.comparison =
         crate::opening::comparison(&result, &crate::power_stack::cross_check(catalog));
     result.opening = crate::opening::opening(&result);
-    Ok(result)
+    Ok((result, tables))
 }
 
 /// The capability options of a scenario, with its problems (an unknown serving model, a month

@@ -22,7 +22,10 @@ pub use memory::{activation_bytes_per_layer, MemoryBreakdown};
 pub use overlap::{MoeRouting, DEFAULT_MOE_IMBALANCE};
 pub use precision::{ComponentRecipes, Recipe};
 pub use recompute::{least_recompute_that_fits, recompute_ladder, NothingFits};
-pub use search::{search, search_with, validate_strategy, Ranked, SearchOptions, SearchResult};
+pub use search::{
+    search, search_pruned, search_with, validate_strategy, Pruning, Ranked, SearchOptions,
+    SearchResult,
+};
 pub use stages::{split_layers, StageError, Stages};
 pub use step::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,

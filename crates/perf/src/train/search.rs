@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::framework::Framework;
 use super::stages::split_layers;
-use super::step::{evaluate_with, Evaluation, Hardware, ModelConstants, Workload};
+use super::step::{evaluate_with, fits_in_memory, Evaluation, Hardware, ModelConstants, Workload};
 use super::strategy::{Recompute, Strategy};
 use crate::arch::Arch;
 
@@ -174,6 +174,47 @@ pub fn search(
     search_with(arch, hw, w, options, constants, &Framework::unrestricted())
 }
 
+/// A narrower layout space, for callers that need a good layout of a large model fast rather
+/// than the best of every layout: the capability tables search at every grid point of every
+/// system type in each plan. [`Pruning::none`] is the whole space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pruning {
+    /// Only this ZeRO stage (where the framework runs it); `None`: every stage.
+    pub zero: Option<u8>,
+    /// With tp > 1, sequence parallelism only: it shards the activations tensor parallelism
+    /// leaves whole, at the same communication volume (reduce-scatter + all-gather in place of
+    /// all-reduce).
+    pub sequence_parallel_with_tp: bool,
+    /// For each layout, only the least recomputation that fits (none, then selective, then
+    /// full): more recomputation adds compute and saves nothing but memory, so it is never
+    /// faster (for the best layout, `top` = 1, this drops nothing).
+    pub least_recompute: bool,
+    /// Per (tp, cp, pp), first the layout with the least memory (the widest expert
+    /// parallelism, one sequence a microbatch, no interleaving, full recompute, the highest
+    /// ZeRO stage searched): when even it does not fit, nothing else of that split is tried.
+    /// Memory falls with each of those choices, so this skips only layouts that do not fit;
+    /// most of a large model's splits do not, and a search where nothing fits is all of them.
+    pub frugal_first: bool,
+    /// Largest context-parallel width tried.
+    pub max_cp: u32,
+    /// Largest pipeline depth tried.
+    pub max_pp: u32,
+}
+
+impl Pruning {
+    /// The whole space.
+    pub fn none() -> Pruning {
+        Pruning {
+            zero: None,
+            sequence_parallel_with_tp: false,
+            least_recompute: false,
+            frugal_first: false,
+            max_cp: 32,
+            max_pp: 128,
+        }
+    }
+}
+
 /// Every valid strategy that `framework` runs, with its software, evaluated; the `top`
 /// fastest feasible ones, best first. Pipeline depths need not divide the layers (uneven
 /// stages, where the framework has them).
@@ -184,6 +225,19 @@ pub fn search_with(
     options: &SearchOptions,
     constants: &ModelConstants,
     framework: &Framework,
+) -> SearchResult {
+    search_pruned(arch, hw, w, options, constants, framework, &Pruning::none())
+}
+
+/// [`search_with`] over the space `pruning` leaves.
+pub fn search_pruned(
+    arch: &Arch,
+    hw: &Hardware,
+    w: &Workload,
+    options: &SearchOptions,
+    constants: &ModelConstants,
+    framework: &Framework,
+    pruning: &Pruning,
 ) -> SearchResult {
     let gpus = u64::from(options.gpus);
     let batch = w.global_batch as u64;
@@ -196,8 +250,8 @@ pub fn search_with(
             .min(hw.scale_up_domain.max(1.0) as u64)
             .min(64),
     ) {
-        for cp in powers_of_two(32) {
-            for pp in 1..=layers.min(128) as u32 {
+        for cp in powers_of_two(u64::from(pruning.max_cp.clamp(1, 32))) {
+            for pp in 1..=layers.min(u64::from(pruning.max_pp.clamp(1, 128))) as u32 {
                 let model_parallel = u64::from(tp) * u64::from(cp) * u64::from(pp);
                 if gpus % model_parallel == 0 {
                     outer.push((tp, cp, pp, (gpus / model_parallel) as u32));
@@ -205,6 +259,11 @@ pub fn search_with(
             }
         }
     }
+    let zeros: Vec<u8> = match pruning.zero {
+        Some(stage) => vec![stage.min(3)],
+        None => (0..=3).collect(),
+    };
+    let recomputes = [Recompute::None, Recompute::Selective, Recompute::Full];
     let partial: Vec<(Vec<Ranked>, u64, u64, u64)> = outer
         .par_iter()
         .map(|&(tp, cp, pp, dp)| {
@@ -227,6 +286,42 @@ pub fn search_with(
             } else {
                 vec![1]
             };
+            let sps: &[bool] = if tp == 1 {
+                &[false]
+            } else if pruning.sequence_parallel_with_tp && framework.sequence_parallel {
+                &[true]
+            } else {
+                &[false, true]
+            };
+            if pruning.frugal_first {
+                let allowed = if pp > 1 {
+                    framework.zero_stages_with_pp
+                } else {
+                    framework.zero_stages
+                };
+                let frugal = zeros.iter().rev().find(|z| allowed.has(**z)).map(|&zero| {
+                    framework.apply(Strategy {
+                        tp,
+                        pp,
+                        dp,
+                        cp,
+                        ep: eps.last().copied().unwrap_or(1),
+                        virtual_pp: 1,
+                        microbatch: 1,
+                        sequence_parallel: tp > 1 && framework.sequence_parallel,
+                        recompute: Recompute::Full,
+                        zero,
+                        ..Strategy::single()
+                    })
+                });
+                if let Some(s) = frugal {
+                    let valid = validate_strategy(arch, &s, w, gpus).is_ok()
+                        && framework.check(arch, &s, w).is_ok();
+                    if valid && !fits_in_memory(arch, hw, &s, w, constants) {
+                        return (best, 1, 0, 0);
+                    }
+                }
+            }
             for microbatch in divisors(per_replica, u64::from(options.max_microbatch)) {
                 let microbatches = per_replica / u64::from(microbatch);
                 for &ep in &eps {
@@ -234,12 +329,9 @@ pub fn search_with(
                         if virtual_pp > 1 && !microbatches.is_multiple_of(u64::from(pp)) {
                             continue;
                         }
-                        for recompute in [Recompute::None, Recompute::Selective, Recompute::Full] {
-                            for zero in 0..=3u8 {
-                                for sequence_parallel in [false, true] {
-                                    if sequence_parallel && tp == 1 {
-                                        continue;
-                                    }
+                        for &zero in &zeros {
+                            for &sequence_parallel in sps {
+                                for recompute in recomputes {
                                     let s = framework.apply(Strategy {
                                         tp,
                                         pp,
@@ -261,6 +353,11 @@ pub fn search_with(
                                         continue;
                                     }
                                     evaluated += 1;
+                                    // Memory first: timing a layout that does not fit is
+                                    // wasted work (the result is the same).
+                                    if !fits_in_memory(arch, hw, &s, w, constants) {
+                                        continue;
+                                    }
                                     let e = evaluate_with(arch, hw, &s, w, constants);
                                     if !e.feasible {
                                         continue;
@@ -274,6 +371,9 @@ pub fn search_with(
                                         },
                                         options.top,
                                     );
+                                    if pruning.least_recompute {
+                                        break;
+                                    }
                                 }
                             }
                         }

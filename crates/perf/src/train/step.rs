@@ -189,6 +189,20 @@ pub(crate) fn stage_params(
     (dense, expert)
 }
 
+/// Whether layout `s` fits in accelerator memory: the memory half of [`evaluate_with`] (the
+/// same `feasible`, absent an unsupported precision), without timing the step. The search asks
+/// it first: most layouts of a large model do not fit, and timing them is most of the work.
+pub fn fits_in_memory(
+    arch: &Arch,
+    hw: &Hardware,
+    s: &Strategy,
+    w: &Workload,
+    c: &ModelConstants,
+) -> bool {
+    let microbatches = (w.global_batch / (f64::from(s.dp) * f64::from(s.microbatch))).max(1.0);
+    memory(arch, hw, s, w, microbatches, c).total_bytes <= hw.hbm_bytes
+}
+
 /// [`evaluate`] with explicit model constants (for calibration).
 pub fn evaluate_with(
     arch: &Arch,
