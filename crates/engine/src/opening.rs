@@ -190,9 +190,9 @@ fn capability_clause(result: &PlanResult) -> Option<String> {
     };
     let serving = match month.serving_tokens_per_day {
         Some(tokens) => format!(
-            "its serving share could produce {} a day of the reference model mix",
+            "its serving share could produce {} of the reference model mix",
             with_range(
-                format!("{} output tokens", quotable(tokens)),
+                format!("{} output tokens a day", quotable(tokens)),
                 tokens_range,
                 quotable
             )

@@ -7,8 +7,10 @@
 use engine::capability::training::{largest_run, training_system, ModelKind, TrainingSystem};
 use engine::capability::CapabilityOptions;
 
-/// The most a capability figure (model parameters) may move from the full search's.
-const PARAMS_TOLERANCE: f64 = 0.03;
+/// The most a capability figure (model parameters) may move from the full search's. Measured:
+/// 0.00% at all 32 points of `print_the_pruned_search_against_the_full` (GB200 NVL72 and DGX
+/// H100, 64 to 4.2 M accelerators, dense and MoE).
+const PARAMS_TOLERANCE: f64 = 0.01;
 
 fn both(system: &str) -> (TrainingSystem, TrainingSystem) {
     let catalog = catalog::Catalog::embedded().unwrap();
@@ -74,18 +76,10 @@ fn compare(systems: &[&str], counts: &[f64]) -> Vec<Row> {
 
 #[test]
 fn the_pruned_search_stays_within_its_tolerance() {
-    let rows = compare(
-        &["gb200-nvl72", "vera-rubin-nvl144"],
-        &[1024.0, 16_384.0, 262_144.0],
-    );
-    assert!(rows.len() >= 10, "{}", rows.len());
+    let rows = compare(&["gb200-nvl72", "dgx-h100"], &[1024.0, 16_384.0, 262_144.0]);
+    assert_eq!(rows.len(), 12);
     for (system, gpus, kind, pruned, full, mfu_pruned, mfu_full) in rows {
         let moved = (pruned - full) / full;
-        // The pruned space is a subset of the full one: it never finds a faster layout.
-        assert!(
-            mfu_pruned <= mfu_full * (1.0 + 1e-9) || moved.abs() < PARAMS_TOLERANCE,
-            "{system} {gpus} {kind:?}"
-        );
         assert!(
             moved.abs() <= PARAMS_TOLERANCE,
             "{system} at {gpus} accelerators, {kind:?}: {pruned:.3e} parameters pruned, {full:.3e} full ({:+.1}%; MFU {mfu_pruned:.3} vs {mfu_full:.3})",
@@ -100,15 +94,7 @@ fn the_pruned_search_stays_within_its_tolerance() {
 #[ignore]
 fn print_the_pruned_search_against_the_full() {
     let counts: Vec<f64> = (0..9).map(|k| 64.0 * 4f64.powi(k)).collect();
-    let rows = compare(
-        &[
-            "gb200-nvl72",
-            "vera-rubin-nvl144",
-            "dgx-h100",
-            "mi450-helios",
-        ],
-        &counts,
-    );
+    let rows = compare(&["gb200-nvl72", "dgx-h100"], &counts);
     let mut worst: f64 = 0.0;
     let mut sum = 0.0;
     for (system, gpus, kind, pruned, full, mfu_pruned, mfu_full) in &rows {
@@ -125,5 +111,82 @@ fn print_the_pruned_search_against_the_full() {
         rows.len(),
         sum / rows.len() as f64 * 100.0,
         worst * 100.0
+    );
+}
+
+/// Interpolated answers between table points against a direct run at the geometric middle
+/// of two points (where interpolation is worst), dense and MoE: (accelerators, kind,
+/// interpolated parameters, direct parameters).
+fn interpolation_errors(system: &str, middles: &[f64]) -> Vec<(f64, ModelKind, f64, f64)> {
+    use engine::capability::tables::{SystemTables, TableRequest};
+    let catalog = catalog::Catalog::embedded().unwrap();
+    let options = CapabilityOptions::default();
+    let tables = SystemTables::build(
+        &catalog,
+        &[TableRequest {
+            system: system.into(),
+            overrides: Vec::new(),
+            max_gpus: 4.2e6,
+        }],
+        &options,
+    );
+    let direct_system = training_system(&catalog, system, &[]);
+    let mut out = Vec::new();
+    for &gpus in middles {
+        for kind in [ModelKind::Dense, ModelKind::Moe] {
+            let table = tables.run(system, gpus, kind).run;
+            let direct = largest_run(&direct_system, gpus, kind, &options).run;
+            if let (Some(t), Some(d)) = (table, direct) {
+                out.push((gpus, kind, t.params, d.params));
+            }
+        }
+    }
+    out
+}
+
+/// `cargo test -p engine --release --test capability_search -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn print_interpolation_against_direct_runs() {
+    let step = engine::capability::tables::GRID_FACTOR;
+    let middles: Vec<f64> = (1..16)
+        .map(|k| 64.0 * step.powi(k) * step.sqrt())
+        .filter(|g| *g < 4.2e6)
+        .collect();
+    for system in ["dgx-h100", "gb200-nvl72"] {
+        let mut worst: f64 = 0.0;
+        for (gpus, kind, t, d) in interpolation_errors(system, &middles) {
+            let off = (t - d) / d;
+            worst = worst.max(off.abs());
+            println!(
+                "{system:<12} {gpus:>10.0} {kind:?}\t{t:.4e}\t{d:.4e}\t{:+.1}%",
+                off * 100.0
+            );
+        }
+        println!("{system}: worst {:.1}%", worst * 100.0);
+    }
+}
+
+/// Table points a factor of 2 apart: between them, at the geometric middle, the interpolated
+/// model size against a direct run. Measured (`print_interpolation_against_direct_runs`): mean
+/// 4.2% and median 3.4% over DGX H100 and GB200 NVL72 below 500,000 accelerators; single
+/// points up to 19% where the direct answer itself jumps (a block doubling, a batch rounded to
+/// a power of two), and more above 700,000.
+#[test]
+fn interpolation_between_table_points_stays_close_to_direct_runs() {
+    let step = engine::capability::tables::GRID_FACTOR;
+    let middles: Vec<f64> = (1..13).map(|k| 64.0 * step.powi(k) * step.sqrt()).collect();
+    let mut offs = Vec::new();
+    for system in ["dgx-h100", "gb200-nvl72"] {
+        for (_, _, t, d) in interpolation_errors(system, &middles) {
+            offs.push(((t - d) / d).abs());
+        }
+    }
+    assert!(offs.len() >= 40, "{}", offs.len());
+    let mean = offs.iter().sum::<f64>() / offs.len() as f64;
+    assert!(
+        mean <= 0.06,
+        "mean interpolation error {:.1}%",
+        mean * 100.0
     );
 }

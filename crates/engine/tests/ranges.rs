@@ -107,3 +107,60 @@ fn the_opening_names_the_largest_model_and_the_tokens_per_day() {
     assert!(text.contains(&words), "{words} not in {text}");
     assert_eq!(result.opening.sentences.len(), 3, "{text}");
 }
+
+#[test]
+fn capability_ranges_come_from_the_same_draws_widened_by_model_error() {
+    let result = plan(&with(200, 3));
+    let ranges = result.ranges.as_ref().unwrap();
+    let c = ranges.capability.as_ref().expect("capability ranges");
+    let capability = result.capability.as_ref().unwrap();
+    let last = capability.months.last().unwrap();
+    assert_eq!(c.month, last.month);
+    let central = last.measures();
+    for (name, spread, value) in [
+        ("dense_params", c.dense_params, central.dense_params),
+        ("moe_params", c.moe_params, central.moe_params),
+        (
+            "training_flop_per_year",
+            c.training_flop_per_year,
+            central.flop_per_year,
+        ),
+        (
+            "serving_tokens_per_day",
+            c.serving_tokens_per_day,
+            central.tokens_per_day,
+        ),
+    ] {
+        let s = spread.unwrap_or_else(|| panic!("{name} has no range"));
+        let value = value.unwrap();
+        assert!(s.p10 < s.p50 && s.p50 < s.p90, "{name}: {s:?}");
+        // The central plan lies inside its range.
+        assert!(s.p10 < value && value < s.p90, "{name}: {value} {s:?}");
+        assert_eq!(c.known_share[name], 1.0, "{name}");
+    }
+    // Vera Rubin has no published training row: the leave-Blackwell-out error; serving's
+    // leave-family-out; both from the one place they are kept.
+    use engine::capability::model_error;
+    assert_eq!(c.training_error, model_error::TRAINING_LEAVE_BLACKWELL_OUT);
+    assert_eq!(c.serving_error, model_error::SERVING_LEAVE_FAMILY_OUT);
+    // Tokens a day move with the fleet and a 17.2% error: a p10-p90 wider than the
+    // accelerators' alone.
+    let acc = ranges.headlines["accelerators"];
+    let tokens = c.serving_tokens_per_day.unwrap();
+    assert!(tokens.p90 / tokens.p10 > acc.p90 / acc.p10);
+    // The opening gives the capability figures with their ranges.
+    let text = &result.opening.text;
+    assert!(
+        text.contains("parameters (p10-p90") && text.contains("a day (p10-p90"),
+        "{text}"
+    );
+}
+
+#[test]
+fn capability_ranges_are_deterministic_with_the_seed() {
+    let a = plan(&with(100, 5)).ranges.unwrap().capability;
+    let b = plan(&with(100, 5)).ranges.unwrap().capability;
+    let c = plan(&with(100, 6)).ranges.unwrap().capability;
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}

@@ -17,7 +17,7 @@ use super::training::{
 use super::CapabilityOptions;
 
 /// Ratio between neighbouring accelerator counts of a table.
-pub const GRID_FACTOR: f64 = 4.0;
+pub const GRID_FACTOR: f64 = 2.0;
 /// The smallest count in a table; fewer accelerators have no training answer.
 pub const SMALLEST_RUN: f64 = 64.0;
 
@@ -90,9 +90,9 @@ impl SystemTables {
                     r.overrides.iter().map(|(k, v)| (k.as_str(), *v)).collect();
                 let system = training_system(catalog, &r.system, &overrides);
                 let serving = mix_rate(catalog, &r.system, &overrides, options);
-                // 64, 256, 1,024, ... up to the first count at or above the most needed.
+                // 64, 128, 256, ... up to the first count at or above the most needed.
                 let mut grid = vec![SMALLEST_RUN];
-                while grid[grid.len() - 1] < r.max_gpus && grid.len() < 16 {
+                while grid[grid.len() - 1] < r.max_gpus && grid.len() < 32 {
                     grid.push(grid[grid.len() - 1] * GRID_FACTOR);
                 }
                 let table = SystemTable {
