@@ -440,3 +440,80 @@ fn keep(best: &mut Vec<Ranked>, r: Ranked, k: usize) {
     best.insert(position, r);
     best.truncate(k);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reference::{deepseek_v3, h100_sxm, llama3_405b, megatron_core};
+    use crate::train::step::Precision;
+
+    fn workload(batch: f64) -> Workload {
+        Workload {
+            global_batch: batch,
+            seq_len: 8192.0,
+            precision: Precision::Bf16,
+            components: None,
+            moe: crate::MoeRouting::default(),
+        }
+    }
+
+    /// The prunings that drop only slower or larger layouts (least recompute, sequence
+    /// parallelism with tp, splits whose least-memory layout does not fit) keep the whole
+    /// space's best layout, dense and MoE, and evaluate far fewer.
+    #[test]
+    fn lossless_pruning_keeps_the_best_layout() {
+        let framework = megatron_core();
+        let options = SearchOptions {
+            gpus: 1024,
+            top: 1,
+            max_microbatch: 1,
+        };
+        let pruning = Pruning {
+            zero: None,
+            sequence_parallel_with_tp: true,
+            least_recompute: true,
+            frugal_first: true,
+            ..Pruning::none()
+        };
+        let c = ModelConstants::default();
+        for arch in [llama3_405b(), deepseek_v3()] {
+            let w = workload(1024.0);
+            let full = search_with(&arch, &h100_sxm(), &w, &options, &c, &framework);
+            let pruned = search_pruned(&arch, &h100_sxm(), &w, &options, &c, &framework, &pruning);
+            let (a, b) = (full.top[0], pruned.top[0]);
+            assert_eq!(layout_key(&a.strategy), layout_key(&b.strategy));
+            assert_eq!(a.evaluation.step_time_s, b.evaluation.step_time_s);
+            assert!(
+                pruned.evaluated * 2 < full.evaluated,
+                "{} vs {}",
+                pruned.evaluated,
+                full.evaluated
+            );
+        }
+    }
+
+    /// Asking memory first changes nothing the search reports.
+    #[test]
+    fn the_whole_space_is_searched_as_before() {
+        let framework = megatron_core();
+        let options = SearchOptions {
+            gpus: 256,
+            top: 5,
+            max_microbatch: 2,
+        };
+        let arch = llama3_405b();
+        let w = workload(256.0);
+        let c = ModelConstants::default();
+        let result = search_with(&arch, &h100_sxm(), &w, &options, &c, &framework);
+        // Every layout that fits, timed: each of the top five is feasible, in order.
+        assert_eq!(result.top.len(), 5);
+        for pair in result.top.windows(2) {
+            assert!(pair[0].evaluation.step_time_s <= pair[1].evaluation.step_time_s);
+        }
+        for r in &result.top {
+            assert!(r.evaluation.feasible);
+            let again = evaluate_with(&arch, &h100_sxm(), &r.strategy, &w, &c);
+            assert!(fits_in_memory(&arch, &h100_sxm(), &r.strategy, &w, &c) == again.feasible);
+        }
+    }
+}
