@@ -159,15 +159,10 @@ fn capability_clause(result: &PlanResult) -> Option<String> {
         Some(run) => match (&run.dense.run, &run.moe.run) {
             (Some(dense), moe) => {
                 let moe = moe.as_ref().map_or(String::new(), |m| {
-                    let range = moe_range
-                        .filter(|r| quotable(r.p10) != quotable(r.p90))
-                        .map_or(String::new(), |r| {
-                            format!(", p10-p90 {} to {}", quotable(r.p10), quotable(r.p90))
-                        });
                     format!(
-                        " (or a {}-expert MoE of {} parameters{range})",
+                        ", or a {}-expert MoE of {},",
                         capability.options.moe_experts,
-                        quotable(m.params)
+                        with_range(quotable(m.params), moe_range, quotable)
                     )
                 });
                 format!(

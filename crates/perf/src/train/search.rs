@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::framework::Framework;
+use super::framework::{Framework, ZeroStages};
 use super::stages::split_layers;
 use super::step::{evaluate_with, fits_in_memory, Evaluation, Hardware, ModelConstants, Workload};
 use super::strategy::{Recompute, Strategy};
@@ -179,8 +179,8 @@ pub fn search(
 /// system type in each plan. [`Pruning::none`] is the whole space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pruning {
-    /// Only this ZeRO stage (where the framework runs it); `None`: every stage.
-    pub zero: Option<u8>,
+    /// Only these ZeRO stages (where the framework runs them); `None`: every stage.
+    pub zero: Option<ZeroStages>,
     /// With tp > 1, sequence parallelism only: it shards the activations tensor parallelism
     /// leaves whole, at the same communication volume (reduce-scatter + all-gather in place of
     /// all-reduce).
@@ -260,7 +260,7 @@ pub fn search_pruned(
         }
     }
     let zeros: Vec<u8> = match pruning.zero {
-        Some(stage) => vec![stage.min(3)],
+        Some(stages) => stages.list(),
         None => (0..=3).collect(),
     };
     let recomputes = [Recompute::None, Recompute::Selective, Recompute::Full];
