@@ -57,6 +57,7 @@ pub fn assumptions(options: &CapabilityOptions) -> Vec<Assumption> {
         note: (!note.is_empty()).then(|| note.to_string()),
         low: None,
         high: None,
+        range_from: None,
     };
     let mut rows = vec![
         row("training_days", options.training_days, "days", STATED, "default 90"),
