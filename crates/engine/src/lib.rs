@@ -26,8 +26,8 @@ pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;
 pub use plan::{
     add_ranges, not_yet_public, plan, plan_text, plan_text_with, plan_text_with_capability,
-    plan_text_without_capability, plan_with, resolve_text, set_ranges, PlanOptions,
-    QuickPlan, ResolvedScenario,
+    plan_text_without_capability, plan_with, resolve_text, set_ranges, PlanOptions, QuickPlan,
+    ResolvedScenario,
 };
 pub use ranges::RangeOptions;
 pub use result::{

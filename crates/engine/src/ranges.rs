@@ -171,7 +171,11 @@ pub fn claim_quantity(ledger_name: &str) -> Option<String> {
 /// source's own range included), widened to hold the catalog's value, which stays the mode of
 /// the triangle. No source gives a distribution, so the draw is triangular as for every other
 /// range. `None` where there are no claims or they all agree with the value.
-pub fn claims_range(catalog: &catalog::Catalog, ledger_name: &str, value: f64) -> Option<(f64, f64)> {
+pub fn claims_range(
+    catalog: &catalog::Catalog,
+    ledger_name: &str,
+    value: f64,
+) -> Option<(f64, f64)> {
     let (low, high) = catalog.claimed_range(&claim_quantity(ledger_name)?)?;
     let (low, high) = (low.min(value), high.max(value));
     (low.is_finite() && high.is_finite() && high > low).then_some((low, high))
@@ -345,7 +349,10 @@ mod tests {
             Some("accelerator.rubin.fp4_dense_tflops")
         );
         assert_eq!(claim_quantity("facility.pue"), None);
-        assert_eq!(claim_quantity("tranche[one].pue"), Some("tranche.one.pue".into()));
+        assert_eq!(
+            claim_quantity("tranche[one].pue"),
+            Some("tranche.one.pue".into())
+        );
         assert_eq!(claim_quantity("site[abilene].phase[2].gw"), None);
     }
 
@@ -363,7 +370,10 @@ mod tests {
             claims_range(&catalog, "system[vera-rubin-nvl144].price_usd", 1.0e7).unwrap();
         assert_eq!(high, 1.0e7);
         // No claims, no range.
-        assert_eq!(claims_range(&catalog, "system[gb200-nvl72].price_usd", 2.63e6), None);
+        assert_eq!(
+            claims_range(&catalog, "system[gb200-nvl72].price_usd", 2.63e6),
+            None
+        );
         assert_eq!(claims_range(&catalog, "facility.pue", 1.2), None);
     }
 

@@ -122,7 +122,10 @@ fn figures_without_their_own_range_take_it_from_the_claims_and_show_in_the_torna
     // (Morgan Stanley's bill of materials), $8.8M and $9.1M (Foxconn, the catalog's value).
     let price = line("system[vera-rubin-nvl144].price_usd");
     assert_eq!(price.range_from.as_deref(), Some("claims"));
-    assert_eq!((price.low, price.high), (Some(7_803_148.0), Some(9_100_000.0)));
+    assert_eq!(
+        (price.low, price.high),
+        (Some(7_803_148.0), Some(9_100_000.0))
+    );
     // The rack power has its own range in hardware.toml (120-230 kW, the same as its claims):
     // it stays the catalog's.
     let power = line("system[vera-rubin-nvl144].it_power_kw");
