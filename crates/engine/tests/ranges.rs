@@ -144,3 +144,27 @@ fn figures_without_their_own_range_take_it_from_the_claims_and_show_in_the_torna
     let [at_low, at_high] = driver.headlines["capex_usd"];
     assert!(at_low < at_high, "{at_low} {at_high}");
 }
+
+#[test]
+fn the_gb300_rack_power_is_ranged_by_its_claims() {
+    // NVIDIA's 142 kW maximum is the value; the claims give 120 (Introl), 132-140 (Supermicro's
+    // typical) and 150 kW (TrendForce), so the range is 120-150 kW with 142 the mode.
+    let text = "name = \"gb300\"\n[[tranche]]\nname = \"one\"\nsystem = \"gb300-nvl72\"\nfacility_gw = 0.24\nstart = \"2026-09\"\n[prices]\n\"gb300-nvl72\" = 3500000\n";
+    let catalog = Catalog::embedded().unwrap();
+    let result = engine::plan_text_with(&catalog, "gb300.toml", text, &with(200, 0)).unwrap();
+    let power = result
+        .assumptions
+        .iter()
+        .find(|a| a.name == "system[gb300-nvl72].it_power_kw")
+        .expect("rack power in the ledger");
+    assert_eq!(power.value, 142.0);
+    assert_eq!((power.low, power.high), (Some(120.0), Some(150.0)));
+    assert_eq!(power.range_from.as_deref(), Some("claims"));
+    let ranges = result.ranges.as_ref().unwrap();
+    let accelerators = ranges.headlines["accelerators"];
+    // Fewer racks fit at 150 kW, more at 120 kW: the central count lies inside p10-p90.
+    assert!(
+        accelerators.p10 <= result.totals.accelerators
+            && result.totals.accelerators <= accelerators.p90
+    );
+}
