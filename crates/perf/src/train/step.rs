@@ -463,7 +463,13 @@ pub fn evaluate_with(
         // Routed copies per token that stay inside the scale-up domain and that cross the
         // network (node-limited routing caps the latter); both move at once.
         let ranks_per_domain = (hw.scale_up_domain / tp).max(1.0);
-        let (intra, inter) = a2a_copies(arch.top_k, ep, ranks_per_domain, w.moe.node_limit);
+        let (intra, inter) = a2a_copies(
+            arch.top_k,
+            ep,
+            ranks_per_domain,
+            w.moe.node_limit,
+            w.moe.dispatcher,
+        );
         // Each tensor-parallel rank dispatches its own share of the tokens.
         let token_bytes = ACTIVATION_BYTES * tokens * h / tp;
         let intra_s = if intra > 0.0 {

@@ -161,7 +161,7 @@ pub fn read_rows(
             .ok_or(format!("{file}: no column `{name}`"))?;
         index.insert(name, at);
     }
-    for optional in ["peak_flops_assumed_by_source"] {
+    for optional in ["peak_flops_assumed_by_source", "notes"] {
         if let Some(at) = header.iter().position(|h| h.trim() == optional) {
             index.insert(optional, at);
         }
@@ -458,7 +458,7 @@ fn case_from(
     };
     // NVIDIA's MoE benchmarks force balanced routing (the row's notes say so); elsewhere the
     // default imbalance stands.
-    let moe = if row.get("notes").contains("force-balanced") {
+    let mut moe = if row.get("notes").contains("force-balanced") {
         MoeRouting::balanced()
     } else {
         if num_experts_published(row) {
@@ -468,6 +468,24 @@ fn case_from(
         }
         MoeRouting::default()
     };
+    // What the publication's MoE recipe ran: the expert all-to-all overlap and the dispatcher
+    // (calibration/sources.toml `[[moe_recipe]]`), where the framework can.
+    let mut strategy = strategy;
+    if num_experts_published(row) && ep > 1.0 {
+        let (overlap, dispatcher) = sources.moe_recipe(&family.id, row.get("id"));
+        if let Some(on) = overlap {
+            let on = on && framework.ep_comm_overlap;
+            if on != strategy.ep_comm_overlap {
+                filled.push(format!(
+                    "ep_comm_overlap={on} (the recipe's moe_a2a_overlap)"
+                ));
+            }
+            strategy.ep_comm_overlap = on;
+        }
+        if let Some(d) = dispatcher.and_then(crate::train::Dispatcher::parse) {
+            moe.dispatcher = d;
+        }
+    }
     let workload = Workload {
         global_batch,
         seq_len: seq,

@@ -16,6 +16,10 @@ pub struct Sources {
     /// Model facts the tables leave out.
     #[serde(default)]
     pub model: Vec<ModelFacts>,
+    /// What the publication's own recipes set for MoE rows (expert all-to-all overlap, token
+    /// dispatcher), per family or per row.
+    #[serde(default)]
+    pub moe_recipe: Vec<MoeRecipe>,
     /// Rows left out of coverage because their figures contradict themselves.
     #[serde(default)]
     pub exclude: Vec<Exclusion>,
@@ -127,6 +131,28 @@ pub struct ModelFacts {
     pub source: String,
 }
 
+/// What a publication's recipes ran for its MoE rows: a family-wide default (`family`) or the
+/// preset of named rows (`rows`, which win over the family's entry).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoeRecipe {
+    /// The family this entry is the default of.
+    #[serde(default)]
+    pub family: Option<String>,
+    /// Row ids this entry is the preset of.
+    #[serde(default)]
+    pub rows: Vec<String>,
+    /// Whether the recipe overlaps the expert all-to-all with another microbatch's compute
+    /// (Megatron-Bridge `moe_a2a_overlap`).
+    #[serde(default)]
+    pub ep_comm_overlap: Option<bool>,
+    /// The token dispatcher (`alltoall`, `deepep`, `hybridep`).
+    #[serde(default)]
+    pub moe_dispatcher: Option<String>,
+    /// Where the facts come from.
+    pub source: String,
+}
+
 /// Rows excluded from coverage, with the reason.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +191,26 @@ impl Sources {
             .find(|m| m.matches.iter().any(|s| key.contains(s.as_str())))
     }
 
+    /// The MoE recipe facts of row `id` of `family`: each field from the row's own entry, else
+    /// the family's.
+    pub fn moe_recipe(&self, family: &str, id: &str) -> (Option<bool>, Option<&str>) {
+        let row = self
+            .moe_recipe
+            .iter()
+            .find(|r| r.rows.iter().any(|i| i == id));
+        let fam = self
+            .moe_recipe
+            .iter()
+            .find(|r| r.rows.is_empty() && r.family.as_deref() == Some(family));
+        let overlap = row
+            .and_then(|r| r.ep_comm_overlap)
+            .or(fam.and_then(|r| r.ep_comm_overlap));
+        let dispatcher = row
+            .and_then(|r| r.moe_dispatcher.as_deref())
+            .or(fam.and_then(|r| r.moe_dispatcher.as_deref()));
+        (overlap, dispatcher)
+    }
+
     /// Why `id` is excluded from coverage, if it is.
     pub fn exclusion(&self, id: &str) -> Option<&str> {
         self.exclude
@@ -186,6 +232,20 @@ impl Sources {
                         family.id
                     ));
                 }
+            }
+        }
+        for recipe in &self.moe_recipe {
+            if let Some(name) = &recipe.moe_dispatcher {
+                if crate::train::Dispatcher::parse(name).is_none() {
+                    return Err(format!(
+                        "[[moe_recipe]] moe_dispatcher = `{name}` is not alltoall, deepep or hybridep"
+                    ));
+                }
+            }
+            if recipe.family.is_none() && recipe.rows.is_empty() {
+                return Err(
+                    "a [[moe_recipe]] entry names neither a `family` nor `rows`: add one".into(),
+                );
             }
         }
         if crate::validate::rows::recompute_choice(&self.defaults.recompute).is_none() {
