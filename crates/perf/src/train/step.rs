@@ -91,9 +91,15 @@ pub struct Evaluation {
 
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
 const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
-/// Extra kernels per MoE layer forward: router GEMM, softmax, top-k, permute, dispatch,
-/// two grouped GEMMs, activation, combine, unpermute.
-const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 10.0;
+/// Extra kernels per MoE layer forward besides the expert GEMMs: router GEMM, softmax, top-k,
+/// permute, dispatch, activation, combine, unpermute.
+const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 8.0;
+/// Expert GEMM launches per local expert, forward (the up- or gate-up projection and the
+/// down projection). Transformer Engine's `GroupedLinear` hands `general_grouped_gemm` one
+/// tensor per expert and it runs one cuBLAS GEMM each (`num_gemms = len(A)`;
+/// transformer_engine/pytorch/cpp_extensions/gemm.py), so launches grow with the experts a rank
+/// holds; the backward's data and weight gradients double them (the 2x backward factor).
+const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
 /// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
@@ -345,16 +351,27 @@ pub fn evaluate_with(
     // 8- and 4-bit matmuls quantise each GEMM input first, at the recipe's bytes per element
     // (`Recipe::cast_bytes_per_element`): the QKV and MLP inputs (full width after the
     // sequence-parallel gather) and the projection and down-projection inputs (split across
-    // TP). The backward pass casts the output gradients the same way, which the 2x backward
-    // factor below covers.
+    // TP); the experts quantise every routed copy of a token after the permutation (Transformer
+    // Engine's `GroupedLinear` splits and quantises the permuted input per expert), so their
+    // inputs count once per copy. The backward pass casts the output gradients the same way,
+    // which the 2x backward factor below covers.
     let cast_bytes = tokens
         * (recipes.attention_cast * (h + arch.heads * arch.v_head_dim() / tp)
             + recipes.dense_cast * (1.0 - moe_share) * (h + arch.ffn_hidden / tp)
             + recipes.expert_cast
                 * moe_share
-                * (h + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
+                * (arch.top_k + arch.shared_experts)
+                * (h + arch.moe_ffn_hidden / tp));
     let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes;
-    let kernels = KERNELS_PER_LAYER_FORWARD + moe_share * MOE_KERNELS_PER_LAYER_FORWARD;
+    let local_experts = if arch.is_moe() {
+        (arch.experts / ep.max(1.0)).max(1.0)
+    } else {
+        0.0
+    };
+    let kernels = KERNELS_PER_LAYER_FORWARD
+        + moe_share
+            * (MOE_KERNELS_PER_LAYER_FORWARD
+                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * local_experts);
     let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
 
     let layer_forward_s =
