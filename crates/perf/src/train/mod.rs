@@ -7,6 +7,8 @@
 
 pub mod collectives;
 pub(crate) mod framework;
+#[cfg(test)]
+mod gemm_shape_tests;
 pub(crate) mod inputs;
 pub(crate) mod memory;
 pub mod overlap;
