@@ -547,7 +547,11 @@ pub fn evaluate_with(
         f64::from(stages.middle),
         f64::from(stages.last),
     );
-    let mut heaviest = (last, logits_s);
+    // Multi-token-prediction modules ride on the last stage: a layer each, a 2h -> h projection
+    // and another pass of the output head (forward and backward).
+    let mtp_s =
+        arch.mtp_layers * (logits_s + 3.0 * gemm_s(c, recipes.dense_ceiling, tokens, h, 2.0 * h));
+    let mut heaviest = (last + arch.mtp_layers, logits_s + mtp_s);
     if s.pp > 1 {
         for candidate in [(first, 0.0), (middle, 0.0)] {
             if stage_s(candidate.0, candidate.1) > stage_s(heaviest.0, heaviest.1) {

@@ -293,6 +293,14 @@ fn case_from(
         qk_rope_head_dim: f(|m| m.qk_rope_head_dim).unwrap_or(64.0),
         v_head_dim: f(|m| m.v_head_dim).unwrap_or(128.0),
     });
+    // NVIDIA's tables say when DeepSeek-V3 trained its multi-token-prediction module
+    // ("DeepSeekV3 (w/ MTP)"); its depth is 1 (arXiv 2412.19437 section 2.2).
+    let mtp_layers = if row.get("model_name").to_lowercase().contains("w/ mtp") {
+        filled.push("mtp_layers=1 (the table's \"w/ MTP\"; DeepSeek-V3 trains one module)".into());
+        1.0
+    } else {
+        0.0
+    };
     let arch = Arch {
         layers,
         hidden,
@@ -324,6 +332,7 @@ fn case_from(
         // Training rows carry no sliding-window layers.
         sliding_window: 0.0,
         sliding_layers: 0.0,
+        mtp_layers,
     };
 
     // The layout.
