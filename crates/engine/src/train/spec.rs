@@ -79,6 +79,10 @@ struct TrainingSpec {
     moe_imbalance: Option<Spanned<f64>>,
     /// Nodes a token may be routed to (DeepSeek-V3: 4); default: no limit.
     moe_node_limit: Option<Spanned<i64>>,
+    /// The token dispatcher: `alltoall` (default; a copy per routed expert crosses the
+    /// network), `deepep` / `hybridep` (once per remote node, then NVLink), `deepep-fp8` (the
+    /// same with tokens quantised to FP8 before the dispatch, as DeepSeek-V3 trained).
+    moe_dispatcher: Option<Spanned<String>>,
 }
 
 fn default_precision() -> Spanned<String> {
@@ -884,6 +888,16 @@ fn moe_routing(t: &TrainingSpec, fail: &Fail<'_>) -> Result<perf::MoeRouting, En
             ));
         }
         routing.node_limit = n as u32;
+    }
+    if let Some(v) = &t.moe_dispatcher {
+        routing.dispatcher = perf::Dispatcher::parse(v.get_ref()).ok_or_else(|| {
+            fail(
+                Some(v.span()),
+                "training.moe_dispatcher",
+                format!("`moe_dispatcher` is `{}`", v.get_ref()),
+                &format!("use one of {}", perf::Dispatcher::NAMES),
+            )
+        })?;
     }
     Ok(routing)
 }

@@ -126,6 +126,12 @@ pub enum Dispatcher {
     /// 3.2.2: "first transmitted via IB to the GPUs with the same in-node index on its target
     /// nodes ... then instantly forwarded via NVLink"); the combine returns the same way.
     PerNode,
+    /// As [`Dispatcher::PerNode`], with the tokens quantised to FP8 before the dispatch
+    /// (DeepSeek-V3, section 3.3.4, "Low-Precision Communication": "we quantize the activation
+    /// before MoE up-projections into FP8 and then apply dispatch components"; DeepEP's FP8
+    /// dispatch): the dispatch moves 8-bit tokens, each token is cast once rather than once per
+    /// routed copy, and the combine stays 16-bit.
+    PerNodeFp8,
 }
 
 impl Dispatcher {
@@ -135,8 +141,22 @@ impl Dispatcher {
         match name.trim().to_ascii_lowercase().as_str() {
             "alltoall" | "all-to-all" | "nccl" => Some(Dispatcher::AllToAll),
             "deepep" | "hybridep" | "flex" | "per-node" => Some(Dispatcher::PerNode),
+            "deepep-fp8" | "per-node-fp8" => Some(Dispatcher::PerNodeFp8),
             _ => None,
         }
+    }
+
+    /// The names [`Dispatcher::parse`] accepts, for error messages.
+    pub const NAMES: &'static str = "alltoall, deepep, hybridep or deepep-fp8";
+
+    /// Whether tokens cross the network once per remote node.
+    pub fn per_node(self) -> bool {
+        !matches!(self, Dispatcher::AllToAll)
+    }
+
+    /// Whether the tokens are quantised once, before the dispatch.
+    pub fn quantises_before_dispatch(self) -> bool {
+        matches!(self, Dispatcher::PerNodeFp8)
     }
 }
 
@@ -212,7 +232,7 @@ pub fn a2a_copies(
     let intra = top_k * (local - 1.0).max(0.0) / group;
     let mut inter = match dispatcher {
         Dispatcher::AllToAll => top_k * remote_fraction,
-        Dispatcher::PerNode => {
+        Dispatcher::PerNode | Dispatcher::PerNodeFp8 => {
             let nodes = (group / local).max(1.0);
             (nodes - 1.0) * (1.0 - (1.0 - 1.0 / nodes).powf(top_k))
         }
@@ -273,6 +293,11 @@ mod tests {
         assert_eq!(Dispatcher::parse("HybridEP"), Some(Dispatcher::PerNode));
         assert_eq!(Dispatcher::parse("alltoall"), Some(Dispatcher::AllToAll));
         assert_eq!(Dispatcher::parse("allgather"), None);
+        assert_eq!(
+            Dispatcher::parse("deepep-fp8"),
+            Some(Dispatcher::PerNodeFp8)
+        );
+        assert!(Dispatcher::PerNodeFp8.per_node() && !Dispatcher::AllToAll.per_node());
     }
 
     #[test]

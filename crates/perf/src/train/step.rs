@@ -355,13 +355,20 @@ pub fn evaluate_with(
     // Engine's `GroupedLinear` splits and quantises the permuted input per expert), so their
     // inputs count once per copy. The backward pass casts the output gradients the same way,
     // which the 2x backward factor below covers.
+    // A dispatcher that quantises before sending casts each token once (and the shared
+    // expert's input with it).
+    let expert_input_casts = if w.moe.dispatcher.quantises_before_dispatch() {
+        1.0
+    } else {
+        arch.top_k + arch.shared_experts
+    };
     let cast_bytes = tokens
         * (recipes.attention_cast * (h + arch.heads * arch.v_head_dim() / tp)
             + recipes.dense_cast * (1.0 - moe_share) * (h + arch.ffn_hidden / tp)
             + recipes.expert_cast
                 * moe_share
-                * (arch.top_k + arch.shared_experts)
-                * (h + arch.moe_ffn_hidden / tp));
+                * (expert_input_casts * h
+                    + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
     let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes;
     let local_experts = if arch.is_moe() {
         (arch.experts / ep.max(1.0)).max(1.0)
@@ -487,8 +494,15 @@ pub fn evaluate_with(
             w.moe.node_limit,
             w.moe.dispatcher,
         );
-        // Each tensor-parallel rank dispatches its own share of the tokens.
-        let token_bytes = ACTIVATION_BYTES * tokens * h / tp;
+        // Each tensor-parallel rank dispatches its own share of the tokens; an FP8 dispatch
+        // sends 8-bit tokens (and a 4-byte scale per 128 elements) and combines in 16 bits,
+        // so the four transfers average (1 + 4/128 + 2) / 2 bytes per element.
+        let element_bytes = if w.moe.dispatcher.quantises_before_dispatch() {
+            0.5 * (1.0 + 4.0 / 128.0 + ACTIVATION_BYTES)
+        } else {
+            ACTIVATION_BYTES
+        };
+        let token_bytes = element_bytes * tokens * h / tp;
         let intra_s = if intra > 0.0 {
             intra * token_bytes / (hw.scale_up_bytes_per_s * c.link_efficiency)
                 + c.scale_up_latency_s
