@@ -380,8 +380,19 @@ fn case_from(
             f64::from(defaults.microbatch)
         }
     };
+    let facts_of_recipe = sources.recipe_facts(&family.id, row.get("id"));
+    let recipe_recompute = facts_of_recipe
+        .recompute
+        .as_deref()
+        .and_then(recompute_choice)
+        .flatten();
     let (recompute, auto_recompute) = match recompute_choice(row.get("recompute")) {
         Some(Some(r)) => (r, false),
+        _ if recipe_recompute.is_some() => {
+            let r = recipe_recompute.unwrap_or(Recompute::None);
+            filled.push(format!("recompute={r:?} (the recipe)").to_lowercase());
+            (r, false)
+        }
         _ => {
             let default = recompute_choice(&defaults.recompute).flatten();
             filled.push(match default {
@@ -478,10 +489,19 @@ fn case_from(
         MoeRouting::default()
     };
     // What the publication's MoE recipe ran: the expert all-to-all overlap and the dispatcher
-    // (calibration/sources.toml `[[moe_recipe]]`), where the framework can.
+    // (calibration/sources.toml `[[recipe]]`), where the framework can.
     let mut strategy = strategy;
+    if let Some(layers) = facts_of_recipe.activation_offload_layers {
+        filled.push(format!(
+            "activation_offload_layers={layers} (the recipe's cpu_offloading_num_layers)"
+        ));
+        strategy.activation_offload_layers = layers;
+    }
     if num_experts_published(row) && ep > 1.0 {
-        let (overlap, dispatcher) = sources.moe_recipe(&family.id, row.get("id"));
+        let (overlap, dispatcher) = (
+            facts_of_recipe.ep_comm_overlap,
+            facts_of_recipe.moe_dispatcher.as_deref(),
+        );
         if let Some(on) = overlap {
             let on = on && framework.ep_comm_overlap;
             if on != strategy.ep_comm_overlap {
