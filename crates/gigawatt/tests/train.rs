@@ -451,6 +451,22 @@ fn precision_per_component_and_moe_routing_are_read() {
 }
 
 #[test]
+fn activation_offload_is_read_and_a_negative_count_names_the_field() {
+    let offload = MOE_SPEC.replace("recompute = \"full\"", "activation_offload_layers = 4");
+    let out = ok(&["train", "--spec", &spec_file(&offload), "--format", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["strategy"]["activation_offload_layers"], 4, "{out}");
+    let bad = MOE_SPEC.replace("recompute = \"full\"", "activation_offload_layers = -1");
+    refuses(
+        &["train", "--spec", &spec_file(&bad)],
+        &[
+            "parallelism.activation_offload_layers",
+            "`activation_offload_layers` is -1",
+        ],
+    );
+}
+
+#[test]
 fn bad_recipes_and_routing_name_the_field() {
     let cases = [
         // Imbalance below 1.
