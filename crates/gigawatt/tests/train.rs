@@ -446,7 +446,7 @@ fn precision_per_component_and_moe_routing_are_read() {
         "precision = \"fp8\"",
         "precision = \"fp8\"\nmoe_dispatcher = \"deepep-fp8\"",
     );
-    assert!(t(&per_node) < t(&MOE_SPEC.to_string()));
+    assert!(t(&per_node) < t(MOE_SPEC));
     assert!(t(&fp8) < t(&per_node));
 }
 
