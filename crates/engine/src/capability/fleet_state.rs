@@ -505,6 +505,15 @@ pub fn capability_for_plan(
     capability_and_tables(catalog, plan, tranche_sites, options).0
 }
 
+/// The tables a planned `result` read for its capability section (built again; the layout
+/// searches behind them are memoised per process), or `None` when it has no such section.
+pub fn tables_for_plan(catalog: &catalog::Catalog, result: &PlanResult) -> Option<SystemTables> {
+    let options = &result.capability.as_ref()?.options;
+    let tranche_sites: Vec<Option<String>> =
+        result.tranches.iter().map(|t| t.site.clone()).collect();
+    Some(capability_and_tables(catalog, result, &tranche_sites, options).1)
+}
+
 /// [`capability_for_plan`] and the tables it read, for the ranges to read again per draw.
 pub fn capability_and_tables(
     catalog: &catalog::Catalog,

@@ -171,32 +171,83 @@ pub fn plan_with(
 ) -> Result<PlanResult, EngineError> {
     let (mut result, tables) = plan_inner(catalog, scenario, origin, text, true)?;
     if let Some(range_options) = options.ranges {
-        // Each draw's capability is read from the central plan's tables (no search per draw).
-        let reader = tables
-            .as_ref()
-            .and_then(|t| crate::capability::ranges::DrawReader::new(t, &result));
-        let rerun = |draws: &BTreeMap<String, f64>| {
-            let mut r = Resolver::new(catalog, scenario, origin, text);
-            r.draws = Some(draws);
-            let input = r.resolve()?;
-            if !r.problems.is_empty() {
-                return None;
-            }
-            let mut rows = fleet::plan(&input.fleet).rows;
-            let measures = reader.as_ref().map(|reader| reader.measures(&rows));
-            Some((rows.pop()?, measures))
-        };
-        let (mut ranges, measures) =
-            crate::ranges::sample_with(&result.assumptions, range_options, rerun);
-        if let Some(reader) = &reader {
-            let measures: Vec<[f64; 4]> = measures.into_iter().flatten().collect();
-            ranges.capability = Some(reader.ranges(&measures, range_options.seed));
-        }
-        crate::finite::check_ranges(&ranges, origin)?;
-        result.ranges = Some(ranges);
+        add_ranges_with_tables(
+            catalog,
+            scenario,
+            origin,
+            text,
+            &mut result,
+            range_options,
+            tables.as_ref(),
+        )?;
     }
-    result.opening = crate::opening::opening(&result);
     Ok(result)
+}
+
+/// Samples the ranged figures of a planned `result` (from [`plan`] of the same scenario) and
+/// sets its `ranges` and the opening that quotes them. [`plan_with`] is [`plan`] then this; a
+/// caller that bounds or caches the draws (the server) calls the two itself.
+pub fn add_ranges(
+    catalog: &Catalog,
+    scenario: &Scenario,
+    origin: &str,
+    text: &str,
+    result: &mut PlanResult,
+    options: RangeOptions,
+) -> Result<(), EngineError> {
+    // The capability tables the plan read, built again (their layout searches are memoised
+    // per process, so this reads what `plan` computed).
+    let tables = crate::capability::fleet_state::tables_for_plan(catalog, result);
+    add_ranges_with_tables(
+        catalog,
+        scenario,
+        origin,
+        text,
+        result,
+        options,
+        tables.as_ref(),
+    )
+}
+
+/// [`add_ranges`] reading each draw's capability from `tables` (those the central plan read;
+/// `None`: no capability ranges).
+fn add_ranges_with_tables(
+    catalog: &Catalog,
+    scenario: &Scenario,
+    origin: &str,
+    text: &str,
+    result: &mut PlanResult,
+    options: RangeOptions,
+    tables: Option<&crate::capability::SystemTables>,
+) -> Result<(), EngineError> {
+    // Each draw's capability is read from the central plan's tables (no search per draw).
+    let reader = tables.and_then(|t| crate::capability::ranges::DrawReader::new(t, result));
+    let rerun = |draws: &BTreeMap<String, f64>| {
+        let mut r = Resolver::new(catalog, scenario, origin, text);
+        r.draws = Some(draws);
+        let input = r.resolve()?;
+        if !r.problems.is_empty() {
+            return None;
+        }
+        let mut rows = fleet::plan(&input.fleet).rows;
+        let measures = reader.as_ref().map(|reader| reader.measures(&rows));
+        Some((rows.pop()?, measures))
+    };
+    let (mut ranges, measures) = crate::ranges::sample_with(&result.assumptions, options, rerun);
+    if let Some(reader) = &reader {
+        let measures: Vec<[f64; 4]> = measures.into_iter().flatten().collect();
+        ranges.capability = Some(reader.ranges(&measures, options.seed));
+    }
+    crate::finite::check_ranges(&ranges, origin)?;
+    set_ranges(result, ranges);
+    Ok(())
+}
+
+/// Sets ranges computed earlier for the same scenario and catalog (a cache's) and rewrites the
+/// opening, which quotes them.
+pub fn set_ranges(result: &mut PlanResult, ranges: crate::ranges::Ranges) {
+    result.ranges = Some(ranges);
+    result.opening = crate::opening::opening(result);
 }
 
 /// Plans a parsed scenario; `text` is the file it came from (for line numbers). Central values
