@@ -70,10 +70,10 @@ fn central(result: &PlanResult, key: &str) -> Option<f64> {
         .and_then(|(_, v)| v)
 }
 
-fn rows<'a>(
-    result: &'a PlanResult,
-    ranges: &'a Ranges,
-) -> impl Iterator<Item = (String, String, Spread, fn(f64) -> String)> + 'a {
+/// A ranges table row: label, central value, spread and how to format it.
+type RangeRow = (String, String, Spread, fn(f64) -> String);
+
+fn rows<'a>(result: &'a PlanResult, ranges: &'a Ranges) -> impl Iterator<Item = RangeRow> + 'a {
     let headlines = HEADLINES.iter().filter_map(move |h| {
         let spread = *ranges.headlines.get(h.key)?;
         let value = central(result, h.key).map_or("unknown".into(), h.fmt);
@@ -88,10 +88,7 @@ fn flop(x: f64) -> String {
 
 /// The capability measures' ranges (widened by the models' errors), labelled with their month
 /// and the share of draws that know them where some do not.
-fn capability_rows(
-    result: &PlanResult,
-    ranges: &Ranges,
-) -> Vec<(String, String, Spread, fn(f64) -> String)> {
+fn capability_rows(result: &PlanResult, ranges: &Ranges) -> Vec<RangeRow> {
     let (Some(c), Some(month)) = (
         ranges.capability.as_ref(),
         result.capability.as_ref().and_then(|c| c.months.last()),
@@ -100,7 +97,15 @@ fn capability_rows(
     };
     let central = month.measures();
     let quotable: fn(f64) -> String = engine::opening::quotable;
-    let rows: [(&str, &str, Option<Spread>, Option<f64>, fn(f64) -> String); 4] = [
+    // (ranges key, label, spread, central value, format)
+    type Measure<'a> = (
+        &'a str,
+        &'a str,
+        Option<Spread>,
+        Option<f64>,
+        fn(f64) -> String,
+    );
+    let rows: [Measure; 4] = [
         (
             "dense_params",
             "Dense model params",

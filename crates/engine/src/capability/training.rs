@@ -299,14 +299,14 @@ fn block_layout(
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
-            .cloned();
+            .copied();
         let found = match cached {
             Some(found) => found,
             None => {
                 let found = search_block(system, hardware, arch, searched, batch);
                 memo.lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .insert(key, found.clone());
+                    .insert(key, found);
                 found
             }
         };
