@@ -179,7 +179,7 @@ fn print_interpolation_against_direct_runs() {
 
 /// Table points a factor of 2 apart: between them, at the geometric middle, the interpolated
 /// model size against a direct run. Measured (`print_interpolation_against_direct_runs`): mean
-/// 4.2% and median 3.4% over DGX H100 and GB200 NVL72 below 500,000 accelerators; single
+/// 4.1% and median 3.2% over DGX H100 and GB200 NVL72 below 500,000 accelerators; single
 /// points up to 19% where the direct answer itself jumps (a block doubling, a batch rounded to
 /// a power of two), and more above 700,000.
 #[test]
