@@ -108,7 +108,7 @@ pub fn evaluate_serving_components(
             dense,
             experts,
         },
-        hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
+        hbm: hw.serving_hbm_bytes_per_s(c.memory_efficiency),
         prompt_tokens: w.input_tokens,
         speculation: w.speculation,
         eff: *eff,

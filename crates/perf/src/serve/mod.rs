@@ -70,7 +70,7 @@ impl Default for ServingEfficiency {
     /// prints it; the fitted engine factors are `engine::infer::engine_step_factor`).
     fn default() -> ServingEfficiency {
         ServingEfficiency {
-            attention_fraction: 0.55,
+            attention_fraction: 0.7,
             expert_gemm_efficiency: 0.3,
             per_sequence_step_s: 6e-6,
             engine_step_factor: 1.0,

@@ -9,6 +9,19 @@ pub(super) const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 /// this counts the kernels whose fixed cost remains).
 const DECODE_KERNELS_PER_LAYER: f64 = 8.0;
 
+/// The GEMM shape factor of a decode step's weight GEMM with `m` token rows: the training
+/// model's `1 / (1 + h/m + h/n + h/k)`, except that the rows term never exceeds 1. That term
+/// stands for the tile rows a kernel computes beyond `m`; GEMM libraries pick the tile height
+/// from powers of two (cuBLAS and hipBLASLt keep skinny-M kernels for decode), so a batch of
+/// `m < h` rows runs in a tile of fewer than `2m` rows, not `m + h`. Without the cap a batch of
+/// one was costed as ~190 rows of matmul work, which made small-batch decode compute-bound on
+/// chips whose matmul ceiling is low against their HBM bandwidth (MI300X FP8, H200, B200 FP4).
+pub(super) fn decode_shape_factor(c: &ModelConstants, m: f64, n: f64, k: f64) -> f64 {
+    let m = m.max(1.0);
+    let rows = c.gemm_half_dim.min(m) / m;
+    1.0 / (1.0 + rows + c.gemm_half_dim / n + c.gemm_half_dim / k)
+}
+
 pub(super) fn weight_bytes(precision: Precision) -> f64 {
     match precision {
         Precision::Bf16 => 2.0,
@@ -206,7 +219,7 @@ impl Unit<'_> {
         // streaming its weights and its matmul work (with the training model's GEMM shape
         // factor); attention streams the KV cache and does its score work; one kernel's memory
         // time does not hide another's.
-        let dense_shape = crate::step::shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
+        let dense_shape = decode_shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
         // The attention projections at their precision's ceiling, the rest of the dense
         // GEMMs (MLPs, shared experts, output projection) at theirs.
         let attention_flops_per_token = 2.0 * attention_params;
@@ -219,8 +232,7 @@ impl Unit<'_> {
         let (expert_gemm_s, expert_compute_s) = if a.is_moe() {
             // Each local expert multiplies the tokens routed to it from all `ep` ranks.
             let rows = (tokens * self.ep() * a.top_k / a.experts).max(1.0);
-            let shape =
-                crate::step::shape_factor(self.c, rows, a.moe_ffn_hidden / self.tp(), a.hidden);
+            let shape = decode_shape_factor(self.c, rows, a.moe_ffn_hidden / self.tp(), a.hidden);
             // The busiest rank's experts set the pace: their matmul work scales with its load;
             // the weights it streams do not (every local expert is read once). Grouped GEMMs
             // reach `expert_gemm_efficiency` of a dense GEMM's rate (fitted).
@@ -363,7 +375,7 @@ impl<'a> Unit<'a> {
                 dense: ceiling,
                 experts: ceiling,
             },
-            hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
+            hbm: hw.serving_hbm_bytes_per_s(c.memory_efficiency),
             prompt_tokens,
             speculation,
             eff: ServingEfficiency::default(),
