@@ -115,7 +115,7 @@ pub fn evaluate_serving_components(
     };
     let weights = unit.weight_bytes_per_gpu();
     result.weights_gib = weights / GIB;
-    let free = hw.hbm_bytes - weights - c.reserved_memory_bytes;
+    let free = hw.hbm_bytes * eff.memory_fraction - weights - c.reserved_memory_bytes;
     if free <= 0.0 {
         result.infeasible = Some(ServeInfeasible::WeightsDoNotFit);
         return result;
