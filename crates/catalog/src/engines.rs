@@ -157,6 +157,30 @@ mod tests {
     }
 
     #[test]
+    fn vllm_states_its_memory_share_and_a_share_out_of_range_is_refused() {
+        let e = Engines::parse(ENGINES_TOML).unwrap();
+        let share = |id: &str| {
+            e.engines[id]
+                .memory_fraction
+                .as_ref()
+                .and_then(|m| m.value().copied())
+        };
+        assert_eq!(share("vllm"), Some(0.9));
+        assert_eq!(share("vllm-rocm"), Some(0.9));
+        assert_eq!(share("tensorrt-llm"), None);
+        let text = ENGINES_TOML.replacen(
+            "memory_fraction = { value = 0.9",
+            "memory_fraction = { value = 1.5",
+            1,
+        );
+        let err = Engines::parse(&text).unwrap_err();
+        assert!(
+            err.contains("memory_fraction 1.5") && err.contains("(0, 1]"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_dangling_source_is_refused() {
         let text = ENGINES_TOML.replace("source = \"src-vllm-engine-args\"", "source = \"nope\"");
         assert!(Engines::parse(&text).unwrap_err().contains("`nope`"));

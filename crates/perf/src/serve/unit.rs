@@ -382,3 +382,45 @@ impl<'a> Unit<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skinny_decode_gemm_pays_at_most_twice_its_rows() {
+        let c = ModelConstants::default();
+        let (n, k) = (8192.0, 8192.0);
+        let wide = crate::step::shape_factor(&c, 1e12, n, k);
+        // One row: padded to two rows, not to 1 + 192 (the training factor).
+        let one = decode_shape_factor(&c, 1.0, n, k);
+        assert!((1.0 / one - (1.0 / wide + 1.0)).abs() < 1e-9);
+        assert!(one > 20.0 * crate::step::shape_factor(&c, 1.0, n, k));
+        // From the training factor's half dimension on, the two agree.
+        for m in [192.0, 1000.0, 8192.0] {
+            let a = decode_shape_factor(&c, m, n, k);
+            let b = crate::step::shape_factor(&c, m, n, k);
+            assert!((a - b).abs() < 1e-12, "{m}: {a} vs {b}");
+        }
+        // Continuous and rising in m: more rows never make a row dearer.
+        let mut last = 0.0;
+        for m in 1..400 {
+            let f = decode_shape_factor(&c, f64::from(m), n, k);
+            assert!(f >= last - 1e-12, "{m}");
+            last = f;
+        }
+    }
+
+    #[test]
+    fn a_measured_hbm_bandwidth_caps_what_serving_streams() {
+        let mut hw = crate::reference::h100_sxm();
+        // No measurement: the fitted share of nominal.
+        assert_eq!(hw.serving_hbm_bytes_per_s(0.9), 3.35e12 * 0.9);
+        // MI300X-like: measured 81% of nominal, below the fitted 90%.
+        hw.hbm_measured_bytes_per_s = Some(0.81 * 3.35e12);
+        assert_eq!(hw.serving_hbm_bytes_per_s(0.9), 0.81 * 3.35e12);
+        // A measurement above the fitted share does not raise it.
+        hw.hbm_measured_bytes_per_s = Some(0.95 * 3.35e12);
+        assert_eq!(hw.serving_hbm_bytes_per_s(0.9), 3.35e12 * 0.9);
+    }
+}
