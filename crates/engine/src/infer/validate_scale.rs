@@ -1,5 +1,6 @@
 //! Validation cases of issue 14 (`calibration/serving-scale.toml`): multi-node MoE prefill
-//! pools and decode pools, and server mode judged on the M/G/c queue with a length profile.
+//! pools and decode pools, and server mode judged on the batch in flight under Poisson arrivals
+//! (`perf::BatchQueue`) with a length profile.
 
 use super::*;
 use perf::{evaluate_serving, ModelConstants};
@@ -84,6 +85,12 @@ struct ServerCase {
     tpot_slo_s: f64,
     slo_percentile: f64,
     measured_output_tokens_per_s: f64,
+    /// The same system's published Offline figure, for the Server/Offline ratio.
+    #[serde(default)]
+    offline_output_tokens_per_s: Option<f64>,
+    /// The Offline run's batch limit.
+    #[serde(default)]
+    offline_max_batch: Option<u32>,
     source: String,
 }
 
@@ -276,8 +283,42 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
             speculation: None,
             slo_percentile: s.slo_percentile,
         };
-        let t = perf::evaluate_traffic(&inputs.arch, &inputs.hardware, &layout, &w, &traffic, &c);
+        let eff = super::fit::engine_efficiency(super::fit::REFERENCE_ENGINE);
+        let t = perf::evaluate_traffic_with(
+            &inputs.arch,
+            &inputs.hardware,
+            &layout,
+            &w,
+            &traffic,
+            &c,
+            &eff,
+        );
         let predicted = t.evaluation.output_tokens_per_s_per_gpu * f64::from(s.gpus);
+        // The Offline twin at its own batch limit: the model's Server/Offline ratio beside the
+        // published one.
+        let offline = perf::evaluate_traffic_with(
+            &inputs.arch,
+            &inputs.hardware,
+            &layout,
+            &ServingWorkload {
+                mode: ServingMode::Offline,
+                max_batch: s.offline_max_batch.or(s.max_batch),
+                ..w
+            },
+            &traffic,
+            &c,
+            &eff,
+        );
+        let offline_predicted = offline.evaluation.output_tokens_per_s_per_gpu * f64::from(s.gpus);
+        let ratio = match s.offline_output_tokens_per_s {
+            Some(o) => format!(
+                "; Server/Offline published {:.3}, model {:.3} (Offline {:+.1}%)",
+                s.measured_output_tokens_per_s / o,
+                predicted / offline_predicted.max(f64::MIN_POSITIVE),
+                100.0 * (offline_predicted / o - 1.0)
+            ),
+            None => String::new(),
+        };
         let q = t.queue.unwrap_or_default();
         out.push(case(
             &s.id,
@@ -285,7 +326,7 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
             s.measured_output_tokens_per_s,
             predicted,
             format!(
-                "{}; tp {}, {} weights, {} KV, profile {} ({} bins), p{} TTFT {} s and TPOT {} s judged on M/G/c: {:.0} slots, {:.0}% busy, p{} TTFT {:.2} s, TPOT {:.0} ms",
+                "{}; tp {}, {} weights, {} KV, profile {} ({} bins), p{} TTFT {} s and TPOT {} s judged on the batch in flight (negative binomial, shape {:.0}): {:.0} slots, mean {:.0} ({:.0}% busy), p{} {:.0} in flight, p{} TTFT {:.2} s, TPOT {:.0} ms{}",
                 s.source,
                 s.tp,
                 s.precision,
@@ -295,11 +336,16 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
                 s.slo_percentile,
                 s.ttft_slo_s,
                 s.tpot_slo_s,
+                q.in_flight_shape,
                 q.slots,
+                q.offered_erlangs,
                 100.0 * q.utilisation,
                 s.slo_percentile,
+                q.in_flight_at_percentile,
+                s.slo_percentile,
                 t.evaluation.ttft_at_percentile_s,
-                1e3 * t.evaluation.tpot_at_percentile_s
+                1e3 * t.evaluation.tpot_at_percentile_s,
+                ratio
             ),
             &s.system,
             "TensorRT-LLM",
