@@ -17,6 +17,31 @@ struct ScaleCases {
     decode: Vec<DecodeCase>,
     #[serde(default)]
     server: Vec<ServerCase>,
+    #[serde(default)]
+    concurrency: Vec<ConcurrencyCase>,
+}
+
+/// A closed-loop measurement: `concurrency` users each send a request, wait for its last
+/// token and send the next, so `concurrency` sequences are in flight (fewer in the batch when
+/// the KV cache holds fewer; the rest wait). At one user it is latency-bound: every step streams
+/// the weights for one token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConcurrencyCase {
+    id: String,
+    model: String,
+    system: String,
+    gpus: u32,
+    tp: u32,
+    precision: String,
+    kv_precision: String,
+    input_tokens: f64,
+    output_tokens: f64,
+    concurrency: u32,
+    /// The engine as the source names it (its fitted factor when it has one).
+    engine: String,
+    measured_output_tokens_per_s: f64,
+    source: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -252,6 +277,65 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
         ));
     }
     let c = base;
+    for k in &cases.concurrency {
+        let inputs = resolve_serve_inputs(catalog, &k.model, &k.system)?;
+        let layout = ServingLayout {
+            tp: k.tp,
+            pp: 1,
+            ep: 1,
+            precision: precision_of(&k.id, &k.precision)?,
+            kv_bytes: kv_bytes_of(&k.id, &k.kv_precision)?,
+            overlap_ep: false,
+        };
+        // Closed loop: the batch is the users in flight (the KV cache may hold fewer).
+        let w = ServingWorkload {
+            input_tokens: k.input_tokens,
+            output_tokens: k.output_tokens,
+            ttft_slo_s: None,
+            tpot_slo_s: None,
+            mode: ServingMode::Offline,
+            disaggregated: false,
+            max_batch: Some(k.concurrency),
+            speculation: None,
+            slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
+        };
+        let eff = super::fit::engine_efficiency(super::fit::engine_key(&k.engine));
+        let t = perf::evaluate_traffic_with(
+            &inputs.arch,
+            &inputs.hardware,
+            &layout,
+            &w,
+            &perf::Traffic::uniform(k.input_tokens, k.output_tokens),
+            &c,
+            &eff,
+        );
+        let e = t.evaluation;
+        let predicted = e.output_tokens_per_s_per_gpu * f64::from(k.gpus);
+        out.push(case(
+            &k.id,
+            "output_tokens_per_s_system (closed loop)",
+            k.measured_output_tokens_per_s,
+            predicted,
+            format!(
+                "{}; tp {}, {} weights, {} KV, {} users of {} + {} tokens: batch {} (slots {}), TTFT {:.0} ms, TPOT {:.1} ms",
+                k.source,
+                k.tp,
+                k.precision,
+                k.kv_precision,
+                k.concurrency,
+                k.input_tokens,
+                k.output_tokens,
+                e.batch,
+                e.max_batch,
+                1e3 * e.ttft_s,
+                1e3 * e.tpot_s
+            ),
+            &k.system,
+            &k.engine,
+            e,
+            e.feasible,
+        ));
+    }
     for s in &cases.server {
         let mut inputs = resolve_serve_inputs(catalog, &s.model, &s.system)?;
         if let Some(v) = s.vocab {
