@@ -363,25 +363,38 @@ pub fn evaluate_traffic_with(
         (s1, (s2 / (s1 * s1) - 1.0).max(0.0))
     };
     let slots = pp * max_batch;
-    // The queue at a mean batch: the step's fixed and per-sequence parts from its secant
-    // between the mean batch and the slots (where the tail goes), per token of every sequence
-    // (with `pp` microbatches in flight a token waits `pp` stage steps).
-    let queue_at = |batch: f64| {
-        let (lo, hi) = if max_batch - batch >= 1.0 {
-            (batch, max_batch)
+    // The full batch's TPOT and slot time, the same for every mean batch the search tries
+    // (server mode only: offline has no queue).
+    let tpot_full = match w.mode {
+        ServingMode::Server => at(max_batch).1,
+        ServingMode::Offline => 0.0,
+    };
+    let (service_full_s, _) = service(tpot_full);
+    // The queue at a mean batch with TPOT `tpot` there: the step's fixed and per-sequence parts
+    // from its secant between the mean batch and the slots (where the tail goes), per token of
+    // every sequence (with `pp` microbatches in flight a token waits `pp` stage steps).
+    let queue_at = |batch: f64, tpot: f64| {
+        let (lo, tpot_lo) = if max_batch - batch >= 1.0 {
+            (batch, tpot)
         } else {
-            ((batch / 2.0).floor().max(1.0), max_batch)
+            let half = (batch / 2.0).floor().max(1.0);
+            (half, at(half).1)
         };
-        let (s_lo, s_hi) = (at(lo).1, at(hi).1);
-        let per_sequence = if hi > lo {
-            ((s_hi - s_lo) / (pp * (hi - lo))).max(0.0)
+        let per_sequence = if max_batch > lo {
+            ((tpot_full - tpot_lo) / (pp * (max_batch - lo))).max(0.0)
         } else {
             0.0
         };
-        let fixed = (s_lo - per_sequence * pp * lo).max(0.0);
-        let (mean_s, _) = service(at(batch).1);
-        let (full_s, _) = service(s_hi);
-        BatchQueue::new(slots, pp * batch, fixed, per_sequence, mean_s, full_s)
+        let fixed = (tpot_lo - per_sequence * pp * lo).max(0.0);
+        let (mean_s, _) = service(tpot);
+        BatchQueue::new(
+            slots,
+            pp * batch,
+            fixed,
+            per_sequence,
+            mean_s,
+            service_full_s,
+        )
     };
     // TPOT at the percentile: the step with the batch at that percentile of sequences in
     // flight (at most every slot: past them requests wait instead of joining).
@@ -403,7 +416,7 @@ pub fn evaluate_traffic_with(
         match w.mode {
             ServingMode::Offline => true,
             ServingMode::Server => {
-                let q = queue_at(batch);
+                let q = queue_at(batch, at(batch).1);
                 if q.arrivals_per_s >= q.completions_at_slots_per_s {
                     return false;
                 }
@@ -465,7 +478,7 @@ pub fn evaluate_traffic_with(
             e.tpot_at_percentile_s = tpot;
         }
         ServingMode::Server => {
-            let q = queue_at(batch);
+            let q = queue_at(batch, tpot);
             let tpot_tail = tpot_tail_of(&q);
             e.ttft_s = prefill_mean + first_step(tpot) + q.mean_wait_s();
             e.tpot_at_percentile_s = tpot_tail;
