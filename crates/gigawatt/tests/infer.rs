@@ -203,10 +203,11 @@ fn validation_compares_what_the_sources_publish() {
     // 3 of the 4 calibration rows, SGLang's DeepSeek decode measurement, the 36 TensorRT-LLM
     // B200/GB200 rows, 17 MI300X rows (AMD's vLLM table and OCI's batch table), the H100/H200
     // columns of TensorRT-LLM's v1.0 perf overview (77) and its v0.6.1 H100 and A100 tables
-    // (29), each table whole; then issue 14's 11 multi-node MoE pool and server cases
-    // (calibration/serving-scale.toml), judged outside the fit and reported apart (`scale`).
-    assert_eq!(cases.len(), 163 + 11);
-    assert_eq!(v["scale"]["cases"], 11);
+    // (29), each table whole; then issue 14's 22 cases (calibration/serving-scale.toml): 10
+    // multi-node MoE pools, 4 MLPerf Server runs, 8 closed-loop latency points, judged outside
+    // the fit and reported apart (`scale`).
+    assert_eq!(cases.len(), 163 + 22);
+    assert_eq!(v["scale"]["cases"], 22);
     let pools = cases
         .iter()
         .filter(|c| c["metric"].as_str().unwrap().contains("pool"))
@@ -242,6 +243,24 @@ fn validation_compares_what_the_sources_publish() {
         "{cases:?}"
     );
     assert!(within("prefill pool") + within("decode pool") >= 4);
+    // Server (Poisson arrivals, MLPerf) and latency-bound or loaded closed-loop cases.
+    let kind = |k: &str| {
+        cases
+            .iter()
+            .filter(|c| c["metric"].as_str().unwrap().contains(k))
+            .count()
+    };
+    assert_eq!(kind("(server)"), 4);
+    assert_eq!(kind("(closed loop)"), 8);
+    assert!(within("(closed loop)") >= 4, "{cases:?}");
+    // The queue costs a server throughput against its Offline twin, as MLPerf measured (0.88-0.955).
+    for c in cases
+        .iter()
+        .filter(|c| c["id"].as_str().unwrap().starts_with("mlperf40"))
+    {
+        let note = c["note"].as_str().unwrap();
+        assert!(note.contains("Server/Offline published"), "{note}");
+    }
     for f in families.iter().filter(|f| f["family"] != "all") {
         assert!(
             f["leave_family_out_mean_abs_error"].as_f64().unwrap() > 0.0,
