@@ -331,10 +331,9 @@ mod tests {
         use rand::{Rng, SeedableRng};
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
         let mut left: Vec<f64> = Vec::new();
-        let (mut t, mut next, mut arrived) = (0.0, 0.0, 0usize);
-        let mut exp =
-            |rng: &mut rand_chacha::ChaCha8Rng| -(1.0 - rng.random::<f64>()).ln() / lambda;
-        next += exp(&mut rng);
+        let exp = |rng: &mut rand_chacha::ChaCha8Rng| -(1.0 - rng.random::<f64>()).ln() / lambda;
+        let (mut t, mut arrived) = (0.0, 0usize);
+        let mut next = exp(&mut rng);
         let mut samples: Vec<(f64, f64)> = Vec::new();
         while arrived < requests {
             let n = left.len() as f64;
