@@ -33,11 +33,29 @@ struct ConcurrencyCase {
     system: String,
     gpus: u32,
     tp: u32,
+    /// Experts split over `ep` ranks with attention data parallel over them (default 1).
+    #[serde(default)]
+    ep: Option<u32>,
     precision: String,
+    /// Per-component weight precision where the source gives it (default `precision`).
+    #[serde(default)]
+    attention_precision: Option<String>,
+    #[serde(default)]
+    dense_precision: Option<String>,
+    #[serde(default)]
+    expert_precision: Option<String>,
     kv_precision: String,
     input_tokens: f64,
     output_tokens: f64,
     concurrency: u32,
+    /// Speculative decoding: tokens drafted per step (MTP layers or a draft model) ...
+    #[serde(default)]
+    draft_tokens: Option<u32>,
+    /// ... and the published mean tokens emitted per step (the drafts accepted plus the model's
+    /// own; what NVIDIA's tables call the "acceptance rate"). The per-token acceptance the
+    /// model takes is solved from it: `(1 - a^(k+1)) / (1 - a)` tokens per step.
+    #[serde(default)]
+    accepted_tokens_per_step: Option<f64>,
     /// The engine as the source names it (its fitted factor when it has one).
     engine: String,
     measured_output_tokens_per_s: f64,
@@ -156,6 +174,35 @@ fn case(
         evaluated,
         evaluation,
     }
+}
+
+/// The per-token acceptance `a` at which `drafts` drafted tokens emit `accepted` tokens per
+/// step on average, `(1 - a^(k+1)) / (1 - a)` (bisection; the count is increasing in `a`).
+fn acceptance_for(id: &str, drafts: u32, accepted: f64) -> Result<f64, String> {
+    let k = f64::from(drafts);
+    if drafts == 0 || !(1.0..=k + 1.0).contains(&accepted) {
+        return Err(format!(
+            "case {id}: accepted_tokens_per_step {accepted} must lie in [1, draft_tokens + 1] with at least one draft"
+        ));
+    }
+    let per_step = |a: f64| {
+        perf::Speculation {
+            draft_tokens: drafts,
+            acceptance_rate: a,
+            draft_cost_fraction: None,
+        }
+        .tokens_per_step()
+    };
+    let (mut lo, mut hi) = (0.0, 1.0);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if per_step(mid) < accepted {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(0.5 * (lo + hi))
 }
 
 /// The cases of `toml_text` evaluated with the shipped constants.
@@ -279,13 +326,37 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
     let c = base;
     for k in &cases.concurrency {
         let inputs = resolve_serve_inputs(catalog, &k.model, &k.system)?;
+        let precision = precision_of(&k.id, &k.precision)?;
+        let component = |p: &Option<String>| {
+            p.as_deref()
+                .map_or(Ok(precision), |p| precision_of(&k.id, p))
+        };
+        let components = perf::ComponentPrecision {
+            attention: component(&k.attention_precision)?,
+            dense: component(&k.dense_precision)?,
+            experts: component(&k.expert_precision)?,
+        };
         let layout = ServingLayout {
             tp: k.tp,
             pp: 1,
-            ep: 1,
-            precision: precision_of(&k.id, &k.precision)?,
+            ep: k.ep.unwrap_or(1),
+            precision,
             kv_bytes: kv_bytes_of(&k.id, &k.kv_precision)?,
             overlap_ep: false,
+        };
+        let speculation = match (k.draft_tokens, k.accepted_tokens_per_step) {
+            (None, None) => None,
+            (Some(drafts), Some(accepted)) => Some(perf::Speculation {
+                draft_tokens: drafts,
+                acceptance_rate: acceptance_for(&k.id, drafts, accepted)?,
+                draft_cost_fraction: None,
+            }),
+            _ => {
+                return Err(format!(
+                    "case {}: draft_tokens and accepted_tokens_per_step go together",
+                    k.id
+                ))
+            }
         };
         // Closed loop: the batch is the users in flight (the KV cache may hold fewer).
         let w = ServingWorkload {
@@ -296,20 +367,19 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
             mode: ServingMode::Offline,
             disaggregated: false,
             max_batch: Some(k.concurrency),
-            speculation: None,
+            speculation,
             slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
         };
         let eff = super::fit::engine_efficiency(super::fit::engine_key(&k.engine));
-        let t = perf::evaluate_traffic_with(
+        let e = perf::evaluate_serving_components(
             &inputs.arch,
             &inputs.hardware,
             &layout,
             &w,
-            &perf::Traffic::uniform(k.input_tokens, k.output_tokens),
             &c,
             &eff,
+            &components,
         );
-        let e = t.evaluation;
         let predicted = e.output_tokens_per_s_per_gpu * f64::from(k.gpus);
         out.push(case(
             &k.id,
@@ -317,11 +387,20 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
             k.measured_output_tokens_per_s,
             predicted,
             format!(
-                "{}; tp {}, {} weights, {} KV, {} users of {} + {} tokens: batch {} (slots {}), TTFT {:.0} ms, TPOT {:.1} ms",
+                "{}; tp {} ep {}, weights attention {:?} / dense {:?} / experts {:?}, {} KV{}, {} users of {} + {} tokens: batch {} (slots {}), TTFT {:.0} ms, TPOT {:.2} ms",
                 k.source,
                 k.tp,
-                k.precision,
+                layout.ep,
+                components.attention,
+                components.dense,
+                components.experts,
                 k.kv_precision,
+                speculation.map_or(String::new(), |s| format!(
+                    ", {} drafts accepted at {:.3} each ({:.2} tokens per step)",
+                    s.draft_tokens,
+                    s.acceptance_rate,
+                    s.tokens_per_step()
+                )),
                 k.concurrency,
                 k.input_tokens,
                 k.output_tokens,
@@ -479,4 +558,20 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acceptance_is_solved_from_the_published_tokens_per_step() {
+        // One draft: 1 + a tokens per step, so 1.92 is a = 0.92.
+        assert!((acceptance_for("x", 1, 1.92).unwrap() - 0.92).abs() < 1e-9);
+        // Two drafts: 1 + a + a^2 = 2.58 at a = 0.8528 (NVIDIA's MTP 2 row).
+        let a = acceptance_for("x", 2, 2.58).unwrap();
+        assert!((1.0 + a + a * a - 2.58).abs() < 1e-9, "{a}");
+        assert!(acceptance_for("x", 2, 3.5).is_err());
+        assert!(acceptance_for("x", 0, 1.0).is_err());
+    }
 }
