@@ -203,12 +203,12 @@ fn validation_compares_what_the_sources_publish() {
     // 3 of the 4 calibration rows, SGLang's DeepSeek decode measurement, the 36 TensorRT-LLM
     // B200/GB200 rows, 17 MI300X rows (AMD's vLLM table and OCI's batch table), the H100/H200
     // columns of TensorRT-LLM's v1.0 perf overview (77) and its v0.6.1 H100 and A100 tables
-    // (29), each table whole; then issue 14's 28 cases (calibration/serving-scale.toml): 10
-    // multi-node MoE pools, 4 MLPerf Server runs, 14 closed-loop latency points (NIM's 8, the
+    // (29), each table whole; then issue 14's 30 cases (calibration/serving-scale.toml): 10
+    // multi-node MoE pools, 6 MLPerf Server runs, 14 closed-loop latency points (NIM's 8, the
     // DeepSeek-R1 minimum-latency MTP table's 6), judged outside the fit and reported apart
     // (`scale`).
-    assert_eq!(cases.len(), 163 + 28);
-    assert_eq!(v["scale"]["cases"], 28);
+    assert_eq!(cases.len(), 163 + 30);
+    assert_eq!(v["scale"]["cases"], 30);
     let pools = cases
         .iter()
         .filter(|c| c["metric"].as_str().unwrap().contains("pool"))
@@ -251,7 +251,7 @@ fn validation_compares_what_the_sources_publish() {
             .filter(|c| c["metric"].as_str().unwrap().contains(k))
             .count()
     };
-    assert_eq!(kind("(server)"), 4);
+    assert_eq!(kind("(server)"), 6);
     assert_eq!(kind("(closed loop)"), 14);
     assert!(within("(closed loop)") >= 6, "{cases:?}");
     // Speculation as published: MTP 3 (2.82 tokens per step) beats no MTP by more than 1.5x,
