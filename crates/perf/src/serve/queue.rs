@@ -20,6 +20,14 @@
 //! requests leave the queue as the full batch completes them, at `mu_B - lambda` (an M/M/1 tail
 //! over the slot limit).
 //!
+//! Stated simplifications: `a` and `b` are the model's own step read as its secant between the
+//! mean batch and the slots; a request's TPOT is judged at the step with the batch at the
+//! percentile (the count moves more slowly than one request lives, so its tokens see about one
+//! batch size); each deployment unit takes its own Poisson share of the traffic (a balancer that
+//! sends each request to the least-loaded replica would pool them and narrow the spread); the
+//! prefills arriving in a step vary with the arrivals, which averages out over a request's
+//! tokens and is taken at its mean.
+//!
 //! [`SlotQueue`] (M/G/c over batch slots, Erlang C with the Lee-Longton correction) is the
 //! earlier view, kept for callers that have no step-time slope: it treats each slot as a server
 //! of fixed speed, so it misses the slow-down above and costs a server only ~2% against
