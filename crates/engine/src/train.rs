@@ -166,6 +166,8 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
         // The catalog's model entries carry no sliding-window layers.
         sliding_window: 0.0,
         sliding_layers: 0.0,
+        // The catalog's model entries train no multi-token-prediction module.
+        mtp_layers: 0.0,
     }
 }
 

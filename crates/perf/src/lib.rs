@@ -47,8 +47,8 @@ pub use serve::{
 pub use train::step::DEFAULT_EXPERT_IMBALANCE;
 pub use train::{
     activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
-    split_layers, ComponentRecipes, Framework, MemoryBreakdown, MoeRouting, NothingFits, Recipe,
-    RecomputeModules, StageError, Stages, ZeroStages,
+    split_layers, ComponentRecipes, Dispatcher, Framework, MemoryBreakdown, MoeRouting,
+    NothingFits, Recipe, RecomputeModules, StageError, Stages, ZeroStages,
 };
 pub use train::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
