@@ -100,6 +100,17 @@ const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 8.0;
 /// transformer_engine/pytorch/cpp_extensions/gemm.py), so launches grow with the experts a rank
 /// holds; the backward's data and weight gradients double them (the 2x backward factor).
 const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
+/// Host (CPU) time per launched operation in an eager PyTorch framework: Python, the
+/// pybind11 boundary, autograd recording, the ATen dispatcher, the library's algorithm pick and
+/// `cudaLaunchKernel` together, "~5-25 us of CPU-side work per op" (J. Lin, "From PyTorch op
+/// to kernel launch", jiahuanglin.xyz GPU kernel serving lesson 18, read 2026-12-02). The top
+/// of that range: that figure is for one plain ATen op, and Megatron's MoE path runs each
+/// launch through Transformer Engine's and Megatron's Python modules on top (quantiser and
+/// workspace set-up per expert GEMM, the router's and dispatcher's bookkeeping). Calibration
+/// read (`gigawatt train validate`): 15 us leaves MoE rows at 18.5% out of sample, 25 us at
+/// 17.4%. The GPU hides host time while the CPU runs ahead of the kernels it has queued; the
+/// MoE host stall in `evaluate_with` is where it cannot.
+pub const HOST_S_PER_OP: f64 = 25e-6;
 /// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
@@ -375,10 +386,13 @@ pub fn evaluate_with(
     } else {
         0.0
     };
+    // 8- and 4-bit experts quantise each expert's share of the permuted input before its GEMM
+    // (the `GroupedLinear` split above): a quantise launch per expert GEMM.
+    let expert_quantise_launches = if recipes.expert_cast > 0.0 { 2.0 } else { 1.0 };
     let kernels = KERNELS_PER_LAYER_FORWARD
         + moe_share
             * (MOE_KERNELS_PER_LAYER_FORWARD
-                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * local_experts);
+                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts);
     let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
 
     let layer_forward_s =
@@ -390,6 +404,23 @@ pub fn evaluate_with(
         2.0 * core_forward_s + 2.0 * core_memory_forward_s
     };
     let layer_backward_s = 2.0 * (attention_projection_s + mlp_s + elementwise_s) + core_backward_s;
+
+    // Host stalls on MoE layers: Megatron's token dispatchers copy the tokens-per-expert
+    // counts to the host (a device-to-host copy and stream synchronisation) before the
+    // all-to-all and the grouped GEMM can be sized, so the CPU cannot run ahead of the GPU past
+    // an MoE layer: each MoE layer takes the longer of its GPU time and the host time to launch
+    // its kernels (the backward launches twice as many: data and weight gradients).
+    let (moe_host_stall_forward_s, moe_host_stall_backward_s) = if arch.is_moe() {
+        let host_forward_s = kernels * HOST_S_PER_OP;
+        (
+            moe_share * (host_forward_s - layer_forward_s).max(0.0),
+            moe_share * (2.0 * host_forward_s - layer_backward_s).max(0.0),
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    let layer_forward_s = layer_forward_s + moe_host_stall_forward_s;
+    let layer_backward_s = layer_backward_s + moe_host_stall_backward_s;
 
     // Recomputation: the named modules' forward again, or whole layers.
     let modules = s.selective_modules();
