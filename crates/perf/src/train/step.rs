@@ -202,7 +202,8 @@ pub(crate) fn stage_params(
         f64::from(u8::from(first) + u8::from(last)) * one_embedding
     };
     let dense = (layers * per_layer_dense + embeddings) / f64::from(s.tp);
-    let expert = layers * expert_params / arch.layers / f64::from(s.tp) / f64::from(s.ep.max(1));
+    let expert =
+        layers * expert_params / arch.layers / f64::from(s.expert_tp()) / f64::from(s.ep.max(1));
     (dense, expert)
 }
 
@@ -300,11 +301,15 @@ pub fn evaluate_with(
         let down = gemm_s(c, ceiling, tokens, h, arch.ffn_hidden / tp);
         up + down
     };
+    // Expert tensor parallelism (folded below TP when the EP group needs it): each rank sends
+    // its 1/TP share of the tokens and an expert's GEMMs are split ETP ways, so an expert sees
+    // ETP / TP of the tokens routed to it from each TP group, at width / ETP.
+    let etp = f64::from(s.expert_tp());
     let (routed_mlp_s, shared_mlp_s, router_s) = if arch.is_moe() {
         let ceiling = recipes.expert_ceiling;
-        let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts;
+        let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts * etp / tp;
         let local_experts = arch.experts / ep;
-        let width_up = arch.moe_ffn_hidden * gate / tp;
+        let width_up = arch.moe_ffn_hidden * gate / etp;
         let routed = imbalance
             * local_experts
             * (gemm_s(c, ceiling, routed_tokens_per_expert, width_up, h)
@@ -313,17 +318,22 @@ pub fn evaluate_with(
                     ceiling,
                     routed_tokens_per_expert,
                     h,
-                    arch.moe_ffn_hidden / tp,
+                    arch.moe_ffn_hidden / etp,
                 ));
         let shared = if arch.shared_experts > 0.0 {
-            gemm_s(c, ceiling, tokens, width_up * arch.shared_experts, h)
-                + gemm_s(
-                    c,
-                    ceiling,
-                    tokens,
-                    h,
-                    arch.moe_ffn_hidden * arch.shared_experts / tp,
-                )
+            gemm_s(
+                c,
+                ceiling,
+                tokens,
+                arch.moe_ffn_hidden * gate / tp * arch.shared_experts,
+                h,
+            ) + gemm_s(
+                c,
+                ceiling,
+                tokens,
+                h,
+                arch.moe_ffn_hidden * arch.shared_experts / tp,
+            )
         } else {
             0.0
         };
@@ -517,7 +527,10 @@ pub fn evaluate_with(
     let layer_ep = if ep > 1.0 && arch.is_moe() {
         // Routed copies per token that stay inside the scale-up domain and that cross the
         // network (node-limited routing caps the latter); both move at once.
-        let ranks_per_domain = (hw.scale_up_domain / tp).max(1.0);
+        // Megatron orders expert ranks ETP, EP, expert-DP from the fastest-varying, so a
+        // scale-up domain holds domain / ETP ranks of one EP group (with folding, more than
+        // the domain / TP of the attention's layout).
+        let ranks_per_domain = (hw.scale_up_domain / etp).max(1.0);
         let (intra, inter) = a2a_copies(
             arch.top_k,
             ep,
@@ -638,7 +651,7 @@ pub fn evaluate_with(
     // TP, CP, (EP,) DP, PP from the fastest-varying: a node holds domain / (TP x CP) ranks of
     // one data-parallel group, and the collective is hierarchical across nodes.
     let dp = dp * cp;
-    let expert_dp = (dp / ep).max(1.0);
+    let expert_dp = (tp * dp / (etp * ep)).max(1.0);
     let gradient_bytes = s.gradient_bytes();
     let links = Links {
         domain: hw.scale_up_domain,
@@ -649,7 +662,7 @@ pub fn evaluate_with(
         scale_out_latency_s: c.scale_out_latency_s,
     };
     let dp_per_domain = (hw.scale_up_domain / tp).max(1.0);
-    let expert_dp_per_domain = (hw.scale_up_domain / (tp * ep)).max(1.0);
+    let expert_dp_per_domain = (hw.scale_up_domain / (etp * ep)).max(1.0);
     // Reduce-scatter (or all-gather) of `bytes` per parameter: half an all-reduce.
     let half = |bytes: f64| {
         0.5 * (collectives::all_reduce_s(bytes * dense_params, dp, dp_per_domain, &links)
