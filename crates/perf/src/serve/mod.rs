@@ -30,11 +30,11 @@ pub use evaluate::{
     evaluate_serving, evaluate_serving_components, evaluate_serving_with, serving_ceiling,
 };
 pub use moe::{kv_bytes_per_token_whole, prefill_pool, remote_domains, PrefillCost};
-pub use queue::{erlang_c, SlotQueue};
+pub use queue::{erlang_c, BatchQueue, SlotQueue};
 pub use search::search_serving;
 pub use traffic::{
-    evaluate_traffic, search_traffic, LengthBin, LengthProfile, QueueReport, Traffic,
-    TrafficEvaluation, PROFILES,
+    evaluate_traffic, evaluate_traffic_with, search_traffic, LengthBin, LengthProfile, QueueReport,
+    Traffic, TrafficEvaluation, PROFILES,
 };
 pub use unit::kv_bytes_per_token;
 
