@@ -33,6 +33,11 @@ pub struct Engine {
     pub batch_limit_setting: Sourced<String>,
     /// CPU scheduling cost per decode step, s.
     pub scheduler_overhead_per_step_s: Sourced<f64>,
+    /// The share of each accelerator's memory the engine lets weights, activations and the KV
+    /// cache take by default (vLLM's `--gpu-memory-utilization`); absent: all of it, less the
+    /// serving model's fixed reserve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_fraction: Option<Sourced<f64>>,
 }
 
 /// A cited document. The provenance keys are those of a catalog `[[source]]` (catalog/README.md):
@@ -154,6 +159,7 @@ impl Engines {
                 e.attention_data_parallel.source(),
                 e.batch_limit_setting.source(),
                 e.scheduler_overhead_per_step_s.source(),
+                e.memory_fraction.as_ref().and_then(|m| m.source()),
             ];
             for id in cited.into_iter().flatten() {
                 if !sources.contains_key(id) {
@@ -170,6 +176,14 @@ impl Engines {
                 {
                     return Err(format!(
                         "engines.toml: engine `{}` lists precision `{bad}`; use bf16, fp8 or fp4",
+                        e.id
+                    ));
+                }
+            }
+            if let Some(f) = e.memory_fraction.as_ref().and_then(|m| m.value()) {
+                if !(*f > 0.0 && *f <= 1.0) {
+                    return Err(format!(
+                        "engines.toml: engine `{}` has memory_fraction {f}; use a share in (0, 1]",
                         e.id
                     ));
                 }
@@ -215,6 +229,30 @@ mod tests {
         assert_eq!(
             e.engines["vllm-rocm"].precisions.value().unwrap(),
             &["bf16".to_string(), "fp8".to_string()]
+        );
+    }
+
+    #[test]
+    fn vllm_states_its_memory_share_and_a_share_out_of_range_is_refused() {
+        let e = Engines::parse(ENGINES_TOML).unwrap();
+        let share = |id: &str| {
+            e.engines[id]
+                .memory_fraction
+                .as_ref()
+                .and_then(|m| m.value().copied())
+        };
+        assert_eq!(share("vllm"), Some(0.9));
+        assert_eq!(share("vllm-rocm"), Some(0.9));
+        assert_eq!(share("tensorrt-llm"), None);
+        let text = ENGINES_TOML.replacen(
+            "memory_fraction = { value = 0.9",
+            "memory_fraction = { value = 1.5",
+            1,
+        );
+        let err = Engines::parse(&text).unwrap_err();
+        assert!(
+            err.contains("memory_fraction 1.5") && err.contains("(0, 1]"),
+            "{err}"
         );
     }
 

@@ -63,6 +63,10 @@ pub struct ServingEfficiency {
     /// The engine's own step-time multiplier (1 for the reference engine); fitted per engine
     /// family on the published tables it ran.
     pub engine_step_factor: f64,
+    /// The share of each accelerator's memory the engine lets weights, activations and the KV
+    /// cache take (a catalog fact: vLLM's `--gpu-memory-utilization` defaults to 0.9); 1 for
+    /// engines that fill what the weights leave.
+    pub memory_fraction: f64,
 }
 
 impl Default for ServingEfficiency {
@@ -70,10 +74,11 @@ impl Default for ServingEfficiency {
     /// prints it; the fitted engine factors are `engine::infer::engine_step_factor`).
     fn default() -> ServingEfficiency {
         ServingEfficiency {
-            attention_fraction: 0.55,
+            attention_fraction: 0.7,
             expert_gemm_efficiency: 0.3,
             per_sequence_step_s: 6e-6,
             engine_step_factor: 1.0,
+            memory_fraction: 1.0,
         }
     }
 }
