@@ -52,7 +52,7 @@ pub use train::{
 };
 pub use train::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
-    Precision, Recompute, Strategy, Workload,
+    Precision, Recompute, Strategy, Workload, HOST_S_PER_OP,
 };
 pub use train::{
     search, search_pruned, validate_strategy, Pruning, Ranked, SearchOptions, SearchResult,
