@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::collectives::{self, Links};
+use super::collectives::{self, Granularity, Links};
 pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
 use super::memory::{memory, MemoryBreakdown};
 use super::overlap::{a2a_copies, ep_overlap_applies, last_bucket_fraction, overlap, Overlapped};
@@ -581,7 +581,13 @@ pub fn evaluate_with(
     // The framework cuts the traffic into collectives (buckets, layers or parameter
     // tensors); each pays a collective's fixed latency, a ring's for reduce-scatters and
     // all-gathers (`collectives`).
-    let calls = |params: f64, group: f64| s.dp_collectives.calls(params, layers_per_stage, group);
+    // Fully sharded data parallelism gathers at least a layer at a time (FSDP units, one per
+    // transformer layer, in PyTorch FSDP and Megatron-FSDP alike), not in gradient buckets.
+    let granularity = match (s.zero, s.dp_collectives) {
+        (3.., Granularity::Bucket) => Granularity::Layer,
+        (_, g) => g,
+    };
+    let calls = |params: f64, group: f64| granularity.calls(params, layers_per_stage, group);
     // Reduce-scatter (or all-gather) of `bytes` per parameter.
     let half = |bytes: f64| {
         collectives::reduce_scatter_s(
