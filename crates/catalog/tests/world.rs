@@ -14,6 +14,24 @@ fn load(extra: &str) -> Result<Catalog, String> {
     .map_err(|d| d.to_string())
 }
 
+/// Loads the fixture plus `extra`, expects a refusal, and checks that the diagnostic carries
+/// each needle (the field, the reason, the fix).
+fn refused(extra: &str, needles: &[&str]) -> String {
+    let err = load(extra).unwrap_err();
+    for needle in needles {
+        assert!(err.contains(needle), "missing `{needle}` in: {err}");
+    }
+    err
+}
+
+/// As `refused`, and the diagnostic points at the line of `extra` holding `at`.
+fn refused_at(extra: &str, at: &str, needles: &[&str]) -> String {
+    let err = refused(extra, needles);
+    let line = line_of(extra, at);
+    assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
+    err
+}
+
 fn line_of(extra: &str, needle: &str) -> usize {
     let text = format!("{MINI}\n{extra}");
     let offset = text.find(needle).expect("needle present");
@@ -69,10 +87,14 @@ fn status_is_derived_from_events_on_any_date() {
 
 #[test]
 fn a_status_that_disagrees_with_the_events_is_refused() {
-    let err = load(HISTORY).unwrap_err();
-    assert!(err.contains("deal[acme-deal].status"), "{err}");
-    assert!(err.contains("end in `binding`"), "{err}");
-    assert!(err.contains("set status = \"binding\""), "{err}");
+    refused(
+        HISTORY,
+        &[
+            "deal[acme-deal].status",
+            "end in `binding`",
+            "set status = \"binding\"",
+        ],
+    );
 }
 
 #[test]
@@ -90,11 +112,11 @@ date = "2025-02-01"
 kind = "signed"
 source = "spec"
 "#;
-    let err = load(extra).unwrap_err();
-    let line = line_of(extra, "date = \"2025-02-01\"");
-    assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
-    assert!(err.contains("out of date order"), "{err}");
-    assert!(err.contains("oldest first"), "{err}");
+    refused_at(
+        extra,
+        "date = \"2025-02-01\"",
+        &["out of date order", "oldest first"],
+    );
 }
 
 #[test]
@@ -106,11 +128,11 @@ date = "2025-06-01"
 kind = "announced"
 source = "spec"
 "#;
-    let err = load(extra).unwrap_err();
-    let line = line_of(extra, "deal = \"acme-deel\"");
-    assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
-    assert!(err.contains("unknown deal `acme-deel`"), "{err}");
-    assert!(err.contains("did you mean `acme-deal`"), "{err}");
+    refused_at(
+        extra,
+        "deal = \"acme-deel\"",
+        &["unknown deal `acme-deel`", "did you mean `acme-deal`"],
+    );
 }
 
 #[test]
@@ -134,14 +156,14 @@ date = "2025-05-01"
 kind = "delivered"
 source = "spec"
 "#;
-    let err = load(extra).unwrap_err();
-    let line = line_of(extra, "kind = \"delivered\"");
-    assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
-    assert!(
-        err.contains("impossible for deal `acme-deal` in state `cancelled`"),
-        "{err}"
+    refused_at(
+        extra,
+        "kind = \"delivered\"",
+        &[
+            "impossible for deal `acme-deal` in state `cancelled`",
+            "add a `revived` event",
+        ],
     );
-    assert!(err.contains("add a `revived` event"), "{err}");
     // With a revival in between, the history is possible (and ends in-force).
     let revived = extra.replace(
         "date = \"2025-05-01\"",
@@ -177,10 +199,7 @@ kind = "announced"
 gw = 2.0
 source = "spec"
 "#;
-    let err = load(extra).unwrap_err();
-    let line = line_of(extra, "gw = 2.0");
-    assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
-    assert!(err.contains("event[acme-deal 2025-01-01].basis"), "{err}");
+    refused_at(extra, "gw = 2.0", &["event[acme-deal 2025-01-01].basis"]);
     // On a site phase.
     let extra = r#"
 [[site]]
@@ -196,9 +215,10 @@ date = { value = "2026", source = "spec" }
 state = "planned"
 gw = { value = 1.0, source = "spec" }
 "#;
-    let err = load(extra).unwrap_err();
-    assert!(err.contains("site[campus].phase[1].basis"), "{err}");
-    assert!(err.contains("basis = \"facility\""), "{err}");
+    refused(
+        extra,
+        &["site[campus].phase[1].basis", "basis = \"facility\""],
+    );
 }
 
 #[test]
@@ -269,8 +289,10 @@ read_via = "https://example.com/mirror"
         catalog::source_quality::standing(catalog.sources["full"].kind),
         catalog::source_quality::Standing::Primary
     );
-    let err = load(&extra.replace("read = \"2026-12-02\"", "read = \"yesterday\"")).unwrap_err();
-    assert!(err.contains("source[full].read"), "{err}");
+    refused(
+        &extra.replace("read = \"2026-12-02\"", "read = \"yesterday\""),
+        &["source[full].read"],
+    );
 }
 
 #[test]
@@ -318,15 +340,20 @@ read = "2026-12-02"
 kind = "primary-press"
 excerpt = "the deal remains on track, the report said"
 "#;
-    let err = load(extra).unwrap_err();
-    let line = line_of(extra, "id = \"wire\"");
-    assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
-    assert!(err.contains("source[wire].publisher"), "{err}");
-    assert!(err.contains("has no publisher"), "{err}");
-    assert!(err.contains("add publisher = "), "{err}");
+    refused_at(
+        extra,
+        "id = \"wire\"",
+        &[
+            "source[wire].publisher",
+            "has no publisher",
+            "add publisher = ",
+        ],
+    );
     // A new kind without `read` is in the quality format too.
-    let err = load(&extra.replace("read = \"2026-12-02\"\n", "")).unwrap_err();
-    assert!(err.contains("source[wire].publisher"), "{err}");
+    refused(
+        &extra.replace("read = \"2026-12-02\"\n", ""),
+        &["source[wire].publisher"],
+    );
     // With a publisher it loads, and raises no warning.
     let catalog = load(&extra.replace(
         "kind = \"primary-press\"",
@@ -350,9 +377,7 @@ url = "https://example.com/page"
 kind = "press"
 publisher = "Somebody"
 "#;
-    let err = load(extra).unwrap_err();
-    assert!(err.contains("mini.toml:"), "{err}");
-    assert!(err.contains("date"), "{err}");
+    refused(extra, &["mini.toml:", "date"]);
     let err = load(&extra.replace(
         "kind = \"press\"",
         "kind = \"press\"\ndate = \"last spring\"",
@@ -423,12 +448,11 @@ fn a_claim_on_an_unknown_entry_is_refused_with_a_suggestion() {
         "system.box.price_usd\"\nvalue = 300000",
         "system.bx.price_usd\"\nvalue = 300000",
     );
-    let err = load(&extra).unwrap_err();
-    let line = line_of(&extra, "quantity = \"system.bx");
-    assert!(err.contains(&format!("mini.toml:{line}")), "{err}");
-    assert!(err.contains("claim[1].quantity"), "{err}");
-    assert!(err.contains("no system `bx`"), "{err}");
-    assert!(err.contains("did you mean `box`"), "{err}");
+    refused_at(
+        &extra,
+        "quantity = \"system.bx",
+        &["claim[1].quantity", "no system `bx`", "did you mean `box`"],
+    );
     let err = load(&CLAIMS.replace(
         "system.box.price_usd\"\nvalue = 300000",
         "rack.box.price_usd\"\nvalue = 300000",
@@ -445,12 +469,14 @@ fn a_claim_on_an_unknown_entry_is_refused_with_a_suggestion() {
 
 #[test]
 fn a_claim_whose_range_misses_its_value_or_whose_gw_has_no_basis_is_refused() {
-    let err = load(&CLAIMS.replace("value = 250000", "value = 350000")).unwrap_err();
-    assert!(err.contains("claim[2].low"), "{err}");
-    assert!(err.contains("does not contain the value 350000"), "{err}");
-    let err = load(&CLAIMS.replace("basis = \"contracted\"\n", "")).unwrap_err();
-    assert!(err.contains("claim[3].basis"), "{err}");
-    assert!(err.contains("a GW figure without a basis"), "{err}");
+    refused(
+        &CLAIMS.replace("value = 250000", "value = 350000"),
+        &["claim[2].low", "does not contain the value 350000"],
+    );
+    refused(
+        &CLAIMS.replace("basis = \"contracted\"\n", ""),
+        &["claim[3].basis", "a GW figure without a basis"],
+    );
     let err = load(&CLAIMS.replace(
         "value = 1.5\nunit = \"GW\"\nbasis = \"contracted\"\nsource = \"spec\"",
         "value = 1.5\nunit = \"GW\"\nbasis = \"contracted\"\nsource = \"spek\"",

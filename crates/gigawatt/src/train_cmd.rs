@@ -232,13 +232,12 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
         )));
     }
     // A family (bf16, fp8, fp4) or a recipe (mxfp8, fp8-current, nvfp4, ...).
-    let recipe = perf::Recipe::parse(&a.precision);
-    let precision = engine::train::parse_precision(&a.precision)
-        .or(recipe.map(perf::Recipe::precision))
-        .ok_or_else(|| {
+    let (precision, recipe) =
+        engine::train::parse_training_precision(&a.precision).ok_or_else(|| {
             Failure::Input(format!(
-                "--precision `{}` is unknown\n  fix: use bf16, fp8 or fp4, or a recipe: fp8-delayed, fp8-current, fp8-blockwise, mxfp8, nvfp4, mxfp4",
-                a.precision
+                "--precision `{}` is unknown\n  fix: use {}",
+                a.precision,
+                engine::train::TRAINING_PRECISION_NAMES
             ))
         })?;
     let workload = perf::Workload {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bad_input, bad_scenario, tempdir, GOOD};
+use common::{bad_input, bad_scenario, refuses, scenario_refused, tempdir, GOOD};
 
 fn mutated(from: &str, to: &str) -> String {
     assert!(GOOD.contains(from), "`{from}` not in the fixture");
@@ -21,19 +21,25 @@ fn a_toml_syntax_error_names_the_line() {
 
 #[test]
 fn an_unknown_field_is_refused_with_its_line() {
-    let err = bad_scenario("field.toml", &mutated("ramp_months", "ramp_monts"));
-    assert!(err.contains("field.toml:9:"), "{err}");
-    assert!(err.contains("unknown field `ramp_monts`"), "{err}");
-    assert!(err.contains("fix:"), "{err}");
+    scenario_refused(
+        "field.toml",
+        &mutated("ramp_months", "ramp_monts"),
+        &["field.toml:9:", "unknown field `ramp_monts`", "fix:"],
+    );
 }
 
 #[test]
 fn an_unknown_system_suggests_the_nearest_id() {
-    let err = bad_scenario("system.toml", &mutated("gb200-nvl72", "gb200-nvl27"));
-    assert!(err.contains("system.toml:6:"), "{err}");
-    assert!(err.contains("`tranche[1].system`"), "{err}");
-    assert!(err.contains("unknown system `gb200-nvl27`"), "{err}");
-    assert!(err.contains("did you mean `gb200-nvl72`?"), "{err}");
+    scenario_refused(
+        "system.toml",
+        &mutated("gb200-nvl72", "gb200-nvl27"),
+        &[
+            "system.toml:6:",
+            "`tranche[1].system`",
+            "unknown system `gb200-nvl27`",
+            "did you mean `gb200-nvl72`?",
+        ],
+    );
 }
 
 #[test]
@@ -107,17 +113,25 @@ fn pue_below_one_is_refused() {
 #[test]
 fn a_missing_price_asks_for_one() {
     // The catalog has no public price for a DGX H200.
-    let err = bad_scenario("price.toml", &mutated("gb200-nvl72", "dgx-h200"));
-    assert!(err.contains("no price_usd for `dgx-h200`"), "{err}");
-    assert!(err.contains("[prices]"), "{err}");
+    scenario_refused(
+        "price.toml",
+        &mutated("gb200-nvl72", "dgx-h200"),
+        &["no price_usd for `dgx-h200`", "[prices]"],
+    );
 }
 
 #[test]
 fn a_tranche_without_a_size_or_start_is_refused() {
-    let err = bad_scenario("size.toml", &mutated("facility_gw = 1.0\n", ""));
-    assert!(err.contains("has no size"), "{err}");
-    let err = bad_scenario("start.toml", &mutated("start = \"2026-01\"\n", ""));
-    assert!(err.contains("has no start month"), "{err}");
+    scenario_refused(
+        "size.toml",
+        &mutated("facility_gw = 1.0\n", ""),
+        &["has no size"],
+    );
+    scenario_refused(
+        "start.toml",
+        &mutated("start = \"2026-01\"\n", ""),
+        &["has no start month"],
+    );
 }
 
 #[test]
@@ -131,9 +145,11 @@ fn two_sizes_are_refused() {
 
 #[test]
 fn a_malformed_month_is_refused() {
-    let err = bad_scenario("month.toml", &mutated("2026-01", "2026-13"));
-    assert!(err.contains("`2026-13` is not a month"), "{err}");
-    assert!(err.contains("month.toml:8:"), "{err}");
+    scenario_refused(
+        "month.toml",
+        &mutated("2026-01", "2026-13"),
+        &["`2026-13` is not a month", "month.toml:8:"],
+    );
 }
 
 #[test]
@@ -169,8 +185,7 @@ fn an_undefined_source_in_a_scenario_is_refused() {
 
 #[test]
 fn an_empty_scenario_is_refused() {
-    let err = bad_scenario("empty.toml", "name = \"nothing\"\n");
-    assert!(err.contains("no [[tranche]]"), "{err}");
+    scenario_refused("empty.toml", "name = \"nothing\"\n", &["no [[tranche]]"]);
 }
 
 #[test]
@@ -178,30 +193,29 @@ fn a_file_that_is_not_utf8_is_refused() {
     let dir = tempdir();
     let path = dir.join("binary.toml");
     std::fs::write(&path, [0xff, 0xfe, 0x00, 0x41]).unwrap();
-    let err = bad_input(&["plan", path.to_str().unwrap()]);
-    assert!(err.contains("failed to read"), "{err}");
+    refuses(&["plan", path.to_str().unwrap()], &["failed to read"]);
 }
 
 #[test]
 fn an_unknown_scenario_name_suggests_a_shipped_one() {
-    let err = bad_input(&["plan", "openai-portfolo"]);
-    assert!(
-        err.contains("did you mean the shipped scenario `openai-portfolio`?"),
-        "{err}"
+    refuses(
+        &["plan", "openai-portfolo"],
+        &["did you mean the shipped scenario `openai-portfolio`?"],
     );
 }
 
 #[test]
 fn quick_flags_name_the_flag_not_a_line() {
-    let err = bad_input(&["plan", "--system", "gb200-nvl72", "--facility-gw", "-2"]);
-    assert!(err.contains("`--facility-gw`"), "{err}");
-    assert!(err.contains("impossible value -2"), "{err}");
-    let err = bad_input(&["plan", "--system", "mi450-helios", "--facility-gw", "1"]);
-    assert!(err.contains("add --it-power-kw"), "{err}");
-    let err = bad_input(&["plan", "--facility-gw", "1"]);
-    assert!(err.contains("needs --system"), "{err}");
-    let err = bad_input(&["plan", "--system", "gb200-nvl72"]);
-    assert!(err.contains("needs a size"), "{err}");
+    refuses(
+        &["plan", "--system", "gb200-nvl72", "--facility-gw", "-2"],
+        &["`--facility-gw`", "impossible value -2"],
+    );
+    refuses(
+        &["plan", "--system", "mi450-helios", "--facility-gw", "1"],
+        &["add --it-power-kw"],
+    );
+    refuses(&["plan", "--facility-gw", "1"], &["needs --system"]);
+    refuses(&["plan", "--system", "gb200-nvl72"], &["needs a size"]);
 }
 
 #[test]
@@ -212,10 +226,10 @@ fn a_bad_catalog_file_is_refused_with_its_path_and_line() {
         "[facility]\npue = { value = 0.8, source = \"fac-google-env-report-2024\" }\n",
     )
     .unwrap();
-    let err = bad_input(&["--catalog", dir.to_str().unwrap(), "plan"]);
-    assert!(err.contains("mine.toml:2:"), "{err}");
-    assert!(err.contains("facility.pue"), "{err}");
-    assert!(err.contains("between 1 and 3"), "{err}");
+    refuses(
+        &["--catalog", dir.to_str().unwrap(), "plan"],
+        &["mine.toml:2:", "facility.pue", "between 1 and 3"],
+    );
 }
 
 #[test]
@@ -239,29 +253,31 @@ tdp_w = { value = 700, source = "src-glennklockwood-h100" }
 "#,
     )
     .unwrap();
-    let err = bad_input(&["--catalog", dir.to_str().unwrap(), "plan"]);
-    assert!(err.contains("hardware.toml:2:"), "{err}");
-    assert!(
-        err.contains("`accelerator[h100-sxm].matmul.bf16.ceiling_tflops`"),
-        "{err}"
-    );
-    assert!(err.contains("`h800-sxm`"), "{err}");
-    assert!(
-        err.contains("fix: add `matmul.bf16.ceiling_tflops"),
-        "{err}"
+    refuses(
+        &["--catalog", dir.to_str().unwrap(), "plan"],
+        &[
+            "hardware.toml:2:",
+            "`accelerator[h100-sxm].matmul.bf16.ceiling_tflops`",
+            "`h800-sxm`",
+            "fix: add `matmul.bf16.ceiling_tflops",
+        ],
     );
 }
 
 #[test]
 fn a_missing_catalog_folder_is_refused() {
-    let err = bad_input(&["--catalog", "/nonexistent/gigawatt", "catalog", "list"]);
-    assert!(err.contains("failed to read the catalog folder"), "{err}");
+    refuses(
+        &["--catalog", "/nonexistent/gigawatt", "catalog", "list"],
+        &["failed to read the catalog folder"],
+    );
 }
 
 #[test]
 fn an_unknown_catalog_id_suggests_the_nearest() {
-    let err = bad_input(&["catalog", "show", "dgx-h10"]);
-    assert!(err.contains("did you mean `dgx-h100`?"), "{err}");
+    refuses(
+        &["catalog", "show", "dgx-h10"],
+        &["did you mean `dgx-h100`?"],
+    );
 }
 
 #[test]
@@ -311,15 +327,16 @@ fn a_month_out_of_range_says_so() {
 #[test]
 fn a_folder_is_not_a_scenario() {
     let dir = tempdir();
-    let err = bad_input(&["plan", dir.to_str().unwrap()]);
-    assert!(err.contains("is a folder"), "{err}");
+    refuses(&["plan", dir.to_str().unwrap()], &["is a folder"]);
 }
 
 #[test]
 fn an_out_extension_that_names_no_format_is_refused() {
     let dir = tempdir();
-    let err = bad_input(&["plan", "--out", dir.join("x.xlsx").to_str().unwrap()]);
-    assert!(err.contains("names no output format"), "{err}");
+    refuses(
+        &["plan", "--out", dir.join("x.xlsx").to_str().unwrap()],
+        &["names no output format"],
+    );
 }
 
 #[test]
@@ -339,9 +356,11 @@ fn a_basis_that_is_not_one_of_three_is_refused() {
 
 #[test]
 fn a_gw_without_its_basis_and_a_basis_without_gw_are_refused() {
-    let err = bad_scenario("nobasis.toml", &mutated("facility_gw = 1.0", "gw = 1.0"));
-    assert!(err.contains("`tranche[1].basis`"), "{err}");
-    assert!(err.contains("`gw` is given without its `basis`"), "{err}");
+    scenario_refused(
+        "nobasis.toml",
+        &mutated("facility_gw = 1.0", "gw = 1.0"),
+        &["`tranche[1].basis`", "`gw` is given without its `basis`"],
+    );
     let err = bad_scenario(
         "nogw.toml",
         &mutated("facility_gw = 1.0", "facility_gw = 1.0\nbasis = \"it\""),
@@ -382,10 +401,14 @@ fn a_catalog_range_with_low_above_high_is_refused() {
         "[facility]\npue = { value = 1.2, low = 1.3, high = 1.1, source = \"fac-google-env-report-2024\" }\n",
     )
     .unwrap();
-    let err = bad_input(&["--catalog", dir.to_str().unwrap(), "plan"]);
-    assert!(err.contains("mine.toml:2:"), "{err}");
-    assert!(err.contains("`facility.pue`"), "{err}");
-    assert!(err.contains("`low` (1.3) is above `high` (1.1)"), "{err}");
+    refuses(
+        &["--catalog", dir.to_str().unwrap(), "plan"],
+        &[
+            "mine.toml:2:",
+            "`facility.pue`",
+            "`low` (1.3) is above `high` (1.1)",
+        ],
+    );
 }
 
 #[test]
@@ -396,13 +419,13 @@ fn a_catalog_range_that_does_not_hold_its_value_is_refused() {
         "[facility]\npue = { value = 1.5, low = 1.1, high = 1.3, source = \"fac-google-env-report-2024\" }\n",
     )
     .unwrap();
-    let err = bad_input(&["--catalog", dir.to_str().unwrap(), "plan"]);
-    assert!(err.contains("facility.pue"), "{err}");
-    assert!(err.contains("does not hold the value 1.5"), "{err}");
+    refuses(
+        &["--catalog", dir.to_str().unwrap(), "plan"],
+        &["facility.pue", "does not hold the value 1.5"],
+    );
 }
 
 #[test]
 fn draws_out_of_range_are_refused() {
-    let err = bad_input(&["plan", "--draws", "0"]);
-    assert!(err.contains("--draws"), "{err}");
+    refuses(&["plan", "--draws", "0"], &["--draws"]);
 }

@@ -46,6 +46,27 @@ pub fn bad_scenario(name: &str, text: &str) -> String {
     bad_input(&["plan", path.to_str().unwrap()])
 }
 
+/// Runs with `args`, expects exit 2, and checks that stderr carries each needle (the field,
+/// the reason, the fix). Returns stderr.
+pub fn refuses(args: &[&str], needles: &[&str]) -> String {
+    let err = bad_input(args);
+    assert_carries(&err, needles);
+    err
+}
+
+/// As `bad_scenario`, and checks that stderr carries each needle.
+pub fn scenario_refused(name: &str, text: &str, needles: &[&str]) -> String {
+    let err = bad_scenario(name, text);
+    assert_carries(&err, needles);
+    err
+}
+
+fn assert_carries(err: &str, needles: &[&str]) {
+    for needle in needles {
+        assert!(err.contains(needle), "missing `{needle}` in: {err}");
+    }
+}
+
 /// A fresh temporary directory for one test.
 pub fn tempdir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};

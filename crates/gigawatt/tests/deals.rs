@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bad_input, bad_scenario, gigawatt, ok};
+use common::{bad_input, bad_scenario, gigawatt, ok, refuses};
 use serde_json::Value;
 
 fn json(args: &[&str]) -> Value {
@@ -41,9 +41,10 @@ fn on_a_date_later_events_and_deals_are_left_out() {
     assert_eq!(loi["status"], "announced");
     assert_eq!(loi["events"].as_array().unwrap().len(), 1);
     assert_eq!(v["withheld"]["openai-cerebras"], "2026-01-14");
-    let err = bad_input(&["deals", "openai-cerebras", "--on", "2025-12-31"]);
-    assert!(err.contains("was not public on 2025-12-31"), "{err}");
-    assert!(err.contains("--on 2026-01-14"), "{err}");
+    refuses(
+        &["deals", "openai-cerebras", "--on", "2025-12-31"],
+        &["was not public on 2025-12-31", "--on 2026-01-14"],
+    );
 }
 
 #[test]
@@ -59,12 +60,12 @@ fn csv_has_one_row_per_event() {
 
 #[test]
 fn bad_deal_ids_and_dates_exit_2_with_a_fix() {
-    let err = bad_input(&["deals", "openai-nvidia-lio"]);
-    assert!(err.contains("did you mean `openai-nvidia-loi`"), "{err}");
-    let err = bad_input(&["deals", "--on", "last week"]);
-    assert!(err.contains("not a date"), "{err}");
-    let err = bad_input(&["plan", "--known-on", "2025-13-01"]);
-    assert!(err.contains("YYYY-MM-DD"), "{err}");
+    refuses(
+        &["deals", "openai-nvidia-lio"],
+        &["did you mean `openai-nvidia-loi`"],
+    );
+    refuses(&["deals", "--on", "last week"], &["not a date"]);
+    refuses(&["plan", "--known-on", "2025-13-01"], &["YYYY-MM-DD"]);
 }
 
 #[test]
@@ -84,10 +85,9 @@ fn plan_known_on_uses_the_status_of_that_day() {
         3
     );
     // A plan that needs a deal announced after the day is refused, saying when it became public.
-    let err = bad_input(&["plan", "openai-nvidia-2026", "--known-on", "2025-12-31"]);
-    assert!(
-        err.contains("`openai-nvidia-equity-2026` was not public on 2025-12-31"),
-        "{err}"
+    refuses(
+        &["plan", "openai-nvidia-2026", "--known-on", "2025-12-31"],
+        &["`openai-nvidia-equity-2026` was not public on 2025-12-31"],
     );
 }
 
@@ -152,8 +152,10 @@ fn validate_warns_on_old_format_sources_and_strict_refuses() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("warning:"), "{stderr}");
     assert!(stderr.contains("has no `read`"), "{stderr}");
-    let err = bad_input(&["catalog", "validate", "--strict"]);
-    assert!(err.contains("--strict treats warnings as errors"), "{err}");
+    refuses(
+        &["catalog", "validate", "--strict"],
+        &["--strict treats warnings as errors"],
+    );
 }
 
 #[test]
@@ -265,10 +267,11 @@ fn catalog_claims_lists_disputed_figures_with_their_range() {
     assert_eq!(q["low"], 120.0);
     assert_eq!(q["high"], 230.0);
     assert!(q["claims"].as_array().unwrap().len() >= 3);
-    let err = bad_input(&["catalog", "claims", "system.vera-rubin-nvl144.price_us"]);
-    assert!(err.contains("no claims for"), "{err}");
-    assert!(
-        err.contains("did you mean `system.vera-rubin-nvl144.price_usd`"),
-        "{err}"
+    refuses(
+        &["catalog", "claims", "system.vera-rubin-nvl144.price_us"],
+        &[
+            "no claims for",
+            "did you mean `system.vera-rubin-nvl144.price_usd`",
+        ],
     );
 }

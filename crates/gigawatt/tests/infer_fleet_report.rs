@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{bad_input, gigawatt, ok, tempdir};
+use common::{bad_input, gigawatt, ok, refuses, tempdir};
 use serde_json::Value;
 
 /// The golden question: the deal as it unfolded, serving Llama 3 70B at 2,000/500 tokens with a
@@ -216,14 +216,16 @@ fn fleet_out_writes_the_format_its_extension_names() {
 
 #[test]
 fn an_unknown_fleet_format_is_bad_input() {
-    let err = bad_input(&[&FLEET[..], &["-f", "pdf"]].concat());
-    assert!(err.contains("invalid value 'pdf'"), "{err}");
-    assert!(err.contains("table, json, csv, html"), "{err}");
+    refuses(
+        &[&FLEET[..], &["-f", "pdf"]].concat(),
+        &["invalid value 'pdf'", "table, json, csv, html"],
+    );
     let dir = tempdir();
     let path = dir.join("fleet.pdf");
-    let err = bad_input(&[&FLEET[..], &["--out", path.to_str().unwrap()]].concat());
-    assert!(err.contains("`.pdf` names no output format"), "{err}");
-    assert!(err.contains("fix:"), "{err}");
+    refuses(
+        &[&FLEET[..], &["--out", path.to_str().unwrap()]].concat(),
+        &["`.pdf` names no output format", "fix:"],
+    );
     assert!(!path.exists());
 }
 

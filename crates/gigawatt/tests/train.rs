@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bad_input, gigawatt, ok, tempdir};
+use common::{bad_input, gigawatt, ok, refuses, tempdir};
 use serde_json::Value;
 
 const SPEC: &str = r#"model = "gpt3-175b"
@@ -143,8 +143,10 @@ fn inconsistent_specs_name_the_problem() {
         "model = \"gpt3-175b\"",
         "[model]\nlayers = 0\nhidden = 2048\nffn_hidden = 8192\nheads = 16\nvocab = 51200",
     );
-    let err = bad_input(&["train", "--spec", &spec_file(&zero_layers)]);
-    assert!(err.contains("`model.layers` is 0"), "{err}");
+    refuses(
+        &["train", "--spec", &spec_file(&zero_layers)],
+        &["`model.layers` is 0"],
+    );
 }
 
 #[test]
@@ -269,8 +271,10 @@ fn an_absurd_custom_model_is_refused() {
         "model = \"gpt3-175b\"",
         "[model]\nlayers = 1000000000\nhidden = 2048\nffn_hidden = 8192\nheads = 16\nvocab = 51200",
     );
-    let err = bad_input(&["train", "--spec", &spec_file(&spec)]);
-    assert!(err.contains("`model.layers` is 1000000000"), "{err}");
+    refuses(
+        &["train", "--spec", &spec_file(&spec)],
+        &["`model.layers` is 1000000000"],
+    );
 }
 
 #[test]
@@ -482,7 +486,11 @@ fn bad_recipes_and_routing_name_the_field() {
             "model = \"gpt3-175b\"\nframework = \"megatron-lm-2021\"",
         )
         .replace("system = \"dgx-a100-80gb\"", "system = \"dgx-h100\"");
-    let err = bad_input(&["train", "--spec", &spec_file(&text)]);
-    assert!(err.contains("training.dense_precision"), "{err}");
-    assert!(err.contains("has no fp8-delayed training recipe"), "{err}");
+    refuses(
+        &["train", "--spec", &spec_file(&text)],
+        &[
+            "training.dense_precision",
+            "has no fp8-delayed training recipe",
+        ],
+    );
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bad_input, ok, tempdir};
+use common::{ok, refuses, tempdir};
 use serde_json::Value;
 
 /// One run of `train validate -f json` shared by the tests (it refits 270 grid points).
@@ -209,11 +209,12 @@ fn a_file_of_ones_own_is_validated_and_a_bad_one_is_refused() {
 
     let bad = dir.join("bad.csv");
     std::fs::write(&bad, "id,source\nx,y\n").unwrap();
-    let err = bad_input(&["train", "validate", bad.to_str().unwrap()]);
-    assert!(
-        err.contains("no column `model_name`") && err.contains("fix:"),
-        "{err}"
+    refuses(
+        &["train", "validate", bad.to_str().unwrap()],
+        &["no column `model_name`", "fix:"],
     );
-    let err = bad_input(&["train", "validate", "/nonexistent/file.csv"]);
-    assert!(err.contains("failed to read"), "{err}");
+    refuses(
+        &["train", "validate", "/nonexistent/file.csv"],
+        &["failed to read"],
+    );
 }

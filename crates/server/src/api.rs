@@ -286,12 +286,14 @@ pub(crate) async fn api_train_search(
             search.top
         )));
     }
-    let precision = engine::train::parse_precision(&search.precision).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "`precision` `{}` is unknown\n  fix: use bf16, fp8 or fp4",
-            search.precision
-        ))
-    })?;
+    let (precision, recipe) = engine::train::parse_training_precision(&search.precision)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "`precision` `{}` is unknown\n  fix: use {}",
+                search.precision,
+                engine::train::TRAINING_PRECISION_NAMES
+            ))
+        })?;
     let slot = models::heavy_slot(&state)?;
     blocking(&state, move |inner| {
         let _slot = slot;
@@ -299,7 +301,7 @@ pub(crate) async fn api_train_search(
             global_batch: search.global_batch as f64,
             seq_len: search.seq_len as f64,
             precision,
-            components: None,
+            components: recipe.map(perf::ComponentRecipes::uniform),
             moe: perf::MoeRouting::default(),
         };
         let inputs = engine::train::resolve_train_inputs(
@@ -312,6 +314,13 @@ pub(crate) async fn api_train_search(
         .map_err(|m| {
             ApiError::bad_request(format!("{m}\n  fix: GET /api/catalog lists the ids"))
         })?;
+        if let Some(r) = recipe.filter(|r| !r.supported_on(&inputs.hardware)) {
+            return Err(ApiError::bad_request(format!(
+                "`precision`: `{}` has no {} matmuls\n  fix: choose a recipe the chip runs (bf16, fp8-delayed or fp8-current on Hopper; mxfp8 and nvfp4 need Blackwell)",
+                search.system,
+                r.name()
+            )));
+        }
         let options = perf::SearchOptions {
             gpus: search.gpus as u32,
             top: search.top,

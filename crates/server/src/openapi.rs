@@ -87,7 +87,7 @@ pub fn document() -> Value {
                         "model": { "type": "string" }, "system": { "type": "string" },
                         "gpus": { "type": "integer" }, "global_batch": { "type": "integer" },
                         "seq_len": { "type": "integer" },
-                        "precision": { "type": "string", "enum": ["bf16", "fp8", "fp4"] },
+                        "precision": { "type": "string", "default": "bf16", "enum": ["bf16", "fp8", "fp4", "fp8-delayed", "fp8-current", "fp8-blockwise", "mxfp8", "nvfp4", "mxfp4"] },
                         "top": { "type": "integer", "default": 5 }
                     }
                 }}}},

@@ -426,6 +426,20 @@ pub fn parse_precision(text: &str) -> Option<Precision> {
     }
 }
 
+/// The names `--precision` and the API's `precision` take, for error messages.
+pub const TRAINING_PRECISION_NAMES: &str =
+    "bf16, fp8 or fp4, or a recipe: fp8-delayed, fp8-current, fp8-blockwise, mxfp8, nvfp4, mxfp4";
+
+/// Parses a training precision: a family (bf16, fp8, fp4), which leaves the recipe to the
+/// framework, or a recipe name (mxfp8, fp8-current, ...), which fixes it. The CLI's search and
+/// the server's search take the same names through this one function.
+pub fn parse_training_precision(text: &str) -> Option<(Precision, Option<perf::Recipe>)> {
+    let recipe = perf::Recipe::parse(text);
+    parse_precision(text)
+        .or(recipe.map(perf::Recipe::precision))
+        .map(|precision| (precision, recipe))
+}
+
 /// Parses and evaluates a training spec (see the README's "Training a model").
 pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainResult, EngineError> {
     let fail = |span: Option<std::ops::Range<usize>>, field: &str, message: String, hint: &str| {

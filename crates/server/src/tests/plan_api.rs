@@ -189,6 +189,24 @@ async fn train_and_bounded_search() {
         .as_str()
         .unwrap()
         .contains("`gpus` is 100000000"));
+
+    // Recipe names work as they do in `gigawatt train search`; a recipe the chip lacks is a 400
+    // naming the field.
+    let recipe = json!({ "model": "llama3-8b", "system": "dgx-h100", "gpus": 64, "global_batch": 64, "seq_len": 4096, "precision": "fp8-current", "top": 1 });
+    let (status, body) = send(&app, "POST", "/api/train/search", Some(recipe)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let lacking = json!({ "model": "llama3-8b", "system": "dgx-h100", "gpus": 64, "global_batch": 64, "seq_len": 4096, "precision": "mxfp8" });
+    let (status, body) = send(&app, "POST", "/api/train/search", Some(lacking)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let error = json_of(&body)["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("`precision`") && error.contains("mxfp8"),
+        "{error}"
+    );
+    let unknown = json!({ "model": "llama3-8b", "system": "dgx-h100", "gpus": 64, "global_batch": 64, "seq_len": 4096, "precision": "fp9" });
+    let (status, body) = send(&app, "POST", "/api/train/search", Some(unknown)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(json_of(&body)["error"].as_str().unwrap().contains("nvfp4"));
 }
 
 /// The `.route("PATH", ...)` calls in this crate's router, with their methods.
