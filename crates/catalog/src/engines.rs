@@ -33,9 +33,16 @@ pub struct Engine {
     pub batch_limit_setting: Sourced<String>,
     /// CPU scheduling cost per decode step, s.
     pub scheduler_overhead_per_step_s: Sourced<f64>,
+    /// The share of each accelerator's memory the engine lets weights, activations and the KV
+    /// cache take by default (vLLM's `--gpu-memory-utilization`); absent: all of it, less the
+    /// serving model's fixed reserve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_fraction: Option<Sourced<f64>>,
 }
 
-/// A cited document.
+/// A cited document. The provenance keys are those of a catalog `[[source]]` (catalog/README.md):
+/// optional here, but a source that gives `read` must also give the `excerpt` it read and the
+/// `publisher`, and an `excerpt` needs the `read` date.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EngineSource {
@@ -45,6 +52,77 @@ pub struct EngineSource {
     pub title: String,
     /// Where it was read.
     pub url: String,
+    /// Publication date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// What kind of source it is (the catalog's source kinds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::SourceKind>,
+    /// Who published it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+    /// The date it was read, `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
+    /// A short quotation that carries the fact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// The page the original was read through, when it could not be read directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_via: Option<String>,
+}
+
+impl EngineSource {
+    /// Checks the provenance keys: dates in the catalog's form, and `read`, `excerpt` and
+    /// `publisher` given together.
+    fn check(&self) -> Result<(), String> {
+        let at = |field: &str| format!("engines.toml: source `{}`: `{field}`", self.id);
+        if let Some(date) = &self.date {
+            if !crate::history::is_date(date) {
+                return Err(format!(
+                    "{} = \"{date}\" is not YYYY, YYYY-MM or YYYY-MM-DD",
+                    at("date")
+                ));
+            }
+        }
+        let filled = |v: &Option<String>| v.as_deref().is_some_and(|t| !t.trim().is_empty());
+        match (&self.read, filled(&self.excerpt)) {
+            (Some(read), true) => {
+                if read.len() != 10 || !crate::history::is_date(read) {
+                    return Err(format!(
+                        "{} = \"{read}\" is not YYYY-MM-DD (the day it was read)",
+                        at("read")
+                    ));
+                }
+                if !filled(&self.publisher) {
+                    return Err(format!(
+                        "{} is missing: name who published what was read",
+                        at("publisher")
+                    ));
+                }
+            }
+            (Some(_), false) => {
+                return Err(format!(
+                    "{} is missing: quote the line that carries the fact, or drop `read`",
+                    at("excerpt")
+                ))
+            }
+            (None, true) => {
+                return Err(format!(
+                    "{} is missing: give the day the excerpt was read",
+                    at("read")
+                ))
+            }
+            (None, false) => {}
+        }
+        Ok(())
+    }
+
+    /// Whether the source records what was read, when and from whom (`read`, `excerpt`,
+    /// `publisher`), as the catalog's complete sources do.
+    pub fn is_complete(&self) -> bool {
+        self.read.is_some() && self.excerpt.is_some() && self.publisher.is_some()
+    }
 }
 
 #[derive(Deserialize)]
@@ -68,6 +146,9 @@ impl Engines {
     pub fn parse(text: &str) -> Result<Engines, String> {
         let file: EnginesFile =
             toml::from_str(text).map_err(|e| format!("engines.toml: {}", e.message().trim()))?;
+        for source in &file.source {
+            source.check()?;
+        }
         let sources: BTreeMap<String, EngineSource> =
             file.source.into_iter().map(|s| (s.id.clone(), s)).collect();
         let mut engines = BTreeMap::new();
@@ -78,6 +159,7 @@ impl Engines {
                 e.attention_data_parallel.source(),
                 e.batch_limit_setting.source(),
                 e.scheduler_overhead_per_step_s.source(),
+                e.memory_fraction.as_ref().and_then(|m| m.source()),
             ];
             for id in cited.into_iter().flatten() {
                 if !sources.contains_key(id) {
@@ -94,6 +176,14 @@ impl Engines {
                 {
                     return Err(format!(
                         "engines.toml: engine `{}` lists precision `{bad}`; use bf16, fp8 or fp4",
+                        e.id
+                    ));
+                }
+            }
+            if let Some(f) = e.memory_fraction.as_ref().and_then(|m| m.value()) {
+                if !(*f > 0.0 && *f <= 1.0) {
+                    return Err(format!(
+                        "engines.toml: engine `{}` has memory_fraction {f}; use a share in (0, 1]",
                         e.id
                     ));
                 }
@@ -140,6 +230,83 @@ mod tests {
             e.engines["vllm-rocm"].precisions.value().unwrap(),
             &["bf16".to_string(), "fp8".to_string()]
         );
+    }
+
+    #[test]
+    fn vllm_states_its_memory_share_and_a_share_out_of_range_is_refused() {
+        let e = Engines::parse(ENGINES_TOML).unwrap();
+        let share = |id: &str| {
+            e.engines[id]
+                .memory_fraction
+                .as_ref()
+                .and_then(|m| m.value().copied())
+        };
+        assert_eq!(share("vllm"), Some(0.9));
+        assert_eq!(share("vllm-rocm"), Some(0.9));
+        assert_eq!(share("tensorrt-llm"), None);
+        let text = ENGINES_TOML.replacen(
+            "memory_fraction = { value = 0.9",
+            "memory_fraction = { value = 1.5",
+            1,
+        );
+        let err = Engines::parse(&text).unwrap_err();
+        assert!(
+            err.contains("memory_fraction 1.5") && err.contains("(0, 1]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_shipped_engine_source_was_read_and_quoted() {
+        let e = Engines::parse(ENGINES_TOML).unwrap();
+        for (id, source) in &e.sources {
+            assert!(
+                source.is_complete(),
+                "{id} lacks read, excerpt or publisher"
+            );
+        }
+    }
+
+    #[test]
+    fn provenance_keys_are_checked() {
+        // The shipped file with `src-vllm-engine-args` stripped of its provenance keys and
+        // `extra` put in their place.
+        let with = |extra: &str| {
+            let text = ENGINES_TOML;
+            let start = text.find("id = \"src-vllm-engine-args\"").unwrap();
+            let end = start + text[start..].find("\n\n").unwrap();
+            let block: String = text[start..end]
+                .lines()
+                .filter(|l| {
+                    ![
+                        "read =",
+                        "excerpt =",
+                        "publisher =",
+                        "read_via =",
+                        "kind =",
+                        "date =",
+                    ]
+                    .iter()
+                    .any(|k| l.starts_with(k))
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            format!("{}{block}\n{extra}{}", &text[..start], &text[end..])
+        };
+        assert!(Engines::parse(&with("kind = \"vendor-spec\"")).is_ok());
+        let err = Engines::parse(&with("read = \"2026-12-02\"")).unwrap_err();
+        assert!(err.contains("`excerpt` is missing"), "{err}");
+        let err = Engines::parse(&with("excerpt = \"--max-num-seqs\"")).unwrap_err();
+        assert!(err.contains("`read` is missing"), "{err}");
+        let err = Engines::parse(&with(
+            "read = \"2026-12\"\nexcerpt = \"x\"\npublisher = \"vLLM\"",
+        ))
+        .unwrap_err();
+        assert!(err.contains("is not YYYY-MM-DD"), "{err}");
+        let err = Engines::parse(&with("read = \"2026-12-02\"\nexcerpt = \"x\"")).unwrap_err();
+        assert!(err.contains("`publisher` is missing"), "{err}");
+        let err = Engines::parse(&with("date = \"Dec 2026\"")).unwrap_err();
+        assert!(err.contains("`date`"), "{err}");
     }
 
     #[test]

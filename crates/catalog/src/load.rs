@@ -515,6 +515,16 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         );
         check.number(file, f("hbm_gib"), &a.hbm_gib, Bound::Positive);
         check.number(file, f("hbm_tb_per_s"), &a.hbm_tb_per_s, Bound::Positive);
+        if let Some(measured) = &a.hbm_measured_tb_per_s {
+            // A measurement cannot beat the nominal figure.
+            let nominal = a.hbm_tb_per_s.number().unwrap_or(f64::INFINITY);
+            check.number(
+                file,
+                f("hbm_measured_tb_per_s"),
+                measured,
+                Bound::UpTo(nominal),
+            );
+        }
         check.number(file, f("tdp_w"), &a.tdp_w, Bound::Positive);
         for (key, mamf, peak) in [
             (

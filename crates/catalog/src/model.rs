@@ -114,6 +114,10 @@ pub struct Accelerator {
     pub hbm_gib: Sourced<f64>,
     /// Memory bandwidth in TB/s.
     pub hbm_tb_per_s: Sourced<f64>,
+    /// Measured achievable memory bandwidth (a stream benchmark), TB/s, where published; the
+    /// serving model streams no faster. Absent: only the fitted streaming efficiency applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hbm_measured_tb_per_s: Option<Sourced<f64>>,
     /// Package power in watts.
     pub tdp_w: Sourced<f64>,
     /// Legacy key: measured maximum achievable dense BF16 matmul TFLOP/s (MAMF). Files may

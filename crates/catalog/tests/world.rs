@@ -532,3 +532,30 @@ fn every_shipped_source_names_its_publisher_and_every_site_its_last_search() {
         .expect("Vera Rubin price claims");
     assert!(low < 9_100_000.0 && 9_100_000.0 <= high, "{low}..{high}");
 }
+
+#[test]
+fn a_measured_hbm_bandwidth_above_the_nominal_one_is_refused() {
+    // The fixture's chip streams 3 TB/s nominal; a stream benchmark cannot beat it.
+    let text = MINI.replace(
+        "hbm_tb_per_s = { value = 3, source = \"spec\" }",
+        "hbm_tb_per_s = { value = 3, source = \"spec\" }\nhbm_measured_tb_per_s = { value = 3.5, source = \"spec\" }",
+    );
+    let err = Catalog::from_texts(&[CatalogText {
+        name: "mini.toml".into(),
+        text,
+    }])
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("hbm_measured_tb_per_s"), "{err}");
+    // Below the nominal figure it loads.
+    let ok = MINI.replace(
+        "hbm_tb_per_s = { value = 3, source = \"spec\" }",
+        "hbm_tb_per_s = { value = 3, source = \"spec\" }\nhbm_measured_tb_per_s = { value = 2.5, source = \"spec\" }",
+    );
+    assert!(Catalog::from_texts(&[CatalogText {
+        name: "mini.toml".into(),
+        text: ok,
+    }])
+    .is_ok());
+}

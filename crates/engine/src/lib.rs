@@ -25,8 +25,8 @@ pub mod train_validate;
 pub use knowledge::{DealTimeline, Knowledge, TimelineEvent};
 pub use number::ScenarioNumber;
 pub use plan::{
-    not_yet_public, plan, plan_text, plan_text_with, plan_text_with_capability,
-    plan_text_without_capability, plan_with, resolve_text, PlanOptions, QuickPlan,
+    add_ranges, not_yet_public, plan, plan_text, plan_text_with, plan_text_with_capability,
+    plan_text_without_capability, plan_with, resolve_text, set_ranges, PlanOptions, QuickPlan,
     ResolvedScenario,
 };
 pub use ranges::RangeOptions;

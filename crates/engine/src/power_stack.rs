@@ -298,7 +298,21 @@ mod tests {
         assert!(operators.len() >= 5, "{operators:?}");
         for site in &check.sites {
             assert!(site.predicted > 0.0, "{site:?}");
+            // `--nocapture` prints the table docs/power-crosscheck.md reports.
+            eprintln!(
+                "{:<20} {:<14} reported {:>9} predicted {:>9} error {:+.1}%",
+                site.site,
+                site.system,
+                site.reported,
+                site.predicted,
+                site.error() * 100.0
+            );
         }
+        eprintln!(
+            "mean absolute error {:.1}% (all out of sample); one fitted scale factor, leave-one-site-out: {:.1}%",
+            check.mean_abs_error * 100.0,
+            check.leave_one_out_fitted_mean_abs_error * 100.0
+        );
         // The figure the README reports (docs/power-crosscheck.md); the target is 15%.
         assert!(
             check.mean_abs_error < 0.30,

@@ -2,7 +2,10 @@
 //!
 //! Every figure in the ledger with a `low`/`high` is drawn from a triangular distribution
 //! (low, mode = the catalog value, high): no source gives a distribution's shape, and the
-//! triangle keeps the central value the most likely one. One draw of a figure is used wherever
+//! triangle keeps the central value the most likely one. A catalog figure without its own
+//! `low`/`high` whose quantity has claims (`catalog/claims.toml`: each source's figure where
+//! sources disagree) takes its range from them ([`claims_range`]); its ledger line says so
+//! (`range_from = "claims"`). One draw of a figure is used wherever
 //! the figure is (the resolver replaces it by ledger name). Draw `i` uses ChaCha8 stream
 //! `(seed, i)`, so results do not depend on the thread count. `totals` keeps the central
 //! values; `ranges` sits beside it.
@@ -62,6 +65,10 @@ pub struct Driver {
     pub value: f64,
     /// High end.
     pub high: f64,
+    /// `claims` where the range comes from the sources recorded in `catalog/claims.toml`
+    /// rather than the figure's own catalog entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range_from: Option<String>,
     /// Each headline at the figure's low and high end: `[at_low, at_high]`.
     pub headlines: BTreeMap<String, [f64; 2]>,
     /// Largest relative swing over the headlines, `|at_high - at_low| / central`.
@@ -142,6 +149,36 @@ fn row_values(row: &MonthRow) -> Vec<(String, Option<f64>)> {
         out.push((format!("accelerators_by_type.{id}"), Some(*n)));
     }
     out
+}
+
+/// The catalog quantity (`<table>.<id>.<field>`, as `catalog/claims.toml` names it) that a
+/// ledger name `<table>[<id>].<field>` stands for; `None` for names of any other shape
+/// (`facility.pue`, `tranche[one].pue`, scenario overrides).
+pub fn claim_quantity(ledger_name: &str) -> Option<String> {
+    let (table, rest) = ledger_name.split_once('[')?;
+    let (id, field) = rest.split_once("].")?;
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    };
+    (plain(table) && plain(id) && plain(field) && !field.contains('.'))
+        .then(|| format!("{table}.{id}.{field}"))
+}
+
+/// The range a catalog figure without its own `low`/`high` takes from the claims recorded for
+/// it (`catalog/claims.toml`): from the lowest to the highest figure any source gives (a
+/// source's own range included), widened to hold the catalog's value, which stays the mode of
+/// the triangle. No source gives a distribution, so the draw is triangular as for every other
+/// range. `None` where there are no claims or they all agree with the value.
+pub fn claims_range(
+    catalog: &catalog::Catalog,
+    ledger_name: &str,
+    value: f64,
+) -> Option<(f64, f64)> {
+    let (low, high) = catalog.claimed_range(&claim_quantity(ledger_name)?)?;
+    let (low, high) = (low.min(value), high.max(value));
+    (low.is_finite() && high.is_finite() && high > low).then_some((low, high))
 }
 
 /// A draw from the triangular distribution (low, mode, high) by its inverse CDF.
@@ -264,6 +301,7 @@ where
                 low: a.low?,
                 value: a.value,
                 high: a.high?,
+                range_from: a.range_from.clone(),
                 headlines: per_headline,
                 swing,
             })
@@ -276,7 +314,7 @@ where
     Ranges {
         draws: rows.len(),
         seed: options.seed,
-        method: "triangular(low, catalog value, high) per ranged catalog figure; one draw per figure shared wherever it is used; ChaCha8 stream (seed, draw)".into(),
+        method: "triangular(low, catalog value, high) per ranged catalog figure (its own low/high, or else the lowest and highest figure its sources give in catalog/claims.toml, widened to hold the value); one draw per figure shared wherever it is used; ChaCha8 stream (seed, draw)".into(),
         sampled: figures.iter().map(|a| a.name.clone()).collect(),
         headlines: headlines.into_iter().map(|(k, v)| (k, spread(v))).collect(),
         final_row: final_row.into_iter().map(|(k, v)| (k, spread(v))).collect(),
@@ -298,6 +336,45 @@ mod tests {
         assert_eq!(triangular(2.0, 2.0, 2.0, 0.7), 2.0);
         // Mode at the top end: u = 0.75 gives 1 + sqrt(0.75 * 3 * 3) = 3.598.
         assert!((triangular(1.0, 4.0, 4.0, 0.75) - (1.0 + 6.75f64.sqrt())).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ledger_names_map_to_claim_quantities() {
+        assert_eq!(
+            claim_quantity("system[vera-rubin-nvl144].it_power_kw").as_deref(),
+            Some("system.vera-rubin-nvl144.it_power_kw")
+        );
+        assert_eq!(
+            claim_quantity("accelerator[rubin].fp4_dense_tflops").as_deref(),
+            Some("accelerator.rubin.fp4_dense_tflops")
+        );
+        assert_eq!(claim_quantity("facility.pue"), None);
+        assert_eq!(
+            claim_quantity("tranche[one].pue"),
+            Some("tranche.one.pue".into())
+        );
+        assert_eq!(claim_quantity("site[abilene].phase[2].gw"), None);
+    }
+
+    #[test]
+    fn claims_give_a_range_that_holds_the_catalog_value() {
+        let catalog = catalog::Catalog::embedded().expect("embedded catalog");
+        // Vera Rubin price per rack: claims $7.80M (Morgan Stanley), $8.8M, $9.1M (Foxconn,
+        // the catalog's value): the range is 7.80M to 9.1M.
+        let (low, high) = claims_range(&catalog, "system[vera-rubin-nvl144].price_usd", 9.1e6)
+            .expect("the price has claims");
+        assert!((low - 7_803_148.0).abs() < 1.0, "{low}");
+        assert!((high - 9_100_000.0).abs() < 1.0, "{high}");
+        // A value outside the claims widens the range to hold it.
+        let (_, high) =
+            claims_range(&catalog, "system[vera-rubin-nvl144].price_usd", 1.0e7).unwrap();
+        assert_eq!(high, 1.0e7);
+        // No claims, no range.
+        assert_eq!(
+            claims_range(&catalog, "system[gb200-nvl72].price_usd", 2.63e6),
+            None
+        );
+        assert_eq!(claims_range(&catalog, "facility.pue", 1.2), None);
     }
 
     #[test]

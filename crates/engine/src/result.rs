@@ -130,6 +130,11 @@ pub struct Assumption {
     /// High end of the range.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub high: Option<f64>,
+    /// Where `low`/`high` come from when not from the figure's own catalog entry: `claims`
+    /// (the lowest and highest figure the sources recorded in `catalog/claims.toml` give,
+    /// widened to hold the catalog's value; `engine::ranges::claims_range`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range_from: Option<String>,
 }
 
 /// A source cited by the assumptions.

@@ -62,6 +62,11 @@ pub fn hardware_with_overrides(
         low_precision_matmul_efficiency,
         hbm_bytes: need(&accelerator.hbm_gib, "HBM capacity")? * 1024f64.powi(3),
         hbm_bytes_per_s: need(&accelerator.hbm_tb_per_s, "HBM bandwidth")? * 1e12,
+        hbm_measured_bytes_per_s: accelerator
+            .hbm_measured_tb_per_s
+            .as_ref()
+            .and_then(|m| m.number())
+            .map(|t| t * 1e12),
         scale_up_domain: need(&system.scale_up_domain, "scale-up domain size")?,
         // Vendors quote scale-up bandwidth in both directions together.
         scale_up_bytes_per_s: need(&system.scale_up_gb_per_s, "scale-up bandwidth")? * 1e9 / 2.0,
@@ -166,6 +171,8 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
         // The catalog's model entries carry no sliding-window layers.
         sliding_window: 0.0,
         sliding_layers: 0.0,
+        // The catalog's model entries train no multi-token-prediction module.
+        mtp_layers: 0.0,
     }
 }
 

@@ -32,7 +32,9 @@ seq_len = 8192
 /// H800 in FP8; 4,096-token sequences, 15,360 sequences per step (after the ramp); 2.664M
 /// GPU-hours for 14.8T tokens (~1,540 tokens/s per GPU). The recipe is the report's
 /// fine-grained (blockwise) FP8 (section 3.3) and each token reaches at most 4 nodes
-/// (section 2.1.2, node-limited routing M = 4).
+/// (section 2.1.2, node-limited routing M = 4); the all-to-all sends a token over InfiniBand
+/// once per node and forwards it over NVLink (section 3.2.2) with the activations quantised to
+/// FP8 before the dispatch (section 3.3.4).
 pub const DEEPSEEK_V3: &str = r#"model = "deepseek-v3"
 framework = "hai-llm-2024"
 [cluster]
@@ -47,6 +49,7 @@ global_batch = 15360
 seq_len = 4096
 precision = "fp8-blockwise"
 moe_node_limit = 4
+moe_dispatcher = "deepep-fp8"
 "#;
 
 /// Narayanan et al. 2021 section 5.1: GPT-3 175B on 1,024 A100 with a batch of 1,536, about

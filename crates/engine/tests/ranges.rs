@@ -107,3 +107,64 @@ fn the_opening_names_the_largest_model_and_the_tokens_per_day() {
     assert!(text.contains(&words), "{words} not in {text}");
     assert_eq!(result.opening.sentences.len(), 3, "{text}");
 }
+
+#[test]
+fn figures_without_their_own_range_take_it_from_the_claims_and_show_in_the_tornado() {
+    let result = plan(&with(300, 0));
+    let line = |name: &str| {
+        result
+            .assumptions
+            .iter()
+            .find(|a| a.name == name)
+            .unwrap_or_else(|| panic!("{name} is not in the ledger"))
+    };
+    // The Vera Rubin rack price has no low/high in hardware.toml; claims.toml records $7.80M
+    // (Morgan Stanley's bill of materials), $8.8M and $9.1M (Foxconn, the catalog's value).
+    let price = line("system[vera-rubin-nvl144].price_usd");
+    assert_eq!(price.range_from.as_deref(), Some("claims"));
+    assert_eq!(
+        (price.low, price.high),
+        (Some(7_803_148.0), Some(9_100_000.0))
+    );
+    // The rack power has its own range in hardware.toml (120-230 kW, the same as its claims):
+    // it stays the catalog's.
+    let power = line("system[vera-rubin-nvl144].it_power_kw");
+    assert_eq!(power.range_from, None);
+    assert_eq!((power.low, power.high), (Some(120.0), Some(230.0)));
+    let ranges = result.ranges.as_ref().unwrap();
+    assert!(ranges.sampled.contains(&price.name), "{:?}", ranges.sampled);
+    // The price moves capex by (9.1 - 7.8) / 9.1 of the systems' share: it is a driver, and
+    // the tornado says where its range comes from.
+    let driver = ranges
+        .tornado
+        .iter()
+        .find(|d| d.name == price.name)
+        .unwrap_or_else(|| panic!("not in the tornado: {:?}", ranges.tornado));
+    assert_eq!(driver.range_from.as_deref(), Some("claims"));
+    let [at_low, at_high] = driver.headlines["capex_usd"];
+    assert!(at_low < at_high, "{at_low} {at_high}");
+}
+
+#[test]
+fn the_gb300_rack_power_is_ranged_by_its_claims() {
+    // NVIDIA's 142 kW maximum is the value; the claims give 120 (Introl), 132-140 (Supermicro's
+    // typical) and 150 kW (TrendForce), so the range is 120-150 kW with 142 the mode.
+    let text = "name = \"gb300\"\n[[tranche]]\nname = \"one\"\nsystem = \"gb300-nvl72\"\nfacility_gw = 0.24\nstart = \"2026-09\"\n[prices]\n\"gb300-nvl72\" = 3500000\n";
+    let catalog = Catalog::embedded().unwrap();
+    let result = engine::plan_text_with(&catalog, "gb300.toml", text, &with(200, 0)).unwrap();
+    let power = result
+        .assumptions
+        .iter()
+        .find(|a| a.name == "system[gb300-nvl72].it_power_kw")
+        .expect("rack power in the ledger");
+    assert_eq!(power.value, 142.0);
+    assert_eq!((power.low, power.high), (Some(120.0), Some(150.0)));
+    assert_eq!(power.range_from.as_deref(), Some("claims"));
+    let ranges = result.ranges.as_ref().unwrap();
+    let accelerators = ranges.headlines["accelerators"];
+    // Fewer racks fit at 150 kW, more at 120 kW: the central count lies inside p10-p90.
+    assert!(
+        accelerators.p10 <= result.totals.accelerators
+            && result.totals.accelerators <= accelerators.p90
+    );
+}

@@ -436,6 +436,34 @@ fn precision_per_component_and_moe_routing_are_read() {
         v["step_time_s"].as_f64().unwrap()
     };
     assert!(t(&slower) > t(&base));
+    // A per-node dispatcher sends fewer copies over InfiniBand; quantising before the dispatch
+    // sends smaller ones.
+    let per_node = MOE_SPEC.replace(
+        "precision = \"fp8\"",
+        "precision = \"fp8\"\nmoe_dispatcher = \"deepep\"",
+    );
+    let fp8 = MOE_SPEC.replace(
+        "precision = \"fp8\"",
+        "precision = \"fp8\"\nmoe_dispatcher = \"deepep-fp8\"",
+    );
+    assert!(t(&per_node) < t(MOE_SPEC));
+    assert!(t(&fp8) < t(&per_node));
+}
+
+#[test]
+fn activation_offload_is_read_and_a_negative_count_names_the_field() {
+    let offload = MOE_SPEC.replace("recompute = \"full\"", "activation_offload_layers = 4");
+    let out = ok(&["train", "--spec", &spec_file(&offload), "--format", "json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["strategy"]["activation_offload_layers"], 4, "{out}");
+    let bad = MOE_SPEC.replace("recompute = \"full\"", "activation_offload_layers = -1");
+    refuses(
+        &["train", "--spec", &spec_file(&bad)],
+        &[
+            "parallelism.activation_offload_layers",
+            "`activation_offload_layers` is -1",
+        ],
+    );
 }
 
 #[test]
@@ -446,6 +474,12 @@ fn bad_recipes_and_routing_name_the_field() {
             "moe_imbalance = 0.8",
             "training.moe_imbalance",
             "`moe_imbalance` is 0.8",
+        ),
+        // A dispatcher nobody ships.
+        (
+            "moe_dispatcher = \"allgather\"",
+            "training.moe_dispatcher",
+            "`moe_dispatcher` is `allgather`",
         ),
         // A node limit wider than the EP group (64 GPUs = 8 nodes of 8).
         (

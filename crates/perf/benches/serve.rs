@@ -58,7 +58,7 @@ fn search_moe_deepseek(bencher: divan::Bencher) {
     bencher.bench(|| search_serving(divan::black_box(&arch), &hw, Precision::Fp8, 1.0, &w, &c, 5));
 }
 
-/// Issue 14: one evaluation of a 16-bin length profile (ShareGPT) in server mode, the M/G/c
+/// Issue 14: one evaluation of a 16-bin length profile (ShareGPT) in server mode, the batch-in-flight
 /// queue and the TTFT percentile over the bins included. Target: at most 20 µs.
 #[divan::bench]
 fn evaluate_traffic_sharegpt_16_bins(bencher: divan::Bencher) {

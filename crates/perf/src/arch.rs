@@ -55,6 +55,12 @@ pub struct Arch {
     pub sliding_window: f64,
     /// Layers that attend over the sliding window only (the rest attend to the whole context).
     pub sliding_layers: f64,
+    /// Multi-token-prediction modules trained beside the model (DeepSeek-V3 trains one: a
+    /// transformer layer, a 2h -> h projection and another pass of the shared output head per
+    /// token, arXiv 2412.19437 section 2.2); Megatron places them on the last pipeline stage.
+    /// Their time is charged; the model FLOPs stay the model's own (DeepSeek's 37B activated
+    /// excludes the MTP module). 0: none.
+    pub mtp_layers: f64,
 }
 
 impl Arch {
@@ -78,6 +84,7 @@ impl Arch {
             mla: None,
             sliding_window: 0.0,
             sliding_layers: 0.0,
+            mtp_layers: 0.0,
         }
     }
 

@@ -39,15 +39,16 @@ pub use serve::{
     ServingLayout, ServingMode, ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
 pub use serve::{
-    erlang_c, evaluate_disaggregated, evaluate_traffic, kv_bytes_per_token_whole, prefill_pool,
-    remote_domains, search_traffic, DisaggEvaluation, LengthBin, LengthProfile, PrefillCost,
-    QueueReport, SlotQueue, Traffic, TrafficEvaluation, PROFILES,
+    erlang_c, evaluate_disaggregated, evaluate_traffic, evaluate_traffic_with,
+    kv_bytes_per_token_whole, prefill_pool, remote_domains, search_traffic, BatchQueue,
+    DisaggEvaluation, LengthBin, LengthProfile, PrefillCost, QueueReport, SlotQueue, Traffic,
+    TrafficEvaluation, PROFILES,
 };
 pub use train::step::DEFAULT_EXPERT_IMBALANCE;
 pub use train::{
     activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
-    split_layers, ComponentRecipes, Framework, MemoryBreakdown, MoeRouting, NothingFits, Recipe,
-    RecomputeModules, StageError, Stages, ZeroStages,
+    split_layers, ComponentRecipes, Dispatcher, Framework, MemoryBreakdown, MoeRouting,
+    NothingFits, Recipe, RecomputeModules, StageError, Stages, ZeroStages,
 };
 pub use train::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,

@@ -28,6 +28,7 @@ pub fn h100_sxm() -> Hardware {
         low_precision_matmul_efficiency: 1402.6 / 1979.0,
         hbm_bytes: 80.0 * GIB,
         hbm_bytes_per_s: 3.35e12,
+        hbm_measured_bytes_per_s: None,
         scale_up_domain: 8.0,
         scale_up_bytes_per_s: 450e9,
         scale_out_bytes_per_s: 50e9,
@@ -89,6 +90,7 @@ pub fn deepseek_v3() -> Arch {
         }),
         sliding_window: 0.0,
         sliding_layers: 0.0,
+        mtp_layers: 0.0,
     }
 }
 

@@ -3,8 +3,8 @@
 
 use perf::reference::{deepseek_v3, h100_sxm};
 use perf::{
-    evaluate, Arch, ComponentRecipes, MatmulRate, MatmulRates, MoeRouting, Precision, Recipe,
-    Recompute, Strategy, Workload,
+    evaluate, Arch, ComponentRecipes, Dispatcher, MatmulRate, MatmulRates, MoeRouting, Precision,
+    Recipe, Recompute, Strategy, Workload,
 };
 
 fn fsdp_65b_on_512() -> (Arch, Strategy, Workload) {
@@ -76,9 +76,18 @@ fn expert_imbalance_slows_and_node_limits_cap_the_network_share() {
     w.moe = MoeRouting {
         imbalance: 1.0,
         node_limit: 4,
+        ..MoeRouting::default()
     };
     let limited = evaluate(&arch, &hw, &s, &w);
     assert!(limited.breakdown.ep_comm_s < balanced.breakdown.ep_comm_s);
+    // A per-node dispatcher (DeepEP, HybridEP) sends each token once per remote node it
+    // reaches: 7 x (1 - (7/8)^8) = 4.6 copies instead of 7, without any node limit.
+    w.moe = MoeRouting {
+        dispatcher: Dispatcher::PerNode,
+        ..MoeRouting::balanced()
+    };
+    let per_node = evaluate(&arch, &hw, &s, &w);
+    assert!(per_node.breakdown.ep_comm_s < balanced.breakdown.ep_comm_s);
 }
 
 fn blackwell_like() -> perf::Hardware {

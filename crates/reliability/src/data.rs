@@ -97,13 +97,23 @@ pub struct Source {
     pub url: Option<String>,
     /// Publication date, or the date read.
     pub date: String,
-    /// vendor-spec, company-statement, filing, government, analyst-estimate, press,
-    /// community-reference, derived, secondary.
+    /// One of the catalog's source kinds (`KINDS`): vendor-spec, company-statement, filing,
+    /// government, official-statistics, primary-press, analyst, analyst-estimate, press,
+    /// community-reference, aggregator, secondary, derived.
     pub kind: String,
     /// Publisher.
     pub publisher: Option<String>,
     /// What was taken from it.
     pub note: Option<String>,
+    /// The date it was read, `YYYY-MM-DD` (then `date` is the publication date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
+    /// A short quotation that carries the figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// The page the original was read through, when it could not be read directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_via: Option<String>,
 }
 
 /// The whole file, validated.
@@ -138,16 +148,21 @@ pub enum DataError {
     },
 }
 
-const KINDS: [&str; 9] = [
+/// The catalog's source kinds (catalog/README.md, "[[source]]").
+const KINDS: [&str; 13] = [
     "vendor-spec",
     "company-statement",
     "filing",
     "government",
+    "official-statistics",
+    "primary-press",
+    "analyst",
     "analyst-estimate",
     "press",
     "community-reference",
-    "derived",
+    "aggregator",
     "secondary",
+    "derived",
 ];
 
 impl ReliabilityData {
@@ -222,6 +237,44 @@ impl ReliabilityData {
                     &format!("source.{}.kind", s.id),
                     format!("`{}` is not one of {}", s.kind, KINDS.join(", ")),
                 ));
+            }
+            let filled = |v: &Option<String>| v.as_deref().is_some_and(|t| !t.trim().is_empty());
+            match (&s.read, filled(&s.excerpt)) {
+                (Some(read), true) => {
+                    let digits = read.len() == 10
+                        && read.char_indices().all(|(i, c)| {
+                            if i == 4 || i == 7 {
+                                c == '-'
+                            } else {
+                                c.is_ascii_digit()
+                            }
+                        });
+                    if !digits {
+                        return Err(invalid(
+                            &format!("source.{}.read", s.id),
+                            format!("`{read}` is not YYYY-MM-DD (the day it was read)"),
+                        ));
+                    }
+                    if !filled(&s.publisher) {
+                        return Err(invalid(
+                            &format!("source.{}.publisher", s.id),
+                            "missing: name who published what was read".into(),
+                        ));
+                    }
+                }
+                (Some(_), false) => {
+                    return Err(invalid(
+                        &format!("source.{}.excerpt", s.id),
+                        "missing: quote the line that carries the figure, or drop `read`".into(),
+                    ))
+                }
+                (None, true) => {
+                    return Err(invalid(
+                        &format!("source.{}.read", s.id),
+                        "missing: give the day the excerpt was read".into(),
+                    ))
+                }
+                (None, false) => {}
             }
             if s.url.is_none() && s.kind != "derived" {
                 return Err(invalid(
@@ -554,6 +607,35 @@ mod tests {
             })
             .sum();
         assert!((total - 419.0).abs() < 0.01, "{total}");
+    }
+
+    #[test]
+    fn every_shipped_source_that_is_not_derived_was_read_and_quoted() {
+        let data = ReliabilityData::embedded().unwrap();
+        for s in data.source.iter().filter(|s| s.kind != "derived") {
+            assert!(
+                s.read.is_some() && s.excerpt.is_some() && s.publisher.is_some(),
+                "{} lacks read, excerpt or publisher",
+                s.id
+            );
+        }
+    }
+
+    #[test]
+    fn read_and_excerpt_go_together_with_a_publisher() {
+        let field = |text: &str| match ReliabilityData::parse(text) {
+            Err(DataError::Invalid { field, message }) => format!("{field}: {message}"),
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        let excerpt = "excerpt = \"Example: 7B model ‘down time’ for a checkpoint goes from an average of 148.8 seconds to 6.3 seconds, or 23.62x faster.\"\n";
+        let no_excerpt = EMBEDDED.replacen(excerpt, "", 1);
+        assert!(field(&no_excerpt).contains("source.src-pytorch-async-dcp.excerpt: missing"));
+        let bad_read = EMBEDDED.replacen("read = \"2026-12-02\"", "read = \"Dec 2026\"", 1);
+        assert!(field(&bad_read).contains("is not YYYY-MM-DD"));
+        let no_read = EMBEDDED.replacen("read = \"2026-12-02\"\n", "", 1);
+        assert!(field(&no_read).contains(".read: missing"));
+        let new_kind = EMBEDDED.replacen("kind = \"vendor-spec\"", "kind = \"primary-press\"", 1);
+        assert!(ReliabilityData::parse(&new_kind).is_ok());
     }
 
     #[test]

@@ -667,6 +667,7 @@ mod tests {
                 note: Some("a 'note'".into()),
                 low: None,
                 high: None,
+                range_from: None,
             },
             Assumption {
                 name: "tranche[one].pue".into(),
@@ -676,6 +677,7 @@ mod tests {
                 note: None,
                 low: None,
                 high: None,
+                range_from: None,
             },
         ];
         r.sources = vec![

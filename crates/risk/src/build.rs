@@ -101,6 +101,7 @@ impl Ctx<'_> {
             note,
             low: None,
             high: None,
+            range_from: None,
         });
     }
 

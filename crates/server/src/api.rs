@@ -28,6 +28,33 @@ pub(crate) struct InputBody {
     pub(crate) kind: Option<String>,
     /// A title for a saved run.
     pub(crate) name: Option<String>,
+    /// Plans only: draws of the ranges (default 1,000).
+    pub(crate) draws: Option<u64>,
+    /// Plans only: seed of the ranges' draws (default 0).
+    pub(crate) seed: Option<u64>,
+    /// Plans only: central values without ranges.
+    pub(crate) no_ranges: Option<bool>,
+}
+
+impl InputBody {
+    /// The plan options the body gives.
+    pub(crate) fn range_request(&self) -> PlanRangeRequest {
+        PlanRangeRequest {
+            draws: self.draws,
+            seed: self.seed,
+            no_ranges: self.no_ranges,
+        }
+    }
+
+    /// A 400 where a body for `endpoint` carries the plan API's options.
+    pub(crate) fn refuse_range_options(&self, endpoint: &str) -> ApiResult<()> {
+        if self.range_request() == PlanRangeRequest::default() {
+            return Ok(());
+        }
+        Err(ApiError::bad_request(format!(
+            "`draws`, `seed` and `no_ranges` are options of /api/plan, not of {endpoint}\n  fix: leave them out (saved plan runs use the defaults, 1,000 draws and seed 0, so that they reproduce)"
+        )))
+    }
 }
 
 pub(crate) fn is_json(headers: &HeaderMap) -> bool {
@@ -59,12 +86,27 @@ pub(crate) fn parse_input(
             origin: None,
             kind: None,
             name: None,
+            draws: None,
+            seed: None,
+            no_ranges: None,
         })
     }
 }
 
-/// Plans `text`; the error is the CLI's message.
+/// Plans `text` with the plan API's default ranges (1,000 draws, seed 0, within the budget);
+/// the error is the CLI's message.
 pub(crate) fn plan_input(inner: &Inner, origin: &str, text: &str) -> ApiResult<engine::PlanResult> {
+    plan_input_with(inner, origin, text, Some(engine::RangeOptions::default()))
+}
+
+/// Plans `text`, with ranges unless `ranges` is `None` (bounded and cached:
+/// [`crate::plan_ranges`]); the error is the CLI's message.
+pub(crate) fn plan_input_with(
+    inner: &Inner,
+    origin: &str,
+    text: &str,
+    ranges: Option<engine::RangeOptions>,
+) -> ApiResult<engine::PlanResult> {
     let Ok(scenario) = toml::from_str::<engine::Scenario>(text) else {
         // The engine parses it again and gives the CLI's message.
         return engine::plan_text(&inner.catalog, origin, text).map_err(ApiError::from_engine);
@@ -75,16 +117,12 @@ pub(crate) fn plan_input(inner: &Inner, origin: &str, text: &str) -> ApiResult<e
             scenario.tranche.len()
         )));
     }
-    // Central values and the opening; the ranges' 1,000 reruns are `gigawatt plan`'s default
-    // but not yet the API's (they would hold a heavy slot for each plan).
-    engine::plan_with(
-        &inner.catalog,
-        &scenario,
-        origin,
-        text,
-        &engine::PlanOptions::default(),
-    )
-    .map_err(ApiError::from_engine)
+    let mut result =
+        engine::plan(&inner.catalog, &scenario, origin, text).map_err(ApiError::from_engine)?;
+    if let Some(options) = ranges {
+        add_plan_ranges(inner, &scenario, origin, text, &mut result, options)?;
+    }
+    Ok(result)
 }
 
 /// Evaluates a training spec; the error is the CLI's message.
@@ -176,13 +214,30 @@ pub(crate) struct FormatQuery {
     pub(crate) format: Option<String>,
 }
 
+/// The query of `/api/plan`: the format and the ranges' options.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PlanQuery {
+    pub(crate) format: Option<String>,
+    pub(crate) draws: Option<u64>,
+    pub(crate) seed: Option<u64>,
+    pub(crate) no_ranges: Option<bool>,
+}
+
 pub(crate) async fn api_plan(
     State(state): State<AppState>,
-    Query(query): Query<FormatQuery>,
+    Query(query): Query<PlanQuery>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let input = parse_input(&headers, body)?;
+    let ranges = input
+        .range_request()
+        .or(PlanRangeRequest {
+            draws: query.draws,
+            seed: query.seed,
+            no_ranges: query.no_ranges,
+        })
+        .options()?;
     let format = query.format.unwrap_or_else(|| "json".into());
     let content_type = match format.as_str() {
         "json" => "application/json",
@@ -197,7 +252,7 @@ pub(crate) async fn api_plan(
     };
     let origin = input.origin.unwrap_or_else(|| "scenario.toml".into());
     let body = blocking(&state, move |inner| {
-        let result = plan_input(inner, &origin, &input.input)?;
+        let result = plan_input_with(inner, &origin, &input.input, ranges)?;
         Ok::<_, ApiError>(match format.as_str() {
             "html" => report::plan_html(&result),
             "csv" => report::plan_csv(&result),
@@ -216,6 +271,7 @@ pub(crate) async fn api_train(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let input = parse_input(&headers, body)?;
+    input.refuse_range_options("/api/train")?;
     let html = match query.format.as_deref() {
         None | Some("json") => false,
         Some("html") => true,

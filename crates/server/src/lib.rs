@@ -19,6 +19,7 @@ pub mod listen;
 mod models;
 mod openapi;
 mod pages;
+mod plan_ranges;
 mod runs_api;
 pub mod store;
 mod work;
@@ -42,6 +43,7 @@ pub use store::{NewRun, RunKind, RunSummary, Store, StoreError};
 use api::*;
 pub use error::ApiError;
 use error::ApiResult;
+use plan_ranges::*;
 use runs_api::*;
 use work::*;
 
@@ -94,6 +96,8 @@ struct Inner {
     model_timeout_ms: AtomicU64,
     /// Hosts, token, timeouts and store limits.
     config: ServerConfig,
+    /// Ranges of recent plans (`plan_ranges`).
+    ranges_cache: RangesCache,
 }
 
 impl Inner {
@@ -134,6 +138,7 @@ impl AppState {
                 search_slots: Arc::new(Semaphore::new(SEARCH_SLOTS)),
                 model_timeout_ms: AtomicU64::new(MODEL_TIMEOUT.as_millis() as u64),
                 config: ServerConfig::default(),
+                ranges_cache: RangesCache::default(),
             }),
         }
     }

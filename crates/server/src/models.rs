@@ -107,6 +107,7 @@ pub(crate) async fn api_infer(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let input = parse_input(&headers, body)?;
+    input.refuse_range_options("/api/infer")?;
     let html = json_or_html(&query)?;
     let origin = input.origin.unwrap_or_else(|| "spec.toml".into());
     blocking(&state, move |inner| {

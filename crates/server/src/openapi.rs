@@ -60,9 +60,16 @@ pub fn document() -> Value {
                 "responses": { "200": { "description": "{catalog_version, knowledge_cutoff, on, deals: [{deal, name, status, events}], withheld}" } }
             }},
             "/api/plan": { "post": {
-                "summary": "Plan a scenario",
+                "summary": "Plan a scenario, with ranges (p10/p50/p90 beside totals, as `gigawatt plan`)",
+                "description": "Ranges sample the ranged catalog figures; draws x tranche-months are capped at 5,000,000 (fewer draws, or none below 100, with a warning in `warnings`); ranges are cached per scenario, catalog, draws and seed. `draws`, `seed` and `no_ranges` may also be JSON body fields (the body wins).",
                 "parameters": [{ "name": "format", "in": "query", "required": false,
-                    "schema": { "type": "string", "enum": ["json", "html", "csv", "md"], "default": "json" } }],
+                    "schema": { "type": "string", "enum": ["json", "html", "csv", "md"], "default": "json" } },
+                    { "name": "draws", "in": "query", "required": false,
+                      "schema": { "type": "integer", "minimum": 1, "maximum": 10000, "default": 1000 } },
+                    { "name": "seed", "in": "query", "required": false,
+                      "schema": { "type": "integer", "minimum": 0, "default": 0 } },
+                    { "name": "no_ranges", "in": "query", "required": false,
+                      "schema": { "type": "boolean", "default": false } }],
                 "requestBody": input_body("scenario"),
                 "responses": {
                     "200": { "description": "The plan (json: the PlanResult schema of `gigawatt plan --format json`; html: the self-contained report)" },
@@ -155,7 +162,10 @@ pub fn document() -> Value {
                 "input": { "type": "string", "description": "TOML text (aliases: scenario, spec)" },
                 "origin": { "type": "string", "description": "The name messages give the input" },
                 "kind": { "type": "string", "enum": ["plan", "train"], "description": "POST /api/runs only" },
-                "name": { "type": "string", "description": "POST /api/runs only: a title" }
+                "name": { "type": "string", "description": "POST /api/runs only: a title" },
+                "draws": { "type": "integer", "minimum": 1, "maximum": 10000, "description": "POST /api/plan only: draws of the ranges (default 1,000)" },
+                "seed": { "type": "integer", "minimum": 0, "description": "POST /api/plan only: seed of the draws (default 0)" },
+                "no_ranges": { "type": "boolean", "description": "POST /api/plan only: central values without ranges" }
             }},
             "RunSummary": { "type": "object", "properties": {
                 "id": { "type": "integer" }, "kind": { "type": "string" }, "name": { "type": "string" },

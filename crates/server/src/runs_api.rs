@@ -94,6 +94,7 @@ pub(crate) async fn api_save_run(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     let input = parse_input(&headers, body)?;
+    input.refuse_range_options("/api/runs")?;
     let kind = match parse_kind(input.kind.as_deref())? {
         Some(kind) => kind,
         None => RunKind::Plan,

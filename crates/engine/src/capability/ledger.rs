@@ -57,6 +57,7 @@ pub fn assumptions(options: &CapabilityOptions) -> Vec<Assumption> {
         note: (!note.is_empty()).then(|| note.to_string()),
         low: None,
         high: None,
+        range_from: None,
     };
     let mut rows = vec![
         row("training_days", options.training_days, "days", STATED, "default 90"),
@@ -72,7 +73,7 @@ pub fn assumptions(options: &CapabilityOptions) -> Vec<Assumption> {
             options.serving_share,
             "fraction",
             STATED,
-            "no operator publishes its training/serving split; default 0.5",
+            "default 0.5, a judgement: the one published split, OpenAI's 2024 compute, was ~0.3 inference (Epoch AI, catalog source fac-epoch-openai-compute-2024)",
         ),
         row(
             "spare_fraction",
@@ -86,14 +87,14 @@ pub fn assumptions(options: &CapabilityOptions) -> Vec<Assumption> {
             options.service_life_years,
             "years",
             STATED,
-            "default 6, the useful life hyperscalers depreciate servers over",
+            "default 6: Microsoft and Alphabet depreciate servers over six years, Meta 5.5, Amazon 5 for a subset from 2025 (catalog sources fac-msft-10q-server-life, fac-alphabet-10k-server-life, fac-meta-10k-server-life, fac-amazon-10k-server-life)",
         ),
         row(
             "burn_in_months",
             f64::from(options.burn_in_months),
             "months",
             STATED,
-            "capacity younger than this trains at half and stays out of the largest run",
+            "capacity younger than this trains at half and stays out of the largest run; default 3, a judgement (no operator publishes the ramp of a new GW cluster)",
         ),
         row(
             "moe_experts",

@@ -83,9 +83,12 @@ fn apply_traffic_peak(
     ));
     if let Some(q) = &t.queue {
         r.assumptions.push(format!(
-            "server: M/G/c over batch slots ({:.0} slots per attention rank, {:.0}% busy, {:.1}% of requests wait); TTFT p{} includes the wait, TPOT p{} is at the busy slots' p{}",
+            "server: continuous batching under Poisson arrivals, the sequences in flight negative binomial (shape {:.0}: a step's fixed over its per-sequence cost, plus one; {:.0} slots per attention rank, {:.0}% busy on average, {:.0} in flight at p{}, {:.1}% of requests wait for a slot); TTFT p{} includes the wait, TPOT p{} is at that p{} batch",
+            q.in_flight_shape,
             q.slots,
             100.0 * q.utilisation,
+            q.in_flight_at_percentile,
+            r.workload.slo_percentile,
             100.0 * q.wait_probability,
             r.workload.slo_percentile,
             r.workload.slo_percentile,

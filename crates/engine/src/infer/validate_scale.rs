@@ -1,5 +1,6 @@
 //! Validation cases of issue 14 (`calibration/serving-scale.toml`): multi-node MoE prefill
-//! pools and decode pools, and server mode judged on the M/G/c queue with a length profile.
+//! pools and decode pools, and server mode judged on the batch in flight under Poisson arrivals
+//! (`perf::BatchQueue`) with a length profile.
 
 use super::*;
 use perf::{evaluate_serving, ModelConstants};
@@ -16,6 +17,49 @@ struct ScaleCases {
     decode: Vec<DecodeCase>,
     #[serde(default)]
     server: Vec<ServerCase>,
+    #[serde(default)]
+    concurrency: Vec<ConcurrencyCase>,
+}
+
+/// A closed-loop measurement: `concurrency` users each send a request, wait for its last
+/// token and send the next, so `concurrency` sequences are in flight (fewer in the batch when
+/// the KV cache holds fewer; the rest wait). At one user it is latency-bound: every step streams
+/// the weights for one token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConcurrencyCase {
+    id: String,
+    model: String,
+    system: String,
+    gpus: u32,
+    tp: u32,
+    /// Experts split over `ep` ranks with attention data parallel over them (default 1).
+    #[serde(default)]
+    ep: Option<u32>,
+    precision: String,
+    /// Per-component weight precision where the source gives it (default `precision`).
+    #[serde(default)]
+    attention_precision: Option<String>,
+    #[serde(default)]
+    dense_precision: Option<String>,
+    #[serde(default)]
+    expert_precision: Option<String>,
+    kv_precision: String,
+    input_tokens: f64,
+    output_tokens: f64,
+    concurrency: u32,
+    /// Speculative decoding: tokens drafted per step (MTP layers or a draft model) ...
+    #[serde(default)]
+    draft_tokens: Option<u32>,
+    /// ... and the published mean tokens emitted per step (the drafts accepted plus the model's
+    /// own; what NVIDIA's tables call the "acceptance rate"). The per-token acceptance the
+    /// model takes is solved from it: `(1 - a^(k+1)) / (1 - a)` tokens per step.
+    #[serde(default)]
+    accepted_tokens_per_step: Option<f64>,
+    /// The engine as the source names it (its fitted factor when it has one).
+    engine: String,
+    measured_output_tokens_per_s: f64,
+    source: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +128,12 @@ struct ServerCase {
     tpot_slo_s: f64,
     slo_percentile: f64,
     measured_output_tokens_per_s: f64,
+    /// The same system's published Offline figure, for the Server/Offline ratio.
+    #[serde(default)]
+    offline_output_tokens_per_s: Option<f64>,
+    /// The Offline run's batch limit.
+    #[serde(default)]
+    offline_max_batch: Option<u32>,
     source: String,
 }
 
@@ -124,6 +174,35 @@ fn case(
         evaluated,
         evaluation,
     }
+}
+
+/// The per-token acceptance `a` at which `drafts` drafted tokens emit `accepted` tokens per
+/// step on average, `(1 - a^(k+1)) / (1 - a)` (bisection; the count is increasing in `a`).
+fn acceptance_for(id: &str, drafts: u32, accepted: f64) -> Result<f64, String> {
+    let k = f64::from(drafts);
+    if drafts == 0 || !(1.0..=k + 1.0).contains(&accepted) {
+        return Err(format!(
+            "case {id}: accepted_tokens_per_step {accepted} must lie in [1, draft_tokens + 1] with at least one draft"
+        ));
+    }
+    let per_step = |a: f64| {
+        perf::Speculation {
+            draft_tokens: drafts,
+            acceptance_rate: a,
+            draft_cost_fraction: None,
+        }
+        .tokens_per_step()
+    };
+    let (mut lo, mut hi) = (0.0, 1.0);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if per_step(mid) < accepted {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(0.5 * (lo + hi))
 }
 
 /// The cases of `toml_text` evaluated with the shipped constants.
@@ -245,6 +324,97 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
         ));
     }
     let c = base;
+    for k in &cases.concurrency {
+        let inputs = resolve_serve_inputs(catalog, &k.model, &k.system)?;
+        let precision = precision_of(&k.id, &k.precision)?;
+        let component = |p: &Option<String>| {
+            p.as_deref()
+                .map_or(Ok(precision), |p| precision_of(&k.id, p))
+        };
+        let components = perf::ComponentPrecision {
+            attention: component(&k.attention_precision)?,
+            dense: component(&k.dense_precision)?,
+            experts: component(&k.expert_precision)?,
+        };
+        let layout = ServingLayout {
+            tp: k.tp,
+            pp: 1,
+            ep: k.ep.unwrap_or(1),
+            precision,
+            kv_bytes: kv_bytes_of(&k.id, &k.kv_precision)?,
+            overlap_ep: false,
+        };
+        let speculation = match (k.draft_tokens, k.accepted_tokens_per_step) {
+            (None, None) => None,
+            (Some(drafts), Some(accepted)) => Some(perf::Speculation {
+                draft_tokens: drafts,
+                acceptance_rate: acceptance_for(&k.id, drafts, accepted)?,
+                draft_cost_fraction: None,
+            }),
+            _ => {
+                return Err(format!(
+                    "case {}: draft_tokens and accepted_tokens_per_step go together",
+                    k.id
+                ))
+            }
+        };
+        // Closed loop: the batch is the users in flight (the KV cache may hold fewer).
+        let w = ServingWorkload {
+            input_tokens: k.input_tokens,
+            output_tokens: k.output_tokens,
+            ttft_slo_s: None,
+            tpot_slo_s: None,
+            mode: ServingMode::Offline,
+            disaggregated: false,
+            max_batch: Some(k.concurrency),
+            speculation,
+            slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
+        };
+        let eff = super::fit::engine_efficiency(super::fit::engine_key(&k.engine));
+        let e = perf::evaluate_serving_components(
+            &inputs.arch,
+            &inputs.hardware,
+            &layout,
+            &w,
+            &c,
+            &eff,
+            &components,
+        );
+        let predicted = e.output_tokens_per_s_per_gpu * f64::from(k.gpus);
+        out.push(case(
+            &k.id,
+            "output_tokens_per_s_system (closed loop)",
+            k.measured_output_tokens_per_s,
+            predicted,
+            format!(
+                "{}; tp {} ep {}, weights attention {:?} / dense {:?} / experts {:?}, {} KV{}, {} users of {} + {} tokens: batch {} (slots {}), TTFT {:.0} ms, TPOT {:.2} ms",
+                k.source,
+                k.tp,
+                layout.ep,
+                components.attention,
+                components.dense,
+                components.experts,
+                k.kv_precision,
+                speculation.map_or(String::new(), |s| format!(
+                    ", {} drafts accepted at {:.3} each ({:.2} tokens per step)",
+                    s.draft_tokens,
+                    s.acceptance_rate,
+                    s.tokens_per_step()
+                )),
+                k.concurrency,
+                k.input_tokens,
+                k.output_tokens,
+                e.batch,
+                e.max_batch,
+                1e3 * e.ttft_s,
+                1e3 * e.tpot_s
+            ),
+            &k.system,
+            &k.engine,
+            e,
+            e.feasible,
+        ));
+    }
     for s in &cases.server {
         let mut inputs = resolve_serve_inputs(catalog, &s.model, &s.system)?;
         if let Some(v) = s.vocab {
@@ -276,8 +446,83 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
             speculation: None,
             slo_percentile: s.slo_percentile,
         };
-        let t = perf::evaluate_traffic(&inputs.arch, &inputs.hardware, &layout, &w, &traffic, &c);
+        let eff = super::fit::engine_efficiency(super::fit::REFERENCE_ENGINE);
+        let t = perf::evaluate_traffic_with(
+            &inputs.arch,
+            &inputs.hardware,
+            &layout,
+            &w,
+            &traffic,
+            &c,
+            &eff,
+        );
         let predicted = t.evaluation.output_tokens_per_s_per_gpu * f64::from(s.gpus);
+        // The Offline twin at its own batch limit: the model's Server/Offline ratio beside the
+        // published one.
+        let offline = perf::evaluate_traffic_with(
+            &inputs.arch,
+            &inputs.hardware,
+            &layout,
+            &ServingWorkload {
+                mode: ServingMode::Offline,
+                max_batch: s.offline_max_batch.or(s.max_batch),
+                ..w
+            },
+            &traffic,
+            &c,
+            &eff,
+        );
+        let offline_predicted = offline.evaluation.output_tokens_per_s_per_gpu * f64::from(s.gpus);
+        let ratio = match s.offline_output_tokens_per_s {
+            Some(o) => {
+                // The queue alone: with the engine's step scaled until the model's Offline
+                // figure is the published one (a diagnostic, fitted to this row and used for
+                // nothing else), how far is the Server figure off?
+                let at_factor = |factor: f64, mode: ServingMode, max_batch: Option<u32>| {
+                    let e = perf::ServingEfficiency {
+                        engine_step_factor: factor,
+                        ..eff
+                    };
+                    let w = ServingWorkload {
+                        mode,
+                        max_batch,
+                        ..w
+                    };
+                    perf::evaluate_traffic_with(
+                        &inputs.arch,
+                        &inputs.hardware,
+                        &layout,
+                        &w,
+                        &traffic,
+                        &c,
+                        &e,
+                    )
+                    .evaluation
+                    .output_tokens_per_s_per_gpu
+                        * f64::from(s.gpus)
+                };
+                let offline_batch = s.offline_max_batch.or(s.max_batch);
+                let (mut lo, mut hi) = (0.25, 4.0);
+                for _ in 0..40 {
+                    let mid = 0.5 * (lo + hi);
+                    if at_factor(mid, ServingMode::Offline, offline_batch) > o {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                let server_given_offline = at_factor(lo, ServingMode::Server, s.max_batch);
+                format!(
+                    "; Server/Offline published {:.3}, model {:.3} (Offline {:+.1}%); with the step scaled {:.2}x to the published Offline, Server {:+.1}%",
+                    s.measured_output_tokens_per_s / o,
+                    predicted / offline_predicted.max(f64::MIN_POSITIVE),
+                    100.0 * (offline_predicted / o - 1.0),
+                    lo,
+                    100.0 * (server_given_offline / s.measured_output_tokens_per_s - 1.0)
+                )
+            }
+            None => String::new(),
+        };
         let q = t.queue.unwrap_or_default();
         out.push(case(
             &s.id,
@@ -285,7 +530,7 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
             s.measured_output_tokens_per_s,
             predicted,
             format!(
-                "{}; tp {}, {} weights, {} KV, profile {} ({} bins), p{} TTFT {} s and TPOT {} s judged on M/G/c: {:.0} slots, {:.0}% busy, p{} TTFT {:.2} s, TPOT {:.0} ms",
+                "{}; tp {}, {} weights, {} KV, profile {} ({} bins), p{} TTFT {} s and TPOT {} s judged on the batch in flight (negative binomial, shape {:.0}): {:.0} slots, mean {:.0} ({:.0}% busy), p{} {:.0} in flight, p{} TTFT {:.2} s, TPOT {:.0} ms{}",
                 s.source,
                 s.tp,
                 s.precision,
@@ -295,11 +540,16 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
                 s.slo_percentile,
                 s.ttft_slo_s,
                 s.tpot_slo_s,
+                q.in_flight_shape,
                 q.slots,
+                q.offered_erlangs,
                 100.0 * q.utilisation,
                 s.slo_percentile,
+                q.in_flight_at_percentile,
+                s.slo_percentile,
                 t.evaluation.ttft_at_percentile_s,
-                1e3 * t.evaluation.tpot_at_percentile_s
+                1e3 * t.evaluation.tpot_at_percentile_s,
+                ratio
             ),
             &s.system,
             "TensorRT-LLM",
@@ -308,4 +558,20 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acceptance_is_solved_from_the_published_tokens_per_step() {
+        // One draft: 1 + a tokens per step, so 1.92 is a = 0.92.
+        assert!((acceptance_for("x", 1, 1.92).unwrap() - 0.92).abs() < 1e-9);
+        // Two drafts: 1 + a + a^2 = 2.58 at a = 0.8528 (NVIDIA's MTP 2 row).
+        let a = acceptance_for("x", 2, 2.58).unwrap();
+        assert!((1.0 + a + a * a - 2.58).abs() < 1e-9, "{a}");
+        assert!(acceptance_for("x", 2, 3.5).is_err());
+        assert!(acceptance_for("x", 0, 1.0).is_err());
+    }
 }

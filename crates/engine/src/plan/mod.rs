@@ -171,21 +171,42 @@ pub fn plan_with(
 ) -> Result<PlanResult, EngineError> {
     let mut result = plan(catalog, scenario, origin, text)?;
     if let Some(range_options) = options.ranges {
-        let rerun = |draws: &BTreeMap<String, f64>| {
-            let mut r = Resolver::new(catalog, scenario, origin, text);
-            r.draws = Some(draws);
-            let input = r.resolve()?;
-            if !r.problems.is_empty() {
-                return None;
-            }
-            fleet::plan(&input.fleet).rows.pop()
-        };
-        let ranges = crate::ranges::sample(&result.assumptions, range_options, rerun);
-        crate::finite::check_ranges(&ranges, origin)?;
-        result.ranges = Some(ranges);
+        add_ranges(catalog, scenario, origin, text, &mut result, range_options)?;
     }
-    result.opening = crate::opening::opening(&result);
     Ok(result)
+}
+
+/// Samples the ranged figures of a planned `result` (from [`plan`] of the same scenario) and
+/// sets its `ranges` and the opening that quotes them. [`plan_with`] is [`plan`] then this; a
+/// caller that bounds or caches the draws (the server) calls the two itself.
+pub fn add_ranges(
+    catalog: &Catalog,
+    scenario: &Scenario,
+    origin: &str,
+    text: &str,
+    result: &mut PlanResult,
+    options: RangeOptions,
+) -> Result<(), EngineError> {
+    let rerun = |draws: &BTreeMap<String, f64>| {
+        let mut r = Resolver::new(catalog, scenario, origin, text);
+        r.draws = Some(draws);
+        let input = r.resolve()?;
+        if !r.problems.is_empty() {
+            return None;
+        }
+        fleet::plan(&input.fleet).rows.pop()
+    };
+    let ranges = crate::ranges::sample(&result.assumptions, options, rerun);
+    crate::finite::check_ranges(&ranges, origin)?;
+    set_ranges(result, ranges);
+    Ok(())
+}
+
+/// Sets ranges computed earlier for the same scenario and catalog (a cache's) and rewrites the
+/// opening, which quotes them.
+pub fn set_ranges(result: &mut PlanResult, ranges: crate::ranges::Ranges) {
+    result.ranges = Some(ranges);
+    result.opening = crate::opening::opening(result);
 }
 
 /// Plans a parsed scenario; `text` is the file it came from (for line numbers). Central values

@@ -115,6 +115,15 @@ impl<'a> Resolver<'a> {
         };
         if self.draws.is_none() && self.recorded.insert(name.to_string()) {
             self.cited.insert(source.clone());
+            // A figure without its own range takes the claims' (issue 16: ranges drawing on the
+            // world data's disagreeing sources).
+            let (range, range_from) = match range {
+                Some(r) => (Some(*r), None),
+                None => match crate::ranges::claims_range(self.catalog, name, *value) {
+                    Some(r) => (Some(r), Some("claims".to_string())),
+                    None => (None, None),
+                },
+            };
             self.assumptions.push(Assumption {
                 name: name.to_string(),
                 value: *value,
@@ -123,6 +132,7 @@ impl<'a> Resolver<'a> {
                 note: note.clone(),
                 low: range.map(|r| r.0),
                 high: range.map(|r| r.1),
+                range_from,
             });
         }
         let drawn = self.draws.and_then(|d| d.get(name)).copied();
@@ -141,6 +151,7 @@ impl<'a> Resolver<'a> {
                 note: Some(how),
                 low: None,
                 high: None,
+                range_from: None,
             });
         }
     }
@@ -187,6 +198,7 @@ impl<'a> Resolver<'a> {
                 note: n.note.clone(),
                 low: None,
                 high: None,
+                range_from: None,
             });
         }
         n.value

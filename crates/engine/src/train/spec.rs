@@ -53,6 +53,8 @@ struct ParallelismSpec {
     tp_comm_overlap: Option<bool>,
     ep_comm_overlap: Option<bool>,
     fused_elementwise: Option<bool>,
+    /// Layers whose activations go to host memory (Megatron's `cpu_offloading_num_layers`).
+    activation_offload_layers: Option<Spanned<i64>>,
 }
 
 fn one() -> Spanned<i64> {
@@ -79,6 +81,10 @@ struct TrainingSpec {
     moe_imbalance: Option<Spanned<f64>>,
     /// Nodes a token may be routed to (DeepSeek-V3: 4); default: no limit.
     moe_node_limit: Option<Spanned<i64>>,
+    /// The token dispatcher: `alltoall` (default; a copy per routed expert crosses the
+    /// network), `deepep` / `hybridep` (once per remote node, then NVLink), `deepep-fp8` (the
+    /// same with tokens quantised to FP8 before the dispatch, as DeepSeek-V3 trained).
+    moe_dispatcher: Option<Spanned<String>>,
 }
 
 fn default_precision() -> Spanned<String> {
@@ -658,6 +664,18 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
     strategy.overlap_param_gather = given(p.overlap_param_gather, strategy.overlap_param_gather);
     strategy.tp_comm_overlap = given(p.tp_comm_overlap, strategy.tp_comm_overlap);
     strategy.ep_comm_overlap = given(p.ep_comm_overlap, strategy.ep_comm_overlap);
+    if let Some(v) = &p.activation_offload_layers {
+        let n = *v.get_ref();
+        if !(0..=100_000).contains(&n) {
+            return Err(fail(
+                Some(v.span()),
+                "parallelism.activation_offload_layers",
+                format!("`activation_offload_layers` is {n}"),
+                "it is how many layers' activations go to host memory: 0 or more",
+            ));
+        }
+        strategy.activation_offload_layers = n as u32;
+    }
     if let Some(buffer) = &p.grad_buffer {
         strategy.fp32_gradients = match buffer.get_ref().as_str() {
             "fp32" => true,
@@ -898,6 +916,16 @@ fn moe_routing(t: &TrainingSpec, fail: &Fail<'_>) -> Result<perf::MoeRouting, En
             ));
         }
         routing.node_limit = n as u32;
+    }
+    if let Some(v) = &t.moe_dispatcher {
+        routing.dispatcher = perf::Dispatcher::parse(v.get_ref()).ok_or_else(|| {
+            fail(
+                Some(v.span()),
+                "training.moe_dispatcher",
+                format!("`moe_dispatcher` is `{}`", v.get_ref()),
+                &format!("use one of {}", perf::Dispatcher::NAMES),
+            )
+        })?;
     }
     Ok(routing)
 }

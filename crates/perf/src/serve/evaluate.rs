@@ -108,14 +108,14 @@ pub fn evaluate_serving_components(
             dense,
             experts,
         },
-        hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
+        hbm: hw.serving_hbm_bytes_per_s(c.memory_efficiency),
         prompt_tokens: w.input_tokens,
         speculation: w.speculation,
         eff: *eff,
     };
     let weights = unit.weight_bytes_per_gpu();
     result.weights_gib = weights / GIB;
-    let free = hw.hbm_bytes - weights - c.reserved_memory_bytes;
+    let free = hw.hbm_bytes * eff.memory_fraction - weights - c.reserved_memory_bytes;
     if free <= 0.0 {
         result.infeasible = Some(ServeInfeasible::WeightsDoNotFit);
         return result;

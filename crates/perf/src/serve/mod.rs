@@ -30,11 +30,11 @@ pub use evaluate::{
     evaluate_serving, evaluate_serving_components, evaluate_serving_with, serving_ceiling,
 };
 pub use moe::{kv_bytes_per_token_whole, prefill_pool, remote_domains, PrefillCost};
-pub use queue::{erlang_c, SlotQueue};
+pub use queue::{erlang_c, BatchQueue, SlotQueue};
 pub use search::search_serving;
 pub use traffic::{
-    evaluate_traffic, search_traffic, LengthBin, LengthProfile, QueueReport, Traffic,
-    TrafficEvaluation, PROFILES,
+    evaluate_traffic, evaluate_traffic_with, search_traffic, LengthBin, LengthProfile, QueueReport,
+    Traffic, TrafficEvaluation, PROFILES,
 };
 pub use unit::kv_bytes_per_token;
 
@@ -63,6 +63,10 @@ pub struct ServingEfficiency {
     /// The engine's own step-time multiplier (1 for the reference engine); fitted per engine
     /// family on the published tables it ran.
     pub engine_step_factor: f64,
+    /// The share of each accelerator's memory the engine lets weights, activations and the KV
+    /// cache take (a catalog fact: vLLM's `--gpu-memory-utilization` defaults to 0.9); 1 for
+    /// engines that fill what the weights leave.
+    pub memory_fraction: f64,
 }
 
 impl Default for ServingEfficiency {
@@ -70,10 +74,11 @@ impl Default for ServingEfficiency {
     /// prints it; the fitted engine factors are `engine::infer::engine_step_factor`).
     fn default() -> ServingEfficiency {
         ServingEfficiency {
-            attention_fraction: 0.55,
+            attention_fraction: 0.7,
             expert_gemm_efficiency: 0.3,
             per_sequence_step_s: 6e-6,
             engine_step_factor: 1.0,
+            memory_fraction: 1.0,
         }
     }
 }

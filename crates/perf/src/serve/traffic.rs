@@ -1,6 +1,6 @@
 //! Traffic as it arrives: request lengths as a histogram (or a named dataset profile), prefix
-//! cache hits, and server mode judged on an M/G/c queue over batch slots
-//! ([`super::queue`]).
+//! cache hits, and server mode judged on the sequences in flight of a continuously batched
+//! decode under Poisson arrivals ([`super::queue::BatchQueue`]).
 //!
 //! A histogram is evaluated by its bins, not by its mean: sequences stay in the batch for as
 //! many steps as they have output tokens, so the batch's mean context is the output-weighted
@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::queue::SlotQueue;
+use super::queue::BatchQueue;
 use super::unit::{kv_bytes_per_token, weight_bytes, Unit, GIB};
 use super::*;
 use crate::arch::Arch;
@@ -160,7 +160,7 @@ pub struct QueueReport {
     pub offered_erlangs: f64,
     /// Busy slots / slots.
     pub utilisation: f64,
-    /// Probability a request waits for a slot (Erlang C).
+    /// Probability a request waits for a slot (every slot taken).
     pub wait_probability: f64,
     /// Mean time a request holds a slot (prefill and every output token), s.
     pub service_s: f64,
@@ -168,6 +168,12 @@ pub struct QueueReport {
     pub service_cv2: f64,
     /// Wait at the target percentile, s.
     pub wait_at_percentile_s: f64,
+    /// Sequences in flight at the target percentile (all microbatches; the TPOT target is
+    /// judged with the batch there, at most every slot).
+    pub in_flight_at_percentile: f64,
+    /// Shape of the negative binomial count in flight: a step's fixed cost over its cost per
+    /// sequence, plus one (small: mostly per-sequence work, a wide spread).
+    pub in_flight_shape: f64,
 }
 
 /// A layout evaluated on traffic.
@@ -193,8 +199,9 @@ pub struct TrafficEvaluation {
 }
 
 /// Evaluates a layout on traffic: as [`evaluate_serving`], with the lengths taken bin by bin,
-/// prefix-cache hits, and server mode's latency percentiles from an M/G/c queue over batch
-/// slots. `w`'s own lengths are ignored (the traffic's bins replace them).
+/// prefix-cache hits, and server mode's latency percentiles from the batch in flight (negative
+/// binomial under Poisson arrivals, [`BatchQueue`]) and the wait for a batch slot. `w`'s own
+/// lengths are ignored (the traffic's bins replace them).
 pub fn evaluate_traffic(
     arch: &Arch,
     hw: &Hardware,
@@ -202,6 +209,27 @@ pub fn evaluate_traffic(
     w: &ServingWorkload,
     traffic: &Traffic,
     c: &ModelConstants,
+) -> TrafficEvaluation {
+    evaluate_traffic_with(
+        arch,
+        hw,
+        layout,
+        w,
+        traffic,
+        c,
+        &ServingEfficiency::default(),
+    )
+}
+
+/// [`evaluate_traffic`] with an engine's efficiencies (its step factor and per-sequence cost).
+pub fn evaluate_traffic_with(
+    arch: &Arch,
+    hw: &Hardware,
+    layout: &ServingLayout,
+    w: &ServingWorkload,
+    traffic: &Traffic,
+    c: &ModelConstants,
+    eff: &ServingEfficiency,
 ) -> TrafficEvaluation {
     let h = traffic.prefix_hit_rate;
     let e_in = traffic.mean_input();
@@ -216,10 +244,11 @@ pub fn evaluate_traffic(
         queue: None,
         bins: traffic.bins.len(),
     };
-    let Some(unit) = Unit::new(arch, hw, layout, c, e_in, w.speculation) else {
+    let Some(mut unit) = Unit::new(arch, hw, layout, c, e_in, w.speculation) else {
         out.evaluation = infeasible(Some(ServeInfeasible::PrecisionUnsupported));
         return out;
     };
+    unit.eff = *eff;
     // Output-weighted moments: a sequence is in the batch for as many steps as it has outputs.
     let (mut ctx, mut kv_len, mut computed_in, mut flops_all, mut flops_done) =
         (0.0, 0.0, 0.0, 0.0, 0.0);
@@ -322,7 +351,8 @@ pub fn evaluate_traffic(
             tpot * emitted
         }
     };
-    let queue_at = |batch: f64, tpot: f64| {
+    // Mean and squared coefficient of variation of the time a request holds its slot.
+    let service = |tpot: f64| {
         let mut s1 = 0.0;
         let mut s2 = 0.0;
         for (b, p) in traffic.bins.iter().zip(&prefill_s) {
@@ -330,15 +360,50 @@ pub fn evaluate_traffic(
             s1 += b.share * s;
             s2 += b.share * s * s;
         }
-        SlotQueue {
-            slots: pp * max_batch,
-            offered: pp * batch,
-            service_s: s1,
-            service_cv2: (s2 / (s1 * s1) - 1.0).max(0.0),
-        }
+        (s1, (s2 / (s1 * s1) - 1.0).max(0.0))
+    };
+    let slots = pp * max_batch;
+    // The full batch's TPOT and slot time, the same for every mean batch the search tries
+    // (server mode only: offline has no queue).
+    let tpot_full = match w.mode {
+        ServingMode::Server => at(max_batch).1,
+        ServingMode::Offline => 0.0,
+    };
+    let (service_full_s, _) = service(tpot_full);
+    // The queue at a mean batch with TPOT `tpot` there: the step's fixed and per-sequence parts
+    // from its secant between the mean batch and the slots (where the tail goes), per token of
+    // every sequence (with `pp` microbatches in flight a token waits `pp` stage steps).
+    let queue_at = |batch: f64, tpot: f64| {
+        let (lo, tpot_lo) = if max_batch - batch >= 1.0 {
+            (batch, tpot)
+        } else {
+            let half = (batch / 2.0).floor().max(1.0);
+            (half, at(half).1)
+        };
+        let per_sequence = if max_batch > lo {
+            ((tpot_full - tpot_lo) / (pp * (max_batch - lo))).max(0.0)
+        } else {
+            0.0
+        };
+        let fixed = (tpot_lo - per_sequence * pp * lo).max(0.0);
+        let (mean_s, _) = service(tpot);
+        BatchQueue::new(
+            slots,
+            pp * batch,
+            fixed,
+            per_sequence,
+            mean_s,
+            service_full_s,
+        )
+    };
+    // TPOT at the percentile: the step with the batch at that percentile of sequences in
+    // flight (at most every slot: past them requests wait instead of joining).
+    let tpot_tail_of = |q: &BatchQueue| {
+        let busy = q.in_flight_at_percentile(w.slo_percentile).min(slots) / pp;
+        at(busy.max(1.0)).1
     };
     // P(TTFT > t): a bin's TTFT is its prefill, the first step and the wait.
-    let ttft_tail = |q: &SlotQueue, first: f64, t: f64| -> f64 {
+    let ttft_tail = |q: &BatchQueue, first: f64, t: f64| -> f64 {
         traffic
             .bins
             .iter()
@@ -351,14 +416,11 @@ pub fn evaluate_traffic(
         match w.mode {
             ServingMode::Offline => true,
             ServingMode::Server => {
-                let q0 = queue_at(batch, at(batch).1);
-                if q0.offered >= q0.slots {
+                let q = queue_at(batch, at(batch).1);
+                if q.arrivals_per_s >= q.completions_at_slots_per_s {
                     return false;
                 }
-                // Targets judged with the batch at the percentile of busy slots.
-                let busy = q0.busy_at_percentile(w.slo_percentile) / pp;
-                let (_, tpot_tail, _) = at(busy.max(1.0));
-                let q = queue_at(batch, tpot_tail);
+                let tpot_tail = tpot_tail_of(&q);
                 w.tpot_slo_s.is_none_or(|slo| tpot_tail <= slo)
                     && w.ttft_slo_s
                         .is_none_or(|slo| ttft_tail(&q, first_step(tpot_tail), slo) <= tail_allowed)
@@ -416,14 +478,9 @@ pub fn evaluate_traffic(
             e.tpot_at_percentile_s = tpot;
         }
         ServingMode::Server => {
-            let q0 = queue_at(batch, tpot);
-            let busy = q0.busy_at_percentile(w.slo_percentile) / pp;
-            let (_, tpot_tail, _) = at(busy.max(1.0));
-            let q = queue_at(batch, tpot_tail);
-            let rate_mean_wait = q.wait_probability() * q.service_s * (1.0 + q.service_cv2)
-                / 2.0
-                / (q.slots - q.offered).max(f64::MIN_POSITIVE);
-            e.ttft_s = prefill_mean + first_step(tpot) + rate_mean_wait;
+            let q = queue_at(batch, tpot);
+            let tpot_tail = tpot_tail_of(&q);
+            e.ttft_s = prefill_mean + first_step(tpot) + q.mean_wait_s();
             e.tpot_at_percentile_s = tpot_tail;
             let first = first_step(tpot_tail);
             // The TTFT percentile: bisect P(TTFT > t) = tail over t.
@@ -443,14 +500,17 @@ pub fn evaluate_traffic(
                 }
             }
             e.ttft_at_percentile_s = b;
+            let (service_s, service_cv2) = service(tpot);
             out.queue = Some(QueueReport {
                 slots: q.slots,
-                offered_erlangs: q.offered,
-                utilisation: q.offered / q.slots,
+                offered_erlangs: q.mean_in_flight,
+                utilisation: q.mean_in_flight / q.slots,
                 wait_probability: q.wait_probability(),
-                service_s: q.service_s,
-                service_cv2: q.service_cv2,
+                service_s,
+                service_cv2,
                 wait_at_percentile_s: q.wait_at_percentile_s(w.slo_percentile),
+                in_flight_at_percentile: q.in_flight_at_percentile(w.slo_percentile).min(q.slots),
+                in_flight_shape: q.shape,
             });
         }
     }

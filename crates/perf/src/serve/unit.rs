@@ -9,6 +9,19 @@ pub(super) const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 /// this counts the kernels whose fixed cost remains).
 const DECODE_KERNELS_PER_LAYER: f64 = 8.0;
 
+/// The GEMM shape factor of a decode step's weight GEMM with `m` token rows: the training
+/// model's `1 / (1 + h/m + h/n + h/k)`, except that the rows term never exceeds 1. That term
+/// stands for the tile rows a kernel computes beyond `m`; GEMM libraries pick the tile height
+/// from powers of two (cuBLAS and hipBLASLt keep skinny-M kernels for decode), so a batch of
+/// `m < h` rows runs in a tile of fewer than `2m` rows, not `m + h`. Without the cap a batch of
+/// one was costed as ~190 rows of matmul work, which made small-batch decode compute-bound on
+/// chips whose matmul ceiling is low against their HBM bandwidth (MI300X FP8, H200, B200 FP4).
+pub(super) fn decode_shape_factor(c: &ModelConstants, m: f64, n: f64, k: f64) -> f64 {
+    let m = m.max(1.0);
+    let rows = c.gemm_half_dim.min(m) / m;
+    1.0 / (1.0 + rows + c.gemm_half_dim / n + c.gemm_half_dim / k)
+}
+
 pub(super) fn weight_bytes(precision: Precision) -> f64 {
     match precision {
         Precision::Bf16 => 2.0,
@@ -206,7 +219,7 @@ impl Unit<'_> {
         // streaming its weights and its matmul work (with the training model's GEMM shape
         // factor); attention streams the KV cache and does its score work; one kernel's memory
         // time does not hide another's.
-        let dense_shape = crate::step::shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
+        let dense_shape = decode_shape_factor(self.c, tokens, a.hidden / self.tp(), a.hidden);
         // The attention projections at their precision's ceiling, the rest of the dense
         // GEMMs (MLPs, shared experts, output projection) at theirs.
         let attention_flops_per_token = 2.0 * attention_params;
@@ -219,8 +232,7 @@ impl Unit<'_> {
         let (expert_gemm_s, expert_compute_s) = if a.is_moe() {
             // Each local expert multiplies the tokens routed to it from all `ep` ranks.
             let rows = (tokens * self.ep() * a.top_k / a.experts).max(1.0);
-            let shape =
-                crate::step::shape_factor(self.c, rows, a.moe_ffn_hidden / self.tp(), a.hidden);
+            let shape = decode_shape_factor(self.c, rows, a.moe_ffn_hidden / self.tp(), a.hidden);
             // The busiest rank's experts set the pace: their matmul work scales with its load;
             // the weights it streams do not (every local expert is read once). Grouped GEMMs
             // reach `expert_gemm_efficiency` of a dense GEMM's rate (fitted).
@@ -363,10 +375,52 @@ impl<'a> Unit<'a> {
                 dense: ceiling,
                 experts: ceiling,
             },
-            hbm: hw.hbm_bytes_per_s * c.memory_efficiency,
+            hbm: hw.serving_hbm_bytes_per_s(c.memory_efficiency),
             prompt_tokens,
             speculation,
             eff: ServingEfficiency::default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skinny_decode_gemm_pays_at_most_twice_its_rows() {
+        let c = ModelConstants::default();
+        let (n, k) = (8192.0, 8192.0);
+        let wide = crate::step::shape_factor(&c, 1e12, n, k);
+        // One row: padded to two rows, not to 1 + 192 (the training factor).
+        let one = decode_shape_factor(&c, 1.0, n, k);
+        assert!((1.0 / one - (1.0 / wide + 1.0)).abs() < 1e-9);
+        assert!(one > 20.0 * crate::step::shape_factor(&c, 1.0, n, k));
+        // From the training factor's half dimension on, the two agree.
+        for m in [192.0, 1000.0, 8192.0] {
+            let a = decode_shape_factor(&c, m, n, k);
+            let b = crate::step::shape_factor(&c, m, n, k);
+            assert!((a - b).abs() < 1e-12, "{m}: {a} vs {b}");
+        }
+        // Continuous and rising in m: more rows never make a row dearer.
+        let mut last = 0.0;
+        for m in 1..400 {
+            let f = decode_shape_factor(&c, f64::from(m), n, k);
+            assert!(f >= last - 1e-12, "{m}");
+            last = f;
+        }
+    }
+
+    #[test]
+    fn a_measured_hbm_bandwidth_caps_what_serving_streams() {
+        let mut hw = crate::reference::h100_sxm();
+        // No measurement: the fitted share of nominal.
+        assert_eq!(hw.serving_hbm_bytes_per_s(0.9), 3.35e12 * 0.9);
+        // MI300X-like: measured 81% of nominal, below the fitted 90%.
+        hw.hbm_measured_bytes_per_s = Some(0.81 * 3.35e12);
+        assert_eq!(hw.serving_hbm_bytes_per_s(0.9), 0.81 * 3.35e12);
+        // A measurement above the fitted share does not raise it.
+        hw.hbm_measured_bytes_per_s = Some(0.95 * 3.35e12);
+        assert_eq!(hw.serving_hbm_bytes_per_s(0.9), 3.35e12 * 0.9);
     }
 }

@@ -37,6 +37,9 @@ pub struct Hardware {
     pub hbm_bytes: f64,
     /// HBM bandwidth, bytes/s.
     pub hbm_bytes_per_s: f64,
+    /// Measured achievable HBM bandwidth (a stream benchmark such as BabelStream), bytes/s,
+    /// where one is published; `None` otherwise. Serving never streams faster than this.
+    pub hbm_measured_bytes_per_s: Option<f64>,
     /// Accelerators in one scale-up domain (NVLink and the like).
     pub scale_up_domain: f64,
     /// Scale-up bandwidth per accelerator, one direction, bytes/s.
@@ -54,6 +57,15 @@ pub struct Hardware {
 }
 
 impl Hardware {
+    /// The HBM bandwidth a serving step streams at: the nominal figure times the fitted
+    /// streaming `efficiency`, but never above the chip's measured achievable bandwidth (MI300X
+    /// reaches 81% of its nominal 5.3 TB/s in BabelStream, where H100 and B200 reach ~90%).
+    pub fn serving_hbm_bytes_per_s(&self, efficiency: f64) -> f64 {
+        let fitted = self.hbm_bytes_per_s * efficiency;
+        self.hbm_measured_bytes_per_s
+            .map_or(fitted, |measured| fitted.min(measured))
+    }
+
     /// Dense peak at `precision`, if the accelerator has it.
     pub fn peak(&self, precision: Precision) -> Option<f64> {
         match precision {

@@ -7,6 +7,8 @@
 
 pub mod collectives;
 pub(crate) mod framework;
+#[cfg(test)]
+mod gemm_shape_tests;
 pub(crate) mod inputs;
 pub(crate) mod memory;
 pub mod overlap;
@@ -19,7 +21,7 @@ pub(crate) mod strategy;
 
 pub use framework::{Framework, ZeroStages};
 pub use memory::{activation_bytes_per_layer, MemoryBreakdown};
-pub use overlap::{MoeRouting, DEFAULT_MOE_IMBALANCE};
+pub use overlap::{Dispatcher, MoeRouting, DEFAULT_MOE_IMBALANCE};
 pub use precision::{ComponentRecipes, Recipe};
 pub use recompute::{least_recompute_that_fits, recompute_ladder, NothingFits};
 pub use search::{search, search_with, validate_strategy, Ranked, SearchOptions, SearchResult};

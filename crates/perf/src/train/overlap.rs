@@ -105,6 +105,56 @@ pub struct MoeRouting {
     pub imbalance: f64,
     /// Nodes (scale-up domains) each token may be routed to (DeepSeek-V3: 4); 0 for no limit.
     pub node_limit: u32,
+    /// How the dispatcher moves a token's routed copies across the scale-out network.
+    pub dispatcher: Dispatcher,
+}
+
+/// How the expert-parallel dispatch moves a token's copies between scale-up domains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dispatcher {
+    /// A plain all-to-all (NCCL `alltoall`, Megatron's `alltoall` token dispatcher): every
+    /// routed copy that lands on a rank of another node crosses the network on its own.
+    #[default]
+    AllToAll,
+    /// A hierarchical dispatcher (DeepEP, NVIDIA's HybridEP behind Megatron's flex dispatcher):
+    /// a token crosses the network once per remote node it is routed to and is fanned out to
+    /// that node's experts over the scale-up link (DeepSeek-V3, arXiv 2412.19437, section
+    /// 3.2.2: "first transmitted via IB to the GPUs with the same in-node index on its target
+    /// nodes ... then instantly forwarded via NVLink"); the combine returns the same way.
+    PerNode,
+    /// As [`Dispatcher::PerNode`], with the tokens quantised to FP8 before the dispatch
+    /// (DeepSeek-V3, section 3.3.4, "Low-Precision Communication": "we quantize the activation
+    /// before MoE up-projections into FP8 and then apply dispatch components"; DeepEP's FP8
+    /// dispatch): the dispatch moves 8-bit tokens, each token is cast once rather than once per
+    /// routed copy, and the combine stays 16-bit.
+    PerNodeFp8,
+}
+
+impl Dispatcher {
+    /// The dispatcher a spec or a calibration fact names (`alltoall`; `deepep`, `hybridep`,
+    /// `flex` and `per-node` for the hierarchical ones).
+    pub fn parse(name: &str) -> Option<Dispatcher> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "alltoall" | "all-to-all" | "nccl" => Some(Dispatcher::AllToAll),
+            "deepep" | "hybridep" | "flex" | "per-node" => Some(Dispatcher::PerNode),
+            "deepep-fp8" | "per-node-fp8" => Some(Dispatcher::PerNodeFp8),
+            _ => None,
+        }
+    }
+
+    /// The names [`Dispatcher::parse`] accepts, for error messages.
+    pub const NAMES: &'static str = "alltoall, deepep, hybridep or deepep-fp8";
+
+    /// Whether tokens cross the network once per remote node.
+    pub fn per_node(self) -> bool {
+        !matches!(self, Dispatcher::AllToAll)
+    }
+
+    /// Whether the tokens are quantised once, before the dispatch.
+    pub fn quantises_before_dispatch(self) -> bool {
+        matches!(self, Dispatcher::PerNodeFp8)
+    }
 }
 
 /// The default expert load imbalance: 1.25, the capacity factor Switch Transformer trains with
@@ -118,6 +168,7 @@ impl Default for MoeRouting {
         MoeRouting {
             imbalance: DEFAULT_MOE_IMBALANCE,
             node_limit: 0,
+            dispatcher: Dispatcher::AllToAll,
         }
     }
 }
@@ -128,6 +179,7 @@ impl MoeRouting {
         MoeRouting {
             imbalance: 1.0,
             node_limit: 0,
+            dispatcher: Dispatcher::AllToAll,
         }
     }
 
@@ -153,23 +205,36 @@ impl MoeRouting {
     }
 }
 
-/// Bytes each rank sends per routed token copy, split into those that stay inside the scale-up
-/// domain and those that cross the scale-out network, for top-`top_k` routing over an
-/// expert-parallel group of `group` ranks of which `domain` share a scale-up domain. Without a
-/// node limit each of the `top_k` copies lands on a uniformly random rank; with node-limited
-/// routing a token reaches at most `node_limit` nodes and is sent once per node (DeepSeek-V3
-/// dispatches over InfiniBand once per node and fans out over NVLink). Returns (intra, inter)
-/// copies per token.
-pub fn a2a_copies(top_k: f64, group: f64, domain: f64, node_limit: u32) -> (f64, f64) {
+/// Copies each rank sends per token, split into those that stay inside the scale-up domain and
+/// those that cross the scale-out network, for top-`top_k` routing over an expert-parallel group
+/// of `group` ranks of which `domain` share a scale-up domain. Routing is taken as uniform over
+/// the group (NVIDIA's benchmarks force it; an auxiliary loss aims at it). With a plain
+/// all-to-all each of the `top_k` copies lands on a uniformly random rank and every remote one
+/// crosses the network; a per-node dispatcher sends a token once to each remote node it reaches
+/// (expected distinct remote nodes of `top_k` uniform draws over `group / domain` nodes);
+/// node-limited routing caps the nodes a token reaches at `node_limit`, one of which may be the
+/// sender's own. Returns (intra, inter) copies per token.
+pub fn a2a_copies(
+    top_k: f64,
+    group: f64,
+    domain: f64,
+    node_limit: u32,
+    dispatcher: Dispatcher,
+) -> (f64, f64) {
     if group <= 1.0 {
         return (0.0, 0.0);
     }
     let local = domain.min(group);
     let remote_fraction = (group - local) / group;
     let intra = top_k * (local - 1.0).max(0.0) / group;
-    let mut inter = top_k * remote_fraction;
+    let mut inter = match dispatcher {
+        Dispatcher::AllToAll => top_k * remote_fraction,
+        Dispatcher::PerNode | Dispatcher::PerNodeFp8 => {
+            let nodes = (group / local).max(1.0);
+            (nodes - 1.0) * (1.0 - (1.0 - 1.0 / nodes).powf(top_k))
+        }
+    };
     if node_limit > 0 {
-        // At most `node_limit` nodes, one of which may be the sender's own.
         inter = inter.min(f64::from(node_limit));
     }
     (intra, inter)
@@ -205,23 +270,46 @@ mod tests {
     fn node_limited_routing_caps_what_crosses_the_network() {
         // DeepSeek-V3: top-8 over EP 64 on 8-GPU nodes: 8 x 56/64 = 7 copies leave the node;
         // limited to 4 nodes, at most 4 do. Inside the node: 8 x 7/64 = 0.875 copies.
-        let (intra, inter) = a2a_copies(8.0, 64.0, 8.0, 0);
+        let all = Dispatcher::AllToAll;
+        let (intra, inter) = a2a_copies(8.0, 64.0, 8.0, 0, all);
         assert!((inter - 7.0).abs() < 1e-12 && (intra - 0.875).abs() < 1e-12);
-        assert_eq!(a2a_copies(8.0, 64.0, 8.0, 4).1, 4.0);
+        assert_eq!(a2a_copies(8.0, 64.0, 8.0, 4, all).1, 4.0);
         // All inside one NVL72 domain: nothing crosses.
-        assert_eq!(a2a_copies(8.0, 64.0, 72.0, 0).1, 0.0);
+        assert_eq!(a2a_copies(8.0, 64.0, 72.0, 0, all).1, 0.0);
+    }
+
+    #[test]
+    fn a_per_node_dispatcher_sends_a_token_once_per_remote_node() {
+        // Top-8 over EP 32 on 8-GPU nodes (4 nodes): an all-to-all sends 8 x 24/32 = 6 copies
+        // over the network; DeepEP sends one per distinct remote node: 3 x (1 - (3/4)^8) = 2.70.
+        let (_, all) = a2a_copies(8.0, 32.0, 8.0, 0, Dispatcher::AllToAll);
+        let (_, per_node) = a2a_copies(8.0, 32.0, 8.0, 0, Dispatcher::PerNode);
+        assert!((all - 6.0).abs() < 1e-12);
+        assert!((per_node - 3.0 * (1.0 - 0.75f64.powi(8))).abs() < 1e-12);
+        // Never more than the remote nodes, and nothing inside one domain.
+        assert!(a2a_copies(64.0, 32.0, 8.0, 0, Dispatcher::PerNode).1 <= 3.0);
+        assert_eq!(a2a_copies(8.0, 64.0, 72.0, 0, Dispatcher::PerNode).1, 0.0);
+        assert_eq!(Dispatcher::parse("HybridEP"), Some(Dispatcher::PerNode));
+        assert_eq!(Dispatcher::parse("alltoall"), Some(Dispatcher::AllToAll));
+        assert_eq!(Dispatcher::parse("allgather"), None);
+        assert_eq!(
+            Dispatcher::parse("deepep-fp8"),
+            Some(Dispatcher::PerNodeFp8)
+        );
+        assert!(Dispatcher::PerNodeFp8.per_node() && !Dispatcher::AllToAll.per_node());
     }
 
     #[test]
     fn bad_routing_is_refused_naming_the_field() {
         let low = MoeRouting {
             imbalance: 0.9,
-            node_limit: 0,
+            ..MoeRouting::default()
         };
         assert!(low.check(8).unwrap_err().contains("`moe_imbalance`"));
         let wide = MoeRouting {
             imbalance: 1.1,
             node_limit: 9,
+            ..MoeRouting::default()
         };
         assert!(wide.check(8).unwrap_err().contains("`moe_node_limit`"));
         assert!(MoeRouting::default().check(1).is_ok());

@@ -91,9 +91,15 @@ pub struct Evaluation {
 
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
 const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
-/// Extra kernels per MoE layer forward: router GEMM, softmax, top-k, permute, dispatch,
-/// two grouped GEMMs, activation, combine, unpermute.
-const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 10.0;
+/// Extra kernels per MoE layer forward besides the expert GEMMs: router GEMM, softmax, top-k,
+/// permute, dispatch, activation, combine, unpermute.
+const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 8.0;
+/// Expert GEMM launches per local expert, forward (the up- or gate-up projection and the
+/// down projection). Transformer Engine's `GroupedLinear` hands `general_grouped_gemm` one
+/// tensor per expert and it runs one cuBLAS GEMM each (`num_gemms = len(A)`;
+/// transformer_engine/pytorch/cpp_extensions/gemm.py), so launches grow with the experts a rank
+/// holds; the backward's data and weight gradients double them (the 2x backward factor).
+const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
 /// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
@@ -345,16 +351,34 @@ pub fn evaluate_with(
     // 8- and 4-bit matmuls quantise each GEMM input first, at the recipe's bytes per element
     // (`Recipe::cast_bytes_per_element`): the QKV and MLP inputs (full width after the
     // sequence-parallel gather) and the projection and down-projection inputs (split across
-    // TP). The backward pass casts the output gradients the same way, which the 2x backward
-    // factor below covers.
+    // TP); the experts quantise every routed copy of a token after the permutation (Transformer
+    // Engine's `GroupedLinear` splits and quantises the permuted input per expert), so their
+    // inputs count once per copy. The backward pass casts the output gradients the same way,
+    // which the 2x backward factor below covers.
+    // A dispatcher that quantises before sending casts each token once (and the shared
+    // expert's input with it).
+    let expert_input_casts = if w.moe.dispatcher.quantises_before_dispatch() {
+        1.0
+    } else {
+        arch.top_k + arch.shared_experts
+    };
     let cast_bytes = tokens
         * (recipes.attention_cast * (h + arch.heads * arch.v_head_dim() / tp)
             + recipes.dense_cast * (1.0 - moe_share) * (h + arch.ffn_hidden / tp)
             + recipes.expert_cast
                 * moe_share
-                * (h + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
+                * (expert_input_casts * h
+                    + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
     let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes;
-    let kernels = KERNELS_PER_LAYER_FORWARD + moe_share * MOE_KERNELS_PER_LAYER_FORWARD;
+    let local_experts = if arch.is_moe() {
+        (arch.experts / ep.max(1.0)).max(1.0)
+    } else {
+        0.0
+    };
+    let kernels = KERNELS_PER_LAYER_FORWARD
+        + moe_share
+            * (MOE_KERNELS_PER_LAYER_FORWARD
+                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * local_experts);
     let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
 
     let layer_forward_s =
@@ -463,9 +487,22 @@ pub fn evaluate_with(
         // Routed copies per token that stay inside the scale-up domain and that cross the
         // network (node-limited routing caps the latter); both move at once.
         let ranks_per_domain = (hw.scale_up_domain / tp).max(1.0);
-        let (intra, inter) = a2a_copies(arch.top_k, ep, ranks_per_domain, w.moe.node_limit);
-        // Each tensor-parallel rank dispatches its own share of the tokens.
-        let token_bytes = ACTIVATION_BYTES * tokens * h / tp;
+        let (intra, inter) = a2a_copies(
+            arch.top_k,
+            ep,
+            ranks_per_domain,
+            w.moe.node_limit,
+            w.moe.dispatcher,
+        );
+        // Each tensor-parallel rank dispatches its own share of the tokens; an FP8 dispatch
+        // sends 8-bit tokens (and a 4-byte scale per 128 elements) and combines in 16 bits,
+        // so the four transfers average (1 + 4/128 + 2) / 2 bytes per element.
+        let element_bytes = if w.moe.dispatcher.quantises_before_dispatch() {
+            0.5 * (1.0 + 4.0 / 128.0 + ACTIVATION_BYTES)
+        } else {
+            ACTIVATION_BYTES
+        };
+        let token_bytes = element_bytes * tokens * h / tp;
         let intra_s = if intra > 0.0 {
             intra * token_bytes / (hw.scale_up_bytes_per_s * c.link_efficiency)
                 + c.scale_up_latency_s
@@ -524,7 +561,11 @@ pub fn evaluate_with(
         f64::from(stages.middle),
         f64::from(stages.last),
     );
-    let mut heaviest = (last, logits_s);
+    // Multi-token-prediction modules ride on the last stage: a layer each, a 2h -> h projection
+    // and another pass of the output head (forward and backward).
+    let mtp_s =
+        arch.mtp_layers * (logits_s + 3.0 * gemm_s(c, recipes.dense_ceiling, tokens, h, 2.0 * h));
+    let mut heaviest = (last + arch.mtp_layers, logits_s + mtp_s);
     if s.pp > 1 {
         for candidate in [(first, 0.0), (middle, 0.0)] {
             if stage_s(candidate.0, candidate.1) > stage_s(heaviest.0, heaviest.1) {

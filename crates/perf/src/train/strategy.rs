@@ -147,6 +147,11 @@ pub struct Strategy {
     /// With FP8/FP4 matmuls, the GEMM inputs kept for the backward pass are stored in 8 bits
     /// (Transformer Engine keeps its quantised copies; DeepSeek-V3 caches FP8 activations).
     pub low_precision_activations: bool,
+    /// Layers whose saved activations are copied to host memory after their forward pass and
+    /// brought back for the backward (Megatron's `cpu_offloading_num_layers`; Grace's
+    /// NVLink-C2C makes it cheap on GB200/GB300). They leave HBM; the copies are taken as
+    /// hidden under the compute of the neighbouring layers.
+    pub activation_offload_layers: u32,
 }
 
 impl Strategy {
@@ -182,6 +187,7 @@ impl Strategy {
             fused_elementwise: true,
             fp32_gradients: true,
             low_precision_activations: false,
+            activation_offload_layers: 0,
         }
     }
 

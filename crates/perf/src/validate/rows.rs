@@ -161,7 +161,7 @@ pub fn read_rows(
             .ok_or(format!("{file}: no column `{name}`"))?;
         index.insert(name, at);
     }
-    for optional in ["peak_flops_assumed_by_source"] {
+    for optional in ["peak_flops_assumed_by_source", "notes"] {
         if let Some(at) = header.iter().position(|h| h.trim() == optional) {
             index.insert(optional, at);
         }
@@ -293,6 +293,14 @@ fn case_from(
         qk_rope_head_dim: f(|m| m.qk_rope_head_dim).unwrap_or(64.0),
         v_head_dim: f(|m| m.v_head_dim).unwrap_or(128.0),
     });
+    // NVIDIA's tables say when DeepSeek-V3 trained its multi-token-prediction module
+    // ("DeepSeekV3 (w/ MTP)"); its depth is 1 (arXiv 2412.19437 section 2.2).
+    let mtp_layers = if row.get("model_name").to_lowercase().contains("w/ mtp") {
+        filled.push("mtp_layers=1 (the table's \"w/ MTP\"; DeepSeek-V3 trains one module)".into());
+        1.0
+    } else {
+        0.0
+    };
     let arch = Arch {
         layers,
         hidden,
@@ -324,6 +332,7 @@ fn case_from(
         // Training rows carry no sliding-window layers.
         sliding_window: 0.0,
         sliding_layers: 0.0,
+        mtp_layers,
     };
 
     // The layout.
@@ -371,8 +380,19 @@ fn case_from(
             f64::from(defaults.microbatch)
         }
     };
+    let facts_of_recipe = sources.recipe_facts(&family.id, row.get("id"));
+    let recipe_recompute = facts_of_recipe
+        .recompute
+        .as_deref()
+        .and_then(recompute_choice)
+        .flatten();
     let (recompute, auto_recompute) = match recompute_choice(row.get("recompute")) {
         Some(Some(r)) => (r, false),
+        _ if recipe_recompute.is_some() => {
+            let r = recipe_recompute.unwrap_or(Recompute::None);
+            filled.push(format!("recompute={r:?} (the recipe)").to_lowercase());
+            (r, false)
+        }
         _ => {
             let default = recompute_choice(&defaults.recompute).flatten();
             filled.push(match default {
@@ -458,7 +478,7 @@ fn case_from(
     };
     // NVIDIA's MoE benchmarks force balanced routing (the row's notes say so); elsewhere the
     // default imbalance stands.
-    let moe = if row.get("notes").contains("force-balanced") {
+    let mut moe = if row.get("notes").contains("force-balanced") {
         MoeRouting::balanced()
     } else {
         if num_experts_published(row) {
@@ -468,6 +488,33 @@ fn case_from(
         }
         MoeRouting::default()
     };
+    // What the publication's MoE recipe ran: the expert all-to-all overlap and the dispatcher
+    // (calibration/sources.toml `[[recipe]]`), where the framework can.
+    let mut strategy = strategy;
+    if let Some(layers) = facts_of_recipe.activation_offload_layers {
+        filled.push(format!(
+            "activation_offload_layers={layers} (the recipe's cpu_offloading_num_layers)"
+        ));
+        strategy.activation_offload_layers = layers;
+    }
+    if num_experts_published(row) && ep > 1.0 {
+        let (overlap, dispatcher) = (
+            facts_of_recipe.ep_comm_overlap,
+            facts_of_recipe.moe_dispatcher.as_deref(),
+        );
+        if let Some(on) = overlap {
+            let on = on && framework.ep_comm_overlap;
+            if on != strategy.ep_comm_overlap {
+                filled.push(format!(
+                    "ep_comm_overlap={on} (the recipe's moe_a2a_overlap)"
+                ));
+            }
+            strategy.ep_comm_overlap = on;
+        }
+        if let Some(d) = dispatcher.and_then(crate::train::Dispatcher::parse) {
+            moe.dispatcher = d;
+        }
+    }
     let workload = Workload {
         global_batch,
         seq_len: seq,

@@ -16,6 +16,10 @@ pub struct Sources {
     /// Model facts the tables leave out.
     #[serde(default)]
     pub model: Vec<ModelFacts>,
+    /// What the publication's own recipes set that its table does not print (expert
+    /// all-to-all overlap, token dispatcher, recompute, activation offload), per family or row.
+    #[serde(default)]
+    pub recipe: Vec<RecipeFacts>,
     /// Rows left out of coverage because their figures contradict themselves.
     #[serde(default)]
     pub exclude: Vec<Exclusion>,
@@ -127,6 +131,35 @@ pub struct ModelFacts {
     pub source: String,
 }
 
+/// What a publication's recipes ran: a family-wide default (`family`) or the preset of named
+/// rows (`rows`, which win over the family's entry field by field).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecipeFacts {
+    /// The family this entry is the default of.
+    #[serde(default)]
+    pub family: Option<String>,
+    /// Row ids this entry is the preset of.
+    #[serde(default)]
+    pub rows: Vec<String>,
+    /// Whether the recipe overlaps the expert all-to-all with another microbatch's compute
+    /// (Megatron-Bridge `moe_a2a_overlap`).
+    #[serde(default)]
+    pub ep_comm_overlap: Option<bool>,
+    /// The token dispatcher (`alltoall`, `deepep`, `hybridep`).
+    #[serde(default)]
+    pub moe_dispatcher: Option<String>,
+    /// The recompute the recipe ran where the table leaves it out (`none`, `selective`, `full`).
+    #[serde(default)]
+    pub recompute: Option<String>,
+    /// Layers whose activations the recipe offloads to host memory
+    /// (`cpu_offloading_num_layers`).
+    #[serde(default)]
+    pub activation_offload_layers: Option<u32>,
+    /// Where the facts come from.
+    pub source: String,
+}
+
 /// Rows excluded from coverage, with the reason.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -165,6 +198,28 @@ impl Sources {
             .find(|m| m.matches.iter().any(|s| key.contains(s.as_str())))
     }
 
+    /// The recipe facts of row `id` of `family`: each field from the row's own entry, else
+    /// the family's.
+    pub fn recipe_facts(&self, family: &str, id: &str) -> RecipeFacts {
+        let row = self.recipe.iter().find(|r| r.rows.iter().any(|i| i == id));
+        let fam = self
+            .recipe
+            .iter()
+            .find(|r| r.rows.is_empty() && r.family.as_deref() == Some(family));
+        let pick = |f: &dyn Fn(&RecipeFacts) -> bool| row.filter(|r| f(r)).or(fam.filter(|r| f(r)));
+        RecipeFacts {
+            family: Some(family.to_string()),
+            rows: vec![id.to_string()],
+            ep_comm_overlap: pick(&|r| r.ep_comm_overlap.is_some()).and_then(|r| r.ep_comm_overlap),
+            moe_dispatcher: pick(&|r| r.moe_dispatcher.is_some())
+                .and_then(|r| r.moe_dispatcher.clone()),
+            recompute: pick(&|r| r.recompute.is_some()).and_then(|r| r.recompute.clone()),
+            activation_offload_layers: pick(&|r| r.activation_offload_layers.is_some())
+                .and_then(|r| r.activation_offload_layers),
+            source: row.or(fam).map(|r| r.source.clone()).unwrap_or_default(),
+        }
+    }
+
     /// Why `id` is excluded from coverage, if it is.
     pub fn exclusion(&self, id: &str) -> Option<&str> {
         self.exclude
@@ -186,6 +241,28 @@ impl Sources {
                         family.id
                     ));
                 }
+            }
+        }
+        for recipe in &self.recipe {
+            if let Some(name) = &recipe.moe_dispatcher {
+                if crate::train::Dispatcher::parse(name).is_none() {
+                    return Err(format!(
+                        "[[recipe]] moe_dispatcher = `{name}` is not one of {}",
+                        crate::train::Dispatcher::NAMES
+                    ));
+                }
+            }
+            if let Some(r) = &recipe.recompute {
+                if crate::validate::rows::recompute_choice(r).is_none() {
+                    return Err(format!(
+                        "[[recipe]] recompute = `{r}` is not none, selective, full or auto"
+                    ));
+                }
+            }
+            if recipe.family.is_none() && recipe.rows.is_empty() {
+                return Err(
+                    "a [[recipe]] entry names neither a `family` nor `rows`: add one".into(),
+                );
             }
         }
         if crate::validate::rows::recompute_choice(&self.defaults.recompute).is_none() {
@@ -225,6 +302,54 @@ mod tests {
             flop_convention: FlopConvention::None,
             peak_tflops_assumed: None,
         }
+    }
+
+    #[test]
+    fn recipe_facts_come_from_the_row_then_the_family_and_bad_ones_are_refused() {
+        let sources = Sources {
+            family: vec![family("mega")],
+            recipe: vec![
+                RecipeFacts {
+                    family: Some("f".into()),
+                    ep_comm_overlap: Some(false),
+                    source: "family default".into(),
+                    ..RecipeFacts::default()
+                },
+                RecipeFacts {
+                    rows: vec!["r1".into()],
+                    moe_dispatcher: Some("deepep".into()),
+                    recompute: Some("none".into()),
+                    source: "preset".into(),
+                    ..RecipeFacts::default()
+                },
+            ],
+            ..Sources::default()
+        };
+        let r1 = sources.recipe_facts("f", "r1");
+        assert_eq!(r1.ep_comm_overlap, Some(false));
+        assert_eq!(r1.moe_dispatcher.as_deref(), Some("deepep"));
+        assert_eq!(r1.recompute.as_deref(), Some("none"));
+        let r2 = sources.recipe_facts("f", "r2");
+        assert_eq!((r2.ep_comm_overlap, r2.moe_dispatcher), (Some(false), None));
+        assert!(sources.check(&|_| true).is_ok());
+        let bad = |facts: RecipeFacts| {
+            Sources {
+                recipe: vec![facts],
+                ..sources.clone()
+            }
+            .check(&|_| true)
+            .unwrap_err()
+        };
+        let named = |field: &str, value: &str| RecipeFacts {
+            rows: vec!["r".into()],
+            moe_dispatcher: (field == "d").then(|| value.into()),
+            recompute: (field == "r").then(|| value.into()),
+            source: "s".into(),
+            ..RecipeFacts::default()
+        };
+        assert!(bad(named("d", "allgather")).contains("moe_dispatcher = `allgather`"));
+        assert!(bad(named("r", "sometimes")).contains("recompute = `sometimes`"));
+        assert!(bad(RecipeFacts::default()).contains("neither a `family` nor `rows`"));
     }
 
     #[test]

@@ -281,8 +281,20 @@ async fn huge_plans_are_refused_with_a_clear_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_request_does_not_stop_the_others() {
     let app = app();
+    // The small plan once beforehand, central values only: its capability layout search is
+    // memoised process-wide and takes seconds cold in a debug build, which would time the
+    // memo rather than the executor. Its ranges are not cached by this request.
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/api/plan?no_ranges=true",
+        Some(json!({ "input": SCENARIO })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     // Two slow plans (200 tranches over 45 years, as HTML) run on the blocking pool; a health
-    // check and a small plan sent after they started are answered before they finish.
+    // check and a small plan with ranges (1,000 draws) sent after they started are answered
+    // before they finish.
     let mut text = String::from("name = \"slow\"\nend = \"2070-12\"\n");
     for i in 0..MAX_PLAN_TRANCHES {
         text += &format!(
@@ -308,7 +320,7 @@ async fn a_slow_request_does_not_stop_the_others() {
     tokio::time::sleep(Duration::from_millis(30)).await;
     let (status, _) = send(&app, "GET", "/healthz", None).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = send(
+    let (status, quick) = send(
         &app,
         "POST",
         "/api/plan",
@@ -316,6 +328,7 @@ async fn a_slow_request_does_not_stop_the_others() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(json_of(&quick)["ranges"]["draws"], 1_000);
     let quick_done = std::time::Instant::now();
     for s in slow {
         let (status, slow_done) = s.await.unwrap();
@@ -325,4 +338,168 @@ async fn a_slow_request_does_not_stop_the_others() {
             "the quick requests did not wait for the slow ones"
         );
     }
+}
+
+#[tokio::test]
+async fn plans_carry_ranges_beside_totals_with_the_clis_options() {
+    let catalog = Catalog::embedded().expect("the shipped catalog loads");
+    let state = AppState::new(catalog, Vec::new(), Store::in_memory().unwrap());
+    let app = local(router(state.clone()));
+    // Default: 1,000 draws, seed 0, p10/p50/p90 of the headlines and a tornado; `totals` keeps
+    // the central values.
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/plan",
+        Some(json!({ "input": SCENARIO })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json_of(&body);
+    let ranges = &v["ranges"];
+    assert_eq!(ranges["draws"], 1_000, "{ranges}");
+    assert_eq!(ranges["seed"], 0);
+    let accelerators = &ranges["headlines"]["accelerators"];
+    let (p10, p90) = (
+        accelerators["p10"].as_f64().unwrap(),
+        accelerators["p90"].as_f64().unwrap(),
+    );
+    assert!(p10 < p90, "{accelerators}");
+    assert!(v["totals"]["accelerators"].as_f64().unwrap() > 0.0);
+    assert!(ranges["tornado"].as_array().is_some_and(|t| !t.is_empty()));
+    assert_eq!(state.inner.ranges_cache.len(), 1);
+    // The same plan again comes from the cache, identical.
+    let (_, again) = send(
+        &app,
+        "POST",
+        "/api/plan",
+        Some(json!({ "input": SCENARIO })),
+    )
+    .await;
+    assert_eq!(json_of(&again)["ranges"], *ranges);
+    assert_eq!(state.inner.ranges_cache.len(), 1);
+    // Query options, as the CLI's --draws and --seed.
+    let (status, body) = send(
+        &app,
+        "POST",
+        "/api/plan?draws=200&seed=3",
+        Some(json!({ "input": SCENARIO })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json_of(&body);
+    assert_eq!(
+        (v["ranges"]["draws"].clone(), v["ranges"]["seed"].clone()),
+        (json!(200), json!(3))
+    );
+    // Body options win over the query's.
+    let (_, body) = send(
+        &app,
+        "POST",
+        "/api/plan?draws=200",
+        Some(json!({ "input": SCENARIO, "draws": 150, "seed": 4 })),
+    )
+    .await;
+    let v = json_of(&body);
+    assert_eq!(
+        (v["ranges"]["draws"].clone(), v["ranges"]["seed"].clone()),
+        (json!(150), json!(4))
+    );
+    // --no-ranges: central values only, the same totals.
+    for (uri, body) in [
+        ("/api/plan?no_ranges=true", json!({ "input": SCENARIO })),
+        ("/api/plan", json!({ "input": SCENARIO, "no_ranges": true })),
+    ] {
+        let (status, text) = send(&app, "POST", uri, Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let v = json_of(&text);
+        assert!(v["ranges"].is_null(), "{uri}: {}", v["ranges"]);
+        assert_eq!(v["totals"], json_of(&again)["totals"]);
+    }
+}
+
+#[tokio::test]
+async fn bad_range_options_are_400_naming_the_field() {
+    let app = app();
+    for (uri, body) in [
+        ("/api/plan?draws=0", json!({ "input": SCENARIO })),
+        ("/api/plan", json!({ "input": SCENARIO, "draws": 10_001 })),
+    ] {
+        let (status, text) = send(&app, "POST", uri, Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {text}");
+        let message = json_of(&text)["error"].as_str().unwrap().to_string();
+        assert!(message.contains("draws = "), "{message}");
+        assert!(message.contains("fix:"), "{message}");
+    }
+    // Other endpoints refuse the plan's options rather than ignore them.
+    let spec = "model = \"llama3-8b\"\n[cluster]\nsystem = \"dgx-h100\"\ngpus = 8\n[parallelism]\ntp = 8\n[training]\nglobal_batch = 8\nseq_len = 4096\n";
+    let (status, text) = send(
+        &app,
+        "POST",
+        "/api/train",
+        Some(json!({ "input": spec, "draws": 10 })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("options of /api/plan"), "{text}");
+    // A query parameter of the wrong type is a 400 too.
+    let (status, _) = send(
+        &app,
+        "POST",
+        "/api/plan?draws=many",
+        Some(json!({ "input": SCENARIO })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_plans_with_ranges_are_all_answered() {
+    let app = app();
+    // More plans at once than model slots (2 per core): each with its own seed, so none is
+    // served from the cache; every one answers 200 with its ranges.
+    let plans: Vec<_> = (0..12u64)
+        .map(|seed| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                send(
+                    &app,
+                    "POST",
+                    &format!("/api/plan?seed={seed}"),
+                    Some(json!({ "input": SCENARIO })),
+                )
+                .await
+            })
+        })
+        .collect();
+    for (seed, plan) in plans.into_iter().enumerate() {
+        let (status, text) = plan.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{text}");
+        assert_eq!(json_of(&text)["ranges"]["seed"], seed as u64);
+    }
+}
+
+#[tokio::test]
+async fn plans_too_large_for_the_budget_leave_the_ranges_out_and_say_so() {
+    // 200 tranches over 45 years: 200 x ~560 tranche-months leave room for ~44 draws in the
+    // budget (5,000,000 / 112,600), fewer than the 100 worth reporting.
+    let mut text = String::from("name = \"big\"\nend = \"2070-12\"\n");
+    for i in 0..MAX_PLAN_TRANCHES {
+        text += &format!(
+            "[[tranche]]\nname = \"t{i}\"\nsystem = \"gb200-nvl72\"\nfacility_gw = 0.1\nstart = \"2026-01\"\n"
+        );
+    }
+    let (status, body) = send(&app(), "POST", "/api/plan", Some(json!({ "input": text }))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v = json_of(&body);
+    assert!(v["ranges"].is_null());
+    let months = v["timeline"].as_array().unwrap().len() as u64;
+    let fit = 5_000_000 / (200 * months);
+    assert!(fit < 100, "{months} months");
+    let warnings = v["warnings"].to_string();
+    assert!(warnings.contains("ranges left out"), "{warnings}");
+    assert!(
+        warnings.contains(&format!("only {fit} draws")),
+        "{warnings}"
+    );
 }

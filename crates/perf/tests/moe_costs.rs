@@ -1,0 +1,91 @@
+//! What an MoE step costs beyond its FLOPs, through the public API: the multi-token-prediction
+//! module on the last stage, expert GEMM launches that grow with the experts a rank holds, and
+//! quantisation of every routed copy.
+
+use perf::reference::{deepseek_v3, h100_sxm};
+use perf::{evaluate, ComponentRecipes, MoeRouting, Precision, Recipe, Strategy, Workload};
+
+fn deepseek_layout(pp: u32, ep: u32) -> Strategy {
+    Strategy {
+        pp,
+        dp: 2048 / pp,
+        ep,
+        zero: 1,
+        ..Strategy::single()
+    }
+}
+
+fn balanced(precision: Precision) -> Workload {
+    Workload {
+        moe: MoeRouting::balanced(),
+        ..Workload::new(4096.0, 4096.0, precision)
+    }
+}
+
+#[test]
+fn the_mtp_module_slows_the_last_stage_more_at_deeper_pipelines() {
+    // DeepSeek-V3 with and without its MTP module (one layer and one more output-head pass on
+    // the last stage): the model FLOPs are the same, the step is longer, and the share grows
+    // with PP since the stage holds fewer layers (61 / 16 = 4 against 61 / 4 = 16).
+    let hw = h100_sxm();
+    let w = balanced(Precision::Fp8);
+    let with_mtp = perf::Arch {
+        mtp_layers: 1.0,
+        ..deepseek_v3()
+    };
+    let slowdown = |pp: u32| {
+        let s = deepseek_layout(pp, 8);
+        let plain = evaluate(&deepseek_v3(), &hw, &s, &w);
+        let mtp = evaluate(&with_mtp, &hw, &s, &w);
+        assert_eq!(plain.model_flops_per_step, mtp.model_flops_per_step);
+        mtp.step_time_s / plain.step_time_s - 1.0
+    };
+    let (shallow, deep) = (slowdown(4), slowdown(16));
+    assert!(shallow > 0.0 && deep > shallow, "{shallow} {deep}");
+}
+
+#[test]
+fn expert_launches_and_casts_grow_with_what_a_rank_holds() {
+    // Fewer expert-parallel ranks: each holds more experts (256 / 8 = 32 against 256 / 64 = 4)
+    // and launches a GEMM per expert; with the same routed tokens per rank the EP 8 layout
+    // spends more on launches. Quantising every routed copy makes 8-bit experts pay a cast
+    // per copy: MXFP8 experts cost more element-wise time than BF16 ones at the same layout.
+    let hw = perf::Hardware {
+        matmul_rates: Default::default(),
+        ..h100_sxm()
+    };
+    let s = deepseek_layout(16, 8);
+    let bf16 = Workload {
+        components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
+        ..balanced(Precision::Fp8)
+    };
+    let fp8 = Workload {
+        components: Some(ComponentRecipes {
+            experts: Recipe::Fp8Current,
+            ..ComponentRecipes::uniform(Recipe::Bf16)
+        }),
+        ..balanced(Precision::Fp8)
+    };
+    let e_bf16 = evaluate(&deepseek_v3(), &hw, &s, &bf16);
+    let e_fp8 = evaluate(&deepseek_v3(), &hw, &s, &fp8);
+    assert!(e_bf16.step_time_s.is_finite() && e_fp8.step_time_s.is_finite());
+    // A free tensor core leaves only the element-wise and launch work: the FP8 experts' casts
+    // then show as a longer step.
+    let fast = perf::Hardware {
+        peak_bf16_flops: 1e21,
+        peak_fp8_flops: Some(1e21),
+        ..hw.clone()
+    };
+    let cast_only = |w: &Workload| evaluate(&deepseek_v3(), &fast, &s, w).breakdown.compute_s;
+    assert!(cast_only(&fp8) > cast_only(&bf16));
+    let launches = |ep: u32| {
+        let zero_bw = perf::Hardware {
+            hbm_bytes_per_s: 1e30,
+            ..fast.clone()
+        };
+        evaluate(&deepseek_v3(), &zero_bw, &deepseek_layout(16, ep), &bf16)
+            .breakdown
+            .compute_s
+    };
+    assert!(launches(8) > launches(64));
+}
