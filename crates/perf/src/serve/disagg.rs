@@ -6,7 +6,10 @@ use serde::Serialize;
 
 use super::moe::PrefillCost;
 use super::unit::Unit;
-use super::{evaluate_serving, ServingEvaluation, ServingLayout, ServingWorkload};
+use super::{
+    evaluate_serving_components, ComponentPrecision, ServingEfficiency, ServingEvaluation,
+    ServingLayout, ServingWorkload,
+};
 use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants};
 
@@ -47,13 +50,52 @@ pub fn evaluate_disaggregated(
     hit_rate: f64,
     c: &ModelConstants,
 ) -> DisaggEvaluation {
+    evaluate_disaggregated_with(
+        arch,
+        hw,
+        prefill_layout,
+        decode_layout,
+        w,
+        hit_rate,
+        c,
+        &ServingEfficiency::default(),
+        &ComponentPrecision::uniform(decode_layout.precision),
+    )
+}
+
+/// [`evaluate_disaggregated`] with an engine's efficiencies and each component's precision,
+/// the same in both pools (the pools' layouts choose only their parallelism).
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_disaggregated_with(
+    arch: &Arch,
+    hw: &Hardware,
+    prefill_layout: &ServingLayout,
+    decode_layout: &ServingLayout,
+    w: &ServingWorkload,
+    hit_rate: f64,
+    c: &ModelConstants,
+    eff: &ServingEfficiency,
+    components: &ComponentPrecision,
+) -> DisaggEvaluation {
     let mut decode_w = *w;
     decode_w.disaggregated = true;
     // The decode pool's TTFT target is judged below with the prefill side added.
     decode_w.ttft_slo_s = None;
-    let decode = evaluate_serving(arch, hw, decode_layout, &decode_w, c);
-    let prefill = Unit::new(arch, hw, prefill_layout, c, w.input_tokens, None)
-        .map(|u| u.prefill_cost(w.input_tokens, hit_rate, true));
+    let decode =
+        evaluate_serving_components(arch, hw, decode_layout, &decode_w, c, eff, components);
+    let prefill_unit = || {
+        Unit::with_components(
+            arch,
+            hw,
+            prefill_layout,
+            c,
+            w.input_tokens,
+            None,
+            eff,
+            components,
+        )
+    };
+    let prefill = prefill_unit().map(|u| u.prefill_cost(w.input_tokens, hit_rate, true));
     let mut out = DisaggEvaluation {
         decode,
         prefill_layout: *prefill_layout,
@@ -85,8 +127,7 @@ pub fn evaluate_disaggregated(
         per_decode_gpu /= utilisation;
     }
     let ratio = per_decode_gpu / w.output_tokens * prefill.gpu_s_per_request;
-    let prefill_alone =
-        Unit::new(arch, hw, prefill_layout, c, w.input_tokens, None).map_or(0.0, |u| {
+    let prefill_alone = prefill_unit().map_or(0.0, |u| {
             u.prefill_latency_s(w.input_tokens * (1.0 - hit_rate))
                 + (w.input_tokens * (1.0 - hit_rate)) * u.prefill_all_to_all_s_per_token()
         });
