@@ -128,9 +128,9 @@ pub fn evaluate_disaggregated_with(
     }
     let ratio = per_decode_gpu / w.output_tokens * prefill.gpu_s_per_request;
     let prefill_alone = prefill_unit().map_or(0.0, |u| {
-            u.prefill_latency_s(w.input_tokens * (1.0 - hit_rate))
-                + (w.input_tokens * (1.0 - hit_rate)) * u.prefill_all_to_all_s_per_token()
-        });
+        u.prefill_latency_s(w.input_tokens * (1.0 - hit_rate))
+            + (w.input_tokens * (1.0 - hit_rate)) * u.prefill_all_to_all_s_per_token()
+    });
     out.decode_tokens_per_s_per_gpu = per_decode_gpu;
     out.prefill_gpus_per_decode_gpu = ratio;
     out.output_tokens_per_s_per_gpu = per_decode_gpu / (1.0 + ratio);

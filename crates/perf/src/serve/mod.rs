@@ -34,8 +34,8 @@ pub use queue::{erlang_c, BatchQueue, SlotQueue};
 pub use search::search_serving;
 pub use traffic::{
     evaluate_traffic, evaluate_traffic_components, evaluate_traffic_with, search_traffic,
-    search_traffic_with, LengthBin, LengthProfile, QueueReport,
-    Traffic, TrafficEvaluation, PROFILES,
+    search_traffic_with, LengthBin, LengthProfile, QueueReport, Traffic, TrafficEvaluation,
+    PROFILES,
 };
 pub use unit::kv_bytes_per_token;
 

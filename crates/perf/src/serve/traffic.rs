@@ -489,7 +489,12 @@ pub fn evaluate_traffic_components(
         }
     }
     if lo == 0 {
-        e.infeasible = Some(if w.mode == ServingMode::Server && top == 0 {
+        // Too few slots: even at a mean of one sequence, the count in flight at the percentile
+        // overflows the KV cache or the batch limit (requests would wait for a slot).
+        let slots_short = w.mode == ServingMode::Server
+            && (top == 0
+                || queue_at(1.0, best_tpot).in_flight_at_percentile(w.slo_percentile) > slots);
+        e.infeasible = Some(if slots_short {
             ServeInfeasible::TooFewSlots
         } else {
             ServeInfeasible::SloUnmeetable
