@@ -429,12 +429,9 @@ pub fn evaluate_traffic_components(
     // A batch of n emits n tokens, so the batch a token sees is the count in flight weighted by
     // its size (for the gamma law, shape one more): its percentiles from the median up lie at
     // or above the mean batch, which the percentile of the time-weighted count can fall below.
+    let z = super::arrivals::normal_quantile(w.slo_percentile / 100.0);
     let tpot_tail_of = |q: &BatchQueue| {
-        let busy = q
-            .in_flight_at_percentile(w.slo_percentile)
-            .max(q.mean_in_flight)
-            .min(slots)
-            / pp;
+        let busy = q.in_flight_at_z(z).max(q.mean_in_flight).min(slots) / pp;
         at(busy.max(1.0)).1
     };
     // P(TTFT > t): a bin's TTFT is its prefill, the first step and the wait.
@@ -451,7 +448,13 @@ pub fn evaluate_traffic_components(
         match w.mode {
             ServingMode::Offline => true,
             ServingMode::Server => {
-                let q = queue_at(batch, at(batch).1);
+                let tpot_mean = at(batch).1;
+                // The tail's TPOT is no better than the mean's: a mean over the target fails
+                // without building the queue.
+                if w.tpot_slo_s.is_some_and(|slo| tpot_mean > slo) {
+                    return false;
+                }
+                let q = queue_at(batch, tpot_mean);
                 if q.arrivals_per_s >= q.completions_at_slots_per_s {
                     return false;
                 }
@@ -492,8 +495,7 @@ pub fn evaluate_traffic_components(
         // Too few slots: even at a mean of one sequence, the count in flight at the percentile
         // overflows the KV cache or the batch limit (requests would wait for a slot).
         let slots_short = w.mode == ServingMode::Server
-            && (top == 0
-                || queue_at(1.0, best_tpot).in_flight_at_percentile(w.slo_percentile) > slots);
+            && (top == 0 || queue_at(1.0, best_tpot).in_flight_at_z(z) > slots);
         e.infeasible = Some(if slots_short {
             ServeInfeasible::TooFewSlots
         } else {
@@ -530,23 +532,18 @@ pub fn evaluate_traffic_components(
             e.ttft_s = prefill_mean + first_step(tpot) + q.mean_wait_s();
             e.tpot_at_percentile_s = tpot_tail;
             let first = first_step(tpot_tail);
-            // The TTFT percentile: bisect P(TTFT > t) = tail over t.
-            let (mut a, mut b) = (
-                0.0,
-                prefill_s.iter().copied().fold(0.0, f64::max) + first + 1.0,
-            );
-            while ttft_tail(&q, first, b) > tail_allowed && b < 1e7 {
-                b *= 2.0;
-            }
-            for _ in 0..40 {
-                let m = 0.5 * (a + b);
-                if ttft_tail(&q, first, m) > tail_allowed {
-                    a = m;
-                } else {
-                    b = m;
-                }
-            }
-            e.ttft_at_percentile_s = b;
+            // The TTFT percentile: with one bin, the prefill, the first step and the wait's
+            // percentile (the wait's tail is exponential); with more, bisect P(TTFT > t) = tail.
+            e.ttft_at_percentile_s = if let [_] = traffic.bins.as_slice() {
+                prefill_s[0] + first + q.wait_at_percentile_s(w.slo_percentile)
+            } else {
+                ttft_percentile_bisected(
+                    &|t| ttft_tail(&q, first, t),
+                    &prefill_s,
+                    first,
+                    tail_allowed,
+                )
+            };
             let (service_s, service_cv2) = service(tpot);
             out.queue = Some(QueueReport {
                 slots: q.slots,
@@ -564,6 +561,31 @@ pub fn evaluate_traffic_components(
     e.feasible = true;
     out.evaluation = e;
     out
+}
+
+/// The TTFT at which `tail` (P(TTFT > t)) falls to `allowed`, by bisection.
+fn ttft_percentile_bisected(
+    tail: &dyn Fn(f64) -> f64,
+    prefill_s: &[f64],
+    first: f64,
+    allowed: f64,
+) -> f64 {
+    let (mut a, mut b) = (
+        0.0,
+        prefill_s.iter().copied().fold(0.0, f64::max) + first + 1.0,
+    );
+    while tail(b) > allowed && b < 1e7 {
+        b *= 2.0;
+    }
+    for _ in 0..40 {
+        let m = 0.5 * (a + b);
+        if tail(m) > allowed {
+            a = m;
+        } else {
+            b = m;
+        }
+    }
+    b
 }
 
 /// The TTFT percentile over the bins with no queue wait (offline).
