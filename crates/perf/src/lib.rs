@@ -52,6 +52,6 @@ pub use train::{
 };
 pub use train::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
-    Precision, Recompute, Strategy, Workload,
+    Precision, Recompute, Strategy, Workload, HOST_S_PER_OP,
 };
 pub use train::{search, validate_strategy, Ranked, SearchOptions, SearchResult};

@@ -2,7 +2,7 @@
 //! module on the last stage, expert GEMM launches that grow with the experts a rank holds, and
 //! quantisation of every routed copy.
 
-use perf::reference::{deepseek_v3, h100_sxm};
+use perf::reference::{deepseek_v3, h100_sxm, llama3_70b};
 use perf::{evaluate, ComponentRecipes, MoeRouting, Precision, Recipe, Strategy, Workload};
 
 fn deepseek_layout(pp: u32, ep: u32) -> Strategy {
@@ -88,4 +88,50 @@ fn expert_launches_and_casts_grow_with_what_a_rank_holds() {
             .compute_s
     };
     assert!(launches(8) > launches(64));
+}
+
+#[test]
+fn moe_layers_wait_for_the_host_when_the_gpu_outruns_it() {
+    // On a chip with (nearly) free matmuls, memory and links, a dense model's step is almost
+    // nothing: the CPU runs ahead of the kernels it queues. An MoE layer copies its token
+    // counts to the host before dispatching, so the CPU cannot run ahead past it: each MoE
+    // layer then takes the host time to launch its kernels. DeepSeek-V3 at EP 8 in BF16 (32
+    // local experts): 14 + 8 + 2 x 32 = 86 launches forward, twice that backward, 25 us each
+    // = 6.45 ms per MoE layer; 58 of 61 layers are MoE, one microbatch: >= ~0.37 s.
+    let fast = perf::Hardware {
+        peak_bf16_flops: 1e21,
+        peak_fp8_flops: Some(1e21),
+        hbm_bytes_per_s: 1e18,
+        scale_up_bytes_per_s: 1e18,
+        scale_out_bytes_per_s: 1e18,
+        matmul_rates: Default::default(),
+        ..h100_sxm()
+    };
+    let s = Strategy {
+        dp: 8,
+        ep: 8,
+        zero: 1,
+        ..Strategy::single()
+    };
+    let w = Workload {
+        components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
+        ..balanced(Precision::Bf16)
+    };
+    let w = Workload {
+        global_batch: 8.0,
+        ..w
+    };
+    let per_moe_layer_s = 3.0 * (14.0 + 8.0 + 2.0 * 32.0) * perf::HOST_S_PER_OP;
+    let moe = evaluate(&deepseek_v3(), &fast, &s, &w);
+    assert!(
+        moe.breakdown.compute_s >= 0.95 * 58.0 * per_moe_layer_s,
+        "{} s",
+        moe.breakdown.compute_s
+    );
+    let dense = evaluate(&llama3_70b(), &fast, &Strategy { ep: 1, ..s }, &w);
+    assert!(
+        dense.breakdown.compute_s < 0.1 * moe.breakdown.compute_s,
+        "{} s",
+        dense.breakdown.compute_s
+    );
 }

@@ -184,7 +184,7 @@ fn stage_memory(
     // ZeRO shards over the data- and context-parallel ranks together (Megatron); the experts'
     // states over that group divided by the expert-parallel ranks.
     let dp = f64::from(s.dp) * f64::from(s.cp);
-    let expert_dp = (dp / f64::from(s.ep.max(1))).max(1.0);
+    let expert_dp = (f64::from(s.tp) * dp / f64::from(s.expert_tp() * s.ep.max(1))).max(1.0);
     let sharded = |bytes: f64, stage: u8| {
         if s.zero >= stage {
             bytes * (dense / dp + expert / expert_dp)

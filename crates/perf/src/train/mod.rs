@@ -28,6 +28,6 @@ pub use search::{search, search_with, validate_strategy, Ranked, SearchOptions, 
 pub use stages::{split_layers, StageError, Stages};
 pub use step::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
-    Precision, Workload, FUSED_ELEMENTWISE_PASSES,
+    Precision, Workload, FUSED_ELEMENTWISE_PASSES, HOST_S_PER_OP,
 };
 pub use strategy::{Recompute, RecomputeModules, Strategy};

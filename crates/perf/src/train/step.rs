@@ -100,6 +100,17 @@ const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 8.0;
 /// transformer_engine/pytorch/cpp_extensions/gemm.py), so launches grow with the experts a rank
 /// holds; the backward's data and weight gradients double them (the 2x backward factor).
 const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
+/// Host (CPU) time per launched operation in an eager PyTorch framework: Python, the
+/// pybind11 boundary, autograd recording, the ATen dispatcher, the library's algorithm pick and
+/// `cudaLaunchKernel` together, "~5-25 us of CPU-side work per op" (J. Lin, "From PyTorch op
+/// to kernel launch", jiahuanglin.xyz GPU kernel serving lesson 18, read 2026-12-02). The top
+/// of that range: that figure is for one plain ATen op, and Megatron's MoE path runs each
+/// launch through Transformer Engine's and Megatron's Python modules on top (quantiser and
+/// workspace set-up per expert GEMM, the router's and dispatcher's bookkeeping). Calibration
+/// read (`gigawatt train validate`): 15 us leaves MoE rows at 18.5% out of sample, 25 us at
+/// 17.4%. The GPU hides host time while the CPU runs ahead of the kernels it has queued; the
+/// MoE host stall in `evaluate_with` is where it cannot.
+pub const HOST_S_PER_OP: f64 = 25e-6;
 /// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
@@ -191,7 +202,8 @@ pub(crate) fn stage_params(
         f64::from(u8::from(first) + u8::from(last)) * one_embedding
     };
     let dense = (layers * per_layer_dense + embeddings) / f64::from(s.tp);
-    let expert = layers * expert_params / arch.layers / f64::from(s.tp) / f64::from(s.ep.max(1));
+    let expert =
+        layers * expert_params / arch.layers / f64::from(s.expert_tp()) / f64::from(s.ep.max(1));
     (dense, expert)
 }
 
@@ -289,11 +301,15 @@ pub fn evaluate_with(
         let down = gemm_s(c, ceiling, tokens, h, arch.ffn_hidden / tp);
         up + down
     };
+    // Expert tensor parallelism (folded below TP when the EP group needs it): each rank sends
+    // its 1/TP share of the tokens and an expert's GEMMs are split ETP ways, so an expert sees
+    // ETP / TP of the tokens routed to it from each TP group, at width / ETP.
+    let etp = f64::from(s.expert_tp());
     let (routed_mlp_s, shared_mlp_s, router_s) = if arch.is_moe() {
         let ceiling = recipes.expert_ceiling;
-        let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts;
+        let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts * etp / tp;
         let local_experts = arch.experts / ep;
-        let width_up = arch.moe_ffn_hidden * gate / tp;
+        let width_up = arch.moe_ffn_hidden * gate / etp;
         let routed = imbalance
             * local_experts
             * (gemm_s(c, ceiling, routed_tokens_per_expert, width_up, h)
@@ -302,17 +318,22 @@ pub fn evaluate_with(
                     ceiling,
                     routed_tokens_per_expert,
                     h,
-                    arch.moe_ffn_hidden / tp,
+                    arch.moe_ffn_hidden / etp,
                 ));
         let shared = if arch.shared_experts > 0.0 {
-            gemm_s(c, ceiling, tokens, width_up * arch.shared_experts, h)
-                + gemm_s(
-                    c,
-                    ceiling,
-                    tokens,
-                    h,
-                    arch.moe_ffn_hidden * arch.shared_experts / tp,
-                )
+            gemm_s(
+                c,
+                ceiling,
+                tokens,
+                arch.moe_ffn_hidden * gate / tp * arch.shared_experts,
+                h,
+            ) + gemm_s(
+                c,
+                ceiling,
+                tokens,
+                h,
+                arch.moe_ffn_hidden * arch.shared_experts / tp,
+            )
         } else {
             0.0
         };
@@ -375,10 +396,13 @@ pub fn evaluate_with(
     } else {
         0.0
     };
+    // 8- and 4-bit experts quantise each expert's share of the permuted input before its GEMM
+    // (the `GroupedLinear` split above): a quantise launch per expert GEMM.
+    let expert_quantise_launches = if recipes.expert_cast > 0.0 { 2.0 } else { 1.0 };
     let kernels = KERNELS_PER_LAYER_FORWARD
         + moe_share
             * (MOE_KERNELS_PER_LAYER_FORWARD
-                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * local_experts);
+                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts);
     let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
 
     let layer_forward_s =
@@ -390,6 +414,23 @@ pub fn evaluate_with(
         2.0 * core_forward_s + 2.0 * core_memory_forward_s
     };
     let layer_backward_s = 2.0 * (attention_projection_s + mlp_s + elementwise_s) + core_backward_s;
+
+    // Host stalls on MoE layers: Megatron's token dispatchers copy the tokens-per-expert
+    // counts to the host (a device-to-host copy and stream synchronisation) before the
+    // all-to-all and the grouped GEMM can be sized, so the CPU cannot run ahead of the GPU past
+    // an MoE layer: each MoE layer takes the longer of its GPU time and the host time to launch
+    // its kernels (the backward launches twice as many: data and weight gradients).
+    let (moe_host_stall_forward_s, moe_host_stall_backward_s) = if arch.is_moe() {
+        let host_forward_s = kernels * HOST_S_PER_OP;
+        (
+            moe_share * (host_forward_s - layer_forward_s).max(0.0),
+            moe_share * (2.0 * host_forward_s - layer_backward_s).max(0.0),
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    let layer_forward_s = layer_forward_s + moe_host_stall_forward_s;
+    let layer_backward_s = layer_backward_s + moe_host_stall_backward_s;
 
     // Recomputation: the named modules' forward again, or whole layers.
     let modules = s.selective_modules();
@@ -486,7 +527,10 @@ pub fn evaluate_with(
     let layer_ep = if ep > 1.0 && arch.is_moe() {
         // Routed copies per token that stay inside the scale-up domain and that cross the
         // network (node-limited routing caps the latter); both move at once.
-        let ranks_per_domain = (hw.scale_up_domain / tp).max(1.0);
+        // Megatron orders expert ranks ETP, EP, expert-DP from the fastest-varying, so a
+        // scale-up domain holds domain / ETP ranks of one EP group (with folding, more than
+        // the domain / TP of the attention's layout).
+        let ranks_per_domain = (hw.scale_up_domain / etp).max(1.0);
         let (intra, inter) = a2a_copies(
             arch.top_k,
             ep,
@@ -607,7 +651,7 @@ pub fn evaluate_with(
     // TP, CP, (EP,) DP, PP from the fastest-varying: a node holds domain / (TP x CP) ranks of
     // one data-parallel group, and the collective is hierarchical across nodes.
     let dp = dp * cp;
-    let expert_dp = (dp / ep).max(1.0);
+    let expert_dp = (tp * dp / (etp * ep)).max(1.0);
     let gradient_bytes = s.gradient_bytes();
     let links = Links {
         domain: hw.scale_up_domain,
@@ -618,7 +662,7 @@ pub fn evaluate_with(
         scale_out_latency_s: c.scale_out_latency_s,
     };
     let dp_per_domain = (hw.scale_up_domain / tp).max(1.0);
-    let expert_dp_per_domain = (hw.scale_up_domain / (tp * ep)).max(1.0);
+    let expert_dp_per_domain = (hw.scale_up_domain / (etp * ep)).max(1.0);
     // Reduce-scatter (or all-gather) of `bytes` per parameter: half an all-reduce.
     let half = |bytes: f64| {
         0.5 * (collectives::all_reduce_s(bytes * dense_params, dp, dp_per_domain, &links)

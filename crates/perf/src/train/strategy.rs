@@ -196,6 +196,22 @@ impl Strategy {
         }
     }
 
+    /// Tensor-parallel ranks of each expert (Megatron's `expert_tensor_parallel_size`): the
+    /// attention's TP (Megatron's default) when the expert-parallel group fits beside it, else
+    /// the largest divisor of TP that lets it fit. Megatron lays the experts out on their own
+    /// grid (MoE parallel folding, arXiv 2504.14960: ETP x EP x expert-DP over the same
+    /// TP x CP x DP ranks of a pipeline stage) and requires ETP x EP to divide TP x CP x DP, so
+    /// a published EP larger than DP x CP means the run folded TP into the expert group
+    /// (Qwen3-235B on H100: TP 2, EP 32 on 32 GPUs per stage runs ETP 1).
+    pub fn expert_tp(&self) -> u32 {
+        let ranks = self.tp * self.dp * self.cp;
+        let ep = self.ep.max(1);
+        (1..=self.tp.max(1))
+            .rev()
+            .find(|etp| self.tp.is_multiple_of(*etp) && ranks.is_multiple_of(ep * etp))
+            .unwrap_or(1)
+    }
+
     /// Bytes per parameter of the gradient buffer.
     pub fn gradient_bytes(&self) -> f64 {
         if self.fp32_gradients {
@@ -219,6 +235,20 @@ mod tests {
         assert!(both.contains(RecomputeModules::MLP));
         assert!(!both.contains(RecomputeModules::MOE));
         assert_eq!(RecomputeModules::parse("attention"), None);
+    }
+
+    #[test]
+    fn expert_tp_folds_only_when_the_expert_group_does_not_fit_beside_tp() {
+        let base = Strategy {
+            tp: 2,
+            dp: 16,
+            ..Strategy::single()
+        };
+        // EP 8 divides DP 16: experts keep the attention's TP 2 (Megatron's default).
+        assert_eq!(Strategy { ep: 8, ..base }.expert_tp(), 2);
+        // EP 32 on 2 x 16 = 32 ranks: only ETP 1 fits (the folded layout).
+        assert_eq!(Strategy { ep: 32, ..base }.expert_tp(), 1);
+        assert_eq!(Strategy::single().expert_tp(), 1);
     }
 
     #[test]
