@@ -205,6 +205,36 @@ mod tests {
     }
 
     #[test]
+    fn both_pools_take_the_engine_and_the_component_precisions() {
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let w = workload(2000.0);
+        let args = (&layout(32), &layout(64));
+        let base = evaluate_disaggregated(&arch, &hw, args.0, args.1, &w, 0.0, &c);
+        // A slower engine: both the decode pool's rate and the prefill per request move.
+        let slow = ServingEfficiency {
+            engine_step_factor: 1.3,
+            ..ServingEfficiency::default()
+        };
+        let uniform = ComponentPrecision::uniform(Precision::Fp8);
+        let e =
+            evaluate_disaggregated_with(&arch, &hw, args.0, args.1, &w, 0.0, &c, &slow, &uniform);
+        assert!(e.decode_tokens_per_s_per_gpu < base.decode_tokens_per_s_per_gpu);
+        // BF16 attention and dense layers: more weight bytes in the decode pool.
+        let mixed = ComponentPrecision {
+            attention: Precision::Bf16,
+            dense: Precision::Bf16,
+            experts: Precision::Fp8,
+        };
+        let d = ServingEfficiency::default();
+        let m = evaluate_disaggregated_with(&arch, &hw, args.0, args.1, &w, 0.0, &c, &d, &mixed);
+        assert!(m.decode.weights_gib > base.decode.weights_gib);
+        // The defaults are the uniform precision and the default efficiencies.
+        let same =
+            evaluate_disaggregated_with(&arch, &hw, args.0, args.1, &w, 0.0, &c, &d, &uniform);
+        assert_eq!(same, base);
+    }
+
+    #[test]
     fn a_ttft_target_counts_the_kv_transfer() {
         let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
         let mut w = workload(8000.0);
