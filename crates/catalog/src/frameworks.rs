@@ -80,7 +80,22 @@ pub struct Framework {
     pub recompute_layers: Sourced<bool>,
     /// ZeRO stage its recipes use by default (1 = Megatron's distributed optimizer).
     pub default_zero: Sourced<u8>,
+    /// How data-parallel and sharded-parameter traffic is cut into collectives: `bucket`
+    /// (the default when absent: Megatron-Core's buckets), `layer` (FSDP units) or
+    /// `parameter` (one collective per parameter tensor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp_collectives: Option<Sourced<String>>,
+    /// The FP8 scaling a plain `fp8` means: `fp8-delayed` (the default when absent:
+    /// Transformer Engine's default recipe), `fp8-current`, `fp8-blockwise` or `mxfp8`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_fp8_recipe: Option<Sourced<String>>,
 }
+
+/// Words `dp_collectives` takes.
+pub const DP_COLLECTIVES: [&str; 3] = ["bucket", "layer", "parameter"];
+
+/// Recipes `default_fp8_recipe` may name.
+pub const FP8_RECIPES: [&str; 4] = ["fp8-delayed", "fp8-current", "fp8-blockwise", "mxfp8"];
 
 impl Framework {
     /// Whether `precision` (`bf16`, `fp8`, `fp4`) has a recipe.
@@ -167,6 +182,53 @@ pub(crate) fn validate(
         recompute_layers,
         default_zero
     );
+    // The optional choices: cited when given, and one of the words the model knows.
+    for (field, value, words) in [
+        ("dp_collectives", &fw.dp_collectives, &DP_COLLECTIVES[..]),
+        (
+            "default_fp8_recipe",
+            &fw.default_fp8_recipe,
+            &FP8_RECIPES[..],
+        ),
+    ] {
+        let Some(value) = value else { continue };
+        match value {
+            Sourced::Known {
+                value,
+                source,
+                source_span,
+                ..
+            } => {
+                if !source_ids.contains(&source.as_str()) {
+                    report(
+                        field,
+                        Some(source_span.clone()),
+                        format!("source `{source}` is not defined"),
+                        format!("add a [[source]] entry with id = \"{source}\""),
+                    );
+                }
+                if !words.contains(&value.as_str()) {
+                    let hint = match nearest(value, words.iter().copied()) {
+                        Some(near) => format!("did you mean `{near}`?"),
+                        None => format!("use one of {}", words.join(", ")),
+                    };
+                    report(
+                        field,
+                        Some(source_span.clone()),
+                        format!("unknown value `{value}`"),
+                        hint,
+                    );
+                }
+            }
+            Sourced::Unknown(_) => report(
+                field,
+                Some(fw.id.span()),
+                "a framework fact cannot be unknown".into(),
+                "cite the documentation or code that says it, or leave the field out".into(),
+            ),
+            Sourced::NotApplicable(_) => {}
+        }
+    }
     let span = Some(fw.id.span());
     let stages = fact(&fw.zero_stages);
     if stages.iter().any(|s| *s > 3) {

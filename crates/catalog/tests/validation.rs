@@ -505,3 +505,52 @@ fn every_shipping_gpu_has_a_ceiling_for_every_precision_it_has() {
         Some(Precision::Bf16)
     );
 }
+
+/// The shipped `deepspeed-zero3` framework entry, as its own catalog file.
+fn deepspeed_entry() -> String {
+    let all = include_str!("../../../catalog/frameworks.toml");
+    let start = all.find("[[framework]]\nid = \"deepspeed-zero3\"").unwrap();
+    let end = start + all[start + 1..].find("\n[[").unwrap() + 1;
+    all[start..end].to_string()
+}
+
+fn load_extra(text: String) -> Result<Catalog, String> {
+    Catalog::load(&[CatalogText {
+        name: "mine.toml".into(),
+        text,
+    }])
+    .map_err(|d| d.to_string())
+}
+
+#[test]
+fn collective_granularity_and_fp8_scaling_are_read_and_checked() {
+    let catalog = load_extra(deepspeed_entry()).unwrap();
+    let fw = &catalog.frameworks["deepspeed-zero3"];
+    assert_eq!(
+        fw.dp_collectives.as_ref().and_then(|v| v.value()).unwrap(),
+        "parameter"
+    );
+    // An unknown word is refused naming the field, with the nearest word.
+    let bad = deepspeed_entry().replace(
+        "dp_collectives = { value = \"parameter\"",
+        "dp_collectives = { value = \"parameters\"",
+    );
+    let err = load_extra(bad).unwrap_err();
+    assert!(
+        err.contains("framework[deepspeed-zero3].dp_collectives"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `parameter`"), "{err}");
+    // So is an FP8 scaling the model does not know, and a missing source.
+    let bad = deepspeed_entry().replace(
+        "default_zero = {",
+        "default_fp8_recipe = { value = \"fp8-tensorwise\", source = \"nowhere\" }\ndefault_zero = {",
+    );
+    let err = load_extra(bad).unwrap_err();
+    assert!(
+        err.contains("framework[deepspeed-zero3].default_fp8_recipe"),
+        "{err}"
+    );
+    assert!(err.contains("unknown value `fp8-tensorwise`"), "{err}");
+    assert!(err.contains("source `nowhere` is not defined"), "{err}");
+}

@@ -103,14 +103,17 @@ pub fn system_capacity(
         hardware,
     };
     if let Some(traffic) = request.traffic {
-        let (found, evaluated) = perf::search_traffic(
+        // The reference engine's fitted efficiencies, as the plain path's result uses them.
+        let fit = crate::infer::ServingFit::shipped();
+        let (found, evaluated) = perf::search_traffic_with(
             &inputs.arch,
             &inputs.hardware,
             precision,
             request.kv_bytes,
             &request.workload,
             traffic,
-            &crate::infer::ServingFit::shipped().constants(),
+            &fit.constants(),
+            &fit.efficiency_for(crate::infer::REFERENCE_ENGINE),
             1,
         );
         match found.into_iter().next() {

@@ -337,14 +337,18 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                     &catalog, &inputs, precision, kv_bytes, workload, *top,
                 ),
                 Some(shape) => {
-                    let (found, evaluated) = perf::search_traffic(
+                    // The shipped fit's constants and the reference engine's efficiencies,
+                    // as the plain search's results use them.
+                    let fit = engine::infer::ServingFit::shipped();
+                    let (found, evaluated) = perf::search_traffic_with(
                         &inputs.arch,
                         &inputs.hardware,
                         precision,
                         kv_bytes,
                         &workload,
                         &shape,
-                        &perf::ModelConstants::default(),
+                        &fit.constants(),
+                        &fit.efficiency_for(engine::infer::REFERENCE_ENGINE),
                         *top,
                     );
                     let results = found

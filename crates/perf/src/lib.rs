@@ -39,10 +39,10 @@ pub use serve::{
     ServingLayout, ServingMode, ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
 pub use serve::{
-    erlang_c, evaluate_disaggregated, evaluate_traffic, evaluate_traffic_with,
-    kv_bytes_per_token_whole, prefill_pool, remote_domains, search_traffic, BatchQueue,
-    DisaggEvaluation, LengthBin, LengthProfile, PrefillCost, QueueReport, SlotQueue, Traffic,
-    TrafficEvaluation, PROFILES,
+    erlang_c, evaluate_disaggregated, evaluate_disaggregated_with, evaluate_traffic,
+    evaluate_traffic_components, evaluate_traffic_with, kv_bytes_per_token_whole, prefill_pool,
+    remote_domains, search_traffic, search_traffic_with, BatchQueue, DisaggEvaluation, LengthBin,
+    LengthProfile, PrefillCost, QueueReport, SlotQueue, Traffic, TrafficEvaluation, PROFILES,
 };
 pub use train::step::DEFAULT_EXPERT_IMBALANCE;
 pub use train::{

@@ -189,3 +189,43 @@ fn an_oversubscribed_fabric_slows_what_crosses_it() {
     );
     assert!(b.step_time_s > a.step_time_s);
 }
+
+#[test]
+fn per_parameter_collectives_pay_a_ring_step_per_rank_and_buckets_do_not() {
+    // GPT-3 175B under ZeRO-3 on 1,536 A100-class GPUs, one sequence per GPU, nothing
+    // overlapped (DeepSpeed 0.3 synchronises the device around every gather).
+    let arch = Arch::gpt(96, 12288, 96, 51200);
+    let s = Strategy {
+        dp: 1536,
+        zero: 3,
+        recompute: Recompute::Full,
+        overlap_grad_reduce: false,
+        overlap_param_gather: false,
+        ..Strategy::single()
+    };
+    let w = Workload::new(1536.0, 2048.0, Precision::Bf16);
+    let hw = h100_sxm();
+    let per_layer = evaluate(&arch, &hw, &s, &w);
+    let per_parameter = evaluate(
+        &arch,
+        &hw,
+        &Strategy {
+            dp_collectives: perf::train::collectives::Granularity::Parameter,
+            ..s
+        },
+        &w,
+    );
+    // 12 tensors per layer instead of one collective per layer: 11 more ring latencies per
+    // layer for each of the two gathers and the reduce-scatter, 96 layers. A ring over 1,536
+    // ranks on 8-GPU nodes is 1,344 NVLink steps and 191 network steps; at the default 8 us
+    // and 25 us that is 15.5 ms, so about 96 x 11 x 3 x 15.5 ms = 49 s more per step.
+    let extra = per_parameter.breakdown.dp_comm_s - per_layer.breakdown.dp_comm_s;
+    assert!(
+        (extra - 96.0 * 11.0 * 3.0 * 15.527e-3).abs() < 0.5,
+        "{extra}"
+    );
+    // Megatron's buckets grow with the group (max(40M, 1M x DP)), so data parallelism over
+    // 2,048 ranks stays a handful of collectives, not one per 40M parameters.
+    use perf::train::collectives::Granularity;
+    assert_eq!(Granularity::Bucket.calls(175e9 / 8.0, 12.0, 2048.0), 11.0);
+}

@@ -714,7 +714,16 @@ pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferRe
         components,
     );
     if let Some(t) = &spec.traffic {
-        spec_traffic(&mut result, t, &inputs, &layout, &workload, &fail)?;
+        spec_traffic(
+            &mut result,
+            t,
+            &inputs,
+            &layout,
+            &workload,
+            engine.as_deref(),
+            components,
+            &fail,
+        )?;
     }
     if let Some(c) = components {
         result.assumptions.push(format!(

@@ -116,12 +116,15 @@ type SpecFail<'a> = &'a dyn Fn(Option<std::ops::Range<usize>>, &str, String, &st
 
 /// Evaluates a spec's `[traffic]` table on the spec's layout and puts the figures into
 /// `result`; errors name the `traffic.*` field.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn spec_traffic(
     result: &mut InferResult,
     t: &TrafficSpec,
     inputs: &ServeInputs,
     layout: &ServingLayout,
     workload: &ServingWorkload,
+    engine: Option<&str>,
+    components: Option<perf::ComponentPrecision>,
     fail: SpecFail,
 ) -> Result<(), EngineError> {
     let spec_field = |f: &str| match f {
@@ -164,13 +167,17 @@ pub(super) fn spec_traffic(
         Some(p) => checked_peak_to_mean(p, "`traffic.peak_to_mean`")
             .map_err(|m| spec_error(m, "traffic.peak_to_mean"))?,
     };
-    let evaluation = perf::evaluate_traffic(
+    // The spec's engine and per-component precisions, as its plain result above used them.
+    let fit = super::ServingFit::shipped();
+    let evaluation = perf::evaluate_traffic_components(
         &inputs.arch,
         &inputs.hardware,
         layout,
         workload,
         &traffic,
-        &super::ServingFit::shipped().constants(),
+        &fit.constants(),
+        &fit.efficiency_for(engine.map_or(super::REFERENCE_ENGINE, super::engine_key)),
+        &components.unwrap_or(perf::ComponentPrecision::uniform(layout.precision)),
     );
     apply_traffic_peak(result, &traffic, &evaluation, peak);
     Ok(())

@@ -18,6 +18,12 @@ pub fn perf_framework(fw: &catalog::Framework) -> perf::Framework {
         fused_elementwise: fact(&fw.fused_elementwise),
         overlap_grad_reduce: fact(&fw.overlap_grad_reduce),
         overlap_param_gather: fact(&fw.overlap_param_gather),
+        dp_collectives: fw
+            .dp_collectives
+            .as_ref()
+            .and_then(|v| v.value())
+            .and_then(|w| perf::train::collectives::Granularity::parse(w))
+            .unwrap_or_default(),
         tp_comm_overlap: fact(&fw.tp_comm_overlap),
         ep_comm_overlap: fact(&fw.ep_comm_overlap),
         tensor_parallel: fact(&fw.tensor_parallel),
@@ -30,6 +36,12 @@ pub fn perf_framework(fw: &catalog::Framework) -> perf::Framework {
         zero_stages: ZeroStages::of(&fact(&fw.zero_stages)),
         zero_stages_with_pp: ZeroStages::of(&fact(&fw.zero_stages_with_pp)),
         fp8: fw.has_precision("fp8"),
+        default_fp8_recipe: fw
+            .default_fp8_recipe
+            .as_ref()
+            .and_then(|v| v.value())
+            .and_then(|w| perf::Recipe::parse(w))
+            .unwrap_or(perf::Recipe::Fp8Delayed),
         fp4: fw.has_precision("fp4"),
         low_precision_activations: fact(&fw.low_precision_activations),
         fp32_gradients: fact(&fw.gradient_precision) == "fp32",

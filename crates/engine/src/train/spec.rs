@@ -257,6 +257,9 @@ pub struct TrainInputs {
     pub framework_id: String,
     /// Its facts.
     pub framework: perf::Framework,
+    /// Whether the FP8 recipe was filled from the framework's `default_fp8_recipe` (a plain
+    /// `fp8`), so that another framework refills it; a recipe the user named stays.
+    fp8_recipe_from_framework: bool,
 }
 
 impl TrainInputs {
@@ -265,7 +268,29 @@ impl TrainInputs {
         let fw = resolve_framework(catalog, id)?;
         self.framework_id = fw.id.get_ref().clone();
         self.framework = perf_framework(fw);
+        self.fill_fp8_recipe();
         Ok(self)
+    }
+
+    /// A plain `fp8` means the framework version's default scaling (catalog/frameworks.toml,
+    /// `default_fp8_recipe`: delayed in Megatron-Core, current in Megatron-Bridge), as the
+    /// validation rows read it; a named recipe or per-component recipes are kept.
+    fn fill_fp8_recipe(&mut self) {
+        if self.workload.precision != Precision::Fp8
+            || (self.workload.components.is_some() && !self.fp8_recipe_from_framework)
+        {
+            return;
+        }
+        let recipe = self.framework.default_fp8_recipe;
+        self.workload.components = Some(perf::ComponentRecipes::uniform(recipe));
+        self.fp8_recipe_from_framework = true;
+        let note = format!(
+            "fp8 runs as {} ({}'s default FP8 scaling, catalog/frameworks.toml)",
+            recipe.name(),
+            self.framework_id
+        );
+        self.assumptions.retain(|a| !a.starts_with("fp8 runs as "));
+        self.assumptions.push(note);
     }
 }
 
@@ -333,9 +358,10 @@ fn finish_inputs(
         c.reserved_memory_bytes / GIB
     ));
     let framework = resolve_framework(catalog, None)?;
-    Ok(TrainInputs {
+    let mut inputs = TrainInputs {
         framework_id: framework.id.get_ref().clone(),
         framework: perf_framework(framework),
+        fp8_recipe_from_framework: false,
         model_id,
         arch,
         system: system.to_string(),
@@ -343,7 +369,9 @@ fn finish_inputs(
         gpus,
         workload,
         assumptions,
-    })
+    };
+    inputs.fill_fp8_recipe();
+    Ok(inputs)
 }
 
 /// Evaluates one strategy and packages the result.

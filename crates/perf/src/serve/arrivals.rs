@@ -51,7 +51,9 @@ pub fn normal_quantile(p: f64) -> f64 {
 }
 
 /// Sequences in flight at the `percentile` when their mean is `mean`: with Poisson arrivals
-/// the number in service of an M/G/infinity system is Poisson (normal approximation).
+/// the number in service of an M/G/infinity system is Poisson (normal approximation). No
+/// serving path judges targets with it any more (server mode is `queue::BatchQueue`'s
+/// negative binomial, whose spread is wider); kept as the M/G/infinity reference.
 pub fn concurrency_at_percentile(mean: f64, percentile: f64) -> f64 {
     let z = normal_quantile(percentile / 100.0).max(0.0);
     (mean + z * mean.sqrt()).ceil()

@@ -6,7 +6,10 @@ use serde::Serialize;
 
 use super::moe::PrefillCost;
 use super::unit::Unit;
-use super::{evaluate_serving, ServingEvaluation, ServingLayout, ServingWorkload};
+use super::{
+    evaluate_serving_components, ComponentPrecision, ServingEfficiency, ServingEvaluation,
+    ServingLayout, ServingWorkload,
+};
 use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants};
 
@@ -47,13 +50,52 @@ pub fn evaluate_disaggregated(
     hit_rate: f64,
     c: &ModelConstants,
 ) -> DisaggEvaluation {
+    evaluate_disaggregated_with(
+        arch,
+        hw,
+        prefill_layout,
+        decode_layout,
+        w,
+        hit_rate,
+        c,
+        &ServingEfficiency::default(),
+        &ComponentPrecision::uniform(decode_layout.precision),
+    )
+}
+
+/// [`evaluate_disaggregated`] with an engine's efficiencies and each component's precision,
+/// the same in both pools (the pools' layouts choose only their parallelism).
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_disaggregated_with(
+    arch: &Arch,
+    hw: &Hardware,
+    prefill_layout: &ServingLayout,
+    decode_layout: &ServingLayout,
+    w: &ServingWorkload,
+    hit_rate: f64,
+    c: &ModelConstants,
+    eff: &ServingEfficiency,
+    components: &ComponentPrecision,
+) -> DisaggEvaluation {
     let mut decode_w = *w;
     decode_w.disaggregated = true;
     // The decode pool's TTFT target is judged below with the prefill side added.
     decode_w.ttft_slo_s = None;
-    let decode = evaluate_serving(arch, hw, decode_layout, &decode_w, c);
-    let prefill = Unit::new(arch, hw, prefill_layout, c, w.input_tokens, None)
-        .map(|u| u.prefill_cost(w.input_tokens, hit_rate, true));
+    let decode =
+        evaluate_serving_components(arch, hw, decode_layout, &decode_w, c, eff, components);
+    let prefill_unit = || {
+        Unit::with_components(
+            arch,
+            hw,
+            prefill_layout,
+            c,
+            w.input_tokens,
+            None,
+            eff,
+            components,
+        )
+    };
+    let prefill = prefill_unit().map(|u| u.prefill_cost(w.input_tokens, hit_rate, true));
     let mut out = DisaggEvaluation {
         decode,
         prefill_layout: *prefill_layout,
@@ -85,11 +127,10 @@ pub fn evaluate_disaggregated(
         per_decode_gpu /= utilisation;
     }
     let ratio = per_decode_gpu / w.output_tokens * prefill.gpu_s_per_request;
-    let prefill_alone =
-        Unit::new(arch, hw, prefill_layout, c, w.input_tokens, None).map_or(0.0, |u| {
-            u.prefill_latency_s(w.input_tokens * (1.0 - hit_rate))
-                + (w.input_tokens * (1.0 - hit_rate)) * u.prefill_all_to_all_s_per_token()
-        });
+    let prefill_alone = prefill_unit().map_or(0.0, |u| {
+        u.prefill_latency_s(w.input_tokens * (1.0 - hit_rate))
+            + (w.input_tokens * (1.0 - hit_rate)) * u.prefill_all_to_all_s_per_token()
+    });
     out.decode_tokens_per_s_per_gpu = per_decode_gpu;
     out.prefill_gpus_per_decode_gpu = ratio;
     out.output_tokens_per_s_per_gpu = per_decode_gpu / (1.0 + ratio);
@@ -161,6 +202,36 @@ mod tests {
         let expected = short.decode_tokens_per_s_per_gpu / 1000.0 * short.prefill.gpu_s_per_request;
         assert!((short.prefill_gpus_per_decode_gpu - expected).abs() < 1e-12);
         assert!(short.ttft_s > short.prefill.kv_send_s);
+    }
+
+    #[test]
+    fn both_pools_take_the_engine_and_the_component_precisions() {
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let w = workload(2000.0);
+        let args = (&layout(32), &layout(64));
+        let base = evaluate_disaggregated(&arch, &hw, args.0, args.1, &w, 0.0, &c);
+        // A slower engine: both the decode pool's rate and the prefill per request move.
+        let slow = ServingEfficiency {
+            engine_step_factor: 1.3,
+            ..ServingEfficiency::default()
+        };
+        let uniform = ComponentPrecision::uniform(Precision::Fp8);
+        let e =
+            evaluate_disaggregated_with(&arch, &hw, args.0, args.1, &w, 0.0, &c, &slow, &uniform);
+        assert!(e.decode_tokens_per_s_per_gpu < base.decode_tokens_per_s_per_gpu);
+        // BF16 attention and dense layers: more weight bytes in the decode pool.
+        let mixed = ComponentPrecision {
+            attention: Precision::Bf16,
+            dense: Precision::Bf16,
+            experts: Precision::Fp8,
+        };
+        let d = ServingEfficiency::default();
+        let m = evaluate_disaggregated_with(&arch, &hw, args.0, args.1, &w, 0.0, &c, &d, &mixed);
+        assert!(m.decode.weights_gib > base.decode.weights_gib);
+        // The defaults are the uniform precision and the default efficiencies.
+        let same =
+            evaluate_disaggregated_with(&arch, &hw, args.0, args.1, &w, 0.0, &c, &d, &uniform);
+        assert_eq!(same, base);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Evaluating one layout: the batch that maximises throughput within the targets.
 
-use super::unit::{kv_bytes_per_token, Ceilings, Unit, GIB};
+use super::unit::{kv_bytes_per_token, Unit, GIB};
 use super::*;
 use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants, Precision};
@@ -23,7 +23,8 @@ pub fn serving_ceiling(hw: &Hardware, precision: Precision) -> Option<f64> {
 }
 
 /// Evaluates a layout for a workload: picks the batch that maximises throughput within the
-/// latency targets (server) or the KV-cache limit (offline).
+/// latency targets (server: judged on the queue of [`super::traffic`], the batch in flight
+/// under Poisson arrivals and continuous batching) or the KV-cache limit (offline).
 pub fn evaluate_serving(
     arch: &Arch,
     hw: &Hardware,
@@ -85,37 +86,37 @@ pub fn evaluate_serving_components(
         best_ttft_judged_s: f64::INFINITY,
         decode_step: DecodeStep::default(),
     };
-    let ceiling_of = |p: Precision| {
-        hw.peak(p)
-            .map(|peak| serving_ceiling(hw, p).unwrap_or(peak * hw.matmul_efficiency))
-    };
-    let (Some(attention), Some(dense), Some(experts)) = (
-        ceiling_of(components.attention),
-        ceiling_of(components.dense),
-        ceiling_of(components.experts),
+    // Server mode has one mechanism: the traffic path's queue (the batch in flight as a
+    // negative binomial under continuous batching, `BatchQueue`), on requests all of `w`'s
+    // lengths with no prefix-cache hits.
+    if w.mode == ServingMode::Server {
+        return super::traffic::evaluate_traffic_components(
+            arch,
+            hw,
+            layout,
+            w,
+            &super::traffic::Traffic::uniform(w.input_tokens, w.output_tokens),
+            c,
+            eff,
+            components,
+        )
+        .evaluation;
+    }
+    let Some(unit) = Unit::with_components(
+        arch,
+        hw,
+        layout,
+        c,
+        w.input_tokens,
+        w.speculation,
+        eff,
+        components,
     ) else {
         result.infeasible = Some(ServeInfeasible::PrecisionUnsupported);
         return result;
     };
-    let unit = Unit {
-        arch,
-        hw,
-        layout: *layout,
-        c,
-        components: *components,
-        ceilings: Ceilings {
-            attention,
-            dense,
-            experts,
-        },
-        hbm: hw.serving_hbm_bytes_per_s(c.memory_efficiency),
-        prompt_tokens: w.input_tokens,
-        speculation: w.speculation,
-        eff: *eff,
-    };
-    let weights = unit.weight_bytes_per_gpu();
-    result.weights_gib = weights / GIB;
-    let free = hw.hbm_bytes * eff.memory_fraction - weights - c.reserved_memory_bytes;
+    result.weights_gib = unit.weight_bytes_per_gpu() / GIB;
+    let free = unit.free_bytes();
     if free <= 0.0 {
         result.infeasible = Some(ServeInfeasible::WeightsDoNotFit);
         return result;
@@ -167,55 +168,13 @@ pub fn evaluate_serving_components(
             )
         }
     };
-    // Offline keeps the batch full; a server's batch is its mean, and the KV cache and the
-    // latency targets must hold at the chosen percentile of the sequences in flight.
-    // The microbatch at the percentile: the sequences in flight (pp microbatches) at that
-    // percentile, shared out over the microbatches.
-    let peak_of =
-        |batch: f64| (concurrency_at_percentile(pp * batch, w.slo_percentile) / pp).ceil();
-    // The best latencies, where the targets are judged: batch 1, and in server mode at the
-    // target percentile of sequences in flight (a message that quoted the mean could say a
-    // target was missed while quoting a figure under it).
+    // Offline keeps the batch full (server mode returned above, through the queue).
     let (_, best_tpot, best_ttft, _) = at(1.0);
     result.best_tpot_s = best_tpot;
     result.best_ttft_s = best_ttft;
-    let (_, judged_tpot, judged_ttft, _) = at(match w.mode {
-        ServingMode::Offline => 1.0,
-        ServingMode::Server => peak_of(1.0),
-    });
-    result.best_tpot_judged_s = judged_tpot;
-    result.best_ttft_judged_s = judged_ttft;
-    let meets_at = |batch: f64| match w.mode {
-        ServingMode::Offline => true,
-        ServingMode::Server => {
-            let peak = peak_of(batch);
-            if peak > max_batch {
-                return false;
-            }
-            let (_, tpot, ttft, _) = at(peak);
-            w.tpot_slo_s.is_none_or(|slo| tpot <= slo) && w.ttft_slo_s.is_none_or(|slo| ttft <= slo)
-        }
-    };
-    // Throughput rises with batch and TPOT rises with it, so the best batch within the
-    // targets is the largest that meets them: bisect.
-    let (mut lo, mut hi) = (0u32, max_batch as u32);
-    while lo < hi {
-        let mid = (lo + hi).div_ceil(2);
-        if meets_at(f64::from(mid)) {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    if lo == 0 {
-        let slots_short = w.mode == ServingMode::Server && peak_of(1.0) > max_batch;
-        result.infeasible = Some(if slots_short {
-            ServeInfeasible::TooFewSlots
-        } else {
-            ServeInfeasible::SloUnmeetable
-        });
-        return result;
-    }
+    result.best_tpot_judged_s = best_tpot;
+    result.best_ttft_judged_s = best_ttft;
+    let lo = max_batch as u32;
     let batch = f64::from(lo);
     let (throughput, tpot, ttft, ratio) = at(batch);
     result.batch = lo;
@@ -223,12 +182,8 @@ pub fn evaluate_serving_components(
     result.output_tokens_per_s_per_gpu = throughput / (f64::from(layout.gpus()) * (1.0 + ratio));
     result.tpot_s = tpot;
     result.ttft_s = ttft;
-    let (_, tpot_tail, ttft_tail, _) = match w.mode {
-        ServingMode::Offline => (throughput, tpot, ttft, ratio),
-        ServingMode::Server => at(peak_of(batch)),
-    };
-    result.tpot_at_percentile_s = tpot_tail;
-    result.ttft_at_percentile_s = ttft_tail;
+    result.tpot_at_percentile_s = tpot;
+    result.ttft_at_percentile_s = ttft;
     result.prefill_to_decode_ratio = ratio;
     result.kv_cache_gib = pp * batch * kv_per_token * arch.attended_context(context) / GIB;
     let prefill_tokens = if w.disaggregated {

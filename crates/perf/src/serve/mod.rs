@@ -25,7 +25,7 @@ mod traffic;
 mod unit;
 
 pub use arrivals::{concurrency_at_percentile, normal_quantile};
-pub use disagg::{evaluate_disaggregated, DisaggEvaluation};
+pub use disagg::{evaluate_disaggregated, evaluate_disaggregated_with, DisaggEvaluation};
 pub use evaluate::{
     evaluate_serving, evaluate_serving_components, evaluate_serving_with, serving_ceiling,
 };
@@ -33,8 +33,9 @@ pub use moe::{kv_bytes_per_token_whole, prefill_pool, remote_domains, PrefillCos
 pub use queue::{erlang_c, BatchQueue, SlotQueue};
 pub use search::search_serving;
 pub use traffic::{
-    evaluate_traffic, evaluate_traffic_with, search_traffic, LengthBin, LengthProfile, QueueReport,
-    Traffic, TrafficEvaluation, PROFILES,
+    evaluate_traffic, evaluate_traffic_components, evaluate_traffic_with, search_traffic,
+    search_traffic_with, LengthBin, LengthProfile, QueueReport, Traffic, TrafficEvaluation,
+    PROFILES,
 };
 pub use unit::kv_bytes_per_token;
 

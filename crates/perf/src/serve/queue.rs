@@ -199,11 +199,16 @@ impl BatchQueue {
 
     /// Sequences in flight at a percentile (0-100) of time, not capped at the slots.
     pub fn in_flight_at_percentile(&self, percentile: f64) -> f64 {
+        self.in_flight_at_z(normal_quantile(percentile / 100.0))
+    }
+
+    /// [`Self::in_flight_at_percentile`] at the standard normal quantile `z` of the percentile
+    /// (a search asks at one percentile many times).
+    pub fn in_flight_at_z(&self, z: f64) -> f64 {
         if self.mean_in_flight <= 0.0 {
             return 0.0;
         }
         let (k, theta) = self.gamma();
-        let z = normal_quantile(percentile / 100.0);
         let c = 1.0 - 1.0 / (9.0 * k) + z / (3.0 * k.sqrt());
         (k * theta * c.max(0.0).powi(3)).ceil()
     }

@@ -16,7 +16,7 @@
 use serde::Serialize;
 
 use super::queue::BatchQueue;
-use super::unit::{kv_bytes_per_token, weight_bytes, Unit, GIB};
+use super::unit::{kv_bytes_per_token, Unit, GIB};
 use super::*;
 use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants};
@@ -231,6 +231,34 @@ pub fn evaluate_traffic_with(
     c: &ModelConstants,
     eff: &ServingEfficiency,
 ) -> TrafficEvaluation {
+    evaluate_traffic_components(
+        arch,
+        hw,
+        layout,
+        w,
+        traffic,
+        c,
+        eff,
+        &ComponentPrecision::uniform(layout.precision),
+    )
+}
+
+/// [`evaluate_traffic_with`] with each component's weights at its own precision: the one
+/// capacity function every serving path ends in (the plain evaluation's server mode, the
+/// traffic and fleet paths, the decode pool of a disaggregated deployment), so the engine's
+/// efficiencies (step factor, per-sequence cost, memory share) and the components' precisions
+/// count the same everywhere.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_traffic_components(
+    arch: &Arch,
+    hw: &Hardware,
+    layout: &ServingLayout,
+    w: &ServingWorkload,
+    traffic: &Traffic,
+    c: &ModelConstants,
+    eff: &ServingEfficiency,
+    components: &ComponentPrecision,
+) -> TrafficEvaluation {
     let h = traffic.prefix_hit_rate;
     let e_in = traffic.mean_input();
     let e_out = traffic.mean_output();
@@ -244,11 +272,12 @@ pub fn evaluate_traffic_with(
         queue: None,
         bins: traffic.bins.len(),
     };
-    let Some(mut unit) = Unit::new(arch, hw, layout, c, e_in, w.speculation) else {
+    let Some(unit) =
+        Unit::with_components(arch, hw, layout, c, e_in, w.speculation, eff, components)
+    else {
         out.evaluation = infeasible(Some(ServeInfeasible::PrecisionUnsupported));
         return out;
     };
-    unit.eff = *eff;
     // Output-weighted moments: a sequence is in the batch for as many steps as it has outputs.
     let (mut ctx, mut kv_len, mut computed_in, mut flops_all, mut flops_done) =
         (0.0, 0.0, 0.0, 0.0, 0.0);
@@ -266,9 +295,8 @@ pub fn evaluate_traffic_with(
     out.decode_context_tokens = ctx;
     out.prefill_saved_fraction = 1.0 - flops_done / flops_all.max(f64::MIN_POSITIVE);
 
-    let (dense, routed) = unit.params_per_gpu();
-    let weights = weight_bytes(layout.precision) * (dense + routed);
-    let free = hw.hbm_bytes - weights - c.reserved_memory_bytes;
+    let weights = unit.weight_bytes_per_gpu();
+    let free = unit.free_bytes();
     let mut e = infeasible(None);
     e.weights_gib = weights / GIB;
     if free <= 0.0 {
@@ -398,8 +426,12 @@ pub fn evaluate_traffic_with(
     };
     // TPOT at the percentile: the step with the batch at that percentile of sequences in
     // flight (at most every slot: past them requests wait instead of joining).
+    // A batch of n emits n tokens, so the batch a token sees is the count in flight weighted by
+    // its size (for the gamma law, shape one more): its percentiles from the median up lie at
+    // or above the mean batch, which the percentile of the time-weighted count can fall below.
+    let z = super::arrivals::normal_quantile(w.slo_percentile / 100.0);
     let tpot_tail_of = |q: &BatchQueue| {
-        let busy = q.in_flight_at_percentile(w.slo_percentile).min(slots) / pp;
+        let busy = q.in_flight_at_z(z).max(q.mean_in_flight).min(slots) / pp;
         at(busy.max(1.0)).1
     };
     // P(TTFT > t): a bin's TTFT is its prefill, the first step and the wait.
@@ -416,7 +448,13 @@ pub fn evaluate_traffic_with(
         match w.mode {
             ServingMode::Offline => true,
             ServingMode::Server => {
-                let q = queue_at(batch, at(batch).1);
+                let tpot_mean = at(batch).1;
+                // The tail's TPOT is no better than the mean's: a mean over the target fails
+                // without building the queue.
+                if w.tpot_slo_s.is_some_and(|slo| tpot_mean > slo) {
+                    return false;
+                }
+                let q = queue_at(batch, tpot_mean);
                 if q.arrivals_per_s >= q.completions_at_slots_per_s {
                     return false;
                 }
@@ -430,8 +468,15 @@ pub fn evaluate_traffic_with(
     let (_, best_tpot, _) = at(1.0);
     e.best_tpot_s = best_tpot;
     e.best_ttft_s = prefill_mean + first_step(best_tpot);
-    e.best_tpot_judged_s = best_tpot;
-    e.best_ttft_judged_s = prefill_s.iter().copied().fold(0.0, f64::max) + first_step(best_tpot);
+    // Where the targets are judged at a mean batch of one: in server mode the batch in flight
+    // at the percentile (a message that quoted the mean could say a target was missed while
+    // quoting a figure under it).
+    let judged_tpot = match w.mode {
+        ServingMode::Offline => best_tpot,
+        ServingMode::Server => tpot_tail_of(&queue_at(1.0, best_tpot)),
+    };
+    e.best_tpot_judged_s = judged_tpot;
+    e.best_ttft_judged_s = prefill_s.iter().copied().fold(0.0, f64::max) + first_step(judged_tpot);
     let top = match w.mode {
         ServingMode::Offline => max_batch as u32,
         // A queue needs a free slot on average: at most every slot but one busy.
@@ -447,7 +492,11 @@ pub fn evaluate_traffic_with(
         }
     }
     if lo == 0 {
-        e.infeasible = Some(if w.mode == ServingMode::Server && top == 0 {
+        // Too few slots: even at a mean of one sequence, the count in flight at the percentile
+        // overflows the KV cache or the batch limit (requests would wait for a slot).
+        let slots_short = w.mode == ServingMode::Server
+            && (top == 0 || queue_at(1.0, best_tpot).in_flight_at_z(z) > slots);
+        e.infeasible = Some(if slots_short {
             ServeInfeasible::TooFewSlots
         } else {
             ServeInfeasible::SloUnmeetable
@@ -483,23 +532,18 @@ pub fn evaluate_traffic_with(
             e.ttft_s = prefill_mean + first_step(tpot) + q.mean_wait_s();
             e.tpot_at_percentile_s = tpot_tail;
             let first = first_step(tpot_tail);
-            // The TTFT percentile: bisect P(TTFT > t) = tail over t.
-            let (mut a, mut b) = (
-                0.0,
-                prefill_s.iter().copied().fold(0.0, f64::max) + first + 1.0,
-            );
-            while ttft_tail(&q, first, b) > tail_allowed && b < 1e7 {
-                b *= 2.0;
-            }
-            for _ in 0..40 {
-                let m = 0.5 * (a + b);
-                if ttft_tail(&q, first, m) > tail_allowed {
-                    a = m;
-                } else {
-                    b = m;
-                }
-            }
-            e.ttft_at_percentile_s = b;
+            // The TTFT percentile: with one bin, the prefill, the first step and the wait's
+            // percentile (the wait's tail is exponential); with more, bisect P(TTFT > t) = tail.
+            e.ttft_at_percentile_s = if let [_] = traffic.bins.as_slice() {
+                prefill_s[0] + first + q.wait_at_percentile_s(w.slo_percentile)
+            } else {
+                ttft_percentile_bisected(
+                    &|t| ttft_tail(&q, first, t),
+                    &prefill_s,
+                    first,
+                    tail_allowed,
+                )
+            };
             let (service_s, service_cv2) = service(tpot);
             out.queue = Some(QueueReport {
                 slots: q.slots,
@@ -517,6 +561,31 @@ pub fn evaluate_traffic_with(
     e.feasible = true;
     out.evaluation = e;
     out
+}
+
+/// The TTFT at which `tail` (P(TTFT > t)) falls to `allowed`, by bisection.
+fn ttft_percentile_bisected(
+    tail: &dyn Fn(f64) -> f64,
+    prefill_s: &[f64],
+    first: f64,
+    allowed: f64,
+) -> f64 {
+    let (mut a, mut b) = (
+        0.0,
+        prefill_s.iter().copied().fold(0.0, f64::max) + first + 1.0,
+    );
+    while tail(b) > allowed && b < 1e7 {
+        b *= 2.0;
+    }
+    for _ in 0..40 {
+        let m = 0.5 * (a + b);
+        if tail(m) > allowed {
+            a = m;
+        } else {
+            b = m;
+        }
+    }
+    b
 }
 
 /// The TTFT percentile over the bins with no queue wait (offline).
@@ -579,12 +648,38 @@ pub fn search_traffic(
     c: &ModelConstants,
     top: usize,
 ) -> (Vec<(ServingLayout, TrafficEvaluation)>, u64) {
+    search_traffic_with(
+        arch,
+        hw,
+        precision,
+        kv_bytes,
+        w,
+        traffic,
+        c,
+        &ServingEfficiency::default(),
+        top,
+    )
+}
+
+/// [`search_traffic`] with an engine's efficiencies.
+#[allow(clippy::too_many_arguments)]
+pub fn search_traffic_with(
+    arch: &Arch,
+    hw: &Hardware,
+    precision: crate::step::Precision,
+    kv_bytes: f64,
+    w: &ServingWorkload,
+    traffic: &Traffic,
+    c: &ModelConstants,
+    eff: &ServingEfficiency,
+    top: usize,
+) -> (Vec<(ServingLayout, TrafficEvaluation)>, u64) {
     let layouts = super::search::candidate_layouts(arch, hw, precision, kv_bytes);
     let evaluated = layouts.len() as u64;
     let mut found: Vec<(ServingLayout, TrafficEvaluation)> = layouts
         .into_iter()
         .map(|l| {
-            let t = evaluate_traffic(arch, hw, &l, w, traffic, c);
+            let t = evaluate_traffic_with(arch, hw, &l, w, traffic, c, eff);
             (l, t)
         })
         .filter(|(_, t)| t.evaluation.feasible)

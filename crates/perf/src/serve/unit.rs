@@ -351,8 +351,8 @@ impl Unit<'_> {
 }
 
 impl<'a> Unit<'a> {
-    /// A unit as `evaluate_serving` builds it; `None` when the chip has no matmul units at the
-    /// layout's precision.
+    /// A unit at the layout's precision throughout, with the fitted default efficiencies;
+    /// `None` when the chip has no matmul units at that precision.
     pub(super) fn new(
         arch: &'a Arch,
         hw: &'a Hardware,
@@ -361,25 +361,62 @@ impl<'a> Unit<'a> {
         prompt_tokens: f64,
         speculation: Option<Speculation>,
     ) -> Option<Unit<'a>> {
-        let peak = hw.peak(layout.precision)?;
-        let ceiling = super::evaluate::serving_ceiling(hw, layout.precision)
-            .unwrap_or(peak * hw.matmul_efficiency);
+        Unit::with_components(
+            arch,
+            hw,
+            layout,
+            c,
+            prompt_tokens,
+            speculation,
+            &ServingEfficiency::default(),
+            &ComponentPrecision::uniform(layout.precision),
+        )
+    }
+
+    /// The unit every serving path builds (plain, traffic, disaggregated): each component's
+    /// weights at its own precision and matmul ceiling, and the engine's efficiencies; `None`
+    /// when the chip has no matmul units at one of the components' precisions.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn with_components(
+        arch: &'a Arch,
+        hw: &'a Hardware,
+        layout: &ServingLayout,
+        c: &'a ModelConstants,
+        prompt_tokens: f64,
+        speculation: Option<Speculation>,
+        eff: &ServingEfficiency,
+        components: &ComponentPrecision,
+    ) -> Option<Unit<'a>> {
+        let ceiling_of = |p: Precision| {
+            hw.peak(p).map(|peak| {
+                super::evaluate::serving_ceiling(hw, p).unwrap_or(peak * hw.matmul_efficiency)
+            })
+        };
         Some(Unit {
             arch,
             hw,
             layout: *layout,
             c,
-            components: ComponentPrecision::uniform(layout.precision),
+            components: *components,
             ceilings: Ceilings {
-                attention: ceiling,
-                dense: ceiling,
-                experts: ceiling,
+                attention: ceiling_of(components.attention)?,
+                dense: ceiling_of(components.dense)?,
+                experts: ceiling_of(components.experts)?,
             },
             hbm: hw.serving_hbm_bytes_per_s(c.memory_efficiency),
             prompt_tokens,
             speculation,
-            eff: ServingEfficiency::default(),
+            eff: *eff,
         })
+    }
+
+    /// HBM per accelerator left for the KV cache (and any cached prefixes) once the engine's
+    /// memory share, the weights and the reserved memory are taken, bytes (negative: the
+    /// weights do not fit).
+    pub(super) fn free_bytes(&self) -> f64 {
+        self.hw.hbm_bytes * self.eff.memory_fraction
+            - self.weight_bytes_per_gpu()
+            - self.c.reserved_memory_bytes
     }
 }
 

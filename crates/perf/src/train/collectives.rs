@@ -8,9 +8,20 @@
 //! the domain all-gathers at the end. When a group has one rank per domain (data parallelism
 //! outside TP x CP x PP groups that fill a node), that is the flat ring at NIC speed.
 //!
-//! Latency: NCCL switches to trees (or PAT) at scale, so the fixed cost grows with the
-//! logarithm of the number of domains crossed, not linearly as a ring's would; at 16,384 GPUs
-//! this is 2 x 11 network hops per collective.
+//! Latency: an all-reduce runs as a tree at scale (NCCL's tree algorithm), so its fixed cost
+//! grows with the logarithm of the number of domains crossed; at 16,384 GPUs this is 2 x 11
+//! network hops per collective. A reduce-scatter or all-gather runs as a ring (NCCL 2.9, the
+//! release of 2021, has no other algorithm for them; later releases add PAT for one rank per
+//! node and NVLS inside NVLink domains, and still cost a ring's steps elsewhere): its fixed
+//! cost is one step per rank, `ranks - domains` steps on the scale-up links and `domains - 1`
+//! across the network (NCCL's own tuning model, `src/graph/tuning.cc`, NVIDIA/nccl@a46ea105,
+//! 2.9.6-1, 2021-04-12: `latencies = baseLat + (nsteps - nInterSteps) * intraLat +
+//! nInterSteps * interLat` with `nsteps = nRanks - 1`, `nInterSteps = nNodes - 1`). At large
+//! data-parallel groups that is why frameworks cut traffic into few, large collectives
+//! ([`Granularity`]): Megatron-Core's default bucket grows with the group, "larger DP sizes
+//! need larger buckets to ensure collectives do not become latency-bound".
+
+use serde::Serialize;
 
 /// The links a collective runs on, one direction per accelerator.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,27 +38,125 @@ pub struct Links {
     pub scale_out_latency_s: f64,
 }
 
-/// All-reduce of `bytes` per rank over `ranks` ranks, `per_domain` of which share a scale-up
-/// domain (the rest spread over `ranks / per_domain` domains). Reduce-scatter and all-gather
-/// are half of it.
-pub fn all_reduce_s(bytes: f64, ranks: f64, per_domain: f64, links: &Links) -> f64 {
-    if ranks <= 1.0 || bytes <= 0.0 {
-        return 0.0;
+/// How a framework cuts its data-parallel (and sharded-parameter) traffic into collectives: a
+/// fact of the framework version (`catalog/frameworks.toml`, `dp_collectives`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    /// Buckets of contiguous parameters (Megatron-Core: `max(40M, 1M x DP)` parameters each;
+    /// PyTorch DDP and DeepSpeed's reduce buckets alike): few, large collectives.
+    #[default]
+    Bucket,
+    /// One collective per wrapped layer (PyTorch FSDP units: one flat parameter per block).
+    Layer,
+    /// One collective per parameter tensor (DeepSpeed ZeRO-3 of 2021 gathered and
+    /// reduce-scattered each parameter on its own).
+    Parameter,
+}
+
+impl Granularity {
+    /// Parses the catalog's word (`bucket`, `layer`, `parameter`).
+    pub fn parse(word: &str) -> Option<Granularity> {
+        match word {
+            "bucket" => Some(Granularity::Bucket),
+            "layer" => Some(Granularity::Layer),
+            "parameter" => Some(Granularity::Parameter),
+            _ => None,
+        }
     }
+
+    /// Collectives needed to move `params` parameters held on `layers` layers, over a
+    /// data-parallel group of `dp` ranks.
+    pub fn calls(self, params: f64, layers: f64, dp: f64) -> f64 {
+        if params <= 0.0 {
+            return 0.0;
+        }
+        match self {
+            Granularity::Bucket => (params / bucket_params(dp)).ceil().max(1.0),
+            Granularity::Layer => layers.max(1.0),
+            Granularity::Parameter => (PARAMETER_TENSORS_PER_LAYER * layers).max(1.0),
+        }
+    }
+}
+
+/// Parameter tensors per transformer layer: weight and bias of the two norms, the QKV and
+/// output projections and the two MLP linears (GPT as Megatron builds it).
+pub const PARAMETER_TENSORS_PER_LAYER: f64 = 12.0;
+
+/// Megatron-Core's default gradient bucket, parameters: `max(40M, 1M x DP)`
+/// (`DistributedDataParallelConfig.bucket_size`: "larger DP sizes need larger buckets to
+/// ensure collectives do not become latency-bound").
+pub fn bucket_params(dp: f64) -> f64 {
+    40e6_f64.max(1e6 * dp)
+}
+
+/// The bandwidth part of an all-reduce of `bytes` per rank over `ranks` ranks, `per_domain`
+/// of which share a scale-up domain (the rest spread over `ranks / per_domain` domains).
+fn all_reduce_transfer_s(bytes: f64, ranks: f64, per_domain: f64, links: &Links) -> f64 {
     let local = per_domain.clamp(1.0, ranks);
     let domains = (ranks / local).max(1.0);
     let intra = if local > 1.0 {
-        2.0 * (local - 1.0) / local * bytes / links.scale_up_bytes_per_s + links.scale_up_latency_s
+        2.0 * (local - 1.0) / local * bytes / links.scale_up_bytes_per_s
     } else {
         0.0
     };
     let inter = if domains > 1.0 {
         2.0 * (domains - 1.0) / domains * (bytes / local) / links.scale_out_bytes_per_s
-            + 2.0 * domains.log2().ceil().max(1.0) * links.scale_out_latency_s
     } else {
         0.0
     };
     intra + inter
+}
+
+/// All-reduce of `bytes` per rank over `ranks` ranks, `per_domain` of which share a scale-up
+/// domain (the rest spread over `ranks / per_domain` domains), as one collective (a tree's
+/// log-depth latency across domains).
+pub fn all_reduce_s(bytes: f64, ranks: f64, per_domain: f64, links: &Links) -> f64 {
+    all_reduce_calls_s(bytes, ranks, per_domain, links, 1.0)
+}
+
+/// [`all_reduce_s`] cut into `calls` collectives: the same bytes, `calls` fixed costs.
+pub fn all_reduce_calls_s(
+    bytes: f64,
+    ranks: f64,
+    per_domain: f64,
+    links: &Links,
+    calls: f64,
+) -> f64 {
+    if ranks <= 1.0 || bytes <= 0.0 {
+        return 0.0;
+    }
+    let local = per_domain.clamp(1.0, ranks);
+    let domains = (ranks / local).max(1.0);
+    let mut latency = 0.0;
+    if local > 1.0 {
+        latency += links.scale_up_latency_s;
+    }
+    if domains > 1.0 {
+        latency += 2.0 * domains.log2().ceil().max(1.0) * links.scale_out_latency_s;
+    }
+    all_reduce_transfer_s(bytes, ranks, per_domain, links) + calls.max(1.0) * latency
+}
+
+/// Fixed cost of one ring reduce-scatter or all-gather over `ranks` ranks, `per_domain` per
+/// scale-up domain: a step per rank, those that cross domains at the network's latency.
+pub fn ring_latency_s(ranks: f64, per_domain: f64, links: &Links) -> f64 {
+    if ranks <= 1.0 {
+        return 0.0;
+    }
+    let local = per_domain.clamp(1.0, ranks);
+    let domains = (ranks / local).max(1.0);
+    (ranks - domains) * links.scale_up_latency_s + (domains - 1.0) * links.scale_out_latency_s
+}
+
+/// Reduce-scatter (or all-gather) of a buffer of `bytes` per rank over `ranks` ranks cut into
+/// `calls` ring collectives: half an all-reduce's transfer and `calls` ring latencies.
+pub fn reduce_scatter_s(bytes: f64, ranks: f64, per_domain: f64, links: &Links, calls: f64) -> f64 {
+    if ranks <= 1.0 || bytes <= 0.0 {
+        return 0.0;
+    }
+    0.5 * all_reduce_transfer_s(bytes, ranks, per_domain, links)
+        + calls.max(1.0) * ring_latency_s(ranks, per_domain, links)
 }
 
 #[cfg(test)]
@@ -82,6 +191,42 @@ mod tests {
         // One rank per node: the flat ring at NIC speed.
         let flat = all_reduce_s(1e9, 64.0, 1.0, &links());
         assert!((flat - 2.0 * 63.0 / 64.0 * 1e9 / 40e9).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_ring_gather_pays_a_step_per_rank() {
+        let l = Links {
+            scale_up_latency_s: 8e-6,
+            scale_out_latency_s: 25e-6,
+            ..links()
+        };
+        // 1,536 ranks, 8 per node (192 nodes): 1,344 NVLink steps of 8 us and 191 network
+        // steps of 25 us = 10.752 + 4.775 = 15.527 ms per collective.
+        let lat = ring_latency_s(1536.0, 8.0, &l);
+        assert!((lat - (1344.0 * 8e-6 + 191.0 * 25e-6)).abs() < 1e-12);
+        // Cut into 10 collectives, the bytes are the same and the latency ten times.
+        let one = reduce_scatter_s(1e9, 1536.0, 8.0, &l, 1.0);
+        let ten = reduce_scatter_s(1e9, 1536.0, 8.0, &l, 10.0);
+        assert!((ten - one - 9.0 * lat).abs() < 1e-12);
+        // Its transfer is half an all-reduce's.
+        let transfer = one - lat;
+        let ar = all_reduce_s(1e9, 1536.0, 8.0, &links());
+        assert!((transfer - 0.5 * ar).abs() < 1e-12);
+    }
+
+    #[test]
+    fn megatron_buckets_grow_with_the_group_and_deepspeed_gathers_each_tensor() {
+        // 4B parameters on 24 layers: 100 buckets of 40M at DP 8; at DP 2,048 buckets are
+        // 2,048M parameters: 2.
+        assert_eq!(Granularity::Bucket.calls(4e9, 24.0, 8.0), 100.0);
+        assert_eq!(Granularity::Bucket.calls(4e9, 24.0, 2048.0), 2.0);
+        assert_eq!(Granularity::Layer.calls(4e9, 24.0, 8.0), 24.0);
+        assert_eq!(Granularity::Parameter.calls(4e9, 24.0, 8.0), 288.0);
+        assert_eq!(
+            Granularity::parse("parameter"),
+            Some(Granularity::Parameter)
+        );
+        assert_eq!(Granularity::parse("tensor"), None);
     }
 
     #[test]

@@ -9,6 +9,8 @@
 
 use serde::Serialize;
 
+use super::collectives::Granularity;
+use super::precision::Recipe;
 use super::stages::split_layers;
 use super::step::{Precision, Workload};
 use super::strategy::{Recompute, RecomputeModules, Strategy};
@@ -57,6 +59,8 @@ pub struct Framework {
     pub overlap_grad_reduce: bool,
     /// The sharded optimizer's (or FSDP's) parameter all-gather overlapped with compute.
     pub overlap_param_gather: bool,
+    /// How data-parallel and sharded-parameter traffic is cut into collectives.
+    pub dp_collectives: Granularity,
     /// Tensor-parallel collectives overlapped with GEMMs.
     pub tp_comm_overlap: bool,
     /// Expert-parallel all-to-all overlapped with compute.
@@ -82,6 +86,9 @@ pub struct Framework {
     pub zero_stages_with_pp: ZeroStages,
     /// An FP8 training recipe.
     pub fp8: bool,
+    /// The FP8 scaling a plain `fp8` means in this framework version (delayed scaling in
+    /// Transformer Engine's default recipe, current scaling in Megatron-Bridge's).
+    pub default_fp8_recipe: Recipe,
     /// An FP4 (NVFP4/MXFP4) training recipe.
     pub fp4: bool,
     /// With FP8/FP4, GEMM inputs saved for the backward pass are kept in 8 bits.
@@ -106,6 +113,7 @@ impl Framework {
             fused_elementwise: true,
             overlap_grad_reduce: true,
             overlap_param_gather: false,
+            dp_collectives: Granularity::Bucket,
             tp_comm_overlap: false,
             ep_comm_overlap: false,
             tensor_parallel: true,
@@ -118,6 +126,7 @@ impl Framework {
             zero_stages: ZeroStages::of(&[0, 1, 2, 3]),
             zero_stages_with_pp: ZeroStages::of(&[0, 1, 2, 3]),
             fp8: true,
+            default_fp8_recipe: Recipe::Fp8Delayed,
             fp4: true,
             low_precision_activations: false,
             fp32_gradients: true,
@@ -135,6 +144,7 @@ impl Framework {
             fused_elementwise: self.fused_elementwise,
             overlap_grad_reduce: self.overlap_grad_reduce,
             overlap_param_gather: self.overlap_param_gather && s.zero >= 1,
+            dp_collectives: self.dp_collectives,
             tp_comm_overlap: self.tp_comm_overlap && s.tp > 1 && s.sequence_parallel,
             // Megatron's all-to-all overlap pairs microbatches through the interleaved
             // schedule: with a pipeline it needs virtual stages. A framework that cannot

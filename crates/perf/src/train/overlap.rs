@@ -25,10 +25,6 @@ use serde::Serialize;
 /// the refit grid; the shipped `ModelConstants::overlap_compute_share` is fitted (SMs and HBM).
 pub const OVERLAP_COMPUTE_SHARE: f64 = 20.0 / 132.0;
 
-/// Megatron-Core's default gradient bucket, parameters (`bucket_size` = max(40M, 1M x DP) in
-/// `DistributedDataParallelConfig`; the larger term applies at very large DP).
-pub const DDP_BUCKET_PARAMS: f64 = 40e6;
-
 /// A collective split into what shows on the critical path and what hides under compute.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Overlapped {
@@ -90,13 +86,14 @@ pub fn overlap(comm_s: f64, window_s: f64, floor_s: f64) -> Overlapped {
     }
 }
 
-/// The exposed share of a bucketed collective over `params` parameters: one bucket of
-/// [`DDP_BUCKET_PARAMS`] (at most all of it).
-pub fn last_bucket_fraction(params: f64) -> f64 {
+/// The exposed share of a bucketed collective over `params` parameters on a data-parallel
+/// group of `dp` ranks: one bucket of Megatron-Core's default size
+/// ([`super::collectives::bucket_params`], `max(40M, 1M x DP)`), at most all of it.
+pub fn last_bucket_fraction(params: f64, dp: f64) -> f64 {
     if params <= 0.0 {
         return 1.0;
     }
-    (DDP_BUCKET_PARAMS / params).min(1.0)
+    (super::collectives::bucket_params(dp) / params).min(1.0)
 }
 
 /// Expert load imbalance and node-limited routing, the two facts of MoE routing the step model
@@ -263,8 +260,10 @@ mod tests {
     #[test]
     fn the_last_bucket_is_a_bucket_of_the_stage() {
         // 400M parameters in 40M buckets: a tenth is exposed; a 10M stage is all exposed.
-        assert!((last_bucket_fraction(400e6) - 0.1).abs() < 1e-12);
-        assert_eq!(last_bucket_fraction(10e6), 1.0);
+        assert!((last_bucket_fraction(400e6, 8.0) - 0.1).abs() < 1e-12);
+        assert_eq!(last_bucket_fraction(10e6, 8.0), 1.0);
+        // At DP 200 a bucket is 200M parameters: half of 400M.
+        assert!((last_bucket_fraction(400e6, 200.0) - 0.5).abs() < 1e-12);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::collectives::{self, Links};
+use super::collectives::{self, Granularity, Links};
 pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
 use super::memory::{memory, MemoryBreakdown};
 use super::overlap::{a2a_copies, ep_overlap_applies, last_bucket_fraction, overlap, Overlapped};
@@ -677,21 +677,53 @@ pub fn evaluate_with(
     };
     let dp_per_domain = (hw.scale_up_domain / tp).max(1.0);
     let expert_dp_per_domain = (hw.scale_up_domain / (etp * ep)).max(1.0);
-    // Reduce-scatter (or all-gather) of `bytes` per parameter: half an all-reduce.
+    // The framework cuts the traffic into collectives (buckets, layers or parameter
+    // tensors); each pays a collective's fixed latency, a ring's for reduce-scatters and
+    // all-gathers (`collectives`).
+    // Fully sharded data parallelism gathers at least a layer at a time (FSDP units, one per
+    // transformer layer, in PyTorch FSDP and Megatron-FSDP alike), not in gradient buckets.
+    let granularity = match (s.zero, s.dp_collectives) {
+        (3.., Granularity::Bucket) => Granularity::Layer,
+        (_, g) => g,
+    };
+    let calls = |params: f64, group: f64| granularity.calls(params, layers_per_stage, group);
+    // Reduce-scatter (or all-gather) of `bytes` per parameter.
     let half = |bytes: f64| {
-        0.5 * (collectives::all_reduce_s(bytes * dense_params, dp, dp_per_domain, &links)
-            + collectives::all_reduce_s(
-                bytes * expert_params,
-                expert_dp,
-                expert_dp_per_domain,
-                &links,
-            ))
+        collectives::reduce_scatter_s(
+            bytes * dense_params,
+            dp,
+            dp_per_domain,
+            &links,
+            calls(dense_params, dp),
+        ) + collectives::reduce_scatter_s(
+            bytes * expert_params,
+            expert_dp,
+            expert_dp_per_domain,
+            &links,
+            calls(expert_params, expert_dp),
+        )
+    };
+    // All-reduce of `bytes` per parameter (ZeRO-0).
+    let all_reduce = |bytes: f64| {
+        collectives::all_reduce_calls_s(
+            bytes * dense_params,
+            dp,
+            dp_per_domain,
+            &links,
+            calls(dense_params, dp),
+        ) + collectives::all_reduce_calls_s(
+            bytes * expert_params,
+            expert_dp,
+            expert_dp_per_domain,
+            &links,
+            calls(expert_params, expert_dp),
+        )
     };
     let backward_s = layers_per_stage * layer_backward_s;
     let forward_s = layers_per_stage * layer_forward_s;
     // The last bucket of the gradient reduce and the first of the parameter gather have no
     // compute left to hide under.
-    let bucket = last_bucket_fraction(dense_params + expert_params);
+    let bucket = last_bucket_fraction(dense_params + expert_params, dp);
     let bucketed = |comm: f64, window: f64, overlapped: bool| {
         if overlapped {
             overlap(comm, window, comm * bucket)
@@ -704,14 +736,21 @@ pub fn evaluate_with(
             // FSDP / ZeRO-3: gather 16-bit weights for forward and backward and reduce-scatter
             // gradients every microbatch (PyTorch FSDP and DeepSpeed reduce per microbatch);
             // prefetch hides them under that microbatch's other layers, but the first layer's
-            // gather and the last layer's reduce-scatter are exposed.
-            let per_microbatch = 2.0 * half(ACTIVATION_BYTES) + half(gradient_bytes);
-            let one = if s.overlap_grad_reduce || s.overlap_param_gather {
-                let edge =
-                    (half(ACTIVATION_BYTES) + half(gradient_bytes)) / layers_per_stage.max(1.0);
-                overlap(per_microbatch, stage_compute_s, edge)
-            } else {
-                Overlapped::exposed(per_microbatch)
+            // gather and the last layer's reduce-scatter are exposed. A framework that does not
+            // overlap the gathers (DeepSpeed of 2021 synchronised the device before each one)
+            // leaves them on the critical path.
+            let gathers = 2.0 * half(ACTIVATION_BYTES);
+            let reduce = half(gradient_bytes);
+            let layers = layers_per_stage.max(1.0);
+            let edge = (0.5 * gathers + reduce) / layers;
+            let one = match (s.overlap_param_gather, s.overlap_grad_reduce) {
+                (true, true) => overlap(gathers + reduce, stage_compute_s, edge),
+                (false, true) => {
+                    Overlapped::exposed(gathers).and(overlap(reduce, backward_s, reduce / layers))
+                }
+                (true, false) => overlap(gathers, stage_compute_s, 0.5 * gathers / layers)
+                    .and(Overlapped::exposed(reduce)),
+                (false, false) => Overlapped::exposed(gathers + reduce),
             };
             one.times(microbatches)
         }
@@ -732,7 +771,7 @@ pub fn evaluate_with(
             reduce.and(gather)
         }
         _ => bucketed(
-            2.0 * half(gradient_bytes),
+            all_reduce(gradient_bytes),
             backward_s,
             s.overlap_grad_reduce,
         ),

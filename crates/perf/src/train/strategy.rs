@@ -4,6 +4,8 @@
 
 use serde::{Serialize, Serializer};
 
+use super::collectives::Granularity;
+
 /// Activation recomputation granularity, as Megatron-Core names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -125,6 +127,9 @@ pub struct Strategy {
     pub last_stage_layers: u32,
     /// Fused (flash) attention: no s^2 tensors in memory, one kernel.
     pub flash_attention: bool,
+    /// How data-parallel traffic is cut into collectives (the framework's buckets, layers or
+    /// parameter tensors): each costs a collective's fixed latency.
+    pub dp_collectives: Granularity,
     /// Gradient reduction overlapped with the backward pass.
     pub overlap_grad_reduce: bool,
     /// The sharded optimizer's parameter all-gather overlapped with the next forward pass.
@@ -174,6 +179,7 @@ impl Strategy {
             first_stage_layers: 0,
             last_stage_layers: 0,
             flash_attention: true,
+            dp_collectives: Granularity::Bucket,
             overlap_grad_reduce: true,
             overlap_param_gather: false,
             tp_comm_overlap: false,

@@ -36,7 +36,15 @@ impl Grid {
             gemm_half_dim: vec![64.0, 96.0, 128.0, 192.0, 256.0, 384.0],
             attention_fraction: vec![0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8],
             elementwise_passes: vec![14.0, 20.0, 28.0, 40.0, 56.0],
-            overlap_compute_share: vec![crate::train::overlap::OVERLAP_COMPUTE_SHARE, 0.3, 0.45],
+            // Wide enough that a fit at either end would show: from DeepSeek-V3's SM share to
+            // three quarters of the hidden time lost.
+            overlap_compute_share: vec![
+                crate::train::overlap::OVERLAP_COMPUTE_SHARE,
+                0.3,
+                0.45,
+                0.6,
+                0.75,
+            ],
         }
     }
 
@@ -226,14 +234,14 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_grid_has_810_points_and_keeps_other_constants() {
-        // 6 x 9 x 5 x 3 = 810.
+    fn the_shipped_grid_has_1350_points_and_keeps_other_constants() {
+        // 6 x 9 x 5 x 5 = 1,350.
         let base = ModelConstants {
             link_efficiency: 0.5,
             ..ModelConstants::default()
         };
         let points = Grid::shipped().points(&base);
-        assert_eq!(points.len(), 810);
+        assert_eq!(points.len(), 1350);
         assert!(points.iter().all(|p| p.link_efficiency == 0.5));
     }
 }

@@ -457,8 +457,7 @@ fn case_from(
         ..strategy
     };
     // The recipe: as the row names it (NVIDIA's tables write FP8-CS, FP8-MX, MXFP8, NVFP4);
-    // a plain `fp8` is Megatron-Bridge's current scaling (calibration/README.md: its tables'
-    // FP8 is current scaling) and Transformer Engine's delayed scaling elsewhere.
+    // a plain `fp8` is the framework version's default scaling, a catalog fact.
     let recipe = if precision_text.contains("nvfp4") || precision_text.contains("fp4") {
         Recipe::Nvfp4
     } else if precision_text.contains("mx") {
@@ -466,13 +465,14 @@ fn case_from(
     } else if precision_text.contains("fp8-cs") {
         Recipe::Fp8Current
     } else if precision_text.contains("fp8") {
-        if framework_id.starts_with("megatron-bridge") {
-            filled.push("recipe=fp8-current (Megatron-Bridge's FP8)".into());
-            Recipe::Fp8Current
-        } else {
-            filled.push("recipe=fp8-delayed (Transformer Engine default)".into());
-            Recipe::Fp8Delayed
-        }
+        // A plain `fp8`: the framework version's default scaling (catalog/frameworks.toml,
+        // `default_fp8_recipe`).
+        let recipe = framework.default_fp8_recipe;
+        filled.push(format!(
+            "recipe={} ({framework_id}'s default FP8 scaling)",
+            recipe.name()
+        ));
+        recipe
     } else {
         Recipe::Bf16
     };

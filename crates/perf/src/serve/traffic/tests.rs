@@ -48,6 +48,60 @@ fn one_bin_offline_is_the_plain_model() {
 }
 
 #[test]
+fn one_bin_server_is_the_plain_model() {
+    // Server mode has one mechanism: the plain evaluation's server figures are the queue's.
+    let (arch, hw, c) = (llama3_70b(), h100_sxm(), ModelConstants::default());
+    let w = workload(ServingMode::Server);
+    let plain = evaluate_serving(&arch, &hw, &layout(4, 1), &w, &c);
+    let t = evaluate_traffic(
+        &arch,
+        &hw,
+        &layout(4, 1),
+        &w,
+        &Traffic::uniform(2000.0, 500.0),
+        &c,
+    );
+    assert!(plain.feasible && t.queue.is_some());
+    assert_eq!(t.evaluation, plain);
+}
+
+#[test]
+fn the_engine_and_component_precisions_count_on_the_traffic_path() {
+    let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+    let l = layout(1, 32);
+    let t = Traffic::uniform(2000.0, 500.0);
+    let w = workload(ServingMode::Offline);
+    let base = ServingEfficiency::default();
+    let reference = evaluate_traffic_with(&arch, &hw, &l, &w, &t, &c, &base);
+    // The engine's memory share: less KV cache, a smaller full batch.
+    let vllm_memory = ServingEfficiency {
+        memory_fraction: 0.9,
+        ..base
+    };
+    let smaller = evaluate_traffic_with(&arch, &hw, &l, &w, &t, &c, &vllm_memory);
+    assert!(smaller.evaluation.max_batch < reference.evaluation.max_batch);
+    // The engine's step factor: a slower step.
+    let slower = ServingEfficiency {
+        engine_step_factor: 1.2,
+        ..base
+    };
+    let slow = evaluate_traffic_with(&arch, &hw, &l, &w, &t, &c, &slower);
+    assert!(slow.evaluation.decode_step.step_s > reference.evaluation.decode_step.step_s);
+    // BF16 attention and dense layers beside FP8 experts: more weight bytes than uniform FP8,
+    // as the plain path counts them.
+    let mixed = ComponentPrecision {
+        attention: Precision::Bf16,
+        dense: Precision::Bf16,
+        experts: Precision::Fp8,
+    };
+    let m = evaluate_traffic_components(&arch, &hw, &l, &w, &t, &c, &base, &mixed);
+    let plain = evaluate_serving_components(&arch, &hw, &l, &w, &c, &base, &mixed);
+    assert!(m.evaluation.weights_gib > reference.evaluation.weights_gib);
+    assert!((m.evaluation.weights_gib / plain.weights_gib - 1.0).abs() < 1e-12);
+    assert_eq!(m.evaluation.max_batch, plain.max_batch);
+}
+
+#[test]
 fn a_profile_keeps_its_published_means() {
     for p in PROFILES {
         let bins = p.histogram(16);
