@@ -90,17 +90,14 @@ pub fn evaluate_serving_components(
     // negative binomial under continuous batching, `BatchQueue`), on requests all of `w`'s
     // lengths with no prefix-cache hits.
     if w.mode == ServingMode::Server {
-        return super::traffic::evaluate_traffic_components(
-            arch,
-            hw,
-            layout,
-            w,
-            &super::traffic::Traffic::uniform(w.input_tokens, w.output_tokens),
-            c,
-            eff,
-            components,
-        )
-        .evaluation;
+        // The one bin of `Traffic::uniform`, on the stack.
+        let bin = super::traffic::LengthBin {
+            input_tokens: w.input_tokens,
+            output_tokens: w.output_tokens,
+            share: 1.0,
+        };
+        return super::traffic::evaluate_bins(arch, hw, layout, w, &[bin], 0.0, c, eff, components)
+            .evaluation;
     }
     let Some(unit) = Unit::with_components(
         arch,

@@ -259,9 +259,35 @@ pub fn evaluate_traffic_components(
     eff: &ServingEfficiency,
     components: &ComponentPrecision,
 ) -> TrafficEvaluation {
-    let h = traffic.prefix_hit_rate;
-    let e_in = traffic.mean_input();
-    let e_out = traffic.mean_output();
+    evaluate_bins(
+        arch,
+        hw,
+        layout,
+        w,
+        &traffic.bins,
+        traffic.prefix_hit_rate,
+        c,
+        eff,
+        components,
+    )
+}
+
+/// [`evaluate_traffic_components`] on the bins and hit rate alone (the plain evaluation's
+/// server mode passes its one bin without building a [`Traffic`]).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn evaluate_bins(
+    arch: &Arch,
+    hw: &Hardware,
+    layout: &ServingLayout,
+    w: &ServingWorkload,
+    bins: &[LengthBin],
+    h: f64,
+    c: &ModelConstants,
+    eff: &ServingEfficiency,
+    components: &ComponentPrecision,
+) -> TrafficEvaluation {
+    let e_in: f64 = bins.iter().map(|b| b.share * b.input_tokens).sum();
+    let e_out: f64 = bins.iter().map(|b| b.share * b.output_tokens).sum();
     let mut out = TrafficEvaluation {
         evaluation: infeasible(None),
         mean_input_tokens: e_in,
@@ -270,7 +296,7 @@ pub fn evaluate_traffic_components(
         prefill_saved_fraction: 0.0,
         prefix_cache_gib: 0.0,
         queue: None,
-        bins: traffic.bins.len(),
+        bins: bins.len(),
     };
     let Some(unit) =
         Unit::with_components(arch, hw, layout, c, e_in, w.speculation, eff, components)
@@ -281,7 +307,7 @@ pub fn evaluate_traffic_components(
     // Output-weighted moments: a sequence is in the batch for as many steps as it has outputs.
     let (mut ctx, mut kv_len, mut computed_in, mut flops_all, mut flops_done) =
         (0.0, 0.0, 0.0, 0.0, 0.0);
-    for b in &traffic.bins {
+    for b in bins {
         ctx += b.share * b.output_tokens * (b.input_tokens + b.output_tokens / 2.0);
         kv_len +=
             b.share * b.output_tokens * arch.attended_context(b.input_tokens + b.output_tokens);
@@ -328,25 +354,27 @@ pub fn evaluate_traffic_components(
             0.0
         }
     };
-    let prefill_s: Vec<f64> = traffic
-        .bins
-        .iter()
-        .map(|b| {
-            let computed = b.input_tokens * (1.0 - h);
-            unit.prefill_latency_s(computed) + computed * a2a_per_token + kv_send_s(b.input_tokens)
-        })
-        .collect();
-    let prefill_mean: f64 = traffic
-        .bins
-        .iter()
-        .zip(&prefill_s)
-        .map(|(b, p)| b.share * p)
-        .sum();
+    let prefill_of = |b: &LengthBin| {
+        let computed = b.input_tokens * (1.0 - h);
+        unit.prefill_latency_s(computed) + computed * a2a_per_token + kv_send_s(b.input_tokens)
+    };
+    // On the stack for up to 16 bins (an evaluation is a few microseconds; an allocation
+    // shows).
+    let mut few = [0.0; 16];
+    let many: Vec<f64>;
+    let prefill_s: &[f64] = if bins.len() <= few.len() {
+        for (p, b) in few.iter_mut().zip(bins) {
+            *p = prefill_of(b);
+        }
+        &few[..bins.len()]
+    } else {
+        many = bins.iter().map(prefill_of).collect();
+        &many
+    };
+    let prefill_mean: f64 = bins.iter().zip(prefill_s).map(|(b, p)| b.share * p).sum();
     // The prefill pool (disaggregated): accelerator-seconds per request over the bins.
     let prefill_gpu_s: f64 = if w.disaggregated {
-        traffic
-            .bins
-            .iter()
+        bins.iter()
             .map(|b| b.share * unit.prefill_cost(b.input_tokens, h, true).gpu_s_per_request)
             .sum()
     } else {
@@ -383,7 +411,7 @@ pub fn evaluate_traffic_components(
     let service = |tpot: f64| {
         let mut s1 = 0.0;
         let mut s2 = 0.0;
-        for (b, p) in traffic.bins.iter().zip(&prefill_s) {
+        for (b, p) in bins.iter().zip(prefill_s) {
             let s = p + b.output_tokens * tpot;
             s1 += b.share * s;
             s2 += b.share * s * s;
@@ -431,39 +459,44 @@ pub fn evaluate_traffic_components(
     // or above the mean batch, which the percentile of the time-weighted count can fall below.
     let z = super::arrivals::normal_quantile(w.slo_percentile / 100.0);
     let tpot_tail_of = |q: &BatchQueue| {
-        let busy = q.in_flight_at_z(z).max(q.mean_in_flight).min(slots) / pp;
-        at(busy.max(1.0)).1
+        let busy = (q.in_flight_at_z(z).max(q.mean_in_flight).min(slots) / pp).max(1.0);
+        // Every slot busy: the full batch's TPOT, already at hand.
+        if busy == max_batch {
+            tpot_full
+        } else {
+            at(busy).1
+        }
     };
     // P(TTFT > t): a bin's TTFT is its prefill, the first step and the wait.
     let ttft_tail = |q: &BatchQueue, first: f64, t: f64| -> f64 {
-        traffic
-            .bins
-            .iter()
-            .zip(&prefill_s)
+        bins.iter()
+            .zip(prefill_s)
             .map(|(b, p)| b.share * q.wait_exceeds(t - p - first))
             .sum()
     };
     let tail_allowed = 1.0 - w.slo_percentile / 100.0;
-    let meets = |batch: f64| -> bool {
-        match w.mode {
-            ServingMode::Offline => true,
-            ServingMode::Server => {
-                let tpot_mean = at(batch).1;
-                // The tail's TPOT is no better than the mean's: a mean over the target fails
-                // without building the queue.
-                if w.tpot_slo_s.is_some_and(|slo| tpot_mean > slo) {
-                    return false;
-                }
-                let q = queue_at(batch, tpot_mean);
-                if q.arrivals_per_s >= q.completions_at_slots_per_s {
-                    return false;
-                }
-                let tpot_tail = tpot_tail_of(&q);
-                w.tpot_slo_s.is_none_or(|slo| tpot_tail <= slo)
-                    && w.ttft_slo_s
-                        .is_none_or(|slo| ttft_tail(&q, first_step(tpot_tail), slo) <= tail_allowed)
-            }
+    // Server mode: whether a mean batch meets the targets, with what the check computed there
+    // (the chosen batch's figures are the last accepted check's, not computed again).
+    let server_check = |batch: f64| -> Option<ServerPoint> {
+        let (throughput, tpot_mean, step) = at(batch);
+        // The tail's TPOT is no better than the mean's: a mean over the target fails
+        // without building the queue.
+        if w.tpot_slo_s.is_some_and(|slo| tpot_mean > slo) {
+            return None;
         }
+        let q = queue_at(batch, tpot_mean);
+        if q.arrivals_per_s >= q.completions_at_slots_per_s {
+            return None;
+        }
+        let tpot_tail = tpot_tail_of(&q);
+        let meets = w.tpot_slo_s.is_none_or(|slo| tpot_tail <= slo)
+            && w.ttft_slo_s
+                .is_none_or(|slo| ttft_tail(&q, first_step(tpot_tail), slo) <= tail_allowed);
+        meets.then_some(ServerPoint {
+            at: (throughput, tpot_mean, step),
+            queue: q,
+            tpot_tail,
+        })
     };
     let (_, best_tpot, _) = at(1.0);
     e.best_tpot_s = best_tpot;
@@ -471,10 +504,11 @@ pub fn evaluate_traffic_components(
     // Where the targets are judged at a mean batch of one: in server mode the batch in flight
     // at the percentile (a message that quoted the mean could say a target was missed while
     // quoting a figure under it).
-    let judged_tpot = match w.mode {
-        ServingMode::Offline => best_tpot,
-        ServingMode::Server => tpot_tail_of(&queue_at(1.0, best_tpot)),
+    let best_queue = match w.mode {
+        ServingMode::Offline => None,
+        ServingMode::Server => Some(queue_at(1.0, best_tpot)),
     };
+    let judged_tpot = best_queue.as_ref().map_or(best_tpot, tpot_tail_of);
     e.best_tpot_judged_s = judged_tpot;
     e.best_ttft_judged_s = prefill_s.iter().copied().fold(0.0, f64::max) + first_step(judged_tpot);
     let top = match w.mode {
@@ -483,9 +517,20 @@ pub fn evaluate_traffic_components(
         ServingMode::Server => ((pp * max_batch - 1.0) / pp).floor() as u32,
     };
     let (mut lo, mut hi) = (0u32, top);
+    let mut accepted = None;
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        if meets(f64::from(mid)) {
+        let meets = match w.mode {
+            ServingMode::Offline => true,
+            ServingMode::Server => match server_check(f64::from(mid)) {
+                Some(point) => {
+                    accepted = Some(point);
+                    true
+                }
+                None => false,
+            },
+        };
+        if meets {
             lo = mid;
         } else {
             hi = mid - 1;
@@ -495,7 +540,7 @@ pub fn evaluate_traffic_components(
         // Too few slots: even at a mean of one sequence, the count in flight at the percentile
         // overflows the KV cache or the batch limit (requests would wait for a slot).
         let slots_short = w.mode == ServingMode::Server
-            && (top == 0 || queue_at(1.0, best_tpot).in_flight_at_z(z) > slots);
+            && (top == 0 || best_queue.is_some_and(|q| q.in_flight_at_z(z) > slots));
         e.infeasible = Some(if slots_short {
             ServeInfeasible::TooFewSlots
         } else {
@@ -505,7 +550,8 @@ pub fn evaluate_traffic_components(
         return out;
     }
     let batch = f64::from(lo);
-    let (throughput, tpot, step) = at(batch);
+    // The last accepted check was at `lo` (server mode).
+    let (throughput, tpot, step) = accepted.map_or_else(|| at(batch), |p| p.at);
     let ratio = if w.disaggregated {
         throughput / e_out * prefill_gpu_s / f64::from(layout.gpus())
     } else {
@@ -523,23 +569,26 @@ pub fn evaluate_traffic_components(
         ServingMode::Offline => {
             e.ttft_s = prefill_mean + first_step(tpot);
             e.ttft_at_percentile_s =
-                ttft_percentile_no_wait(traffic, &prefill_s, first_step(tpot), w.slo_percentile);
+                ttft_percentile_no_wait(bins, prefill_s, first_step(tpot), w.slo_percentile);
             e.tpot_at_percentile_s = tpot;
         }
         ServingMode::Server => {
-            let q = queue_at(batch, tpot);
-            let tpot_tail = tpot_tail_of(&q);
+            let ServerPoint {
+                queue: q,
+                tpot_tail,
+                ..
+            } = accepted.expect("a batch was accepted");
             e.ttft_s = prefill_mean + first_step(tpot) + q.mean_wait_s();
             e.tpot_at_percentile_s = tpot_tail;
             let first = first_step(tpot_tail);
             // The TTFT percentile: with one bin, the prefill, the first step and the wait's
             // percentile (the wait's tail is exponential); with more, bisect P(TTFT > t) = tail.
-            e.ttft_at_percentile_s = if let [_] = traffic.bins.as_slice() {
+            e.ttft_at_percentile_s = if let [_] = bins {
                 prefill_s[0] + first + q.wait_at_percentile_s(w.slo_percentile)
             } else {
                 ttft_percentile_bisected(
                     &|t| ttft_tail(&q, first, t),
-                    &prefill_s,
+                    prefill_s,
                     first,
                     tail_allowed,
                 )
@@ -561,6 +610,17 @@ pub fn evaluate_traffic_components(
     e.feasible = true;
     out.evaluation = e;
     out
+}
+
+/// What server mode's check computed at an accepted mean batch.
+#[derive(Clone, Copy)]
+struct ServerPoint {
+    /// (tokens/s per unit, TPOT, step) at the mean batch.
+    at: (f64, f64, DecodeStep),
+    /// The queue there.
+    queue: BatchQueue,
+    /// TPOT with the batch at the percentile.
+    tpot_tail: f64,
 }
 
 /// The TTFT at which `tail` (P(TTFT > t)) falls to `allowed`, by bisection.
@@ -590,13 +650,12 @@ fn ttft_percentile_bisected(
 
 /// The TTFT percentile over the bins with no queue wait (offline).
 fn ttft_percentile_no_wait(
-    traffic: &Traffic,
+    bins: &[LengthBin],
     prefill_s: &[f64],
     first: f64,
     percentile: f64,
 ) -> f64 {
-    let mut by_time: Vec<(f64, f64)> = traffic
-        .bins
+    let mut by_time: Vec<(f64, f64)> = bins
         .iter()
         .zip(prefill_s)
         .map(|(b, p)| (p + first, b.share))
