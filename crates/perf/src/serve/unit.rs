@@ -67,6 +67,25 @@ pub(super) struct Unit<'a> {
     pub(super) speculation: Option<Speculation>,
     /// The engine's efficiencies.
     pub(super) eff: ServingEfficiency,
+    /// What every decode step and prefill of the unit shares, computed once.
+    fixed: Fixed,
+}
+
+/// The unit's figures that do not depend on the batch: an evaluation asks for a few dozen
+/// decode steps, and these are the same in each (computed by the same expressions, so the
+/// results are bit for bit those of computing them every time).
+#[derive(Debug, Clone, Copy, Default)]
+struct Fixed {
+    /// Dense and routed-expert parameters per accelerator.
+    params_per_gpu: (f64, f64),
+    /// Attention projection parameters per accelerator.
+    attention_params_per_gpu: f64,
+    /// Weight bytes per accelerator.
+    weight_bytes_per_gpu: f64,
+    /// The prefill matmul rate.
+    prefill_ceiling: f64,
+    /// KV-cache bytes per token per accelerator.
+    kv_bytes_per_token: f64,
 }
 
 impl Unit<'_> {
@@ -91,6 +110,10 @@ impl Unit<'_> {
 
     /// Parameters held per accelerator.
     pub(super) fn params_per_gpu(&self) -> (f64, f64) {
+        self.fixed.params_per_gpu
+    }
+
+    fn compute_params_per_gpu(&self) -> (f64, f64) {
         let experts = self.arch.routed_expert_params();
         let dense = (self.arch.total_params() - experts) / (self.tp() * self.pp());
         let routed = experts / (self.ep() * self.pp() * self.tp());
@@ -99,11 +122,19 @@ impl Unit<'_> {
 
     /// Attention projection parameters held per accelerator (split over TP and PP).
     fn attention_params_per_gpu(&self) -> f64 {
+        self.fixed.attention_params_per_gpu
+    }
+
+    fn compute_attention_params_per_gpu(&self) -> f64 {
         self.arch.layers * self.arch.attention_params() / (self.tp() * self.pp())
     }
 
     /// Weight bytes per accelerator, each component at its precision.
     pub(super) fn weight_bytes_per_gpu(&self) -> f64 {
+        self.fixed.weight_bytes_per_gpu
+    }
+
+    fn compute_weight_bytes_per_gpu(&self) -> f64 {
         let (dense, routed) = self.params_per_gpu();
         let attention = self.attention_params_per_gpu();
         weight_bytes(self.components.attention) * attention
@@ -113,6 +144,10 @@ impl Unit<'_> {
 
     /// The matmul rate a whole prompt's GEMMs run at: each component's FLOPs at its ceiling.
     pub(super) fn prefill_ceiling(&self) -> f64 {
+        self.fixed.prefill_ceiling
+    }
+
+    fn compute_prefill_ceiling(&self) -> f64 {
         let a = self.arch;
         let attention = a.layers * a.attention_params();
         let experts = a.moe_layers() * a.top_k * a.expert_params();
@@ -191,7 +226,7 @@ impl Unit<'_> {
             + weight_bytes(self.components.dense) * (dense - attention_params - embedding_per_gpu);
         let expert_weights_read = weight_bytes(self.components.experts) * routed * touched;
         // Sliding layers keep (and read) only their window of the context.
-        let kv_read = batch * a.attended_context(context) * kv_bytes_per_token(a, &self.layout);
+        let kv_read = batch * a.attended_context(context) * self.fixed.kv_bytes_per_token;
 
         // Matmul FLOPs per token on this accelerator: its share of the dense GEMMs (the output
         // projection only for decode tokens: a prompt's logits are not computed) and the top-k
@@ -392,7 +427,7 @@ impl<'a> Unit<'a> {
                 super::evaluate::serving_ceiling(hw, p).unwrap_or(peak * hw.matmul_efficiency)
             })
         };
-        Some(Unit {
+        let mut unit = Unit {
             arch,
             hw,
             layout: *layout,
@@ -407,7 +442,15 @@ impl<'a> Unit<'a> {
             prompt_tokens,
             speculation,
             eff: *eff,
-        })
+            fixed: Fixed::default(),
+        };
+        // In dependency order: the weight bytes use the parameters.
+        unit.fixed.params_per_gpu = unit.compute_params_per_gpu();
+        unit.fixed.attention_params_per_gpu = unit.compute_attention_params_per_gpu();
+        unit.fixed.weight_bytes_per_gpu = unit.compute_weight_bytes_per_gpu();
+        unit.fixed.prefill_ceiling = unit.compute_prefill_ceiling();
+        unit.fixed.kv_bytes_per_token = kv_bytes_per_token(arch, layout);
+        Some(unit)
     }
 
     /// HBM per accelerator left for the KV cache (and any cached prefixes) once the engine's
