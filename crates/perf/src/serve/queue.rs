@@ -168,21 +168,46 @@ impl BatchQueue {
         service_s: f64,
         service_at_slots_s: f64,
     ) -> BatchQueue {
+        BatchQueue::without_wait(
+            slots,
+            mean_in_flight,
+            step_fixed_s,
+            step_per_sequence_s,
+            service_s,
+            service_at_slots_s,
+        )
+        .with_wait()
+    }
+
+    /// [`Self::new`] before the probability that every slot is taken (NaN until
+    /// [`Self::with_wait`]): a search's check that fails on the TPOT never asks for it.
+    pub(super) fn without_wait(
+        slots: f64,
+        mean_in_flight: f64,
+        step_fixed_s: f64,
+        step_per_sequence_s: f64,
+        service_s: f64,
+        service_at_slots_s: f64,
+    ) -> BatchQueue {
         let shape = if step_per_sequence_s > 0.0 {
             (step_fixed_s.max(0.0) / step_per_sequence_s + 1.0).min(1e12)
         } else {
             1e12
         };
-        let mut q = BatchQueue {
+        BatchQueue {
             slots,
             mean_in_flight,
             shape,
             arrivals_per_s: mean_in_flight / service_s.max(f64::MIN_POSITIVE),
             completions_at_slots_per_s: slots / service_at_slots_s.max(f64::MIN_POSITIVE),
-            wait: 0.0,
-        };
-        q.wait = q.in_flight_at_least(slots);
-        q
+            wait: f64::NAN,
+        }
+    }
+
+    /// The queue with the probability that every slot is taken.
+    pub(super) fn with_wait(mut self) -> BatchQueue {
+        self.wait = self.in_flight_at_least(self.slots);
+        self
     }
 
     /// Variance of the sequences in flight: `N + N^2 / r`.

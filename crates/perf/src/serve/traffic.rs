@@ -429,6 +429,7 @@ pub(super) fn evaluate_bins(
     // The queue at a mean batch with TPOT `tpot` there: the step's fixed and per-sequence parts
     // from its secant between the mean batch and the slots (where the tail goes), per token of
     // every sequence (with `pp` microbatches in flight a token waits `pp` stage steps).
+    // (Built without P(every slot taken): `BatchQueue::with_wait` adds it where asked for.)
     let queue_at = |batch: f64, tpot: f64| {
         let (lo, tpot_lo) = if max_batch - batch >= 1.0 {
             (batch, tpot)
@@ -443,7 +444,7 @@ pub(super) fn evaluate_bins(
         };
         let fixed = (tpot_lo - per_sequence * pp * lo).max(0.0);
         let (mean_s, _) = service(tpot);
-        BatchQueue::new(
+        BatchQueue::without_wait(
             slots,
             pp * batch,
             fixed,
@@ -489,9 +490,14 @@ pub(super) fn evaluate_bins(
             return None;
         }
         let tpot_tail = tpot_tail_of(&q);
-        let meets = w.tpot_slo_s.is_none_or(|slo| tpot_tail <= slo)
-            && w.ttft_slo_s
-                .is_none_or(|slo| ttft_tail(&q, first_step(tpot_tail), slo) <= tail_allowed);
+        if !w.tpot_slo_s.is_none_or(|slo| tpot_tail <= slo) {
+            return None;
+        }
+        // Past the TPOT: the wait for a slot (P(every slot taken)) for the TTFT.
+        let q = q.with_wait();
+        let meets = w
+            .ttft_slo_s
+            .is_none_or(|slo| ttft_tail(&q, first_step(tpot_tail), slo) <= tail_allowed);
         meets.then_some(ServerPoint {
             at: (throughput, tpot_mean, step),
             queue: q,
