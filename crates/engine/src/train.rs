@@ -181,7 +181,9 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
 pub use crate::train_validate::{system_for_gpu_type, validate_training, TrainingValidation};
 
 mod framework;
+mod inputs;
 mod spec;
 
 pub use framework::{default_framework_id, perf_framework, resolve_framework, search_layouts};
+pub use inputs::{resolve_train_inputs, TrainInputs};
 pub use spec::*;

@@ -1,0 +1,147 @@
+//! A resolved training question (`TrainInputs`): model, system, accelerators, workload and the
+//! framework whose facts apply, with the assumptions stated; shared by the spec and `search`.
+
+use catalog::Catalog;
+use perf::{Arch, Hardware, ModelConstants, Precision, Workload};
+
+use super::framework::{perf_framework, resolve_framework};
+use super::{arch_from_catalog, hardware_for_system, matmul_ceiling_assumption};
+
+pub(super) const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// A resolved training question: what `evaluate` and `search` need.
+pub struct TrainInputs {
+    /// Catalog id or `custom`.
+    pub model_id: String,
+    /// Architecture.
+    pub arch: Arch,
+    /// System id.
+    pub system: String,
+    /// Hardware.
+    pub hardware: Hardware,
+    /// Accelerators.
+    pub gpus: u64,
+    /// Batch, sequence, precision.
+    pub workload: Workload,
+    /// Stated assumptions.
+    pub assumptions: Vec<String>,
+    /// The training framework (catalog id).
+    pub framework_id: String,
+    /// Its facts.
+    pub framework: perf::Framework,
+    /// Whether the FP8 recipe was filled from the framework's `default_fp8_recipe` (a plain
+    /// `fp8`), so that another framework refills it; a recipe the user named stays.
+    fp8_recipe_from_framework: bool,
+}
+
+impl TrainInputs {
+    /// The same question run on framework `id` (the default when `None`).
+    pub fn with_framework(mut self, catalog: &Catalog, id: Option<&str>) -> Result<Self, String> {
+        let fw = resolve_framework(catalog, id)?;
+        self.framework_id = fw.id.get_ref().clone();
+        self.framework = perf_framework(fw);
+        self.fill_fp8_recipe();
+        Ok(self)
+    }
+
+    /// A plain `fp8` means the framework version's default scaling (catalog/frameworks.toml,
+    /// `default_fp8_recipe`: delayed in Megatron-Core, current in Megatron-Bridge), as the
+    /// validation rows read it; a named recipe or per-component recipes are kept.
+    fn fill_fp8_recipe(&mut self) {
+        if self.workload.precision != Precision::Fp8
+            || (self.workload.components.is_some() && !self.fp8_recipe_from_framework)
+        {
+            return;
+        }
+        let recipe = self.framework.default_fp8_recipe;
+        self.workload.components = Some(perf::ComponentRecipes::uniform(recipe));
+        self.fp8_recipe_from_framework = true;
+        let note = format!(
+            "fp8 runs as {} ({}'s default FP8 scaling, catalog/frameworks.toml)",
+            recipe.name(),
+            self.framework_id
+        );
+        self.assumptions.retain(|a| !a.starts_with("fp8 runs as "));
+        self.assumptions.push(note);
+    }
+}
+
+/// Resolves a model id, system id, GPU count and workload (shared by the spec and `search`).
+pub fn resolve_train_inputs(
+    catalog: &Catalog,
+    model_id: &str,
+    system: &str,
+    gpus: u64,
+    workload: Workload,
+) -> Result<TrainInputs, String> {
+    let model = catalog.models.get(model_id).ok_or_else(|| {
+        match catalog::nearest(model_id, catalog.models.keys().map(String::as_str)) {
+            Some(near) => format!("unknown model `{model_id}`; did you mean `{near}`?"),
+            None => format!(
+                "unknown model `{model_id}`; `gigawatt catalog list --kind models` shows them"
+            ),
+        }
+    })?;
+    let arch = arch_from_catalog(model);
+    finish_inputs(catalog, model_id.to_string(), arch, system, gpus, workload)
+}
+
+pub(super) fn finish_inputs(
+    catalog: &Catalog,
+    model_id: String,
+    arch: Arch,
+    system: &str,
+    gpus: u64,
+    workload: Workload,
+) -> Result<TrainInputs, String> {
+    if !catalog.systems.contains_key(system) {
+        return Err(match catalog.nearest_system(system) {
+            Some(near) => format!("unknown system `{system}`; did you mean `{near}`?"),
+            None => format!(
+                "unknown system `{system}`; `gigawatt catalog list --kind systems` shows them"
+            ),
+        });
+    }
+    let hardware = hardware_for_system(catalog, system)?;
+    if hardware.peak(workload.precision).is_none() {
+        return Err(format!(
+            "`{system}` has no dense {:?} rate in the catalog; choose another precision",
+            workload.precision
+        )
+        .to_lowercase());
+    }
+    let mut assumptions = vec![matmul_ceiling_assumption(
+        catalog,
+        system,
+        &hardware,
+        workload.precision,
+    )];
+    let c = ModelConstants::default();
+    assumptions.push(format!(
+        "fitted on the calibration set: GEMM half-efficiency dimension {}, attention at {:.0}% of the matmul ceiling, {} element-wise passes per layer",
+        c.gemm_half_dim,
+        100.0 * c.attention_fraction,
+        c.elementwise_passes
+    ));
+    assumptions.push(format!(
+        "assumed: HBM streaming at {:.0}%, links at {:.0}% of nominal, {:.0} GiB reserved per accelerator",
+        100.0 * c.memory_efficiency,
+        100.0 * c.link_efficiency,
+        c.reserved_memory_bytes / GIB
+    ));
+    let framework = resolve_framework(catalog, None)?;
+    let mut inputs = TrainInputs {
+        framework_id: framework.id.get_ref().clone(),
+        framework: perf_framework(framework),
+        fp8_recipe_from_framework: false,
+        model_id,
+        arch,
+        system: system.to_string(),
+        hardware,
+        gpus,
+        workload,
+        assumptions,
+    };
+    inputs.fill_fp8_recipe();
+    Ok(inputs)
+}
