@@ -48,7 +48,7 @@ pub fn sigma(mae: f64) -> f64 {
 /// How the ranges were widened, in a sentence.
 pub fn note() -> String {
     format!(
-        "Widened by the models' out-of-sample errors: training MFU by a log-normal error of mean absolute size {:.1}% (leave one source out) on A100/H100 and {:.1}% (leave Blackwell out) on every other accelerator, serving rate by {:.1}% (leave one GPU family out); sigma = error x sqrt(pi/2); model size moves with the square root of compute; one error draw per range draw, shared by every system of a kind.",
+        "Widened by the models' errors out of sample: training MFU by a log-normal error of mean absolute size {:.1}% (leave one source out) on A100/H100 and {:.1}% (leave Blackwell out) on every other accelerator, serving rate by {:.1}% (leave one GPU family out); sigma = error x sqrt(pi/2); model size moves with the square root of compute; one error draw per range draw, shared by every system of a kind.",
         TRAINING_LEAVE_ONE_SOURCE_OUT * 100.0,
         TRAINING_LEAVE_BLACKWELL_OUT * 100.0,
         SERVING_LEAVE_FAMILY_OUT * 100.0
