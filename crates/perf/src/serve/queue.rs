@@ -114,16 +114,7 @@ impl SlotQueue {
 
     /// The wait at a percentile (0-100): 0 when fewer than `100 - p` percent of requests wait.
     pub fn wait_at_percentile_s(&self, percentile: f64) -> f64 {
-        let tail = 1.0 - percentile / 100.0;
-        let c = self.wait_probability();
-        if c <= tail {
-            return 0.0;
-        }
-        let rate = self.tail_rate();
-        if rate <= 0.0 {
-            return f64::INFINITY;
-        }
-        (c / tail).ln() / rate
+        wait_at_percentile(self.wait_probability(), self.tail_rate(), percentile)
     }
 
     /// Busy slots at a percentile of time: Poisson around the offered load (the M/G/infinity
@@ -288,17 +279,21 @@ impl BatchQueue {
 
     /// The wait at a percentile (0-100).
     pub fn wait_at_percentile_s(&self, percentile: f64) -> f64 {
-        let tail = 1.0 - percentile / 100.0;
-        let c = self.wait_probability();
-        if c <= tail {
-            return 0.0;
-        }
-        let rate = self.tail_rate();
-        if rate <= 0.0 {
-            return f64::INFINITY;
-        }
-        (c / tail).ln() / rate
+        wait_at_percentile(self.wait_probability(), self.tail_rate(), percentile)
     }
+}
+
+/// The wait at a percentile (0-100) when a request waits with probability `wait_probability`
+/// and the wait is exponential with `tail_rate`: 0 when fewer than `100 - p` percent wait.
+fn wait_at_percentile(wait_probability: f64, tail_rate: f64, percentile: f64) -> f64 {
+    let tail = 1.0 - percentile / 100.0;
+    if wait_probability <= tail {
+        return 0.0;
+    }
+    if tail_rate <= 0.0 {
+        return f64::INFINITY;
+    }
+    (wait_probability / tail).ln() / tail_rate
 }
 
 #[cfg(test)]
