@@ -35,11 +35,7 @@ const MAX_TIMELINE_MONTHS: i32 = 600;
 
 /// Parses `text` (a scenario file named `origin`) and plans it.
 pub fn plan_text(catalog: &Catalog, origin: &str, text: &str) -> Result<PlanResult, EngineError> {
-    let scenario: Scenario = toml::from_str(text).map_err(|err| {
-        let mut d = Diagnostic::from_toml(origin, text, &err);
-        d = d.hint(parse_hint(err.message()));
-        EngineError::Invalid(Diagnostics(vec![d]))
-    })?;
+    let scenario = parse_scenario(origin, text)?;
     plan(catalog, &scenario, origin, text)
 }
 
@@ -78,17 +74,21 @@ pub struct ResolvedScenario {
     pub warnings: Vec<String>,
 }
 
+/// Parses scenario text; a TOML or shape error becomes a diagnostic at its line with a hint.
+fn parse_scenario(origin: &str, text: &str) -> Result<Scenario, EngineError> {
+    toml::from_str(text).map_err(|err| {
+        let d = Diagnostic::from_toml(origin, text, &err).hint(parse_hint(err.message()));
+        EngineError::Invalid(Diagnostics(vec![d]))
+    })
+}
+
 /// Parses and resolves a scenario without running the model.
 pub fn resolve_text(
     catalog: &Catalog,
     origin: &str,
     text: &str,
 ) -> Result<ResolvedScenario, EngineError> {
-    let scenario: Scenario = toml::from_str(text).map_err(|err| {
-        let mut d = Diagnostic::from_toml(origin, text, &err);
-        d = d.hint(parse_hint(err.message()));
-        EngineError::Invalid(Diagnostics(vec![d]))
-    })?;
+    let scenario = parse_scenario(origin, text)?;
     let mut r = Resolver::new(catalog, &scenario, origin, text);
     let input = r.resolve();
     if !r.problems.is_empty() {
@@ -270,11 +270,7 @@ pub fn plan_text_without_capability(
     origin: &str,
     text: &str,
 ) -> Result<PlanResult, EngineError> {
-    let scenario: Scenario = toml::from_str(text).map_err(|err| {
-        let mut d = Diagnostic::from_toml(origin, text, &err);
-        d = d.hint(parse_hint(err.message()));
-        EngineError::Invalid(Diagnostics(vec![d]))
-    })?;
+    let scenario = parse_scenario(origin, text)?;
     plan_inner(catalog, &scenario, origin, text, false).map(|(result, _)| result)
 }
 
