@@ -37,7 +37,7 @@ pub use traffic::{
     search_traffic_with, LengthBin, LengthProfile, QueueReport, Traffic, TrafficEvaluation,
     PROFILES,
 };
-pub use unit::kv_bytes_per_token;
+pub use unit::{kv_bytes_per_token, one_shot_allreduce_latency_s};
 
 use serde::Serialize;
 
@@ -75,7 +75,7 @@ impl Default for ServingEfficiency {
     /// prints it; the fitted engine factors are `engine::infer::engine_step_factor`).
     fn default() -> ServingEfficiency {
         ServingEfficiency {
-            attention_fraction: 0.7,
+            attention_fraction: 0.85,
             expert_gemm_efficiency: 0.3,
             per_sequence_step_s: 6e-6,
             engine_step_factor: 1.0,

@@ -5,9 +5,50 @@ use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants, Precision};
 
 pub(super) const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-/// Kernel launches per layer in a decode step (with CUDA graphs most launch cost is hidden;
-/// this counts the kernels whose fixed cost remains).
-const DECODE_KERNELS_PER_LAYER: f64 = 8.0;
+/// Kernels per dense (GQA attention, gated MLP) layer in a decode step, each paying a fixed
+/// cost (`kernel_overhead_s`) whatever its size: fused all-reduce + RMSNorm, QKV GEMM, RoPE and
+/// KV-cache write, attention, output GEMM, fused all-reduce + RMSNorm, gate-up GEMM with its
+/// activation, down GEMM. CUDA graphs remove the host's launch calls, not this cost.
+const DENSE_KERNELS_PER_LAYER: f64 = 8.0;
+/// Kernels MLA attention adds to a layer: TensorRT-LLM's DeepSeek decode layer (tech blog 1,
+/// "Pushing Latency Boundaries", modules 1-8) runs Fuse_A GEMM, grouped Q/K RMSNorm, UQ_QR
+/// GEMM, UK batched GEMM, KV-cache concat + RoPE, attention, UV batched GEMM and WO GEMM: eight
+/// kernels where GQA runs four (QKV GEMM, RoPE + cache write, attention, output GEMM).
+const MLA_EXTRA_KERNELS_PER_LAYER: f64 = 4.0;
+/// Kernels a routed-expert FFN adds over a dense MLP's two GEMMs: the same diagram's router
+/// GEMM + top-k, shared expert and sparse experts (modules 10-12) are three (the grouped
+/// GEMMs' gate and activation fused).
+const MOE_EXTRA_KERNELS_PER_LAYER: f64 = 1.0;
+
+/// Decode kernels per layer of `arch` (MoE layers and dense layers weighted by their counts).
+pub(super) fn decode_kernels_per_layer(arch: &Arch) -> f64 {
+    let mla = if arch.mla.is_some() {
+        MLA_EXTRA_KERNELS_PER_LAYER
+    } else {
+        0.0
+    };
+    let moe = if arch.is_moe() {
+        MOE_EXTRA_KERNELS_PER_LAYER * arch.moe_layers() / arch.layers.max(1.0)
+    } else {
+        0.0
+    };
+    DENSE_KERNELS_PER_LAYER + mla + moe
+}
+
+/// Latency of one small-message all-reduce over `ranks` accelerators of one scale-up domain
+/// with the one-shot kernels serving engines run at decode sizes (TensorRT-LLM's custom
+/// one-shot all-reduce, which SGLang also ships), s: a line through SGLang's H100 measurements
+/// of that kernel (sgl-project/sglang#2904, 2025-01-15: 3.7, 4.8 and 5.9 us at 2, 4 and 8
+/// ranks), 2.6 us plus 1.1 us per doubling of the ranks. Without NVSwitch multicast the
+/// one-shot kernel still writes to each peer once, so the same line is used on xGMI meshes.
+pub fn one_shot_allreduce_latency_s(ranks: f64) -> f64 {
+    if ranks <= 1.0 {
+        return 0.0;
+    }
+    ONE_SHOT_BASE_S + ONE_SHOT_PER_DOUBLING_S * ranks.log2()
+}
+const ONE_SHOT_BASE_S: f64 = 2.6e-6;
+const ONE_SHOT_PER_DOUBLING_S: f64 = 1.1e-6;
 
 /// The GEMM shape factor of a decode step's weight GEMM with `m` token rows: the training
 /// model's `1 / (1 + h/m + h/n + h/k)`, except that the rows term never exceeds 1. That term
@@ -86,6 +127,8 @@ struct Fixed {
     prefill_ceiling: f64,
     /// KV-cache bytes per token per accelerator.
     kv_bytes_per_token: f64,
+    /// Decode kernels per layer.
+    kernels_per_layer: f64,
 }
 
 impl Unit<'_> {
@@ -163,6 +206,9 @@ impl Unit<'_> {
         }
     }
 
+    /// A collective's bandwidth and fixed latency on the link a group of `group` accelerators
+    /// spans (in one scale-up domain the latency is the fitted `scale_up_latency_s`: what EP
+    /// all-to-alls, pipeline hops and two-shot or NCCL all-reduces pay per call).
     pub(super) fn link(&self, group: f64) -> (f64, f64) {
         if group <= self.hw.scale_up_domain {
             (
@@ -175,6 +221,45 @@ impl Unit<'_> {
                 self.c.scale_out_latency_s,
             )
         }
+    }
+
+    /// One tensor-parallel all-reduce of `bytes` over the attention rank's accelerators, s.
+    ///
+    /// Within one scale-up domain engines pick the kernel by message size. Up to a limit they
+    /// run a one-shot kernel (every rank reads its peers' buffers and reduces locally), which
+    /// pays only its measured latency (`one_shot_allreduce_latency_s`): vLLM's custom
+    /// all-reduce (`csrc/custom_all_reduce.cuh`) runs it below 512 KiB on up to 4 ranks, below
+    /// 256 KiB on up to 8, up to its 8 MiB buffer on 2; TensorRT-LLM's AUTO strategy and SGLang's custom
+    /// all-reduce switch likewise. A batch-1 decode step's all-reduces (a few KiB to tens of
+    /// KiB) are all one-shot. Larger messages go to two-shot or NCCL kernels, which pay the
+    /// fitted residual `scale_up_latency_s` on top (their extra synchronisation rounds and the
+    /// wait for the slowest rank; the fit on the published tables sets it, never the
+    /// latency-bound cases). Beyond the domain: the link's bandwidth and latency.
+    fn allreduce_s(&self, bytes: f64) -> f64 {
+        let tp = self.tp();
+        if tp <= 1.0 {
+            return 0.0;
+        }
+        let ring_bytes = 2.0 * (tp - 1.0) / tp * bytes;
+        let (bw, latency) = self.link(tp);
+        if tp > self.hw.scale_up_domain {
+            return ring_bytes / bw + latency;
+        }
+        let one_shot_limit_bytes = if tp <= 2.0 {
+            // vLLM's custom all-reduce buffer (`CustomAllreduce(max_size=8192 * 1024)`):
+            // past it, NCCL.
+            8.0 * 1024.0 * 1024.0
+        } else if tp <= 4.0 {
+            512.0 * 1024.0
+        } else {
+            256.0 * 1024.0
+        };
+        let residual = if bytes <= one_shot_limit_bytes {
+            0.0
+        } else {
+            latency
+        };
+        ring_bytes / bw + one_shot_allreduce_latency_s(tp) + residual
     }
 
     /// One decode step of one pipeline stage with `batch` sequences per attention rank at mean
@@ -288,13 +373,9 @@ impl Unit<'_> {
             + prefill_tokens * attention_flops_at(prompt_context))
             / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.eff.attention_fraction);
 
-        let (tp_bw, tp_lat) = self.link(self.tp());
-        let tp_s = if self.layout.tp > 1 {
-            let bytes = 2.0 * tokens * a.hidden;
-            2.0 * layers * (2.0 * (self.tp() - 1.0) / self.tp() * bytes / tp_bw + tp_lat)
-        } else {
-            0.0
-        };
+        // Two all-reduces per layer (after attention, after the MLP) of the tokens' 16-bit
+        // hidden states.
+        let tp_s = 2.0 * layers * self.allreduce_s(2.0 * tokens * a.hidden);
         // The stage hands its tokens' hidden states (16-bit) to the next stage, on the scale-up
         // link if the whole pipeline fits in one domain.
         let pp_s = if self.layout.pp > 1 {
@@ -318,7 +399,7 @@ impl Unit<'_> {
         } else {
             (0.0, 0.0)
         };
-        let launch_s = layers * DECODE_KERNELS_PER_LAYER * self.c.kernel_overhead_s;
+        let launch_s = layers * self.fixed.kernels_per_layer * self.c.kernel_overhead_s;
         // Everything but the routed experts runs on the attention side of the layer.
         let attention_side_s = dense_gemm_s + kv_read_s + attention_compute_s + tp_s + pp_s;
         let body_s = if self.layout.overlap_ep {
@@ -374,13 +455,7 @@ impl Unit<'_> {
         );
         let compute = self.prefill_flops(input) / (gpus * self.prefill_ceiling() * shape);
         let memory = self.weight_bytes_per_gpu() * self.pp() / self.hbm;
-        let (bw, lat) = self.link(self.tp());
-        let tp = if self.layout.tp > 1 {
-            2.0 * self.arch.layers
-                * (2.0 * (self.tp() - 1.0) / self.tp() * 2.0 * input * self.arch.hidden / bw + lat)
-        } else {
-            0.0
-        };
+        let tp = 2.0 * self.arch.layers * self.allreduce_s(2.0 * input * self.arch.hidden);
         compute.max(memory) + tp
     }
 }
@@ -450,6 +525,7 @@ impl<'a> Unit<'a> {
         unit.fixed.weight_bytes_per_gpu = unit.compute_weight_bytes_per_gpu();
         unit.fixed.prefill_ceiling = unit.compute_prefill_ceiling();
         unit.fixed.kv_bytes_per_token = kv_bytes_per_token(arch, layout);
+        unit.fixed.kernels_per_layer = decode_kernels_per_layer(arch);
         Some(unit)
     }
 
