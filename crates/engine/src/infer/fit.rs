@@ -192,6 +192,7 @@ pub(super) fn fit<T: Judged>(cases: &[&T]) -> ServingFit {
             per_sequence_step_s: 0.0,
             engine_step_factor: 1.0,
             memory_fraction: 1.0,
+            combine_overlaps_down_gemm: false,
         },
         engine_step_factors: BTreeMap::new(),
     };

@@ -68,6 +68,11 @@ pub struct ServingEfficiency {
     /// cache take (a catalog fact: vLLM's `--gpu-memory-utilization` defaults to 0.9); 1 for
     /// engines that fill what the weights leave.
     pub memory_fraction: f64,
+    /// The engine overlaps each MoE layer's expert combine with the experts' down GEMM (and
+    /// the shared experts), as SGLang's Blackwell decode does instead of two-batch overlap
+    /// ("we overlap the combine communication with both the down GEMM and the shared experts",
+    /// LMSYS, GB200 NVL72 part II, 2025-09-25). A deployment fact, not fitted; off by default.
+    pub combine_overlaps_down_gemm: bool,
 }
 
 impl Default for ServingEfficiency {
@@ -80,6 +85,7 @@ impl Default for ServingEfficiency {
             per_sequence_step_s: 6e-6,
             engine_step_factor: 1.0,
             memory_fraction: 1.0,
+            combine_overlaps_down_gemm: false,
         }
     }
 }

@@ -408,6 +408,11 @@ impl Unit<'_> {
             // the other runs its experts. Each all-to-all hides only behind the compute it is
             // paired with; what is left over shows.
             attention_side_s.max(dispatch_s) + expert_gemm_s.max(combine_s)
+        } else if self.eff.combine_overlaps_down_gemm {
+            // The combine runs beside the down GEMM, one of a gated expert's three matrices
+            // (a third of its time); only what is longer shows.
+            let down_gemm_s = expert_gemm_s / 3.0;
+            attention_side_s + dispatch_s + expert_gemm_s + (combine_s - down_gemm_s).max(0.0)
         } else {
             attention_side_s + dispatch_s + expert_gemm_s + combine_s
         };
