@@ -572,6 +572,113 @@ mod tests {
         }
     }
 
+    fn unit_layout(tp: u32, ep: u32) -> ServingLayout {
+        ServingLayout {
+            tp,
+            pp: 1,
+            ep,
+            precision: Precision::Fp8,
+            kv_bytes: 1.0,
+            overlap_ep: false,
+        }
+    }
+
+    #[test]
+    fn the_one_shot_all_reduce_follows_sglangs_h100_measurements() {
+        // sgl-project/sglang#2904: 3.7, 4.8, 5.9 us at 2, 4, 8 ranks; 2.6 + 1.1 log2(n) us.
+        for (ranks, us) in [(2.0, 3.7), (4.0, 4.8), (8.0, 5.9)] {
+            let got = 1e6 * one_shot_allreduce_latency_s(ranks);
+            assert!((got - us).abs() < 1e-9, "{ranks}: {got}");
+        }
+        assert_eq!(one_shot_allreduce_latency_s(1.0), 0.0);
+    }
+
+    #[test]
+    fn a_batch_one_all_reduce_pays_the_one_shot_latency_not_the_residual() {
+        let (arch, hw) = (crate::reference::llama3_70b(), crate::reference::h100_sxm());
+        let small = ModelConstants {
+            scale_up_latency_s: 0.0,
+            ..ModelConstants::default()
+        };
+        let large = ModelConstants {
+            scale_up_latency_s: 64e-6,
+            ..small
+        };
+        let step = |c: &ModelConstants, tp: u32, batch: f64| {
+            Unit::new(&arch, &hw, &unit_layout(tp, 1), c, 1000.0, None)
+                .unwrap()
+                .decode_stage(batch, 1000.0, 0.0)
+                .tp_comm_s
+        };
+        for tp in [2, 4, 8] {
+            // One token: 16 KiB per all-reduce, one-shot on any TP size; the residual is unpaid.
+            assert_eq!(step(&small, tp, 1.0), step(&large, tp, 1.0), "tp {tp}");
+            // 80 layers x 2 all-reduces x (one-shot latency + 16 KiB of ring traffic).
+            let ranks = f64::from(tp);
+            let bytes = 2.0 * 8192.0;
+            let ring = 2.0 * (ranks - 1.0) / ranks * bytes / (hw.scale_up_bytes_per_s * 0.8);
+            let expected = 160.0 * (one_shot_allreduce_latency_s(ranks) + ring);
+            assert!((step(&small, tp, 1.0) - expected).abs() < 1e-12, "tp {tp}");
+        }
+        // 512 tokens (8 MiB) on 8 ranks is past the one-shot limit: each of the 160 all-reduces
+        // pays the residual too.
+        let extra = step(&large, 8, 512.0) - step(&small, 8, 512.0);
+        assert!((extra - 160.0 * 64e-6).abs() < 1e-9, "{extra}");
+        // On 2 ranks the one-shot kernel serves up to its 8 MiB buffer (512 tokens = 8 MiB).
+        assert_eq!(step(&small, 2, 512.0), step(&large, 2, 512.0));
+        assert!(step(&large, 2, 600.0) > step(&small, 2, 600.0));
+    }
+
+    #[test]
+    fn mla_and_moe_layers_run_more_kernels() {
+        let dense = decode_kernels_per_layer(&crate::reference::llama3_70b());
+        assert_eq!(dense, 8.0);
+        // DeepSeek-V3: MLA's four extra kernels in every layer, the router's one in its 58 MoE
+        // layers of 61: 8 + 4 + 58/61 (TensorRT-LLM tech blog 1 counts 13 in an MoE layer).
+        let ds = crate::reference::deepseek_v3();
+        let k = decode_kernels_per_layer(&ds);
+        assert!(
+            (k - (12.0 + ds.moe_layers() / ds.layers)).abs() < 1e-12,
+            "{k}"
+        );
+        assert!(k > 12.9 && k < 13.0);
+    }
+
+    #[test]
+    fn overlapping_the_combine_with_the_down_gemm_only_hides_the_combine() {
+        let (arch, hw, c) = (
+            crate::reference::deepseek_v3(),
+            crate::reference::h100_sxm(),
+            ModelConstants::default(),
+        );
+        let l = unit_layout(1, 32);
+        let step = |overlap: bool| {
+            let eff = ServingEfficiency {
+                combine_overlaps_down_gemm: overlap,
+                ..ServingEfficiency::default()
+            };
+            Unit::with_components(
+                &arch,
+                &hw,
+                &l,
+                &c,
+                2000.0,
+                None,
+                &eff,
+                &ComponentPrecision::uniform(Precision::Fp8),
+            )
+            .unwrap()
+            .decode_stage(256.0, 2000.0, 0.0)
+        };
+        let (plain, overlapped) = (step(false), step(true));
+        assert!(overlapped.step_s < plain.step_s);
+        // What it saves is at most the combine (two thirds of the all-to-all's bytes) and at
+        // most the down GEMM (a third of the experts' time).
+        let saved = plain.step_s - overlapped.step_s;
+        assert!(saved <= plain.expert_gemm_s / 3.0 + 1e-12);
+        assert!(saved <= plain.ep_comm_s);
+    }
+
     #[test]
     fn a_measured_hbm_bandwidth_caps_what_serving_streams() {
         let mut hw = crate::reference::h100_sxm();
