@@ -157,6 +157,11 @@ pub struct System {
     /// leaves a scale-up domain runs at the NIC rate divided by it. Absent: 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_out_oversubscription: Option<Sourced<f64>>,
+    /// Coherent CPU-GPU link bandwidth per accelerator, GB/s, bidirectional as vendors quote
+    /// it (GB200's NVLink-C2C: 900 GB/s per Grace, shared by its two GPUs). Absent: the host
+    /// is reached over PCIe only, and serving never streams weights from host memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_link_gb_per_s: Option<Sourced<f64>>,
     /// IT power per system at full load, kW.
     pub it_power_kw: Sourced<f64>,
     /// Purchase price per system (hardware), USD.

@@ -77,6 +77,12 @@ pub fn hardware_with_overrides(
             .as_ref()
             .and_then(|r| r.number())
             .unwrap_or(1.0),
+        // Bidirectional in the catalog, as vendors quote it; one direction here.
+        host_link_bytes_per_s: system
+            .host_link_gb_per_s
+            .as_ref()
+            .and_then(|l| l.number())
+            .map_or(0.0, |g| g * 1e9 / 2.0),
         matmul_rates: crate::hardware::matmul_rates(accelerator, overrides),
     })
 }

@@ -33,6 +33,8 @@ pub fn h100_sxm() -> Hardware {
         scale_up_bytes_per_s: 450e9,
         scale_out_bytes_per_s: 50e9,
         scale_out_oversubscription: 1.0,
+        // The H100 SXM's host is on PCIe: no coherent host link.
+        host_link_bytes_per_s: 0.0,
         matmul_rates: MatmulRates {
             bf16: Some(MatmulRate {
                 peak_flops: 989e12,

@@ -58,6 +58,12 @@ pub struct PrefillCost {
     pub kv_send_s: f64,
     /// KV-cache bytes sent per request.
     pub kv_bytes_per_request: f64,
+    /// Weight bytes per accelerator that do not fit in HBM beside the forward pass's KV cache
+    /// and live in host memory (0 when everything fits).
+    pub host_weight_bytes: f64,
+    /// Streaming those weights in over the coherent host link, per forward pass, s (0 when
+    /// everything fits, or when there is no such link).
+    pub host_transfer_s: f64,
 }
 
 /// The expected number of distinct domains, other than the sender's, that `top_k` experts
@@ -168,6 +174,14 @@ impl Unit<'_> {
         } else {
             0.0
         };
+        // Weights that do not fit in HBM beside this forward pass's KV cache live in host
+        // memory and are prefetched layer by layer over the coherent host link while the
+        // layers before them compute ("offload weights to the host memory with prefetching",
+        // LMSYS GB200 part II): the pass takes the longer of its compute and the stream.
+        // The forward pass is the one prompt this cost is per (the model's prefill batch).
+        let host_weight_bytes = self.host_weight_bytes(computed);
+        let host_transfer_s = self.host_transfer_s(host_weight_bytes);
+        let busy_s = busy_s.max(host_transfer_s);
         // The transfer runs in the background while the next prompt computes (SGLang's and
         // DeepSeek's non-blocking RDMA): the rank is held by the longer of the two.
         let held_s = busy_s.max(kv_send_s);
@@ -180,6 +194,27 @@ impl Unit<'_> {
             all_to_all_s,
             kv_send_s,
             kv_bytes_per_request,
+            host_weight_bytes,
+            host_transfer_s,
+        }
+    }
+
+    /// Weight bytes per accelerator that do not fit in HBM once a forward pass of `tokens`
+    /// holds its KV cache (the engine's memory share and the reserved memory taken first).
+    pub(super) fn host_weight_bytes(&self, tokens: f64) -> f64 {
+        let kv = tokens * self.kv_bytes_per_token_per_gpu();
+        (kv - self.free_bytes()).clamp(0.0, self.weight_bytes_per_gpu())
+    }
+
+    /// Streaming `bytes` of weights from host memory over the coherent host link, s: 0 for
+    /// nothing, infinite where the system has no such link (the layout does not fit).
+    pub(super) fn host_transfer_s(&self, bytes: f64) -> f64 {
+        if bytes <= 0.0 {
+            0.0
+        } else if self.hw.host_link_bytes_per_s > 0.0 {
+            bytes / (self.hw.host_link_bytes_per_s * self.c.link_efficiency)
+        } else {
+            f64::INFINITY
         }
     }
 }

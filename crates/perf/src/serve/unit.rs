@@ -534,6 +534,11 @@ impl<'a> Unit<'a> {
         Some(unit)
     }
 
+    /// KV-cache bytes per token per accelerator of the unit.
+    pub(super) fn kv_bytes_per_token_per_gpu(&self) -> f64 {
+        self.fixed.kv_bytes_per_token
+    }
+
     /// HBM per accelerator left for the KV cache (and any cached prefixes) once the engine's
     /// memory share, the weights and the reserved memory are taken, bytes (negative: the
     /// weights do not fit).

@@ -50,6 +50,10 @@ pub struct Hardware {
     /// Oversubscription of the scale-out fabric (1: non-blocking); collectives and all-to-alls
     /// that leave the scale-up domain run at `scale_out_bytes_per_s` divided by it.
     pub scale_out_oversubscription: f64,
+    /// Coherent host-memory link per accelerator, one direction, bytes/s (GB200's NVLink-C2C
+    /// to its Grace CPU); 0 where the host sits behind PCIe only. Serving streams weights
+    /// that do not fit in HBM over it each forward pass (`perf::serve::moe`).
+    pub host_link_bytes_per_s: f64,
     /// Matmul peak and ceiling per catalog precision (BF16, FP8 by recipe, MXFP8, NVFP4,
     /// MXFP4). Carried for the models to use; today's step and serving models still read
     /// `matmul_efficiency` and `low_precision_matmul_efficiency`.
