@@ -206,15 +206,15 @@ impl Unit<'_> {
         (kv - self.free_bytes()).clamp(0.0, self.weight_bytes_per_gpu())
     }
 
-    /// Streaming `bytes` of weights from host memory over the coherent host link, s: 0 for
-    /// nothing, infinite where the system has no such link (the layout does not fit).
+    /// Streaming `bytes` of weights from host memory over the coherent host link, s (at the
+    /// links' fitted efficiency, as every other link). 0 where the system has no such link:
+    /// a layout whose weights do not fit is then judged by the serving paths' own memory
+    /// checks (the KV cache left), not streamed over PCIe here.
     pub(super) fn host_transfer_s(&self, bytes: f64) -> f64 {
-        if bytes <= 0.0 {
+        if bytes <= 0.0 || self.hw.host_link_bytes_per_s <= 0.0 {
             0.0
-        } else if self.hw.host_link_bytes_per_s > 0.0 {
-            bytes / (self.hw.host_link_bytes_per_s * self.c.link_efficiency)
         } else {
-            f64::INFINITY
+            bytes / (self.hw.host_link_bytes_per_s * self.c.link_efficiency)
         }
     }
 }
@@ -239,6 +239,7 @@ pub fn prefill_pool(
 mod tests {
     use super::*;
     use crate::reference::{deepseek_v3, h100_sxm, llama3_70b};
+    use crate::serve::unit::GIB;
     use crate::step::{ModelConstants, Precision};
 
     fn layout(tp: u32, ep: u32) -> ServingLayout {
@@ -303,6 +304,60 @@ mod tests {
         assert!(warm.gpu_s_per_request < 0.8 * cold.gpu_s_per_request);
         assert!(warm.compute_s > 0.5 * cold.compute_s);
         assert!(warm.input_tokens_per_s_per_gpu > cold.input_tokens_per_s_per_gpu);
+    }
+
+    #[test]
+    fn weights_past_hbm_stream_from_the_host_overlapped_with_compute() {
+        let (arch, c) = (deepseek_v3(), ModelConstants::default());
+        // DeepSeek V3 FP8 at EP4 holds 17.1e9 dense + 653.9e9 / 4 routed parameters, one byte
+        // each: ~180.6e9 bytes per GPU. On a 160 GiB (171.8e9 bytes) part with 3 GiB reserved
+        // and 2,000 prompt tokens of BF16 MLA KV (2,000 x 70,272 bytes) in the pass, the
+        // spill is weights + reserved + KV - HBM.
+        let hw = crate::step::Hardware {
+            hbm_bytes: 160.0 * GIB,
+            host_link_bytes_per_s: 225e9,
+            ..h100_sxm()
+        };
+        let l = layout(1, 4);
+        let unit = Unit::new(&arch, &hw, &l, &c, 2000.0, None).unwrap();
+        let spill = unit.weight_bytes_per_gpu() + 3.0 * GIB + 2000.0 * 70_272.0 - 160.0 * GIB;
+        assert!(spill > 10e9 && spill < 15e9, "{spill}");
+        let cost = unit.prefill_cost(2000.0, 0.0, false);
+        assert!((cost.host_weight_bytes - spill).abs() < 1.0);
+        // At 225 GB/s one way and the links' efficiency (0.8): spill / 180e9 s per pass.
+        let stream = spill / (225e9 * c.link_efficiency);
+        assert!((cost.host_transfer_s - stream).abs() < 1e-12);
+        // Overlapped: the pass takes the longer of its work and the stream, never the sum.
+        let roomy = crate::step::Hardware {
+            hbm_bytes: 1000.0 * GIB,
+            ..hw.clone()
+        };
+        let fits = Unit::new(&arch, &roomy, &l, &c, 2000.0, None)
+            .unwrap()
+            .prefill_cost(2000.0, 0.0, false);
+        assert_eq!(fits.host_transfer_s, 0.0);
+        let expected = (fits.gpu_s_per_request).max(stream);
+        assert!((cost.gpu_s_per_request - expected).abs() < 1e-12);
+        // A slower host link can only slow the pool down.
+        let slow = crate::step::Hardware {
+            host_link_bytes_per_s: 25e9,
+            ..hw.clone()
+        };
+        let slow = Unit::new(&arch, &slow, &l, &c, 2000.0, None)
+            .unwrap()
+            .prefill_cost(2000.0, 0.0, false);
+        assert!(slow.gpu_s_per_request > cost.gpu_s_per_request);
+        assert!((slow.gpu_s_per_request - spill / (25e9 * c.link_efficiency)).abs() < 1e-9);
+        // Without a coherent host link nothing is streamed (the memory checks judge it).
+        let pcie = crate::step::Hardware {
+            host_link_bytes_per_s: 0.0,
+            ..hw.clone()
+        };
+        let pcie = Unit::new(&arch, &pcie, &l, &c, 2000.0, None)
+            .unwrap()
+            .prefill_cost(2000.0, 0.0, false);
+        assert_eq!(pcie.host_transfer_s, 0.0);
+        assert_eq!(pcie.gpu_s_per_request, fits.gpu_s_per_request);
     }
 
     #[test]
