@@ -142,6 +142,26 @@ fn scale_out_oversubscription_is_read_and_below_one_is_impossible() {
 }
 
 #[test]
+fn a_host_link_is_read_and_a_non_positive_one_is_impossible() {
+    let line = r#"scale_out_gbit_per_s = { value = 400, source = "spec" }"#;
+    let ok = load(&mutated(
+        line,
+        &format!("{line}\nhost_link_gb_per_s = {{ value = 450, source = \"spec\" }}"),
+    ))
+    .unwrap();
+    let system = ok.systems.values().next().unwrap();
+    let link = system.host_link_gb_per_s.as_ref().unwrap();
+    assert_eq!(link.number(), Some(450.0));
+    let err = load(&mutated(
+        line,
+        &format!("{line}\nhost_link_gb_per_s = {{ value = 0, source = \"spec\" }}"),
+    ))
+    .unwrap_err();
+    assert!(err.contains("system[box].host_link_gb_per_s"), "{err}");
+    assert!(err.contains("greater than zero"), "{err}");
+}
+
+#[test]
 fn a_system_drawing_less_than_its_chips_is_impossible() {
     let err = load(&mutated(
         r#"it_power_kw = { value = 10, source"#,

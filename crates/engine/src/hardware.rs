@@ -98,6 +98,18 @@ mod tests {
     }
 
     #[test]
+    fn only_grace_systems_reach_host_memory_over_a_coherent_link() {
+        let catalog = Catalog::embedded().unwrap();
+        // GB200: 900 GB/s bidirectional NVLink-C2C per Grace, two GPUs each: 450 GB/s per GPU
+        // in the catalog, 225 GB/s each way here.
+        let gb200 = hardware_for_system(&catalog, "gb200-nvl72").unwrap();
+        assert_eq!(gb200.host_link_bytes_per_s, 225e9);
+        // PCIe hosts have none.
+        let h100 = hardware_for_system(&catalog, "dgx-h100").unwrap();
+        assert_eq!(h100.host_link_bytes_per_s, 0.0);
+    }
+
+    #[test]
     fn matmul_rates_carry_the_catalog_ceilings() {
         let catalog = Catalog::embedded().unwrap();
         let h100 = hardware_for_system(&catalog, "dgx-h100")

@@ -268,7 +268,15 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
                 1e3 * k.all_to_all_s,
                 if p.overlap_ep { "overlapped" } else { "in sequence" },
                 1e3 * k.kv_send_s
-            ),
+            ) + &if k.host_transfer_s > 0.0 {
+                format!(
+                    "; {:.1} GiB of weights per GPU past HBM streamed from host memory: {:.1} ms per pass",
+                    k.host_weight_bytes / 1024f64.powi(3),
+                    1e3 * k.host_transfer_s
+                )
+            } else {
+                String::new()
+            },
             &p.system,
             "SGLang",
             evaluation,
