@@ -515,6 +515,18 @@ fn case_from(
             moe.dispatcher = d;
         }
     }
+    // What the recipe captures in CUDA graphs: those kernels are not launched by the host one
+    // by one (checked when the sources load, so a bad scope never reaches here).
+    if let Some(scope) = facts_of_recipe.cuda_graphs.as_deref() {
+        if let Ok(graphs) = crate::train::CudaGraphs::parse(scope) {
+            if graphs != crate::train::CudaGraphs::default() {
+                filled.push(format!(
+                    "cuda_graphs={scope} (the recipe's cuda_graph_scope)"
+                ));
+            }
+            moe.cuda_graphs = graphs;
+        }
+    }
     let workload = Workload {
         global_batch,
         seq_len: seq,

@@ -156,6 +156,11 @@ pub struct RecipeFacts {
     /// (`cpu_offloading_num_layers`).
     #[serde(default)]
     pub activation_offload_layers: Option<u32>,
+    /// What the recipe captures in CUDA graphs (`cuda_graph_impl` / `cuda_graph_scope`):
+    /// `none`, `full_iteration`, or per-layer modules joined by `+`
+    /// (`attn+moe_router+moe_preprocess`); see [`crate::train::CudaGraphs::parse`].
+    #[serde(default)]
+    pub cuda_graphs: Option<String>,
     /// Where the facts come from.
     pub source: String,
 }
@@ -216,6 +221,7 @@ impl Sources {
             recompute: pick(&|r| r.recompute.is_some()).and_then(|r| r.recompute.clone()),
             activation_offload_layers: pick(&|r| r.activation_offload_layers.is_some())
                 .and_then(|r| r.activation_offload_layers),
+            cuda_graphs: pick(&|r| r.cuda_graphs.is_some()).and_then(|r| r.cuda_graphs.clone()),
             source: row.or(fam).map(|r| r.source.clone()).unwrap_or_default(),
         }
     }
@@ -257,6 +263,11 @@ impl Sources {
                     return Err(format!(
                         "[[recipe]] recompute = `{r}` is not none, selective, full or auto"
                     ));
+                }
+            }
+            if let Some(g) = &recipe.cuda_graphs {
+                if let Err(e) = crate::train::CudaGraphs::parse(g) {
+                    return Err(format!("[[recipe]] {e}"));
                 }
             }
             if recipe.family.is_none() && recipe.rows.is_empty() {
@@ -344,11 +355,13 @@ mod tests {
             rows: vec!["r".into()],
             moe_dispatcher: (field == "d").then(|| value.into()),
             recompute: (field == "r").then(|| value.into()),
+            cuda_graphs: (field == "g").then(|| value.into()),
             source: "s".into(),
             ..RecipeFacts::default()
         };
         assert!(bad(named("d", "allgather")).contains("moe_dispatcher = `allgather`"));
         assert!(bad(named("r", "sometimes")).contains("recompute = `sometimes`"));
+        assert!(bad(named("g", "attn+mlpp")).contains("`cuda_graphs` names `mlpp`"));
         assert!(bad(RecipeFacts::default()).contains("neither a `family` nor `rows`"));
     }
 
