@@ -128,6 +128,10 @@ pub const HOST_S_PER_OP: f64 = 37e-6;
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
 pub const FUSED_ELEMENTWISE_PASSES: f64 = 11.0;
+/// Bytes per routed element charged once per layer forward for Megatron-Core's unfused fp32
+/// expert-bias loop (48 bytes over forward and backward, see `evaluate_with`; the backward's
+/// 2x factor makes 3 x 16).
+const EXPERT_BIAS_BYTES_PER_ELEMENT: f64 = 16.0;
 /// Bytes per element of activations and gradients in flight (16-bit).
 const ACTIVATION_BYTES: f64 = 2.0;
 /// Bytes read and written per parameter by a mixed-precision Adam step: fp32 master, m, v and
@@ -436,7 +440,21 @@ pub fn evaluate_with(
                 * moe_share
                 * (expert_input_casts * h
                     + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
-    let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes;
+    // Expert output biases (GPT-OSS): Megatron-Core's grouped MLP adds each expert's down-
+    // projection bias, weighted by the token's routing probability, after the GEMM and in fp32,
+    // one expert at a time (`TEGroupedMLP._apply_bias`, megatron/core/transformer/moe/
+    // experts.py @core_v0.17.0: split, `t + b * p`, `torch.cat`, cast back). Bytes per routed
+    // element: forward, the product written in fp32 (4), the sum reading the 16-bit output and
+    // the product and writing fp32 (2 + 4 + 4), the concatenation (4 + 4), the cast (4 + 2):
+    // 28; backward, the gradient cast up and down (6 + 6) and reduced against the
+    // probabilities and the biases (4 + 4): 20. These element-wise bytes count once forward
+    // and twice backward (the 2x below), so 48 / 3 = 16 bytes per element are charged here.
+    let expert_bias_bytes = if arch.is_moe() && arch.expert_bias {
+        moe_share * imbalance * tokens * arch.top_k * etp / tp * h * EXPERT_BIAS_BYTES_PER_ELEMENT
+    } else {
+        0.0
+    };
+    let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes + expert_bias_bytes;
     let local_experts = if arch.is_moe() {
         (arch.experts / ep.max(1.0)).max(1.0)
     } else {
@@ -445,10 +463,18 @@ pub fn evaluate_with(
     // 8- and 4-bit experts quantise each expert's share of the permuted input before its GEMM
     // (the `GroupedLinear` split above): a quantise launch per expert GEMM.
     let expert_quantise_launches = if recipes.expert_cast > 0.0 { 2.0 } else { 1.0 };
+    // The bias loop launches a product and a sum per local expert, then the concatenation and
+    // the cast.
+    let expert_bias_launches = if arch.is_moe() && arch.expert_bias {
+        2.0 * local_experts + 2.0
+    } else {
+        0.0
+    };
     let kernels = KERNELS_PER_LAYER_FORWARD
         + moe_share
             * (MOE_KERNELS_PER_LAYER_FORWARD
-                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts);
+                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts
+                + expert_bias_launches);
     let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
 
     let layer_forward_s =

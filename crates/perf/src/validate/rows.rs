@@ -293,6 +293,11 @@ fn case_from(
         qk_rope_head_dim: f(|m| m.qk_rope_head_dim).unwrap_or(64.0),
         v_head_dim: f(|m| m.v_head_dim).unwrap_or(128.0),
     });
+    // Expert biases (GPT-OSS), from the model facts, stated.
+    let expert_bias = experts > 0.0 && facts.and_then(|m| m.expert_bias).unwrap_or(false);
+    if expert_bias {
+        filled.push("expert_bias=true (model facts)".into());
+    }
     // NVIDIA's tables say when DeepSeek-V3 trained its multi-token-prediction module
     // ("DeepSeekV3 (w/ MTP)"); its depth is 1 (arXiv 2412.19437 section 2.2).
     let mtp_layers = if row.get("model_name").to_lowercase().contains("w/ mtp") {
@@ -333,6 +338,7 @@ fn case_from(
         sliding_window: 0.0,
         sliding_layers: 0.0,
         mtp_layers,
+        expert_bias,
     };
 
     // The layout.

@@ -127,6 +127,9 @@ pub struct ModelFacts {
     pub qk_nope_head_dim: Option<f64>,
     pub qk_rope_head_dim: Option<f64>,
     pub v_head_dim: Option<f64>,
+    /// Whether the routed experts carry biases (`add_bias_linear`).
+    #[serde(default)]
+    pub expert_bias: Option<bool>,
     /// Where the facts come from.
     pub source: String,
 }
