@@ -117,11 +117,12 @@ const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
 /// module calls, with their quantiser and workspace set-up per expert GEMM, and plain torch ops
 /// of the router and dispatcher), so it lies inside that 13-100 us bracket; 37 us (the GB200
 /// PyTorch op) is the value the calibration read supports best once CUDA graphs are charged
-/// per recipe (`gigawatt train validate`, MoE rows in sample / leave-one-source-out: 25 us
-/// 17.1 / 16.5%, 30 us 16.1 / 15.6%, 37 us 14.5 / 14.1%, 45 us 15.4 / 15.0%, 50 us 17.6 /
-/// 17.2%). One figure for every host: the rows do not show the Grace penalty the
-/// microbenchmark does (Grace 37 us with x86 25-30 us reads 15.2-16.1%). Chosen once on all
-/// rows, not refitted per fold. The GPU hides host time while the CPU runs ahead of the kernels
+/// per recipe (`gigawatt train validate`, MoE rows in sample / leave-one-source-out, on the
+/// tree this shipped with: 25 us 17.1 / 16.6%, 30 us 16.1 / 15.7%, 37 us 14.5 / 14.2%, 45 us
+/// 15.0 / 14.8%; before the recipes' recompute modules and 16-bit gradients, 50 us read 17.6 /
+/// 17.2% and 60 us 22.0 / 21.7%). One figure for every host: the rows do not show the Grace
+/// penalty the microbenchmark does (Grace 37 us with x86 25-30 us read 15.2-16.1%). Chosen
+/// once on all rows, not refitted per fold. The GPU hides host time while the CPU runs ahead of the kernels
 /// it has queued; the MoE host stall in `evaluate_with` is where it cannot.
 pub const HOST_S_PER_OP: f64 = 37e-6;
 /// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
