@@ -105,6 +105,8 @@ pub struct Case {
     pub auto_layout: bool,
     /// Recompute not published: the least recompute that fits is taken.
     pub auto_recompute: bool,
+    /// Microbatch not published and the framework has no default: the fastest that fits.
+    pub auto_microbatch: bool,
     /// Batch, sequence, precision.
     pub workload: Workload,
     /// The measured step time derived from the published figure, s.
@@ -370,8 +372,14 @@ fn case_from(
             ));
         }
     }
-    let microbatch = match row.optional("microbatch")? {
+    let published_microbatch = row.optional("microbatch")?;
+    let auto_microbatch = published_microbatch.is_none() && family.microbatch_auto;
+    let microbatch = match published_microbatch {
         Some(m) => m,
+        None if auto_microbatch => {
+            filled.push("microbatch auto (fastest that fits; the framework has no default)".into());
+            1.0
+        }
         None => {
             filled.push(format!(
                 "microbatch={} (recipe default)",
@@ -549,6 +557,7 @@ fn case_from(
         gpus: gpus as u32,
         auto_layout,
         auto_recompute,
+        auto_microbatch,
         workload,
         measured_step_time_s,
         filled,
@@ -577,6 +586,7 @@ mod tests {
                 framework: "fw".into(),
                 framework_by_zero: vec![],
                 sequence_parallel_with_tp: true,
+                microbatch_auto: false,
                 framework_note: None,
                 flop_convention: FlopConvention::None,
                 peak_tflops_assumed: None,

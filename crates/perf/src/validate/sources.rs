@@ -44,6 +44,11 @@ pub struct Family {
     /// `sequence_parallel` column overrides).
     #[serde(default)]
     pub sequence_parallel_with_tp: bool,
+    /// The publication prints no microbatch and its framework has no default to fill it with
+    /// (Megatron-LM refuses to start without `--micro-batch-size`): the fastest microbatch that
+    /// fits is taken, chosen per set of constants like an unpublished TP/PP layout.
+    #[serde(default)]
+    pub microbatch_auto: bool,
     /// Why the framework id is what it is, where it is not the publication's exact version.
     #[serde(default)]
     pub framework_note: Option<String>,
@@ -298,6 +303,7 @@ mod tests {
                 framework: "ds".into(),
             }],
             sequence_parallel_with_tp: false,
+            microbatch_auto: false,
             framework_note: None,
             flop_convention: FlopConvention::None,
             peak_tflops_assumed: None,
