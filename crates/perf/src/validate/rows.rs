@@ -642,6 +642,42 @@ mod tests {
     }
 
     #[test]
+    fn an_unpublished_microbatch_without_a_framework_default_is_searched() {
+        let fw = |id: &str| (id == "fw").then(crate::train::Framework::unrestricted);
+        let mut srcs = sources();
+        srcs.family[0].microbatch_auto = true;
+        let published = ROW.replace(",,64,", ",2,64,").replacen("r1", "r2", 1);
+        let rows = read_rows(&csv(&[ROW, &published]), "t.csv", &srcs, &fw).unwrap();
+        let case = |i: usize| match &rows[i].outcome {
+            RowOutcome::Case(case) => case.clone(),
+            other => panic!("{other:?}"),
+        };
+        let searched = case(0);
+        assert!(searched.auto_microbatch);
+        assert!(searched.filled.join("; ").contains("microbatch auto"));
+        // A row that prints its microbatch keeps it.
+        let kept = case(1);
+        assert!(!kept.auto_microbatch);
+        assert_eq!(kept.strategy.microbatch, 2);
+        assert!(!kept.filled.join("; ").contains("microbatch"));
+
+        // resolve offers every power of two up to 8 that splits a rank's 64 / 4 = 16
+        // sequences evenly (1, 2, 4, 8); predict takes the fastest that fits.
+        let hw = crate::reference::h100_sxm();
+        let constants = crate::train::ModelConstants::default();
+        let candidates = crate::validate::predict::resolve(&searched, &hw, &constants).unwrap();
+        let mut microbatches: Vec<u32> = candidates.iter().map(|s| s.microbatch).collect();
+        microbatches.dedup();
+        assert_eq!(microbatches, vec![1, 2, 4, 8]);
+        let best = crate::validate::predict::predict(&searched, &hw, &candidates, &constants);
+        for s in &candidates {
+            let e =
+                crate::train::evaluate_with(&searched.arch, &hw, s, &searched.workload, &constants);
+            assert!(!e.feasible || e.step_time_s >= best.evaluation.step_time_s);
+        }
+    }
+
+    #[test]
     fn rows_are_refused_or_excluded_with_the_reason() {
         let fw = |id: &str| (id == "fw").then(crate::train::Framework::unrestricted);
         let no_batch = ROW.replace(",64,,,fp8", ",,,,fp8").replacen("r1", "r2", 1);
