@@ -50,6 +50,14 @@ pub fn resolve(
     } else {
         candidates
     };
+    let candidates = if case.auto_virtual_pp {
+        with_virtual_stages(case, candidates)
+            .into_iter()
+            .filter(|s| fw.check(&case.arch, s, &case.workload).is_ok())
+            .collect()
+    } else {
+        candidates
+    };
     if candidates.is_empty() {
         return Err(format!(
             "no TP x PP layout of {} GPUs that the framework runs",
@@ -121,6 +129,33 @@ fn with_microbatches(case: &Case, candidates: Vec<Strategy>) -> Vec<Strategy> {
                 out.push(Strategy { microbatch, ..s });
             }
             microbatch *= 2;
+        }
+    }
+    out
+}
+
+/// Interleaved chunk counts an unpublished one may be, for each candidate with PP > 1: every
+/// count of 2 or more that divides a stage's layers, where the microbatches per step are a
+/// multiple of PP (Megatron-Core's interleaved schedule asserts it). A candidate with none
+/// keeps one chunk per stage.
+fn with_virtual_stages(case: &Case, candidates: Vec<Strategy>) -> Vec<Strategy> {
+    let mut out = Vec::new();
+    for s in candidates {
+        let per_rank = case.workload.global_batch / f64::from(s.dp.max(1) * s.microbatch.max(1));
+        let layers = case.arch.layers as u32;
+        let interleavable = s.pp > 1
+            && layers.is_multiple_of(s.pp)
+            && per_rank.fract() == 0.0
+            && (per_rank as u32).is_multiple_of(s.pp);
+        let per_stage = if interleavable { layers / s.pp } else { 0 };
+        let before = out.len();
+        for virtual_pp in 2..=per_stage {
+            if per_stage.is_multiple_of(virtual_pp) {
+                out.push(Strategy { virtual_pp, ..s });
+            }
+        }
+        if out.len() == before {
+            out.push(s);
         }
     }
     out

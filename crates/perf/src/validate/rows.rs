@@ -107,6 +107,8 @@ pub struct Case {
     pub auto_recompute: bool,
     /// Microbatch not published and the framework has no default: the fastest that fits.
     pub auto_microbatch: bool,
+    /// Interleaved schedule, chunk count not published: the fastest that fits.
+    pub auto_virtual_pp: bool,
     /// Batch, sequence, precision.
     pub workload: Workload,
     /// The measured step time derived from the published figure, s.
@@ -446,13 +448,18 @@ fn case_from(
         }
         Precision::Bf16
     };
+    let published_virtual_pp = row.optional("virtual_pp")?;
+    let auto_virtual_pp = published_virtual_pp.is_none() && family.interleaved_auto;
+    if auto_virtual_pp {
+        filled.push("virtual_pp auto (interleaved; fastest chunk count that fits)".into());
+    }
     let strategy = framework.apply(Strategy {
         tp: tp.unwrap_or(0.0) as u32,
         pp: pp.unwrap_or(0.0) as u32,
         dp: dp as u32,
         cp: cp as u32,
         ep: ep as u32,
-        virtual_pp: row.optional("virtual_pp")?.unwrap_or(1.0).max(1.0) as u32,
+        virtual_pp: published_virtual_pp.unwrap_or(1.0).max(1.0) as u32,
         microbatch: microbatch as u32,
         sequence_parallel,
         recompute,
@@ -558,6 +565,7 @@ fn case_from(
         auto_layout,
         auto_recompute,
         auto_microbatch,
+        auto_virtual_pp,
         workload,
         measured_step_time_s,
         filled,
@@ -587,6 +595,7 @@ mod tests {
                 framework_by_zero: vec![],
                 sequence_parallel_with_tp: true,
                 microbatch_auto: false,
+                interleaved_auto: false,
                 framework_note: None,
                 flop_convention: FlopConvention::None,
                 peak_tflops_assumed: None,
@@ -675,6 +684,29 @@ mod tests {
                 crate::train::evaluate_with(&searched.arch, &hw, s, &searched.workload, &constants);
             assert!(!e.feasible || e.step_time_s >= best.evaluation.step_time_s);
         }
+    }
+
+    #[test]
+    fn an_interleaved_run_without_its_chunk_count_tries_every_count() {
+        let fw = |id: &str| (id == "fw").then(crate::train::Framework::unrestricted);
+        let mut srcs = sources();
+        srcs.family[0].interleaved_auto = true;
+        // TP 2 x PP 2 on 8 GPUs: DP 2, 64 / 2 = 32 microbatches (a multiple of PP 2), 32 / 2
+        // = 16 layers per stage, so 2, 4, 8 and 16 chunks per stage.
+        let row = ROW.replace(",8,2,1,", ",8,2,2,");
+        let rows = read_rows(&csv(&[&row]), "t.csv", &srcs, &fw).unwrap();
+        let RowOutcome::Case(case) = &rows[0].outcome else {
+            panic!("{:?}", rows[0].outcome)
+        };
+        assert!(case.auto_virtual_pp);
+        assert!(case.filled.join("; ").contains("virtual_pp auto"));
+        let hw = crate::reference::h100_sxm();
+        let constants = crate::train::ModelConstants::default();
+        let candidates = crate::validate::predict::resolve(case, &hw, &constants).unwrap();
+        let mut chunks: Vec<u32> = candidates.iter().map(|s| s.virtual_pp).collect();
+        chunks.sort_unstable();
+        chunks.dedup();
+        assert_eq!(chunks, vec![2, 4, 8, 16]);
     }
 
     #[test]

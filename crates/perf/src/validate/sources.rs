@@ -49,6 +49,12 @@ pub struct Family {
     /// fits is taken, chosen per set of constants like an unpublished TP/PP layout.
     #[serde(default)]
     pub microbatch_auto: bool,
+    /// The publication ran the interleaved pipeline schedule without printing its chunk count:
+    /// rows with PP > 1 and no `virtual_pp` take the fastest chunk count that fits (2 or more
+    /// chunks per stage, dividing the stage's layers; the microbatches a multiple of PP, as
+    /// Megatron-Core's interleaved schedule requires).
+    #[serde(default)]
+    pub interleaved_auto: bool,
     /// Why the framework id is what it is, where it is not the publication's exact version.
     #[serde(default)]
     pub framework_note: Option<String>,
@@ -304,6 +310,7 @@ mod tests {
             }],
             sequence_parallel_with_tp: false,
             microbatch_auto: false,
+            interleaved_auto: false,
             framework_note: None,
             flop_convention: FlopConvention::None,
             peak_tflops_assumed: None,
