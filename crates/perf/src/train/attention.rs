@@ -7,7 +7,8 @@
 //! masked element by element. The fixed work fades as the kernel's length grows; the masking
 //! does not. cuDNN's fused attention (the kernel Transformer Engine runs on Hopper), forward,
 //! BF16, head dim 128, on an H100 SXM5 (Shah et al., FlashAttention-3, arXiv 2407.08608,
-//! Figure 5 (c)/(d); Dao-AILab/flash-attention `assets/flash3_fp16_fwd.png`): causal
+//! 2024-07-11, Figure 5 (c)/(d); the authors' Dao-AILab/flash-attention
+//! `assets/flash3_fp16_fwd.png`, read 2026-12-02): causal
 //! 315/410/484/518/529/539 TFLOP/s at 0.5k/1k/2k/4k/8k/16k tokens, without the mask
 //! 497/574/617/609/600/595. `peak x s / (s + s0)` reproduces them (least squares in log):
 //! causal s0 = 390 tokens, peak 562 (every point within 3%); unmasked s0 = 110, peak 620
