@@ -48,7 +48,7 @@ pub use serve::{
 pub use train::step::DEFAULT_EXPERT_IMBALANCE;
 pub use train::{
     activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
-    split_layers, ComponentRecipes, Dispatcher, Framework, MemoryBreakdown, MoeRouting,
+    split_layers, ComponentRecipes, CudaGraphs, Dispatcher, Framework, MemoryBreakdown, MoeRouting,
     NothingFits, Recipe, RecomputeModules, StageError, Stages, ZeroStages,
 };
 pub use train::{
