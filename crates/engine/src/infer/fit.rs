@@ -19,12 +19,6 @@ pub fn engine_key(engine: &str) -> &'static str {
     let e = engine.to_lowercase();
     if e.contains("0.6.1") || e.contains("gptsession") {
         "tensorrt-llm-0.6"
-    } else if e.contains("v0.10") || e.contains("mlperf") {
-        // TensorRT-LLM's 2024 TensorRT-engine runtime with in-flight batching: its v0.10 perf
-        // tables, and NVIDIA's MLPerf Inference v4.0 / v4.1 submissions, which ran builds of
-        // February and mid 2024 (the 1.x PyTorch runtime the reference tables measure came a
-        // year later).
-        "tensorrt-llm-2024"
     } else if e.contains("tensorrt") {
         REFERENCE_ENGINE
     } else if e.contains("vllm") {
@@ -288,14 +282,6 @@ mod tests {
         assert_eq!(
             engine_key("TensorRT-LLM v0.6.1 (gptSessionBenchmark)"),
             "tensorrt-llm-0.6"
-        );
-        assert_eq!(
-            engine_key("TensorRT-LLM v0.10.0 (gptManagerBenchmark, in-flight batching)"),
-            "tensorrt-llm-2024"
-        );
-        assert_eq!(
-            engine_key("TensorRT-LLM (NVIDIA's MLPerf submission)"),
-            "tensorrt-llm-2024"
         );
         assert_eq!(engine_key("vLLM (ROCm) 0.11.1"), "vllm");
         assert_eq!(engine_key("vllm-rocm"), "vllm");
