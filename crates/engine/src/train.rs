@@ -173,6 +173,7 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
         sliding_layers: 0.0,
         // The catalog's model entries train no multi-token-prediction module.
         mtp_layers: 0.0,
+        expert_bias: false,
     }
 }
 

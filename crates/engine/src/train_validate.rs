@@ -157,3 +157,29 @@ pub fn validate_shipped(
 ) -> Result<TrainingValidation, String> {
     validate_training_files(catalog, &SHIPPED_TRAINING_FILES, SHIPPED_SOURCES, constants)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `[[recipe]]` entry that names a row the shipped files do not have would silently do
+    /// nothing (a typo in an id): every id it names is a row of the shipped files.
+    #[test]
+    fn every_recipe_row_is_a_shipped_row() {
+        let catalog = Catalog::embedded().unwrap();
+        let sources = parse_sources(&catalog, SHIPPED_SOURCES).unwrap();
+        let ids: Vec<&str> = SHIPPED_TRAINING_FILES
+            .iter()
+            .flat_map(|(_, text)| text.lines().skip(1))
+            .filter_map(|line| line.split(',').next())
+            .collect();
+        for recipe in &sources.recipe {
+            for id in &recipe.rows {
+                assert!(
+                    ids.contains(&id.as_str()),
+                    "[[recipe]] names `{id}`, which no shipped calibration row has"
+                );
+            }
+        }
+    }
+}

@@ -448,6 +448,17 @@ fn precision_per_component_and_moe_routing_are_read() {
     );
     assert!(t(&per_node) < t(MOE_SPEC));
     assert!(t(&fp8) < t(&per_node));
+    // CUDA graphs take launches off the host: never slower, and a whole-iteration graph no
+    // slower than per-layer capture.
+    let graphs = |scope: &str| {
+        MOE_SPEC.replace(
+            "precision = \"fp8\"",
+            &format!("precision = \"fp8\"\ncuda_graphs = \"{scope}\""),
+        )
+    };
+    let layer = t(&graphs("attn+moe_router+moe_preprocess"));
+    assert!(layer <= t(MOE_SPEC));
+    assert!(t(&graphs("full_iteration")) <= layer);
 }
 
 #[test]
@@ -480,6 +491,12 @@ fn bad_recipes_and_routing_name_the_field() {
             "moe_dispatcher = \"allgather\"",
             "training.moe_dispatcher",
             "`moe_dispatcher` is `allgather`",
+        ),
+        // A CUDA graph scope Megatron does not have.
+        (
+            "cuda_graphs = \"attn+mlpp\"",
+            "training.cuda_graphs",
+            "`cuda_graphs` is `attn+mlpp`",
         ),
         // A node limit wider than the EP group (64 GPUs = 8 nodes of 8).
         (

@@ -61,6 +61,10 @@ pub struct Arch {
     /// Their time is charged; the model FLOPs stay the model's own (DeepSeek's 37B activated
     /// excludes the MTP module). 0: none.
     pub mtp_layers: f64,
+    /// Whether the routed experts carry biases (GPT-OSS: `add_bias_linear`). Megatron-Core adds
+    /// the down projection's bias outside the grouped GEMM, weighted by each token's routing
+    /// probability, in fp32 (`TEGroupedMLP._apply_bias`); the step charges those passes.
+    pub expert_bias: bool,
 }
 
 impl Arch {
@@ -85,6 +89,7 @@ impl Arch {
             sliding_window: 0.0,
             sliding_layers: 0.0,
             mtp_layers: 0.0,
+            expert_bias: false,
         }
     }
 

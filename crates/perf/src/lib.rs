@@ -40,14 +40,15 @@ pub use serve::{
 };
 pub use serve::{
     erlang_c, evaluate_disaggregated, evaluate_disaggregated_with, evaluate_traffic,
-    evaluate_traffic_components, evaluate_traffic_with, kv_bytes_per_token_whole, prefill_pool,
-    remote_domains, search_traffic, search_traffic_with, BatchQueue, DisaggEvaluation, LengthBin,
-    LengthProfile, PrefillCost, QueueReport, SlotQueue, Traffic, TrafficEvaluation, PROFILES,
+    evaluate_traffic_components, evaluate_traffic_with, kv_bytes_per_token_whole,
+    one_shot_allreduce_latency_s, prefill_pool, remote_domains, search_traffic,
+    search_traffic_with, BatchQueue, DisaggEvaluation, LengthBin, LengthProfile, PrefillCost,
+    QueueReport, SlotQueue, Traffic, TrafficEvaluation, PROFILES,
 };
 pub use train::step::DEFAULT_EXPERT_IMBALANCE;
 pub use train::{
     activation_bytes_per_layer, least_recompute_that_fits, recompute_ladder, search_with,
-    split_layers, ComponentRecipes, Dispatcher, Framework, MemoryBreakdown, MoeRouting,
+    split_layers, ComponentRecipes, CudaGraphs, Dispatcher, Framework, MemoryBreakdown, MoeRouting,
     NothingFits, Recipe, RecomputeModules, StageError, Stages, ZeroStages,
 };
 pub use train::{

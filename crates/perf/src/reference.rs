@@ -91,6 +91,7 @@ pub fn deepseek_v3() -> Arch {
         sliding_window: 0.0,
         sliding_layers: 0.0,
         mtp_layers: 0.0,
+        expert_bias: false,
     }
 }
 

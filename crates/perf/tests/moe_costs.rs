@@ -96,8 +96,8 @@ fn moe_layers_wait_for_the_host_when_the_gpu_outruns_it() {
     // nothing: the CPU runs ahead of the kernels it queues. An MoE layer copies its token
     // counts to the host before dispatching, so the CPU cannot run ahead past it: each MoE
     // layer then takes the host time to launch its kernels. DeepSeek-V3 at EP 8 in BF16 (32
-    // local experts): 14 + 8 + 2 x 32 = 86 launches forward, twice that backward, 25 us each
-    // = 6.45 ms per MoE layer; 58 of 61 layers are MoE, one microbatch: >= ~0.37 s.
+    // local experts): 14 + 8 + 2 x 32 = 86 launches forward, twice that backward, 37 us each
+    // = 9.55 ms per MoE layer; 58 of 61 layers are MoE, one microbatch: >= ~0.55 s.
     let fast = perf::Hardware {
         peak_bf16_flops: 1e21,
         peak_fp8_flops: Some(1e21),
@@ -133,5 +133,100 @@ fn moe_layers_wait_for_the_host_when_the_gpu_outruns_it() {
         dense.breakdown.compute_s < 0.1 * moe.breakdown.compute_s,
         "{} s",
         dense.breakdown.compute_s
+    );
+}
+
+#[test]
+fn cuda_graphs_take_the_kernels_they_capture_off_the_host() {
+    // The host-bound case above (DeepSeek-V3, EP 8, BF16, a chip with free matmuls): each of
+    // the 58 MoE layers takes its host launch time, 3 x launches x 37 us (forward, and the
+    // backward's twice as many). Launches per MoE layer forward, 58/61 of the layers MoE:
+    //   none:                       14 + 8 + 2 x 32 = 86
+    //   attn + moe_router graphs:   86 - (7 - 1) - (3 - 1) = 78 (the three dense layers'
+    //     share of the router term is not charged: 2 x 58/61 is taken off the layer average)
+    //   full iteration:             0, no host stall at all.
+    // So the graphed step is shorter by about 58 x 3 x 7.9 x 37 us = 50.8 ms, and a full
+    // iteration graph leaves less than a fifth of the eager step (what remains is GPU-side: each
+    // kernel's own launch latency on the device, which a graph replays too).
+    let fast = perf::Hardware {
+        peak_bf16_flops: 1e21,
+        peak_fp8_flops: Some(1e21),
+        hbm_bytes_per_s: 1e18,
+        scale_up_bytes_per_s: 1e18,
+        scale_out_bytes_per_s: 1e18,
+        matmul_rates: Default::default(),
+        ..h100_sxm()
+    };
+    let s = Strategy {
+        dp: 8,
+        ep: 8,
+        zero: 1,
+        ..Strategy::single()
+    };
+    let with = |graphs: &str| {
+        let w = Workload {
+            global_batch: 8.0,
+            components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
+            moe: MoeRouting {
+                cuda_graphs: perf::CudaGraphs::parse(graphs).unwrap(),
+                ..MoeRouting::balanced()
+            },
+            ..Workload::new(8.0, 4096.0, Precision::Bf16)
+        };
+        evaluate(&deepseek_v3(), &fast, &s, &w).breakdown.compute_s
+    };
+    let (eager, scoped, full) = (
+        with("none"),
+        with("attn+moe_router+moe_preprocess"),
+        with("full_iteration"),
+    );
+    let saved = eager - scoped;
+    let expected = 58.0 * 3.0 * (6.0 + 2.0 * 58.0 / 61.0) * perf::HOST_S_PER_OP;
+    assert!(
+        (saved - expected).abs() < 0.1 * expected,
+        "saved {saved} s, expected {expected} s"
+    );
+    assert!(
+        full < 0.2 * eager,
+        "full-iteration {full} s vs eager {eager} s"
+    );
+}
+
+#[test]
+fn expert_biases_cost_megatrons_unfused_fp32_passes() {
+    // GPT-OSS carries biases on its experts; Megatron-Core adds the down projection's bias
+    // weighted by the routing probability outside the grouped GEMM, in fp32, expert by expert:
+    // 48 bytes per routed element over forward and backward (charged 16 forward, doubled for
+    // the backward), and a product and a sum per local expert plus a concatenation and a cast.
+    // DeepSeek-V3 on H100, EP 8 (32 local experts), one 4,096-token microbatch, balanced:
+    //   bytes per MoE layer, forward: 16 x 4,096 tokens x 8 copies x 7,168 = 3.76 GB
+    //   at 3.35 TB/s x 0.85 (memory efficiency) = 1.321 ms; launches 2 x 32 + 2 = 66 x 4 us
+    //   = 0.264 ms; forward and backward 3 x 1.585 = 4.75 ms; 58 MoE layers: 0.276 s.
+    let hw = h100_sxm();
+    let s = Strategy {
+        dp: 8,
+        ep: 8,
+        zero: 1,
+        ..Strategy::single()
+    };
+    let w = Workload {
+        global_batch: 8.0,
+        components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
+        ..balanced(Precision::Bf16)
+    };
+    let biased = perf::Arch {
+        expert_bias: true,
+        ..deepseek_v3()
+    };
+    let plain = evaluate(&deepseek_v3(), &hw, &s, &w).breakdown.compute_s;
+    let with_bias = evaluate(&biased, &hw, &s, &w).breakdown.compute_s;
+    let c = perf::ModelConstants::default();
+    let per_layer = 16.0 * 4096.0 * 8.0 * 7168.0 / (hw.hbm_bytes_per_s * c.memory_efficiency)
+        + 66.0 * c.kernel_overhead_s;
+    let expected = 58.0 * 3.0 * per_layer;
+    let added = with_bias - plain;
+    assert!(
+        (added - expected).abs() < 0.05 * expected,
+        "added {added} s, expected {expected} s"
     );
 }

@@ -325,8 +325,9 @@ fn serving_assumptions(
         layout.precision,
     )];
     out.push(format!(
-        "fitted on whole published serving tables (gigawatt infer validate): HBM streaming at {:.0}% of nominal (Azure's published STREAM triad reaches 86-89% on H200 and H100), {:.0} µs per collective, attention at {:.0}% of the BF16 ceiling, routed experts' grouped GEMMs at {:.0}% of a dense GEMM's rate, {:.0} µs per sequence per step outside the kernels; links at {:.0}%, {:.0} GiB reserved per accelerator (assumed)",
+        "fitted on whole published serving tables (gigawatt infer validate): HBM streaming at {:.0}% of nominal (Azure's published STREAM triad reaches 86-89% on H200 and H100), {:.0} µs per decode kernel, small tensor-parallel all-reduces at the one-shot kernel's measured 3.7-5.9 µs (2-8 ranks) and {:.0} µs more per larger collective, attention at {:.0}% of the BF16 ceiling, routed experts' grouped GEMMs at {:.0}% of a dense GEMM's rate, {:.0} µs per sequence per step outside the kernels; links at {:.0}%, {:.0} GiB reserved per accelerator (assumed)",
         100.0 * c.memory_efficiency,
+        1e6 * c.kernel_overhead_s,
         1e6 * c.scale_up_latency_s,
         100.0 * fit.efficiency.attention_fraction,
         100.0 * fit.efficiency.expert_gemm_efficiency,

@@ -104,6 +104,9 @@ struct DecodeCase {
     max_batch: Option<u32>,
     #[serde(default)]
     overlap_ep: bool,
+    /// The engine overlaps the expert combine with the down GEMM (SGLang part II's decode).
+    #[serde(default)]
+    combine_overlaps_down_gemm: bool,
     measured_output_tokens_per_s_per_gpu: f64,
     source: String,
 }
@@ -298,7 +301,11 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
             speculation: None,
             slo_percentile: perf::DEFAULT_SLO_PERCENTILE,
         };
-        let e = evaluate_serving(&inputs.arch, &inputs.hardware, &layout, &w, &c);
+        let eff = perf::ServingEfficiency {
+            combine_overlaps_down_gemm: d.combine_overlaps_down_gemm,
+            ..perf::ServingEfficiency::default()
+        };
+        let e = perf::evaluate_serving_with(&inputs.arch, &inputs.hardware, &layout, &w, &c, &eff);
         let predicted = e.output_tokens_per_s / f64::from(layout.gpus());
         out.push(case(
             &d.id,
@@ -315,7 +322,13 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
                 d.context_tokens,
                 e.batch,
                 d.max_batch.map_or(String::new(), |b| format!(", limit {b}")),
-                if d.overlap_ep { "overlapped" } else { "in sequence" },
+                if d.overlap_ep {
+                    "overlapped"
+                } else if d.combine_overlaps_down_gemm {
+                    "combine beside the down GEMM"
+                } else {
+                    "in sequence"
+                },
             ),
             &d.system,
             "SGLang",

@@ -85,6 +85,10 @@ struct TrainingSpec {
     /// network), `deepep` / `hybridep` (once per remote node, then NVLink), `deepep-fp8` (the
     /// same with tokens quantised to FP8 before the dispatch, as DeepSeek-V3 trained).
     moe_dispatcher: Option<Spanned<String>>,
+    /// What the run captures in CUDA graphs (Megatron's `cuda_graph_impl` / `cuda_graph_scope`):
+    /// `none` (default), `full_iteration`, or per-layer modules joined by `+`
+    /// (`attn+moe_router+moe_preprocess`); captured kernels cost the host no launches.
+    cuda_graphs: Option<Spanned<String>>,
 }
 
 fn default_precision() -> Spanned<String> {
@@ -813,6 +817,19 @@ fn moe_routing(t: &TrainingSpec, fail: &Fail<'_>) -> Result<perf::MoeRouting, En
                 "training.moe_dispatcher",
                 format!("`moe_dispatcher` is `{}`", v.get_ref()),
                 &format!("use one of {}", perf::Dispatcher::NAMES),
+            )
+        })?;
+    }
+    if let Some(v) = &t.cuda_graphs {
+        routing.cuda_graphs = perf::CudaGraphs::parse(v.get_ref()).map_err(|_| {
+            fail(
+                Some(v.span()),
+                "training.cuda_graphs",
+                format!("`cuda_graphs` is `{}`", v.get_ref()),
+                &format!(
+                    "use none, or {} (per-layer modules joined by `+`)",
+                    perf::CudaGraphs::SCOPES
+                ),
             )
         })?;
     }

@@ -37,7 +37,7 @@ pub use traffic::{
     search_traffic_with, LengthBin, LengthProfile, QueueReport, Traffic, TrafficEvaluation,
     PROFILES,
 };
-pub use unit::kv_bytes_per_token;
+pub use unit::{kv_bytes_per_token, one_shot_allreduce_latency_s};
 
 use serde::Serialize;
 
@@ -68,6 +68,11 @@ pub struct ServingEfficiency {
     /// cache take (a catalog fact: vLLM's `--gpu-memory-utilization` defaults to 0.9); 1 for
     /// engines that fill what the weights leave.
     pub memory_fraction: f64,
+    /// The engine overlaps each MoE layer's expert combine with the experts' down GEMM (and
+    /// the shared experts), as SGLang's Blackwell decode does instead of two-batch overlap
+    /// ("we overlap the combine communication with both the down GEMM and the shared experts",
+    /// LMSYS, GB200 NVL72 part II, 2025-09-25). A deployment fact, not fitted; off by default.
+    pub combine_overlaps_down_gemm: bool,
 }
 
 impl Default for ServingEfficiency {
@@ -75,11 +80,12 @@ impl Default for ServingEfficiency {
     /// prints it; the fitted engine factors are `engine::infer::engine_step_factor`).
     fn default() -> ServingEfficiency {
         ServingEfficiency {
-            attention_fraction: 0.7,
+            attention_fraction: 0.85,
             expert_gemm_efficiency: 0.3,
             per_sequence_step_s: 6e-6,
             engine_step_factor: 1.0,
             memory_fraction: 1.0,
+            combine_overlaps_down_gemm: false,
         }
     }
 }

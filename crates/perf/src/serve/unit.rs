@@ -5,9 +5,50 @@ use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants, Precision};
 
 pub(super) const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
-/// Kernel launches per layer in a decode step (with CUDA graphs most launch cost is hidden;
-/// this counts the kernels whose fixed cost remains).
-const DECODE_KERNELS_PER_LAYER: f64 = 8.0;
+/// Kernels per dense (GQA attention, gated MLP) layer in a decode step, each paying a fixed
+/// cost (`kernel_overhead_s`) whatever its size: fused all-reduce + RMSNorm, QKV GEMM, RoPE and
+/// KV-cache write, attention, output GEMM, fused all-reduce + RMSNorm, gate-up GEMM with its
+/// activation, down GEMM. CUDA graphs remove the host's launch calls, not this cost.
+const DENSE_KERNELS_PER_LAYER: f64 = 8.0;
+/// Kernels MLA attention adds to a layer: TensorRT-LLM's DeepSeek decode layer (tech blog 1,
+/// "Pushing Latency Boundaries", modules 1-8) runs Fuse_A GEMM, grouped Q/K RMSNorm, UQ_QR
+/// GEMM, UK batched GEMM, KV-cache concat + RoPE, attention, UV batched GEMM and WO GEMM: eight
+/// kernels where GQA runs four (QKV GEMM, RoPE + cache write, attention, output GEMM).
+const MLA_EXTRA_KERNELS_PER_LAYER: f64 = 4.0;
+/// Kernels a routed-expert FFN adds over a dense MLP's two GEMMs: the same diagram's router
+/// GEMM + top-k, shared expert and sparse experts (modules 10-12) are three (the grouped
+/// GEMMs' gate and activation fused).
+const MOE_EXTRA_KERNELS_PER_LAYER: f64 = 1.0;
+
+/// Decode kernels per layer of `arch` (MoE layers and dense layers weighted by their counts).
+pub(super) fn decode_kernels_per_layer(arch: &Arch) -> f64 {
+    let mla = if arch.mla.is_some() {
+        MLA_EXTRA_KERNELS_PER_LAYER
+    } else {
+        0.0
+    };
+    let moe = if arch.is_moe() {
+        MOE_EXTRA_KERNELS_PER_LAYER * arch.moe_layers() / arch.layers.max(1.0)
+    } else {
+        0.0
+    };
+    DENSE_KERNELS_PER_LAYER + mla + moe
+}
+
+/// Latency of one small-message all-reduce over `ranks` accelerators of one scale-up domain
+/// with the one-shot kernels serving engines run at decode sizes (TensorRT-LLM's custom
+/// one-shot all-reduce, which SGLang also ships), s: a line through SGLang's H100 measurements
+/// of that kernel (sgl-project/sglang#2904, 2025-01-15: 3.7, 4.8 and 5.9 us at 2, 4 and 8
+/// ranks), 2.6 us plus 1.1 us per doubling of the ranks. Without NVSwitch multicast the
+/// one-shot kernel still writes to each peer once, so the same line is used on xGMI meshes.
+pub fn one_shot_allreduce_latency_s(ranks: f64) -> f64 {
+    if ranks <= 1.0 {
+        return 0.0;
+    }
+    ONE_SHOT_BASE_S + ONE_SHOT_PER_DOUBLING_S * ranks.log2()
+}
+const ONE_SHOT_BASE_S: f64 = 2.6e-6;
+const ONE_SHOT_PER_DOUBLING_S: f64 = 1.1e-6;
 
 /// The GEMM shape factor of a decode step's weight GEMM with `m` token rows: the training
 /// model's `1 / (1 + h/m + h/n + h/k)`, except that the rows term never exceeds 1. That term
@@ -86,6 +127,8 @@ struct Fixed {
     prefill_ceiling: f64,
     /// KV-cache bytes per token per accelerator.
     kv_bytes_per_token: f64,
+    /// Decode kernels per layer.
+    kernels_per_layer: f64,
 }
 
 impl Unit<'_> {
@@ -163,6 +206,9 @@ impl Unit<'_> {
         }
     }
 
+    /// A collective's bandwidth and fixed latency on the link a group of `group` accelerators
+    /// spans (in one scale-up domain the latency is the fitted `scale_up_latency_s`: what EP
+    /// all-to-alls, pipeline hops and two-shot or NCCL all-reduces pay per call).
     pub(super) fn link(&self, group: f64) -> (f64, f64) {
         if group <= self.hw.scale_up_domain {
             (
@@ -175,6 +221,45 @@ impl Unit<'_> {
                 self.c.scale_out_latency_s,
             )
         }
+    }
+
+    /// One tensor-parallel all-reduce of `bytes` over the attention rank's accelerators, s.
+    ///
+    /// Within one scale-up domain engines pick the kernel by message size. Up to a limit they
+    /// run a one-shot kernel (every rank reads its peers' buffers and reduces locally), which
+    /// pays only its measured latency (`one_shot_allreduce_latency_s`): vLLM's custom
+    /// all-reduce (`csrc/custom_all_reduce.cuh`) runs it below 512 KiB on up to 4 ranks, below
+    /// 256 KiB on up to 8, up to its 8 MiB buffer on 2; TensorRT-LLM's AUTO strategy and SGLang's custom
+    /// all-reduce switch likewise. A batch-1 decode step's all-reduces (a few KiB to tens of
+    /// KiB) are all one-shot. Larger messages go to two-shot or NCCL kernels, which pay the
+    /// fitted residual `scale_up_latency_s` on top (their extra synchronisation rounds and the
+    /// wait for the slowest rank; the fit on the published tables sets it, never the
+    /// latency-bound cases). Beyond the domain: the link's bandwidth and latency.
+    fn allreduce_s(&self, bytes: f64) -> f64 {
+        let tp = self.tp();
+        if tp <= 1.0 {
+            return 0.0;
+        }
+        let ring_bytes = 2.0 * (tp - 1.0) / tp * bytes;
+        let (bw, latency) = self.link(tp);
+        if tp > self.hw.scale_up_domain {
+            return ring_bytes / bw + latency;
+        }
+        let one_shot_limit_bytes = if tp <= 2.0 {
+            // vLLM's custom all-reduce buffer (`CustomAllreduce(max_size=8192 * 1024)`):
+            // past it, NCCL.
+            8.0 * 1024.0 * 1024.0
+        } else if tp <= 4.0 {
+            512.0 * 1024.0
+        } else {
+            256.0 * 1024.0
+        };
+        let residual = if bytes <= one_shot_limit_bytes {
+            0.0
+        } else {
+            latency
+        };
+        ring_bytes / bw + one_shot_allreduce_latency_s(tp) + residual
     }
 
     /// One decode step of one pipeline stage with `batch` sequences per attention rank at mean
@@ -288,13 +373,9 @@ impl Unit<'_> {
             + prefill_tokens * attention_flops_at(prompt_context))
             / (self.hw.peak_bf16_flops * self.hw.matmul_efficiency * self.eff.attention_fraction);
 
-        let (tp_bw, tp_lat) = self.link(self.tp());
-        let tp_s = if self.layout.tp > 1 {
-            let bytes = 2.0 * tokens * a.hidden;
-            2.0 * layers * (2.0 * (self.tp() - 1.0) / self.tp() * bytes / tp_bw + tp_lat)
-        } else {
-            0.0
-        };
+        // Two all-reduces per layer (after attention, after the MLP) of the tokens' 16-bit
+        // hidden states.
+        let tp_s = 2.0 * layers * self.allreduce_s(2.0 * tokens * a.hidden);
         // The stage hands its tokens' hidden states (16-bit) to the next stage, on the scale-up
         // link if the whole pipeline fits in one domain.
         let pp_s = if self.layout.pp > 1 {
@@ -318,7 +399,7 @@ impl Unit<'_> {
         } else {
             (0.0, 0.0)
         };
-        let launch_s = layers * DECODE_KERNELS_PER_LAYER * self.c.kernel_overhead_s;
+        let launch_s = layers * self.fixed.kernels_per_layer * self.c.kernel_overhead_s;
         // Everything but the routed experts runs on the attention side of the layer.
         let attention_side_s = dense_gemm_s + kv_read_s + attention_compute_s + tp_s + pp_s;
         let body_s = if self.layout.overlap_ep {
@@ -327,6 +408,11 @@ impl Unit<'_> {
             // the other runs its experts. Each all-to-all hides only behind the compute it is
             // paired with; what is left over shows.
             attention_side_s.max(dispatch_s) + expert_gemm_s.max(combine_s)
+        } else if self.eff.combine_overlaps_down_gemm {
+            // The combine runs beside the down GEMM, one of a gated expert's three matrices
+            // (a third of its time); only what is longer shows.
+            let down_gemm_s = expert_gemm_s / 3.0;
+            attention_side_s + dispatch_s + expert_gemm_s + (combine_s - down_gemm_s).max(0.0)
         } else {
             attention_side_s + dispatch_s + expert_gemm_s + combine_s
         };
@@ -374,13 +460,7 @@ impl Unit<'_> {
         );
         let compute = self.prefill_flops(input) / (gpus * self.prefill_ceiling() * shape);
         let memory = self.weight_bytes_per_gpu() * self.pp() / self.hbm;
-        let (bw, lat) = self.link(self.tp());
-        let tp = if self.layout.tp > 1 {
-            2.0 * self.arch.layers
-                * (2.0 * (self.tp() - 1.0) / self.tp() * 2.0 * input * self.arch.hidden / bw + lat)
-        } else {
-            0.0
-        };
+        let tp = 2.0 * self.arch.layers * self.allreduce_s(2.0 * input * self.arch.hidden);
         compute.max(memory) + tp
     }
 }
@@ -450,6 +530,7 @@ impl<'a> Unit<'a> {
         unit.fixed.weight_bytes_per_gpu = unit.compute_weight_bytes_per_gpu();
         unit.fixed.prefill_ceiling = unit.compute_prefill_ceiling();
         unit.fixed.kv_bytes_per_token = kv_bytes_per_token(arch, layout);
+        unit.fixed.kernels_per_layer = decode_kernels_per_layer(arch);
         Some(unit)
     }
 
@@ -489,6 +570,113 @@ mod tests {
             assert!(f >= last - 1e-12, "{m}");
             last = f;
         }
+    }
+
+    fn unit_layout(tp: u32, ep: u32) -> ServingLayout {
+        ServingLayout {
+            tp,
+            pp: 1,
+            ep,
+            precision: Precision::Fp8,
+            kv_bytes: 1.0,
+            overlap_ep: false,
+        }
+    }
+
+    #[test]
+    fn the_one_shot_all_reduce_follows_sglangs_h100_measurements() {
+        // sgl-project/sglang#2904: 3.7, 4.8, 5.9 us at 2, 4, 8 ranks; 2.6 + 1.1 log2(n) us.
+        for (ranks, us) in [(2.0, 3.7), (4.0, 4.8), (8.0, 5.9)] {
+            let got = 1e6 * one_shot_allreduce_latency_s(ranks);
+            assert!((got - us).abs() < 1e-9, "{ranks}: {got}");
+        }
+        assert_eq!(one_shot_allreduce_latency_s(1.0), 0.0);
+    }
+
+    #[test]
+    fn a_batch_one_all_reduce_pays_the_one_shot_latency_not_the_residual() {
+        let (arch, hw) = (crate::reference::llama3_70b(), crate::reference::h100_sxm());
+        let small = ModelConstants {
+            scale_up_latency_s: 0.0,
+            ..ModelConstants::default()
+        };
+        let large = ModelConstants {
+            scale_up_latency_s: 64e-6,
+            ..small
+        };
+        let step = |c: &ModelConstants, tp: u32, batch: f64| {
+            Unit::new(&arch, &hw, &unit_layout(tp, 1), c, 1000.0, None)
+                .unwrap()
+                .decode_stage(batch, 1000.0, 0.0)
+                .tp_comm_s
+        };
+        for tp in [2, 4, 8] {
+            // One token: 16 KiB per all-reduce, one-shot on any TP size; the residual is unpaid.
+            assert_eq!(step(&small, tp, 1.0), step(&large, tp, 1.0), "tp {tp}");
+            // 80 layers x 2 all-reduces x (one-shot latency + 16 KiB of ring traffic).
+            let ranks = f64::from(tp);
+            let bytes = 2.0 * 8192.0;
+            let ring = 2.0 * (ranks - 1.0) / ranks * bytes / (hw.scale_up_bytes_per_s * 0.8);
+            let expected = 160.0 * (one_shot_allreduce_latency_s(ranks) + ring);
+            assert!((step(&small, tp, 1.0) - expected).abs() < 1e-12, "tp {tp}");
+        }
+        // 512 tokens (8 MiB) on 8 ranks is past the one-shot limit: each of the 160 all-reduces
+        // pays the residual too.
+        let extra = step(&large, 8, 512.0) - step(&small, 8, 512.0);
+        assert!((extra - 160.0 * 64e-6).abs() < 1e-9, "{extra}");
+        // On 2 ranks the one-shot kernel serves up to its 8 MiB buffer (512 tokens = 8 MiB).
+        assert_eq!(step(&small, 2, 512.0), step(&large, 2, 512.0));
+        assert!(step(&large, 2, 600.0) > step(&small, 2, 600.0));
+    }
+
+    #[test]
+    fn mla_and_moe_layers_run_more_kernels() {
+        let dense = decode_kernels_per_layer(&crate::reference::llama3_70b());
+        assert_eq!(dense, 8.0);
+        // DeepSeek-V3: MLA's four extra kernels in every layer, the router's one in its 58 MoE
+        // layers of 61: 8 + 4 + 58/61 (TensorRT-LLM tech blog 1 counts 13 in an MoE layer).
+        let ds = crate::reference::deepseek_v3();
+        let k = decode_kernels_per_layer(&ds);
+        assert!(
+            (k - (12.0 + ds.moe_layers() / ds.layers)).abs() < 1e-12,
+            "{k}"
+        );
+        assert!(k > 12.9 && k < 13.0);
+    }
+
+    #[test]
+    fn overlapping_the_combine_with_the_down_gemm_only_hides_the_combine() {
+        let (arch, hw, c) = (
+            crate::reference::deepseek_v3(),
+            crate::reference::h100_sxm(),
+            ModelConstants::default(),
+        );
+        let l = unit_layout(1, 32);
+        let step = |overlap: bool| {
+            let eff = ServingEfficiency {
+                combine_overlaps_down_gemm: overlap,
+                ..ServingEfficiency::default()
+            };
+            Unit::with_components(
+                &arch,
+                &hw,
+                &l,
+                &c,
+                2000.0,
+                None,
+                &eff,
+                &ComponentPrecision::uniform(Precision::Fp8),
+            )
+            .unwrap()
+            .decode_stage(256.0, 2000.0, 0.0)
+        };
+        let (plain, overlapped) = (step(false), step(true));
+        assert!(overlapped.step_s < plain.step_s);
+        // What it saves is at most the combine (two thirds of the all-to-all's bytes) and at
+        // most the down GEMM (a third of the experts' time).
+        let saved = plain.step_s - overlapped.step_s;
+        assert!(saved <= plain.expert_gemm_s / 3.0 + 1e-12);
+        assert!(saved <= plain.ep_comm_s);
     }
 
     #[test]

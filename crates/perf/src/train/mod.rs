@@ -21,7 +21,7 @@ pub(crate) mod strategy;
 
 pub use framework::{Framework, ZeroStages};
 pub use memory::{activation_bytes_per_layer, MemoryBreakdown};
-pub use overlap::{Dispatcher, MoeRouting, DEFAULT_MOE_IMBALANCE};
+pub use overlap::{CudaGraphs, Dispatcher, MoeRouting, DEFAULT_MOE_IMBALANCE};
 pub use precision::{ComponentRecipes, Recipe};
 pub use recompute::{least_recompute_that_fits, recompute_ladder, NothingFits};
 pub use search::{

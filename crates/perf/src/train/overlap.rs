@@ -107,6 +107,60 @@ pub struct MoeRouting {
     pub node_limit: u32,
     /// How the dispatcher moves a token's routed copies across the scale-out network.
     pub dispatcher: Dispatcher,
+    /// What the run captures in CUDA graphs: captured kernels are replayed by one graph launch,
+    /// so the host does not launch them one by one (read where host time is charged: the MoE
+    /// layers, whose dispatcher stops the CPU running ahead).
+    pub cuda_graphs: CudaGraphs,
+}
+
+/// What a run captures in CUDA graphs (Megatron's `cuda_graph_impl` and `cuda_graph_scope`):
+/// Transformer Engine's per-layer capture of the named modules (`transformer_engine` with
+/// `attn`, `moe_router`, `moe_preprocess`: "TE make_graphed_callables() per layer"), or the
+/// whole forward-backward iteration (`local` / `full_iteration`), Megatron Bridge's CUDA graph
+/// guide (docs.nvidia.com/nemo/megatron-bridge/latest/training/cuda-graphs.html, read
+/// 2026-12-02: "CUDA graphs record a fixed sequence of GPU work during a capture phase and then
+/// replay that sequence on later steps. The main benefit is lower host-side launch overhead").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct CudaGraphs {
+    /// The attention block of each layer (`attn`).
+    pub attention: bool,
+    /// The MoE router (`moe_router`).
+    pub moe_router: bool,
+    /// The dispatcher's preprocessing (`moe_preprocess`).
+    pub moe_preprocess: bool,
+    /// The whole forward-backward iteration (`full_iteration`): no kernel is launched one by one.
+    pub full_iteration: bool,
+}
+
+impl CudaGraphs {
+    /// The modules `cuda_graph_scope` may name per layer.
+    pub const SCOPES: &'static str = "attn, moe_router, moe_preprocess or full_iteration";
+
+    /// Parses a capture scope as Megatron spells it: `none`, `full_iteration`, or per-layer
+    /// modules joined by `+` or `,` (`attn+moe_router+moe_preprocess`). The error names the
+    /// field and the accepted values.
+    pub fn parse(scope: &str) -> Result<CudaGraphs, String> {
+        let mut graphs = CudaGraphs::default();
+        let scope = scope.trim().to_ascii_lowercase();
+        if scope == "none" || scope.is_empty() {
+            return Ok(graphs);
+        }
+        for module in scope.split(['+', ',']).map(str::trim) {
+            match module {
+                "attn" => graphs.attention = true,
+                "moe_router" => graphs.moe_router = true,
+                "moe_preprocess" => graphs.moe_preprocess = true,
+                "full_iteration" => graphs.full_iteration = true,
+                other => {
+                    return Err(format!(
+                        "`cuda_graphs` names `{other}`: expected none, or {} (joined by `+`)",
+                        CudaGraphs::SCOPES
+                    ))
+                }
+            }
+        }
+        Ok(graphs)
+    }
 }
 
 /// How the expert-parallel dispatch moves a token's copies between scale-up domains.
@@ -169,6 +223,7 @@ impl Default for MoeRouting {
             imbalance: DEFAULT_MOE_IMBALANCE,
             node_limit: 0,
             dispatcher: Dispatcher::AllToAll,
+            cuda_graphs: CudaGraphs::default(),
         }
     }
 }
@@ -180,6 +235,7 @@ impl MoeRouting {
             imbalance: 1.0,
             node_limit: 0,
             dispatcher: Dispatcher::AllToAll,
+            cuda_graphs: CudaGraphs::default(),
         }
     }
 
@@ -313,5 +369,20 @@ mod tests {
         };
         assert!(wide.check(8).unwrap_err().contains("`moe_node_limit`"));
         assert!(MoeRouting::default().check(1).is_ok());
+    }
+
+    #[test]
+    fn cuda_graph_scopes_parse_as_megatron_names_them_and_bad_ones_name_the_field() {
+        let te = CudaGraphs::parse("attn+moe_router+moe_preprocess").unwrap();
+        assert!(te.attention && te.moe_router && te.moe_preprocess && !te.full_iteration);
+        let router = CudaGraphs::parse("moe_router, moe_preprocess").unwrap();
+        assert!(!router.attention && router.moe_router && router.moe_preprocess);
+        assert!(CudaGraphs::parse("full_iteration").unwrap().full_iteration);
+        assert_eq!(CudaGraphs::parse("none").unwrap(), CudaGraphs::default());
+        let err = CudaGraphs::parse("attn+mlpp").unwrap_err();
+        assert!(
+            err.contains("`cuda_graphs`") && err.contains("`mlpp`"),
+            "{err}"
+        );
     }
 }

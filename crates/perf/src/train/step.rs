@@ -91,9 +91,16 @@ pub struct Evaluation {
 
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
 const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
+/// Of [`KERNELS_PER_LAYER_FORWARD`], the attention block's: input norm, QKV projection,
+/// rotary embedding, core attention, output projection, bias-dropout-add and residual (the
+/// other half is the MLP block's). These are what a per-layer `attn` CUDA graph captures.
+const ATTENTION_KERNELS_PER_LAYER_FORWARD: f64 = 7.0;
 /// Extra kernels per MoE layer forward besides the expert GEMMs: router GEMM, softmax, top-k,
 /// permute, dispatch, activation, combine, unpermute.
 const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 8.0;
+/// Of [`MOE_KERNELS_PER_LAYER_FORWARD`], the router's (GEMM, softmax, top-k): what a per-layer
+/// `moe_router` CUDA graph captures.
+const ROUTER_KERNELS_PER_LAYER_FORWARD: f64 = 3.0;
 /// Expert GEMM launches per local expert, forward (the up- or gate-up projection and the
 /// down projection). Transformer Engine's `GroupedLinear` hands `general_grouped_gemm` one
 /// tensor per expert and it runs one cuBLAS GEMM each (`num_gemms = len(A)`;
@@ -102,24 +109,54 @@ const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 8.0;
 const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
 /// Host (CPU) time per launched operation in an eager PyTorch framework: Python, the
 /// pybind11 boundary, autograd recording, the ATen dispatcher, the library's algorithm pick and
-/// `cudaLaunchKernel` together, "~5-25 us of CPU-side work per op" (J. Lin, "From PyTorch op
-/// to kernel launch", jiahuanglin.xyz GPU kernel serving lesson 18, read 2026-12-02). The top
-/// of that range: that figure is for one plain ATen op, and Megatron's MoE path runs each
-/// launch through Transformer Engine's and Megatron's Python modules on top (quantiser and
-/// workspace set-up per expert GEMM, the router's and dispatcher's bookkeeping). Calibration
-/// read (`gigawatt train validate`): 15 us leaves MoE rows at 18.5% out of sample, 25 us at
-/// 17.4%. The GPU hides host time while the CPU runs ahead of the kernels it has queued; the
-/// MoE host stall in `evaluate_with` is where it cannot.
-pub const HOST_S_PER_OP: f64 = 25e-6;
+/// `cudaLaunchKernel` together. Measured (Transformer Engine issue #2053, "High CPU overhead on
+/// Grace systems", 2025-08-11, read 2026-12-02; CPU time per Linear forward, BF16, hidden 2048,
+/// 8192 tokens): a plain PyTorch `Linear` 13.48 us on a DGX H100's Xeon 8480C and 37.08 us on
+/// GB200's Grace; Transformer Engine's `Linear` 99.66 us on GB200 and 90.53 us on GH200. A
+/// launch here stands for one framework-level op of Megatron's MoE path (Transformer Engine
+/// module calls, with their quantiser and workspace set-up per expert GEMM, and plain torch ops
+/// of the router and dispatcher), so it lies inside that 13-100 us bracket; 37 us (the GB200
+/// PyTorch op) is the value the calibration read supports best once CUDA graphs are charged
+/// per recipe (`gigawatt train validate`, MoE rows in sample / leave-one-source-out, on the
+/// tree this shipped with: 25 us 17.1 / 16.6%, 30 us 16.1 / 15.7%, 37 us 14.5 / 14.2%, 45 us
+/// 15.0 / 14.8%; before the recipes' recompute modules and 16-bit gradients, 50 us read 17.6 /
+/// 17.2% and 60 us 22.0 / 21.7%). One figure for every host: the rows do not show the Grace
+/// penalty the microbenchmark does (Grace 37 us with x86 25-30 us read 15.2-16.1%). Chosen
+/// once on all rows, not refitted per fold. The GPU hides host time while the CPU runs ahead of the kernels
+/// it has queued; the MoE host stall in `evaluate_with` is where it cannot.
+pub const HOST_S_PER_OP: f64 = 37e-6;
 /// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
 pub const FUSED_ELEMENTWISE_PASSES: f64 = 11.0;
+/// Bytes per routed element charged once per layer forward for Megatron-Core's unfused fp32
+/// expert-bias loop (48 bytes over forward and backward, see `evaluate_with`; the backward's
+/// 2x factor makes 3 x 16).
+const EXPERT_BIAS_BYTES_PER_ELEMENT: f64 = 16.0;
 /// Bytes per element of activations and gradients in flight (16-bit).
 const ACTIVATION_BYTES: f64 = 2.0;
 /// Bytes read and written per parameter by a mixed-precision Adam step: fp32 master, m, v and
 /// gradient read (16), fp32 master, m, v and the 16-bit weight written (14).
 const OPTIMIZER_BYTES_PER_PARAM: f64 = 30.0;
+
+/// Kernels the host launches one by one per layer forward (of `kernels`, a layer's average
+/// with MoE layers a `moe_share` of the layers), once CUDA graphs replay what they capture:
+/// each captured module costs one graph launch instead of its kernels; a full-iteration graph
+/// leaves nothing to launch. The backward's launches scale with these (TE's graphed callables
+/// capture the backward of what they capture in the forward).
+fn host_launched_kernels(kernels: f64, moe_share: f64, graphs: super::CudaGraphs) -> f64 {
+    if graphs.full_iteration {
+        return 0.0;
+    }
+    let mut launched = kernels;
+    if graphs.attention {
+        launched -= ATTENTION_KERNELS_PER_LAYER_FORWARD - 1.0;
+    }
+    if graphs.moe_router {
+        launched -= moe_share * (ROUTER_KERNELS_PER_LAYER_FORWARD - 1.0);
+    }
+    launched.max(0.0)
+}
 
 pub(crate) fn shape_factor(c: &ModelConstants, m: f64, n: f64, k: f64) -> f64 {
     1.0 / (1.0 + c.gemm_half_dim / m + c.gemm_half_dim / n + c.gemm_half_dim / k)
@@ -404,7 +441,21 @@ pub fn evaluate_with(
                 * moe_share
                 * (expert_input_casts * h
                     + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
-    let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes;
+    // Expert output biases (GPT-OSS): Megatron-Core's grouped MLP adds each expert's down-
+    // projection bias, weighted by the token's routing probability, after the GEMM and in fp32,
+    // one expert at a time (`TEGroupedMLP._apply_bias`, megatron/core/transformer/moe/
+    // experts.py @core_v0.17.0: split, `t + b * p`, `torch.cat`, cast back). Bytes per routed
+    // element: forward, the product written in fp32 (4), the sum reading the 16-bit output and
+    // the product and writing fp32 (2 + 4 + 4), the concatenation (4 + 4), the cast (4 + 2):
+    // 28; backward, the gradient cast up and down (6 + 6) and reduced against the
+    // probabilities and the biases (4 + 4): 20. These element-wise bytes count once forward
+    // and twice backward (the 2x below), so 48 / 3 = 16 bytes per element are charged here.
+    let expert_bias_bytes = if arch.is_moe() && arch.expert_bias {
+        moe_share * imbalance * tokens * arch.top_k * etp / tp * h * EXPERT_BIAS_BYTES_PER_ELEMENT
+    } else {
+        0.0
+    };
+    let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes + expert_bias_bytes;
     let local_experts = if arch.is_moe() {
         (arch.experts / ep.max(1.0)).max(1.0)
     } else {
@@ -413,10 +464,18 @@ pub fn evaluate_with(
     // 8- and 4-bit experts quantise each expert's share of the permuted input before its GEMM
     // (the `GroupedLinear` split above): a quantise launch per expert GEMM.
     let expert_quantise_launches = if recipes.expert_cast > 0.0 { 2.0 } else { 1.0 };
+    // The bias loop launches a product and a sum per local expert, then the concatenation and
+    // the cast.
+    let expert_bias_launches = if arch.is_moe() && arch.expert_bias {
+        2.0 * local_experts + 2.0
+    } else {
+        0.0
+    };
     let kernels = KERNELS_PER_LAYER_FORWARD
         + moe_share
             * (MOE_KERNELS_PER_LAYER_FORWARD
-                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts);
+                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts
+                + expert_bias_launches);
     let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
 
     let layer_forward_s =
@@ -435,7 +494,8 @@ pub fn evaluate_with(
     // an MoE layer: each MoE layer takes the longer of its GPU time and the host time to launch
     // its kernels (the backward launches twice as many: data and weight gradients).
     let (moe_host_stall_forward_s, moe_host_stall_backward_s) = if arch.is_moe() {
-        let host_forward_s = kernels * HOST_S_PER_OP;
+        let host_forward_s =
+            host_launched_kernels(kernels, moe_share, w.moe.cuda_graphs) * HOST_S_PER_OP;
         (
             moe_share * (host_forward_s - layer_forward_s).max(0.0),
             moe_share * (2.0 * host_forward_s - layer_backward_s).max(0.0),

@@ -10,7 +10,7 @@ use crate::arch::{Arch, Mla};
 use crate::step::{Precision, Recompute, Strategy, Workload};
 use crate::train::overlap::{MoeRouting, DEFAULT_MOE_IMBALANCE};
 use crate::train::precision::{ComponentRecipes, Recipe};
-use crate::train::Framework;
+use crate::train::{Framework, RecomputeModules};
 use crate::validate::conventions::{measured_step_time_s, Published};
 use crate::validate::csv::parse_csv;
 use crate::validate::sources::{Family, ModelFacts, Sources};
@@ -293,6 +293,11 @@ fn case_from(
         qk_rope_head_dim: f(|m| m.qk_rope_head_dim).unwrap_or(64.0),
         v_head_dim: f(|m| m.v_head_dim).unwrap_or(128.0),
     });
+    // Expert biases (GPT-OSS), from the model facts, stated.
+    let expert_bias = experts > 0.0 && facts.and_then(|m| m.expert_bias).unwrap_or(false);
+    if expert_bias {
+        filled.push("expert_bias=true (model facts)".into());
+    }
     // NVIDIA's tables say when DeepSeek-V3 trained its multi-token-prediction module
     // ("DeepSeekV3 (w/ MTP)"); its depth is 1 (arXiv 2412.19437 section 2.2).
     let mtp_layers = if row.get("model_name").to_lowercase().contains("w/ mtp") {
@@ -333,6 +338,7 @@ fn case_from(
         sliding_window: 0.0,
         sliding_layers: 0.0,
         mtp_layers,
+        expert_bias,
     };
 
     // The layout.
@@ -386,8 +392,27 @@ fn case_from(
         .as_deref()
         .and_then(recompute_choice)
         .flatten();
-    let (recompute, auto_recompute) = match recompute_choice(row.get("recompute")) {
+    // The preset's selective modules, where it names them and the table does not.
+    let recipe_modules = facts_of_recipe.recompute_modules.as_ref().map(|names| {
+        names
+            .iter()
+            .filter_map(|n| RecomputeModules::parse(n))
+            .fold(RecomputeModules::NONE, RecomputeModules::union)
+    });
+    let published_recompute = recompute_choice(row.get("recompute"));
+    let (recompute, auto_recompute) = match published_recompute {
         Some(Some(r)) => (r, false),
+        _ if recipe_modules.is_some() => {
+            let names = facts_of_recipe
+                .recompute_modules
+                .clone()
+                .unwrap_or_default();
+            filled.push(format!(
+                "recompute=selective({}) (the recipe's recompute_modules)",
+                names.join(",")
+            ));
+            (Recompute::Selective, false)
+        }
         _ if recipe_recompute.is_some() => {
             let r = recipe_recompute.unwrap_or(Recompute::None);
             filled.push(format!("recompute={r:?} (the recipe)").to_lowercase());
@@ -448,12 +473,23 @@ fn case_from(
         microbatch: microbatch as u32,
         sequence_parallel,
         recompute,
+        recompute_modules: match published_recompute {
+            Some(Some(_)) => RecomputeModules::NONE,
+            _ => recipe_modules.unwrap_or(RecomputeModules::NONE),
+        },
         zero,
         ..Strategy::single()
     });
-    // MosaicML's `PURE` bf16 rows reduce 16-bit gradients (a fact of the row, not the framework).
+    // MosaicML's `PURE` bf16 rows reduce 16-bit gradients (a fact of the row, not the framework),
+    // as do the recipes that set `grad_reduce_in_fp32 = False` (a `[[recipe]]` fact).
+    let recipe_fp32_gradients = facts_of_recipe.fp32_gradients.unwrap_or(true);
+    if !recipe_fp32_gradients && strategy.fp32_gradients {
+        filled.push("fp32_gradients=false (the recipe's grad_reduce_in_fp32)".into());
+    }
     let strategy = Strategy {
-        fp32_gradients: strategy.fp32_gradients && !precision_text.contains("pure"),
+        fp32_gradients: strategy.fp32_gradients
+            && !precision_text.contains("pure")
+            && recipe_fp32_gradients,
         ..strategy
     };
     // The recipe: as the row names it (NVIDIA's tables write FP8-CS, FP8-MX, MXFP8, NVFP4);
@@ -513,6 +549,18 @@ fn case_from(
         }
         if let Some(d) = dispatcher.and_then(crate::train::Dispatcher::parse) {
             moe.dispatcher = d;
+        }
+    }
+    // What the recipe captures in CUDA graphs: those kernels are not launched by the host one
+    // by one (checked when the sources load, so a bad scope never reaches here).
+    if let Some(scope) = facts_of_recipe.cuda_graphs.as_deref() {
+        if let Ok(graphs) = crate::train::CudaGraphs::parse(scope) {
+            if graphs != crate::train::CudaGraphs::default() {
+                filled.push(format!(
+                    "cuda_graphs={scope} (the recipe's cuda_graph_scope)"
+                ));
+            }
+            moe.cuda_graphs = graphs;
         }
     }
     let workload = Workload {

@@ -127,6 +127,9 @@ pub struct ModelFacts {
     pub qk_nope_head_dim: Option<f64>,
     pub qk_rope_head_dim: Option<f64>,
     pub v_head_dim: Option<f64>,
+    /// Whether the routed experts carry biases (`add_bias_linear`).
+    #[serde(default)]
+    pub expert_bias: Option<bool>,
     /// Where the facts come from.
     pub source: String,
 }
@@ -156,6 +159,20 @@ pub struct RecipeFacts {
     /// (`cpu_offloading_num_layers`).
     #[serde(default)]
     pub activation_offload_layers: Option<u32>,
+    /// The modules the recipe recomputes (`recompute_modules`, Megatron-Core's names:
+    /// `core_attn`, `layernorm`, `mlp`, `moe_act`, `moe`, `shared_experts`, `mla_up_proj`):
+    /// selective recompute of those, where the table leaves recompute out.
+    #[serde(default)]
+    pub recompute_modules: Option<Vec<String>>,
+    /// Whether gradients are reduced in fp32 (`grad_reduce_in_fp32`); `false`: 16-bit
+    /// gradient buffers and reductions where the framework's default is fp32.
+    #[serde(default)]
+    pub fp32_gradients: Option<bool>,
+    /// What the recipe captures in CUDA graphs (`cuda_graph_impl` / `cuda_graph_scope`):
+    /// `none`, `full_iteration`, or per-layer modules joined by `+`
+    /// (`attn+moe_router+moe_preprocess`); see [`crate::train::CudaGraphs::parse`].
+    #[serde(default)]
+    pub cuda_graphs: Option<String>,
     /// Where the facts come from.
     pub source: String,
 }
@@ -198,15 +215,26 @@ impl Sources {
             .find(|m| m.matches.iter().any(|s| key.contains(s.as_str())))
     }
 
-    /// The recipe facts of row `id` of `family`: each field from the row's own entry, else
-    /// the family's.
+    /// The recipe facts of row `id` of `family`: each field from the first entry naming the
+    /// row that sets it (a row may be named by several entries: one for its preset, one for a
+    /// setting its model's recipes share), else the family's.
     pub fn recipe_facts(&self, family: &str, id: &str) -> RecipeFacts {
-        let row = self.recipe.iter().find(|r| r.rows.iter().any(|i| i == id));
+        let named: Vec<&RecipeFacts> = self
+            .recipe
+            .iter()
+            .filter(|r| r.rows.iter().any(|i| i == id))
+            .collect();
         let fam = self
             .recipe
             .iter()
             .find(|r| r.rows.is_empty() && r.family.as_deref() == Some(family));
-        let pick = |f: &dyn Fn(&RecipeFacts) -> bool| row.filter(|r| f(r)).or(fam.filter(|r| f(r)));
+        let pick = |f: &dyn Fn(&RecipeFacts) -> bool| {
+            named
+                .iter()
+                .copied()
+                .find(|r| f(r))
+                .or(fam.filter(|r| f(r)))
+        };
         RecipeFacts {
             family: Some(family.to_string()),
             rows: vec![id.to_string()],
@@ -216,7 +244,19 @@ impl Sources {
             recompute: pick(&|r| r.recompute.is_some()).and_then(|r| r.recompute.clone()),
             activation_offload_layers: pick(&|r| r.activation_offload_layers.is_some())
                 .and_then(|r| r.activation_offload_layers),
-            source: row.or(fam).map(|r| r.source.clone()).unwrap_or_default(),
+            cuda_graphs: pick(&|r| r.cuda_graphs.is_some()).and_then(|r| r.cuda_graphs.clone()),
+            recompute_modules: pick(&|r| r.recompute_modules.is_some())
+                .and_then(|r| r.recompute_modules.clone()),
+            fp32_gradients: pick(&|r| r.fp32_gradients.is_some()).and_then(|r| r.fp32_gradients),
+            source: if named.is_empty() {
+                fam.map(|r| r.source.clone()).unwrap_or_default()
+            } else {
+                named
+                    .iter()
+                    .map(|r| r.source.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
         }
     }
 
@@ -257,6 +297,23 @@ impl Sources {
                     return Err(format!(
                         "[[recipe]] recompute = `{r}` is not none, selective, full or auto"
                     ));
+                }
+            }
+            for m in recipe.recompute_modules.iter().flatten() {
+                if crate::train::RecomputeModules::parse(m).is_none() {
+                    return Err(format!(
+                        "[[recipe]] recompute_modules names `{m}`: expected {}",
+                        crate::train::RecomputeModules::NAMED
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
+            if let Some(g) = &recipe.cuda_graphs {
+                if let Err(e) = crate::train::CudaGraphs::parse(g) {
+                    return Err(format!("[[recipe]] {e}"));
                 }
             }
             if recipe.family.is_none() && recipe.rows.is_empty() {
@@ -344,11 +401,25 @@ mod tests {
             rows: vec!["r".into()],
             moe_dispatcher: (field == "d").then(|| value.into()),
             recompute: (field == "r").then(|| value.into()),
+            cuda_graphs: (field == "g").then(|| value.into()),
+            recompute_modules: (field == "m").then(|| vec![value.into()]),
             source: "s".into(),
             ..RecipeFacts::default()
         };
         assert!(bad(named("d", "allgather")).contains("moe_dispatcher = `allgather`"));
         assert!(bad(named("r", "sometimes")).contains("recompute = `sometimes`"));
+        assert!(bad(named("g", "attn+mlpp")).contains("`cuda_graphs` names `mlpp`"));
+        assert!(bad(named("m", "moe_actt")).contains("recompute_modules names `moe_actt`"));
+        assert!(sources
+            .check(&|_| true)
+            .and(
+                Sources {
+                    recipe: vec![named("m", "moe_act")],
+                    ..sources.clone()
+                }
+                .check(&|_| true)
+            )
+            .is_ok());
         assert!(bad(RecipeFacts::default()).contains("neither a `family` nor `rows`"));
     }
 
