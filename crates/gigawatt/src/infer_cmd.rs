@@ -545,11 +545,20 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                                 .map_or("-".to_string(), |e| format!("{:.1}%", 100.0 * e)),
                         );
                     }
-                    let fitted = v.cases.len() - v.scale.cases;
+                    let fitted = v.cases.len() - v.scale.cases - v.engine_era.cases;
                     out += &format!(
                         "{fitted} cases, mean absolute error {:.1}% out of sample (each family judged with the constants refitted on the others), {:.1}% in sample\n",
                         100.0 * v.leave_family_out_mean_abs_error,
                         100.0 * v.mean_abs_error,
+                    );
+                    // The older runtimes' tables, apart (their own step factor only).
+                    out += &format!(
+                        "{}: {} cases, MAE {:.1}%, median {:.1}%, bias {:+.1}%\n",
+                        v.engine_era.family,
+                        v.engine_era.cases,
+                        100.0 * v.engine_era.mean_abs_error,
+                        100.0 * v.engine_era.median_abs_error,
+                        100.0 * v.engine_era.bias
                     );
                     out += &format!(
                         "{}: {} cases, MAE {:.1}%, median {:.1}%, bias {:+.1}%\n",

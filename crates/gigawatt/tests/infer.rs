@@ -203,12 +203,15 @@ fn validation_compares_what_the_sources_publish() {
     // 3 of the 4 calibration rows, SGLang's DeepSeek decode measurement, the 36 TensorRT-LLM
     // B200/GB200 rows, 17 MI300X rows (AMD's vLLM table and OCI's batch table), the H100/H200
     // columns of TensorRT-LLM's v1.0 perf overview (77) and its v0.6.1 H100 and A100 tables
-    // (29), each table whole; then issue 14's 30 cases (calibration/serving-scale.toml): 10
+    // (29), each table whole, and its v0.10.0 Hopper FP8 columns (98, the `tensorrt-llm-2024`
+    // engine family, reported apart as `engine_era`, outside the headline); then issue 14's 30
+    // cases (calibration/serving-scale.toml): 10
     // multi-node MoE pools, 6 MLPerf Server runs, 14 closed-loop latency points (NIM's 8, the
     // DeepSeek-R1 minimum-latency MTP table's 6), judged outside the fit and reported apart
     // (`scale`).
-    assert_eq!(cases.len(), 163 + 30);
+    assert_eq!(cases.len(), 163 + 98 + 30);
     assert_eq!(v["scale"]["cases"], 30);
+    assert_eq!(v["engine_era"]["cases"], 98);
     let pools = cases
         .iter()
         .filter(|c| c["metric"].as_str().unwrap().contains("pool"))
@@ -276,6 +279,15 @@ fn validation_compares_what_the_sources_publish() {
     {
         let note = c["note"].as_str().unwrap();
         assert!(note.contains("Server/Offline published"), "{note}");
+    }
+    // Issue 14's MLPerf Server runs, costed with the 2024 runtime's step factor (fitted on
+    // TensorRT-LLM's v0.10 table alone, never on them): each within 20%.
+    for c in cases
+        .iter()
+        .filter(|c| c["metric"].as_str().unwrap().contains("(server)"))
+    {
+        let e = c["error"].as_f64().unwrap();
+        assert!(e.abs() <= 0.2, "{} {e}", c["id"]);
     }
     for f in families.iter().filter(|f| f["family"] != "all") {
         assert!(

@@ -82,6 +82,10 @@ pub struct InferenceValidation {
     /// Issue 14's multi-node MoE and server-mode cases (listed last in `cases`), judged with
     /// the shipped constants outside the fit: their statistics, apart from `families`.
     pub scale: FamilyStats,
+    /// The tables of older engine runtimes (`fit::ERA_FAMILIES`, TensorRT-LLM v0.10): in
+    /// `cases` and in their own family's step-factor fit, but outside the global constants,
+    /// `families` and the headline; their in-sample statistics.
+    pub engine_era: FamilyStats,
     /// The shipped fit the in-sample figures use.
     pub shipped_fit: ServingFit,
     /// The fit on every case (what the shipped values should be; equal when up to date).
@@ -295,10 +299,11 @@ pub const SHIPPED_CALIBRATION: &str = include_str!("../../../../calibration/infe
 /// See [`SHIPPED_CALIBRATION`].
 pub const SHIPPED_CASES: &str = include_str!("../../../../calibration/serving-cases.toml");
 /// See [`SHIPPED_CALIBRATION`].
-pub const SHIPPED_TABLES: [&str; 3] = [
+pub const SHIPPED_TABLES: [&str; 4] = [
     include_str!("../../../../calibration/serving-blackwell.csv"),
     include_str!("../../../../calibration/serving-tables.csv"),
     include_str!("../../../../calibration/serving-trtllm-history.csv"),
+    include_str!("../../../../calibration/serving-trtllm-v010.csv"),
 ];
 /// See [`SHIPPED_CALIBRATION`].
 pub const SHIPPED_MODELS: &str = include_str!("../../../../calibration/serving-models.toml");
@@ -562,8 +567,22 @@ pub fn validate_inference_tables(
         .collect();
     let mut scale = family_stats("all", &scale_cases, &scale_errors);
     scale.family = "issue 14: multi-node MoE pools and server mode (not fitted)".into();
+    // Older runtimes' tables: reported apart (they fit only their own engine factor).
+    let era = |engine: &str| super::fit::ERA_FAMILIES.contains(&engine_key(engine));
+    let era_cases: Vec<InferenceCase> = cases.iter().filter(|c| era(&c.engine)).cloned().collect();
+    let era_errors: Vec<f64> = era_cases
+        .iter()
+        .filter(|c| c.evaluated)
+        .map(|c| c.error)
+        .collect();
+    let mut engine_era = family_stats("all", &era_cases, &era_errors);
+    engine_era.family =
+        "older engine runtimes (TensorRT-LLM v0.10, own step factor only; not in the headline)"
+            .into();
+    let headline_cases: Vec<InferenceCase> =
+        cases.iter().filter(|c| !era(&c.engine)).cloned().collect();
     let errors = |family: Option<&str>| -> Vec<f64> {
-        cases
+        headline_cases
             .iter()
             .filter(|c| c.evaluated && family.is_none_or(|f| c.family == f))
             .map(|c| c.error)
@@ -581,21 +600,22 @@ pub fn validate_inference_tables(
         let fitted = fit(&train);
         let held: Vec<f64> = prepared
             .iter()
-            .filter(|p| &p.family == family)
+            .filter(|p| &p.family == family && !era(&p.engine))
             .filter_map(|p| p.error_under(&fitted))
             .collect();
         out_of_sample.extend(held.iter().copied());
-        let mut stats = family_stats(family, &cases, &errors(Some(family)));
+        let mut stats = family_stats(family, &headline_cases, &errors(Some(family)));
         stats.leave_family_out_mean_abs_error = Some(mean_abs(&held));
         stats.refitted = Some((fitted.memory_efficiency, fitted.kernel_overhead_s * 1e6));
         stats.refit = Some(fitted);
         families.push(stats);
     }
-    families.push(family_stats("all", &cases, &errors(None)));
+    families.push(family_stats("all", &headline_cases, &errors(None)));
     let all: Vec<&Prepared> = prepared.iter().collect();
     cases.extend(scale_cases);
     Ok(InferenceValidation {
         scale,
+        engine_era,
         cases,
         skipped,
         mean_abs_error,

@@ -137,6 +137,10 @@ struct ServerCase {
     /// The Offline run's batch limit.
     #[serde(default)]
     offline_max_batch: Option<u32>,
+    /// The engine that ran it (its family's fitted step factor, `fit::engine_key`); absent:
+    /// the reference engine.
+    #[serde(default)]
+    engine: Option<String>,
     source: String,
 }
 
@@ -459,7 +463,10 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
             speculation: None,
             slo_percentile: s.slo_percentile,
         };
-        let eff = super::fit::engine_efficiency(super::fit::REFERENCE_ENGINE);
+        // The engine build the submission ran (MLPerf's 2024 TensorRT-LLM builds: the family
+        // fitted on TensorRT-LLM's own v0.10 tables, never on these rows).
+        let engine = s.engine.as_deref().unwrap_or(super::fit::REFERENCE_ENGINE);
+        let eff = super::fit::engine_efficiency(super::fit::engine_key(engine));
         let t = perf::evaluate_traffic_with(
             &inputs.arch,
             &inputs.hardware,
@@ -565,7 +572,7 @@ pub fn scale_cases(catalog: &Catalog, toml_text: &str) -> Result<Vec<InferenceCa
                 ratio
             ),
             &s.system,
-            "TensorRT-LLM",
+            engine,
             t.evaluation,
             t.evaluation.feasible,
         ));

@@ -2,9 +2,10 @@
 //! memory for a model, a cluster and a parallel layout (`step`, `memory`), how a pipeline
 //! splits the layers (`stages`), what a framework can run (`framework`), the least
 //! recomputation that fits (`recompute`), the layout search (`search`), overlap that is earned
-//! (`overlap`: what hides under which compute, what it costs, MoE routing) and precision recipes
-//! per component (`precision`).
+//! (`overlap`: what hides under which compute, what it costs, MoE routing), precision recipes
+//! per component (`precision`) and the fused attention kernel's speed by length (`attention`).
 
+pub mod attention;
 pub mod collectives;
 pub(crate) mod framework;
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::attention;
 use super::collectives::{self, Granularity, Links};
 pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
 use super::memory::{memory, MemoryBreakdown};
@@ -335,7 +336,10 @@ pub fn evaluate_with(
     let core_flops =
         2.0 * tokens * w.seq_len * (arch.heads / tp) * (arch.qk_head_dim() + arch.v_head_dim());
     let (core_forward_s, core_memory_forward_s) = if s.flash_attention {
-        (0.5 * core_flops / attention_ceiling, 0.0)
+        // The fused kernel's speed for the lengths it is handed (`attention`: longer kernels
+        // and ring CP's unmasked blocks run nearer the ceiling).
+        let ceiling = attention_ceiling * attention::length_speedup(w.seq_len, cp);
+        (0.5 * core_flops / ceiling, 0.0)
     } else {
         // Unfused: two batched GEMMs over the full score matrix, plus scale-mask-softmax and
         // dropout streaming the s x s scores (about five 16-bit passes).

@@ -6,7 +6,8 @@
 //! first, then full) that fits in memory, and memory does not depend on the fitted constants,
 //! so the choice cannot leak a held-out family into a fold. Only an unpublished TP/PP layout is
 //! chosen per set of constants (the fastest legal candidate that fits), because which layout
-//! is fastest is itself a prediction.
+//! is fastest is itself a prediction; the same holds for a microbatch the publication does not
+//! print where its framework has no default to fill it with (`Family::microbatch_auto`).
 
 use crate::step::Strategy;
 use crate::step::{evaluate_with, Evaluation, Hardware, Infeasible, ModelConstants};
@@ -40,6 +41,22 @@ pub fn resolve(
             .collect()
     } else {
         vec![case.strategy]
+    };
+    let candidates = if case.auto_microbatch {
+        with_microbatches(case, candidates)
+            .into_iter()
+            .filter(|s| fw.check(&case.arch, s, &case.workload).is_ok())
+            .collect()
+    } else {
+        candidates
+    };
+    let candidates = if case.auto_virtual_pp {
+        with_virtual_stages(case, candidates)
+            .into_iter()
+            .filter(|s| fw.check(&case.arch, s, &case.workload).is_ok())
+            .collect()
+    } else {
+        candidates
     };
     if candidates.is_empty() {
         return Err(format!(
@@ -98,6 +115,55 @@ pub fn predict(
         illegal: fw.check(&case.arch, &strategy, &case.workload).err(),
     }
 }
+
+/// Microbatches an unpublished one may be: powers of two up to `MAX_AUTO_MICROBATCH` that
+/// split each data-parallel rank's share of the global batch evenly.
+fn with_microbatches(case: &Case, candidates: Vec<Strategy>) -> Vec<Strategy> {
+    let mut out = Vec::new();
+    for s in candidates {
+        let per_rank = case.workload.global_batch / f64::from(s.dp.max(1));
+        let mut microbatch = 1u32;
+        while microbatch <= MAX_AUTO_MICROBATCH {
+            let microbatches = per_rank / f64::from(microbatch);
+            if microbatches >= 1.0 && microbatches.fract() == 0.0 {
+                out.push(Strategy { microbatch, ..s });
+            }
+            microbatch *= 2;
+        }
+    }
+    out
+}
+
+/// Interleaved chunk counts an unpublished one may be, for each candidate with PP > 1: every
+/// count of 2 or more that divides a stage's layers, where the microbatches per step are a
+/// multiple of PP (Megatron-Core's interleaved schedule asserts it). A candidate with none
+/// keeps one chunk per stage.
+fn with_virtual_stages(case: &Case, candidates: Vec<Strategy>) -> Vec<Strategy> {
+    let mut out = Vec::new();
+    for s in candidates {
+        let per_rank = case.workload.global_batch / f64::from(s.dp.max(1) * s.microbatch.max(1));
+        let layers = case.arch.layers as u32;
+        let interleavable = s.pp > 1
+            && layers.is_multiple_of(s.pp)
+            && per_rank.fract() == 0.0
+            && (per_rank as u32).is_multiple_of(s.pp);
+        let per_stage = if interleavable { layers / s.pp } else { 0 };
+        let before = out.len();
+        for virtual_pp in 2..=per_stage {
+            if per_stage.is_multiple_of(virtual_pp) {
+                out.push(Strategy { virtual_pp, ..s });
+            }
+        }
+        if out.len() == before {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// The largest microbatch an `auto` one is searched up to (a bound on the search; memory
+/// decides which of 1..8 fit).
+const MAX_AUTO_MICROBATCH: u32 = 8;
 
 /// TP (powers of two inside the scale-up domain) x PP (divisors, at most the layers) layouts
 /// of the case's GPUs, keeping its published DP, CP and EP where given.

@@ -105,6 +105,10 @@ pub struct Case {
     pub auto_layout: bool,
     /// Recompute not published: the least recompute that fits is taken.
     pub auto_recompute: bool,
+    /// Microbatch not published and the framework has no default: the fastest that fits.
+    pub auto_microbatch: bool,
+    /// Interleaved schedule, chunk count not published: the fastest that fits.
+    pub auto_virtual_pp: bool,
     /// Batch, sequence, precision.
     pub workload: Workload,
     /// The measured step time derived from the published figure, s.
@@ -376,8 +380,14 @@ fn case_from(
             ));
         }
     }
-    let microbatch = match row.optional("microbatch")? {
+    let published_microbatch = row.optional("microbatch")?;
+    let auto_microbatch = published_microbatch.is_none() && family.microbatch_auto;
+    let microbatch = match published_microbatch {
         Some(m) => m,
+        None if auto_microbatch => {
+            filled.push("microbatch auto (fastest that fits; the framework has no default)".into());
+            1.0
+        }
         None => {
             filled.push(format!(
                 "microbatch={} (recipe default)",
@@ -463,13 +473,18 @@ fn case_from(
         }
         Precision::Bf16
     };
+    let published_virtual_pp = row.optional("virtual_pp")?;
+    let auto_virtual_pp = published_virtual_pp.is_none() && family.interleaved_auto;
+    if auto_virtual_pp {
+        filled.push("virtual_pp auto (interleaved; fastest chunk count that fits)".into());
+    }
     let strategy = framework.apply(Strategy {
         tp: tp.unwrap_or(0.0) as u32,
         pp: pp.unwrap_or(0.0) as u32,
         dp: dp as u32,
         cp: cp as u32,
         ep: ep as u32,
-        virtual_pp: row.optional("virtual_pp")?.unwrap_or(1.0).max(1.0) as u32,
+        virtual_pp: published_virtual_pp.unwrap_or(1.0).max(1.0) as u32,
         microbatch: microbatch as u32,
         sequence_parallel,
         recompute,
@@ -597,6 +612,8 @@ fn case_from(
         gpus: gpus as u32,
         auto_layout,
         auto_recompute,
+        auto_microbatch,
+        auto_virtual_pp,
         workload,
         measured_step_time_s,
         filled,
@@ -625,6 +642,8 @@ mod tests {
                 framework: "fw".into(),
                 framework_by_zero: vec![],
                 sequence_parallel_with_tp: true,
+                microbatch_auto: false,
+                interleaved_auto: false,
                 framework_note: None,
                 flop_convention: FlopConvention::None,
                 peak_tflops_assumed: None,
@@ -677,6 +696,65 @@ mod tests {
         }
         // 64 x 4096 / (4000 x 8) = 8.192 s.
         assert!((case.measured_step_time_s - 8.192).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_unpublished_microbatch_without_a_framework_default_is_searched() {
+        let fw = |id: &str| (id == "fw").then(crate::train::Framework::unrestricted);
+        let mut srcs = sources();
+        srcs.family[0].microbatch_auto = true;
+        let published = ROW.replace(",,64,", ",2,64,").replacen("r1", "r2", 1);
+        let rows = read_rows(&csv(&[ROW, &published]), "t.csv", &srcs, &fw).unwrap();
+        let case = |i: usize| match &rows[i].outcome {
+            RowOutcome::Case(case) => case.clone(),
+            other => panic!("{other:?}"),
+        };
+        let searched = case(0);
+        assert!(searched.auto_microbatch);
+        assert!(searched.filled.join("; ").contains("microbatch auto"));
+        // A row that prints its microbatch keeps it.
+        let kept = case(1);
+        assert!(!kept.auto_microbatch);
+        assert_eq!(kept.strategy.microbatch, 2);
+        assert!(!kept.filled.join("; ").contains("microbatch"));
+
+        // resolve offers every power of two up to 8 that splits a rank's 64 / 4 = 16
+        // sequences evenly (1, 2, 4, 8); predict takes the fastest that fits.
+        let hw = crate::reference::h100_sxm();
+        let constants = crate::train::ModelConstants::default();
+        let candidates = crate::validate::predict::resolve(&searched, &hw, &constants).unwrap();
+        let mut microbatches: Vec<u32> = candidates.iter().map(|s| s.microbatch).collect();
+        microbatches.dedup();
+        assert_eq!(microbatches, vec![1, 2, 4, 8]);
+        let best = crate::validate::predict::predict(&searched, &hw, &candidates, &constants);
+        for s in &candidates {
+            let e =
+                crate::train::evaluate_with(&searched.arch, &hw, s, &searched.workload, &constants);
+            assert!(!e.feasible || e.step_time_s >= best.evaluation.step_time_s);
+        }
+    }
+
+    #[test]
+    fn an_interleaved_run_without_its_chunk_count_tries_every_count() {
+        let fw = |id: &str| (id == "fw").then(crate::train::Framework::unrestricted);
+        let mut srcs = sources();
+        srcs.family[0].interleaved_auto = true;
+        // TP 2 x PP 2 on 8 GPUs: DP 2, 64 / 2 = 32 microbatches (a multiple of PP 2), 32 / 2
+        // = 16 layers per stage, so 2, 4, 8 and 16 chunks per stage.
+        let row = ROW.replace(",8,2,1,", ",8,2,2,");
+        let rows = read_rows(&csv(&[&row]), "t.csv", &srcs, &fw).unwrap();
+        let RowOutcome::Case(case) = &rows[0].outcome else {
+            panic!("{:?}", rows[0].outcome)
+        };
+        assert!(case.auto_virtual_pp);
+        assert!(case.filled.join("; ").contains("virtual_pp auto"));
+        let hw = crate::reference::h100_sxm();
+        let constants = crate::train::ModelConstants::default();
+        let candidates = crate::validate::predict::resolve(case, &hw, &constants).unwrap();
+        let mut chunks: Vec<u32> = candidates.iter().map(|s| s.virtual_pp).collect();
+        chunks.sort_unstable();
+        chunks.dedup();
+        assert_eq!(chunks, vec![2, 4, 8, 16]);
     }
 
     #[test]

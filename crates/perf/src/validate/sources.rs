@@ -44,6 +44,17 @@ pub struct Family {
     /// `sequence_parallel` column overrides).
     #[serde(default)]
     pub sequence_parallel_with_tp: bool,
+    /// The publication prints no microbatch and its framework has no default to fill it with
+    /// (Megatron-LM refuses to start without `--micro-batch-size`): the fastest microbatch that
+    /// fits is taken, chosen per set of constants like an unpublished TP/PP layout.
+    #[serde(default)]
+    pub microbatch_auto: bool,
+    /// The publication ran the interleaved pipeline schedule without printing its chunk count:
+    /// rows with PP > 1 and no `virtual_pp` take the fastest chunk count that fits (2 or more
+    /// chunks per stage, dividing the stage's layers; the microbatches a multiple of PP, as
+    /// Megatron-Core's interleaved schedule requires).
+    #[serde(default)]
+    pub interleaved_auto: bool,
     /// Why the framework id is what it is, where it is not the publication's exact version.
     #[serde(default)]
     pub framework_note: Option<String>,
@@ -355,6 +366,8 @@ mod tests {
                 framework: "ds".into(),
             }],
             sequence_parallel_with_tp: false,
+            microbatch_auto: false,
+            interleaved_auto: false,
             framework_note: None,
             flop_convention: FlopConvention::None,
             peak_tflops_assumed: None,
