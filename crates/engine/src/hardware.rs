@@ -144,6 +144,21 @@ mod tests {
     }
 
     #[test]
+    fn mxfp8_runs_at_the_chips_own_fp8_ceiling_times_the_measured_kernel_ratio() {
+        // GB200: measured FP8 MAMF 3,615.6 TFLOP/s x NVIDIA's B300 kernel-only FP8-current /
+        // MXFP8 ratio 6.812 / 7.161 = 0.9513: 3,439.5 (was B300's MXFP8 fraction of peak,
+        // 71.9% x 5,000 = 3,597, above this chip's own measured FP8 ceiling).
+        let catalog = Catalog::embedded().unwrap();
+        let gb200 = hardware_for_system(&catalog, "gb200-nvl72")
+            .unwrap()
+            .matmul_rates;
+        let (fp8, mxfp8) = (gb200.fp8.unwrap(), gb200.mxfp8.unwrap());
+        assert_eq!(fp8.ceiling_flops, Some(3615.6e12));
+        assert!((mxfp8.ceiling_flops.unwrap() - 3439.5e12).abs() < 1e9);
+        assert!(!mxfp8.measured);
+    }
+
+    #[test]
     fn an_overridden_peak_keeps_the_catalog_fraction() {
         let catalog = Catalog::embedded().unwrap();
         let hw = hardware_with_overrides(&catalog, "dgx-b200", &[("fp4_dense_tflops", 10000.0)])
