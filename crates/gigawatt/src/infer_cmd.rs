@@ -551,23 +551,17 @@ pub fn run(cli: &Cli, args: &InferArgs) -> Result<(), Failure> {
                         100.0 * v.leave_family_out_mean_abs_error,
                         100.0 * v.mean_abs_error,
                     );
-                    // The older runtimes' tables, apart (their own step factor only).
-                    out += &format!(
-                        "{}: {} cases, MAE {:.1}%, median {:.1}%, bias {:+.1}%\n",
-                        v.engine_era.family,
-                        v.engine_era.cases,
-                        100.0 * v.engine_era.mean_abs_error,
-                        100.0 * v.engine_era.median_abs_error,
-                        100.0 * v.engine_era.bias
-                    );
-                    out += &format!(
-                        "{}: {} cases, MAE {:.1}%, median {:.1}%, bias {:+.1}%\n",
-                        v.scale.family,
-                        v.scale.cases,
-                        100.0 * v.scale.mean_abs_error,
-                        100.0 * v.scale.median_abs_error,
-                        100.0 * v.scale.bias
-                    );
+                    // The older runtimes' tables (their own step factor only) and issue 14's cases, each apart.
+                    for apart in [&v.engine_era, &v.scale] {
+                        out += &format!(
+                            "{}: {} cases, MAE {:.1}%, median {:.1}%, bias {:+.1}%\n",
+                            apart.family,
+                            apart.cases,
+                            100.0 * apart.mean_abs_error,
+                            100.0 * apart.median_abs_error,
+                            100.0 * apart.bias
+                        );
+                    }
                     out
                 }
             }

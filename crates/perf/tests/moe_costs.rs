@@ -22,6 +22,27 @@ fn balanced(precision: Precision) -> Workload {
     }
 }
 
+/// An H100 with (nearly) free matmuls, memory and links, at DP 8 x EP 8 with ZeRO-1: what is
+/// left of a step is the host's launch time, which the host-bound tests below look at.
+fn host_bound_setup() -> (perf::Hardware, Strategy) {
+    let fast = perf::Hardware {
+        peak_bf16_flops: 1e21,
+        peak_fp8_flops: Some(1e21),
+        hbm_bytes_per_s: 1e18,
+        scale_up_bytes_per_s: 1e18,
+        scale_out_bytes_per_s: 1e18,
+        matmul_rates: Default::default(),
+        ..h100_sxm()
+    };
+    let s = Strategy {
+        dp: 8,
+        ep: 8,
+        zero: 1,
+        ..Strategy::single()
+    };
+    (fast, s)
+}
+
 #[test]
 fn the_mtp_module_slows_the_last_stage_more_at_deeper_pipelines() {
     // DeepSeek-V3 with and without its MTP module (one layer and one more output-head pass on
@@ -98,21 +119,7 @@ fn moe_layers_wait_for_the_host_when_the_gpu_outruns_it() {
     // layer then takes the host time to launch its kernels. DeepSeek-V3 at EP 8 in BF16 (32
     // local experts): 14 + 8 + 2 x 32 = 86 launches forward, twice that backward, 37 us each
     // = 9.55 ms per MoE layer; 58 of 61 layers are MoE, one microbatch: >= ~0.55 s.
-    let fast = perf::Hardware {
-        peak_bf16_flops: 1e21,
-        peak_fp8_flops: Some(1e21),
-        hbm_bytes_per_s: 1e18,
-        scale_up_bytes_per_s: 1e18,
-        scale_out_bytes_per_s: 1e18,
-        matmul_rates: Default::default(),
-        ..h100_sxm()
-    };
-    let s = Strategy {
-        dp: 8,
-        ep: 8,
-        zero: 1,
-        ..Strategy::single()
-    };
+    let (fast, s) = host_bound_setup();
     let w = Workload {
         components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
         ..balanced(Precision::Bf16)
@@ -148,21 +155,7 @@ fn cuda_graphs_take_the_kernels_they_capture_off_the_host() {
     // So the graphed step is shorter by about 58 x 3 x 7.9 x 37 us = 50.8 ms, and a full
     // iteration graph leaves less than a fifth of the eager step (what remains is GPU-side: each
     // kernel's own launch latency on the device, which a graph replays too).
-    let fast = perf::Hardware {
-        peak_bf16_flops: 1e21,
-        peak_fp8_flops: Some(1e21),
-        hbm_bytes_per_s: 1e18,
-        scale_up_bytes_per_s: 1e18,
-        scale_out_bytes_per_s: 1e18,
-        matmul_rates: Default::default(),
-        ..h100_sxm()
-    };
-    let s = Strategy {
-        dp: 8,
-        ep: 8,
-        zero: 1,
-        ..Strategy::single()
-    };
+    let (fast, s) = host_bound_setup();
     let with = |graphs: &str| {
         let w = Workload {
             global_batch: 8.0,
