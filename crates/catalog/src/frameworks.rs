@@ -89,6 +89,20 @@ pub struct Framework {
     /// Transformer Engine's default recipe), `fp8-current`, `fp8-blockwise` or `mxfp8`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_fp8_recipe: Option<Sourced<String>>,
+    /// The cuDNN version (`major.minor[.patch]`) the framework's container ships: the vintage
+    /// of its fused-attention kernels. Absent or not applicable: attention that is not
+    /// cuDNN's (FlashAttention, unfused), and the model takes the newest kernels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cudnn: Option<Sourced<String>>,
+}
+
+/// Whether `text` is a version `cudnn` takes: `major.minor` or `major.minor.patch`.
+pub fn is_cudnn_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Words `dp_collectives` takes.
@@ -190,6 +204,8 @@ pub(crate) fn validate(
             &fw.default_fp8_recipe,
             &FP8_RECIPES[..],
         ),
+        // No word list: a version number.
+        ("cudnn", &fw.cudnn, &[][..]),
     ] {
         let Some(value) = value else { continue };
         match value {
@@ -207,7 +223,17 @@ pub(crate) fn validate(
                         format!("add a [[source]] entry with id = \"{source}\""),
                     );
                 }
-                if !words.contains(&value.as_str()) {
+                if words.is_empty() {
+                    if !is_cudnn_version(value) {
+                        report(
+                            field,
+                            Some(source_span.clone()),
+                            format!("`{value}` is not a version"),
+                            "write the container's cuDNN as major.minor[.patch], e.g. \"9.13.0\""
+                                .into(),
+                        );
+                    }
+                } else if !words.contains(&value.as_str()) {
                     let hint = match nearest(value, words.iter().copied()) {
                         Some(near) => format!("did you mean `{near}`?"),
                         None => format!("use one of {}", words.join(", ")),

@@ -573,4 +573,13 @@ fn collective_granularity_and_fp8_scaling_are_read_and_checked() {
     );
     assert!(err.contains("unknown value `fp8-tensorwise`"), "{err}");
     assert!(err.contains("source `nowhere` is not defined"), "{err}");
+    // A cuDNN version that is not major.minor[.patch] is refused naming the field and the form.
+    let bad = deepspeed_entry().replace(
+        "default_zero = {",
+        "cudnn = { value = \"9.x\", source = \"fw-nemo-docker\" }\ndefault_zero = {",
+    );
+    let err = load_extra(bad).unwrap_err();
+    assert!(err.contains("framework[deepspeed-zero3].cudnn"), "{err}");
+    assert!(err.contains("`9.x` is not a version"), "{err}");
+    assert!(err.contains("major.minor[.patch]"), "{err}");
 }

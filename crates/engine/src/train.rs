@@ -84,7 +84,20 @@ pub fn hardware_with_overrides(
             .and_then(|l| l.number())
             .map_or(0.0, |g| g * 1e9 / 2.0),
         matmul_rates: crate::hardware::matmul_rates(accelerator, overrides),
+        kernel_arch: kernel_arch(accelerator.id.get_ref()),
     })
+}
+
+/// The architecture a catalog accelerator's fused-attention kernels are built for: cuDNN
+/// ships kernels per SM architecture (sm_90 Hopper, sm_100/sm_103 Blackwell), and its published
+/// attention rates by version are per architecture (`perf::train::attention::kernel_speed`).
+pub fn kernel_arch(accelerator_id: &str) -> perf::train::attention::KernelArch {
+    use perf::train::attention::KernelArch;
+    match accelerator_id {
+        "h100-sxm" | "h800-sxm" | "h200-sxm" => KernelArch::Hopper,
+        "b200" | "b300" | "gb200" | "gb300" => KernelArch::Blackwell,
+        _ => KernelArch::Other,
+    }
 }
 
 /// For serving: like [`hardware_with_overrides`], but a system whose scale-out bandwidth is not

@@ -45,6 +45,7 @@ pub fn h100_sxm() -> Hardware {
             fp8_blockwise: Some(FP8),
             ..MatmulRates::default()
         },
+        kernel_arch: crate::train::attention::KernelArch::Hopper,
     }
 }
 
@@ -144,5 +145,7 @@ pub fn megatron_core() -> Framework {
         recompute_modules: RecomputeModules(0x7f),
         partial_recompute: true,
         default_zero: 1,
+        // The newest kernels: the fitted attention fraction unchanged.
+        cudnn: None,
     }
 }

@@ -48,6 +48,11 @@ pub fn perf_framework(fw: &catalog::Framework) -> perf::Framework {
         recompute_modules: modules,
         partial_recompute: fact(&fw.recompute_layers),
         default_zero: fact(&fw.default_zero),
+        cudnn: fw
+            .cudnn
+            .as_ref()
+            .and_then(|v| v.value())
+            .and_then(|t| perf::train::attention::CudnnVersion::parse(t)),
     }
 }
 

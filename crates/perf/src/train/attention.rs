@@ -21,6 +21,13 @@
 //!
 //! The fitted `attention_fraction` keeps its meaning: the share of the matmul ceiling a causal
 //! kernel over `REFERENCE_TOKENS` reaches; other lengths scale from it by this curve.
+//!
+//! Kernel vintage: the same kernel got faster between cuDNN releases (on Blackwell, 9.17
+//! brought 18% in the forward and 15% in the backward pass); a framework's container fixes its
+//! cuDNN, and [`kernel_speed`] scales the fitted fraction (the newest kernels') by the
+//! published rates of the version the container ships.
+
+use serde::Serialize;
 
 /// The length, in tokens, at which a causal kernel runs at `attention_fraction` of the
 /// matmul ceiling (most calibration rows train at 2k-8k tokens).
@@ -59,6 +66,112 @@ pub fn length_speedup(seq_len: f64, cp: f64) -> f64 {
     1.0 / (time * causal(REFERENCE_TOKENS))
 }
 
+/// A cuDNN release (major, minor): the version of the fused-attention kernels a framework's
+/// container ships (`catalog/frameworks.toml`, `cudnn`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CudnnVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl CudnnVersion {
+    /// `"9.13"` or `"9.13.0"` (a patch level is accepted and ignored).
+    pub fn parse(text: &str) -> Option<CudnnVersion> {
+        let mut parts = text.trim().split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        if parts.any(|p| p.parse::<u32>().is_err()) {
+            return None;
+        }
+        Some(CudnnVersion { major, minor })
+    }
+}
+
+/// The architecture an attention kernel runs on (its kernels are tuned per generation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum KernelArch {
+    /// H100, H200, H800.
+    Hopper,
+    /// B200, B300, GB200, GB300.
+    Blackwell,
+    /// Anything else: no published vintage comparison.
+    #[default]
+    Other,
+}
+
+/// A fused-attention kernel's forward and backward speed relative to the newest published
+/// cuDNN on the same architecture (1: the newest; the fitted `attention_fraction` is the
+/// newest kernels' rate).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KernelSpeed {
+    pub forward: f64,
+    pub backward: f64,
+}
+
+impl KernelSpeed {
+    pub const NEWEST: KernelSpeed = KernelSpeed {
+        forward: 1.0,
+        backward: 1.0,
+    };
+}
+
+const fn v(major: u32, minor: u32) -> CudnnVersion {
+    CudnnVersion { major, minor }
+}
+
+/// NVIDIA's cuDNN SDPA training benchmark (github.com/NVIDIA/cudnn-frontend,
+/// `benchmark/sdpa_benchmark_bf16_training` and `benchmark/sdpa_benchmark_training`, each run's
+/// log printing its container and cuDNN backend version), BF16, causal, 8,192 tokens, head
+/// width 128, Llama 3 GQA (8 KV heads), TFLOP/s over the chip's dense BF16 peak (B200 2,250,
+/// GB200 2,500), forward and backward (2.5x the forward FLOPs):
+/// - 9.10.2, B200, PyTorch 25.05 container, 2025-06 (128 heads): 1,211 / 945;
+/// - 9.13.0, B200, PyTorch 25.09 container, 2025-10 (128 heads): 1,171 / 943;
+/// - 9.17.0, GB200, PyTorch 25.11 container, 2025-12 (128 heads; the commit: "the sdpa
+///   improvements added in cuDNN 9.17.0"): 1,584 / 1,211;
+/// - 9.18.1, GB200, 2026-01 (64 heads, from the published times): 1,562 / 1,278;
+/// - 9.19.1, GB200, 2026-02 (64 heads): 1,598 / 1,311;
+/// - 9.22.0, GB200, 2026-04-24 (64 heads, batch 2): 1,574 / 1,332.
+const BLACKWELL_RATES: [(CudnnVersion, f64, f64); 6] = [
+    (v(9, 10), 1211.0 / 2250.0, 945.0 / 2250.0),
+    (v(9, 13), 1171.0 / 2250.0, 943.0 / 2250.0),
+    (v(9, 17), 1584.0 / 2500.0, 1211.0 / 2500.0),
+    (v(9, 18), 1562.0 / 2500.0, 1278.0 / 2500.0),
+    (v(9, 19), 1598.0 / 2500.0, 1311.0 / 2500.0),
+    (v(9, 22), 1574.0 / 2500.0, 1332.0 / 2500.0),
+];
+
+/// On Hopper the suite has one version (H200, 9.19.1, 2026-02, Llama 3.1 GQA 64/8 at 8k,
+/// from the published times: 644 / 541 of 989). The older H200 figure cuDNN publishes (9.1.0,
+/// `benchmark/sdpa_benchmark`: 646 / 462) is another benchmark on another shape (16 MHA
+/// heads, batch 2), so no vintage ratio is taken from it: Hopper kernels run at the fitted
+/// rate whatever the version (tried: with it, leave one source out 7.1% against 7.0%).
+const HOPPER_RATES: [(CudnnVersion, f64, f64); 1] = [(v(9, 19), 644.0 / 989.0, 541.0 / 989.0)];
+
+/// The attention kernels of cuDNN `version` on `arch`, relative to the newest published: the
+/// latest measurement at or below the version (kernels a container ships are no newer than
+/// its cuDNN; a version older than every measurement takes the oldest, an upper bound on its
+/// speed). No version (a framework whose attention is not cuDNN's) or no measurement for the
+/// architecture: the newest kernels, where the fitted fraction applies unchanged.
+pub fn kernel_speed(version: Option<CudnnVersion>, arch: KernelArch) -> KernelSpeed {
+    let table: &[(CudnnVersion, f64, f64)] = match arch {
+        KernelArch::Hopper => &HOPPER_RATES,
+        KernelArch::Blackwell => &BLACKWELL_RATES,
+        KernelArch::Other => &[],
+    };
+    let (Some(version), Some(&(_, newest_fwd, newest_bwd))) = (version, table.last()) else {
+        return KernelSpeed::NEWEST;
+    };
+    let &(_, fwd, bwd) = table
+        .iter()
+        .rev()
+        .find(|(at, _, _)| *at <= version)
+        .unwrap_or(&table[0]);
+    KernelSpeed {
+        forward: fwd / newest_fwd,
+        backward: bwd / newest_bwd,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +201,63 @@ mod tests {
         for (tokens, published) in unmasked_rates {
             let model = 620.0 * unmasked(tokens);
             assert!((model / published - 1.0).abs() < 0.05, "{tokens}: {model}");
+        }
+    }
+
+    #[test]
+    fn kernel_vintage_scales_by_the_published_rates() {
+        let newest = KernelSpeed::NEWEST;
+        // NeMo 25.02's cuDNN 9.7 is older than every Blackwell measurement: the oldest, 9.10.2,
+        // over 9.22: forward (1211 / 2250) / (1574 / 2500) = 0.53822 / 0.62960 = 0.85487,
+        // backward (945 / 2250) / (1332 / 2500) = 0.42000 / 0.53280 = 0.78829.
+        let old = kernel_speed(CudnnVersion::parse("9.7"), KernelArch::Blackwell);
+        assert!((old.forward - 0.85487).abs() < 1e-4, "{old:?}");
+        assert!((old.backward - 0.78829).abs() < 1e-4, "{old:?}");
+        // 9.13 (Megatron-Bridge 25.11) takes its own measurement: backward
+        // (943 / 2250) / 0.53280 = 0.41911 / 0.53280 = 0.78662.
+        let mb2511 = kernel_speed(CudnnVersion::parse("9.13.0"), KernelArch::Blackwell);
+        assert!((mb2511.backward - 0.78662).abs() < 1e-4, "{mb2511:?}");
+        // 9.20 has no measurement of its own: 9.19's, backward (1311 / 2500) / 0.53280 = 0.98423.
+        let between = kernel_speed(CudnnVersion::parse("9.20"), KernelArch::Blackwell);
+        assert!((between.backward - 0.98423).abs() < 1e-4, "{between:?}");
+        // The newest and anything later: the fitted rate.
+        assert_eq!(
+            kernel_speed(CudnnVersion::parse("9.22"), KernelArch::Blackwell),
+            newest
+        );
+        assert_eq!(
+            kernel_speed(CudnnVersion::parse("10.0"), KernelArch::Blackwell),
+            newest
+        );
+        // Not cuDNN, one Hopper measurement, or a chip without a table: unchanged.
+        assert_eq!(kernel_speed(None, KernelArch::Blackwell), newest);
+        assert_eq!(
+            kernel_speed(CudnnVersion::parse("9.1"), KernelArch::Hopper),
+            newest
+        );
+        assert_eq!(
+            kernel_speed(CudnnVersion::parse("9.1"), KernelArch::Other),
+            newest
+        );
+        // Never faster with age: every version's speed is at most 1.02 (9.19's forward, 1598
+        // against 1574, is the benchmark's run-to-run spread) and 9.17 is the step.
+        assert!(
+            old.forward < kernel_speed(CudnnVersion::parse("9.17"), KernelArch::Blackwell).forward
+        );
+    }
+
+    #[test]
+    fn cudnn_versions_parse_and_order() {
+        assert_eq!(
+            CudnnVersion::parse("9.13.0"),
+            Some(CudnnVersion {
+                major: 9,
+                minor: 13
+            })
+        );
+        assert!(CudnnVersion::parse("9.7") < CudnnVersion::parse("9.10"));
+        for bad in ["", "9", "nine.1", "9.x", "9.1.a"] {
+            assert_eq!(CudnnVersion::parse(bad), None, "{bad}");
         }
     }
 

@@ -102,6 +102,9 @@ pub struct Framework {
     pub partial_recompute: bool,
     /// ZeRO stage used when the user does not choose (1: Megatron's distributed optimizer).
     pub default_zero: u8,
+    /// The cuDNN its container ships (its fused-attention kernels' vintage); `None`: attention
+    /// that is not cuDNN's, run at the fitted (newest kernels') rate.
+    pub cudnn: Option<crate::train::attention::CudnnVersion>,
 }
 
 impl Framework {
@@ -133,6 +136,7 @@ impl Framework {
             recompute_modules: RecomputeModules(0x7f),
             partial_recompute: true,
             default_zero: 1,
+            cudnn: None,
         }
     }
 
@@ -154,6 +158,7 @@ impl Framework {
                 && (s.pp <= 1 || s.virtual_pp > 1 || !self.virtual_pipeline),
             fp32_gradients: self.fp32_gradients,
             low_precision_activations: self.low_precision_activations,
+            cudnn: self.cudnn,
             ..s
         }
     }

@@ -58,6 +58,9 @@ pub struct Hardware {
     /// MXFP4). Carried for the models to use; today's step and serving models still read
     /// `matmul_efficiency` and `low_precision_matmul_efficiency`.
     pub matmul_rates: MatmulRates,
+    /// The architecture its fused-attention kernels are tuned for (their published speed by
+    /// cuDNN version, `attention::kernel_speed`).
+    pub kernel_arch: crate::train::attention::KernelArch,
 }
 
 impl Hardware {

@@ -295,6 +295,13 @@ pub fn evaluate_with(
     };
     let bf16_ceiling = hw.peak_bf16_flops * hw.matmul_efficiency;
     let attention_ceiling = bf16_ceiling * c.attention_fraction;
+    // The fused kernels of the framework's cuDNN on this chip, relative to the newest
+    // (where the fitted fraction stands); unfused attention is GEMMs and does not use them.
+    let attention_kernels = if s.flash_attention {
+        attention::kernel_speed(s.cudnn, hw.kernel_arch)
+    } else {
+        attention::KernelSpeed::NEWEST
+    };
     let hbm = hw.hbm_bytes_per_s * c.memory_efficiency;
     let moe_share = arch.moe_layers() / arch.layers;
     // The busiest expert-parallel rank sets the pace of the expert GEMMs and the all-to-all.
@@ -338,7 +345,9 @@ pub fn evaluate_with(
     let (core_forward_s, core_memory_forward_s) = if s.flash_attention {
         // The fused kernel's speed for the lengths it is handed (`attention`: longer kernels
         // and ring CP's unmasked blocks run nearer the ceiling).
-        let ceiling = attention_ceiling * attention::length_speedup(w.seq_len, cp);
+        let ceiling = attention_ceiling
+            * attention::length_speedup(w.seq_len, cp)
+            * attention_kernels.forward;
         (0.5 * core_flops / ceiling, 0.0)
     } else {
         // Unfused: two batched GEMMs over the full score matrix, plus scale-mask-softmax and
@@ -484,9 +493,10 @@ pub fn evaluate_with(
 
     let layer_forward_s =
         attention_projection_s + core_forward_s + core_memory_forward_s + mlp_s + elementwise_s;
-    // Backward: twice the matmul work; flash attention's backward recomputes the scores (2.5x).
+    // Backward: twice the matmul work; flash attention's backward recomputes the scores (2.5x
+    // the forward's FLOPs, at the backward kernel's own speed for its cuDNN).
     let core_backward_s = if s.flash_attention {
-        2.5 * core_forward_s
+        2.5 * core_forward_s * attention_kernels.forward / attention_kernels.backward
     } else {
         2.0 * core_forward_s + 2.0 * core_memory_forward_s
     };

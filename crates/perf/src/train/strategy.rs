@@ -152,6 +152,10 @@ pub struct Strategy {
     /// NVLink-C2C makes it cheap on GB200/GB300). They leave HBM; the copies are taken as
     /// hidden under the compute of the neighbouring layers.
     pub activation_offload_layers: u32,
+    /// The cuDNN whose fused-attention kernels the framework's container ships (`None`: not
+    /// cuDNN's, or the newest): [`crate::train::attention::kernel_speed`] on the chip.
+    #[serde(skip)]
+    pub cudnn: Option<crate::train::attention::CudnnVersion>,
 }
 
 impl Strategy {
@@ -188,6 +192,7 @@ impl Strategy {
             fp32_gradients: true,
             low_precision_activations: false,
             activation_offload_layers: 0,
+            cudnn: None,
         }
     }
 

@@ -1,0 +1,46 @@
+//! A framework's cuDNN sets its fused-attention kernels' speed on the chip
+//! (`perf::train::attention::kernel_speed`): the step grows by exactly the attention time the
+//! older kernels add, and nothing else moves.
+
+use perf::reference::{h100_sxm, llama3_70b};
+use perf::train::attention::{CudnnVersion, KernelArch};
+use perf::{evaluate, Precision, Strategy, Workload};
+
+#[test]
+fn an_older_cudnn_adds_only_its_attention_time() {
+    // Llama 3 70B, one GPU, one 8k sequence, BF16: no communication, no recompute.
+    let arch = llama3_70b();
+    let hw = perf::Hardware {
+        kernel_arch: KernelArch::Blackwell,
+        ..h100_sxm()
+    };
+    let w = Workload::new(1.0, 8192.0, Precision::Bf16);
+    let newest = evaluate(&arch, &hw, &Strategy::single(), &w);
+    let old = Strategy {
+        cudnn: CudnnVersion::parse("9.7"),
+        ..Strategy::single()
+    };
+    let older = evaluate(&arch, &hw, &old, &w);
+    // Forward core attention per layer: 0.5 x 2 x 8192 x 8192 x 64 x 256 = 1.0995e12 FLOP at
+    // 794.5e12 x 0.35 x (8192 / 8582) / (4096 / 4486) = 278.075e12 x 1.045444 = 290.712e12
+    // FLOP/s: 3.7822e-3 s. The older kernels add 3.7822e-3 x (1 / 0.85487 - 1) = 6.4211e-4 s
+    // forward and 2.5 x 3.7822e-3 x (1 / 0.78829 - 1) = 2.5394e-3 s backward, 3.1815e-3 s a
+    // layer, 0.25452 s over 80 layers.
+    let added = older.step_time_s - newest.step_time_s;
+    assert!((added - 0.25452).abs() < 0.002, "{added}");
+    // Unfused attention is GEMMs: the cuDNN version does not touch it.
+    let unfused = |cudnn| Strategy {
+        flash_attention: false,
+        cudnn,
+        ..Strategy::single()
+    };
+    assert_eq!(
+        evaluate(&arch, &hw, &unfused(None), &w).step_time_s,
+        evaluate(&arch, &hw, &unfused(CudnnVersion::parse("9.7")), &w).step_time_s
+    );
+    // On Hopper the suite has one version: no vintage ratio.
+    assert_eq!(
+        evaluate(&arch, &h100_sxm(), &old, &w).step_time_s,
+        evaluate(&arch, &h100_sxm(), &Strategy::single(), &w).step_time_s
+    );
+}
