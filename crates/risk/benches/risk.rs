@@ -13,12 +13,18 @@ fn main() {
 const PLAN: &str = include_str!("../../../scenarios/openai-portfolio.toml");
 const RISK: &str = include_str!("../../../scenarios/openai-portfolio-risk.toml");
 
+/// The embedded catalog and the shipped portfolio's risk file, built.
+fn shipped_portfolio() -> (Catalog, Portfolio) {
+    let catalog = Catalog::embedded().unwrap();
+    let file = risk::parse("bench.toml", RISK).unwrap();
+    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    (catalog, p)
+}
+
 /// The shipped portfolio widened to 15 deals of two tranches each (30 tranches), starting
 /// through 2025-2030 and ending 2032-12, with three shared drivers and per-GW financing.
 fn fifteen_deals() -> Portfolio {
-    let catalog = Catalog::embedded().unwrap();
-    let file = risk::parse("bench.toml", RISK).unwrap();
-    let mut p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let (_, mut p) = shipped_portfolio();
     let template_tranche = p.fleet.tranches[3].clone(); // 1 GW of Vera Rubin
     let template_deal = p.deals[0].clone();
     p.fleet.tranches.clear();
@@ -66,9 +72,7 @@ fn fifteen_deal_portfolio(bencher: divan::Bencher, samples: u64) {
 /// per run, before the timing here (`capability_tables` times the build).
 #[divan::bench(sample_count = 3, sample_size = 1)]
 fn shipped_portfolio_with_capability_100k(bencher: divan::Bencher) {
-    let catalog = Catalog::embedded().unwrap();
-    let file = risk::parse("bench.toml", RISK).unwrap();
-    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let (catalog, p) = shipped_portfolio();
     let tables = risk::build_tables(&catalog, &p);
     tables.fill();
     let options = RunOptions {
@@ -88,9 +92,7 @@ fn shipped_portfolio_with_capability_100k(bencher: divan::Bencher) {
 /// pruned; the ratio of the two in one run is the pruning's speed-up.
 #[divan::bench(args = ["pruned", "whole-space"], sample_count = 1, sample_size = 1)]
 fn capability_tables(bencher: divan::Bencher, space: &str) {
-    let catalog = Catalog::embedded().unwrap();
-    let file = risk::parse("bench.toml", RISK).unwrap();
-    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let (catalog, p) = shipped_portfolio();
     engine::capability::training::search_whole_space_for_benchmarks(space == "whole-space");
     bencher
         .with_inputs(engine::capability::training::forget_searches)
@@ -102,9 +104,7 @@ fn capability_tables(bencher: divan::Bencher, space: &str) {
 /// the whole run: the tables built cold, the samples and the capability percentiles.
 #[divan::bench(sample_count = 2, sample_size = 1)]
 fn shipped_portfolio_with_capability_100k_whole_run(bencher: divan::Bencher) {
-    let catalog = Catalog::embedded().unwrap();
-    let file = risk::parse("bench.toml", RISK).unwrap();
-    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let (catalog, p) = shipped_portfolio();
     let options = RunOptions {
         samples: 100_000,
         seed: 1,
@@ -121,9 +121,7 @@ fn shipped_portfolio_with_capability_100k_whole_run(bencher: divan::Bencher) {
 
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn shipped_portfolio_100k(bencher: divan::Bencher) {
-    let catalog = Catalog::embedded().unwrap();
-    let file = risk::parse("bench.toml", RISK).unwrap();
-    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let (_, p) = shipped_portfolio();
     let options = RunOptions {
         samples: 100_000,
         seed: 1,
@@ -141,9 +139,7 @@ fn shipped_portfolio_100k(bencher: divan::Bencher) {
 ///   /usr/bin/time -v target/release/deps/risk-* --bench per_sample   # "Maximum resident set size"
 #[divan::bench(args = [100_000, 10_000_000], sample_count = 1, sample_size = 1)]
 fn shipped_portfolio_per_sample(bencher: divan::Bencher, samples: u64) {
-    let catalog = Catalog::embedded().unwrap();
-    let file = risk::parse("bench.toml", RISK).unwrap();
-    let p = risk::build(&catalog, &file, "bench.toml", RISK, "plan.toml", PLAN).unwrap();
+    let (_, p) = shipped_portfolio();
     let options = RunOptions {
         samples,
         seed: 1,
