@@ -33,17 +33,17 @@ pub(crate) use train::step;
 pub use arch::{Arch, Mla};
 pub use matmul_rates::{MatmulRate, MatmulRates};
 pub use serve::{
-    concurrency_at_percentile, evaluate_serving, evaluate_serving_components,
-    evaluate_serving_with, kv_bytes_per_token, normal_quantile, search_serving, serving_ceiling,
-    ComponentPrecision, DecodeStep, ServeInfeasible, ServingEfficiency, ServingEvaluation,
-    ServingLayout, ServingMode, ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
-};
-pub use serve::{
     erlang_c, evaluate_disaggregated, evaluate_disaggregated_with, evaluate_traffic,
     evaluate_traffic_components, evaluate_traffic_with, kv_bytes_per_token_whole,
     one_shot_allreduce_latency_s, prefill_pool, remote_domains, search_traffic,
     search_traffic_with, BatchQueue, DisaggEvaluation, LengthBin, LengthProfile, PrefillCost,
     QueueReport, SlotQueue, Traffic, TrafficEvaluation, PROFILES,
+};
+pub use serve::{
+    evaluate_serving, evaluate_serving_components, evaluate_serving_with, kv_bytes_per_token,
+    normal_quantile, search_serving, serving_ceiling, ComponentPrecision, DecodeStep,
+    ServeInfeasible, ServingEfficiency, ServingEvaluation, ServingLayout, ServingMode,
+    ServingWorkload, Speculation, DEFAULT_SLO_PERCENTILE, MAX_BATCH,
 };
 pub use train::step::DEFAULT_EXPERT_IMBALANCE;
 pub use train::{

@@ -318,9 +318,15 @@ mod tests {
             engine_key("TensorRT-LLM 2024 build (NVIDIA's MLPerf v4.0 submission)"),
             "tensorrt-llm-2024"
         );
-        // The v4.1 rows of calibration/inference.csv stay in the global fit as before.
+        // The v4.1 rows of calibration/inference.csv ran TensorRT-LLM 0.11's TensorRT 10.2.0.
         assert_eq!(
-            engine_key("TensorRT-LLM (NVIDIA's MLPerf submission)"),
+            engine_key(
+                "TensorRT-LLM 2024 build (NVIDIA's MLPerf v4.1 submission, TensorRT 10.2.0: the 0.11 release's)"
+            ),
+            "tensorrt-llm-2024"
+        );
+        assert_eq!(
+            engine_key("TensorRT-LLM 1.0 (PyTorch runtime)"),
             "tensorrt-llm"
         );
         assert_eq!(engine_key("vLLM (ROCm) 0.11.1"), "vllm");

@@ -174,6 +174,10 @@ struct Prepared {
     engine: String,
     /// Each component's weight precision.
     components: perf::ComponentPrecision,
+    /// The request lengths as a histogram where the measurement's dataset is published (the
+    /// MLPerf rows: OpenOrca), evaluated bin by bin on the traffic path; `None`: every request
+    /// `workload`'s lengths.
+    traffic: Option<perf::Traffic>,
 }
 
 impl Judged for Prepared {
@@ -189,15 +193,36 @@ impl Judged for Prepared {
 
 impl Prepared {
     fn predict(&self, fit: &ServingFit) -> (f64, ServingEvaluation) {
-        let e = perf::evaluate_serving_components(
-            &self.arch,
-            &self.hardware,
-            &self.layout,
-            &self.workload,
-            &fit.constants(),
-            &fit.efficiency_for(engine_key(&self.engine)),
-            &self.components,
+        let (c, eff) = (
+            fit.constants(),
+            fit.efficiency_for(engine_key(&self.engine)),
         );
+        let e = match &self.traffic {
+            // Offline and Server alike on the length histogram (server mode's queue sees the
+            // spread of the time a request holds its slot, the KV cache the longer requests).
+            Some(traffic) => {
+                perf::evaluate_traffic_components(
+                    &self.arch,
+                    &self.hardware,
+                    &self.layout,
+                    &self.workload,
+                    traffic,
+                    &c,
+                    &eff,
+                    &self.components,
+                )
+                .evaluation
+            }
+            None => perf::evaluate_serving_components(
+                &self.arch,
+                &self.hardware,
+                &self.layout,
+                &self.workload,
+                &c,
+                &eff,
+                &self.components,
+            ),
+        };
         let per_gpu = if self.decode_pool {
             e.output_tokens_per_s / f64::from(self.layout.gpus())
         } else {
@@ -387,6 +412,7 @@ pub fn validate_inference_tables(
                 family: hardware_family("hgx-h800").into(),
                 engine: "DeepSeek's in-house engine".into(),
                 components: perf::ComponentPrecision::uniform(Precision::Fp8),
+                traffic: None,
             });
         } else if let (true, Some(l)) = (id.starts_with("mlperf41_llama2_70b_h100x8"), lengths) {
             // MLPerf v4.1 Llama 2 70B on 8 H100: four TP2 replicas, FP8 (calibration row);
@@ -396,6 +422,19 @@ pub fn validate_inference_tables(
             // Llama 2 70B is Llama 3 70B's shape with a 32,000-token vocabulary (calibration row).
             arch.vocab = 32000.0;
             let server = id.contains("server");
+            // The OpenOrca set's lengths as the issue-14 server cases take them (16 bins),
+            // rescaled to this row's own means.
+            let profile = perf::LengthProfile::named("openorca")
+                .ok_or("the `openorca` length profile is missing")?;
+            let bins = profile
+                .histogram(PROFILE_BINS)
+                .into_iter()
+                .map(|b| perf::LengthBin {
+                    input_tokens: b.input_tokens * l.input_tokens / profile.mean_input_tokens,
+                    output_tokens: b.output_tokens * l.output_tokens / profile.mean_output_tokens,
+                    share: b.share,
+                })
+                .collect();
             prepared.push(Prepared {
                 id,
                 metric,
@@ -432,11 +471,11 @@ pub fn validate_inference_tables(
                 gpus: 8.0,
                 decode_pool: false,
                 note: format!(
-                    "4 x TP2, FP8 weights, {} KV, batch limit {}, {} mode, mean prompt {} tokens ({}), mean output {} tokens ({}); settings: {}",
+                    "4 x TP2, FP8 weights, {} KV, batch limit {}, {} mode, mean prompt {} tokens ({}), mean output {} tokens ({}), lengths spread as the `openorca` profile ({PROFILE_BINS} bins); settings: {}",
                     l.kv_precision.as_deref().unwrap_or("bf16"),
                     l.max_batch.map_or("none".to_string(), |b| b.to_string()),
                     if server {
-                        "server (Poisson arrivals, p99 TTFT 2 s and p99 TPOT 200 ms)"
+                        "server (Poisson arrivals, p99 TTFT 2 s and p99 TPOT 200 ms judged on the batch in flight, the queue of issue 14)"
                     } else {
                         "offline"
                     },
@@ -447,8 +486,19 @@ pub fn validate_inference_tables(
                     l.settings_source.as_deref().unwrap_or("not published")
                 ),
                 family: hardware_family("dgx-h100").into(),
-                engine: "TensorRT-LLM (NVIDIA's MLPerf submission)".into(),
+                // The build: NVIDIA's v4.1 system description names "TensorRT 10.2.0, CUDA
+                // 12.4" (mlcommons/inference_results_v4.1@a2f5d66d closed/NVIDIA/systems/
+                // DGX-H100_H100-SXM-80GBx8_TRT.json), the dependencies TensorRT-LLM 0.11.0
+                // declares (0.10.0: TensorRT 10.0.1; 0.12.0: TensorRT 10.3.0, CUDA 12.5.1;
+                // NVIDIA/TensorRT-LLM docs/source/release-notes.md): the 2024 TensorRT-engine
+                // runtime of the v0.10 tables, one release on, not the 1.x PyTorch runtime.
+                engine: "TensorRT-LLM 2024 build (NVIDIA's MLPerf v4.1 submission, TensorRT 10.2.0: the 0.11 release's)".into(),
                 components: perf::ComponentPrecision::uniform(Precision::Fp8),
+                traffic: Some(perf::Traffic {
+                    profile: profile.name.into(),
+                    bins,
+                    prefix_hit_rate: 0.0,
+                }),
             });
         } else {
             skipped.push(InferenceSkipped {
@@ -524,6 +574,7 @@ pub fn validate_inference_tables(
                 "TensorRT-LLM".into()
             },
             components: perf::ComponentPrecision::uniform(precision),
+            traffic: None,
         });
     }
     for text in tables_csv {
@@ -772,6 +823,7 @@ fn table_cases(
             family: hardware_family(system).into(),
             engine: r[engine_c].clone(),
             components: checkpoint_components(&model_id, precision),
+            traffic: None,
         });
     }
     Ok(())

@@ -1,5 +1,6 @@
-//! Random arrivals: how many sequences are in flight at a percentile when requests arrive
-//! as a Poisson process.
+//! Random arrivals: the normal quantile the latency percentiles are read at. (Server mode's
+//! one queueing model, the batch in flight under Poisson arrivals, is `queue::BatchQueue`; the
+//! M/G/infinity Poisson count it replaced is gone, so no path can judge targets with it.)
 
 /// The standard normal quantile at `p` in (0, 1) (Acklam's rational approximation, relative
 /// error below 1.2e-9): turns a latency percentile into standard deviations.
@@ -48,13 +49,4 @@ pub fn normal_quantile(p: f64) -> f64 {
         (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
             / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
     }
-}
-
-/// Sequences in flight at the `percentile` when their mean is `mean`: with Poisson arrivals
-/// the number in service of an M/G/infinity system is Poisson (normal approximation). No
-/// serving path judges targets with it any more (server mode is `queue::BatchQueue`'s
-/// negative binomial, whose spread is wider); kept as the M/G/infinity reference.
-pub fn concurrency_at_percentile(mean: f64, percentile: f64) -> f64 {
-    let z = normal_quantile(percentile / 100.0).max(0.0);
-    (mean + z * mean.sqrt()).ceil()
 }

@@ -24,7 +24,7 @@ mod search;
 mod traffic;
 mod unit;
 
-pub use arrivals::{concurrency_at_percentile, normal_quantile};
+pub use arrivals::normal_quantile;
 pub use disagg::{evaluate_disaggregated, evaluate_disaggregated_with, DisaggEvaluation};
 pub use evaluate::{
     evaluate_serving, evaluate_serving_components, evaluate_serving_with, serving_ceiling,
