@@ -203,15 +203,16 @@ fn validation_compares_what_the_sources_publish() {
     // 3 of the 4 calibration rows, SGLang's DeepSeek decode measurement, the 36 TensorRT-LLM
     // B200/GB200 rows, 17 MI300X rows (AMD's vLLM table and OCI's batch table), the H100/H200
     // columns of TensorRT-LLM's v1.0 perf overview (77) and its v0.6.1 H100 and A100 tables
-    // (29), each table whole, and its v0.10.0 Hopper FP8 columns (98, the `tensorrt-llm-2024`
-    // engine family, reported apart as `engine_era`, outside the headline); then issue 14's 30
+    // (29), each table whole, and its v0.10.0 Hopper FP8 columns (98) with the two MLPerf v4.1
+    // rows (the 2024 build: 100, the `tensorrt-llm-2024` engine family, reported apart as
+    // `engine_era`, outside the headline); then issue 14's 30
     // cases (calibration/serving-scale.toml): 10
     // multi-node MoE pools, 6 MLPerf Server runs, 14 closed-loop latency points (NIM's 8, the
     // DeepSeek-R1 minimum-latency MTP table's 6), judged outside the fit and reported apart
     // (`scale`).
-    assert_eq!(cases.len(), 163 + 98 + 30);
+    assert_eq!(cases.len(), 161 + 100 + 30);
     assert_eq!(v["scale"]["cases"], 30);
-    assert_eq!(v["engine_era"]["cases"], 98);
+    assert_eq!(v["engine_era"]["cases"], 100);
     let pools = cases
         .iter()
         .filter(|c| c["metric"].as_str().unwrap().contains("pool"))
