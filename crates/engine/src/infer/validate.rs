@@ -628,7 +628,7 @@ pub fn validate_inference_tables(
         .collect();
     let mut engine_era = family_stats("all", &era_cases, &era_errors);
     engine_era.family =
-        "older engine runtimes (TensorRT-LLM v0.10, own step factor only; not in the headline)"
+        "older engine runtimes (TensorRT-LLM 2024: the v0.10 table and the MLPerf v4.1 rows; own step factor only; not in the headline)"
             .into();
     let headline_cases: Vec<InferenceCase> =
         cases.iter().filter(|c| !era(&c.engine)).cloned().collect();
