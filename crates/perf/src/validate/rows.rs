@@ -531,6 +531,18 @@ fn case_from(
     // default imbalance stands.
     let mut moe = if row.get("notes").contains("force-balanced") {
         MoeRouting::balanced()
+    } else if let Some(factor) = facts_of_recipe
+        .expert_capacity_factor
+        .filter(|_| num_experts_published(row))
+    {
+        // Token drop with padding to the capacity: every expert's load is the capacity.
+        filled.push(format!(
+            "moe_imbalance={factor} (the recipe's expert capacity factor, padded)"
+        ));
+        MoeRouting {
+            imbalance: factor,
+            ..MoeRouting::default()
+        }
     } else {
         if num_experts_published(row) {
             filled.push(format!(

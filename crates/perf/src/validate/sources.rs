@@ -184,6 +184,13 @@ pub struct RecipeFacts {
     /// (`attn+moe_router+moe_preprocess`); see [`crate::train::CudaGraphs::parse`].
     #[serde(default)]
     pub cuda_graphs: Option<String>,
+    /// The expert capacity factor of a recipe that drops tokens past it and pads every expert's
+    /// input to it (Megatron-Core `moe_expert_capacity_factor` with
+    /// `moe_pad_expert_input_to_capacity`): every expert computes and receives exactly that
+    /// many times the mean load, so the busiest rank's load over the mean is the factor
+    /// (at least 1).
+    #[serde(default)]
+    pub expert_capacity_factor: Option<f64>,
     /// Where the facts come from.
     pub source: String,
 }
@@ -259,6 +266,8 @@ impl Sources {
             recompute_modules: pick(&|r| r.recompute_modules.is_some())
                 .and_then(|r| r.recompute_modules.clone()),
             fp32_gradients: pick(&|r| r.fp32_gradients.is_some()).and_then(|r| r.fp32_gradients),
+            expert_capacity_factor: pick(&|r| r.expert_capacity_factor.is_some())
+                .and_then(|r| r.expert_capacity_factor),
             source: if named.is_empty() {
                 fam.map(|r| r.source.clone()).unwrap_or_default()
             } else {
@@ -325,6 +334,14 @@ impl Sources {
             if let Some(g) = &recipe.cuda_graphs {
                 if let Err(e) = crate::train::CudaGraphs::parse(g) {
                     return Err(format!("[[recipe]] {e}"));
+                }
+            }
+            if let Some(f) = recipe.expert_capacity_factor {
+                if !f.is_finite() || f < 1.0 {
+                    return Err(format!(
+                        "[[recipe]] expert_capacity_factor = {f}: a padded capacity below the \
+                         mean load is not modelled; give the factor the recipe sets, at least 1"
+                    ));
                 }
             }
             if recipe.family.is_none() && recipe.rows.is_empty() {
@@ -434,6 +451,20 @@ mod tests {
             )
             .is_ok());
         assert!(bad(RecipeFacts::default()).contains("neither a `family` nor `rows`"));
+        let capacity = |f: f64| RecipeFacts {
+            rows: vec!["r".into()],
+            expert_capacity_factor: Some(f),
+            source: "s".into(),
+            ..RecipeFacts::default()
+        };
+        assert!(bad(capacity(0.5)).contains("expert_capacity_factor = 0.5"));
+        assert!(bad(capacity(f64::NAN)).contains("expert_capacity_factor"));
+        assert!(Sources {
+            recipe: vec![capacity(1.0)],
+            ..sources.clone()
+        }
+        .check(&|_| true)
+        .is_ok());
     }
 
     #[test]
