@@ -172,9 +172,64 @@ pub fn kernel_speed(version: Option<CudnnVersion>, arch: KernelArch) -> KernelSp
     }
 }
 
+/// cuDNN's fused forward kernel, causal, 4,096 tokens, BF16, H100 SXM5, by head width (the
+/// figure the length curve above reads, Shah et al., FlashAttention-3, arXiv 2407.08608,
+/// Figure 5 (b), (d), (f); Dao-AILab/flash-attention `assets/flash3_fp16_fwd.png`): 363 TFLOP/s
+/// at width 64, 518 at 128, 483 at 256. A kernel's softmax (the exponentials, the running
+/// maximum and the rescale) is work per score, whatever the width, while its matmul FLOPs per
+/// score grow with the width: a narrow head spends a larger share of its time outside the
+/// tensor cores. The ratio to width 128 is steady over the figure's lengths (width 64:
+/// 0.69-0.72 from 512 to 16k tokens; width 256: 0.93-0.98).
+const HEAD_WIDTH_RATES: [(f64, f64); 3] = [(64.0, 363.0), (128.0, 518.0), (256.0, 483.0)];
+
+/// A fused kernel's speed at head width `width` relative to width 128 (where the fitted
+/// `attention_fraction` stands: every calibration row it was fitted on but a few runs width
+/// 128): the published rates, interpolated in log2 of the width, held at the ends (no
+/// narrower or wider figure is published). The width is the mean of the query-key and value
+/// widths (MLA's 192 / 128 runs at 160), since the two matmuls carry the FLOPs in that
+/// proportion. Only the forward is published; the backward, whose softmax gradient is also
+/// work per score, is taken to scale alike.
+pub fn head_width_speed(width: f64) -> f64 {
+    let reference = HEAD_WIDTH_RATES[1].1;
+    let (first, last) = (
+        HEAD_WIDTH_RATES[0],
+        HEAD_WIDTH_RATES[HEAD_WIDTH_RATES.len() - 1],
+    );
+    if width.is_nan() || width <= first.0 {
+        return first.1 / reference;
+    }
+    if width >= last.0 {
+        return last.1 / reference;
+    }
+    let pair = HEAD_WIDTH_RATES
+        .windows(2)
+        .find(|p| width <= p[1].0)
+        .unwrap_or(&HEAD_WIDTH_RATES[1..]);
+    let (lo, hi) = (pair[0], pair[1]);
+    let t = (width / lo.0).log2() / (hi.0 / lo.0).log2();
+    (lo.1 + t * (hi.1 - lo.1)) / reference
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn narrow_heads_run_at_the_published_rate() {
+        // Width 64: 363 / 518 = 0.70077; 128: 1; 256: 483 / 518 = 0.93243.
+        assert!((head_width_speed(64.0) - 0.70077).abs() < 1e-4);
+        assert!((head_width_speed(128.0) - 1.0).abs() < 1e-12);
+        assert!((head_width_speed(256.0) - 0.93243).abs() < 1e-4);
+        // Width 96, halfway in log2 between 64 and 128 at 0.58496: (363 + 0.58496 x 155) / 518
+        // = 453.67 / 518 = 0.87581. MLA's 160: 0.32193 of the way to 256: (518 - 0.32193 x
+        // 35) / 518 = 506.73 / 518 = 0.97825.
+        assert!((head_width_speed(96.0) - 0.87581).abs() < 1e-4);
+        assert!((head_width_speed(160.0) - 0.97825).abs() < 1e-4);
+        // Held at the published ends.
+        assert_eq!(head_width_speed(32.0), head_width_speed(64.0));
+        assert_eq!(head_width_speed(512.0), head_width_speed(256.0));
+        assert_eq!(head_width_speed(f64::NAN), head_width_speed(64.0));
+    }
 
     #[test]
     fn the_curve_reproduces_the_published_kernel_rates() {

@@ -344,9 +344,20 @@ pub fn evaluate_with(
         2.0 * tokens * w.seq_len * (arch.heads / tp) * (arch.qk_head_dim() + arch.v_head_dim());
     let (core_forward_s, core_memory_forward_s) = if s.flash_attention {
         // The fused kernel's speed for the lengths it is handed (`attention`: longer kernels
-        // and ring CP's unmasked blocks run nearer the ceiling).
+        // and ring CP's unmasked blocks run nearer the ceiling) and, for cuDNN's kernels, for
+        // its head width (narrow heads spend more of their time in the softmax). The published
+        // width figures are cuDNN's; a framework without a cuDNN version runs another kernel
+        // (FlashAttention-2 or Triton), whose width ratios on the same figure are milder
+        // (width 64 over 128 at 4k causal: 284 / 319 = 0.89 and 363 / 353 = 1.03) and whose
+        // choice the framework catalog does not record: unchanged there.
+        let width = if s.cudnn.is_some() {
+            attention::head_width_speed(0.5 * (arch.qk_head_dim() + arch.v_head_dim()))
+        } else {
+            1.0
+        };
         let ceiling = attention_ceiling
             * attention::length_speedup(w.seq_len, cp)
+            * width
             * attention_kernels.forward;
         (0.5 * core_flops / ceiling, 0.0)
     } else {
