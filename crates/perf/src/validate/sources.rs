@@ -179,6 +179,10 @@ pub struct RecipeFacts {
     /// gradient buffers and reductions where the framework's default is fp32.
     #[serde(default)]
     pub fp32_gradients: Option<bool>,
+    /// Whether the distributed optimizer's parameter all-gather overlaps the forward
+    /// (`overlap_param_gather`); `false` where a recipe switches the framework's overlap off.
+    #[serde(default)]
+    pub overlap_param_gather: Option<bool>,
     /// What the recipe captures in CUDA graphs (`cuda_graph_impl` / `cuda_graph_scope`):
     /// `none`, `full_iteration`, or per-layer modules joined by `+`
     /// (`attn+moe_router+moe_preprocess`); see [`crate::train::CudaGraphs::parse`].
@@ -259,6 +263,8 @@ impl Sources {
             recompute_modules: pick(&|r| r.recompute_modules.is_some())
                 .and_then(|r| r.recompute_modules.clone()),
             fp32_gradients: pick(&|r| r.fp32_gradients.is_some()).and_then(|r| r.fp32_gradients),
+            overlap_param_gather: pick(&|r| r.overlap_param_gather.is_some())
+                .and_then(|r| r.overlap_param_gather),
             source: if named.is_empty() {
                 fam.map(|r| r.source.clone()).unwrap_or_default()
             } else {
