@@ -395,6 +395,7 @@ mod tests {
                     rows: vec!["r1".into()],
                     moe_dispatcher: Some("deepep".into()),
                     recompute: Some("none".into()),
+                    overlap_param_gather: Some(false),
                     source: "preset".into(),
                     ..RecipeFacts::default()
                 },
@@ -405,8 +406,10 @@ mod tests {
         assert_eq!(r1.ep_comm_overlap, Some(false));
         assert_eq!(r1.moe_dispatcher.as_deref(), Some("deepep"));
         assert_eq!(r1.recompute.as_deref(), Some("none"));
+        assert_eq!(r1.overlap_param_gather, Some(false));
         let r2 = sources.recipe_facts("f", "r2");
         assert_eq!((r2.ep_comm_overlap, r2.moe_dispatcher), (Some(false), None));
+        assert_eq!(r2.overlap_param_gather, None);
         assert!(sources.check(&|_| true).is_ok());
         let bad = |facts: RecipeFacts| {
             Sources {
