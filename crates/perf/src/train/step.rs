@@ -724,9 +724,27 @@ pub fn evaluate_with(
 
     let bubble_s = (pp - 1.0) / v * microbatch_s;
     let pp_comm_s = if pp > 1.0 {
-        let (bw, lat) = link(tp * cp * pp);
-        let p2p = ACTIVATION_BYTES * tokens * h / hidden_split / bw + lat;
-        2.0 * (pp - 1.0) * v * p2p
+        // Megatron orders ranks TP, CP, DP, PP from the fastest-varying: pipeline neighbours
+        // are TP x CP x DP ranks apart, so the hops stay inside the scale-up domain only when
+        // the whole job does.
+        let (bw, lat) = link(gpus);
+        // Each tensor-parallel rank sends its 1 / TP share: the sequence-parallel split, or
+        // without it Megatron's scatter/gather of the boundary tensor (Narayanan et al. 2021,
+        // §4.1: sent in TP slices over the rank's own network card, all-gathered over NVLink).
+        let p2p = ACTIVATION_BYTES * tokens * h / tp / bw + lat;
+        // Filling and draining the pipeline crosses every boundary once each way.
+        let traversal = 2.0 * (pp - 1.0) * v * p2p;
+        // In steady state each microbatch sends its activations forward and receives its
+        // gradients back. The interleaved schedule overlaps these with another chunk's compute
+        // (Megatron-Bridge switches `overlap_p2p_comm` on whenever VPP > 1); the plain 1F1B
+        // schedule batches them into blocking exchanges between its steps (`batch_p2p_comm`
+        // with VPP 1): src/megatron/bridge/training/comm_overlap.py, "PP overlap", at v0.2.0.
+        let steady = if s.virtual_pp > 1 {
+            0.0
+        } else {
+            2.0 * microbatches * p2p
+        };
+        traversal + steady
     } else {
         0.0
     };

@@ -554,6 +554,17 @@ fn case_from(
     // What the publication's MoE recipe ran: the expert all-to-all overlap and the dispatcher
     // (calibration/sources.toml `[[recipe]]`), where the framework can.
     let mut strategy = strategy;
+    // A recipe that switches the parameter all-gather's overlap off (it cannot switch on what
+    // the framework lacks).
+    if let Some(on) = facts_of_recipe.overlap_param_gather {
+        let on = on && strategy.overlap_param_gather;
+        if on != strategy.overlap_param_gather {
+            filled.push(format!(
+                "overlap_param_gather={on} (the recipe's overlap_param_gather)"
+            ));
+        }
+        strategy.overlap_param_gather = on;
+    }
     if let Some(layers) = facts_of_recipe.activation_offload_layers {
         filled.push(format!(
             "activation_offload_layers={layers} (the recipe's cpu_offloading_num_layers)"

@@ -179,6 +179,10 @@ pub struct RecipeFacts {
     /// gradient buffers and reductions where the framework's default is fp32.
     #[serde(default)]
     pub fp32_gradients: Option<bool>,
+    /// Whether the distributed optimizer's parameter all-gather overlaps the forward
+    /// (`overlap_param_gather`); `false` where a recipe switches the framework's overlap off.
+    #[serde(default)]
+    pub overlap_param_gather: Option<bool>,
     /// What the recipe captures in CUDA graphs (`cuda_graph_impl` / `cuda_graph_scope`):
     /// `none`, `full_iteration`, or per-layer modules joined by `+`
     /// (`attn+moe_router+moe_preprocess`); see [`crate::train::CudaGraphs::parse`].
@@ -268,6 +272,8 @@ impl Sources {
             fp32_gradients: pick(&|r| r.fp32_gradients.is_some()).and_then(|r| r.fp32_gradients),
             expert_capacity_factor: pick(&|r| r.expert_capacity_factor.is_some())
                 .and_then(|r| r.expert_capacity_factor),
+            overlap_param_gather: pick(&|r| r.overlap_param_gather.is_some())
+                .and_then(|r| r.overlap_param_gather),
             source: if named.is_empty() {
                 fam.map(|r| r.source.clone()).unwrap_or_default()
             } else {
@@ -406,6 +412,7 @@ mod tests {
                     rows: vec!["r1".into()],
                     moe_dispatcher: Some("deepep".into()),
                     recompute: Some("none".into()),
+                    overlap_param_gather: Some(false),
                     source: "preset".into(),
                     ..RecipeFacts::default()
                 },
@@ -416,8 +423,10 @@ mod tests {
         assert_eq!(r1.ep_comm_overlap, Some(false));
         assert_eq!(r1.moe_dispatcher.as_deref(), Some("deepep"));
         assert_eq!(r1.recompute.as_deref(), Some("none"));
+        assert_eq!(r1.overlap_param_gather, Some(false));
         let r2 = sources.recipe_facts("f", "r2");
         assert_eq!((r2.ep_comm_overlap, r2.moe_dispatcher), (Some(false), None));
+        assert_eq!(r2.overlap_param_gather, None);
         assert!(sources.check(&|_| true).is_ok());
         let bad = |facts: RecipeFacts| {
             Sources {
