@@ -94,6 +94,12 @@ pub struct Framework {
     /// cuDNN's (FlashAttention, unfused), and the model takes the newest kernels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cudnn: Option<Sourced<String>>,
+    /// Whether the optimizer keeps only the 16 low bits of each fp32 master weight beside the
+    /// 16-bit weight and steps from the reduced gradients without an fp32 copy (Apex
+    /// `DistributedFusedAdam` with `store_param_remainders`); absent: false (Megatron-Core's
+    /// distributed optimizer keeps fp32 master weights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_weight_remainders: Option<Sourced<bool>>,
 }
 
 /// Whether `text` is a version `cudnn` takes: `major.minor` or `major.minor.patch`.
@@ -196,6 +202,22 @@ pub(crate) fn validate(
         recompute_layers,
         default_zero
     );
+    // The optional flags: cited when given.
+    if let Some(Sourced::Known {
+        source,
+        source_span,
+        ..
+    }) = &fw.master_weight_remainders
+    {
+        if !source_ids.contains(&source.as_str()) {
+            report(
+                "master_weight_remainders",
+                Some(source_span.clone()),
+                format!("source `{source}` is not defined"),
+                format!("add a [[source]] entry with id = \"{source}\""),
+            );
+        }
+    }
     // The optional choices: cited when given, and one of the words the model knows.
     for (field, value, words) in [
         ("dp_collectives", &fw.dp_collectives, &DP_COLLECTIVES[..]),

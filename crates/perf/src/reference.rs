@@ -142,6 +142,7 @@ pub fn megatron_core() -> Framework {
         fp4: true,
         low_precision_activations: true,
         fp32_gradients: true,
+        master_weight_remainders: false,
         recompute_modules: RecomputeModules(0x7f),
         partial_recompute: true,
         default_zero: 1,

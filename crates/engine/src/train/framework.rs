@@ -45,6 +45,12 @@ pub fn perf_framework(fw: &catalog::Framework) -> perf::Framework {
         fp4: fw.has_precision("fp4"),
         low_precision_activations: fact(&fw.low_precision_activations),
         fp32_gradients: fact(&fw.gradient_precision) == "fp32",
+        master_weight_remainders: fw
+            .master_weight_remainders
+            .as_ref()
+            .and_then(|v| v.value())
+            .copied()
+            .unwrap_or(false),
         recompute_modules: modules,
         partial_recompute: fact(&fw.recompute_layers),
         default_zero: fact(&fw.default_zero),

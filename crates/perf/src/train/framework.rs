@@ -95,6 +95,9 @@ pub struct Framework {
     pub low_precision_activations: bool,
     /// Gradients accumulated and reduced in fp32 by default.
     pub fp32_gradients: bool,
+    /// The optimizer stores 16-bit remainders of the fp32 master weights
+    /// ([`Strategy::master_weight_remainders`]).
+    pub master_weight_remainders: bool,
     /// Modules selective recompute may name (empty: no selective recompute).
     pub recompute_modules: RecomputeModules,
     /// Full recompute of a chosen number of layers per stage (Megatron's
@@ -133,6 +136,7 @@ impl Framework {
             fp4: true,
             low_precision_activations: false,
             fp32_gradients: true,
+            master_weight_remainders: false,
             recompute_modules: RecomputeModules(0x7f),
             partial_recompute: true,
             default_zero: 1,
@@ -157,6 +161,7 @@ impl Framework {
                 && s.ep > 1
                 && (s.pp <= 1 || s.virtual_pp > 1 || !self.virtual_pipeline),
             fp32_gradients: self.fp32_gradients,
+            master_weight_remainders: self.master_weight_remainders,
             low_precision_activations: self.low_precision_activations,
             cudnn: self.cudnn,
             ..s

@@ -202,8 +202,15 @@ fn stage_memory(
         weights_bytes += gathered;
     }
     let gradients_bytes = sharded(s.gradient_bytes(), 2);
-    let fp32_gradient_copy = if s.fp32_gradients { 0.0 } else { 4.0 };
-    let optimizer_bytes = sharded(12.0 + fp32_gradient_copy, 1);
+    // Adam's fp32 m and v, and the fp32 master weights (or only their 16 low bits beside the
+    // 16-bit weights); a 16-bit gradient buffer gets an fp32 copy of the shard to step from,
+    // except in an optimizer that steps from the reduced gradients directly.
+    let (master_bytes, fp32_gradient_copy) = if s.master_weight_remainders {
+        (2.0, 0.0)
+    } else {
+        (4.0, if s.fp32_gradients { 0.0 } else { 4.0 })
+    };
+    let optimizer_bytes = sharded(8.0 + master_bytes + fp32_gradient_copy, 1);
 
     // Microbatches (or interleaved chunks) in flight on this stage.
     let v = s.virtual_pp.max(1);
@@ -341,6 +348,37 @@ mod tests {
                 "{states} vs {expected}"
             );
         }
+    }
+
+    #[test]
+    fn master_weight_remainders_keep_ten_bytes_of_state_and_no_fp32_gradient_copy() {
+        // Apex DistributedFusedAdam with store_param_remainders and bf16 gradient sync: 16-bit
+        // weights and gradients (2 + 2) and a shard of m, v and the 16-bit remainder
+        // (4 + 4 + 2 = 10 / d): at d = 8, 4 + 1.25 bytes per parameter, against 4 + 2 for
+        // Megatron-Core's optimizer with 16-bit gradients.
+        let arch = Arch::gpt(1, 4096, 32, 8);
+        let w = Workload {
+            global_batch: 8.0,
+            seq_len: 16.0,
+            precision: Precision::Bf16,
+            components: None,
+            moe: crate::train::MoeRouting::default(),
+        };
+        let s = Strategy {
+            dp: 8,
+            zero: 1,
+            fp32_gradients: false,
+            master_weight_remainders: true,
+            ..Strategy::single()
+        };
+        let hw = crate::reference::h100_sxm();
+        let m = memory(&arch, &hw, &s, &w, 1.0, &ModelConstants::default());
+        let states = m.weights_bytes + m.gradients_bytes + m.optimizer_bytes;
+        let expected = (4.0 + 10.0 / 8.0) * arch.total_params();
+        assert!(
+            (states / expected - 1.0).abs() < 1e-12,
+            "{states} vs {expected}"
+        );
     }
 
     #[test]

@@ -144,6 +144,11 @@ pub struct Strategy {
     pub fused_elementwise: bool,
     /// Gradients accumulated and reduced in fp32 (4 bytes per parameter) rather than bf16.
     pub fp32_gradients: bool,
+    /// The optimizer keeps, beside each 16-bit weight, only the 16 low bits of its fp32 master
+    /// copy (Apex `DistributedFusedAdam` with `store_param_remainders`, NeMo 1.x's optimizer)
+    /// and steps from the gradients in their reduction precision: 10 bytes of state per
+    /// parameter (m, v, remainder) and no fp32 gradient copy, against 12 (+ 4).
+    pub master_weight_remainders: bool,
     /// With FP8/FP4 matmuls, the GEMM inputs kept for the backward pass are stored in 8 bits
     /// (Transformer Engine keeps its quantised copies; DeepSeek-V3 caches FP8 activations).
     pub low_precision_activations: bool,
@@ -190,6 +195,7 @@ impl Strategy {
             ep_comm_overlap: false,
             fused_elementwise: true,
             fp32_gradients: true,
+            master_weight_remainders: false,
             low_precision_activations: false,
             activation_offload_layers: 0,
             cudnn: None,
