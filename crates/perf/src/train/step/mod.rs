@@ -1,94 +1,21 @@
 //! One training step: compute, communication, pipeline bubble and optimizer, per accelerator.
 
-use serde::Serialize;
+mod data_parallel;
+mod evaluation;
+mod expert_parallel;
+mod pipeline;
+
+use evaluation::infeasible;
+pub use evaluation::{Breakdown, Evaluation, Infeasible};
 
 use super::attention;
-use super::collectives::{self, Granularity, Links};
 pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
-use super::memory::{memory, MemoryBreakdown};
-use super::overlap::{a2a_copies, ep_overlap_applies, last_bucket_fraction, overlap, Overlapped};
+use super::memory::memory;
+use super::overlap::{overlap, Overlapped};
 use super::precision;
 use super::stages::{split_layers, Stages};
 pub use super::strategy::{Recompute, RecomputeModules, Strategy};
 use crate::arch::Arch;
-
-/// Where a step's time goes, seconds per step.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
-pub struct Breakdown {
-    /// Matmuls, attention and element-wise kernels on the critical path (all microbatches).
-    pub compute_s: f64,
-    /// Of which recomputation.
-    pub recompute_s: f64,
-    /// Exposed tensor-parallel collectives.
-    pub tp_comm_s: f64,
-    /// Exposed context-parallel exchange.
-    pub cp_comm_s: f64,
-    /// Expert-parallel all-to-all.
-    pub ep_comm_s: f64,
-    /// Exposed pipeline point-to-point.
-    pub pp_comm_s: f64,
-    /// Exposed data-parallel gradient (and ZeRO-3 weight) traffic.
-    pub dp_comm_s: f64,
-    /// Pipeline fill and drain.
-    pub bubble_s: f64,
-    /// Optimizer step.
-    pub optimizer_s: f64,
-    /// Compute lost to communication that overlaps it (SMs and HBM shared), included in
-    /// `compute_s`.
-    pub overlap_slowdown_s: f64,
-    /// Communication hidden under compute (not on the critical path), all kinds.
-    pub hidden_comm_s: f64,
-}
-
-/// Why a strategy cannot be used; infeasible strategies are results, not errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Infeasible {
-    /// The per-accelerator memory exceeds HBM.
-    OutOfMemory,
-    /// The accelerator has no matmul units for the chosen precision.
-    PrecisionUnsupported,
-}
-
-impl Infeasible {
-    /// In words.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Infeasible::OutOfMemory => "does not fit in accelerator memory",
-            Infeasible::PrecisionUnsupported => {
-                "the accelerator has no matmul units at this precision"
-            }
-        }
-    }
-}
-
-/// The result of evaluating one strategy.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Evaluation {
-    /// Seconds per step.
-    pub step_time_s: f64,
-    /// Tokens per second, whole job.
-    pub tokens_per_s: f64,
-    /// Model FLOPs per step (no recompute, causal attention counted as half the score
-    /// matrix), whole job.
-    pub model_flops_per_step: f64,
-    /// Hardware FLOPs per step (with recompute), whole job.
-    pub hardware_flops_per_step: f64,
-    /// Model TFLOP/s per accelerator.
-    pub tflops_per_gpu: f64,
-    /// Model FLOPs utilisation against the dense peak of the precision used.
-    pub mfu: f64,
-    /// Hardware FLOPs utilisation.
-    pub hfu: f64,
-    /// Where the time goes.
-    pub breakdown: Breakdown,
-    /// Memory per accelerator.
-    pub memory: MemoryBreakdown,
-    /// Whether it fits.
-    pub feasible: bool,
-    /// Why not, when it does not.
-    pub infeasible: Option<Infeasible>,
-}
 
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
 const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
@@ -624,58 +551,25 @@ pub fn evaluate_with(
         Overlapped::default()
     };
     let layer_ep = if ep > 1.0 && arch.is_moe() {
-        // Routed copies per token that stay inside the scale-up domain and that cross the
-        // network (node-limited routing caps the latter); both move at once.
-        // Megatron orders expert ranks ETP, EP, expert-DP from the fastest-varying, so a
-        // scale-up domain holds domain / ETP ranks of one EP group (with folding, more than
-        // the domain / TP of the attention's layout).
-        let ranks_per_domain = (hw.scale_up_domain / etp).max(1.0);
-        let (intra, inter) = a2a_copies(
-            arch.top_k,
-            ep,
-            ranks_per_domain,
-            w.moe.node_limit,
-            w.moe.dispatcher,
-        );
-        // Each tensor-parallel rank dispatches its own share of the tokens; an FP8 dispatch
-        // sends 8-bit tokens (and a 4-byte scale per 128 elements) and combines in 16 bits,
-        // so the four transfers average (1 + 4/128 + 2) / 2 bytes per element.
-        let element_bytes = if w.moe.dispatcher.quantises_before_dispatch() {
-            0.5 * (1.0 + 4.0 / 128.0 + ACTIVATION_BYTES)
-        } else {
-            ACTIVATION_BYTES
-        };
-        let token_bytes = element_bytes * tokens * h / tp;
-        let intra_s = if intra > 0.0 {
-            intra * token_bytes / (hw.scale_up_bytes_per_s * c.link_efficiency)
-                + c.scale_up_latency_s
-        } else {
-            0.0
-        };
-        let inter_s = if inter > 0.0 {
-            inter * token_bytes * hw.scale_out_oversubscription.max(1.0)
-                / (hw.scale_out_bytes_per_s * c.link_efficiency)
-                + c.scale_out_latency_s
-        } else {
-            0.0
-        };
-        // Dispatch and combine, forward and backward, on MoE layers only; the busiest rank
-        // receives `imbalance` times the mean.
-        let a2a = moe_share * 4.0 * imbalance * intra_s.max(inter_s);
-        if s.ep_comm_overlap && ep_overlap_applies(s) {
-            // Another microbatch's compute runs under it (Megatron's combined 1F1B, DualPipe):
-            // the forward dispatch and combine under the partner's backward of that layer, the
-            // backward ones under the partner's forward. The step's first forward and last
-            // backward have no partner: one microbatch's worth is exposed.
-            let floor = 0.5 * a2a / microbatches.max(1.0);
-            overlap(0.5 * a2a, layer_backward_s, floor).and(overlap(
-                0.5 * a2a,
-                layer_forward_s,
-                floor,
-            ))
-        } else {
-            Overlapped::exposed(a2a)
-        }
+        expert_parallel::all_to_all(
+            hw,
+            s,
+            w,
+            c,
+            &expert_parallel::MoeLayer {
+                top_k: arch.top_k,
+                hidden: h,
+                tokens,
+                tp,
+                ep,
+                etp,
+                moe_share,
+                imbalance,
+                microbatches,
+                forward_s: layer_forward_s,
+                backward_s: layer_backward_s,
+            },
+        )
     } else {
         Overlapped::default()
     };
@@ -723,172 +617,33 @@ pub fn evaluate_with(
     let microbatch_s = stage_compute_s + stage_comm_s;
 
     let bubble_s = (pp - 1.0) / v * microbatch_s;
-    let pp_comm_s = if pp > 1.0 {
-        // Megatron orders ranks TP, CP, DP, PP from the fastest-varying: pipeline neighbours
-        // are TP x CP x DP ranks apart, so the hops stay inside the scale-up domain only when
-        // the whole job does.
-        let (bw, lat) = link(gpus);
-        // Each tensor-parallel rank sends its 1 / TP share: the sequence-parallel split, or
-        // without it Megatron's scatter/gather of the boundary tensor (Narayanan et al. 2021,
-        // §4.1: sent in TP slices over the rank's own network card, all-gathered over NVLink).
-        let p2p = ACTIVATION_BYTES * tokens * h / tp / bw + lat;
-        // Filling and draining the pipeline crosses every boundary once each way.
-        let traversal = 2.0 * (pp - 1.0) * v * p2p;
-        // In steady state each microbatch sends its activations forward and receives its
-        // gradients back. The interleaved schedule overlaps these with another chunk's compute
-        // (Megatron-Bridge switches `overlap_p2p_comm` on whenever VPP > 1); the plain 1F1B
-        // schedule batches them into blocking exchanges between its steps (`batch_p2p_comm`
-        // with VPP 1): src/megatron/bridge/training/comm_overlap.py, "PP overlap", at v0.2.0.
-        let steady = if s.virtual_pp > 1 {
-            0.0
-        } else {
-            2.0 * microbatches * p2p
-        };
-        traversal + steady
-    } else {
-        0.0
-    };
+    // Megatron orders ranks TP, CP, DP, PP from the fastest-varying: pipeline neighbours are
+    // TP x CP x DP ranks apart, so the hops stay inside the scale-up domain only when the
+    // whole job does.
+    let pp_comm_s =
+        pipeline::exchange_s(s, link(gpus), ACTIVATION_BYTES * tokens * h, microbatches);
 
-    // Parameters held per accelerator on the stage with the most.
-    let (dense_params, expert_params) = [
-        stage_params(arch, s, first, true, s.pp == 1),
-        stage_params(arch, s, middle, false, false),
-        stage_params(arch, s, last, s.pp == 1, true),
-    ]
-    .into_iter()
-    .fold((0.0, 0.0), |best, p| {
-        if p.0 + p.1 > best.0 + best.1 {
-            p
-        } else {
-            best
-        }
-    });
-    // Gradients are reduced over the data- and context-parallel ranks together (Megatron);
-    // the experts' over that group divided by the expert-parallel ranks. Megatron orders ranks
-    // TP, CP, (EP,) DP, PP from the fastest-varying: a node holds domain / (TP x CP) ranks of
-    // one data-parallel group, and the collective is hierarchical across nodes.
-    let dp = dp * cp;
-    let expert_dp = (tp * dp / (etp * ep)).max(1.0);
-    let gradient_bytes = s.gradient_bytes();
-    let links = Links {
-        domain: hw.scale_up_domain,
-        scale_up_bytes_per_s: hw.scale_up_bytes_per_s * c.link_efficiency,
-        scale_out_bytes_per_s: hw.scale_out_bytes_per_s * c.link_efficiency
-            / hw.scale_out_oversubscription.max(1.0),
-        scale_up_latency_s: c.scale_up_latency_s,
-        scale_out_latency_s: c.scale_out_latency_s,
-    };
-    let dp_per_domain = (hw.scale_up_domain / tp).max(1.0);
-    let expert_dp_per_domain = (hw.scale_up_domain / (etp * ep)).max(1.0);
-    // The framework cuts the traffic into collectives (buckets, layers or parameter
-    // tensors); each pays a collective's fixed latency, a ring's for reduce-scatters and
-    // all-gathers (`collectives`).
-    // Fully sharded data parallelism gathers at least a layer at a time (FSDP units, one per
-    // transformer layer, in PyTorch FSDP and Megatron-FSDP alike), not in gradient buckets.
-    let granularity = match (s.zero, s.dp_collectives) {
-        (3.., Granularity::Bucket) => Granularity::Layer,
-        (_, g) => g,
-    };
-    let calls = |params: f64, group: f64| granularity.calls(params, layers_per_stage, group);
-    // Reduce-scatter (or all-gather) of `bytes` per parameter.
-    let half = |bytes: f64| {
-        collectives::reduce_scatter_s(
-            bytes * dense_params,
-            dp,
-            dp_per_domain,
-            &links,
-            calls(dense_params, dp),
-        ) + collectives::reduce_scatter_s(
-            bytes * expert_params,
-            expert_dp,
-            expert_dp_per_domain,
-            &links,
-            calls(expert_params, expert_dp),
-        )
-    };
-    // All-reduce of `bytes` per parameter (ZeRO-0).
-    let all_reduce = |bytes: f64| {
-        collectives::all_reduce_calls_s(
-            bytes * dense_params,
-            dp,
-            dp_per_domain,
-            &links,
-            calls(dense_params, dp),
-        ) + collectives::all_reduce_calls_s(
-            bytes * expert_params,
-            expert_dp,
-            expert_dp_per_domain,
-            &links,
-            calls(expert_params, expert_dp),
-        )
-    };
-    let backward_s = layers_per_stage * layer_backward_s;
-    let forward_s = layers_per_stage * layer_forward_s;
-    // The last bucket of the gradient reduce and the first of the parameter gather have no
-    // compute left to hide under.
-    let bucket = last_bucket_fraction(dense_params + expert_params, dp);
-    let bucketed = |comm: f64, window: f64, overlapped: bool| {
-        if overlapped {
-            overlap(comm, window, comm * bucket)
-        } else {
-            Overlapped::exposed(comm)
-        }
-    };
-    let dp_comm = match s.zero {
-        3.. => {
-            // FSDP / ZeRO-3: gather 16-bit weights for forward and backward and reduce-scatter
-            // gradients every microbatch (PyTorch FSDP and DeepSpeed reduce per microbatch);
-            // prefetch hides them under that microbatch's other layers, but the first layer's
-            // gather and the last layer's reduce-scatter are exposed. A framework that does not
-            // overlap the gathers (DeepSpeed of 2021 synchronised the device before each one)
-            // leaves them on the critical path.
-            let gathers = 2.0 * half(ACTIVATION_BYTES);
-            let reduce = half(gradient_bytes);
-            let layers = layers_per_stage.max(1.0);
-            let edge = (0.5 * gathers + reduce) / layers;
-            let one = match (s.overlap_param_gather, s.overlap_grad_reduce) {
-                (true, true) => overlap(gathers + reduce, stage_compute_s, edge),
-                (false, true) => {
-                    Overlapped::exposed(gathers).and(overlap(reduce, backward_s, reduce / layers))
-                }
-                (true, false) => overlap(gathers, stage_compute_s, 0.5 * gathers / layers)
-                    .and(Overlapped::exposed(reduce)),
-                (false, false) => Overlapped::exposed(gathers + reduce),
-            };
-            one.times(microbatches)
-        }
-        2 => {
-            // ZeRO-2 (DeepSpeed) reduce-scatters the gradients after every microbatch's
-            // backward rather than once per step, then all-gathers the parameters after the
-            // step.
-            let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce)
-                .times(microbatches);
-            let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
-            reduce.and(gather)
-        }
-        1 => {
-            // Distributed optimizer: reduce-scatter the gradients under the last microbatch's
-            // backward, all-gather the 16-bit parameters under the first one's forward.
-            let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce);
-            let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
-            reduce.and(gather)
-        }
-        _ => bucketed(
-            all_reduce(gradient_bytes),
-            backward_s,
-            s.overlap_grad_reduce,
-        ),
-    };
+    let data_parallel = data_parallel::traffic(
+        arch,
+        hw,
+        s,
+        c,
+        &data_parallel::StageWork {
+            first,
+            middle,
+            last,
+            layers: layers_per_stage,
+            forward_s: layers_per_stage * layer_forward_s,
+            backward_s: layers_per_stage * layer_backward_s,
+            compute_s: stage_compute_s,
+            microbatches,
+        },
+        hbm,
+    );
+    let dp_comm = data_parallel.comm;
+    let optimizer_s = data_parallel.optimizer_s;
     let dp_comm_s = dp_comm.exposed_s;
     let dp_slowdown_s = c.overlap_compute_share * dp_comm.hidden_s;
-    let (dense_shards, expert_shards) = if s.zero >= 1 {
-        (dp, expert_dp)
-    } else {
-        (1.0, 1.0)
-    };
-    let optimizer_s = OPTIMIZER_BYTES_PER_PARAM
-        * (dense_params / dense_shards + expert_params / expert_shards)
-        / hbm;
 
     let breakdown = Breakdown {
         compute_s: microbatches * stage_compute_s + dp_slowdown_s,
@@ -978,21 +733,5 @@ fn recompute_flops_per_token(arch: &Arch, s: &Strategy, w: &Workload, stages: &S
             }
             flops
         }
-    }
-}
-
-fn infeasible(memory: MemoryBreakdown, why: Infeasible) -> Evaluation {
-    Evaluation {
-        step_time_s: f64::INFINITY,
-        tokens_per_s: 0.0,
-        model_flops_per_step: 0.0,
-        hardware_flops_per_step: 0.0,
-        tflops_per_gpu: 0.0,
-        mfu: 0.0,
-        hfu: 0.0,
-        breakdown: Breakdown::default(),
-        memory,
-        feasible: false,
-        infeasible: Some(why),
     }
 }
