@@ -206,6 +206,7 @@ pub fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
         sliding_layers: f(m.sliding_window_layers),
         mtp_layers: 0.0,
         expert_bias: false,
+        yarn_scaling_factor: 0.0,
     })
 }
 

@@ -193,6 +193,7 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
         // The catalog's model entries train no multi-token-prediction module.
         mtp_layers: 0.0,
         expert_bias: false,
+        yarn_scaling_factor: 0.0,
     }
 }
 

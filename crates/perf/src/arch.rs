@@ -65,6 +65,11 @@ pub struct Arch {
     /// the down projection's bias outside the grouped GEMM, weighted by each token's routing
     /// probability, in fp32 (`TEGroupedMLP._apply_bias`); the step charges those passes.
     pub expert_bias: bool,
+    /// YaRN's RoPE scaling factor (Megatron-Core `yarn_rotary_scaling_factor`; GPT-OSS: 32);
+    /// 0 (or 1): no YaRN scaling. Above 1 its concentration factor scales the rotary sine and
+    /// cosine, which Transformer Engine's fused RoPE does not take, so Megatron-Core rotates the
+    /// queries and keys with unfused PyTorch ops ([`Arch::unfused_rope`]).
+    pub yarn_scaling_factor: f64,
 }
 
 impl Arch {
@@ -90,6 +95,7 @@ impl Arch {
             sliding_layers: 0.0,
             mtp_layers: 0.0,
             expert_bias: false,
+            yarn_scaling_factor: 0.0,
         }
     }
 
@@ -102,6 +108,28 @@ impl Arch {
         }
         let full = self.layers - self.sliding_layers;
         (full * context + self.sliding_layers * context.min(self.sliding_window)) / self.layers
+    }
+
+    /// YaRN's concentration ("attention") factor, which multiplies the rotary sine and cosine:
+    /// `0.1 ln(s) + 1` for a scaling factor `s` above 1 (Megatron-Core
+    /// `yarn_rotary_pos_embedding.py` `_yarn_get_mscale`, with the model's `mscale` and
+    /// `mscale_all_dim` unset, as GPT-OSS leaves them), 1 without YaRN scaling.
+    pub fn yarn_concentration(&self) -> f64 {
+        if self.yarn_scaling_factor > 1.0 {
+            0.1 * self.yarn_scaling_factor.ln() + 1.0
+        } else {
+            1.0
+        }
+    }
+
+    /// Whether Megatron-Core applies RoPE with unfused PyTorch ops: `apply_rotary_pos_emb`
+    /// (megatron/core/models/common/embeddings/rope_utils.py, the same in the 25.11 pin
+    /// 0d8e0714 and the 26.04 pin 3097d81) falls back from Transformer Engine's fused kernel
+    /// whenever `mscale != 1.0` ("mscale=... is not supported by TE's fused RoPE. Using
+    /// unfused implementation."), and attention.py passes YaRN's concentration factor as the
+    /// mscale on every layer.
+    pub fn unfused_rope(&self) -> bool {
+        self.yarn_concentration() != 1.0
     }
 
     /// True for mixture-of-experts models.
@@ -248,6 +276,26 @@ impl Arch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn yarn_scaling_unfuses_megatrons_rope() {
+        // GPT-OSS: factor 32, concentration 0.1 x ln 32 + 1 = 0.1 x 3.4657 + 1 = 1.34657.
+        let gpt_oss = Arch {
+            yarn_scaling_factor: 32.0,
+            ..Arch::gpt(36, 2880, 64, 201_088)
+        };
+        assert!((gpt_oss.yarn_concentration() - 1.346_573_6).abs() < 1e-6);
+        assert!(gpt_oss.unfused_rope());
+        // No YaRN (0) or a factor of 1 leave the sine and cosine alone: TE's fused RoPE runs.
+        for factor in [0.0, 1.0] {
+            let plain = Arch {
+                yarn_scaling_factor: factor,
+                ..Arch::gpt(36, 2880, 64, 201_088)
+            };
+            assert_eq!(plain.yarn_concentration(), 1.0);
+            assert!(!plain.unfused_rope());
+        }
+    }
 
     #[test]
     fn gpt3_has_175b_parameters() {

@@ -95,6 +95,7 @@ pub fn deepseek_v3() -> Arch {
         sliding_layers: 0.0,
         mtp_layers: 0.0,
         expert_bias: false,
+        yarn_scaling_factor: 0.0,
     }
 }
 

@@ -302,6 +302,13 @@ fn case_from(
     if expert_bias {
         filled.push("expert_bias=true (model facts)".into());
     }
+    // YaRN's RoPE scaling (GPT-OSS), from the model facts, stated.
+    let yarn_scaling_factor = f(|m| m.yarn_scaling_factor).unwrap_or(0.0);
+    if yarn_scaling_factor > 1.0 {
+        filled.push(format!(
+            "yarn_scaling_factor={yarn_scaling_factor} (model facts: unfused RoPE)"
+        ));
+    }
     // NVIDIA's tables say when DeepSeek-V3 trained its multi-token-prediction module
     // ("DeepSeekV3 (w/ MTP)"); its depth is 1 (arXiv 2412.19437 section 2.2).
     let mtp_layers = if row.get("model_name").to_lowercase().contains("w/ mtp") {
@@ -343,6 +350,7 @@ fn case_from(
         sliding_layers: 0.0,
         mtp_layers,
         expert_bias,
+        yarn_scaling_factor,
     };
 
     // The layout.

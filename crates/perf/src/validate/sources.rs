@@ -141,6 +141,9 @@ pub struct ModelFacts {
     /// Whether the routed experts carry biases (`add_bias_linear`).
     #[serde(default)]
     pub expert_bias: Option<bool>,
+    /// YaRN's RoPE scaling factor (the model config's `rope_scaling.factor`), at least 1.
+    #[serde(default)]
+    pub yarn_scaling_factor: Option<f64>,
     /// Where the facts come from.
     pub source: String,
 }
@@ -356,6 +359,17 @@ impl Sources {
                 );
             }
         }
+        for model in &self.model {
+            if let Some(f) = model.yarn_scaling_factor {
+                if !f.is_finite() || f < 1.0 {
+                    return Err(format!(
+                        "[[model]] {:?}: yarn_scaling_factor = {f}: YaRN scales the context up; \
+                         give the model config's rope_scaling factor (at least 1), or leave it out",
+                        model.matches
+                    ));
+                }
+            }
+        }
         if crate::validate::rows::recompute_choice(&self.defaults.recompute).is_none() {
             return Err(format!(
                 "[defaults] recompute = `{}` is not none, selective, full or auto",
@@ -466,6 +480,19 @@ mod tests {
             source: "s".into(),
             ..RecipeFacts::default()
         };
+        let yarn = |f: f64| Sources {
+            model: vec![ModelFacts {
+                matches: vec!["gptoss120b".into()],
+                yarn_scaling_factor: Some(f),
+                source: "s".into(),
+                ..ModelFacts::default()
+            }],
+            ..sources.clone()
+        };
+        let yarn_error = |f: f64| yarn(f).check(&|_| true).unwrap_err();
+        assert!(yarn_error(0.5).contains("[[model]] [\"gptoss120b\"]: yarn_scaling_factor = 0.5"));
+        assert!(yarn_error(f64::NAN).contains("yarn_scaling_factor = NaN"));
+        assert!(yarn(32.0).check(&|_| true).is_ok());
         assert!(bad(capacity(0.5)).contains("expert_capacity_factor = 0.5"));
         assert!(bad(capacity(f64::NAN)).contains("expert_capacity_factor"));
         assert!(Sources {

@@ -61,6 +61,19 @@ pub const FUSED_ELEMENTWISE_PASSES: f64 = 11.0;
 /// expert-bias loop (48 bytes over forward and backward, see `evaluate_with`; the backward's
 /// 2x factor makes 3 x 16).
 const EXPERT_BIAS_BYTES_PER_ELEMENT: f64 = 16.0;
+/// Bytes per rotated query or key element charged once per layer forward for Megatron-Core's
+/// unfused RoPE (`_apply_rotary_pos_emb_bshd`, rope_utils.py at the 26.04 pin 3097d81; see
+/// `Arch::unfused_rope`), 16-bit throughout (`cos_` and `sin_` are cast to the input's dtype).
+/// Forward, counted per element: `t * cos_` (read, write: 4), the negated half of
+/// `_rotate_half` (2), its concatenation (4), `* sin_` (4), the sum (6) and the final
+/// `torch.cat((t, t_pass))` (4): 24; backward, the two products' gradients (4 + 4), the
+/// negation's (2), reassembling the chunks' gradients (4), summing the two paths (6) and the
+/// full-width slice's gradient copy (4): 24. Element-wise bytes count once forward and twice
+/// backward (the 2x below), so 48 / 3 = 16 are charged here.
+const UNFUSED_ROPE_BYTES_PER_ELEMENT: f64 = 16.0;
+/// Kernels of the unfused RoPE per rotated tensor (queries, keys), forward: the two products,
+/// the negation, the two concatenations and the sum.
+const UNFUSED_ROPE_KERNELS_PER_TENSOR: f64 = 6.0;
 /// Bytes per element of activations and gradients in flight (16-bit).
 const ACTIVATION_BYTES: f64 = 2.0;
 /// Bytes read and written per parameter by a mixed-precision Adam step: fp32 master, m, v and
@@ -72,13 +85,18 @@ const OPTIMIZER_BYTES_PER_PARAM: f64 = 30.0;
 /// each captured module costs one graph launch instead of its kernels; a full-iteration graph
 /// leaves nothing to launch. The backward's launches scale with these (TE's graphed callables
 /// capture the backward of what they capture in the forward).
-fn host_launched_kernels(kernels: f64, moe_share: f64, graphs: super::CudaGraphs) -> f64 {
+fn host_launched_kernels(
+    kernels: f64,
+    attention_launches: f64,
+    moe_share: f64,
+    graphs: super::CudaGraphs,
+) -> f64 {
     if graphs.full_iteration {
         return 0.0;
     }
     let mut launched = kernels;
     if graphs.attention {
-        launched -= ATTENTION_KERNELS_PER_LAYER_FORWARD - 1.0;
+        launched -= attention_launches - 1.0;
     }
     if graphs.moe_router {
         launched -= moe_share * (ROUTER_KERNELS_PER_LAYER_FORWARD - 1.0);
@@ -406,7 +424,25 @@ pub fn evaluate_with(
     } else {
         0.0
     };
-    let elementwise_bytes = elementwise_bytes + cast_bytes + permute_bytes + expert_bias_bytes;
+    // Megatron-Core's unfused RoPE (YaRN models, `Arch::unfused_rope`) on every query head and
+    // every key head of the rank (MLA rotates its queries and one shared rope key).
+    let (rope_bytes, rope_kernels) = if arch.unfused_rope() {
+        let (rotated_heads, width) = match arch.mla {
+            Some(m) => (arch.heads / tp + 1.0, m.qk_rope_head_dim),
+            None => (
+                arch.heads / tp + (arch.kv_heads / tp).max(1.0),
+                arch.head_dim,
+            ),
+        };
+        (
+            tokens * rotated_heads * width * UNFUSED_ROPE_BYTES_PER_ELEMENT,
+            2.0 * UNFUSED_ROPE_KERNELS_PER_TENSOR,
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    let elementwise_bytes =
+        elementwise_bytes + cast_bytes + permute_bytes + expert_bias_bytes + rope_bytes;
     let local_experts = if arch.is_moe() {
         (arch.experts / ep.max(1.0)).max(1.0)
     } else {
@@ -422,7 +458,9 @@ pub fn evaluate_with(
     } else {
         0.0
     };
+    let attention_launches = ATTENTION_KERNELS_PER_LAYER_FORWARD + rope_kernels;
     let kernels = KERNELS_PER_LAYER_FORWARD
+        + rope_kernels
         + moe_share
             * (MOE_KERNELS_PER_LAYER_FORWARD
                 + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts
@@ -447,7 +485,8 @@ pub fn evaluate_with(
     // its kernels (the backward launches twice as many: data and weight gradients).
     let (moe_host_stall_forward_s, moe_host_stall_backward_s) = if arch.is_moe() {
         let host_forward_s =
-            host_launched_kernels(kernels, moe_share, w.moe.cuda_graphs) * HOST_S_PER_OP;
+            host_launched_kernels(kernels, attention_launches, moe_share, w.moe.cuda_graphs)
+                * HOST_S_PER_OP;
         (
             moe_share * (host_forward_s - layer_forward_s).max(0.0),
             moe_share * (2.0 * host_forward_s - layer_backward_s).max(0.0),
