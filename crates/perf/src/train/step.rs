@@ -231,18 +231,24 @@ pub(crate) fn stage_params(
     let expert_params = arch.routed_expert_params();
     let per_layer_dense =
         (arch.total_params() - expert_params - arch.embedding_params()) / arch.layers;
-    let one_embedding = arch.vocab * arch.hidden;
+    let embeddings = stage_embedding_params(arch, s, first, last) * f64::from(s.tp);
+    let dense = (layers * per_layer_dense + embeddings) / f64::from(s.tp);
+    let expert =
+        layers * expert_params / arch.layers / f64::from(s.expert_tp()) / f64::from(s.ep.max(1));
+    (dense, expert)
+}
+
+/// Embedding and output-layer parameters one accelerator holds on a stage (of its
+/// [`stage_params`] dense share).
+pub(crate) fn stage_embedding_params(arch: &Arch, s: &Strategy, first: bool, last: bool) -> f64 {
     let embeddings = if s.pp <= 1 {
         arch.embedding_params()
     } else {
         // Megatron keeps the input embedding on the first stage and the output layer (a copy
         // of the embedding when tied) on the last.
-        f64::from(u8::from(first) + u8::from(last)) * one_embedding
+        f64::from(u8::from(first) + u8::from(last)) * arch.vocab * arch.hidden
     };
-    let dense = (layers * per_layer_dense + embeddings) / f64::from(s.tp);
-    let expert =
-        layers * expert_params / arch.layers / f64::from(s.expert_tp()) / f64::from(s.ep.max(1));
-    (dense, expert)
+    embeddings / f64::from(s.tp)
 }
 
 /// Whether layout `s` fits in accelerator memory: the memory half of [`evaluate_with`] (the
@@ -750,13 +756,21 @@ pub fn evaluate_with(
     };
 
     // Parameters held per accelerator on the stage with the most.
-    let (dense_params, expert_params) = [
-        stage_params(arch, s, first, true, s.pp == 1),
-        stage_params(arch, s, middle, false, false),
-        stage_params(arch, s, last, s.pp == 1, true),
+    let (dense_params, expert_params, stage_embedding) = [
+        (first, true, s.pp == 1),
+        (middle, false, false),
+        (last, s.pp == 1, true),
     ]
     .into_iter()
-    .fold((0.0, 0.0), |best, p| {
+    .map(|(layers, is_first, is_last)| {
+        let (dense, expert) = stage_params(arch, s, layers, is_first, is_last);
+        (
+            dense,
+            expert,
+            stage_embedding_params(arch, s, is_first, is_last),
+        )
+    })
+    .fold((0.0, 0.0, 0.0), |best, p| {
         if p.0 + p.1 > best.0 + best.1 {
             p
         } else {
@@ -822,6 +836,33 @@ pub fn evaluate_with(
             calls(expert_params, expert_dp),
         )
     };
+    // The weights' all-gather (distributed optimizer, FSDP) moves them in the format the run
+    // keeps them in (`Recipe::gathered_param_bytes`); the embedding and output layer stay
+    // 16-bit.
+    let gather = {
+        let embedding = stage_embedding.min(dense_params);
+        let components = w.components();
+        let (fp8, fp4) = (s.fp8_param_gather, s.fp4_param_gather);
+        let layer_bytes = components
+            .attention
+            .gathered_param_bytes(fp8, fp4)
+            .max(components.dense.gathered_param_bytes(fp8, fp4));
+        let expert_bytes = components.experts.gathered_param_bytes(fp8, fp4);
+        let dense_bytes = ACTIVATION_BYTES * embedding + layer_bytes * (dense_params - embedding);
+        collectives::reduce_scatter_s(
+            dense_bytes,
+            dp,
+            dp_per_domain,
+            &links,
+            calls(dense_params, dp),
+        ) + collectives::reduce_scatter_s(
+            expert_bytes * expert_params,
+            expert_dp,
+            expert_dp_per_domain,
+            &links,
+            calls(expert_params, expert_dp),
+        )
+    };
     let backward_s = layers_per_stage * layer_backward_s;
     let forward_s = layers_per_stage * layer_forward_s;
     // The last bucket of the gradient reduce and the first of the parameter gather have no
@@ -842,7 +883,7 @@ pub fn evaluate_with(
             // gather and the last layer's reduce-scatter are exposed. A framework that does not
             // overlap the gathers (DeepSpeed of 2021 synchronised the device before each one)
             // leaves them on the critical path.
-            let gathers = 2.0 * half(ACTIVATION_BYTES);
+            let gathers = 2.0 * gather;
             let reduce = half(gradient_bytes);
             let layers = layers_per_stage.max(1.0);
             let edge = (0.5 * gathers + reduce) / layers;
@@ -863,14 +904,14 @@ pub fn evaluate_with(
             // step.
             let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce)
                 .times(microbatches);
-            let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
+            let gather = bucketed(gather, forward_s, s.overlap_param_gather);
             reduce.and(gather)
         }
         1 => {
             // Distributed optimizer: reduce-scatter the gradients under the last microbatch's
             // backward, all-gather the 16-bit parameters under the first one's forward.
             let reduce = bucketed(half(gradient_bytes), backward_s, s.overlap_grad_reduce);
-            let gather = bucketed(half(ACTIVATION_BYTES), forward_s, s.overlap_param_gather);
+            let gather = bucketed(gather, forward_s, s.overlap_param_gather);
             reduce.and(gather)
         }
         _ => bucketed(
