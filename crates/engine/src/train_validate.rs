@@ -162,6 +162,31 @@ pub fn validate_shipped(
 mod tests {
     use super::*;
 
+    /// The weight-gather settings are booleans; anything else is refused naming the file and
+    /// the field.
+    #[test]
+    fn a_param_gather_setting_that_is_not_a_boolean_is_refused() {
+        let catalog = Catalog::embedded().unwrap();
+        for field in ["fp8_param_gather", "fp4_param_gather"] {
+            let text =
+                format!("[[recipe]]\nfamily = \"nemo2502\"\n{field} = \"yes\"\nsource = \"s\"\n");
+            let err = parse_sources(&catalog, &text).unwrap_err();
+            assert!(err.contains("calibration/sources.toml"), "{err}");
+            assert!(err.contains(field) || err.contains("boolean"), "{err}");
+            let ok = format!("[[recipe]]\nfamily = \"nemo2502\"\n{field} = true\nsource = \"s\"\n");
+            let sources = parse_sources(&catalog, &ok).unwrap();
+            let facts = sources.recipe_facts("nemo2502", "any");
+            assert_eq!(
+                (facts.fp8_param_gather, facts.fp4_param_gather),
+                if field == "fp8_param_gather" {
+                    (Some(true), None)
+                } else {
+                    (None, Some(true))
+                }
+            );
+        }
+    }
+
     /// A `[[recipe]]` entry that names a row the shipped files do not have would silently do
     /// nothing (a typo in an id): every id it names is a row of the shipped files.
     #[test]

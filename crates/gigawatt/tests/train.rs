@@ -478,6 +478,46 @@ fn activation_offload_is_read_and_a_negative_count_names_the_field() {
 }
 
 #[test]
+fn weights_gathered_in_their_recipe_are_read_and_a_recipe_that_lacks_them_is_refused() {
+    // Per-tensor FP8 (the plain `fp8` of MOE_SPEC is the framework's current scaling) keeps its
+    // weights in FP8:
+    // the sharded optimizer gathers a byte a weight, never slower than 16 bits.
+    let step = |text: &str| -> (f64, Value) {
+        let out = ok(&["train", "--spec", &spec_file(text), "--format", "json"]);
+        let v: Value = serde_json::from_str(&out).unwrap();
+        (v["step_time_s"].as_f64().unwrap(), v["strategy"].clone())
+    };
+    let gathered = MOE_SPEC.replace(
+        "recompute = \"full\"",
+        "recompute = \"full\"\nfp8_param_gather = true",
+    );
+    let (t_gathered, strategy) = step(&gathered);
+    assert_eq!(strategy["fp8_param_gather"], true, "{strategy}");
+    assert!(t_gathered <= step(MOE_SPEC).0);
+    // NVFP4's setting on an FP8 run, and FP8's on a BF16 run, name the field and the recipes.
+    let fp4_on_fp8 = MOE_SPEC.replace(
+        "recompute = \"full\"",
+        "recompute = \"full\"\nfp4_param_gather = true",
+    );
+    refuses(
+        &["train", "--spec", &spec_file(&fp4_on_fp8)],
+        &[
+            "parallelism.fp4_param_gather",
+            "nvfp4",
+            "trains in fp8-current",
+        ],
+    );
+    let fp8_on_bf16 = SPEC.replace(
+        "recompute = \"selective\"",
+        "recompute = \"selective\"\nfp8_param_gather = true",
+    );
+    refuses(
+        &["train", "--spec", &spec_file(&fp8_on_bf16)],
+        &["parallelism.fp8_param_gather", "bf16"],
+    );
+}
+
+#[test]
 fn bad_recipes_and_routing_name_the_field() {
     let cases = [
         // Imbalance below 1.

@@ -229,3 +229,69 @@ fn per_parameter_collectives_pay_a_ring_step_per_rank_and_buckets_do_not() {
     use perf::train::collectives::Granularity;
     assert_eq!(Granularity::Bucket.calls(175e9 / 8.0, 12.0, 2048.0), 11.0);
 }
+
+#[test]
+fn fp8_weights_are_gathered_in_eight_bits_and_only_when_the_recipe_keeps_them() {
+    // The 65B FSDP layout in FP8 (delayed scaling), 16-bit gradients and nothing overlapped,
+    // so every byte shows: per microbatch two gathers of the weights and one reduce-scatter
+    // of the gradients, all 2 bytes a parameter (3 units). Gathering FP8 weights moves 1 byte
+    // for all but the embedding and output layer (2 x 32,000 x 8,192 = 0.52B of ~65B
+    // parameters, 0.8%, stay 16-bit): 2 x 0.504 + 1 = 2.008 units, a ratio of 0.669 once
+    // the rings' fixed latencies (which do not shrink with the bytes) are taken out.
+    let (arch, s, _) = fsdp_65b_on_512();
+    let s = Strategy {
+        overlap_grad_reduce: false,
+        overlap_param_gather: false,
+        fp32_gradients: false,
+        ..s
+    };
+    let fp8 = Workload {
+        components: Some(ComponentRecipes::uniform(Recipe::Fp8Delayed)),
+        ..Workload::new(1024.0, 2048.0, Precision::Fp8)
+    };
+    let gathered = Strategy {
+        fp8_param_gather: true,
+        ..s
+    };
+    let no_latency = perf::ModelConstants {
+        scale_up_latency_s: 0.0,
+        scale_out_latency_s: 0.0,
+        ..perf::ModelConstants::default()
+    };
+    let bytes_only = |s: &Strategy, w: &Workload| {
+        perf::evaluate_with(&arch, &h100_sxm(), s, w, &no_latency)
+            .breakdown
+            .dp_comm_s
+    };
+    let ratio = bytes_only(&gathered, &fp8) / bytes_only(&s, &fp8);
+    assert!((ratio - 0.669).abs() < 0.002, "{ratio}");
+    let dp = |s: &Strategy, w: &Workload| evaluate(&arch, &h100_sxm(), s, w).breakdown.dp_comm_s;
+    assert!(dp(&gathered, &fp8) < dp(&s, &fp8));
+    // The FP4 setting does not touch FP8 weights, nor either setting BF16 or MXFP8 ones
+    // (MXFP8 is gathered through the 16-bit gradient buffer).
+    let fp4_only = Strategy {
+        fp4_param_gather: true,
+        ..s
+    };
+    assert_eq!(dp(&fp4_only, &fp8), dp(&s, &fp8));
+    let bf16 = Workload::new(1024.0, 2048.0, Precision::Bf16);
+    assert_eq!(dp(&gathered, &bf16), dp(&s, &bf16));
+    let mxfp8 = Workload {
+        components: Some(ComponentRecipes::uniform(Recipe::Mxfp8)),
+        ..Workload::new(1024.0, 2048.0, Precision::Fp8)
+    };
+    let blackwell = blackwell_like();
+    let on_blackwell = |s: &Strategy, w: &Workload| {
+        let e = evaluate(&arch, &blackwell, s, w);
+        assert!(e.step_time_s.is_finite());
+        e.breakdown.dp_comm_s
+    };
+    assert_eq!(on_blackwell(&gathered, &mxfp8), on_blackwell(&s, &mxfp8));
+    // NVFP4 weights gathered packed: half a byte, so less again than FP8's byte.
+    let nvfp4 = Workload {
+        components: Some(ComponentRecipes::uniform(Recipe::Nvfp4)),
+        ..Workload::new(1024.0, 2048.0, Precision::Fp4)
+    };
+    assert!(on_blackwell(&fp4_only, &nvfp4) < on_blackwell(&gathered, &fp8));
+    assert_eq!(on_blackwell(&gathered, &nvfp4), on_blackwell(&s, &nvfp4));
+}

@@ -55,6 +55,10 @@ struct ParallelismSpec {
     fused_elementwise: Option<bool>,
     /// Layers whose activations go to host memory (Megatron's `cpu_offloading_num_layers`).
     activation_offload_layers: Option<Spanned<i64>>,
+    /// Per-tensor FP8 weights kept and all-gathered in 8 bits (Megatron's `fp8_param_gather`).
+    fp8_param_gather: Option<Spanned<bool>>,
+    /// NVFP4 weights kept and all-gathered packed in 4 bits (Megatron's `fp4_param_gather`).
+    fp4_param_gather: Option<Spanned<bool>>,
 }
 
 fn one() -> Spanned<i64> {
@@ -603,6 +607,40 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
         ));
     }
     check_precision_and_routing(&spec.training, &inputs, &fw, &strategy, &fail)?;
+    // Weights gathered in their matmul format: only a run whose recipe keeps them so.
+    let recipes = inputs.workload.components();
+    let mut recipe_names: Vec<&str> = recipes.all().iter().map(|(_, r)| r.name()).collect();
+    recipe_names.dedup();
+    for (value, field, wanted, kept) in [
+        (
+            &p.fp8_param_gather,
+            "parallelism.fp8_param_gather",
+            "fp8-delayed or fp8-current",
+            &[perf::Recipe::Fp8Delayed, perf::Recipe::Fp8Current][..],
+        ),
+        (
+            &p.fp4_param_gather,
+            "parallelism.fp4_param_gather",
+            "nvfp4",
+            &[perf::Recipe::Nvfp4][..],
+        ),
+    ] {
+        let Some(v) = value else { continue };
+        if *v.get_ref() && !recipes.all().iter().any(|(_, r)| kept.contains(r)) {
+            return Err(fail(
+                Some(v.span()),
+                field,
+                format!(
+                    "`{}` gathers weights kept in {wanted}, but this run trains in {}",
+                    field.trim_start_matches("parallelism."),
+                    recipe_names.join(", ")
+                ),
+                &format!("train in {wanted}, or remove it"),
+            ));
+        }
+    }
+    strategy.fp8_param_gather = p.fp8_param_gather.as_ref().is_some_and(|v| *v.get_ref());
+    strategy.fp4_param_gather = p.fp4_param_gather.as_ref().is_some_and(|v| *v.get_ref());
     perf::validate_strategy(&inputs.arch, &strategy, &inputs.workload, gpus).map_err(|m| {
         fail(
             Some(p.tp.span()),

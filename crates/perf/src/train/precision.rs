@@ -137,6 +137,35 @@ impl Recipe {
         }
     }
 
+    /// Bytes per weight the sharded optimizer's (or FSDP's) parameter all-gather moves for
+    /// weights that run this recipe, when the run keeps its weights in the recipe's own format
+    /// (Megatron's `fp8_param_gather` / `fp4_param_gather`) and otherwise 16 bits:
+    /// - per-tensor FP8 (delayed or current scaling): 1. Megatron-Core keeps `Float8Tensor`
+    ///   weights in a `uint8` parameter buffer and all-gathers that (distributed optimizer:
+    ///   `modify_underlying_storage(param, new_param_data)` in
+    ///   megatron/core/distributed/param_and_grad_buffer.py; Megatron-FSDP: `param_dtype =
+    ///   torch.uint8` for FP8 groups in megatron_fsdp/param_and_grad_buffer.py; both at
+    ///   NVIDIA/Megatron-LM core_r0.14.0);
+    /// - MXFP8: 2. Megatron-Bridge requires `reuse_grad_buf_for_mxfp8_param_ag` with MXFP8
+    ///   parameters (src/megatron/bridge/training/mixed_precision.py on the 26.04 branch,
+    ///   26.04-alpha.rc2 @fd5c4737, asserts it; `bf16_with_mxfp8_mixed` sets both at v0.2.0):
+    ///   the main weights are copied into the 16-bit gradient buffer, gathered there and
+    ///   quantised after the gather (Megatron-Core `_copy_main_params_to_param_buffer`,
+    ///   megatron/core/optimizer/optimizer.py at core_r0.14.0);
+    /// - NVFP4: 0.5. With `fp4_param_gather` the parameter buffer holds two 4-bit values per
+    ///   byte ("NVFP4 params are packed (2 values per byte), so the param buffer uses half the
+    ///   logical numel", megatron/core/distributed/param_and_grad_buffer.py at Megatron-LM
+    ///   3097d81, the 26.04 container's pin); the block scales are not in that buffer;
+    /// - BF16, FP8 blockwise, MXFP4, or a run without the setting: 2 (the 16-bit weights; no
+    ///   low-precision gather of those formats is read in the sources).
+    pub fn gathered_param_bytes(self, fp8_param_gather: bool, fp4_param_gather: bool) -> f64 {
+        match self {
+            Recipe::Fp8Delayed | Recipe::Fp8Current if fp8_param_gather => 1.0,
+            Recipe::Nvfp4 if fp4_param_gather => 0.5,
+            _ => 2.0,
+        }
+    }
+
     /// The catalog's matmul rate for this recipe on `hw`, when the schema has one.
     fn rate(self, hw: &Hardware) -> Option<MatmulRate> {
         let r = &hw.matmul_rates;
@@ -310,6 +339,22 @@ mod tests {
             (counted / measured - 1.0).abs() < 0.05,
             "{counted} vs {measured}"
         );
+    }
+
+    #[test]
+    fn weights_are_gathered_in_the_format_the_run_keeps_them_in() {
+        // Per-tensor FP8 weights live in a uint8 buffer: 1 byte; MXFP8 is gathered through the
+        // 16-bit gradient buffer: 2; packed NVFP4: half a byte; nothing changes without the
+        // setting, nor for a recipe whose setting is the other one.
+        for r in [Recipe::Fp8Delayed, Recipe::Fp8Current] {
+            assert_eq!(r.gathered_param_bytes(true, false), 1.0);
+            assert_eq!(r.gathered_param_bytes(false, true), 2.0);
+        }
+        assert_eq!(Recipe::Mxfp8.gathered_param_bytes(true, true), 2.0);
+        assert_eq!(Recipe::Fp8Blockwise.gathered_param_bytes(true, true), 2.0);
+        assert_eq!(Recipe::Nvfp4.gathered_param_bytes(false, true), 0.5);
+        assert_eq!(Recipe::Nvfp4.gathered_param_bytes(true, false), 2.0);
+        assert_eq!(Recipe::Bf16.gathered_param_bytes(true, true), 2.0);
     }
 
     #[test]

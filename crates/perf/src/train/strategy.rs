@@ -152,6 +152,13 @@ pub struct Strategy {
     /// With FP8/FP4 matmuls, the GEMM inputs kept for the backward pass are stored in 8 bits
     /// (Transformer Engine keeps its quantised copies; DeepSeek-V3 caches FP8 activations).
     pub low_precision_activations: bool,
+    /// Per-tensor FP8 runs keep their weights in FP8 and the sharded optimizer (or FSDP)
+    /// all-gathers them in 8 bits (Megatron's `fp8_param_gather`;
+    /// [`crate::train::precision::Recipe::gathered_param_bytes`]).
+    pub fp8_param_gather: bool,
+    /// NVFP4 runs keep their weights packed in 4 bits and gather them so
+    /// (Megatron's `fp4_param_gather`).
+    pub fp4_param_gather: bool,
     /// Layers whose saved activations are copied to host memory after their forward pass and
     /// brought back for the backward (Megatron's `cpu_offloading_num_layers`; Grace's
     /// NVLink-C2C makes it cheap on GB200/GB300). They leave HBM; the copies are taken as
@@ -197,6 +204,8 @@ impl Strategy {
             fp32_gradients: true,
             master_weight_remainders: false,
             low_precision_activations: false,
+            fp8_param_gather: false,
+            fp4_param_gather: false,
             activation_offload_layers: 0,
             cudnn: None,
         }

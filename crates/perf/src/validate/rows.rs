@@ -573,6 +573,22 @@ fn case_from(
         }
         strategy.overlap_param_gather = on;
     }
+    // A recipe that keeps its weights in the matmul format gathers them in it (the
+    // distributed optimizer's or FSDP's all-gather): said where the row's recipe is one it
+    // changes.
+    let sharded = strategy.zero >= 1;
+    if let Some(on) = facts_of_recipe.fp8_param_gather {
+        strategy.fp8_param_gather = on;
+        if on && sharded && matches!(recipe, Recipe::Fp8Delayed | Recipe::Fp8Current) {
+            filled.push("fp8_param_gather=true (the recipe's FP8 weights)".into());
+        }
+    }
+    if let Some(on) = facts_of_recipe.fp4_param_gather {
+        strategy.fp4_param_gather = on;
+        if on && sharded && recipe == Recipe::Nvfp4 {
+            filled.push("fp4_param_gather=true (the recipe's NVFP4 weights)".into());
+        }
+    }
     if let Some(layers) = facts_of_recipe.activation_offload_layers {
         filled.push(format!(
             "activation_offload_layers={layers} (the recipe's cpu_offloading_num_layers)"

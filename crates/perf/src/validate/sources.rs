@@ -186,6 +186,15 @@ pub struct RecipeFacts {
     /// (`overlap_param_gather`); `false` where a recipe switches the framework's overlap off.
     #[serde(default)]
     pub overlap_param_gather: Option<bool>,
+    /// Whether a per-tensor FP8 run keeps its weights in FP8 and all-gathers them in 8 bits
+    /// (Megatron's `fp8_param_gather`, NeMo's `fp8_params`); BF16, MXFP8 and NVFP4 rows of
+    /// the same recipe are unaffected (`Recipe::gathered_param_bytes`).
+    #[serde(default)]
+    pub fp8_param_gather: Option<bool>,
+    /// Whether an NVFP4 run keeps its weights packed in 4 bits and gathers them so
+    /// (Megatron's `fp4_param_gather`).
+    #[serde(default)]
+    pub fp4_param_gather: Option<bool>,
     /// What the recipe captures in CUDA graphs (`cuda_graph_impl` / `cuda_graph_scope`):
     /// `none`, `full_iteration`, or per-layer modules joined by `+`
     /// (`attn+moe_router+moe_preprocess`); see [`crate::train::CudaGraphs::parse`].
@@ -277,6 +286,10 @@ impl Sources {
                 .and_then(|r| r.expert_capacity_factor),
             overlap_param_gather: pick(&|r| r.overlap_param_gather.is_some())
                 .and_then(|r| r.overlap_param_gather),
+            fp8_param_gather: pick(&|r| r.fp8_param_gather.is_some())
+                .and_then(|r| r.fp8_param_gather),
+            fp4_param_gather: pick(&|r| r.fp4_param_gather.is_some())
+                .and_then(|r| r.fp4_param_gather),
             source: if named.is_empty() {
                 fam.map(|r| r.source.clone()).unwrap_or_default()
             } else {

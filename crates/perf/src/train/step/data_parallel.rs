@@ -4,7 +4,8 @@
 //! the parameters each rank holds.
 
 use super::{
-    stage_params, Hardware, ModelConstants, Strategy, ACTIVATION_BYTES, OPTIMIZER_BYTES_PER_PARAM,
+    stage_embedding_params, stage_params, Hardware, ModelConstants, Strategy, Workload,
+    ACTIVATION_BYTES, OPTIMIZER_BYTES_PER_PARAM,
 };
 use crate::arch::Arch;
 use crate::train::collectives::{self, Granularity, Links};
@@ -41,18 +42,27 @@ pub(super) fn traffic(
     arch: &Arch,
     hw: &Hardware,
     s: &Strategy,
+    w: &Workload,
     c: &ModelConstants,
     stage: &StageWork,
     hbm: f64,
 ) -> DataParallel {
     // Parameters held per accelerator on the stage with the most.
-    let (dense_params, expert_params) = [
-        stage_params(arch, s, stage.first, true, s.pp == 1),
-        stage_params(arch, s, stage.middle, false, false),
-        stage_params(arch, s, stage.last, s.pp == 1, true),
+    let (dense_params, expert_params, stage_embedding) = [
+        (stage.first, true, s.pp == 1),
+        (stage.middle, false, false),
+        (stage.last, s.pp == 1, true),
     ]
     .into_iter()
-    .fold((0.0, 0.0), |best, p| {
+    .map(|(layers, is_first, is_last)| {
+        let (dense, expert) = stage_params(arch, s, layers, is_first, is_last);
+        (
+            dense,
+            expert,
+            stage_embedding_params(arch, s, is_first, is_last),
+        )
+    })
+    .fold((0.0, 0.0, 0.0), |best, p| {
         if p.0 + p.1 > best.0 + best.1 {
             p
         } else {
@@ -119,6 +129,33 @@ pub(super) fn traffic(
             calls(expert_params, expert_dp),
         )
     };
+    // The weights' all-gather (distributed optimizer, FSDP) moves them in the format the run
+    // keeps them in (`Recipe::gathered_param_bytes`); the embedding and output layer stay
+    // 16-bit.
+    let gather = {
+        let embedding = stage_embedding.min(dense_params);
+        let components = w.components();
+        let (fp8, fp4) = (s.fp8_param_gather, s.fp4_param_gather);
+        let layer_bytes = components
+            .attention
+            .gathered_param_bytes(fp8, fp4)
+            .max(components.dense.gathered_param_bytes(fp8, fp4));
+        let expert_bytes = components.experts.gathered_param_bytes(fp8, fp4);
+        let dense_bytes = ACTIVATION_BYTES * embedding + layer_bytes * (dense_params - embedding);
+        collectives::reduce_scatter_s(
+            dense_bytes,
+            dp,
+            dp_per_domain,
+            &links,
+            calls(dense_params, dp),
+        ) + collectives::reduce_scatter_s(
+            expert_bytes * expert_params,
+            expert_dp,
+            expert_dp_per_domain,
+            &links,
+            calls(expert_params, expert_dp),
+        )
+    };
     // The last bucket of the gradient reduce and the first of the parameter gather have no
     // compute left to hide under.
     let bucket = last_bucket_fraction(dense_params + expert_params, dp);
@@ -137,7 +174,7 @@ pub(super) fn traffic(
             // gather and the last layer's reduce-scatter are exposed. A framework that does not
             // overlap the gathers (DeepSpeed of 2021 synchronised the device before each one)
             // leaves them on the critical path.
-            let gathers = 2.0 * half(ACTIVATION_BYTES);
+            let gathers = 2.0 * gather;
             let reduce = half(gradient_bytes);
             let layers = stage.layers.max(1.0);
             let edge = (0.5 * gathers + reduce) / layers;
@@ -164,11 +201,7 @@ pub(super) fn traffic(
                 s.overlap_grad_reduce,
             )
             .times(stage.microbatches);
-            let gather = bucketed(
-                half(ACTIVATION_BYTES),
-                stage.forward_s,
-                s.overlap_param_gather,
-            );
+            let gather = bucketed(gather, stage.forward_s, s.overlap_param_gather);
             reduce.and(gather)
         }
         1 => {
@@ -179,11 +212,7 @@ pub(super) fn traffic(
                 stage.backward_s,
                 s.overlap_grad_reduce,
             );
-            let gather = bucketed(
-                half(ACTIVATION_BYTES),
-                stage.forward_s,
-                s.overlap_param_gather,
-            );
+            let gather = bucketed(gather, stage.forward_s, s.overlap_param_gather);
             reduce.and(gather)
         }
         _ => bucketed(

@@ -176,18 +176,24 @@ pub(crate) fn stage_params(
     let expert_params = arch.routed_expert_params();
     let per_layer_dense =
         (arch.total_params() - expert_params - arch.embedding_params()) / arch.layers;
-    let one_embedding = arch.vocab * arch.hidden;
+    let embeddings = stage_embedding_params(arch, s, first, last) * f64::from(s.tp);
+    let dense = (layers * per_layer_dense + embeddings) / f64::from(s.tp);
+    let expert =
+        layers * expert_params / arch.layers / f64::from(s.expert_tp()) / f64::from(s.ep.max(1));
+    (dense, expert)
+}
+
+/// Embedding and output-layer parameters one accelerator holds on a stage (of its
+/// [`stage_params`] dense share).
+pub(crate) fn stage_embedding_params(arch: &Arch, s: &Strategy, first: bool, last: bool) -> f64 {
     let embeddings = if s.pp <= 1 {
         arch.embedding_params()
     } else {
         // Megatron keeps the input embedding on the first stage and the output layer (a copy
         // of the embedding when tied) on the last.
-        f64::from(u8::from(first) + u8::from(last)) * one_embedding
+        f64::from(u8::from(first) + u8::from(last)) * arch.vocab * arch.hidden
     };
-    let dense = (layers * per_layer_dense + embeddings) / f64::from(s.tp);
-    let expert =
-        layers * expert_params / arch.layers / f64::from(s.expert_tp()) / f64::from(s.ep.max(1));
-    (dense, expert)
+    embeddings / f64::from(s.tp)
 }
 
 /// Whether layout `s` fits in accelerator memory: the memory half of [`evaluate_with`] (the
@@ -666,6 +672,7 @@ pub fn evaluate_with(
         arch,
         hw,
         s,
+        w,
         c,
         &data_parallel::StageWork {
             first,
