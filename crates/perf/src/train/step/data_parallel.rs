@@ -97,22 +97,25 @@ pub(super) fn traffic(
         (_, g) => g,
     };
     let calls = |params: f64, group: f64| granularity.calls(params, stage.layers, group);
-    // Reduce-scatter (or all-gather) of `bytes` per parameter.
-    let half = |bytes: f64| {
+    // Reduce-scatter (or all-gather) of the dense and the expert parameters' bytes, each over
+    // its own group.
+    let halves = |dense_bytes: f64, expert_bytes: f64| {
         collectives::reduce_scatter_s(
-            bytes * dense_params,
+            dense_bytes,
             dp,
             dp_per_domain,
             &links,
             calls(dense_params, dp),
         ) + collectives::reduce_scatter_s(
-            bytes * expert_params,
+            expert_bytes,
             expert_dp,
             expert_dp_per_domain,
             &links,
             calls(expert_params, expert_dp),
         )
     };
+    // The same at `bytes` per parameter.
+    let half = |bytes: f64| halves(bytes * dense_params, bytes * expert_params);
     // All-reduce of `bytes` per parameter (ZeRO-0).
     let all_reduce = |bytes: f64| {
         collectives::all_reduce_calls_s(
@@ -141,19 +144,9 @@ pub(super) fn traffic(
             .gathered_param_bytes(fp8, fp4)
             .max(components.dense.gathered_param_bytes(fp8, fp4));
         let expert_bytes = components.experts.gathered_param_bytes(fp8, fp4);
-        let dense_bytes = ACTIVATION_BYTES * embedding + layer_bytes * (dense_params - embedding);
-        collectives::reduce_scatter_s(
-            dense_bytes,
-            dp,
-            dp_per_domain,
-            &links,
-            calls(dense_params, dp),
-        ) + collectives::reduce_scatter_s(
+        halves(
+            ACTIVATION_BYTES * embedding + layer_bytes * (dense_params - embedding),
             expert_bytes * expert_params,
-            expert_dp,
-            expert_dp_per_domain,
-            &links,
-            calls(expert_params, expert_dp),
         )
     };
     // The last bucket of the gradient reduce and the first of the parameter gather have no
