@@ -247,7 +247,7 @@ impl BatchQueue {
     }
 
     /// Rate at which the wait's tail decays, 1/s: the full batch's completions less arrivals.
-    fn tail_rate(&self) -> f64 {
+    pub(super) fn tail_rate(&self) -> f64 {
         (self.completions_at_slots_per_s - self.arrivals_per_s).max(0.0)
     }
 

@@ -20,6 +20,7 @@ use super::unit::{kv_bytes_per_token, Unit, GIB};
 use super::*;
 use crate::arch::Arch;
 use crate::step::{Hardware, ModelConstants};
+use ttft::{ttft_percentile_bisected, ttft_percentile_no_wait, TtftTail};
 
 /// One bin of a length histogram.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -347,39 +348,48 @@ pub(super) fn evaluate_bins(
     let emitted = w.speculation.map_or(1.0, |s| s.tokens_per_step());
     // Each bin's prefill latency on its attention rank (all-to-all included for wide EP).
     let a2a_per_token = unit.prefill_all_to_all_s_per_token();
-    let kv_send_s = |input: f64| {
-        if w.disaggregated {
-            unit.prefill_cost(input, h, true).kv_send_s
-        } else {
-            0.0
-        }
-    };
+    // A bin's prefill latency and, disaggregated, the prefill pool's accelerator-seconds per
+    // request (one prefill-pool costing per bin serves both).
     let prefill_of = |b: &LengthBin| {
         let computed = b.input_tokens * (1.0 - h);
-        unit.prefill_latency_s(computed) + computed * a2a_per_token + kv_send_s(b.input_tokens)
+        let (kv_send_s, pool_gpu_s) = if w.disaggregated {
+            let cost = unit.prefill_cost(b.input_tokens, h, true);
+            (cost.kv_send_s, cost.gpu_s_per_request)
+        } else {
+            (0.0, 0.0)
+        };
+        (
+            unit.prefill_latency_s(computed) + computed * a2a_per_token + kv_send_s,
+            pool_gpu_s,
+        )
     };
     // On the stack for up to 16 bins (an evaluation is a few microseconds; an allocation
     // shows).
     let mut few = [0.0; 16];
     let many: Vec<f64>;
+    let mut prefill_gpu_s = 0.0;
     let prefill_s: &[f64] = if bins.len() <= few.len() {
         for (p, b) in few.iter_mut().zip(bins) {
-            *p = prefill_of(b);
+            let (latency_s, pool_gpu_s) = prefill_of(b);
+            *p = latency_s;
+            prefill_gpu_s += b.share * pool_gpu_s;
         }
         &few[..bins.len()]
     } else {
-        many = bins.iter().map(prefill_of).collect();
+        many = bins
+            .iter()
+            .map(|b| {
+                let (latency_s, pool_gpu_s) = prefill_of(b);
+                prefill_gpu_s += b.share * pool_gpu_s;
+                latency_s
+            })
+            .collect();
         &many
     };
     let prefill_mean: f64 = bins.iter().zip(prefill_s).map(|(b, p)| b.share * p).sum();
-    // The prefill pool (disaggregated): accelerator-seconds per request over the bins.
-    let prefill_gpu_s: f64 = if w.disaggregated {
-        bins.iter()
-            .map(|b| b.share * unit.prefill_cost(b.input_tokens, h, true).gpu_s_per_request)
-            .sum()
-    } else {
-        0.0
-    };
+    // The prefill pool (disaggregated): accelerator-seconds per request over the bins (0
+    // aggregated), summed above in bin order.
+    let prefill_gpu_s = prefill_gpu_s;
     let prefill_per_output = computed_in / e_out;
     let step_at = |batch: f64| {
         let prefill_tokens = if w.disaggregated {
@@ -592,12 +602,8 @@ pub(super) fn evaluate_bins(
             e.ttft_at_percentile_s = if let [_] = bins {
                 prefill_s[0] + first + q.wait_at_percentile_s(w.slo_percentile)
             } else {
-                ttft_percentile_bisected(
-                    &|t| ttft_tail(&q, first, t),
-                    prefill_s,
-                    first,
-                    tail_allowed,
-                )
+                let tail = TtftTail::new(&q, bins, prefill_s, first);
+                ttft_percentile_bisected(&|t| tail.at(t), prefill_s, first, tail_allowed)
             };
             let (service_s, service_cv2) = service(tpot);
             out.queue = Some(QueueReport {
@@ -627,54 +633,6 @@ struct ServerPoint {
     queue: BatchQueue,
     /// TPOT with the batch at the percentile.
     tpot_tail: f64,
-}
-
-/// The TTFT at which `tail` (P(TTFT > t)) falls to `allowed`, by bisection.
-fn ttft_percentile_bisected(
-    tail: &dyn Fn(f64) -> f64,
-    prefill_s: &[f64],
-    first: f64,
-    allowed: f64,
-) -> f64 {
-    let (mut a, mut b) = (
-        0.0,
-        prefill_s.iter().copied().fold(0.0, f64::max) + first + 1.0,
-    );
-    while tail(b) > allowed && b < 1e7 {
-        b *= 2.0;
-    }
-    for _ in 0..40 {
-        let m = 0.5 * (a + b);
-        if tail(m) > allowed {
-            a = m;
-        } else {
-            b = m;
-        }
-    }
-    b
-}
-
-/// The TTFT percentile over the bins with no queue wait (offline).
-fn ttft_percentile_no_wait(
-    bins: &[LengthBin],
-    prefill_s: &[f64],
-    first: f64,
-    percentile: f64,
-) -> f64 {
-    let mut by_time: Vec<(f64, f64)> = bins
-        .iter()
-        .zip(prefill_s)
-        .map(|(b, p)| (p + first, b.share))
-        .collect();
-    by_time.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut seen = 0.0;
-    for (t, share) in &by_time {
-        seen += share;
-        if seen >= percentile / 100.0 - 1e-12 {
-            return *t;
-        }
-    }
-    by_time.last().map_or(0.0, |x| x.0)
 }
 
 fn infeasible(why: Option<ServeInfeasible>) -> ServingEvaluation {
@@ -758,6 +716,8 @@ pub fn search_traffic_with(
     found.truncate(top);
     (found, evaluated)
 }
+
+mod ttft;
 
 #[cfg(test)]
 mod tests;
