@@ -159,9 +159,9 @@ fn out_of_sample_errors_hold() {
     let loso = v["loso"]["mae"].as_f64().unwrap();
     let in_sample = v["in_sample"]["mae"].as_f64().unwrap();
     let blackwell = v["leave_blackwell_out"]["mae"].as_f64().unwrap();
-    assert!(loso < 0.068, "leave-one-source-out MAE {loso}");
+    assert!(loso < 0.066, "leave-one-source-out MAE {loso}");
     assert!(in_sample < 0.07, "in-sample MAE {in_sample}");
-    assert!(blackwell < 0.105, "leave-Blackwell-out MAE {blackwell}");
+    assert!(blackwell < 0.10, "leave-Blackwell-out MAE {blackwell}");
     assert!(v["leave_blackwell_out"]["n"].as_u64().unwrap() >= 50);
 }
 

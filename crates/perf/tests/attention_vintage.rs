@@ -22,12 +22,12 @@ fn an_older_cudnn_adds_only_its_attention_time() {
     };
     let older = evaluate(&arch, &hw, &old, &w);
     // Forward core attention per layer: 0.5 x 2 x 8192 x 8192 x 64 x 256 = 1.0995e12 FLOP at
-    // 794.5e12 x 0.35 x (8192 / 8582) / (4096 / 4486) = 278.075e12 x 1.045444 = 290.712e12
-    // FLOP/s: 3.7822e-3 s. The older kernels add 3.7822e-3 x (1 / 0.85487 - 1) = 6.4211e-4 s
-    // forward and 2.5 x 3.7822e-3 x (1 / 0.78829 - 1) = 2.5394e-3 s backward, 3.1815e-3 s a
-    // layer, 0.25452 s over 80 layers.
+    // 794.5e12 x 0.35 = 278.075e12 FLOP/s times Blackwell's length curve, (8192 / 9547) /
+    // (4096 / 5451) = 1.141929: 317.544e12 FLOP/s, 3.4625e-3 s. The older kernels add
+    // 3.4625e-3 x (1 / 0.85487 - 1) = 5.8783e-4 s forward and 2.5 x 3.4625e-3 x
+    // (1 / 0.78829 - 1) = 2.3248e-3 s backward, 2.9126e-3 s a layer, 0.23301 s over 80 layers.
     let added = older.step_time_s - newest.step_time_s;
-    assert!((added - 0.25452).abs() < 0.002, "{added}");
+    assert!((added - 0.23301).abs() < 0.002, "{added}");
     // Unfused attention is GEMMs: the cuDNN version does not touch it.
     let unfused = |cudnn| Strategy {
         flash_attention: false,

@@ -39,14 +39,69 @@ pub const CAUSAL_ASYMPTOTE_SHARE: f64 = 562.0 / 620.0;
 /// Half-efficiency length of an unmasked fused-attention kernel, tokens (cuDNN, above).
 pub const UNMASKED_HALF_TOKENS: f64 = 110.0;
 
-/// A causal kernel's rate over `tokens`, as a share of an unmasked kernel's asymptote.
-fn causal(tokens: f64) -> f64 {
-    CAUSAL_ASYMPTOTE_SHARE * saturation(tokens, CAUSAL_HALF_TOKENS)
+/// How a fused kernel's rate grows with the length it is handed on one architecture:
+/// `peak x s / (s + s0)`, causal and unmasked, the causal peak as a share of the unmasked.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LengthCurve {
+    /// Half-efficiency length of the causal kernel, tokens.
+    pub causal_half_tokens: f64,
+    /// The causal kernel's asymptotic rate as a share of the unmasked one's.
+    pub causal_asymptote_share: f64,
+    /// Half-efficiency length of the unmasked kernel, tokens.
+    pub unmasked_half_tokens: f64,
 }
 
-/// An unmasked kernel's rate over `tokens` keys, as a share of its asymptote.
-fn unmasked(tokens: f64) -> f64 {
-    saturation(tokens, UNMASKED_HALF_TOKENS)
+/// cuDNN on H100 (the FlashAttention-3 figure above).
+pub const HOPPER_LENGTHS: LengthCurve = LengthCurve {
+    causal_half_tokens: CAUSAL_HALF_TOKENS,
+    causal_asymptote_share: CAUSAL_ASYMPTOTE_SHARE,
+    unmasked_half_tokens: UNMASKED_HALF_TOKENS,
+};
+
+/// cuDNN on Blackwell: NVIDIA's SDPA training benchmark on GB200 (github.com/NVIDIA/
+/// cudnn-frontend `benchmark/sdpa_benchmark_training/results/llama3.1/gb200/
+/// llama3.1_20260424_100750.csv`, cuDNN 9.22, BF16, Llama 3.1 heads: 64 query, 8 KV, width
+/// 128, batch 2, non-deterministic backward), TFLOP/s forward / backward:
+/// - causal ("top_left") 1,097 / 885 at 2k, 1,408 / 1,148 at 4k, 1,574 / 1,332 at 8k,
+///   1,708 / 1,328 at 16k;
+/// - unmasked ("no_mask") 1,433 / 1,124, 1,599 / 1,350, 1,771 / 1,404, 1,697 / 1,374.
+///
+/// A layer's attention runs one forward and a backward of 2.5x its FLOPs, so each length's
+/// rate is taken as 3.5 / (1 / forward + 2.5 / backward): causal 937 / 1,212 / 1,393 / 1,418,
+/// unmasked 1,198 / 1,413 / 1,492 / 1,453. `peak x s / (s + s0)`, least squares in log over
+/// 2k-16k (the lengths training rows hand the kernel; the 32k points fall back by 5-7%, which
+/// the form cannot follow): causal s0 = 1,355 tokens, peak 1,582 (every point within 3.1%);
+/// unmasked s0 = 565, peak 1,558 (within 4%). Blackwell's kernels need longer sequences to
+/// saturate than Hopper's (s0 1,355 against 390) and lose almost nothing to the causal mask
+/// at length (1,582 / 1,558): an 8k sequence runs 1.14x the 4k reference rather than 1.05x,
+/// and ring CP2 at 8k, whose blocks are 4k causal and 2k unmasked, runs 1.01x rather than
+/// Hopper's 1.07x. GB300's points of the same day (Blackwell Ultra, twice the exponential
+/// rate) keep the shape: combined causal 8k / 4k 1.14 (GB200 1.15), 2k / 4k 0.78 (0.77), so
+/// one curve serves every Blackwell chip.
+pub const BLACKWELL_LENGTHS: LengthCurve = LengthCurve {
+    causal_half_tokens: 1355.0,
+    causal_asymptote_share: 1582.0 / 1558.0,
+    unmasked_half_tokens: 565.0,
+};
+
+/// The length curve of the kernels on `arch` (Hopper's where nothing is published).
+pub fn length_curve(arch: KernelArch) -> LengthCurve {
+    match arch {
+        KernelArch::Blackwell => BLACKWELL_LENGTHS,
+        KernelArch::Hopper | KernelArch::Other => HOPPER_LENGTHS,
+    }
+}
+
+impl LengthCurve {
+    /// A causal kernel's rate over `tokens`, as a share of an unmasked kernel's asymptote.
+    fn causal(&self, tokens: f64) -> f64 {
+        self.causal_asymptote_share * saturation(tokens, self.causal_half_tokens)
+    }
+
+    /// An unmasked kernel's rate over `tokens` keys, as a share of its asymptote.
+    fn unmasked(&self, tokens: f64) -> f64 {
+        saturation(tokens, self.unmasked_half_tokens)
+    }
 }
 
 fn saturation(tokens: f64, half_tokens: f64) -> f64 {
@@ -54,16 +109,18 @@ fn saturation(tokens: f64, half_tokens: f64) -> f64 {
     t / (t + half_tokens)
 }
 
-/// The attention kernels' speed relative to a causal kernel over `REFERENCE_TOKENS`, for a
-/// causal sequence of `seq_len` tokens split `cp` ways by ring context parallelism: the
-/// harmonic mean of the diagonal causal block (1 / CP of the work, over s / CP tokens) and
-/// the unmasked off-diagonal blocks (the rest, over s / 2CP keys).
-pub fn length_speedup(seq_len: f64, cp: f64) -> f64 {
+/// The attention kernels' speed relative to a causal kernel over `REFERENCE_TOKENS` on the
+/// same architecture (`curve`), for a causal sequence of `seq_len` tokens split `cp` ways by
+/// ring context parallelism: the harmonic mean of the diagonal causal block (1 / CP of the
+/// work, over s / CP tokens) and the unmasked off-diagonal blocks (the rest, over s / 2CP
+/// keys).
+pub fn length_speedup(seq_len: f64, cp: f64, curve: LengthCurve) -> f64 {
     let cp = cp.max(1.0);
     let local = seq_len / cp;
     let diagonal_share = 1.0 / cp;
-    let time = diagonal_share / causal(local) + (1.0 - diagonal_share) / unmasked(local / 2.0);
-    1.0 / (time * causal(REFERENCE_TOKENS))
+    let time =
+        diagonal_share / curve.causal(local) + (1.0 - diagonal_share) / curve.unmasked(local / 2.0);
+    1.0 / (time * curve.causal(REFERENCE_TOKENS))
 }
 
 /// A cuDNN release (major, minor): the version of the fused-attention kernels a framework's
@@ -242,7 +299,7 @@ mod tests {
             (16384.0, 539.0),
         ];
         for (tokens, published) in causal_rates {
-            let model = 620.0 * causal(tokens);
+            let model = 620.0 * HOPPER_LENGTHS.causal(tokens);
             assert!((model / published - 1.0).abs() < 0.03, "{tokens}: {model}");
         }
         let unmasked_rates = [
@@ -254,7 +311,7 @@ mod tests {
             (16384.0, 595.0),
         ];
         for (tokens, published) in unmasked_rates {
-            let model = 620.0 * unmasked(tokens);
+            let model = 620.0 * HOPPER_LENGTHS.unmasked(tokens);
             assert!((model / published - 1.0).abs() < 0.05, "{tokens}: {model}");
         }
     }
@@ -318,9 +375,47 @@ mod tests {
 
     #[test]
     fn the_reference_length_keeps_the_fitted_fraction() {
-        assert!((length_speedup(REFERENCE_TOKENS, 1.0) - 1.0).abs() < 1e-12);
+        assert!((length_speedup(REFERENCE_TOKENS, 1.0, HOPPER_LENGTHS) - 1.0).abs() < 1e-12);
         // 2k causal: (2048 / 2438) / (4096 / 4486) = 0.84003 / 0.91306 = 0.9200.
-        assert!((length_speedup(2048.0, 1.0) - 0.9200).abs() < 0.001);
+        assert!((length_speedup(2048.0, 1.0, HOPPER_LENGTHS) - 0.9200).abs() < 0.001);
+    }
+
+    #[test]
+    fn blackwell_kernels_saturate_later_and_lose_little_to_the_mask() {
+        let b = BLACKWELL_LENGTHS;
+        // 8k causal: (8192 / 9547) / (4096 / 5451) = 0.85807 / 0.75142 = 1.1419.
+        let eight = length_speedup(8192.0, 1.0, b);
+        assert!((eight - 1.1419).abs() < 0.001, "{eight}");
+        // Ring CP2 at 8k: the diagonal 4k causal at 1.01540 x 0.75142 = 0.76299, the rest 2k
+        // unmasked at 2048 / 2613 = 0.78377; time 0.5 / 0.76299 + 0.5 / 0.78377 = 1.29326;
+        // speedup 1 / (1.29326 x 0.76299) = 1.0134: slower than CP1 at the same length.
+        let ring = length_speedup(8192.0, 2.0, b);
+        assert!((ring - 1.0134).abs() < 0.001, "{ring}");
+        assert!(ring < eight);
+        // On Hopper the same ring is faster than CP1 (its unmasked kernel saturates early).
+        let h = HOPPER_LENGTHS;
+        assert!(length_speedup(8192.0, 2.0, h) > length_speedup(8192.0, 1.0, h));
+        // The published combined rates, 2k-16k, against the fitted peaks (unmasked 1,558,
+        // causal 1,582 = 1,558 x the share): causal within 3.1%, unmasked within 4%.
+        for (tokens, causal_rate, unmasked_rate) in [
+            (2048.0, 936.7, 1197.8),
+            (4096.0, 1211.9, 1412.9),
+            (8192.0, 1393.2, 1492.4),
+            (16384.0, 1418.2, 1453.0),
+        ] {
+            let causal = 1558.0 * b.causal(tokens);
+            let unmasked = 1558.0 * b.unmasked(tokens);
+            assert!(
+                (causal / causal_rate - 1.0).abs() < 0.031,
+                "{tokens}: {causal}"
+            );
+            assert!(
+                (unmasked / unmasked_rate - 1.0).abs() < 0.04,
+                "{tokens}: {unmasked}"
+            );
+        }
+        assert_eq!(length_curve(KernelArch::Blackwell), b);
+        assert_eq!(length_curve(KernelArch::Other), h);
     }
 
     #[test]
@@ -329,12 +424,12 @@ mod tests {
         // 0.90645 x 32768 / 33158 = 0.89579, the rest over 16,384 keys at 16384 / 16494 =
         // 0.99333; time 0.03125 / 0.89579 + 0.96875 / 0.99333 = 1.01014; the reference
         // 0.90645 x 4096 / 4486 = 0.82765; speedup 1 / (1.01014 x 0.82765) = 1.1961.
-        let s = length_speedup(1_048_576.0, 32.0);
+        let s = length_speedup(1_048_576.0, 32.0, HOPPER_LENGTHS);
         assert!((s - 1.1961).abs() < 0.001, "{s}");
         // Without CP the curve only saturates: longer never slower, at most 1 / 0.91306.
         let mut last = 0.0;
         for k in 9..21 {
-            let v = length_speedup(f64::from(1u32 << k), 1.0);
+            let v = length_speedup(f64::from(1u32 << k), 1.0, HOPPER_LENGTHS);
             assert!(v >= last && v < 1.0 / 0.913);
             last = v;
         }

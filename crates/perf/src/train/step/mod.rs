@@ -307,7 +307,7 @@ pub fn evaluate_with(
             1.0
         };
         let ceiling = attention_ceiling
-            * attention::length_speedup(w.seq_len, cp)
+            * attention::length_speedup(w.seq_len, cp, attention::length_curve(hw.kernel_arch))
             * width
             * attention_kernels.forward;
         (0.5 * core_flops / ceiling, 0.0)
