@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::stages::Stages;
 use super::step::{
-    full_recompute_fraction, stage_params, stages_of, Hardware, ModelConstants, Precision,
+    full_recompute_fraction, stages_of, Hardware, ModelConstants, ParamCounts, Precision,
     Recompute, RecomputeModules, Strategy, Workload,
 };
 use crate::arch::Arch;
@@ -149,9 +149,14 @@ pub fn memory(
     let _ = hw;
     let stages = stages_of(arch, s);
     let pp = s.pp.max(1);
+    // What every stage shares, counted once: the parameter counts and a kept layer's bytes.
+    let shared = SharedCounts {
+        params: ParamCounts::of(arch),
+        kept_layer_bytes: kept_layer_bytes(arch, s, w, s.selective_modules()),
+    };
     let mut worst = MemoryBreakdown::default();
     let mut consider = |index: u32, layers: u32| {
-        let m = stage_memory(arch, s, w, microbatches, c, &stages, index, layers);
+        let m = stage_memory(arch, s, w, microbatches, c, &stages, &shared, index, layers);
         if m.total_bytes > worst.total_bytes {
             worst = m;
         }
@@ -166,6 +171,13 @@ pub fn memory(
     worst
 }
 
+/// What every stage's memory shares, counted once per layout.
+struct SharedCounts {
+    params: ParamCounts,
+    /// A layer's activations kept for the backward under the layout's recompute modules.
+    kept_layer_bytes: f64,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn stage_memory(
     arch: &Arch,
@@ -174,13 +186,14 @@ fn stage_memory(
     microbatches: f64,
     c: &ModelConstants,
     stages: &Stages,
+    shared: &SharedCounts,
     index: u32,
     layers: u32,
 ) -> MemoryBreakdown {
     let pp = s.pp.max(1);
     let (first, last) = (index == 0, index == pp - 1);
     let layers = f64::from(layers);
-    let (dense, expert) = stage_params(arch, s, layers, first, last);
+    let (dense, expert) = shared.params.stage(arch, s, layers, first, last);
     // ZeRO shards over the data- and context-parallel ranks together (Megatron); the experts'
     // states over that group divided by the expert-parallel ranks.
     let dp = f64::from(s.dp) * f64::from(s.cp);
@@ -221,7 +234,7 @@ fn stage_memory(
     };
     let chunk_layers = layers / f64::from(v);
     let recomputed = full_recompute_fraction(s, stages) * chunk_layers;
-    let kept = kept_layer_bytes(arch, s, w, s.selective_modules());
+    let kept = shared.kept_layer_bytes;
     let per_chunk = if s.recompute == Recompute::Full {
         let all = kept_layer_bytes(arch, s, w, RecomputeModules::NONE);
         recomputed.min(chunk_layers) * layer_input_bytes(arch, s, w)

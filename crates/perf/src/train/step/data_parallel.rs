@@ -4,7 +4,7 @@
 //! the parameters each rank holds.
 
 use super::{
-    stage_embedding_params, stage_params, Hardware, ModelConstants, Strategy, Workload,
+    stage_embedding_params, Hardware, ModelConstants, ParamCounts, Strategy, Workload,
     ACTIVATION_BYTES, OPTIMIZER_BYTES_PER_PARAM,
 };
 use crate::arch::Arch;
@@ -48,6 +48,7 @@ pub(super) fn traffic(
     hbm: f64,
 ) -> DataParallel {
     // Parameters held per accelerator on the stage with the most.
+    let counts = ParamCounts::of(arch);
     let (dense_params, expert_params, stage_embedding) = [
         (stage.first, true, s.pp == 1),
         (stage.middle, false, false),
@@ -55,7 +56,7 @@ pub(super) fn traffic(
     ]
     .into_iter()
     .map(|(layers, is_first, is_last)| {
-        let (dense, expert) = stage_params(arch, s, layers, is_first, is_last);
+        let (dense, expert) = counts.stage(arch, s, layers, is_first, is_last);
         (
             dense,
             expert,

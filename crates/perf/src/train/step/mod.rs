@@ -164,27 +164,48 @@ pub(crate) fn stages_of(arch: &Arch, s: &Strategy) -> Stages {
     })
 }
 
-/// Parameters one accelerator holds on a stage of `layers` layers, split into those replicated
-/// across expert-parallel ranks and the routed experts: (dense, expert), per GPU.
-pub(crate) fn stage_params(
-    arch: &Arch,
-    s: &Strategy,
-    layers: f64,
-    first: bool,
-    last: bool,
-) -> (f64, f64) {
-    let expert_params = arch.routed_expert_params();
-    let per_layer_dense =
-        (arch.total_params() - expert_params - arch.embedding_params()) / arch.layers;
-    let embeddings = stage_embedding_params(arch, s, first, last) * f64::from(s.tp);
-    let dense = (layers * per_layer_dense + embeddings) / f64::from(s.tp);
-    let expert =
-        layers * expert_params / arch.layers / f64::from(s.expert_tp()) / f64::from(s.ep.max(1));
-    (dense, expert)
+/// The architecture's parameter counts a stage's share is cut from, counted once per
+/// evaluation (the memory and data-parallel terms ask for every stage's share).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ParamCounts {
+    /// Parameters in the routed experts of all layers.
+    routed_expert: f64,
+    /// Non-expert parameters per layer (attention, dense MLPs, shared experts, routers).
+    per_layer_dense: f64,
+}
+
+impl ParamCounts {
+    pub(crate) fn of(arch: &Arch) -> ParamCounts {
+        let routed_expert = arch.routed_expert_params();
+        ParamCounts {
+            routed_expert,
+            per_layer_dense: (arch.total_params() - routed_expert - arch.embedding_params())
+                / arch.layers,
+        }
+    }
+
+    /// Parameters one accelerator holds on a stage of `layers` layers, split into those
+    /// replicated across expert-parallel ranks and the routed experts: (dense, expert), per GPU.
+    pub(crate) fn stage(
+        &self,
+        arch: &Arch,
+        s: &Strategy,
+        layers: f64,
+        first: bool,
+        last: bool,
+    ) -> (f64, f64) {
+        let embeddings = stage_embedding_params(arch, s, first, last) * f64::from(s.tp);
+        let dense = (layers * self.per_layer_dense + embeddings) / f64::from(s.tp);
+        let expert = layers * self.routed_expert
+            / arch.layers
+            / f64::from(s.expert_tp())
+            / f64::from(s.ep.max(1));
+        (dense, expert)
+    }
 }
 
 /// Embedding and output-layer parameters one accelerator holds on a stage (of its
-/// [`stage_params`] dense share).
+/// [`ParamCounts::stage`] dense share).
 pub(crate) fn stage_embedding_params(arch: &Arch, s: &Strategy, first: bool, last: bool) -> f64 {
     let embeddings = if s.pp <= 1 {
         arch.embedding_params()
