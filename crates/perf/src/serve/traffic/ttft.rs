@@ -32,12 +32,7 @@ impl TtftTail {
         prefill_s: &[f64],
         first: f64,
     ) -> TtftTail {
-        let mut sorted: Vec<(f64, f64)> = bins
-            .iter()
-            .zip(prefill_s)
-            .map(|(b, p)| (p + first, b.share))
-            .collect();
-        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let sorted = by_start(bins, prefill_s, first);
         let rate = q.tail_rate();
         let mut started_sum = Vec::with_capacity(sorted.len());
         let mut sum = 0.0;
@@ -86,6 +81,17 @@ impl TtftTail {
     }
 }
 
+/// Each bin's (TTFT without a wait, share): its prefill and the first step, sorted ascending.
+fn by_start(bins: &[LengthBin], prefill_s: &[f64], first: f64) -> Vec<(f64, f64)> {
+    let mut sorted: Vec<(f64, f64)> = bins
+        .iter()
+        .zip(prefill_s)
+        .map(|(b, p)| (p + first, b.share))
+        .collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    sorted
+}
+
 /// The TTFT at which `tail` (P(TTFT > t)) falls to `allowed`, by bisection.
 pub(super) fn ttft_percentile_bisected(
     tail: &dyn Fn(f64) -> f64,
@@ -118,12 +124,7 @@ pub(super) fn ttft_percentile_no_wait(
     first: f64,
     percentile: f64,
 ) -> f64 {
-    let mut by_time: Vec<(f64, f64)> = bins
-        .iter()
-        .zip(prefill_s)
-        .map(|(b, p)| (p + first, b.share))
-        .collect();
-    by_time.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let by_time = by_start(bins, prefill_s, first);
     let mut seen = 0.0;
     for (t, share) in &by_time {
         seen += share;
