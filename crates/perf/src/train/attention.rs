@@ -239,29 +239,47 @@ pub fn kernel_speed(version: Option<CudnnVersion>, arch: KernelArch) -> KernelSp
 /// 0.69-0.72 from 512 to 16k tokens; width 256: 0.93-0.98).
 const HEAD_WIDTH_RATES: [(f64, f64); 3] = [(64.0, 363.0), (128.0, 518.0), (256.0, 483.0)];
 
-/// A fused kernel's speed at head width `width` relative to width 128 (where the fitted
+/// MLA's shape on Blackwell, measured: NVIDIA's cuDNN SDPA training benchmark on GB200 runs
+/// DeepSeek-V3's attention (query-key width 192, value 128, 128 heads; cudnn-frontend
+/// `benchmark/sdpa_benchmark_training/results/dsv3/gb200/dsv3_20260424_101009.csv`, cuDNN
+/// 9.22) beside Llama 3.1's width 128 (the file [`BLACKWELL_LENGTHS`] reads), BF16, causal, 4k
+/// tokens: 1,406 / 1,057 TFLOP/s forward / backward against 1,408 / 1,148, or 1,137.8 against
+/// 1,211.9 with the backward's 2.5x FLOPs: 0.939 (Hopper's curve put width 160 at 0.978; at
+/// 2k the measured ratio is 0.961, at 8k 0.921). Blackwell's other widths are not published
+/// for full attention (the GPT-OSS runs are sliding-window only): Hopper's ratios stand there,
+/// scaled to this table's width-128 rate.
+const BLACKWELL_WIDTH_RATES: [(f64, f64); 4] = [
+    (64.0, 1211.9 * 363.0 / 518.0),
+    (128.0, 1211.9),
+    (160.0, 1137.8),
+    (256.0, 1211.9 * 483.0 / 518.0),
+];
+
+/// A fused kernel's speed at head width `width` on `arch` relative to width 128 (where the fitted
 /// `attention_fraction` stands: every calibration row it was fitted on but a few runs width
 /// 128): the published rates, interpolated in log2 of the width, held at the ends (no
 /// narrower or wider figure is published). The width is the mean of the query-key and value
 /// widths (MLA's 192 / 128 runs at 160), since the two matmuls carry the FLOPs in that
 /// proportion. Only the forward is published; the backward, whose softmax gradient is also
 /// work per score, is taken to scale alike.
-pub fn head_width_speed(width: f64) -> f64 {
-    let reference = HEAD_WIDTH_RATES[1].1;
-    let (first, last) = (
-        HEAD_WIDTH_RATES[0],
-        HEAD_WIDTH_RATES[HEAD_WIDTH_RATES.len() - 1],
-    );
+pub fn head_width_speed(width: f64, arch: KernelArch) -> f64 {
+    let table: &[(f64, f64)] = match arch {
+        KernelArch::Blackwell => &BLACKWELL_WIDTH_RATES,
+        KernelArch::Hopper | KernelArch::Other => &HEAD_WIDTH_RATES,
+    };
+    // Width 128 is the second entry of both tables.
+    let reference = table[1].1;
+    let (first, last) = (table[0], table[table.len() - 1]);
     if width.is_nan() || width <= first.0 {
         return first.1 / reference;
     }
     if width >= last.0 {
         return last.1 / reference;
     }
-    let pair = HEAD_WIDTH_RATES
+    let pair = table
         .windows(2)
         .find(|p| width <= p[1].0)
-        .unwrap_or(&HEAD_WIDTH_RATES[1..]);
+        .unwrap_or(&table[1..]);
     let (lo, hi) = (pair[0], pair[1]);
     let t = (width / lo.0).log2() / (hi.0 / lo.0).log2();
     (lo.1 + t * (hi.1 - lo.1)) / reference
@@ -274,18 +292,35 @@ mod tests {
     #[test]
     fn narrow_heads_run_at_the_published_rate() {
         // Width 64: 363 / 518 = 0.70077; 128: 1; 256: 483 / 518 = 0.93243.
-        assert!((head_width_speed(64.0) - 0.70077).abs() < 1e-4);
-        assert!((head_width_speed(128.0) - 1.0).abs() < 1e-12);
-        assert!((head_width_speed(256.0) - 0.93243).abs() < 1e-4);
+        assert!((head_width_speed(64.0, KernelArch::Hopper) - 0.70077).abs() < 1e-4);
+        assert!((head_width_speed(128.0, KernelArch::Hopper) - 1.0).abs() < 1e-12);
+        assert!((head_width_speed(256.0, KernelArch::Hopper) - 0.93243).abs() < 1e-4);
         // Width 96, halfway in log2 between 64 and 128 at 0.58496: (363 + 0.58496 x 155) / 518
         // = 453.67 / 518 = 0.87581. MLA's 160: 0.32193 of the way to 256: (518 - 0.32193 x
         // 35) / 518 = 506.73 / 518 = 0.97825.
-        assert!((head_width_speed(96.0) - 0.87581).abs() < 1e-4);
-        assert!((head_width_speed(160.0) - 0.97825).abs() < 1e-4);
+        assert!((head_width_speed(96.0, KernelArch::Hopper) - 0.87581).abs() < 1e-4);
+        assert!((head_width_speed(160.0, KernelArch::Hopper) - 0.97825).abs() < 1e-4);
         // Held at the published ends.
-        assert_eq!(head_width_speed(32.0), head_width_speed(64.0));
-        assert_eq!(head_width_speed(512.0), head_width_speed(256.0));
-        assert_eq!(head_width_speed(f64::NAN), head_width_speed(64.0));
+        assert_eq!(
+            head_width_speed(32.0, KernelArch::Hopper),
+            head_width_speed(64.0, KernelArch::Hopper)
+        );
+        assert_eq!(
+            head_width_speed(512.0, KernelArch::Hopper),
+            head_width_speed(256.0, KernelArch::Hopper)
+        );
+        assert_eq!(
+            head_width_speed(f64::NAN, KernelArch::Hopper),
+            head_width_speed(64.0, KernelArch::Hopper)
+        );
+        // Blackwell: MLA's 192 / 128 (width 160) as measured, 1,137.8 / 1,211.9 = 0.93886;
+        // between it and 256, Hopper's 483 / 518 = 0.93243 at log2(192 / 160) / log2(256 /
+        // 160) = 0.38792 of the way: 0.93636; below 128, Hopper's ratios.
+        let b = KernelArch::Blackwell;
+        assert!((head_width_speed(160.0, b) - 0.93886).abs() < 1e-4);
+        assert!((head_width_speed(192.0, b) - 0.93636).abs() < 1e-4);
+        assert!((head_width_speed(64.0, b) - 0.70077).abs() < 1e-4);
+        assert!((head_width_speed(128.0, b) - 1.0).abs() < 1e-12);
     }
 
     #[test]

@@ -323,7 +323,10 @@ pub fn evaluate_with(
         // (width 64 over 128 at 4k causal: 284 / 319 = 0.89 and 363 / 353 = 1.03) and whose
         // choice the framework catalog does not record: unchanged there.
         let width = if s.cudnn.is_some() {
-            attention::head_width_speed(0.5 * (arch.qk_head_dim() + arch.v_head_dim()))
+            attention::head_width_speed(
+                0.5 * (arch.qk_head_dim() + arch.v_head_dim()),
+                hw.kernel_arch,
+            )
         } else {
             1.0
         };
