@@ -12,17 +12,23 @@ use crate::serve::queue::BatchQueue;
 /// built once (every factor at most 1, so nothing overflows). A tail evaluation then costs one
 /// exponential instead of one per bin; the bisection makes about forty.
 pub(super) struct TtftTail {
-    /// (start, share) by start, ascending.
-    bins: Vec<(f64, f64)>,
-    /// P_k above, per sorted bin.
-    started_sum: Vec<f64>,
-    /// Shares of the bins after each sorted bin (those not started when it is the last).
-    later_share: Vec<f64>,
+    /// The bins by start, ascending (one allocation per server evaluation).
+    bins: Vec<StartedBin>,
     /// All the shares (nothing started yet).
     total_share: f64,
     /// P(every slot taken) and the wait tail's decay rate, 1/s.
     wait: f64,
     rate: f64,
+}
+
+/// One bin of [`TtftTail`], with what the tail needs when it is the last to have started.
+struct StartedBin {
+    /// Its TTFT without a wait, s.
+    start: f64,
+    /// P_k above.
+    started_sum: f64,
+    /// Shares of the bins after it (not started when it is the last that has).
+    later_share: f64,
 }
 
 impl TtftTail {
@@ -34,28 +40,27 @@ impl TtftTail {
     ) -> TtftTail {
         let sorted = by_start(bins, prefill_s, first);
         let rate = q.tail_rate();
-        let mut started_sum = Vec::with_capacity(sorted.len());
+        let mut started = Vec::with_capacity(sorted.len());
         let mut sum = 0.0;
-        let mut previous: Option<f64> = None;
-        for &(start, share) in &sorted {
-            if let Some(before) = previous {
-                sum *= (-rate * (start - before)).exp();
+        for (i, &(start, share)) in sorted.iter().enumerate() {
+            if i > 0 {
+                sum *= (-rate * (start - sorted[i - 1].0)).exp();
             }
             sum += share;
-            started_sum.push(sum);
-            previous = Some(start);
+            started.push(StartedBin {
+                start,
+                started_sum: sum,
+                later_share: 0.0,
+            });
         }
         let total_share: f64 = sorted.iter().map(|b| b.1).sum();
-        let mut later_share = vec![0.0; sorted.len()];
         let mut after = 0.0;
-        for (i, &(_, share)) in sorted.iter().enumerate().rev() {
-            later_share[i] = after;
+        for (bin, &(_, share)) in started.iter_mut().zip(&sorted).rev() {
+            bin.later_share = after;
             after += share;
         }
         TtftTail {
-            bins: sorted,
-            started_sum,
-            later_share,
+            bins: started,
             total_share,
             wait: q.wait_probability(),
             rate,
@@ -64,20 +69,20 @@ impl TtftTail {
 
     /// P(TTFT > t).
     pub(super) fn at(&self, t: f64) -> f64 {
-        let Some(k) = self.bins.iter().rposition(|b| b.0 <= t) else {
+        let Some(last) = self.bins.iter().rfind(|b| b.start <= t) else {
             return self.total_share;
         };
         let started = if self.rate <= 0.0 {
             // No decay: a started bin's wait exceeds any time if anyone waits at all.
             if self.wait > 0.0 {
-                self.total_share - self.later_share[k]
+                self.total_share - last.later_share
             } else {
                 0.0
             }
         } else {
-            self.wait * (-self.rate * (t - self.bins[k].0)).exp() * self.started_sum[k]
+            self.wait * (-self.rate * (t - last.start)).exp() * last.started_sum
         };
-        self.later_share[k] + started
+        last.later_share + started
     }
 }
 
