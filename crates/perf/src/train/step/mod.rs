@@ -3,10 +3,12 @@
 mod data_parallel;
 mod evaluation;
 mod expert_parallel;
+mod layer;
 mod pipeline;
 
 use evaluation::infeasible;
 pub use evaluation::{Breakdown, Evaluation, Infeasible};
+pub use layer::{FUSED_ELEMENTWISE_PASSES, HOST_S_PER_OP};
 
 use super::attention;
 pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
@@ -17,92 +19,11 @@ use super::stages::{split_layers, Stages};
 pub use super::strategy::{Recompute, RecomputeModules, Strategy};
 use crate::arch::Arch;
 
-/// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
-const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
-/// Of [`KERNELS_PER_LAYER_FORWARD`], the attention block's: input norm, QKV projection,
-/// rotary embedding, core attention, output projection, bias-dropout-add and residual (the
-/// other half is the MLP block's). These are what a per-layer `attn` CUDA graph captures.
-const ATTENTION_KERNELS_PER_LAYER_FORWARD: f64 = 7.0;
-/// Extra kernels per MoE layer forward besides the expert GEMMs: router GEMM, softmax, top-k,
-/// permute, dispatch, activation, combine, unpermute.
-const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 8.0;
-/// Of [`MOE_KERNELS_PER_LAYER_FORWARD`], the router's (GEMM, softmax, top-k): what a per-layer
-/// `moe_router` CUDA graph captures.
-const ROUTER_KERNELS_PER_LAYER_FORWARD: f64 = 3.0;
-/// Expert GEMM launches per local expert, forward (the up- or gate-up projection and the
-/// down projection). Transformer Engine's `GroupedLinear` hands `general_grouped_gemm` one
-/// tensor per expert and it runs one cuBLAS GEMM each (`num_gemms = len(A)`;
-/// transformer_engine/pytorch/cpp_extensions/gemm.py), so launches grow with the experts a rank
-/// holds; the backward's data and weight gradients double them (the 2x backward factor).
-const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
-/// Host (CPU) time per launched operation in an eager PyTorch framework: Python, the
-/// pybind11 boundary, autograd recording, the ATen dispatcher, the library's algorithm pick and
-/// `cudaLaunchKernel` together. Measured (Transformer Engine issue #2053, "High CPU overhead on
-/// Grace systems", 2025-08-11, read 2026-12-02; CPU time per Linear forward, BF16, hidden 2048,
-/// 8192 tokens): a plain PyTorch `Linear` 13.48 us on a DGX H100's Xeon 8480C and 37.08 us on
-/// GB200's Grace; Transformer Engine's `Linear` 99.66 us on GB200 and 90.53 us on GH200. A
-/// launch here stands for one framework-level op of Megatron's MoE path (Transformer Engine
-/// module calls, with their quantiser and workspace set-up per expert GEMM, and plain torch ops
-/// of the router and dispatcher), so it lies inside that 13-100 us bracket; 37 us (the GB200
-/// PyTorch op) is the value the calibration read supports best once CUDA graphs are charged
-/// per recipe (`gigawatt train validate`, MoE rows in sample / leave-one-source-out, on the
-/// tree this shipped with: 25 us 17.1 / 16.6%, 30 us 16.1 / 15.7%, 37 us 14.5 / 14.2%, 45 us
-/// 15.0 / 14.8%; before the recipes' recompute modules and 16-bit gradients, 50 us read 17.6 /
-/// 17.2% and 60 us 22.0 / 21.7%). One figure for every host: the rows do not show the Grace
-/// penalty the microbenchmark does (Grace 37 us with x86 25-30 us read 15.2-16.1%). Chosen
-/// once on all rows, not refitted per fold. The GPU hides host time while the CPU runs ahead of the kernels
-/// it has queued; the MoE host stall in `evaluate_with` is where it cannot.
-pub const HOST_S_PER_OP: f64 = 37e-6;
-/// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
-/// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
-/// write a 1-byte mask: 3.5 each, 7).
-pub const FUSED_ELEMENTWISE_PASSES: f64 = 11.0;
-/// Bytes per routed element charged once per layer forward for Megatron-Core's unfused fp32
-/// expert-bias loop (48 bytes over forward and backward, see `evaluate_with`; the backward's
-/// 2x factor makes 3 x 16).
-const EXPERT_BIAS_BYTES_PER_ELEMENT: f64 = 16.0;
-/// Bytes per rotated query or key element charged once per layer forward for Megatron-Core's
-/// unfused RoPE (`_apply_rotary_pos_emb_bshd`, rope_utils.py at the 26.04 pin 3097d81; see
-/// `Arch::unfused_rope`), 16-bit throughout (`cos_` and `sin_` are cast to the input's dtype).
-/// Forward, counted per element: `t * cos_` (read, write: 4), the negated half of
-/// `_rotate_half` (2), its concatenation (4), `* sin_` (4), the sum (6) and the final
-/// `torch.cat((t, t_pass))` (4): 24; backward, the two products' gradients (4 + 4), the
-/// negation's (2), reassembling the chunks' gradients (4), summing the two paths (6) and the
-/// full-width slice's gradient copy (4): 24. Element-wise bytes count once forward and twice
-/// backward (the 2x below), so 48 / 3 = 16 are charged here.
-const UNFUSED_ROPE_BYTES_PER_ELEMENT: f64 = 16.0;
-/// Kernels of the unfused RoPE per rotated tensor (queries, keys), forward: the two products,
-/// the negation, the two concatenations and the sum.
-const UNFUSED_ROPE_KERNELS_PER_TENSOR: f64 = 6.0;
 /// Bytes per element of activations and gradients in flight (16-bit).
 const ACTIVATION_BYTES: f64 = 2.0;
 /// Bytes read and written per parameter by a mixed-precision Adam step: fp32 master, m, v and
 /// gradient read (16), fp32 master, m, v and the 16-bit weight written (14).
 const OPTIMIZER_BYTES_PER_PARAM: f64 = 30.0;
-
-/// Kernels the host launches one by one per layer forward (of `kernels`, a layer's average
-/// with MoE layers a `moe_share` of the layers), once CUDA graphs replay what they capture:
-/// each captured module costs one graph launch instead of its kernels; a full-iteration graph
-/// leaves nothing to launch. The backward's launches scale with these (TE's graphed callables
-/// capture the backward of what they capture in the forward).
-fn host_launched_kernels(
-    kernels: f64,
-    attention_launches: f64,
-    moe_share: f64,
-    graphs: super::CudaGraphs,
-) -> f64 {
-    if graphs.full_iteration {
-        return 0.0;
-    }
-    let mut launched = kernels;
-    if graphs.attention {
-        launched -= attention_launches - 1.0;
-    }
-    if graphs.moe_router {
-        launched -= moe_share * (ROUTER_KERNELS_PER_LAYER_FORWARD - 1.0);
-    }
-    launched.max(0.0)
-}
 
 pub(crate) fn shape_factor(c: &ModelConstants, m: f64, n: f64, k: f64) -> f64 {
     1.0 / (1.0 + c.gemm_half_dim / m + c.gemm_half_dim / n + c.gemm_half_dim / k)
@@ -283,296 +204,43 @@ pub fn evaluate_with(
         1.0
     };
 
-    // --- One layer, forward, one microbatch, one accelerator ---
-    let (attention_projection_s, mla_up_proj_s) = match arch.mla {
-        None => {
-            let qkv = gemm_s(
-                c,
-                recipes.attention_ceiling,
-                tokens,
-                (arch.heads + 2.0 * arch.kv_heads) * arch.head_dim / tp,
-                h,
-            );
-            let out = gemm_s(
-                c,
-                recipes.attention_ceiling,
-                tokens,
-                h,
-                arch.heads * arch.head_dim / tp,
-            );
-            (qkv + out, 0.0)
-        }
-        Some(m) => {
-            let width = arch.attention_params() / (h * tp);
-            let all = gemm_s(c, recipes.attention_ceiling, tokens, width, h);
-            // The query and key/value up-projections' share of the attention matmuls.
-            let up = m.q_lora_rank * arch.heads * (m.qk_nope_head_dim + m.qk_rope_head_dim)
-                + m.kv_lora_rank * arch.heads * (m.qk_nope_head_dim + m.v_head_dim);
-            (all, all * up / arch.attention_params())
-        }
-    };
-    // Causal attention does half the score matrix; context parallelism balances it.
-    let core_flops =
-        2.0 * tokens * w.seq_len * (arch.heads / tp) * (arch.qk_head_dim() + arch.v_head_dim());
-    let (core_forward_s, core_memory_forward_s) = if s.flash_attention {
-        // The fused kernel's speed for the lengths it is handed (`attention`: longer kernels
-        // and ring CP's unmasked blocks run nearer the ceiling) and, for cuDNN's kernels, for
-        // its head width (narrow heads spend more of their time in the softmax). The published
-        // width figures are cuDNN's; a framework without a cuDNN version runs another kernel
-        // (FlashAttention-2 or Triton), whose width ratios on the same figure are milder
-        // (width 64 over 128 at 4k causal: 284 / 319 = 0.89 and 363 / 353 = 1.03) and whose
-        // choice the framework catalog does not record: unchanged there.
-        let width = if s.cudnn.is_some() {
-            attention::head_width_speed(
-                0.5 * (arch.qk_head_dim() + arch.v_head_dim()),
-                hw.kernel_arch,
-            )
-        } else {
-            1.0
-        };
-        let ceiling = attention_ceiling
-            * attention::length_speedup(w.seq_len, cp, attention::length_curve(hw.kernel_arch))
-            * width
-            * attention_kernels.forward;
-        (0.5 * core_flops / ceiling, 0.0)
-    } else {
-        // Unfused: two batched GEMMs over the full score matrix, plus scale-mask-softmax and
-        // dropout streaming the s x s scores (about five 16-bit passes).
-        let gemms =
-            core_flops / (bf16_ceiling * shape_factor(c, seq_local, w.seq_len, arch.head_dim));
-        let scores = b * (arch.heads / tp) * seq_local * w.seq_len;
-        (gemms, 5.0 * ACTIVATION_BYTES * scores / hbm)
-    };
-
-    let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
-    let dense_mlp_s = {
-        let ceiling = recipes.dense_ceiling;
-        let up = gemm_s(c, ceiling, tokens, arch.ffn_hidden * gate / tp, h);
-        let down = gemm_s(c, ceiling, tokens, h, arch.ffn_hidden / tp);
-        up + down
-    };
-    // Expert tensor parallelism (folded below TP when the EP group needs it): each rank sends
-    // its 1/TP share of the tokens and an expert's GEMMs are split ETP ways, so an expert sees
-    // ETP / TP of the tokens routed to it from each TP group, at width / ETP.
     let etp = f64::from(s.expert_tp());
-    let (routed_mlp_s, shared_mlp_s, router_s) = if arch.is_moe() {
-        let ceiling = recipes.expert_ceiling;
-        let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts * etp / tp;
-        let local_experts = arch.experts / ep;
-        let width_up = arch.moe_ffn_hidden * gate / etp;
-        let routed = imbalance
-            * local_experts
-            * (gemm_s(c, ceiling, routed_tokens_per_expert, width_up, h)
-                + gemm_s(
-                    c,
-                    ceiling,
-                    routed_tokens_per_expert,
-                    h,
-                    arch.moe_ffn_hidden / etp,
-                ));
-        let shared = if arch.shared_experts > 0.0 {
-            gemm_s(
-                c,
-                ceiling,
-                tokens,
-                arch.moe_ffn_hidden * gate / tp * arch.shared_experts,
-                h,
-            ) + gemm_s(
-                c,
-                ceiling,
-                tokens,
-                h,
-                arch.moe_ffn_hidden * arch.shared_experts / tp,
-            )
-        } else {
-            0.0
-        };
-        // The router's logits GEMM (16-bit) and its softmax / top-k over fp32 scores (write,
-        // read and write, read: four 4-byte passes).
-        let router =
-            gemm_s(c, bf16_ceiling, tokens, arch.experts, h) + 16.0 * tokens * arch.experts / hbm;
-        (routed, shared, router)
-    } else {
-        (0.0, 0.0, 0.0)
+    let layer_inputs = layer::LayerInputs {
+        arch,
+        hw,
+        s,
+        w,
+        c,
+        recipes: &recipes,
+        b,
+        tokens,
+        seq_local,
+        tp,
+        cp,
+        ep,
+        bf16_ceiling,
+        attention_ceiling,
+        attention_kernels,
+        hbm,
+        moe_share,
+        imbalance,
     };
-    let mlp_s =
-        (1.0 - moe_share) * dense_mlp_s + moe_share * (routed_mlp_s + shared_mlp_s + router_s);
-    let active_ffn = (1.0 - moe_share) * arch.ffn_hidden
-        + moe_share * (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden;
-
-    let hidden_split = if s.sequence_parallel { tp } else { 1.0 };
-    let activation_passes = if arch.gated_mlp { 3.0 } else { 2.0 };
-    let elementwise_bytes = ACTIVATION_BYTES
-        * tokens
-        * (if s.fused_elementwise {
-            FUSED_ELEMENTWISE_PASSES
-        } else {
-            c.elementwise_passes
-        } * h
-            / hidden_split
-            + activation_passes * active_ffn / tp);
-    // MoE token permutation: each token is copied once per routed expert before the dispatch
-    // and the copies are gathered and summed after the combine (read and write of the hidden
-    // state per copy and per token: 2 (top_k + 1) passes), on the busiest rank.
-    let permute_bytes = if arch.is_moe() {
-        moe_share * imbalance * ACTIVATION_BYTES * tokens * h * 2.0 * (arch.top_k + 1.0)
-    } else {
-        0.0
-    };
-    // 8- and 4-bit matmuls quantise each GEMM input first, at the recipe's bytes per element
-    // (`Recipe::cast_bytes_per_element`): the QKV and MLP inputs (full width after the
-    // sequence-parallel gather) and the projection and down-projection inputs (split across
-    // TP); the experts quantise every routed copy of a token after the permutation (Transformer
-    // Engine's `GroupedLinear` splits and quantises the permuted input per expert), so their
-    // inputs count once per copy. The backward pass casts the output gradients the same way,
-    // which the 2x backward factor below covers.
-    // A dispatcher that quantises before sending casts each token once (and the shared
-    // expert's input with it).
-    let expert_input_casts = if w.moe.dispatcher.quantises_before_dispatch() {
-        1.0
-    } else {
-        arch.top_k + arch.shared_experts
-    };
-    let cast_bytes = tokens
-        * (recipes.attention_cast * (h + arch.heads * arch.v_head_dim() / tp)
-            + recipes.dense_cast * (1.0 - moe_share) * (h + arch.ffn_hidden / tp)
-            + recipes.expert_cast
-                * moe_share
-                * (expert_input_casts * h
-                    + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
-    // Expert output biases (GPT-OSS): Megatron-Core's grouped MLP adds each expert's down-
-    // projection bias, weighted by the token's routing probability, after the GEMM and in fp32,
-    // one expert at a time (`TEGroupedMLP._apply_bias`, megatron/core/transformer/moe/
-    // experts.py @core_v0.17.0: split, `t + b * p`, `torch.cat`, cast back). Bytes per routed
-    // element: forward, the product written in fp32 (4), the sum reading the 16-bit output and
-    // the product and writing fp32 (2 + 4 + 4), the concatenation (4 + 4), the cast (4 + 2):
-    // 28; backward, the gradient cast up and down (6 + 6) and reduced against the
-    // probabilities and the biases (4 + 4): 20. These element-wise bytes count once forward
-    // and twice backward (the 2x below), so 48 / 3 = 16 bytes per element are charged here.
-    let expert_bias_bytes = if arch.is_moe() && arch.expert_bias {
-        moe_share * imbalance * tokens * arch.top_k * etp / tp * h * EXPERT_BIAS_BYTES_PER_ELEMENT
-    } else {
-        0.0
-    };
-    // Megatron-Core's unfused RoPE (YaRN models, `Arch::unfused_rope`) on every query head and
-    // every key head of the rank (MLA rotates its queries and one shared rope key).
-    let (rope_bytes, rope_kernels) = if arch.unfused_rope() {
-        let (rotated_heads, width) = match arch.mla {
-            Some(m) => (arch.heads / tp + 1.0, m.qk_rope_head_dim),
-            None => (
-                arch.heads / tp + (arch.kv_heads / tp).max(1.0),
-                arch.head_dim,
-            ),
-        };
-        (
-            tokens * rotated_heads * width * UNFUSED_ROPE_BYTES_PER_ELEMENT,
-            2.0 * UNFUSED_ROPE_KERNELS_PER_TENSOR,
-        )
-    } else {
-        (0.0, 0.0)
-    };
-    let elementwise_bytes =
-        elementwise_bytes + cast_bytes + permute_bytes + expert_bias_bytes + rope_bytes;
-    let local_experts = if arch.is_moe() {
-        (arch.experts / ep.max(1.0)).max(1.0)
-    } else {
-        0.0
-    };
-    // 8- and 4-bit experts quantise each expert's share of the permuted input before its GEMM
-    // (the `GroupedLinear` split above): a quantise launch per expert GEMM.
-    let expert_quantise_launches = if recipes.expert_cast > 0.0 { 2.0 } else { 1.0 };
-    // The bias loop launches a product and a sum per local expert, then the concatenation and
-    // the cast.
-    let expert_bias_launches = if arch.is_moe() && arch.expert_bias {
-        2.0 * local_experts + 2.0
-    } else {
-        0.0
-    };
-    let attention_launches = ATTENTION_KERNELS_PER_LAYER_FORWARD + rope_kernels;
-    let kernels = KERNELS_PER_LAYER_FORWARD
-        + rope_kernels
-        + moe_share
-            * (MOE_KERNELS_PER_LAYER_FORWARD
-                + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts
-                + expert_bias_launches);
-    let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
-
-    let layer_forward_s =
-        attention_projection_s + core_forward_s + core_memory_forward_s + mlp_s + elementwise_s;
-    // Backward: twice the matmul work; flash attention's backward recomputes the scores (2.5x
-    // the forward's FLOPs, at the backward kernel's own speed for its cuDNN).
-    let core_backward_s = if s.flash_attention {
-        2.5 * core_forward_s * attention_kernels.forward / attention_kernels.backward
-    } else {
-        2.0 * core_forward_s + 2.0 * core_memory_forward_s
-    };
-    let layer_backward_s = 2.0 * (attention_projection_s + mlp_s + elementwise_s) + core_backward_s;
-
-    // Host stalls on MoE layers: Megatron's token dispatchers copy the tokens-per-expert
-    // counts to the host (a device-to-host copy and stream synchronisation) before the
-    // all-to-all and the grouped GEMM can be sized, so the CPU cannot run ahead of the GPU past
-    // an MoE layer: each MoE layer takes the longer of its GPU time and the host time to launch
-    // its kernels (the backward launches twice as many: data and weight gradients).
-    let (moe_host_stall_forward_s, moe_host_stall_backward_s) = if arch.is_moe() {
-        let host_forward_s =
-            host_launched_kernels(kernels, attention_launches, moe_share, w.moe.cuda_graphs)
-                * HOST_S_PER_OP;
-        (
-            moe_share * (host_forward_s - layer_forward_s).max(0.0),
-            moe_share * (2.0 * host_forward_s - layer_backward_s).max(0.0),
-        )
-    } else {
-        (0.0, 0.0)
-    };
-    let layer_forward_s = layer_forward_s + moe_host_stall_forward_s;
-    let layer_backward_s = layer_backward_s + moe_host_stall_backward_s;
+    let one_layer = layer::layer(layer_inputs);
+    let layer::Layer {
+        attention_projection_s,
+        core_forward_s,
+        core_backward_s,
+        mlp_s,
+        forward_s: layer_forward_s,
+        backward_s: layer_backward_s,
+        ..
+    } = one_layer;
 
     // Recomputation: the named modules' forward again, or whole layers.
     let modules = s.selective_modules();
     let has = |m: RecomputeModules| modules.contains(m);
     let full_fraction = full_recompute_fraction(s, &stages);
-    let layer_recompute_s = match s.recompute {
-        Recompute::None => 0.0,
-        Recompute::Selective => {
-            let mut t = 0.0;
-            if has(RecomputeModules::CORE_ATTN) {
-                t += core_forward_s + core_memory_forward_s;
-            }
-            if has(RecomputeModules::LAYERNORM) {
-                // Two norms, each reading and writing the hidden state.
-                t += 4.0 * ACTIVATION_BYTES * tokens * h / hidden_split / hbm;
-            }
-            if has(RecomputeModules::MLP) {
-                t += (1.0 - moe_share)
-                    * (dense_mlp_s
-                        + ACTIVATION_BYTES * tokens * activation_passes * arch.ffn_hidden
-                            / tp
-                            / hbm);
-            }
-            if has(RecomputeModules::MOE) {
-                t += moe_share * (routed_mlp_s + shared_mlp_s);
-            } else {
-                if has(RecomputeModules::MOE_ACT) {
-                    t += moe_share
-                        * ACTIVATION_BYTES
-                        * tokens
-                        * arch.top_k
-                        * arch.moe_ffn_hidden
-                        * activation_passes
-                        / tp
-                        / hbm;
-                }
-                if has(RecomputeModules::SHARED_EXPERTS) {
-                    t += moe_share * shared_mlp_s;
-                }
-            }
-            if has(RecomputeModules::MLA_UP_PROJ) {
-                t += mla_up_proj_s;
-            }
-            t
-        }
-        Recompute::Full => full_fraction * layer_forward_s,
-    };
+    let layer_recompute_s = one_layer.recompute_s(layer_inputs, full_fraction);
 
     // Collectives inside a layer.
     let link = |group: f64| -> (f64, f64) {
