@@ -250,7 +250,7 @@ fn validation_compares_what_the_sources_publish() {
     assert!(within("prefill pool") + within("decode pool") >= 4);
     // Every MoE pool case, as issue 14 asks ("each within 20%"); the GB200 FP8 EP4 prefill sits
     // at the edge (+19.96%) with its all-to-all in sequence, as its launch line runs it.
-    let pools = kind_count(&cases, "prefill pool") + kind_count(&cases, "decode pool");
+    let pools = kind_count(cases, "prefill pool") + kind_count(cases, "decode pool");
     assert!(pools >= 10, "{pools}");
     assert_eq!(
         within("prefill pool") + within("decode pool"),
@@ -258,12 +258,7 @@ fn validation_compares_what_the_sources_publish() {
         "{cases:?}"
     );
     // Server (Poisson arrivals, MLPerf) and latency-bound or loaded closed-loop cases.
-    let kind = |k: &str| {
-        cases
-            .iter()
-            .filter(|c| c["metric"].as_str().unwrap().contains(k))
-            .count()
-    };
+    let kind = |k: &str| kind_count(cases, k);
     assert_eq!(kind("(server)"), 6);
     assert_eq!(kind("(closed loop)"), 14);
     assert!(within("(closed loop)") >= 6, "{cases:?}");
