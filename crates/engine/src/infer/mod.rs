@@ -14,6 +14,7 @@ use crate::PlanResult;
 use crate::{content_hash, EngineError, ENGINE_VERSION, SCHEMA_VERSION};
 
 mod fleet;
+mod published_tables;
 mod shape;
 mod traffic;
 mod traffic_result;
