@@ -203,8 +203,10 @@ pub use crate::train_validate::{system_for_gpu_type, validate_training, Training
 
 mod framework;
 mod inputs;
+mod result;
 mod spec;
 
 pub use framework::{default_framework_id, perf_framework, resolve_framework, search_layouts};
 pub use inputs::{resolve_train_inputs, TrainInputs};
+pub use result::*;
 pub use spec::*;
