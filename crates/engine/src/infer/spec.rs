@@ -29,7 +29,7 @@ struct ServingSpec {
     tp: Option<Spanned<i64>>,
     pp: Option<Spanned<i64>>,
     ep: Option<Spanned<i64>>,
-    #[serde(default = "bf16")]
+    #[serde(default = "crate::train::default_precision")]
     precision: Spanned<String>,
     kv_precision: Option<Spanned<String>>,
     /// Attention projections' weight precision (default `precision`), as the training spec's
@@ -63,9 +63,6 @@ struct ServingSpec {
     draft_cost_fraction: Option<Spanned<f64>>,
 }
 
-fn bf16() -> Spanned<String> {
-    Spanned::new(0..0, "bf16".into())
-}
 fn server() -> Spanned<String> {
     Spanned::new(0..0, "server".into())
 }

@@ -94,7 +94,8 @@ struct TrainingSpec {
     cuda_graphs: Option<Spanned<String>>,
 }
 
-fn default_precision() -> Spanned<String> {
+/// The precision a spec gets when it names none (`gigawatt train` and `gigawatt infer` alike).
+pub(crate) fn default_precision() -> Spanned<String> {
     Spanned::new(0..0, "bf16".into())
 }
 
