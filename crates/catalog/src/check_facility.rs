@@ -2,8 +2,9 @@
 //! required figure present and within its bound, the reference accelerator known and rated.
 //! Split out of `load.rs`, which gathers and validates everything else.
 
+use crate::checker::{Bound, Checker};
 use crate::diagnostic::{nearest, Diagnostic};
-use crate::load::{Bound, CatalogText, Checker, Gathered};
+use crate::load::{CatalogText, Gathered};
 use crate::{Facility, Sourced};
 
 pub(crate) fn validate_facility(

@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
+use crate::checker::{Bound, Checker};
 use crate::diagnostic::nearest;
-use crate::load::{Bound, Checker, Placed};
+use crate::load::Placed;
 use crate::model::Accelerator;
 use crate::precision::{Ceiling, Precision, ResolvedDerivation};
 use crate::Sourced;

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::checker::Checker;
 use crate::history::GwBasis;
-use crate::load::{Checker, Placed};
+use crate::load::Placed;
 
 /// One source's figure for one quantity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -106,7 +107,7 @@ pub(crate) fn validate(check: &mut Checker<'_>, claims: &[Placed<Claim>], known:
         }
         let value = *claim.value.get_ref();
         let (low, high) = claim.bounds();
-        if !(0.0..=crate::load::MAX_CATALOG_NUMBER).contains(&value) {
+        if !(0.0..=crate::checker::MAX_CATALOG_NUMBER).contains(&value) {
             problem(
                 claim.value.span(),
                 "value",

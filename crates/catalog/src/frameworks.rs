@@ -148,7 +148,7 @@ pub(crate) fn validate(
                 .hint(hint),
         );
     };
-    if !crate::load::is_date(fw.released.get_ref()) {
+    if !crate::checker::is_date(fw.released.get_ref()) {
         report(
             "released",
             Some(fw.released.span()),

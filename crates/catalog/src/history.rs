@@ -216,7 +216,7 @@ pub fn date_start(date: &str) -> String {
 
 /// Whether `text` is a catalog date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
 pub fn is_date(text: &str) -> bool {
-    crate::load::is_date(text)
+    crate::checker::is_date(text)
 }
 
 /// Whether something dated `date` was public on `day` (`YYYY-MM-DD`).

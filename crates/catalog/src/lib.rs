@@ -9,6 +9,7 @@
 mod accelerator;
 mod check_facility;
 mod check_matmul;
+mod checker;
 pub mod claim;
 pub mod diagnostic;
 pub mod engines;

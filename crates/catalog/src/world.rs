@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::checker::{Bound, Checker};
 use crate::diagnostic::nearest;
 use crate::history::{date_end, date_start, Event, StatusFold};
-use crate::load::{Bound, Checker, Placed};
+use crate::load::Placed;
 use crate::model::{Deal, System};
 use crate::record::RecordEntry;
 use crate::site::Site;
@@ -58,7 +59,7 @@ fn source_quality(check: &mut Checker<'_>) {
         let (file, s) = (placed.file, &placed.item);
         let id = s.id.get_ref();
         if let Some(read) = &s.read {
-            if !crate::load::is_date(read.get_ref()) {
+            if !crate::checker::is_date(read.get_ref()) {
                 let d = check
                     .diag(
                         file,
@@ -149,7 +150,7 @@ fn deal_histories(
             check.problems.push(d);
             continue;
         }
-        if !crate::load::is_date(e.date.get_ref()) {
+        if !crate::checker::is_date(e.date.get_ref()) {
             let d = check
                 .diag(
                     file,
@@ -306,7 +307,7 @@ fn site(
     check.id(file, "site", &site.id);
     if let Some(searched) = &site.searched {
         let text = searched.get_ref();
-        if text.len() != 10 || !crate::load::is_date(text) {
+        if text.len() != 10 || !crate::checker::is_date(text) {
             let d = check
                 .diag(
                     file,
@@ -402,7 +403,7 @@ fn record(check: &mut Checker<'_>, placed: &Placed<RecordEntry>) {
     if let Some(usd) = &r.usd {
         check.number(file, f("usd"), usd, Bound::NonNegative);
     }
-    if !crate::load::is_date(r.horizon.get_ref()) {
+    if !crate::checker::is_date(r.horizon.get_ref()) {
         let d = check
             .diag(
                 file,
