@@ -70,6 +70,44 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// Issue 12's targets: the groups they read, then each target, unmet first.
+fn targets(t: &perf::validate::Targets) -> String {
+    let m = &t.macro_average;
+    let mut out = format!(
+        "Groups: MoE rows {} in sample, {} left out ({} rows); Blackwell rows {} in sample, {} left out ({} rows); mean over {} families {} in sample, {} left out\n",
+        pct(t.moe_rows.in_sample.mae),
+        pct(t.moe_rows.loso.mae),
+        t.moe_rows.in_sample.n,
+        pct(t.blackwell_rows.in_sample.mae),
+        pct(t.blackwell_rows.loso.mae),
+        t.blackwell_rows.in_sample.n,
+        m.families,
+        pct(m.in_sample_mae),
+        pct(m.loso_mae)
+    );
+    out += &format!(
+        "Targets (issue 12, MAE at most): {} of {} met\n",
+        t.met,
+        t.checks.len()
+    );
+    for check in t
+        .checks
+        .iter()
+        .filter(|c| !c.met)
+        .chain(t.checks.iter().filter(|c| c.met))
+    {
+        out += &format!(
+            "  {:<5} {:<52} {:>6} (target {})\n",
+            if check.met { "met" } else { "unmet" },
+            check.name,
+            pct(check.measured),
+            pct(check.limit)
+        );
+    }
+    out.push('\n');
+    out
+}
+
 fn table(v: &TrainingValidation) -> String {
     let r = &v.report;
     let c = &r.coverage;
@@ -119,6 +157,7 @@ fn table(v: &TrainingValidation) -> String {
         pct(c.fraction_fit),
         c.excluded
     );
+    out += &targets(&r.targets);
     out += &format!(
         "{:<18} {:<22} {:>4} {:>4} {:>4} {:>4} {:>4} {:>4} {:>7} {:>7} {:>7} {:>7} {:>8}\n",
         "family",

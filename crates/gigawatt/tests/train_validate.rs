@@ -166,6 +166,61 @@ fn out_of_sample_errors_hold() {
 }
 
 #[test]
+fn the_targets_are_read_off_the_families_and_rows() {
+    let v = json();
+    let t = &v["targets"];
+    // The macro-average is the plain mean of the families' MAEs (families with compared rows).
+    let scored: Vec<&Value> = v["families"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["in_sample"]["n"].as_u64().unwrap() > 0)
+        .collect();
+    let mean = scored
+        .iter()
+        .map(|f| f["in_sample"]["mae"].as_f64().unwrap())
+        .sum::<f64>()
+        / scored.len() as f64;
+    assert_eq!(
+        t["macro_average"]["families"].as_u64().unwrap() as usize,
+        scored.len()
+    );
+    assert!((t["macro_average"]["in_sample_mae"].as_f64().unwrap() - mean).abs() < 1e-12);
+    // The MoE rows are the rows that train an MoE model; the Blackwell rows, Blackwell's.
+    let rows = v["rows"].as_array().unwrap();
+    let count = |pick: &dyn Fn(&Value) -> bool| {
+        rows.iter()
+            .filter(|r| r["status"] == "compared" && pick(r))
+            .count() as u64
+    };
+    assert_eq!(
+        t["moe_rows"]["in_sample"]["n"].as_u64().unwrap(),
+        count(&|r| r["moe"] == true)
+    );
+    assert!(count(&|r| r["moe"] == true) >= 30);
+    assert_eq!(
+        t["blackwell_rows"]["in_sample"]["n"].as_u64().unwrap(),
+        count(&|r| r["generation"] == "blackwell")
+    );
+    // Each check says whether it holds, and `met` counts them.
+    let checks = t["checks"].as_array().unwrap();
+    for c in checks {
+        let (measured, limit) = (
+            c["measured"].as_f64().unwrap(),
+            c["limit"].as_f64().unwrap(),
+        );
+        assert_eq!(c["met"].as_bool().unwrap(), measured <= limit, "{c}");
+    }
+    let met = checks.iter().filter(|c| c["met"] == true).count() as u64;
+    assert_eq!(t["met"].as_u64().unwrap(), met);
+    let table = ok(&["train", "validate"]);
+    assert!(table.contains(&format!(
+        "Targets (issue 12, MAE at most): {met} of {} met",
+        checks.len()
+    )));
+}
+
+#[test]
 fn table_and_csv_print() {
     let table = ok(&["train", "validate"]);
     for text in [

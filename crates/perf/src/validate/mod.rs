@@ -12,7 +12,7 @@
 //! - [`csv`]: RFC 4180 splitting; [`sources`]: families, frameworks, model facts, exclusions;
 //! - [`rows`]: a row into a [`Case`]; [`conventions`]: published figure to step time;
 //! - [`predict`]: `auto` resolution and the step model; [`metrics`]: MAE, median, p90, bias;
-//! - [`folds`]: the grid fit and the hold-out splits.
+//! - [`folds`]: the grid fit and the hold-out splits; [`targets`]: issue 12's accuracy targets.
 
 pub mod conventions;
 pub mod csv;
@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod predict;
 pub mod rows;
 pub mod sources;
+pub mod targets;
 
 use std::collections::BTreeMap;
 
@@ -31,6 +32,7 @@ pub use folds::{ErrorMatrix, Fitted, Fold, Grid};
 pub use metrics::Stats;
 pub use rows::{read_rows, Case, FrameworkFor, Generation, RowOutcome, RowRead};
 pub use sources::{FlopConvention, Sources};
+pub use targets::Targets;
 
 use crate::step::{Breakdown, Hardware, ModelConstants, Strategy};
 
@@ -61,6 +63,8 @@ pub struct RowResult {
     pub gpu_type: String,
     /// Hardware generation.
     pub generation: Generation,
+    /// Whether the row trains a mixture-of-experts model (false when the row is not a case).
+    pub moe: bool,
     /// Compared, refused or excluded.
     pub status: Status,
     /// Why refused or excluded.
@@ -160,6 +164,8 @@ pub struct Report {
     pub coverage: Coverage,
     /// The grid the constants were fitted on.
     pub grid: Grid,
+    /// Issue 12's accuracy targets, each with its figure and whether it holds.
+    pub targets: Targets,
 }
 
 /// The coverage target of issue 11.
@@ -187,6 +193,7 @@ pub fn validate(
             framework: String::new(),
             gpu_type: row.gpu_type.clone(),
             generation: Generation::of(&row.gpu_type),
+            moe: false,
             status: Status::Refused,
             reason: None,
             measured_step_time_s: None,
@@ -208,6 +215,7 @@ pub fn validate(
             RowOutcome::Refused(reason) => result.reason = Some(reason.clone()),
             RowOutcome::Case(case) => {
                 result.framework = case.framework.clone();
+                result.moe = case.arch.is_moe();
                 result.filled = case.filled.clone();
                 result.measured_step_time_s = Some(case.measured_step_time_s);
                 match hardware_for(&case.gpu_type) {
@@ -284,7 +292,7 @@ pub fn validate(
     let loso_errors: Vec<f64> = results.iter().filter_map(|r| r.loso_error).collect();
 
     // Per family.
-    let families = family_ids
+    let families: Vec<FamilyReport> = family_ids
         .iter()
         .map(|id| {
             let mine: Vec<&RowResult> = results.iter().filter(|r| &r.family == id).collect();
@@ -340,6 +348,7 @@ pub fn validate(
         .count();
     let eligible = results.len() - excluded;
     let in_sample: Vec<f64> = results.iter().filter_map(|r| r.error).collect();
+    let targets = targets::targets(&results, &families, &leave_blackwell_out);
     Report {
         coverage: Coverage {
             rows: results.len(),
@@ -358,6 +367,7 @@ pub fn validate(
         loso: Stats::of(&loso_errors),
         leave_blackwell_out,
         grid: grid.clone(),
+        targets,
     }
 }
 
