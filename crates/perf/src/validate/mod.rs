@@ -92,6 +92,33 @@ pub struct RowResult {
     pub breakdown: Option<Breakdown>,
 }
 
+impl RowResult {
+    /// A row as read, before it is refused, excluded or compared: nothing predicted yet.
+    pub fn unscored(id: &str, file: &str, family: &str, gpu_type: &str) -> RowResult {
+        RowResult {
+            id: id.to_string(),
+            file: file.to_string(),
+            family: family.to_string(),
+            framework: String::new(),
+            gpu_type: gpu_type.to_string(),
+            generation: Generation::of(gpu_type),
+            moe: false,
+            status: Status::Refused,
+            reason: None,
+            measured_step_time_s: None,
+            predicted_step_time_s: None,
+            error: None,
+            loso_error: None,
+            predicted_fits: None,
+            infeasible: None,
+            framework_illegal: None,
+            filled: Vec::new(),
+            layout: None,
+            breakdown: None,
+        }
+    }
+}
+
 /// One source family's line.
 #[derive(Debug, Clone, Serialize)]
 pub struct FamilyReport {
@@ -186,27 +213,7 @@ pub fn validate(
     let mut results = Vec::new();
     let mut cases: Vec<(usize, &Case, Hardware, Vec<Strategy>)> = Vec::new();
     for row in rows {
-        let mut result = RowResult {
-            id: row.id.clone(),
-            file: row.file.clone(),
-            family: row.family.clone(),
-            framework: String::new(),
-            gpu_type: row.gpu_type.clone(),
-            generation: Generation::of(&row.gpu_type),
-            moe: false,
-            status: Status::Refused,
-            reason: None,
-            measured_step_time_s: None,
-            predicted_step_time_s: None,
-            error: None,
-            loso_error: None,
-            predicted_fits: None,
-            infeasible: None,
-            framework_illegal: None,
-            filled: Vec::new(),
-            layout: None,
-            breakdown: None,
-        };
+        let mut result = RowResult::unscored(&row.id, &row.file, &row.family, &row.gpu_type);
         match &row.outcome {
             RowOutcome::Excluded(reason) => {
                 result.status = Status::Excluded;

@@ -236,27 +236,13 @@ mod tests {
         }
     }
 
-    fn row(moe: bool, generation: Generation, error: f64, loso: f64) -> RowResult {
+    fn row(moe: bool, gpu_type: &str, error: f64, loso: f64) -> RowResult {
         RowResult {
-            id: String::new(),
-            file: String::new(),
-            family: String::new(),
-            framework: String::new(),
-            gpu_type: String::new(),
-            generation,
             moe,
             status: Status::Compared,
-            reason: None,
-            measured_step_time_s: None,
-            predicted_step_time_s: None,
             error: Some(error),
             loso_error: Some(loso),
-            predicted_fits: None,
-            infeasible: None,
-            framework_illegal: None,
-            filled: Vec::new(),
-            layout: None,
-            breakdown: None,
+            ..RowResult::unscored("", "", "", gpu_type)
         }
     }
 
@@ -275,8 +261,8 @@ mod tests {
         ];
         // One MoE Blackwell row at -20% (-10% left out), one dense Hopper row at +4%.
         let rows = [
-            row(true, Generation::Blackwell, -0.20, -0.10),
-            row(false, Generation::Hopper, 0.04, 0.05),
+            row(true, "GB200", -0.20, -0.10),
+            row(false, "H100-SXM-80GB", 0.04, 0.05),
         ];
         let t = targets(&rows, &families, &fold(1, 0.09));
         assert_eq!(t.macro_average.families, 4);
