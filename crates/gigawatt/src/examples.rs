@@ -109,7 +109,8 @@ Examples:
 pub const TRAIN_VALIDATE: &str = "\
 Examples:
   gigawatt train validate                        # the shipped calibration set
-  gigawatt train validate my-runs.csv --format json";
+  gigawatt train validate my-runs.csv --format json
+  gigawatt train validate -f json | jq '.targets.checks[] | select(.met | not)'   # unmet targets";
 
 pub const RELIABILITY: &str = "\
 Examples:

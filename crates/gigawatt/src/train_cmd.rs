@@ -42,7 +42,8 @@ pub enum TrainCommand {
     #[command(after_help = crate::examples::TRAIN_SEARCH)]
     Search(SearchArgs),
     /// Compare the model with published training runs: per source family, leave one source
-    /// out, leave Blackwell out, coverage (the shipped calibration files by default).
+    /// out, leave Blackwell out, coverage, and each accuracy target with its figure (the
+    /// shipped calibration files by default).
     #[command(after_help = crate::examples::TRAIN_VALIDATE)]
     Validate {
         /// Calibration CSVs (default: calibration/training.csv and
