@@ -23,6 +23,19 @@ struct StatusCitation {
     note: String,
 }
 
+impl StatusCitation {
+    /// Records `value`, which the status defaults supplied, citing them.
+    fn record(&self, ctx: &mut Ctx, name: String, value: f64, unit: &str) {
+        ctx.record(
+            name,
+            value,
+            unit,
+            self.source.clone(),
+            Some(self.note.clone()),
+        );
+    }
+}
+
 /// Each deal of the plan, in order of first appearance, with its outcome, delay and ramp
 /// uncertainty and its drivers (indices into `drivers`), every number recorded as an
 /// assumption; a problem for each `[[deal]]` entry that is unknown, not in the plan or
@@ -284,13 +297,7 @@ fn outcomes(
             ("cut.kept_high", deal.cut_kept[1], "share of GW"),
             ("collapse", deal.collapse, "probability"),
         ] {
-            ctx.record(
-                label(key),
-                value,
-                unit,
-                by_status.source.clone(),
-                Some(by_status.note.clone()),
-            );
+            by_status.record(ctx, label(key), value, unit);
         }
     }
 }
@@ -379,21 +386,9 @@ fn delay(
             }
         }
         None => {
-            ctx.record(
-                label("delay"),
-                deal.delay,
-                "probability",
-                by_status.source.clone(),
-                Some(by_status.note.clone()),
-            );
+            by_status.record(ctx, label("delay"), deal.delay, "probability");
             for (key, value) in ["min", "mode", "max"].iter().zip(deal.delay_months) {
-                ctx.record(
-                    label(&format!("delay.months_{key}")),
-                    value,
-                    "months",
-                    by_status.source.clone(),
-                    Some(by_status.note.clone()),
-                );
+                by_status.record(ctx, label(&format!("delay.months_{key}")), value, "months");
             }
         }
     }
@@ -442,12 +437,11 @@ fn ramp(
         }
         None => {
             for (key, value) in ["min", "mode", "max"].iter().zip(deal.ramp_factor) {
-                ctx.record(
+                by_status.record(
+                    ctx,
                     label(&format!("ramp_factor_{key}")),
                     value,
                     "x ramp months",
-                    by_status.source.clone(),
-                    Some(by_status.note.clone()),
                 );
             }
         }
