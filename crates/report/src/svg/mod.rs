@@ -363,6 +363,22 @@ fn hover_columns(out: &mut String, frame: &Frame, chart: &Chart, text: impl Fn(u
     out.push_str("</g>");
 }
 
+/// The start every chart over months shares: "nice" ticks over `lo..hi`, the frame they
+/// span, the SVG opened tall enough for the legend's rows, and the axes drawn.
+fn open_plot(chart: &Chart, series: &[Series], months: usize, lo: f64, hi: f64) -> (String, Frame) {
+    let ticks = nice_ticks(lo, hi, 6);
+    let frame = Frame {
+        months,
+        lo: ticks[0],
+        hi: ticks[ticks.len() - 1],
+    };
+    let (_, rows) = legend_layout(series);
+    let mut out = String::new();
+    open_svg(&mut out, chart, svg_height(rows));
+    axes(&mut out, chart, &frame, &ticks);
+    (out, frame)
+}
+
 /// A placeholder when there is nothing to draw.
 fn empty_chart(chart: &Chart) -> String {
     let mut out = String::new();
@@ -391,16 +407,7 @@ pub fn stacked_area(chart: &Chart, series: &[Series]) -> String {
         })
         .collect();
     let max = totals.iter().copied().fold(0.0, f64::max);
-    let ticks = nice_ticks(0.0, max, 6);
-    let frame = Frame {
-        months,
-        lo: ticks[0],
-        hi: ticks[ticks.len() - 1],
-    };
-    let (_, rows) = legend_layout(series);
-    let mut out = String::new();
-    open_svg(&mut out, chart, svg_height(rows));
-    axes(&mut out, chart, &frame, &ticks);
+    let (mut out, frame) = open_plot(chart, series, months, 0.0, max);
 
     let xs = frame.xs();
     // With one month each x is drawn twice (left and right edge).
@@ -464,16 +471,7 @@ pub fn line_chart(chart: &Chart, series: &[Series]) -> String {
     };
     let max = values().fold(0.0, f64::max);
     let min = values().fold(0.0, f64::min);
-    let ticks = nice_ticks(min, max, 6);
-    let frame = Frame {
-        months,
-        lo: ticks[0],
-        hi: ticks[ticks.len() - 1],
-    };
-    let (_, rows) = legend_layout(series);
-    let mut out = String::new();
-    open_svg(&mut out, chart, svg_height(rows));
-    axes(&mut out, chart, &frame, &ticks);
+    let (mut out, frame) = open_plot(chart, series, months, min, max);
 
     let xs = frame.xs();
     let index_of = |k: usize| if months == 1 { 0 } else { k };
