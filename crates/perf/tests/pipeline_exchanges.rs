@@ -50,3 +50,25 @@ fn hops_cross_the_network_when_the_job_leaves_the_node() {
         .pp_comm_s;
     assert!(across > 2.0 * in_node, "{in_node} {across}");
 }
+
+#[test]
+fn interleaved_exchanges_are_earned_not_free() {
+    // 32 layers of 4096 across PP 2 on 16 H100s (neighbours on another node), 64 microbatches
+    // per rank. With VPP 16 a chunk is one layer, with VPP 2 eight: eight times the exchanges,
+    // each under an eighth of the compute, so at least as much shows, and what hides still
+    // costs the SMs the copy occupies (the overlap slowdown grows with the exchanges).
+    let arch = Arch::gpt(32, 4096, 32, 32000);
+    let hw = h100_sxm();
+    let w = Workload::new(512.0, 4096.0, Precision::Bf16);
+    let coarse = evaluate(&arch, &hw, &pipelined(8, 2), &w).breakdown;
+    let fine = evaluate(&arch, &hw, &pipelined(8, 16), &w).breakdown;
+    assert!(
+        fine.hidden_comm_s > 4.0 * coarse.hidden_comm_s,
+        "{coarse:?} {fine:?}"
+    );
+    assert!(
+        fine.overlap_slowdown_s > coarse.overlap_slowdown_s,
+        "{coarse:?} {fine:?}"
+    );
+    assert!(fine.pp_comm_s >= coarse.pp_comm_s, "{coarse:?} {fine:?}");
+}

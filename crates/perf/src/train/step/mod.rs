@@ -357,8 +357,20 @@ pub fn evaluate_with(
     // Megatron orders ranks TP, CP, DP, PP from the fastest-varying: pipeline neighbours are
     // TP x CP x DP ranks apart, so the hops stay inside the scale-up domain only when the
     // whole job does.
-    let pp_comm_s =
-        pipeline::exchange_s(s, link(gpus), ACTIVATION_BYTES * tokens * h, microbatches);
+    let pp_comm = pipeline::exchange(
+        s,
+        link(gpus),
+        ACTIVATION_BYTES * tokens * h,
+        microbatches,
+        (
+            layers_per_stage * layer_forward_s / v,
+            layers_per_stage * layer_backward_s / v,
+        ),
+    );
+    let pp_comm_s = pp_comm.exposed_s;
+    // The exchange is a point-to-point copy like the CP ring: it costs the SMs it occupies.
+    let pp_slowdown_s =
+        super::overlap::OVERLAP_COMPUTE_SHARE.min(c.overlap_compute_share) * pp_comm.hidden_s;
 
     let data_parallel = data_parallel::traffic(
         arch,
@@ -384,7 +396,7 @@ pub fn evaluate_with(
     let dp_slowdown_s = c.overlap_compute_share * dp_comm.hidden_s;
 
     let breakdown = Breakdown {
-        compute_s: microbatches * stage_compute_s + dp_slowdown_s,
+        compute_s: microbatches * stage_compute_s + dp_slowdown_s + pp_slowdown_s,
         recompute_s: microbatches * stage_recompute_s,
         tp_comm_s: microbatches * layers_per_stage * layer_tp_s,
         cp_comm_s: microbatches * layers_per_stage * layer_cp_s,
@@ -393,8 +405,12 @@ pub fn evaluate_with(
         dp_comm_s,
         bubble_s,
         optimizer_s,
-        overlap_slowdown_s: microbatches * layers_per_stage * layer_slowdown_s + dp_slowdown_s,
-        hidden_comm_s: microbatches * layers_per_stage * layer_hidden_s + dp_comm.hidden_s,
+        overlap_slowdown_s: microbatches * layers_per_stage * layer_slowdown_s
+            + dp_slowdown_s
+            + pp_slowdown_s,
+        hidden_comm_s: microbatches * layers_per_stage * layer_hidden_s
+            + dp_comm.hidden_s
+            + pp_comm.hidden_s,
     };
     let step_time_s = breakdown.compute_s
         + breakdown.tp_comm_s
