@@ -85,7 +85,23 @@ pub fn hardware_with_overrides(
             .map_or(0.0, |g| g * 1e9 / 2.0),
         matmul_rates: crate::hardware::matmul_rates(accelerator, overrides),
         kernel_arch: kernel_arch(accelerator.id.get_ref()),
+        streaming_multiprocessors: streaming_multiprocessors(accelerator.id.get_ref()),
     })
+}
+
+/// A catalog accelerator's streaming multiprocessors, which the SMs a communication kernel
+/// reserves are a share of (`perf::train::userbuffers`): A100 108 (NVIDIA A100 Tensor Core GPU
+/// architecture whitepaper), the GH100 parts 132 (DeepSeek-V3 report §3.2.2: "20 out of the 132
+/// SMs" of the H800), B200 148 (74 enabled per die, Chips and Cheese, "Nvidia's B200: Keeping
+/// the CUDA Juggernaut Rolling", 2025), Blackwell Ultra 160 (`src-nvidia-blackwell-ultra-blog`).
+/// Anything else takes the GH100's count, which Transformer Engine's defaults were tuned on.
+pub fn streaming_multiprocessors(accelerator_id: &str) -> f64 {
+    match accelerator_id {
+        "a100-sxm-40gb" | "a100-sxm-80gb" => 108.0,
+        "b200" | "gb200" => 148.0,
+        "b300" | "gb300" => 160.0,
+        _ => 132.0,
+    }
 }
 
 /// The architecture a catalog accelerator's fused-attention kernels are built for: cuDNN

@@ -46,6 +46,8 @@ pub fn h100_sxm() -> Hardware {
             ..MatmulRates::default()
         },
         kernel_arch: crate::train::attention::KernelArch::Hopper,
+        // H100 SXM5: 132 SMs (DeepSeek-V3 report §3.2.2 on the H800, the same GH100 part).
+        streaming_multiprocessors: 132.0,
     }
 }
 

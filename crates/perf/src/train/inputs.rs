@@ -61,6 +61,9 @@ pub struct Hardware {
     /// The architecture its fused-attention kernels are tuned for (their published speed by
     /// cuDNN version, `attention::kernel_speed`).
     pub kernel_arch: crate::train::attention::KernelArch,
+    /// Streaming multiprocessors (or compute units): what a communication kernel's reserved
+    /// SMs are a share of (`userbuffers`).
+    pub streaming_multiprocessors: f64,
 }
 
 impl Hardware {
@@ -155,7 +158,8 @@ pub struct ModelConstants {
     /// Memory the framework keeps for itself (CUDA context, NCCL buffers, fragmentation), bytes.
     pub reserved_memory_bytes: f64,
     /// Fraction of a hidden collective's time the compute under it loses
-    /// (`overlap::OVERLAP_COMPUTE_SHARE`, sourced; also on the refit grid).
+    /// (`overlap::OVERLAP_COMPUTE_SHARE`, sourced; also on the refit grid). TP collectives
+    /// under Transformer Engine's userbuffers cost the GEMMs instead (`userbuffers`).
     pub overlap_compute_share: f64,
     /// Serving with expert parallelism: the busiest rank's routed-expert load over the mean
     /// (max / mean tokens per rank, after the engine's expert load balancer). Every rank waits

@@ -3,7 +3,8 @@
 //! splits the layers (`stages`), what a framework can run (`framework`), the least
 //! recomputation that fits (`recompute`), the layout search (`search`), overlap that is earned
 //! (`overlap`: what hides under which compute, what it costs, MoE routing), precision recipes
-//! per component (`precision`) and the fused attention kernel's speed by length (`attention`).
+//! per component (`precision`), the fused attention kernel's speed by length (`attention`) and
+//! what hiding TP communication costs the GEMMs under Transformer Engine (`userbuffers`).
 
 pub mod attention;
 pub mod collectives;
@@ -19,6 +20,7 @@ pub(crate) mod search;
 pub(crate) mod stages;
 pub(crate) mod step;
 pub(crate) mod strategy;
+pub mod userbuffers;
 
 pub use framework::{Framework, ZeroStages};
 pub use memory::{activation_bytes_per_layer, MemoryBreakdown};

@@ -9,6 +9,7 @@ use super::{Hardware, ModelConstants, Recompute, RecomputeModules, Strategy, Wor
 use crate::arch::Arch;
 use crate::train::attention::{self, KernelSpeed};
 use crate::train::precision::Resolved;
+use crate::train::userbuffers;
 
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
 const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
@@ -143,6 +144,11 @@ pub(super) struct Layer {
     pub hidden_split: f64,
     /// Element-wise passes of the MLP activation over its input (gated: 3).
     pub activation_passes: f64,
+    /// What hiding the TP collectives under Transformer Engine's userbuffers adds to the GEMMs,
+    /// forward and backward (`userbuffers`; not in `forward_s` and `backward_s`: the step
+    /// adds it where the overlap pays).
+    pub userbuffers_forward_s: f64,
+    pub userbuffers_backward_s: f64,
     /// The whole layer, forward and backward, MoE host stalls included.
     pub forward_s: f64,
     pub backward_s: f64,
@@ -284,6 +290,50 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     };
     let mlp_s =
         (1.0 - moe_share) * dense_mlp_s + moe_share * (routed_mlp_s + shared_mlp_s + router_s);
+    // Hiding the TP collectives under these GEMMs splits them into chunks and takes SMs from
+    // them (Transformer Engine's userbuffers): the attention's QKV and projection and the dense
+    // MLP's two GEMMs, forward and backward. The MoE host stall above is left as it was
+    // without the overlap.
+    let (userbuffers_forward_s, userbuffers_backward_s) = if userbuffers::applies(s, arch) {
+        let sms = hw.streaming_multiprocessors;
+        let linear = |linear, ceiling, n, k| {
+            userbuffers::linear_extra_s(linear, tokens, tp, sms, |rows| {
+                gemm_s(c, ceiling, rows, n, k)
+            })
+        };
+        let heads_width = arch.heads * arch.head_dim / tp;
+        let qkv = linear(
+            userbuffers::COLUMN_PARALLEL,
+            recipes.attention_ceiling,
+            (arch.heads + 2.0 * arch.kv_heads) * arch.head_dim / tp,
+            h,
+        );
+        let projection = linear(
+            userbuffers::ROW_PARALLEL,
+            recipes.attention_ceiling,
+            h,
+            heads_width,
+        );
+        let up = linear(
+            userbuffers::COLUMN_PARALLEL,
+            recipes.dense_ceiling,
+            arch.ffn_hidden * gate / tp,
+            h,
+        );
+        let down = linear(
+            userbuffers::ROW_PARALLEL,
+            recipes.dense_ceiling,
+            h,
+            arch.ffn_hidden / tp,
+        );
+        let dense = 1.0 - moe_share;
+        (
+            qkv.0 + projection.0 + dense * (up.0 + down.0),
+            qkv.1 + projection.1 + dense * (up.1 + down.1),
+        )
+    } else {
+        (0.0, 0.0)
+    };
     let active_ffn = (1.0 - moe_share) * arch.ffn_hidden
         + moe_share * (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden;
 
@@ -425,6 +475,8 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         mlp_s,
         hidden_split,
         activation_passes,
+        userbuffers_forward_s,
+        userbuffers_backward_s,
         forward_s: layer_forward_s,
         backward_s: layer_backward_s,
     }

@@ -233,6 +233,8 @@ pub fn evaluate_with(
         mlp_s,
         forward_s: layer_forward_s,
         backward_s: layer_backward_s,
+        userbuffers_forward_s,
+        userbuffers_backward_s,
         ..
     } = one_layer;
 
@@ -269,11 +271,34 @@ pub fn evaluate_with(
             Recompute::None => 0.0,
         };
     let tp_all = tp_collectives * tp_collective_s;
-    let layer_tp = if s.tp_comm_overlap {
-        // Userbuffers / async TP run each collective in chunks under the GEMM it feeds.
-        overlap(tp_all, 3.0 * (attention_projection_s + mlp_s), 0.0)
+    // Userbuffers / async TP run each collective in chunks under the GEMM it feeds.
+    let tp_hidden = overlap(tp_all, 3.0 * (attention_projection_s + mlp_s), 0.0);
+    // Under Transformer Engine's userbuffers hiding costs the GEMMs (`userbuffers`); a layout
+    // whose chunks are so small that this costs more than the collectives it hides runs with
+    // the overlap off (`--tp-comm-overlap` is a switch, and sequence parallelism without it
+    // moves what tensor parallelism alone would).
+    let userbuffers_s = userbuffers_forward_s + userbuffers_backward_s;
+    let userbuffers =
+        super::userbuffers::applies(s, arch) && userbuffers_s + tp_hidden.exposed_s < tp_all;
+    let layer_tp = if userbuffers || (s.tp_comm_overlap && !super::userbuffers::applies(s, arch)) {
+        tp_hidden
     } else {
         Overlapped::exposed(tp_all)
+    };
+    let (layer_forward_s, layer_backward_s, layer_recompute_s) = if userbuffers {
+        (
+            layer_forward_s + userbuffers_forward_s,
+            layer_backward_s + userbuffers_backward_s,
+            // Whole layers recomputed run their forward GEMMs split again.
+            layer_recompute_s
+                + if s.recompute == Recompute::Full {
+                    full_fraction * userbuffers_forward_s
+                } else {
+                    0.0
+                },
+        )
+    } else {
+        (layer_forward_s, layer_backward_s, layer_recompute_s)
     };
 
     let layer_cp = if cp > 1.0 {
@@ -317,7 +342,15 @@ pub fn evaluate_with(
     // Collectives (TP, EP) reduce and copy through HBM at link speed beside the kernels they
     // hide under (the fitted share); the CP ring is a point-to-point copy under compute-bound
     // attention and costs only the SMs it occupies (DeepSeek-V3's share, at most the fitted).
-    let layer_slowdown_s = c.overlap_compute_share * (layer_tp.hidden_s + layer_ep.hidden_s)
+    // Under Transformer Engine's userbuffers the TP collectives' cost is already in the GEMMs
+    // they run beside (split and on fewer SMs: `layer`), so they take no share.
+    let tp_share = if userbuffers {
+        0.0
+    } else {
+        c.overlap_compute_share
+    };
+    let layer_slowdown_s = tp_share * layer_tp.hidden_s
+        + c.overlap_compute_share * layer_ep.hidden_s
         + super::overlap::OVERLAP_COMPUTE_SHARE.min(c.overlap_compute_share) * layer_cp.hidden_s;
 
     // Output layer and loss on the last stage: the output layer stays 16-bit in every recipe

@@ -1,0 +1,99 @@
+//! Tensor-parallel communication hidden under the GEMMs, as Transformer Engine's userbuffers
+//! run it: the collectives hide, and the GEMMs beside them pay (split into chunks, on the SMs
+//! the communication leaves) instead of a fitted share of the hidden time.
+
+use perf::reference::{deepseek_v3, h100_sxm};
+use perf::{evaluate, Arch, Precision, Strategy, Workload};
+
+fn tp8(tp_comm_overlap: bool) -> Strategy {
+    Strategy {
+        tp: 8,
+        sequence_parallel: true,
+        tp_comm_overlap,
+        ..Strategy::single()
+    }
+}
+
+fn gpt_12k() -> (Arch, Workload) {
+    // A GPT-3-like layer stack (12,288 wide) on one 8-GPU node, 4,096-token sequences.
+    (
+        Arch::gpt(8, 12288, 96, 51200),
+        Workload::new(8.0, 4096.0, Precision::Bf16),
+    )
+}
+
+#[test]
+fn hiding_the_tp_collectives_costs_the_gemms_and_still_pays() {
+    let (arch, w) = gpt_12k();
+    let hw = h100_sxm();
+    let exposed = evaluate(&arch, &hw, &tp8(false), &w).breakdown;
+    let hidden = evaluate(&arch, &hw, &tp8(true), &w).breakdown;
+    // The collectives leave the critical path...
+    assert!(
+        hidden.tp_comm_s < 0.1 * exposed.tp_comm_s,
+        "{exposed:?} {hidden:?}"
+    );
+    assert!(hidden.hidden_comm_s > 0.0);
+    // ...the GEMMs run split and on fewer SMs, so compute grows, with no share charged...
+    assert!(
+        hidden.compute_s > exposed.compute_s,
+        "{exposed:?} {hidden:?}"
+    );
+    assert_eq!(hidden.overlap_slowdown_s, 0.0);
+    // ...and the step is still faster than with the collectives exposed.
+    let step = |b: &perf::Breakdown| b.compute_s + b.tp_comm_s;
+    assert!(step(&hidden) < step(&exposed), "{exposed:?} {hidden:?}");
+}
+
+#[test]
+fn a_chip_with_more_sms_loses_a_smaller_share_to_the_communication() {
+    // Transformer Engine reserves 16 SMs whatever the chip: 16 of 132 on H100, 16 of 264 on a
+    // chip twice as wide (and otherwise the same), so the bulk and pipelined GEMMs lose less.
+    let (arch, w) = gpt_12k();
+    let wide = perf::Hardware {
+        streaming_multiprocessors: 264.0,
+        ..h100_sxm()
+    };
+    let narrow = evaluate(&arch, &h100_sxm(), &tp8(true), &w).breakdown;
+    let wider = evaluate(&arch, &wide, &tp8(true), &w).breakdown;
+    assert!(wider.compute_s < narrow.compute_s, "{narrow:?} {wider:?}");
+}
+
+#[test]
+fn mla_keeps_the_fitted_share() {
+    // MLA's low-rank projections are not one column- and one row-parallel pair: its hidden TP
+    // traffic still costs the fitted share of its time.
+    let arch = deepseek_v3();
+    let s = Strategy {
+        pp: 8,
+        dp: 1,
+        ep: 8,
+        ..tp8(true)
+    };
+    let w = Workload::new(64.0, 4096.0, Precision::Bf16);
+    let b = evaluate(&arch, &h100_sxm(), &s, &w).breakdown;
+    assert!(b.overlap_slowdown_s > 0.0, "{b:?}");
+}
+
+#[test]
+fn turning_the_overlap_on_never_slows_a_step() {
+    // Where the chunks get so small that the split GEMMs cost more than the collectives they
+    // hide (short sequences, wide context parallelism), the layout runs with the overlap off:
+    // on is never slower than off, at any of these sizes.
+    let hw = h100_sxm();
+    for hidden in [2048, 8192, 16384] {
+        for (seq, cp) in [(1024.0, 1), (4096.0, 1), (8192.0, 8), (32768.0, 32)] {
+            for tp in [2, 4, 8] {
+                let arch = Arch::gpt(4, hidden, 32, 32000);
+                let w = Workload::new(8.0, seq, Precision::Bf16);
+                let layout = |on| Strategy { tp, cp, ..tp8(on) };
+                let on = evaluate(&arch, &hw, &layout(true), &w).step_time_s;
+                let off = evaluate(&arch, &hw, &layout(false), &w).step_time_s;
+                assert!(
+                    on <= off * (1.0 + 1e-12),
+                    "h {hidden} seq {seq} cp {cp} tp {tp}: {on} > {off}"
+                );
+            }
+        }
+    }
+}
