@@ -197,6 +197,8 @@ fn train_table(r: &engine::train::TrainResult) -> String {
     for (name, value) in [
         ("compute", b.compute_s),
         ("  of which recompute", b.recompute_s),
+        ("  of which TP overlap", b.userbuffers_s),
+        ("  of which hidden comm", b.overlap_slowdown_s),
         ("tensor-parallel comm", b.tp_comm_s),
         ("context-parallel comm", b.cp_comm_s),
         ("expert all-to-all", b.ep_comm_s),

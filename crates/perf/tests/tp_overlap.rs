@@ -40,6 +40,14 @@ fn hiding_the_tp_collectives_costs_the_gemms_and_still_pays() {
         "{exposed:?} {hidden:?}"
     );
     assert_eq!(hidden.overlap_slowdown_s, 0.0);
+    // ...the breakdown says how much of the compute that is: the whole difference, the GEMMs
+    // being otherwise the same...
+    assert_eq!(exposed.userbuffers_s, 0.0);
+    let added = hidden.compute_s - exposed.compute_s;
+    assert!(
+        (hidden.userbuffers_s - added).abs() < 1e-9 * added,
+        "{exposed:?} {hidden:?}"
+    );
     // ...and the step is still faster than with the collectives exposed.
     let step = |b: &perf::Breakdown| b.compute_s + b.tp_comm_s;
     assert!(step(&hidden) < step(&exposed), "{exposed:?} {hidden:?}");

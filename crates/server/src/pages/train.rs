@@ -158,6 +158,8 @@ pub fn train_fragment(r: &engine::train::TrainResult) -> String {
     let bars: Vec<(String, f64)> = [
         ("compute", b.compute_s),
         ("of which recompute", b.recompute_s),
+        ("of which TP overlap", b.userbuffers_s),
+        ("of which hidden comm", b.overlap_slowdown_s),
         ("tensor-parallel comm", b.tp_comm_s),
         ("context-parallel comm", b.cp_comm_s),
         ("expert all-to-all", b.ep_comm_s),

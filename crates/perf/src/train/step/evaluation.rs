@@ -28,6 +28,10 @@ pub struct Breakdown {
     /// Compute lost to communication that overlaps it (SMs and HBM shared), included in
     /// `compute_s`.
     pub overlap_slowdown_s: f64,
+    /// What hiding the TP collectives under Transformer Engine's userbuffers adds to the GEMMs
+    /// beside them (split into chunks, on the SMs the communication leaves), included in
+    /// `compute_s`; 0 where the overlap is off or not userbuffers.
+    pub userbuffers_s: f64,
     /// Communication hidden under compute (not on the critical path), all kinds.
     pub hidden_comm_s: f64,
 }

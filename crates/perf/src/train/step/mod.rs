@@ -438,6 +438,18 @@ pub fn evaluate_with(
         dp_comm_s,
         bubble_s,
         optimizer_s,
+        userbuffers_s: if userbuffers {
+            microbatches
+                * layers_per_stage
+                * (userbuffers_s
+                    + if s.recompute == Recompute::Full {
+                        full_fraction * userbuffers_forward_s
+                    } else {
+                        0.0
+                    })
+        } else {
+            0.0
+        },
         overlap_slowdown_s: microbatches * layers_per_stage * layer_slowdown_s
             + dp_slowdown_s
             + pp_slowdown_s,
