@@ -201,16 +201,12 @@ fn outcomes(
                         format!("the three outcomes are exclusive and must add up to 1: for example collapse = {}", trim((1.0 - p.value - c.value.get_ref()).max(0.0))),
                     );
                 }
-                let kept = c.kept.get_ref();
-                if kept.len() != 2 {
-                    ctx.problem(
-                        Some(c.kept.span()),
-                        field("cut.kept"),
-                        format!("`kept` has {} values", kept.len()),
-                        "write the share of the deal kept when cut as [low, high], for example kept = [0.3, 0.7]",
-                    );
-                } else {
-                    let (lo, hi) = (*kept[0].get_ref(), *kept[1].get_ref());
+                if let Some([lo, hi]) = ctx.numbers(
+                    &c.kept,
+                    &field("cut.kept"),
+                    "kept",
+                    "write the share of the deal kept when cut as [low, high], for example kept = [0.3, 0.7]",
+                ) {
                     if !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) || lo > hi {
                         ctx.problem(
                             Some(c.kept.span()),
@@ -317,19 +313,12 @@ fn delay(
             let d = delay.get_ref();
             ctx.probability(*d.value.get_ref(), d.value.span(), &field("delay.value"));
             let months = d.months.get_ref();
-            if months.len() != 3 {
-                ctx.problem(
-                    Some(d.months.span()),
-                    field("delay.months"),
-                    format!("`months` has {} values", months.len()),
-                    "write the delay as [min, mode, max] months, for example months = [0, 3, 18]",
-                );
-            } else {
-                let m = [
-                    *months[0].get_ref(),
-                    *months[1].get_ref(),
-                    *months[2].get_ref(),
-                ];
+            if let Some(m) = ctx.numbers::<3>(
+                &d.months,
+                &field("delay.months"),
+                "months",
+                "write the delay as [min, mode, max] months, for example months = [0, 3, 18]",
+            ) {
                 if let Some(negative) = months.iter().find(|v| *v.get_ref() < 0.0) {
                     ctx.problem(
                         Some(negative.span()),
@@ -406,24 +395,22 @@ fn ramp(
     match spec.and_then(|(i, s)| s.ramp_factor.as_ref().map(|r| (i, s, r))) {
         Some((i, s, ramp)) => {
             let field = format!("deal[{}].ramp_factor", i + 1);
-            let values = ramp.get_ref();
-            let r: Vec<f64> = values.iter().map(|v| *v.get_ref()).collect();
-            if r.len() != 3 {
-                ctx.problem(
-                    Some(ramp.span()),
-                    &field,
-                    format!("`ramp_factor` has {} values", r.len()),
-                    "write it as [min, mode, max], for example ramp_factor = [1.0, 1.2, 2.0]",
-                );
-            } else if !(r[0] > 0.0 && r[0] <= r[1] && r[1] <= r[2] && r[2] <= MAX_RAMP_FACTOR) {
-                ctx.problem(
-                    Some(ramp.span()),
-                    &field,
-                    format!("impossible ramp factors [{}, {}, {}]", r[0], r[1], r[2]),
-                    format!("write [min, mode, max] with 0 < min <= mode <= max <= {MAX_RAMP_FACTOR} (1 = the plan's ramp)"),
-                );
-            } else {
-                deal.ramp_factor = [r[0], r[1], r[2]];
+            if let Some(r) = ctx.numbers::<3>(
+                ramp,
+                &field,
+                "ramp_factor",
+                "write it as [min, mode, max], for example ramp_factor = [1.0, 1.2, 2.0]",
+            ) {
+                if r[0] > 0.0 && r[0] <= r[1] && r[1] <= r[2] && r[2] <= MAX_RAMP_FACTOR {
+                    deal.ramp_factor = r;
+                } else {
+                    ctx.problem(
+                        Some(ramp.span()),
+                        &field,
+                        format!("impossible ramp factors [{}, {}, {}]", r[0], r[1], r[2]),
+                        format!("write [min, mode, max] with 0 < min <= mode <= max <= {MAX_RAMP_FACTOR} (1 = the plan's ramp)"),
+                    );
+                }
             }
             for (key, value) in ["min", "mode", "max"].iter().zip(deal.ramp_factor) {
                 ctx.record(

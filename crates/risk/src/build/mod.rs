@@ -112,6 +112,29 @@ impl Ctx<'_> {
     }
 
     /// A probability in [0, 1]; records a problem otherwise.
+    /// A list that must hold exactly `N` numbers (`[low, high]`, `[min, mode, max]`): the
+    /// numbers, or a problem saying how many `key` has and how to write it.
+    fn numbers<const N: usize>(
+        &mut self,
+        list: &toml::Spanned<Vec<toml::Spanned<f64>>>,
+        field: &str,
+        key: &str,
+        hint: &str,
+    ) -> Option<[f64; N]> {
+        let values: Vec<f64> = list.get_ref().iter().map(|v| *v.get_ref()).collect();
+        let count = values.len();
+        let fixed = <[f64; N]>::try_from(values).ok();
+        if fixed.is_none() {
+            self.problem(
+                Some(list.span()),
+                field,
+                format!("`{key}` has {count} values"),
+                hint,
+            );
+        }
+        fixed
+    }
+
     fn probability(&mut self, value: f64, span: Range<usize>, field: &str) -> bool {
         if !(0.0..=1.0).contains(&value) {
             self.problem(
