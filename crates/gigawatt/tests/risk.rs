@@ -253,7 +253,10 @@ fn an_impossible_cut_range_is_refused() {
 #[test]
 fn lists_of_the_wrong_length_name_the_field_and_the_count() {
     let err = bad(&mutated("kept = [0.2, 0.6]", "kept = [0.2]"), &[]);
-    assert!(err.contains("`deal[1].cut.kept`: `kept` has 1 values"), "{err}");
+    assert!(
+        err.contains("`deal[1].cut.kept`: `kept` has 1 values"),
+        "{err}"
+    );
     assert!(err.contains("[low, high]"), "{err}");
     let err = bad(&mutated("months = [0, 3, 12]", "months = [0, 3]"), &[]);
     assert!(

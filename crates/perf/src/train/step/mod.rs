@@ -277,29 +277,34 @@ pub fn evaluate_with(
     // whose chunks are so small that this costs more than the collectives it hides runs with
     // the overlap off (`--tp-comm-overlap` is a switch, and sequence parallelism without it
     // moves what tensor parallelism alone would).
-    let userbuffers_s = userbuffers_forward_s + userbuffers_backward_s;
-    let userbuffers =
-        super::userbuffers::applies(s, arch) && userbuffers_s + tp_hidden.exposed_s < tp_all;
-    let layer_tp = if userbuffers || (s.tp_comm_overlap && !super::userbuffers::applies(s, arch)) {
+    let via_userbuffers = super::userbuffers::applies(s, arch);
+    let userbuffers = via_userbuffers
+        && userbuffers_forward_s + userbuffers_backward_s + tp_hidden.exposed_s < tp_all;
+    let layer_tp = if userbuffers || (s.tp_comm_overlap && !via_userbuffers) {
         tp_hidden
     } else {
         Overlapped::exposed(tp_all)
     };
-    let (layer_forward_s, layer_backward_s, layer_recompute_s) = if userbuffers {
+    // What the split GEMMs add per layer and microbatch where the overlap runs: forward,
+    // backward and, for whole layers recomputed, their forward again.
+    let (userbuffers_forward_s, userbuffers_backward_s, userbuffers_recompute_s) = if userbuffers {
         (
-            layer_forward_s + userbuffers_forward_s,
-            layer_backward_s + userbuffers_backward_s,
-            // Whole layers recomputed run their forward GEMMs split again.
-            layer_recompute_s
-                + if s.recompute == Recompute::Full {
-                    full_fraction * userbuffers_forward_s
-                } else {
-                    0.0
-                },
+            userbuffers_forward_s,
+            userbuffers_backward_s,
+            if s.recompute == Recompute::Full {
+                full_fraction * userbuffers_forward_s
+            } else {
+                0.0
+            },
         )
     } else {
-        (layer_forward_s, layer_backward_s, layer_recompute_s)
+        (0.0, 0.0, 0.0)
     };
+    let layer_forward_s = layer_forward_s + userbuffers_forward_s;
+    let layer_backward_s = layer_backward_s + userbuffers_backward_s;
+    let layer_recompute_s = layer_recompute_s + userbuffers_recompute_s;
+    let layer_userbuffers_s =
+        userbuffers_forward_s + userbuffers_backward_s + userbuffers_recompute_s;
 
     let layer_cp = if cp > 1.0 {
         let (bw, lat) = link(tp * cp);
@@ -438,18 +443,7 @@ pub fn evaluate_with(
         dp_comm_s,
         bubble_s,
         optimizer_s,
-        userbuffers_s: if userbuffers {
-            microbatches
-                * layers_per_stage
-                * (userbuffers_s
-                    + if s.recompute == Recompute::Full {
-                        full_fraction * userbuffers_forward_s
-                    } else {
-                        0.0
-                    })
-        } else {
-            0.0
-        },
+        userbuffers_s: microbatches * layers_per_stage * layer_userbuffers_s,
         overlap_slowdown_s: microbatches * layers_per_stage * layer_slowdown_s
             + dp_slowdown_s
             + pp_slowdown_s,
