@@ -117,62 +117,33 @@ pub(crate) fn charts(out: &mut String, result: &PlanResult) {
 
     // Accelerators and H100-equivalents online: two quantities, so two charts side by side
     // (small multiples), each with its own axis.
-    let count_value = |v: f64| fmt_count(v);
-    let accelerators = vec![Series {
-        name: "Accelerators".into(),
-        color: svg::PALETTE[0].to_string(),
-        dash: None,
-        light: false,
-        values: column(&|i| tl[i].accelerators),
-    }];
-    let description = describe(
-        "Accelerators online",
-        &months,
-        &accelerators[0].values,
-        &count_value,
-    );
-    let chart = Chart {
-        id: "chart-compute",
-        title: "Accelerator packages online by month",
-        description: &description,
-        months: &months,
-        tick_label: &count_tick,
-        value_label: &count_value,
-    };
     out.push_str("<div class=\"multiples\">\n");
-    figure(
+    count_figure(
         out,
-        "Accelerators online",
-        "Accelerator packages online at the end of each month.",
-        &svg::line_chart(&chart, &accelerators),
+        &months,
+        CountFigure {
+            id: "chart-compute",
+            title: "Accelerator packages online by month",
+            heading: "Accelerators online",
+            caption: "Accelerator packages online at the end of each month.",
+            series: "Accelerators",
+            palette_index: 0,
+        },
+        column(&|i| tl[i].accelerators),
     );
     if tl.iter().any(|r| r.h100e.is_some()) {
-        let h100e = vec![Series {
-            name: "H100-equivalents (dense BF16)".into(),
-            color: svg::PALETTE[1].to_string(),
-            dash: None,
-            light: false,
-            values: tl.iter().map(|r| r.h100e).collect(),
-        }];
-        let description = describe(
-            "H100-equivalents online",
-            &months,
-            &h100e[0].values,
-            &count_value,
-        );
-        let chart = Chart {
-            id: "chart-h100e",
-            title: "H100-equivalents online by month (dense BF16 FLOP/s)",
-            description: &description,
-            months: &months,
-            tick_label: &count_tick,
-            value_label: &count_value,
-        };
-        figure(
+        count_figure(
             out,
-            "H100-equivalents online",
-            "Dense BF16 FLOP/s online in units of one H100 (a gap where a chip's BF16 figure is unknown).",
-            &svg::line_chart(&chart, &h100e),
+            &months,
+            CountFigure {
+                id: "chart-h100e",
+                title: "H100-equivalents online by month (dense BF16 FLOP/s)",
+                heading: "H100-equivalents online",
+                caption: "Dense BF16 FLOP/s online in units of one H100 (a gap where a chip's BF16 figure is unknown).",
+                series: "H100-equivalents (dense BF16)",
+                palette_index: 1,
+            },
+            tl.iter().map(|r| r.h100e).collect(),
         );
     } else {
         out.push_str(
@@ -183,6 +154,31 @@ pub(crate) fn charts(out: &mut String, result: &PlanResult) {
 
     monthly_table(out, result);
     out.push_str("</section>\n");
+}
+
+/// One count by month (accelerators, H100-equivalents), drawn as its own line chart.
+struct CountFigure<'a> {
+    id: &'a str,
+    title: &'a str,
+    heading: &'a str,
+    caption: &'a str,
+    series: &'a str,
+    palette_index: usize,
+}
+
+fn count_figure(out: &mut String, months: &[Month], f: CountFigure<'_>, values: Vec<Option<f64>>) {
+    let count_value = |v: f64| fmt_count(v);
+    let series = vec![Series::indexed(f.palette_index, f.series, values)];
+    let description = describe(f.heading, months, &series[0].values, &count_value);
+    let chart = Chart {
+        id: f.id,
+        title: f.title,
+        description: &description,
+        months,
+        tick_label: &count_tick,
+        value_label: &count_value,
+    };
+    figure(out, f.heading, f.caption, &svg::line_chart(&chart, &series));
 }
 
 /// The timeline as a table, folded away by default.

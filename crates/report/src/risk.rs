@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use ::risk::{Quantiles, RiskMonth, RiskResult};
 use units::{fmt_count, fmt_power_w, fmt_usd, Month, W_PER_GW};
 
+use crate::html::figure;
 use crate::risk_charts::{fan_chart, tornado_chart};
 pub use crate::risk_text::{risk_csv, risk_text_summary};
 use crate::svg::{escape, trim_zeros};
@@ -117,15 +118,6 @@ pub(crate) fn short_count(v: f64) -> String {
 
 // ---------------------------------------------------------------------------------------
 // HTML
-
-fn figure(out: &mut String, heading: &str, caption: &str, svg: &str) {
-    let _ = writeln!(
-        out,
-        "<figure>\n<h3>{}</h3>\n<figcaption>{}</figcaption>\n{svg}\n</figure>",
-        escape(heading),
-        escape(caption)
-    );
-}
 
 fn card(out: &mut String, label: &str, value: &str, detail: &str) {
     let _ = writeln!(
