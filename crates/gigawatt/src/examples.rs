@@ -110,7 +110,8 @@ pub const TRAIN_VALIDATE: &str = "\
 Examples:
   gigawatt train validate                        # the shipped calibration set
   gigawatt train validate my-runs.csv --format json
-  gigawatt train validate -f json | jq '.targets.checks[] | select(.met | not)'   # unmet targets";
+  gigawatt train validate -f json | jq '.targets.checks[] | select(.met | not)'   # unmet targets
+  gigawatt train validate --row gpt-oss          # those rows: layout, what was filled, where the step goes";
 
 pub const RELIABILITY: &str = "\
 Examples:

@@ -52,6 +52,11 @@ pub enum TrainCommand {
         /// Output format: table, json, or csv (one line per row).
         #[arg(long, short = 'f', value_enum, default_value_t = crate::train_validate_cmd::ValidateFormat::Table)]
         format: crate::train_validate_cmd::ValidateFormat,
+        /// Show only the rows whose id contains TEXT (case-insensitive; repeat for more), each
+        /// with its layout, what was filled and where its predicted step goes. Every figure
+        /// (errors, leave one source out) is still computed over every row.
+        #[arg(long = "row", value_name = "TEXT")]
+        rows: Vec<String>,
     },
 }
 
@@ -92,9 +97,11 @@ pub fn run(cli: &Cli, args: &TrainArgs) -> Result<(), Failure> {
     let catalog = load_catalog(cli.catalog.as_deref())?;
     match &args.command {
         Some(TrainCommand::Search(search)) => run_search(&catalog, search),
-        Some(TrainCommand::Validate { files, format }) => {
-            crate::train_validate_cmd::run_validate(&catalog, files, *format)
-        }
+        Some(TrainCommand::Validate {
+            files,
+            format,
+            rows,
+        }) => crate::train_validate_cmd::run_validate(&catalog, files, *format, rows),
         None => {
             let Some(path) = &args.spec else {
                 return Err(Failure::Input(
@@ -194,7 +201,21 @@ fn train_table(r: &engine::train::TrainResult) -> String {
         );
     }
     out += "\nwhere a step goes (s)\n";
-    for (name, value) in [
+    for (name, value) in step_parts(b) {
+        out += &format!("  {name:<24}{value:>10.3}\n");
+    }
+    out += "\nassumptions\n";
+    for a in &r.assumptions {
+        out += &format!("  - {a}\n");
+    }
+    out
+}
+
+/// Where a predicted step goes, in the order `gigawatt train` prints it: compute with what it
+/// includes indented under it, then each exposed communication, the bubble and the optimizer.
+/// `train validate --row` prints the same lines.
+pub(crate) fn step_parts(b: &perf::Breakdown) -> [(&'static str, f64); 11] {
+    [
         ("compute", b.compute_s),
         ("  of which recompute", b.recompute_s),
         ("  of which TP overlap", b.userbuffers_s),
@@ -206,14 +227,7 @@ fn train_table(r: &engine::train::TrainResult) -> String {
         ("data-parallel comm", b.dp_comm_s),
         ("pipeline bubble", b.bubble_s),
         ("optimizer", b.optimizer_s),
-    ] {
-        out += &format!("  {name:<24}{value:>10.3}\n");
-    }
-    out += "\nassumptions\n";
-    for a in &r.assumptions {
-        out += &format!("  - {a}\n");
-    }
-    out
+    ]
 }
 
 fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure> {

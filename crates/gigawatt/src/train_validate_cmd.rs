@@ -1,6 +1,6 @@
 //! `gigawatt train validate`: the training model against published runs, per source family,
 //! out of sample (leave one source out, leave Blackwell out), with coverage; as a table, JSON
-//! or per-row CSV.
+//! or per-row CSV; `--row` narrows the output to chosen rows, each with where its step goes.
 
 use std::path::PathBuf;
 
@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use engine::train_validate::{
     validate_training_files, TrainingValidation, SHIPPED_SOURCES, SHIPPED_TRAINING_FILES,
 };
-use perf::validate::Status;
+use perf::validate::{RowResult, Status};
 
 use crate::{output, Failure};
 
@@ -23,11 +23,13 @@ pub enum ValidateFormat {
     Csv,
 }
 
-/// Runs the validation on the shipped files, or on `files` when given.
+/// Runs the validation on the shipped files, or on `files` when given; with `rows`, prints only
+/// the rows whose id contains one of them (every figure is still computed over every row).
 pub fn run_validate(
     catalog: &catalog::Catalog,
     files: &[PathBuf],
     format: ValidateFormat,
+    rows: &[String],
 ) -> Result<(), Failure> {
     let mut texts = Vec::new();
     for path in files {
@@ -54,16 +56,139 @@ pub fn run_validate(
             "the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv"
         ))
     })?;
+    if !rows.is_empty() {
+        let chosen = chosen_rows(&report, rows)?;
+        let text = match format {
+            ValidateFormat::Json => {
+                let mut s = serde_json::to_string_pretty(&chosen).expect("results serialize");
+                s.push('\n');
+                s
+            }
+            ValidateFormat::Csv => csv(chosen.iter().copied()),
+            ValidateFormat::Table => row_details(&report, &chosen),
+        };
+        return output::emit(&text, None);
+    }
     let text = match format {
         ValidateFormat::Json => {
             let mut s = serde_json::to_string_pretty(&report).expect("results serialize");
             s.push('\n');
             s
         }
-        ValidateFormat::Csv => csv(&report),
+        ValidateFormat::Csv => csv(report.report.rows.iter()),
         ValidateFormat::Table => table(&report),
     };
     output::emit(&text, None)
+}
+
+/// The rows whose id contains one of `patterns` (case-insensitive), in file order; a pattern
+/// that matches no row is an input error naming it.
+fn chosen_rows<'a>(
+    v: &'a TrainingValidation,
+    patterns: &[String],
+) -> Result<Vec<&'a RowResult>, Failure> {
+    let rows = &v.report.rows;
+    let lowered: Vec<String> = patterns.iter().map(|p| p.to_lowercase()).collect();
+    for (pattern, needle) in patterns.iter().zip(&lowered) {
+        if needle.trim().is_empty() {
+            return Err(Failure::Input(
+                "`--row` is empty\n  fix: give part of a row id, for example --row gpt-oss".into(),
+            ));
+        }
+        if !rows.iter().any(|r| r.id.to_lowercase().contains(needle)) {
+            return Err(Failure::Input(format!(
+                "`--row {pattern}` matches no row of {}\n  fix: give part of a row id (the first column of `gigawatt train validate -f csv`), for example --row gpt-oss",
+                v.files.join(", ")
+            )));
+        }
+    }
+    Ok(rows
+        .iter()
+        .filter(|r| {
+            let id = r.id.to_lowercase();
+            lowered.iter().any(|needle| id.contains(needle))
+        })
+        .collect())
+}
+
+/// Each chosen row in full: what was measured and predicted, in and out of sample, the layout
+/// evaluated, what was filled, and where the predicted step goes.
+fn row_details(v: &TrainingValidation, chosen: &[&RowResult]) -> String {
+    let err = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:+.1}%", 100.0 * x));
+    let secs = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{x:.3} s"));
+    let mut out = format!(
+        "{} of {} rows (errors and leave one source out computed over every row)\n",
+        chosen.len(),
+        v.report.rows.len()
+    );
+    for row in chosen {
+        let publication = v
+            .report
+            .families
+            .iter()
+            .find(|f| f.id == row.family)
+            .map_or("", |f| f.publication.as_str());
+        out += &format!("\n{}\n", row.id);
+        out += &format!("  source      {} ({publication})\n", row.family);
+        out += &format!(
+            "  run         {} on {}, framework {}\n",
+            row.file,
+            row.gpu_type,
+            if row.framework.is_empty() {
+                "-"
+            } else {
+                &row.framework
+            }
+        );
+        if row.status != Status::Compared {
+            out += &format!(
+                "  {}    {}\n",
+                format!("{:?}", row.status).to_lowercase(),
+                row.reason.as_deref().unwrap_or("")
+            );
+            continue;
+        }
+        out += &format!(
+            "  step        measured {}, predicted {}: error {} in sample, {} with its source left out\n",
+            secs(row.measured_step_time_s),
+            secs(row.predicted_step_time_s),
+            err(row.error),
+            err(row.loso_error)
+        );
+        out += &format!("  layout      {}\n", row.layout.as_deref().unwrap_or("-"));
+        match (row.predicted_fits, &row.infeasible) {
+            (Some(false), Some(why)) => {
+                out += &format!("  memory      predicted not to fit: {why}\n")
+            }
+            (Some(false), None) => out += "  memory      predicted not to fit\n",
+            _ => {}
+        }
+        if let Some(why) = &row.framework_illegal {
+            out += &format!("  framework   cannot run this layout: {why}\n");
+        }
+        for (i, fact) in row.filled.iter().enumerate() {
+            let label = if i == 0 { "filled" } else { "" };
+            out += &format!("  {label:<12}{fact}\n");
+        }
+        if let (Some(b), Some(step)) = (&row.breakdown, row.predicted_step_time_s) {
+            out += "  where the predicted step goes (s, share of the step)\n";
+            for (name, value) in crate::train_cmd::step_parts(b) {
+                if value > 0.0 {
+                    out += &format!(
+                        "    {name:<24}{value:>10.3} {:>6.1}%\n",
+                        100.0 * value / step
+                    );
+                }
+            }
+            out += &format!(
+                "    {:<24}{:>10.3}  (off the critical path)\n",
+                "comm hidden by compute", b.hidden_comm_s
+            );
+        }
+    }
+    out +=
+        "\nReproduce: gigawatt train validate --row TEXT (-f json or -f csv for the same rows)\n";
+    out
 }
 
 fn pct(x: f64) -> String {
@@ -284,12 +409,12 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn csv(v: &TrainingValidation) -> String {
+fn csv<'a>(rows: impl Iterator<Item = &'a RowResult>) -> String {
     let mut out = String::from(
         "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,framework_illegal,layout,filled\n",
     );
     let num = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.6}"));
-    for r in &v.report.rows {
+    for r in rows {
         let fields = [
             csv_field(&r.id),
             csv_field(&r.file),

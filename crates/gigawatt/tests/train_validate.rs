@@ -273,3 +273,95 @@ fn a_file_of_ones_own_is_validated_and_a_bad_one_is_refused() {
         &["failed to read"],
     );
 }
+
+#[test]
+fn chosen_rows_show_their_layout_fills_and_where_the_step_goes() {
+    let table = ok(&[
+        "train",
+        "validate",
+        "--row",
+        "GPT-OSS",
+        "--row",
+        "megatron_readme_h100_462b",
+    ]);
+    // 5 Megatron-Bridge 26.04 GPT-OSS rows (H100, B200, B300, GB200, GB300), 4 of 25.11 (no
+    // B300), and the README's 462B.
+    assert!(table.starts_with("10 of 285 rows"), "{table}");
+    for text in [
+        "mbridge_260401_gb300_gpt-oss-120b_bf16",
+        "megatron_readme_h100_462b",
+        "layout      tp8 pp16 dp48",
+        "where the predicted step goes",
+        "expert all-to-all",
+        "tensor-parallel comm",
+        "with its source left out",
+        "filled      ",
+    ] {
+        assert!(table.contains(text), "row details miss `{text}`");
+    }
+    assert!(
+        !table.contains("llama3"),
+        "a row that was not asked for is shown"
+    );
+
+    let csv = ok(&["train", "validate", "--row", "gpt-oss", "-f", "csv"]);
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("id,file,family"));
+    assert_eq!(lines.count(), 9);
+}
+
+#[test]
+fn a_chosen_rows_parts_add_up_to_its_predicted_step() {
+    let rows: Value = serde_json::from_str(&ok(&[
+        "train", "validate", "--row", "mbridge", "-f", "json",
+    ]))
+    .unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 65, "32 rows of 25.11 and 33 of 26.04");
+    for r in rows {
+        assert!(r["id"].as_str().unwrap().contains("mbridge"));
+        let b = &r["breakdown"];
+        let parts: f64 = [
+            "compute_s",
+            "tp_comm_s",
+            "cp_comm_s",
+            "ep_comm_s",
+            "pp_comm_s",
+            "dp_comm_s",
+            "bubble_s",
+            "optimizer_s",
+        ]
+        .iter()
+        .map(|k| b[*k].as_f64().unwrap())
+        .sum();
+        let step = r["predicted_step_time_s"].as_f64().unwrap();
+        assert!(
+            (parts / step - 1.0).abs() < 1e-9,
+            "{}: parts {parts} against step {step}",
+            r["id"]
+        );
+        // What compute includes is part of it, never more.
+        for inner in ["recompute_s", "userbuffers_s", "overlap_slowdown_s"] {
+            assert!(b[inner].as_f64().unwrap() <= b["compute_s"].as_f64().unwrap());
+        }
+    }
+}
+
+#[test]
+fn a_row_that_matches_nothing_is_refused_with_the_fix() {
+    refuses(
+        &[
+            "train",
+            "validate",
+            "--row",
+            "llama3-8b",
+            "--row",
+            "no-such-run",
+        ],
+        &["`--row no-such-run` matches no row", "fix:", "-f csv"],
+    );
+    refuses(
+        &["train", "validate", "--row", " "],
+        &["`--row` is empty", "fix:"],
+    );
+}
