@@ -411,7 +411,7 @@ fn csv_field(text: &str) -> String {
 
 fn csv<'a>(rows: impl Iterator<Item = &'a RowResult>) -> String {
     let mut out = String::from(
-        "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,framework_illegal,layout,filled\n",
+        "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,framework_illegal,layout,filled,compute_s,recompute_s,tp_comm_s,cp_comm_s,ep_comm_s,pp_comm_s,dp_comm_s,bubble_s,optimizer_s,overlap_slowdown_s,userbuffers_s,hidden_comm_s\n",
     );
     let num = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.6}"));
     for r in rows {
@@ -435,6 +435,28 @@ fn csv<'a>(rows: impl Iterator<Item = &'a RowResult>) -> String {
             csv_field(&r.filled.join("; ")),
         ];
         out += &fields.join(",");
+        // Where the predicted step goes (the JSON's `breakdown`), empty where nothing was
+        // predicted.
+        let parts = r.breakdown.as_ref().map(|b| {
+            [
+                b.compute_s,
+                b.recompute_s,
+                b.tp_comm_s,
+                b.cp_comm_s,
+                b.ep_comm_s,
+                b.pp_comm_s,
+                b.dp_comm_s,
+                b.bubble_s,
+                b.optimizer_s,
+                b.overlap_slowdown_s,
+                b.userbuffers_s,
+                b.hidden_comm_s,
+            ]
+        });
+        for i in 0..12 {
+            out.push(',');
+            out += &num(parts.map(|p| p[i]));
+        }
         out.push('\n');
     }
     out

@@ -238,7 +238,27 @@ fn table_and_csv_print() {
     let header = lines.next().unwrap();
     assert!(header.starts_with("id,file,family,framework,gpu_type"));
     assert!(header.contains("loso_error") && header.contains("filled"));
-    assert_eq!(lines.count(), 285);
+    assert!(header.ends_with(",userbuffers_s,hidden_comm_s"));
+    let columns = header.split(',').count();
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 285);
+    // A compared row carries its breakdown: compute and the exposed parts add up to the step.
+    let row = rows
+        .iter()
+        .find(|l| l.starts_with("megatron_readme_h100_462b,"))
+        .unwrap();
+    // The last 12 fields, in header order: compute, recompute, tp, cp, ep, pp, dp, bubble,
+    // optimizer, overlap slowdown, userbuffers, hidden comm (rsplitn yields them last first).
+    let mut parts: Vec<f64> = row
+        .rsplitn(13, ',')
+        .take(12)
+        .map(|f| f.parse().unwrap())
+        .collect();
+    parts.reverse();
+    let exposed: f64 = parts[0] + parts[2..9].iter().sum::<f64>();
+    let predicted: f64 = row.split(',').nth(9).unwrap().parse().unwrap();
+    assert!((exposed / predicted - 1.0).abs() < 1e-4, "{row}");
+    assert!(columns > 17);
 }
 
 #[test]
