@@ -49,9 +49,14 @@ pub enum TrainCommand {
         /// Calibration CSVs (default: calibration/training.csv and
         /// calibration/training-blackwell-moe.csv, shipped in the binary).
         files: Vec<PathBuf>,
-        /// Output format: table, json, or csv (one line per row).
-        #[arg(long, short = 'f', value_enum, default_value_t = crate::train_validate_cmd::ValidateFormat::Table)]
-        format: crate::train_validate_cmd::ValidateFormat,
+        /// Output format: table, json, csv (one line per row) or html (a page with a chart of
+        /// every row's error by source family) [default: table, or what --out's extension
+        /// names].
+        #[arg(long, short = 'f', value_enum)]
+        format: Option<crate::train_validate_cmd::ValidateFormat>,
+        /// Write the output to this file instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
         /// Show only the rows whose id contains TEXT (case-insensitive; repeat for more), each
         /// with its layout, what was filled and where its predicted step goes. Every figure
         /// (errors, leave one source out) is still computed over every row.
@@ -100,8 +105,11 @@ pub fn run(cli: &Cli, args: &TrainArgs) -> Result<(), Failure> {
         Some(TrainCommand::Validate {
             files,
             format,
+            out,
             rows,
-        }) => crate::train_validate_cmd::run_validate(&catalog, files, *format, rows),
+        }) => {
+            crate::train_validate_cmd::run_validate(&catalog, files, *format, out.as_deref(), rows)
+        }
         None => {
             let Some(path) = &args.spec else {
                 return Err(Failure::Input(

@@ -1,8 +1,9 @@
 //! `gigawatt train validate`: the training model against published runs, per source family,
 //! out of sample (leave one source out, leave Blackwell out), with coverage; as a table, JSON
-//! or per-row CSV; `--row` narrows the output to chosen rows, each with where its step goes.
+//! or per-row CSV, or an HTML page with a chart of every row's error by family; `--row`
+//! narrows the output to chosen rows, each with where its step goes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
 use engine::train_validate::{
@@ -21,6 +22,9 @@ pub enum ValidateFormat {
     Json,
     /// One line per row.
     Csv,
+    /// A self-contained page: the headline, a chart of every row's error by source family,
+    /// the targets, the families and every row.
+    Html,
 }
 
 /// Runs the validation on the shipped files, or on `files` when given; with `rows`, prints only
@@ -28,9 +32,26 @@ pub enum ValidateFormat {
 pub fn run_validate(
     catalog: &catalog::Catalog,
     files: &[PathBuf],
-    format: ValidateFormat,
+    format: Option<ValidateFormat>,
+    out: Option<&Path>,
     rows: &[String],
 ) -> Result<(), Failure> {
+    let format = output::format_for(
+        format,
+        out,
+        ValidateFormat::Table,
+        &[
+            ("json", ValidateFormat::Json),
+            ("csv", ValidateFormat::Csv),
+            ("html", ValidateFormat::Html),
+            ("htm", ValidateFormat::Html),
+        ],
+    )?;
+    if format == ValidateFormat::Html && !rows.is_empty() {
+        return Err(Failure::Input(
+            "`--row` chooses rows for the table, JSON or CSV; the HTML page shows every row\n  fix: drop --row, or use --format table, json or csv".into(),
+        ));
+    }
     let mut texts = Vec::new();
     for path in files {
         // The CLI's one bounded reader: FIFOs, devices, folders and huge files refused.
@@ -65,9 +86,9 @@ pub fn run_validate(
                 s
             }
             ValidateFormat::Csv => csv(chosen.iter().copied()),
-            ValidateFormat::Table => row_details(&report, &chosen),
+            ValidateFormat::Table | ValidateFormat::Html => row_details(&report, &chosen),
         };
-        return output::emit(&text, None);
+        return output::emit(&text, out);
     }
     let text = match format {
         ValidateFormat::Json => {
@@ -77,8 +98,9 @@ pub fn run_validate(
         }
         ValidateFormat::Csv => csv(report.report.rows.iter()),
         ValidateFormat::Table => table(&report),
+        ValidateFormat::Html => report::training_validation_html(&report, engine::ENGINE_VERSION),
     };
-    output::emit(&text, None)
+    output::emit(&text, out)
 }
 
 /// The rows whose id contains one of `patterns` (case-insensitive), in file order; a pattern

@@ -385,3 +385,59 @@ fn a_row_that_matches_nothing_is_refused_with_the_fix() {
         &["`--row` is empty", "fix:"],
     );
 }
+
+#[test]
+fn the_html_page_charts_every_compared_row_and_lists_every_row() {
+    let dir = tempdir();
+    let page = dir.join("validation.html");
+    // The format follows --out's extension.
+    ok(&["train", "validate", "--out", page.to_str().unwrap()]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+    let v = json();
+    let compared = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "compared")
+        .count();
+    assert_eq!(compared, 275);
+    // One dot per compared row, each with its row in a tooltip; every row in the table.
+    assert_eq!(html.matches("<circle ").count(), compared);
+    for row in v["rows"].as_array().unwrap() {
+        let id = row["id"].as_str().unwrap();
+        assert!(html.contains(&format!("<code>{id}</code>")), "{id} missing");
+    }
+    for f in v["families"].as_array().unwrap() {
+        assert!(html.contains(f["id"].as_str().unwrap()));
+    }
+    for text in [
+        "Left out (leave one source out)",
+        "role=\"img\"",
+        "Targets met",
+        "unmet",
+        "drawn hollow at the edge",
+    ] {
+        assert!(html.contains(text), "page misses `{text}`");
+    }
+    // The Qwen3-30B H100 25.11 row (-56%) sits hollow at the -40% edge.
+    assert!(html.contains("mbridge_2511_h100_qwen3-30b-a3b_fp8-cs: measured"));
+    assert!(html.contains("(drawn at the edge)"));
+    // Same input, same bytes.
+    let again = ok(&["train", "validate", "-f", "html"]);
+    assert_eq!(again, html);
+
+    refuses(
+        &["train", "validate", "-f", "html", "--row", "gpt-oss"],
+        &["`--row` chooses rows", "fix:"],
+    );
+    refuses(
+        &[
+            "train",
+            "validate",
+            "--out",
+            dir.join("v.pdf").to_str().unwrap(),
+        ],
+        &["names no output format", "fix:"],
+    );
+}

@@ -27,15 +27,7 @@ pub fn plan_html(result: &PlanResult) -> String {
     } else {
         scenario.name.clone()
     };
-    let _ = write!(
-        out,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"gigawatt {}\">\n<title>{} · gigawatt plan</title>\n\
-         <style>{STYLE}</style>\n</head>\n<body>\n<main class=\"wrap\">\n",
-        escape(&result.engine_version),
-        escape(&title)
-    );
+    page_open(&mut out, &result.engine_version, &title, "plan");
     header(&mut out, result, &title);
     out.push_str("<section id=\"opening\">\n");
     out.push_str(&crate::opening::html(result, escape));
@@ -77,6 +69,20 @@ fn header(out: &mut String, result: &PlanResult, title: &str) {
             ("Timeline", timeline, false),
             ("Origin", s.origin.clone(), false),
         ],
+    );
+}
+
+/// Opens a self-contained page: the document head with the shared stylesheet, titled
+/// "`title` · gigawatt `command`", and the page's main column (every HTML report starts so).
+pub(crate) fn page_open(out: &mut String, engine_version: &str, title: &str, command: &str) {
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"gigawatt {}\">\n<title>{} · gigawatt {command}</title>\n\
+         <style>{STYLE}</style>\n</head>\n<body>\n<main class=\"wrap\">\n",
+        escape(engine_version),
+        escape(title)
     );
 }
 

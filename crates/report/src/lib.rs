@@ -18,12 +18,14 @@ mod serving_step;
 mod style;
 mod svg;
 mod text;
+mod train_validation;
 
 pub use csv::plan_csv;
 pub use html::plan_html;
 pub use html_tables::prose as prose_html;
 pub use markdown::plan_markdown;
 pub use text::plan_text_summary;
+pub use train_validation::training_validation_html;
 
 /// A fleet's peak at one precision in words: "unknown" where a chip's figure is unknown, "not
 /// supported" where accelerators are online but none has that precision (a sum of zeros),

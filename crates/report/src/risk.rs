@@ -133,16 +133,7 @@ fn card(out: &mut String, label: &str, value: &str, detail: &str) {
 pub fn risk_html(result: &RiskResult) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let p = &result.portfolio;
-    let _ = write!(
-        out,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"gigawatt {}\">\n<title>{} · gigawatt risk</title>\n\
-         <style>{}</style>\n</head>\n<body>\n<main class=\"wrap\">\n",
-        escape(&result.engine_version),
-        escape(&p.name),
-        crate::html::STYLE
-    );
+    crate::html::page_open(&mut out, &result.engine_version, &p.name, "risk");
     let _ = writeln!(
         out,
         "<header>\n<p class=\"eyebrow\">gigawatt deal-risk report</p>\n<h1>{}</h1>\n<p class=\"desc\">{}</p>\n<dl class=\"meta\">",

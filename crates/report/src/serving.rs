@@ -13,9 +13,7 @@ use engine::infer::{FleetServing, FleetServingRow, InferResult};
 use engine::PlanResult;
 use units::{fmt_count, fmt_si, fmt_usd, Month};
 
-use crate::html::{
-    card, count_tick, describe, figure, gw, table_close, table_open, usd_tick, STYLE,
-};
+use crate::html::{card, count_tick, describe, figure, gw, table_close, table_open, usd_tick};
 use crate::svg::{self, escape, Chart, Series};
 
 pub use crate::serving_step::{step_chart, step_parts};
@@ -148,15 +146,7 @@ pub fn fleet_html(fleet: &FleetServing, plan: &PlanResult, precision: &str) -> S
         fleet.scenario.as_str()
     };
     let title = format!("Serving {} on {scenario}", fleet.model);
-    let _ = write!(
-        out,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"gigawatt {}\">\n<title>{} · gigawatt infer fleet</title>\n\
-         <style>{STYLE}</style>\n</head>\n<body>\n<main class=\"wrap\">\n",
-        escape(&plan.engine_version),
-        escape(&title)
-    );
+    crate::html::page_open(&mut out, &plan.engine_version, &title, "infer fleet");
     header(&mut out, fleet, plan, &title);
     traffic(&mut out, fleet, precision);
     let serving = serving_rows(fleet);
