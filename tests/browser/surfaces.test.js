@@ -34,6 +34,7 @@ const REPORTS = [
   ['risk.html', ['risk', '--samples', '2000']],
   ['fleet.html', ['infer', 'fleet', 'openai-portfolio', '--model', 'llama3-70b', '--input-tokens', '2000',
     '--output-tokens', '500', '--tpot-slo-s', '0.05']],
+  ['train-validation.html', ['train', 'validate']],
 ];
 
 // The dashboard's pages, and what each one shows once its first result is in.

@@ -9,7 +9,7 @@ use engine::train_validate::TrainingValidation;
 use perf::validate::{RowResult, Status};
 
 use crate::html::{card, figure, page_open, report_header};
-use crate::html_tables::{table_close, table_open};
+use crate::html_tables::{prose, table_close, table_open};
 use crate::svg::{coord, escape, palette};
 
 /// A family's in-sample MAE target (issue 12), drawn as the chart's band.
@@ -131,7 +131,7 @@ fn targets(out: &mut String, v: &TrainingValidation) {
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-            escape(&c.name),
+            prose(&c.name),
             pct(c.measured),
             pct(c.limit),
             if c.met {
@@ -174,7 +174,8 @@ fn chart(out: &mut String, v: &TrainingValidation) {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        "<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-labelledby=\"errors-title errors-desc\" class=\"chart\">\n\
+        "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-labelledby=\"errors-title errors-desc\" \
+         font-family=\"system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif\" font-size=\"12\" fill=\"#1d2330\">\n\
          <title id=\"errors-title\">Error of every compared row, by source family</title>\n\
          <desc id=\"errors-desc\">Predicted over measured step time minus one, in sample, one dot per row; \
          the bar is the family's mean absolute error; the shaded band is the family target of plus or minus 8%.</desc>\n",
@@ -193,10 +194,11 @@ fn chart(out: &mut String, v: &TrainingValidation) {
         let _ = writeln!(
             svg,
             "<line x1=\"{}\" x2=\"{}\" y1=\"{ty}\" y2=\"{ty}\" stroke=\"{}\" stroke-width=\"1\"/>\
-             <text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{:+.0}%</text>",
+             <text x=\"{}\" y=\"{}\" text-anchor=\"end\" fill=\"#5b6474\">{:+.0}%</text>",
             coord(LEFT),
             coord(WIDTH - RIGHT),
-            if tick == 0.0 { "#555" } else { "#ddd" },
+            // The zero line darker than the grid (the dark scheme re-colours the grid).
+            if tick == 0.0 { "#8a93a3" } else { "#e6e9ef" },
             coord(LEFT - 6.0),
             coord(y(tick) + 4.0),
             100.0 * tick,
@@ -240,7 +242,7 @@ fn chart(out: &mut String, v: &TrainingValidation) {
         for sign in [1.0, -1.0] {
             let _ = writeln!(
                 svg,
-                "<line x1=\"{}\" x2=\"{}\" y1=\"{my}\" y2=\"{my}\" stroke=\"#000\" stroke-width=\"2\"><title>{}: mean absolute error {} over {} rows</title></line>",
+                "<line x1=\"{}\" x2=\"{}\" y1=\"{my}\" y2=\"{my}\" stroke=\"#1d2330\" stroke-width=\"2\"><title>{}: mean absolute error {} over {} rows</title></line>",
                 coord(centre - 0.4 * column),
                 coord(centre + 0.4 * column),
                 escape(family),
@@ -253,7 +255,7 @@ fn chart(out: &mut String, v: &TrainingValidation) {
         let _ = writeln!(
             svg,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\">{}</text>\
-             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#555\">{} · {} rows</text>",
+             <text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#5b6474\">{} · {} rows</text>",
             coord(centre),
             coord(label_y),
             escape(family),
@@ -268,7 +270,7 @@ fn chart(out: &mut String, v: &TrainingValidation) {
         out,
         "Every compared row's error, by source family",
         "Predicted over measured step time, minus one, with the shipped constants; below zero the model is too fast. \
-         Black bars: each family's mean absolute error (plus and minus); green band: the ±8% family target. \
+         Bars: each family's mean absolute error (plus and minus); green band: the ±8% family target. \
          Errors past ±40% are drawn hollow at the edge. Hover a dot for its row.",
         &svg,
     );
@@ -303,7 +305,7 @@ fn families(out: &mut String, v: &TrainingValidation) {
             out,
             "<tr><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{mae}</td><td class=\"num\">{loso}</td><td class=\"num\">{bias}</td></tr>",
             escape(&f.id),
-            escape(&f.publication),
+            prose(&f.publication),
             escape(&f.framework),
             f.rows,
             f.compared,
@@ -345,14 +347,14 @@ fn rows(out: &mut String, v: &TrainingValidation) {
             out,
             "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
             escape(&r.id),
-            escape(&r.family),
-            escape(&r.gpu_type),
+            prose(&r.family),
+            prose(&r.gpu_type),
             secs(r.measured_step_time_s),
             secs(r.predicted_step_time_s),
             signed_pct(r.error),
             signed_pct(r.loso_error),
             escape(r.layout.as_deref().unwrap_or("")),
-            escape(&note)
+            prose(&note)
         );
     }
     table_close(out);
