@@ -25,6 +25,7 @@ fn catalog() -> Result<&'static Catalog, Failure> {
 enum Data {
     Plan(Box<engine::PlanResult>),
     Risk(Box<::risk::RiskResult>),
+    TrainValidation(Box<engine::train_validate::TrainingValidation>),
     Json(String),
 }
 
@@ -45,7 +46,7 @@ fn pretty(value: &impl serde::Serialize) -> Result<String, Failure> {
 #[pymethods]
 impl NativeResult {
     /// The kind of call that made it: plan, train, infer, train_search, infer_search,
-    /// reliability or risk.
+    /// reliability, risk or train_validate.
     #[getter]
     fn kind(&self) -> &'static str {
         self.kind
@@ -56,16 +57,21 @@ impl NativeResult {
         compute(py, || match &self.data {
             Data::Plan(r) => Ok(report::plan_json(r)),
             Data::Risk(r) => Ok(report::risk::risk_json(r)),
+            Data::TrainValidation(v) => pretty(v),
             Data::Json(s) => Ok(s.clone()),
         })
     }
 
-    /// The CLI's self-contained HTML report where the CLI has one (plan, risk), else None.
+    /// The CLI's self-contained HTML report where the CLI has one (plan, risk, train
+    /// validate), else None.
     fn html(&self, py: Python<'_>) -> PyResult<Option<String>> {
         compute(py, || {
             Ok(match &self.data {
                 Data::Plan(r) => Some(report::plan_html(r)),
                 Data::Risk(r) => Some(report::risk::risk_html(r)),
+                Data::TrainValidation(v) => {
+                    Some(report::training_validation_html(v, engine::ENGINE_VERSION))
+                }
                 Data::Json(_) => None,
             })
         })
@@ -105,6 +111,45 @@ pub fn train(py: Python<'_>, origin: &str, text: &str) -> PyResult<NativeResult>
         Ok(NativeResult {
             kind: "train",
             data: Data::Json(pretty(&r)?),
+        })
+    })
+}
+
+/// The training model against published runs (`gigawatt train validate`): `files` are
+/// (origin, CSV text) pairs in the calibration columns; none validates the shipped files.
+#[pyfunction]
+#[pyo3(signature = (files = None))]
+pub fn train_validate(
+    py: Python<'_>,
+    files: Option<Vec<(String, String)>>,
+) -> PyResult<NativeResult> {
+    let files = files.unwrap_or_default();
+    compute(py, || {
+        use engine::train_validate::{
+            validate_training_files, SHIPPED_SOURCES, SHIPPED_TRAINING_FILES,
+        };
+        let named: Vec<(&str, &str)> = if files.is_empty() {
+            SHIPPED_TRAINING_FILES.to_vec()
+        } else {
+            files
+                .iter()
+                .map(|(n, t)| (n.as_str(), t.as_str()))
+                .collect()
+        };
+        let v = validate_training_files(
+            catalog()?,
+            &named,
+            SHIPPED_SOURCES,
+            &perf::ModelConstants::default(),
+        )
+        .map_err(|m| {
+            Failure::Message(format!(
+                "the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv"
+            ))
+        })?;
+        Ok(NativeResult {
+            kind: "train_validate",
+            data: Data::TrainValidation(Box::new(v)),
         })
     })
 }

@@ -24,6 +24,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(calls::train, m)?)?;
     m.add_function(wrap_pyfunction!(calls::infer, m)?)?;
     m.add_function(wrap_pyfunction!(calls::train_search, m)?)?;
+    m.add_function(wrap_pyfunction!(calls::train_validate, m)?)?;
     m.add_function(wrap_pyfunction!(calls::infer_search, m)?)?;
     m.add_function(wrap_pyfunction!(calls::reliability, m)?)?;
     m.add_function(wrap_pyfunction!(calls::risk, m)?)?;

@@ -163,3 +163,38 @@ def test_calls_from_threads_give_the_same_results():
     for t in threads:
         t.join()
     assert results == [expected] * 4
+
+
+def test_train_validate_is_the_clis_json_with_rows_as_a_table_and_the_page(repo):
+    r = gigawatt.train_validate()
+    assert r.kind == "train_validate"
+    d = r.to_dict()
+    binary = repo / "target" / "debug" / "gigawatt"
+    if binary.exists():
+        cli = json.loads(subprocess.run([binary, "train", "validate", "-f", "json"], capture_output=True, check=True).stdout)
+        assert cli == d
+    rows = r.to_pandas("rows")
+    assert len(rows) == len(d["rows"]) == 285
+    compared = rows[rows["status"] == "compared"]
+    # Where each predicted step goes: compute and the exposed parts add up to the step.
+    parts = ["compute_s", "tp_comm_s", "cp_comm_s", "ep_comm_s", "pp_comm_s", "dp_comm_s", "bubble_s", "optimizer_s"]
+    total = sum(compared[f"breakdown.{p}"] for p in parts)
+    assert ((total / compared["predicted_step_time_s"] - 1).abs() < 1e-9).all()
+    assert set(r.to_pandas("families")["id"]) >= {"narayanan2021", "mbridge2604"}
+    targets = r.to_pandas("targets")
+    assert targets["met"].sum() == d["targets"]["met"]
+    html = r.to_html()
+    assert html.startswith("<!doctype html>") and html.count("<circle ") == len(compared)
+    assert "left out" in r._repr_html_()
+
+
+def test_train_validate_reads_a_file_of_ones_own_and_refuses_a_bad_one(repo, tmp_path):
+    shipped = (repo / "calibration" / "training.csv").read_text().splitlines()
+    mine = tmp_path / "mine.csv"
+    mine.write_text("\n".join([shipped[0]] + [l for l in shipped if l.startswith("korthikanti22_t5")]) + "\n")
+    assert gigawatt.train_validate(mine).to_dict()["coverage"]["evaluated"] == 8
+    with pytest.raises(gigawatt.InputError) as e:
+        gigawatt.train_validate("id,source\nx,y\n")
+    assert "no column `model_name`" in str(e.value) and "fix:" in str(e.value)
+    with pytest.raises(TypeError):
+        gigawatt.train_validate({"id": "x"})

@@ -38,6 +38,7 @@ __all__ = [
     "sweep",
     "train",
     "train_search",
+    "train_validate",
 ]
 
 __version__ = ENGINE_VERSION
@@ -130,6 +131,9 @@ _TABLES: dict[str, list[tuple[str, tuple]]] = {
     "reliability": [("summary", ())],
     # Risk's timeline is its percentiles (p5..p95) by month; "percentiles" names the same table.
     "risk": [("timeline", ("timeline",)), ("percentiles", ("timeline",)), ("deals", ("deals",)), ("tornado", ("tornado", "bars"))],
+    # Every row with where its predicted step goes (breakdown.* columns), the source families,
+    # and issue 12's targets.
+    "train_validate": [("rows", ("rows",)), ("families", ("families",)), ("targets", ("targets", "checks"))],
 }
 
 
@@ -144,7 +148,7 @@ class Result:
 
     @property
     def kind(self) -> str:
-        """plan, train, infer, train_search, infer_search, reliability or risk."""
+        """plan, train, infer, train_search, infer_search, reliability, risk or train_validate."""
         return self._native.kind
 
     @property
@@ -161,7 +165,7 @@ class Result:
         return _json.loads(self._native.json())
 
     def to_html(self) -> Optional[str]:
-        """The CLI's self-contained HTML report (plans and risk), else None."""
+        """The CLI's self-contained HTML report (plans, risk and train_validate), else None."""
         return self._native.html()
 
     def _records(self, table: Optional[str]) -> list[dict]:
@@ -223,6 +227,15 @@ def _summary(kind: str, d: dict) -> list[tuple[str, Any]]:
         return [("scenario", d.get("scenario", {}).get("name"))] + [(k, t.get(k)) for k in keys if k in t]
     if kind in ("train", "infer", "reliability"):
         return [(k, v) for k, v in d.items() if isinstance(v, (int, float, str, bool)) and k not in ("schema_version", "engine_version", "catalog_version", "input_hash")][:14]
+    if kind == "train_validate":
+        targets = d.get("targets", {})
+        return [
+            ("left out (leave one source out) MAE", d.get("loso", {}).get("mae")),
+            ("in-sample MAE", d.get("in_sample", {}).get("mae")),
+            ("leave-Blackwell-out MAE", d.get("leave_blackwell_out", {}).get("stats", {}).get("mae")),
+            ("rows compared", d.get("in_sample", {}).get("n")),
+            ("targets met", f"{targets.get('met')} of {len(targets.get('checks', []))}"),
+        ]
     if kind in ("train_search", "infer_search"):
         top = d.get("top", [])
         first = top[0] if top else {}
@@ -246,6 +259,21 @@ def train(spec: Source) -> Result:
     """Evaluate one training layout (``gigawatt train --spec``): step time, MFU, memory."""
     origin, text, _ = _source(spec, "training spec", shipped=False)
     return Result(_native.train(origin, text))
+
+
+def train_validate(*files: Source) -> Result:
+    """The training model against published runs (``gigawatt train validate``): leave one
+    source out, in sample, leave Blackwell out, each family and every row with where its
+    predicted step goes; ``to_pandas("rows")`` is the per-row table, ``to_html()`` the CLI's
+    page. ``files``: calibration CSVs (pathlib.Path, a path or CSV text) in the columns of
+    calibration/training.csv; none validates the shipped files."""
+    named = []
+    for f in files:
+        if isinstance(f, Mapping):
+            raise TypeError("a calibration file must be a pathlib.Path or a str (a path or CSV text), not dict")
+        origin, text, _ = _source(f, "calibration file", shipped=False)
+        named.append((origin, text))
+    return Result(_native.train_validate(named or None))
 
 
 def infer(spec: Source) -> Result:
