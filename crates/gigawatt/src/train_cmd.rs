@@ -178,7 +178,11 @@ fn train_table(r: &engine::train::TrainResult) -> String {
         out += &format!("recompute: {auto}\n");
     }
     out += "\n";
-    out += &format!("  step time        {:.3} s\n", r.step_time_s);
+    out += &format!(
+        "  step time        {:.3} s (typically within ±{:.1}%, see assumptions)\n",
+        r.step_time_s,
+        100.0 * r.step_time_error.mean_absolute
+    );
     out += &format!("  tokens/s         {}\n", fmt_count(r.tokens_per_s));
     out += &format!(
         "  TFLOP/s per GPU  {} (model FLOPs)\n",

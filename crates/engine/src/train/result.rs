@@ -60,10 +60,49 @@ pub struct TrainResult {
     pub reason: Option<String>,
     /// Where the time goes, s per step.
     pub breakdown: perf::Breakdown,
+    /// How far off the step time typically is: the model's mean absolute error on published
+    /// runs it was not fitted on, for this accelerator's generation.
+    pub step_time_error: StepTimeError,
     /// Time to train on `[training] tokens`, without and with failures.
     pub time_to_train: Option<TimeToTrain>,
     /// The numbers the model assumed beyond the catalog.
     pub assumptions: Vec<String>,
+}
+
+/// The training model's out-of-sample error where a result's accelerator stands
+/// (`capability::model_error`, the figures `gigawatt train validate` publishes).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTimeError {
+    /// Mean absolute relative error of the step time.
+    pub mean_absolute: f64,
+    /// Which validation figure it is, in words.
+    pub basis: String,
+}
+
+impl StepTimeError {
+    /// The figure for `accelerator` (a catalog id): leave one source out on the A100/H100
+    /// generations the fit rests on, leave Blackwell out on every other accelerator.
+    pub fn for_accelerator(accelerator: &str) -> StepTimeError {
+        use crate::capability::model_error;
+        let mean_absolute = model_error::training_error(accelerator);
+        let basis = if model_error::FITTED_TRAINING_ACCELERATORS.contains(&accelerator) {
+            "mean absolute error on published A100/H100-era runs, each source left out of the fit (gigawatt train validate)"
+        } else {
+            "mean absolute error on published Blackwell runs from a fit on A100/H100 alone, the figure for every accelerator the fit has no rows of (gigawatt train validate)"
+        };
+        StepTimeError {
+            mean_absolute,
+            basis: basis.to_string(),
+        }
+    }
+    /// The ledger's line: "step time typically within ±6.0%: the mean absolute error ...".
+    pub fn sentence(&self) -> String {
+        format!(
+            "step time typically within ±{:.1}%: the {}",
+            100.0 * self.mean_absolute,
+            self.basis
+        )
+    }
 }
 
 /// How long a run of a given number of tokens takes, without and with failures.
@@ -151,6 +190,11 @@ pub fn train_result(
     input_hash: String,
 ) -> TrainResult {
     let e: Evaluation = perf::evaluate(&inputs.arch, &inputs.hardware, &strategy, &inputs.workload);
+    let accelerator = catalog
+        .systems
+        .get(&inputs.system)
+        .map_or("", |system| system.accelerator.get_ref().as_str());
+    let step_time_error = StepTimeError::for_accelerator(accelerator);
     let m = e.memory;
     let legality = inputs
         .framework
@@ -214,8 +258,14 @@ pub fn train_result(
             )
         }),
         breakdown: e.breakdown,
+        step_time_error: step_time_error.clone(),
         time_to_train: None,
-        assumptions: inputs.assumptions.clone(),
+        assumptions: {
+            // How far to trust the step time leads the ledger.
+            let mut ledger = vec![step_time_error.sentence()];
+            ledger.extend(inputs.assumptions.iter().cloned());
+            ledger
+        },
     }
 }
 

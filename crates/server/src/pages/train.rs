@@ -133,7 +133,14 @@ pub fn train_fragment(r: &engine::train::TrainResult) -> String {
         format!("no: {}", r.reason.clone().unwrap_or_default())
     };
     let mut headline = vec![
-        ("step time", format!("{:.3} s", r.step_time_s)),
+        (
+            "step time",
+            format!(
+                "{:.3} s ±{:.1}%",
+                r.step_time_s,
+                100.0 * r.step_time_error.mean_absolute
+            ),
+        ),
         ("tokens per second", fmt_count(r.tokens_per_s)),
         ("MFU", format!("{:.1}%", 100.0 * r.mfu)),
         ("TFLOP/s per GPU", format!("{:.1}", r.tflops_per_gpu)),
