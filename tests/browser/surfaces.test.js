@@ -41,6 +41,7 @@ const REPORTS = [
 const PAGES = [
   ['/plan', '#report'],
   ['/train', 'main'],
+  ['/train/validation', 'main svg.chart'],
   ['/infer', 'main'],
   ['/fleet', '#report'],
   ['/reliability', 'main'],

@@ -597,7 +597,10 @@ fn the_step_time_says_how_far_off_the_model_runs_on_published_runs() {
         .unwrap()
         .starts_with("step time typically within ±6.0%"));
     let table = ok(&["train", "--spec", &spec_file(SPEC)]);
-    assert!(table.contains("(typically within ±6.0%, see assumptions)"), "{table}");
+    assert!(
+        table.contains("(typically within ±6.0%, see assumptions)"),
+        "{table}"
+    );
 
     // Blackwell, and anything newer, takes the figure fitted without Blackwell (8.7%).
     let b200 = SPEC.replace("dgx-a100-80gb", "dgx-b200");

@@ -98,11 +98,33 @@ struct Inner {
     config: ServerConfig,
     /// Ranges of recent plans (`plan_ranges`).
     ranges_cache: RangesCache,
+    /// `/train/validation`: the training model against the shipped calibration files on this
+    /// server's catalog, rendered once (about a second of work; nothing it reads changes while
+    /// the server runs).
+    training_validation: std::sync::OnceLock<Result<String, String>>,
 }
 
 impl Inner {
     fn model_timeout(&self) -> Duration {
         Duration::from_millis(self.model_timeout_ms.load(Ordering::Relaxed))
+    }
+
+    /// The training validation page (`gigawatt train validate -f html`), rendered once.
+    fn training_validation_page(&self) -> Result<String, String> {
+        self.training_validation
+            .get_or_init(|| {
+                use engine::train_validate::{
+                    validate_training_files, SHIPPED_SOURCES, SHIPPED_TRAINING_FILES,
+                };
+                let v = validate_training_files(
+                    &self.catalog,
+                    &SHIPPED_TRAINING_FILES,
+                    SHIPPED_SOURCES,
+                    &perf::ModelConstants::default(),
+                )?;
+                Ok(report::training_validation_html(&v, engine::ENGINE_VERSION))
+            })
+            .clone()
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -139,6 +161,7 @@ impl AppState {
                 model_timeout_ms: AtomicU64::new(MODEL_TIMEOUT.as_millis() as u64),
                 config: ServerConfig::default(),
                 ranges_cache: RangesCache::default(),
+                training_validation: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -203,6 +226,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/plan") }))
         .route("/plan", get(pages::plan_page))
         .route("/train", get(pages::train_page))
+        .route("/train/validation", get(pages::train_validation_page))
         .route("/catalog", get(pages::catalog_page))
         .route("/runs", get(pages::runs_page))
         .route("/runs/compare", get(pages::compare_page))

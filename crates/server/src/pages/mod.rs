@@ -29,7 +29,7 @@ pub use plan::plan_page;
 pub use reliability::{reliability_fragment, reliability_page};
 pub use risk::risk_page;
 pub use runs::{run_page, runs_page};
-pub use train::{train_fragment, train_page};
+pub use train::{train_fragment, train_page, train_validation_page};
 
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, PreEscaped};

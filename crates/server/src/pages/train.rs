@@ -3,7 +3,7 @@
 //! the layout search.
 
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use maud::{html, PreEscaped};
 use units::fmt_count;
 
@@ -60,6 +60,12 @@ pub async fn train_page(
     let body = html! {
         h1 { "Training a model" }
         (notice)
+        p.muted {
+            "How far off the step time runs: "
+            a href="/train/validation" { "the model against every published training run" }
+            " (each source left out of the fit; the same page as "
+            code { "gigawatt train validate -f html" } ")."
+        }
         div.grid {
             div #spec-form {
                 p.muted { "A training spec: model, cluster, parallel layout, workload (format: \"Training a model\" in the README). It reruns as you change it." }
@@ -193,4 +199,15 @@ pub fn train_fragment(r: &engine::train::TrainResult) -> String {
         }
     }
     .into_string()
+}
+
+/// `/train/validation`: the page `gigawatt train validate -f html` writes, for this server's
+/// catalog, computed on the first request and kept.
+pub async fn train_validation_page(State(state): State<AppState>) -> Response {
+    let page = crate::work::blocking(&state, |inner| inner.training_validation_page()).await;
+    match page {
+        Ok(Ok(html)) => Html(html).into_response(),
+        Ok(Err(message)) => error_page(&ApiError::internal(message)),
+        Err(e) => error_page(&e),
+    }
 }

@@ -58,6 +58,27 @@ async fn pages_render() {
 }
 
 #[tokio::test]
+async fn the_training_validation_page_is_the_clis_and_the_train_page_links_it() {
+    let app = app();
+    let (_, train) = send(&app, "GET", "/train", None).await;
+    assert!(train.contains("<a href=\"/train/validation\">"));
+    let (status, html) = send(&app, "GET", "/train/validation", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.starts_with("<!doctype html>"));
+    for text in [
+        "Left out (leave one source out)",
+        "Targets met",
+        "<circle ",
+        "Every row",
+    ] {
+        assert!(html.contains(text), "the page misses `{text}`");
+    }
+    // Computed once: the second answer is the same page.
+    let (_, again) = send(&app, "GET", "/train/validation", None).await;
+    assert_eq!(again, html);
+}
+
+#[tokio::test]
 async fn user_text_is_escaped() {
     let app = app();
     let evil = SCENARIO.replace("Test plan", "<script>alert(1)</script>");
