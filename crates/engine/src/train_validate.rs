@@ -110,6 +110,23 @@ pub struct TrainingValidation {
     pub report: Report,
 }
 
+/// Validates the training model with the shipped constants and `calibration/sources.toml` on
+/// `files` (name, CSV text), or on the shipped calibration files when there are none: what
+/// `gigawatt train validate`, the dashboard's `/train/validation` and Python's
+/// `train_validate` run. The error is the reason the files cannot be read, for the caller to
+/// word.
+pub fn validate_files_or_shipped(
+    catalog: &Catalog,
+    files: &[(&str, &str)],
+) -> Result<TrainingValidation, String> {
+    let files = if files.is_empty() {
+        &SHIPPED_TRAINING_FILES[..]
+    } else {
+        files
+    };
+    validate_training_files(catalog, files, SHIPPED_SOURCES, &ModelConstants::default())
+}
+
 /// Validates the training model on named calibration CSV texts.
 pub fn validate_training_files(
     catalog: &Catalog,

@@ -6,9 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use engine::train_validate::{
-    validate_training_files, TrainingValidation, SHIPPED_SOURCES, SHIPPED_TRAINING_FILES,
-};
+use engine::train_validate::{validate_files_or_shipped, TrainingValidation};
 use perf::validate::{RowResult, Status};
 
 use crate::{output, Failure};
@@ -58,21 +56,11 @@ pub fn run_validate(
         let text = crate::input::read_input(path, "calibration file")?;
         texts.push((path.display().to_string(), text));
     }
-    let named: Vec<(&str, &str)> = if texts.is_empty() {
-        SHIPPED_TRAINING_FILES.to_vec()
-    } else {
-        texts
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect()
-    };
-    let report = validate_training_files(
-        catalog,
-        &named,
-        SHIPPED_SOURCES,
-        &perf::ModelConstants::default(),
-    )
-    .map_err(|m| {
+    let named: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let report = validate_files_or_shipped(catalog, &named).map_err(|m| {
         Failure::Input(format!(
             "the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv"
         ))

@@ -125,23 +125,11 @@ pub fn train_validate(
 ) -> PyResult<NativeResult> {
     let files = files.unwrap_or_default();
     compute(py, || {
-        use engine::train_validate::{
-            validate_training_files, SHIPPED_SOURCES, SHIPPED_TRAINING_FILES,
-        };
-        let named: Vec<(&str, &str)> = if files.is_empty() {
-            SHIPPED_TRAINING_FILES.to_vec()
-        } else {
-            files
-                .iter()
-                .map(|(n, t)| (n.as_str(), t.as_str()))
-                .collect()
-        };
-        let v = validate_training_files(
-            catalog()?,
-            &named,
-            SHIPPED_SOURCES,
-            &perf::ModelConstants::default(),
-        )
+        let named: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let v = engine::train_validate::validate_files_or_shipped(catalog()?, &named)
         .map_err(|m| {
             Failure::Message(format!(
                 "the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv"

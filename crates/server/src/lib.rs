@@ -113,15 +113,7 @@ impl Inner {
     fn training_validation_page(&self) -> Result<String, String> {
         self.training_validation
             .get_or_init(|| {
-                use engine::train_validate::{
-                    validate_training_files, SHIPPED_SOURCES, SHIPPED_TRAINING_FILES,
-                };
-                let v = validate_training_files(
-                    &self.catalog,
-                    &SHIPPED_TRAINING_FILES,
-                    SHIPPED_SOURCES,
-                    &perf::ModelConstants::default(),
-                )?;
+                let v = engine::train_validate::validate_files_or_shipped(&self.catalog, &[])?;
                 Ok(report::training_validation_html(&v, engine::ENGINE_VERSION))
             })
             .clone()
