@@ -348,6 +348,14 @@ fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure>
                     format!("{:?}", s.recompute).to_lowercase(), s.zero, r.step_time_s, fmt_count(r.tokens_per_s), 100.0 * r.mfu, r.memory_gib_per_gpu
                 );
             }
+            // Rankings finer than the model's error are not findings.
+            if let Some(first) = top.first() {
+                out += &format!(
+                    "\nStep times are typically within ±{:.1}% (the {}): layouts closer than that are a tie.\n",
+                    100.0 * first.step_time_error.mean_absolute,
+                    first.step_time_error.basis
+                );
+            }
             out
         }
     };

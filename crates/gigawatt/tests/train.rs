@@ -607,6 +607,27 @@ fn the_step_time_says_how_far_off_the_model_runs_on_published_runs() {
     let v: Value =
         serde_json::from_str(&ok(&["train", "--spec", &spec_file(&b200), "-f", "json"])).unwrap();
     assert_eq!(v["step_time_error"]["mean_absolute"], 0.087);
+    // The search says how close two layouts must be to be a tie.
+    let search = ok(&[
+        "train",
+        "search",
+        "--model",
+        "llama3-70b",
+        "--system",
+        "dgx-b200",
+        "--gpus",
+        "64",
+        "--global-batch",
+        "64",
+        "--seq-len",
+        "8192",
+        "--top",
+        "2",
+    ]);
+    assert!(
+        search.contains("Step times are typically within ±8.7%") && search.contains("a tie"),
+        "{search}"
+    );
     assert!(v["step_time_error"]["basis"]
         .as_str()
         .unwrap()
