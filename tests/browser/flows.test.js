@@ -127,7 +127,20 @@ async function trainFlow(context, page, base) {
   assert.match(await page.textContent('#messages'), new RegExp('spec\\.toml:' + errLine + ':'));
   await page.fill('#spec', (await page.inputValue('#spec')).replace('gpus = "many"', 'gpus = 128'));
   await page.waitForFunction(upToDate);
-  console.log(`ok - train: form edit, TOML both ways, HTML/JSON/TOML and ${charts} chart(s) as SVG+PNG, share link (${len} chars), error line ${errLine} marked`);
+  // The layout search: the fastest layouts, and how close two must be to be a tie.
+  await page.fill('#s-gpus', '64');
+  await page.fill('#s-batch', '64');
+  await page.click('#search');
+  await page.locator('#search-result table tr').nth(1).waitFor();
+  const found = await page.locator('#search-result table tr').count() - 1;
+  assert.ok(found >= 1, 'the search lists layouts');
+  assert.match(await page.textContent('#search-result'), /Step times are typically within ±\d+\.\d%.*a tie/);
+  // The model's accuracy is one link away.
+  await page.click('a[href="/train/validation"]');
+  await page.locator('svg.chart circle').first().waitFor();
+  const dots = await page.locator('svg.chart circle').count();
+  assert.ok(dots > 200, 'the validation page charts every compared run');
+  console.log(`ok - train: form edit, TOML both ways, HTML/JSON/TOML and ${charts} chart(s) as SVG+PNG, share link (${len} chars), error line ${errLine} marked, search (${found} layouts, the tie margin), validation page (${dots} runs)`);
 }
 
 async function compareTrainRuns(page, base) {

@@ -52,6 +52,13 @@ async function search() {
     t.append(row);
   }
   wrap.append(t); out.append(wrap);
+  // Rankings finer than the model's error are not findings.
+  if (j.top.length && j.top[0].step_time_error) {
+    const tie = document.createElement('p'); tie.className = 'muted';
+    tie.textContent = 'Step times are typically within ±' + (100 * j.top[0].step_time_error.mean_absolute).toFixed(1) +
+      '% (the model against published runs it was not fitted on): layouts closer than that are a tie.';
+    out.append(tie);
+  }
 }
 $('run').addEventListener('click', runTrain);
 $('save').addEventListener('click', saveTrain);
