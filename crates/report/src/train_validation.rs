@@ -145,8 +145,9 @@ fn targets(out: &mut String, v: &TrainingValidation) {
     out.push_str("</section>\n");
 }
 
-/// The compared rows of each family with at least one, in the report's family order.
-fn compared_by_family(v: &TrainingValidation) -> Vec<(&str, Vec<&RowResult>)> {
+/// Each family with compared rows, with its in-sample MAE (the report's own figure) and those
+/// rows, in the report's family order.
+fn compared_by_family(v: &TrainingValidation) -> Vec<(&str, f64, Vec<&RowResult>)> {
     v.report
         .families
         .iter()
@@ -157,9 +158,9 @@ fn compared_by_family(v: &TrainingValidation) -> Vec<(&str, Vec<&RowResult>)> {
                 .iter()
                 .filter(|r| r.family == f.id && r.status == Status::Compared && r.error.is_some())
                 .collect();
-            (f.id.as_str(), rows)
+            (f.id.as_str(), f.in_sample.mae, rows)
         })
-        .filter(|(_, rows)| !rows.is_empty())
+        .filter(|(_, _, rows)| !rows.is_empty())
         .collect()
 }
 
@@ -205,16 +206,11 @@ fn chart(out: &mut String, v: &TrainingValidation) {
             ty = coord(y(tick)),
         );
     }
-    for (i, (family, rows)) in groups.iter().enumerate() {
+    for (i, (family, mae, rows)) in groups.iter().enumerate() {
+        let mae = *mae;
         let left = LEFT + column * i as f64;
         let centre = left + column / 2.0;
         let color = palette(i);
-        let mae = rows
-            .iter()
-            .filter_map(|r| r.error)
-            .map(f64::abs)
-            .sum::<f64>()
-            / rows.len() as f64;
         for (k, row) in rows.iter().enumerate() {
             let error = row.error.unwrap_or(0.0);
             // Spread the dots across 70% of the column by the golden ratio: deterministic, and
