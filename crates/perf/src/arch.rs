@@ -110,6 +110,28 @@ impl Arch {
         (full * context + self.sliding_layers * context.min(self.sliding_window)) / self.layers
     }
 
+    /// Share of the layers that attend over a sliding band narrower than a `seq_len`-token
+    /// sequence (0 where there is no band or it covers the sequence).
+    pub fn banded_layer_share(&self, seq_len: f64) -> f64 {
+        if self.sliding_window <= 0.0
+            || self.sliding_window >= seq_len
+            || self.sliding_layers <= 0.0
+            || self.layers <= 0.0
+        {
+            return 0.0;
+        }
+        (self.sliding_layers / self.layers).min(1.0)
+    }
+
+    /// Keys a query attends to under causal attention over a `seq_len`-token sequence,
+    /// averaged over the layers: half the sequence on full-attention layers (the causal half
+    /// the kernels run), [`banded_keys_per_query`] on sliding layers.
+    pub fn causal_keys_per_query(&self, seq_len: f64) -> f64 {
+        let banded = self.banded_layer_share(seq_len);
+        (1.0 - banded) * 0.5 * seq_len
+            + banded * banded_keys_per_query(self.sliding_window, seq_len)
+    }
+
     /// YaRN's concentration ("attention") factor, which multiplies the rotary sine and cosine:
     /// `0.1 ln(s) + 1` for a scaling factor `s` above 1 (Megatron-Core
     /// `yarn_rotary_pos_embedding.py` `_yarn_get_mscale`, with the model's `mscale` and
@@ -267,10 +289,25 @@ impl Arch {
     /// half the score matrix (`6 N_active + 3 L s heads (d_qk + d_v)`). The step model times
     /// the causal half, so its MFU counts the causal half too; each calibration source's own
     /// convention is applied separately when comparing (`validate::conventions`).
+    ///
+    /// Sliding-window layers count the band they attend to ([`Arch::causal_keys_per_query`]).
     pub fn model_flops_per_token_causal(&self, seq: f64) -> f64 {
+        let causal_share = self.causal_keys_per_query(seq) / seq;
         self.model_flops_per_token(seq)
-            - 1.5 * self.layers * self.attention_core_flops_per_token(seq)
+            - 3.0 * (1.0 - causal_share) * self.layers * self.attention_core_flops_per_token(seq)
     }
+}
+
+/// Keys a query attends to, on average over a `seq_len`-token sequence, under a causal band of
+/// `window` tokens (itself and the `window - 1` before it: Megatron-Core's `window_size =
+/// (window - 1, 0)`): the first `window` queries see 1, 2, ... `window` keys and the rest
+/// `window` each (the count NVIDIA's SDPA benchmark divides its time by). A window that covers
+/// the sequence is plain causal attention, `seq_len / 2` (the full-attention layers' count).
+pub fn banded_keys_per_query(window: f64, seq_len: f64) -> f64 {
+    if window <= 0.0 || window >= seq_len {
+        return 0.5 * seq_len;
+    }
+    (0.5 * window * (window + 1.0) + (seq_len - window) * window) / seq_len
 }
 
 #[cfg(test)]
@@ -314,6 +351,40 @@ mod tests {
         let (l, h, s, v) = (96.0, 12288.0, 2048.0, 51200.0);
         let megatron = 72.0 * l * h * h * (1.0 + s / (6.0 * h) + v / (12.0 * l * h));
         assert!((gpt3.model_flops_per_token(s) / megatron - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_band_counts_the_keys_it_attends_to() {
+        // 128-token band over 4,096 tokens: (128 x 129 / 2 + 3,968 x 128) / 4,096 = (8,256 +
+        // 507,904) / 4,096 = 126.016 keys a query; a band that covers the sequence is causal.
+        assert!((banded_keys_per_query(128.0, 4096.0) - 126.015_625).abs() < 1e-9);
+        assert_eq!(banded_keys_per_query(4096.0, 4096.0), 2048.0);
+        assert_eq!(banded_keys_per_query(0.0, 4096.0), 2048.0);
+        // GPT-OSS at 4k: half its layers banded, (2,048 + 126.016) / 2 = 1,087.008 keys.
+        let gpt_oss = Arch {
+            sliding_window: 128.0,
+            sliding_layers: 18.0,
+            ..Arch::gpt(36, 2880, 64, 201_088)
+        };
+        assert_eq!(gpt_oss.banded_layer_share(4096.0), 0.5);
+        assert!((gpt_oss.causal_keys_per_query(4096.0) - 1_087.007_812_5).abs() < 1e-9);
+        // Its causal FLOPs: the full count less 3 L x core x (1 - 1,087.008 / 4,096); without
+        // the band the causal half (the test below).
+        let core = gpt_oss.attention_core_flops_per_token(4096.0);
+        let expected = gpt_oss.model_flops_per_token(4096.0)
+            - 3.0 * 36.0 * core * (1.0 - 1_087.007_812_5 / 4096.0);
+        assert!((gpt_oss.model_flops_per_token_causal(4096.0) / expected - 1.0).abs() < 1e-12);
+        // A band as long as the sequence is full causal attention.
+        assert_eq!(gpt_oss.banded_layer_share(128.0), 0.0);
+        let full = Arch {
+            sliding_window: 0.0,
+            sliding_layers: 0.0,
+            ..gpt_oss
+        };
+        assert_eq!(
+            gpt_oss.model_flops_per_token_causal(128.0),
+            full.model_flops_per_token_causal(128.0)
+        );
     }
 
     #[test]

@@ -123,6 +123,32 @@ pub fn length_speedup(seq_len: f64, cp: f64, curve: LengthCurve) -> f64 {
     1.0 / (time * curve.causal(REFERENCE_TOKENS))
 }
 
+/// Keys a fused kernel's query tile walks past its window: the tile on the diagonal, masked
+/// element by element (the kernels' key tiles are 128 wide on Hopper and Blackwell).
+pub const KEY_TILE_TOKENS: f64 = 128.0;
+
+/// A sliding-window kernel's speed, on the FLOPs its band does, relative to a causal kernel
+/// over `REFERENCE_TOKENS` on the same architecture (`curve`), for a band of `window` keys.
+///
+/// Each query tile walks its band plus the diagonal tile (`window + KEY_TILE_TOKENS` keys), at
+/// an unmasked kernel's rate over that many keys, and only `window` of them count. The form
+/// adds no constant; NVIDIA's cuDNN SDPA training benchmark (cudnn-frontend
+/// `benchmark/sdpa_benchmark_training/results/`, BF16, width 64, 4k tokens, forward + 2.5x
+/// backward as [`BLACKWELL_LENGTHS`] combines them) measures it:
+/// - GB200, cuDNN 9.22, GPT-OSS's 128-token band (`gpt_oss/gb200/gpt_oss_20260424_100011.csv`):
+///   161 / 182 TFLOP/s, 175.5 together, 0.207 of the causal 4k kernel of that width (1,212 x
+///   the width-64 ratio 0.701 = 849). The form: 256 / (256 + 565) x 128 / 256 / (1.0154 x 4096 /
+///   (4096 + 1,355)) = 0.204.
+/// - H200, cuDNN 9.19, a 1,024-token band (`h200_919_only_cudnn/gpt_oss_20260227_034819.csv`,
+///   0.358 / 1.042 ms for 120.3 / 300.7 GFLOP): 336 / 289, 300.7 together, 0.854 of the causal
+///   4k kernel (`llama3.1_20260227_034703.csv`: 591 / 474, 502.4, x 0.701 = 352.1). The form:
+///   1,152 / 1,262 x 1,024 / 1,152 / (0.906 x 4096 / 4,486) = 0.981, 15% fast.
+pub fn sliding_window_speedup(window: f64, curve: LengthCurve) -> f64 {
+    let window = window.max(1.0);
+    let walked = window + KEY_TILE_TOKENS;
+    curve.unmasked(walked) * (window / walked) / curve.causal(REFERENCE_TOKENS)
+}
+
 /// A cuDNN release (major, minor): the version of the fused-attention kernels a framework's
 /// container ships (`catalog/frameworks.toml`, `cudnn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -288,6 +314,32 @@ pub fn head_width_speed(width: f64, arch: KernelArch) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sliding_window_kernel_runs_at_the_measured_rate() {
+        // GB200, 128-token band, width 64, 4k: unmasked over 256 keys, 256 / (256 + 565) =
+        // 0.31181, of which 128 / 256 count: 0.15591; the causal 4k reference, 1582 / 1558 x
+        // 4096 / (4096 + 1355) = 0.76300: 0.20434. Measured (cuDNN 9.22): 175.5 / (1,211.9 x
+        // 363 / 518) = 0.2066, within 1.2%.
+        let blackwell = sliding_window_speedup(128.0, BLACKWELL_LENGTHS);
+        assert!((blackwell - 0.204_336).abs() < 1e-5, "{blackwell}");
+        assert!((blackwell / 0.206_649 - 1.0).abs() < 0.015);
+        // H200, 1,024-token band: 1152 / 1262 x 1024 / 1152 / (562 / 620 x 4096 / 4486) =
+        // 0.98038. Measured (cuDNN 9.19): 300.7 / (502.4 x 363 / 518) = 0.8541: the form runs
+        // 15% fast there (stated in the doc comment).
+        let hopper = sliding_window_speedup(1024.0, HOPPER_LENGTHS);
+        assert!((hopper - 0.980_382).abs() < 1e-5, "{hopper}");
+        assert!(hopper / 0.854_096 - 1.0 < 0.16);
+        // A wider band runs nearer the kernel's asymptote: faster per FLOP, never slower.
+        let mut last = 0.0;
+        for window in [1.0, 16.0, 128.0, 1024.0, 4096.0, 131_072.0] {
+            let speed = sliding_window_speedup(window, BLACKWELL_LENGTHS);
+            assert!(speed > last && speed.is_finite(), "{window}: {speed}");
+            last = speed;
+        }
+        // A degenerate band stays finite.
+        assert!(sliding_window_speedup(0.0, HOPPER_LENGTHS).is_finite());
+    }
 
     #[test]
     fn narrow_heads_run_at_the_published_rate() {

@@ -144,6 +144,13 @@ pub struct ModelFacts {
     /// YaRN's RoPE scaling factor (the model config's `rope_scaling.factor`), at least 1.
     #[serde(default)]
     pub yarn_scaling_factor: Option<f64>,
+    /// Sliding-window attention: the band in tokens a sliding layer attends to (with
+    /// `sliding_layers`).
+    #[serde(default)]
+    pub sliding_window: Option<f64>,
+    /// How many of the layers attend over the band (the rest attend to the whole sequence).
+    #[serde(default)]
+    pub sliding_layers: Option<f64>,
     /// Where the facts come from.
     pub source: String,
 }
@@ -373,6 +380,34 @@ impl Sources {
             }
         }
         for model in &self.model {
+            match (model.sliding_window, model.sliding_layers) {
+                (None, None) => {}
+                (Some(window), Some(layers)) => {
+                    if !window.is_finite() || window < 1.0 {
+                        return Err(format!(
+                            "[[model]] {:?}: sliding_window = {window}: give the band in tokens \
+                             a sliding layer attends to (at least 1), or leave both sliding \
+                             fields out",
+                            model.matches
+                        ));
+                    }
+                    let most = model.layers.unwrap_or(f64::INFINITY);
+                    if !layers.is_finite() || layers < 1.0 || layers > most {
+                        return Err(format!(
+                            "[[model]] {:?}: sliding_layers = {layers}: give how many of the \
+                             model's layers attend over the band (1 to its layers)",
+                            model.matches
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(format!(
+                        "[[model]] {:?}: sliding_window and sliding_layers go together: the \
+                         band in tokens and how many layers use it",
+                        model.matches
+                    ))
+                }
+            }
             if let Some(f) = model.yarn_scaling_factor {
                 if !f.is_finite() || f < 1.0 {
                     return Err(format!(
@@ -506,6 +541,26 @@ mod tests {
         assert!(yarn_error(0.5).contains("[[model]] [\"gptoss120b\"]: yarn_scaling_factor = 0.5"));
         assert!(yarn_error(f64::NAN).contains("yarn_scaling_factor = NaN"));
         assert!(yarn(32.0).check(&|_| true).is_ok());
+        let band = |window: Option<f64>, layers: Option<f64>| Sources {
+            model: vec![ModelFacts {
+                matches: vec!["gptoss120b".into()],
+                layers: Some(36.0),
+                sliding_window: window,
+                sliding_layers: layers,
+                source: "s".into(),
+                ..ModelFacts::default()
+            }],
+            ..sources.clone()
+        };
+        let band_error = |w, l| band(w, l).check(&|_| true).unwrap_err();
+        assert!(band_error(Some(0.0), Some(18.0)).contains("sliding_window = 0"));
+        assert!(band_error(Some(f64::NAN), Some(18.0)).contains("sliding_window = NaN"));
+        assert!(band_error(Some(128.0), Some(37.0)).contains("sliding_layers = 37"));
+        assert!(band_error(Some(128.0), Some(0.0)).contains("sliding_layers = 0"));
+        assert!(band_error(Some(128.0), None).contains("go together"));
+        assert!(band_error(None, Some(18.0)).contains("go together"));
+        assert!(band(Some(128.0), Some(18.0)).check(&|_| true).is_ok());
+        assert!(band(None, None).check(&|_| true).is_ok());
         assert!(bad(capacity(0.5)).contains("expert_capacity_factor = 0.5"));
         assert!(bad(capacity(f64::NAN)).contains("expert_capacity_factor"));
         assert!(Sources {

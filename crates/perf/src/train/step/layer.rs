@@ -223,11 +223,23 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         } else {
             1.0
         };
-        let ceiling = attention_ceiling
-            * attention::length_speedup(w.seq_len, cp, attention::length_curve(hw.kernel_arch))
-            * width
-            * attention_kernels.forward;
-        (0.5 * core_flops / ceiling, 0.0)
+        let curve = attention::length_curve(hw.kernel_arch);
+        let rate = attention_ceiling * width * attention_kernels.forward;
+        let full_s = 0.5 * core_flops / (rate * attention::length_speedup(w.seq_len, cp, curve));
+        // Sliding-window layers (GPT-OSS: every other layer, a 128-token band) run the band's
+        // FLOPs at the banded kernel's rate, never slower than full causal attention would.
+        let banded = arch.banded_layer_share(w.seq_len);
+        let core_s = if banded > 0.0 {
+            let band_flops = core_flops
+                * crate::arch::banded_keys_per_query(arch.sliding_window, w.seq_len)
+                / w.seq_len;
+            let band_s =
+                band_flops / (rate * attention::sliding_window_speedup(arch.sliding_window, curve));
+            (1.0 - banded) * full_s + banded * band_s.min(full_s)
+        } else {
+            full_s
+        };
+        (core_s, 0.0)
     } else {
         // Unfused: two batched GEMMs over the full score matrix, plus scale-mask-softmax and
         // dropout streaming the s x s scores (about five 16-bit passes).

@@ -504,7 +504,10 @@ fn recompute_flops_per_token(arch: &Arch, s: &Strategy, w: &Workload, stages: &S
             let m = s.selective_modules();
             let mut flops = 0.0;
             if m.contains(RecomputeModules::CORE_ATTN) {
-                flops += 0.5 * arch.layers * arch.attention_core_flops_per_token(w.seq_len);
+                // The causal half, or the band on sliding-window layers.
+                flops += arch.layers
+                    * arch.attention_core_flops_per_token(w.seq_len)
+                    * (arch.causal_keys_per_query(w.seq_len) / w.seq_len);
             }
             let dense_layers = arch.layers - arch.moe_layers();
             if m.contains(RecomputeModules::MLP) {

@@ -67,6 +67,22 @@ pub(super) fn arch_of(
             "yarn_scaling_factor={yarn_scaling_factor} (model facts: unfused RoPE)"
         ));
     }
+    // Sliding-window layers (GPT-OSS), from the model facts, stated; a row's layers bound them.
+    let (sliding_window, sliding_layers) = match (f(|m| m.sliding_window), f(|m| m.sliding_layers))
+    {
+        (Some(window), Some(count)) if count <= layers => {
+            filled.push(format!(
+                "sliding_window={window} on {count} of {layers} layers (model facts)"
+            ));
+            (window, count)
+        }
+        (Some(_), Some(count)) => {
+            return Err(format!(
+                "the model facts' sliding_layers = {count} exceed the row's {layers} layers"
+            ))
+        }
+        _ => (0.0, 0.0),
+    };
     // NVIDIA's tables say when DeepSeek-V3 trained its multi-token-prediction module
     // ("DeepSeekV3 (w/ MTP)"); its depth is 1 (arXiv 2412.19437 section 2.2).
     let mtp_layers = if row.get("model_name").to_lowercase().contains("w/ mtp") {
@@ -103,9 +119,8 @@ pub(super) fn arch_of(
             0.0
         },
         mla,
-        // Training rows carry no sliding-window layers.
-        sliding_window: 0.0,
-        sliding_layers: 0.0,
+        sliding_window,
+        sliding_layers,
         mtp_layers,
         expert_bias,
         yarn_scaling_factor,
