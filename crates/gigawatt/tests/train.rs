@@ -633,3 +633,40 @@ fn the_step_time_says_how_far_off_the_model_runs_on_published_runs() {
         .unwrap()
         .contains("Blackwell"));
 }
+
+#[test]
+fn a_sliding_window_model_trains_its_band_not_full_attention() {
+    // GPT-OSS's attention shape (dense here) at 32k tokens on DGX B200: with half its layers on
+    // a 128-token band, the step is shorter and MFU counts only the band on those layers.
+    let spec = |band: &str| {
+        format!(
+            "[model]\nlayers = 36\nhidden = 2880\nffn_hidden = 2880\nheads = 64\nkv_heads = 8\n\
+             head_dim = 64\nvocab = 201088\ngated_mlp = true\n{band}\n[cluster]\n\
+             system = \"dgx-b200\"\ngpus = 8\n[parallelism]\ntp = 1\npp = 1\nmicrobatch = 1\n\
+             recompute = \"selective\"\n[training]\nglobal_batch = 8\nseq_len = 32768\n"
+        )
+    };
+    let run = |band: &str| -> Value {
+        serde_json::from_str(&ok(&[
+            "train",
+            "--spec",
+            &spec_file(&spec(band)),
+            "-f",
+            "json",
+        ]))
+        .unwrap()
+    };
+    let full = run("");
+    let banded = run("sliding_window = 128\nsliding_window_layers = 18");
+    let step = |v: &Value| v["step_time_s"].as_f64().unwrap();
+    // Model FLOPs per GPU and step: the rate times the step.
+    let flops = |v: &Value| v["tflops_per_gpu"].as_f64().unwrap() * step(v);
+    assert!(
+        step(&banded) < 0.8 * step(&full),
+        "{} {}",
+        step(&banded),
+        step(&full)
+    );
+    assert!(flops(&banded) < flops(&full));
+    assert!(banded["mfu"].as_f64().unwrap() <= 1.0);
+}
