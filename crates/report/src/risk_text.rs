@@ -183,15 +183,15 @@ pub fn risk_text_summary(result: &RiskResult) -> String {
     );
     for d in &result.deals {
         let both = |assumed: f64, sampled: f64| format!("{assumed:.2} ({sampled:.2})");
-        let delayed_assumed = d.delay * (1.0 - d.collapse);
+        let delayed_assumed = d.odds.delay * (1.0 - d.odds.collapse);
         let _ = writeln!(
             out,
             "  {:<id_width$} {:<9} {:>15} {:>15} {:>15} {:>15}  {}",
             d.id,
             d.status,
-            both(d.proceed, d.sampled.proceed),
-            both(d.cut, d.sampled.cut),
-            both(d.collapse, d.sampled.collapse),
+            both(d.odds.proceed, d.sampled.proceed),
+            both(d.odds.cut, d.sampled.cut),
+            both(d.odds.collapse, d.sampled.collapse),
             both(delayed_assumed, d.sampled.delayed),
             if d.outcomes_from == "status" {
                 "status defaults"

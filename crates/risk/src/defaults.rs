@@ -9,9 +9,11 @@
 
 use catalog::DealStatus;
 
-/// The uncertainty the status implies.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StatusDefaults {
+/// A deal's outcome odds: how often it proceeds, is cut (and by how much), collapses or slips
+/// (and by how long), and how its ramp stretches. The status implies defaults (here); a
+/// portfolio file overrides any of them; the risk result reports what was used.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct DealOdds {
     /// P(full size).
     pub proceed: f64,
     /// P(cut).
@@ -29,8 +31,8 @@ pub struct StatusDefaults {
 }
 
 /// The documented mapping from status to uncertainty (see the README's "Deal risk").
-pub fn for_status(status: DealStatus) -> StatusDefaults {
-    let d = |proceed, cut, cut_kept, collapse, delay, delay_months, ramp_factor| StatusDefaults {
+pub fn for_status(status: DealStatus) -> DealOdds {
+    let d = |proceed, cut, cut_kept, collapse, delay, delay_months, ramp_factor| DealOdds {
         proceed,
         cut,
         cut_kept,
@@ -108,7 +110,7 @@ pub fn for_deal(
     catalog: &catalog::Catalog,
     status: DealStatus,
     counterparty: Option<catalog::CounterpartyType>,
-) -> (StatusDefaults, String) {
+) -> (DealOdds, String) {
     let mut defaults = for_status(status);
     let Some(odds) = crate::record_odds::for_deal(catalog, status, counterparty) else {
         return (

@@ -10,6 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use units::{Month, W_PER_GW, W_PER_MW};
 
+use crate::defaults::DealOdds;
 use crate::result::PortfolioInfo;
 
 /// One deal's uncertainty, resolved to numbers.
@@ -27,20 +28,8 @@ pub struct DealRisk {
     pub status_source: Option<String>,
     /// True when the portfolio file sets the outcome probabilities.
     pub from_file: bool,
-    /// P(full size).
-    pub proceed: f64,
-    /// P(cut).
-    pub cut: f64,
-    /// Share kept when cut, uniform [lo, hi].
-    pub cut_kept: [f64; 2],
-    /// P(nothing built).
-    pub collapse: f64,
-    /// P(delayed | not collapsed).
-    pub delay: f64,
-    /// Delay, months: triangular [min, mode, max].
-    pub delay_months: [f64; 3],
-    /// Ramp-months multiplier: triangular [min, mode, max].
-    pub ramp_factor: [f64; 3],
+    /// The outcome odds used: the status's defaults, with the portfolio file's overrides.
+    pub odds: DealOdds,
     /// Indices of the shared drivers it depends on.
     pub drivers: Vec<usize>,
 }
@@ -359,16 +348,16 @@ impl Lean {
             };
             let u_cut: f64 = rng.random();
             let u_months: f64 = rng.random();
-            let (kind, kept) = if u_out < deal.collapse {
+            let (kind, kept) = if u_out < deal.odds.collapse {
                 (2, 0.0)
-            } else if u_out < deal.collapse + deal.cut {
-                let [lo, hi] = deal.cut_kept;
+            } else if u_out < deal.odds.collapse + deal.odds.cut {
+                let [lo, hi] = deal.odds.cut_kept;
                 (1, lo + (hi - lo) * u_cut)
             } else {
                 (0, 1.0)
             };
-            let delay = if kind != 2 && u_delay < deal.delay {
-                triangular(u_months, deal.delay_months).round() as i32
+            let delay = if kind != 2 && u_delay < deal.odds.delay {
+                triangular(u_months, deal.odds.delay_months).round() as i32
             } else {
                 0
             };
@@ -396,7 +385,7 @@ impl Lean {
                 let o = s.outcomes[d];
                 let factor = o
                     .ramp_factor
-                    .unwrap_or_else(|| triangular(s.ramp_u[t], self.deals[d].ramp_factor));
+                    .unwrap_or_else(|| triangular(s.ramp_u[t], self.deals[d].odds.ramp_factor));
                 s.draws[t].start += o.delay;
                 s.draws[t].ramp = (tranche.ramp as f64 * factor).round() as u32;
             }

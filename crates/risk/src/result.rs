@@ -175,20 +175,10 @@ pub struct DealResult {
     pub status_source: Option<String>,
     /// `portfolio` when the file sets the outcome probabilities, `status` for the defaults.
     pub outcomes_from: String,
-    /// P(full size).
-    pub proceed: f64,
-    /// P(cut).
-    pub cut: f64,
-    /// Share of the deal's GW kept when cut: uniform [lo, hi].
-    pub cut_kept: [f64; 2],
-    /// P(nothing built).
-    pub collapse: f64,
-    /// P(delayed | not collapsed).
-    pub delay: f64,
-    /// Delay in months: triangular [min, mode, max].
-    pub delay_months: [f64; 3],
-    /// Ramp-months multiplier: triangular [min, mode, max].
-    pub ramp_factor: [f64; 3],
+    /// The outcome odds used (in the JSON, these fields sit beside the deal's other fields:
+    /// `proceed`, `cut`, `cut_kept`, `collapse`, `delay`, `delay_months`, `ramp_factor`).
+    #[serde(flatten)]
+    pub odds: crate::defaults::DealOdds,
     /// Shared drivers.
     pub drivers: Vec<String>,
     /// Facility power of the deal's tranches in the plan as written, GW (nominal).

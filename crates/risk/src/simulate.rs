@@ -318,13 +318,7 @@ pub fn run_with_column_budget(
                     "status"
                 }
                 .into(),
-                proceed: deal.proceed,
-                cut: deal.cut,
-                cut_kept: deal.cut_kept,
-                collapse: deal.collapse,
-                delay: deal.delay,
-                delay_months: deal.delay_months,
-                ramp_factor: deal.ramp_factor,
+                odds: deal.odds,
                 drivers: deal
                     .drivers
                     .iter()
@@ -410,15 +404,15 @@ fn notes() -> Vec<String> {
 fn forced(deal: &crate::model::DealRisk, worst: bool) -> (DealOutcome, String) {
     let delay_months = |months: f64| months.round() as i32;
     if worst {
-        let (kind, kept) = if deal.collapse > 0.0 {
+        let (kind, kept) = if deal.odds.collapse > 0.0 {
             (2, 0.0)
-        } else if deal.cut > 0.0 {
-            (1, deal.cut_kept[0])
+        } else if deal.odds.cut > 0.0 {
+            (1, deal.odds.cut_kept[0])
         } else {
             (0, 1.0)
         };
-        let delay = if kind != 2 && deal.delay > 0.0 {
-            delay_months(deal.delay_months[2])
+        let delay = if kind != 2 && deal.odds.delay > 0.0 {
+            delay_months(deal.odds.delay_months[2])
         } else {
             0
         };
@@ -431,19 +425,19 @@ fn forced(deal: &crate::model::DealRisk, worst: bool) -> (DealOutcome, String) {
             kept,
             kind,
             delay,
-            ramp_factor: Some(deal.ramp_factor[2]),
+            ramp_factor: Some(deal.odds.ramp_factor[2]),
         };
         (outcome, words)
     } else {
-        let (kind, kept) = if deal.proceed > 0.0 {
+        let (kind, kept) = if deal.odds.proceed > 0.0 {
             (0, 1.0)
-        } else if deal.cut > 0.0 {
-            (1, deal.cut_kept[1])
+        } else if deal.odds.cut > 0.0 {
+            (1, deal.odds.cut_kept[1])
         } else {
             (2, 0.0)
         };
-        let delay = if kind != 2 && deal.delay >= 1.0 {
-            delay_months(deal.delay_months[0])
+        let delay = if kind != 2 && deal.odds.delay >= 1.0 {
+            delay_months(deal.odds.delay_months[0])
         } else {
             0
         };
@@ -458,7 +452,7 @@ fn forced(deal: &crate::model::DealRisk, worst: bool) -> (DealOutcome, String) {
             kept,
             kind,
             delay,
-            ramp_factor: Some(deal.ramp_factor[0]),
+            ramp_factor: Some(deal.odds.ramp_factor[0]),
         };
         (outcome, words)
     }

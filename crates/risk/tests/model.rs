@@ -237,17 +237,17 @@ fn deals_with_drivers_are_delayed_at_the_stated_rate_when_they_survive() {
     let result = run(&p, n, 9);
     for deal in &result.deals {
         let survived = (1.0 - deal.sampled.collapse) * n as f64;
-        if deal.delay == 0.0 || deal.delay == 1.0 || survived < 1_000.0 {
+        if deal.odds.delay == 0.0 || deal.odds.delay == 1.0 || survived < 1_000.0 {
             continue;
         }
         let sampled = deal.sampled.delayed * n as f64 / survived;
-        let sigma = (deal.delay * (1.0 - deal.delay) / survived).sqrt();
+        let sigma = (deal.odds.delay * (1.0 - deal.odds.delay) / survived).sqrt();
         assert!(
-            (sampled - deal.delay).abs() < 4.0 * sigma,
+            (sampled - deal.odds.delay).abs() < 4.0 * sigma,
             "{} (drivers {:?}): P(delayed | not collapsed) sampled {sampled:.4}, stated {} (sigma {sigma:.4})",
             deal.id,
             deal.drivers,
-            deal.delay
+            deal.odds.delay
         );
     }
 }

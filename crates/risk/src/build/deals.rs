@@ -73,13 +73,7 @@ pub(super) fn resolve(
             status_as_of: entry.status_as_of.value().cloned(),
             status_source: status_source.clone(),
             from_file: false,
-            proceed: defaults.proceed,
-            cut: defaults.cut,
-            cut_kept: defaults.cut_kept,
-            collapse: defaults.collapse,
-            delay: defaults.delay,
-            delay_months: defaults.delay_months,
-            ramp_factor: defaults.ramp_factor,
+            odds: defaults,
             drivers: Vec::new(),
         };
         let spec = specs.get(id).copied();
@@ -215,7 +209,7 @@ fn outcomes(
                             "the share kept is [low, high] with 0 <= low <= high <= 1",
                         );
                     }
-                    deal.cut_kept = [lo, hi];
+                    deal.odds.cut_kept = [lo, hi];
                 }
                 let source_p = ctx.source(p.source.as_deref(), proceed.span(), &field("proceed"));
                 let cut_source_span = c.source.as_ref().map_or(cut.span(), |s| s.span());
@@ -242,14 +236,14 @@ fn outcomes(
                 );
                 ctx.record(
                     label("cut.kept_low"),
-                    deal.cut_kept[0],
+                    deal.odds.cut_kept[0],
                     "share of GW",
                     source_c.clone(),
                     note(&c.note),
                 );
                 ctx.record(
                     label("cut.kept_high"),
-                    deal.cut_kept[1],
+                    deal.odds.cut_kept[1],
                     "share of GW",
                     source_c,
                     note(&c.note),
@@ -261,9 +255,9 @@ fn outcomes(
                     source_x,
                     note(&x.note),
                 );
-                deal.proceed = p.value;
-                deal.cut = *c.value.get_ref();
-                deal.collapse = x.value;
+                deal.odds.proceed = p.value;
+                deal.odds.cut = *c.value.get_ref();
+                deal.odds.collapse = x.value;
                 deal.from_file = true;
                 file_trio = true;
             }
@@ -287,11 +281,11 @@ fn outcomes(
     }
     if !file_trio {
         for (key, value, unit) in [
-            ("proceed", deal.proceed, "probability"),
-            ("cut", deal.cut, "probability"),
-            ("cut.kept_low", deal.cut_kept[0], "share of GW"),
-            ("cut.kept_high", deal.cut_kept[1], "share of GW"),
-            ("collapse", deal.collapse, "probability"),
+            ("proceed", deal.odds.proceed, "probability"),
+            ("cut", deal.odds.cut, "probability"),
+            ("cut.kept_low", deal.odds.cut_kept[0], "share of GW"),
+            ("cut.kept_high", deal.odds.cut_kept[1], "share of GW"),
+            ("collapse", deal.odds.collapse, "probability"),
         ] {
             by_status.record(ctx, label(key), value, unit);
         }
@@ -347,9 +341,9 @@ fn delay(
                         "a deal that late is better modelled as a collapse",
                     );
                 }
-                deal.delay_months = m;
+                deal.odds.delay_months = m;
             }
-            deal.delay = *d.value.get_ref();
+            deal.odds.delay = *d.value.get_ref();
             let span = d.source.as_ref().map_or(delay.span(), |s| s.span());
             let source = ctx.source(
                 d.source.as_ref().map(|s| s.get_ref().as_str()),
@@ -359,12 +353,12 @@ fn delay(
             let note = d.note.clone().or_else(|| s.note.clone());
             ctx.record(
                 label("delay"),
-                deal.delay,
+                deal.odds.delay,
                 "probability",
                 source.clone(),
                 note.clone(),
             );
-            for (key, value) in ["min", "mode", "max"].iter().zip(deal.delay_months) {
+            for (key, value) in ["min", "mode", "max"].iter().zip(deal.odds.delay_months) {
                 ctx.record(
                     label(&format!("delay.months_{key}")),
                     value,
@@ -375,8 +369,8 @@ fn delay(
             }
         }
         None => {
-            by_status.record(ctx, label("delay"), deal.delay, "probability");
-            for (key, value) in ["min", "mode", "max"].iter().zip(deal.delay_months) {
+            by_status.record(ctx, label("delay"), deal.odds.delay, "probability");
+            for (key, value) in ["min", "mode", "max"].iter().zip(deal.odds.delay_months) {
                 by_status.record(ctx, label(&format!("delay.months_{key}")), value, "months");
             }
         }
@@ -402,7 +396,7 @@ fn ramp(
                 "write it as [min, mode, max], for example ramp_factor = [1.0, 1.2, 2.0]",
             ) {
                 if r[0] > 0.0 && r[0] <= r[1] && r[1] <= r[2] && r[2] <= MAX_RAMP_FACTOR {
-                    deal.ramp_factor = r;
+                    deal.odds.ramp_factor = r;
                 } else {
                     ctx.problem(
                         Some(ramp.span()),
@@ -412,7 +406,7 @@ fn ramp(
                     );
                 }
             }
-            for (key, value) in ["min", "mode", "max"].iter().zip(deal.ramp_factor) {
+            for (key, value) in ["min", "mode", "max"].iter().zip(deal.odds.ramp_factor) {
                 ctx.record(
                     label(&format!("ramp_factor_{key}")),
                     value,
@@ -423,7 +417,7 @@ fn ramp(
             }
         }
         None => {
-            for (key, value) in ["min", "mode", "max"].iter().zip(deal.ramp_factor) {
+            for (key, value) in ["min", "mode", "max"].iter().zip(deal.odds.ramp_factor) {
                 by_status.record(
                     ctx,
                     label(&format!("ramp_factor_{key}")),
