@@ -36,6 +36,23 @@ impl Diagnostic {
         }
     }
 
+    /// A problem with `field`, at the byte `span` of `text` (the file's contents), with its
+    /// fix: the shape every input checker reports. A span ending at 0 (a value the file did
+    /// not write, such as a default) places nothing.
+    pub fn in_field(
+        file: impl Into<String>,
+        text: &str,
+        span: Option<Range<usize>>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::new(file, message)
+            .at(text, span.filter(|s| s.end > 0))
+            .field(field)
+            .hint(hint)
+    }
+
     /// Places the diagnostic at the byte `span` of `text` (the file's contents).
     pub fn at(mut self, text: &str, span: Option<Range<usize>>) -> Diagnostic {
         if let Some(span) = span {
@@ -218,6 +235,22 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_problem_is_placed_named_and_fixed() {
+        // "b = 2" starts at byte 6 of "a = 1\nb = 2": line 2, column 1.
+        let text = "a = 1\nb = 2\n";
+        let d = Diagnostic::in_field("f.toml", text, Some(6..11), "b", "too big", "use 1");
+        assert_eq!((d.line, d.column), (Some(2), Some(1)));
+        assert_eq!(d.field.as_deref(), Some("b"));
+        assert_eq!(d.hint.as_deref(), Some("use 1"));
+        assert_eq!(d.message, "too big");
+        // A value the file did not write (span 0..0) and no span place nothing.
+        for span in [Some(0..0), None] {
+            let d = Diagnostic::in_field("f.toml", text, span, "b", "m", "h");
+            assert_eq!((d.line, d.column), (None, None));
+        }
+    }
 
     #[test]
     fn a_toml_type_error_names_its_field_in_words() {

@@ -112,12 +112,14 @@ pub fn options_from_spec(
     };
     let mut problems = Vec::new();
     let mut problem = |span: std::ops::Range<usize>, field: &str, message: String, hint: &str| {
-        problems.push(
-            Diagnostic::new(origin, message)
-                .at(text, Some(span).filter(|s| s.end > 0))
-                .field(format!("capability.{field}"))
-                .hint(hint),
-        );
+        problems.push(Diagnostic::in_field(
+            origin,
+            text,
+            Some(span),
+            format!("capability.{field}"),
+            message,
+            hint,
+        ));
     };
     let mut number = |value: &Option<Spanned<f64>>,
                       field: &str,

@@ -79,10 +79,9 @@ pub fn parse_mode(text: &str) -> Option<ServingMode> {
 /// Parses and evaluates an inference spec.
 pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferResult, EngineError> {
     let fail = |span: Option<std::ops::Range<usize>>, field: &str, message: String, hint: &str| {
-        EngineError::Invalid(Diagnostics(vec![Diagnostic::new(origin, message)
-            .at(text, span.filter(|s| s.end > 0))
-            .field(field)
-            .hint(hint)]))
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::in_field(
+            origin, text, span, field, message, hint,
+        )]))
     };
     let spec: InferSpecFile = toml::from_str(text).map_err(|err| {
         EngineError::Invalid(Diagnostics(vec![Diagnostic::from_toml(origin, text, &err)

@@ -87,13 +87,14 @@ impl<'a> Resolver<'a> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        let span = span.filter(|s| s.end > 0);
-        self.problems.push(
-            Diagnostic::new(self.origin, message)
-                .at(self.text, span)
-                .field(field)
-                .hint(hint),
-        );
+        self.problems.push(Diagnostic::in_field(
+            self.origin,
+            self.text,
+            span,
+            field,
+            message,
+            hint,
+        ));
     }
 
     /// Records a catalog number in the ledger (once per name) and returns it.

@@ -136,10 +136,9 @@ pub fn parse_training_precision(text: &str) -> Option<(Precision, Option<perf::R
 /// Parses and evaluates a training spec (see the README's "Training a model").
 pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainResult, EngineError> {
     let fail = |span: Option<std::ops::Range<usize>>, field: &str, message: String, hint: &str| {
-        EngineError::Invalid(Diagnostics(vec![Diagnostic::new(origin, message)
-            .at(text, span.filter(|s| s.end > 0))
-            .field(field)
-            .hint(hint)]))
+        EngineError::Invalid(Diagnostics(vec![Diagnostic::in_field(
+            origin, text, span, field, message, hint,
+        )]))
     };
     let spec: TrainSpecFile = toml::from_str(text).map_err(|err| {
         EngineError::Invalid(Diagnostics(vec![Diagnostic::from_toml(origin, text, &err)

@@ -59,13 +59,14 @@ impl Ctx<'_> {
         message: impl Into<String>,
         hint: impl Into<String>,
     ) {
-        let span = span.filter(|s| s.end > 0);
-        self.problems.push(
-            Diagnostic::new(self.origin, message)
-                .at(self.text, span)
-                .field(field)
-                .hint(hint),
-        );
+        self.problems.push(Diagnostic::in_field(
+            self.origin,
+            self.text,
+            span,
+            field,
+            message,
+            hint,
+        ));
     }
 
     /// Checks that `source` (if any) exists; returns the id to cite.
