@@ -17,16 +17,7 @@ const TOP: f64 = 14.0;
 const PLOT_HEIGHT: f64 = 280.0;
 
 fn open_svg(out: &mut String, id: &str, title: &str, description: &str, height: f64) {
-    let _ = write!(
-        out,
-        "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" \
-         aria-labelledby=\"{id}-title {id}-desc\" font-family=\"system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif\" \
-         font-size=\"12\" fill=\"#1d2330\"><title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
-        coord(WIDTH),
-        coord(height),
-        escape(title),
-        escape(description)
-    );
+    crate::svg::open_svg(out, id, title, description, WIDTH, height);
 }
 
 /// A fan chart: p5-p95 and p10-p90 bands, the median line and the plan as written (dashed).

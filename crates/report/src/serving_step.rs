@@ -84,14 +84,13 @@ pub fn step_chart(bars: &[(String, &InferResult)]) -> (String, String) {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    let _ = write!(
-        out,
-        "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" \
-         aria-labelledby=\"chart-step-title chart-step-desc\" font-family=\"system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif\" \
-         font-size=\"12\" fill=\"#1d2330\"><title id=\"chart-step-title\">Decode step time by part, per system type, milliseconds</title><desc id=\"chart-step-desc\">{}</desc>",
-        coord(WIDTH),
-        coord(height),
-        escape(&description)
+    svg::open_svg(
+        &mut out,
+        "chart-step",
+        "Decode step time by part, per system type, milliseconds",
+        &description,
+        WIDTH,
+        height,
     );
     out.push_str("<g class=\"grid\" stroke=\"#e6e9ef\">");
     for &t in &ticks {

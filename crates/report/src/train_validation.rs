@@ -10,7 +10,7 @@ use perf::validate::{RowResult, Status};
 
 use crate::html::{card, figure, page_open, report_header};
 use crate::html_tables::{prose, table_close, table_open};
-use crate::svg::{coord, escape, palette};
+use crate::svg::{coord, escape, open_svg, palette};
 
 /// A family's in-sample MAE target (issue 12), drawn as the chart's band.
 const FAMILY_TARGET: f64 = 0.08;
@@ -173,16 +173,16 @@ fn chart(out: &mut String, v: &TrainingValidation) {
     let y = |error: f64| TOP + PLOT_HEIGHT * (CLIP - error.clamp(-CLIP, CLIP)) / (2.0 * CLIP);
     let height = TOP + PLOT_HEIGHT + X_AXIS_HEIGHT;
     let mut svg = String::new();
-    let _ = write!(
-        svg,
-        "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" aria-labelledby=\"errors-title errors-desc\" \
-         font-family=\"system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif\" font-size=\"12\" fill=\"#1d2330\">\n\
-         <title id=\"errors-title\">Error of every compared row, by source family</title>\n\
-         <desc id=\"errors-desc\">Predicted over measured step time minus one, in sample, one dot per row; \
-         the bar is the family's mean absolute error; the shaded band is the family target of plus or minus 8%.</desc>\n",
-        coord(WIDTH),
-        coord(height)
+    open_svg(
+        &mut svg,
+        "errors",
+        "Error of every compared row, by source family",
+        "Predicted over measured step time minus one, in sample, one dot per row; the bar is the \
+         family's mean absolute error; the shaded band is the family target of plus or minus 8%.",
+        WIDTH,
+        height,
     );
+    svg.push('\n');
     let _ = writeln!(
         svg,
         "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#009E73\" fill-opacity=\"0.10\"/>",

@@ -160,19 +160,32 @@ impl Frame {
     }
 }
 
-/// Opens the `<svg>` with its accessible title.
-fn open_svg(out: &mut String, chart: &Chart, height: f64) {
-    let id = escape(chart.id);
+/// Opens the `<svg>` of a chart `width` x `height` wide with its accessible title and
+/// description (`{id}-title`, `{id}-desc`): one opening for every chart in the reports.
+pub(crate) fn open_svg(
+    out: &mut String,
+    id: &str,
+    title: &str,
+    description: &str,
+    width: f64,
+    height: f64,
+) {
+    let id = escape(id);
     let _ = write!(
         out,
         "<svg class=\"chart\" viewBox=\"0 0 {} {}\" width=\"100%\" role=\"img\" \
          aria-labelledby=\"{id}-title {id}-desc\" font-family=\"system-ui,-apple-system,Segoe UI,Roboto,Arial,sans-serif\" \
          font-size=\"12\" fill=\"#1d2330\"><title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
-        coord(WIDTH),
+        coord(width),
         coord(height),
-        escape(chart.title),
-        escape(chart.description)
+        escape(title),
+        escape(description)
     );
+}
+
+/// Opens a month chart's `<svg>`.
+fn open_chart_svg(out: &mut String, chart: &Chart, height: f64) {
+    open_svg(out, chart.id, chart.title, chart.description, WIDTH, height);
 }
 
 /// Grid lines, y tick labels, the baseline and the month ticks.
@@ -374,7 +387,7 @@ fn open_plot(chart: &Chart, series: &[Series], months: usize, lo: f64, hi: f64) 
     };
     let (_, rows) = legend_layout(series);
     let mut out = String::new();
-    open_svg(&mut out, chart, svg_height(rows));
+    open_chart_svg(&mut out, chart, svg_height(rows));
     axes(&mut out, chart, &frame, &ticks);
     (out, frame)
 }
@@ -382,7 +395,7 @@ fn open_plot(chart: &Chart, series: &[Series], months: usize, lo: f64, hi: f64) 
 /// A placeholder when there is nothing to draw.
 fn empty_chart(chart: &Chart) -> String {
     let mut out = String::new();
-    open_svg(&mut out, chart, 60.0);
+    open_chart_svg(&mut out, chart, 60.0);
     let _ = write!(
         out,
         "<text x=\"{}\" y=\"34\" text-anchor=\"middle\" fill=\"#5b6474\">No months to chart</text></svg>",
