@@ -669,4 +669,14 @@ fn a_sliding_window_model_trains_its_band_not_full_attention() {
     );
     assert!(flops(&banded) < flops(&full));
     assert!(banded["mfu"].as_f64().unwrap() <= 1.0);
+    // The ledger says so. Keys a query at 32k: (128 x 129 / 2 + 32,640 x 128) / 32,768 =
+    // 127.75, shown as 128, against 32,768 / 2 = 16,384 on the full layers.
+    let ledger = banded["assumptions"].to_string();
+    assert!(
+        ledger.contains(
+            "18 of 36 layers attend over a 128-token band (128 keys a query against 16384"
+        ),
+        "{ledger}"
+    );
+    assert!(!full["assumptions"].to_string().contains("band"));
 }

@@ -30,7 +30,7 @@ pub mod validate;
 // The training model's modules under their old paths, for code written before the split.
 pub(crate) use train::step;
 
-pub use arch::{Arch, Mla};
+pub use arch::{banded_keys_per_query, Arch, Mla};
 pub use matmul_rates::{MatmulRate, MatmulRates};
 pub use serve::{
     erlang_c, evaluate_disaggregated, evaluate_disaggregated_with, evaluate_traffic,
