@@ -40,21 +40,21 @@ fn layout(tp: u32, ep: u32) -> ServingLayout {
 
 #[divan::bench]
 fn evaluate_dense_70b_tp4(bencher: divan::Bencher) {
-    let (arch, hw, w, c) = (llama3_70b(), h100(), server(), ModelConstants::default());
+    let (arch, hw, w, c) = (llama3_70b(), h100(), server(), ModelConstants::serving());
     let l = layout(4, 1);
     bencher.bench(|| evaluate_serving(divan::black_box(&arch), divan::black_box(&hw), &l, &w, &c));
 }
 
 #[divan::bench]
 fn evaluate_moe_deepseek_ep64(bencher: divan::Bencher) {
-    let (arch, hw, w, c) = (deepseek_v3(), h100(), server(), ModelConstants::default());
+    let (arch, hw, w, c) = (deepseek_v3(), h100(), server(), ModelConstants::serving());
     let l = layout(1, 64);
     bencher.bench(|| evaluate_serving(divan::black_box(&arch), divan::black_box(&hw), &l, &w, &c));
 }
 
 #[divan::bench]
 fn search_moe_deepseek(bencher: divan::Bencher) {
-    let (arch, hw, w, c) = (deepseek_v3(), h100(), server(), ModelConstants::default());
+    let (arch, hw, w, c) = (deepseek_v3(), h100(), server(), ModelConstants::serving());
     bencher.bench(|| search_serving(divan::black_box(&arch), &hw, Precision::Fp8, 1.0, &w, &c, 5));
 }
 
@@ -62,7 +62,7 @@ fn search_moe_deepseek(bencher: divan::Bencher) {
 /// queue and the TTFT percentile over the bins included. Target: at most 20 µs.
 #[divan::bench]
 fn evaluate_traffic_sharegpt_16_bins(bencher: divan::Bencher) {
-    let (arch, hw, w, c) = (llama3_70b(), h100(), server(), ModelConstants::default());
+    let (arch, hw, w, c) = (llama3_70b(), h100(), server(), ModelConstants::serving());
     let p = perf::LengthProfile::named("sharegpt").unwrap();
     let traffic = perf::Traffic {
         profile: p.name.into(),
@@ -85,7 +85,7 @@ fn evaluate_traffic_sharegpt_16_bins(bencher: divan::Bencher) {
 /// The same for wide expert parallelism, disaggregated (the prefill pool and KV transfer per bin).
 #[divan::bench]
 fn evaluate_traffic_moe_disaggregated_16_bins(bencher: divan::Bencher) {
-    let (arch, hw, c) = (deepseek_v3(), h100(), ModelConstants::default());
+    let (arch, hw, c) = (deepseek_v3(), h100(), ModelConstants::serving());
     let w = ServingWorkload {
         disaggregated: true,
         ..server()

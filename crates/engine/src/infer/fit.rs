@@ -139,13 +139,14 @@ impl ServingFit {
         }
     }
 
-    /// The training constants with this fit's memory and launch figures.
+    /// Serving's base constants (`ModelConstants::serving`) with this fit's memory and launch
+    /// figures.
     pub fn constants(&self) -> ModelConstants {
         ModelConstants {
             memory_efficiency: self.memory_efficiency,
             kernel_overhead_s: self.kernel_overhead_s,
             scale_up_latency_s: self.scale_up_latency_s,
-            ..ModelConstants::default()
+            ..ModelConstants::serving()
         }
     }
 
@@ -194,9 +195,9 @@ const MIN_ENGINE_CASES: usize = 3;
 
 /// Fits on `cases`, from a fixed start.
 pub(super) fn fit<T: Judged>(cases: &[&T]) -> ServingFit {
-    // A fixed starting point (training's constants, no serving efficiencies), so the fit does
+    // A fixed starting point (serving's base constants, no serving efficiencies), so the fit does
     // not depend on the shipped values it is compared with.
-    let start = ModelConstants::default();
+    let start = ModelConstants::serving();
     let mut f = ServingFit {
         memory_efficiency: start.memory_efficiency,
         kernel_overhead_s: start.kernel_overhead_s,

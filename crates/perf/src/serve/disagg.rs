@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn pools_are_sized_to_each_other() {
-        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::serving());
         let short = evaluate_disaggregated(
             &arch,
             &hw,
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn both_pools_take_the_engine_and_the_component_precisions() {
-        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::serving());
         let w = workload(2000.0);
         let args = (&layout(32), &layout(64));
         let base = evaluate_disaggregated(&arch, &hw, args.0, args.1, &w, 0.0, &c);
@@ -236,7 +236,7 @@ mod tests {
 
     #[test]
     fn a_ttft_target_counts_the_kv_transfer() {
-        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::serving());
         let mut w = workload(8000.0);
         let free = evaluate_disaggregated(&arch, &hw, &layout(32), &layout(64), &w, 0.0, &c);
         w.ttft_slo_s = Some(free.ttft_s - free.prefill.kv_send_s / 2.0);

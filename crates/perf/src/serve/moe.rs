@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn crossing_nodes_costs_the_all_to_all_more() {
-        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::serving());
         let within = prefill_pool(&arch, &hw, &layout(1, 8), 4096.0, 0.0, false, &c).unwrap();
         let across = prefill_pool(&arch, &hw, &layout(1, 32), 4096.0, 0.0, false, &c).unwrap();
         assert!(across.all_to_all_s > within.all_to_all_s);
@@ -277,7 +277,7 @@ mod tests {
         let (arch, hw) = (deepseek_v3(), h100_sxm());
         let balanced = ModelConstants {
             expert_imbalance: 1.0,
-            ..ModelConstants::default()
+            ..ModelConstants::serving()
         };
         let skewed = ModelConstants {
             expert_imbalance: 1.5,
@@ -296,7 +296,7 @@ mod tests {
 
     #[test]
     fn cache_hits_save_prefill_work() {
-        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::serving());
         let l = layout(1, 32);
         let cold = prefill_pool(&arch, &hw, &l, 4000.0, 0.0, false, &c).unwrap();
         let warm = prefill_pool(&arch, &hw, &l, 4000.0, 0.5, false, &c).unwrap();
@@ -308,7 +308,7 @@ mod tests {
 
     #[test]
     fn weights_past_hbm_stream_from_the_host_overlapped_with_compute() {
-        let (arch, c) = (deepseek_v3(), ModelConstants::default());
+        let (arch, c) = (deepseek_v3(), ModelConstants::serving());
         // DeepSeek V3 FP8 at EP4 holds 17.1e9 dense + 653.9e9 / 4 routed parameters, one byte
         // each: ~180.6e9 bytes per GPU. On a 160 GiB (171.8e9 bytes) part with 3 GiB reserved
         // and 2,000 prompt tokens of BF16 MLA KV (2,000 x 70,272 bytes) in the pass, the
@@ -369,7 +369,7 @@ mod tests {
         assert!((2.0 / (2.0 - f) - PREFILL_TBO_SPEEDUP_AT_PARITY).abs() < 1e-12);
         // DeepSeek V3 on 4 H100 nodes (EP32): the overlapped pool is faster than in sequence,
         // slower than the ideal max(compute, all-to-all), and the gain stays within 1.31x.
-        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+        let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::serving());
         let on = prefill_pool(&arch, &hw, &layout(1, 32), 2000.0, 0.0, false, &c).unwrap();
         let off = ServingLayout {
             overlap_ep: false,

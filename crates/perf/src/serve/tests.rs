@@ -22,7 +22,7 @@ fn fp8_tp(tp: u32) -> ServingLayout {
 
 /// Llama 3 70B on H100s at the default constants.
 fn llama_on_h100(layout: &ServingLayout, w: &ServingWorkload) -> ServingEvaluation {
-    evaluate_serving(&llama70b(), &h100(), layout, w, &ModelConstants::default())
+    evaluate_serving(&llama70b(), &h100(), layout, w, &ModelConstants::serving())
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn throughput_never_exceeds_the_compute_roofline() {
         speculation: None,
         slo_percentile: DEFAULT_SLO_PERCENTILE,
     };
-    let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::default());
+    let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::serving());
     assert!(e.feasible);
     // Each output token costs at least 2 x active params FLOPs (plus its share of prefill).
     let roofline = 2.0 * 1979e12 / (2.0 * arch.active_params());
@@ -85,7 +85,7 @@ fn a_tighter_tpot_target_never_raises_throughput() {
             speculation: None,
             slo_percentile: DEFAULT_SLO_PERCENTILE,
         };
-        let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::default());
+        let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::serving());
         let t = if e.feasible {
             e.output_tokens_per_s
         } else {
@@ -121,7 +121,7 @@ fn weights_that_do_not_fit_are_infeasible_not_an_error() {
         speculation: None,
         slo_percentile: DEFAULT_SLO_PERCENTILE,
     };
-    let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::default());
+    let e = evaluate_serving(&arch, &h100(), &layout, &w, &ModelConstants::serving());
     assert_eq!(e.infeasible, Some(ServeInfeasible::WeightsDoNotFit));
 }
 
@@ -151,7 +151,7 @@ fn normal_quantiles_match_the_tables() {
 fn random_arrivals_never_serve_more_than_a_full_offline_batch() {
     let arch = llama70b();
     let layout = fp8_tp(2);
-    let c = ModelConstants::default();
+    let c = ModelConstants::serving();
     let offline = evaluate_serving(
         &arch,
         &h100(),
@@ -188,7 +188,7 @@ fn random_arrivals_never_serve_more_than_a_full_offline_batch() {
 fn an_engine_batch_limit_caps_the_batch_and_never_raises_throughput() {
     let arch = llama70b();
     let layout = fp8_tp(2);
-    let c = ModelConstants::default();
+    let c = ModelConstants::serving();
     let free = evaluate_serving(
         &arch,
         &h100(),
@@ -211,7 +211,7 @@ fn an_engine_batch_limit_caps_the_batch_and_never_raises_throughput() {
 #[test]
 fn overlapping_the_all_to_all_never_slows_a_step_and_hides_at_most_the_paired_compute() {
     let arch = deepseek_v3();
-    let c = ModelConstants::default();
+    let c = ModelConstants::serving();
     let w = ServingWorkload {
         input_tokens: 2000.0,
         output_tokens: 1.0,
@@ -358,7 +358,7 @@ fn quantised_experts_with_16_bit_attention_sit_between_the_uniform_precisions() 
         ..Arch::gpt(36, 2880, 64, 201_088)
     };
     let hw = h100();
-    let c = ModelConstants::default();
+    let c = ModelConstants::serving();
     let eff = ServingEfficiency::default();
     let w = ServingWorkload {
         input_tokens: 1024.0,

@@ -555,14 +555,15 @@ mod tests {
 
     #[test]
     fn a_skinny_decode_gemm_pays_at_most_twice_its_rows() {
-        let c = ModelConstants::default();
+        let c = ModelConstants::serving();
         let (n, k) = (8192.0, 8192.0);
         let wide = crate::step::shape_factor(&c, 1e12, n, k);
-        // One row: padded to two rows, not to 1 + 192 (the training factor).
+        // One row: padded to two rows, not to 1 + 192 (the uncapped factor at serving's half
+        // dimension).
         let one = decode_shape_factor(&c, 1.0, n, k);
         assert!((1.0 / one - (1.0 / wide + 1.0)).abs() < 1e-9);
         assert!(one > 20.0 * crate::step::shape_factor(&c, 1.0, n, k));
-        // From the training factor's half dimension on, the two agree.
+        // From the half dimension on, the two agree.
         for m in [192.0, 1000.0, 8192.0] {
             let a = decode_shape_factor(&c, m, n, k);
             let b = crate::step::shape_factor(&c, m, n, k);
@@ -603,7 +604,7 @@ mod tests {
         let (arch, hw) = (crate::reference::llama3_70b(), crate::reference::h100_sxm());
         let small = ModelConstants {
             scale_up_latency_s: 0.0,
-            ..ModelConstants::default()
+            ..ModelConstants::serving()
         };
         let large = ModelConstants {
             scale_up_latency_s: 64e-6,
@@ -654,7 +655,7 @@ mod tests {
         let (arch, hw, c) = (
             crate::reference::deepseek_v3(),
             crate::reference::h100_sxm(),
-            ModelConstants::default(),
+            ModelConstants::serving(),
         );
         let l = unit_layout(1, 32);
         let step = |overlap: bool| {

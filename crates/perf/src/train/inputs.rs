@@ -199,6 +199,21 @@ impl Default for ModelConstants {
     }
 }
 
+impl ModelConstants {
+    /// Serving's base: training's constants with the GEMM shape and element-wise figures the
+    /// serving fit was made on (GEMM half-dim 192, 28 passes: the first training file's fit,
+    /// which serving's own memory, launch and attention constants were fitted beside;
+    /// `engine::infer::fit`). Serving's GEMMs are mostly decode's few rows a step, a regime
+    /// training's fit never sees, so each model keeps the shape constant fitted with it.
+    pub fn serving() -> ModelConstants {
+        ModelConstants {
+            gemm_half_dim: 192.0,
+            elementwise_passes: 28.0,
+            ..ModelConstants::default()
+        }
+    }
+}
+
 /// The default expert load imbalance of serving (max / mean per EP rank): see
 /// [`ModelConstants::expert_imbalance`].
 pub const DEFAULT_EXPERT_IMBALANCE: f64 = 59_337.0 / 50_302.0;

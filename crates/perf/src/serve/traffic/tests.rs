@@ -30,7 +30,7 @@ fn workload(mode: ServingMode) -> ServingWorkload {
 
 #[test]
 fn one_bin_offline_is_the_plain_model() {
-    let (arch, hw, c) = (llama3_70b(), h100_sxm(), ModelConstants::default());
+    let (arch, hw, c) = (llama3_70b(), h100_sxm(), ModelConstants::serving());
     let w = workload(ServingMode::Offline);
     let plain = evaluate_serving(&arch, &hw, &layout(4, 1), &w, &c);
     let t = evaluate_traffic(
@@ -50,7 +50,7 @@ fn one_bin_offline_is_the_plain_model() {
 #[test]
 fn one_bin_server_is_the_plain_model() {
     // Server mode has one mechanism: the plain evaluation's server figures are the queue's.
-    let (arch, hw, c) = (llama3_70b(), h100_sxm(), ModelConstants::default());
+    let (arch, hw, c) = (llama3_70b(), h100_sxm(), ModelConstants::serving());
     let w = workload(ServingMode::Server);
     let plain = evaluate_serving(&arch, &hw, &layout(4, 1), &w, &c);
     let t = evaluate_traffic(
@@ -67,7 +67,7 @@ fn one_bin_server_is_the_plain_model() {
 
 #[test]
 fn the_engine_and_component_precisions_count_on_the_traffic_path() {
-    let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+    let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::serving());
     let l = layout(1, 32);
     let t = Traffic::uniform(2000.0, 500.0);
     let w = workload(ServingMode::Offline);
@@ -130,7 +130,7 @@ fn a_profile_keeps_its_published_means() {
 
 #[test]
 fn prefix_hits_save_prefill_and_hold_memory() {
-    let (arch, hw, c) = (llama3_70b(), h100_sxm(), ModelConstants::default());
+    let (arch, hw, c) = (llama3_70b(), h100_sxm(), ModelConstants::serving());
     let w = workload(ServingMode::Offline);
     let cold = evaluate_traffic(
         &arch,
@@ -152,7 +152,7 @@ fn prefix_hits_save_prefill_and_hold_memory() {
 
 #[test]
 fn server_mode_reports_the_queue_and_its_percentiles() {
-    let (arch, hw, c) = (llama3_70b(), h100_sxm(), ModelConstants::default());
+    let (arch, hw, c) = (llama3_70b(), h100_sxm(), ModelConstants::serving());
     let w = workload(ServingMode::Server);
     let p = LengthProfile::named("sharegpt").unwrap();
     let t = Traffic {
@@ -171,7 +171,7 @@ fn server_mode_reports_the_queue_and_its_percentiles() {
 
 #[test]
 fn wide_ep_disaggregated_traffic_pays_for_the_prefill_pool() {
-    let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::default());
+    let (arch, hw, c) = (deepseek_v3(), h100_sxm(), ModelConstants::serving());
     let mut w = workload(ServingMode::Offline);
     w.disaggregated = true;
     w.max_batch = Some(256);
@@ -204,7 +204,7 @@ proptest! {
         disaggregated in proptest::bool::ANY,
     ) {
         let (arch, l) = if moe { (deepseek_v3(), layout(1, 32)) } else { (llama3_70b(), layout(4, 1)) };
-        let (hw, c) = (h100_sxm(), ModelConstants::default());
+        let (hw, c) = (h100_sxm(), ModelConstants::serving());
         let profile = LengthProfile {
             name: "p",
             mean_input_tokens: input,
