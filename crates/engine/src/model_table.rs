@@ -207,6 +207,7 @@ pub fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
         mtp_layers: 0.0,
         expert_bias: false,
         yarn_scaling_factor: 0.0,
+        glu_clamp: false,
     })
 }
 

@@ -210,6 +210,7 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
         mtp_layers: 0.0,
         expert_bias: false,
         yarn_scaling_factor: 0.0,
+        glu_clamp: false,
     }
 }
 

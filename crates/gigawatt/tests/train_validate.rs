@@ -338,6 +338,9 @@ fn chosen_rows_show_their_layout_fills_and_where_the_step_goes() {
         "tensor-parallel comm",
         "with its source left out",
         "filled      ",
+        // GPT-OSS's model facts, each stated where it is filled.
+        "sliding_window=128 on 18 of 36 layers (model facts)",
+        "glu_clamp=true (model facts: unfused clamp before the fused GLU)",
     ] {
         assert!(table.contains(text), "row details miss `{text}`");
     }

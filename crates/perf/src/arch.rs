@@ -70,6 +70,12 @@ pub struct Arch {
     /// cosine, which Transformer Engine's fused RoPE does not take, so Megatron-Core rotates the
     /// queries and keys with unfused PyTorch ops ([`Arch::unfused_rope`]).
     pub yarn_scaling_factor: f64,
+    /// Whether the routed experts' gated activation clamps its inputs (GPT-OSS's
+    /// `swiglu_limit` 7.0; Megatron-Core `activation_func_clamp_value`). Megatron-Core clamps
+    /// the two halves and concatenates them with PyTorch ops before its fused weighted GLU
+    /// (`weighted_bias_quick_geglu_impl`), so the step charges those passes and the copy they
+    /// keep for the backward.
+    pub glu_clamp: bool,
 }
 
 impl Arch {
@@ -96,6 +102,7 @@ impl Arch {
             mtp_layers: 0.0,
             expert_bias: false,
             yarn_scaling_factor: 0.0,
+            glu_clamp: false,
         }
     }
 
@@ -152,6 +159,12 @@ impl Arch {
     /// mscale on every layer.
     pub fn unfused_rope(&self) -> bool {
         self.yarn_concentration() != 1.0
+    }
+
+    /// Whether the routed experts clamp their gated activation's inputs with unfused ops
+    /// (an MoE model with gated experts and `glu_clamp`).
+    pub fn clamps_experts_glu(&self) -> bool {
+        self.glu_clamp && self.is_moe() && self.gated_mlp
     }
 
     /// True for mixture-of-experts models.

@@ -98,6 +98,7 @@ pub fn deepseek_v3() -> Arch {
         mtp_layers: 0.0,
         expert_bias: false,
         yarn_scaling_factor: 0.0,
+        glu_clamp: false,
     }
 }
 

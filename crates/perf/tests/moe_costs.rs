@@ -1,6 +1,6 @@
 //! What an MoE step costs beyond its FLOPs, through the public API: the multi-token-prediction
 //! module on the last stage, expert GEMM launches that grow with the experts a rank holds, and
-//! quantisation of every routed copy.
+//! quantisation of every routed copy, expert biases and a clamped gated activation.
 
 use perf::reference::{deepseek_v3, h100_sxm, llama3_70b};
 use perf::{evaluate, ComponentRecipes, MoeRouting, Precision, Recipe, Strategy, Workload};
@@ -221,5 +221,114 @@ fn expert_biases_cost_megatrons_unfused_fp32_passes() {
     assert!(
         (added - expected).abs() < 0.05 * expected,
         "added {added} s, expected {expected} s"
+    );
+}
+
+/// DeepSeek-V3 on 64 H100 at DP 8 x EP 8 with ZeRO-1, one 4,096-token sequence per GPU,
+/// balanced routing, BF16 throughout (the expert-bias setup above).
+fn dsv3_ep8() -> (perf::Hardware, Strategy, Workload) {
+    let s = Strategy {
+        dp: 8,
+        ep: 8,
+        zero: 1,
+        ..Strategy::single()
+    };
+    let w = Workload {
+        global_batch: 8.0,
+        components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
+        ..balanced(Precision::Bf16)
+    };
+    (h100_sxm(), s, w)
+}
+
+#[test]
+fn a_clamped_glu_costs_megatrons_clamp_and_concatenation() {
+    // GPT-OSS clamps its experts' gated activation; Megatron-Core clamps each half of the FC1
+    // output and concatenates them with PyTorch ops before its fused weighted GLU: 18 bytes
+    // per FC1-output element over forward and backward (charged 6 forward, doubled for the
+    // backward) and 3 launches. DeepSeek-V3's experts (gated, 2,048 wide, 8 copies a token):
+    //   elements per MoE layer: 4,096 tokens x 8 copies x 2 x 2,048 = 134.2M
+    //   bytes, forward-equivalent: 6 x 134.2M = 805.3 MB at 3.35 TB/s x 0.85 = 0.2828 ms;
+    //   3 launches x 4 us = 0.012 ms; forward and backward 3 x 0.2948 = 0.884 ms;
+    //   58 MoE layers: 51.3 ms.
+    let (hw, s, w) = dsv3_ep8();
+    let clamped = perf::Arch {
+        glu_clamp: true,
+        ..deepseek_v3()
+    };
+    let plain = evaluate(&deepseek_v3(), &hw, &s, &w).breakdown.compute_s;
+    let with_clamp = evaluate(&clamped, &hw, &s, &w).breakdown.compute_s;
+    let c = perf::ModelConstants::default();
+    let elements = 4096.0 * 8.0 * 2.0 * 2048.0;
+    let per_layer =
+        6.0 * elements / (hw.hbm_bytes_per_s * c.memory_efficiency) + 3.0 * c.kernel_overhead_s;
+    let expected = 58.0 * 3.0 * per_layer;
+    let added = with_clamp - plain;
+    assert!(
+        (added - expected).abs() < 0.05 * expected,
+        "added {added} s, expected {expected} s"
+    );
+    // A dense model has no experts to clamp: nothing changes.
+    let dense = llama3_70b();
+    let dense_clamped = perf::Arch {
+        glu_clamp: true,
+        ..llama3_70b()
+    };
+    let s1 = Strategy::single();
+    let w1 = Workload::new(1.0, 4096.0, Precision::Bf16);
+    assert_eq!(
+        evaluate(&dense, &hw, &s1, &w1).step_time_s,
+        evaluate(&dense_clamped, &hw, &s1, &w1).step_time_s
+    );
+}
+
+#[test]
+fn a_clamped_glu_keeps_its_clamped_copy_unless_the_activation_is_recomputed() {
+    // The clamps' gradients read the FC1 output and the fused GLU keeps the clamped copy: one
+    // more FC1 output per layer, 2 bytes x 2 halves x 2,048 x 8 copies x 4,096 tokens = 268 MB
+    // per MoE layer (of the stage's layers, every microbatch in flight). Recomputing the
+    // activation (`moe_act`) keeps neither and replays the clamp's forward passes.
+    let (hw, s, w) = dsv3_ep8();
+    let clamped = perf::Arch {
+        glu_clamp: true,
+        ..deepseek_v3()
+    };
+    let plain = evaluate(&deepseek_v3(), &hw, &s, &w);
+    let kept = evaluate(&clamped, &hw, &s, &w);
+    assert!(kept.memory.activations_bytes > plain.memory.activations_bytes);
+    let per_layer_plain = perf::activation_bytes_per_layer(&deepseek_v3(), &s, &w);
+    let per_layer_kept = perf::activation_bytes_per_layer(&clamped, &s, &w);
+    let moe_share = 58.0 / 61.0;
+    let copy = 2.0 * 2.0 * 2048.0 * 8.0 * 4096.0;
+    assert!(
+        ((per_layer_kept - per_layer_plain) - moe_share * copy).abs() < 1e-6 * copy,
+        "{} vs {}",
+        per_layer_kept - per_layer_plain,
+        moe_share * copy
+    );
+    let recomputed = Strategy {
+        recompute: perf::Recompute::Selective,
+        recompute_modules: perf::RecomputeModules::MOE_ACT,
+        ..s
+    };
+    assert_eq!(
+        perf::activation_bytes_per_layer(&deepseek_v3(), &recomputed, &w),
+        perf::activation_bytes_per_layer(&clamped, &recomputed, &w)
+    );
+    // The replay costs the clamp's forward passes (8 bytes an element) on top of the plain
+    // model's activation replay.
+    let replay_plain = evaluate(&deepseek_v3(), &hw, &recomputed, &w)
+        .breakdown
+        .recompute_s;
+    let replay_clamped = evaluate(&clamped, &hw, &recomputed, &w)
+        .breakdown
+        .recompute_s;
+    let c = perf::ModelConstants::default();
+    let expected =
+        58.0 * 8.0 * 4096.0 * 8.0 * 2.0 * 2048.0 / (hw.hbm_bytes_per_s * c.memory_efficiency);
+    assert!(
+        ((replay_clamped - replay_plain) - expected).abs() < 0.05 * expected,
+        "{} vs {expected}",
+        replay_clamped - replay_plain
     );
 }

@@ -119,8 +119,13 @@ fn kept_layer_bytes(arch: &Arch, s: &Strategy, w: &Workload, modules: RecomputeM
         // own tokens' top-k share), the experts' FC1 outputs and activation outputs.
         let dispatched = gemm_in * sb * k * h;
         let fc1 = 2.0 * gate * sb * k * e;
+        // A clamped activation (`Arch::glu_clamp`) keeps the clamped copy of the FC1 output
+        // for its fused backward beside the FC1 output its clamps' gradients read, unless the
+        // activation is recomputed.
         let activation = if has(RecomputeModules::MOE_ACT) {
             0.0
+        } else if arch.clamps_experts_glu() {
+            gemm_in * sb * k * e + 2.0 * gate * sb * k * e
         } else {
             gemm_in * sb * k * e
         };

@@ -144,6 +144,10 @@ pub struct ModelFacts {
     /// YaRN's RoPE scaling factor (the model config's `rope_scaling.factor`), at least 1.
     #[serde(default)]
     pub yarn_scaling_factor: Option<f64>,
+    /// Whether the experts' gated activation clamps its inputs (`swiglu_limit`; Megatron-Core
+    /// `activation_func_clamp_value`).
+    #[serde(default)]
+    pub glu_clamp: Option<bool>,
     /// Sliding-window attention: the band in tokens a sliding layer attends to (with
     /// `sliding_layers`).
     #[serde(default)]

@@ -68,6 +68,21 @@ const UNFUSED_ROPE_BYTES_PER_ELEMENT: f64 = 16.0;
 /// Kernels of the unfused RoPE per rotated tensor (queries, keys), forward: the two products,
 /// the negation, the two concatenations and the sum.
 const UNFUSED_ROPE_KERNELS_PER_TENSOR: f64 = 6.0;
+/// Bytes per element of the experts' FC1 output (both halves of the gated activation's input)
+/// charged once per layer forward for the clamp Megatron-Core applies before its fused
+/// weighted GLU when the model clamps (`Arch::glu_clamp`; `weighted_bias_quick_geglu_impl`,
+/// megatron/core/fusions/fused_bias_geglu.py, the same at the 25.11 pin 0d8e0714 and the
+/// 26.04 pin 3097d81: `input.chunk(2, -1)`, `clamp` on each half, `torch.cat`), 16-bit.
+/// Forward, per element: the clamps read and write it (4), the concatenation reads and
+/// writes it again (4): 8. Backward, autograd's clamp gradient reads the incoming gradient and
+/// the saved input and writes the masked gradient (6), and the chunk's gradient concatenates
+/// the two halves (4): 10. Element-wise bytes count once forward and twice backward (the 2x
+/// below), so 18 / 3 = 6 are charged here.
+const CLAMPED_GLU_BYTES_PER_ELEMENT: f64 = 6.0;
+/// The clamp's forward bytes per element alone (what `moe_act` recompute replays): 8.
+const CLAMPED_GLU_FORWARD_BYTES_PER_ELEMENT: f64 = 8.0;
+/// Kernels of the clamp, forward: the two clamps and the concatenation.
+const CLAMPED_GLU_KERNELS: f64 = 3.0;
 /// Kernels the host launches one by one per layer forward (of `kernels`, a layer's average
 /// with MoE layers a `moe_share` of the layers), once CUDA graphs replay what they capture:
 /// each captured module costs one graph launch instead of its kernels; a full-iteration graph
@@ -90,6 +105,13 @@ fn host_launched_kernels(
         launched -= moe_share * (ROUTER_KERNELS_PER_LAYER_FORWARD - 1.0);
     }
     launched.max(0.0)
+}
+
+/// Elements of the experts' FC1 output on one rank for `tokens` tokens of an MoE layer: every
+/// routed copy's gated input, both halves (the rows `tokens x top_k x etp / tp`, each
+/// `2 x moe_ffn_hidden / etp` wide).
+fn clamped_glu_elements(arch: &Arch, tokens: f64, tp: f64) -> f64 {
+    tokens * arch.top_k * 2.0 * arch.moe_ffn_hidden / tp
 }
 
 /// What a layer's cost depends on beyond the model and the layout: the microbatch's tokens on
@@ -420,8 +442,25 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     } else {
         (0.0, 0.0)
     };
-    let elementwise_bytes =
-        elementwise_bytes + cast_bytes + permute_bytes + expert_bias_bytes + rope_bytes;
+    // The experts' clamped gated activation (GPT-OSS, `Arch::glu_clamp`): unfused passes over
+    // every routed copy's FC1 output (both halves) on the busiest rank.
+    let (clamp_bytes, clamp_kernels) = if arch.clamps_experts_glu() {
+        (
+            moe_share
+                * imbalance
+                * clamped_glu_elements(arch, tokens, tp)
+                * CLAMPED_GLU_BYTES_PER_ELEMENT,
+            moe_share * CLAMPED_GLU_KERNELS,
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    let elementwise_bytes = elementwise_bytes
+        + cast_bytes
+        + permute_bytes
+        + expert_bias_bytes
+        + rope_bytes
+        + clamp_bytes;
     let local_experts = if arch.is_moe() {
         (arch.experts / ep.max(1.0)).max(1.0)
     } else {
@@ -440,6 +479,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     let attention_launches = ATTENTION_KERNELS_PER_LAYER_FORWARD + rope_kernels;
     let kernels = KERNELS_PER_LAYER_FORWARD
         + rope_kernels
+        + clamp_kernels
         + moe_share
             * (MOE_KERNELS_PER_LAYER_FORWARD
                 + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts
@@ -552,6 +592,13 @@ impl Layer {
                             * activation_passes
                             / tp
                             / hbm;
+                        // The activation Megatron-Core checkpoints includes the clamp.
+                        if arch.clamps_experts_glu() {
+                            t += moe_share
+                                * clamped_glu_elements(arch, tokens, tp)
+                                * CLAMPED_GLU_FORWARD_BYTES_PER_ELEMENT
+                                / hbm;
+                        }
                     }
                     if has(RecomputeModules::SHARED_EXPERTS) {
                         t += moe_share * shared_mlp_s;

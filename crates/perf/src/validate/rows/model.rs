@@ -60,6 +60,11 @@ pub(super) fn arch_of(
     if expert_bias {
         filled.push("expert_bias=true (model facts)".into());
     }
+    // The experts' clamped gated activation (GPT-OSS), from the model facts, stated.
+    let glu_clamp = experts > 0.0 && facts.and_then(|m| m.glu_clamp).unwrap_or(false);
+    if glu_clamp {
+        filled.push("glu_clamp=true (model facts: unfused clamp before the fused GLU)".into());
+    }
     // YaRN's RoPE scaling (GPT-OSS), from the model facts, stated.
     let yarn_scaling_factor = f(|m| m.yarn_scaling_factor).unwrap_or(0.0);
     if yarn_scaling_factor > 1.0 {
@@ -124,6 +129,7 @@ pub(super) fn arch_of(
         mtp_layers,
         expert_bias,
         yarn_scaling_factor,
+        glu_clamp,
     };
     Ok((arch, seq))
 }
