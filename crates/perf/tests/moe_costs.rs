@@ -195,18 +195,7 @@ fn expert_biases_cost_megatrons_unfused_fp32_passes() {
     //   bytes per MoE layer, forward: 16 x 4,096 tokens x 8 copies x 7,168 = 3.76 GB
     //   at 3.35 TB/s x 0.85 (memory efficiency) = 1.321 ms; launches 2 x 32 + 2 = 66 x 4 us
     //   = 0.264 ms; forward and backward 3 x 1.585 = 4.75 ms; 58 MoE layers: 0.276 s.
-    let hw = h100_sxm();
-    let s = Strategy {
-        dp: 8,
-        ep: 8,
-        zero: 1,
-        ..Strategy::single()
-    };
-    let w = Workload {
-        global_batch: 8.0,
-        components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
-        ..balanced(Precision::Bf16)
-    };
+    let (hw, s, w) = dsv3_ep8();
     let biased = perf::Arch {
         expert_bias: true,
         ..deepseek_v3()
@@ -224,8 +213,8 @@ fn expert_biases_cost_megatrons_unfused_fp32_passes() {
     );
 }
 
-/// DeepSeek-V3 on 64 H100 at DP 8 x EP 8 with ZeRO-1, one 4,096-token sequence per GPU,
-/// balanced routing, BF16 throughout (the expert-bias setup above).
+/// DeepSeek-V3 on 8 H100 at DP 8 with EP 8 inside it and ZeRO-1, one 4,096-token sequence per GPU,
+/// balanced routing, BF16 throughout.
 fn dsv3_ep8() -> (perf::Hardware, Strategy, Workload) {
     let s = Strategy {
         dp: 8,
@@ -241,6 +230,14 @@ fn dsv3_ep8() -> (perf::Hardware, Strategy, Workload) {
     (h100_sxm(), s, w)
 }
 
+/// DeepSeek-V3 with GPT-OSS's clamped expert activation.
+fn clamped_dsv3() -> perf::Arch {
+    perf::Arch {
+        glu_clamp: true,
+        ..deepseek_v3()
+    }
+}
+
 #[test]
 fn a_clamped_glu_costs_megatrons_clamp_and_concatenation() {
     // GPT-OSS clamps its experts' gated activation; Megatron-Core clamps each half of the FC1
@@ -252,10 +249,7 @@ fn a_clamped_glu_costs_megatrons_clamp_and_concatenation() {
     //   3 launches x 4 us = 0.012 ms; forward and backward 3 x 0.2948 = 0.884 ms;
     //   58 MoE layers: 51.3 ms.
     let (hw, s, w) = dsv3_ep8();
-    let clamped = perf::Arch {
-        glu_clamp: true,
-        ..deepseek_v3()
-    };
+    let clamped = clamped_dsv3();
     let plain = evaluate(&deepseek_v3(), &hw, &s, &w).breakdown.compute_s;
     let with_clamp = evaluate(&clamped, &hw, &s, &w).breakdown.compute_s;
     let c = perf::ModelConstants::default();
@@ -289,10 +283,7 @@ fn a_clamped_glu_keeps_its_clamped_copy_unless_the_activation_is_recomputed() {
     // per MoE layer (of the stage's layers, every microbatch in flight). Recomputing the
     // activation (`moe_act`) keeps neither and replays the clamp's forward passes.
     let (hw, s, w) = dsv3_ep8();
-    let clamped = perf::Arch {
-        glu_clamp: true,
-        ..deepseek_v3()
-    };
+    let clamped = clamped_dsv3();
     let plain = evaluate(&deepseek_v3(), &hw, &s, &w);
     let kept = evaluate(&clamped, &hw, &s, &w);
     assert!(kept.memory.activations_bytes > plain.memory.activations_bytes);
