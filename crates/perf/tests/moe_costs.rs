@@ -213,8 +213,8 @@ fn expert_biases_cost_megatrons_unfused_fp32_passes() {
     );
 }
 
-/// DeepSeek-V3 on 8 H100 at DP 8 with EP 8 inside it and ZeRO-1, one 4,096-token sequence per GPU,
-/// balanced routing, BF16 throughout.
+/// DeepSeek-V3 on 8 H100 at DP 8 with EP 8 inside it and ZeRO-1, one 4,096-token sequence
+/// per GPU, balanced routing, BF16 throughout.
 fn dsv3_ep8() -> (perf::Hardware, Strategy, Workload) {
     let s = Strategy {
         dp: 8,
