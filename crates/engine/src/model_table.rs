@@ -7,7 +7,10 @@
 //! MoE: `experts`, `top_k`, `moe_ffn_hidden`, `shared_experts`, `dense_layers` (leading dense
 //! layers); MLA: `q_lora_rank`, `kv_lora_rank`, `qk_nope_head_dim`, `qk_rope_head_dim`,
 //! `v_head_dim`; sliding-window attention: `sliding_window` (tokens) on `sliding_window_layers`
-//! of the layers; `name` (optional, shown in results).
+//! of the layers; what Megatron-Core runs unfused for some models (training charges it; GPT-OSS
+//! has all three): `expert_bias` (biases on the experts' linear layers), `yarn_scaling_factor`
+//! (YaRN RoPE scaling above 1), `glu_clamp` (the experts' gated activation clamps its inputs);
+//! `name` (optional, shown in results).
 
 use perf::{Arch, Mla};
 use serde::Deserialize;
@@ -54,6 +57,12 @@ pub struct ModelSpec {
     sliding_window: u32,
     #[serde(default)]
     sliding_window_layers: u32,
+    #[serde(default)]
+    expert_bias: bool,
+    #[serde(default)]
+    yarn_scaling_factor: Option<f64>,
+    #[serde(default)]
+    glu_clamp: bool,
 }
 
 /// Parses a `[model]` table (a TOML value) and checks its shapes: the error names the field.
@@ -179,6 +188,28 @@ pub fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
     if (m.sliding_window == 0) != (m.sliding_window_layers == 0) {
         return Err("`model.sliding_window` and `model.sliding_window_layers` go together: the window in tokens and how many layers use it".into());
     }
+    if (m.expert_bias || m.glu_clamp) && m.experts == 0 {
+        let field = if m.expert_bias {
+            "expert_bias"
+        } else {
+            "glu_clamp"
+        };
+        return Err(format!(
+            "`model.{field}` describes the routed experts, and `model.experts` is 0: set experts (with top_k and moe_ffn_hidden) or drop it"
+        ));
+    }
+    if m.glu_clamp && !m.gated_mlp {
+        return Err(
+            "`model.glu_clamp` clamps a gated activation's inputs, and `model.gated_mlp` is false: set gated_mlp = true or drop it".into(),
+        );
+    }
+    let yarn_scaling_factor = m.yarn_scaling_factor.unwrap_or(0.0);
+    if !yarn_scaling_factor.is_finite() || (yarn_scaling_factor != 0.0 && yarn_scaling_factor < 1.0)
+    {
+        return Err(format!(
+            "`model.yarn_scaling_factor` = {yarn_scaling_factor}: YaRN scales the context up, so the factor is at least 1 (GPT-OSS: 32); leave it out for no scaling"
+        ));
+    }
     let f = f64::from;
     Ok(Arch {
         layers: f(m.layers),
@@ -205,9 +236,9 @@ pub fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
         sliding_window: f(m.sliding_window),
         sliding_layers: f(m.sliding_window_layers),
         mtp_layers: 0.0,
-        expert_bias: false,
-        yarn_scaling_factor: 0.0,
-        glu_clamp: false,
+        expert_bias: m.expert_bias,
+        yarn_scaling_factor,
+        glu_clamp: m.glu_clamp,
     })
 }
 
@@ -238,6 +269,19 @@ mod tests {
     }
 
     #[test]
+    fn gpt_oss_unfused_facts_reach_the_architecture() {
+        let text = format!(
+            "{GPT_OSS_120B}expert_bias = true\nyarn_scaling_factor = 32.0\nglu_clamp = true\n"
+        );
+        let (_, arch) = parse(&text).unwrap();
+        assert!(arch.expert_bias && arch.glu_clamp && arch.clamps_experts_glu());
+        assert!(arch.unfused_rope());
+        // Left out, they are off: the catalog's shape alone.
+        let (_, plain) = parse(GPT_OSS_120B).unwrap();
+        assert!(!plain.expert_bias && !plain.glu_clamp && !plain.unfused_rope());
+    }
+
+    #[test]
     fn mla_tables_give_deepseek_v3s_shape() {
         let text = "layers = 61\nhidden = 7168\nffn_hidden = 18432\nheads = 128\nhead_dim = 128\nvocab = 129280\ngated_mlp = true\nexperts = 256\ntop_k = 8\nmoe_ffn_hidden = 2048\nshared_experts = 1\ndense_layers = 3\nq_lora_rank = 1536\nkv_lora_rank = 512\nqk_nope_head_dim = 128\nqk_rope_head_dim = 64\nv_head_dim = 128\n";
         let (_, arch) = parse(text).unwrap();
@@ -256,6 +300,14 @@ mod tests {
         );
         assert!(err("heads = 4\ntop_k = 2\n").contains("`model.top_k`"));
         assert!(err("heads = 4\nsliding_window = 128\n").contains("sliding_window_layers"));
+        assert!(err("heads = 4\nexpert_bias = true\n").contains("`model.expert_bias`"));
+        assert!(err("heads = 4\nglu_clamp = true\n").contains("`model.glu_clamp`"));
+        assert!(
+            err("heads = 4\nexperts = 8\ntop_k = 2\nmoe_ffn_hidden = 10\nglu_clamp = true\n")
+                .contains("`model.gated_mlp`")
+        );
+        assert!(err("heads = 4\nyarn_scaling_factor = 0.5\n").contains("at least 1"));
+        assert!(err("heads = 4\nyarn_scaling_factor = nan\n").contains("yarn_scaling_factor"));
         assert!(err("heads = 4\nqk_rope_head_dim = 64\n").contains("kv_lora_rank"));
         assert!(err("heads = 4\nlayer = 3\n").contains("layer"));
         // A width that is not hidden / heads is fine when head_dim says so (GPT-OSS).

@@ -680,3 +680,55 @@ fn a_sliding_window_model_trains_its_band_not_full_attention() {
     );
     assert!(!full["assumptions"].to_string().contains("band"));
 }
+
+#[test]
+fn gpt_oss_unfused_ops_cost_time_and_are_stated() {
+    // GPT-OSS-120B as a [model] table on 8 DGX B200 GPUs (EP 8): its expert biases, YaRN rotary
+    // embedding and clamped gated activation run unfused in Megatron-Core, so naming them makes
+    // the step longer, and the ledger says what is charged.
+    let spec = |facts: &str| {
+        format!(
+            "[model]\nlayers = 36\nhidden = 2880\nffn_hidden = 2880\nheads = 64\nkv_heads = 8\n\
+             head_dim = 64\nvocab = 201088\ngated_mlp = true\nexperts = 128\ntop_k = 4\n\
+             moe_ffn_hidden = 2880\n{facts}\n[cluster]\nsystem = \"dgx-b200\"\ngpus = 8\n\
+             [parallelism]\ntp = 1\npp = 1\nep = 8\nmicrobatch = 1\n[training]\n\
+             global_batch = 8\nseq_len = 4096\n"
+        )
+    };
+    let run = |facts: &str| -> Value {
+        serde_json::from_str(&ok(&[
+            "train",
+            "--spec",
+            &spec_file(&spec(facts)),
+            "-f",
+            "json",
+        ]))
+        .unwrap()
+    };
+    let plain = run("");
+    let unfused = run("expert_bias = true\nyarn_scaling_factor = 32.0\nglu_clamp = true");
+    let step = |v: &Value| v["step_time_s"].as_f64().unwrap();
+    assert!(
+        step(&unfused) > step(&plain),
+        "{} {}",
+        step(&unfused),
+        step(&plain)
+    );
+    let ledger = unfused["assumptions"].to_string();
+    for part in [
+        "unfused in Megatron-Core",
+        "the experts' output biases",
+        "YaRN's rotary embedding",
+        "the clamp of the experts' gated activation",
+    ] {
+        assert!(ledger.contains(part), "{part}: {ledger}");
+    }
+    assert!(!plain["assumptions"].to_string().contains("unfused"));
+    // A clamp on a model without experts is refused, naming the field.
+    let dense =
+        spec("glu_clamp = true").replace("experts = 128\ntop_k = 4\nmoe_ffn_hidden = 2880\n", "");
+    refuses(
+        &["train", "--spec", &spec_file(&dense)],
+        &["model.glu_clamp", "model.experts"],
+    );
+}

@@ -132,6 +132,9 @@ pub(super) fn finish_inputs(
     if let Some(note) = sliding_window_assumption(&arch, workload.seq_len) {
         assumptions.push(note);
     }
+    if let Some(note) = unfused_ops_assumption(&arch) {
+        assumptions.push(note);
+    }
     let framework = resolve_framework(catalog, None)?;
     let mut inputs = TrainInputs {
         framework_id: framework.id.get_ref().clone(),
@@ -147,6 +150,37 @@ pub(super) fn finish_inputs(
     };
     inputs.fill_fp8_recipe();
     Ok(inputs)
+}
+
+/// The ledger's line for a model some of whose ops Megatron-Core runs unfused (GPT-OSS): what
+/// the step charges for them, as element-wise passes and launches (`perf::train::step::layer`).
+fn unfused_ops_assumption(arch: &Arch) -> Option<String> {
+    let mut parts = Vec::new();
+    if arch.is_moe() && arch.expert_bias {
+        parts.push(
+            "the experts' output biases, added in fp32 one expert at a time (48 bytes a routed \
+             element over forward and backward)",
+        );
+    }
+    if arch.unfused_rope() {
+        parts.push(
+            "YaRN's rotary embedding, which Transformer Engine's fused kernel does not take \
+             (48 bytes a rotated element)",
+        );
+    }
+    if arch.clamps_experts_glu() {
+        parts.push(
+            "the clamp of the experts' gated activation, two clamps and a concatenation \
+             before the fused GLU (18 bytes an FC1-output element, and the clamped copy kept \
+             unless moe_act is recomputed)",
+        );
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "unfused in Megatron-Core, charged as element-wise passes and launches: {}",
+            parts.join("; ")
+        )
+    })
 }
 
 /// The ledger's line for a model with sliding-window layers: how many attend over the band,
