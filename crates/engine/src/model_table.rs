@@ -10,7 +10,8 @@
 //! of the layers; what Megatron-Core runs unfused for some models (training charges it; GPT-OSS
 //! has all three): `expert_bias` (biases on the experts' linear layers), `yarn_scaling_factor`
 //! (YaRN RoPE scaling above 1), `glu_clamp` (the experts' gated activation clamps its inputs);
-//! `name` (optional, shown in results).
+//! `qk_norm` (each query and key head normalised before attention, Qwen3); `name` (optional,
+//! shown in results).
 
 use perf::{Arch, Mla};
 use serde::Deserialize;
@@ -63,6 +64,8 @@ pub struct ModelSpec {
     yarn_scaling_factor: Option<f64>,
     #[serde(default)]
     glu_clamp: bool,
+    #[serde(default)]
+    qk_norm: bool,
 }
 
 /// Parses a `[model]` table (a TOML value) and checks its shapes: the error names the field.
@@ -239,6 +242,7 @@ pub fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
         expert_bias: m.expert_bias,
         yarn_scaling_factor,
         glu_clamp: m.glu_clamp,
+        qk_norm: m.qk_norm,
     })
 }
 
@@ -279,6 +283,9 @@ mod tests {
         // Left out, they are off: the catalog's shape alone.
         let (_, plain) = parse(GPT_OSS_120B).unwrap();
         assert!(!plain.expert_bias && !plain.glu_clamp && !plain.unfused_rope());
+        // Qwen3's per-head query and key norms, as a key of their own.
+        let (_, qwen_like) = parse(&format!("{GPT_OSS_120B}qk_norm = true\n")).unwrap();
+        assert!(qwen_like.normalises_queries_and_keys() && !plain.normalises_queries_and_keys());
     }
 
     #[test]

@@ -211,6 +211,7 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
         expert_bias: false,
         yarn_scaling_factor: 0.0,
         glu_clamp: false,
+        qk_norm: false,
     }
 }
 

@@ -76,6 +76,11 @@ pub struct Arch {
     /// (`weighted_bias_quick_geglu_impl`), so the step charges those passes and the copy they
     /// keep for the backward.
     pub glu_clamp: bool,
+    /// Whether each query and key head is normalised before attention (Qwen3's QK-norm;
+    /// Megatron-Core `qk_layernorm`): Transformer Engine's fused RMSNorm runs on the queries
+    /// and on the keys of every layer, which the step charges as element-wise passes and
+    /// launches, and the pre-norm queries and keys are kept for its backward.
+    pub qk_norm: bool,
 }
 
 impl Arch {
@@ -103,6 +108,7 @@ impl Arch {
             expert_bias: false,
             yarn_scaling_factor: 0.0,
             glu_clamp: false,
+            qk_norm: false,
         }
     }
 
@@ -165,6 +171,12 @@ impl Arch {
     /// (an MoE model with gated experts and `glu_clamp`).
     pub fn clamps_experts_glu(&self) -> bool {
         self.glu_clamp && self.is_moe() && self.gated_mlp
+    }
+
+    /// Whether the queries and keys pass a norm of their own (`qk_norm`; MLA's latent norms
+    /// are its own and not counted here).
+    pub fn normalises_queries_and_keys(&self) -> bool {
+        self.qk_norm && self.mla.is_none()
     }
 
     /// True for mixture-of-experts models.

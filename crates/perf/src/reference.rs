@@ -99,6 +99,7 @@ pub fn deepseek_v3() -> Arch {
         expert_bias: false,
         yarn_scaling_factor: 0.0,
         glu_clamp: false,
+        qk_norm: false,
     }
 }
 

@@ -96,6 +96,13 @@ fn kept_layer_bytes(arch: &Arch, s: &Strategy, w: &Workload, modules: RecomputeM
         }
         _ => 2.0 * sb * (arch.heads * dqk + arch.kv_heads * dqk + arch.kv_heads * dv),
     };
+    // The QK-norm keeps its input, the queries and keys before the norm (16-bit).
+    let qk_norm_inputs = if arch.normalises_queries_and_keys() {
+        2.0 * sb * (arch.heads + arch.kv_heads) * dqk
+    } else {
+        0.0
+    };
+    let qkv = qkv + qk_norm_inputs;
     let projection_input = gemm_in * sb * arch.heads * dv;
     let core = if s.flash_attention || has(RecomputeModules::CORE_ATTN) {
         0.0

@@ -148,6 +148,9 @@ pub struct ModelFacts {
     /// `activation_func_clamp_value`).
     #[serde(default)]
     pub glu_clamp: Option<bool>,
+    /// Whether each query and key head is normalised before attention (`qk_layernorm`).
+    #[serde(default)]
+    pub qk_norm: Option<bool>,
     /// Sliding-window attention: the band in tokens a sliding layer attends to (with
     /// `sliding_layers`).
     #[serde(default)]

@@ -83,6 +83,14 @@ const CLAMPED_GLU_BYTES_PER_ELEMENT: f64 = 6.0;
 const CLAMPED_GLU_FORWARD_BYTES_PER_ELEMENT: f64 = 8.0;
 /// Kernels of the clamp, forward: the two clamps and the concatenation.
 const CLAMPED_GLU_KERNELS: f64 = 3.0;
+/// Bytes per query or key element charged once per layer forward for the QK-norm
+/// (`Arch::qk_norm`: Transformer Engine's fused RMSNorm on the queries and on the keys,
+/// Megatron-Core `q_layernorm` / `k_layernorm`), 16-bit: forward reads the element and writes
+/// it (4), backward reads the gradient and the saved input and writes the input's gradient
+/// (6): 10, charged as 10 / 3 under the once-forward, twice-backward element-wise convention.
+const QK_NORM_BYTES_PER_ELEMENT: f64 = 10.0 / 3.0;
+/// Kernels of the QK-norm, forward: one norm on the queries, one on the keys.
+const QK_NORM_KERNELS: f64 = 2.0;
 /// Kernels the host launches one by one per layer forward (of `kernels`, a layer's average
 /// with MoE layers a `moe_share` of the layers), once CUDA graphs replay what they capture:
 /// each captured module costs one graph launch instead of its kernels; a full-iteration graph
@@ -455,12 +463,26 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     } else {
         (0.0, 0.0)
     };
+    // Query and key norms (Qwen3, `Arch::qk_norm`) on every query head and key head of the
+    // rank.
+    let (qk_norm_bytes, qk_norm_kernels) = if arch.normalises_queries_and_keys() {
+        (
+            tokens
+                * (arch.heads / tp + (arch.kv_heads / tp).max(1.0))
+                * arch.head_dim
+                * QK_NORM_BYTES_PER_ELEMENT,
+            QK_NORM_KERNELS,
+        )
+    } else {
+        (0.0, 0.0)
+    };
     let elementwise_bytes = elementwise_bytes
         + cast_bytes
         + permute_bytes
         + expert_bias_bytes
         + rope_bytes
-        + clamp_bytes;
+        + clamp_bytes
+        + qk_norm_bytes;
     let local_experts = if arch.is_moe() {
         (arch.experts / ep.max(1.0)).max(1.0)
     } else {
@@ -476,10 +498,11 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     } else {
         0.0
     };
-    let attention_launches = ATTENTION_KERNELS_PER_LAYER_FORWARD + rope_kernels;
+    let attention_launches = ATTENTION_KERNELS_PER_LAYER_FORWARD + rope_kernels + qk_norm_kernels;
     let kernels = KERNELS_PER_LAYER_FORWARD
         + rope_kernels
         + clamp_kernels
+        + qk_norm_kernels
         + moe_share
             * (MOE_KERNELS_PER_LAYER_FORWARD
                 + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts

@@ -65,6 +65,11 @@ pub(super) fn arch_of(
     if glu_clamp {
         filled.push("glu_clamp=true (model facts: unfused clamp before the fused GLU)".into());
     }
+    // Query and key norms (Qwen3), from the model facts, stated.
+    let qk_norm = facts.and_then(|m| m.qk_norm).unwrap_or(false);
+    if qk_norm {
+        filled.push("qk_norm=true (model facts)".into());
+    }
     // YaRN's RoPE scaling (GPT-OSS), from the model facts, stated.
     let yarn_scaling_factor = f(|m| m.yarn_scaling_factor).unwrap_or(0.0);
     if yarn_scaling_factor > 1.0 {
@@ -130,6 +135,7 @@ pub(super) fn arch_of(
         expert_bias,
         yarn_scaling_factor,
         glu_clamp,
+        qk_norm,
     };
     Ok((arch, seq))
 }
