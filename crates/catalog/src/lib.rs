@@ -34,7 +34,8 @@ pub use frameworks::Framework;
 pub use history::{DerivedStatus, Event, EventKind, GwBasis};
 pub use load::CatalogText;
 pub use model::{
-    Accelerator, Cooling, Deal, DealStatus, FacilityDefaults, ModelArch, Source, SourceKind, System,
+    layer_facts_problem, Accelerator, Cooling, Deal, DealStatus, FacilityDefaults, FactProblem,
+    LayerFacts, ModelArch, Source, SourceKind, System,
 };
 pub use precision::{
     Ceiling, DerivedCeiling, Fp8Recipe, HeadlinePrecision, MatmulTable, Precision,

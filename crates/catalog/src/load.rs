@@ -446,6 +446,14 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             m.source.get_ref(),
             &m.source.span(),
         );
+        if let Some(facts_source) = &m.facts_source {
+            check.source_exists(
+                file,
+                &format!("model[{id}].facts_source"),
+                facts_source.get_ref(),
+                &facts_source.span(),
+            );
+        }
         let mut bad = |field: &str, message: String, hint: &str| {
             let d = check
                 .diag(
@@ -492,6 +500,9 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
                 ),
                 "set top_k and moe_ffn_hidden",
             );
+        }
+        if let Some(problem) = crate::model::layer_facts_problem(&m.layer_facts(), "") {
+            bad(problem.field, problem.message, problem.hint);
         }
         if m.dense_layers > m.layers {
             bad(

@@ -374,7 +374,215 @@ pub struct ModelArch {
     /// MLA: per-head value width.
     #[serde(default)]
     pub v_head_dim: u32,
+    /// Sliding-window attention: the band, in tokens, of the layers that attend over it only
+    /// (0: every layer attends over the whole sequence).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sliding_window: u32,
+    /// How many layers attend over `sliding_window` only.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sliding_window_layers: u32,
+    /// Biases on the routed experts' linear layers (GPT-OSS).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub expert_bias: bool,
+    /// YaRN rotary scaling factor, at least 1 (GPT-OSS: 32); absent for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yarn_scaling_factor: Option<f64>,
+    /// The routed experts clamp their gated activation's inputs (GPT-OSS's `swiglu_limit`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub glu_clamp: bool,
+    /// Each query and key head is normalised before attention (Qwen3).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub qk_norm: bool,
+    /// The source of the layer facts above (`sliding_window` to `qk_norm`) where `source`, a
+    /// configuration file, does not state them (Qwen3's QK-norm is in its modelling code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts_source: Option<Spanned<String>>,
     /// What to know about it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+fn is_zero(value: &u32) -> bool {
+    *value == 0
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
+/// A model's layer facts that cost a framework passes and launches beyond a plain pre-norm
+/// transformer, as a catalog `[[model]]` entry and a `gigawatt train` `[model]` table both give
+/// them (the same keys): what [`layer_facts_problem`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LayerFacts {
+    pub layers: u32,
+    pub experts: u32,
+    pub gated_mlp: bool,
+    pub sliding_window: u32,
+    pub sliding_window_layers: u32,
+    pub expert_bias: bool,
+    pub yarn_scaling_factor: Option<f64>,
+    pub glu_clamp: bool,
+}
+
+impl ModelArch {
+    /// This entry's layer facts.
+    pub fn layer_facts(&self) -> LayerFacts {
+        LayerFacts {
+            layers: self.layers,
+            experts: self.experts,
+            gated_mlp: self.gated_mlp,
+            sliding_window: self.sliding_window,
+            sliding_window_layers: self.sliding_window_layers,
+            expert_bias: self.expert_bias,
+            yarn_scaling_factor: self.yarn_scaling_factor,
+            glu_clamp: self.glu_clamp,
+        }
+    }
+}
+
+/// What is wrong with a model's layer facts: the field, what is wrong and how to fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactProblem {
+    pub field: &'static str,
+    pub message: String,
+    pub hint: &'static str,
+}
+
+/// The first inconsistency in `facts`, fields named with `prefix` (`"model."` for a `[model]`
+/// table, empty in the catalog, whose diagnostics name the entry).
+pub fn layer_facts_problem(facts: &LayerFacts, prefix: &str) -> Option<FactProblem> {
+    let p = prefix;
+    if facts.sliding_window_layers > facts.layers {
+        return Some(FactProblem {
+            field: "sliding_window_layers",
+            message: format!(
+                "`{p}sliding_window_layers` = {} exceeds `{p}layers` = {}",
+                facts.sliding_window_layers, facts.layers
+            ),
+            hint: "count the layers that attend over the band only, at most every layer",
+        });
+    }
+    if (facts.sliding_window == 0) != (facts.sliding_window_layers == 0) {
+        let field = if facts.sliding_window == 0 {
+            "sliding_window"
+        } else {
+            "sliding_window_layers"
+        };
+        return Some(FactProblem {
+            field,
+            message: format!(
+                "`{p}sliding_window` and `{p}sliding_window_layers` go together: the window in tokens and how many layers use it"
+            ),
+            hint: "give both (GPT-OSS: 128 tokens on 18 of 36 layers) or neither",
+        });
+    }
+    if (facts.expert_bias || facts.glu_clamp) && facts.experts == 0 {
+        let field = if facts.expert_bias {
+            "expert_bias"
+        } else {
+            "glu_clamp"
+        };
+        return Some(FactProblem {
+            field,
+            message: format!("`{p}{field}` describes the routed experts, and `{p}experts` is 0"),
+            hint: "set experts (with top_k and moe_ffn_hidden) or drop it",
+        });
+    }
+    if facts.glu_clamp && !facts.gated_mlp {
+        return Some(FactProblem {
+            field: "glu_clamp",
+            message: format!(
+                "`{p}glu_clamp` clamps a gated activation's inputs, and `{p}gated_mlp` is false"
+            ),
+            hint: "set gated_mlp = true or drop it",
+        });
+    }
+    let factor = facts.yarn_scaling_factor.unwrap_or(0.0);
+    if !factor.is_finite() || (factor != 0.0 && factor < 1.0) {
+        return Some(FactProblem {
+            field: "yarn_scaling_factor",
+            message: format!(
+                "`{p}yarn_scaling_factor` = {factor}: YaRN scales the context up, so the factor is at least 1 (GPT-OSS: 32)"
+            ),
+            hint: "leave it out for no scaling",
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod layer_facts_tests {
+    use super::*;
+
+    #[test]
+    fn each_inconsistency_names_its_field() {
+        let gpt_oss = LayerFacts {
+            layers: 36,
+            experts: 128,
+            gated_mlp: true,
+            sliding_window: 128,
+            sliding_window_layers: 18,
+            expert_bias: true,
+            yarn_scaling_factor: Some(32.0),
+            glu_clamp: true,
+        };
+        assert_eq!(layer_facts_problem(&gpt_oss, ""), None);
+        let field = |facts: LayerFacts| layer_facts_problem(&facts, "model.").unwrap().field;
+        assert_eq!(
+            field(LayerFacts {
+                sliding_window_layers: 37,
+                ..gpt_oss
+            }),
+            "sliding_window_layers"
+        );
+        assert_eq!(
+            field(LayerFacts {
+                sliding_window: 0,
+                ..gpt_oss
+            }),
+            "sliding_window"
+        );
+        assert_eq!(
+            field(LayerFacts {
+                experts: 0,
+                ..gpt_oss
+            }),
+            "expert_bias"
+        );
+        assert_eq!(
+            field(LayerFacts {
+                experts: 0,
+                expert_bias: false,
+                ..gpt_oss
+            }),
+            "glu_clamp"
+        );
+        assert_eq!(
+            field(LayerFacts {
+                gated_mlp: false,
+                ..gpt_oss
+            }),
+            "glu_clamp"
+        );
+        for bad in [0.5, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                field(LayerFacts {
+                    yarn_scaling_factor: Some(bad),
+                    ..gpt_oss
+                }),
+                "yarn_scaling_factor"
+            );
+        }
+        let message = layer_facts_problem(
+            &LayerFacts {
+                gated_mlp: false,
+                ..gpt_oss
+            },
+            "model.",
+        )
+        .unwrap()
+        .message;
+        assert!(message.contains("`model.glu_clamp`") && message.contains("`model.gated_mlp`"));
+    }
 }

@@ -583,3 +583,58 @@ fn collective_granularity_and_fp8_scaling_are_read_and_checked() {
     assert!(err.contains("`9.x` is not a version"), "{err}");
     assert!(err.contains("major.minor[.patch]"), "{err}");
 }
+
+/// A `[[model]]` entry (GPT-OSS's shape) appended to the fixture, with `extra` lines.
+fn with_model(extra: &str) -> String {
+    format!(
+        "{MINI}\n[[model]]\nid = \"moe\"\nname = \"an MoE\"\nsource = \"spec\"\nlayers = 36\nhidden = 2880\nffn_hidden = 2880\nheads = 64\nkv_heads = 8\nhead_dim = 64\nvocab = 201088\ngated_mlp = true\ntied_embeddings = false\n{extra}"
+    )
+}
+
+#[test]
+fn a_model_entry_carries_its_layer_facts() {
+    let moe = "experts = 128\ntop_k = 4\nmoe_ffn_hidden = 2880\n";
+    let facts = "sliding_window = 128\nsliding_window_layers = 18\nexpert_bias = true\nyarn_scaling_factor = 32.0\nglu_clamp = true\nqk_norm = true\nfacts_source = \"spec\"\n";
+    let catalog = load(&with_model(&format!("{moe}{facts}"))).unwrap();
+    let m = &catalog.models["moe"];
+    assert_eq!((m.sliding_window, m.sliding_window_layers), (128, 18));
+    assert!(m.expert_bias && m.glu_clamp && m.qk_norm);
+    assert_eq!(m.yarn_scaling_factor, Some(32.0));
+    // Without them, nothing is charged: every fact defaults off.
+    let plain = load(&with_model(moe)).unwrap();
+    let p = &plain.models["moe"];
+    assert!(!p.expert_bias && !p.glu_clamp && !p.qk_norm && p.sliding_window == 0);
+    assert_eq!(p.yarn_scaling_factor, None);
+}
+
+#[test]
+fn inconsistent_layer_facts_name_the_model_and_field() {
+    let moe = "experts = 128\ntop_k = 4\nmoe_ffn_hidden = 2880\n";
+    for (extra, field, fix) in [
+        ("glu_clamp = true\n", "model[moe].glu_clamp", "set experts"),
+        (
+            &*format!("{moe}sliding_window = 128\n"),
+            "model[moe].sliding_window_layers",
+            "or neither",
+        ),
+        (
+            &*format!("{moe}sliding_window = 128\nsliding_window_layers = 40\n"),
+            "model[moe].sliding_window_layers",
+            "at most every layer",
+        ),
+        (
+            &*format!("{moe}yarn_scaling_factor = 0.5\n"),
+            "model[moe].yarn_scaling_factor",
+            "leave it out",
+        ),
+        (
+            &*format!("{moe}qk_norm = true\nfacts_source = \"spex\"\n"),
+            "model[moe].facts_source",
+            "spec",
+        ),
+    ] {
+        let err = load(&with_model(extra)).unwrap_err();
+        assert!(err.starts_with("mini.toml:"), "{err}");
+        assert!(err.contains(field) && err.contains(fix), "{extra}: {err}");
+    }
+}

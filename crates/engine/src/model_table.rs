@@ -182,37 +182,20 @@ pub fn arch_from_spec(m: &ModelSpec) -> Result<Arch, String> {
             }
         }
     }
-    if m.sliding_window_layers > m.layers {
-        return Err(format!(
-            "`model.sliding_window_layers` = {} exceeds `model.layers` = {}",
-            m.sliding_window_layers, m.layers
-        ));
-    }
-    if (m.sliding_window == 0) != (m.sliding_window_layers == 0) {
-        return Err("`model.sliding_window` and `model.sliding_window_layers` go together: the window in tokens and how many layers use it".into());
-    }
-    if (m.expert_bias || m.glu_clamp) && m.experts == 0 {
-        let field = if m.expert_bias {
-            "expert_bias"
-        } else {
-            "glu_clamp"
-        };
-        return Err(format!(
-            "`model.{field}` describes the routed experts, and `model.experts` is 0: set experts (with top_k and moe_ffn_hidden) or drop it"
-        ));
-    }
-    if m.glu_clamp && !m.gated_mlp {
-        return Err(
-            "`model.glu_clamp` clamps a gated activation's inputs, and `model.gated_mlp` is false: set gated_mlp = true or drop it".into(),
-        );
+    let facts = catalog::LayerFacts {
+        layers: m.layers,
+        experts: m.experts,
+        gated_mlp: m.gated_mlp,
+        sliding_window: m.sliding_window,
+        sliding_window_layers: m.sliding_window_layers,
+        expert_bias: m.expert_bias,
+        yarn_scaling_factor: m.yarn_scaling_factor,
+        glu_clamp: m.glu_clamp,
+    };
+    if let Some(problem) = catalog::layer_facts_problem(&facts, "model.") {
+        return Err(format!("{}: {}", problem.message, problem.hint));
     }
     let yarn_scaling_factor = m.yarn_scaling_factor.unwrap_or(0.0);
-    if !yarn_scaling_factor.is_finite() || (yarn_scaling_factor != 0.0 && yarn_scaling_factor < 1.0)
-    {
-        return Err(format!(
-            "`model.yarn_scaling_factor` = {yarn_scaling_factor}: YaRN scales the context up, so the factor is at least 1 (GPT-OSS: 32); leave it out for no scaling"
-        ));
-    }
     let f = f64::from;
     Ok(Arch {
         layers: f(m.layers),

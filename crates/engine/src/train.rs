@@ -203,15 +203,14 @@ pub fn arch_from_catalog(model: &ModelArch) -> Arch {
             qk_rope_head_dim: f(model.qk_rope_head_dim),
             v_head_dim: f(model.v_head_dim),
         }),
-        // The catalog's model entries carry no sliding-window layers.
-        sliding_window: 0.0,
-        sliding_layers: 0.0,
+        sliding_window: f(model.sliding_window),
+        sliding_layers: f(model.sliding_window_layers),
         // The catalog's model entries train no multi-token-prediction module.
         mtp_layers: 0.0,
-        expert_bias: false,
-        yarn_scaling_factor: 0.0,
-        glu_clamp: false,
-        qk_norm: false,
+        expert_bias: model.expert_bias,
+        yarn_scaling_factor: model.yarn_scaling_factor.unwrap_or(0.0),
+        glu_clamp: model.glu_clamp,
+        qk_norm: model.qk_norm,
     }
 }
 

@@ -732,3 +732,47 @@ fn gpt_oss_unfused_ops_cost_time_and_are_stated() {
         &["model.glu_clamp", "model.experts"],
     );
 }
+
+#[test]
+fn the_catalogs_gpt_oss_carries_its_layer_facts() {
+    // `model = "gpt-oss-120b"` from the catalog times the same step as the [model] table with
+    // every fact written out (band, biases, YaRN, clamp), and states the same costs.
+    let cluster = "[cluster]\nsystem = \"dgx-b200\"\ngpus = 8\n[parallelism]\ntp = 1\npp = 1\n\
+                   ep = 8\nmicrobatch = 1\n[training]\nglobal_batch = 8\nseq_len = 4096\n";
+    let table = "[model]\nlayers = 36\nhidden = 2880\nffn_hidden = 2880\nheads = 64\n\
+                 kv_heads = 8\nhead_dim = 64\nvocab = 201088\ngated_mlp = true\nexperts = 128\n\
+                 top_k = 4\nmoe_ffn_hidden = 2880\nsliding_window = 128\n\
+                 sliding_window_layers = 18\nexpert_bias = true\nyarn_scaling_factor = 32.0\n\
+                 glu_clamp = true\n";
+    let run = |spec: String| -> Value {
+        serde_json::from_str(&ok(&["train", "--spec", &spec_file(&spec), "-f", "json"])).unwrap()
+    };
+    let catalog = run(format!("model = \"gpt-oss-120b\"\n{cluster}"));
+    let written = run(format!("{table}{cluster}"));
+    let step = |v: &Value| v["step_time_s"].as_f64().unwrap();
+    assert!(
+        (step(&catalog) / step(&written) - 1.0).abs() < 1e-12,
+        "{} {}",
+        step(&catalog),
+        step(&written)
+    );
+    let ledger = catalog["assumptions"].to_string();
+    for part in [
+        "18 of 36 layers attend over a 128-token band",
+        "unfused in Megatron-Core",
+        "the clamp of the experts' gated activation",
+    ] {
+        assert!(ledger.contains(part), "{part}: {ledger}");
+    }
+    assert!(!ledger.contains("query and key norms"));
+    // Qwen3's QK-norm comes from its catalog entry too (`facts_source`: its modelling code).
+    let qwen = run(
+        "model = \"qwen3-235b-a22b\"\n[cluster]\nsystem = \"gb200-nvl72\"\ngpus = 64\n\
+         [parallelism]\ntp = 1\npp = 4\nep = 16\nmicrobatch = 1\n[training]\n\
+         global_batch = 64\nseq_len = 4096\n"
+            .to_string(),
+    );
+    let ledger = qwen["assumptions"].to_string();
+    assert!(ledger.contains("query and key norms (Qwen3)"), "{ledger}");
+    assert!(!ledger.contains("unfused in Megatron-Core"), "{ledger}");
+}

@@ -135,6 +135,14 @@ pub(super) fn finish_inputs(
     if let Some(note) = unfused_ops_assumption(&arch) {
         assumptions.push(note);
     }
+    if arch.normalises_queries_and_keys() {
+        assumptions.push(
+            "query and key norms (Qwen3): Transformer Engine's fused RMSNorm on every query and \
+             key head, charged as element-wise passes (10 bytes an element over forward and \
+             backward) and 2 launches a layer, the pre-norm queries and keys kept for the backward"
+                .to_string(),
+        );
+    }
     let framework = resolve_framework(catalog, None)?;
     let mut inputs = TrainInputs {
         framework_id: framework.id.get_ref().clone(),
