@@ -25,6 +25,14 @@ pub enum ValidateFormat {
     Html,
 }
 
+/// What `--row` prints its chosen rows as (the HTML page always shows every row).
+enum RowFormat {
+    /// Each row in full, with where its step goes.
+    Details,
+    Json,
+    Csv,
+}
+
 /// Runs the validation on the shipped files, or on `files` when given; with `rows`, prints only
 /// the rows whose id contains one of them (every figure is still computed over every row).
 pub fn run_validate(
@@ -45,11 +53,19 @@ pub fn run_validate(
             ("htm", ValidateFormat::Html),
         ],
     )?;
-    if format == ValidateFormat::Html && !rows.is_empty() {
-        return Err(Failure::Input(
-            "`--row` chooses rows for the table, JSON or CSV; the HTML page shows every row\n  fix: drop --row, or use --format table, json or csv".into(),
-        ));
-    }
+    // Checked before the (slow) validation runs.
+    let row_format = if rows.is_empty() {
+        None
+    } else {
+        Some(match format {
+            ValidateFormat::Table => RowFormat::Details,
+            ValidateFormat::Json => RowFormat::Json,
+            ValidateFormat::Csv => RowFormat::Csv,
+            ValidateFormat::Html => return Err(Failure::Input(
+                "`--row` chooses rows for the table, JSON or CSV; the HTML page shows every row\n  fix: drop --row, or use --format table, json or csv".into(),
+            )),
+        })
+    };
     let mut texts = Vec::new();
     for path in files {
         // The CLI's one bounded reader: FIFOs, devices, folders and huge files refused.
@@ -65,16 +81,16 @@ pub fn run_validate(
             "the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv"
         ))
     })?;
-    if !rows.is_empty() {
+    if let Some(row_format) = row_format {
         let chosen = chosen_rows(&report, rows)?;
-        let text = match format {
-            ValidateFormat::Json => {
+        let text = match row_format {
+            RowFormat::Json => {
                 let mut s = serde_json::to_string_pretty(&chosen).expect("results serialize");
                 s.push('\n');
                 s
             }
-            ValidateFormat::Csv => csv(chosen.iter().copied()),
-            ValidateFormat::Table | ValidateFormat::Html => row_details(&report, &chosen),
+            RowFormat::Csv => csv(chosen.iter().copied()),
+            RowFormat::Details => row_details(&report, &chosen),
         };
         return output::emit(&text, out);
     }
