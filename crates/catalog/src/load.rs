@@ -292,6 +292,9 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             );
         }
         check.number(file, f("tdp_w"), &a.tdp_w, Bound::Positive);
+        if let Some(sms) = &a.streaming_multiprocessors {
+            check.number(file, f("streaming_multiprocessors"), sms, Bound::Count);
+        }
         for (key, mamf, peak) in [
             (
                 "bf16_mamf_tflops",

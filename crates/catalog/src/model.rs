@@ -120,6 +120,11 @@ pub struct Accelerator {
     pub hbm_measured_tb_per_s: Option<Sourced<f64>>,
     /// Package power in watts.
     pub tdp_w: Sourced<f64>,
+    /// Streaming multiprocessors the product enables (NVIDIA GPUs): what a communication
+    /// kernel's reserved SMs are a share of (the training model's userbuffers cost). Absent:
+    /// not an NVIDIA GPU or not published; the training model then takes the GH100's 132.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streaming_multiprocessors: Option<Sourced<f64>>,
     /// Legacy key: measured maximum achievable dense BF16 matmul TFLOP/s (MAMF). Files may
     /// still write it; the loader moves it into `matmul.bf16.ceiling_tflops`, and after loading
     /// it mirrors that ceiling when it is a measurement. New code: [`Accelerator::matmul_ceiling`].

@@ -559,3 +559,31 @@ fn a_measured_hbm_bandwidth_above_the_nominal_one_is_refused() {
     }])
     .is_ok());
 }
+
+#[test]
+fn a_streaming_multiprocessor_count_is_a_whole_number() {
+    let with = |count: &str| {
+        Catalog::from_texts(&[CatalogText {
+            name: "mini.toml".into(),
+            text: MINI.replace(
+                "hbm_tb_per_s = { value = 3, source = \"spec\" }",
+                &format!(
+                    "hbm_tb_per_s = {{ value = 3, source = \"spec\" }}\nstreaming_multiprocessors = {{ value = {count}, source = \"spec\" }}"
+                ),
+            ),
+        }])
+        .map_err(|d| d.to_string())
+    };
+    let chip = |c: &Catalog| c.accelerators.values().next().unwrap().clone();
+    let loaded = with("132").unwrap();
+    assert_eq!(
+        chip(&loaded)
+            .streaming_multiprocessors
+            .and_then(|s| s.number()),
+        Some(132.0)
+    );
+    for bad in ["131.5", "0", "-4"] {
+        let err = with(bad).unwrap_err();
+        assert!(err.contains("streaming_multiprocessors"), "{bad}: {err}");
+    }
+}

@@ -85,23 +85,22 @@ pub fn hardware_with_overrides(
             .map_or(0.0, |g| g * 1e9 / 2.0),
         matmul_rates: crate::hardware::matmul_rates(accelerator, overrides),
         kernel_arch: kernel_arch(accelerator.id.get_ref()),
-        streaming_multiprocessors: streaming_multiprocessors(accelerator.id.get_ref()),
+        streaming_multiprocessors: streaming_multiprocessors(accelerator),
     })
 }
 
 /// A catalog accelerator's streaming multiprocessors, which the SMs a communication kernel
-/// reserves are a share of (`perf::train::userbuffers`): A100 108 (NVIDIA A100 Tensor Core GPU
-/// architecture whitepaper), the GH100 parts 132 (DeepSeek-V3 report §3.2.2: "20 out of the 132
-/// SMs" of the H800), B200 148 (74 enabled per die, Chips and Cheese, "Nvidia's B200: Keeping
-/// the CUDA Juggernaut Rolling", 2025), Blackwell Ultra 160 (`src-nvidia-blackwell-ultra-blog`).
-/// Anything else takes the GH100's count, which Transformer Engine's defaults were tuned on.
-pub fn streaming_multiprocessors(accelerator_id: &str) -> f64 {
-    match accelerator_id {
-        "a100-sxm-40gb" | "a100-sxm-80gb" => 108.0,
-        "b200" | "gb200" => 148.0,
-        "b300" | "gb300" => 160.0,
-        _ => 132.0,
-    }
+/// reserves are a share of (`perf::train::userbuffers`): the catalog's sourced count
+/// (`streaming_multiprocessors`); where it is absent (not an NVIDIA GPU, or not published), the
+/// GH100's 132, which Transformer Engine's defaults were tuned on.
+pub fn streaming_multiprocessors(accelerator: &catalog::Accelerator) -> f64 {
+    /// H100 SXM5 (and H800, H200): 132 SMs.
+    const GH100_SMS: f64 = 132.0;
+    accelerator
+        .streaming_multiprocessors
+        .as_ref()
+        .and_then(|sms| sms.number())
+        .unwrap_or(GH100_SMS)
 }
 
 /// The architecture a catalog accelerator's fused-attention kernels are built for: cuDNN
@@ -227,3 +226,25 @@ pub use framework::{default_framework_id, perf_framework, resolve_framework, sea
 pub use inputs::{resolve_train_inputs, TrainInputs};
 pub use result::*;
 pub use spec::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn streaming_multiprocessors_come_from_the_catalog() {
+        let catalog = Catalog::embedded().unwrap();
+        let sms = |id: &str| streaming_multiprocessors(&catalog.accelerators[id]);
+        // Sourced per chip: A100 108, the GH100 parts 132, B200 and GB200 148 (74 of each
+        // die's 80), Blackwell Ultra 160.
+        assert_eq!(sms("a100-sxm-80gb"), 108.0);
+        assert_eq!(sms("h800-sxm"), 132.0);
+        assert_eq!(sms("gb200"), 148.0);
+        assert_eq!(sms("gb300"), 160.0);
+        // Not an NVIDIA GPU: no count in the catalog, the GH100's figure.
+        assert!(catalog.accelerators["mi300x"]
+            .streaming_multiprocessors
+            .is_none());
+        assert_eq!(sms("mi300x"), 132.0);
+    }
+}
