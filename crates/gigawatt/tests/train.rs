@@ -28,6 +28,11 @@ fn spec_file(text: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
+/// `gigawatt train --spec` on `spec`, as JSON.
+fn train_json(spec: &str) -> Value {
+    serde_json::from_str(&ok(&["train", "--spec", &spec_file(spec), "-f", "json"])).unwrap()
+}
+
 #[test]
 fn a_spec_reports_the_documented_fields() {
     let out = ok(&["train", "--spec", &spec_file(SPEC), "--format", "json"]);
@@ -62,8 +67,7 @@ fn an_inline_model_table_works() {
         "tp = 8\npp = 8\nvirtual_pp = 3",
         "tp = 8\npp = 2\nvirtual_pp = 3",
     );
-    let v: Value =
-        serde_json::from_str(&ok(&["train", "--spec", &spec_file(&spec), "-f", "json"])).unwrap();
+    let v: Value = train_json(&spec);
     assert_eq!(v["model"]["id"], "custom");
 }
 
@@ -76,8 +80,7 @@ fn a_layout_that_does_not_fit_is_a_result_not_an_error() {
         )
         .replace("gpus = 64", "gpus = 8")
         .replace("global_batch = 64", "global_batch = 8");
-    let v: Value =
-        serde_json::from_str(&ok(&["train", "--spec", &spec_file(&spec), "-f", "json"])).unwrap();
+    let v: Value = train_json(&spec);
     assert_eq!(v["feasible"], false);
     assert!(
         v["reason"].as_str().unwrap().contains("does not fit"),
@@ -589,8 +592,7 @@ fn bad_recipes_and_routing_name_the_field() {
 #[test]
 fn the_step_time_says_how_far_off_the_model_runs_on_published_runs() {
     // A100 is a generation the fit rests on: the leave-one-source-out figure (6.0%).
-    let a100: Value =
-        serde_json::from_str(&ok(&["train", "--spec", &spec_file(SPEC), "-f", "json"])).unwrap();
+    let a100: Value = train_json(SPEC);
     assert_eq!(a100["step_time_error"]["mean_absolute"], 0.060);
     assert!(a100["assumptions"][0]
         .as_str()
@@ -604,8 +606,7 @@ fn the_step_time_says_how_far_off_the_model_runs_on_published_runs() {
 
     // Blackwell, and anything newer, takes the figure fitted without Blackwell (9.2%).
     let b200 = SPEC.replace("dgx-a100-80gb", "dgx-b200");
-    let v: Value =
-        serde_json::from_str(&ok(&["train", "--spec", &spec_file(&b200), "-f", "json"])).unwrap();
+    let v: Value = train_json(&b200);
     assert_eq!(v["step_time_error"]["mean_absolute"], 0.092);
     // The search says how close two layouts must be to be a tie.
     let search = ok(&[
@@ -646,16 +647,7 @@ fn a_sliding_window_model_trains_its_band_not_full_attention() {
              recompute = \"selective\"\n[training]\nglobal_batch = 8\nseq_len = 32768\n"
         )
     };
-    let run = |band: &str| -> Value {
-        serde_json::from_str(&ok(&[
-            "train",
-            "--spec",
-            &spec_file(&spec(band)),
-            "-f",
-            "json",
-        ]))
-        .unwrap()
-    };
+    let run = |band: &str| train_json(&spec(band));
     let full = run("");
     let banded = run("sliding_window = 128\nsliding_window_layers = 18");
     let step = |v: &Value| v["step_time_s"].as_f64().unwrap();
@@ -695,16 +687,7 @@ fn gpt_oss_unfused_ops_cost_time_and_are_stated() {
              global_batch = 8\nseq_len = 4096\n"
         )
     };
-    let run = |facts: &str| -> Value {
-        serde_json::from_str(&ok(&[
-            "train",
-            "--spec",
-            &spec_file(&spec(facts)),
-            "-f",
-            "json",
-        ]))
-        .unwrap()
-    };
+    let run = |facts: &str| train_json(&spec(facts));
     let plain = run("");
     let unfused = run("expert_bias = true\nyarn_scaling_factor = 32.0\nglu_clamp = true");
     let step = |v: &Value| v["step_time_s"].as_f64().unwrap();
@@ -744,11 +727,8 @@ fn the_catalogs_gpt_oss_carries_its_layer_facts() {
                  top_k = 4\nmoe_ffn_hidden = 2880\nsliding_window = 128\n\
                  sliding_window_layers = 18\nexpert_bias = true\nyarn_scaling_factor = 32.0\n\
                  glu_clamp = true\n";
-    let run = |spec: String| -> Value {
-        serde_json::from_str(&ok(&["train", "--spec", &spec_file(&spec), "-f", "json"])).unwrap()
-    };
-    let catalog = run(format!("model = \"gpt-oss-120b\"\n{cluster}"));
-    let written = run(format!("{table}{cluster}"));
+    let catalog = train_json(&format!("model = \"gpt-oss-120b\"\n{cluster}"));
+    let written = train_json(&format!("{table}{cluster}"));
     let step = |v: &Value| v["step_time_s"].as_f64().unwrap();
     assert!(
         (step(&catalog) / step(&written) - 1.0).abs() < 1e-12,
@@ -766,11 +746,10 @@ fn the_catalogs_gpt_oss_carries_its_layer_facts() {
     }
     assert!(!ledger.contains("query and key norms"));
     // Qwen3's QK-norm comes from its catalog entry too (`facts_source`: its modelling code).
-    let qwen = run(
+    let qwen = train_json(
         "model = \"qwen3-235b-a22b\"\n[cluster]\nsystem = \"gb200-nvl72\"\ngpus = 64\n\
          [parallelism]\ntp = 1\npp = 4\nep = 16\nmicrobatch = 1\n[training]\n\
-         global_batch = 64\nseq_len = 4096\n"
-            .to_string(),
+         global_batch = 64\nseq_len = 4096\n",
     );
     let ledger = qwen["assumptions"].to_string();
     assert!(ledger.contains("query and key norms (Qwen3)"), "{ledger}");
