@@ -91,6 +91,30 @@ const CLAMPED_GLU_KERNELS: f64 = 3.0;
 const QK_NORM_BYTES_PER_ELEMENT: f64 = 10.0 / 3.0;
 /// Kernels of the QK-norm, forward: one norm on the queries, one on the keys.
 const QK_NORM_KERNELS: f64 = 2.0;
+/// A copy's backward is a copy of the same bytes the other way, so forward and backward move
+/// twice the forward's bytes; under the element-wise convention (once forward, twice backward)
+/// that is 2 / 3 of the forward's bytes charged per forward.
+const COPY_BACKWARD_SHARE: f64 = 2.0 / 3.0;
+/// Bytes per routed element charged once per layer forward for the all-to-all dispatcher's
+/// sort by local expert (Megatron-Core `MoEAlltoAllTokenDispatcher`: `dispatch_postprocess`
+/// sorts the received tokens by local expert and `combine_preprocess` restores the order, each
+/// a `sort_chunks_by_idxs` copy of every routed token whenever a rank holds more than one
+/// expert, megatron/core/transformer/moe/token_dispatcher.py at the 26.04 pin 3097d81; with
+/// `moe_permute_fusion` each is one fused copy). 16-bit: forward, two copies reading and
+/// writing each element (8); backward, the two copies of the gradient (8): 16, charged as
+/// 16 / 3 under the once-forward, twice-backward element-wise convention.
+const SORT_BY_LOCAL_EXPERT_BYTES_PER_ELEMENT: f64 = 16.0 / 3.0;
+/// Kernels of the sort by local expert, forward: the sort and the restore.
+const SORT_BY_LOCAL_EXPERT_KERNELS: f64 = 2.0;
+
+/// Whether an MoE layer's dispatcher re-sorts the received tokens by local expert: a plain
+/// all-to-all delivers them grouped by source rank, so a rank with more than one local expert
+/// reorders them into one contiguous batch per expert (and back); the hierarchical dispatchers
+/// (DeepEP, HybridEP) deliver them grouped by expert already.
+fn sorts_by_local_expert(arch: &Arch, w: &Workload, local_experts: f64) -> bool {
+    arch.is_moe() && !w.moe.dispatcher.per_node() && local_experts > 1.0
+}
+
 /// Kernels the host launches one by one per layer forward (of `kernels`, a layer's average
 /// with MoE layers a `moe_share` of the layers), once CUDA graphs replay what they capture:
 /// each captured module costs one graph launch instead of its kernels; a full-iteration graph
@@ -392,9 +416,19 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
             + activation_passes * active_ffn / tp);
     // MoE token permutation: each token is copied once per routed expert before the dispatch
     // and the copies are gathered and summed after the combine (read and write of the hidden
-    // state per copy and per token: 2 (top_k + 1) passes), on the busiest rank.
+    // state per copy and per token: 2 (top_k + 1) passes), on the busiest rank. The backward
+    // moves the same bytes the other way (the gradient is gathered where the tokens were
+    // copied and copied where they were gathered), so the pair costs twice the forward, charged
+    // as 2 / 3 of it under the once-forward, twice-backward element-wise convention.
     let permute_bytes = if arch.is_moe() {
-        moe_share * imbalance * ACTIVATION_BYTES * tokens * h * 2.0 * (arch.top_k + 1.0)
+        moe_share
+            * imbalance
+            * ACTIVATION_BYTES
+            * tokens
+            * h
+            * 2.0
+            * (arch.top_k + 1.0)
+            * COPY_BACKWARD_SHARE
     } else {
         0.0
     };
@@ -476,18 +510,32 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     } else {
         (0.0, 0.0)
     };
-    let elementwise_bytes = elementwise_bytes
-        + cast_bytes
-        + permute_bytes
-        + expert_bias_bytes
-        + rope_bytes
-        + clamp_bytes
-        + qk_norm_bytes;
     let local_experts = if arch.is_moe() {
         (arch.experts / ep.max(1.0)).max(1.0)
     } else {
         0.0
     };
+    // A plain all-to-all hands each rank its tokens grouped by source rank; with more than one
+    // local expert they are re-sorted by expert before the GEMMs and back before the combine
+    // (`sorts_by_local_expert`), every routed copy on the busiest rank.
+    let (sort_bytes, sort_kernels) = if sorts_by_local_expert(arch, w, local_experts) {
+        (
+            moe_share * imbalance * tokens * arch.top_k * etp / tp
+                * h
+                * SORT_BY_LOCAL_EXPERT_BYTES_PER_ELEMENT,
+            moe_share * SORT_BY_LOCAL_EXPERT_KERNELS,
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    let elementwise_bytes = elementwise_bytes
+        + cast_bytes
+        + permute_bytes
+        + sort_bytes
+        + expert_bias_bytes
+        + rope_bytes
+        + clamp_bytes
+        + qk_norm_bytes;
     // 8- and 4-bit experts quantise each expert's share of the permuted input before its GEMM
     // (the `GroupedLinear` split above): a quantise launch per expert GEMM.
     let expert_quantise_launches = if recipes.expert_cast > 0.0 { 2.0 } else { 1.0 };
@@ -503,6 +551,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         + rope_kernels
         + clamp_kernels
         + qk_norm_kernels
+        + sort_kernels
         + moe_share
             * (MOE_KERNELS_PER_LAYER_FORWARD
                 + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts
