@@ -610,31 +610,46 @@ fn a_model_entry_carries_its_layer_facts() {
 #[test]
 fn inconsistent_layer_facts_name_the_model_and_field() {
     let moe = "experts = 128\ntop_k = 4\nmoe_ffn_hidden = 2880\n";
-    for (extra, field, fix) in [
-        ("glu_clamp = true\n", "model[moe].glu_clamp", "set experts"),
+    // Each case: whether the model has experts, the facts added, the field named, the fix.
+    for (with_experts, extra, field, fix) in [
         (
-            &*format!("{moe}sliding_window = 128\n"),
+            false,
+            "glu_clamp = true\n",
+            "model[moe].glu_clamp",
+            "set experts",
+        ),
+        (
+            true,
+            "sliding_window = 128\n",
             "model[moe].sliding_window_layers",
             "or neither",
         ),
         (
-            &*format!("{moe}sliding_window = 128\nsliding_window_layers = 40\n"),
+            true,
+            "sliding_window = 128\nsliding_window_layers = 40\n",
             "model[moe].sliding_window_layers",
             "at most every layer",
         ),
         (
-            &*format!("{moe}yarn_scaling_factor = 0.5\n"),
+            true,
+            "yarn_scaling_factor = 0.5\n",
             "model[moe].yarn_scaling_factor",
             "leave it out",
         ),
         (
-            &*format!("{moe}qk_norm = true\nfacts_source = \"spex\"\n"),
+            true,
+            "qk_norm = true\nfacts_source = \"spex\"\n",
             "model[moe].facts_source",
             "spec",
         ),
     ] {
-        let err = load(&with_model(extra)).unwrap_err();
+        let facts = if with_experts {
+            format!("{moe}{extra}")
+        } else {
+            extra.to_string()
+        };
+        let err = load(&with_model(&facts)).unwrap_err();
         assert!(err.starts_with("mini.toml:"), "{err}");
-        assert!(err.contains(field) && err.contains(fix), "{extra}: {err}");
+        assert!(err.contains(field) && err.contains(fix), "{facts}: {err}");
     }
 }

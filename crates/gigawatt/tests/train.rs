@@ -33,6 +33,25 @@ fn train_json(spec: &str) -> Value {
     serde_json::from_str(&ok(&["train", "--spec", &spec_file(spec), "-f", "json"])).unwrap()
 }
 
+/// Each of `parts` is stated in the assumptions ledger of `run` (a `train_json` answer).
+fn assert_ledger_states(run: &Value, parts: &[&str]) {
+    let ledger = run["assumptions"].to_string();
+    for part in parts {
+        assert!(ledger.contains(part), "{part}: {ledger}");
+    }
+}
+
+/// Two runs time the same step (to 1e-12).
+fn assert_same_step(a: &Value, b: &Value) {
+    let step = |v: &Value| v["step_time_s"].as_f64().unwrap();
+    assert!(
+        (step(a) / step(b) - 1.0).abs() < 1e-12,
+        "{} {}",
+        step(a),
+        step(b)
+    );
+}
+
 #[test]
 fn a_spec_reports_the_documented_fields() {
     let out = ok(&["train", "--spec", &spec_file(SPEC), "--format", "json"]);
@@ -697,15 +716,15 @@ fn gpt_oss_unfused_ops_cost_time_and_are_stated() {
         step(&unfused),
         step(&plain)
     );
-    let ledger = unfused["assumptions"].to_string();
-    for part in [
-        "unfused in Megatron-Core",
-        "the experts' output biases",
-        "YaRN's rotary embedding",
-        "the clamp of the experts' gated activation",
-    ] {
-        assert!(ledger.contains(part), "{part}: {ledger}");
-    }
+    assert_ledger_states(
+        &unfused,
+        &[
+            "unfused in Megatron-Core",
+            "the experts' output biases",
+            "YaRN's rotary embedding",
+            "the clamp of the experts' gated activation",
+        ],
+    );
     assert!(!plain["assumptions"].to_string().contains("unfused"));
     // A clamp on a model without experts is refused, naming the field.
     let dense =
@@ -729,29 +748,26 @@ fn the_catalogs_gpt_oss_carries_its_layer_facts() {
                  glu_clamp = true\n";
     let catalog = train_json(&format!("model = \"gpt-oss-120b\"\n{cluster}"));
     let written = train_json(&format!("{table}{cluster}"));
-    let step = |v: &Value| v["step_time_s"].as_f64().unwrap();
-    assert!(
-        (step(&catalog) / step(&written) - 1.0).abs() < 1e-12,
-        "{} {}",
-        step(&catalog),
-        step(&written)
+    assert_same_step(&catalog, &written);
+    assert_ledger_states(
+        &catalog,
+        &[
+            "18 of 36 layers attend over a 128-token band",
+            "unfused in Megatron-Core",
+            "the clamp of the experts' gated activation",
+        ],
     );
-    let ledger = catalog["assumptions"].to_string();
-    for part in [
-        "18 of 36 layers attend over a 128-token band",
-        "unfused in Megatron-Core",
-        "the clamp of the experts' gated activation",
-    ] {
-        assert!(ledger.contains(part), "{part}: {ledger}");
-    }
-    assert!(!ledger.contains("query and key norms"));
+    assert!(!catalog["assumptions"]
+        .to_string()
+        .contains("query and key norms"));
     // Qwen3's QK-norm comes from its catalog entry too (`facts_source`: its modelling code).
     let qwen = train_json(
         "model = \"qwen3-235b-a22b\"\n[cluster]\nsystem = \"gb200-nvl72\"\ngpus = 64\n\
          [parallelism]\ntp = 1\npp = 4\nep = 16\nmicrobatch = 1\n[training]\n\
          global_batch = 64\nseq_len = 4096\n",
     );
-    let ledger = qwen["assumptions"].to_string();
-    assert!(ledger.contains("query and key norms (Qwen3)"), "{ledger}");
-    assert!(!ledger.contains("unfused in Megatron-Core"), "{ledger}");
+    assert_ledger_states(&qwen, &["query and key norms (Qwen3)"]);
+    assert!(!qwen["assumptions"]
+        .to_string()
+        .contains("unfused in Megatron-Core"));
 }
