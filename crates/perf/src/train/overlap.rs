@@ -65,6 +65,31 @@ impl Overlapped {
     }
 }
 
+/// Tensor-parallel collectives run in line (no userbuffers) under sequence parallelism, per
+/// layer and microbatch: `all_s` every collective the step counts (two all-reduce equivalents
+/// forward, two backward, more where layers recompute), `one_s` one all-reduce equivalent, and
+/// `column_backward_s` the backward GEMMs of the column-parallel layers (QKV and FC1: data and
+/// weight gradients).
+///
+/// Forward, each all-gather feeds the GEMM after it and each reduce-scatter follows the GEMM
+/// before it: exposed; so is the backward's all-gather of the row-parallel layers' output
+/// gradient. But the column-parallel layers' backward is asynchronous: the input they kept
+/// sharded is all-gathered again beside the data-gradient GEMM, and the input gradient is
+/// reduce-scattered beside the weight-gradient GEMM (Megatron-LM
+/// `ColumnParallelLinearWithSequenceParallelism.backward`, `async_op=True`, since 02bb1f5c,
+/// 2022-03-02, "column parallel linear with sequence parallelism"; Transformer Engine's
+/// `_Linear.backward` the same when userbuffers are off, `linear.py` @f031cf87). So one of the
+/// counted all-reduce equivalents (the two reduce-scatters) moves under those GEMMs, with the
+/// re-gather (another) beside it, and what does not fit shows.
+pub fn sequence_parallel_in_line(all_s: f64, one_s: f64, column_backward_s: f64) -> Overlapped {
+    let one_s = one_s.clamp(0.0, all_s.max(0.0));
+    let beside = overlap(2.0 * one_s, column_backward_s, 0.0);
+    Overlapped {
+        exposed_s: all_s.max(0.0) - one_s + beside.exposed_s,
+        hidden_s: beside.hidden_s,
+    }
+}
+
 /// Whether an expert-parallel all-to-all overlap the framework runs applies to layout `s`: not
 /// with full-layer recompute (Megatron-Bridge's EP-overlap prerequisites: "avoid when full
 /// activation recompute is enabled"; "if PP > 1, VPP must be set", which `Framework::apply`
@@ -299,6 +324,22 @@ pub fn a2a_copies(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_line_sequence_parallel_hides_the_column_backward() {
+        // Four all-reduce equivalents of 1 s: three show, and the column layers' reduce-scatters
+        // (1 s) and the re-gather (1 s) hide under 3 s of their backward GEMMs.
+        let roomy = sequence_parallel_in_line(4.0, 1.0, 3.0);
+        assert_eq!((roomy.exposed_s, roomy.hidden_s), (3.0, 2.0));
+        // Under 0.5 s of GEMMs, 1.5 s of the 2 s shows: 4.5 s in all, more than counted.
+        let tight = sequence_parallel_in_line(4.0, 1.0, 0.5);
+        assert_eq!((tight.exposed_s, tight.hidden_s), (4.5, 0.5));
+        // Nothing to move: nothing changes.
+        assert_eq!(
+            sequence_parallel_in_line(0.0, 0.0, 1.0),
+            Overlapped::default()
+        );
+    }
 
     #[test]
     fn only_what_the_window_covers_hides_and_the_floor_never_does() {

@@ -180,6 +180,11 @@ pub struct RecipeFacts {
     /// The token dispatcher (`alltoall`, `deepep`, `hybridep`).
     #[serde(default)]
     pub moe_dispatcher: Option<String>,
+    /// Whether the recipe hides the tensor-parallel collectives under the GEMMs
+    /// (Transformer Engine's userbuffers, `tp_comm_overlap`); `false` where a recipe switches
+    /// the framework's overlap off (Megatron-Bridge's NVFP4 presets), so they run in line.
+    #[serde(default)]
+    pub tp_comm_overlap: Option<bool>,
     /// The recompute the recipe ran where the table leaves it out (`none`, `selective`, `full`).
     #[serde(default)]
     pub recompute: Option<String>,
@@ -289,6 +294,7 @@ impl Sources {
             ep_comm_overlap: pick(&|r| r.ep_comm_overlap.is_some()).and_then(|r| r.ep_comm_overlap),
             moe_dispatcher: pick(&|r| r.moe_dispatcher.is_some())
                 .and_then(|r| r.moe_dispatcher.clone()),
+            tp_comm_overlap: pick(&|r| r.tp_comm_overlap.is_some()).and_then(|r| r.tp_comm_overlap),
             recompute: pick(&|r| r.recompute.is_some()).and_then(|r| r.recompute.clone()),
             activation_offload_layers: pick(&|r| r.activation_offload_layers.is_some())
                 .and_then(|r| r.activation_offload_layers),
@@ -482,6 +488,7 @@ mod tests {
                     moe_dispatcher: Some("deepep".into()),
                     recompute: Some("none".into()),
                     overlap_param_gather: Some(false),
+                    tp_comm_overlap: Some(false),
                     source: "preset".into(),
                     ..RecipeFacts::default()
                 },
@@ -493,7 +500,9 @@ mod tests {
         assert_eq!(r1.moe_dispatcher.as_deref(), Some("deepep"));
         assert_eq!(r1.recompute.as_deref(), Some("none"));
         assert_eq!(r1.overlap_param_gather, Some(false));
+        assert_eq!(r1.tp_comm_overlap, Some(false));
         let r2 = sources.recipe_facts("f", "r2");
+        assert_eq!(r2.tp_comm_overlap, None);
         assert_eq!((r2.ep_comm_overlap, r2.moe_dispatcher), (Some(false), None));
         assert_eq!(r2.overlap_param_gather, None);
         assert!(sources.check(&|_| true).is_ok());

@@ -277,13 +277,27 @@ pub fn evaluate_with(
     // whose chunks are so small that this costs more than the collectives it hides runs with
     // the overlap off (`--tp-comm-overlap` is a switch, and sequence parallelism without it
     // moves what tensor parallelism alone would).
+    // In line (no userbuffers), sequence parallelism still runs the column-parallel layers'
+    // backward collectives beside their GEMMs (`overlap::sequence_parallel_in_line`): QKV's and
+    // FC1's share of the layer's linear GEMMs, whose backward is twice the forward.
+    let in_line = if s.sequence_parallel && tp > 1.0 {
+        let qkv = (arch.heads + 2.0 * arch.kv_heads) * arch.head_dim;
+        let projection = arch.heads * arch.head_dim;
+        let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
+        let column_s = attention_projection_s * qkv / (qkv + projection)
+            + (1.0 - moe_share) * one_layer.dense_mlp_s * gate / (gate + 1.0);
+        super::overlap::sequence_parallel_in_line(tp_all, tp_collective_s, 2.0 * column_s)
+    } else {
+        Overlapped::exposed(tp_all)
+    };
     let via_userbuffers = super::userbuffers::applies(s, arch);
     let userbuffers = via_userbuffers
-        && userbuffers_forward_s + userbuffers_backward_s + tp_hidden.exposed_s < tp_all;
+        && userbuffers_forward_s + userbuffers_backward_s + tp_hidden.exposed_s
+            < in_line.exposed_s + in_line.compute_penalty_s(c.overlap_compute_share);
     let layer_tp = if userbuffers || (s.tp_comm_overlap && !via_userbuffers) {
         tp_hidden
     } else {
-        Overlapped::exposed(tp_all)
+        in_line
     };
     // What the split GEMMs add per layer and microbatch where the overlap runs: forward,
     // backward and, for whole layers recomputed, their forward again.

@@ -494,6 +494,17 @@ fn case_from(
             filled.push("fp4_param_gather=true (the recipe's NVFP4 weights)".into());
         }
     }
+    // A recipe that switches the TP overlap off runs the TP collectives in line (an overlap
+    // is never switched on past what the framework can do): said where the layout has any.
+    if let Some(on) = facts_of_recipe.tp_comm_overlap {
+        let on = on && framework.tp_comm_overlap && strategy.tp > 1 && strategy.sequence_parallel;
+        if on != strategy.tp_comm_overlap {
+            filled.push(format!(
+                "tp_comm_overlap={on} (the recipe's tp_comm_overlap)"
+            ));
+        }
+        strategy.tp_comm_overlap = on;
+    }
     if let Some(layers) = facts_of_recipe.activation_offload_layers {
         filled.push(format!(
             "activation_offload_layers={layers} (the recipe's cpu_offloading_num_layers)"
