@@ -81,11 +81,24 @@ impl Overlapped {
 /// `_Linear.backward` the same when userbuffers are off, `linear.py` @f031cf87). So one of the
 /// counted all-reduce equivalents (the two reduce-scatters) moves under those GEMMs, with the
 /// re-gather (another) beside it, and what does not fit shows.
-pub fn sequence_parallel_in_line(all_s: f64, one_s: f64, column_backward_s: f64) -> Overlapped {
+///
+/// The all-gathers move the GEMM's input in its recipe's format, `gather_share` of its 16-bit
+/// bytes (1 for BF16; [`super::precision::Recipe::gathered_input_bytes`] over 2): Transformer
+/// Engine quantises the local shard and gathers that (`gather_along_first_dim` with the
+/// quantizer, row-wise forward, in `_Linear` and `_LayerNormLinear` at f031cf87). The forward's
+/// two all-gathers are one of the equivalents that show; the re-gather hides. The
+/// reduce-scatters carry 16-bit gradients and outputs.
+pub fn sequence_parallel_in_line(
+    all_s: f64,
+    one_s: f64,
+    column_backward_s: f64,
+    gather_share: f64,
+) -> Overlapped {
     let one_s = one_s.clamp(0.0, all_s.max(0.0));
-    let beside = overlap(2.0 * one_s, column_backward_s, 0.0);
+    let gather_share = gather_share.clamp(0.0, 1.0);
+    let beside = overlap((1.0 + gather_share) * one_s, column_backward_s, 0.0);
     Overlapped {
-        exposed_s: all_s.max(0.0) - one_s + beside.exposed_s,
+        exposed_s: all_s.max(0.0) - one_s - (1.0 - gather_share) * one_s + beside.exposed_s,
         hidden_s: beside.hidden_s,
     }
 }
@@ -329,14 +342,19 @@ mod tests {
     fn in_line_sequence_parallel_hides_the_column_backward() {
         // Four all-reduce equivalents of 1 s: three show, and the column layers' reduce-scatters
         // (1 s) and the re-gather (1 s) hide under 3 s of their backward GEMMs.
-        let roomy = sequence_parallel_in_line(4.0, 1.0, 3.0);
+        let roomy = sequence_parallel_in_line(4.0, 1.0, 3.0, 1.0);
         assert_eq!((roomy.exposed_s, roomy.hidden_s), (3.0, 2.0));
         // Under 0.5 s of GEMMs, 1.5 s of the 2 s shows: 4.5 s in all, more than counted.
-        let tight = sequence_parallel_in_line(4.0, 1.0, 0.5);
+        let tight = sequence_parallel_in_line(4.0, 1.0, 0.5, 1.0);
         assert_eq!((tight.exposed_s, tight.hidden_s), (4.5, 0.5));
+        // NVFP4 gathers 0.5625 of 2 bytes an element (0.28125): the forward's gathers (1 s at
+        // 16 bits) take 0.28125 s, so 4 - 1 - 0.71875 = 2.28125 s shows, and the
+        // reduce-scatters and the 4-bit re-gather, 1.28125 s, hide.
+        let nvfp4 = sequence_parallel_in_line(4.0, 1.0, 3.0, 0.28125);
+        assert_eq!((nvfp4.exposed_s, nvfp4.hidden_s), (2.28125, 1.28125));
         // Nothing to move: nothing changes.
         assert_eq!(
-            sequence_parallel_in_line(0.0, 0.0, 1.0),
+            sequence_parallel_in_line(0.0, 0.0, 1.0, 1.0),
             Overlapped::default()
         );
     }

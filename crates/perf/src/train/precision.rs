@@ -166,6 +166,27 @@ impl Recipe {
         }
     }
 
+    /// Bytes per element of a GEMM input all-gathered in this recipe's format, scales
+    /// included: Transformer Engine quantises a sequence-parallel shard and gathers the row-wise
+    /// copy (`gather_along_first_dim` with the quantizer, transformer_engine/pytorch/
+    /// distributed.py, `_Linear` / `_LayerNormLinear` forward at f031cf87, the 26.04 pin):
+    /// - BF16: 2;
+    /// - FP8 per tensor (delayed or current scaling): 1 (one scale per tensor);
+    /// - FP8 blockwise: 1 + 4 / 128 (an fp32 scale per 1 x 128 block);
+    /// - MXFP8: 1 + 1 / 32 (an E8M0 scale per 32);
+    /// - NVFP4: 0.5 + 1 / 16 (an E4M3 scale per 16);
+    /// - MXFP4: 2 (Transformer Engine has no MXFP4 recipe; no low-precision gather of it is
+    ///   read in the sources).
+    pub fn gathered_input_bytes(self) -> f64 {
+        match self {
+            Recipe::Bf16 | Recipe::Mxfp4 => 2.0,
+            Recipe::Fp8Delayed | Recipe::Fp8Current => 1.0,
+            Recipe::Fp8Blockwise => 1.0 + 4.0 / 128.0,
+            Recipe::Mxfp8 => 1.0 + 1.0 / 32.0,
+            Recipe::Nvfp4 => 0.5 + 1.0 / 16.0,
+        }
+    }
+
     /// The catalog's matmul rate for this recipe on `hw`, when the schema has one.
     fn rate(self, hw: &Hardware) -> Option<MatmulRate> {
         let r = &hw.matmul_rates;
@@ -321,6 +342,18 @@ mod tests {
         assert_eq!(Recipe::Nvfp4.ceiling(&hw), Some(4.0e15));
         assert!(!Recipe::Mxfp4.supported_on(&hw));
         assert!(resolve(&hw, &ComponentRecipes::uniform(Recipe::Mxfp4)).is_none());
+    }
+
+    #[test]
+    fn a_gathered_input_moves_the_recipes_row_wise_bytes() {
+        // Data plus scales: NVFP4 half a byte and an E4M3 per 16; MXFP8 a byte and an E8M0 per 32.
+        assert_eq!(Recipe::Nvfp4.gathered_input_bytes(), 0.5625);
+        assert_eq!(Recipe::Mxfp8.gathered_input_bytes(), 1.03125);
+        assert_eq!(Recipe::Fp8Current.gathered_input_bytes(), 1.0);
+        // Never more than the 16-bit input.
+        for (_, recipe) in Recipe::NAMED {
+            assert!(recipe.gathered_input_bytes() <= 2.0, "{recipe:?}");
+        }
     }
 
     #[test]

@@ -286,7 +286,19 @@ pub fn evaluate_with(
         let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
         let column_s = attention_projection_s * qkv / (qkv + projection)
             + (1.0 - moe_share) * one_layer.dense_mlp_s * gate / (gate + 1.0);
-        super::overlap::sequence_parallel_in_line(tp_all, tp_collective_s, 2.0 * column_s)
+        // The forward gathers the QKV and FC1 inputs in their recipes' formats (the MLP's
+        // share at the dense recipe's).
+        let components = w.components();
+        let gather_share = 0.5
+            * (components.attention.gathered_input_bytes()
+                + components.dense.gathered_input_bytes())
+            / ACTIVATION_BYTES;
+        super::overlap::sequence_parallel_in_line(
+            tp_all,
+            tp_collective_s,
+            2.0 * column_s,
+            gather_share,
+        )
     } else {
         Overlapped::exposed(tp_all)
     };
