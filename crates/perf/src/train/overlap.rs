@@ -82,25 +82,44 @@ impl Overlapped {
 /// counted all-reduce equivalents (the two reduce-scatters) moves under those GEMMs, with the
 /// re-gather (another) beside it, and what does not fit shows.
 ///
-/// The all-gathers move the GEMM's input in its recipe's format, `gather_share` of its 16-bit
-/// bytes (1 for BF16; [`super::precision::Recipe::gathered_input_bytes`] over 2): Transformer
-/// Engine quantises the local shard and gathers that (`gather_along_first_dim` with the
-/// quantizer, row-wise forward, in `_Linear` and `_LayerNormLinear` at f031cf87). The forward's
-/// two all-gathers are one of the equivalents that show; the re-gather hides. The
-/// reduce-scatters carry 16-bit gradients and outputs.
+/// The all-gathers move their tensors in the recipe's format (`gathers`, each as a share of
+/// its 16-bit bytes): Transformer Engine quantises the local shard and gathers that
+/// (`gather_along_first_dim` with the quantizer, in `_Linear` and `_LayerNormLinear` at
+/// f031cf87). The forward's two input gathers are one of the equivalents that show, the
+/// backward's two output-gradient gathers another; the re-gather hides. The reduce-scatters
+/// carry 16-bit outputs and gradients.
 pub fn sequence_parallel_in_line(
     all_s: f64,
     one_s: f64,
     column_backward_s: f64,
-    gather_share: f64,
+    gathers: GatherShares,
 ) -> Overlapped {
     let one_s = one_s.clamp(0.0, all_s.max(0.0));
-    let gather_share = gather_share.clamp(0.0, 1.0);
-    let beside = overlap((1.0 + gather_share) * one_s, column_backward_s, 0.0);
+    let input = gathers.input.max(0.0);
+    let gradient = gathers.gradient.max(0.0);
+    let beside = overlap((1.0 + input) * one_s, column_backward_s, 0.0);
+    let shown = all_s.max(0.0) - one_s - (1.0 - input) * one_s - (1.0 - gradient) * one_s;
     Overlapped {
-        exposed_s: all_s.max(0.0) - one_s - (1.0 - gather_share) * one_s + beside.exposed_s,
+        exposed_s: shown.max(0.0) + beside.exposed_s,
         hidden_s: beside.hidden_s,
     }
+}
+
+/// What a sequence-parallel layer's all-gathers move, each as a share of its 16-bit bytes:
+/// the column-parallel layers' inputs (forward, and re-gathered for the weight gradient) and
+/// the row-parallel layers' output gradients (backward).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GatherShares {
+    pub input: f64,
+    pub gradient: f64,
+}
+
+impl GatherShares {
+    /// Everything at 16 bits.
+    pub const SIXTEEN_BIT: GatherShares = GatherShares {
+        input: 1.0,
+        gradient: 1.0,
+    };
 }
 
 /// Whether an expert-parallel all-to-all overlap the framework runs applies to layout `s`: not
@@ -342,19 +361,25 @@ mod tests {
     fn in_line_sequence_parallel_hides_the_column_backward() {
         // Four all-reduce equivalents of 1 s: three show, and the column layers' reduce-scatters
         // (1 s) and the re-gather (1 s) hide under 3 s of their backward GEMMs.
-        let roomy = sequence_parallel_in_line(4.0, 1.0, 3.0, 1.0);
+        let sixteen = GatherShares::SIXTEEN_BIT;
+        let roomy = sequence_parallel_in_line(4.0, 1.0, 3.0, sixteen);
         assert_eq!((roomy.exposed_s, roomy.hidden_s), (3.0, 2.0));
         // Under 0.5 s of GEMMs, 1.5 s of the 2 s shows: 4.5 s in all, more than counted.
-        let tight = sequence_parallel_in_line(4.0, 1.0, 0.5, 1.0);
+        let tight = sequence_parallel_in_line(4.0, 1.0, 0.5, sixteen);
         assert_eq!((tight.exposed_s, tight.hidden_s), (4.5, 0.5));
-        // NVFP4 gathers 0.5625 of 2 bytes an element (0.28125): the forward's gathers (1 s at
-        // 16 bits) take 0.28125 s, so 4 - 1 - 0.71875 = 2.28125 s shows, and the
+        // NVFP4 gathers inputs at 0.5625 of 2 bytes an element (0.28125) and gradients, both
+        // copies, at 1.125 (0.5625): the forward's gathers (1 s at 16 bits) take 0.28125 s and
+        // the backward's 0.5625 s, so 4 - 1 - 0.71875 - 0.4375 = 1.84375 s shows, and the
         // reduce-scatters and the 4-bit re-gather, 1.28125 s, hide.
-        let nvfp4 = sequence_parallel_in_line(4.0, 1.0, 3.0, 0.28125);
-        assert_eq!((nvfp4.exposed_s, nvfp4.hidden_s), (2.28125, 1.28125));
+        let nvfp4 = GatherShares {
+            input: 0.28125,
+            gradient: 0.5625,
+        };
+        let run = sequence_parallel_in_line(4.0, 1.0, 3.0, nvfp4);
+        assert_eq!((run.exposed_s, run.hidden_s), (1.84375, 1.28125));
         // Nothing to move: nothing changes.
         assert_eq!(
-            sequence_parallel_in_line(0.0, 0.0, 1.0, 1.0),
+            sequence_parallel_in_line(0.0, 0.0, 1.0, sixteen),
             Overlapped::default()
         );
     }

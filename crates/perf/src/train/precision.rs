@@ -187,6 +187,25 @@ impl Recipe {
         }
     }
 
+    /// Bytes per element of an output gradient all-gathered in this recipe's format for a
+    /// sequence-parallel row-parallel layer's backward, scales included. Transformer Engine
+    /// quantises the local gradient and gathers what both backward GEMMs need
+    /// (`grad_output_preprocess` in transformer_engine/pytorch/module/base.py, with
+    /// `gather_along_first_dim`, at f031cf87):
+    /// - BF16: 2;
+    /// - FP8 per tensor: 1 (the row-wise copy; `_all_gather_fp8` transposes after the gather);
+    /// - MXFP8: 2 x (1 + 1 / 32), the row- and column-wise copies, a little more than 16 bits;
+    /// - NVFP4: 2 x (0.5 + 1 / 16);
+    /// - FP8 blockwise and MXFP4: 2 (not read in the sources).
+    pub fn gathered_gradient_bytes(self) -> f64 {
+        match self {
+            Recipe::Bf16 | Recipe::Fp8Blockwise | Recipe::Mxfp4 => 2.0,
+            Recipe::Fp8Delayed | Recipe::Fp8Current => 1.0,
+            Recipe::Mxfp8 => 2.0 * (1.0 + 1.0 / 32.0),
+            Recipe::Nvfp4 => 2.0 * (0.5 + 1.0 / 16.0),
+        }
+    }
+
     /// The catalog's matmul rate for this recipe on `hw`, when the schema has one.
     fn rate(self, hw: &Hardware) -> Option<MatmulRate> {
         let r = &hw.matmul_rates;
@@ -354,6 +373,11 @@ mod tests {
         for (_, recipe) in Recipe::NAMED {
             assert!(recipe.gathered_input_bytes() <= 2.0, "{recipe:?}");
         }
+        // A gradient gathered for both backward GEMMs: both copies of the block-scaled
+        // formats (MXFP8's two a little over 16 bits), one of per-tensor FP8.
+        assert_eq!(Recipe::Nvfp4.gathered_gradient_bytes(), 1.125);
+        assert_eq!(Recipe::Mxfp8.gathered_gradient_bytes(), 2.0625);
+        assert_eq!(Recipe::Fp8Delayed.gathered_gradient_bytes(), 1.0);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::attention;
 pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
 use super::memory::memory;
 use super::overlap::{overlap, Overlapped};
-use super::precision;
+use super::precision::{self, Recipe};
 use super::stages::{split_layers, Stages};
 pub use super::strategy::{Recompute, RecomputeModules, Strategy};
 use crate::arch::Arch;
@@ -286,18 +286,20 @@ pub fn evaluate_with(
         let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
         let column_s = attention_projection_s * qkv / (qkv + projection)
             + (1.0 - moe_share) * one_layer.dense_mlp_s * gate / (gate + 1.0);
-        // The forward gathers the QKV and FC1 inputs in their recipes' formats (the MLP's
-        // share at the dense recipe's).
+        // The gathers move the QKV and FC1 inputs and the projection's and FC2's output
+        // gradients in their recipes' formats (the MLP's at the dense recipe's).
         let components = w.components();
-        let gather_share = 0.5
-            * (components.attention.gathered_input_bytes()
-                + components.dense.gathered_input_bytes())
-            / ACTIVATION_BYTES;
+        let share = |bytes: fn(Recipe) -> f64| {
+            0.5 * (bytes(components.attention) + bytes(components.dense)) / ACTIVATION_BYTES
+        };
         super::overlap::sequence_parallel_in_line(
             tp_all,
             tp_collective_s,
             2.0 * column_s,
-            gather_share,
+            super::overlap::GatherShares {
+                input: share(Recipe::gathered_input_bytes),
+                gradient: share(Recipe::gathered_gradient_bytes),
+            },
         )
     } else {
         Overlapped::exposed(tp_all)
