@@ -324,15 +324,16 @@ fn chosen_rows_show_their_layout_fills_and_where_the_step_goes() {
         "--row",
         "GPT-OSS",
         "--row",
-        "megatron_readme_h100_462b",
+        "mbridge_260401_gb200_llama3.1-405b_nvfp4",
     ]);
     // 5 Megatron-Bridge 26.04 GPT-OSS rows (H100, B200, B300, GB200, GB300), 4 of 25.11 (no
-    // B300), and the README's 462B.
+    // B300), and 26.04's GB200 405B NVFP4, whose recipe runs its TP collectives in line.
     assert!(table.starts_with("10 of 285 rows"), "{table}");
     for text in [
         "mbridge_260401_gb300_gpt-oss-120b_bf16",
-        "megatron_readme_h100_462b",
-        "layout      tp8 pp16 dp48",
+        "mbridge_260401_gb200_llama3.1-405b_nvfp4",
+        "layout      tp4 pp16 dp4",
+        "tp_comm_overlap=false (the recipe's tp_comm_overlap)",
         "where the predicted step goes",
         "expert all-to-all",
         "tensor-parallel comm",
@@ -345,7 +346,7 @@ fn chosen_rows_show_their_layout_fills_and_where_the_step_goes() {
         assert!(table.contains(text), "row details miss `{text}`");
     }
     assert!(
-        !table.contains("llama3"),
+        !table.contains("llama3-70b"),
         "a row that was not asked for is shown"
     );
 

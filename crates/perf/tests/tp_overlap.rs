@@ -162,3 +162,48 @@ fn in_line_gathers_move_the_recipes_format() {
         "{bf16:?} {fp8:?}"
     );
 }
+
+#[test]
+fn a_run_known_to_keep_the_overlap_keeps_it() {
+    // At 256 tokens a microbatch, TP 8 splits each ring-exchange GEMM into 32-row chunks: the
+    // model runs such a layout in line, as a user choosing `--tp-comm-overlap` would. A
+    // publication whose recipe kept the overlap on is timed with it (`tp_comm_overlap_as_run`),
+    // which costs more here; a step never changes when the overlap is off anyway.
+    let (arch, _) = gpt_12k();
+    let hw = h100_sxm();
+    let w = Workload::new(8.0, 256.0, Precision::Bf16);
+    let chosen = evaluate(&arch, &hw, &tp8(true), &w);
+    let as_run = evaluate(
+        &arch,
+        &hw,
+        &Strategy {
+            tp_comm_overlap_as_run: true,
+            ..tp8(true)
+        },
+        &w,
+    );
+    assert_eq!(
+        chosen.breakdown.userbuffers_s, 0.0,
+        "{:?}",
+        chosen.breakdown
+    );
+    assert!(
+        as_run.breakdown.userbuffers_s > 0.0,
+        "{:?}",
+        as_run.breakdown
+    );
+    assert!(as_run.step_time_s > chosen.step_time_s);
+    let off = |as_run| {
+        evaluate(
+            &arch,
+            &hw,
+            &Strategy {
+                tp_comm_overlap_as_run: as_run,
+                ..tp8(false)
+            },
+            &w,
+        )
+        .step_time_s
+    };
+    assert_eq!(off(true), off(false));
+}

@@ -136,6 +136,11 @@ pub struct Strategy {
     pub overlap_param_gather: bool,
     /// Tensor-parallel collectives overlapped with the GEMMs they feed (userbuffers, async TP).
     pub tp_comm_overlap: bool,
+    /// The run kept that overlap on (a publication's recipe ran it): the step does not switch
+    /// it off where running the collectives in line would cost less, as a user choosing the
+    /// switch would (`step`). Off for specs and searches.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tp_comm_overlap_as_run: bool,
     /// Expert-parallel all-to-all overlapped with another microbatch's compute.
     pub ep_comm_overlap: bool,
     /// Fused element-wise kernels (Megatron's fused layer norm and bias-dropout-add): the
@@ -199,6 +204,7 @@ impl Strategy {
             overlap_grad_reduce: true,
             overlap_param_gather: false,
             tp_comm_overlap: false,
+            tp_comm_overlap_as_run: false,
             ep_comm_overlap: false,
             fused_elementwise: true,
             fp32_gradients: true,

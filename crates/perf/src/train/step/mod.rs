@@ -304,10 +304,12 @@ pub fn evaluate_with(
     } else {
         Overlapped::exposed(tp_all)
     };
+    // A run known to have kept the overlap on (`Strategy::tp_comm_overlap_as_run`) keeps it.
     let via_userbuffers = super::userbuffers::applies(s, arch);
     let userbuffers = via_userbuffers
-        && userbuffers_forward_s + userbuffers_backward_s + tp_hidden.exposed_s
-            < in_line.exposed_s + in_line.compute_penalty_s(c.overlap_compute_share);
+        && (s.tp_comm_overlap_as_run
+            || userbuffers_forward_s + userbuffers_backward_s + tp_hidden.exposed_s
+                < in_line.exposed_s + in_line.compute_penalty_s(c.overlap_compute_share));
     let layer_tp = if userbuffers || (s.tp_comm_overlap && !via_userbuffers) {
         tp_hidden
     } else {

@@ -505,6 +505,9 @@ fn case_from(
         }
         strategy.tp_comm_overlap = on;
     }
+    // What the publication ran is what it ran: a TP overlap its recipes kept on stays on even
+    // where the model would find running in line cheaper (a spec or search chooses).
+    strategy.tp_comm_overlap_as_run = strategy.tp_comm_overlap;
     if let Some(layers) = facts_of_recipe.activation_offload_layers {
         filled.push(format!(
             "activation_offload_layers={layers} (the recipe's cpu_offloading_num_layers)"
