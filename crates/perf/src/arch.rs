@@ -195,6 +195,12 @@ impl Arch {
         self.mla.map_or(self.head_dim, |m| m.v_head_dim)
     }
 
+    /// Output width of the fused QKV projection without MLA: the query heads and the key and
+    /// value heads, `head_dim` each (the column-parallel GEMM before attention).
+    pub fn qkv_width(&self) -> f64 {
+        (self.heads + 2.0 * self.kv_heads) * self.head_dim
+    }
+
     /// Attention parameters per layer (projections; norms and biases ignored).
     pub fn attention_params(&self) -> f64 {
         let h = self.hidden;

@@ -114,14 +114,6 @@ pub struct GatherShares {
     pub gradient: f64,
 }
 
-impl GatherShares {
-    /// Everything at 16 bits.
-    pub const SIXTEEN_BIT: GatherShares = GatherShares {
-        input: 1.0,
-        gradient: 1.0,
-    };
-}
-
 /// Whether an expert-parallel all-to-all overlap the framework runs applies to layout `s`: not
 /// with full-layer recompute (Megatron-Bridge's EP-overlap prerequisites: "avoid when full
 /// activation recompute is enabled"; "if PP > 1, VPP must be set", which `Framework::apply`
@@ -361,7 +353,11 @@ mod tests {
     fn in_line_sequence_parallel_hides_the_column_backward() {
         // Four all-reduce equivalents of 1 s: three show, and the column layers' reduce-scatters
         // (1 s) and the re-gather (1 s) hide under 3 s of their backward GEMMs.
-        let sixteen = GatherShares::SIXTEEN_BIT;
+        // Everything at 16 bits.
+        let sixteen = GatherShares {
+            input: 1.0,
+            gradient: 1.0,
+        };
         let roomy = sequence_parallel_in_line(4.0, 1.0, 3.0, sixteen);
         assert_eq!((roomy.exposed_s, roomy.hidden_s), (3.0, 2.0));
         // Under 0.5 s of GEMMs, 1.5 s of the 2 s shows: 4.5 s in all, more than counted.

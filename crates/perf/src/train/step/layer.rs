@@ -237,7 +237,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
                 c,
                 recipes.attention_ceiling,
                 tokens,
-                (arch.heads + 2.0 * arch.kv_heads) * arch.head_dim / tp,
+                arch.qkv_width() / tp,
                 h,
             );
             let out = gemm_s(
@@ -371,7 +371,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         let qkv = linear(
             userbuffers::COLUMN_PARALLEL,
             recipes.attention_ceiling,
-            (arch.heads + 2.0 * arch.kv_heads) * arch.head_dim / tp,
+            arch.qkv_width() / tp,
             h,
         );
         let projection = linear(

@@ -273,15 +273,11 @@ pub fn evaluate_with(
     let tp_all = tp_collectives * tp_collective_s;
     // Userbuffers / async TP run each collective in chunks under the GEMM it feeds.
     let tp_hidden = overlap(tp_all, 3.0 * (attention_projection_s + mlp_s), 0.0);
-    // Under Transformer Engine's userbuffers hiding costs the GEMMs (`userbuffers`); a layout
-    // whose chunks are so small that this costs more than the collectives it hides runs with
-    // the overlap off (`--tp-comm-overlap` is a switch, and sequence parallelism without it
-    // moves what tensor parallelism alone would).
     // In line (no userbuffers), sequence parallelism still runs the column-parallel layers'
     // backward collectives beside their GEMMs (`overlap::sequence_parallel_in_line`): QKV's and
     // FC1's share of the layer's linear GEMMs, whose backward is twice the forward.
     let in_line = if s.sequence_parallel && tp > 1.0 {
-        let qkv = (arch.heads + 2.0 * arch.kv_heads) * arch.head_dim;
+        let qkv = arch.qkv_width();
         let projection = arch.heads * arch.head_dim;
         let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
         let column_s = attention_projection_s * qkv / (qkv + projection)
@@ -304,7 +300,11 @@ pub fn evaluate_with(
     } else {
         Overlapped::exposed(tp_all)
     };
-    // A run known to have kept the overlap on (`Strategy::tp_comm_overlap_as_run`) keeps it.
+    // Under Transformer Engine's userbuffers hiding costs the GEMMs (`userbuffers`); a layout
+    // whose chunks are so small that this costs more than running in line runs with the
+    // overlap off (`--tp-comm-overlap` is a switch, and sequence parallelism without it moves
+    // what tensor parallelism alone would), unless the run is known to have kept it on
+    // (`Strategy::tp_comm_overlap_as_run`).
     let via_userbuffers = super::userbuffers::applies(s, arch);
     let userbuffers = via_userbuffers
         && (s.tp_comm_overlap_as_run
