@@ -110,7 +110,8 @@ pub fn kernel_arch(accelerator_id: &str) -> perf::train::attention::KernelArch {
     use perf::train::attention::KernelArch;
     match accelerator_id {
         "h100-sxm" | "h800-sxm" | "h200-sxm" => KernelArch::Hopper,
-        "b200" | "b300" | "gb200" | "gb300" => KernelArch::Blackwell,
+        "b200" | "gb200" => KernelArch::Blackwell,
+        "b300" | "gb300" => KernelArch::BlackwellUltra,
         _ => KernelArch::Other,
     }
 }
@@ -246,5 +247,39 @@ mod tests {
             .streaming_multiprocessors
             .is_none());
         assert_eq!(sms("mi300x"), 132.0);
+    }
+
+    #[test]
+    fn blackwell_ultra_attention_matches_the_same_day_measurement() {
+        use perf::train::attention::{self, CudnnVersion, KernelArch};
+        let catalog = Catalog::embedded().unwrap();
+        let gb200 = hardware_for_system(&catalog, "gb200-nvl72").unwrap();
+        let gb300 = hardware_for_system(&catalog, "gb300-nvl72").unwrap();
+        assert_eq!(gb200.kernel_arch, KernelArch::Blackwell);
+        assert_eq!(gb300.kernel_arch, KernelArch::BlackwellUltra);
+        assert_eq!(
+            hardware_for_system(&catalog, "dgx-b300")
+                .unwrap()
+                .kernel_arch,
+            KernelArch::BlackwellUltra
+        );
+        // The constant's ceiling ratio is the catalog's: if either chip's BF16 ceiling changes,
+        // `attention::BLACKWELL_ULTRA_CEILING_RATIO` must follow.
+        let ceiling = |hw: &perf::Hardware| hw.peak_bf16_flops * hw.matmul_efficiency;
+        let ratio = ceiling(&gb300) / ceiling(&gb200);
+        assert!(
+            (ratio - attention::BLACKWELL_ULTRA_CEILING_RATIO).abs() < 1e-4,
+            "{ratio}"
+        );
+        // So the modelled kernels run GB300 over GB200 as cuDNN 9.22 measured them the same
+        // day (4k causal: 1703 / 1408 forward, 1248 / 1148 backward).
+        let newest = CudnnVersion::parse("9.22");
+        let rate = |hw: &perf::Hardware| {
+            let k = attention::kernel_speed(newest, hw.kernel_arch);
+            (ceiling(hw) * k.forward, ceiling(hw) * k.backward)
+        };
+        let ((fwd300, bwd300), (fwd200, bwd200)) = (rate(&gb300), rate(&gb200));
+        assert!((fwd300 / fwd200 - 1703.0 / 1408.0).abs() < 1e-4);
+        assert!((bwd300 / bwd200 - 1248.0 / 1148.0).abs() < 1e-4);
     }
 }

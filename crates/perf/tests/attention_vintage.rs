@@ -44,3 +44,35 @@ fn an_older_cudnn_adds_only_its_attention_time() {
         evaluate(&arch, &h100_sxm(), &Strategy::single(), &w).step_time_s
     );
 }
+
+#[test]
+fn blackwell_ultra_takes_only_its_attention_time_away() {
+    // The same chip figures either way: only the kernels' level differs.
+    let arch = llama3_70b();
+    let blackwell = perf::Hardware {
+        kernel_arch: KernelArch::Blackwell,
+        ..h100_sxm()
+    };
+    let ultra = perf::Hardware {
+        kernel_arch: KernelArch::BlackwellUltra,
+        ..blackwell.clone()
+    };
+    let w = Workload::new(1.0, 8192.0, Precision::Bf16);
+    let newest = Strategy {
+        cudnn: CudnnVersion::parse("9.22"),
+        ..Strategy::single()
+    };
+    let base = evaluate(&arch, &blackwell, &newest, &w);
+    let faster = evaluate(&arch, &ultra, &newest, &w);
+    // Forward core attention per layer 3.4625e-3 s (above); Blackwell Ultra runs it 1.121180x
+    // forward and 1.007710x backward: 3.4625e-3 x (1 - 1 / 1.121180) = 3.7423e-4 s and
+    // 2.5 x 3.4625e-3 x (1 - 1 / 1.007710) = 6.6229e-5 s, 4.4046e-4 s a layer, 0.035237 s over
+    // 80 layers.
+    let saved = base.step_time_s - faster.step_time_s;
+    assert!((saved - 0.035237).abs() < 0.0005, "{saved}");
+    // Without a cuDNN version (another framework's kernels) the measurement does not apply.
+    assert_eq!(
+        evaluate(&arch, &ultra, &Strategy::single(), &w).step_time_s,
+        evaluate(&arch, &blackwell, &Strategy::single(), &w).step_time_s
+    );
+}

@@ -77,7 +77,7 @@ pub const HOPPER_LENGTHS: LengthCurve = LengthCurve {
 /// and ring CP2 at 8k, whose blocks are 4k causal and 2k unmasked, runs 1.01x rather than
 /// Hopper's 1.07x. GB300's points of the same day (Blackwell Ultra, twice the exponential
 /// rate) keep the shape: combined causal 8k / 4k 1.14 (GB200 1.15), 2k / 4k 0.78 (0.77), so
-/// one curve serves every Blackwell chip.
+/// one curve serves every Blackwell chip (Blackwell Ultra's level: [`BLACKWELL_ULTRA_SPEED`]).
 pub const BLACKWELL_LENGTHS: LengthCurve = LengthCurve {
     causal_half_tokens: 1355.0,
     causal_asymptote_share: 1582.0 / 1558.0,
@@ -87,7 +87,7 @@ pub const BLACKWELL_LENGTHS: LengthCurve = LengthCurve {
 /// The length curve of the kernels on `arch` (Hopper's where nothing is published).
 pub fn length_curve(arch: KernelArch) -> LengthCurve {
     match arch {
-        KernelArch::Blackwell => BLACKWELL_LENGTHS,
+        KernelArch::Blackwell | KernelArch::BlackwellUltra => BLACKWELL_LENGTHS,
         KernelArch::Hopper | KernelArch::Other => HOPPER_LENGTHS,
     }
 }
@@ -175,8 +175,11 @@ impl CudnnVersion {
 pub enum KernelArch {
     /// H100, H200, H800.
     Hopper,
-    /// B200, B300, GB200, GB300.
+    /// B200, GB200 (sm_100).
     Blackwell,
+    /// B300, GB300 (Blackwell Ultra, sm_103): Blackwell's kernels, length curve and vintage,
+    /// with twice the softmax exponential rate ([`BLACKWELL_ULTRA_SPEED`]).
+    BlackwellUltra,
     /// Anything else: no published vintage comparison.
     #[default]
     Other,
@@ -230,16 +233,46 @@ const BLACKWELL_RATES: [(CudnnVersion, f64, f64); 6] = [
 /// rate whatever the version (tried: with it, leave one source out 7.1% against 7.0%).
 const HOPPER_RATES: [(CudnnVersion, f64, f64); 1] = [(v(9, 19), 644.0 / 989.0, 541.0 / 989.0)];
 
-/// The attention kernels of cuDNN `version` on `arch`, relative to the newest published: the
-/// latest measurement at or below the version (kernels a container ships are no newer than
-/// its cuDNN; a version older than every measurement takes the oldest, an upper bound on its
-/// speed). No version (a framework whose attention is not cuDNN's) or no measurement for the
-/// architecture: the newest kernels, where the fitted fraction applies unchanged.
+/// Blackwell Ultra's cuDNN kernels against Blackwell's, each per unit of its chip's BF16 matmul
+/// ceiling (the fitted `attention_fraction` is a share of that ceiling). NVIDIA's cuDNN SDPA
+/// training benchmark ran both chips the same day with the same cuDNN (github.com/NVIDIA/
+/// cudnn-frontend `benchmark/sdpa_benchmark_training/results/llama3.1/`, `gb200/
+/// llama3.1_20260424_100750.csv` and `gb300/llama3.1_20260424_100757.csv`, cuDNN 9.22, BF16,
+/// Llama 3.1 heads 64 / 8, width 128, causal, 4,096 tokens, the reference length): GB300 1,703
+/// / 1,248 TFLOP/s forward / backward, GB200 1,408 / 1,148, so GB300 runs 1.2095x forward and
+/// 1.0871x backward. The chips' BF16 ceilings differ by 1.0788 (GB300 1,965.6: B300's
+/// measured 78.6% of 2,500; GB200 1,822 measured), which the ceiling already carries: forward
+/// 1.2095 / 1.0788 = 1.1212, backward 1.0871 / 1.0788 = 1.0077. The forward gains because
+/// its softmax exponentials, one per score, run on Blackwell Ultra's doubled SFU rate (10.7
+/// against 5 tera-exponentials/s, src-verda-gb300); the backward's five matmuls per score
+/// leave the exponential little share. B300 is the same die: it takes the same factors on
+/// its own ceiling. One factor serves every head width: the same day's DeepSeek-V3 points
+/// (width 192) give 1.131 / 1.081 at 4k, whose wider heads do more matmul per exponential (2%
+/// less gain over forward and backward together), and GPT-OSS's 128-token band at width 64
+/// 1.037 / 1.049 (a kernel bound elsewhere, at ~170 TFLOP/s on both chips).
+pub const BLACKWELL_ULTRA_SPEED: KernelSpeed = KernelSpeed {
+    forward: (1703.0 / 1408.0) / BLACKWELL_ULTRA_CEILING_RATIO,
+    backward: (1248.0 / 1148.0) / BLACKWELL_ULTRA_CEILING_RATIO,
+};
+
+/// GB300's BF16 matmul ceiling over GB200's in the catalog: B300's measured fraction (1,769 of
+/// 2,250) of GB300's 2,500 peak, over GB200's measured 1,822 (`catalog/hardware.toml`; the
+/// engine's tests hold the two equal).
+pub const BLACKWELL_ULTRA_CEILING_RATIO: f64 = (1769.0 / 2250.0 * 2500.0) / 1822.0;
+
+/// The attention kernels of cuDNN `version` on `arch`, relative to the kernels the fitted
+/// fraction stands for (the newest published on Hopper or Blackwell): the latest measurement at
+/// or below the version (kernels a container ships are no newer than its cuDNN; a version
+/// older than every measurement takes the oldest, an upper bound on its speed), and on
+/// Blackwell Ultra Blackwell's table times [`BLACKWELL_ULTRA_SPEED`]. No version (a framework
+/// whose attention is not cuDNN's) or no measurement for the architecture: the newest
+/// kernels, where the fitted fraction applies unchanged.
 pub fn kernel_speed(version: Option<CudnnVersion>, arch: KernelArch) -> KernelSpeed {
-    let table: &[(CudnnVersion, f64, f64)] = match arch {
-        KernelArch::Hopper => &HOPPER_RATES,
-        KernelArch::Blackwell => &BLACKWELL_RATES,
-        KernelArch::Other => &[],
+    let (table, chip): (&[(CudnnVersion, f64, f64)], KernelSpeed) = match arch {
+        KernelArch::Hopper => (&HOPPER_RATES, KernelSpeed::NEWEST),
+        KernelArch::Blackwell => (&BLACKWELL_RATES, KernelSpeed::NEWEST),
+        KernelArch::BlackwellUltra => (&BLACKWELL_RATES, BLACKWELL_ULTRA_SPEED),
+        KernelArch::Other => (&[], KernelSpeed::NEWEST),
     };
     let (Some(version), Some(&(_, newest_fwd, newest_bwd))) = (version, table.last()) else {
         return KernelSpeed::NEWEST;
@@ -250,8 +283,8 @@ pub fn kernel_speed(version: Option<CudnnVersion>, arch: KernelArch) -> KernelSp
         .find(|(at, _, _)| *at <= version)
         .unwrap_or(&table[0]);
     KernelSpeed {
-        forward: fwd / newest_fwd,
-        backward: bwd / newest_bwd,
+        forward: fwd / newest_fwd * chip.forward,
+        backward: bwd / newest_bwd * chip.backward,
     }
 }
 
@@ -290,7 +323,7 @@ const BLACKWELL_WIDTH_RATES: [(f64, f64); 4] = [
 /// work per score, is taken to scale alike.
 pub fn head_width_speed(width: f64, arch: KernelArch) -> f64 {
     let table: &[(f64, f64)] = match arch {
-        KernelArch::Blackwell => &BLACKWELL_WIDTH_RATES,
+        KernelArch::Blackwell | KernelArch::BlackwellUltra => &BLACKWELL_WIDTH_RATES,
         KernelArch::Hopper | KernelArch::Other => &HEAD_WIDTH_RATES,
     };
     // Width 128 is the second entry of both tables.
@@ -442,6 +475,40 @@ mod tests {
         // against 1574, is the benchmark's run-to-run spread) and 9.17 is the step.
         assert!(
             old.forward < kernel_speed(CudnnVersion::parse("9.17"), KernelArch::Blackwell).forward
+        );
+    }
+
+    #[test]
+    fn blackwell_ultra_runs_blackwell_kernels_at_its_measured_level() {
+        // The ceilings' ratio: 1769 / 2250 x 2500 = 1965.556 over 1822 = 1.078791. GB300 over
+        // GB200 the same day, 4k causal: forward 1703 / 1408 = 1.209517, backward 1248 / 1148 =
+        // 1.087108; per unit of ceiling 1.209517 / 1.078791 = 1.121180 and 1.087108 / 1.078791 =
+        // 1.007710.
+        assert!((BLACKWELL_ULTRA_CEILING_RATIO - 1.078791).abs() < 1e-6);
+        let ultra = BLACKWELL_ULTRA_SPEED;
+        assert!((ultra.forward - 1.121180).abs() < 1e-5, "{ultra:?}");
+        assert!((ultra.backward - 1.007710).abs() < 1e-5, "{ultra:?}");
+        let at = |version: &str, arch| kernel_speed(CudnnVersion::parse(version), arch);
+        assert_eq!(at("9.22", KernelArch::BlackwellUltra), ultra);
+        // An older container's kernels: Blackwell's vintage ratio times the chip's level
+        // (25.11's 9.13 backward, 0.78662 x 1.007710 = 0.79269).
+        let mb2511 = at("9.13.0", KernelArch::BlackwellUltra);
+        let blackwell = at("9.13.0", KernelArch::Blackwell);
+        assert!((mb2511.forward - blackwell.forward * ultra.forward).abs() < 1e-12);
+        assert!((mb2511.backward - 0.79269).abs() < 1e-4, "{mb2511:?}");
+        // The measurement is cuDNN's: a framework without a cuDNN version keeps the fitted rate.
+        assert_eq!(
+            kernel_speed(None, KernelArch::BlackwellUltra),
+            KernelSpeed::NEWEST
+        );
+        // Blackwell's length curve and width table serve it.
+        assert_eq!(
+            length_curve(KernelArch::BlackwellUltra),
+            length_curve(KernelArch::Blackwell)
+        );
+        assert_eq!(
+            head_width_speed(64.0, KernelArch::BlackwellUltra),
+            head_width_speed(64.0, KernelArch::Blackwell)
         );
     }
 
