@@ -245,8 +245,11 @@ const HOPPER_RATES: [(CudnnVersion, f64, f64); 1] = [(v(9, 19), 644.0 / 989.0, 5
 /// 1.2095 / 1.0788 = 1.1212, backward 1.0871 / 1.0788 = 1.0077. The forward gains because
 /// its softmax exponentials, one per score, run on Blackwell Ultra's doubled SFU rate (10.7
 /// against 5 tera-exponentials/s, src-verda-gb300); the backward's five matmuls per score
-/// leave the exponential little share. B300 is the same die: it takes the same factors on
-/// its own ceiling. One factor serves every head width: the same day's DeepSeek-V3 points
+/// leave the exponential little share. The same pair under cuDNN 9.19 (2026-02-26,
+/// `results/{gb200,gb300}_919_only_cudnn/llama3.1_*.csv`, added in df73764a, batch 1) gives
+/// 1.252 / 1.056 at 4k: the newest pair is taken, as the fitted fraction stands for the newest
+/// kernels, and the two agree within 1.3% over forward and backward together. B300 is the same
+/// die: it takes the same factors on its own ceiling. One factor serves every head width: the same day's DeepSeek-V3 points
 /// (width 192) give 1.131 / 1.081 at 4k, whose wider heads do more matmul per exponential (2%
 /// less gain over forward and backward together), and GPT-OSS's 128-token band at width 64
 /// 1.037 / 1.049 (a kernel bound elsewhere, at ~170 TFLOP/s on both chips).
