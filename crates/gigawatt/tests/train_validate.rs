@@ -349,6 +349,21 @@ fn chosen_rows_show_their_layout_fills_and_where_the_step_goes() {
         !table.contains("llama3-70b"),
         "a row that was not asked for is shown"
     );
+    // The NVFP4 preset names a userbuffers config too, but runs no TP overlap to read it.
+    assert!(!table.contains("userbuffers="), "{table}");
+    // Where the overlap runs, the preset's per-GEMM settings are stated.
+    let h100 = ok(&[
+        "train",
+        "validate",
+        "--row",
+        "mbridge_260401_h100_llama3-70b_fp8",
+    ]);
+    assert!(
+        h100.contains(
+            "userbuffers=userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192 (the recipe's tp_comm_overlap_cfg)"
+        ),
+        "{h100}"
+    );
 
     let csv = ok(&["train", "validate", "--row", "gpt-oss", "-f", "csv"]);
     let mut lines = csv.lines();

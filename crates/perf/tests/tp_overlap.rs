@@ -207,3 +207,63 @@ fn a_run_known_to_keep_the_overlap_keeps_it() {
     };
     assert_eq!(off(true), off(false));
 }
+
+#[test]
+fn a_framework_config_moves_only_what_the_gemms_pay() {
+    // The same FP8 layout under Transformer Engine's defaults and under the config
+    // Megatron-Bridge's H100 Llama 3 70B preset names: the collectives hide either way, only the
+    // GEMMs' extra time (split chunks, SMs given to the communication) differs, and the
+    // FP8 config, whose projection and FC2 forward run as ring exchanges on the copy engines
+    // instead of a pipeline on 16 SMs, pays less.
+    let (arch, _) = gpt_12k();
+    let hw = h100_sxm();
+    let w = Workload::new(8.0, 4096.0, Precision::Fp8);
+    let with = |userbuffers| {
+        evaluate(
+            &arch,
+            &hw,
+            &Strategy {
+                tp_comm_overlap_as_run: true,
+                userbuffers,
+                ..tp8(true)
+            },
+            &w,
+        )
+        .breakdown
+    };
+    let defaults = with(perf::train::userbuffers::TE_DEFAULTS);
+    let bridge = with(
+        perf::train::userbuffers::UserbuffersConfig::named(
+            "userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192",
+        )
+        .unwrap(),
+    );
+    assert!(
+        bridge.userbuffers_s < defaults.userbuffers_s && bridge.userbuffers_s > 0.0,
+        "{defaults:?} {bridge:?}"
+    );
+    assert_eq!(bridge.tp_comm_s, defaults.tp_comm_s);
+    assert_eq!(bridge.hidden_comm_s, defaults.hidden_comm_s);
+    let difference = defaults.userbuffers_s - bridge.userbuffers_s;
+    assert!(
+        (defaults.compute_s - bridge.compute_s - difference).abs() < 1e-9,
+        "{defaults:?} {bridge:?}"
+    );
+    // Without the overlap the config is never read.
+    let off = |userbuffers| {
+        evaluate(
+            &arch,
+            &hw,
+            &Strategy {
+                userbuffers,
+                ..tp8(false)
+            },
+            &w,
+        )
+        .step_time_s
+    };
+    assert_eq!(
+        off(perf::train::userbuffers::TE_DEFAULTS),
+        off(perf::train::userbuffers::BRIDGE_CONFIGS[1])
+    );
+}

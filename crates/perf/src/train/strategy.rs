@@ -2,6 +2,7 @@
 //! pipeline's stage sizes, recomputation, ZeRO sharding, and the software facts (fused kernels,
 //! overlaps, gradient precision) the framework brings.
 
+use crate::train::userbuffers::UserbuffersConfig;
 use serde::{Serialize, Serializer};
 
 use super::collectives::Granularity;
@@ -141,6 +142,10 @@ pub struct Strategy {
     /// switch would (`step`). Off for specs and searches.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub tp_comm_overlap_as_run: bool,
+    /// The per-GEMM settings that overlap runs with: Transformer Engine's defaults unless a
+    /// framework's preset names its own (`userbuffers::BRIDGE_CONFIGS`).
+    #[serde(skip_serializing_if = "UserbuffersConfig::is_te_defaults")]
+    pub userbuffers: UserbuffersConfig,
     /// Expert-parallel all-to-all overlapped with another microbatch's compute.
     pub ep_comm_overlap: bool,
     /// Fused element-wise kernels (Megatron's fused layer norm and bias-dropout-add): the
@@ -205,6 +210,7 @@ impl Strategy {
             overlap_param_gather: false,
             tp_comm_overlap: false,
             tp_comm_overlap_as_run: false,
+            userbuffers: crate::train::userbuffers::TE_DEFAULTS,
             ep_comm_overlap: false,
             fused_elementwise: true,
             fp32_gradients: true,

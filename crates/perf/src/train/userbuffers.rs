@@ -15,7 +15,14 @@
 //!
 //! The communication itself then costs nothing more: the ring exchange's copies run on the
 //! copy engines, the other methods' kernels on the SMs the margin set aside.
-
+//!
+//! A framework may hand Transformer Engine its own per-GEMM settings instead
+//! ([`UserbuffersConfig`]): Megatron-Bridge's Llama 3 70B and Llama 3.1 405B presets name one
+//! of [`BRIDGE_CONFIGS`] by chip and precision, which give the bulk overlaps 2-32 SMs instead
+//! of 16 and run FP8's projection and FC2 forward as a ring exchange instead of a pipeline. A
+//! bulk overlap without the SM margin (`set_sm_margin=False`, which every such config sets)
+//! still takes its SMs from the GEMM beside it while the collective runs; it is charged as
+//! with the margin, an upper bound where the collective is the shorter.
 use super::strategy::Strategy;
 use crate::arch::Arch;
 
@@ -23,7 +30,8 @@ use crate::arch::Arch;
 /// takes from the GEMM beside it (`num_sm = 16`, `set_sm_margin`).
 pub const COMMUNICATION_SMS: f64 = 16.0;
 
-/// Chunks a `pipeline` reduce-scatter splits its GEMM into (`num_splits = 4`).
+/// Chunks a `pipeline` reduce-scatter splits its GEMM into (`num_splits = 4`, in Transformer
+/// Engine's defaults and every Megatron-Bridge config).
 pub const PIPELINE_SPLITS: f64 = 4.0;
 
 /// How one GEMM runs under its TP communication.
@@ -39,27 +47,191 @@ pub enum Method {
     External,
 }
 
-/// The three GEMMs of one tensor-parallel linear layer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Linear {
-    pub forward: Method,
-    pub data_gradient: Method,
-    pub weight_gradient: Method,
+/// One GEMM's overlap: its method and the SMs its communication takes from it (read by
+/// `pipeline` and `bulk`; a ring exchange's copies run on the copy engines).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GemmOverlap {
+    pub method: Method,
+    pub communication_sms: f64,
 }
 
-/// QKV and FC1: all-gather the sequence-parallel input forward, reduce-scatter its gradient.
-pub const COLUMN_PARALLEL: Linear = Linear {
-    forward: Method::RingExchange,
-    data_gradient: Method::Bulk,
-    weight_gradient: Method::Bulk,
+const fn gemm(method: Method, communication_sms: f64) -> GemmOverlap {
+    GemmOverlap {
+        method,
+        communication_sms,
+    }
+}
+
+const RING: GemmOverlap = gemm(Method::RingExchange, 1.0);
+const EXTERNAL: GemmOverlap = gemm(Method::External, 0.0);
+
+/// The three GEMMs of one tensor-parallel linear layer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Linear {
+    pub forward: GemmOverlap,
+    pub data_gradient: GemmOverlap,
+    pub weight_gradient: GemmOverlap,
+}
+
+/// QKV and FC1 under Transformer Engine's defaults: all-gather the sequence-parallel input
+/// forward, reduce-scatter its gradient.
+pub const COLUMN_PARALLEL: Linear = column_parallel(COMMUNICATION_SMS, COMMUNICATION_SMS);
+
+/// The attention projection and FC2 under Transformer Engine's defaults: reduce-scatter the
+/// output forward, all-gather its gradient.
+pub const ROW_PARALLEL: Linear = row_parallel(gemm(Method::Pipeline, COMMUNICATION_SMS));
+
+/// The four TP linears of a transformer layer, each with its GEMMs' overlaps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayerOverlap {
+    pub qkv: Linear,
+    pub projection: Linear,
+    pub fc1: Linear,
+    pub fc2: Linear,
+}
+
+/// A named set of per-GEMM userbuffers settings: Transformer Engine's defaults, or one a
+/// framework's preset hands it. Serialised as its name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UserbuffersConfig {
+    pub name: &'static str,
+    pub layer: LayerOverlap,
+}
+
+impl serde::Serialize for UserbuffersConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name)
+    }
+}
+
+impl UserbuffersConfig {
+    /// Whether this is Transformer Engine's defaults (what a layout gets unless a recipe says
+    /// otherwise).
+    pub fn is_te_defaults(&self) -> bool {
+        *self == TE_DEFAULTS
+    }
+
+    /// A config by name: [`TE_DEFAULTS`] or one of [`BRIDGE_CONFIGS`].
+    pub fn named(name: &str) -> Option<UserbuffersConfig> {
+        std::iter::once(&TE_DEFAULTS)
+            .chain(BRIDGE_CONFIGS.iter())
+            .find(|config| config.name == name)
+            .copied()
+    }
+
+    /// Every name [`UserbuffersConfig::named`] knows.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        std::iter::once(TE_DEFAULTS.name).chain(BRIDGE_CONFIGS.iter().map(|config| config.name))
+    }
+}
+
+/// Transformer Engine's defaults (the table above).
+pub const TE_DEFAULTS: UserbuffersConfig = UserbuffersConfig {
+    name: "te_defaults",
+    layer: LayerOverlap {
+        qkv: COLUMN_PARALLEL,
+        projection: ROW_PARALLEL,
+        fc1: COLUMN_PARALLEL,
+        fc2: ROW_PARALLEL,
+    },
 };
 
-/// The attention projection and FC2: reduce-scatter the output forward, all-gather its gradient.
-pub const ROW_PARALLEL: Linear = Linear {
-    forward: Method::Pipeline,
-    data_gradient: Method::RingExchange,
-    weight_gradient: Method::External,
-};
+/// A Megatron-Bridge config: the bulk overlaps' SMs (QKV data and weight gradient, FC1 data
+/// and weight gradient; every one `set_sm_margin=False`) and the projection's and FC2's
+/// forward (a pipeline of 4 splits on that many SMs, or `None`: a ring exchange on 1 SM).
+const fn bridge(
+    name: &'static str,
+    bulk_sms: [f64; 4],
+    pipeline_sms: Option<[f64; 2]>,
+) -> UserbuffersConfig {
+    let (projection, fc2) = match pipeline_sms {
+        Some([projection, fc2]) => (
+            gemm(Method::Pipeline, projection),
+            gemm(Method::Pipeline, fc2),
+        ),
+        None => (RING, RING),
+    };
+    UserbuffersConfig {
+        name,
+        layer: LayerOverlap {
+            qkv: column_parallel(bulk_sms[0], bulk_sms[1]),
+            projection: row_parallel(projection),
+            fc1: column_parallel(bulk_sms[2], bulk_sms[3]),
+            fc2: row_parallel(fc2),
+        },
+    }
+}
+
+/// A column-parallel linear whose gradients' bulk overlaps take these SMs.
+const fn column_parallel(data_gradient_sms: f64, weight_gradient_sms: f64) -> Linear {
+    Linear {
+        forward: RING,
+        data_gradient: gemm(Method::Bulk, data_gradient_sms),
+        weight_gradient: gemm(Method::Bulk, weight_gradient_sms),
+    }
+}
+
+/// A row-parallel linear whose forward runs `forward`.
+const fn row_parallel(forward: GemmOverlap) -> Linear {
+    Linear {
+        forward,
+        data_gradient: RING,
+        weight_gradient: EXTERNAL,
+    }
+}
+
+/// Megatron-Bridge's named userbuffers configs (src/megatron/bridge/training/comm_overlap.py,
+/// the same at v0.2.0 (25.11) and on the 26.04 release branch @fd5c4737), which its Llama 3
+/// 70B and Llama 3.1 405B performance presets hand Transformer Engine by chip and precision
+/// (`bf16`, else the FP8 one: scripts/performance/configs/llama/llama3_llm_pretrain.py and
+/// llama31_llm_pretrain.py @fd5c4737, configs/llama3 and llama31 at v0.2.0): every QKV and
+/// FC1 forward and projection and FC2 data gradient a ring exchange (`aggregate=False`), every
+/// projection and FC2 weight gradient external (TE's default), and:
+pub const BRIDGE_CONFIGS: [UserbuffersConfig; 8] = [
+    // qkv_dgrad 4, qkv_wgrad 24, fc1_dgrad 2, fc1_wgrad 4; proj_fprop pipeline 24 SMs,
+    // fc2_fprop pipeline 16 (4 splits each).
+    bridge(
+        "userbuffers_bf16_h100_h8192_tp4_mbs1_seqlen8192",
+        [4.0, 24.0, 2.0, 4.0],
+        Some([24.0, 16.0]),
+    ),
+    // The same bulk overlaps; proj_fprop and fc2_fprop ring exchanges (num_sm 1).
+    bridge(
+        "userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192",
+        [4.0, 24.0, 2.0, 4.0],
+        None,
+    ),
+    bridge(
+        "userbuffers_bf16_b200_h8192_tp2_mbs1_seqlen8192",
+        [16.0, 24.0, 2.0, 4.0],
+        Some([32.0, 16.0]),
+    ),
+    bridge(
+        "userbuffers_fp8_b200_h8192_tp2_mbs1_seqlen8192",
+        [4.0, 24.0, 2.0, 4.0],
+        None,
+    ),
+    bridge(
+        "userbuffers_bf16_h100_h16384_tp8_cp2_mbs1_seqlen8192",
+        [2.0, 24.0, 2.0, 2.0],
+        Some([24.0, 8.0]),
+    ),
+    bridge(
+        "userbuffers_fp8_h100_h16384_tp8_cp2_mbs1_seqlen8192",
+        [2.0, 24.0, 2.0, 2.0],
+        None,
+    ),
+    bridge(
+        "userbuffers_bf16_b200_h16384_tp4_cp2_mbs1_seqlen8192",
+        [8.0, 24.0, 2.0, 2.0],
+        Some([32.0, 8.0]),
+    ),
+    bridge(
+        "userbuffers_fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192",
+        [8.0, 32.0, 2.0, 8.0],
+        None,
+    ),
+];
 
 /// Whether userbuffers run layout `s`'s TP communication for `arch`: the framework overlaps
 /// it (which Megatron allows only with TP > 1 and sequence parallelism) and the attention is
@@ -72,10 +244,16 @@ pub fn applies(s: &Strategy, arch: &Arch) -> bool {
 /// Seconds one GEMM takes beyond running it whole on every SM: `rows` the GEMM's rows (the
 /// microbatch's tokens), `tp` the tensor-parallel ranks, `sms` the accelerator's SMs and
 /// `gemm_s(rows)` the GEMM's time at that many rows on every SM.
-pub fn extra_s(method: Method, rows: f64, tp: f64, sms: f64, gemm_s: impl Fn(f64) -> f64) -> f64 {
+pub fn extra_s(
+    overlap: GemmOverlap,
+    rows: f64,
+    tp: f64,
+    sms: f64,
+    gemm_s: impl Fn(f64) -> f64,
+) -> f64 {
     let whole = gemm_s(rows);
-    let on_the_rest = 1.0 / (1.0 - (COMMUNICATION_SMS / sms).min(0.5));
-    let run = match method {
+    let on_the_rest = 1.0 / (1.0 - (overlap.communication_sms / sms).min(0.5));
+    let run = match overlap.method {
         Method::RingExchange => tp * gemm_s(rows / tp),
         Method::Pipeline => PIPELINE_SPLITS * gemm_s(rows / PIPELINE_SPLITS) * on_the_rest,
         Method::Bulk => whole * on_the_rest,
@@ -94,7 +272,7 @@ pub fn linear_extra_s(
     sms: f64,
     gemm_s: impl Fn(f64) -> f64,
 ) -> (f64, f64) {
-    let extra = |method| extra_s(method, rows, tp, sms, &gemm_s);
+    let extra = |overlap| extra_s(overlap, rows, tp, sms, &gemm_s);
     (
         extra(linear.forward),
         extra(linear.data_gradient) + extra(linear.weight_gradient),
@@ -115,18 +293,18 @@ mod tests {
         // 8,192 rows, TP 8, 128 SMs (16 of them to the communication: the rest run 8 / 7 as
         // long). Whole: 8,292.
         // Ring exchange: 8 x (1,024 + 100) = 8,992, extra 700.
-        let ring = extra_s(Method::RingExchange, 8192.0, 8.0, 128.0, gemm);
+        let ring = extra_s(RING, 8192.0, 8.0, 128.0, gemm);
         assert!((ring - 700.0).abs() < 1e-9, "{ring}");
         // Pipeline: 4 x (2,048 + 100) x 8 / 7 = 9,817.14, extra 1,525.14.
-        let pipe = extra_s(Method::Pipeline, 8192.0, 8.0, 128.0, gemm);
+        let pipe = extra_s(ROW_PARALLEL.forward, 8192.0, 8.0, 128.0, gemm);
         assert!(
             (pipe - (4.0 * 2148.0 * 8.0 / 7.0 - 8292.0)).abs() < 1e-9,
             "{pipe}"
         );
         // Bulk: 8,292 x 8 / 7 - 8,292 = 1,184.57.
-        let bulk = extra_s(Method::Bulk, 8192.0, 8.0, 128.0, gemm);
+        let bulk = extra_s(COLUMN_PARALLEL.data_gradient, 8192.0, 8.0, 128.0, gemm);
         assert!((bulk - 8292.0 / 7.0).abs() < 1e-9, "{bulk}");
-        assert_eq!(extra_s(Method::External, 8192.0, 8.0, 128.0, gemm), 0.0);
+        assert_eq!(extra_s(EXTERNAL, 8192.0, 8.0, 128.0, gemm), 0.0);
     }
 
     #[test]
@@ -141,11 +319,57 @@ mod tests {
     }
 
     #[test]
+    fn a_framework_config_pays_its_own_sms_and_methods() {
+        let config =
+            UserbuffersConfig::named("userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192").unwrap();
+        let layer = config.layer;
+        // QKV's weight gradient gives its bulk all-gather 24 SMs of 132 (TE's default: 16):
+        // 8,292 x 132 / 108 - 8,292 = 1,842.67.
+        let qkv_wgrad = extra_s(layer.qkv.weight_gradient, 8192.0, 4.0, 132.0, gemm);
+        assert!(
+            (qkv_wgrad - 8292.0 * 24.0 / 108.0).abs() < 1e-9,
+            "{qkv_wgrad}"
+        );
+        // FC1's data gradient 2 SMs: 8,292 x 2 / 130 = 127.57.
+        let fc1_dgrad = extra_s(layer.fc1.data_gradient, 8192.0, 4.0, 132.0, gemm);
+        assert!(
+            (fc1_dgrad - 8292.0 * 2.0 / 130.0).abs() < 1e-9,
+            "{fc1_dgrad}"
+        );
+        // FP8 runs the projection's and FC2's forward as a ring exchange: 4 x (2,048 + 100) -
+        // 8,292 = 300, where TE's pipeline pays 4 x 2,148 x 132 / 116 - 8,292 = 1,485.10.
+        let ring = extra_s(layer.fc2.forward, 8192.0, 4.0, 132.0, gemm);
+        assert!((ring - 300.0).abs() < 1e-9, "{ring}");
+        let pipeline = extra_s(TE_DEFAULTS.layer.fc2.forward, 8192.0, 4.0, 132.0, gemm);
+        assert!((pipeline - (4.0 * 2148.0 * 132.0 / 116.0 - 8292.0)).abs() < 1e-9);
+        // The BF16 config keeps the pipeline, on its own SMs (projection 24).
+        let bf16 =
+            UserbuffersConfig::named("userbuffers_bf16_h100_h8192_tp4_mbs1_seqlen8192").unwrap();
+        assert_eq!(
+            bf16.layer.projection.forward,
+            GemmOverlap {
+                method: Method::Pipeline,
+                communication_sms: 24.0
+            }
+        );
+        // Every name resolves to itself; TE's defaults are a name too; nothing else is.
+        assert_eq!(UserbuffersConfig::names().count(), 1 + BRIDGE_CONFIGS.len());
+        for name in UserbuffersConfig::names() {
+            assert_eq!(UserbuffersConfig::named(name).unwrap().name, name);
+        }
+        assert!(UserbuffersConfig::named("te_defaults")
+            .unwrap()
+            .is_te_defaults());
+        assert!(!config.is_te_defaults());
+        assert_eq!(UserbuffersConfig::named("userbuffers_fp8_h100"), None);
+    }
+
+    #[test]
     fn a_gemm_that_does_not_lose_efficiency_when_split_pays_only_the_margin() {
         // A GEMM linear in its rows: chunks cost nothing, so the ring exchange is free.
         let linear = |rows: f64| 2.0 * rows;
-        assert!(extra_s(Method::RingExchange, 4096.0, 4.0, 132.0, linear).abs() < 1e-9);
-        let bulk = extra_s(Method::Bulk, 4096.0, 4.0, 132.0, linear);
+        assert!(extra_s(RING, 4096.0, 4.0, 132.0, linear).abs() < 1e-9);
+        let bulk = extra_s(COLUMN_PARALLEL.weight_gradient, 4096.0, 4.0, 132.0, linear);
         assert!((bulk - 8192.0 * 16.0 / 116.0).abs() < 1e-9, "{bulk}");
     }
 }

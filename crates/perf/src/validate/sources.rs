@@ -185,6 +185,12 @@ pub struct RecipeFacts {
     /// the framework's overlap off (Megatron-Bridge's NVFP4 presets), so they run in line.
     #[serde(default)]
     pub tp_comm_overlap: Option<bool>,
+    /// The per-GEMM userbuffers settings the recipe hands Transformer Engine
+    /// (Megatron-Bridge's `tp_comm_overlap_cfg`), by name: one of
+    /// [`crate::train::userbuffers::BRIDGE_CONFIGS`], or `te_defaults`. Read only where the TP
+    /// overlap runs.
+    #[serde(default)]
+    pub userbuffers: Option<String>,
     /// The recompute the recipe ran where the table leaves it out (`none`, `selective`, `full`).
     #[serde(default)]
     pub recompute: Option<String>,
@@ -295,6 +301,7 @@ impl Sources {
             moe_dispatcher: pick(&|r| r.moe_dispatcher.is_some())
                 .and_then(|r| r.moe_dispatcher.clone()),
             tp_comm_overlap: pick(&|r| r.tp_comm_overlap.is_some()).and_then(|r| r.tp_comm_overlap),
+            userbuffers: pick(&|r| r.userbuffers.is_some()).and_then(|r| r.userbuffers.clone()),
             recompute: pick(&|r| r.recompute.is_some()).and_then(|r| r.recompute.clone()),
             activation_offload_layers: pick(&|r| r.activation_offload_layers.is_some())
                 .and_then(|r| r.activation_offload_layers),
@@ -351,6 +358,16 @@ impl Sources {
                     return Err(format!(
                         "[[recipe]] moe_dispatcher = `{name}` is not one of {}",
                         crate::train::Dispatcher::NAMES
+                    ));
+                }
+            }
+            if let Some(name) = &recipe.userbuffers {
+                if crate::train::userbuffers::UserbuffersConfig::named(name).is_none() {
+                    return Err(format!(
+                        "[[recipe]] userbuffers = `{name}` is not one of {}",
+                        crate::train::userbuffers::UserbuffersConfig::names()
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 }
             }
@@ -520,6 +537,7 @@ mod tests {
             recompute: (field == "r").then(|| value.into()),
             cuda_graphs: (field == "g").then(|| value.into()),
             recompute_modules: (field == "m").then(|| vec![value.into()]),
+            userbuffers: (field == "u").then(|| value.into()),
             source: "s".into(),
             ..RecipeFacts::default()
         };
@@ -527,6 +545,12 @@ mod tests {
         assert!(bad(named("r", "sometimes")).contains("recompute = `sometimes`"));
         assert!(bad(named("g", "attn+mlpp")).contains("`cuda_graphs` names `mlpp`"));
         assert!(bad(named("m", "moe_actt")).contains("recompute_modules names `moe_actt`"));
+        let ub = bad(named("u", "userbuffers_fp8_h100_h8192_tp8"));
+        assert!(
+            ub.contains("userbuffers = `userbuffers_fp8_h100_h8192_tp8` is not one of")
+                && ub.contains("userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192"),
+            "{ub}"
+        );
         assert!(sources
             .check(&|_| true)
             .and(

@@ -368,30 +368,26 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
             })
         };
         let heads_width = arch.heads * arch.head_dim / tp;
+        let overlaps = s.userbuffers.layer;
         let qkv = linear(
-            userbuffers::COLUMN_PARALLEL,
+            overlaps.qkv,
             recipes.attention_ceiling,
             arch.qkv_width() / tp,
             h,
         );
         let projection = linear(
-            userbuffers::ROW_PARALLEL,
+            overlaps.projection,
             recipes.attention_ceiling,
             h,
             heads_width,
         );
         let up = linear(
-            userbuffers::COLUMN_PARALLEL,
+            overlaps.fc1,
             recipes.dense_ceiling,
             arch.ffn_hidden * gate / tp,
             h,
         );
-        let down = linear(
-            userbuffers::ROW_PARALLEL,
-            recipes.dense_ceiling,
-            h,
-            arch.ffn_hidden / tp,
-        );
+        let down = linear(overlaps.fc2, recipes.dense_ceiling, h, arch.ffn_hidden / tp);
         let dense = 1.0 - moe_share;
         (
             qkv.0 + projection.0 + dense * (up.0 + down.0),

@@ -508,6 +508,22 @@ fn case_from(
     // What the publication ran is what it ran: a TP overlap its recipes kept on stays on even
     // where the model would find running in line cheaper (a spec or search chooses).
     strategy.tp_comm_overlap_as_run = strategy.tp_comm_overlap;
+    // The per-GEMM settings the preset hands Transformer Engine, where the overlap runs.
+    if let Some(config) = facts_of_recipe
+        .userbuffers
+        .as_deref()
+        .and_then(crate::train::userbuffers::UserbuffersConfig::named)
+    {
+        if strategy.tp_comm_overlap && strategy.tp > 1 && strategy.sequence_parallel {
+            if !config.is_te_defaults() {
+                filled.push(format!(
+                    "userbuffers={} (the recipe's tp_comm_overlap_cfg)",
+                    config.name
+                ));
+            }
+            strategy.userbuffers = config;
+        }
+    }
     if let Some(layers) = facts_of_recipe.activation_offload_layers {
         filled.push(format!(
             "activation_offload_layers={layers} (the recipe's cpu_offloading_num_layers)"
