@@ -623,10 +623,10 @@ fn the_step_time_says_how_far_off_the_model_runs_on_published_runs() {
         "{table}"
     );
 
-    // Blackwell, and anything newer, takes the figure fitted without Blackwell (9.3%).
+    // Blackwell, and anything newer, takes the figure fitted without Blackwell (9.4%).
     let b200 = SPEC.replace("dgx-a100-80gb", "dgx-b200");
     let v: Value = train_json(&b200);
-    assert_eq!(v["step_time_error"]["mean_absolute"], 0.093);
+    assert_eq!(v["step_time_error"]["mean_absolute"], 0.094);
     // The search says how close two layouts must be to be a tie.
     let search = ok(&[
         "train",
@@ -645,7 +645,7 @@ fn the_step_time_says_how_far_off_the_model_runs_on_published_runs() {
         "2",
     ]);
     assert!(
-        search.contains("Step times are typically within ±9.3%") && search.contains("a tie"),
+        search.contains("Step times are typically within ±9.4%") && search.contains("a tie"),
         "{search}"
     );
     assert!(v["step_time_error"]["basis"]
