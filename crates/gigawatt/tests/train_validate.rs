@@ -360,7 +360,7 @@ fn chosen_rows_show_their_layout_fills_and_where_the_step_goes() {
     ]);
     assert!(
         h100.contains(
-            "userbuffers=userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192 (the recipe's tp_comm_overlap_cfg)"
+            "userbuffers=megatron-bridge:userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192 (the recipe's tp_comm_overlap_cfg)"
         ),
         "{h100}"
     );

@@ -234,7 +234,7 @@ fn a_framework_config_moves_only_what_the_gemms_pay() {
     let defaults = with(perf::train::userbuffers::TE_DEFAULTS);
     let bridge = with(
         perf::train::userbuffers::UserbuffersConfig::named(
-            "userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192",
+            "megatron-bridge:userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192",
         )
         .unwrap(),
     );

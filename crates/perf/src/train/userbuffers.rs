@@ -39,6 +39,8 @@ pub const PIPELINE_SPLITS: f64 = 4.0;
 pub enum Method {
     /// One GEMM per arriving chunk: TP GEMMs of a TP-th of the rows.
     RingExchange,
+    /// One GEMM per two arriving chunks (`aggregate=True`): TP / 2 GEMMs of 2 / TP of the rows.
+    AggregatedRingExchange,
     /// `PIPELINE_SPLITS` GEMMs of that share of the rows, on the SMs left over.
     Pipeline,
     /// The whole GEMM on the SMs left over.
@@ -63,6 +65,7 @@ const fn gemm(method: Method, communication_sms: f64) -> GemmOverlap {
 }
 
 const RING: GemmOverlap = gemm(Method::RingExchange, 1.0);
+const AGGREGATED_RING: GemmOverlap = gemm(Method::AggregatedRingExchange, 1.0);
 const EXTERNAL: GemmOverlap = gemm(Method::External, 0.0);
 
 /// The three GEMMs of one tensor-parallel linear layer.
@@ -75,11 +78,11 @@ pub struct Linear {
 
 /// QKV and FC1 under Transformer Engine's defaults: all-gather the sequence-parallel input
 /// forward, reduce-scatter its gradient.
-pub const COLUMN_PARALLEL: Linear = column_parallel(COMMUNICATION_SMS, COMMUNICATION_SMS);
+pub const COLUMN_PARALLEL: Linear = column_parallel(RING, COMMUNICATION_SMS, COMMUNICATION_SMS);
 
 /// The attention projection and FC2 under Transformer Engine's defaults: reduce-scatter the
 /// output forward, all-gather its gradient.
-pub const ROW_PARALLEL: Linear = row_parallel(gemm(Method::Pipeline, COMMUNICATION_SMS));
+pub const ROW_PARALLEL: Linear = row_parallel(pipeline(COMMUNICATION_SMS), RING);
 
 /// The four TP linears of a transformer layer, each with its GEMMs' overlaps.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -111,17 +114,21 @@ impl UserbuffersConfig {
         *self == TE_DEFAULTS
     }
 
-    /// A config by name: [`TE_DEFAULTS`] or one of [`BRIDGE_CONFIGS`].
+    /// A config by name: [`TE_DEFAULTS`] or one of [`BRIDGE_CONFIGS`] and [`NEMO_2_2_CONFIGS`]
+    /// (each prefixed with its framework: `megatron-bridge:`, `nemo-2.2.0:`).
     pub fn named(name: &str) -> Option<UserbuffersConfig> {
-        std::iter::once(&TE_DEFAULTS)
-            .chain(BRIDGE_CONFIGS.iter())
-            .find(|config| config.name == name)
-            .copied()
+        Self::all().find(|config| config.name == name)
     }
 
     /// Every name [`UserbuffersConfig::named`] knows.
     pub fn names() -> impl Iterator<Item = &'static str> {
-        std::iter::once(TE_DEFAULTS.name).chain(BRIDGE_CONFIGS.iter().map(|config| config.name))
+        Self::all().map(|config| config.name)
+    }
+
+    fn all() -> impl Iterator<Item = UserbuffersConfig> {
+        std::iter::once(TE_DEFAULTS)
+            .chain(BRIDGE_CONFIGS)
+            .chain(NEMO_2_2_CONFIGS)
     }
 }
 
@@ -136,46 +143,52 @@ pub const TE_DEFAULTS: UserbuffersConfig = UserbuffersConfig {
     },
 };
 
-/// A Megatron-Bridge config: the bulk overlaps' SMs (QKV data and weight gradient, FC1 data
-/// and weight gradient; every one `set_sm_margin=False`) and the projection's and FC2's
-/// forward (a pipeline of 4 splits on that many SMs, or `None`: a ring exchange on 1 SM).
-const fn bridge(
+/// A framework's named config: the bulk overlaps' SMs (QKV data and weight gradient, FC1 data
+/// and weight gradient; every one `set_sm_margin=False`), whether the all-gather-in ring
+/// exchanges (QKV and FC1 forward, projection and FC2 data gradient) aggregate two chunks a
+/// GEMM, and the projection's and FC2's forward.
+const fn config(
     name: &'static str,
     bulk_sms: [f64; 4],
-    pipeline_sms: Option<[f64; 2]>,
+    aggregate: bool,
+    projection_forward: GemmOverlap,
+    fc2_forward: GemmOverlap,
 ) -> UserbuffersConfig {
-    let (projection, fc2) = match pipeline_sms {
-        Some([projection, fc2]) => (
-            gemm(Method::Pipeline, projection),
-            gemm(Method::Pipeline, fc2),
-        ),
-        None => (RING, RING),
-    };
+    let ring = if aggregate { AGGREGATED_RING } else { RING };
     UserbuffersConfig {
         name,
         layer: LayerOverlap {
-            qkv: column_parallel(bulk_sms[0], bulk_sms[1]),
-            projection: row_parallel(projection),
-            fc1: column_parallel(bulk_sms[2], bulk_sms[3]),
-            fc2: row_parallel(fc2),
+            qkv: column_parallel(ring, bulk_sms[0], bulk_sms[1]),
+            projection: row_parallel(projection_forward, ring),
+            fc1: column_parallel(ring, bulk_sms[2], bulk_sms[3]),
+            fc2: row_parallel(fc2_forward, ring),
         },
     }
 }
 
-/// A column-parallel linear whose gradients' bulk overlaps take these SMs.
-const fn column_parallel(data_gradient_sms: f64, weight_gradient_sms: f64) -> Linear {
+/// A 4-split pipeline on `sms` SMs (`PipelineOverlapCfg`).
+const fn pipeline(sms: f64) -> GemmOverlap {
+    gemm(Method::Pipeline, sms)
+}
+
+/// A column-parallel linear: its forward's ring exchange, its gradients' bulk overlaps' SMs.
+const fn column_parallel(
+    forward: GemmOverlap,
+    data_gradient_sms: f64,
+    weight_gradient_sms: f64,
+) -> Linear {
     Linear {
-        forward: RING,
+        forward,
         data_gradient: gemm(Method::Bulk, data_gradient_sms),
         weight_gradient: gemm(Method::Bulk, weight_gradient_sms),
     }
 }
 
-/// A row-parallel linear whose forward runs `forward`.
-const fn row_parallel(forward: GemmOverlap) -> Linear {
+/// A row-parallel linear: its forward, its data gradient's ring exchange.
+const fn row_parallel(forward: GemmOverlap, data_gradient: GemmOverlap) -> Linear {
     Linear {
         forward,
-        data_gradient: RING,
+        data_gradient,
         weight_gradient: EXTERNAL,
     }
 }
@@ -184,52 +197,117 @@ const fn row_parallel(forward: GemmOverlap) -> Linear {
 /// the same at v0.2.0 (25.11) and on the 26.04 release branch @fd5c4737), which its Llama 3
 /// 70B and Llama 3.1 405B performance presets hand Transformer Engine by chip and precision
 /// (`bf16`, else the FP8 one: scripts/performance/configs/llama/llama3_llm_pretrain.py and
-/// llama31_llm_pretrain.py @fd5c4737, configs/llama3 and llama31 at v0.2.0): every QKV and
-/// FC1 forward and projection and FC2 data gradient a ring exchange (`aggregate=False`), every
-/// projection and FC2 weight gradient external (TE's default), and:
+/// llama31_llm_pretrain.py @fd5c4737, configs/llama3 and llama31 at v0.2.0). Every ring
+/// exchange `aggregate=False`; every projection and FC2 weight gradient external (TE's
+/// default). Bulk SMs in the order QKV data, QKV weight, FC1 data, FC1 weight gradient.
 pub const BRIDGE_CONFIGS: [UserbuffersConfig; 8] = [
-    // qkv_dgrad 4, qkv_wgrad 24, fc1_dgrad 2, fc1_wgrad 4; proj_fprop pipeline 24 SMs,
-    // fc2_fprop pipeline 16 (4 splits each).
-    bridge(
-        "userbuffers_bf16_h100_h8192_tp4_mbs1_seqlen8192",
+    // Projection and FC2 forward: pipelines on 24 and 16 SMs (4 splits each).
+    config(
+        "megatron-bridge:userbuffers_bf16_h100_h8192_tp4_mbs1_seqlen8192",
         [4.0, 24.0, 2.0, 4.0],
-        Some([24.0, 16.0]),
+        false,
+        pipeline(24.0),
+        pipeline(16.0),
     ),
-    // The same bulk overlaps; proj_fprop and fc2_fprop ring exchanges (num_sm 1).
-    bridge(
-        "userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192",
+    // The same bulk overlaps; projection and FC2 forward ring exchanges (num_sm 1).
+    config(
+        "megatron-bridge:userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192",
         [4.0, 24.0, 2.0, 4.0],
-        None,
+        false,
+        RING,
+        RING,
     ),
-    bridge(
-        "userbuffers_bf16_b200_h8192_tp2_mbs1_seqlen8192",
+    config(
+        "megatron-bridge:userbuffers_bf16_b200_h8192_tp2_mbs1_seqlen8192",
         [16.0, 24.0, 2.0, 4.0],
-        Some([32.0, 16.0]),
+        false,
+        pipeline(32.0),
+        pipeline(16.0),
     ),
-    bridge(
-        "userbuffers_fp8_b200_h8192_tp2_mbs1_seqlen8192",
+    config(
+        "megatron-bridge:userbuffers_fp8_b200_h8192_tp2_mbs1_seqlen8192",
         [4.0, 24.0, 2.0, 4.0],
-        None,
+        false,
+        RING,
+        RING,
     ),
-    bridge(
-        "userbuffers_bf16_h100_h16384_tp8_cp2_mbs1_seqlen8192",
+    config(
+        "megatron-bridge:userbuffers_bf16_h100_h16384_tp8_cp2_mbs1_seqlen8192",
         [2.0, 24.0, 2.0, 2.0],
-        Some([24.0, 8.0]),
+        false,
+        pipeline(24.0),
+        pipeline(8.0),
     ),
-    bridge(
-        "userbuffers_fp8_h100_h16384_tp8_cp2_mbs1_seqlen8192",
+    config(
+        "megatron-bridge:userbuffers_fp8_h100_h16384_tp8_cp2_mbs1_seqlen8192",
         [2.0, 24.0, 2.0, 2.0],
-        None,
+        false,
+        RING,
+        RING,
     ),
-    bridge(
-        "userbuffers_bf16_b200_h16384_tp4_cp2_mbs1_seqlen8192",
+    config(
+        "megatron-bridge:userbuffers_bf16_b200_h16384_tp4_cp2_mbs1_seqlen8192",
         [8.0, 24.0, 2.0, 2.0],
-        Some([32.0, 8.0]),
+        false,
+        pipeline(32.0),
+        pipeline(8.0),
     ),
-    bridge(
-        "userbuffers_fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192",
+    config(
+        "megatron-bridge:userbuffers_fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192",
         [8.0, 32.0, 2.0, 8.0],
-        None,
+        false,
+        RING,
+        RING,
+    ),
+];
+
+/// NeMo 2.2.0's configs of the same names where they differ, and of the other models its 25.02
+/// performance scripts ran (nemo/collections/llm/recipes/tp_overlap_configs/userbuffers.py at
+/// v2.2.0, the 25.02 container's code, which scripts/llm/performance/pretrain_llama3_70b.py,
+/// pretrain_llama31_405b.py and pretrain_gpt3_175b.py hand Transformer Engine by chip and
+/// precision and pretrain_nemotron4_340b.py on B200 whatever the precision). The names are
+/// Megatron-Bridge's later ones, some with other settings: NeMo's H100 FP8 configs run the
+/// projection's forward as a pipeline (`fp8_buf=True`, an 8-bit reduce-scatter), its 405B
+/// configs aggregate the ring exchanges.
+pub const NEMO_2_2_CONFIGS: [UserbuffersConfig; 5] = [
+    // As Megatron-Bridge's.
+    config(
+        "nemo-2.2.0:userbuffers_fp8_b200_h8192_tp2_mbs1_seqlen8192",
+        [4.0, 24.0, 2.0, 4.0],
+        false,
+        RING,
+        RING,
+    ),
+    // Megatron-Bridge's bulk overlaps, with the ring exchanges aggregated.
+    config(
+        "nemo-2.2.0:userbuffers_fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192",
+        [8.0, 32.0, 2.0, 8.0],
+        true,
+        RING,
+        RING,
+    ),
+    config(
+        "nemo-2.2.0:userbuffers_fp8_b200_h12288_tp4_mbs1_seqlen2048",
+        [4.0, 16.0, 2.0, 8.0],
+        false,
+        RING,
+        RING,
+    ),
+    // Projection forward a pipeline on 24 SMs, FC2 forward a ring exchange.
+    config(
+        "nemo-2.2.0:userbuffers_fp8_h100_h12288_tp4_mbs1_seqlen2048",
+        [4.0, 4.0, 2.0, 4.0],
+        false,
+        pipeline(24.0),
+        RING,
+    ),
+    // Projection forward a ring exchange, FC2 forward a pipeline on 24 SMs.
+    config(
+        "nemo-2.2.0:userbuffers_bf16_b200_h18432_tp8_mbs1_seqlen4096",
+        [8.0, 32.0, 2.0, 8.0],
+        false,
+        RING,
+        pipeline(24.0),
     ),
 ];
 
@@ -255,6 +333,10 @@ pub fn extra_s(
     let on_the_rest = 1.0 / (1.0 - (overlap.communication_sms / sms).min(0.5));
     let run = match overlap.method {
         Method::RingExchange => tp * gemm_s(rows / tp),
+        Method::AggregatedRingExchange => {
+            let chunks = (tp / 2.0).max(1.0);
+            chunks * gemm_s(rows / chunks)
+        }
         Method::Pipeline => PIPELINE_SPLITS * gemm_s(rows / PIPELINE_SPLITS) * on_the_rest,
         Method::Bulk => whole * on_the_rest,
         Method::External => whole,
@@ -320,8 +402,10 @@ mod tests {
 
     #[test]
     fn a_framework_config_pays_its_own_sms_and_methods() {
-        let config =
-            UserbuffersConfig::named("userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192").unwrap();
+        let config = UserbuffersConfig::named(
+            "megatron-bridge:userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192",
+        )
+        .unwrap();
         let layer = config.layer;
         // QKV's weight gradient gives its bulk all-gather 24 SMs of 132 (TE's default: 16):
         // 8,292 x 132 / 108 - 8,292 = 1,842.67.
@@ -343,8 +427,10 @@ mod tests {
         let pipeline = extra_s(TE_DEFAULTS.layer.fc2.forward, 8192.0, 4.0, 132.0, gemm);
         assert!((pipeline - (4.0 * 2148.0 * 132.0 / 116.0 - 8292.0)).abs() < 1e-9);
         // The BF16 config keeps the pipeline, on its own SMs (projection 24).
-        let bf16 =
-            UserbuffersConfig::named("userbuffers_bf16_h100_h8192_tp4_mbs1_seqlen8192").unwrap();
+        let bf16 = UserbuffersConfig::named(
+            "megatron-bridge:userbuffers_bf16_h100_h8192_tp4_mbs1_seqlen8192",
+        )
+        .unwrap();
         assert_eq!(
             bf16.layer.projection.forward,
             GemmOverlap {
@@ -353,7 +439,10 @@ mod tests {
             }
         );
         // Every name resolves to itself; TE's defaults are a name too; nothing else is.
-        assert_eq!(UserbuffersConfig::names().count(), 1 + BRIDGE_CONFIGS.len());
+        assert_eq!(
+            UserbuffersConfig::names().count(),
+            1 + BRIDGE_CONFIGS.len() + NEMO_2_2_CONFIGS.len()
+        );
         for name in UserbuffersConfig::names() {
             assert_eq!(UserbuffersConfig::named(name).unwrap().name, name);
         }
@@ -362,6 +451,33 @@ mod tests {
             .is_te_defaults());
         assert!(!config.is_te_defaults());
         assert_eq!(UserbuffersConfig::named("userbuffers_fp8_h100"), None);
+    }
+
+    #[test]
+    fn an_aggregated_ring_exchange_runs_half_as_many_chunks() {
+        // TP 8, two chunks a GEMM: 4 x (2,048 + 100) - 8,292 = 300, against 700 unaggregated.
+        let aggregated = extra_s(AGGREGATED_RING, 8192.0, 8.0, 128.0, gemm);
+        assert!((aggregated - 300.0).abs() < 1e-9, "{aggregated}");
+        // At TP 2 there is one GEMM of every row: nothing extra.
+        assert!(extra_s(AGGREGATED_RING, 8192.0, 2.0, 128.0, gemm).abs() < 1e-9);
+        // NeMo 2.2.0's 405B B200 config aggregates; Megatron-Bridge's of the same name does not.
+        let nemo = UserbuffersConfig::named(
+            "nemo-2.2.0:userbuffers_fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192",
+        )
+        .unwrap();
+        let bridge = UserbuffersConfig::named(
+            "megatron-bridge:userbuffers_fp8_b200_h16384_tp4_cp2_mbs1_seqlen8192",
+        )
+        .unwrap();
+        assert_eq!(
+            nemo.layer.qkv.forward.method,
+            Method::AggregatedRingExchange
+        );
+        assert_eq!(bridge.layer.qkv.forward.method, Method::RingExchange);
+        assert_eq!(
+            nemo.layer.fc1.weight_gradient,
+            bridge.layer.fc1.weight_gradient
+        );
     }
 
     #[test]
