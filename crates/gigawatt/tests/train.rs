@@ -771,3 +771,45 @@ fn the_catalogs_gpt_oss_carries_its_layer_facts() {
         .to_string()
         .contains("unfused in Megatron-Core"));
 }
+
+#[test]
+fn a_named_userbuffers_config_is_read_and_an_unknown_one_names_the_field() {
+    // GPT-3 175B at TP 8 on H100 in FP8 with the TP overlap: Megatron-Bridge's H100 FP8 config
+    // runs the projection's and FC2's forward as ring exchanges, which TE's defaults pipeline.
+    // Microbatches of 4 sequences: the overlap pays, so the step runs it.
+    let base = SPEC
+        .replace("dgx-a100-80gb", "dgx-h100")
+        .replace("microbatch = 1", "microbatch = 4")
+        .replace("recompute = \"selective\"", "tp_comm_overlap = true")
+        .replace("seq_len = 2048", "seq_len = 2048\nprecision = \"fp8\"");
+    let named = base.replace(
+        "tp_comm_overlap = true",
+        "tp_comm_overlap = true\nuserbuffers = \"megatron-bridge:userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192\"",
+    );
+    let defaults = train_json(&base);
+    let bridge = train_json(&named);
+    assert_eq!(
+        bridge["strategy"]["userbuffers"],
+        "megatron-bridge:userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192"
+    );
+    // TE's defaults are not echoed.
+    assert!(defaults["strategy"].get("userbuffers").is_none());
+    let paid = |v: &Value| v["breakdown"]["userbuffers_s"].as_f64().unwrap();
+    assert!(
+        paid(&bridge) > 0.0 && paid(&bridge) < paid(&defaults),
+        "{defaults} {bridge}"
+    );
+    assert!(bridge["step_time_s"].as_f64() < defaults["step_time_s"].as_f64());
+    let bad = base.replace(
+        "tp_comm_overlap = true",
+        "tp_comm_overlap = true\nuserbuffers = \"userbuffers_fp8_h100\"",
+    );
+    refuses(
+        &["train", "--spec", &spec_file(&bad)],
+        &[
+            "parallelism.userbuffers",
+            "unknown userbuffers config `userbuffers_fp8_h100`",
+            "nemo-2.2.0:userbuffers_fp8_h100_h12288_tp4_mbs1_seqlen2048",
+        ],
+    );
+}

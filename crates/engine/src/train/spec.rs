@@ -50,6 +50,9 @@ struct ParallelismSpec {
     overlap_grad_reduce: Option<bool>,
     overlap_param_gather: Option<bool>,
     tp_comm_overlap: Option<bool>,
+    /// The per-GEMM settings the TP overlap runs with: a named config
+    /// (`perf::train::userbuffers`); default Transformer Engine's.
+    userbuffers: Option<Spanned<String>>,
     ep_comm_overlap: Option<bool>,
     fused_elementwise: Option<bool>,
     /// Layers whose activations go to host memory (Megatron's `cpu_offloading_num_layers`).
@@ -361,6 +364,20 @@ pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainRe
             ));
         }
         strategy.activation_offload_layers = n as u32;
+    }
+    if let Some(name) = &p.userbuffers {
+        use perf::train::userbuffers::UserbuffersConfig;
+        strategy.userbuffers = UserbuffersConfig::named(name.get_ref()).ok_or_else(|| {
+            fail(
+                Some(name.span()),
+                "parallelism.userbuffers",
+                format!("unknown userbuffers config `{}`", name.get_ref()),
+                &format!(
+                    "use one of {}",
+                    UserbuffersConfig::names().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
     }
     if let Some(buffer) = &p.grad_buffer {
         strategy.fp32_gradients = match buffer.get_ref().as_str() {
