@@ -18,11 +18,14 @@
 //!
 //! A framework may hand Transformer Engine its own per-GEMM settings instead
 //! ([`UserbuffersConfig`]): Megatron-Bridge's Llama 3 70B and Llama 3.1 405B presets name one
-//! of [`BRIDGE_CONFIGS`] by chip and precision, which give the bulk overlaps 2-32 SMs instead
-//! of 16 and run FP8's projection and FC2 forward as a ring exchange instead of a pipeline. A
-//! bulk overlap without the SM margin (`set_sm_margin=False`, which every such config sets)
-//! still takes its SMs from the GEMM beside it while the collective runs; it is charged as
-//! with the margin, an upper bound where the collective is the shorter.
+//! of [`BRIDGE_CONFIGS`] by chip and precision, NeMo 2.2.0's performance scripts one of
+//! [`NEMO_2_2_CONFIGS`] (the same names, some with other settings). They give the bulk
+//! overlaps 2-32 SMs instead of 16, run some projection and FC2 forwards as ring exchanges
+//! instead of pipelines, and some ring exchanges two chunks a GEMM. A bulk overlap without the
+//! SM margin (`set_sm_margin=False`, which every such config sets) still takes its SMs from the
+//! GEMM beside it while the collective runs; it is charged as with the margin, an upper bound
+//! where the collective is the shorter.
+
 use super::strategy::Strategy;
 use crate::arch::Arch;
 
