@@ -800,6 +800,18 @@ fn a_named_userbuffers_config_is_read_and_an_unknown_one_names_the_field() {
         "{defaults} {bridge}"
     );
     assert!(bridge["step_time_s"].as_f64() < defaults["step_time_s"].as_f64());
+    let ledger = |v: &Value| v["assumptions"].to_string();
+    assert!(!ledger(&bridge).contains("not read"), "{bridge}");
+    // At one sequence a microbatch the collectives run in line (cheaper there): the ledger says
+    // the named config was not read.
+    let in_line = train_json(&named.replace("microbatch = 4", "microbatch = 1"));
+    assert_eq!(in_line["breakdown"]["userbuffers_s"], 0.0);
+    assert!(
+        ledger(&in_line).contains(
+            "userbuffers config `megatron-bridge:userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192` not read"
+        ),
+        "{in_line}"
+    );
     let bad = base.replace(
         "tp_comm_overlap = true",
         "tp_comm_overlap = true\nuserbuffers = \"userbuffers_fp8_h100\"",

@@ -213,6 +213,16 @@ pub fn train_result(
         middle_min: 0,
         last: 0,
     });
+    // A named userbuffers config is read only where the TP overlap runs: say so when it does not.
+    let unread_userbuffers =
+        (!strategy.userbuffers.is_te_defaults() && e.breakdown.userbuffers_s == 0.0).then(|| {
+            format!(
+                "userbuffers config `{}` not read: the TP overlap does not run on this layout \
+                 (it needs TP > 1, sequence parallelism, the overlap on and attention other \
+                 than MLA, and runs only where it costs less than the collectives in line)",
+                strategy.userbuffers.name
+            )
+        });
     TrainResult {
         schema_version: SCHEMA_VERSION,
         engine_version: ENGINE_VERSION.to_string(),
@@ -264,6 +274,7 @@ pub fn train_result(
             // How far to trust the step time leads the ledger.
             let mut ledger = vec![step_time_error.sentence()];
             ledger.extend(inputs.assumptions.iter().cloned());
+            ledger.extend(unread_userbuffers);
             ledger
         },
     }
