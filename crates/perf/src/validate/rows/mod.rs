@@ -514,7 +514,7 @@ fn case_from(
         .as_deref()
         .and_then(crate::train::userbuffers::UserbuffersConfig::named)
     {
-        if strategy.tp_comm_overlap && strategy.tp > 1 && strategy.sequence_parallel {
+        if crate::train::userbuffers::applies(&strategy, &arch) {
             if !config.is_te_defaults() {
                 filled.push(format!(
                     "userbuffers={} (the recipe's tp_comm_overlap_cfg)",
