@@ -249,13 +249,31 @@ const HOPPER_RATES: [(CudnnVersion, f64, f64); 1] = [(v(9, 19), 644.0 / 989.0, 5
 /// `results/{gb200,gb300}_919_only_cudnn/llama3.1_*.csv`, added in df73764a, batch 1) gives
 /// 1.252 / 1.056 at 4k: the newest pair is taken, as the fitted fraction stands for the newest
 /// kernels, and the two agree within 1.3% over forward and backward together. B300 is the same
-/// die: it takes the same factors on its own ceiling. One factor serves every head width: the same day's DeepSeek-V3 points
-/// (width 192) give 1.131 / 1.081 at 4k, whose wider heads do more matmul per exponential (2%
-/// less gain over forward and backward together), and GPT-OSS's 128-token band at width 64
-/// 1.037 / 1.049 (a kernel bound elsewhere, at ~170 TFLOP/s on both chips).
+/// die: it takes the same factors on its own ceiling. One factor serves every full-attention
+/// head width: the same day's DeepSeek-V3 points (MLA, widths 192 / 128, 128 heads) give 1.131
+/// / 1.081 at 4k, and Kimi K2.6's (`kimiK26/{gb200,gb300}/kimiK26_*.csv`: the same widths with
+/// 64 heads; 0.518 / 0.421 ms forward, 1.698 / 1.548 ms backward) 1.230 / 1.097, so the two
+/// MLA shapes bracket the width-128 pair and the gap is not the width's. The sliding-window
+/// kernel is another matter: GPT-OSS's 128-token band at width 64 gains only 1.040 / 1.052,
+/// bound elsewhere (~170 TFLOP/s on both chips), and takes its own factor
+/// ([`BLACKWELL_ULTRA_BAND_SPEED`]).
 pub const BLACKWELL_ULTRA_SPEED: KernelSpeed = KernelSpeed {
     forward: (1703.0 / 1408.0) / BLACKWELL_ULTRA_CEILING_RATIO,
     backward: (1248.0 / 1148.0) / BLACKWELL_ULTRA_CEILING_RATIO,
+};
+
+/// Blackwell Ultra's sliding-window kernel against Blackwell's, per unit of each chip's BF16
+/// matmul ceiling: the same day's GPT-OSS runs (`gpt_oss/gb200/gpt_oss_20260424_100011.csv`,
+/// `gpt_oss/gb300/gpt_oss_20260424_100022.csv`, cuDNN 9.22, BF16, a 128-token band, width 64,
+/// 4k tokens, batch 2, non-deterministic backward): GB200 0.210 / 0.465 ms forward / backward,
+/// GB300 0.202 / 0.442 ms, so GB300 runs 1.0396x forward and 1.0520x backward, over the
+/// ceilings' 1.0788: 0.9637 and 0.9752. A band's query tile walks two key tiles, so the kernel
+/// spends its time on the tile's fixed work (loading the queries, writing the output and its
+/// log-sum-exp) rather than on exponentials, and Blackwell Ultra's doubled exponential rate
+/// buys it almost nothing; at 2k and 8k the ratios are 1.048 / 1.044 and 1.043 / 1.057.
+pub const BLACKWELL_ULTRA_BAND_SPEED: KernelSpeed = KernelSpeed {
+    forward: (0.210 / 0.202) / BLACKWELL_ULTRA_CEILING_RATIO,
+    backward: (0.465 / 0.442) / BLACKWELL_ULTRA_CEILING_RATIO,
 };
 
 /// GB300's BF16 matmul ceiling over GB200's in the catalog: B300's measured fraction (1,769 of
@@ -316,6 +334,27 @@ const BLACKWELL_WIDTH_RATES: [(f64, f64); 4] = [
     (160.0, 1137.8),
     (256.0, 1211.9 * 483.0 / 518.0),
 ];
+
+/// The sliding-window kernel of the framework's cuDNN on `arch`, given `kernels`, its full
+/// attention kernels' speed ([`kernel_speed`]): the same vintage, and on Blackwell Ultra the
+/// band kernel's own measured level ([`BLACKWELL_ULTRA_BAND_SPEED`]) in place of the full
+/// kernels'. No cuDNN version (`kernels` is the newest and the fitted fraction applies):
+/// unchanged.
+pub fn band_kernel_speed(
+    kernels: KernelSpeed,
+    version: Option<CudnnVersion>,
+    arch: KernelArch,
+) -> KernelSpeed {
+    if arch != KernelArch::BlackwellUltra || version.is_none() {
+        return kernels;
+    }
+    KernelSpeed {
+        forward: kernels.forward / BLACKWELL_ULTRA_SPEED.forward
+            * BLACKWELL_ULTRA_BAND_SPEED.forward,
+        backward: kernels.backward / BLACKWELL_ULTRA_SPEED.backward
+            * BLACKWELL_ULTRA_BAND_SPEED.backward,
+    }
+}
 
 /// A fused kernel's speed at head width `width` on `arch` relative to width 128 (where the fitted
 /// `attention_fraction` stands: every calibration row it was fitted on but a few runs width
@@ -512,6 +551,46 @@ mod tests {
         assert_eq!(
             head_width_speed(64.0, KernelArch::BlackwellUltra),
             head_width_speed(64.0, KernelArch::Blackwell)
+        );
+    }
+
+    #[test]
+    fn blackwell_ultra_bands_gain_only_what_their_kernel_measured() {
+        // GB300 over GB200, 128-token band, 4k: 0.210 / 0.202 = 1.039604 forward, 0.465 /
+        // 0.442 = 1.052036 backward; per unit of ceiling (1.078791) 0.963670 and 0.975200.
+        let band = BLACKWELL_ULTRA_BAND_SPEED;
+        assert!((band.forward - 0.963_670).abs() < 1e-5, "{band:?}");
+        assert!((band.backward - 0.975_200).abs() < 1e-5, "{band:?}");
+        let newest = CudnnVersion::parse("9.22");
+        let ultra = kernel_speed(newest, KernelArch::BlackwellUltra);
+        let ultra_band = band_kernel_speed(ultra, newest, KernelArch::BlackwellUltra);
+        assert!(
+            (ultra_band.forward - band.forward).abs() < 1e-12,
+            "{ultra_band:?}"
+        );
+        assert!(
+            (ultra_band.backward - band.backward).abs() < 1e-12,
+            "{ultra_band:?}"
+        );
+        // An older container keeps its vintage: 25.11's 9.13 backward, 0.78662 x 0.975200.
+        let old = CudnnVersion::parse("9.13");
+        let mb2511 = band_kernel_speed(
+            kernel_speed(old, KernelArch::BlackwellUltra),
+            old,
+            KernelArch::BlackwellUltra,
+        );
+        assert!(
+            (mb2511.backward - 0.78662 * 0.975_200).abs() < 1e-4,
+            "{mb2511:?}"
+        );
+        // Everywhere else, and without a cuDNN version, the band runs the full kernels' speed.
+        for arch in [KernelArch::Blackwell, KernelArch::Hopper, KernelArch::Other] {
+            let full = kernel_speed(newest, arch);
+            assert_eq!(band_kernel_speed(full, newest, arch), full);
+        }
+        assert_eq!(
+            band_kernel_speed(KernelSpeed::NEWEST, None, KernelArch::BlackwellUltra),
+            KernelSpeed::NEWEST
         );
     }
 

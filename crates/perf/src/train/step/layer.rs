@@ -261,7 +261,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     // Causal attention does half the score matrix; context parallelism balances it.
     let core_flops =
         2.0 * tokens * w.seq_len * (arch.heads / tp) * (arch.qk_head_dim() + arch.v_head_dim());
-    let (core_forward_s, core_memory_forward_s) = if s.flash_attention {
+    let (core_forward_s, core_memory_forward_s, core_backward_s) = if s.flash_attention {
         // The fused kernel's speed for the lengths it is handed (`attention`: longer kernels
         // and ring CP's unmasked blocks run nearer the ceiling) and, for cuDNN's kernels, for
         // its head width (narrow heads spend more of their time in the softmax). The published
@@ -278,29 +278,50 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
             1.0
         };
         let curve = attention::length_curve(hw.kernel_arch);
-        let rate = attention_ceiling * width * attention_kernels.forward;
-        let full_s = 0.5 * core_flops / (rate * attention::length_speedup(w.seq_len, cp, curve));
+        let rate = attention_ceiling * width;
+        let full_s = 0.5 * core_flops
+            / (rate * attention_kernels.forward * attention::length_speedup(w.seq_len, cp, curve));
+        // Backward: flash attention recomputes the scores (2.5x the forward's FLOPs), at the
+        // backward kernel's own speed for its cuDNN.
+        let backward = |forward_s: f64, kernels: KernelSpeed| {
+            2.5 * forward_s * kernels.forward / kernels.backward
+        };
         // Sliding-window layers (GPT-OSS: every other layer, a 128-token band) run the band's
-        // FLOPs at the banded kernel's rate, never slower than full causal attention would.
+        // FLOPs at the banded kernel's rate (its own on Blackwell Ultra), never slower than
+        // full causal attention would.
         let banded = arch.banded_layer_share(w.seq_len);
-        let core_s = if banded > 0.0 {
+        if banded > 0.0 {
             let band_flops = core_flops
                 * crate::arch::banded_keys_per_query(arch.sliding_window, w.seq_len)
                 / w.seq_len;
-            let band_s =
-                band_flops / (rate * attention::sliding_window_speedup(arch.sliding_window, curve));
-            (1.0 - banded) * full_s + banded * band_s.min(full_s)
+            let band_kernels =
+                attention::band_kernel_speed(attention_kernels, s.cudnn, hw.kernel_arch);
+            let band_s = band_flops
+                / (rate
+                    * band_kernels.forward
+                    * attention::sliding_window_speedup(arch.sliding_window, curve));
+            let (band_forward_s, band_backward_s) = if band_s < full_s {
+                (band_s, backward(band_s, band_kernels))
+            } else {
+                (full_s, backward(full_s, attention_kernels))
+            };
+            (
+                (1.0 - banded) * full_s + banded * band_forward_s,
+                0.0,
+                (1.0 - banded) * backward(full_s, attention_kernels) + banded * band_backward_s,
+            )
         } else {
-            full_s
-        };
-        (core_s, 0.0)
+            (full_s, 0.0, backward(full_s, attention_kernels))
+        }
     } else {
         // Unfused: two batched GEMMs over the full score matrix, plus scale-mask-softmax and
         // dropout streaming the s x s scores (about five 16-bit passes).
         let gemms =
             core_flops / (bf16_ceiling * shape_factor(c, seq_local, w.seq_len, arch.head_dim));
         let scores = b * (arch.heads / tp) * seq_local * w.seq_len;
-        (gemms, 5.0 * ACTIVATION_BYTES * scores / hbm)
+        let memory_s = 5.0 * ACTIVATION_BYTES * scores / hbm;
+        // Backward: twice the matmul work and the passes again.
+        (gemms, memory_s, 2.0 * gemms + 2.0 * memory_s)
     };
 
     let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
@@ -556,13 +577,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
 
     let layer_forward_s =
         attention_projection_s + core_forward_s + core_memory_forward_s + mlp_s + elementwise_s;
-    // Backward: twice the matmul work; flash attention's backward recomputes the scores (2.5x
-    // the forward's FLOPs, at the backward kernel's own speed for its cuDNN).
-    let core_backward_s = if s.flash_attention {
-        2.5 * core_forward_s * attention_kernels.forward / attention_kernels.backward
-    } else {
-        2.0 * core_forward_s + 2.0 * core_memory_forward_s
-    };
+    // Backward: twice the matmul work; the core's backward is above.
     let layer_backward_s = 2.0 * (attention_projection_s + mlp_s + elementwise_s) + core_backward_s;
 
     // Host stalls on MoE layers: Megatron's token dispatchers copy the tokens-per-expert
