@@ -289,10 +289,21 @@ pub const BLACKWELL_ULTRA_CEILING_RATIO: f64 = (1769.0 / 2250.0 * 2500.0) / 1822
 /// whose attention is not cuDNN's) or no measurement for the architecture: the newest
 /// kernels, where the fitted fraction applies unchanged.
 pub fn kernel_speed(version: Option<CudnnVersion>, arch: KernelArch) -> KernelSpeed {
+    vintage_speed(version, arch, BLACKWELL_ULTRA_SPEED)
+}
+
+/// The vintage table of `arch` at `version`, times `ultra` on Blackwell Ultra (the kernel's own
+/// level there: [`BLACKWELL_ULTRA_SPEED`] for full attention, [`BLACKWELL_ULTRA_BAND_SPEED`]
+/// for a sliding window).
+fn vintage_speed(
+    version: Option<CudnnVersion>,
+    arch: KernelArch,
+    ultra: KernelSpeed,
+) -> KernelSpeed {
     let (table, chip): (&[(CudnnVersion, f64, f64)], KernelSpeed) = match arch {
         KernelArch::Hopper => (&HOPPER_RATES, KernelSpeed::NEWEST),
         KernelArch::Blackwell => (&BLACKWELL_RATES, KernelSpeed::NEWEST),
-        KernelArch::BlackwellUltra => (&BLACKWELL_RATES, BLACKWELL_ULTRA_SPEED),
+        KernelArch::BlackwellUltra => (&BLACKWELL_RATES, ultra),
         KernelArch::Other => (&[], KernelSpeed::NEWEST),
     };
     let (Some(version), Some(&(_, newest_fwd, newest_bwd))) = (version, table.last()) else {
@@ -335,25 +346,12 @@ const BLACKWELL_WIDTH_RATES: [(f64, f64); 4] = [
     (256.0, 1211.9 * 483.0 / 518.0),
 ];
 
-/// The sliding-window kernel of the framework's cuDNN on `arch`, given `kernels`, its full
-/// attention kernels' speed ([`kernel_speed`]): the same vintage, and on Blackwell Ultra the
-/// band kernel's own measured level ([`BLACKWELL_ULTRA_BAND_SPEED`]) in place of the full
-/// kernels'. No cuDNN version (`kernels` is the newest and the fitted fraction applies):
-/// unchanged.
-pub fn band_kernel_speed(
-    kernels: KernelSpeed,
-    version: Option<CudnnVersion>,
-    arch: KernelArch,
-) -> KernelSpeed {
-    if arch != KernelArch::BlackwellUltra || version.is_none() {
-        return kernels;
-    }
-    KernelSpeed {
-        forward: kernels.forward / BLACKWELL_ULTRA_SPEED.forward
-            * BLACKWELL_ULTRA_BAND_SPEED.forward,
-        backward: kernels.backward / BLACKWELL_ULTRA_SPEED.backward
-            * BLACKWELL_ULTRA_BAND_SPEED.backward,
-    }
+/// The sliding-window kernel of cuDNN `version` on `arch`: the full kernels' vintage
+/// ([`kernel_speed`]), and on Blackwell Ultra the band kernel's own measured level
+/// ([`BLACKWELL_ULTRA_BAND_SPEED`]) in place of the full kernels'. No version: the newest
+/// kernels, where the fitted fraction applies unchanged.
+pub fn band_kernel_speed(version: Option<CudnnVersion>, arch: KernelArch) -> KernelSpeed {
+    vintage_speed(version, arch, BLACKWELL_ULTRA_BAND_SPEED)
 }
 
 /// A fused kernel's speed at head width `width` on `arch` relative to width 128 (where the fitted
@@ -562,8 +560,7 @@ mod tests {
         assert!((band.forward - 0.963_670).abs() < 1e-5, "{band:?}");
         assert!((band.backward - 0.975_200).abs() < 1e-5, "{band:?}");
         let newest = CudnnVersion::parse("9.22");
-        let ultra = kernel_speed(newest, KernelArch::BlackwellUltra);
-        let ultra_band = band_kernel_speed(ultra, newest, KernelArch::BlackwellUltra);
+        let ultra_band = band_kernel_speed(newest, KernelArch::BlackwellUltra);
         assert!(
             (ultra_band.forward - band.forward).abs() < 1e-12,
             "{ultra_band:?}"
@@ -574,11 +571,7 @@ mod tests {
         );
         // An older container keeps its vintage: 25.11's 9.13 backward, 0.78662 x 0.975200.
         let old = CudnnVersion::parse("9.13");
-        let mb2511 = band_kernel_speed(
-            kernel_speed(old, KernelArch::BlackwellUltra),
-            old,
-            KernelArch::BlackwellUltra,
-        );
+        let mb2511 = band_kernel_speed(old, KernelArch::BlackwellUltra);
         assert!(
             (mb2511.backward - 0.78662 * 0.975_200).abs() < 1e-4,
             "{mb2511:?}"
@@ -586,10 +579,10 @@ mod tests {
         // Everywhere else, and without a cuDNN version, the band runs the full kernels' speed.
         for arch in [KernelArch::Blackwell, KernelArch::Hopper, KernelArch::Other] {
             let full = kernel_speed(newest, arch);
-            assert_eq!(band_kernel_speed(full, newest, arch), full);
+            assert_eq!(band_kernel_speed(newest, arch), full);
         }
         assert_eq!(
-            band_kernel_speed(KernelSpeed::NEWEST, None, KernelArch::BlackwellUltra),
+            band_kernel_speed(None, KernelArch::BlackwellUltra),
             KernelSpeed::NEWEST
         );
     }

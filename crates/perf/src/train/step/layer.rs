@@ -294,8 +294,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
             let band_flops = core_flops
                 * crate::arch::banded_keys_per_query(arch.sliding_window, w.seq_len)
                 / w.seq_len;
-            let band_kernels =
-                attention::band_kernel_speed(attention_kernels, s.cudnn, hw.kernel_arch);
+            let band_kernels = attention::band_kernel_speed(s.cudnn, hw.kernel_arch);
             let band_s = band_flops
                 / (rate
                     * band_kernels.forward
