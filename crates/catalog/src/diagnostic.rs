@@ -153,6 +153,106 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// One input file as its readers see it (the name the user gave it and its contents), with the
+/// problems found in it so far: every reader that checks a file field by field collects into
+/// one of these, so that a run reports every problem at once, each placed, named and fixed the
+/// same way.
+#[derive(Debug, Clone)]
+pub struct Problems<'a> {
+    file: &'a str,
+    text: &'a str,
+    found: Vec<Diagnostic>,
+}
+
+impl<'a> Problems<'a> {
+    /// No problems yet in `file`, whose contents are `text`.
+    pub fn new(file: &'a str, text: &'a str) -> Problems<'a> {
+        Problems {
+            file,
+            text,
+            found: Vec::new(),
+        }
+    }
+
+    /// The file's name, as the user gave it.
+    pub fn file(&self) -> &'a str {
+        self.file
+    }
+
+    /// The file's contents.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// A problem with `field` at the byte `span` of this file, with its fix (see
+    /// [`Diagnostic::in_field`]), not recorded.
+    pub fn located(
+        &self,
+        span: Option<Range<usize>>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::in_field(self.file, self.text, span, field, message, hint)
+    }
+
+    /// One problem with `field` at the byte `span` of this file, as the whole report: for a
+    /// reader that stops at its first problem.
+    pub fn single(
+        &self,
+        span: Option<Range<usize>>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Diagnostics {
+        Diagnostics(vec![self.located(span, field, message, hint)])
+    }
+
+    /// Records a problem with `field` at the byte `span` of this file, with its fix.
+    pub fn add(
+        &mut self,
+        span: Option<Range<usize>>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        let problem = self.located(span, field, message, hint);
+        self.found.push(problem);
+    }
+
+    /// Records a problem built elsewhere (one that is not about a single field).
+    pub fn push(&mut self, problem: Diagnostic) {
+        self.found.push(problem);
+    }
+
+    /// Whether nothing is wrong so far.
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
+
+    /// Everything found, in the order it was found: `Ok` when nothing was.
+    pub fn into_result(self) -> Result<(), Diagnostics> {
+        if self.found.is_empty() {
+            Ok(())
+        } else {
+            Err(Diagnostics(self.found))
+        }
+    }
+
+    /// Everything found so far, as [`Problems::into_result`], leaving this collector empty for a
+    /// reader that still needs its other parts.
+    pub fn take_result(&mut self) -> Result<(), Diagnostics> {
+        std::mem::replace(self, Problems::new(self.file, self.text)).into_result()
+    }
+}
+
+impl From<Problems<'_>> for Diagnostics {
+    /// Everything found, in the order it was found (empty when nothing was).
+    fn from(problems: Problems<'_>) -> Diagnostics {
+        Diagnostics(problems.found)
+    }
+}
+
 /// A list of diagnostics, displayed one per paragraph.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
@@ -250,6 +350,32 @@ mod tests {
             let d = Diagnostic::in_field("f.toml", text, span, "b", "m", "h");
             assert_eq!((d.line, d.column), (None, None));
         }
+    }
+
+    #[test]
+    fn problems_are_reported_together_in_the_order_found() {
+        let text = "a = 1\nb = 2\n";
+        let mut problems = Problems::new("f.toml", text);
+        assert!(problems.is_empty());
+        assert_eq!(problems.clone().into_result(), Ok(()));
+        problems.add(Some(6..11), "b", "too big", "use 1");
+        problems.push(Diagnostic::new("f.toml", "not about one field"));
+        // The first is placed as `Diagnostic::in_field` places it (line 2, column 1).
+        let expected = Diagnostics(vec![
+            Diagnostic::in_field("f.toml", text, Some(6..11), "b", "too big", "use 1"),
+            Diagnostic::new("f.toml", "not about one field"),
+        ]);
+        assert_eq!(problems.clone().into_result(), Err(expected.clone()));
+        assert_eq!(Diagnostics::from(problems.clone()), expected);
+        // Taking leaves the collector empty, on the same file.
+        assert_eq!(problems.take_result(), Err(expected));
+        assert!(problems.is_empty());
+        assert_eq!((problems.file(), problems.text()), ("f.toml", text));
+        // A reader that stops at its first problem gets it alone, placed the same way.
+        let single = problems.single(Some(0..5), "a", "wrong", "fix it");
+        assert_eq!(single.0.len(), 1);
+        assert_eq!((single.0[0].line, single.0[0].column), (Some(1), Some(1)));
+        assert!(problems.is_empty(), "single records nothing");
     }
 
     #[test]

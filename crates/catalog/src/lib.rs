@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 
 pub use accelerator::CeilingBasis;
 pub use claim::Claim;
-pub use diagnostic::{nearest, Diagnostic, Diagnostics};
+pub use diagnostic::{nearest, Diagnostic, Diagnostics, Problems};
 pub use frameworks::Framework;
 pub use history::{DerivedStatus, Event, EventKind, GwBasis};
 pub use load::CatalogText;

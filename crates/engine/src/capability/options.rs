@@ -1,7 +1,7 @@
 //! The stated inputs of the capability view: defaults, the scenario's `[capability]` table and
 //! its validation (each bad value an error naming the field).
 
-use catalog::{Diagnostic, Diagnostics};
+use catalog::{Diagnostics, Problems};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use units::Month;
@@ -110,16 +110,9 @@ pub fn options_from_spec(
     let Some(spec) = spec else {
         return Ok(options);
     };
-    let mut problems = Vec::new();
+    let mut problems = Problems::new(origin, text);
     let mut problem = |span: std::ops::Range<usize>, field: &str, message: String, hint: &str| {
-        problems.push(Diagnostic::in_field(
-            origin,
-            text,
-            Some(span),
-            format!("capability.{field}"),
-            message,
-            hint,
-        ));
+        problems.add(Some(span), format!("capability.{field}"), message, hint);
     };
     let mut number = |value: &Option<Spanned<f64>>,
                       field: &str,
@@ -276,11 +269,7 @@ pub fn options_from_spec(
             ),
         }
     }
-    if problems.is_empty() {
-        Ok(options)
-    } else {
-        Err(Diagnostics(problems))
-    }
+    problems.into_result().map(|()| options)
 }
 
 /// Capability inputs given as command-line flags (or in an API body), laid over the

@@ -78,10 +78,9 @@ pub fn parse_mode(text: &str) -> Option<ServingMode> {
 
 /// Parses and evaluates an inference spec.
 pub fn infer_text(catalog: &Catalog, origin: &str, text: &str) -> Result<InferResult, EngineError> {
+    let input = catalog::Problems::new(origin, text);
     let fail = |span: Option<std::ops::Range<usize>>, field: &str, message: String, hint: &str| {
-        EngineError::Invalid(Diagnostics(vec![Diagnostic::in_field(
-            origin, text, span, field, message, hint,
-        )]))
+        EngineError::Invalid(input.single(span, field, message, hint))
     };
     let spec: InferSpecFile = toml::from_str(text).map_err(|err| {
         EngineError::Invalid(Diagnostics(vec![Diagnostic::from_toml(origin, text, &err)

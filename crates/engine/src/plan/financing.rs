@@ -32,7 +32,12 @@ impl Resolver<'_> {
                             .unwrap_or_else(|| {
                                 (format!("unknown deal `{}`", deal.get_ref()), hint)
                             });
-                        self.problem(Some(deal.span()), format!("{label}.deal"), message, hint);
+                        self.problems.add(
+                            Some(deal.span()),
+                            format!("{label}.deal"),
+                            message,
+                            hint,
+                        );
                         continue;
                     }
                     self.deals_used.insert(deal.get_ref().clone());
@@ -48,7 +53,7 @@ impl Resolver<'_> {
                 (Some(per_gw), max, None, None) => {
                     if tranches.is_empty() {
                         let span = spec.deal.as_ref().map(Spanned::span);
-                        self.problem(
+                        self.problems.add(
                             span,
                             format!("{label}.deal"),
                             "no tranche belongs to this deal, so nothing is ever deployed for it",
@@ -103,7 +108,7 @@ impl Resolver<'_> {
                     });
                     deals.push(spec.deal.as_ref().map(|d| d.get_ref().clone()));
                 }
-                _ => self.problem(
+                _ => self.problems.add(
                     None,
                     label,
                     format!("financing `{name}` is neither per-GW nor a lump sum"),
@@ -125,7 +130,7 @@ impl Resolver<'_> {
                 let month = self.month(end, "end")?;
                 let first_online = tranches.iter().map(|t| t.start).min()?;
                 if month < first_online {
-                    self.problem(Some(end.span()), "end", format!("the timeline ends ({month}) before anything is online ({first_online})"), "set `end` to a later month, or remove it");
+                    self.problems.add(Some(end.span()), "end", format!("the timeline ends ({month}) before anything is online ({first_online})"), "set `end` to a later month, or remove it");
                     return None;
                 }
                 if month < last_full {
@@ -137,7 +142,7 @@ impl Resolver<'_> {
         };
         if end.months_since(first_start) >= MAX_TIMELINE_MONTHS {
             let span = self.scenario.end.as_ref().map(Spanned::span);
-            self.problem(
+            self.problems.add(
                 span,
                 "end",
                 format!(

@@ -91,9 +91,7 @@ pub fn resolve_text(
     let scenario = parse_scenario(origin, text)?;
     let mut r = Resolver::new(catalog, &scenario, origin, text);
     let input = r.resolve();
-    if !r.problems.is_empty() {
-        return Err(EngineError::Invalid(Diagnostics(r.problems)));
-    }
+    r.problems.take_result().map_err(EngineError::Invalid)?;
     let input = input.expect("resolution succeeds when no problem was recorded");
     let capability = capability_options(catalog, &scenario, &input, origin, text)?;
     let sources = r.source_refs();
@@ -283,9 +281,7 @@ fn plan_inner(
 ) -> Result<(PlanResult, Option<crate::capability::SystemTables>), EngineError> {
     let mut r = Resolver::new(catalog, scenario, origin, text);
     let input = r.resolve();
-    if !r.problems.is_empty() {
-        return Err(EngineError::Invalid(Diagnostics(r.problems)));
-    }
+    r.problems.take_result().map_err(EngineError::Invalid)?;
     let input = input.expect("resolution succeeds when no problem was recorded");
     let capability_options = capability_options(catalog, scenario, &input, origin, text)?;
     let timeline = fleet::plan(&input.fleet);

@@ -2,9 +2,8 @@
 //! ledger with its source, and every problem with its location and fix.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 
-use catalog::{nearest, Catalog, Diagnostic, Source, Sourced};
+use catalog::{nearest, Catalog, Problems, Source, Sourced};
 use fleet::FleetInput;
 use toml::Spanned;
 use units::{Month, FLOPS_PER_TFLOPS};
@@ -36,10 +35,9 @@ pub(super) const POWER_STACK_SOURCE: &str = "power-stack";
 pub(super) struct Resolver<'a> {
     pub(super) catalog: &'a Catalog,
     pub(super) scenario: &'a Scenario,
-    pub(super) origin: &'a str,
-    pub(super) text: &'a str,
     pub(super) scenario_sources: BTreeMap<String, &'a Source>,
-    pub(super) problems: Vec<Diagnostic>,
+    /// The scenario file and every problem found in it.
+    pub(super) problems: Problems<'a>,
     pub(super) warnings: Vec<String>,
     pub(super) assumptions: Vec<Assumption>,
     pub(super) recorded: BTreeSet<String>,
@@ -62,14 +60,12 @@ impl<'a> Resolver<'a> {
         Resolver {
             catalog,
             scenario,
-            origin,
-            text,
             scenario_sources: scenario
                 .source
                 .iter()
                 .map(|s| (s.id.get_ref().clone(), s))
                 .collect(),
-            problems: Vec::new(),
+            problems: Problems::new(origin, text),
             warnings: Vec::new(),
             assumptions: Vec::new(),
             recorded: BTreeSet::new(),
@@ -78,23 +74,6 @@ impl<'a> Resolver<'a> {
             draws: None,
             stacks: Vec::new(),
         }
-    }
-
-    pub(super) fn problem(
-        &mut self,
-        span: Option<Range<usize>>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) {
-        self.problems.push(Diagnostic::in_field(
-            self.origin,
-            self.text,
-            span,
-            field,
-            message,
-            hint,
-        ));
     }
 
     /// Records a catalog number in the ledger (once per name) and returns it.
@@ -179,7 +158,7 @@ impl<'a> Resolver<'a> {
                         Some(near) => format!("did you mean `{near}`? Otherwise add a [[source]] entry with id = \"{id}\" to the scenario"),
                         None => format!("add a [[source]] entry with id = \"{id}\" (title, url, date, kind) to the scenario"),
                     };
-                    self.problem(
+                    self.problems.add(
                         Some(number.span()),
                         name,
                         format!("source `{id}` is not defined"),
@@ -215,7 +194,7 @@ impl<'a> Resolver<'a> {
     ) -> bool {
         let value = number.get_ref().value;
         if !ok || !value.is_finite() {
-            self.problem(
+            self.problems.add(
                 Some(number.span()),
                 field,
                 format!("impossible value {value}"),
@@ -225,7 +204,7 @@ impl<'a> Resolver<'a> {
         }
         if value.abs() > crate::finite::MAX_SCENARIO_NUMBER {
             // Products of such numbers overflow to infinity (issue 17).
-            self.problem(
+            self.problems.add(
                 Some(number.span()),
                 field,
                 format!("{value:e} is too large to compute with"),
@@ -273,7 +252,7 @@ impl<'a> Resolver<'a> {
         match value.get_ref().parse::<Month>() {
             Ok(m) => Some(m),
             Err(e) => {
-                self.problem(
+                self.problems.add(
                     Some(value.span()),
                     field,
                     e.to_string(),
@@ -287,7 +266,7 @@ impl<'a> Resolver<'a> {
     pub(super) fn resolve(&mut self) -> Option<Resolved> {
         if let Some(version) = &self.scenario.schema_version {
             if *version.get_ref() != 1 {
-                self.problem(
+                self.problems.add(
                     Some(version.span()),
                     "schema_version",
                     format!(
@@ -300,7 +279,7 @@ impl<'a> Resolver<'a> {
         }
         for source in &self.scenario.source {
             if self.catalog.sources.contains_key(source.id.get_ref()) {
-                self.problem(
+                self.problems.add(
                     Some(source.id.span()),
                     "source.id",
                     format!(
@@ -312,7 +291,7 @@ impl<'a> Resolver<'a> {
             }
         }
         if self.scenario.tranche.is_empty() {
-            self.problem(
+            self.problems.add(
                 None,
                 "tranche",
                 "the scenario has no [[tranche]]",
@@ -323,7 +302,7 @@ impl<'a> Resolver<'a> {
         for (system_id, price) in &self.scenario.prices {
             if !self.catalog.systems.contains_key(system_id) {
                 let hint = self.system_hint(system_id);
-                self.problem(
+                self.problems.add(
                     Some(price.span()),
                     format!("prices.{system_id}"),
                     format!("unknown system `{system_id}`"),
@@ -355,7 +334,7 @@ impl<'a> Resolver<'a> {
                 .unwrap_or_else(|| format!("tranche {}", index + 1));
             if !names.insert(name.clone()) {
                 let span = spec.name.as_ref().map(Spanned::span);
-                self.problem(
+                self.problems.add(
                     span,
                     format!("tranche[{}].name", index + 1),
                     format!("two tranches are named `{name}`"),
@@ -406,7 +385,7 @@ impl<'a> Resolver<'a> {
                 };
                 let (message, hint) = not_yet_public(self.catalog, id)
                     .unwrap_or_else(|| (format!("unknown deal `{id}`"), hint));
-                self.problem(
+                self.problems.add(
                     Some(spec.deal.span()),
                     format!("{label}.deal"),
                     message,
@@ -488,7 +467,7 @@ impl<'a> Resolver<'a> {
                 if id == SCENARIO_SOURCE {
                     return SourceRef {
                         id: id.clone(),
-                        title: format!("Set in {}", self.origin),
+                        title: format!("Set in {}", self.problems.file()),
                         url: String::new(),
                         date: String::new(),
                         kind: "user-input".into(),

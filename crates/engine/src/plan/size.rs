@@ -44,7 +44,7 @@ impl Resolver<'_> {
         spec: &TrancheSpec,
     ) -> Option<Size> {
         if let (Some(basis), None) = (&spec.basis, &spec.gw) {
-            self.problem(
+            self.problems.add(
                 Some(basis.span()),
                 format!("{label}.basis"),
                 "`basis` is set without `gw`",
@@ -76,7 +76,8 @@ impl Resolver<'_> {
                     given[1].1.as_ref().map(Spanned::span),
                 )
             };
-            self.problem(span, format!("{label}.facility_gw"), message, SIZE_HINT);
+            self.problems
+                .add(span, format!("{label}.facility_gw"), message, SIZE_HINT);
             return None;
         }
         let (size_key, size) = (
@@ -99,7 +100,7 @@ impl Resolver<'_> {
             "it_gw" => GwBasis::It,
             _ => {
                 let Some(basis) = &spec.basis else {
-                    self.problem(
+                    self.problems.add(
                         Some(size.span()),
                         format!("{label}.basis"),
                         "`gw` is given without its `basis`",
@@ -110,7 +111,7 @@ impl Resolver<'_> {
                 match parse_basis(basis.get_ref()) {
                     Some(b) => b,
                     None => {
-                        self.problem(
+                        self.problems.add(
                             Some(basis.span()),
                             format!("{label}.basis"),
                             format!("`{}` is not a basis", basis.get_ref()),
@@ -153,7 +154,7 @@ impl Resolver<'_> {
                 continue;
             };
             if basis.is_some_and(|b| b != phase_basis) {
-                self.problem(
+                self.problems.add(
                     Some(site_id.span()),
                     field,
                     format!(
@@ -177,7 +178,7 @@ impl Resolver<'_> {
                 field,
             }),
             _ => {
-                self.problem(
+                self.problems.add(
                     Some(site_id.span()),
                     field,
                     format!(

@@ -35,7 +35,8 @@ impl Resolver<'_> {
                 };
                 let (message, hint) = not_yet_public(catalog, deal.get_ref())
                     .unwrap_or_else(|| (format!("unknown deal `{}`", deal.get_ref()), hint));
-                self.problem(Some(deal.span()), format!("{label}.deal"), message, hint);
+                self.problems
+                    .add(Some(deal.span()), format!("{label}.deal"), message, hint);
                 None
             }
             Some(deal) => {
@@ -53,7 +54,7 @@ impl Resolver<'_> {
                     Some(near) => format!("did you mean `{near}`? `gigawatt catalog list --kind sites` shows every site"),
                     None => "`gigawatt catalog list --kind sites` shows every site".to_string(),
                 };
-                self.problem(
+                self.problems.add(
                     Some(site.span()),
                     format!("{label}.site"),
                     format!("unknown site `{}`", site.get_ref()),
@@ -63,7 +64,7 @@ impl Resolver<'_> {
         }
 
         let Some(system_id) = &spec.system else {
-            self.problem(
+            self.problems.add(
                 None,
                 format!("{label}.system"),
                 format!("tranche `{name}` names no system"),
@@ -73,7 +74,7 @@ impl Resolver<'_> {
         };
         let Some(system) = catalog.systems.get(system_id.get_ref()) else {
             let hint = self.system_hint(system_id.get_ref());
-            self.problem(
+            self.problems.add(
                 Some(system_id.span()),
                 format!("{label}.system"),
                 format!("unknown system `{}`", system_id.get_ref()),
@@ -311,7 +312,7 @@ impl Resolver<'_> {
         let start = match &spec.start {
             Some(start) => self.month(start, &format!("{label}.start")),
             None => {
-                self.problem(
+                self.problems.add(
                     None,
                     format!("{label}.start"),
                     format!("tranche `{name}` has no start month"),
@@ -322,7 +323,7 @@ impl Resolver<'_> {
         };
         let ramp = match (&spec.ramp_months, &spec.full_by) {
             (Some(_), Some(full_by)) => {
-                self.problem(
+                self.problems.add(
                     Some(full_by.span()),
                     format!("{label}.full_by"),
                     "both `ramp_months` and `full_by` are set",
@@ -345,7 +346,7 @@ impl Resolver<'_> {
                 let field = format!("{label}.full_by");
                 match (self.month(full_by, &field), start) {
                     (Some(full), Some(start)) if full < start => {
-                        self.problem(
+                        self.problems.add(
                             Some(full_by.span()),
                             field,
                             format!("the ramp ends ({full}) before it starts ({start})"),
@@ -426,7 +427,7 @@ impl Resolver<'_> {
                     }
                 }
                 if stacked.systems == 0 {
-                    self.problem(
+                    self.problems.add(
                         span,
                         field,
                         format!(
@@ -493,7 +494,7 @@ impl Resolver<'_> {
         fix: &str,
     ) {
         let reason = value.missing_reason().unwrap_or("not given");
-        self.problem(
+        self.problems.add(
             Some(system_id.span()),
             format!("{label}.system"),
             format!(

@@ -1,7 +1,7 @@
 //! The spec file of `gigawatt train`: parsing, the layout and its framework, checked; the
 //! result it makes lives in `result`.
 
-use catalog::{Catalog, Diagnostic, Diagnostics};
+use catalog::{Catalog, Diagnostic, Diagnostics, Problems};
 use perf::{ModelConstants, Precision, Recompute, RecomputeModules, Strategy, Workload};
 use serde::Deserialize;
 use toml::Spanned;
@@ -138,10 +138,9 @@ pub fn parse_training_precision(text: &str) -> Option<(Precision, Option<perf::R
 
 /// Parses and evaluates a training spec (see the README's "Training a model").
 pub fn train_text(catalog: &Catalog, origin: &str, text: &str) -> Result<TrainResult, EngineError> {
+    let input = Problems::new(origin, text);
     let fail = |span: Option<std::ops::Range<usize>>, field: &str, message: String, hint: &str| {
-        EngineError::Invalid(Diagnostics(vec![Diagnostic::in_field(
-            origin, text, span, field, message, hint,
-        )]))
+        EngineError::Invalid(input.single(span, field, message, hint))
     };
     let spec: TrainSpecFile = toml::from_str(text).map_err(|err| {
         EngineError::Invalid(Diagnostics(vec![Diagnostic::from_toml(origin, text, &err)

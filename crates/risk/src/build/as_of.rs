@@ -1,7 +1,6 @@
 //! The portfolio file's `as_of` month: capacity the plan has online by then is delivered,
 //! so certain; only what comes after keeps its deal's uncertainty.
 
-use catalog::Diagnostic;
 use fleet::{FinancingRule, FleetInput};
 use toml::Spanned;
 use units::Month;
@@ -27,11 +26,11 @@ pub(super) fn split(
             Some(deals)
         }
         Err(e) => {
-            ctx.problems.push(
-                Diagnostic::new(ctx.origin, e.to_string())
-                    .at(ctx.text, Some(as_of.span()))
-                    .field("as_of")
-                    .hint("write the month as YYYY-MM, e.g. \"2026-11\""),
+            ctx.problems.add(
+                Some(as_of.span()),
+                "as_of",
+                e.to_string(),
+                "write the month as YYYY-MM, e.g. \"2026-11\"",
             );
             None
         }

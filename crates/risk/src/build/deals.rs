@@ -124,7 +124,7 @@ fn specs_by_id<'a>(
             };
             let (message, hint) = engine::not_yet_public(catalog, id)
                 .unwrap_or_else(|| (format!("unknown deal `{id}`"), hint));
-            ctx.problem(Some(spec.id.span()), field, message, hint);
+            ctx.problems.add(Some(spec.id.span()), field, message, hint);
         } else if !plan_deals.contains(id) {
             let hint = if plan_deals.is_empty() {
                 "the plan has no deals: give its tranches `deal = \"id\"`".to_string()
@@ -138,14 +138,14 @@ fn specs_by_id<'a>(
                         .join(", ")
                 )
             };
-            ctx.problem(
+            ctx.problems.add(
                 Some(spec.id.span()),
                 field,
                 format!("deal `{id}` has no tranche or financing in the plan {scenario_origin}"),
                 hint,
             );
         } else if specs.contains_key(id) {
-            ctx.problem(
+            ctx.problems.add(
                 Some(spec.id.span()),
                 field,
                 format!("deal `{id}` is listed twice"),
@@ -182,7 +182,7 @@ fn outcomes(
                     & ctx.probability(x.value, collapse.span(), &field("collapse"));
                 let sum = p.value + *c.value.get_ref() + x.value;
                 if ok && (sum - 1.0).abs() > 1e-9 {
-                    ctx.problem(
+                    ctx.problems.add(
                         Some(collapse.span()),
                         field("collapse"),
                         format!(
@@ -202,7 +202,7 @@ fn outcomes(
                     "write the share of the deal kept when cut as [low, high], for example kept = [0.3, 0.7]",
                 ) {
                     if !(0.0..=1.0).contains(&lo) || !(0.0..=1.0).contains(&hi) || lo > hi {
-                        ctx.problem(
+                        ctx.problems.add(
                             Some(c.kept.span()),
                             field("cut.kept"),
                             format!("impossible range [{lo}, {hi}]"),
@@ -270,7 +270,7 @@ fn outcomes(
                 .into_iter()
                 .filter_map(|(k, m)| m.then_some(k))
                 .collect();
-                ctx.problem(
+                ctx.problems.add(
                     Some(s.id.span()),
                     format!("deal[{}]", i + 1),
                     format!("`{id}` sets some outcome probabilities but not {}", missing.join(", ")),
@@ -314,14 +314,14 @@ fn delay(
                 "write the delay as [min, mode, max] months, for example months = [0, 3, 18]",
             ) {
                 if let Some(negative) = months.iter().find(|v| *v.get_ref() < 0.0) {
-                    ctx.problem(
+                    ctx.problems.add(
                         Some(negative.span()),
                         field("delay.months"),
                         format!("negative delay {} months", negative.get_ref()),
                         "a delay is 0 months or more; an early start belongs in the plan's `start`",
                     );
                 } else if !(m[0] <= m[1] && m[1] <= m[2] && m.iter().all(|v| v.is_finite())) {
-                    ctx.problem(
+                    ctx.problems.add(
                         Some(d.months.span()),
                         field("delay.months"),
                         format!(
@@ -331,7 +331,7 @@ fn delay(
                         "write [min, mode, max] months with min <= mode <= max",
                     );
                 } else if m[2] > MAX_DELAY_MONTHS {
-                    ctx.problem(
+                    ctx.problems.add(
                         Some(months[2].span()),
                         field("delay.months"),
                         format!(
@@ -398,7 +398,7 @@ fn ramp(
                 if r[0] > 0.0 && r[0] <= r[1] && r[1] <= r[2] && r[2] <= MAX_RAMP_FACTOR {
                     deal.odds.ramp_factor = r;
                 } else {
-                    ctx.problem(
+                    ctx.problems.add(
                         Some(ramp.span()),
                         &field,
                         format!("impossible ramp factors [{}, {}, {}]", r[0], r[1], r[2]),
@@ -442,7 +442,7 @@ fn link_drivers(
             let wanted = driver.get_ref();
             let field = format!("deal[{}].drivers[{}]", i + 1, k + 1);
             match drivers.iter().position(|d| &d.id == wanted) {
-                Some(index) if deal.drivers.contains(&index) => ctx.problem(
+                Some(index) if deal.drivers.contains(&index) => ctx.problems.add(
                     Some(driver.span()),
                     field,
                     format!("driver `{wanted}` is listed twice"),
@@ -457,7 +457,7 @@ fn link_drivers(
                         Some(near) => format!("did you mean `{near}`? Otherwise add a [[driver]] with id = \"{wanted}\""),
                         None => format!("add a [[driver]] with id = \"{wanted}\" and a weight"),
                     };
-                    ctx.problem(
+                    ctx.problems.add(
                         Some(driver.span()),
                         field,
                         format!("unknown driver `{wanted}`"),
@@ -468,7 +468,7 @@ fn link_drivers(
         }
         if total > 1.0 + 1e-9 {
             let span = s.drivers.as_ref().and_then(|d| d.first()).map(|d| d.span());
-            ctx.problem(
+            ctx.problems.add(
                 span,
                 format!("deal[{}].drivers", i + 1),
                 format!("the drivers' weights add up to {}, more than 1", trim(total)),

@@ -15,7 +15,7 @@ pub(super) fn resolve(ctx: &mut Ctx, specs: &[DriverSpec]) -> Vec<Driver> {
         let field = format!("driver[{}]", i + 1);
         let id = spec.id.get_ref().clone();
         if drivers.iter().any(|d| d.id == id) {
-            ctx.problem(
+            ctx.problems.add(
                 Some(spec.id.span()),
                 format!("{field}.id"),
                 format!("driver `{id}` is defined twice"),
@@ -25,7 +25,7 @@ pub(super) fn resolve(ctx: &mut Ctx, specs: &[DriverSpec]) -> Vec<Driver> {
         let weight: &ScenarioNumber = spec.weight.get_ref();
         let weight_field = format!("{field}.weight");
         if !(0.0..=1.0).contains(&weight.value) {
-            ctx.problem(
+            ctx.problems.add(
                 Some(spec.weight.span()),
                 &weight_field,
                 format!("weight {} is outside [0, 1]", weight.value),

@@ -15,7 +15,7 @@ pub(super) struct RunDefaults {
 pub(super) fn run_defaults(ctx: &mut Ctx, file: &PortfolioFile) -> RunDefaults {
     if let Some(version) = &file.schema_version {
         if *version.get_ref() != 1 {
-            ctx.problem(
+            ctx.problems.add(
                 Some(version.span()),
                 "schema_version",
                 format!("unsupported schema_version {}", version.get_ref()),
@@ -26,7 +26,7 @@ pub(super) fn run_defaults(ctx: &mut Ctx, file: &PortfolioFile) -> RunDefaults {
     let samples = file.samples.as_ref().and_then(|s| {
         let n = *s.get_ref();
         if n < 1 || n as u64 > MAX_SAMPLES {
-            ctx.problem(
+            ctx.problems.add(
                 Some(s.span()),
                 "samples",
                 format!("{n} samples is outside 1 to {MAX_SAMPLES}"),
@@ -40,7 +40,7 @@ pub(super) fn run_defaults(ctx: &mut Ctx, file: &PortfolioFile) -> RunDefaults {
     let seed = file.seed.as_ref().and_then(|s| {
         let seed = *s.get_ref();
         if seed < 0 {
-            ctx.problem(
+            ctx.problems.add(
                 Some(s.span()),
                 "seed",
                 format!("impossible seed {seed}"),

@@ -15,7 +15,7 @@ mod sources;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use catalog::{nearest, Catalog, Diagnostic, Diagnostics};
+use catalog::{nearest, Catalog, Diagnostic, Diagnostics, Problems};
 use engine::Assumption;
 
 use crate::file::PortfolioFile;
@@ -43,32 +43,14 @@ pub fn parse(origin: &str, text: &str) -> Result<PortfolioFile, RiskError> {
 /// What reading a portfolio file collects as its sections are resolved: every problem (so one
 /// run reports them all), the assumptions ledger and the sources it cites.
 struct Ctx<'a> {
-    origin: &'a str,
-    text: &'a str,
-    problems: Vec<Diagnostic>,
+    /// The portfolio file and every problem found in it.
+    problems: Problems<'a>,
     assumptions: Vec<Assumption>,
     cited: BTreeSet<String>,
     known_sources: BTreeSet<String>,
 }
 
 impl Ctx<'_> {
-    fn problem(
-        &mut self,
-        span: Option<Range<usize>>,
-        field: impl Into<String>,
-        message: impl Into<String>,
-        hint: impl Into<String>,
-    ) {
-        self.problems.push(Diagnostic::in_field(
-            self.origin,
-            self.text,
-            span,
-            field,
-            message,
-            hint,
-        ));
-    }
-
     /// Checks that `source` (if any) exists; returns the id to cite.
     fn source(&mut self, source: Option<&str>, span: Range<usize>, field: &str) -> String {
         match source {
@@ -79,7 +61,7 @@ impl Ctx<'_> {
                         Some(near) => format!("did you mean `{near}`? Otherwise add a [[source]] entry with id = \"{id}\" to the portfolio file"),
                         None => format!("add a [[source]] entry with id = \"{id}\" (title, url, date, kind) to the portfolio file"),
                     };
-                    self.problem(
+                    self.problems.add(
                         Some(span),
                         field,
                         format!("source `{id}` is not defined"),
@@ -126,7 +108,7 @@ impl Ctx<'_> {
         let count = values.len();
         let fixed = <[f64; N]>::try_from(values).ok();
         if fixed.is_none() {
-            self.problem(
+            self.problems.add(
                 Some(list.span()),
                 field,
                 format!("`{key}` has {count} values"),
@@ -138,7 +120,7 @@ impl Ctx<'_> {
 
     fn probability(&mut self, value: f64, span: Range<usize>, field: &str) -> bool {
         if !(0.0..=1.0).contains(&value) {
-            self.problem(
+            self.problems.add(
                 Some(span),
                 field,
                 format!("probability {value} is outside [0, 1]"),
@@ -171,9 +153,7 @@ pub fn build(
         file_sources.insert(s.id.get_ref().clone(), s);
     }
     let mut ctx = Ctx {
-        origin,
-        text,
-        problems: Vec::new(),
+        problems: Problems::new(origin, text),
         assumptions: Vec::new(),
         cited: BTreeSet::new(),
         known_sources: catalog
@@ -195,9 +175,7 @@ pub fn build(
         &drivers,
     );
 
-    if !ctx.problems.is_empty() {
-        return Err(RiskError::Invalid(Diagnostics(ctx.problems)));
-    }
+    ctx.problems.take_result().map_err(RiskError::Invalid)?;
 
     let index: BTreeMap<&str, usize> = deals
         .iter()
@@ -240,7 +218,7 @@ pub fn build(
         &mut resolved.fleet,
         tranche_deal,
     ) else {
-        return Err(RiskError::Invalid(Diagnostics(ctx.problems)));
+        return Err(RiskError::Invalid(Diagnostics::from(ctx.problems)));
     };
 
     let sources = sources::cited(&mut ctx, catalog, &file_sources, &resolved.sources, &deals);

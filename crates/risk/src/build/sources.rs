@@ -34,7 +34,7 @@ pub(super) fn cited(
         let source = if id == PORTFOLIO_SOURCE {
             SourceRef {
                 id: id.clone(),
-                title: format!("Set in {}", ctx.origin),
+                title: format!("Set in {}", ctx.problems.file()),
                 url: String::new(),
                 date: String::new(),
                 kind: "user-input".into(),
