@@ -36,6 +36,21 @@ impl StatusCitation {
     }
 }
 
+/// One of the plan's deals as it is resolved: its id, its `[[deal]]` entry with the entry's
+/// index in the file (where the file lists it), and what the numbers its status supplies cite.
+struct DealEntry<'a> {
+    id: &'a str,
+    spec: Option<(usize, &'a DealSpec)>,
+    by_status: StatusCitation,
+}
+
+impl DealEntry<'_> {
+    /// The ledger name of the deal's `key`.
+    fn label(&self, key: &str) -> String {
+        format!("deal[{}].{key}", self.id)
+    }
+}
+
 /// Each deal of the plan, in order of first appearance, with its outcome, delay and ramp
 /// uncertainty and its drivers (indices into `drivers`), every number recorded as an
 /// assumption; a problem for each `[[deal]]` entry that is unknown, not in the plan or
@@ -76,11 +91,15 @@ pub(super) fn resolve(
             odds: defaults,
             drivers: Vec::new(),
         };
-        let spec = specs.get(id).copied();
-        outcomes(ctx, id, &mut deal, spec, &by_status);
-        delay(ctx, id, &mut deal, spec, &by_status);
-        ramp(ctx, id, &mut deal, spec, &by_status);
-        link_drivers(ctx, &mut deal, spec, drivers);
+        let entry = DealEntry {
+            id,
+            spec: specs.get(id).copied(),
+            by_status,
+        };
+        outcomes(ctx, &entry, &mut deal);
+        delay(ctx, &entry, &mut deal);
+        ramp(ctx, &entry, &mut deal);
+        link_drivers(ctx, &entry, &mut deal, drivers);
         deals.push(deal);
     }
     deals
@@ -159,14 +178,9 @@ fn specs_by_id<'a>(
 }
 
 /// Outcome probabilities: all three from the file, or the status defaults.
-fn outcomes(
-    ctx: &mut Ctx,
-    id: &str,
-    deal: &mut DealRisk,
-    spec: Option<(usize, &DealSpec)>,
-    by_status: &StatusCitation,
-) {
-    let label = |key: &str| format!("deal[{id}].{key}");
+fn outcomes(ctx: &mut Ctx, entry: &DealEntry, deal: &mut DealRisk) {
+    let (id, spec, by_status) = (entry.id, entry.spec, &entry.by_status);
+    let label = |key: &str| entry.label(key);
     let trio_given =
         spec.is_some_and(|(_, s)| s.proceed.is_some() || s.cut.is_some() || s.collapse.is_some());
     let mut file_trio = false;
@@ -293,14 +307,9 @@ fn outcomes(
 }
 
 /// The chance of a delay and its months, from the file or the status defaults.
-fn delay(
-    ctx: &mut Ctx,
-    id: &str,
-    deal: &mut DealRisk,
-    spec: Option<(usize, &DealSpec)>,
-    by_status: &StatusCitation,
-) {
-    let label = |key: &str| format!("deal[{id}].{key}");
+fn delay(ctx: &mut Ctx, entry: &DealEntry, deal: &mut DealRisk) {
+    let (spec, by_status) = (entry.spec, &entry.by_status);
+    let label = |key: &str| entry.label(key);
     match spec.and_then(|(i, s)| s.delay.as_ref().map(|d| (i, s, d))) {
         Some((i, s, delay)) => {
             let field = |key: &str| format!("deal[{}].{key}", i + 1);
@@ -378,14 +387,9 @@ fn delay(
 }
 
 /// The multiplier on the deal's ramp months, from the file or the status defaults.
-fn ramp(
-    ctx: &mut Ctx,
-    id: &str,
-    deal: &mut DealRisk,
-    spec: Option<(usize, &DealSpec)>,
-    by_status: &StatusCitation,
-) {
-    let label = |key: &str| format!("deal[{id}].{key}");
+fn ramp(ctx: &mut Ctx, entry: &DealEntry, deal: &mut DealRisk) {
+    let (spec, by_status) = (entry.spec, &entry.by_status);
+    let label = |key: &str| entry.label(key);
     match spec.and_then(|(i, s)| s.ramp_factor.as_ref().map(|r| (i, s, r))) {
         Some((i, s, ramp)) => {
             let field = format!("deal[{}].ramp_factor", i + 1);
@@ -430,13 +434,8 @@ fn ramp(
 }
 
 /// The shared drivers the deal's entry lists, as indices into `drivers`.
-fn link_drivers(
-    ctx: &mut Ctx,
-    deal: &mut DealRisk,
-    spec: Option<(usize, &DealSpec)>,
-    drivers: &[Driver],
-) {
-    if let Some((i, s)) = spec {
+fn link_drivers(ctx: &mut Ctx, entry: &DealEntry, deal: &mut DealRisk, drivers: &[Driver]) {
+    if let Some((i, s)) = entry.spec {
         let mut total = 0.0;
         for (k, driver) in s.drivers.iter().flatten().enumerate() {
             let wanted = driver.get_ref();
