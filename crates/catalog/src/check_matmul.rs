@@ -162,29 +162,22 @@ pub(crate) fn check_accelerator(
         };
         if let Some(peak) = &figures.peak_tflops {
             if matches!(p, Precision::Bf16 | Precision::Fp8) {
-                let d = check
-                    .diag(
-                        file,
-                        peak.source_span_opt().or(Some(a.id.span())),
-                        field(p, "peak_tflops"),
-                        format!("the {p} peak is the `{p}_dense_tflops` column, not a matmul key"),
-                    )
-                    .hint(format!("move the figure to `{p}_dense_tflops`"));
-                check.problems.push(d);
+                check.error(
+                    file,
+                    peak.source_span_opt().or(Some(a.id.span())),
+                    field(p, "peak_tflops"),
+                    format!("the {p} peak is the `{p}_dense_tflops` column, not a matmul key"),
+                    format!("move the figure to `{p}_dense_tflops`"),
+                );
             } else {
                 check.number(file, field(p, "peak_tflops"), peak, Bound::Positive);
             }
         }
         if figures.blockwise_ceiling_tflops.is_some() && p != Precision::Fp8 {
-            let d = check
-                .diag(
-                    file,
+            check.error(file,
                     Some(a.id.span()),
                     field(p, "blockwise_ceiling_tflops"),
-                    format!("`blockwise_ceiling_tflops` is an FP8 recipe; {p} has none"),
-                )
-                .hint("MX and NVFP4 formats are block-scaled by definition: give their rate as `ceiling_tflops`");
-            check.problems.push(d);
+                    format!("`blockwise_ceiling_tflops` is an FP8 recipe; {p} has none"), "MX and NVFP4 formats are block-scaled by definition: give their rate as `ceiling_tflops`");
         }
         let peak = a.peak_tflops(p).number();
         for key in [Key::Ceiling, Key::Blockwise] {
@@ -193,21 +186,16 @@ pub(crate) fn check_accelerator(
             };
             let name = field(p, key.name());
             if let Some((legacy_key, _)) = legacy(a, p, key) {
-                let d = check
-                    .diag(
-                        file,
-                        Some(a.id.span()),
-                        name.clone(),
-                        format!(
-                            "the {p} ceiling is given twice: `{legacy_key}` and `matmul.{p}.{}`",
-                            key.name()
-                        ),
-                    )
-                    .hint(format!(
-                        "keep `matmul.{p}.{}` and delete `{legacy_key}`",
+                check.error(
+                    file,
+                    Some(a.id.span()),
+                    name.clone(),
+                    format!(
+                        "the {p} ceiling is given twice: `{legacy_key}` and `matmul.{p}.{}`",
                         key.name()
-                    ));
-                check.problems.push(d);
+                    ),
+                    format!("keep `matmul.{p}.{}` and delete `{legacy_key}`", key.name()),
+                );
             }
             match ceiling {
                 Ceiling::Measured(sourced) => {
@@ -333,8 +321,7 @@ fn measured_within_peak(
         None => format!("give the {p} dense peak with its source (see catalog/README.md), or write the ceiling as `{{ not_applicable = \"why\" }}`"),
         Some(_) => "a measured rate cannot exceed the dense peak: check both figures".into(),
     };
-    let d = check.diag(file, span, name.to_string(), message).hint(hint);
-    check.problems.push(d);
+    check.error(file, span, name.to_string(), message, hint);
 }
 
 /// The derivations of a set of accelerators (for validation).

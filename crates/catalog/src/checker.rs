@@ -71,6 +71,33 @@ impl Checker<'_> {
             .field(field)
     }
 
+    /// Records an error (loading fails) in `field` at `span` of file `file`, with its fix.
+    pub(crate) fn error(
+        &mut self,
+        file: usize,
+        span: Option<Range<usize>>,
+        field: String,
+        message: String,
+        hint: impl Into<String>,
+    ) {
+        let d = self.diag(file, span, field, message).hint(hint);
+        self.problems.push(d);
+    }
+
+    /// Records a warning (loading goes on; `catalog validate --strict` refuses it), placed and
+    /// fixed as an error is.
+    pub(crate) fn warning(
+        &mut self,
+        file: usize,
+        span: Option<Range<usize>>,
+        field: String,
+        message: String,
+        hint: impl Into<String>,
+    ) {
+        let d = self.diag(file, span, field, message).hint(hint);
+        self.warnings.push(d);
+    }
+
     pub(crate) fn source_exists(
         &mut self,
         file: usize,
@@ -115,44 +142,37 @@ impl Checker<'_> {
         {
             self.source_exists(file, &field, source, source_span);
             if let Some((low, high)) = range.filter(|(low, high)| low > high) {
-                let d = self
-                    .diag(
+                self.error(
+                    file,
+                    Some(source_span.clone()),
+                    field.clone(),
+                    format!(
+                        "`low` ({}) is above `high` ({})",
+                        units::fmt_number(low),
+                        units::fmt_number(high)
+                    ),
+                    "write the smaller end as `low` and the larger as `high`",
+                );
+            } else if let Some((low, high)) = range {
+                let outside = *value < *low || *value > *high;
+                if outside || !bound.accepts(*low) || !bound.accepts(*high) {
+                    self.error(
                         file,
                         Some(source_span.clone()),
                         field.clone(),
                         format!(
-                            "`low` ({}) is above `high` ({})",
-                            units::fmt_number(low),
-                            units::fmt_number(high)
+                            "the range {} to {} does not hold the value {}{}",
+                            units::fmt_number(*low),
+                            units::fmt_number(*high),
+                            units::fmt_number(*value),
+                            if outside {
+                                ""
+                            } else {
+                                " within the field's bounds"
+                            }
                         ),
-                    )
-                    .hint("write the smaller end as `low` and the larger as `high`");
-                self.problems.push(d);
-            } else if let Some((low, high)) = range {
-                let outside = *value < *low || *value > *high;
-                if outside || !bound.accepts(*low) || !bound.accepts(*high) {
-                    let d = self
-                        .diag(
-                            file,
-                            Some(source_span.clone()),
-                            field.clone(),
-                            format!(
-                                "the range {} to {} does not hold the value {}{}",
-                                units::fmt_number(*low),
-                                units::fmt_number(*high),
-                                units::fmt_number(*value),
-                                if outside {
-                                    ""
-                                } else {
-                                    " within the field's bounds"
-                                }
-                            ),
-                        )
-                        .hint(format!(
-                            "`low` <= `value` <= `high`, each {}",
-                            bound.describe()
-                        ));
-                    self.problems.push(d);
+                        format!("`low` <= `value` <= `high`, each {}", bound.describe()),
+                    );
                 }
             }
             // Far above any real figure (a $1.4T programme is 1.4e12 USD) and far enough below
@@ -164,15 +184,13 @@ impl Checker<'_> {
                     "`{field}` must be {}, and at most {MAX_CATALOG_NUMBER:e}",
                     bound.describe()
                 );
-                let d = self
-                    .diag(
-                        file,
-                        Some(source_span.clone()),
-                        field,
-                        format!("impossible value {}", units::fmt_number(*value)),
-                    )
-                    .hint(hint);
-                self.problems.push(d);
+                self.error(
+                    file,
+                    Some(source_span.clone()),
+                    field,
+                    format!("impossible value {}", units::fmt_number(*value)),
+                    hint,
+                );
             }
         }
     }
@@ -187,30 +205,26 @@ impl Checker<'_> {
         {
             self.source_exists(file, &field, source, source_span);
             if !is_date(value) {
-                let d = self
-                    .diag(
-                        file,
-                        Some(source_span.clone()),
-                        field,
-                        format!("`{value}` is not a date"),
-                    )
-                    .hint("write dates as YYYY, YYYY-MM or YYYY-MM-DD");
-                self.problems.push(d);
+                self.error(
+                    file,
+                    Some(source_span.clone()),
+                    field,
+                    format!("`{value}` is not a date"),
+                    "write dates as YYYY, YYYY-MM or YYYY-MM-DD",
+                );
             }
         }
     }
 
     pub(crate) fn id(&mut self, file: usize, kind: &str, id: &toml::Spanned<String>) {
         if !is_kebab_id(id.get_ref()) {
-            let d = self
-                .diag(
-                    file,
-                    Some(id.span()),
-                    format!("{kind}.id"),
-                    format!("`{}` is not a valid id", id.get_ref()),
-                )
-                .hint("ids are lowercase letters, digits and single dashes, like `gb200-nvl72`");
-            self.problems.push(d);
+            self.error(
+                file,
+                Some(id.span()),
+                format!("{kind}.id"),
+                format!("`{}` is not a valid id", id.get_ref()),
+                "ids are lowercase letters, digits and single dashes, like `gb200-nvl72`",
+            );
         }
     }
 }

@@ -74,8 +74,7 @@ pub(crate) fn validate(check: &mut Checker<'_>, claims: &[Placed<Claim>], known:
         let parts: Vec<&str> = quantity.splitn(3, '.').collect();
         let mut problem =
             |span: std::ops::Range<usize>, key: &str, message: String, fix: String| {
-                let d = check.diag(file, Some(span), field(key), message).hint(fix);
-                check.problems.push(d);
+                check.error(file, Some(span), field(key), message, fix);
             };
         if parts.len() != 3 || parts.iter().any(|p| p.is_empty()) {
             problem(

@@ -222,37 +222,31 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         let id = source.id.get_ref();
         check.id(file, "source", &source.id);
         if !(source.url.starts_with("https://") || source.url.starts_with("http://")) {
-            let d = check
-                .diag(
-                    file,
-                    Some(source.id.span()),
-                    format!("source[{id}].url"),
-                    format!("`{}` is not a web address", source.url),
-                )
-                .hint("give the http(s) address the figure was read at");
-            check.problems.push(d);
+            check.error(
+                file,
+                Some(source.id.span()),
+                format!("source[{id}].url"),
+                format!("`{}` is not a web address", source.url),
+                "give the http(s) address the figure was read at",
+            );
         }
         if !is_date(source.date.get_ref()) {
-            let d = check
-                .diag(
-                    file,
-                    Some(source.date.span()),
-                    format!("source[{id}].date"),
-                    format!("`{}` is not a date", source.date.get_ref()),
-                )
-                .hint("write dates as YYYY, YYYY-MM or YYYY-MM-DD");
-            check.problems.push(d);
+            check.error(
+                file,
+                Some(source.date.span()),
+                format!("source[{id}].date"),
+                format!("`{}` is not a date", source.date.get_ref()),
+                "write dates as YYYY, YYYY-MM or YYYY-MM-DD",
+            );
         }
         if source.title.trim().is_empty() {
-            let d = check
-                .diag(
-                    file,
-                    Some(source.id.span()),
-                    format!("source[{id}].title"),
-                    "the title is empty".into(),
-                )
-                .hint("name the document");
-            check.problems.push(d);
+            check.error(
+                file,
+                Some(source.id.span()),
+                format!("source[{id}].title"),
+                "the title is empty".into(),
+                "name the document",
+            );
         }
     }
     let derivations = crate::check_matmul::derivations(&gathered.accelerators);
@@ -307,15 +301,13 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             check.number(file, f(key), mamf, Bound::Positive);
             if let (Some(m), Some(peak)) = (mamf.number(), peak.number()) {
                 if m > peak {
-                    let d = check
-                        .diag(
-                            file,
-                            mamf.source_span_opt(),
-                            f(key),
-                            format!("measured {m} TFLOP/s is above the {peak} TFLOP/s peak"),
-                        )
-                        .hint("a measured rate cannot exceed the dense peak: check both figures");
-                    check.problems.push(d);
+                    check.error(
+                        file,
+                        mamf.source_span_opt(),
+                        f(key),
+                        format!("measured {m} TFLOP/s is above the {peak} TFLOP/s peak"),
+                        "a measured rate cannot exceed the dense peak: check both figures",
+                    );
                 }
             }
         }
@@ -389,18 +381,16 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         ) {
             if power_kw * 1e3 < tdp_w * count {
                 let span = s.it_power_kw.source_span_opt();
-                let d = check
-                    .diag(
-                        file,
-                        span,
-                        f("it_power_kw"),
-                        format!(
+                check.error(
+                    file,
+                    span,
+                    f("it_power_kw"),
+                    format!(
                         "{power_kw} kW is less than its {count} accelerators' TDP alone ({} kW)",
                         tdp_w * count / 1e3
                     ),
-                    )
-                    .hint("check the system power and the accelerator TDP");
-                check.problems.push(d);
+                    "check the system power and the accelerator TDP",
+                );
             }
         }
     }
@@ -458,15 +448,13 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
             );
         }
         let mut bad = |field: &str, message: String, hint: &str| {
-            let d = check
-                .diag(
-                    file,
-                    Some(m.id.span()),
-                    format!("model[{id}].{field}"),
-                    message,
-                )
-                .hint(hint);
-            check.problems.push(d);
+            check.error(
+                file,
+                Some(m.id.span()),
+                format!("model[{id}].{field}"),
+                message,
+                hint,
+            );
         };
         for (field, value) in [
             ("layers", m.layers),

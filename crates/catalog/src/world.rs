@@ -29,15 +29,13 @@ pub(crate) fn validate_world(
         let (file, deal) = (placed.file, &placed.item);
         if let Some(Sourced::Known { source_span, .. }) = &deal.power_gw {
             if deal.power_basis.is_none() {
-                let d = check
-                    .diag(
-                        file,
-                        Some(source_span.clone()),
-                        format!("deal[{}].power_basis", deal.id.get_ref()),
-                        "a GW figure without a basis".into(),
-                    )
-                    .hint(BASIS_HINT.replace("basis =", "power_basis ="));
-                check.problems.push(d);
+                check.error(
+                    file,
+                    Some(source_span.clone()),
+                    format!("deal[{}].power_basis", deal.id.get_ref()),
+                    "a GW figure without a basis".into(),
+                    BASIS_HINT.replace("basis =", "power_basis ="),
+                );
             }
         }
     }
@@ -60,15 +58,13 @@ fn source_quality(check: &mut Checker<'_>) {
         let id = s.id.get_ref();
         if let Some(read) = &s.read {
             if !crate::checker::is_date(read.get_ref()) {
-                let d = check
-                    .diag(
-                        file,
-                        Some(read.span()),
-                        format!("source[{id}].read"),
-                        format!("`{}` is not a date", read.get_ref()),
-                    )
-                    .hint("write the date the page was read as YYYY-MM-DD");
-                check.problems.push(d);
+                check.error(
+                    file,
+                    Some(read.span()),
+                    format!("source[{id}].read"),
+                    format!("`{}` is not a date", read.get_ref()),
+                    "write the date the page was read as YYYY-MM-DD",
+                );
             }
         }
         // A source in the quality format (it records when it was read, or uses one of the kinds
@@ -84,18 +80,11 @@ fn source_quality(check: &mut Checker<'_>) {
             );
         let no_publisher = s.publisher.as_deref().is_none_or(|p| p.trim().is_empty());
         if no_publisher && new_format {
-            let d = check
-                .diag(
-                    file,
+            check.error(file,
                     Some(s.id.span()),
                     format!("source[{id}].publisher"),
-                    format!("source `{id}` has no publisher"),
-                )
-                .hint(
-                    "add publisher = \"...\": the outlet or company that published or said it \
-                     (for a page that re-publishes another's work, name the original and set read_via)",
-                );
-            check.problems.push(d);
+                    format!("source `{id}` has no publisher"), "add publisher = \"...\": the outlet or company that published or said it \
+                     (for a page that re-publishes another's work, name the original and set read_via)");
         }
         // A derived source is arithmetic on other sources (named in its note): there is no page
         // to have read and nothing to quote.
@@ -111,15 +100,10 @@ fn source_quality(check: &mut Checker<'_>) {
             missing.push("`excerpt` (a short quotation carrying the figure)");
         }
         if !missing.is_empty() {
-            let d = check
-                .diag(
-                    file,
+            check.warning(file,
                     Some(s.id.span()),
                     format!("source[{id}]"),
-                    format!("source `{id}` has no {}", missing.join(", no ")),
-                )
-                .hint("add the missing keys (catalog/README.md, \"[[source]]\"); old-format sources still load");
-            check.warnings.push(d);
+                    format!("source `{id}` has no {}", missing.join(", no ")), "add the missing keys (catalog/README.md, \"[[source]]\"); old-format sources still load");
         }
     }
 }
@@ -151,15 +135,13 @@ fn deal_histories(
             continue;
         }
         if !crate::checker::is_date(e.date.get_ref()) {
-            let d = check
-                .diag(
-                    file,
-                    Some(e.date.span()),
-                    format!("{field}.date"),
-                    format!("`{}` is not a date", e.date.get_ref()),
-                )
-                .hint("write dates as YYYY, YYYY-MM or YYYY-MM-DD");
-            check.problems.push(d);
+            check.error(
+                file,
+                Some(e.date.span()),
+                format!("{field}.date"),
+                format!("`{}` is not a date", e.date.get_ref()),
+                "write dates as YYYY, YYYY-MM or YYYY-MM-DD",
+            );
             continue;
         }
         check.source_exists(
@@ -170,26 +152,22 @@ fn deal_histories(
         );
         if let Some(gw) = &e.gw {
             if !gw.get_ref().is_finite() || *gw.get_ref() < 0.0 {
-                let d = check
-                    .diag(
-                        file,
-                        Some(gw.span()),
-                        format!("{field}.gw"),
-                        format!("impossible value {}", gw.get_ref()),
-                    )
-                    .hint("`gw` must be zero or more");
-                check.problems.push(d);
+                check.error(
+                    file,
+                    Some(gw.span()),
+                    format!("{field}.gw"),
+                    format!("impossible value {}", gw.get_ref()),
+                    "`gw` must be zero or more",
+                );
             }
             if e.basis.is_none() {
-                let d = check
-                    .diag(
-                        file,
-                        Some(gw.span()),
-                        format!("{field}.basis"),
-                        "a GW figure without a basis".into(),
-                    )
-                    .hint(BASIS_HINT);
-                check.problems.push(d);
+                check.error(
+                    file,
+                    Some(gw.span()),
+                    format!("{field}.basis"),
+                    "a GW figure without a basis".into(),
+                    BASIS_HINT,
+                );
             }
         }
         for (name, usd) in [
@@ -197,28 +175,24 @@ fn deal_histories(
             ("investment_usd", e.investment_usd),
         ] {
             if usd.is_some_and(|x| !x.is_finite() || x < 0.0) {
-                let d = check
-                    .diag(
-                        file,
-                        Some(e.date.span()),
-                        format!("{field}.{name}"),
-                        format!("impossible value {}", usd.unwrap_or_default()),
-                    )
-                    .hint(format!("`{name}` must be zero or more"));
-                check.problems.push(d);
+                check.error(
+                    file,
+                    Some(e.date.span()),
+                    format!("{field}.{name}"),
+                    format!("impossible value {}", usd.unwrap_or_default()),
+                    format!("`{name}` must be zero or more"),
+                );
             }
         }
         if let Some(by) = &e.replaced_by {
             if !deals.contains_key(by.get_ref()) {
-                let d = check
-                    .diag(
-                        file,
-                        Some(by.span()),
-                        format!("{field}.replaced_by"),
-                        format!("unknown deal `{}`", by.get_ref()),
-                    )
-                    .hint("name the catalog deal that replaces this one, or remove `replaced_by`");
-                check.problems.push(d);
+                check.error(
+                    file,
+                    Some(by.span()),
+                    format!("{field}.replaced_by"),
+                    format!("unknown deal `{}`", by.get_ref()),
+                    "name the catalog deal that replaces this one, or remove `replaced_by`",
+                );
             }
         }
         by_deal.entry(deal).or_default().push(placed);
@@ -235,15 +209,10 @@ fn deal_histories(
                 // Out of order only when certainly earlier: `2025-09` after `2025-09-22` is
                 // the same month, not a step back.
                 if date_end(after) < date_start(before) {
-                    let d = check
-                        .diag(
-                            file,
+                    check.error(file,
                             Some(e.date.span()),
                             format!("{field}.date"),
-                            format!("event dated {after} follows one dated {before}: events out of date order"),
-                        )
-                        .hint(format!("list `{deal_id}`'s events oldest first: move this one above the {before} event"));
-                    check.problems.push(d);
+                            format!("event dated {after} follows one dated {before}: events out of date order"), format!("list `{deal_id}`'s events oldest first: move this one above the {before} event"));
                     broken = true;
                 }
             }
@@ -253,18 +222,16 @@ fn deal_histories(
             }
             if let Err(err) = fold.apply(*e.kind.get_ref()) {
                 let state = err.from.map_or("no event yet", DealStatus::as_str);
-                let d = check
-                    .diag(
-                        file,
-                        Some(e.kind.span()),
-                        format!("{field}.kind"),
-                        format!(
-                            "`{}` is impossible for deal `{deal_id}` in state `{state}`",
-                            err.kind.as_str()
-                        ),
-                    )
-                    .hint(err.hint);
-                check.problems.push(d);
+                check.error(
+                    file,
+                    Some(e.kind.span()),
+                    format!("{field}.kind"),
+                    format!(
+                        "`{}` is impossible for deal `{deal_id}` in state `{state}`",
+                        err.kind.as_str()
+                    ),
+                    err.hint,
+                );
                 broken = true;
             }
         }
@@ -275,23 +242,21 @@ fn deal_histories(
             continue;
         };
         if derived != deal.item.status {
-            let d = check
-                .diag(
-                    deal.file,
-                    deal.item.status_as_of.source_span_opt(),
-                    format!("deal[{deal_id}].status"),
-                    format!(
-                        "status `{}` disagrees with its events, which end in `{}`",
-                        deal.item.status.as_str(),
-                        derived.as_str()
-                    ),
-                )
-                .hint(format!(
+            check.error(
+                deal.file,
+                deal.item.status_as_of.source_span_opt(),
+                format!("deal[{deal_id}].status"),
+                format!(
+                    "status `{}` disagrees with its events, which end in `{}`",
+                    deal.item.status.as_str(),
+                    derived.as_str()
+                ),
+                format!(
                     "set status = \"{}\", or add the event (with its source) that explains `{}`",
                     derived.as_str(),
                     deal.item.status.as_str()
-                ));
-            check.problems.push(d);
+                ),
+            );
         }
     }
 }
@@ -308,26 +273,19 @@ fn site(
     if let Some(searched) = &site.searched {
         let text = searched.get_ref();
         if text.len() != 10 || !crate::checker::is_date(text) {
-            let d = check
-                .diag(
-                    file,
-                    Some(searched.span()),
-                    format!("site[{id}].searched"),
-                    format!("`{text}` is not a day"),
-                )
-                .hint("write the day the search for newer news was run, as YYYY-MM-DD");
-            check.problems.push(d);
+            check.error(
+                file,
+                Some(searched.span()),
+                format!("site[{id}].searched"),
+                format!("`{text}` is not a day"),
+                "write the day the search for newer news was run, as YYYY-MM-DD",
+            );
         }
         if site.latest.as_deref().is_none_or(|l| l.trim().is_empty()) {
-            let d = check
-                .diag(
-                    file,
+            check.error(file,
                     Some(searched.span()),
                     format!("site[{id}].latest"),
-                    "a search date without what it found".into(),
-                )
-                .hint("add latest = \"...\": the newest public development (date, source id), or that nothing newer is public");
-            check.problems.push(d);
+                    "a search date without what it found".into(), "add latest = \"...\": the newest public development (date, source id), or that nothing newer is public");
         }
     }
     for deal in &site.deals {
@@ -353,28 +311,24 @@ fn site(
         }
         if let Sourced::Known { source_span, .. } = &phase.gw {
             if phase.basis.is_none() {
-                let d = check
-                    .diag(
-                        file,
-                        Some(source_span.clone()),
-                        f("basis"),
-                        "a GW figure without a basis".into(),
-                    )
-                    .hint(BASIS_HINT);
-                check.problems.push(d);
+                check.error(
+                    file,
+                    Some(source_span.clone()),
+                    f("basis"),
+                    "a GW figure without a basis".into(),
+                    BASIS_HINT,
+                );
             }
         }
         for system in &phase.systems {
             if !systems.contains_key(system.get_ref()) {
-                let d = check
-                    .diag(
-                        file,
-                        Some(system.span()),
-                        f("systems"),
-                        format!("unknown system `{}`", system.get_ref()),
-                    )
-                    .hint("use an id from `gigawatt catalog list`");
-                check.problems.push(d);
+                check.error(
+                    file,
+                    Some(system.span()),
+                    f("systems"),
+                    format!("unknown system `{}`", system.get_ref()),
+                    "use an id from `gigawatt catalog list`",
+                );
             }
         }
     }
@@ -389,30 +343,26 @@ fn record(check: &mut Checker<'_>, placed: &Placed<RecordEntry>) {
     if let Some(gw) = &r.gw {
         check.number(file, f("gw"), gw, Bound::NonNegative);
         if let (Sourced::Known { source_span, .. }, None) = (gw, &r.basis) {
-            let d = check
-                .diag(
-                    file,
-                    Some(source_span.clone()),
-                    f("basis"),
-                    "a GW figure without a basis".into(),
-                )
-                .hint(BASIS_HINT);
-            check.problems.push(d);
+            check.error(
+                file,
+                Some(source_span.clone()),
+                f("basis"),
+                "a GW figure without a basis".into(),
+                BASIS_HINT,
+            );
         }
     }
     if let Some(usd) = &r.usd {
         check.number(file, f("usd"), usd, Bound::NonNegative);
     }
     if !crate::checker::is_date(r.horizon.get_ref()) {
-        let d = check
-            .diag(
-                file,
-                Some(r.horizon.span()),
-                f("horizon"),
-                format!("`{}` is not a date", r.horizon.get_ref()),
-            )
-            .hint("write the date the outcome is judged on as YYYY-MM-DD");
-        check.problems.push(d);
+        check.error(
+            file,
+            Some(r.horizon.span()),
+            f("horizon"),
+            format!("`{}` is not a date", r.horizon.get_ref()),
+            "write the date the outcome is judged on as YYYY-MM-DD",
+        );
     }
     check.source_exists(
         file,
@@ -424,17 +374,15 @@ fn record(check: &mut Checker<'_>, placed: &Placed<RecordEntry>) {
         r.status_at_announcement,
         DealStatus::Announced | DealStatus::Binding
     ) {
-        let d = check
-            .diag(
-                file,
-                Some(r.id.span()),
-                f("status_at_announcement"),
-                format!(
-                    "`{}` is not a status a deal can be announced in",
-                    r.status_at_announcement.as_str()
-                ),
-            )
-            .hint("use \"announced\" (non-binding or terms unknown) or \"binding\"");
-        check.problems.push(d);
+        check.error(
+            file,
+            Some(r.id.span()),
+            f("status_at_announcement"),
+            format!(
+                "`{}` is not a status a deal can be announced in",
+                r.status_at_announcement.as_str()
+            ),
+            "use \"announced\" (non-binding or terms unknown) or \"binding\"",
+        );
     }
 }
