@@ -126,7 +126,13 @@ pub(crate) fn validate_facility(
                     Some(id.get_ref().clone())
                 }
                 Some(_) => {
-                    check.error(file, Some(id.span()), "facility.reference_accelerator".into(), format!("`{}` has no known dense bf16 figure", id.get_ref()), "H100-equivalents need a reference accelerator with a known bf16_dense_tflops");
+                    check.error(
+                        file,
+                        Some(id.span()),
+                        "facility.reference_accelerator".into(),
+                        format!("`{}` has no known dense bf16 figure", id.get_ref()),
+                        "H100-equivalents need a reference accelerator with a known bf16_dense_tflops",
+                    );
                     None
                 }
                 None => {

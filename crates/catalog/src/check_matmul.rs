@@ -174,10 +174,13 @@ pub(crate) fn check_accelerator(
             }
         }
         if figures.blockwise_ceiling_tflops.is_some() && p != Precision::Fp8 {
-            check.error(file,
-                    Some(a.id.span()),
-                    field(p, "blockwise_ceiling_tflops"),
-                    format!("`blockwise_ceiling_tflops` is an FP8 recipe; {p} has none"), "MX and NVFP4 formats are block-scaled by definition: give their rate as `ceiling_tflops`");
+            check.error(
+                file,
+                Some(a.id.span()),
+                field(p, "blockwise_ceiling_tflops"),
+                format!("`blockwise_ceiling_tflops` is an FP8 recipe; {p} has none"),
+                "MX and NVFP4 formats are block-scaled by definition: give their rate as `ceiling_tflops`",
+            );
         }
         let peak = a.peak_tflops(p).number();
         for key in [Key::Ceiling, Key::Blockwise] {

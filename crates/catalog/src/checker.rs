@@ -84,20 +84,6 @@ impl Checker<'_> {
         self.problems.push(d);
     }
 
-    /// Records a warning (loading goes on; `catalog validate --strict` refuses it), placed and
-    /// fixed as an error is.
-    pub(crate) fn warning(
-        &mut self,
-        file: usize,
-        span: Option<Range<usize>>,
-        field: String,
-        message: String,
-        hint: impl Into<String>,
-    ) {
-        let d = self.diag(file, span, field, message).hint(hint);
-        self.warnings.push(d);
-    }
-
     pub(crate) fn source_exists(
         &mut self,
         file: usize,

@@ -80,11 +80,14 @@ fn source_quality(check: &mut Checker<'_>) {
             );
         let no_publisher = s.publisher.as_deref().is_none_or(|p| p.trim().is_empty());
         if no_publisher && new_format {
-            check.error(file,
-                    Some(s.id.span()),
-                    format!("source[{id}].publisher"),
-                    format!("source `{id}` has no publisher"), "add publisher = \"...\": the outlet or company that published or said it \
-                     (for a page that re-publishes another's work, name the original and set read_via)");
+            check.error(
+                file,
+                Some(s.id.span()),
+                format!("source[{id}].publisher"),
+                format!("source `{id}` has no publisher"),
+                "add publisher = \"...\": the outlet or company that published or said it \
+                     (for a page that re-publishes another's work, name the original and set read_via)",
+            );
         }
         // A derived source is arithmetic on other sources (named in its note): there is no page
         // to have read and nothing to quote.
@@ -100,10 +103,15 @@ fn source_quality(check: &mut Checker<'_>) {
             missing.push("`excerpt` (a short quotation carrying the figure)");
         }
         if !missing.is_empty() {
-            check.warning(file,
+            let d = check
+                .diag(
+                    file,
                     Some(s.id.span()),
                     format!("source[{id}]"),
-                    format!("source `{id}` has no {}", missing.join(", no ")), "add the missing keys (catalog/README.md, \"[[source]]\"); old-format sources still load");
+                    format!("source `{id}` has no {}", missing.join(", no ")),
+                )
+                .hint("add the missing keys (catalog/README.md, \"[[source]]\"); old-format sources still load");
+            check.warnings.push(d);
         }
     }
 }
@@ -209,10 +217,13 @@ fn deal_histories(
                 // Out of order only when certainly earlier: `2025-09` after `2025-09-22` is
                 // the same month, not a step back.
                 if date_end(after) < date_start(before) {
-                    check.error(file,
-                            Some(e.date.span()),
-                            format!("{field}.date"),
-                            format!("event dated {after} follows one dated {before}: events out of date order"), format!("list `{deal_id}`'s events oldest first: move this one above the {before} event"));
+                    check.error(
+                        file,
+                        Some(e.date.span()),
+                        format!("{field}.date"),
+                        format!("event dated {after} follows one dated {before}: events out of date order"),
+                        format!("list `{deal_id}`'s events oldest first: move this one above the {before} event"),
+                    );
                     broken = true;
                 }
             }
@@ -282,10 +293,13 @@ fn site(
             );
         }
         if site.latest.as_deref().is_none_or(|l| l.trim().is_empty()) {
-            check.error(file,
-                    Some(searched.span()),
-                    format!("site[{id}].latest"),
-                    "a search date without what it found".into(), "add latest = \"...\": the newest public development (date, source id), or that nothing newer is public");
+            check.error(
+                file,
+                Some(searched.span()),
+                format!("site[{id}].latest"),
+                "a search date without what it found".into(),
+                "add latest = \"...\": the newest public development (date, source id), or that nothing newer is public",
+            );
         }
     }
     for deal in &site.deals {
