@@ -21,6 +21,29 @@ fn the_main_job_runs_with_no_flags() {
 }
 
 #[test]
+fn the_readme_shows_what_the_main_job_prints() {
+    // The README's "What it says" block is `gigawatt plan`'s real output with the tranche table
+    // left out: each of its lines must appear in the output, in the same order, so that a model
+    // or catalog change that moves the opening's figures fails here until the README follows.
+    let readme = include_str!("../../../README.md");
+    let start = readme
+        .find("```\nOpenAI-NVIDIA 10 GW letter of intent")
+        .expect("the README's plan excerpt")
+        + "```\n".len();
+    let excerpt = &readme[start..start + readme[start..].find("```").expect("its end")];
+    let out = ok(&["plan"]);
+    let mut printed = out.lines();
+    for (n, line) in excerpt.lines().enumerate() {
+        assert!(
+            printed.any(|p| p == line),
+            "README plan excerpt line {} is not in `gigawatt plan`'s output (in order): {line:?}\n\
+             paste the new output into README.md, \"What it says\"",
+            n + 1
+        );
+    }
+}
+
+#[test]
 fn the_default_json_has_the_documented_fields() {
     let v = json(&["plan", "--format", "json"]);
     for part in ["totals", "timeline", "assumptions"] {
