@@ -482,3 +482,64 @@ fn the_html_page_charts_every_compared_row_and_lists_every_row() {
         &["names no output format", "fix:"],
     );
 }
+
+#[test]
+fn the_readme_family_table_is_what_validate_prints() {
+    // The README's table of source families ("Training a model") carries validate's figures at
+    // one decimal: each family row (found by its framework and row count) and the `all` row,
+    // whose in-sample figures are over every compared row and whose left-out MAE is the
+    // headline. A model change that moves a figure fails here until the README follows.
+    let readme = include_str!("../../../README.md");
+    let header = "| source family | framework | rows | compared | MAE in sample | median | p90 | bias | MAE left out |";
+    let start = readme.find(header).expect("the README's family table");
+    let rows: Vec<Vec<&str>> = readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| line.trim_matches('|').split('|').map(str::trim).collect())
+        .collect();
+    let v = json();
+    let pct = |x: &Value| format!("{:.1}%", x.as_f64().unwrap() * 100.0);
+    let signed = |x: &Value| format!("{:+.1}%", x.as_f64().unwrap() * 100.0);
+    let figures = |in_sample: &Value, left_out: &Value| {
+        [
+            pct(&in_sample["mae"]),
+            pct(&in_sample["median"]),
+            pct(&in_sample["p90"]),
+            signed(&in_sample["bias"]),
+            pct(&left_out["mae"]),
+        ]
+    };
+    let families = v["families"].as_array().unwrap();
+    let mut checked = 0;
+    for cells in &rows {
+        assert_eq!(cells.len(), 9, "README family row {cells:?}");
+        let [in_sample, median, p90, bias, left_out] = [4, 5, 6, 7, 8].map(|i| cells[i]);
+        let printed = if cells[0] == "**all**" {
+            assert_eq!(cells[2], v["rows"].as_array().unwrap().len().to_string());
+            assert_eq!(cells[3], v["in_sample"]["n"].to_string());
+            figures(&v["in_sample"], &v["loso"])
+        } else {
+            let family = families
+                .iter()
+                .find(|f| f["framework"] == cells[1] && f["rows"].to_string() == cells[2])
+                .unwrap_or_else(|| panic!("no validate family has framework and rows {cells:?}"));
+            if cells[3] == "excluded" {
+                assert_eq!(family["compared"], 0, "{cells:?}");
+                continue;
+            }
+            assert_eq!(cells[3], family["compared"].to_string(), "{cells:?}");
+            figures(&family["in_sample"], &family["loso"])
+        };
+        let written = [in_sample, median, p90, bias, left_out].map(|c| c.trim_matches('*'));
+        assert_eq!(
+            written, printed,
+            "README family row {:?}: paste `gigawatt train validate`'s figures",
+            cells[0]
+        );
+        checked += 1;
+    }
+    // Every compared family and the `all` row.
+    let compared = families.iter().filter(|f| f["compared"] != 0).count();
+    assert_eq!(checked, compared + 1);
+}
