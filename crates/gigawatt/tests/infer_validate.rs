@@ -136,3 +136,60 @@ fn kind_count(cases: &[serde_json::Value], kind: &str) -> usize {
         .filter(|c| c["metric"].as_str().unwrap().contains(kind))
         .count()
 }
+
+#[test]
+fn the_readme_family_table_is_what_validate_prints() {
+    // The README's table of hardware families ("Serving a model") carries validate's figures at
+    // one decimal (each family by the name its row starts with; the `all` row's left-out MAE is
+    // the headline), so a model change that moves them fails here until the README follows.
+    let readme = include_str!("../../../README.md");
+    let header = "| family | cases | evaluated | MAE in sample | median | p90 | bias | leave-family-out MAE |";
+    let start = readme
+        .find(header)
+        .expect("the README's serving family table");
+    let v: Value = serde_json::from_str(&ok(&["infer", "validate", "-f", "json"])).unwrap();
+    let pct = |x: &Value| format!("{:.1}%", x.as_f64().unwrap() * 100.0);
+    let families = v["families"].as_array().unwrap();
+    let mut checked = 0;
+    for line in readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+    {
+        let cells: Vec<&str> = line
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().trim_matches('*'))
+            .collect();
+        let name = cells[0].split(" (").next().unwrap();
+        let family = families
+            .iter()
+            .find(|f| f["family"] == name)
+            .unwrap_or_else(|| panic!("no validate family `{name}`"));
+        let left_out = if name == "all" {
+            &v["leave_family_out_mean_abs_error"]
+        } else {
+            &family["leave_family_out_mean_abs_error"]
+        };
+        let printed = [
+            family["cases"].to_string(),
+            family["evaluated"].to_string(),
+            pct(&family["mean_abs_error"]),
+            pct(&family["median_abs_error"]),
+            pct(&family["p90_abs_error"]),
+            format!("{:+.1}%", family["bias"].as_f64().unwrap() * 100.0),
+            pct(left_out),
+        ];
+        // The `all` row marks its left-out figure as the headline.
+        let written = cells[1..8]
+            .iter()
+            .map(|c| c.trim_end_matches(" (headline)"));
+        assert!(
+            written.eq(printed.iter().map(String::as_str)),
+            "README serving row {name:?} is {:?}, validate prints {printed:?}",
+            &cells[1..8]
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, families.len());
+}
