@@ -120,10 +120,18 @@ fn kept_layer_bytes(arch: &Arch, s: &Strategy, w: &Workload, modules: RecomputeM
     let moe = if !arch.is_moe() || has(RecomputeModules::MOE) {
         0.0
     } else {
-        let k = arch.top_k;
+        // The busiest expert-parallel rank holds `imbalance` times the mean of the routed
+        // tokens (the step charges the same rank's time: `step::evaluate`); with one rank every
+        // expert is local and the load is the mean.
+        let imbalance = if s.ep > 1 {
+            w.moe.imbalance.max(1.0)
+        } else {
+            1.0
+        };
+        let k = arch.top_k * imbalance;
         let e = arch.moe_ffn_hidden;
-        // The routed tokens (the experts' FC1 inputs; balanced routing gives each rank its
-        // own tokens' top-k share), the experts' FC1 outputs and activation outputs.
+        // The routed tokens (the experts' FC1 inputs: each rank's share of its tokens' top-k
+        // copies, scaled to the busiest rank), the experts' FC1 outputs and activation outputs.
         let dispatched = gemm_in * sb * k * h;
         let fc1 = 2.0 * gate * sb * k * e;
         // A clamped activation (`Arch::glu_clamp`) keeps the clamped copy of the FC1 output
@@ -341,6 +349,45 @@ mod tests {
                 "{strategy:?}: {got} vs {expected}"
             );
         }
+    }
+
+    #[test]
+    fn the_busiest_expert_rank_keeps_its_share_of_the_routed_tokens() {
+        // DeepSeek-V3 (61 layers, 58 MoE; width h = 7168, top-k 8, expert width e = 2048,
+        // gated), 4k tokens, microbatch 1, BF16, no recompute. A MoE layer keeps per token of
+        // the busiest rank's routed copies: the dispatched input 2h, the FC1 output
+        // 2 x 2 x e and the activation output 2e, that is 2(h + 3e) = 26,624 bytes; the
+        // shared expert is not routed. At EP 8 with imbalance 1.25 the busiest rank keeps
+        // 1.25x the mean: 0.25 x 8 x 26,624 x 4,096 bytes more per MoE layer, or per layer
+        // averaged over the 61 (what `activation_bytes_per_layer` returns) 58/61 of that.
+        let arch = crate::reference::deepseek_v3();
+        let routing = |imbalance: f64| Workload {
+            global_batch: 1.0,
+            seq_len: 4096.0,
+            precision: Precision::Bf16,
+            components: None,
+            moe: crate::train::MoeRouting {
+                imbalance,
+                ..crate::train::MoeRouting::default()
+            },
+        };
+        let at = |ep: u32, imbalance: f64| {
+            let s = Strategy {
+                ep,
+                dp: ep,
+                flash_attention: true,
+                ..Strategy::single()
+            };
+            activation_bytes_per_layer(&arch, &s, &routing(imbalance))
+        };
+        let extra = at(8, 1.25) - at(8, 1.0);
+        let expected = 0.25 * 8.0 * 26_624.0 * 4096.0 * 58.0 / 61.0;
+        assert!(
+            (extra / expected - 1.0).abs() < 1e-12,
+            "{extra} vs {expected}"
+        );
+        // One expert-parallel rank holds every expert: its load is the mean, whatever the skew.
+        assert_eq!(at(1, 1.25), at(1, 1.0));
     }
 
     #[test]
