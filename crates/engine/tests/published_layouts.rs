@@ -190,3 +190,81 @@ fn search_considers_pipeline_depths_that_do_not_divide_the_layers() {
         found.top.len()
     );
 }
+
+/// The README's row for the run whose first cell starts with `run` (its "Sanity checks" table).
+fn readme_row(run: &str) -> &'static str {
+    let readme = include_str!("../../../README.md");
+    let start = readme
+        .find("### Sanity checks: published layouts")
+        .expect("the README's sanity checks");
+    readme[start..]
+        .lines()
+        .find(|line| line.starts_with(&format!("| {run}")))
+        .unwrap_or_else(|| panic!("no README row for {run}"))
+}
+
+fn assert_reports(row: &str, figures: &[String]) {
+    for figure in figures {
+        assert!(
+            row.contains(figure.as_str()),
+            "the README's row should say `{figure}` (what the model gives now): {row}"
+        );
+    }
+}
+
+#[test]
+fn the_readme_reports_these_runs_as_the_model_evaluates_them() {
+    // The README's "Sanity checks" table quotes each run's figures; a model change that moves
+    // one fails here until the README follows.
+    let llama = evaluate(LLAMA3_405B);
+    assert_reports(
+        readme_row("Llama 3 405B"),
+        &[
+            format!("**{:.1}% MFU**", llama.mfu * 100.0),
+            format!("({:.0} TFLOP/s per GPU)", llama.tflops_per_gpu),
+            format!("{:.1} GiB", llama.memory_gib_per_gpu),
+        ],
+    );
+
+    // DeepSeek-V3 against its report's 14.8e12 tokens in 2.664e6 GPU-hours: 1,543 per GPU;
+    // and the same run without the report's facts (per-tensor FP8, no node limit, a plain
+    // all-to-all).
+    let deepseek = evaluate(DEEPSEEK_V3);
+    let per_gpu = deepseek.tokens_per_s / 2048.0;
+    let plain = evaluate(
+        &DEEPSEEK_V3
+            .replace("\"fp8-blockwise\"", "\"fp8-delayed\"")
+            .replace("moe_node_limit = 4\n", "")
+            .replace("moe_dispatcher = \"deepep-fp8\"\n", ""),
+    );
+    assert_reports(
+        readme_row("DeepSeek-V3"),
+        &[
+            format!("**{} tokens/s per GPU**", units::fmt_grouped(per_gpu, 0)),
+            format!("({:+.0}%;", (per_gpu / 1543.0 - 1.0) * 100.0),
+            format!("{:.1} GiB", deepseek.memory_gib_per_gpu),
+            format!(
+                "{} with per-tensor",
+                units::fmt_grouped(plain.tokens_per_s / 2048.0, 0)
+            ),
+        ],
+    );
+
+    // GPT-3 175B in Narayanan's Eq. 3: 96 B s l h^2 (1 + s / 6h + V / 16lh) FLOPs a step
+    // (full attention, the recompute forward counted), against their ~140 TFLOP/s per GPU.
+    let gpt3 = evaluate(GPT3_175B);
+    let (b, s, l, h, v) = (1536.0, 2048.0, 96.0, 12288.0, 51200.0);
+    let eq3_flop = 96.0 * b * s * l * h * h * (1.0 + s / (6.0 * h) + v / (16.0 * l * h));
+    let step_s = b * s / gpt3.tokens_per_s;
+    let eq3_tflops = eq3_flop / step_s / 1024.0 / 1e12;
+    assert_reports(
+        readme_row("GPT-3 175B"),
+        &[
+            format!("**{eq3_tflops:.0} TFLOP/s per GPU**"),
+            format!("{:+.0}%;", (eq3_tflops / 140.0 - 1.0) * 100.0),
+            format!("{:.0} model TFLOP/s causal", gpt3.tflops_per_gpu),
+            format!("{:.1}% MFU", gpt3.mfu * 100.0),
+            format!("{:.1} GiB", gpt3.memory_gib_per_gpu),
+        ],
+    );
+}
