@@ -179,14 +179,9 @@ impl<'a> Problems<'a> {
         self.file
     }
 
-    /// The file's contents.
-    pub fn text(&self) -> &'a str {
-        self.text
-    }
-
     /// A problem with `field` at the byte `span` of this file, with its fix (see
     /// [`Diagnostic::in_field`]), not recorded.
-    pub fn located(
+    fn located(
         &self,
         span: Option<Range<usize>>,
         field: impl Into<String>,
@@ -217,11 +212,6 @@ impl<'a> Problems<'a> {
         hint: impl Into<String>,
     ) {
         let problem = self.located(span, field, message, hint);
-        self.found.push(problem);
-    }
-
-    /// Records a problem built elsewhere (one that is not about a single field).
-    pub fn push(&mut self, problem: Diagnostic) {
         self.found.push(problem);
     }
 
@@ -359,18 +349,18 @@ mod tests {
         assert!(problems.is_empty());
         assert_eq!(problems.clone().into_result(), Ok(()));
         problems.add(Some(6..11), "b", "too big", "use 1");
-        problems.push(Diagnostic::new("f.toml", "not about one field"));
-        // The first is placed as `Diagnostic::in_field` places it (line 2, column 1).
+        problems.add(None, "c", "missing", "add c");
+        // Each is placed as `Diagnostic::in_field` places it (line 2, column 1; unplaced).
         let expected = Diagnostics(vec![
             Diagnostic::in_field("f.toml", text, Some(6..11), "b", "too big", "use 1"),
-            Diagnostic::new("f.toml", "not about one field"),
+            Diagnostic::in_field("f.toml", text, None, "c", "missing", "add c"),
         ]);
         assert_eq!(problems.clone().into_result(), Err(expected.clone()));
         assert_eq!(Diagnostics::from(problems.clone()), expected);
         // Taking leaves the collector empty, on the same file.
         assert_eq!(problems.take_result(), Err(expected));
         assert!(problems.is_empty());
-        assert_eq!((problems.file(), problems.text()), ("f.toml", text));
+        assert_eq!(problems.file(), "f.toml");
         // A reader that stops at its first problem gets it alone, placed the same way.
         let single = problems.single(Some(0..5), "a", "wrong", "fix it");
         assert_eq!(single.0.len(), 1);
