@@ -94,3 +94,19 @@ facility_gw = 1.0
 start = "2026-01"
 ramp_months = 6
 "#;
+
+/// The body rows of the README table whose header line is `header`, each split into its
+/// trimmed cells (markdown emphasis kept): the README's tables of figures are checked against
+/// what the binary prints.
+pub fn readme_table(header: &str) -> Vec<Vec<&'static str>> {
+    let readme = include_str!("../../../README.md");
+    let start = readme
+        .find(header)
+        .unwrap_or_else(|| panic!("the README has no table headed {header:?}"));
+    readme[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| line.trim_matches('|').split('|').map(str::trim).collect())
+        .collect()
+}

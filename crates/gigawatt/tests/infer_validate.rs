@@ -3,12 +3,18 @@
 
 mod common;
 
-use common::ok;
+use common::{ok, readme_table};
 use serde_json::Value;
+
+/// One run of `infer validate -f json` shared by the tests.
+fn json() -> &'static Value {
+    static JSON: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| serde_json::from_str(&ok(&["infer", "validate", "-f", "json"])).unwrap())
+}
 
 #[test]
 fn validation_compares_what_the_sources_publish() {
-    let v: Value = serde_json::from_str(&ok(&["infer", "validate", "-f", "json"])).unwrap();
+    let v = json();
     let cases = v["cases"].as_array().unwrap();
     // 3 of the 4 calibration rows, SGLang's DeepSeek decode measurement, the 36 TensorRT-LLM
     // B200/GB200 rows, 17 MI300X rows (AMD's vLLM table and OCI's batch table), the H100/H200
@@ -142,25 +148,14 @@ fn the_readme_family_table_is_what_validate_prints() {
     // The README's table of hardware families ("Serving a model") carries validate's figures at
     // one decimal (each family by the name its row starts with; the `all` row's left-out MAE is
     // the headline), so a model change that moves them fails here until the README follows.
-    let readme = include_str!("../../../README.md");
-    let header = "| family | cases | evaluated | MAE in sample | median | p90 | bias | leave-family-out MAE |";
-    let start = readme
-        .find(header)
-        .expect("the README's serving family table");
-    let v: Value = serde_json::from_str(&ok(&["infer", "validate", "-f", "json"])).unwrap();
+    let v = json();
     let pct = |x: &Value| format!("{:.1}%", x.as_f64().unwrap() * 100.0);
     let families = v["families"].as_array().unwrap();
     let mut checked = 0;
-    for line in readme[start..]
-        .lines()
-        .skip(2)
-        .take_while(|l| l.starts_with('|'))
-    {
-        let cells: Vec<&str> = line
-            .trim_matches('|')
-            .split('|')
-            .map(|c| c.trim().trim_matches('*'))
-            .collect();
+    for row in readme_table(
+        "| family | cases | evaluated | MAE in sample | median | p90 | bias | leave-family-out MAE |",
+    ) {
+        let cells: Vec<&str> = row.iter().map(|c| c.trim_matches('*')).collect();
         let name = cells[0].split(" (").next().unwrap();
         let family = families
             .iter()

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{ok, refuses, tempdir};
+use common::{ok, readme_table, refuses, tempdir};
 use serde_json::Value;
 
 /// One run of `train validate -f json` shared by the tests (it refits 270 grid points).
@@ -489,15 +489,9 @@ fn the_readme_family_table_is_what_validate_prints() {
     // one decimal: each family row (found by its framework and row count) and the `all` row,
     // whose in-sample figures are over every compared row and whose left-out MAE is the
     // headline. A model change that moves a figure fails here until the README follows.
-    let readme = include_str!("../../../README.md");
-    let header = "| source family | framework | rows | compared | MAE in sample | median | p90 | bias | MAE left out |";
-    let start = readme.find(header).expect("the README's family table");
-    let rows: Vec<Vec<&str>> = readme[start..]
-        .lines()
-        .skip(2)
-        .take_while(|line| line.starts_with('|'))
-        .map(|line| line.trim_matches('|').split('|').map(str::trim).collect())
-        .collect();
+    let rows = readme_table(
+        "| source family | framework | rows | compared | MAE in sample | median | p90 | bias | MAE left out |",
+    );
     let v = json();
     let pct = |x: &Value| format!("{:.1}%", x.as_f64().unwrap() * 100.0);
     let signed = |x: &Value| format!("{:+.1}%", x.as_f64().unwrap() * 100.0);
