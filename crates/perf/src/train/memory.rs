@@ -120,15 +120,8 @@ fn kept_layer_bytes(arch: &Arch, s: &Strategy, w: &Workload, modules: RecomputeM
     let moe = if !arch.is_moe() || has(RecomputeModules::MOE) {
         0.0
     } else {
-        // The busiest expert-parallel rank holds `imbalance` times the mean of the routed
-        // tokens (the step charges the same rank's time: `step::evaluate`); with one rank every
-        // expert is local and the load is the mean.
-        let imbalance = if s.ep > 1 {
-            w.moe.imbalance.max(1.0)
-        } else {
-            1.0
-        };
-        let k = arch.top_k * imbalance;
+        // The busiest expert-parallel rank's share of the routed tokens, as the step times it.
+        let k = arch.top_k * w.moe.busiest_rank_load(s.ep);
         let e = arch.moe_ffn_hidden;
         // The routed tokens (the experts' FC1 inputs: each rank's share of its tokens' top-k
         // copies, scaled to the busiest rank), the experts' FC1 outputs and activation outputs.

@@ -288,6 +288,17 @@ impl MoeRouting {
         }
     }
 
+    /// The busiest expert-parallel rank's routed tokens over the mean, across `ep` ranks: the
+    /// imbalance (at least 1), or 1 where one rank holds every expert. The step times that
+    /// rank's all-to-all and expert GEMMs, and memory keeps its activations.
+    pub fn busiest_rank_load(&self, ep: u32) -> f64 {
+        if ep > 1 {
+            self.imbalance.max(1.0)
+        } else {
+            1.0
+        }
+    }
+
     /// Checks the routing against an expert-parallel group spread over `ep_nodes` scale-up
     /// domains; the message names the field and the fix.
     pub fn check(&self, ep_nodes: u32) -> Result<(), String> {

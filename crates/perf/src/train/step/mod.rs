@@ -198,8 +198,8 @@ pub fn evaluate_with(
     let hbm = hw.hbm_bytes_per_s * c.memory_efficiency;
     let moe_share = arch.moe_layers() / arch.layers;
     // The busiest expert-parallel rank sets the pace of the expert GEMMs and the all-to-all.
-    let imbalance = if ep > 1.0 && arch.is_moe() {
-        w.moe.imbalance.max(1.0)
+    let imbalance = if arch.is_moe() {
+        w.moe.busiest_rank_load(s.ep)
     } else {
         1.0
     };
