@@ -216,6 +216,13 @@ fn train_table(r: &engine::train::TrainResult) -> String {
     for (name, value) in step_parts(b) {
         out += &format!("  {name:<24}{value:>10.3}\n");
     }
+    out += "\nwhat the compute runs (s, share of compute)\n";
+    for (name, value) in b.compute_by_kind() {
+        out += &format!(
+            "  {name:<24}{value:>10.3} {:>6.1}%\n",
+            100.0 * value / b.compute_s.max(f64::MIN_POSITIVE)
+        );
+    }
     out += "\nassumptions\n";
     for a in &r.assumptions {
         out += &format!("  - {a}\n");

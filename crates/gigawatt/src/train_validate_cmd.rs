@@ -210,6 +210,15 @@ fn row_details(v: &TrainingValidation, chosen: &[&RowResult]) -> String {
                 "    {:<24}{:>10.3}  (off the critical path)\n",
                 "comm hidden by compute", b.hidden_comm_s
             );
+            out += "  what the compute runs (s, share of compute)\n";
+            for (name, value) in b.compute_by_kind() {
+                if value > 0.0 {
+                    out += &format!(
+                        "    {name:<24}{value:>10.3} {:>6.1}%\n",
+                        100.0 * value / b.compute_s
+                    );
+                }
+            }
         }
     }
     out +=
@@ -437,7 +446,7 @@ fn csv_field(text: &str) -> String {
 
 fn csv<'a>(rows: impl Iterator<Item = &'a RowResult>) -> String {
     let mut out = String::from(
-        "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,framework_illegal,layout,filled,compute_s,recompute_s,tp_comm_s,cp_comm_s,ep_comm_s,pp_comm_s,dp_comm_s,bubble_s,optimizer_s,overlap_slowdown_s,userbuffers_s,hidden_comm_s\n",
+        "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,framework_illegal,layout,filled,compute_s,recompute_s,tp_comm_s,cp_comm_s,ep_comm_s,pp_comm_s,dp_comm_s,bubble_s,optimizer_s,overlap_slowdown_s,userbuffers_s,hidden_comm_s,matmul_s,attention_s,elementwise_s,host_stall_s,output_layer_s\n",
     );
     let num = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.6}"));
     for r in rows {
@@ -477,9 +486,14 @@ fn csv<'a>(rows: impl Iterator<Item = &'a RowResult>) -> String {
                 b.overlap_slowdown_s,
                 b.userbuffers_s,
                 b.hidden_comm_s,
+                b.matmul_s,
+                b.attention_s,
+                b.elementwise_s,
+                b.host_stall_s,
+                b.output_layer_s,
             ]
         });
-        for i in 0..12 {
+        for i in 0..17 {
             out.push(',');
             out += &num(parts.map(|p| p[i]));
         }

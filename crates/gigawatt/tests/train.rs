@@ -74,6 +74,22 @@ fn a_spec_reports_the_documented_fields() {
     let mfu = v["mfu"].as_f64().unwrap();
     assert!(mfu > 0.2 && mfu < 1.0, "{mfu}");
     assert!(v["hfu"].as_f64().unwrap() >= mfu);
+    // The table says what the compute runs, and its parts add up to the compute.
+    let table = ok(&["train", "--spec", &spec_file(SPEC)]);
+    let parts: Vec<f64> = table
+        .split("what the compute runs (s, share of compute)\n")
+        .nth(1)
+        .expect("the compute by kind")
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .map(|l| l.split_whitespace().rev().nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(parts.len(), 7, "{table}");
+    let compute = v["breakdown"]["compute_s"].as_f64().unwrap();
+    assert!(
+        (parts.iter().sum::<f64>() / compute - 1.0).abs() < 1e-3,
+        "{table}"
+    );
 }
 
 #[test]

@@ -260,7 +260,9 @@ fn table_and_csv_print() {
     let header = lines.next().unwrap();
     assert!(header.starts_with("id,file,family,framework,gpu_type"));
     assert!(header.contains("loso_error") && header.contains("filled"));
-    assert!(header.ends_with(",userbuffers_s,hidden_comm_s"));
+    assert!(header.ends_with(
+        ",userbuffers_s,hidden_comm_s,matmul_s,attention_s,elementwise_s,host_stall_s,output_layer_s"
+    ));
     let columns = header.split(',').count();
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len(), 285);
@@ -269,17 +271,21 @@ fn table_and_csv_print() {
         .iter()
         .find(|l| l.starts_with("megatron_readme_h100_462b,"))
         .unwrap();
-    // The last 12 fields, in header order: compute, recompute, tp, cp, ep, pp, dp, bubble,
-    // optimizer, overlap slowdown, userbuffers, hidden comm (rsplitn yields them last first).
+    // The last 17 fields, in header order: compute, recompute, tp, cp, ep, pp, dp, bubble,
+    // optimizer, overlap slowdown, userbuffers, hidden comm, then compute by kind: matmuls,
+    // attention, element-wise, host stalls, output layer (rsplitn yields them last first).
     let mut parts: Vec<f64> = row
-        .rsplitn(13, ',')
-        .take(12)
+        .rsplitn(18, ',')
+        .take(17)
         .map(|f| f.parse().unwrap())
         .collect();
     parts.reverse();
     let exposed: f64 = parts[0] + parts[2..9].iter().sum::<f64>();
     let predicted: f64 = row.split(',').nth(9).unwrap().parse().unwrap();
     assert!((exposed / predicted - 1.0).abs() < 1e-4, "{row}");
+    // Compute by kind, with recompute and the overlap slowdown, is the compute.
+    let kinds: f64 = parts[12..17].iter().sum::<f64>() + parts[1] + parts[9];
+    assert!((kinds / parts[0] - 1.0).abs() < 1e-4, "{row}");
     assert!(columns > 17);
 }
 
@@ -405,6 +411,58 @@ fn a_chosen_rows_parts_add_up_to_its_predicted_step() {
         for inner in ["recompute_s", "userbuffers_s", "overlap_slowdown_s"] {
             assert!(b[inner].as_f64().unwrap() <= b["compute_s"].as_f64().unwrap());
         }
+    }
+}
+
+#[test]
+fn every_rows_compute_is_its_kernels_by_kind() {
+    // matmuls + attention core + element-wise + MoE host stalls + output layer + recompute +
+    // the slowdown of hidden communication = compute, on every compared row of both files.
+    let kinds = [
+        "matmul_s",
+        "attention_s",
+        "elementwise_s",
+        "host_stall_s",
+        "output_layer_s",
+        "recompute_s",
+        "overlap_slowdown_s",
+    ];
+    let mut compared = 0;
+    let mut host_bound = 0;
+    for r in json()["rows"].as_array().unwrap() {
+        let b = &r["breakdown"];
+        if b.is_null() {
+            continue;
+        }
+        compared += 1;
+        let compute = b["compute_s"].as_f64().unwrap();
+        let sum: f64 = kinds.iter().map(|k| b[*k].as_f64().unwrap()).sum();
+        assert!(
+            (sum / compute - 1.0).abs() < 1e-9,
+            "{}: kinds {sum} against compute {compute}",
+            r["id"]
+        );
+        for k in kinds {
+            assert!(b[k].as_f64().unwrap() >= 0.0, "{}: {k} negative", r["id"]);
+        }
+        assert!(b["matmul_s"].as_f64().unwrap() > 0.0, "{}", r["id"]);
+        // Only MoE layers stall on the host.
+        if b["host_stall_s"].as_f64().unwrap() > 0.0 {
+            assert_eq!(r["moe"], true, "{}", r["id"]);
+            host_bound += 1;
+        }
+    }
+    assert!(compared > 250, "{compared} rows compared");
+    // GPT-OSS on H100 in 26.04 (no CUDA graphs, 4k-token microbatches) is host-bound.
+    assert!(host_bound > 0);
+    let table = ok(&["train", "validate", "--row", "mbridge_260401_h100_gpt-oss"]);
+    for text in [
+        "what the compute runs",
+        "matmuls",
+        "MoE host stalls",
+        "element-wise",
+    ] {
+        assert!(table.contains(text), "row details miss `{text}`: {table}");
     }
 }
 

@@ -180,6 +180,10 @@ def test_train_validate_is_the_clis_json_with_rows_as_a_table_and_the_page(repo)
     parts = ["compute_s", "tp_comm_s", "cp_comm_s", "ep_comm_s", "pp_comm_s", "dp_comm_s", "bubble_s", "optimizer_s"]
     total = sum(compared[f"breakdown.{p}"] for p in parts)
     assert ((total / compared["predicted_step_time_s"] - 1).abs() < 1e-9).all()
+    # And what the compute runs, by kind of kernel, adds up to the compute.
+    kinds = ["matmul_s", "attention_s", "elementwise_s", "host_stall_s", "output_layer_s", "recompute_s", "overlap_slowdown_s"]
+    compute = sum(compared[f"breakdown.{k}"] for k in kinds)
+    assert ((compute / compared["breakdown.compute_s"] - 1).abs() < 1e-9).all()
     assert set(r.to_pandas("families")["id"]) >= {"narayanan2021", "mbridge2604"}
     targets = r.to_pandas("targets")
     assert targets["met"].sum() == d["targets"]["met"]

@@ -184,6 +184,11 @@ pub fn train_fragment(r: &engine::train::TrainResult) -> String {
     .into_iter()
     .map(|(l, v)| (l.to_string(), v))
     .collect();
+    let kinds: Vec<(String, f64)> = b
+        .compute_by_kind()
+        .into_iter()
+        .map(|(l, v)| (l.to_string(), v))
+        .collect();
     html! {
         p {
             strong { (r.model.id) } " on " (fmt_count(r.gpus as f64)) " × " (r.system)
@@ -193,6 +198,8 @@ pub fn train_fragment(r: &engine::train::TrainResult) -> String {
         (cards(&headline))
         h3 { "Where a step goes" }
         (bar_chart("step-parts", "Seconds per step by part", &bars, "s"))
+        h3 { "What the compute runs" }
+        (bar_chart("compute-kinds", "Seconds of compute per step by kind of kernel", &kinds, "s"))
         details {
             summary { "Assumptions" }
             ul { @for a in &r.assumptions { li { (PreEscaped(report::prose_html(a))) } } }

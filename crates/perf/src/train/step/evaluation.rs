@@ -34,6 +34,39 @@ pub struct Breakdown {
     pub userbuffers_s: f64,
     /// Communication hidden under compute (not on the critical path), all kinds.
     pub hidden_comm_s: f64,
+    /// Compute by kind of kernel: `matmul_s + attention_s + elementwise_s + host_stall_s +
+    /// output_layer_s + recompute_s + overlap_slowdown_s = compute_s`.
+    /// The layers' GEMMs, forward and backward (attention projections, MLP or experts, and
+    /// the MoE router), with what userbuffers adds to them outside recomputation.
+    pub matmul_s: f64,
+    /// The attention core (fused kernel, or the unfused score GEMMs and their passes), forward
+    /// and backward.
+    pub attention_s: f64,
+    /// Element-wise kernels, forward and backward: norms, activations, residual adds, casts to
+    /// 8 or 4 bits, MoE token permutations and each kernel's launch overhead.
+    pub elementwise_s: f64,
+    /// MoE layers waiting on the host to launch their kernels (Megatron's dispatchers block the
+    /// CPU at each MoE layer).
+    pub host_stall_s: f64,
+    /// The output layer and loss (and multi-token-prediction modules) on the last pipeline
+    /// stage, when that stage sets the pace.
+    pub output_layer_s: f64,
+}
+
+impl Breakdown {
+    /// What the compute runs, by kind of kernel, with a label each (the CLI's and the
+    /// dashboard's words); the seven parts add up to `compute_s`.
+    pub fn compute_by_kind(&self) -> [(&'static str, f64); 7] {
+        [
+            ("matmuls", self.matmul_s),
+            ("attention core", self.attention_s),
+            ("element-wise", self.elementwise_s),
+            ("MoE host stalls", self.host_stall_s),
+            ("output layer and loss", self.output_layer_s),
+            ("recompute", self.recompute_s),
+            ("slowed by hidden comm", self.overlap_slowdown_s),
+        ]
+    }
 }
 
 /// Why a strategy cannot be used; infeasible strategies are results, not errors.

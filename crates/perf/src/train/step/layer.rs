@@ -203,6 +203,12 @@ pub(super) struct Layer {
     /// adds it where the overlap pays).
     pub userbuffers_forward_s: f64,
     pub userbuffers_backward_s: f64,
+    /// Element-wise (memory-bound) kernels, forward: norms, activations, casts, token
+    /// permutations and the kernels' launch overhead (the backward runs them twice).
+    pub elementwise_s: f64,
+    /// MoE host stalls, forward and backward: where the CPU launching the layer's kernels is
+    /// slower than the GPU running them (see `HOST_S_PER_OP`).
+    pub host_stall_s: f64,
     /// The whole layer, forward and backward, MoE host stalls included.
     pub forward_s: f64,
     pub backward_s: f64,
@@ -611,6 +617,8 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         activation_passes,
         userbuffers_forward_s,
         userbuffers_backward_s,
+        elementwise_s,
+        host_stall_s: moe_host_stall_forward_s + moe_host_stall_backward_s,
         forward_s: layer_forward_s,
         backward_s: layer_backward_s,
     }

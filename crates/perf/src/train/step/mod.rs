@@ -229,8 +229,11 @@ pub fn evaluate_with(
     let layer::Layer {
         attention_projection_s,
         core_forward_s,
+        core_memory_forward_s,
         core_backward_s,
         mlp_s,
+        elementwise_s: layer_elementwise_forward_s,
+        host_stall_s: layer_host_stall_s,
         forward_s: layer_forward_s,
         backward_s: layer_backward_s,
         userbuffers_forward_s,
@@ -332,6 +335,13 @@ pub fn evaluate_with(
     };
     let layer_forward_s = layer_forward_s + userbuffers_forward_s;
     let layer_backward_s = layer_backward_s + userbuffers_backward_s;
+    // The layer's forward and backward by kind of kernel (they add up to the two): the GEMMs
+    // (backward twice the forward; with what userbuffers adds to them), the attention core,
+    // the element-wise kernels (backward twice the forward) and the MoE host stalls.
+    let layer_matmul_s =
+        3.0 * (attention_projection_s + mlp_s) + userbuffers_forward_s + userbuffers_backward_s;
+    let layer_attention_s = core_forward_s + core_memory_forward_s + core_backward_s;
+    let layer_elementwise_s = 3.0 * layer_elementwise_forward_s;
     let layer_recompute_s = layer_recompute_s + userbuffers_recompute_s;
     let layer_userbuffers_s =
         userbuffers_forward_s + userbuffers_backward_s + userbuffers_recompute_s;
@@ -474,6 +484,11 @@ pub fn evaluate_with(
         bubble_s,
         optimizer_s,
         userbuffers_s: microbatches * layers_per_stage * layer_userbuffers_s,
+        matmul_s: microbatches * layers_per_stage * layer_matmul_s,
+        attention_s: microbatches * layers_per_stage * layer_attention_s,
+        elementwise_s: microbatches * layers_per_stage * layer_elementwise_s,
+        host_stall_s: microbatches * layers_per_stage * layer_host_stall_s,
+        output_layer_s: microbatches * stage_extra_s,
         overlap_slowdown_s: microbatches * layers_per_stage * layer_slowdown_s
             + dp_slowdown_s
             + pp_slowdown_s,
