@@ -418,15 +418,7 @@ fn a_chosen_rows_parts_add_up_to_its_predicted_step() {
 fn every_rows_compute_is_its_kernels_by_kind() {
     // matmuls + attention core + element-wise + MoE host stalls + output layer + recompute +
     // the slowdown of hidden communication = compute, on every compared row of both files.
-    let kinds = [
-        "matmul_s",
-        "attention_s",
-        "elementwise_s",
-        "host_stall_s",
-        "output_layer_s",
-        "recompute_s",
-        "overlap_slowdown_s",
-    ];
+    let kinds = perf::Breakdown::COMPUTE_KIND_FIELDS;
     let mut compared = 0;
     let mut host_bound = 0;
     for r in json()["rows"].as_array().unwrap() {

@@ -172,18 +172,10 @@ async fn train_and_bounded_search() {
     // Where the step goes, and what its compute runs by kind of kernel.
     assert!(html.contains("Where a step goes") && html.contains("What the compute runs"));
     let b = &json_of(&body)["breakdown"];
-    let kinds: f64 = [
-        "matmul_s",
-        "attention_s",
-        "elementwise_s",
-        "host_stall_s",
-        "output_layer_s",
-        "recompute_s",
-        "overlap_slowdown_s",
-    ]
-    .iter()
-    .map(|k| b[*k].as_f64().unwrap())
-    .sum();
+    let kinds: f64 = perf::Breakdown::COMPUTE_KIND_FIELDS
+        .iter()
+        .map(|k| b[*k].as_f64().unwrap())
+        .sum();
     assert!(
         (kinds / b["compute_s"].as_f64().unwrap() - 1.0).abs() < 1e-9,
         "{b}"

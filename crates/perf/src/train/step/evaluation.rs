@@ -54,6 +54,18 @@ pub struct Breakdown {
 }
 
 impl Breakdown {
+    /// The serialized names of [`Breakdown::compute_by_kind`]'s parts, in its order (for readers
+    /// of the JSON, such as the tests that hold the parts to the compute).
+    pub const COMPUTE_KIND_FIELDS: [&'static str; 7] = [
+        "matmul_s",
+        "attention_s",
+        "elementwise_s",
+        "host_stall_s",
+        "output_layer_s",
+        "recompute_s",
+        "overlap_slowdown_s",
+    ];
+
     /// What the compute runs, by kind of kernel, with a label each (the CLI's and the
     /// dashboard's words); the seven parts add up to `compute_s`.
     pub fn compute_by_kind(&self) -> [(&'static str, f64); 7] {
