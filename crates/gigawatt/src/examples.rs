@@ -111,7 +111,8 @@ Examples:
   gigawatt train validate                        # the shipped calibration set
   gigawatt train validate my-runs.csv --format json
   gigawatt train validate -f json | jq '.targets.checks[] | select(.met | not)'   # unmet targets
-  gigawatt train validate --row gpt-oss          # those rows: layout, fills, where the step goes
+  gigawatt train validate --row gpt-oss          # those rows: layout, fills, where the step goes,
+                                                 # what its compute runs by kind of kernel
   gigawatt train validate --out validation.html  # a page with every row's error by source family";
 
 pub const RELIABILITY: &str = "\

@@ -58,8 +58,9 @@ pub enum TrainCommand {
         #[arg(long, short = 'o', value_name = "FILE")]
         out: Option<PathBuf>,
         /// Show only the rows whose id contains TEXT (case-insensitive; repeat for more), each
-        /// with its layout, what was filled and where its predicted step goes. Every figure
-        /// (errors, leave one source out) is still computed over every row.
+        /// with its layout, what was filled, where its predicted step goes and what its compute
+        /// runs by kind of kernel. Every figure (errors, leave one source out) is still computed
+        /// over every row.
         #[arg(long = "row", value_name = "TEXT")]
         rows: Vec<String>,
     },
