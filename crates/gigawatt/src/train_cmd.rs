@@ -214,7 +214,7 @@ fn train_table(r: &engine::train::TrainResult) -> String {
         );
     }
     out += "\nwhere a step goes (s)\n";
-    for (name, value) in step_parts(b) {
+    for (name, value) in b.step_parts() {
         out += &format!("  {name:<24}{value:>10.3}\n");
     }
     out += "\nwhat the compute runs (s, share of compute)\n";
@@ -229,25 +229,6 @@ fn train_table(r: &engine::train::TrainResult) -> String {
         out += &format!("  - {a}\n");
     }
     out
-}
-
-/// Where a predicted step goes, in the order `gigawatt train` prints it: compute with what it
-/// includes indented under it, then each exposed communication, the bubble and the optimizer.
-/// `train validate --row` prints the same lines.
-pub(crate) fn step_parts(b: &perf::Breakdown) -> [(&'static str, f64); 11] {
-    [
-        ("compute", b.compute_s),
-        ("  of which recompute", b.recompute_s),
-        ("  of which TP overlap", b.userbuffers_s),
-        ("  of which hidden comm", b.overlap_slowdown_s),
-        ("tensor-parallel comm", b.tp_comm_s),
-        ("context-parallel comm", b.cp_comm_s),
-        ("expert all-to-all", b.ep_comm_s),
-        ("pipeline p2p", b.pp_comm_s),
-        ("data-parallel comm", b.dp_comm_s),
-        ("pipeline bubble", b.bubble_s),
-        ("optimizer", b.optimizer_s),
-    ]
 }
 
 fn run_search(catalog: &catalog::Catalog, a: &SearchArgs) -> Result<(), Failure> {

@@ -198,7 +198,7 @@ fn row_details(v: &TrainingValidation, chosen: &[&RowResult]) -> String {
         }
         if let (Some(b), Some(step)) = (&row.breakdown, row.predicted_step_time_s) {
             out += "  where the predicted step goes (s, share of the step)\n";
-            for (name, value) in crate::train_cmd::step_parts(b) {
+            for (name, value) in b.step_parts() {
                 if value > 0.0 {
                     out += &format!(
                         "    {name:<24}{value:>10.3} {:>6.1}%\n",

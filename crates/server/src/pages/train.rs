@@ -168,22 +168,12 @@ pub fn train_fragment(r: &engine::train::TrainResult) -> String {
             ),
         ));
     }
-    let bars: Vec<(String, f64)> = [
-        ("compute", b.compute_s),
-        ("of which recompute", b.recompute_s),
-        ("of which TP overlap", b.userbuffers_s),
-        ("of which hidden comm", b.overlap_slowdown_s),
-        ("tensor-parallel comm", b.tp_comm_s),
-        ("context-parallel comm", b.cp_comm_s),
-        ("expert all-to-all", b.ep_comm_s),
-        ("pipeline p2p", b.pp_comm_s),
-        ("data-parallel comm", b.dp_comm_s),
-        ("pipeline bubble", b.bubble_s),
-        ("optimizer", b.optimizer_s),
-    ]
-    .into_iter()
-    .map(|(l, v)| (l.to_string(), v))
-    .collect();
+    // The CLI's labels, without its indentation.
+    let bars: Vec<(String, f64)> = b
+        .step_parts()
+        .into_iter()
+        .map(|(l, v)| (l.trim_start().to_string(), v))
+        .collect();
     let kinds: Vec<(String, f64)> = b
         .compute_by_kind()
         .into_iter()

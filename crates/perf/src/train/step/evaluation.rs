@@ -66,6 +66,25 @@ impl Breakdown {
         "overlap_slowdown_s",
     ];
 
+    /// Where a step goes, in the order the CLI and the dashboard print it: compute with what it
+    /// includes indented under it, then each exposed communication, the bubble and the
+    /// optimizer (the unindented parts add up to the step time).
+    pub fn step_parts(&self) -> [(&'static str, f64); 11] {
+        [
+            ("compute", self.compute_s),
+            ("  of which recompute", self.recompute_s),
+            ("  of which TP overlap", self.userbuffers_s),
+            ("  of which hidden comm", self.overlap_slowdown_s),
+            ("tensor-parallel comm", self.tp_comm_s),
+            ("context-parallel comm", self.cp_comm_s),
+            ("expert all-to-all", self.ep_comm_s),
+            ("pipeline p2p", self.pp_comm_s),
+            ("data-parallel comm", self.dp_comm_s),
+            ("pipeline bubble", self.bubble_s),
+            ("optimizer", self.optimizer_s),
+        ]
+    }
+
     /// What the compute runs, by kind of kernel, with a label each (the CLI's and the
     /// dashboard's words); the seven parts add up to `compute_s`.
     pub fn compute_by_kind(&self) -> [(&'static str, f64); 7] {
