@@ -84,6 +84,28 @@ impl Checker<'_> {
         self.problems.push(d);
     }
 
+    /// Records a problem at `field` unless `value` is a date (YYYY, YYYY-MM or YYYY-MM-DD),
+    /// with `hint` as the fix; says whether it was one.
+    pub(crate) fn is_dated(
+        &mut self,
+        file: usize,
+        field: String,
+        value: &toml::Spanned<String>,
+        hint: &str,
+    ) -> bool {
+        let ok = is_date(value.get_ref());
+        if !ok {
+            self.error(
+                file,
+                Some(value.span()),
+                field,
+                format!("`{}` is not a date", value.get_ref()),
+                hint,
+            );
+        }
+        ok
+    }
+
     pub(crate) fn source_exists(
         &mut self,
         file: usize,

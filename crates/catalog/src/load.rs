@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use serde::Deserialize;
 
-use crate::checker::{is_date, Bound, Checker};
+use crate::checker::{Bound, Checker};
 use crate::claim::Claim;
 use crate::diagnostic::{nearest, Diagnostic, Diagnostics};
 use crate::frameworks::Framework;
@@ -230,15 +230,12 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
                 "give the http(s) address the figure was read at",
             );
         }
-        if !is_date(source.date.get_ref()) {
-            check.error(
-                file,
-                Some(source.date.span()),
-                format!("source[{id}].date"),
-                format!("`{}` is not a date", source.date.get_ref()),
-                "write dates as YYYY, YYYY-MM or YYYY-MM-DD",
-            );
-        }
+        check.is_dated(
+            file,
+            format!("source[{id}].date"),
+            &source.date,
+            "write dates as YYYY, YYYY-MM or YYYY-MM-DD",
+        );
         if source.title.trim().is_empty() {
             check.error(
                 file,

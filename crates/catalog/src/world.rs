@@ -57,15 +57,12 @@ fn source_quality(check: &mut Checker<'_>) {
         let (file, s) = (placed.file, &placed.item);
         let id = s.id.get_ref();
         if let Some(read) = &s.read {
-            if !crate::checker::is_date(read.get_ref()) {
-                check.error(
-                    file,
-                    Some(read.span()),
-                    format!("source[{id}].read"),
-                    format!("`{}` is not a date", read.get_ref()),
-                    "write the date the page was read as YYYY-MM-DD",
-                );
-            }
+            check.is_dated(
+                file,
+                format!("source[{id}].read"),
+                read,
+                "write the date the page was read as YYYY-MM-DD",
+            );
         }
         // A source in the quality format (it records when it was read, or uses one of the kinds
         // that came with it) must say who published it; an old-format source only warns, so
@@ -142,14 +139,12 @@ fn deal_histories(
             check.problems.push(d);
             continue;
         }
-        if !crate::checker::is_date(e.date.get_ref()) {
-            check.error(
-                file,
-                Some(e.date.span()),
-                format!("{field}.date"),
-                format!("`{}` is not a date", e.date.get_ref()),
-                "write dates as YYYY, YYYY-MM or YYYY-MM-DD",
-            );
+        if !check.is_dated(
+            file,
+            format!("{field}.date"),
+            &e.date,
+            "write dates as YYYY, YYYY-MM or YYYY-MM-DD",
+        ) {
             continue;
         }
         check.source_exists(
@@ -369,15 +364,12 @@ fn record(check: &mut Checker<'_>, placed: &Placed<RecordEntry>) {
     if let Some(usd) = &r.usd {
         check.number(file, f("usd"), usd, Bound::NonNegative);
     }
-    if !crate::checker::is_date(r.horizon.get_ref()) {
-        check.error(
-            file,
-            Some(r.horizon.span()),
-            f("horizon"),
-            format!("`{}` is not a date", r.horizon.get_ref()),
-            "write the date the outcome is judged on as YYYY-MM-DD",
-        );
-    }
+    check.is_dated(
+        file,
+        f("horizon"),
+        &r.horizon,
+        "write the date the outcome is judged on as YYYY-MM-DD",
+    );
     check.source_exists(
         file,
         &f("outcome_source"),
