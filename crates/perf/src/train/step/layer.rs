@@ -11,42 +11,29 @@ use crate::train::attention::{self, KernelSpeed};
 use crate::train::precision::Resolved;
 use crate::train::userbuffers;
 
+use super::host;
+
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
-const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
+pub(super) const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
 /// Of [`KERNELS_PER_LAYER_FORWARD`], the attention block's: input norm, QKV projection,
 /// rotary embedding, core attention, output projection, bias-dropout-add and residual (the
 /// other half is the MLP block's). These are what a per-layer `attn` CUDA graph captures.
-const ATTENTION_KERNELS_PER_LAYER_FORWARD: f64 = 7.0;
+pub(super) const ATTENTION_KERNELS_PER_LAYER_FORWARD: f64 = 7.0;
 /// Extra kernels per MoE layer forward besides the expert GEMMs: router GEMM, softmax, top-k,
 /// permute, dispatch, activation, combine, unpermute.
-const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 8.0;
+pub(super) const MOE_KERNELS_PER_LAYER_FORWARD: f64 = 8.0;
 /// Of [`MOE_KERNELS_PER_LAYER_FORWARD`], the router's (GEMM, softmax, top-k): what a per-layer
 /// `moe_router` CUDA graph captures.
-const ROUTER_KERNELS_PER_LAYER_FORWARD: f64 = 3.0;
+pub(super) const ROUTER_KERNELS_PER_LAYER_FORWARD: f64 = 3.0;
+/// Of [`MOE_KERNELS_PER_LAYER_FORWARD`], besides the router's, the ones before the dispatcher's
+/// host sync: the first permutation.
+pub(super) const PRE_SYNC_MOE_KERNELS: f64 = 1.0;
 /// Expert GEMM launches per local expert, forward (the up- or gate-up projection and the
 /// down projection). Transformer Engine's `GroupedLinear` hands `general_grouped_gemm` one
 /// tensor per expert and it runs one cuBLAS GEMM each (`num_gemms = len(A)`;
 /// transformer_engine/pytorch/cpp_extensions/gemm.py), so launches grow with the experts a rank
 /// holds; the backward's data and weight gradients double them (the 2x backward factor).
 const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
-/// Host (CPU) time per launched operation in an eager PyTorch framework: Python, the
-/// pybind11 boundary, autograd recording, the ATen dispatcher, the library's algorithm pick and
-/// `cudaLaunchKernel` together. Measured (Transformer Engine issue #2053, "High CPU overhead on
-/// Grace systems", 2025-08-11, read 2026-12-02; CPU time per Linear forward, BF16, hidden 2048,
-/// 8192 tokens): a plain PyTorch `Linear` 13.48 us on a DGX H100's Xeon 8480C and 37.08 us on
-/// GB200's Grace; Transformer Engine's `Linear` 99.66 us on GB200 and 90.53 us on GH200. A
-/// launch here stands for one framework-level op of Megatron's MoE path (Transformer Engine
-/// module calls, with their quantiser and workspace set-up per expert GEMM, and plain torch ops
-/// of the router and dispatcher), so it lies inside that 13-100 us bracket; 37 us (the GB200
-/// PyTorch op) is the value the calibration read supports best once CUDA graphs are charged
-/// per recipe (`gigawatt train validate`, MoE rows in sample / leave-one-source-out, on the
-/// tree this shipped with: 25 us 17.1 / 16.6%, 30 us 16.1 / 15.7%, 37 us 14.5 / 14.2%, 45 us
-/// 15.0 / 14.8%; before the recipes' recompute modules and 16-bit gradients, 50 us read 17.6 /
-/// 17.2% and 60 us 22.0 / 21.7%). One figure for every host: the rows do not show the Grace
-/// penalty the microbenchmark does (Grace 37 us with x86 25-30 us read 15.2-16.1%). Chosen
-/// once on all rows, not refitted per fold. The GPU hides host time while the CPU runs ahead of the kernels
-/// it has queued; the MoE host stall in `layer` is where it cannot.
-pub const HOST_S_PER_OP: f64 = 37e-6;
 /// Hidden-state passes per layer forward with fused kernels, counted: two fused layer norms
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
@@ -115,30 +102,6 @@ fn sorts_by_local_expert(arch: &Arch, w: &Workload, local_experts: f64) -> bool 
     arch.is_moe() && !w.moe.dispatcher.per_node() && local_experts > 1.0
 }
 
-/// Kernels the host launches one by one per layer forward (of `kernels`, a layer's average
-/// with MoE layers a `moe_share` of the layers), once CUDA graphs replay what they capture:
-/// each captured module costs one graph launch instead of its kernels; a full-iteration graph
-/// leaves nothing to launch. The backward's launches scale with these (TE's graphed callables
-/// capture the backward of what they capture in the forward).
-fn host_launched_kernels(
-    kernels: f64,
-    attention_launches: f64,
-    moe_share: f64,
-    graphs: crate::train::CudaGraphs,
-) -> f64 {
-    if graphs.full_iteration {
-        return 0.0;
-    }
-    let mut launched = kernels;
-    if graphs.attention {
-        launched -= attention_launches - 1.0;
-    }
-    if graphs.moe_router {
-        launched -= moe_share * (ROUTER_KERNELS_PER_LAYER_FORWARD - 1.0);
-    }
-    launched.max(0.0)
-}
-
 /// Elements of the experts' FC1 output on one rank for `tokens` tokens of an MoE layer: every
 /// routed copy's gated input, both halves (the rows `tokens x top_k x etp / tp`, each
 /// `2 x moe_ffn_hidden / etp` wide).
@@ -177,6 +140,9 @@ pub(super) struct LayerInputs<'a> {
     pub moe_share: f64,
     /// The busiest expert-parallel rank's load over the mean (1 without EP).
     pub imbalance: f64,
+    /// An MoE layer's forward dispatch and combine where they run in line (0 where another
+    /// microbatch's compute hides them, or without EP), seconds.
+    pub a2a_forward_s: f64,
 }
 
 /// One layer's times, seconds, averaged over dense and MoE layers by their shares.
@@ -207,7 +173,7 @@ pub(super) struct Layer {
     /// permutations and the kernels' launch overhead (the backward runs them twice).
     pub elementwise_s: f64,
     /// MoE host stalls, forward and backward: where the CPU launching the layer's kernels is
-    /// slower than the GPU running them (see `HOST_S_PER_OP`).
+    /// slower than the GPU running them (`host::moe_stalls`).
     pub host_stall_s: f64,
     /// The whole layer, forward and backward, MoE host stalls included.
     pub forward_s: f64,
@@ -235,6 +201,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         hbm,
         moe_share,
         imbalance,
+        a2a_forward_s,
     } = cx;
     let h = arch.hidden;
     let (attention_projection_s, mla_up_proj_s) = match arch.mla {
@@ -384,7 +351,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         (1.0 - moe_share) * dense_mlp_s + moe_share * (routed_mlp_s + shared_mlp_s + router_s);
     // Hiding the TP collectives under these GEMMs splits them into chunks and takes SMs from
     // them (Transformer Engine's userbuffers): the attention's QKV and projection and the dense
-    // MLP's two GEMMs, forward and backward. The MoE host stall above is left as it was
+    // MLP's two GEMMs, forward and backward. The MoE host stall below is left as it was
     // without the overlap.
     let (userbuffers_forward_s, userbuffers_backward_s) = if userbuffers::applies(s, arch) {
         let sms = hw.streaming_multiprocessors;
@@ -585,18 +552,49 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     // Backward: twice the matmul work; the core's backward is above.
     let layer_backward_s = 2.0 * (attention_projection_s + mlp_s + elementwise_s) + core_backward_s;
 
-    // Host stalls on MoE layers: Megatron's token dispatchers copy the tokens-per-expert
-    // counts to the host (a device-to-host copy and stream synchronisation) before the
-    // all-to-all and the grouped GEMM can be sized, so the CPU cannot run ahead of the GPU past
-    // an MoE layer: each MoE layer takes the longer of its GPU time and the host time to launch
-    // its kernels (the backward launches twice as many: data and weight gradients).
+    // Host stalls on MoE layers (`host::moe_stalls`): the dispatcher's host sync keeps the CPU
+    // from running ahead past an MoE layer, and after it the MoE block runs only as fast as the
+    // host launches it.
     let (moe_host_stall_forward_s, moe_host_stall_backward_s) = if arch.is_moe() {
-        let host_forward_s =
-            host_launched_kernels(kernels, attention_launches, moe_share, w.moe.cuda_graphs)
-                * HOST_S_PER_OP;
-        (
-            moe_share * (host_forward_s - layer_forward_s).max(0.0),
-            moe_share * (2.0 * host_forward_s - layer_backward_s).max(0.0),
+        // Per MoE layer (the weighted terms above carry `moe_share`).
+        let per_moe_layer = 1.0 / moe_share.max(f64::MIN_POSITIVE);
+        // After the sync the host launches the dispatch, the sort by local expert, every
+        // expert GEMM (with its quantise), the activation (and the clamp), the bias loop, the
+        // combine, the unpermute and the MLP half's remaining kernels.
+        let block_kernels = (KERNELS_PER_LAYER_FORWARD - ATTENTION_KERNELS_PER_LAYER_FORWARD - 1.0)
+            + (MOE_KERNELS_PER_LAYER_FORWARD
+                - ROUTER_KERNELS_PER_LAYER_FORWARD
+                - PRE_SYNC_MOE_KERNELS)
+            + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts
+            + expert_bias_launches
+            + (sort_kernels + clamp_kernels) * per_moe_layer;
+        // What the GPU runs of it: the expert GEMMs, their element-wise passes (the unpermute,
+        // the sort, the bias loop, the clamp, the experts' casts and activation) and launches,
+        // and the dispatch and combine where they run in line.
+        let block_elementwise_bytes =
+            (0.5 * permute_bytes + sort_bytes + expert_bias_bytes + clamp_bytes) * per_moe_layer
+                + tokens
+                    * (arch.top_k + arch.shared_experts)
+                    * (recipes.expert_cast * arch.moe_ffn_hidden / tp
+                        + ACTIVATION_BYTES * activation_passes * arch.moe_ffn_hidden / tp)
+                + tokens * recipes.expert_cast * expert_input_casts * h;
+        host::moe_stalls(
+            host::Launches {
+                layer_kernels: kernels,
+                attention_kernels: attention_launches,
+                moe_share,
+                block_kernels,
+                graphs: w.moe.cuda_graphs,
+            },
+            host::GpuTimes {
+                layer_forward_s,
+                layer_backward_s,
+                block_forward_s: routed_mlp_s
+                    + shared_mlp_s
+                    + block_elementwise_bytes / hbm
+                    + block_kernels * c.kernel_overhead_s
+                    + a2a_forward_s,
+            },
         )
     } else {
         (0.0, 0.0)

@@ -3,12 +3,14 @@
 mod data_parallel;
 mod evaluation;
 mod expert_parallel;
+mod host;
 mod layer;
 mod pipeline;
 
 use evaluation::infeasible;
 pub use evaluation::{Breakdown, Evaluation, Infeasible};
-pub use layer::{FUSED_ELEMENTWISE_PASSES, HOST_S_PER_OP};
+pub use host::HOST_S_PER_OP;
+pub use layer::FUSED_ELEMENTWISE_PASSES;
 
 use super::attention;
 pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
@@ -205,6 +207,23 @@ pub fn evaluate_with(
     };
 
     let etp = f64::from(s.expert_tp());
+    let dispatch = expert_parallel::Dispatch {
+        top_k: arch.top_k,
+        hidden: h,
+        tokens,
+        tp,
+        ep,
+        etp,
+        imbalance,
+    };
+    let routes = ep > 1.0 && arch.is_moe();
+    // An MoE layer's forward dispatch and combine, when they run in line: the GPU is busy
+    // with them while the host launches what follows (`layer`'s host stall).
+    let a2a_forward_s = if routes && !expert_parallel::overlapped(s) {
+        2.0 * dispatch.one_way_s(hw, w, c)
+    } else {
+        0.0
+    };
     let layer_inputs = layer::LayerInputs {
         arch,
         hw,
@@ -224,6 +243,7 @@ pub fn evaluate_with(
         hbm,
         moe_share,
         imbalance,
+        a2a_forward_s,
     };
     let one_layer = layer::layer(layer_inputs);
     let layer::Layer {
@@ -357,21 +377,15 @@ pub fn evaluate_with(
     } else {
         Overlapped::default()
     };
-    let layer_ep = if ep > 1.0 && arch.is_moe() {
+    let layer_ep = if routes {
         expert_parallel::all_to_all(
             hw,
             s,
             w,
             c,
             &expert_parallel::MoeLayer {
-                top_k: arch.top_k,
-                hidden: h,
-                tokens,
-                tp,
-                ep,
-                etp,
+                dispatch,
                 moe_share,
-                imbalance,
                 microbatches,
                 forward_s: layer_forward_s,
                 backward_s: layer_backward_s,

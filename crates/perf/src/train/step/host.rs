@@ -1,0 +1,165 @@
+//! The host's side of a layer: how long the CPU takes to launch its kernels, what CUDA graphs
+//! take off it, and where an MoE layer makes the CPU wait for the GPU, so that the GPU waits
+//! for the CPU in turn (the MoE host stalls).
+
+use super::layer::ROUTER_KERNELS_PER_LAYER_FORWARD;
+use crate::train::CudaGraphs;
+
+/// Host (CPU) time per launched operation in an eager PyTorch framework: Python, the
+/// pybind11 boundary, autograd recording, the ATen dispatcher, the library's algorithm pick and
+/// `cudaLaunchKernel` together. Measured (Transformer Engine issue #2053, "High CPU overhead on
+/// Grace systems", 2025-08-11, read 2026-12-02; CPU time per Linear forward, BF16, hidden 2048,
+/// 8192 tokens): a plain PyTorch `Linear` 13.48 us on a DGX H100's Xeon 8480C and 37.08 us on
+/// GB200's Grace; Transformer Engine's `Linear` 99.66 us on GB200 and 90.53 us on GH200. A
+/// launch here stands for one framework-level op of Megatron's MoE path (Transformer Engine
+/// module calls, with their quantiser and workspace set-up per expert GEMM, and plain torch ops
+/// of the router and dispatcher), so it lies inside that 13-100 us bracket; 37 us (the GB200
+/// PyTorch op) is the value the calibration read supports best once CUDA graphs are charged
+/// per recipe (`gigawatt train validate`, MoE rows in sample / leave-one-source-out, on the
+/// tree this shipped with: 25 us 17.1 / 16.6%, 30 us 16.1 / 15.7%, 37 us 14.5 / 14.2%, 45 us
+/// 15.0 / 14.8%; before the recipes' recompute modules and 16-bit gradients, 50 us read 17.6 /
+/// 17.2% and 60 us 22.0 / 21.7%). One figure for every host: the rows do not show the Grace
+/// penalty the microbenchmark does (Grace 37 us with x86 25-30 us read 15.2-16.1%). Chosen
+/// once on all rows, not refitted per fold. The GPU hides host time while the CPU runs ahead of the kernels
+/// it has queued; [`moe_stalls`] is where it cannot.
+pub const HOST_S_PER_OP: f64 = 37e-6;
+
+/// What the host launches per layer forward.
+#[derive(Clone, Copy)]
+pub(super) struct Launches {
+    /// Kernels of a layer, averaged over dense and MoE layers (MoE layers a `moe_share`).
+    pub layer_kernels: f64,
+    /// Of those, the attention block's (what an `attn` CUDA graph captures).
+    pub attention_kernels: f64,
+    /// MoE layers' share of the layers.
+    pub moe_share: f64,
+    /// An MoE layer's kernels after its dispatcher's host sync (the dispatch, the experts, the
+    /// combine, to the layer's end).
+    pub block_kernels: f64,
+    pub graphs: CudaGraphs,
+}
+
+/// What the GPU runs of the same, seconds.
+#[derive(Clone, Copy)]
+pub(super) struct GpuTimes {
+    /// The average layer's forward and backward compute.
+    pub layer_forward_s: f64,
+    pub layer_backward_s: f64,
+    /// An MoE layer's block after the sync, forward (its all-to-all included where it runs in
+    /// line: the GPU is busy with it while the host launches what follows).
+    pub block_forward_s: f64,
+}
+
+/// Kernels the host launches one by one per layer forward (of `layer_kernels`), once CUDA
+/// graphs replay what they capture: each captured module costs one graph launch instead of
+/// its kernels; a full-iteration graph leaves nothing to launch. The backward's launches scale
+/// with these (TE's graphed callables capture the backward of what they capture in the
+/// forward).
+fn launched_kernels(l: &Launches) -> f64 {
+    if l.graphs.full_iteration {
+        return 0.0;
+    }
+    let mut launched = l.layer_kernels;
+    if l.graphs.attention {
+        launched -= l.attention_kernels - 1.0;
+    }
+    if l.graphs.moe_router {
+        launched -= l.moe_share * (ROUTER_KERNELS_PER_LAYER_FORWARD - 1.0);
+    }
+    launched.max(0.0)
+}
+
+/// MoE host stalls of the average layer, forward and backward, seconds.
+///
+/// Megatron's token dispatchers copy the tokens-per-expert counts to the host (a device-to-host
+/// copy and stream synchronisation) before the all-to-all and the grouped GEMM can be sized,
+/// so the CPU cannot run ahead of the GPU past an MoE layer: each MoE layer takes at least the
+/// host time to launch its kernels (the backward launches twice as many: data and weight
+/// gradients, and knows its sizes, so it only waits where the host is the slower overall).
+///
+/// Where the CPU waits matters as well as how long it launches: a dropless dispatcher
+/// synchronises before the expert all-to-all (`cuda_sync_point = "before_ep_alltoall"`,
+/// megatron/core/transformer/moe/token_dispatcher.py at the 26.04 pin 3097d81, as at the 25.11
+/// pin), so after each sync the GPU has nothing queued and runs the MoE block (the dispatch,
+/// the expert GEMMs one local expert at a time, the combine) only as fast as the host launches
+/// it; the attention that follows, up to the next layer's sync, keeps the GPU busy but cannot
+/// lend the host time to run ahead into that block. An MoE layer's forward is then the
+/// longest of its GPU time, its host time, and the block's host time with the rest of the
+/// layer's GPU time after it: the stall is the larger of the layer's host excess and the
+/// block's.
+pub(super) fn moe_stalls(launches: Launches, gpu: GpuTimes) -> (f64, f64) {
+    let host_forward_s = launched_kernels(&launches) * HOST_S_PER_OP;
+    let block_host_s = if launches.graphs.full_iteration {
+        0.0
+    } else {
+        launches.block_kernels * HOST_S_PER_OP
+    };
+    let layer_excess_s = host_forward_s - gpu.layer_forward_s;
+    let block_excess_s = block_host_s - gpu.block_forward_s;
+    (
+        launches.moe_share * layer_excess_s.max(block_excess_s).max(0.0),
+        launches.moe_share * (2.0 * host_forward_s - gpu.layer_backward_s).max(0.0),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn launches(block_kernels: f64, graphs: &str) -> Launches {
+        Launches {
+            layer_kernels: 86.0,
+            attention_kernels: 7.0,
+            moe_share: 1.0,
+            block_kernels,
+            graphs: CudaGraphs::parse(graphs).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_host_bound_moe_block_stalls_a_layer_the_gpu_bounds() {
+        // 86 kernels a layer forward at 37 us: 3.182 ms of host time against 10 ms of GPU
+        // time, so the layer as a whole never waits for the host. Its MoE block after the
+        // sync launches 70 of them (2.590 ms) for 1 ms of GPU work: the GPU waits
+        // 2.590 - 1 = 1.590 ms. Backward: 2 x 3.182 = 6.364 ms against 20 ms, no wait.
+        let gpu = GpuTimes {
+            layer_forward_s: 10e-3,
+            layer_backward_s: 20e-3,
+            block_forward_s: 1e-3,
+        };
+        let (forward, backward) = moe_stalls(launches(70.0, "none"), gpu);
+        assert!((forward - (70.0 * 37e-6 - 1e-3)).abs() < 1e-12, "{forward}");
+        assert_eq!(backward, 0.0);
+        // A block the GPU keeps up with leaves the layer as it was.
+        let busy = GpuTimes {
+            block_forward_s: 5e-3,
+            ..gpu
+        };
+        assert_eq!(moe_stalls(launches(70.0, "none"), busy), (0.0, 0.0));
+        // A full-iteration graph launches nothing.
+        assert_eq!(
+            moe_stalls(launches(70.0, "full_iteration"), gpu),
+            (0.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn the_block_never_takes_away_the_layers_own_host_excess() {
+        // A layer slower on the host than on the GPU (86 x 37 us = 3.182 ms against 1 ms)
+        // stalls 2.182 ms forward whatever its block does; the backward, 6.364 - 1.5 =
+        // 4.864 ms.
+        let gpu = GpuTimes {
+            layer_forward_s: 1e-3,
+            layer_backward_s: 1.5e-3,
+            block_forward_s: 0.9e-3,
+        };
+        for block in [0.0, 10.0, 70.0] {
+            let (forward, backward) = moe_stalls(launches(block, "none"), gpu);
+            assert!(forward >= 86.0 * 37e-6 - 1e-3 - 1e-12, "{block}: {forward}");
+            assert!((backward - (2.0 * 86.0 * 37e-6 - 1.5e-3)).abs() < 1e-12);
+        }
+        // The attention graph takes 6 launches off the layer: 80 x 37 us - 1 ms = 1.96 ms.
+        let (forward, _) = moe_stalls(launches(0.0, "attn"), gpu);
+        assert!((forward - (80.0 * 37e-6 - 1e-3)).abs() < 1e-12, "{forward}");
+    }
+}
