@@ -145,6 +145,39 @@ fn moe_layers_wait_for_the_host_when_the_gpu_outruns_it() {
 }
 
 #[test]
+fn a_slow_attention_does_not_hide_a_host_bound_moe_block() {
+    // The host-bound case above with the attention kernels made a billion times slower (the
+    // chip's matmuls are a million times an H100's): every layer now takes far longer on the
+    // GPU than the host takes to launch it, so a comparison of the whole layer would charge no
+    // host stall. But the dispatcher syncs with the host before its all-to-all, and what the
+    // host launches after it (the MLP half's 6 kernels, dispatch, activation, combine and
+    // unpermute, 2 x 32 expert GEMMs and the sort by local expert and back: 6 + 4 + 64 + 2 =
+    // 76) runs on a GPU with nothing else queued: 76 x 37 us of host time against 76 x 4 us of
+    // launch latency (free matmuls, memory and links), 2.508 ms per MoE layer forward, 58 MoE
+    // layers, one microbatch: 0.1455 s. The backward knows its sizes and its GPU time covers
+    // its launches.
+    let (fast, s) = host_bound_setup();
+    let w = Workload {
+        global_batch: 8.0,
+        components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
+        ..balanced(Precision::Bf16)
+    };
+    let slow_attention = perf::ModelConstants {
+        attention_fraction: perf::ModelConstants::default().attention_fraction * 1e-9,
+        ..perf::ModelConstants::default()
+    };
+    let e = perf::evaluate_with(&deepseek_v3(), &fast, &s, &w, &slow_attention);
+    let expected = 58.0 * 76.0 * (perf::HOST_S_PER_OP - slow_attention.kernel_overhead_s);
+    let stall = e.breakdown.host_stall_s;
+    assert!(
+        (stall - expected).abs() < 0.02 * expected,
+        "host stall {stall} s, expected {expected} s"
+    );
+    // The attention is what the GPU spends its time on, far beyond the host's launches.
+    assert!(e.breakdown.attention_s > 100.0 * stall, "{:?}", e.breakdown);
+}
+
+#[test]
 fn cuda_graphs_take_the_kernels_they_capture_off_the_host() {
     // The host-bound case above (DeepSeek-V3, EP 8, BF16, a chip with free matmuls): each of
     // the 58 MoE layers takes its host launch time, 3 x launches x 37 us (forward, and the
