@@ -106,6 +106,30 @@ impl Checker<'_> {
         ok
     }
 
+    /// Records a problem at `field` unless `value` is an amount a catalog can hold: finite,
+    /// zero or more, and at most [`MAX_CATALOG_NUMBER`] (`key` is the name the fix gives);
+    /// says whether it was one.
+    pub(crate) fn is_amount(
+        &mut self,
+        file: usize,
+        span: Range<usize>,
+        field: String,
+        key: &str,
+        value: f64,
+    ) -> bool {
+        let ok = (0.0..=MAX_CATALOG_NUMBER).contains(&value);
+        if !ok {
+            self.error(
+                file,
+                Some(span),
+                field,
+                format!("impossible value {}", units::fmt_number(value)),
+                format!("`{key}` must be zero or more, and at most {MAX_CATALOG_NUMBER:e}"),
+            );
+        }
+        ok
+    }
+
     pub(crate) fn source_exists(
         &mut self,
         file: usize,

@@ -154,15 +154,7 @@ fn deal_histories(
             &e.source.span(),
         );
         if let Some(gw) = &e.gw {
-            if !gw.get_ref().is_finite() || *gw.get_ref() < 0.0 {
-                check.error(
-                    file,
-                    Some(gw.span()),
-                    format!("{field}.gw"),
-                    format!("impossible value {}", gw.get_ref()),
-                    "`gw` must be zero or more",
-                );
-            }
+            check.is_amount(file, gw.span(), format!("{field}.gw"), "gw", *gw.get_ref());
             if e.basis.is_none() {
                 check.error(
                     file,
@@ -177,14 +169,8 @@ fn deal_histories(
             ("contract_usd", e.contract_usd),
             ("investment_usd", e.investment_usd),
         ] {
-            if usd.is_some_and(|x| !x.is_finite() || x < 0.0) {
-                check.error(
-                    file,
-                    Some(e.date.span()),
-                    format!("{field}.{name}"),
-                    format!("impossible value {}", usd.unwrap_or_default()),
-                    format!("`{name}` must be zero or more"),
-                );
+            if let Some(usd) = usd {
+                check.is_amount(file, e.date.span(), format!("{field}.{name}"), name, usd);
             }
         }
         if let Some(by) = &e.replaced_by {

@@ -222,6 +222,55 @@ gw = { value = 1.0, source = "spec" }
 }
 
 #[test]
+fn an_event_with_an_impossible_amount_is_refused() {
+    // A negative or runaway GW figure, contract or investment on a deal's event is refused at
+    // its line, naming the field and the range a catalog holds (the same bound as every other
+    // catalog number: a product of two 1e300 figures would not stay finite).
+    for (line, field, quoted) in [
+        (
+            "gw = -2.0",
+            "event[acme-deal 2025-01-01].gw",
+            "impossible value -2",
+        ),
+        (
+            "gw = 1e300",
+            "event[acme-deal 2025-01-01].gw",
+            "impossible value 1e300",
+        ),
+        (
+            "contract_usd = -1000.0",
+            "event[acme-deal 2025-01-01].contract_usd",
+            "impossible value -1,000",
+        ),
+        (
+            "investment_usd = 2e15",
+            "event[acme-deal 2025-01-01].investment_usd",
+            "impossible value 2e15",
+        ),
+    ] {
+        let extra = format!(
+            r#"
+[[event]]
+deal = "acme-deal"
+date = "2025-01-01"
+kind = "announced"
+basis = "facility"
+{line}
+source = "spec"
+"#
+        );
+        let key = field.rsplit('.').next().unwrap();
+        let fix = format!("`{key}` must be zero or more, and at most 1e15");
+        let at = if key == "gw" {
+            line
+        } else {
+            "date = \"2025-01-01\""
+        };
+        refused_at(&extra, at, &[field, quoted, &fix]);
+    }
+}
+
+#[test]
 fn a_site_with_its_basis_loads_and_sums_by_basis() {
     let extra = r#"
 [[site]]
