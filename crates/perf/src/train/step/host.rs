@@ -46,8 +46,10 @@ pub(super) struct GpuTimes {
     pub layer_forward_s: f64,
     pub layer_backward_s: f64,
     /// An MoE layer's block after the sync, forward (its all-to-all included where it runs in
-    /// line: the GPU is busy with it while the host launches what follows).
-    pub block_forward_s: f64,
+    /// line: the GPU is busy with it while the host launches what follows); `None` where the
+    /// schedule runs another microbatch's compute in the same window (combined 1F1B), which
+    /// keeps the GPU busy after the sync.
+    pub block_forward_s: Option<f64>,
 }
 
 /// Kernels the host launches one by one per layer forward (of `layer_kernels`), once CUDA
@@ -86,7 +88,9 @@ fn launched_kernels(l: &Launches) -> f64 {
 /// lend the host time to run ahead into that block. An MoE layer's forward is then the
 /// longest of its GPU time, its host time, and the block's host time with the rest of the
 /// layer's GPU time after it: the stall is the larger of the layer's host excess and the
-/// block's.
+/// block's. Where the schedule pairs each layer's forward with another microbatch's backward
+/// (Megatron's combined 1F1B), that backward's kernels keep the GPU busy after the sync, and
+/// only the layer's host excess counts.
 pub(super) fn moe_stalls(launches: Launches, gpu: GpuTimes) -> (f64, f64) {
     let host_forward_s = launched_kernels(&launches) * HOST_S_PER_OP;
     let block_host_s = if launches.graphs.full_iteration {
@@ -95,7 +99,9 @@ pub(super) fn moe_stalls(launches: Launches, gpu: GpuTimes) -> (f64, f64) {
         launches.block_kernels * HOST_S_PER_OP
     };
     let layer_excess_s = host_forward_s - gpu.layer_forward_s;
-    let block_excess_s = block_host_s - gpu.block_forward_s;
+    let block_excess_s = gpu
+        .block_forward_s
+        .map_or(f64::NEG_INFINITY, |block_s| block_host_s - block_s);
     (
         launches.moe_share * layer_excess_s.max(block_excess_s).max(0.0),
         launches.moe_share * (2.0 * host_forward_s - gpu.layer_backward_s).max(0.0),
@@ -125,14 +131,14 @@ mod tests {
         let gpu = GpuTimes {
             layer_forward_s: 10e-3,
             layer_backward_s: 20e-3,
-            block_forward_s: 1e-3,
+            block_forward_s: Some(1e-3),
         };
         let (forward, backward) = moe_stalls(launches(70.0, "none"), gpu);
         assert!((forward - (70.0 * 37e-6 - 1e-3)).abs() < 1e-12, "{forward}");
         assert_eq!(backward, 0.0);
         // A block the GPU keeps up with leaves the layer as it was.
         let busy = GpuTimes {
-            block_forward_s: 5e-3,
+            block_forward_s: Some(5e-3),
             ..gpu
         };
         assert_eq!(moe_stalls(launches(70.0, "none"), busy), (0.0, 0.0));
@@ -141,6 +147,12 @@ mod tests {
             moe_stalls(launches(70.0, "full_iteration"), gpu),
             (0.0, 0.0)
         );
+        // Under combined 1F1B another microbatch's backward keeps the GPU busy after the sync.
+        let overlapped = GpuTimes {
+            block_forward_s: None,
+            ..gpu
+        };
+        assert_eq!(moe_stalls(launches(70.0, "none"), overlapped), (0.0, 0.0));
     }
 
     #[test]
@@ -151,7 +163,7 @@ mod tests {
         let gpu = GpuTimes {
             layer_forward_s: 1e-3,
             layer_backward_s: 1.5e-3,
-            block_forward_s: 0.9e-3,
+            block_forward_s: Some(0.9e-3),
         };
         for block in [0.0, 10.0, 70.0] {
             let (forward, backward) = moe_stalls(launches(block, "none"), gpu);

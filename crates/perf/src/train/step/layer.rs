@@ -140,9 +140,10 @@ pub(super) struct LayerInputs<'a> {
     pub moe_share: f64,
     /// The busiest expert-parallel rank's load over the mean (1 without EP).
     pub imbalance: f64,
-    /// An MoE layer's forward dispatch and combine where they run in line (0 where another
-    /// microbatch's compute hides them, or without EP), seconds.
-    pub a2a_forward_s: f64,
+    /// An MoE layer's forward dispatch and combine where they run in line (0 without EP),
+    /// seconds; `None` where the schedule runs them under another microbatch's compute
+    /// (Megatron's combined 1F1B), whose kernels then follow the dispatcher's sync too.
+    pub a2a_forward_s: Option<f64>,
 }
 
 /// One layer's times, seconds, averaged over dense and MoE layers by their shares.
@@ -570,7 +571,8 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
             + (sort_kernels + clamp_kernels) * per_moe_layer;
         // What the GPU runs of it: the expert GEMMs, their element-wise passes (the unpermute,
         // the sort, the bias loop, the clamp, the experts' casts and activation) and launches,
-        // and the dispatch and combine where they run in line.
+        // and the dispatch and combine where they run in line. Under combined 1F1B another
+        // microbatch's backward runs in the same window and keeps the GPU busy: no block term.
         let block_elementwise_bytes =
             (0.5 * permute_bytes + sort_bytes + expert_bias_bytes + clamp_bytes) * per_moe_layer
                 + tokens
@@ -589,11 +591,13 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
             host::GpuTimes {
                 layer_forward_s,
                 layer_backward_s,
-                block_forward_s: routed_mlp_s
-                    + shared_mlp_s
-                    + block_elementwise_bytes / hbm
-                    + block_kernels * c.kernel_overhead_s
-                    + a2a_forward_s,
+                block_forward_s: a2a_forward_s.map(|a2a_s| {
+                    routed_mlp_s
+                        + shared_mlp_s
+                        + block_elementwise_bytes / hbm
+                        + block_kernels * c.kernel_overhead_s
+                        + a2a_s
+                }),
             },
         )
     } else {

@@ -219,10 +219,12 @@ pub fn evaluate_with(
     let routes = ep > 1.0 && arch.is_moe();
     // An MoE layer's forward dispatch and combine, when they run in line: the GPU is busy
     // with them while the host launches what follows (`layer`'s host stall).
-    let a2a_forward_s = if routes && !expert_parallel::overlapped(s) {
-        2.0 * dispatch.one_way_s(hw, w, c)
+    let a2a_forward_s = if !routes {
+        Some(0.0)
+    } else if expert_parallel::overlapped(s) {
+        None
     } else {
-        0.0
+        Some(2.0 * dispatch.one_way_s(hw, w, c))
     };
     let layer_inputs = layer::LayerInputs {
         arch,
