@@ -77,8 +77,8 @@ pub(super) fn overlapped(s: &Strategy) -> bool {
 /// One layer's share of the step as the all-to-all sees it (an average over dense and MoE
 /// layers: `moe_share` of them route).
 pub(super) struct MoeLayer {
-    /// What one dispatch moves.
-    pub dispatch: Dispatch,
+    /// One dispatch (or one combine) on the busiest rank, seconds (`Dispatch::one_way_s`).
+    pub one_way_s: f64,
     /// Share of the layers that are MoE layers.
     pub moe_share: f64,
     /// Microbatches per step.
@@ -91,15 +91,9 @@ pub(super) struct MoeLayer {
 
 /// Dispatch and combine, forward and backward, of one layer and one microbatch: exposed, or
 /// under another microbatch's compute where the framework's schedule overlaps them.
-pub(super) fn all_to_all(
-    hw: &Hardware,
-    s: &Strategy,
-    w: &Workload,
-    c: &ModelConstants,
-    l: &MoeLayer,
-) -> Overlapped {
+pub(super) fn all_to_all(s: &Strategy, l: &MoeLayer) -> Overlapped {
     // Dispatch and combine, forward and backward, on MoE layers only.
-    let a2a = l.moe_share * 4.0 * l.dispatch.one_way_s(hw, w, c);
+    let a2a = l.moe_share * 4.0 * l.one_way_s;
     if overlapped(s) {
         // Another microbatch's compute runs under it (Megatron's combined 1F1B, DualPipe):
         // the forward dispatch and combine under the partner's backward of that layer, the

@@ -217,14 +217,18 @@ pub fn evaluate_with(
         imbalance,
     };
     let routes = ep > 1.0 && arch.is_moe();
+    // One dispatch (or combine), computed once for the all-to-all and the host stall.
+    let one_way_s = if routes {
+        dispatch.one_way_s(hw, w, c)
+    } else {
+        0.0
+    };
     // An MoE layer's forward dispatch and combine, when they run in line: the GPU is busy
     // with them while the host launches what follows (`layer`'s host stall).
-    let a2a_forward_s = if !routes {
-        Some(0.0)
-    } else if expert_parallel::overlapped(s) {
+    let a2a_forward_s = if routes && expert_parallel::overlapped(s) {
         None
     } else {
-        Some(2.0 * dispatch.one_way_s(hw, w, c))
+        Some(2.0 * one_way_s)
     };
     let layer_inputs = layer::LayerInputs {
         arch,
@@ -381,12 +385,9 @@ pub fn evaluate_with(
     };
     let layer_ep = if routes {
         expert_parallel::all_to_all(
-            hw,
             s,
-            w,
-            c,
             &expert_parallel::MoeLayer {
-                dispatch,
+                one_way_s,
                 moe_share,
                 microbatches,
                 forward_s: layer_forward_s,
