@@ -500,6 +500,37 @@ fn precision_per_component_and_moe_routing_are_read() {
 }
 
 #[test]
+fn token_drop_padded_to_capacity_is_read_and_never_waits_on_the_host_more_than_dropless() {
+    // Padded to 1.25x the mean, every expert processes its capacity: the same load as a
+    // dropless run whose busiest rank carries 1.25x the mean, minus the dispatcher's host sync.
+    let padded = MOE_SPEC.replace(
+        "precision = \"fp8\"",
+        "precision = \"fp8\"\nmoe_capacity_factor = 1.25",
+    );
+    let dropless = MOE_SPEC.replace(
+        "precision = \"fp8\"",
+        "precision = \"fp8\"\nmoe_imbalance = 1.25",
+    );
+    let run = |spec: &str| -> Value {
+        let out = ok(&["train", "--spec", &spec_file(spec), "--format", "json"]);
+        serde_json::from_str(&out).unwrap()
+    };
+    let (p, d) = (run(&padded), run(&dropless));
+    assert_eq!(p["workload"]["moe"]["capacity_factor"], 1.25, "{p}");
+    assert!(d["workload"]["moe"]["capacity_factor"].is_null(), "{d}");
+    let stall = |v: &Value| v["breakdown"]["host_stall_s"].as_f64().unwrap();
+    let step = |v: &Value| v["step_time_s"].as_f64().unwrap();
+    assert!(stall(&p) <= stall(&d), "{} > {}", stall(&p), stall(&d));
+    assert!(step(&p) <= step(&d), "{} > {}", step(&p), step(&d));
+    // Everything but the host's wait is the same work.
+    let others = |v: &Value| step(v) - stall(v);
+    assert!(
+        (others(&p) - others(&d)).abs() < 1e-9 * step(&d),
+        "{p}\n{d}"
+    );
+}
+
+#[test]
 fn activation_offload_is_read_and_a_negative_count_names_the_field() {
     let offload = MOE_SPEC.replace("recompute = \"full\"", "activation_offload_layers = 4");
     let out = ok(&["train", "--spec", &spec_file(&offload), "--format", "json"]);
@@ -564,6 +595,18 @@ fn bad_recipes_and_routing_name_the_field() {
             "training.moe_imbalance",
             "`moe_imbalance` is 0.8",
         ),
+        // A capacity below the mean drops tokens from every expert.
+        (
+            "moe_capacity_factor = 0.8",
+            "training.moe_capacity_factor",
+            "`moe_capacity_factor` is 0.8",
+        ),
+        // Padded to capacity, the imbalance no longer sets the load: one or the other.
+        (
+            "moe_capacity_factor = 1.2\nmoe_imbalance = 1.1",
+            "training.moe_capacity_factor",
+            "both given",
+        ),
         // A dispatcher nobody ships.
         (
             "moe_dispatcher = \"allgather\"",
@@ -603,6 +646,15 @@ fn bad_recipes_and_routing_name_the_field() {
         let err = bad_input(&["train", "--spec", &spec_file(&text)]);
         assert!(err.contains(field), "{line}: {err}");
         assert!(err.contains(expected), "{line}: {err}");
+    }
+    // Routing facts on a dense model.
+    for line in ["moe_capacity_factor = 1.25", "moe_node_limit = 2"] {
+        let field = format!("training.{}", line.split(' ').next().unwrap());
+        let text = SPEC.replace("seq_len = 2048", &format!("seq_len = 2048\n{line}"));
+        refuses(
+            &["train", "--spec", &spec_file(&text)],
+            &[&field, "applies to MoE models only"],
+        );
     }
     // A recipe the framework lacks: Megatron-LM 2021 has no FP8.
     let text = SPEC

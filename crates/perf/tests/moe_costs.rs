@@ -178,6 +178,39 @@ fn a_slow_attention_does_not_hide_a_host_bound_moe_block() {
 }
 
 #[test]
+fn token_drop_padded_to_capacity_never_syncs_so_its_moe_block_is_not_host_bound() {
+    // The slow-attention case above, routed with token drop padded to 1x the mean: the
+    // dispatcher knows every size beforehand and never waits for the GPU (Megatron-Core's
+    // `drop_and_pad`: no device-to-host copy, no sync), so the host launches the MoE block
+    // while the GPU still runs the attention before it. Every layer takes far longer on the GPU
+    // than the host takes to launch it: no host stall at all, where the dropless run stalls
+    // 58 x 76 x (37 - 4) us = 0.1455 s. Everything else is the same work (the load is 1x the
+    // mean either way).
+    let (fast, s) = host_bound_setup();
+    let slow_attention = perf::ModelConstants {
+        attention_fraction: perf::ModelConstants::default().attention_fraction * 1e-9,
+        ..perf::ModelConstants::default()
+    };
+    let with = |moe: MoeRouting| {
+        let w = Workload {
+            global_batch: 8.0,
+            components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
+            moe,
+            ..Workload::new(8.0, 4096.0, Precision::Bf16)
+        };
+        perf::evaluate_with(&deepseek_v3(), &fast, &s, &w, &slow_attention).breakdown
+    };
+    let (dropless, padded) = (with(MoeRouting::balanced()), with(MoeRouting::padded(1.0)));
+    assert!(dropless.host_stall_s > 0.1, "{dropless:?}");
+    assert_eq!(padded.host_stall_s, 0.0, "{padded:?}");
+    let rest = |b: &perf::Breakdown| b.compute_s - b.host_stall_s;
+    assert!(
+        (rest(&dropless) - rest(&padded)).abs() < 1e-9 * dropless.compute_s,
+        "{dropless:?}\n{padded:?}"
+    );
+}
+
+#[test]
 fn cuda_graphs_take_the_kernels_they_capture_off_the_host() {
     // The host-bound case above (DeepSeek-V3, EP 8, BF16, a chip with free matmuls): each of
     // the 58 MoE layers takes its host launch time, 3 x launches x 37 us (forward, and the

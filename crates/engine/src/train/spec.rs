@@ -85,6 +85,11 @@ struct TrainingSpec {
     expert_precision: Option<Spanned<String>>,
     /// The busiest expert-parallel rank's tokens over the mean (>= 1; default 1.25).
     moe_imbalance: Option<Spanned<f64>>,
+    /// Token drop with every expert's input padded to this many times the mean (Megatron's
+    /// `moe_expert_capacity_factor` with `moe_pad_expert_input_to_capacity`, 1 to 64); default:
+    /// dropless. Every expert then processes its capacity and the dispatcher never syncs with
+    /// the host; in place of `moe_imbalance`.
+    moe_capacity_factor: Option<Spanned<f64>>,
     /// Nodes a token may be routed to (DeepSeek-V3: 4); default: no limit.
     moe_node_limit: Option<Spanned<i64>>,
     /// The token dispatcher: `alltoall` (default; a copy per routed expert crosses the
@@ -578,6 +583,28 @@ fn moe_routing(t: &TrainingSpec, fail: &Fail<'_>) -> Result<perf::MoeRouting, En
         }
         routing.imbalance = x;
     }
+    if let Some(v) = &t.moe_capacity_factor {
+        let x = *v.get_ref();
+        if t.moe_imbalance.is_some() {
+            return Err(fail(
+                Some(v.span()),
+                "training.moe_capacity_factor",
+                "`moe_capacity_factor` and `moe_imbalance` are both given".into(),
+                "give one: padded to its capacity every expert processes exactly the capacity, \
+                 whatever the routing's imbalance",
+            ));
+        }
+        if !(x.is_finite() && (1.0..=64.0).contains(&x)) {
+            return Err(fail(
+                Some(v.span()),
+                "training.moe_capacity_factor",
+                format!("`moe_capacity_factor` is {x}"),
+                "it is each expert's padded capacity over the mean tokens: from 1 to 64 (below 1 \
+                 every expert drops tokens); remove it for dropless routing",
+            ));
+        }
+        routing.capacity_factor = Some(x);
+    }
     if let Some(v) = &t.moe_node_limit {
         let n = *v.get_ref();
         if !(0..=100_000).contains(&n) {
@@ -677,6 +704,11 @@ fn check_precision_and_routing(
                     "training.moe_node_limit",
                     t.moe_node_limit.as_ref().map(Spanned::span),
                 )
+            } else if m.contains("moe_capacity_factor") {
+                (
+                    "training.moe_capacity_factor",
+                    t.moe_capacity_factor.as_ref().map(Spanned::span),
+                )
             } else {
                 (
                     "training.moe_imbalance",
@@ -685,12 +717,22 @@ fn check_precision_and_routing(
             };
             return Err(fail(span, field, m, "see the message"));
         }
-    } else if let Some(v) = &t.moe_node_limit {
-        if *v.get_ref() > 0 {
+    } else {
+        if let Some(v) = &t.moe_node_limit {
+            if *v.get_ref() > 0 {
+                return Err(fail(
+                    Some(v.span()),
+                    "training.moe_node_limit",
+                    "`moe_node_limit` applies to MoE models only".into(),
+                    "remove it, or train an MoE model",
+                ));
+            }
+        }
+        if let Some(v) = &t.moe_capacity_factor {
             return Err(fail(
                 Some(v.span()),
-                "training.moe_node_limit",
-                "`moe_node_limit` applies to MoE models only".into(),
+                "training.moe_capacity_factor",
+                "`moe_capacity_factor` applies to MoE models only".into(),
                 "remove it, or train an MoE model",
             ));
         }

@@ -145,8 +145,8 @@ pub fn last_bucket_fraction(params: f64, dp: f64) -> f64 {
     (super::collectives::bucket_params(dp) / params).min(1.0)
 }
 
-/// Expert load imbalance and node-limited routing, the two facts of MoE routing the step model
-/// reads.
+/// Expert load imbalance, token drop with padding, node-limited routing, the dispatcher and the
+/// CUDA graphs: the facts of MoE routing the step model reads.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MoeRouting {
     /// Tokens on the busiest expert-parallel rank / the mean (>= 1). Every rank waits for the
@@ -160,6 +160,17 @@ pub struct MoeRouting {
     /// so the host does not launch them one by one (read where host time is charged: the MoE
     /// layers, whose dispatcher stops the CPU running ahead).
     pub cuda_graphs: CudaGraphs,
+    /// Token drop with every expert's input padded to its capacity (Megatron-Core's
+    /// `moe_expert_capacity_factor` with `moe_pad_expert_input_to_capacity`); `None`: dropless.
+    /// Each expert then processes exactly `factor` times the mean tokens whatever the routing
+    /// (the tokens beyond its capacity are dropped, the shortfall padded), and the dispatcher
+    /// knows every size before it runs: Megatron-Core's all-to-all dispatcher skips its
+    /// device-to-host copy and host synchronisation when it drops and pads (`drop_and_pad`,
+    /// `cuda_sync_point = "no_sync"`, megatron/core/transformer/moe/token_dispatcher.py at the
+    /// 26.04 pin 3097d81), so the host runs ahead past the MoE layers as it does past dense
+    /// ones. At least 1 (a factor below 1 drops tokens from every expert, which the step would
+    /// not count).
+    pub capacity_factor: Option<f64>,
 }
 
 /// What a run captures in CUDA graphs (Megatron's `cuda_graph_impl` and `cuda_graph_scope`):
@@ -273,6 +284,7 @@ impl Default for MoeRouting {
             node_limit: 0,
             dispatcher: Dispatcher::AllToAll,
             cuda_graphs: CudaGraphs::default(),
+            capacity_factor: None,
         }
     }
 }
@@ -285,13 +297,33 @@ impl MoeRouting {
             node_limit: 0,
             dispatcher: Dispatcher::AllToAll,
             cuda_graphs: CudaGraphs::default(),
+            capacity_factor: None,
         }
     }
 
+    /// Token drop with each expert's input padded to `factor` times the mean (see
+    /// [`MoeRouting::capacity_factor`]), the rest as [`MoeRouting::default`].
+    pub fn padded(factor: f64) -> MoeRouting {
+        MoeRouting {
+            capacity_factor: Some(factor),
+            ..MoeRouting::default()
+        }
+    }
+
+    /// Whether the dispatcher copies the token counts to the host and waits for them (dropless
+    /// routing: the sizes of the all-to-all and of the expert GEMMs are known only on the GPU).
+    pub fn syncs_with_host(&self) -> bool {
+        self.capacity_factor.is_none()
+    }
+
     /// The busiest expert-parallel rank's routed tokens over the mean, across `ep` ranks: the
-    /// imbalance (at least 1), or 1 where one rank holds every expert. The step times that
-    /// rank's all-to-all and expert GEMMs, and memory keeps its activations.
+    /// imbalance (at least 1), or 1 where one rank holds every expert; padded to capacity, the
+    /// capacity factor on every rank (each expert's input is padded to it, even with one rank).
+    /// The step times that rank's all-to-all and expert GEMMs, and memory keeps its activations.
     pub fn busiest_rank_load(&self, ep: u32) -> f64 {
+        if let Some(factor) = self.capacity_factor {
+            return factor.max(1.0);
+        }
         if ep > 1 {
             self.imbalance.max(1.0)
         } else {
@@ -302,6 +334,15 @@ impl MoeRouting {
     /// Checks the routing against an expert-parallel group spread over `ep_nodes` scale-up
     /// domains; the message names the field and the fix.
     pub fn check(&self, ep_nodes: u32) -> Result<(), String> {
+        if let Some(factor) = self.capacity_factor {
+            if !(factor.is_finite() && (1.0..=64.0).contains(&factor)) {
+                return Err(format!(
+                    "`moe_capacity_factor` is {factor}: it is each expert's padded capacity over \
+                     the mean tokens, from 1 to 64 (below 1 every expert drops tokens the step \
+                     would not count)"
+                ));
+            }
+        }
         if !self.imbalance.is_finite() || self.imbalance < 1.0 {
             return Err(format!(
                 "`moe_imbalance` is {}: it is the busiest expert-parallel rank's tokens over the \
@@ -460,6 +501,27 @@ mod tests {
         };
         assert!(wide.check(8).unwrap_err().contains("`moe_node_limit`"));
         assert!(MoeRouting::default().check(1).is_ok());
+        for factor in [0.5, f64::NAN, 65.0] {
+            let err = MoeRouting::padded(factor).check(8).unwrap_err();
+            assert!(err.contains("`moe_capacity_factor`"), "{err}");
+        }
+        assert!(MoeRouting::padded(1.0).check(8).is_ok());
+    }
+
+    #[test]
+    fn padding_to_capacity_sets_every_ranks_load_and_drops_the_host_sync() {
+        // Dropless: the busiest rank carries the imbalance, one rank carries the mean, and the
+        // dispatcher waits for the token counts on the host.
+        let dropless = MoeRouting::default();
+        assert_eq!(dropless.busiest_rank_load(8), DEFAULT_MOE_IMBALANCE);
+        assert_eq!(dropless.busiest_rank_load(1), 1.0);
+        assert!(dropless.syncs_with_host());
+        // Padded to 1.5x the mean: every expert processes its capacity, on one rank too, and
+        // every size is known before the dispatch.
+        let padded = MoeRouting::padded(1.5);
+        assert_eq!(padded.busiest_rank_load(8), 1.5);
+        assert_eq!(padded.busiest_rank_load(1), 1.5);
+        assert!(!padded.syncs_with_host());
     }
 
     #[test]

@@ -229,7 +229,8 @@ pub struct RecipeFacts {
     /// input to it (Megatron-Core `moe_expert_capacity_factor` with
     /// `moe_pad_expert_input_to_capacity`): every expert computes and receives exactly that
     /// many times the mean load, so the busiest rank's load over the mean is the factor
-    /// (at least 1).
+    /// (at least 1), and the dispatcher never syncs with the host
+    /// ([`crate::train::MoeRouting::capacity_factor`]).
     #[serde(default)]
     pub expert_capacity_factor: Option<f64>,
     /// Where the facts come from.

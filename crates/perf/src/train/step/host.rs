@@ -48,7 +48,8 @@ pub(super) struct GpuTimes {
     /// An MoE layer's block after the sync, forward (its all-to-all included where it runs in
     /// line: the GPU is busy with it while the host launches what follows); `None` where the
     /// schedule runs another microbatch's compute in the same window (combined 1F1B), which
-    /// keeps the GPU busy after the sync.
+    /// keeps the GPU busy after the sync, and where the dispatcher does not sync at all (token
+    /// drop padded to capacity).
     pub block_forward_s: Option<f64>,
 }
 
@@ -90,7 +91,8 @@ fn launched_kernels(l: &Launches) -> f64 {
 /// layer's GPU time after it: the stall is the larger of the layer's host excess and the
 /// block's. Where the schedule pairs each layer's forward with another microbatch's backward
 /// (Megatron's combined 1F1B), that backward's kernels keep the GPU busy after the sync, and
-/// only the layer's host excess counts.
+/// only the layer's host excess counts; so too where the dispatcher drops and pads to a fixed
+/// capacity and never syncs.
 pub(super) fn moe_stalls(launches: Launches, gpu: GpuTimes) -> (f64, f64) {
     let host_forward_s = launched_kernels(&launches) * HOST_S_PER_OP;
     let block_host_s = if launches.graphs.full_iteration {

@@ -591,13 +591,17 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
             host::GpuTimes {
                 layer_forward_s,
                 layer_backward_s,
-                block_forward_s: a2a_forward_s.map(|a2a_s| {
-                    routed_mlp_s
-                        + shared_mlp_s
-                        + block_elementwise_bytes / hbm
-                        + block_kernels * c.kernel_overhead_s
-                        + a2a_s
-                }),
+                // Padded to capacity, the dispatcher never syncs: the host runs ahead into the
+                // block as it does elsewhere, and only the layer's host excess counts.
+                block_forward_s: a2a_forward_s
+                    .filter(|_| w.moe.syncs_with_host())
+                    .map(|a2a_s| {
+                        routed_mlp_s
+                            + shared_mlp_s
+                            + block_elementwise_bytes / hbm
+                            + block_kernels * c.kernel_overhead_s
+                            + a2a_s
+                    }),
             },
         )
     } else {

@@ -448,14 +448,12 @@ fn case_from(
         .expert_capacity_factor
         .filter(|_| num_experts_published(row))
     {
-        // Token drop with padding to the capacity: every expert's load is the capacity.
+        // Token drop with padding to the capacity: every expert's load is the capacity, and
+        // the dispatcher never waits for the token counts on the host.
         filled.push(format!(
-            "moe_imbalance={factor} (the recipe's expert capacity factor, padded)"
+            "moe_capacity_factor={factor} (the recipe's, padded: no host sync)"
         ));
-        MoeRouting {
-            imbalance: factor,
-            ..MoeRouting::default()
-        }
+        MoeRouting::padded(factor)
     } else {
         if num_experts_published(row) {
             filled.push(format!(
