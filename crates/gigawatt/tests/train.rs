@@ -503,19 +503,13 @@ fn precision_per_component_and_moe_routing_are_read() {
 fn token_drop_padded_to_capacity_is_read_and_never_waits_on_the_host_more_than_dropless() {
     // Padded to 1.25x the mean, every expert processes its capacity: the same load as a
     // dropless run whose busiest rank carries 1.25x the mean, minus the dispatcher's host sync.
-    let padded = MOE_SPEC.replace(
-        "precision = \"fp8\"",
-        "precision = \"fp8\"\nmoe_capacity_factor = 1.25",
-    );
-    let dropless = MOE_SPEC.replace(
-        "precision = \"fp8\"",
-        "precision = \"fp8\"\nmoe_imbalance = 1.25",
-    );
-    let run = |spec: &str| -> Value {
-        let out = ok(&["train", "--spec", &spec_file(spec), "--format", "json"]);
-        serde_json::from_str(&out).unwrap()
+    let with = |line: &str| {
+        train_json(&MOE_SPEC.replace("seq_len = 4096", &format!("seq_len = 4096\n{line}")))
     };
-    let (p, d) = (run(&padded), run(&dropless));
+    let (p, d) = (
+        with("moe_capacity_factor = 1.25"),
+        with("moe_imbalance = 1.25"),
+    );
     assert_eq!(p["workload"]["moe"]["capacity_factor"], 1.25, "{p}");
     assert!(d["workload"]["moe"]["capacity_factor"].is_null(), "{d}");
     let stall = |v: &Value| v["breakdown"]["host_stall_s"].as_f64().unwrap();
