@@ -510,6 +510,11 @@ fn token_drop_padded_to_capacity_is_read_and_never_waits_on_the_host_more_than_d
         with("moe_capacity_factor = 1.25"),
         with("moe_imbalance = 1.25"),
     );
+    assert_ledger_states(
+        &p,
+        &["token drop padded to 1.25x", "never syncs with the host"],
+    );
+    assert_ledger_states(&d, &["dropless", "1.25x the mean", "waits for them"]);
     assert_eq!(p["workload"]["moe"]["capacity_factor"], 1.25, "{p}");
     assert!(d["workload"]["moe"]["capacity_factor"].is_null(), "{d}");
     let stall = |v: &Value| v["breakdown"]["host_stall_s"].as_f64().unwrap();

@@ -135,6 +135,9 @@ pub(super) fn finish_inputs(
     if let Some(note) = unfused_ops_assumption(&arch) {
         assumptions.push(note);
     }
+    if let Some(note) = moe_routing_assumption(&arch, &workload.moe) {
+        assumptions.push(note);
+    }
     if arch.normalises_queries_and_keys() {
         assumptions.push(
             "query and key norms (Qwen3): Transformer Engine's fused RMSNorm on every query and \
@@ -158,6 +161,31 @@ pub(super) fn finish_inputs(
     };
     inputs.fill_fp8_recipe();
     Ok(inputs)
+}
+
+/// The ledger's line for an MoE model's routing: the load the busiest expert-parallel rank
+/// carries and whether the dispatcher waits on the host for the token counts
+/// (`perf::train::step::host`).
+fn moe_routing_assumption(arch: &Arch, moe: &perf::MoeRouting) -> Option<String> {
+    if !arch.is_moe() {
+        return None;
+    }
+    let per_op_us = perf::HOST_S_PER_OP * 1e6;
+    Some(match moe.capacity_factor {
+        Some(factor) => format!(
+            "MoE routing: token drop padded to {factor}x the mean tokens, so every expert \
+             processes its capacity and the dispatcher never syncs with the host (the host \
+             runs ahead past MoE layers; {per_op_us:.0} us of host time per launched op)"
+        ),
+        None => format!(
+            "MoE routing: dropless, the busiest expert-parallel rank carrying {}x the mean (with \
+             ep > 1); the \
+             dispatcher copies the token counts to the host and waits for them before its \
+             all-to-all, so an MoE layer takes at least its host launch time ({per_op_us:.0} us \
+             per launched op) and the block after the sync at least the host's time to launch it",
+            moe.imbalance
+        ),
+    })
 }
 
 /// The ledger's line for a model some of whose ops Megatron-Core runs unfused (GPT-OSS): what
