@@ -507,7 +507,7 @@ fn token_drop_padded_to_capacity_is_read_and_never_waits_on_the_host_more_than_d
         train_json(&MOE_SPEC.replace("seq_len = 4096", &format!("seq_len = 4096\n{line}")))
     };
     let (p, d) = (
-        with("moe_capacity_factor = 1.25"),
+        with("moe_capacity_factor = 1.25\nmoe_pad_to_capacity = true"),
         with("moe_imbalance = 1.25"),
     );
     assert_ledger_states(
@@ -526,6 +526,15 @@ fn token_drop_padded_to_capacity_is_read_and_never_waits_on_the_host_more_than_d
     assert!(
         (others(&p) - others(&d)).abs() < 1e-9 * step(&d),
         "{p}\n{d}"
+    );
+    // Token drop without padding caps the busiest rank at the capacity and keeps the sync: a
+    // 1.5 imbalance under a 1.1 capacity runs exactly as a dropless 1.1 imbalance.
+    let capped = with("moe_capacity_factor = 1.1\nmoe_imbalance = 1.5");
+    assert_ledger_states(&capped, &["token drop at 1.1x", "first permutation"]);
+    assert_eq!(
+        step(&capped),
+        step(&with("moe_imbalance = 1.1")),
+        "{capped}"
     );
 }
 
@@ -602,9 +611,15 @@ fn bad_recipes_and_routing_name_the_field() {
         ),
         // Padded to capacity, the imbalance no longer sets the load: one or the other.
         (
-            "moe_capacity_factor = 1.2\nmoe_imbalance = 1.1",
-            "training.moe_capacity_factor",
+            "moe_capacity_factor = 1.2\nmoe_pad_to_capacity = true\nmoe_imbalance = 1.1",
+            "training.moe_pad_to_capacity",
             "both given",
+        ),
+        // Padding needs a capacity to pad to.
+        (
+            "moe_pad_to_capacity = true",
+            "training.moe_pad_to_capacity",
+            "without `moe_capacity_factor`",
         ),
         // A dispatcher nobody ships.
         (
@@ -647,6 +662,7 @@ fn bad_recipes_and_routing_name_the_field() {
         assert!(err.contains(expected), "{line}: {err}");
     }
     // Routing facts on a dense model.
+    // (Padding alone is refused for want of a capacity, above, on any model.)
     for line in ["moe_capacity_factor = 1.25", "moe_node_limit = 2"] {
         let field = format!("training.{}", line.split(' ').next().unwrap());
         let text = SPEC.replace("seq_len = 2048", &format!("seq_len = 2048\n{line}"));

@@ -171,19 +171,30 @@ fn moe_routing_assumption(arch: &Arch, moe: &perf::MoeRouting) -> Option<String>
         return None;
     }
     let per_op_us = perf::HOST_S_PER_OP * 1e6;
-    Some(match moe.capacity_factor {
-        Some(factor) => format!(
+    let sync = |point: &str| {
+        format!(
+            "the dispatcher copies the token counts to the host and waits for them before its \
+             {point}, so an MoE layer takes at least its host launch time ({per_op_us:.0} us \
+             per launched op) and the block after the sync at least the host's time to launch it"
+        )
+    };
+    Some(match (moe.capacity_factor, moe.pad_to_capacity) {
+        (Some(factor), true) => format!(
             "MoE routing: token drop padded to {factor}x the mean tokens, so every expert \
              processes its capacity and the dispatcher never syncs with the host (the host \
              runs ahead past MoE layers; {per_op_us:.0} us of host time per launched op)"
         ),
-        None => format!(
+        (Some(factor), false) => format!(
+            "MoE routing: token drop at {factor}x the mean tokens, the busiest expert-parallel \
+             rank carrying the smaller of that and {}x the mean (with ep > 1); {}",
+            moe.imbalance,
+            sync("first permutation")
+        ),
+        (None, _) => format!(
             "MoE routing: dropless, the busiest expert-parallel rank carrying {}x the mean (with \
-             ep > 1); the \
-             dispatcher copies the token counts to the host and waits for them before its \
-             all-to-all, so an MoE layer takes at least its host launch time ({per_op_us:.0} us \
-             per launched op) and the block after the sync at least the host's time to launch it",
-            moe.imbalance
+             ep > 1); {}",
+            moe.imbalance,
+            sync("all-to-all")
         ),
     })
 }

@@ -85,11 +85,13 @@ struct TrainingSpec {
     expert_precision: Option<Spanned<String>>,
     /// The busiest expert-parallel rank's tokens over the mean (>= 1; default 1.25).
     moe_imbalance: Option<Spanned<f64>>,
-    /// Token drop with every expert's input padded to this many times the mean (Megatron's
-    /// `moe_expert_capacity_factor` with `moe_pad_expert_input_to_capacity`, 1 to 64); default:
-    /// dropless. Every expert then processes its capacity and the dispatcher never syncs with
-    /// the host; in place of `moe_imbalance`.
+    /// Token drop: each expert takes at most this many times the mean tokens and drops the
+    /// rest (Megatron's `moe_expert_capacity_factor`, 1 to 64); default: dropless.
     moe_capacity_factor: Option<Spanned<f64>>,
+    /// With `moe_capacity_factor`, every expert's input padded to the capacity (Megatron's
+    /// `moe_pad_expert_input_to_capacity`; default false): every expert processes exactly the
+    /// capacity and the dispatcher never syncs with the host; in place of `moe_imbalance`.
+    moe_pad_to_capacity: Option<Spanned<bool>>,
     /// Nodes a token may be routed to (DeepSeek-V3: 4); default: no limit.
     moe_node_limit: Option<Spanned<i64>>,
     /// The token dispatcher: `alltoall` (default; a copy per routed expert crosses the
@@ -585,25 +587,39 @@ fn moe_routing(t: &TrainingSpec, fail: &Fail<'_>) -> Result<perf::MoeRouting, En
     }
     if let Some(v) = &t.moe_capacity_factor {
         let x = *v.get_ref();
-        if t.moe_imbalance.is_some() {
-            return Err(fail(
-                Some(v.span()),
-                "training.moe_capacity_factor",
-                "`moe_capacity_factor` and `moe_imbalance` are both given".into(),
-                "give one: padded to its capacity every expert processes exactly the capacity, \
-                 whatever the routing's imbalance",
-            ));
-        }
         if !(x.is_finite() && (1.0..=64.0).contains(&x)) {
             return Err(fail(
                 Some(v.span()),
                 "training.moe_capacity_factor",
                 format!("`moe_capacity_factor` is {x}"),
-                "it is each expert's padded capacity over the mean tokens: from 1 to 64 (below 1 \
-                 every expert drops tokens); remove it for dropless routing",
+                "it is each expert's capacity over the mean tokens: from 1 to 64 (below 1 every \
+                 expert drops tokens); remove it for dropless routing",
             ));
         }
         routing.capacity_factor = Some(x);
+    }
+    if let Some(v) = &t.moe_pad_to_capacity {
+        if *v.get_ref() {
+            if t.moe_capacity_factor.is_none() {
+                return Err(fail(
+                    Some(v.span()),
+                    "training.moe_pad_to_capacity",
+                    "`moe_pad_to_capacity` without `moe_capacity_factor`".into(),
+                    "padding fills each expert's input up to its capacity: give \
+                     `moe_capacity_factor` too (1.0 pads to the mean)",
+                ));
+            }
+            if t.moe_imbalance.is_some() {
+                return Err(fail(
+                    Some(v.span()),
+                    "training.moe_pad_to_capacity",
+                    "`moe_pad_to_capacity` and `moe_imbalance` are both given".into(),
+                    "give one: padded to its capacity every expert processes exactly the \
+                     capacity, whatever the routing's imbalance",
+                ));
+            }
+            routing.pad_to_capacity = true;
+        }
     }
     if let Some(v) = &t.moe_node_limit {
         let n = *v.get_ref();
@@ -703,6 +719,11 @@ fn check_precision_and_routing(
                 (
                     "training.moe_node_limit",
                     t.moe_node_limit.as_ref().map(Spanned::span),
+                )
+            } else if m.contains("moe_pad_to_capacity") {
+                (
+                    "training.moe_pad_to_capacity",
+                    t.moe_pad_to_capacity.as_ref().map(Spanned::span),
                 )
             } else if m.contains("moe_capacity_factor") {
                 (

@@ -160,17 +160,19 @@ pub struct MoeRouting {
     /// so the host does not launch them one by one (read where host time is charged: the MoE
     /// layers, whose dispatcher stops the CPU running ahead).
     pub cuda_graphs: CudaGraphs,
-    /// Token drop with every expert's input padded to its capacity (Megatron-Core's
-    /// `moe_expert_capacity_factor` with `moe_pad_expert_input_to_capacity`); `None`: dropless.
-    /// Each expert then processes exactly `factor` times the mean tokens whatever the routing
-    /// (the tokens beyond its capacity are dropped, the shortfall padded), and the dispatcher
-    /// knows every size before it runs: Megatron-Core's all-to-all dispatcher skips its
-    /// device-to-host copy and host synchronisation when it drops and pads (`drop_and_pad`,
-    /// `cuda_sync_point = "no_sync"`, megatron/core/transformer/moe/token_dispatcher.py at the
-    /// 26.04 pin 3097d81), so the host runs ahead past the MoE layers as it does past dense
-    /// ones. At least 1 (a factor below 1 drops tokens from every expert, which the step would
-    /// not count).
+    /// Token drop: each expert takes at most `factor` times the mean tokens and drops the rest
+    /// (Megatron-Core's `moe_expert_capacity_factor`); `None`: dropless. At least 1 (a factor
+    /// below 1 drops tokens from every expert, which the step would not count).
     pub capacity_factor: Option<f64>,
+    /// With a capacity factor, every expert's input padded to the capacity (Megatron-Core's
+    /// `moe_pad_expert_input_to_capacity`): each expert then processes exactly `factor` times
+    /// the mean whatever the routing, and the dispatcher knows every size before it runs, so it
+    /// skips its device-to-host copy and host synchronisation (`drop_and_pad`, `cuda_sync_point
+    /// = "no_sync"`, megatron/core/transformer/moe/token_dispatcher.py at the 26.04 pin
+    /// 3097d81) and the host runs ahead past the MoE layers as it does past dense ones. Without
+    /// padding the dispatcher still syncs (before its first permutation, earlier than a dropless
+    /// one's before the all-to-all; charged as the dropless sync).
+    pub pad_to_capacity: bool,
 }
 
 /// What a run captures in CUDA graphs (Megatron's `cuda_graph_impl` and `cuda_graph_scope`):
@@ -285,6 +287,7 @@ impl Default for MoeRouting {
             dispatcher: Dispatcher::AllToAll,
             cuda_graphs: CudaGraphs::default(),
             capacity_factor: None,
+            pad_to_capacity: false,
         }
     }
 }
@@ -298,36 +301,39 @@ impl MoeRouting {
             dispatcher: Dispatcher::AllToAll,
             cuda_graphs: CudaGraphs::default(),
             capacity_factor: None,
+            pad_to_capacity: false,
         }
     }
 
     /// Token drop with each expert's input padded to `factor` times the mean (see
-    /// [`MoeRouting::capacity_factor`]), the rest as [`MoeRouting::default`].
+    /// [`MoeRouting::pad_to_capacity`]), the rest as [`MoeRouting::default`].
     pub fn padded(factor: f64) -> MoeRouting {
         MoeRouting {
             capacity_factor: Some(factor),
+            pad_to_capacity: true,
             ..MoeRouting::default()
         }
     }
 
-    /// Whether the dispatcher copies the token counts to the host and waits for them (dropless
-    /// routing: the sizes of the all-to-all and of the expert GEMMs are known only on the GPU).
+    /// Whether the dispatcher copies the token counts to the host and waits for them: unless it
+    /// drops and pads to a fixed capacity, the sizes of the all-to-all and of the expert GEMMs
+    /// are known only on the GPU.
     pub fn syncs_with_host(&self) -> bool {
-        self.capacity_factor.is_none()
+        !(self.pad_to_capacity && self.capacity_factor.is_some())
     }
 
     /// The busiest expert-parallel rank's routed tokens over the mean, across `ep` ranks: the
-    /// imbalance (at least 1), or 1 where one rank holds every expert; padded to capacity, the
-    /// capacity factor on every rank (each expert's input is padded to it, even with one rank).
-    /// The step times that rank's all-to-all and expert GEMMs, and memory keeps its activations.
+    /// imbalance (at least 1), or 1 where one rank holds every expert; with token drop, at most
+    /// the capacity factor (each expert drops what is past its capacity); padded to capacity,
+    /// the capacity factor on every rank (each expert's input is padded to it, even with one
+    /// rank). The step times that rank's all-to-all and expert GEMMs, and memory keeps its
+    /// activations.
     pub fn busiest_rank_load(&self, ep: u32) -> f64 {
-        if let Some(factor) = self.capacity_factor {
-            return factor.max(1.0);
-        }
-        if ep > 1 {
-            self.imbalance.max(1.0)
-        } else {
-            1.0
+        let routed = if ep > 1 { self.imbalance.max(1.0) } else { 1.0 };
+        match self.capacity_factor {
+            Some(factor) if self.pad_to_capacity => factor.max(1.0),
+            Some(factor) => routed.min(factor.max(1.0)),
+            None => routed,
         }
     }
 
@@ -337,11 +343,17 @@ impl MoeRouting {
         if let Some(factor) = self.capacity_factor {
             if !(factor.is_finite() && (1.0..=64.0).contains(&factor)) {
                 return Err(format!(
-                    "`moe_capacity_factor` is {factor}: it is each expert's padded capacity over \
-                     the mean tokens, from 1 to 64 (below 1 every expert drops tokens the step \
-                     would not count)"
+                    "`moe_capacity_factor` is {factor}: it is each expert's capacity over the \
+                     mean tokens, from 1 to 64 (below 1 every expert drops tokens the step would \
+                     not count)"
                 ));
             }
+        } else if self.pad_to_capacity {
+            return Err(
+                "`moe_pad_to_capacity` pads each expert's input to its capacity: it needs \
+                 `moe_capacity_factor`"
+                    .to_string(),
+            );
         }
         if !self.imbalance.is_finite() || self.imbalance < 1.0 {
             return Err(format!(
@@ -522,6 +534,25 @@ mod tests {
         assert_eq!(padded.busiest_rank_load(8), 1.5);
         assert_eq!(padded.busiest_rank_load(1), 1.5);
         assert!(!padded.syncs_with_host());
+        // Token drop without padding caps the busiest rank at the capacity and still syncs: a
+        // 1.25 imbalance under a 1.1 capacity is 1.1, under 1.5 it stays 1.25; one rank, 1.
+        let dropping = |factor| MoeRouting {
+            capacity_factor: Some(factor),
+            ..MoeRouting::default()
+        };
+        assert_eq!(dropping(1.1).busiest_rank_load(8), 1.1);
+        assert_eq!(dropping(1.5).busiest_rank_load(8), DEFAULT_MOE_IMBALANCE);
+        assert_eq!(dropping(1.5).busiest_rank_load(1), 1.0);
+        assert!(dropping(1.1).syncs_with_host());
+        // Padding without a capacity is refused, naming the field.
+        let pad_alone = MoeRouting {
+            pad_to_capacity: true,
+            ..MoeRouting::default()
+        };
+        assert!(pad_alone
+            .check(8)
+            .unwrap_err()
+            .contains("`moe_pad_to_capacity`"));
     }
 
     #[test]
