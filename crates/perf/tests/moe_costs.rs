@@ -429,3 +429,80 @@ fn a_plain_all_to_all_sorts_tokens_by_local_expert_and_back() {
         evaluate(&eight, &hw, &s, &hierarchical).breakdown.compute_s
     );
 }
+
+mod routing_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Padding every expert to a capacity of `factor` never waits on the host longer than
+        /// a dropless run whose busiest rank carries the same `factor`, and runs the same GPU
+        /// work and traffic (the same load, the same kernels, only no host sync); token drop
+        /// without padding at a capacity under the imbalance runs exactly as a dropless run at
+        /// the capacity.
+        #[test]
+        fn padding_only_takes_the_host_sync_away(
+            ep_log in 0u32..4,
+            microbatch in 1u32..3,
+            seq_log in 10u32..14,
+            factor_tenths in 10u32..20,
+            graphs in 0u8..3,
+            fp8 in any::<bool>(),
+        ) {
+            let (hw, ep) = (h100_sxm(), 1u32 << ep_log);
+            let s = Strategy {
+                pp: 4,
+                dp: 64,
+                ep,
+                microbatch,
+                zero: 1,
+                ..Strategy::single()
+            };
+            let factor = f64::from(factor_tenths) / 10.0;
+            let cuda_graphs = perf::CudaGraphs::parse(
+                ["none", "attn+moe_router+moe_preprocess", "full_iteration"][graphs as usize],
+            )
+            .unwrap();
+            let run = |moe: MoeRouting| {
+                let w = Workload {
+                    moe: MoeRouting { cuda_graphs, ..moe },
+                    ..Workload::new(
+                        f64::from(64 * microbatch * 4),
+                        f64::from(1u32 << seq_log),
+                        if fp8 { Precision::Fp8 } else { Precision::Bf16 },
+                    )
+                };
+                evaluate(&deepseek_v3(), &hw, &s, &w)
+            };
+            let padded = run(MoeRouting::padded(factor));
+            // With one expert-parallel rank a dropless run carries the mean while padding still
+            // fills every expert to its capacity: compared where EP spreads the experts.
+            let dropless = run(MoeRouting { imbalance: factor, ..MoeRouting::default() });
+            if ep > 1 {
+                let (p, d) = (&padded, &dropless);
+                prop_assert!(p.step_time_s <= d.step_time_s);
+                let (p, d) = (&p.breakdown, &d.breakdown);
+                prop_assert!(p.host_stall_s <= d.host_stall_s, "{p:?}\n{d:?}");
+                // The GPU's work and the traffic are the same; only the host's wait (and the
+                // pipeline bubble, which is a stage's time) can differ.
+                for (a, b) in [
+                    (p.matmul_s, d.matmul_s),
+                    (p.attention_s, d.attention_s),
+                    (p.elementwise_s, d.elementwise_s),
+                    (p.ep_comm_s, d.ep_comm_s),
+                    (p.dp_comm_s, d.dp_comm_s),
+                ] {
+                    prop_assert!((a - b).abs() <= 1e-12 * (1.0 + b), "{p:?}\n{d:?}");
+                }
+            }
+            let capped = run(MoeRouting {
+                imbalance: factor + 0.5,
+                capacity_factor: Some(factor),
+                ..MoeRouting::default()
+            });
+            prop_assert_eq!(capped.step_time_s, dropless.step_time_s);
+        }
+    }
+}
