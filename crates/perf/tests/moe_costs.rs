@@ -432,7 +432,7 @@ fn a_plain_all_to_all_sorts_tokens_by_local_expert_and_back() {
 
 mod routing_properties {
     use super::*;
-    use proptest::prelude::*;
+    use proptest::prelude::{any, prop_assert, prop_assert_eq, proptest, ProptestConfig};
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
