@@ -619,6 +619,12 @@ fn bad_recipes_and_routing_name_the_field() {
             "training.moe_pad_to_capacity",
             "both given",
         ),
+        // Megatron-Core refuses token drop without padding under a moe_preprocess graph.
+        (
+            "moe_capacity_factor = 1.2\ncuda_graphs = \"attn+moe_router+moe_preprocess\"",
+            "training.moe_capacity_factor",
+            "`moe_preprocess` CUDA graph",
+        ),
         // Padding needs a capacity to pad to.
         (
             "moe_pad_to_capacity = true",

@@ -170,8 +170,8 @@ pub struct MoeRouting {
     /// skips its device-to-host copy and host synchronisation (`drop_and_pad`, `cuda_sync_point
     /// = "no_sync"`, megatron/core/transformer/moe/token_dispatcher.py at the 26.04 pin
     /// 3097d81) and the host runs ahead past the MoE layers as it does past dense ones. Without
-    /// padding the dispatcher still syncs (before its first permutation, earlier than a dropless
-    /// one's before the all-to-all; charged as the dropless sync).
+    /// padding the dispatcher still syncs, before its first permutation, earlier than a
+    /// dropless one's before the all-to-all, so the permutation joins the block after the sync.
     pub pad_to_capacity: bool,
 }
 
@@ -322,6 +322,13 @@ impl MoeRouting {
         !(self.pad_to_capacity && self.capacity_factor.is_some())
     }
 
+    /// Whether that sync comes before the first permutation rather than before the expert
+    /// all-to-all: token drop without padding sizes the permutation's output from the counts
+    /// on the host (`cuda_sync_point = "before_permutation_1"`).
+    pub fn syncs_before_permutation(&self) -> bool {
+        self.capacity_factor.is_some() && !self.pad_to_capacity
+    }
+
     /// The busiest expert-parallel rank's routed tokens over the mean, across `ep` ranks: the
     /// imbalance (at least 1), or 1 where one rank holds every expert; with token drop, at most
     /// the capacity factor (each expert drops what is past its capacity); padded to capacity,
@@ -347,6 +354,16 @@ impl MoeRouting {
                      mean tokens, from 1 to 64 (below 1 every expert drops tokens the step would \
                      not count)"
                 ));
+            }
+            if !self.pad_to_capacity && self.cuda_graphs.moe_preprocess {
+                return Err(
+                    "token drop without padding (`moe_capacity_factor` alone) under a \
+                     `moe_preprocess` CUDA graph: Megatron-Core's dispatcher asserts that its host \
+                     sync, before the first permutation, comes after the token counts' copy, \
+                     which the graph moves to the all-to-all (token_dispatcher.py at 3097d81); \
+                     pad to capacity, or capture without moe_preprocess"
+                        .to_string(),
+                );
             }
         } else if self.pad_to_capacity {
             return Err(
@@ -543,7 +560,8 @@ mod tests {
         assert_eq!(dropping(1.1).busiest_rank_load(8), 1.1);
         assert_eq!(dropping(1.5).busiest_rank_load(8), DEFAULT_MOE_IMBALANCE);
         assert_eq!(dropping(1.5).busiest_rank_load(1), 1.0);
-        assert!(dropping(1.1).syncs_with_host());
+        assert!(dropping(1.1).syncs_with_host() && dropping(1.1).syncs_before_permutation());
+        assert!(!dropless.syncs_before_permutation() && !padded.syncs_before_permutation());
         // Padding without a capacity is refused, naming the field.
         let pad_alone = MoeRouting {
             pad_to_capacity: true,
@@ -553,6 +571,18 @@ mod tests {
             .check(8)
             .unwrap_err()
             .contains("`moe_pad_to_capacity`"));
+        // Megatron-Core refuses token drop without padding under a moe_preprocess graph.
+        let graphed = |pad| MoeRouting {
+            capacity_factor: Some(1.2),
+            pad_to_capacity: pad,
+            cuda_graphs: CudaGraphs::parse("attn+moe_router+moe_preprocess").unwrap(),
+            ..MoeRouting::default()
+        };
+        assert!(graphed(false)
+            .check(8)
+            .unwrap_err()
+            .contains("`moe_preprocess`"));
+        assert!(graphed(true).check(8).is_ok());
     }
 
     #[test]

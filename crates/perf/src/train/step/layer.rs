@@ -561,20 +561,38 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         let per_moe_layer = 1.0 / moe_share.max(f64::MIN_POSITIVE);
         // After the sync the host launches the dispatch, the sort by local expert, every
         // expert GEMM (with its quantise), the activation (and the clamp), the bias loop, the
-        // combine, the unpermute and the MLP half's remaining kernels.
+        // combine, the unpermute and the MLP half's remaining kernels; a dispatcher that drops
+        // tokens without padding syncs earlier, before the first permutation, which joins the
+        // block (`cuda_sync_point = "before_permutation_1"`, token_dispatcher.py at 3097d81).
+        let pre_sync_kernels = if w.moe.syncs_before_permutation() {
+            0.0
+        } else {
+            PRE_SYNC_MOE_KERNELS
+        };
+        // The host wakes when the token counts reach it. The dispatcher issues their copy
+        // before the first permutation (`cuda_dtoh_point = "before_permutation_1"`), so the
+        // permutation, queued before the host waits, still has the GPU busy when it wakes; a
+        // `moe_preprocess` CUDA graph moves the copy to the sync itself, after the
+        // permutation, and then only the block's own kernels cover the host's launches.
+        let permute_cover = if w.moe.cuda_graphs.moe_preprocess && !w.moe.syncs_before_permutation()
+        {
+            0.5
+        } else {
+            1.0
+        };
         let block_kernels = (KERNELS_PER_LAYER_FORWARD - ATTENTION_KERNELS_PER_LAYER_FORWARD - 1.0)
-            + (MOE_KERNELS_PER_LAYER_FORWARD
-                - ROUTER_KERNELS_PER_LAYER_FORWARD
-                - PRE_SYNC_MOE_KERNELS)
+            + (MOE_KERNELS_PER_LAYER_FORWARD - ROUTER_KERNELS_PER_LAYER_FORWARD - pre_sync_kernels)
             + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts
             + expert_bias_launches
             + (sort_kernels + clamp_kernels) * per_moe_layer;
-        // What the GPU runs of it: the expert GEMMs, their element-wise passes (the unpermute,
-        // the sort, the bias loop, the clamp, the experts' casts and activation) and launches,
+        // What the GPU runs of it: the expert GEMMs, their element-wise passes (the
+        // permutation where it is still running, the unpermute, the sort, the bias loop, the
+        // clamp, the experts' casts and activation) and launches,
         // and the dispatch and combine where they run in line. Under combined 1F1B another
         // microbatch's backward runs in the same window and keeps the GPU busy: no block term.
         let block_elementwise_bytes =
-            (0.5 * permute_bytes + sort_bytes + expert_bias_bytes + clamp_bytes) * per_moe_layer
+            (permute_cover * permute_bytes + sort_bytes + expert_bias_bytes + clamp_bytes)
+                * per_moe_layer
                 + tokens
                     * (arch.top_k + arch.shared_experts)
                     * (recipes.expert_cast * arch.moe_ffn_hidden / tp
