@@ -144,63 +144,59 @@ fn moe_layers_wait_for_the_host_when_the_gpu_outruns_it() {
     );
 }
 
-#[test]
-fn a_slow_attention_does_not_hide_a_host_bound_moe_block() {
-    // The host-bound case above with the attention kernels made a billion times slower (the
-    // chip's matmuls are a million times an H100's): every layer now takes far longer on the
-    // GPU than the host takes to launch it, so a comparison of the whole layer would charge no
-    // host stall. But the dispatcher syncs with the host before its all-to-all, and what the
-    // host launches after it (the MLP half's 6 kernels, dispatch, activation, combine and
-    // unpermute, 2 x 32 expert GEMMs and the sort by local expert and back: 6 + 4 + 64 + 2 =
-    // 76) runs on a GPU with nothing else queued: 76 x 37 us of host time against 76 x 4 us of
-    // launch latency (free matmuls, memory and links), 2.508 ms per MoE layer forward, 58 MoE
-    // layers, one microbatch: 0.1455 s. The backward knows its sizes and its GPU time covers
-    // its launches.
+/// The host-bound case above with the attention kernels made a billion times slower (the
+/// chip's matmuls are a million times an H100's): every layer takes far longer on the GPU than
+/// the host takes to launch it, so only the MoE block after the dispatcher's host sync can
+/// wait on the host. BF16, one microbatch of 8 sequences, routed as `moe`.
+fn slow_attention_step(moe: MoeRouting) -> perf::Breakdown {
     let (fast, s) = host_bound_setup();
     let w = Workload {
         global_batch: 8.0,
         components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
-        ..balanced(Precision::Bf16)
+        moe,
+        ..Workload::new(8.0, 4096.0, Precision::Bf16)
     };
     let slow_attention = perf::ModelConstants {
         attention_fraction: perf::ModelConstants::default().attention_fraction * 1e-9,
         ..perf::ModelConstants::default()
     };
-    let e = perf::evaluate_with(&deepseek_v3(), &fast, &s, &w, &slow_attention);
-    let expected = 58.0 * 76.0 * (perf::HOST_S_PER_OP - slow_attention.kernel_overhead_s);
-    let stall = e.breakdown.host_stall_s;
+    perf::evaluate_with(&deepseek_v3(), &fast, &s, &w, &slow_attention).breakdown
+}
+
+/// Host time a launch costs beyond its launch latency on the GPU, seconds.
+fn launch_excess_s() -> f64 {
+    perf::HOST_S_PER_OP - perf::ModelConstants::default().kernel_overhead_s
+}
+
+#[test]
+fn a_slow_attention_does_not_hide_a_host_bound_moe_block() {
+    // A comparison of the whole layer would charge no host stall. But the dispatcher syncs
+    // with the host before its all-to-all, and what the host launches after it (the MLP half's
+    // 6 kernels, dispatch, activation, combine and unpermute, 2 x 32 expert GEMMs and the sort
+    // by local expert and back: 6 + 4 + 64 + 2 = 76) runs on a GPU with little else queued: 76
+    // x 37 us of host time against 76 x 4 us of launch latency (free matmuls, memory and
+    // links), 2.508 ms per MoE layer forward, 58 MoE layers, one microbatch: 0.1455 s. The
+    // backward knows its sizes and its GPU time covers its launches.
+    let b = slow_attention_step(MoeRouting::balanced());
+    let expected = 58.0 * 76.0 * launch_excess_s();
+    let stall = b.host_stall_s;
     assert!(
         (stall - expected).abs() < 0.02 * expected,
         "host stall {stall} s, expected {expected} s"
     );
     // The attention is what the GPU spends its time on, far beyond the host's launches.
-    assert!(e.breakdown.attention_s > 100.0 * stall, "{:?}", e.breakdown);
+    assert!(b.attention_s > 100.0 * stall, "{b:?}");
 }
 
 #[test]
 fn token_drop_padded_to_capacity_never_syncs_so_its_moe_block_is_not_host_bound() {
-    // The slow-attention case above, routed with token drop padded to 1x the mean: the
-    // dispatcher knows every size beforehand and never waits for the GPU (Megatron-Core's
-    // `drop_and_pad`: no device-to-host copy, no sync), so the host launches the MoE block
-    // while the GPU still runs the attention before it. Every layer takes far longer on the GPU
-    // than the host takes to launch it: no host stall at all, where the dropless run stalls
-    // 58 x 76 x (37 - 4) us = 0.1455 s. Everything else is the same work (the load is 1x the
-    // mean either way).
-    let (fast, s) = host_bound_setup();
-    let slow_attention = perf::ModelConstants {
-        attention_fraction: perf::ModelConstants::default().attention_fraction * 1e-9,
-        ..perf::ModelConstants::default()
-    };
-    let with = |moe: MoeRouting| {
-        let w = Workload {
-            global_batch: 8.0,
-            components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
-            moe,
-            ..Workload::new(8.0, 4096.0, Precision::Bf16)
-        };
-        perf::evaluate_with(&deepseek_v3(), &fast, &s, &w, &slow_attention).breakdown
-    };
-    let (dropless, padded) = (with(MoeRouting::balanced()), with(MoeRouting::padded(1.0)));
+    // Routed with token drop padded to 1x the mean, the dispatcher knows every size beforehand
+    // and never waits for the GPU (Megatron-Core's `drop_and_pad`: no device-to-host copy, no
+    // sync), so the host launches the MoE block while the GPU still runs the attention before
+    // it: no host stall at all, where the dropless run stalls 58 x 76 x (37 - 4) us = 0.1455
+    // s. Everything else is the same work (the load is 1x the mean either way).
+    let dropless = slow_attention_step(MoeRouting::balanced());
+    let padded = slow_attention_step(MoeRouting::padded(1.0));
     assert!(dropless.host_stall_s > 0.1, "{dropless:?}");
     assert_eq!(padded.host_stall_s, 0.0, "{padded:?}");
     let rest = |b: &perf::Breakdown| b.compute_s - b.host_stall_s;
@@ -212,27 +208,16 @@ fn token_drop_padded_to_capacity_never_syncs_so_its_moe_block_is_not_host_bound(
 
 #[test]
 fn token_drop_without_padding_syncs_before_the_permutation_which_joins_the_block() {
-    // The slow-attention case above with token drop at 1x the mean and no padding: the
-    // dispatcher sizes the first permutation from the counts on the host, so it syncs before
-    // it, and the permutation is launched after the sync with the rest of the block: 77
-    // kernels where the dropless block has 76, 58 x 77 x (37 - 4) us = 0.1474 s.
-    let (fast, s) = host_bound_setup();
-    let w = Workload {
-        global_batch: 8.0,
-        components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
-        moe: MoeRouting {
-            capacity_factor: Some(1.0),
-            ..MoeRouting::balanced()
-        },
-        ..Workload::new(8.0, 4096.0, Precision::Bf16)
-    };
-    let slow_attention = perf::ModelConstants {
-        attention_fraction: perf::ModelConstants::default().attention_fraction * 1e-9,
-        ..perf::ModelConstants::default()
-    };
-    let e = perf::evaluate_with(&deepseek_v3(), &fast, &s, &w, &slow_attention);
-    let expected = 58.0 * 77.0 * (perf::HOST_S_PER_OP - slow_attention.kernel_overhead_s);
-    let stall = e.breakdown.host_stall_s;
+    // With token drop at 1x the mean and no padding, the dispatcher sizes the first
+    // permutation from the counts on the host, so it syncs before it, and the permutation is
+    // launched after the sync with the rest of the block: 77 kernels where the dropless block
+    // has 76, 58 x 77 x (37 - 4) us = 0.1474 s.
+    let b = slow_attention_step(MoeRouting {
+        capacity_factor: Some(1.0),
+        ..MoeRouting::balanced()
+    });
+    let expected = 58.0 * 77.0 * launch_excess_s();
+    let stall = b.host_stall_s;
     assert!(
         (stall - expected).abs() < 0.02 * expected,
         "host stall {stall} s, expected {expected} s"
