@@ -295,3 +295,32 @@ fn fp8_weights_are_gathered_in_eight_bits_and_only_when_the_recipe_keeps_them() 
     assert!(on_blackwell(&fp4_only, &nvfp4) < on_blackwell(&gathered, &fp8));
     assert_eq!(on_blackwell(&gathered, &nvfp4), on_blackwell(&s, &nvfp4));
 }
+
+#[test]
+fn recomputing_an_moe_layer_runs_its_dispatch_and_combine_again() {
+    // Megatron-Core's recompute re-runs an MoE layer's forward in the backward, its
+    // all-to-all dispatch and combine included (full recompute checkpoints whole transformer
+    // layers; `moe` in the selective modules checkpoints the MoE layer). In line, each such
+    // layer moves 2 one-way transfers more beside the forward's 2 and the backward's 2: the
+    // exposed all-to-all of a step recomputing every layer is 6 / 4 = 1.5x the one that
+    // recomputes none (DeepSeek-V3 at PP 16 holds 4 layers a stage, each recomputed whole).
+    let (arch, full) = moe_layout();
+    let hw = h100_sxm();
+    let mut w = Workload::new(15360.0, 4096.0, Precision::Fp8);
+    w.moe = MoeRouting::balanced();
+    let none = Strategy {
+        recompute: Recompute::None,
+        ..full
+    };
+    let ep = |s: &Strategy| evaluate(&arch, &hw, s, &w).breakdown.ep_comm_s;
+    let ratio = ep(&full) / ep(&none);
+    assert!((ratio - 1.5).abs() < 1e-9, "{ratio}");
+    // Selective recompute of the whole MoE layer does the same; of its activation alone, not.
+    let selective = |modules: &str| Strategy {
+        recompute: Recompute::Selective,
+        recompute_modules: perf::RecomputeModules::parse(modules).unwrap(),
+        ..full
+    };
+    assert!((ep(&selective("moe")) / ep(&none) - 1.5).abs() < 1e-9);
+    assert_eq!(ep(&selective("moe_act")), ep(&none));
+}

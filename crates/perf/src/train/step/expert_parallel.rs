@@ -87,21 +87,32 @@ pub(super) struct MoeLayer {
     pub forward_s: f64,
     /// The layer's backward compute, seconds.
     pub backward_s: f64,
+    /// Share of the MoE layers whose forward the backward runs again (full recompute's
+    /// fraction of layers, or 1 where selective recompute names the whole MoE layer): their
+    /// dispatch and combine run again with it, as the TP collectives of recomputed layers do.
+    pub recomputed_share: f64,
 }
 
 /// Dispatch and combine, forward and backward, of one layer and one microbatch: exposed, or
 /// under another microbatch's compute where the framework's schedule overlaps them.
 pub(super) fn all_to_all(s: &Strategy, l: &MoeLayer) -> Overlapped {
-    // Dispatch and combine, forward and backward, on MoE layers only.
+    // Dispatch and combine, forward and backward, on MoE layers only, and the forward's again
+    // where the backward recomputes it (it runs in the backward pass).
     let a2a = l.moe_share * 4.0 * l.one_way_s;
+    let recomputed = l.moe_share * 2.0 * l.recomputed_share * l.one_way_s;
     if overlapped(s) {
         // Another microbatch's compute runs under it (Megatron's combined 1F1B, DualPipe):
         // the forward dispatch and combine under the partner's backward of that layer, the
-        // backward ones under the partner's forward. The step's first forward and last
-        // backward have no partner: one microbatch's worth is exposed.
+        // backward ones (and a recomputed forward's) under the partner's forward. The step's
+        // first forward and last backward have no partner: one microbatch's worth is exposed.
         let floor = 0.5 * a2a / l.microbatches.max(1.0);
-        overlap(0.5 * a2a, l.backward_s, floor).and(overlap(0.5 * a2a, l.forward_s, floor))
+        let backward = 0.5 * a2a + recomputed;
+        overlap(0.5 * a2a, l.backward_s, floor).and(overlap(
+            backward,
+            l.forward_s,
+            backward / l.microbatches.max(1.0),
+        ))
     } else {
-        Overlapped::exposed(a2a)
+        Overlapped::exposed(a2a + recomputed)
     }
 }

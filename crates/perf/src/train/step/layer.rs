@@ -176,6 +176,10 @@ pub(super) struct Layer {
     /// MoE host stalls, forward and backward: where the CPU launching the layer's kernels is
     /// slower than the GPU running them (`host::moe_stalls`).
     pub host_stall_s: f64,
+    /// An MoE layer's forward besides its expert GEMMs and all-to-all, per MoE layer: the
+    /// router, the block's element-wise passes and its launches (what recomputing the whole
+    /// MoE layer runs again).
+    pub moe_elementwise_forward_s: f64,
     /// The whole layer, forward and backward, MoE host stalls included.
     pub forward_s: f64,
     pub backward_s: f64,
@@ -556,7 +560,9 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     // Host stalls on MoE layers (`host::moe_stalls`): the dispatcher's host sync keeps the CPU
     // from running ahead past an MoE layer, and after it the MoE block runs only as fast as the
     // host launches it.
-    let (moe_host_stall_forward_s, moe_host_stall_backward_s) = if arch.is_moe() {
+    let (moe_host_stall_forward_s, moe_host_stall_backward_s, moe_elementwise_forward_s) = if arch
+        .is_moe()
+    {
         // Per MoE layer (the weighted terms above carry `moe_share`).
         let per_moe_layer = 1.0 / moe_share.max(f64::MIN_POSITIVE);
         // After the sync the host launches the dispatch, the sort by local expert, every
@@ -598,7 +604,14 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
                     * (recipes.expert_cast * arch.moe_ffn_hidden / tp
                         + ACTIVATION_BYTES * activation_passes * arch.moe_ffn_hidden / tp)
                 + tokens * recipes.expert_cast * expert_input_casts * h;
-        host::moe_stalls(
+        // What a recomputed MoE layer runs again besides its expert GEMMs: the router, every
+        // element-wise pass of the block (the whole permutation this time) and the MoE
+        // launches, per MoE layer.
+        let moe_elementwise_forward_s = router_s
+            + (block_elementwise_bytes + (1.0 - permute_cover) * permute_bytes * per_moe_layer)
+                / hbm
+            + (block_kernels + pre_sync_kernels) * c.kernel_overhead_s;
+        let (forward, backward) = host::moe_stalls(
             host::Launches {
                 layer_kernels: kernels,
                 attention_kernels: attention_launches,
@@ -621,9 +634,10 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
                             + a2a_s
                     }),
             },
-        )
+        );
+        (forward, backward, moe_elementwise_forward_s)
     } else {
-        (0.0, 0.0)
+        (0.0, 0.0, 0.0)
     };
     let layer_forward_s = layer_forward_s + moe_host_stall_forward_s;
     let layer_backward_s = layer_backward_s + moe_host_stall_backward_s;
@@ -643,6 +657,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         userbuffers_backward_s,
         elementwise_s,
         host_stall_s: moe_host_stall_forward_s + moe_host_stall_backward_s,
+        moe_elementwise_forward_s,
         forward_s: layer_forward_s,
         backward_s: layer_backward_s,
     }
@@ -672,6 +687,7 @@ impl Layer {
             hidden_split,
             activation_passes,
             forward_s,
+            moe_elementwise_forward_s,
             ..
         } = *self;
         let modules = s.selective_modules();
@@ -695,7 +711,7 @@ impl Layer {
                                 / hbm);
                 }
                 if has(RecomputeModules::MOE) {
-                    t += moe_share * (routed_mlp_s + shared_mlp_s);
+                    t += moe_share * (routed_mlp_s + shared_mlp_s + moe_elementwise_forward_s);
                 } else {
                     if has(RecomputeModules::MOE_ACT) {
                         t += moe_share

@@ -392,6 +392,15 @@ pub fn evaluate_with(
                 microbatches,
                 forward_s: layer_forward_s,
                 backward_s: layer_backward_s,
+                recomputed_share: match s.recompute {
+                    Recompute::Full => full_fraction,
+                    Recompute::Selective
+                        if s.selective_modules().contains(RecomputeModules::MOE) =>
+                    {
+                        1.0
+                    }
+                    _ => 0.0,
+                },
             },
         )
     } else {
