@@ -366,6 +366,9 @@ fn validate(gathered: Gathered, files: &[&CatalogText]) -> Result<Catalog, Diagn
         if let Some(link) = &s.host_link_gb_per_s {
             check.number(file, f("host_link_gb_per_s"), link, Bound::Positive);
         }
+        if let Some(nvls) = &s.nvls_all_reduce_gb_per_s {
+            check.number(file, f("nvls_all_reduce_gb_per_s"), nvls, Bound::Positive);
+        }
         check.number(file, f("it_power_kw"), &s.it_power_kw, Bound::Positive);
         check.number(file, f("price_usd"), &s.price_usd, Bound::Positive);
         check.date(file, f("first_available"), &s.first_available);

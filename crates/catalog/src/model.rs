@@ -167,6 +167,12 @@ pub struct System {
     /// is reached over PCIe only, and serving never streams weights from host memory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_link_gb_per_s: Option<Sourced<f64>>,
+    /// All-reduce algorithm bandwidth per accelerator, GB/s (bytes each rank contributes over
+    /// the collective's time), that the scale-up switches' in-network reduction reaches (NVLink
+    /// SHARP, which NCCL uses for all-reduce by default where the switch has it), measured.
+    /// Absent: no in-switch reduction is known for the system, and all-reduces run as rings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nvls_all_reduce_gb_per_s: Option<Sourced<f64>>,
     /// IT power per system at full load, kW.
     pub it_power_kw: Sourced<f64>,
     /// Purchase price per system (hardware), USD.

@@ -162,6 +162,29 @@ fn a_host_link_is_read_and_a_non_positive_one_is_impossible() {
 }
 
 #[test]
+fn an_in_switch_all_reduce_rate_is_read_and_a_non_positive_one_is_impossible() {
+    let line = r#"scale_out_gbit_per_s = { value = 400, source = "spec" }"#;
+    let ok = load(&mutated(
+        line,
+        &format!("{line}\nnvls_all_reduce_gb_per_s = {{ value = 275, source = \"spec\" }}"),
+    ))
+    .unwrap();
+    let system = ok.systems.values().next().unwrap();
+    let nvls = system.nvls_all_reduce_gb_per_s.as_ref().unwrap();
+    assert_eq!(nvls.number(), Some(275.0));
+    let err = load(&mutated(
+        line,
+        &format!("{line}\nnvls_all_reduce_gb_per_s = {{ value = -1, source = \"spec\" }}"),
+    ))
+    .unwrap_err();
+    assert!(
+        err.contains("system[box].nvls_all_reduce_gb_per_s"),
+        "{err}"
+    );
+    assert!(err.contains("greater than zero"), "{err}");
+}
+
+#[test]
 fn a_system_drawing_less_than_its_chips_is_impossible() {
     let err = load(&mutated(
         r#"it_power_kw = { value = 10, source"#,

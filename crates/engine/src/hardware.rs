@@ -110,6 +110,36 @@ mod tests {
     }
 
     #[test]
+    fn in_switch_all_reduce_reaches_the_model_only_where_the_switch_has_it() {
+        let catalog = Catalog::embedded().unwrap();
+        let rate = |id: &str| {
+            hardware_for_system(&catalog, id)
+                .unwrap_or_else(|e| panic!("{id}: {e}"))
+                .nvls_all_reduce_bytes_per_s
+        };
+        // NVLink SHARP, measured all-reduce algorithm bandwidth per rank: DGX H100 275 GB/s
+        // (the NCCL team), a GB200 NVL72 rack 425 GB/s (72 ranks).
+        assert_eq!(rate("dgx-h100"), Some(275e9));
+        assert_eq!(rate("gb200-nvl72"), Some(425e9));
+        // A100's second-generation NVSwitch has no in-switch reduction (not applicable), and
+        // AMD's platforms give none: rings.
+        assert_eq!(rate("dgx-a100-80gb"), None);
+        assert_eq!(rate("mi300x-8"), None);
+        // Every rate the catalog gives beats the ring an 8-rank domain would run at the same
+        // links' nominal one-way bandwidth (2 x 7/8 of the buffer): otherwise it is no gain.
+        for id in catalog.systems.keys() {
+            // Systems the model cannot run (no public BF16 peak) are skipped.
+            let Ok(hw) = hardware_for_system(&catalog, id) else {
+                continue;
+            };
+            if let Some(nvls) = hw.nvls_all_reduce_bytes_per_s {
+                assert!(nvls > hw.scale_up_bytes_per_s * 8.0 / 14.0 * 0.8, "{id}");
+                assert!(nvls < hw.scale_up_bytes_per_s, "{id}");
+            }
+        }
+    }
+
+    #[test]
     fn matmul_rates_carry_the_catalog_ceilings() {
         let catalog = Catalog::embedded().unwrap();
         let h100 = hardware_for_system(&catalog, "dgx-h100")

@@ -77,6 +77,11 @@ pub fn hardware_with_overrides(
             .as_ref()
             .and_then(|r| r.number())
             .unwrap_or(1.0),
+        nvls_all_reduce_bytes_per_s: system
+            .nvls_all_reduce_gb_per_s
+            .as_ref()
+            .and_then(|r| r.number())
+            .map(|g| g * 1e9),
         // Bidirectional in the catalog, as vendors quote it; one direction here.
         host_link_bytes_per_s: system
             .host_link_gb_per_s

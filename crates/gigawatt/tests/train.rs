@@ -918,3 +918,30 @@ fn a_named_userbuffers_config_is_read_and_an_unknown_one_names_the_field() {
         ],
     );
 }
+
+#[test]
+fn the_ledger_says_how_all_reduces_run_on_the_system() {
+    // DGX H100's third-generation NVSwitch reduces in the network: the ledger names the
+    // measured rate and its source. DGX A100's does not: rings.
+    let h100 = train_json(
+        &SPEC
+            .replace("dgx-a100-80gb", "dgx-h100")
+            .replace("sequence_parallel = true", "sequence_parallel = false"),
+    );
+    assert_ledger_states(
+        &h100,
+        &[
+            "NVLink SHARP's measured 275 GB/s",
+            "src-nccl-tests-h100-nvls",
+            "InfiniBand SHARP",
+        ],
+    );
+    let a100 = train_json(SPEC);
+    assert_ledger_states(
+        &a100,
+        &[
+            "no in-switch reduction known for `dgx-a100-80gb`",
+            "run as rings",
+        ],
+    );
+}

@@ -33,6 +33,9 @@ pub fn h100_sxm() -> Hardware {
         scale_up_bytes_per_s: 450e9,
         scale_out_bytes_per_s: 50e9,
         scale_out_oversubscription: 1.0,
+        // DGX H100's NVLink SHARP: ~275 GB/s all-reduce algorithm bandwidth on 8 GPUs (the
+        // NCCL team, NVIDIA/nccl-tests#212; catalog `dgx-h100`).
+        nvls_all_reduce_bytes_per_s: Some(275e9),
         // The H100 SXM's host is on PCIe: no coherent host link.
         host_link_bytes_per_s: 0.0,
         matmul_rates: MatmulRates {

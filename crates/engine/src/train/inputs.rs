@@ -129,6 +129,7 @@ pub(super) fn finish_inputs(
         100.0 * c.link_efficiency,
         c.reserved_memory_bytes / GIB
     ));
+    assumptions.push(collectives_assumption(catalog, system, &hardware));
     if let Some(note) = sliding_window_assumption(&arch, workload.seq_len) {
         assumptions.push(note);
     }
@@ -161,6 +162,33 @@ pub(super) fn finish_inputs(
     };
     inputs.fill_fp8_recipe();
     Ok(inputs)
+}
+
+/// The ledger's line for how all-reduces run: at the scale-up switches' measured in-network
+/// rate (NVLink SHARP) where the system has it and it beats the ring, else as rings.
+fn collectives_assumption(catalog: &Catalog, system: &str, hardware: &Hardware) -> String {
+    let rings = "reduce-scatters, all-gathers and all-reduces across domains run as rings (NCCL's \
+                 tuning model); InfiniBand SHARP, an opt-in plugin, is not modelled";
+    match hardware.nvls_all_reduce_bytes_per_s {
+        Some(rate) => {
+            let source = catalog.systems[system]
+                .nvls_all_reduce_gb_per_s
+                .as_ref()
+                .and_then(|r| r.source())
+                .unwrap_or("the catalog");
+            format!(
+                "all-reduces inside one scale-up domain (tensor parallelism without sequence \
+                 parallelism, ZeRO-0 gradients) run at NVLink SHARP's measured {:.0} GB/s per \
+                 rank where that beats the ring ({source}); {rings}",
+                rate / 1e9
+            )
+        }
+        None => format!(
+            "no in-switch reduction known for `{system}`: all-reduces, reduce-scatters and \
+             all-gathers run as rings (NCCL's tuning model); InfiniBand SHARP, an opt-in plugin, \
+             is not modelled"
+        ),
+    }
 }
 
 /// The ledger's line for an MoE model's routing: the load the busiest expert-parallel rank

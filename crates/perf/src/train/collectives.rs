@@ -36,6 +36,9 @@ pub struct Links {
     pub scale_up_latency_s: f64,
     /// Fixed cost per scale-out hop, s.
     pub scale_out_latency_s: f64,
+    /// The scale-up switches' in-network all-reduce rate (NVLink SHARP), algorithm bandwidth
+    /// per rank, bytes/s; `None` where the switch has none.
+    pub nvls_all_reduce_bytes_per_s: Option<f64>,
 }
 
 /// How a framework cuts its data-parallel (and sharded-parameter) traffic into collectives: a
@@ -90,11 +93,47 @@ pub fn bucket_params(dp: f64) -> f64 {
     40e6_f64.max(1e6 * dp)
 }
 
+/// The bandwidth part of an all-reduce of `bytes` per rank over `ranks` ranks that all share
+/// one scale-up domain: a ring on the links (each rank sends and receives 2 (n - 1) / n of
+/// the buffer at `ring_bytes_per_s`), or, where the switch reduces in the network (NVLink
+/// SHARP: each rank sends its buffer once and receives the sum once), the measured in-switch
+/// rate `nvls_bytes_per_s`, whichever is faster, as NCCL's tuner picks. On DGX H100 the
+/// switch's 275 GB/s against the ring's 8 / 14 x 370 = 211 GB/s is the 30% the NCCL team
+/// quotes for all-reduce (NVIDIA/nccl#1442, nccl-tests#212); at two ranks the ring's 370 GB/s
+/// wins. Reduce-scatters and all-gathers move (n - 1) / n of the buffer either way and gain
+/// nothing ("except for the Allreduce operation").
+pub fn in_domain_all_reduce_transfer_s(
+    bytes: f64,
+    ranks: f64,
+    ring_bytes_per_s: f64,
+    nvls_bytes_per_s: Option<f64>,
+) -> f64 {
+    if ranks <= 1.0 || bytes <= 0.0 {
+        return 0.0;
+    }
+    let ring = 2.0 * (ranks - 1.0) / ranks * bytes / ring_bytes_per_s;
+    match nvls_bytes_per_s.filter(|rate| *rate > 0.0) {
+        Some(rate) => ring.min(bytes / rate),
+        None => ring,
+    }
+}
+
 /// The bandwidth part of an all-reduce of `bytes` per rank over `ranks` ranks, `per_domain`
-/// of which share a scale-up domain (the rest spread over `ranks / per_domain` domains).
+/// of which share a scale-up domain (the rest spread over `ranks / per_domain` domains). Only
+/// an all-reduce wholly inside one domain takes the in-switch rate: NCCL users measure no
+/// NVLink SHARP gain once a hierarchical all-reduce spans more than two nodes (NVIDIA/nccl#1221,
+/// #1031), so across domains the in-domain phases stay rings.
 fn all_reduce_transfer_s(bytes: f64, ranks: f64, per_domain: f64, links: &Links) -> f64 {
     let local = per_domain.clamp(1.0, ranks);
     let domains = (ranks / local).max(1.0);
+    if domains <= 1.0 {
+        return in_domain_all_reduce_transfer_s(
+            bytes,
+            local,
+            links.scale_up_bytes_per_s,
+            links.nvls_all_reduce_bytes_per_s,
+        );
+    }
     let intra = if local > 1.0 {
         2.0 * (local - 1.0) / local * bytes / links.scale_up_bytes_per_s
     } else {
@@ -150,12 +189,17 @@ pub fn ring_latency_s(ranks: f64, per_domain: f64, links: &Links) -> f64 {
 }
 
 /// Reduce-scatter (or all-gather) of a buffer of `bytes` per rank over `ranks` ranks cut into
-/// `calls` ring collectives: half an all-reduce's transfer and `calls` ring latencies.
+/// `calls` ring collectives: half a ring all-reduce's transfer (the in-switch reduction does
+/// not shorten it) and `calls` ring latencies.
 pub fn reduce_scatter_s(bytes: f64, ranks: f64, per_domain: f64, links: &Links, calls: f64) -> f64 {
     if ranks <= 1.0 || bytes <= 0.0 {
         return 0.0;
     }
-    0.5 * all_reduce_transfer_s(bytes, ranks, per_domain, links)
+    let ring_links = Links {
+        nvls_all_reduce_bytes_per_s: None,
+        ..*links
+    };
+    0.5 * all_reduce_transfer_s(bytes, ranks, per_domain, &ring_links)
         + calls.max(1.0) * ring_latency_s(ranks, per_domain, links)
 }
 
@@ -170,6 +214,34 @@ mod tests {
             scale_out_bytes_per_s: 40e9,
             scale_up_latency_s: 0.0,
             scale_out_latency_s: 0.0,
+            nvls_all_reduce_bytes_per_s: None,
+        }
+    }
+
+    #[test]
+    fn nvlink_sharp_speeds_an_all_reduce_inside_one_domain_only() {
+        let nvls = Links {
+            nvls_all_reduce_bytes_per_s: Some(275e9),
+            ..links()
+        };
+        // 8 ranks, 1 GB: the ring 2 x 7/8 x 1e9 / 360e9 = 4.861 ms, the switch 1e9 / 275e9 =
+        // 3.636 ms, 1.34x faster (DGX H100: 30% by NCCL's own figures).
+        let t = all_reduce_s(1e9, 8.0, 8.0, &nvls);
+        assert!((t - 1e9 / 275e9).abs() < 1e-12, "{t}");
+        // 2 ranks: the ring sends the buffer once, 1e9 / 360e9 = 2.778 ms, and wins.
+        let two = all_reduce_s(1e9, 2.0, 2.0, &nvls);
+        assert!((two - 1e9 / 360e9).abs() < 1e-12, "{two}");
+        // A reduce-scatter moves 7/8 of the buffer either way: 0.5 x 4.861 = 2.431 ms.
+        let rs = reduce_scatter_s(1e9, 8.0, 8.0, &nvls, 1.0);
+        assert!((rs - 7.0 / 8.0 * 1e9 / 360e9).abs() < 1e-12, "{rs}");
+        // Across domains the in-domain phases stay rings: the same as without the switch.
+        let across = all_reduce_s(1e9, 64.0, 8.0, &nvls);
+        assert_eq!(across, all_reduce_s(1e9, 64.0, 8.0, &links()));
+        // Never slower than the ring.
+        for ranks in [2.0, 3.0, 4.0, 8.0] {
+            assert!(
+                all_reduce_s(1e9, ranks, ranks, &nvls) <= all_reduce_s(1e9, ranks, ranks, &links())
+            );
         }
     }
 

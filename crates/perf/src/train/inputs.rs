@@ -50,6 +50,12 @@ pub struct Hardware {
     /// Oversubscription of the scale-out fabric (1: non-blocking); collectives and all-to-alls
     /// that leave the scale-up domain run at `scale_out_bytes_per_s` divided by it.
     pub scale_out_oversubscription: f64,
+    /// All-reduce algorithm bandwidth (bytes per rank over the collective's time) that the
+    /// scale-up switches' in-network reduction reaches (NVLink SHARP, which NCCL uses for
+    /// all-reduce by default where the switch has it), measured, bytes/s; `None` where the
+    /// switch has none (or none is known) and all-reduces run as rings. Reduce-scatters and
+    /// all-gathers gain nothing from it (`collectives::in_domain_all_reduce_transfer_s`).
+    pub nvls_all_reduce_bytes_per_s: Option<f64>,
     /// Coherent host-memory link per accelerator, one direction, bytes/s (GB200's NVLink-C2C
     /// to its Grace CPU); 0 where the host sits behind PCIe only. Serving streams weights
     /// that do not fit in HBM over it each forward pass (`perf::serve::moe`).

@@ -85,6 +85,7 @@ pub(super) fn traffic(
             / hw.scale_out_oversubscription.max(1.0),
         scale_up_latency_s: c.scale_up_latency_s,
         scale_out_latency_s: c.scale_out_latency_s,
+        nvls_all_reduce_bytes_per_s: hw.nvls_all_reduce_bytes_per_s,
     };
     let dp_per_domain = (hw.scale_up_domain / tp).max(1.0);
     let expert_dp_per_domain = (hw.scale_up_domain / (etp * ep)).max(1.0);

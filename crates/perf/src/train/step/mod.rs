@@ -288,7 +288,19 @@ pub fn evaluate_with(
         }
     };
     let (tp_bw, tp_lat) = link(tp);
-    let tp_collective_s = all_reduce_s(ACTIVATION_BYTES * tokens * h, tp, tp_bw, tp_lat);
+    // Without sequence parallelism each TP collective is an all-reduce, which the scale-up
+    // switches' in-network reduction speeds inside one domain (NVLink SHARP); with it the
+    // layer moves the same bytes as a reduce-scatter and an all-gather, which it does not.
+    let tp_collective_s = if !s.sequence_parallel && tp > 1.0 && tp <= hw.scale_up_domain {
+        super::collectives::in_domain_all_reduce_transfer_s(
+            ACTIVATION_BYTES * tokens * h,
+            tp,
+            tp_bw,
+            hw.nvls_all_reduce_bytes_per_s,
+        ) + tp_lat
+    } else {
+        all_reduce_s(ACTIVATION_BYTES * tokens * h, tp, tp_bw, tp_lat)
+    };
     // Two collectives forward, two backward; recomputed layers and MLPs gather again.
     let tp_collectives = 4.0
         + match s.recompute {
