@@ -122,61 +122,43 @@ fn pue_below_one_is_impossible() {
     assert!(err.contains("between 1 and 3"), "{err}");
 }
 
+/// The test catalog with `key = { value = VALUE, source = "spec" }` added to its system.
+fn with_system_number(key: &str, value: &str) -> Result<Catalog, String> {
+    let line = r#"scale_out_gbit_per_s = { value = 400, source = "spec" }"#;
+    load(&mutated(
+        line,
+        &format!("{line}\n{key} = {{ value = {value}, source = \"spec\" }}"),
+    ))
+}
+
 #[test]
 fn scale_out_oversubscription_is_read_and_below_one_is_impossible() {
-    let line = r#"scale_out_gbit_per_s = { value = 400, source = "spec" }"#;
-    let ok = load(&mutated(
-        line,
-        &format!("{line}\nscale_out_oversubscription = {{ value = 2, source = \"spec\" }}"),
-    ))
-    .unwrap();
+    let ok = with_system_number("scale_out_oversubscription", "2").unwrap();
     let system = ok.systems.values().next().unwrap();
     let ratio = system.scale_out_oversubscription.as_ref().unwrap();
     assert_eq!(ratio.number(), Some(2.0));
-    let err = load(&mutated(
-        line,
-        &format!("{line}\nscale_out_oversubscription = {{ value = 0.5, source = \"spec\" }}"),
-    ))
-    .unwrap_err();
+    let err = with_system_number("scale_out_oversubscription", "0.5").unwrap_err();
     assert!(err.contains("scale_out_oversubscription"), "{err}");
 }
 
 #[test]
 fn a_host_link_is_read_and_a_non_positive_one_is_impossible() {
-    let line = r#"scale_out_gbit_per_s = { value = 400, source = "spec" }"#;
-    let ok = load(&mutated(
-        line,
-        &format!("{line}\nhost_link_gb_per_s = {{ value = 450, source = \"spec\" }}"),
-    ))
-    .unwrap();
+    let ok = with_system_number("host_link_gb_per_s", "450").unwrap();
     let system = ok.systems.values().next().unwrap();
     let link = system.host_link_gb_per_s.as_ref().unwrap();
     assert_eq!(link.number(), Some(450.0));
-    let err = load(&mutated(
-        line,
-        &format!("{line}\nhost_link_gb_per_s = {{ value = 0, source = \"spec\" }}"),
-    ))
-    .unwrap_err();
+    let err = with_system_number("host_link_gb_per_s", "0").unwrap_err();
     assert!(err.contains("system[box].host_link_gb_per_s"), "{err}");
     assert!(err.contains("greater than zero"), "{err}");
 }
 
 #[test]
 fn an_in_switch_all_reduce_rate_is_read_and_a_non_positive_one_is_impossible() {
-    let line = r#"scale_out_gbit_per_s = { value = 400, source = "spec" }"#;
-    let ok = load(&mutated(
-        line,
-        &format!("{line}\nnvls_all_reduce_gb_per_s = {{ value = 275, source = \"spec\" }}"),
-    ))
-    .unwrap();
+    let ok = with_system_number("nvls_all_reduce_gb_per_s", "275").unwrap();
     let system = ok.systems.values().next().unwrap();
     let nvls = system.nvls_all_reduce_gb_per_s.as_ref().unwrap();
     assert_eq!(nvls.number(), Some(275.0));
-    let err = load(&mutated(
-        line,
-        &format!("{line}\nnvls_all_reduce_gb_per_s = {{ value = -1, source = \"spec\" }}"),
-    ))
-    .unwrap_err();
+    let err = with_system_number("nvls_all_reduce_gb_per_s", "-1").unwrap_err();
     assert!(
         err.contains("system[box].nvls_all_reduce_gb_per_s"),
         "{err}"
