@@ -137,6 +137,44 @@ impl Recipe {
         }
     }
 
+    /// Host operations per expert GEMM of a rank holding `local_experts` experts, in the unit
+    /// the host model charges (`step::host::HOST_S_PER_OP`): the GEMM (Transformer Engine's
+    /// grouped GEMM runs one per expert) and its share of the quantisation of the experts'
+    /// split input. `split_quantize` hands the experts' rows to `multi_tensor_quantize_impl`
+    /// (transformer_engine/pytorch/csrc/extensions/cast.cpp, at v2.9, the 25.11 container's,
+    /// and at f031cf87, the 26.04 pin), which fuses one case only: "Currently only have fused
+    /// kernel for FP8 delayed scaling" (`nvte_multi_cast_transpose`, one cast for every
+    /// expert). Every other recipe quantises expert by expert.
+    /// - BF16: the GEMM alone, 1;
+    /// - FP8 delayed: the GEMM and a share of the one fused cast, 1 + 1 / local experts;
+    /// - every other low-precision recipe: the GEMM and its expert's quantise call, 2. (The
+    ///   26.04 pin also fuses NVFP4's split where the inner dimension is a multiple of 128; no
+    ///   calibrated MoE row runs NVFP4, so the per-expert count stands.)
+    pub fn expert_gemm_ops(self, local_experts: f64) -> f64 {
+        match self {
+            Recipe::Bf16 => 1.0,
+            Recipe::Fp8Delayed => 1.0 + 1.0 / local_experts.max(1.0),
+            Recipe::Fp8Current
+            | Recipe::Fp8Blockwise
+            | Recipe::Mxfp8
+            | Recipe::Nvfp4
+            | Recipe::Mxfp4 => 2.0,
+        }
+    }
+
+    /// Kernels a quantise call launches from C++ beyond its cast, per tensor: FP8 current
+    /// scaling's `Float8CurrentScalingQuantizer::quantize_impl` launches an amax reduction
+    /// (`nvte_compute_amax_with_config`) and the scale's computation
+    /// (`nvte_compute_scale_from_amax`) before the cast (`nvte_quantize_v2`): 2 (quantizer.cpp
+    /// at v2.9 and f031cf87). Every other recipe's cast is one kernel: 0. The host pays these at
+    /// the driver's launch cost, not a framework operation's (`step::host`).
+    pub fn quantise_extra_kernels(self) -> f64 {
+        match self {
+            Recipe::Fp8Current => 2.0,
+            _ => 0.0,
+        }
+    }
+
     /// Bytes per weight the sharded optimizer's (or FSDP's) parameter all-gather moves for
     /// weights that run this recipe, when the run keeps its weights in the recipe's own format
     /// (Megatron's `fp8_param_gather` / `fp4_param_gather`) and otherwise 16 bits:
@@ -412,6 +450,34 @@ mod tests {
         assert_eq!(Recipe::Nvfp4.gathered_param_bytes(false, true), 0.5);
         assert_eq!(Recipe::Nvfp4.gathered_param_bytes(true, false), 2.0);
         assert_eq!(Recipe::Bf16.gathered_param_bytes(true, true), 2.0);
+    }
+
+    #[test]
+    fn expert_quantisation_launches_follow_transformer_engines_quantisers() {
+        // 32 local experts: delayed scaling casts all of them in one fused kernel, so a GEMM's
+        // experts cost 32 GEMMs and 1 cast (1 + 1/32 a GEMM); every other low-precision recipe
+        // quantises expert by expert (2 a GEMM); BF16 runs the GEMM alone.
+        assert_eq!(Recipe::Bf16.expert_gemm_ops(32.0), 1.0);
+        assert_eq!(Recipe::Fp8Delayed.expert_gemm_ops(32.0), 1.0 + 1.0 / 32.0);
+        for r in [
+            Recipe::Fp8Current,
+            Recipe::Fp8Blockwise,
+            Recipe::Mxfp8,
+            Recipe::Nvfp4,
+            Recipe::Mxfp4,
+        ] {
+            assert_eq!(r.expert_gemm_ops(32.0), 2.0, "{r:?}");
+        }
+        // One expert: delayed scaling's fused cast is that expert's own.
+        assert_eq!(Recipe::Fp8Delayed.expert_gemm_ops(1.0), 2.0);
+        // Current scaling launches an amax and a scale kernel before each cast; nothing else
+        // does.
+        assert_eq!(Recipe::Fp8Current.quantise_extra_kernels(), 2.0);
+        for r in Recipe::NAMED.map(|(_, r)| r) {
+            if r != Recipe::Fp8Current {
+                assert_eq!(r.quantise_extra_kernels(), 0.0, "{r:?}");
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,13 @@ use crate::train::CudaGraphs;
 /// it has queued; [`moe_stalls`] is where it cannot.
 pub const HOST_S_PER_OP: f64 = 37e-6;
 
+/// Host time per kernel a library launches from C++ inside one framework operation (FP8
+/// current scaling's amax and scale kernels before each cast): the CUDA driver's launch cost,
+/// not a framework operation's. Measured (meta-pytorch/tritonbench PR #1017, 2026-04-14, read
+/// 2026-12-04; GB200): a raw `cuLaunchKernel` of an empty kernel takes 3.0 us of CPU time with
+/// no arguments and 3.3 us with 19; the 19-argument figure stands for a library kernel.
+pub const HOST_S_PER_KERNEL_LAUNCH: f64 = 3.3e-6;
+
 /// What the host launches per layer forward.
 #[derive(Clone, Copy)]
 pub(super) struct Launches {
@@ -36,6 +43,11 @@ pub(super) struct Launches {
     /// An MoE layer's kernels after its dispatcher's host sync (the dispatch, the experts, the
     /// combine, to the layer's end).
     pub block_kernels: f64,
+    /// Kernels launched from C++ inside those operations, beyond one per operation (FP8
+    /// current scaling's amax and scale kernels), per layer forward averaged as
+    /// `layer_kernels` is; all of them fall in the MoE block, after the sync
+    /// ([`HOST_S_PER_KERNEL_LAUNCH`] each).
+    pub library_kernels: f64,
     pub graphs: CudaGraphs,
 }
 
@@ -94,11 +106,17 @@ fn launched_kernels(l: &Launches) -> f64 {
 /// only the layer's host excess counts; so too where the dispatcher drops and pads to a fixed
 /// capacity and never syncs.
 pub(super) fn moe_stalls(launches: Launches, gpu: GpuTimes) -> (f64, f64) {
-    let host_forward_s = launched_kernels(&launches) * HOST_S_PER_OP;
+    let library_s = if launches.graphs.full_iteration {
+        0.0
+    } else {
+        launches.library_kernels * HOST_S_PER_KERNEL_LAUNCH
+    };
+    let host_forward_s = launched_kernels(&launches) * HOST_S_PER_OP + library_s;
     let block_host_s = if launches.graphs.full_iteration {
         0.0
     } else {
         launches.block_kernels * HOST_S_PER_OP
+            + library_s / launches.moe_share.max(f64::MIN_POSITIVE)
     };
     let layer_excess_s = host_forward_s - gpu.layer_forward_s;
     let block_excess_s = gpu
@@ -120,6 +138,7 @@ mod tests {
             attention_kernels: 7.0,
             moe_share: 1.0,
             block_kernels,
+            library_kernels: 0.0,
             graphs: CudaGraphs::parse(graphs).unwrap(),
         }
     }
@@ -155,6 +174,40 @@ mod tests {
             ..gpu
         };
         assert_eq!(moe_stalls(launches(70.0, "none"), overlapped), (0.0, 0.0));
+    }
+
+    #[test]
+    fn kernels_a_library_launches_cost_the_host_the_drivers_launch_not_an_operation() {
+        // 70 operations after the sync at 37 us and 128 amax and scale kernels (FP8 current
+        // scaling, 32 experts x 2 GEMMs x 2) at 3.3 us: 2.590 + 0.4224 = 3.0124 ms of host time
+        // against 1 ms of GPU time in the block: 2.0124 ms. The whole layer's host time grows
+        // by the same 0.4224 ms.
+        let gpu = GpuTimes {
+            layer_forward_s: 10e-3,
+            layer_backward_s: 20e-3,
+            block_forward_s: Some(1e-3),
+        };
+        let with = Launches {
+            library_kernels: 128.0,
+            ..launches(70.0, "none")
+        };
+        let (forward, backward) = moe_stalls(with, gpu);
+        let expected = 70.0 * HOST_S_PER_OP + 128.0 * HOST_S_PER_KERNEL_LAUNCH - 1e-3;
+        assert!((forward - expected).abs() < 1e-12, "{forward}");
+        assert_eq!(backward, 0.0);
+        // As operations they would cost 128 x (37 - 3.3) us = 4.314 ms more.
+        let (as_operations, _) = moe_stalls(launches(70.0 + 128.0, "none"), gpu);
+        let saved = 128.0 * (HOST_S_PER_OP - HOST_S_PER_KERNEL_LAUNCH);
+        assert!(
+            (as_operations - forward - saved).abs() < 1e-12,
+            "{as_operations}"
+        );
+        // A full-iteration graph launches none of them.
+        let graphed = Launches {
+            library_kernels: 128.0,
+            ..launches(70.0, "full_iteration")
+        };
+        assert_eq!(moe_stalls(graphed, gpu), (0.0, 0.0));
     }
 
     #[test]

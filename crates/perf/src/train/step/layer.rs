@@ -531,8 +531,15 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         + clamp_bytes
         + qk_norm_bytes;
     // 8- and 4-bit experts quantise each expert's share of the permuted input before its GEMM
-    // (the `GroupedLinear` split above): a quantise launch per expert GEMM.
-    let expert_quantise_launches = if recipes.expert_cast > 0.0 { 2.0 } else { 1.0 };
+    // (the `GroupedLinear` split above): a quantise call per expert GEMM, or one fused cast for
+    // all of them under FP8 delayed scaling (`Recipe::expert_gemm_ops`); FP8 current scaling's
+    // calls each launch an amax and a scale kernel before the cast, from C++
+    // (`Recipe::quantise_extra_kernels`): GPU kernels, and host launches at the driver's cost.
+    let expert_recipe = w.components().experts;
+    let expert_quantise_launches = expert_recipe.expert_gemm_ops(local_experts);
+    let library_kernels_per_moe_layer = EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT
+        * expert_recipe.quantise_extra_kernels()
+        * local_experts;
     // The bias loop launches a product and a sum per local expert, then the concatenation and
     // the cast.
     let expert_bias_launches = if arch.is_moe() && arch.expert_bias {
@@ -550,7 +557,8 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
             * (MOE_KERNELS_PER_LAYER_FORWARD
                 + EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT * expert_quantise_launches * local_experts
                 + expert_bias_launches);
-    let elementwise_s = elementwise_bytes / hbm + kernels * c.kernel_overhead_s;
+    let elementwise_s = elementwise_bytes / hbm
+        + (kernels + moe_share * library_kernels_per_moe_layer) * c.kernel_overhead_s;
 
     let layer_forward_s =
         attention_projection_s + core_forward_s + core_memory_forward_s + mlp_s + elementwise_s;
@@ -610,13 +618,15 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         let moe_elementwise_forward_s = router_s
             + (block_elementwise_bytes + (1.0 - permute_cover) * permute_bytes * per_moe_layer)
                 / hbm
-            + (block_kernels + pre_sync_kernels) * c.kernel_overhead_s;
+            + (block_kernels + pre_sync_kernels + library_kernels_per_moe_layer)
+                * c.kernel_overhead_s;
         let (forward, backward) = host::moe_stalls(
             host::Launches {
                 layer_kernels: kernels,
                 attention_kernels: attention_launches,
                 moe_share,
                 block_kernels,
+                library_kernels: moe_share * library_kernels_per_moe_layer,
                 graphs: w.moe.cuda_graphs,
             },
             host::GpuTimes {
@@ -630,7 +640,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
                         routed_mlp_s
                             + shared_mlp_s
                             + block_elementwise_bytes / hbm
-                            + block_kernels * c.kernel_overhead_s
+                            + (block_kernels + library_kernels_per_moe_layer) * c.kernel_overhead_s
                             + a2a_s
                     }),
             },
