@@ -143,17 +143,23 @@ mod tests {
         }
     }
 
+    /// A layer of 10 ms forward and 20 ms backward on the GPU whose MoE block after the sync
+    /// runs 1 ms.
+    fn gpu_bound_layer_with_a_short_block() -> GpuTimes {
+        GpuTimes {
+            layer_forward_s: 10e-3,
+            layer_backward_s: 20e-3,
+            block_forward_s: Some(1e-3),
+        }
+    }
+
     #[test]
     fn a_host_bound_moe_block_stalls_a_layer_the_gpu_bounds() {
         // 86 kernels a layer forward at 37 us: 3.182 ms of host time against 10 ms of GPU
         // time, so the layer as a whole never waits for the host. Its MoE block after the
         // sync launches 70 of them (2.590 ms) for 1 ms of GPU work: the GPU waits
         // 2.590 - 1 = 1.590 ms. Backward: 2 x 3.182 = 6.364 ms against 20 ms, no wait.
-        let gpu = GpuTimes {
-            layer_forward_s: 10e-3,
-            layer_backward_s: 20e-3,
-            block_forward_s: Some(1e-3),
-        };
+        let gpu = gpu_bound_layer_with_a_short_block();
         let (forward, backward) = moe_stalls(launches(70.0, "none"), gpu);
         assert!((forward - (70.0 * 37e-6 - 1e-3)).abs() < 1e-12, "{forward}");
         assert_eq!(backward, 0.0);
@@ -182,11 +188,7 @@ mod tests {
         // scaling, 32 experts x 2 GEMMs x 2) at 3.3 us: 2.590 + 0.4224 = 3.0124 ms of host time
         // against 1 ms of GPU time in the block: 2.0124 ms. The whole layer's host time grows
         // by the same 0.4224 ms.
-        let gpu = GpuTimes {
-            layer_forward_s: 10e-3,
-            layer_backward_s: 20e-3,
-            block_forward_s: Some(1e-3),
-        };
+        let gpu = gpu_bound_layer_with_a_short_block();
         let with = Launches {
             library_kernels: 128.0,
             ..launches(70.0, "none")
