@@ -4,7 +4,9 @@
 //! all-to-all dispatcher's sort by local expert.
 
 use perf::reference::{deepseek_v3, h100_sxm, llama3_70b};
-use perf::{evaluate, ComponentRecipes, MoeRouting, Precision, Recipe, Strategy, Workload};
+use perf::{
+    evaluate, ComponentRecipes, Dispatcher, MoeRouting, Precision, Recipe, Strategy, Workload,
+};
 
 fn deepseek_layout(pp: u32, ep: u32) -> Strategy {
     Strategy {
@@ -267,28 +269,42 @@ fn cuda_graphs_take_the_kernels_they_capture_off_the_host() {
 }
 
 #[test]
-fn expert_biases_cost_megatrons_unfused_fp32_passes() {
+fn expert_biases_cost_megatrons_unfused_loop_in_the_probabilities_dtype() {
     // GPT-OSS carries biases on its experts; Megatron-Core adds the down projection's bias
-    // weighted by the routing probability outside the grouped GEMM, in fp32, expert by expert:
-    // 48 bytes per routed element over forward and backward (charged 16 forward, doubled for
-    // the backward), and a product and a sum per local expert plus a concatenation and a cast.
+    // weighted by the routing probability outside the grouped GEMM, expert by expert, in the
+    // probabilities' dtype: 16-bit from the all-to-all dispatcher (12 bytes forward, 16
+    // backward per routed element: 28, charged 28 / 3 forward, doubled for the backward), fp32
+    // from DeepEP and HybridEP (28 + 40 = 68, charged 68 / 3). Launches with E local experts,
+    // forward and backward: 16-bit 6E + 3, fp32 8E + 5, charged a third each forward.
     // DeepSeek-V3 on H100, EP 8 (32 local experts), one 4,096-token microbatch, balanced:
-    //   bytes per MoE layer, forward: 16 x 4,096 tokens x 8 copies x 7,168 = 3.76 GB
-    //   at 3.35 TB/s x 0.85 (memory efficiency) = 1.321 ms; launches 2 x 32 + 2 = 66 x 4 us
-    //   = 0.264 ms; forward and backward 3 x 1.585 = 4.75 ms; 58 MoE layers: 0.276 s.
+    //   16-bit, per MoE layer forward: 28 / 3 x 4,096 tokens x 8 copies x 7,168 = 2.19 GB
+    //   at 3.35 TB/s x 0.85 (memory efficiency) = 0.771 ms; launches (6 x 32 + 3) / 3 = 65
+    //   x 4 us = 0.260 ms; forward and backward 3 x 1.031 = 3.09 ms; 58 MoE layers: 0.179 s.
+    //   fp32: 68 / 3 bytes (1.872 ms) and (8 x 32 + 5) / 3 = 87 launches (0.348 ms):
+    //   58 x 3 x 2.220 ms = 0.386 s.
     let (hw, s, w) = dsv3_ep8();
     let biased = perf::Arch {
         expert_bias: true,
         ..deepseek_v3()
     };
-    let plain = evaluate(&deepseek_v3(), &hw, &s, &w).breakdown.compute_s;
-    let with_bias = evaluate(&biased, &hw, &s, &w).breakdown.compute_s;
     let c = perf::ModelConstants::default();
-    let per_layer = 16.0 * 4096.0 * 8.0 * 7168.0 / (hw.hbm_bytes_per_s * c.memory_efficiency)
-        + 66.0 * c.kernel_overhead_s;
-    let expected = 58.0 * 3.0 * per_layer;
-    let added = with_bias - plain;
-    assert_adds(added, expected);
+    let bytes_s = 4096.0 * 8.0 * 7168.0 / (hw.hbm_bytes_per_s * c.memory_efficiency);
+    for (dispatcher, bytes_per_element, launches) in [
+        (Dispatcher::AllToAll, 28.0 / 3.0, 65.0),
+        (Dispatcher::PerNode, 68.0 / 3.0, 87.0),
+    ] {
+        let w = Workload {
+            moe: MoeRouting {
+                dispatcher,
+                ..w.moe
+            },
+            ..w
+        };
+        let plain = evaluate(&deepseek_v3(), &hw, &s, &w).breakdown.compute_s;
+        let with_bias = evaluate(&biased, &hw, &s, &w).breakdown.compute_s;
+        let per_layer = bytes_per_element * bytes_s + launches * c.kernel_overhead_s;
+        assert_adds(with_bias - plain, 58.0 * 3.0 * per_layer);
+    }
 }
 
 /// A cost the step adds (seconds) is within 5% of the oracle arithmetic's.

@@ -11,6 +11,7 @@ use crate::train::attention::{self, KernelSpeed};
 use crate::train::precision::Resolved;
 use crate::train::userbuffers;
 
+use super::expert_bias;
 use super::host;
 
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
@@ -38,10 +39,6 @@ const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
 pub const FUSED_ELEMENTWISE_PASSES: f64 = 11.0;
-/// Bytes per routed element charged once per layer forward for Megatron-Core's unfused fp32
-/// expert-bias loop (48 bytes over forward and backward, see `layer`; the backward's
-/// 2x factor makes 3 x 16).
-const EXPERT_BIAS_BYTES_PER_ELEMENT: f64 = 16.0;
 /// Bytes per rotated query or key element charged once per layer forward for Megatron-Core's
 /// unfused RoPE (`_apply_rotary_pos_emb_bshd`, rope_utils.py at the 26.04 pin 3097d81; see
 /// `Arch::unfused_rope`), 16-bit throughout (`cos_` and `sin_` are cast to the input's dtype).
@@ -447,20 +444,22 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
                 * moe_share
                 * (expert_input_casts * h
                     + (arch.top_k + arch.shared_experts) * arch.moe_ffn_hidden / tp));
-    // Expert output biases (GPT-OSS): Megatron-Core's grouped MLP adds each expert's down-
-    // projection bias, weighted by the token's routing probability, after the GEMM and in fp32,
-    // one expert at a time (`TEGroupedMLP._apply_bias`, megatron/core/transformer/moe/
-    // experts.py @core_v0.17.0: split, `t + b * p`, `torch.cat`, cast back). Bytes per routed
-    // element: forward, the product written in fp32 (4), the sum reading the 16-bit output and
-    // the product and writing fp32 (2 + 4 + 4), the concatenation (4 + 4), the cast (4 + 2):
-    // 28; backward, the gradient cast up and down (6 + 6) and reduced against the
-    // probabilities and the biases (4 + 4): 20. These element-wise bytes count once forward
-    // and twice backward (the 2x below), so 48 / 3 = 16 bytes per element are charged here.
-    let expert_bias_bytes = if arch.is_moe() && arch.expert_bias {
-        moe_share * imbalance * tokens * arch.top_k * etp / tp * h * EXPERT_BIAS_BYTES_PER_ELEMENT
+    // Expert output biases (GPT-OSS): Megatron-Core's unfused loop over the local experts
+    // (`expert_bias`), on every routed copy of the down projection's output on the busiest rank.
+    let local_experts = if arch.is_moe() {
+        (arch.experts / ep.max(1.0)).max(1.0)
     } else {
         0.0
     };
+    let expert_bias = (arch.is_moe() && arch.expert_bias).then(|| {
+        expert_bias::expert_bias_cost(
+            expert_bias::probability_bytes(w.moe.dispatcher),
+            local_experts,
+        )
+    });
+    let expert_bias_bytes = expert_bias.map_or(0.0, |cost| {
+        moe_share * imbalance * tokens * arch.top_k * etp / tp * h * cost.bytes_per_element
+    });
     // Megatron-Core's unfused RoPE (YaRN models, `Arch::unfused_rope`) on every query head and
     // every key head of the rank (MLA rotates its queries and one shared rope key).
     let (rope_bytes, rope_kernels) = if arch.unfused_rope() {
@@ -504,11 +503,6 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     } else {
         (0.0, 0.0)
     };
-    let local_experts = if arch.is_moe() {
-        (arch.experts / ep.max(1.0)).max(1.0)
-    } else {
-        0.0
-    };
     // A plain all-to-all hands each rank its tokens grouped by source rank; with more than one
     // local expert they are re-sorted by expert before the GEMMs and back before the combine
     // (`sorts_by_local_expert`), every routed copy on the busiest rank.
@@ -540,13 +534,8 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     let library_kernels_per_moe_layer = EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT
         * expert_recipe.quantise_extra_kernels()
         * local_experts;
-    // The bias loop launches a product and a sum per local expert, then the concatenation and
-    // the cast.
-    let expert_bias_launches = if arch.is_moe() && arch.expert_bias {
-        2.0 * local_experts + 2.0
-    } else {
-        0.0
-    };
+    // The bias loop's products, sums, concatenation and casts (`expert_bias`).
+    let expert_bias_launches = expert_bias.map_or(0.0, |cost| cost.launches);
     let attention_launches = ATTENTION_KERNELS_PER_LAYER_FORWARD + rope_kernels + qk_norm_kernels;
     let kernels = KERNELS_PER_LAYER_FORWARD
         + rope_kernels

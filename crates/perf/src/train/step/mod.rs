@@ -2,6 +2,7 @@
 
 mod data_parallel;
 mod evaluation;
+mod expert_bias;
 mod expert_parallel;
 mod host;
 mod layer;
