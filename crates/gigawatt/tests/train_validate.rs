@@ -6,7 +6,7 @@ mod common;
 use common::{ok, readme_table, refuses, tempdir};
 use serde_json::Value;
 
-/// One run of `train validate -f json` shared by the tests (it refits 270 grid points).
+/// One run of `train validate -f json` shared by the tests (it refits 2,970 grid points per fold).
 fn json() -> &'static Value {
     static JSON: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     JSON.get_or_init(|| serde_json::from_str(&ok(&["train", "validate", "-f", "json"])).unwrap())
@@ -369,6 +369,23 @@ fn chosen_rows_show_their_layout_fills_and_where_the_step_goes() {
             "userbuffers=megatron-bridge:userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192 (the recipe's tp_comm_overlap_cfg)"
         ),
         "{h100}"
+    );
+
+    // Where a per-node dispatcher's all-to-all hides under compute, the SMs it holds are
+    // stated: DeepEP at Megatron-Core's default, HybridEP as the recipe gives it.
+    let deepep = ok(&[
+        "train",
+        "validate",
+        "--row",
+        "mbridge_260401_b200_deepseek-v3_mxfp8",
+    ]);
+    assert!(
+        deepep.contains("dispatcher_sms=20 (Megatron-Core's moe_deepep_num_sms default)"),
+        "{deepep}"
+    );
+    assert!(
+        table.contains("dispatcher_sms=32 (the recipe's moe_hybridep_num_sms)"),
+        "{table}"
     );
 
     let csv = ok(&["train", "validate", "--row", "gpt-oss", "-f", "csv"]);

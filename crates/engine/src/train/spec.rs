@@ -642,6 +642,9 @@ fn moe_routing(t: &TrainingSpec, fail: &Fail<'_>) -> Result<perf::MoeRouting, En
                 &format!("use one of {}", perf::Dispatcher::NAMES),
             )
         })?;
+        // DeepEP's SMs at Megatron-Core's default; HybridEP's depend on the job, so its hidden
+        // all-to-all keeps the fitted share.
+        routing.dispatcher_sms = perf::Dispatcher::default_sms(v.get_ref());
     }
     if let Some(v) = &t.cuda_graphs {
         routing.cuda_graphs = perf::CudaGraphs::parse(v.get_ref()).map_err(|_| {

@@ -173,6 +173,13 @@ pub struct MoeRouting {
     /// padding the dispatcher still syncs, before its first permutation, earlier than a
     /// dropless one's before the all-to-all, so the permutation joins the block after the sync.
     pub pad_to_capacity: bool,
+    /// Streaming multiprocessors a per-node dispatcher's kernels hold while they run (DeepEP's
+    /// `num_sms`, HybridEP's dispatch and combine blocks; Megatron-Core's `moe_deepep_num_sms`,
+    /// `moe_hybridep_num_sms`). Hidden under another microbatch's compute, such an all-to-all
+    /// is a point-to-point copy on its own SMs and costs that compute their share of the chip,
+    /// at most the fitted share (as the CP ring does); `None`, and NCCL's all-to-all: the
+    /// fitted share.
+    pub dispatcher_sms: Option<f64>,
 }
 
 /// What a run captures in CUDA graphs (Megatron's `cuda_graph_impl` and `cuda_graph_scope`):
@@ -267,9 +274,39 @@ impl Dispatcher {
         !matches!(self, Dispatcher::AllToAll)
     }
 
+    /// The SMs a dispatcher named `name` holds by default, where the default is one figure:
+    /// DeepEP's 20, Megatron-Core's `moe_deepep_num_sms` (megatron/core/transformer/
+    /// transformer_config.py at the 26.04 pin 3097d81, handed to DeepEP's `Buffer.set_num_sms`
+    /// by the flex dispatcher; DeepEP's own `Buffer.num_sms` is 20 too). HybridEP's default
+    /// depends on the job (24 blocks inside one NVLink domain, 8 across nodes, deep_ep
+    /// hybrid-ep branch csrc/hybrid_ep/config.cuh) and frameworks override it, so it is `None`
+    /// unless a recipe says.
+    pub fn default_sms(name: &str) -> Option<f64> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "deepep" | "deepep-fp8" => Some(DEEPEP_DEFAULT_SMS),
+            _ => None,
+        }
+    }
+
     /// Whether the tokens are quantised once, before the dispatch.
     pub fn quantises_before_dispatch(self) -> bool {
         matches!(self, Dispatcher::PerNodeFp8)
+    }
+}
+
+/// DeepEP's SMs under Megatron-Core's default `moe_deepep_num_sms` (see
+/// [`Dispatcher::default_sms`]).
+pub const DEEPEP_DEFAULT_SMS: f64 = 20.0;
+
+/// The share of the compute a hidden all-to-all costs (see [`MoeRouting::dispatcher_sms`]):
+/// a per-node dispatcher with a known SM count, its SMs over the chip's, at most `fitted`;
+/// otherwise `fitted`.
+pub fn ep_overlap_compute_share(moe: &MoeRouting, chip_sms: f64, fitted: f64) -> f64 {
+    match moe.dispatcher_sms {
+        Some(sms) if moe.dispatcher.per_node() && chip_sms > 0.0 => {
+            (sms / chip_sms).clamp(0.0, fitted)
+        }
+        _ => fitted,
     }
 }
 
@@ -288,6 +325,7 @@ impl Default for MoeRouting {
             cuda_graphs: CudaGraphs::default(),
             capacity_factor: None,
             pad_to_capacity: false,
+            dispatcher_sms: None,
         }
     }
 }
@@ -302,6 +340,7 @@ impl MoeRouting {
             cuda_graphs: CudaGraphs::default(),
             capacity_factor: None,
             pad_to_capacity: false,
+            dispatcher_sms: None,
         }
     }
 
@@ -472,6 +511,38 @@ mod tests {
         assert_eq!((o.exposed_s, o.hidden_s), (1.0, 9.0));
         // The hidden 9 s cost 15% of their time in compute: 1.36 s.
         assert!((o.compute_penalty_s(OVERLAP_COMPUTE_SHARE) - 9.0 * 20.0 / 132.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_per_node_dispatcher_costs_the_compute_its_sms_and_nccl_the_fitted_share() {
+        // DeepEP on B200: 20 of 148 SMs = 0.1351 of the compute under it; HybridEP given 32:
+        // 0.2162; never above the fitted share (0.1 here caps both); NCCL's all-to-all and a
+        // per-node dispatcher of unknown SMs: the fitted 0.55.
+        let deepep = MoeRouting {
+            dispatcher: Dispatcher::PerNode,
+            dispatcher_sms: Dispatcher::default_sms("DeepEP"),
+            ..MoeRouting::default()
+        };
+        assert!((ep_overlap_compute_share(&deepep, 148.0, 0.55) - 20.0 / 148.0).abs() < 1e-12);
+        let hybridep = MoeRouting {
+            dispatcher_sms: Some(32.0),
+            ..deepep
+        };
+        assert!((ep_overlap_compute_share(&hybridep, 148.0, 0.55) - 32.0 / 148.0).abs() < 1e-12);
+        assert_eq!(ep_overlap_compute_share(&hybridep, 148.0, 0.1), 0.1);
+        let nccl = MoeRouting {
+            dispatcher: Dispatcher::AllToAll,
+            ..hybridep
+        };
+        assert_eq!(ep_overlap_compute_share(&nccl, 148.0, 0.55), 0.55);
+        let unknown = MoeRouting {
+            dispatcher_sms: None,
+            ..deepep
+        };
+        assert_eq!(ep_overlap_compute_share(&unknown, 148.0, 0.55), 0.55);
+        // HybridEP's own default depends on the job, so its name carries none.
+        assert_eq!(Dispatcher::default_sms("hybridep"), None);
+        assert_eq!(Dispatcher::default_sms("alltoall"), None);
     }
 
     #[test]

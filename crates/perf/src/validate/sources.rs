@@ -180,6 +180,10 @@ pub struct RecipeFacts {
     /// The token dispatcher (`alltoall`, `deepep`, `hybridep`).
     #[serde(default)]
     pub moe_dispatcher: Option<String>,
+    /// SMs the recipe gives HybridEP's dispatch and combine kernels (Megatron-Core's
+    /// `moe_hybridep_num_sms`); read where the dispatcher is HybridEP.
+    #[serde(default)]
+    pub moe_hybridep_num_sms: Option<u32>,
     /// Whether the recipe hides the tensor-parallel collectives under the GEMMs
     /// (Transformer Engine's userbuffers, `tp_comm_overlap`); `false` where a recipe switches
     /// the framework's overlap off (Megatron-Bridge's NVFP4 presets), so they run in line.
@@ -301,6 +305,8 @@ impl Sources {
             ep_comm_overlap: pick(&|r| r.ep_comm_overlap.is_some()).and_then(|r| r.ep_comm_overlap),
             moe_dispatcher: pick(&|r| r.moe_dispatcher.is_some())
                 .and_then(|r| r.moe_dispatcher.clone()),
+            moe_hybridep_num_sms: pick(&|r| r.moe_hybridep_num_sms.is_some())
+                .and_then(|r| r.moe_hybridep_num_sms),
             tp_comm_overlap: pick(&|r| r.tp_comm_overlap.is_some()).and_then(|r| r.tp_comm_overlap),
             userbuffers: pick(&|r| r.userbuffers.is_some()).and_then(|r| r.userbuffers.clone()),
             recompute: pick(&|r| r.recompute.is_some()).and_then(|r| r.recompute.clone()),
@@ -361,6 +367,14 @@ impl Sources {
                         crate::train::Dispatcher::NAMES
                     ));
                 }
+            }
+            if recipe.moe_hybridep_num_sms == Some(0) {
+                return Err(
+                    "[[recipe]] moe_hybridep_num_sms = 0: HybridEP needs at least one SM; \
+                     give the count the recipe sets (Megatron-Core's `moe_hybridep_num_sms`) \
+                     or leave the key out"
+                        .to_string(),
+                );
             }
             if let Some(name) = &recipe.userbuffers {
                 if crate::train::userbuffers::UserbuffersConfig::named(name).is_none() {
@@ -602,6 +616,19 @@ mod tests {
         assert!(band_error(None, Some(18.0)).contains("go together"));
         assert!(band(Some(128.0), Some(18.0)).check(&|_| true).is_ok());
         assert!(band(None, None).check(&|_| true).is_ok());
+        let hybridep_sms = |n: u32| RecipeFacts {
+            rows: vec!["r".into()],
+            moe_hybridep_num_sms: Some(n),
+            source: "s".into(),
+            ..RecipeFacts::default()
+        };
+        assert!(bad(hybridep_sms(0)).contains("moe_hybridep_num_sms = 0"));
+        assert!(Sources {
+            recipe: vec![hybridep_sms(32)],
+            ..sources.clone()
+        }
+        .check(&|_| true)
+        .is_ok());
         assert!(bad(capacity(0.5)).contains("expert_capacity_factor = 0.5"));
         assert!(bad(capacity(f64::NAN)).contains("expert_capacity_factor"));
         assert!(Sources {

@@ -425,7 +425,9 @@ pub fn evaluate_with(
     let layer_hidden_s = layer_tp.hidden_s + layer_cp.hidden_s + layer_ep.hidden_s;
     // Collectives (TP, EP) reduce and copy through HBM at link speed beside the kernels they
     // hide under (the fitted share); the CP ring is a point-to-point copy under compute-bound
-    // attention and costs only the SMs it occupies (DeepSeek-V3's share, at most the fitted).
+    // attention and costs only the SMs it occupies (DeepSeek-V3's share, at most the fitted),
+    // and so does a per-node dispatcher's all-to-all on the SMs it is given
+    // (`MoeRouting::dispatcher_sms`).
     // Under Transformer Engine's userbuffers the TP collectives' cost is already in the GEMMs
     // they run beside (split and on fewer SMs: `layer`), so they take no share.
     let tp_share = if userbuffers {
@@ -434,7 +436,11 @@ pub fn evaluate_with(
         c.overlap_compute_share
     };
     let layer_slowdown_s = tp_share * layer_tp.hidden_s
-        + c.overlap_compute_share * layer_ep.hidden_s
+        + super::overlap::ep_overlap_compute_share(
+            &w.moe,
+            hw.streaming_multiprocessors,
+            c.overlap_compute_share,
+        ) * layer_ep.hidden_s
         + super::overlap::OVERLAP_COMPUTE_SHARE.min(c.overlap_compute_share) * layer_cp.hidden_s;
 
     // Output layer and loss on the last stage: the output layer stays 16-bit in every recipe

@@ -542,8 +542,34 @@ fn case_from(
             }
             strategy.ep_comm_overlap = on;
         }
-        if let Some(d) = dispatcher.and_then(crate::train::Dispatcher::parse) {
+        if let Some((name, d)) =
+            dispatcher.and_then(|name| Some((name, crate::train::Dispatcher::parse(name)?)))
+        {
             moe.dispatcher = d;
+            // The SMs the dispatcher's kernels hold: DeepEP's default, or what the recipe
+            // gives HybridEP (25.11's `flex` is HybridEP: Megatron-Bridge's
+            // apply_flex_dispatcher_backend at v0.2.0).
+            let hybridep = matches!(
+                name.trim().to_ascii_lowercase().as_str(),
+                "hybridep" | "flex"
+            );
+            let sms = if hybridep {
+                facts_of_recipe.moe_hybridep_num_sms.map(f64::from)
+            } else {
+                crate::train::Dispatcher::default_sms(name)
+            };
+            // Read only where the all-to-all hides under compute, so named only there.
+            if let Some(sms) = sms.filter(|_| d.per_node() && strategy.ep_comm_overlap) {
+                filled.push(format!(
+                    "dispatcher_sms={sms} ({})",
+                    if hybridep {
+                        "the recipe's moe_hybridep_num_sms"
+                    } else {
+                        "Megatron-Core's moe_deepep_num_sms default"
+                    }
+                ));
+                moe.dispatcher_sms = Some(sms);
+            }
         }
     }
     // What the recipe captures in CUDA graphs: those kernels are not launched by the host one
