@@ -486,6 +486,30 @@ fn precision_per_component_and_moe_routing_are_read() {
     );
     assert!(t(&per_node) < t(MOE_SPEC));
     assert!(t(&fp8) < t(&per_node));
+    // DeepEP holds Megatron-Core's 20 SMs: the workload carries them, and the ledger says what
+    // a hidden all-to-all costs; NCCL's all-to-all carries none.
+    let json = |spec: &str| -> Value {
+        serde_json::from_str(&ok(&[
+            "train",
+            "--spec",
+            &spec_file(spec),
+            "--format",
+            "json",
+        ]))
+        .unwrap()
+    };
+    let deepep = json(&per_node);
+    assert_eq!(deepep["workload"]["moe"]["dispatcher_sms"], 20.0);
+    assert!(
+        deepep["assumptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().unwrap().contains("its dispatcher's 20 SMs")),
+        "{}",
+        deepep["assumptions"]
+    );
+    assert!(json(MOE_SPEC)["workload"]["moe"]["dispatcher_sms"].is_null());
     // CUDA graphs take launches off the host: never slower, and a whole-iteration graph no
     // slower than per-layer capture.
     let graphs = |scope: &str| {

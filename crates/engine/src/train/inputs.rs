@@ -206,7 +206,17 @@ fn moe_routing_assumption(arch: &Arch, moe: &perf::MoeRouting) -> Option<String>
              per launched op) and the block after the sync at least the host's time to launch it"
         )
     };
-    Some(match (moe.capacity_factor, moe.pad_to_capacity) {
+    // What a hidden all-to-all costs the compute under it, where the dispatcher holds SMs of
+    // its own (`perf::MoeRouting::dispatcher_sms`).
+    let dispatcher_sms = match moe.dispatcher_sms {
+        Some(sms) if moe.dispatcher.per_node() => format!(
+            "; where the all-to-all hides under compute it costs that compute the share of the \
+             chip its dispatcher's {sms:.0} SMs are (DeepEP at Megatron-Core's \
+             moe_deepep_num_sms), not the fitted share NCCL's collectives cost"
+        ),
+        _ => String::new(),
+    };
+    let line = match (moe.capacity_factor, moe.pad_to_capacity) {
         (Some(factor), true) => format!(
             "MoE routing: token drop padded to {factor}x the mean tokens, so every expert \
              processes its capacity and the dispatcher never syncs with the host (the host \
@@ -224,7 +234,8 @@ fn moe_routing_assumption(arch: &Arch, moe: &perf::MoeRouting) -> Option<String>
             moe.imbalance,
             sync("all-to-all")
         ),
-    })
+    };
+    Some(line + &dispatcher_sms)
 }
 
 /// The ledger's line for a model some of whose ops Megatron-Core runs unfused (GPT-OSS): what
