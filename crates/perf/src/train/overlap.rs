@@ -288,6 +288,16 @@ impl Dispatcher {
         }
     }
 
+    /// Whether `name` names HybridEP, whose SM count a recipe sets (`moe_hybridep_num_sms`):
+    /// `hybridep`, or `flex`, which Megatron-Bridge's 25.11 recipes resolve to HybridEP
+    /// (`apply_flex_dispatcher_backend` at v0.2.0).
+    pub fn names_hybridep(name: &str) -> bool {
+        matches!(
+            name.trim().to_ascii_lowercase().as_str(),
+            "hybridep" | "flex"
+        )
+    }
+
     /// Whether the tokens are quantised once, before the dispatch.
     pub fn quantises_before_dispatch(self) -> bool {
         matches!(self, Dispatcher::PerNodeFp8)
@@ -543,6 +553,8 @@ mod tests {
         // HybridEP's own default depends on the job, so its name carries none.
         assert_eq!(Dispatcher::default_sms("hybridep"), None);
         assert_eq!(Dispatcher::default_sms("alltoall"), None);
+        assert!(Dispatcher::names_hybridep(" HybridEP") && Dispatcher::names_hybridep("flex"));
+        assert!(!Dispatcher::names_hybridep("deepep"));
     }
 
     #[test]

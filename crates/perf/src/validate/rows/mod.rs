@@ -547,12 +547,8 @@ fn case_from(
         {
             moe.dispatcher = d;
             // The SMs the dispatcher's kernels hold: DeepEP's default, or what the recipe
-            // gives HybridEP (25.11's `flex` is HybridEP: Megatron-Bridge's
-            // apply_flex_dispatcher_backend at v0.2.0).
-            let hybridep = matches!(
-                name.trim().to_ascii_lowercase().as_str(),
-                "hybridep" | "flex"
-            );
+            // gives HybridEP.
+            let hybridep = crate::train::Dispatcher::names_hybridep(name);
             let sms = if hybridep {
                 facts_of_recipe.moe_hybridep_num_sms.map(f64::from)
             } else {
