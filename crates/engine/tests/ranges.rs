@@ -142,6 +142,17 @@ fn capability_ranges_come_from_the_same_draws_widened_by_model_error() {
     // leave-family-out; both from the one place they are kept.
     use engine::capability::model_error;
     assert_eq!(c.training_error, model_error::TRAINING_LEAVE_BLACKWELL_OUT);
+    // The MoE model is widened by the MoE rows' error, which is wider still: its p90/p10 spans
+    // more than the dense model's over the same fleet draws.
+    assert_eq!(
+        c.moe_training_error,
+        model_error::TRAINING_MOE_LEAVE_ONE_SOURCE_OUT
+    );
+    let (dense, moe) = (c.dense_params.unwrap(), c.moe_params.unwrap());
+    assert!(
+        moe.p90 / moe.p10 > dense.p90 / dense.p10,
+        "{dense:?} {moe:?}"
+    );
     assert_eq!(c.serving_error, model_error::SERVING_LEAVE_FAMILY_OUT);
     // Tokens a day move with the fleet and a 17.2% error: a p10-p90 wider than the
     // accelerators' alone.

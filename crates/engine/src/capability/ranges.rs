@@ -51,6 +51,9 @@ pub struct CapabilityRanges {
     pub known_share: BTreeMap<String, f64>,
     /// Mean absolute error added to training MFU (the widest among the fleet's systems).
     pub training_error: f64,
+    /// Mean absolute error added to the MoE model's training MFU: the MoE rows' figure where it
+    /// is wider than `training_error` (`model_error::training_error_for`).
+    pub moe_training_error: f64,
     /// Mean absolute error added to the serving rate.
     pub serving_error: f64,
     /// How the ranges were made.
@@ -66,6 +69,7 @@ pub struct DrawReader<'a> {
     month: Month,
     index: i64,
     training_error: f64,
+    moe_training_error: f64,
 }
 
 impl<'a> DrawReader<'a> {
@@ -78,11 +82,13 @@ impl<'a> DrawReader<'a> {
         let tranche_sites: Vec<Option<String>> =
             plan.tranches.iter().map(|t| t.site.clone()).collect();
         let sites = plan_sites(plan, &tranche_sites);
-        let training_error = plan
-            .tranches
-            .iter()
-            .map(|t| model_error::training_error(&t.totals.accelerator))
-            .fold(0.0, f64::max);
+        let widest = |moe: bool| {
+            plan.tranches
+                .iter()
+                .map(|t| model_error::training_error_for(&t.totals.accelerator, moe))
+                .fold(0.0, f64::max)
+        };
+        let (training_error, moe_training_error) = (widest(false), widest(true));
         Some(DrawReader {
             tables,
             groups: Groups::new(&sites),
@@ -90,6 +96,7 @@ impl<'a> DrawReader<'a> {
             month,
             index: i64::from(month.months_since(first)),
             training_error,
+            moe_training_error,
         })
     }
 
@@ -108,8 +115,9 @@ impl<'a> DrawReader<'a> {
     /// The ranges over the draws' measures (in draw order), each widened by a model-error draw.
     pub fn ranges(&self, draws: &[[f64; 4]], seed: u64) -> CapabilityRanges {
         let serving_error = model_error::SERVING_LEAVE_FAMILY_OUT;
-        let (sigma_train, sigma_serve) = (
+        let (sigma_train, sigma_moe, sigma_serve) = (
             model_error::sigma(self.training_error),
+            model_error::sigma(self.moe_training_error),
             model_error::sigma(serving_error),
         );
         let base = ChaCha8Rng::seed_from_u64(seed ^ ERROR_SEED);
@@ -119,9 +127,11 @@ impl<'a> DrawReader<'a> {
             rng.set_stream(i as u64);
             let (z_train, z_serve) = standard_normal_pair(&mut rng);
             let train = (sigma_train * z_train).exp();
+            // The same draw, scaled to the MoE model's wider error: one fleet, one model error.
+            let moe = (sigma_moe * z_train).exp();
             let serve = (sigma_serve * z_serve).exp();
             // Model size moves with the square root of compute, compute with MFU.
-            let factors = [train.sqrt(), train.sqrt(), train, serve];
+            let factors = [train.sqrt(), moe.sqrt(), train, serve];
             for (k, column) in columns.iter_mut().enumerate() {
                 if values[k].is_finite() {
                     column.push(values[k] * factors[k]);
@@ -143,6 +153,7 @@ impl<'a> DrawReader<'a> {
             serving_tokens_per_day: tokens,
             known_share,
             training_error: self.training_error,
+            moe_training_error: self.moe_training_error,
             serving_error,
             method: format!(
                 "Each range draw's fleet read from the central plan's capability tables (no layout search per draw). {}",
