@@ -546,24 +546,12 @@ fn case_from(
             dispatcher.and_then(|name| Some((name, crate::train::Dispatcher::parse(name)?)))
         {
             moe.dispatcher = d;
-            // The SMs the dispatcher's kernels hold: DeepEP's default, or what the recipe
-            // gives HybridEP.
-            let hybridep = crate::train::Dispatcher::names_hybridep(name);
-            let sms = if hybridep {
-                facts_of_recipe.moe_hybridep_num_sms.map(f64::from)
-            } else {
-                crate::train::Dispatcher::default_sms(name)
-            };
-            // Read only where the all-to-all hides under compute, so named only there.
-            if let Some(sms) = sms.filter(|_| d.per_node() && strategy.ep_comm_overlap) {
-                filled.push(format!(
-                    "dispatcher_sms={sms} ({})",
-                    if hybridep {
-                        "the recipe's moe_hybridep_num_sms"
-                    } else {
-                        "Megatron-Core's moe_deepep_num_sms default"
-                    }
-                ));
+            if let Some((sms, why)) = dispatcher_sms(
+                name,
+                facts_of_recipe.moe_hybridep_num_sms,
+                d.per_node() && strategy.ep_comm_overlap,
+            ) {
+                filled.push(format!("dispatcher_sms={sms} ({why})"));
                 moe.dispatcher_sms = Some(sms);
             }
         }
@@ -630,8 +618,46 @@ fn num_experts_published(row: &Row) -> bool {
         .is_ok_and(|n| n > 1.0)
 }
 
+/// The SMs a per-node dispatcher's kernels hold, and where the figure comes from: what the
+/// recipe gives HybridEP (`recipe_hybridep_sms`), or DeepEP's Megatron-Core default. Read
+/// only where the all-to-all hides under compute (`hidden`), so named only there.
+fn dispatcher_sms(
+    name: &str,
+    recipe_hybridep_sms: Option<u32>,
+    hidden: bool,
+) -> Option<(f64, &'static str)> {
+    if !hidden {
+        return None;
+    }
+    if crate::train::Dispatcher::names_hybridep(name) {
+        recipe_hybridep_sms.map(|sms| (f64::from(sms), "the recipe's moe_hybridep_num_sms"))
+    } else {
+        crate::train::Dispatcher::default_sms(name)
+            .map(|sms| (sms, "Megatron-Core's moe_deepep_num_sms default"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_hidden_per_node_dispatcher_holds_the_sms_its_recipe_or_default_gives() {
+        // HybridEP: what the recipe sets (Megatron-Bridge's performance scripts give 32).
+        assert_eq!(
+            super::dispatcher_sms("hybridep", Some(32), true),
+            Some((32.0, "the recipe's moe_hybridep_num_sms"))
+        );
+        // No recipe figure: HybridEP's own default depends on the job, so none is read.
+        assert_eq!(super::dispatcher_sms("hybridep", None, true), None);
+        // DeepEP: Megatron-Core's default, whatever a HybridEP figure says.
+        assert_eq!(
+            super::dispatcher_sms("deepep", Some(32), true),
+            Some((20.0, "Megatron-Core's moe_deepep_num_sms default"))
+        );
+        // In line, the all-to-all costs its own time and nothing under it.
+        assert_eq!(super::dispatcher_sms("hybridep", Some(32), false), None);
+        assert_eq!(super::dispatcher_sms("deepep", None, false), None);
+    }
+
     use super::*;
     use crate::validate::sources::{Exclusion, FlopConvention, ModelFacts};
 
