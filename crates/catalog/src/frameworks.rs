@@ -100,6 +100,12 @@ pub struct Framework {
     /// distributed optimizer keeps fp32 master weights).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master_weight_remainders: Option<Sourced<bool>>,
+    /// Whether, without sequence parallelism, a column-parallel layer's backward all-reduces
+    /// its input gradient asynchronously, beside its weight-gradient GEMM (Megatron-LM's
+    /// `ColumnParallelLinearWithAsyncAllreduce` since 2021-09, Transformer Engine's `Linear`);
+    /// absent: false (the all-reduce runs in line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub async_tp_all_reduce: Option<Sourced<bool>>,
 }
 
 /// Whether `text` is a version `cudnn` takes: `major.minor` or `major.minor.patch`.
@@ -203,19 +209,24 @@ pub(crate) fn validate(
         default_zero
     );
     // The optional flags: cited when given.
-    if let Some(Sourced::Known {
-        source,
-        source_span,
-        ..
-    }) = &fw.master_weight_remainders
-    {
-        if !source_ids.contains(&source.as_str()) {
-            report(
-                "master_weight_remainders",
-                Some(source_span.clone()),
-                format!("source `{source}` is not defined"),
-                format!("add a [[source]] entry with id = \"{source}\""),
-            );
+    for (field, flag) in [
+        ("master_weight_remainders", &fw.master_weight_remainders),
+        ("async_tp_all_reduce", &fw.async_tp_all_reduce),
+    ] {
+        if let Some(Sourced::Known {
+            source,
+            source_span,
+            ..
+        }) = flag
+        {
+            if !source_ids.contains(&source.as_str()) {
+                report(
+                    field,
+                    Some(source_span.clone()),
+                    format!("source `{source}` is not defined"),
+                    format!("add a [[source]] entry with id = \"{source}\""),
+                );
+            }
         }
     }
     // The optional choices: cited when given, and one of the words the model knows.

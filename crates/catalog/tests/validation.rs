@@ -587,6 +587,17 @@ fn collective_granularity_and_fp8_scaling_are_read_and_checked() {
     assert!(err.contains("framework[deepspeed-zero3].cudnn"), "{err}");
     assert!(err.contains("`9.x` is not a version"), "{err}");
     assert!(err.contains("major.minor[.patch]"), "{err}");
+    // The optional flags are cited when given: the asynchronous TP all-reduce names its field.
+    let bad = deepspeed_entry().replace(
+        "default_zero = {",
+        "async_tp_all_reduce = { value = true, source = \"nowhere\" }\ndefault_zero = {",
+    );
+    let err = load_extra(bad).unwrap_err();
+    assert!(
+        err.contains("framework[deepspeed-zero3].async_tp_all_reduce"),
+        "{err}"
+    );
+    assert!(err.contains("source `nowhere` is not defined"), "{err}");
 }
 
 /// A `[[model]]` entry (GPT-OSS's shape) appended to the fixture, with `extra` lines.

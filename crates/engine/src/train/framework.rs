@@ -51,6 +51,12 @@ pub fn perf_framework(fw: &catalog::Framework) -> perf::Framework {
             .and_then(|v| v.value())
             .copied()
             .unwrap_or(false),
+        async_tp_all_reduce: fw
+            .async_tp_all_reduce
+            .as_ref()
+            .and_then(|v| v.value())
+            .copied()
+            .unwrap_or(false),
         recompute_modules: modules,
         partial_recompute: fact(&fw.recompute_layers),
         default_zero: fact(&fw.default_zero),

@@ -98,6 +98,9 @@ pub struct Framework {
     /// The optimizer stores 16-bit remainders of the fp32 master weights
     /// ([`Strategy::master_weight_remainders`]).
     pub master_weight_remainders: bool,
+    /// Without sequence parallelism, a column-parallel layer's backward all-reduces its input
+    /// gradient beside its weight-gradient GEMM ([`Strategy::async_tp_all_reduce`]).
+    pub async_tp_all_reduce: bool,
     /// Modules selective recompute may name (empty: no selective recompute).
     pub recompute_modules: RecomputeModules,
     /// Full recompute of a chosen number of layers per stage (Megatron's
@@ -137,6 +140,7 @@ impl Framework {
             low_precision_activations: false,
             fp32_gradients: true,
             master_weight_remainders: false,
+            async_tp_all_reduce: true,
             recompute_modules: RecomputeModules(0x7f),
             partial_recompute: true,
             default_zero: 1,
@@ -154,6 +158,7 @@ impl Framework {
             overlap_param_gather: self.overlap_param_gather && s.zero >= 1,
             dp_collectives: self.dp_collectives,
             tp_comm_overlap: self.tp_comm_overlap && s.tp > 1 && s.sequence_parallel,
+            async_tp_all_reduce: self.async_tp_all_reduce && s.tp > 1 && !s.sequence_parallel,
             // Megatron's all-to-all overlap pairs microbatches through the interleaved
             // schedule: with a pipeline it needs virtual stages. A framework that cannot
             // interleave and still overlaps (DeepSeek's DualPipe) does it in its own schedule.
@@ -390,8 +395,74 @@ mod tests {
         });
         assert!(s.flash_attention);
         assert!(!s.tp_comm_overlap, "nothing to overlap at tp = 1");
+        assert!(!s.async_tp_all_reduce, "no TP all-reduce at tp = 1");
         assert!(!s.overlap_param_gather, "no sharded optimizer at ZeRO-0");
         assert!(fw.check(&reference::llama3_70b(), &s, &workload()).is_ok());
+    }
+
+    #[test]
+    fn the_async_column_all_reduce_applies_to_tp_without_sequence_parallelism() {
+        let fw = reference::megatron_core();
+        let tp8 = Strategy {
+            tp: 8,
+            ..Strategy::single()
+        };
+        assert!(fw.apply(tp8).async_tp_all_reduce);
+        // Sequence parallelism has its own asynchronous column backward (reduce-scatters).
+        let sp = fw.apply(Strategy {
+            sequence_parallel: true,
+            ..tp8
+        });
+        assert!(!sp.async_tp_all_reduce);
+        // A framework without it (Megatron-LM of April 2021) runs the all-reduce in line.
+        let old = Framework {
+            async_tp_all_reduce: false,
+            ..fw
+        };
+        assert!(!old.apply(tp8).async_tp_all_reduce);
+    }
+
+    #[test]
+    fn hiding_the_column_all_reduces_never_slows_a_step() {
+        // Llama 3 70B at TP 8 without sequence parallelism, full recompute (the layout of
+        // Korthikanti's baselines): six all-reduces a layer (two forward, two backward, two
+        // recomputed); the two backward ones hide under the weight gradients, so the step gets
+        // faster, by at most what those two took in line.
+        let arch = reference::llama3_70b();
+        let hw = reference::h100_sxm();
+        let w = workload();
+        let base = Strategy {
+            tp: 8,
+            pp: 4,
+            dp: 1,
+            recompute: crate::train::Recompute::Full,
+            ..Strategy::single()
+        };
+        let in_line = crate::evaluate(&arch, &hw, &base, &w);
+        let hidden = crate::evaluate(
+            &arch,
+            &hw,
+            &Strategy {
+                async_tp_all_reduce: true,
+                ..base
+            },
+            &w,
+        );
+        assert!(
+            hidden.step_time_s < in_line.step_time_s,
+            "{} against {}",
+            hidden.step_time_s,
+            in_line.step_time_s
+        );
+        let two_of_six = in_line.breakdown.tp_comm_s * 2.0 / 6.0;
+        assert!(
+            in_line.step_time_s - hidden.step_time_s <= two_of_six + 1e-9,
+            "{} {} {:?}",
+            in_line.step_time_s,
+            hidden.step_time_s,
+            in_line.breakdown
+        );
+        assert!(hidden.breakdown.tp_comm_s < in_line.breakdown.tp_comm_s);
     }
 
     #[test]

@@ -105,6 +105,37 @@ pub fn sequence_parallel_in_line(
     }
 }
 
+/// Tensor-parallel all-reduces without sequence parallelism, per layer and microbatch, where the
+/// framework runs the column-parallel layers' backward asynchronously
+/// ([`crate::train::Strategy::async_tp_all_reduce`]): `all_s` every all-reduce the step counts,
+/// `one_s` one of them, `qkv_wgrad_s` and `fc1_wgrad_s` the weight-gradient GEMMs of the two
+/// column-parallel layers (each as long as its forward GEMM).
+///
+/// Forward, each row-parallel layer's output is all-reduced before the next layer reads it:
+/// exposed, and so are a recomputed forward's. Backward, each column-parallel layer starts the
+/// all-reduce of its input gradient and computes its weight gradient while it runs (Megatron-LM
+/// `ColumnParallelLinearWithAsyncAllreduce.backward`: `all_reduce(grad_input, async_op=True)`,
+/// the weight-gradient matmul, then `handle.wait()`, megatron/mpu/layers.py since 16c90445,
+/// 2021-09-02, on unless `--no-async-tensor-model-parallel-allreduce`; Transformer Engine
+/// `_Linear.backward`: `allreduce(dgrad, tp_group, async_op=True)` before the wgrad GEMM and
+/// `dgrad_work.wait()` after it, linear.py @f031cf87). So two of the counted all-reduces run
+/// beside those GEMMs, each beside its own, and what does not fit shows.
+pub fn column_all_reduces_async(
+    all_s: f64,
+    one_s: f64,
+    qkv_wgrad_s: f64,
+    fc1_wgrad_s: f64,
+) -> Overlapped {
+    let all_s = all_s.max(0.0);
+    let one_s = one_s.clamp(0.0, all_s / 2.0);
+    let qkv = overlap(one_s, qkv_wgrad_s, 0.0);
+    let fc1 = overlap(one_s, fc1_wgrad_s, 0.0);
+    Overlapped {
+        exposed_s: all_s - 2.0 * one_s + qkv.exposed_s + fc1.exposed_s,
+        hidden_s: qkv.hidden_s + fc1.hidden_s,
+    }
+}
+
 /// What a sequence-parallel layer's all-gathers move, each as a share of its 16-bit bytes:
 /// the column-parallel layers' inputs (forward, and re-gathered for the weight gradient) and
 /// the row-parallel layers' output gradients (backward).
@@ -477,6 +508,27 @@ pub fn a2a_copies(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_async_column_backward_hides_its_two_all_reduces_under_the_weight_gradients() {
+        // Six all-reduces of 1 ms a layer (4 + 2 recomputed): the forward's and the
+        // recompute's four show; the backward's two run beside QKV's 0.4 ms and FC1's 3 ms
+        // weight gradients: 0.4 + 1 hidden, 0.6 shows. Exposed 4 + 0.6 = 4.6, hidden 1.4.
+        let run = column_all_reduces_async(6.0, 1.0, 0.4, 3.0);
+        assert!((run.exposed_s - 4.6).abs() < 1e-12, "{run:?}");
+        assert!((run.hidden_s - 1.4).abs() < 1e-12, "{run:?}");
+        // Everything is still counted once.
+        assert!((run.exposed_s + run.hidden_s - 6.0).abs() < 1e-12);
+        // Long weight gradients hide both; none hides nothing.
+        let roomy = column_all_reduces_async(4.0, 1.0, 5.0, 5.0);
+        assert!((roomy.exposed_s - 2.0).abs() < 1e-12 && (roomy.hidden_s - 2.0).abs() < 1e-12);
+        let none = column_all_reduces_async(4.0, 1.0, 0.0, 0.0);
+        assert_eq!(none.exposed_s, 4.0);
+        // A nonsensical one-collective time never hides more than there is.
+        let odd = column_all_reduces_async(1.0, 5.0, 9.0, 9.0);
+        assert!(odd.exposed_s >= 0.0 && (odd.exposed_s + odd.hidden_s - 1.0).abs() < 1e-12);
+    }
+
     use super::*;
 
     #[test]

@@ -137,6 +137,13 @@ pub struct Strategy {
     pub overlap_param_gather: bool,
     /// Tensor-parallel collectives overlapped with the GEMMs they feed (userbuffers, async TP).
     pub tp_comm_overlap: bool,
+    /// Without sequence parallelism, each column-parallel layer (QKV, FC1) all-reduces its
+    /// input gradient asynchronously beside its weight-gradient GEMM (Megatron-LM's
+    /// `ColumnParallelLinearWithAsyncAllreduce`, on unless `--no-async-tensor-model-parallel-
+    /// allreduce`, since 2021-09; Transformer Engine's `Linear` backward). Set by the framework
+    /// (`Framework::apply`); off in [`Strategy::single`].
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub async_tp_all_reduce: bool,
     /// The run kept that overlap on (a publication's recipe ran it): the step does not switch
     /// it off where running the collectives in line would cost less, as a user choosing the
     /// switch would (`step`). Off for specs and searches.
@@ -209,6 +216,7 @@ impl Strategy {
             overlap_grad_reduce: true,
             overlap_param_gather: false,
             tp_comm_overlap: false,
+            async_tp_all_reduce: false,
             tp_comm_overlap_as_run: false,
             userbuffers: crate::train::userbuffers::TE_DEFAULTS,
             ep_comm_overlap: false,

@@ -339,6 +339,19 @@ pub fn evaluate_with(
                 gradient: share(Recipe::gathered_gradient_bytes),
             },
         )
+    } else if s.async_tp_all_reduce && tp > 1.0 {
+        // Without sequence parallelism the column-parallel layers' backward all-reduces run
+        // beside their weight-gradient GEMMs (`overlap::column_all_reduces_async`), each as
+        // long as the layer's forward GEMM.
+        let qkv = arch.qkv_width();
+        let projection = arch.heads * arch.head_dim;
+        let gate = if arch.gated_mlp { 2.0 } else { 1.0 };
+        super::overlap::column_all_reduces_async(
+            tp_all,
+            tp_collective_s,
+            attention_projection_s * qkv / (qkv + projection),
+            (1.0 - moe_share) * one_layer.dense_mlp_s * gate / (gate + 1.0),
+        )
     } else {
         Overlapped::exposed(tp_all)
     };
