@@ -137,6 +137,16 @@ pub fn fact<T: Clone + Default>(value: &Sourced<T>) -> T {
     value.value().cloned().unwrap_or_default()
 }
 
+/// The message and hint for an optional fact whose `source` no `[[source]]` entry defines.
+fn undefined_source(source: &str, source_ids: &[&str]) -> Option<(String, String)> {
+    (!source_ids.contains(&source)).then(|| {
+        (
+            format!("source `{source}` is not defined"),
+            format!("add a [[source]] entry with id = \"{source}\""),
+        )
+    })
+}
+
 /// Problems with one framework entry, each naming its field.
 pub(crate) fn validate(
     fw: &Framework,
@@ -219,13 +229,8 @@ pub(crate) fn validate(
             ..
         }) = flag
         {
-            if !source_ids.contains(&source.as_str()) {
-                report(
-                    field,
-                    Some(source_span.clone()),
-                    format!("source `{source}` is not defined"),
-                    format!("add a [[source]] entry with id = \"{source}\""),
-                );
+            if let Some((message, hint)) = undefined_source(source, source_ids) {
+                report(field, Some(source_span.clone()), message, hint);
             }
         }
     }
@@ -248,13 +253,8 @@ pub(crate) fn validate(
                 source_span,
                 ..
             } => {
-                if !source_ids.contains(&source.as_str()) {
-                    report(
-                        field,
-                        Some(source_span.clone()),
-                        format!("source `{source}` is not defined"),
-                        format!("add a [[source]] entry with id = \"{source}\""),
-                    );
+                if let Some((message, hint)) = undefined_source(source, source_ids) {
+                    report(field, Some(source_span.clone()), message, hint);
                 }
                 if words.is_empty() {
                     if !is_cudnn_version(value) {
