@@ -80,15 +80,10 @@ pub struct StepTimeError {
 }
 
 impl StepTimeError {
-    /// The figure for `accelerator` (a catalog id): leave one source out on the A100/H100
-    /// generations the fit rests on, leave Blackwell out on every other accelerator.
-    pub fn for_accelerator(accelerator: &str) -> StepTimeError {
-        StepTimeError::for_workload(accelerator, false)
-    }
-
-    /// The figure for `accelerator` running an MoE model (`moe`) or a dense one: the
-    /// generation's figure, or the MoE rows' (leave one source out) where the model is MoE and
-    /// that is the larger.
+    /// The figure for `accelerator` (a catalog id) running an MoE model (`moe`) or a dense
+    /// one: leave one source out on the A100/H100 generations the fit rests on, leave
+    /// Blackwell out on every other accelerator, or the MoE rows' (leave one source out) where
+    /// the model is MoE and that is the larger.
     pub fn for_workload(accelerator: &str, moe: bool) -> StepTimeError {
         use crate::capability::model_error;
         let mean_absolute = model_error::training_error_for(accelerator, moe);
