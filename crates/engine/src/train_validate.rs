@@ -119,12 +119,66 @@ pub fn validate_files_or_shipped(
     catalog: &Catalog,
     files: &[(&str, &str)],
 ) -> Result<TrainingValidation, String> {
+    validate_files_with_sources(catalog, files, &[])
+}
+
+/// As [`validate_files_or_shipped`], with the user's own families, model facts, recipes and
+/// exclusions (`extra_sources`: file name, TOML text in `calibration/sources.toml`'s schema
+/// without `[defaults]`) read ahead of the shipped ones, for runs the shipped families do not
+/// describe. An error names the file it comes from.
+pub fn validate_files_with_sources(
+    catalog: &Catalog,
+    files: &[(&str, &str)],
+    extra_sources: &[(&str, &str)],
+) -> Result<TrainingValidation, String> {
     let files = if files.is_empty() {
         &SHIPPED_TRAINING_FILES[..]
     } else {
         files
     };
-    validate_training_files(catalog, files, SHIPPED_SOURCES, &ModelConstants::default())
+    let mut sources = parse_sources(catalog, SHIPPED_SOURCES)?;
+    let mut named_rows = Vec::new();
+    for (name, text) in extra_sources {
+        let extra = parse_extra_sources(catalog, name, text)?;
+        named_rows.extend(
+            extra
+                .recipe_rows()
+                .map(|id| (name.to_string(), id.to_string())),
+        );
+        sources = sources
+            .with_extra(extra)
+            .map_err(|m| format!("{name}: {m}"))?;
+    }
+    // A recipe naming a row no file has would silently do nothing (a typo in an id).
+    for (name, id) in &named_rows {
+        let known = files.iter().any(|(_, text)| {
+            text.lines()
+                .skip(1)
+                .any(|line| line.split(',').next().map(str::trim) == Some(id.as_str()))
+        });
+        if !known {
+            return Err(format!(
+                "{name}: [[recipe]] names row `{id}`, which none of the calibration files has \
+                 (check the id against the files' first column)"
+            ));
+        }
+    }
+    validate_with_sources(catalog, files, sources, &ModelConstants::default())
+}
+
+/// Parses a user's sources file (see [`validate_files_with_sources`]); every framework it names
+/// must be in the catalog (the shipped one, or with `--catalog` the user's too).
+pub fn parse_extra_sources(
+    catalog: &Catalog,
+    name: &str,
+    text: &str,
+) -> Result<perf::validate::ExtraSources, String> {
+    let extra: perf::validate::ExtraSources =
+        toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
+    extra
+        .check(&|id| catalog.frameworks.contains_key(id))
+        .map_err(|m| format!("{name}: {m}"))?;
+    Ok(extra)
 }
 
 /// Validates the training model on named calibration CSV texts.
@@ -135,6 +189,15 @@ pub fn validate_training_files(
     constants: &ModelConstants,
 ) -> Result<TrainingValidation, String> {
     let sources = parse_sources(catalog, sources_text)?;
+    validate_with_sources(catalog, files, sources, constants)
+}
+
+fn validate_with_sources(
+    catalog: &Catalog,
+    files: &[(&str, &str)],
+    sources: Sources,
+    constants: &ModelConstants,
+) -> Result<TrainingValidation, String> {
     let frameworks = |id: &str| catalog.frameworks.get(id).map(perf_framework);
     let mut rows = Vec::new();
     for (name, text) in files {

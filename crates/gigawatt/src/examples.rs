@@ -113,7 +113,9 @@ Examples:
   gigawatt train validate -f json | jq '.targets.checks[] | select(.met | not)'   # unmet targets
   gigawatt train validate --row gpt-oss          # those rows: layout, fills, where the step goes,
                                                  # what its compute runs by kind of kernel
-  gigawatt train validate --out validation.html  # a page with every row's error by source family";
+  gigawatt train validate --out validation.html  # a page with every row's error by source family
+  gigawatt train validate my-runs.csv --sources my-recipes.toml   # your runs, with your families
+                                                 # and recipes (calibration/sources.toml's schema)";
 
 pub const RELIABILITY: &str = "\
 Examples:

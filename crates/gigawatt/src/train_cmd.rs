@@ -63,6 +63,12 @@ pub enum TrainCommand {
         /// over every row.
         #[arg(long = "row", value_name = "TEXT")]
         rows: Vec<String>,
+        /// Your own source families, model facts, recipes and exclusions, for runs the shipped
+        /// families do not describe (TOML in calibration/sources.toml's schema: [[family]],
+        /// [[model]], [[recipe]], [[exclude]]; repeat for more). Read ahead of the shipped
+        /// entries: your recipe and model facts win where both name a row or model.
+        #[arg(long = "sources", value_name = "FILE")]
+        sources: Vec<PathBuf>,
     },
 }
 
@@ -108,9 +114,15 @@ pub fn run(cli: &Cli, args: &TrainArgs) -> Result<(), Failure> {
             format,
             out,
             rows,
-        }) => {
-            crate::train_validate_cmd::run_validate(&catalog, files, *format, out.as_deref(), rows)
-        }
+            sources,
+        }) => crate::train_validate_cmd::run_validate(
+            &catalog,
+            files,
+            sources,
+            *format,
+            out.as_deref(),
+            rows,
+        ),
         None => {
             let Some(path) = &args.spec else {
                 return Err(Failure::Input(

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
-use engine::train_validate::{validate_files_or_shipped, TrainingValidation};
+use engine::train_validate::{validate_files_with_sources, TrainingValidation};
 use perf::validate::{RowResult, Status};
 
 use crate::{output, Failure};
@@ -33,11 +33,13 @@ enum RowFormat {
     Csv,
 }
 
-/// Runs the validation on the shipped files, or on `files` when given; with `rows`, prints only
-/// the rows whose id contains one of them (every figure is still computed over every row).
+/// Runs the validation on the shipped files, or on `files` when given, with the user's
+/// `sources` files read ahead of the shipped sources; with `rows`, prints only the rows whose id
+/// contains one of them (every figure is still computed over every row).
 pub fn run_validate(
     catalog: &catalog::Catalog,
     files: &[PathBuf],
+    sources: &[PathBuf],
     format: Option<ValidateFormat>,
     out: Option<&Path>,
     rows: &[String],
@@ -76,10 +78,26 @@ pub fn run_validate(
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    let report = validate_files_or_shipped(catalog, &named).map_err(|m| {
-        Failure::Input(format!(
-            "the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv"
-        ))
+    let mut source_texts = Vec::new();
+    for path in sources {
+        let text = crate::input::read_input(path, "sources file")?;
+        source_texts.push((path.display().to_string(), text));
+    }
+    let named_sources: Vec<(&str, &str)> = source_texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let report = validate_files_with_sources(catalog, &named, &named_sources).map_err(|m| {
+        if named_sources.iter().any(|(name, _)| m.starts_with(name)) {
+            Failure::Input(format!(
+                "the sources file is not usable: {m}\n  fix: follow calibration/sources.toml \
+                 ([[family]], [[model]], [[recipe]], [[exclude]]; the shipped [defaults] stay)"
+            ))
+        } else {
+            Failure::Input(format!(
+                "the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv"
+            ))
+        }
     })?;
     if let Some(row_format) = row_format {
         let chosen = chosen_rows(&report, rows)?;

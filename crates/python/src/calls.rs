@@ -117,23 +117,38 @@ pub fn train(py: Python<'_>, origin: &str, text: &str) -> PyResult<NativeResult>
 
 /// The training model against published runs (`gigawatt train validate`): `files` are
 /// (origin, CSV text) pairs in the calibration columns; none validates the shipped files.
+/// `sources` are (origin, TOML text) pairs of the user's own families, model facts and recipes
+/// (`--sources`).
 #[pyfunction]
-#[pyo3(signature = (files = None))]
+#[pyo3(signature = (files = None, sources = None))]
 pub fn train_validate(
     py: Python<'_>,
     files: Option<Vec<(String, String)>>,
+    sources: Option<Vec<(String, String)>>,
 ) -> PyResult<NativeResult> {
     let files = files.unwrap_or_default();
+    let sources = sources.unwrap_or_default();
     compute(py, || {
         let named: Vec<(&str, &str)> = files
             .iter()
             .map(|(n, t)| (n.as_str(), t.as_str()))
             .collect();
-        let v = engine::train_validate::validate_files_or_shipped(catalog()?, &named)
+        let named_sources: Vec<(&str, &str)> = sources
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let v = engine::train_validate::validate_files_with_sources(
+            catalog()?,
+            &named,
+            &named_sources,
+        )
         .map_err(|m| {
-            Failure::Message(format!(
-                "the calibration file is not usable: {m}\n  fix: use the columns of calibration/training.csv"
-            ))
+            let fix = if named_sources.iter().any(|(name, _)| m.starts_with(name)) {
+                "follow calibration/sources.toml ([[family]], [[model]], [[recipe]], [[exclude]])"
+            } else {
+                "use the columns of calibration/training.csv"
+            };
+            Failure::Message(format!("the calibration input is not usable: {m}\n  fix: {fix}"))
         })?;
         Ok(NativeResult {
             kind: "train_validate",

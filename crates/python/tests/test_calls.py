@@ -202,3 +202,20 @@ def test_train_validate_reads_a_file_of_ones_own_and_refuses_a_bad_one(repo, tmp
     assert "no column `model_name`" in str(e.value) and "fix:" in str(e.value)
     with pytest.raises(TypeError):
         gigawatt.train_validate({"id": "x"})
+
+
+def test_train_validate_reads_ones_own_sources_beside_the_shipped_ones(repo):
+    experiments = repo / "calibration" / "experiments"
+    r = gigawatt.train_validate(
+        experiments / "gpt-oss-followups.csv", sources=experiments / "gpt-oss-followups.toml"
+    )
+    d = r.to_dict()
+    assert d["coverage"]["evaluated"] == 7
+    assert [f["id"] for f in d["families"]] == ["mbridge-card2606", "mbridge-pr3561", "mbridge2608"]
+    assert gigawatt.train_validate(experiments / "gpt-oss-followups.csv").to_dict()["coverage"]["evaluated"] == 0
+    with pytest.raises(gigawatt.InputError) as e:
+        gigawatt.train_validate(
+            experiments / "gpt-oss-followups.csv",
+            sources=['[[recipe]]\nrows = ["no_such_row"]\nsource = "s"\n'],
+        )
+    assert "`no_such_row`" in str(e.value) and "fix:" in str(e.value)

@@ -31,7 +31,7 @@ pub use csv::parse_csv;
 pub use folds::{ErrorMatrix, Fitted, Fold, Grid};
 pub use metrics::Stats;
 pub use rows::{read_rows, Case, FrameworkFor, Generation, RowOutcome, RowRead};
-pub use sources::{FlopConvention, Sources};
+pub use sources::{ExtraSources, FlopConvention, Sources};
 pub use targets::Targets;
 
 use crate::step::{Breakdown, Hardware, ModelConstants, Strategy};

@@ -261,19 +261,28 @@ def train(spec: Source) -> Result:
     return Result(_native.train(origin, text))
 
 
-def train_validate(*files: Source) -> Result:
+def train_validate(*files: Source, sources: Iterable[Source] = ()) -> Result:
     """The training model against published runs (``gigawatt train validate``): leave one
     source out, in sample, leave Blackwell out, each family and every row with where its
     predicted step goes; ``to_pandas("rows")`` is the per-row table, ``to_html()`` the CLI's
     page. ``files``: calibration CSVs (pathlib.Path, a path or CSV text) in the columns of
-    calibration/training.csv; none validates the shipped files."""
-    named = []
-    for f in files:
-        if isinstance(f, Mapping):
-            raise TypeError("a calibration file must be a pathlib.Path or a str (a path or CSV text), not dict")
-        origin, text, _ = _source(f, "calibration file", shipped=False)
-        named.append((origin, text))
-    return Result(_native.train_validate(named or None))
+    calibration/training.csv; none validates the shipped files. ``sources``: your own source
+    families, model facts and recipes (``--sources``: pathlib.Path, a path or TOML text in
+    calibration/sources.toml's schema), read ahead of the shipped ones."""
+    def read(items, what):
+        named = []
+        for f in items:
+            if isinstance(f, Mapping):
+                raise TypeError(f"a {what} must be a pathlib.Path or a str (a path or text), not dict")
+            origin, text, _ = _source(f, what, shipped=False)
+            named.append((origin, text))
+        return named
+
+    if isinstance(sources, (str, _os.PathLike)):
+        sources = (sources,)
+    named = read(files, "calibration file")
+    named_sources = read(sources, "sources file")
+    return Result(_native.train_validate(named or None, named_sources or None))
 
 
 def infer(spec: Source) -> Result:
