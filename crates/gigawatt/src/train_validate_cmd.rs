@@ -33,6 +33,27 @@ enum RowFormat {
     Csv,
 }
 
+/// Each file's (name, text), read with the CLI's one bounded reader (FIFOs, devices, folders
+/// and huge files refused).
+fn read_all(paths: &[PathBuf], what: &str) -> Result<Vec<(String, String)>, Failure> {
+    paths
+        .iter()
+        .map(|path| {
+            Ok((
+                path.display().to_string(),
+                crate::input::read_input(path, what)?,
+            ))
+        })
+        .collect()
+}
+
+fn as_named(texts: &[(String, String)]) -> Vec<(&str, &str)> {
+    texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect()
+}
+
 /// Runs the validation on the shipped files, or on `files` when given, with the user's
 /// `sources` files read ahead of the shipped sources; with `rows`, prints only the rows whose id
 /// contains one of them (every figure is still computed over every row).
@@ -68,25 +89,10 @@ pub fn run_validate(
             )),
         })
     };
-    let mut texts = Vec::new();
-    for path in files {
-        // The CLI's one bounded reader: FIFOs, devices, folders and huge files refused.
-        let text = crate::input::read_input(path, "calibration file")?;
-        texts.push((path.display().to_string(), text));
-    }
-    let named: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    let mut source_texts = Vec::new();
-    for path in sources {
-        let text = crate::input::read_input(path, "sources file")?;
-        source_texts.push((path.display().to_string(), text));
-    }
-    let named_sources: Vec<(&str, &str)> = source_texts
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
+    let texts = read_all(files, "calibration file")?;
+    let source_texts = read_all(sources, "sources file")?;
+    let named = as_named(&texts);
+    let named_sources = as_named(&source_texts);
     let report = validate_files_with_sources(catalog, &named, &named_sources).map_err(|m| {
         if named_sources.iter().any(|(name, _)| m.starts_with(name)) {
             Failure::Input(format!(
