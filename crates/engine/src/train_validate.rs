@@ -154,7 +154,8 @@ pub fn validate_files_with_sources(
         let known = files.iter().any(|(_, text)| {
             text.lines()
                 .skip(1)
-                .any(|line| line.split(',').next().map(str::trim) == Some(id.as_str()))
+                .filter_map(|line| line.split(',').next())
+                .any(|first| first.trim().trim_matches('"') == id)
         });
         if !known {
             return Err(format!(
