@@ -55,9 +55,14 @@ fn the_gpt_oss_experiment_reads_its_own_families_and_recipes() {
         .collect();
     assert_eq!(
         families,
-        ["mbridge-card2606", "mbridge-pr3561", "mbridge2608"]
+        [
+            "mbridge-card2606",
+            "mbridge-pr3561",
+            "mbridge2608",
+            "mbridge2606"
+        ]
     );
-    assert_eq!(v["coverage"]["evaluated"], 7);
+    assert_eq!(v["coverage"]["evaluated"], 8);
     assert!(filled(row(&v, "mbridge_2608_gb200_gpt-oss-120b_mxfp8"))
         .contains("cuda_graphs=full_iteration"));
     assert!(

@@ -210,8 +210,8 @@ def test_train_validate_reads_ones_own_sources_beside_the_shipped_ones(repo):
         experiments / "gpt-oss-followups.csv", sources=experiments / "gpt-oss-followups.toml"
     )
     d = r.to_dict()
-    assert d["coverage"]["evaluated"] == 7
-    assert [f["id"] for f in d["families"]] == ["mbridge-card2606", "mbridge-pr3561", "mbridge2608"]
+    assert d["coverage"]["evaluated"] == 8
+    assert [f["id"] for f in d["families"]] == ["mbridge-card2606", "mbridge-pr3561", "mbridge2608", "mbridge2606"]
     assert gigawatt.train_validate(experiments / "gpt-oss-followups.csv").to_dict()["coverage"]["evaluated"] == 0
     with pytest.raises(gigawatt.InputError) as e:
         gigawatt.train_validate(
