@@ -98,6 +98,7 @@ fn file_commands() -> Vec<Vec<&'static str>> {
         vec!["plan", "FILE"],
         vec!["train", "--spec", "FILE"],
         vec!["train", "validate", "FILE"],
+        vec!["train", "validate", "--sources", "FILE"],
         vec!["infer", "--spec", "FILE"],
         vec![
             "infer",

@@ -192,3 +192,66 @@ fn a_bad_sources_file_is_refused_naming_the_file_and_the_fix() {
         &["/nonexistent/sources.toml", "failed to read"],
     );
 }
+
+/// Mutated sources files (a line dropped, a line doubled, a value's text cut short, a key
+/// renamed, a number made negative or huge) end in a result or exit 2 with a message: never a
+/// panic, never silence. Seeded, so the same mutations every run.
+#[test]
+fn mutated_sources_files_never_panic() {
+    let dir = tempdir();
+    let text = std::fs::read_to_string(EXPERIMENT_SOURCES).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        // xorshift64*: a fixed sequence, no dependency.
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % n.max(1)
+    };
+    for case in 0..40 {
+        let mut mutated: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let at = next(mutated.len());
+        match case % 6 {
+            0 => {
+                mutated.remove(at);
+            }
+            1 => {
+                let line = mutated[at].clone();
+                mutated.insert(at, line);
+            }
+            2 => {
+                let line = &mutated[at];
+                let cut = next(line.chars().count() + 1);
+                mutated[at] = line.chars().take(cut).collect();
+            }
+            3 => mutated[at] = mutated[at].replacen('_', "", 1),
+            4 => mutated[at] = mutated[at].replacen("= ", "= -", 1),
+            _ => mutated[at] = mutated[at].replacen("32", "4294967296", 1),
+        }
+        let path = dir.join(format!("mutated-{case}.toml"));
+        std::fs::write(&path, mutated.join("\n")).unwrap();
+        let output = common::gigawatt()
+            .args([
+                "train",
+                "validate",
+                "-f",
+                "json",
+                "--sources",
+                path.to_str().unwrap(),
+                EXPERIMENT_CSV,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "case {case}: {stderr}");
+        match output.status.code() {
+            Some(0) => assert!(!output.stdout.is_empty(), "case {case}: no output"),
+            Some(2) => assert!(
+                stderr.contains(&format!("mutated-{case}.toml")) || stderr.contains("fix:"),
+                "case {case}: {stderr}"
+            ),
+            other => panic!("case {case}: exit {other:?}: {stderr}"),
+        }
+    }
+}
