@@ -16,6 +16,7 @@
 
 pub mod conventions;
 pub mod csv;
+pub mod extra_sources;
 pub mod folds;
 pub mod metrics;
 pub mod predict;
@@ -28,10 +29,11 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use csv::parse_csv;
+pub use extra_sources::ExtraSources;
 pub use folds::{ErrorMatrix, Fitted, Fold, Grid};
 pub use metrics::Stats;
 pub use rows::{read_rows, Case, FrameworkFor, Generation, RowOutcome, RowRead};
-pub use sources::{ExtraSources, FlopConvention, Sources};
+pub use sources::{FlopConvention, Sources};
 pub use targets::Targets;
 
 use crate::step::{Breakdown, Hardware, ModelConstants, Strategy};
