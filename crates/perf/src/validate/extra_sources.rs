@@ -80,21 +80,12 @@ impl Sources {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::FlopConvention;
 
     fn family(id: &str, prefix: &str) -> Family {
         Family {
             id: id.into(),
-            publication: "p".into(),
             source_prefix: vec![prefix.into()],
-            framework: "fw".into(),
-            framework_by_zero: Vec::new(),
-            sequence_parallel_with_tp: false,
-            microbatch_auto: false,
-            interleaved_auto: false,
-            framework_note: None,
-            flop_convention: FlopConvention::None,
-            peak_tflops_assumed: None,
+            ..crate::validate::sources::tests::family("fw")
         }
     }
 

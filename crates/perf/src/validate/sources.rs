@@ -482,10 +482,12 @@ pub fn normalise(name: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn family(framework: &str) -> Family {
+    /// A family `f` of sources starting `Pub`, run on `framework` (DeepSpeed's ZeRO-3 rows on
+    /// `ds`): the fixture the validation's unit tests share.
+    pub(crate) fn family(framework: &str) -> Family {
         Family {
             id: "f".into(),
             publication: "p".into(),
