@@ -254,6 +254,24 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// The headline figures' intervals (`perf::validate::uncertainty`): how far they move when
+/// other publications stand in for these.
+fn uncertainty_line(u: &perf::validate::Uncertainty) -> String {
+    let range = |i: &perf::validate::uncertainty::Interval| {
+        format!("{:.1}-{:.1}%", 100.0 * i.low, 100.0 * i.high)
+    };
+    format!(
+        "  {:.0}% interval, the {} source families resampled ({} draws): left out {}, in sample {}; Blackwell rows left out {}; mean over families {}\n",
+        100.0 * u.level,
+        u.families,
+        u.resamples,
+        range(&u.loso),
+        range(&u.in_sample),
+        range(&u.leave_blackwell_out),
+        range(&u.macro_average)
+    )
+}
+
 /// Issue 12's targets: the groups they read, then each target, unmet first.
 fn targets(t: &perf::validate::Targets) -> String {
     let m = &t.macro_average;
@@ -318,6 +336,7 @@ fn table(v: &TrainingValidation) -> String {
         r.refit.fitted.elementwise_passes,
         r.refit.fitted.overlap_compute_share
     );
+    out += &uncertainty_line(&r.uncertainty);
     out += &format!(
         "Leave Blackwell out (fit on {} A100/H100 rows, predict {} Blackwell rows): MAE {} (median {}, p90 {}, bias {:+.1}%); fitted GEMM half-dim {}, attention {}, passes {}, overlap share {:.2}\n",
         lbo.fit_rows,

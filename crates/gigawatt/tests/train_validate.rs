@@ -173,6 +173,69 @@ fn out_of_sample_errors_hold() {
 }
 
 #[test]
+fn the_headline_figures_carry_a_family_bootstrap_interval() {
+    // Each interval resamples whole source families, so it lies between the best and the worst
+    // family's MAE (a resample can draw one family nine times, never anything outside), and
+    // the figure itself, the pooled MAE of the families as they are, lies inside it on these
+    // files.
+    let v = json();
+    let u = &v["uncertainty"];
+    assert_eq!(u["resamples"], 2000);
+    assert_eq!(u["level"], 0.9);
+    assert!(u["method"].as_str().unwrap().contains("source families"));
+    let families = v["families"].as_array().unwrap();
+    let compared: Vec<&Value> = families
+        .iter()
+        .filter(|f| f["compared"].as_u64().unwrap() > 0)
+        .collect();
+    assert_eq!(u["families"].as_u64().unwrap() as usize, compared.len());
+    let bounds = |key: &str| {
+        compared
+            .iter()
+            .filter_map(|f| f[key]["mae"].as_f64())
+            .fold((f64::INFINITY, 0.0_f64), |(lo, hi), m| {
+                (lo.min(m), hi.max(m))
+            })
+    };
+    for (interval, figure, family_key) in [
+        ("loso", v["loso"]["mae"].as_f64().unwrap(), "loso"),
+        (
+            "in_sample",
+            v["in_sample"]["mae"].as_f64().unwrap(),
+            "in_sample",
+        ),
+        (
+            "macro_average",
+            v["targets"]["macro_average"]["in_sample_mae"]
+                .as_f64()
+                .unwrap(),
+            "in_sample",
+        ),
+    ] {
+        let (low, high) = (
+            u[interval]["low"].as_f64().unwrap(),
+            u[interval]["high"].as_f64().unwrap(),
+        );
+        let (best, worst) = bounds(family_key);
+        assert!(
+            best <= low && low <= figure && figure <= high && high <= worst,
+            "{interval}: {best} <= {low} <= {figure} <= {high} <= {worst}"
+        );
+    }
+    let lbo = &u["leave_blackwell_out"];
+    assert!(lbo["low"].as_f64().unwrap() <= lbo["high"].as_f64().unwrap());
+    // Same seed, same bytes: a second run prints the same intervals.
+    let again: Value = serde_json::from_str(&ok(&["train", "validate", "-f", "json"])).unwrap();
+    assert_eq!(again["uncertainty"], *u);
+    // The table prints them under the headline.
+    let table = ok(&["train", "validate"]);
+    assert!(
+        table.contains("90% interval, the 9 source families resampled (2000 draws): left out "),
+        "{table}"
+    );
+}
+
+#[test]
 fn training_ships_its_own_refit() {
     // The in-sample figures are the shipped constants' (what `gigawatt train` uses); they are
     // the grid point the refit on every row picks, so a model change that moves the fit shows

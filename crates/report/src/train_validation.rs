@@ -33,6 +33,11 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// A resampled interval (`perf::validate::uncertainty`), as "4.7-8.5%".
+fn range(i: &perf::validate::uncertainty::Interval) -> String {
+    format!("{:.1}-{:.1}%", 100.0 * i.low, 100.0 * i.high)
+}
+
 fn signed_pct(x: Option<f64>) -> String {
     x.map_or("-".into(), |x| format!("{:+.1}%", 100.0 * x))
 }
@@ -85,10 +90,14 @@ fn headline(out: &mut String, v: &TrainingValidation) {
         "Left out (leave one source out)",
         Some(pct(r.loso.mae)),
         &format!(
-            "mean absolute error over {} rows; median {}, p90 {}",
+            "mean absolute error over {} rows; median {}, p90 {}; {} with other publications \
+             ({:.0}% interval, the {} source families resampled)",
             r.loso.n,
             pct(r.loso.median),
-            pct(r.loso.p90)
+            pct(r.loso.p90),
+            range(&r.uncertainty.loso),
+            100.0 * r.uncertainty.level,
+            r.uncertainty.families
         ),
     );
     card(
@@ -96,8 +105,9 @@ fn headline(out: &mut String, v: &TrainingValidation) {
         "In sample",
         Some(pct(r.in_sample.mae)),
         &format!(
-            "with the shipped constants; {} refitted on every row",
-            pct(r.refit.stats.mae)
+            "with the shipped constants; {} refitted on every row; {} with other publications",
+            pct(r.refit.stats.mae),
+            range(&r.uncertainty.in_sample)
         ),
     );
     card(
@@ -105,8 +115,10 @@ fn headline(out: &mut String, v: &TrainingValidation) {
         "Blackwell left out",
         Some(pct(lbo.stats.mae)),
         &format!(
-            "{} Blackwell rows predicted from {} A100/H100 rows",
-            lbo.stats.n, lbo.fit_rows
+            "{} Blackwell rows predicted from {} A100/H100 rows; {} with other publications",
+            lbo.stats.n,
+            lbo.fit_rows,
+            range(&r.uncertainty.leave_blackwell_out)
         ),
     );
     card(

@@ -12,7 +12,8 @@
 //! - [`csv`]: RFC 4180 splitting; [`sources`]: families, frameworks, model facts, exclusions;
 //! - [`rows`]: a row into a [`Case`]; [`conventions`]: published figure to step time;
 //! - [`predict`]: `auto` resolution and the step model; [`metrics`]: MAE, median, p90, bias;
-//! - [`folds`]: the grid fit and the hold-out splits; [`targets`]: issue 12's accuracy targets.
+//! - [`folds`]: the grid fit and the hold-out splits; [`targets`]: issue 12's accuracy targets;
+//! - [`uncertainty`]: how far the headline figures move when the source families are resampled.
 
 pub mod conventions;
 pub mod csv;
@@ -23,6 +24,7 @@ pub mod predict;
 pub mod rows;
 pub mod sources;
 pub mod targets;
+pub mod uncertainty;
 
 use std::collections::BTreeMap;
 
@@ -35,6 +37,7 @@ pub use metrics::Stats;
 pub use rows::{read_rows, Case, FrameworkFor, Generation, RowOutcome, RowRead};
 pub use sources::{FlopConvention, Sources};
 pub use targets::Targets;
+pub use uncertainty::Uncertainty;
 
 use crate::step::{Breakdown, Hardware, ModelConstants, Strategy};
 
@@ -195,6 +198,8 @@ pub struct Report {
     pub grid: Grid,
     /// Issue 12's accuracy targets, each with its figure and whether it holds.
     pub targets: Targets,
+    /// The headline figures' 90% intervals with the source families resampled.
+    pub uncertainty: Uncertainty,
 }
 
 /// The coverage target of issue 11.
@@ -358,6 +363,34 @@ pub fn validate(
     let eligible = results.len() - excluded;
     let in_sample: Vec<f64> = results.iter().filter_map(|r| r.error).collect();
     let targets = targets::targets(&results, &families, &leave_blackwell_out);
+    let by_family = |error: &dyn Fn(&RowResult) -> Option<f64>| -> Vec<Vec<f64>> {
+        family_ids
+            .iter()
+            .map(|id| {
+                results
+                    .iter()
+                    .filter(|r| &r.family == id)
+                    .filter_map(error)
+                    .collect()
+            })
+            .collect()
+    };
+    let blackwell_left_out: Vec<Vec<f64>> = family_ids
+        .iter()
+        .map(|id| {
+            leave_blackwell_out
+                .errors
+                .iter()
+                .filter(|(r, _)| &pairs[*r].0.family == id)
+                .map(|&(_, e)| e)
+                .collect()
+        })
+        .collect();
+    let uncertainty = uncertainty::uncertainty(
+        &by_family(&|r| r.error),
+        &by_family(&|r| r.loso_error),
+        &blackwell_left_out,
+    );
     Report {
         coverage: Coverage {
             rows: results.len(),
@@ -377,6 +410,7 @@ pub fn validate(
         leave_blackwell_out,
         grid: grid.clone(),
         targets,
+        uncertainty,
     }
 }
 
