@@ -187,6 +187,9 @@ def test_train_validate_is_the_clis_json_with_rows_as_a_table_and_the_page(repo)
     assert set(r.to_pandas("families")["id"]) >= {"narayanan2021", "mbridge2604"}
     targets = r.to_pandas("targets")
     assert targets["met"].sum() == d["targets"]["met"]
+    # The headline's interval with the source families resampled brackets it.
+    u = d["uncertainty"]
+    assert u["loso"]["low"] <= d["loso"]["mae"] <= u["loso"]["high"]
     html = r.to_html()
     assert html.startswith("<!doctype html>") and html.count("<circle ") == len(compared)
     assert "left out" in r._repr_html_()
