@@ -4,7 +4,7 @@
 //! here, the computation in `perf::validate`.
 
 use catalog::{Catalog, Sourced};
-use perf::validate::{CaseResult, Grid, Report, Skipped, Sources, ValidationSummary};
+use perf::validate::{CaseResult, Grid, Group, Report, Skipped, Sources, ValidationSummary};
 use perf::{Hardware, ModelConstants};
 use serde::Serialize;
 
@@ -108,6 +108,31 @@ pub struct TrainingValidation {
     /// Families, folds, coverage and every row.
     #[serde(flatten)]
     pub report: Report,
+    /// The compared rows by the system they ran on and by their matmuls' precision recipe.
+    pub groups: Groups,
+}
+
+/// The compared rows sliced by system and by precision ([`perf::validate::group_by`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Groups {
+    /// By the catalog system the row's GPU type maps to ([`system_for_gpu_type`]).
+    pub by_system: Vec<Group>,
+    /// By the precision recipe of the layers' matmuls (the experts' in an MoE model).
+    pub by_precision: Vec<Group>,
+}
+
+impl Groups {
+    /// The groups of `report`'s rows.
+    pub fn of(report: &Report) -> Groups {
+        Groups {
+            by_system: perf::validate::group_by(&report.rows, &|r| {
+                system_for_gpu_type(&r.gpu_type).map(str::to_string)
+            }),
+            by_precision: perf::validate::group_by(&report.rows, &|r| {
+                (!r.precision.is_empty()).then(|| r.precision.clone())
+            }),
+        }
+    }
 }
 
 /// Validates the training model with the shipped constants and `calibration/sources.toml` on
@@ -218,6 +243,7 @@ fn validate_with_sources(
         summary: report.summary(),
         skipped: report.skipped(),
         constants: *constants,
+        groups: Groups::of(&report),
         report,
     })
 }

@@ -254,6 +254,32 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
+/// The compared rows by system and by precision: how far off, and which way, for the chip
+/// and the recipe of a question.
+fn groups(g: &engine::train_validate::Groups) -> String {
+    let mut out = String::from(
+        "\nBy system and by precision (compared rows; bias > 0: the model is slower than measured):\n",
+    );
+    for (title, groups) in [("system", &g.by_system), ("precision", &g.by_precision)] {
+        out += &format!(
+            "  {:<16} {:>5} {:>9} {:>7} {:>7} {:>9}\n",
+            title, "rows", "families", "MAE", "bias", "LOSO MAE"
+        );
+        for group in groups {
+            out += &format!(
+                "  {:<16} {:>5} {:>9} {:>7} {:>+6.1}% {:>9}\n",
+                group.key,
+                group.in_sample.n,
+                group.families,
+                pct(group.in_sample.mae),
+                100.0 * group.in_sample.bias,
+                pct(group.loso.mae)
+            );
+        }
+    }
+    out
+}
+
 /// The headline figures' intervals (`perf::validate::uncertainty`): how far they move when
 /// other publications stand in for these.
 fn uncertainty_line(u: &perf::validate::Uncertainty) -> String {
@@ -414,6 +440,7 @@ fn table(v: &TrainingValidation) -> String {
     for f in &r.families {
         out += &format!("  {:<18} {}\n", f.id, f.publication);
     }
+    out += &groups(&v.groups);
     let mut reasons = String::new();
     for f in &r.families {
         for (why, n) in &f.refused_by_reason {

@@ -236,6 +236,69 @@ fn the_headline_figures_carry_a_family_bootstrap_interval() {
 }
 
 #[test]
+fn the_rows_are_also_grouped_by_system_and_by_precision() {
+    // Every compared row falls in exactly one system group and one precision group, and each
+    // group's figures are its rows' (recomputed here from the rows themselves).
+    let v = json();
+    let rows: Vec<&Value> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "compared")
+        .collect();
+    for (kind, field) in [("by_system", None), ("by_precision", Some("precision"))] {
+        let groups = v["groups"][kind].as_array().unwrap();
+        let total: u64 = groups
+            .iter()
+            .map(|g| g["in_sample"]["n"].as_u64().unwrap())
+            .sum();
+        assert_eq!(total as usize, rows.len(), "{kind}");
+        let Some(field) = field else { continue };
+        for g in groups {
+            let key = g["key"].as_str().unwrap();
+            let mine: Vec<f64> = rows
+                .iter()
+                .filter(|r| r[field] == key)
+                .map(|r| r["error"].as_f64().unwrap())
+                .collect();
+            let mae = mine.iter().map(|e| e.abs()).sum::<f64>() / mine.len() as f64;
+            assert!(
+                (g["in_sample"]["mae"].as_f64().unwrap() - mae).abs() < 1e-12,
+                "{key}"
+            );
+        }
+    }
+    let systems: Vec<&str> = v["groups"]["by_system"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"].as_str().unwrap())
+        .collect();
+    for system in [
+        "dgx-a100-40gb",
+        "dgx-h100",
+        "dgx-b200",
+        "gb200-nvl72",
+        "gb300-nvl72",
+    ] {
+        assert!(systems.contains(&system), "{systems:?}");
+    }
+    let precisions: Vec<&str> = v["groups"]["by_precision"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"].as_str().unwrap())
+        .collect();
+    for recipe in ["bf16", "fp8-delayed", "fp8-current", "mxfp8", "nvfp4"] {
+        assert!(precisions.contains(&recipe), "{precisions:?}");
+    }
+    let table = ok(&["train", "validate"]);
+    assert!(table.contains("By system and by precision"), "{table}");
+    let page = ok(&["train", "validate", "-f", "html"]);
+    assert!(page.contains("By system and by precision"));
+}
+
+#[test]
 fn training_ships_its_own_refit() {
     // The in-sample figures are the shipped constants' (what `gigawatt train` uses); they are
     // the grid point the refit on every row picks, so a model change that moves the fit shows

@@ -13,12 +13,14 @@
 //! - [`rows`]: a row into a [`Case`]; [`conventions`]: published figure to step time;
 //! - [`predict`]: `auto` resolution and the step model; [`metrics`]: MAE, median, p90, bias;
 //! - [`folds`]: the grid fit and the hold-out splits; [`targets`]: issue 12's accuracy targets;
-//! - [`uncertainty`]: how far the headline figures move when the source families are resampled.
+//! - [`uncertainty`]: how far the headline figures move when the source families are resampled;
+//! - [`groups`]: the compared rows by another key (the system, the precision recipe).
 
 pub mod conventions;
 pub mod csv;
 pub mod extra_sources;
 pub mod folds;
+pub mod groups;
 pub mod metrics;
 pub mod predict;
 pub mod rows;
@@ -33,6 +35,7 @@ use serde::Serialize;
 pub use csv::parse_csv;
 pub use extra_sources::ExtraSources;
 pub use folds::{ErrorMatrix, Fitted, Fold, Grid};
+pub use groups::{group_by, Group};
 pub use metrics::Stats;
 pub use rows::{read_rows, Case, FrameworkFor, Generation, RowOutcome, RowRead};
 pub use sources::{FlopConvention, Sources};
@@ -70,6 +73,9 @@ pub struct RowResult {
     pub generation: Generation,
     /// Whether the row trains a mixture-of-experts model (false when the row is not a case).
     pub moe: bool,
+    /// The precision recipe of the layers' matmuls (the experts' in an MoE model), by its
+    /// name (`bf16`, `fp8-current`, `mxfp8`, ...); empty when the row is not a case.
+    pub precision: String,
     /// Compared, refused or excluded.
     pub status: Status,
     /// Why refused or excluded.
@@ -108,6 +114,7 @@ impl RowResult {
             gpu_type: gpu_type.to_string(),
             generation: Generation::of(gpu_type),
             moe: false,
+            precision: String::new(),
             status: Status::Refused,
             reason: None,
             measured_step_time_s: None,
@@ -230,6 +237,13 @@ pub fn validate(
             RowOutcome::Case(case) => {
                 result.framework = case.framework.clone();
                 result.moe = case.arch.is_moe();
+                let recipes = case.workload.components();
+                result.precision = if result.moe {
+                    recipes.experts.name()
+                } else {
+                    recipes.dense.name()
+                }
+                .to_string();
                 result.filled = case.filled.clone();
                 result.measured_step_time_s = Some(case.measured_step_time_s);
                 match hardware_for(&case.gpu_type) {
