@@ -516,7 +516,7 @@ fn csv_field(text: &str) -> String {
 
 fn csv<'a>(rows: impl Iterator<Item = &'a RowResult>) -> String {
     let mut out = String::from(
-        "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,framework_illegal,layout,filled,compute_s,recompute_s,tp_comm_s,cp_comm_s,ep_comm_s,pp_comm_s,dp_comm_s,bubble_s,optimizer_s,overlap_slowdown_s,userbuffers_s,hidden_comm_s,matmul_s,attention_s,elementwise_s,host_stall_s,output_layer_s\n",
+        "id,file,family,framework,gpu_type,generation,status,reason,measured_step_time_s,predicted_step_time_s,error,loso_error,predicted_fits,infeasible,framework_illegal,layout,filled,compute_s,recompute_s,tp_comm_s,cp_comm_s,ep_comm_s,pp_comm_s,dp_comm_s,bubble_s,optimizer_s,overlap_slowdown_s,userbuffers_s,hidden_comm_s,matmul_s,attention_s,elementwise_s,host_stall_s,output_layer_s,moe,precision\n",
     );
     let num = |x: Option<f64>| x.map_or(String::new(), |x| format!("{x:.6}"));
     for r in rows {
@@ -567,7 +567,9 @@ fn csv<'a>(rows: impl Iterator<Item = &'a RowResult>) -> String {
             out.push(',');
             out += &num(parts.map(|p| p[i]));
         }
-        out.push('\n');
+        // Appended after the breakdown so the earlier columns keep their places: what
+        // `groups` slices by, for a reader grouping the rows themselves.
+        out += &format!(",{},{}\n", r.moe, csv_field(&r.precision));
     }
     out
 }

@@ -394,7 +394,7 @@ fn table_and_csv_print() {
     assert!(header.starts_with("id,file,family,framework,gpu_type"));
     assert!(header.contains("loso_error") && header.contains("filled"));
     assert!(header.ends_with(
-        ",userbuffers_s,hidden_comm_s,matmul_s,attention_s,elementwise_s,host_stall_s,output_layer_s"
+        ",userbuffers_s,hidden_comm_s,matmul_s,attention_s,elementwise_s,host_stall_s,output_layer_s,moe,precision"
     ));
     let columns = header.split(',').count();
     let rows: Vec<&str> = lines.collect();
@@ -404,11 +404,14 @@ fn table_and_csv_print() {
         .iter()
         .find(|l| l.starts_with("megatron_readme_h100_462b,"))
         .unwrap();
-    // The last 17 fields, in header order: compute, recompute, tp, cp, ep, pp, dp, bubble,
-    // optimizer, overlap slowdown, userbuffers, hidden comm, then compute by kind: matmuls,
-    // attention, element-wise, host stalls, output layer (rsplitn yields them last first).
+    // The 17 fields before the last two (moe, precision), in header order: compute,
+    // recompute, tp, cp, ep, pp, dp, bubble, optimizer, overlap slowdown, userbuffers, hidden
+    // comm, then compute by kind: matmuls, attention, element-wise, host stalls, output layer
+    // (rsplitn yields them last first).
+    assert!(row.ends_with(",false,bf16"), "{row}");
     let mut parts: Vec<f64> = row
-        .rsplitn(18, ',')
+        .rsplitn(20, ',')
+        .skip(2)
         .take(17)
         .map(|f| f.parse().unwrap())
         .collect();
