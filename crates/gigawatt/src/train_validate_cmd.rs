@@ -283,18 +283,15 @@ fn groups(g: &engine::train_validate::Groups) -> String {
 /// The headline figures' intervals (`perf::validate::uncertainty`): how far they move when
 /// other publications stand in for these.
 fn uncertainty_line(u: &perf::validate::Uncertainty) -> String {
-    let range = |i: &perf::validate::uncertainty::Interval| {
-        format!("{:.1}-{:.1}%", 100.0 * i.low, 100.0 * i.high)
-    };
     format!(
         "  {:.0}% interval, the {} source families resampled ({} draws): left out {}, in sample {}; Blackwell rows left out {}; mean over families {}\n",
         100.0 * u.level,
         u.families,
         u.resamples,
-        range(&u.loso),
-        range(&u.in_sample),
-        range(&u.leave_blackwell_out),
-        range(&u.macro_average)
+        u.loso.percent_text(),
+        u.in_sample.percent_text(),
+        u.leave_blackwell_out.percent_text(),
+        u.macro_average.percent_text()
     )
 }
 

@@ -33,11 +33,6 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", 100.0 * x)
 }
 
-/// A resampled interval (`perf::validate::uncertainty`), as "4.7-8.5%".
-fn range(i: &perf::validate::uncertainty::Interval) -> String {
-    format!("{:.1}-{:.1}%", 100.0 * i.low, 100.0 * i.high)
-}
-
 fn signed_pct(x: Option<f64>) -> String {
     x.map_or("-".into(), |x| format!("{:+.1}%", 100.0 * x))
 }
@@ -96,7 +91,7 @@ fn headline(out: &mut String, v: &TrainingValidation) {
             r.loso.n,
             pct(r.loso.median),
             pct(r.loso.p90),
-            range(&r.uncertainty.loso),
+            r.uncertainty.loso.percent_text(),
             100.0 * r.uncertainty.level,
             r.uncertainty.families
         ),
@@ -108,7 +103,7 @@ fn headline(out: &mut String, v: &TrainingValidation) {
         &format!(
             "with the shipped constants; {} refitted on every row; {} with other publications",
             pct(r.refit.stats.mae),
-            range(&r.uncertainty.in_sample)
+            r.uncertainty.in_sample.percent_text()
         ),
     );
     card(
@@ -119,7 +114,7 @@ fn headline(out: &mut String, v: &TrainingValidation) {
             "{} Blackwell rows predicted from {} A100/H100 rows; {} with other publications",
             lbo.stats.n,
             lbo.fit_rows,
-            range(&r.uncertainty.leave_blackwell_out)
+            r.uncertainty.leave_blackwell_out.percent_text()
         ),
     );
     card(

@@ -23,19 +23,18 @@ pub struct Group {
 /// The compared rows grouped by `key` (rows it gives no key are left out), in the order of
 /// the keys.
 pub fn group_by(rows: &[RowResult], key: &dyn Fn(&RowResult) -> Option<String>) -> Vec<Group> {
-    let mut keys: Vec<String> = rows
+    // Each compared row keyed once; a stable sort keeps the rows' order within a key.
+    let mut keyed: Vec<(String, &RowResult)> = rows
         .iter()
         .filter(|r| r.error.is_some())
-        .filter_map(key)
+        .filter_map(|r| key(r).map(|k| (k, r)))
         .collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
-        .map(|k| {
-            let mine: Vec<&RowResult> = rows
-                .iter()
-                .filter(|r| r.error.is_some() && key(r).as_deref() == Some(k.as_str()))
-                .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|chunk| {
+            let k = chunk[0].0.clone();
+            let mine: Vec<&RowResult> = chunk.iter().map(|(_, r)| *r).collect();
             let mut families: Vec<&str> = mine.iter().map(|r| r.family.as_str()).collect();
             families.sort_unstable();
             families.dedup();

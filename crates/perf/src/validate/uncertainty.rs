@@ -33,6 +33,13 @@ pub struct Interval {
     pub high: f64,
 }
 
+impl Interval {
+    /// The interval as percentages, "4.7-8.5%" (the table and the HTML page print it so).
+    pub fn percent_text(&self) -> String {
+        format!("{:.1}-{:.1}%", 100.0 * self.low, 100.0 * self.high)
+    }
+}
+
 /// The headline figures' intervals.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Uncertainty {
@@ -151,6 +158,16 @@ pub fn uncertainty(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_interval_prints_as_percentages() {
+        // 0.04749 and 0.08511 round to 4.7 and 8.5.
+        let i = Interval {
+            low: 0.04749,
+            high: 0.08511,
+        };
+        assert_eq!(i.percent_text(), "4.7-8.5%");
+    }
 
     #[test]
     fn one_family_has_no_spread() {
