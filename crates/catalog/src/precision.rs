@@ -219,8 +219,9 @@ pub enum Ceiling {
 
 /// A ceiling derived by rule: `like`'s ceiling at `from` (measured, or itself derived), as a
 /// fraction of `like`'s peak at `from`, times this chip's peak at this precision. With a
-/// `ratio` (a measured rate of this precision over `from` at the same shapes), the fraction
-/// times this chip's peak at `from`, times the ratio.
+/// `ratio`, the fraction times this chip's peak at `from`, times the ratio: a measured speed
+/// at the same shapes, either of this precision over `from` on one chip, or (when `from` is
+/// this precision and `like` another chip) of this chip over `like` in one benchmark.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DerivedCeiling {
     /// The rule in words: why that measurement stands for this chip.
@@ -229,7 +230,8 @@ pub struct DerivedCeiling {
     pub like: Option<Spanned<String>>,
     /// The precision whose measured fraction is borrowed (`None`: the same precision).
     pub from: Option<Precision>,
-    /// Measured speed of this precision over `from` at the same GEMM shapes, with its source.
+    /// Measured speed at the same GEMM shapes, with its source: this precision over `from`, or
+    /// this chip over `like` when `from` is this precision.
     pub ratio: Option<Sourced<f64>>,
     /// Anything else to know.
     pub note: Option<String>,
@@ -274,6 +276,10 @@ impl Ceiling {
                         100.0 * r.fraction,
                         r.borrowed_source,
                         match r.ratio {
+                            Some(ratio) if r.from == precision => format!(
+                                ", times this chip's {} peak, times the measured speed of this chip over {} {ratio}",
+                                r.from, r.like
+                            ),
                             Some(ratio) => format!(
                                 ", times this chip's {} peak, times the measured {precision}/{} ratio {ratio}",
                                 r.from, r.from

@@ -669,3 +669,36 @@ fn inconsistent_layer_facts_name_the_model_and_field() {
         assert!(err.contains(field) && err.contains(fix), "{facts}: {err}");
     }
 }
+
+#[test]
+fn gb300_borrows_gb200s_measured_fractions_times_the_speed_measured_between_the_two() {
+    let catalog = Catalog::embedded().unwrap_or_else(|d| panic!("{d}"));
+    let gb300 = &catalog.accelerators["gb300"];
+    let gb200 = &catalog.accelerators["gb200"];
+    // Microsoft's cuBLASLt FP8 GEMM at 16384^3: GB300 3,308.5 / GB200 2,906.9 = 1.1382.
+    // BF16: GB200's MAMF 1,822.0 of 2,500 (0.7288) x GB300's 2,500 x 1.1382 = 2,073.8.
+    // FP8: 3,615.6 of 5,000 (0.72312) x 5,000 x 1.1382 = 4,115.3.
+    for (precision, expected) in [(Precision::Bf16, 2073.8), (Precision::Fp8, 4115.3)] {
+        let own = gb300.matmul_ceiling(precision).number().unwrap();
+        let borrowed = gb200.matmul_ceiling(precision).number().unwrap();
+        assert_eq!(own, expected, "{precision}");
+        assert!(
+            (own / borrowed - 1.1382).abs() < 1e-3,
+            "{precision}: {own} / {borrowed}"
+        );
+        let Sourced::Known { source, note, .. } = gb300.matmul_ceiling(precision) else {
+            panic!("{precision}: not known");
+        };
+        assert_eq!(source, "src-azure-ai-benchmarking-gb300");
+        let note = note.unwrap_or_default();
+        assert!(
+            note.contains("times the measured speed of this chip over gb200 1.1382"),
+            "{note}"
+        );
+    }
+    // MXFP8 follows FP8 through its own kernel ratio: 4,115.3 x 0.9513 = 3,914.9.
+    assert_eq!(
+        gb300.matmul_ceiling(Precision::Mxfp8).number(),
+        Some(3914.9)
+    );
+}

@@ -240,9 +240,10 @@ const HOPPER_RATES: [(CudnnVersion, f64, f64); 1] = [(v(9, 19), 644.0 / 989.0, 5
 /// llama3.1_20260424_100750.csv` and `gb300/llama3.1_20260424_100757.csv`, cuDNN 9.22, BF16,
 /// Llama 3.1 heads 64 / 8, width 128, causal, 4,096 tokens, the reference length): GB300 1,703
 /// / 1,248 TFLOP/s forward / backward, GB200 1,408 / 1,148, so GB300 runs 1.2095x forward and
-/// 1.0871x backward. The chips' BF16 ceilings differ by 1.0788 (GB300 1,965.6: B300's
-/// measured 78.6% of 2,500; GB200 1,822 measured), which the ceiling already carries: forward
-/// 1.2095 / 1.0788 = 1.1212, backward 1.0871 / 1.0788 = 1.0077. The forward gains because
+/// 1.0871x backward. The chips' BF16 ceilings differ by 1.1382 (GB300 2,073.8: GB200's
+/// measured fraction times the GEMM speed Microsoft measured between the two; GB200 1,822
+/// measured), which the ceiling already carries: forward 1.2095 / 1.1382 = 1.0627, backward
+/// 1.0871 / 1.1382 = 0.9551. The forward gains because
 /// its softmax exponentials, one per score, run on Blackwell Ultra's doubled SFU rate (10.7
 /// against 5 tera-exponentials/s, src-verda-gb300); the backward's five matmuls per score
 /// leave the exponential little share. The same pair under cuDNN 9.19 (2026-02-26,
@@ -267,7 +268,7 @@ pub const BLACKWELL_ULTRA_SPEED: KernelSpeed = KernelSpeed {
 /// `gpt_oss/gb300/gpt_oss_20260424_100022.csv`, cuDNN 9.22, BF16, a 128-token band, width 64,
 /// 4k tokens, batch 2, non-deterministic backward): GB200 0.210 / 0.465 ms forward / backward,
 /// GB300 0.202 / 0.442 ms, so GB300 runs 1.0396x forward and 1.0520x backward, over the
-/// ceilings' 1.0788: 0.9637 and 0.9752. A band's query tile walks two key tiles, so the kernel
+/// ceilings' 1.1382: 0.9134 and 0.9243. A band's query tile walks two key tiles, so the kernel
 /// spends its time on the tile's fixed work (loading the queries, writing the output and its
 /// log-sum-exp) rather than on exponentials, and Blackwell Ultra's doubled exponential rate
 /// buys it almost nothing; at 2k and 8k the ratios are 1.048 / 1.044 and 1.043 / 1.057.
@@ -276,10 +277,11 @@ pub const BLACKWELL_ULTRA_BAND_SPEED: KernelSpeed = KernelSpeed {
     backward: (0.465 / 0.442) / BLACKWELL_ULTRA_CEILING_RATIO,
 };
 
-/// GB300's BF16 matmul ceiling over GB200's in the catalog: B300's measured fraction (1,769 of
-/// 2,250) of GB300's 2,500 peak, over GB200's measured 1,822 (`catalog/hardware.toml`; the
-/// engine's tests hold the two equal).
-pub const BLACKWELL_ULTRA_CEILING_RATIO: f64 = (1769.0 / 2250.0 * 2500.0) / 1822.0;
+/// GB300's BF16 matmul ceiling over GB200's in the catalog: GB200's measured fraction of the
+/// same 2,500 peak, times Microsoft's cuBLASLt GEMM speed of GB300 over GB200 (3,308.5 / 2,906.9
+/// at 16384^3), so the ratio itself (`catalog/hardware.toml`; the engine's tests hold the two
+/// equal). Until 2026-12-05 B300's fraction (1,769 of 2,250) of the 2,500 peak: 1.0788.
+pub const BLACKWELL_ULTRA_CEILING_RATIO: f64 = 1.1382;
 
 /// The attention kernels of cuDNN `version` on `arch`, relative to the kernels the fitted
 /// fraction stands for (the newest published on Hopper or Blackwell): the latest measurement at
@@ -520,22 +522,22 @@ mod tests {
 
     #[test]
     fn blackwell_ultra_runs_blackwell_kernels_at_its_measured_level() {
-        // The ceilings' ratio: 1769 / 2250 x 2500 = 1965.556 over 1822 = 1.078791. GB300 over
-        // GB200 the same day, 4k causal: forward 1703 / 1408 = 1.209517, backward 1248 / 1148 =
-        // 1.087108; per unit of ceiling 1.209517 / 1.078791 = 1.121180 and 1.087108 / 1.078791 =
-        // 1.007710.
-        assert!((BLACKWELL_ULTRA_CEILING_RATIO - 1.078791).abs() < 1e-6);
+        // The ceilings' ratio: 1822 / 2500 x 2500 x 1.1382 = 2073.8 over 1822 = 1.1382. GB300
+        // over GB200 the same day, 4k causal: forward 1703 / 1408 = 1.209517, backward 1248 /
+        // 1148 = 1.087108; per unit of ceiling 1.209517 / 1.1382 = 1.062658 and 1.087108 /
+        // 1.1382 = 0.955112.
+        assert!((BLACKWELL_ULTRA_CEILING_RATIO - 1.1382).abs() < 1e-12);
         let ultra = BLACKWELL_ULTRA_SPEED;
-        assert!((ultra.forward - 1.121180).abs() < 1e-5, "{ultra:?}");
-        assert!((ultra.backward - 1.007710).abs() < 1e-5, "{ultra:?}");
+        assert!((ultra.forward - 1.062658).abs() < 1e-5, "{ultra:?}");
+        assert!((ultra.backward - 0.955112).abs() < 1e-5, "{ultra:?}");
         let at = |version: &str, arch| kernel_speed(CudnnVersion::parse(version), arch);
         assert_eq!(at("9.22", KernelArch::BlackwellUltra), ultra);
         // An older container's kernels: Blackwell's vintage ratio times the chip's level
-        // (25.11's 9.13 backward, 0.78662 x 1.007710 = 0.79269).
+        // (25.11's 9.13 backward, 0.78662 x 0.955112 = 0.75131).
         let mb2511 = at("9.13.0", KernelArch::BlackwellUltra);
         let blackwell = at("9.13.0", KernelArch::Blackwell);
         assert!((mb2511.forward - blackwell.forward * ultra.forward).abs() < 1e-12);
-        assert!((mb2511.backward - 0.79269).abs() < 1e-4, "{mb2511:?}");
+        assert!((mb2511.backward - 0.75131).abs() < 1e-4, "{mb2511:?}");
         // The measurement is cuDNN's: a framework without a cuDNN version keeps the fitted rate.
         assert_eq!(
             kernel_speed(None, KernelArch::BlackwellUltra),
@@ -555,10 +557,10 @@ mod tests {
     #[test]
     fn blackwell_ultra_bands_gain_only_what_their_kernel_measured() {
         // GB300 over GB200, 128-token band, 4k: 0.210 / 0.202 = 1.039604 forward, 0.465 /
-        // 0.442 = 1.052036 backward; per unit of ceiling (1.078791) 0.963670 and 0.975200.
+        // 0.442 = 1.052036 backward; per unit of ceiling (1.1382) 0.913375 and 0.924298.
         let band = BLACKWELL_ULTRA_BAND_SPEED;
-        assert!((band.forward - 0.963_670).abs() < 1e-5, "{band:?}");
-        assert!((band.backward - 0.975_200).abs() < 1e-5, "{band:?}");
+        assert!((band.forward - 0.913_375).abs() < 1e-5, "{band:?}");
+        assert!((band.backward - 0.924_298).abs() < 1e-5, "{band:?}");
         let newest = CudnnVersion::parse("9.22");
         let ultra_band = band_kernel_speed(newest, KernelArch::BlackwellUltra);
         assert!(
@@ -569,11 +571,11 @@ mod tests {
             (ultra_band.backward - band.backward).abs() < 1e-12,
             "{ultra_band:?}"
         );
-        // An older container keeps its vintage: 25.11's 9.13 backward, 0.78662 x 0.975200.
+        // An older container keeps its vintage: 25.11's 9.13 backward, 0.78662 x 0.924298.
         let old = CudnnVersion::parse("9.13");
         let mb2511 = band_kernel_speed(old, KernelArch::BlackwellUltra);
         assert!(
-            (mb2511.backward - 0.78662 * 0.975_200).abs() < 1e-4,
+            (mb2511.backward - 0.78662 * 0.924_298).abs() < 1e-4,
             "{mb2511:?}"
         );
         // Everywhere else, and without a cuDNN version, the band runs the full kernels' speed.
