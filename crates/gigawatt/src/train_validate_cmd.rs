@@ -283,15 +283,20 @@ fn groups(g: &engine::train_validate::Groups) -> String {
 /// The headline figures' intervals (`perf::validate::uncertainty`): how far they move when
 /// other publications stand in for these.
 fn uncertainty_line(u: &perf::validate::Uncertainty) -> String {
+    let r = &u.refitted;
     format!(
-        "  {:.0}% interval, the {} source families resampled ({} draws): left out {}, in sample {}; Blackwell rows left out {}; mean over families {}\n",
+        "  {:.0}% interval, the {} source families resampled ({} draws): left out {}, in sample {}; Blackwell rows left out {}; mean over families {}\n  the same, refitting the constants in every draw: left out {}, in sample {}; Blackwell rows left out {}; mean over families {}\n",
         100.0 * u.level,
         u.families,
         u.resamples,
         u.loso.percent_text(),
         u.in_sample.percent_text(),
         u.leave_blackwell_out.percent_text(),
-        u.macro_average.percent_text()
+        u.macro_average.percent_text(),
+        r.loso.percent_text(),
+        r.in_sample.percent_text(),
+        r.leave_blackwell_out.percent_text(),
+        r.macro_average.percent_text()
     )
 }
 

@@ -224,6 +224,38 @@ fn the_headline_figures_carry_a_family_bootstrap_interval() {
     }
     let lbo = &u["leave_blackwell_out"];
     assert!(lbo["low"].as_f64().unwrap() <= lbo["high"].as_f64().unwrap());
+    // Refitting the constants in every draw: the draws are the same families (same seed, same
+    // order), and a refit is the grid's least error on the draw's rows, so draw by draw it is
+    // never above the error at the run's constants: every percentile of the refitted in-sample
+    // figure is at most the plain one's. The run's own figures lie inside the refitted
+    // intervals on these files.
+    let refitted = &u["refitted"];
+    let at = |i: &Value, end: &str| i[end].as_f64().unwrap();
+    assert!(at(&refitted["in_sample"], "low") <= at(&u["in_sample"], "low"));
+    assert!(at(&refitted["in_sample"], "high") <= at(&u["in_sample"], "high"));
+    for (interval, figure) in [
+        ("loso", v["loso"]["mae"].as_f64().unwrap()),
+        ("in_sample", v["refit"]["mae"].as_f64().unwrap()),
+        (
+            "leave_blackwell_out",
+            v["leave_blackwell_out"]["mae"].as_f64().unwrap(),
+        ),
+        (
+            "macro_average",
+            v["targets"]["macro_average"]["in_sample_mae"]
+                .as_f64()
+                .unwrap(),
+        ),
+    ] {
+        let (low, high) = (
+            at(&refitted[interval], "low"),
+            at(&refitted[interval], "high"),
+        );
+        assert!(
+            low <= figure && figure <= high,
+            "refitted {interval}: {low} <= {figure} <= {high}"
+        );
+    }
     // Same seed, same bytes: a second run prints the same intervals.
     let again: Value = serde_json::from_str(&ok(&["train", "validate", "-f", "json"])).unwrap();
     assert_eq!(again["uncertainty"], *u);
@@ -231,6 +263,10 @@ fn the_headline_figures_carry_a_family_bootstrap_interval() {
     let table = ok(&["train", "validate"]);
     assert!(
         table.contains("90% interval, the 9 source families resampled (2000 draws): left out "),
+        "{table}"
+    );
+    assert!(
+        table.contains("  the same, refitting the constants in every draw: left out "),
         "{table}"
     );
 }

@@ -190,6 +190,8 @@ def test_train_validate_is_the_clis_json_with_rows_as_a_table_and_the_page(repo)
     # The headline's interval with the source families resampled brackets it.
     u = d["uncertainty"]
     assert u["loso"]["low"] <= d["loso"]["mae"] <= u["loso"]["high"]
+    # Refitting the constants in every draw brackets it too.
+    assert u["refitted"]["loso"]["low"] <= d["loso"]["mae"] <= u["refitted"]["loso"]["high"]
     html = r.to_html()
     assert html.startswith("<!doctype html>") and html.count("<circle ") == len(compared)
     assert "left out" in r._repr_html_()

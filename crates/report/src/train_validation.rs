@@ -87,13 +87,15 @@ fn headline(out: &mut String, v: &TrainingValidation) {
         Some(pct(r.loso.mae)),
         &format!(
             "mean absolute error over {} rows; median {}, p90 {}; {} with other publications \
-             ({:.0}% interval, the {} source families resampled)",
+             ({:.0}% interval, the {} source families resampled), {} refitting the constants \
+             in every draw",
             r.loso.n,
             pct(r.loso.median),
             pct(r.loso.p90),
             r.uncertainty.loso.percent_text(),
             100.0 * r.uncertainty.level,
-            r.uncertainty.families
+            r.uncertainty.families,
+            r.uncertainty.refitted.loso.percent_text()
         ),
     );
     card(
@@ -101,9 +103,11 @@ fn headline(out: &mut String, v: &TrainingValidation) {
         "In sample",
         Some(pct(r.in_sample.mae)),
         &format!(
-            "with the shipped constants; {} refitted on every row; {} with other publications",
+            "with the shipped constants; {} refitted on every row; {} with other publications \
+             ({} refitting in every draw)",
             pct(r.refit.stats.mae),
-            r.uncertainty.in_sample.percent_text()
+            r.uncertainty.in_sample.percent_text(),
+            r.uncertainty.refitted.in_sample.percent_text()
         ),
     );
     card(
@@ -111,10 +115,12 @@ fn headline(out: &mut String, v: &TrainingValidation) {
         "Blackwell left out",
         Some(pct(lbo.stats.mae)),
         &format!(
-            "{} Blackwell rows predicted from {} A100/H100 rows; {} with other publications",
+            "{} Blackwell rows predicted from {} A100/H100 rows; {} with other publications \
+             ({} refitting in every draw)",
             lbo.stats.n,
             lbo.fit_rows,
-            r.uncertainty.leave_blackwell_out.percent_text()
+            r.uncertainty.leave_blackwell_out.percent_text(),
+            r.uncertainty.refitted.leave_blackwell_out.percent_text()
         ),
     );
     card(

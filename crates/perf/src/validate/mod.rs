@@ -14,6 +14,7 @@
 //! - [`predict`]: `auto` resolution and the step model; [`metrics`]: MAE, median, p90, bias;
 //! - [`folds`]: the grid fit and the hold-out splits; [`targets`]: issue 12's accuracy targets;
 //! - [`uncertainty`]: how far the headline figures move when the source families are resampled;
+//!   [`refitted`]: the same with the constants refitted in every resample;
 //! - [`groups`]: the compared rows by another key (the system, the precision recipe).
 
 pub mod conventions;
@@ -23,6 +24,7 @@ pub mod folds;
 pub mod groups;
 pub mod metrics;
 pub mod predict;
+pub mod refitted;
 pub mod rows;
 pub mod sources;
 pub mod targets;
@@ -37,6 +39,7 @@ pub use extra_sources::ExtraSources;
 pub use folds::{ErrorMatrix, Fitted, Fold, Grid};
 pub use groups::{group_by, Group};
 pub use metrics::Stats;
+pub use refitted::{FamilySums, RefitSums, Refitted};
 pub use rows::{read_rows, Case, FrameworkFor, Generation, RowOutcome, RowRead};
 pub use sources::{FlopConvention, Sources};
 pub use targets::Targets;
@@ -400,10 +403,29 @@ pub fn validate(
                 .collect()
         })
         .collect();
+    let family_of_row: Vec<usize> = pairs
+        .iter()
+        .map(|(case, _, _)| {
+            family_ids
+                .iter()
+                .position(|id| id == &case.family)
+                .unwrap_or_default()
+        })
+        .collect();
+    let blackwell = |r: usize| pairs[r].0.generation == Generation::Blackwell;
+    let family_sums = |admit: &dyn Fn(usize) -> bool| {
+        FamilySums::of(&matrix, &family_of_row, family_ids.len(), admit)
+    };
+    let refit_sums = RefitSums {
+        all: family_sums(&|_| true),
+        older: family_sums(&|r| !blackwell(r)),
+        blackwell: family_sums(&blackwell),
+    };
     let uncertainty = uncertainty::uncertainty(
         &by_family(&|r| r.error),
         &by_family(&|r| r.loso_error),
         &blackwell_left_out,
+        &refit_sums,
     );
     Report {
         coverage: Coverage {

@@ -8,9 +8,9 @@
 //! rows (or averages their MAEs, for the macro-average). The interval is the 5th to 95th
 //! percentile of the resampled figure. With nine families it is wide, and that is the point: it
 //! says how much of the gap between a figure and its target is the choice of publications.
-//! The rows' errors are resampled as the run computed them: the constants are not refitted per
-//! resample (on the shipped files every fold but two lands on the same grid point, so refitting
-//! would move the intervals little and cost 2,000 refits).
+//! The rows' errors are resampled as the run computed them, at the run's fitted constants;
+//! `refitted` beside them refits the constants in every resample ([`super::refitted`]), so the
+//! fit's own variability is in those intervals too.
 //!
 //! Deterministic: a fixed seed and a hand-written SplitMix64 (no dependency; the same bytes on
 //! every platform), so the report is the same on every run.
@@ -18,6 +18,7 @@
 use serde::Serialize;
 
 use super::metrics::quantile;
+use super::refitted::{refitted_bootstrap, RefitSums, Refitted};
 
 /// Resamples drawn for each interval.
 pub const RESAMPLES: usize = 2000;
@@ -58,6 +59,8 @@ pub struct Uncertainty {
     pub leave_blackwell_out: Interval,
     /// The mean of the families' in-sample MAEs.
     pub macro_average: Interval,
+    /// The same four with the constants refitted in every resample.
+    pub refitted: Refitted,
 }
 
 /// What a resample of families is summarised into.
@@ -71,7 +74,7 @@ pub enum Figure {
 
 /// SplitMix64 (Steele, Lea and Flood 2014): a 64-bit state advanced by a fixed odd constant and
 /// mixed; good enough to draw family indices, and the same on every platform.
-struct SplitMix64(u64);
+pub(super) struct SplitMix64(pub(super) u64);
 
 impl SplitMix64 {
     fn next_u64(&mut self) -> u64 {
@@ -83,7 +86,7 @@ impl SplitMix64 {
     }
 
     /// A uniform index below `n` (`n` > 0), by the high half of a 128-bit product.
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 }
@@ -135,6 +138,7 @@ pub fn uncertainty(
     in_sample: &[Vec<f64>],
     loso: &[Vec<f64>],
     blackwell_left_out: &[Vec<f64>],
+    refit_sums: &RefitSums,
 ) -> Uncertainty {
     let draw =
         |groups: &[Vec<f64>], figure| family_bootstrap(groups, figure, RESAMPLES, SEED, LEVEL);
@@ -152,6 +156,7 @@ pub fn uncertainty(
         in_sample: draw(in_sample, Figure::PooledMae),
         leave_blackwell_out: draw(blackwell_left_out, Figure::PooledMae),
         macro_average: draw(in_sample, Figure::MacroMae),
+        refitted: refitted_bootstrap(refit_sums, RESAMPLES, SEED, LEVEL),
     }
 }
 
