@@ -119,6 +119,9 @@ pub struct Groups {
     pub by_system: Vec<Group>,
     /// By the precision recipe of the layers' matmuls (the experts' in an MoE model).
     pub by_precision: Vec<Group>,
+    /// By both, keyed "system / recipe": whether a recipe's error is the recipe's or its
+    /// chips' (NVFP4's rows, all Blackwell, say which chips they ran on).
+    pub by_system_and_precision: Vec<Group>,
 }
 
 impl Groups {
@@ -130,6 +133,10 @@ impl Groups {
             }),
             by_precision: perf::validate::group_by(&report.rows, &|r| {
                 (!r.precision.is_empty()).then(|| r.precision.clone())
+            }),
+            by_system_and_precision: perf::validate::group_by(&report.rows, &|r| {
+                let system = system_for_gpu_type(&r.gpu_type)?;
+                (!r.precision.is_empty()).then(|| format!("{system} / {}", r.precision))
             }),
         }
     }

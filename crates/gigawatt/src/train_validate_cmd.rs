@@ -260,14 +260,25 @@ fn groups(g: &engine::train_validate::Groups) -> String {
     let mut out = String::from(
         "\nBy system and by precision (compared rows; bias > 0: the model is slower than measured):\n",
     );
-    for (title, groups) in [("system", &g.by_system), ("precision", &g.by_precision)] {
+    let width = g
+        .by_system_and_precision
+        .iter()
+        .map(|group| group.key.len())
+        .max()
+        .unwrap_or(0)
+        .max(16);
+    for (title, groups) in [
+        ("system", &g.by_system),
+        ("precision", &g.by_precision),
+        ("system / precision", &g.by_system_and_precision),
+    ] {
         out += &format!(
-            "  {:<16} {:>5} {:>9} {:>7} {:>7} {:>9}\n",
+            "  {:<width$} {:>5} {:>9} {:>7} {:>7} {:>9}\n",
             title, "rows", "families", "MAE", "bias", "LOSO MAE"
         );
         for group in groups {
             out += &format!(
-                "  {:<16} {:>5} {:>9} {:>7} {:>+6.1}% {:>9}\n",
+                "  {:<width$} {:>5} {:>9} {:>7} {:>+6.1}% {:>9}\n",
                 group.key,
                 group.in_sample.n,
                 group.families,

@@ -282,7 +282,11 @@ fn the_rows_are_also_grouped_by_system_and_by_precision() {
         .iter()
         .filter(|r| r["status"] == "compared")
         .collect();
-    for (kind, field) in [("by_system", None), ("by_precision", Some("precision"))] {
+    for (kind, field) in [
+        ("by_system", None),
+        ("by_precision", Some("precision")),
+        ("by_system_and_precision", None),
+    ] {
         let groups = v["groups"][kind].as_array().unwrap();
         let total: u64 = groups
             .iter()
@@ -328,8 +332,28 @@ fn the_rows_are_also_grouped_by_system_and_by_precision() {
     for recipe in ["bf16", "fp8-delayed", "fp8-current", "mxfp8", "nvfp4"] {
         assert!(precisions.contains(&recipe), "{precisions:?}");
     }
+    // Both at once: each pair's rows are its system's rows of that recipe, so the pairs of one
+    // recipe add up to the recipe's rows (NVFP4's 4 rows: which Blackwell systems they ran on).
+    let pairs = v["groups"]["by_system_and_precision"].as_array().unwrap();
+    for g in v["groups"]["by_precision"].as_array().unwrap() {
+        let recipe = g["key"].as_str().unwrap();
+        let n: u64 = pairs
+            .iter()
+            .filter(|p| {
+                p["key"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!(" / {recipe}"))
+            })
+            .map(|p| p["in_sample"]["n"].as_u64().unwrap())
+            .sum();
+        assert_eq!(n, g["in_sample"]["n"].as_u64().unwrap(), "{recipe}");
+    }
+    let keys: Vec<&str> = pairs.iter().map(|p| p["key"].as_str().unwrap()).collect();
+    assert!(keys.contains(&"gb200-nvl72 / nvfp4"), "{keys:?}");
     let table = ok(&["train", "validate"]);
     assert!(table.contains("By system and by precision"), "{table}");
+    assert!(table.contains("  gb200-nvl72 / nvfp4 "), "{table}");
     let page = ok(&["train", "validate", "-f", "html"]);
     assert!(page.contains("By system and by precision"));
 }

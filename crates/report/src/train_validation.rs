@@ -336,6 +336,7 @@ fn groups(out: &mut String, v: &TrainingValidation) {
     for (title, groups) in [
         ("System", &v.groups.by_system),
         ("Precision", &v.groups.by_precision),
+        ("System / precision", &v.groups.by_system_and_precision),
     ] {
         table_open(
             out,
