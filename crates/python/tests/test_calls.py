@@ -187,6 +187,11 @@ def test_train_validate_is_the_clis_json_with_rows_as_a_table_and_the_page(repo)
     assert set(r.to_pandas("families")["id"]) >= {"narayanan2021", "mbridge2604"}
     targets = r.to_pandas("targets")
     assert targets["met"].sum() == d["targets"]["met"]
+    # The rows grouped by system and recipe at once add up to the recipes' own groups.
+    pairs = r.to_pandas("by_system_and_precision")
+    recipes = r.to_pandas("by_precision").set_index("key")["in_sample.n"]
+    summed = pairs.assign(recipe=pairs["key"].str.split(" / ").str[1]).groupby("recipe")["in_sample.n"].sum()
+    assert (summed.sort_index() == recipes.sort_index()).all()
     # The headline's interval with the source families resampled brackets it.
     u = d["uncertainty"]
     assert u["loso"]["low"] <= d["loso"]["mae"] <= u["loso"]["high"]

@@ -133,7 +133,14 @@ _TABLES: dict[str, list[tuple[str, tuple]]] = {
     "risk": [("timeline", ("timeline",)), ("percentiles", ("timeline",)), ("deals", ("deals",)), ("tornado", ("tornado", "bars"))],
     # Every row with where its predicted step goes (breakdown.* columns), the source families,
     # and issue 12's targets.
-    "train_validate": [("rows", ("rows",)), ("families", ("families",)), ("targets", ("targets", "checks"))],
+    "train_validate": [
+        ("rows", ("rows",)),
+        ("families", ("families",)),
+        ("targets", ("targets", "checks")),
+        ("by_system", ("groups", "by_system")),
+        ("by_precision", ("groups", "by_precision")),
+        ("by_system_and_precision", ("groups", "by_system_and_precision")),
+    ],
 }
 
 
