@@ -311,6 +311,30 @@ fn uncertainty_line(u: &perf::validate::Uncertainty) -> String {
     )
 }
 
+/// The left-out families whose fit is an exact tie on the other families (a constant only the
+/// held-out rows feel, set by the grid's first point): what the tie decides about the figure.
+fn tied_folds_line(r: &perf::validate::Report) -> String {
+    r.families
+        .iter()
+        .filter_map(|f| f.loso.as_ref().map(|fold| (f, fold)))
+        .filter(|(_, fold)| fold.tied_points > 1)
+        .map(|(f, fold)| {
+            format!(
+                "  {} left out leaves {} undetermined (only its rows feel it): {} grid points tie on the other families; the first, which the figure takes, gives it {}, the others up to {}\n",
+                f.id,
+                if fold.undetermined.is_empty() {
+                    "a constant".to_string()
+                } else {
+                    fold.undetermined.join(", ")
+                },
+                fold.tied_points,
+                pct(fold.stats.mae),
+                pct(fold.tied_mae.high)
+            )
+        })
+        .collect()
+}
+
 /// Issue 12's targets: the groups they read, then each target, unmet first.
 fn targets(t: &perf::validate::Targets) -> String {
     let m = &t.macro_average;
@@ -376,6 +400,7 @@ fn table(v: &TrainingValidation) -> String {
         r.refit.fitted.overlap_compute_share
     );
     out += &uncertainty_line(&r.uncertainty);
+    out += &tied_folds_line(r);
     out += &format!(
         "Leave Blackwell out (fit on {} A100/H100 rows, predict {} Blackwell rows): MAE {} (median {}, p90 {}, bias {:+.1}%); fitted GEMM half-dim {}, attention {}, passes {}, overlap share {:.2}\n",
         lbo.fit_rows,

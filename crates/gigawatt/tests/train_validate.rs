@@ -808,3 +808,40 @@ fn the_readme_family_table_is_what_validate_prints() {
     let compared = families.iter().filter(|f| f["compared"] != 0).count();
     assert_eq!(checked, compared + 1);
 }
+
+#[test]
+fn a_left_out_fit_that_ties_says_what_the_tie_decides() {
+    // Only frameworks without fused element-wise kernels (llm-foundry, MosaicML's rows) feel
+    // the unfused element-wise passes, so with MosaicML left out the other families cannot
+    // choose them: the grid points that differ only there tie exactly, the first is taken, and
+    // the fold says so with the range of MosaicML's left-out MAE over the tied points.
+    let v = json();
+    let families = v["families"].as_array().unwrap();
+    let mosaic = families.iter().find(|f| f["id"] == "mosaic").unwrap();
+    let fold = &mosaic["loso"];
+    assert_eq!(fold["tied_points"], 5, "{fold}");
+    assert_eq!(
+        fold["undetermined"],
+        serde_json::json!(["elementwise_passes"])
+    );
+    let (low, mae, high) = (
+        fold["tied_mae"]["low"].as_f64().unwrap(),
+        fold["mae"].as_f64().unwrap(),
+        fold["tied_mae"]["high"].as_f64().unwrap(),
+    );
+    assert!(
+        low <= mae && mae <= high && low < high,
+        "{low} {mae} {high}"
+    );
+    // Every other fold is determined by the other families.
+    for f in families.iter().filter(|f| f["id"] != "mosaic") {
+        if let Some(tied) = f["loso"]["tied_points"].as_u64() {
+            assert_eq!(tied, 1, "{}", f["id"]);
+        }
+    }
+    let table = ok(&["train", "validate"]);
+    assert!(
+        table.contains("  mosaic left out leaves elementwise_passes undetermined"),
+        "{table}"
+    );
+}

@@ -14,6 +14,7 @@ use crate::step::{Hardware, ModelConstants, Strategy};
 use crate::validate::metrics::Stats;
 use crate::validate::predict::predict;
 use crate::validate::rows::Case;
+use crate::validate::uncertainty::Interval;
 
 /// The grid the fitted constants are searched on.
 #[derive(Debug, Clone, Serialize)]
@@ -101,31 +102,68 @@ impl ErrorMatrix {
     /// The grid point with the least mean |error| over the rows `train` admits, and that error;
     /// rows outside `train` are never read.
     pub fn fit(&self, train: &dyn Fn(usize) -> bool) -> (usize, f64) {
-        let mut best = (0, f64::INFINITY);
-        for (point, errors) in self.errors.iter().enumerate() {
-            let (mut sum, mut n) = (0.0, 0usize);
-            for (row, error) in errors.iter().enumerate() {
-                if let (true, Some(e)) = (train(row), error) {
-                    sum += e.abs();
-                    n += 1;
+        let (point, mae, _) = self.fit_with_ties(train);
+        (point, mae)
+    }
+
+    /// [`ErrorMatrix::fit`], with every grid point whose error on those rows equals the least
+    /// exactly (the first of them is the fit). More than one means the rows leave a constant
+    /// undetermined: one that only rows outside `train` feel.
+    pub fn fit_with_ties(&self, train: &dyn Fn(usize) -> bool) -> (usize, f64, Vec<usize>) {
+        let maes: Vec<f64> = self
+            .errors
+            .iter()
+            .map(|errors| {
+                let (mut sum, mut n) = (0.0, 0usize);
+                for (row, error) in errors.iter().enumerate() {
+                    if let (true, Some(e)) = (train(row), error) {
+                        sum += e.abs();
+                        n += 1;
+                    }
                 }
-            }
-            let mae = if n == 0 {
-                f64::INFINITY
-            } else {
-                sum / n as f64
-            };
+                if n == 0 {
+                    f64::INFINITY
+                } else {
+                    sum / n as f64
+                }
+            })
+            .collect();
+        let mut best = (0, f64::INFINITY);
+        for (point, &mae) in maes.iter().enumerate() {
             if mae < best.1 {
                 best = (point, mae);
             }
         }
-        best
+        let ties = if best.1.is_finite() {
+            (0..maes.len()).filter(|&p| maes[p] == best.1).collect()
+        } else {
+            Vec::new()
+        };
+        (best.0, best.1, ties)
     }
 
     /// Fits on the rows outside `held_out` and scores the rows inside it.
     pub fn hold_out(&self, name: &str, held_out: &dyn Fn(usize) -> bool) -> Fold {
-        let (point, fit_mae) = self.fit(&|row| !held_out(row));
+        let (point, fit_mae, ties) = self.fit_with_ties(&|row| !held_out(row));
         let rows = self.errors.first().map_or(0, Vec::len);
+        // The held-out rows' MAE at each tied point: how far the figure rests on the tie.
+        let held_out_mae = |p: usize| {
+            let values: Vec<f64> = (0..rows)
+                .filter(|&r| held_out(r))
+                .filter_map(|r| self.errors[p][r])
+                .collect();
+            Stats::of(&values).mae
+        };
+        let tied_mae = ties.iter().map(|&p| held_out_mae(p)).fold(
+            Interval {
+                low: f64::INFINITY,
+                high: f64::NEG_INFINITY,
+            },
+            |i, m| Interval {
+                low: i.low.min(m),
+                high: i.high.max(m),
+            },
+        );
         let fit_rows = (0..rows)
             .filter(|&r| !held_out(r) && self.errors[point][r].is_some())
             .count();
@@ -134,12 +172,41 @@ impl ErrorMatrix {
             .filter_map(|r| self.errors[point][r].map(|e| (r, e)))
             .collect();
         let values: Vec<f64> = errors.iter().map(|e| e.1).collect();
+        let stats = Stats::of(&values);
+        // Which constants the tie leaves open: those that differ among the tied points.
+        let differs = |get: fn(&ModelConstants) -> f64| {
+            ties.iter()
+                .any(|&p| get(&self.points[p]) != get(&self.points[point]))
+        };
+        let undetermined: Vec<String> = [
+            ("gemm_half_dim", differs(|c| c.gemm_half_dim)),
+            ("attention_fraction", differs(|c| c.attention_fraction)),
+            ("elementwise_passes", differs(|c| c.elementwise_passes)),
+            (
+                "overlap_compute_share",
+                differs(|c| c.overlap_compute_share),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, d)| *d)
+        .map(|(name, _)| name.to_string())
+        .collect();
         Fold {
             held_out: name.to_string(),
             fitted: Fitted::of(&self.points[point]),
             fit_rows,
             fit_mae,
-            stats: Stats::of(&values),
+            tied_points: ties.len().max(1),
+            undetermined,
+            tied_mae: if ties.len() > 1 {
+                tied_mae
+            } else {
+                Interval {
+                    low: stats.mae,
+                    high: stats.mae,
+                }
+            },
+            stats,
             errors,
         }
     }
@@ -180,6 +247,14 @@ pub struct Fold {
     pub fit_rows: usize,
     /// MAE on the rows fitted on.
     pub fit_mae: f64,
+    /// Grid points whose error on the rows fitted on ties the fit's exactly (1: the fit is
+    /// determined; more: a constant only the held-out rows feel, and the first point is taken).
+    pub tied_points: usize,
+    /// The held-out rows' MAE, least and greatest, over the tied points (the figure's own when
+    /// nothing ties).
+    pub tied_mae: Interval,
+    /// The fitted constants that differ among the tied points (empty when nothing ties).
+    pub undetermined: Vec<String>,
     /// Error on the held-out rows.
     #[serde(flatten)]
     pub stats: Stats,
@@ -229,6 +304,36 @@ mod tests {
             changed.hold_out("family", &|row| row == 3).fitted,
             fold.fitted
         );
+    }
+
+    #[test]
+    fn a_fold_says_when_its_fit_is_a_tie_and_what_the_tie_decides() {
+        // Three points, three rows; row 2 is held out. Points 0 and 1 err alike on rows 0-1
+        // (0.02 each: a constant only row 2 feels), point 2 errs 0.10 there. The fit is point 0
+        // (the first of the tie), but row 2 reads 0.05 at point 0 and 0.30 at point 1.
+        let c = ModelConstants::default();
+        let m = ErrorMatrix {
+            points: vec![c; 3],
+            errors: vec![
+                vec![Some(0.02), Some(-0.02), Some(0.05)],
+                vec![Some(0.02), Some(-0.02), Some(-0.30)],
+                vec![Some(0.10), Some(0.10), Some(0.0)],
+            ],
+        };
+        let fold = m.hold_out("family", &|row| row == 2);
+        assert_eq!(fold.tied_points, 2);
+        assert!(
+            fold.undetermined.is_empty(),
+            "the three points share every constant here"
+        );
+        assert!((fold.stats.mae - 0.05).abs() < 1e-12);
+        assert!((fold.tied_mae.low - 0.05).abs() < 1e-12);
+        assert!((fold.tied_mae.high - 0.30).abs() < 1e-12);
+        // Held out row 0 instead: rows 1-2 separate the points, nothing ties.
+        let fold = m.hold_out("family", &|row| row == 0);
+        assert_eq!(fold.tied_points, 1);
+        assert_eq!(fold.tied_mae.low, fold.stats.mae);
+        assert_eq!(fold.tied_mae.high, fold.stats.mae);
     }
 
     #[test]

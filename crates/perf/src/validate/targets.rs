@@ -213,6 +213,12 @@ mod tests {
             },
             fit_rows: 0,
             fit_mae: 0.0,
+            tied_points: 1,
+            undetermined: Vec::new(),
+            tied_mae: crate::validate::uncertainty::Interval {
+                low: mae,
+                high: mae,
+            },
             stats: stats(n, mae),
             errors: Vec::new(),
         }
