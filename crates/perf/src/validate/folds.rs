@@ -146,24 +146,6 @@ impl ErrorMatrix {
     pub fn hold_out(&self, name: &str, held_out: &dyn Fn(usize) -> bool) -> Fold {
         let (point, fit_mae, ties) = self.fit_with_ties(&|row| !held_out(row));
         let rows = self.errors.first().map_or(0, Vec::len);
-        // The held-out rows' MAE at each tied point: how far the figure rests on the tie.
-        let held_out_mae = |p: usize| {
-            let values: Vec<f64> = (0..rows)
-                .filter(|&r| held_out(r))
-                .filter_map(|r| self.errors[p][r])
-                .collect();
-            Stats::of(&values).mae
-        };
-        let tied_mae = ties.iter().map(|&p| held_out_mae(p)).fold(
-            Interval {
-                low: f64::INFINITY,
-                high: f64::NEG_INFINITY,
-            },
-            |i, m| Interval {
-                low: i.low.min(m),
-                high: i.high.max(m),
-            },
-        );
         let fit_rows = (0..rows)
             .filter(|&r| !held_out(r) && self.errors[point][r].is_some())
             .count();
@@ -173,6 +155,28 @@ impl ErrorMatrix {
             .collect();
         let values: Vec<f64> = errors.iter().map(|e| e.1).collect();
         let stats = Stats::of(&values);
+        // The held-out rows' MAE at each other tied point: how far the figure rests on the tie
+        // (the fit is the first of them, so the range starts at the figure itself).
+        let tied_mae = ties
+            .iter()
+            .filter(|&&p| p != point)
+            .map(|&p| {
+                let at: Vec<f64> = (0..rows)
+                    .filter(|&r| held_out(r))
+                    .filter_map(|r| self.errors[p][r])
+                    .collect();
+                Stats::of(&at).mae
+            })
+            .fold(
+                Interval {
+                    low: stats.mae,
+                    high: stats.mae,
+                },
+                |i, m| Interval {
+                    low: i.low.min(m),
+                    high: i.high.max(m),
+                },
+            );
         // Which constants the tie leaves open: those that differ among the tied points.
         let differs = |get: fn(&ModelConstants) -> f64| {
             ties.iter()
@@ -198,14 +202,7 @@ impl ErrorMatrix {
             fit_mae,
             tied_points: ties.len().max(1),
             undetermined,
-            tied_mae: if ties.len() > 1 {
-                tied_mae
-            } else {
-                Interval {
-                    low: stats.mae,
-                    high: stats.mae,
-                }
-            },
+            tied_mae,
             stats,
             errors,
         }

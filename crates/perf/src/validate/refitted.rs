@@ -22,8 +22,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::folds::ErrorMatrix;
-use super::metrics::quantile;
-use super::uncertainty::{Interval, SplitMix64};
+use super::uncertainty::{percentile_interval, Interval, SplitMix64};
 
 /// Per grid point and family: the sum of |error| and the number of rows, over the rows a filter
 /// admits.
@@ -206,15 +205,7 @@ pub fn refitted_bootstrap(sums: &RefitSums, resamples: usize, seed: u64, level: 
         .collect();
     let interval = |pick: &dyn Fn(&Figures) -> Option<f64>| {
         let mut values: Vec<f64> = scored.iter().filter_map(pick).collect();
-        if values.is_empty() {
-            return Interval::default();
-        }
-        values.sort_by(f64::total_cmp);
-        let tail = (1.0 - level.clamp(0.0, 1.0)) / 2.0;
-        Interval {
-            low: quantile(&values, tail),
-            high: quantile(&values, 1.0 - tail),
-        }
+        percentile_interval(&mut values, level)
     };
     Refitted {
         method,

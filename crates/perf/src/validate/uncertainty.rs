@@ -124,11 +124,19 @@ pub fn family_bootstrap(
             }
         })
         .collect();
-    figures.sort_by(f64::total_cmp);
+    percentile_interval(&mut figures, level)
+}
+
+/// The `level` percentile interval of `values` (sorted in place); no value: a zero interval.
+pub(super) fn percentile_interval(values: &mut [f64], level: f64) -> Interval {
+    if values.is_empty() {
+        return Interval::default();
+    }
+    values.sort_by(f64::total_cmp);
     let tail = (1.0 - level.clamp(0.0, 1.0)) / 2.0;
     Interval {
-        low: quantile(&figures, tail),
-        high: quantile(&figures, 1.0 - tail),
+        low: quantile(values, tail),
+        high: quantile(values, 1.0 - tail),
     }
 }
 
