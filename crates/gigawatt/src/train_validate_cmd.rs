@@ -391,18 +391,18 @@ fn table(v: &TrainingValidation) -> String {
         100.0 * r.loso.bias
     );
     out += &format!(
-        "  in sample beside it: {} with the shipped constants; {} refitted on every row (GEMM half-dim {}, attention {}, passes {}, overlap share {:.2})\n",
+        "  in sample beside it: {} with the shipped constants; {} refitted on every row (GEMM half-dim {}, attention {}, overlap share {:.2}; unfused element-wise passes counted, {:.1}, not fitted)\n",
         pct(r.in_sample.mae),
         pct(r.refit.stats.mae),
         r.refit.fitted.gemm_half_dim,
         r.refit.fitted.attention_fraction,
+        r.refit.fitted.overlap_compute_share,
         r.refit.fitted.elementwise_passes,
-        r.refit.fitted.overlap_compute_share
     );
     out += &uncertainty_line(&r.uncertainty);
     out += &tied_folds_line(r);
     out += &format!(
-        "Leave Blackwell out (fit on {} A100/H100 rows, predict {} Blackwell rows): MAE {} (median {}, p90 {}, bias {:+.1}%); fitted GEMM half-dim {}, attention {}, passes {}, overlap share {:.2}\n",
+        "Leave Blackwell out (fit on {} A100/H100 rows, predict {} Blackwell rows): MAE {} (median {}, p90 {}, bias {:+.1}%); fitted GEMM half-dim {}, attention {}, overlap share {:.2}\n",
         lbo.fit_rows,
         lbo.stats.n,
         pct(lbo.stats.mae),
@@ -411,7 +411,6 @@ fn table(v: &TrainingValidation) -> String {
         100.0 * lbo.stats.bias,
         lbo.fitted.gemm_half_dim,
         lbo.fitted.attention_fraction,
-        lbo.fitted.elementwise_passes,
         lbo.fitted.overlap_compute_share
     );
     out += &format!(

@@ -567,16 +567,16 @@ fn bad_recipes_and_routing_name_the_field() {
 
 #[test]
 fn the_step_time_says_how_far_off_the_model_runs_on_published_runs() {
-    // A100 is a generation the fit rests on: the leave-one-source-out figure (5.9%).
+    // A100 is a generation the fit rests on: the leave-one-source-out figure (6.0%).
     let a100: Value = train_json(SPEC);
-    assert_eq!(a100["step_time_error"]["mean_absolute"], 0.059);
+    assert_eq!(a100["step_time_error"]["mean_absolute"], 0.060);
     assert!(a100["assumptions"][0]
         .as_str()
         .unwrap()
-        .starts_with("step time typically within ±5.9%"));
+        .starts_with("step time typically within ±6.0%"));
     let table = ok(&["train", "--spec", &spec_file(SPEC)]);
     assert!(
-        table.contains("(typically within ±5.9%, see assumptions)"),
+        table.contains("(typically within ±6.0%, see assumptions)"),
         "{table}"
     );
 

@@ -99,7 +99,7 @@ impl StepTimeError {
             basis: basis.to_string(),
         }
     }
-    /// The ledger's line: "step time typically within ±5.9%: the mean absolute error ...".
+    /// The ledger's line: "step time typically within ±6.0%: the mean absolute error ...".
     pub fn sentence(&self) -> String {
         format!(
             "step time typically within ±{:.1}%: the {}",

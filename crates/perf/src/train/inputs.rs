@@ -180,15 +180,17 @@ pub struct ModelConstants {
     pub expert_imbalance: f64,
 }
 
-/// The defaults are training's: `gemm_half_dim`, `attention_fraction`, `elementwise_passes` and
+/// The defaults are training's: `gemm_half_dim`, `attention_fraction` and
 /// `overlap_compute_share` are the point of `validate::Grid::shipped` with the least mean
 /// |error| over every usable row of both training calibration files (`gigawatt train validate`
 /// reruns that fit and prints it as "refitted on every row", beside the leave-one-source-out
 /// and leave-Blackwell-out folds, which refit without their held-out rows). GEMM half-dim 256,
-/// attention 0.35, 14 passes (read by frameworks that do not fuse their element-wise kernels)
-/// and 0.55 of hidden time lost (over three times the SM share DeepSeek-V3 reports, 0.15, as
+/// attention 0.35 and 0.55 of hidden time lost (over three times the SM share DeepSeek-V3 reports, 0.15, as
 /// hidden traffic also takes HBM bandwidth from the kernels under it; 0.45 while DeepEP's and
-/// HybridEP's hidden all-to-alls were charged it too, before they took their SMs' share). Training used to ship 192 and
+/// HybridEP's hidden all-to-alls were charged it too, before they took their SMs' share).
+/// `elementwise_passes`, read by frameworks that do not fuse their element-wise kernels, is
+/// counted, not fitted: [`crate::train::UNFUSED_ELEMENTWISE_PASSES`] (it was fitted at 14
+/// until 2026-12-05, a value only MosaicML's rows could choose). Training used to ship 192 and
 /// 28, fitted on the first file with a much older step model, while the refit read 256 and 14;
 /// shipping the refit moves no out-of-sample figure (every fold refits). Serving keeps the old
 /// pair as its own base ([`ModelConstants::serving`]). The others are stated assumptions.
@@ -202,7 +204,7 @@ impl Default for ModelConstants {
             scale_up_latency_s: 8e-6,
             scale_out_latency_s: 25e-6,
             kernel_overhead_s: 4e-6,
-            elementwise_passes: 14.0,
+            elementwise_passes: crate::train::step::UNFUSED_ELEMENTWISE_PASSES,
             reserved_memory_bytes: 3.0 * 1024.0 * 1024.0 * 1024.0,
             overlap_compute_share: 0.55,
             expert_imbalance: DEFAULT_EXPERT_IMBALANCE,

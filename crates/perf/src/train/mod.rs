@@ -34,6 +34,6 @@ pub use search::{
 pub use stages::{split_layers, StageError, Stages};
 pub use step::{
     evaluate, evaluate_with, Breakdown, Evaluation, Hardware, Infeasible, ModelConstants,
-    Precision, Workload, FUSED_ELEMENTWISE_PASSES, HOST_S_PER_OP,
+    Precision, Workload, FUSED_ELEMENTWISE_PASSES, HOST_S_PER_OP, UNFUSED_ELEMENTWISE_PASSES,
 };
 pub use strategy::{Recompute, RecomputeModules, Strategy};

@@ -39,6 +39,23 @@ const EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT: f64 = 2.0;
 /// (read, write: 4) and two fused bias-dropout-adds (read input and residual, write output,
 /// write a 1-byte mask: 3.5 each, 7).
 pub const FUSED_ELEMENTWISE_PASSES: f64 = 11.0;
+/// Hidden-state passes per layer, in forward-pass units (the step charges the backward twice
+/// the forward), of a framework without fused element-wise kernels, counted on the one such
+/// framework in the calibration files: MosaicML's MPT benchmarks (mosaicml/examples v0.0.4,
+/// `examples/llm/src/models/layers/gpt_blocks.py`; PyTorch 1.13.1 eager, Composer 0.13.4, whose
+/// `PURE` and `DEFAULT` FSDP modes both compute in bf16 parameters, so the residual stream is
+/// bf16 and the LayerNorms' casts are no-ops). Forward, 10: two LayerNorms (read, write: 4) and
+/// two residual adds (read both, write: 6); the linears' biases ride the cuBLASLt epilogue,
+/// `resid_pdrop = 0` makes dropout an identity, and the attention's q, k, v are views. Backward,
+/// 30: two LayerNorm backwards (the input gradient reads the output gradient and the input and
+/// writes, then the weight gradients read both again: 10), the two residual branch points'
+/// gradient sums (read two, write: 6), the QKV split's backward concatenating the three
+/// gradients (read and write three widths: 6), and the bias gradients of the QKV and output
+/// projections and the down projection (a read of 3 + 1 + 1 widths: 5), and, not here, the up
+/// projection's 4h-wide bias gradient, which the activation's passes carry. (10 + 30) / 3.
+/// Fitted on a grid until 2026-12-05, where only MosaicML's rows could choose it (14, the
+/// grid's least point): counting it leaves no constant that a single family decides.
+pub const UNFUSED_ELEMENTWISE_PASSES: f64 = 40.0 / 3.0;
 /// Bytes per rotated query or key element charged once per layer forward for Megatron-Core's
 /// unfused RoPE (`_apply_rotary_pos_emb_bshd`, rope_utils.py at the 26.04 pin 3097d81; see
 /// `Arch::unfused_rope`), 16-bit throughout (`cos_` and `sin_` are cast to the input's dtype).

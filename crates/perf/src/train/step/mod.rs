@@ -11,7 +11,7 @@ mod pipeline;
 use evaluation::infeasible;
 pub use evaluation::{Breakdown, Evaluation, Infeasible};
 pub use host::HOST_S_PER_OP;
-pub use layer::FUSED_ELEMENTWISE_PASSES;
+pub use layer::{FUSED_ELEMENTWISE_PASSES, UNFUSED_ELEMENTWISE_PASSES};
 
 use super::attention;
 pub use super::inputs::{Hardware, ModelConstants, Precision, Workload, DEFAULT_EXPERT_IMBALANCE};
