@@ -100,6 +100,13 @@ pub struct Framework {
     /// distributed optimizer keeps fp32 master weights).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub master_weight_remainders: Option<Sourced<bool>>,
+    /// Whether each reduced 16-bit gradient shard is cast back to the fp32 parameter's dtype
+    /// in place, so the shard is kept in fp32 with no 16-bit buffer beside it (PyTorch FSDP's
+    /// mixed precision unless `keep_low_precision_grads`); absent: false (Megatron keeps a
+    /// 16-bit gradient buffer and its optimizer an fp32 copy of the shard). Read only where
+    /// `gradient_precision` is 16-bit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gradient_shards_upcast: Option<Sourced<bool>>,
     /// Whether, without sequence parallelism, a column-parallel layer's backward all-reduces
     /// its input gradient asynchronously, beside its weight-gradient GEMM (Megatron-LM's
     /// `ColumnParallelLinearWithAsyncAllreduce` since 2021-09, Transformer Engine's `Linear`);
@@ -221,6 +228,7 @@ pub(crate) fn validate(
     // The optional flags: cited when given.
     for (field, flag) in [
         ("master_weight_remainders", &fw.master_weight_remainders),
+        ("gradient_shards_upcast", &fw.gradient_shards_upcast),
         ("async_tp_all_reduce", &fw.async_tp_all_reduce),
     ] {
         if let Some(Sourced::Known {

@@ -151,6 +151,7 @@ pub fn megatron_core() -> Framework {
         low_precision_activations: true,
         fp32_gradients: true,
         master_weight_remainders: false,
+        gradient_shards_upcast: false,
         async_tp_all_reduce: true,
         recompute_modules: RecomputeModules(0x7f),
         partial_recompute: true,

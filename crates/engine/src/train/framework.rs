@@ -51,6 +51,12 @@ pub fn perf_framework(fw: &catalog::Framework) -> perf::Framework {
             .and_then(|v| v.value())
             .copied()
             .unwrap_or(false),
+        gradient_shards_upcast: fw
+            .gradient_shards_upcast
+            .as_ref()
+            .and_then(|v| v.value())
+            .copied()
+            .unwrap_or(false),
         async_tp_all_reduce: fw
             .async_tp_all_reduce
             .as_ref()
@@ -129,6 +135,21 @@ mod tests {
         assert!(!deepspeed.zero_stages_with_pp.has(2));
         let megatron = perf_framework(&catalog.frameworks["megatron-core-2024"]);
         assert!(!megatron.zero_stages.has(2), "Megatron has no ZeRO-2");
+    }
+
+    #[test]
+    fn mosaics_fsdp_reduces_bf16_and_keeps_the_reduced_shard_in_fp32() {
+        // Composer 0.13.4 with PyTorch 1.13.1 FSDP, the software of MosaicML's MPT rows: both
+        // modes reduce bf16, and FSDP casts the reduced shard back to fp32 in place; Megatron
+        // keeps its own buffer (the flag absent, false).
+        let catalog = Catalog::embedded().unwrap();
+        let foundry = perf_framework(&catalog.frameworks["llm-foundry-2023"]);
+        assert!(!foundry.fp32_gradients);
+        assert!(foundry.gradient_shards_upcast);
+        let applied = foundry.apply(perf::Strategy::single());
+        assert!(!applied.fp32_gradients && applied.gradient_shards_upcast);
+        let megatron = perf_framework(&catalog.frameworks["megatron-core-2024"]);
+        assert!(!megatron.gradient_shards_upcast);
     }
 
     #[test]

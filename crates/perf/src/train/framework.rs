@@ -98,6 +98,9 @@ pub struct Framework {
     /// The optimizer stores 16-bit remainders of the fp32 master weights
     /// ([`Strategy::master_weight_remainders`]).
     pub master_weight_remainders: bool,
+    /// Reduced 16-bit gradient shards are cast back to fp32 in place
+    /// ([`Strategy::gradient_shards_upcast`]).
+    pub gradient_shards_upcast: bool,
     /// Without sequence parallelism, a column-parallel layer's backward all-reduces its input
     /// gradient beside its weight-gradient GEMM ([`Strategy::async_tp_all_reduce`]).
     pub async_tp_all_reduce: bool,
@@ -140,6 +143,7 @@ impl Framework {
             low_precision_activations: false,
             fp32_gradients: true,
             master_weight_remainders: false,
+            gradient_shards_upcast: false,
             async_tp_all_reduce: true,
             recompute_modules: RecomputeModules(0x7f),
             partial_recompute: true,
@@ -167,6 +171,7 @@ impl Framework {
                 && (s.pp <= 1 || s.virtual_pp > 1 || !self.virtual_pipeline),
             fp32_gradients: self.fp32_gradients,
             master_weight_remainders: self.master_weight_remainders,
+            gradient_shards_upcast: self.gradient_shards_upcast,
             low_precision_activations: self.low_precision_activations,
             cudnn: self.cudnn,
             ..s

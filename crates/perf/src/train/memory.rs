@@ -227,14 +227,28 @@ fn stage_memory(
                 / layers;
         weights_bytes += gathered;
     }
-    let gradients_bytes = sharded(s.gradient_bytes(), 2);
+    // A 16-bit gradient shard cast back to fp32 in place (PyTorch FSDP) is kept in fp32 and
+    // is itself what the optimizer steps from.
+    let upcast_in_place = s.gradient_shards_upcast && !s.fp32_gradients;
+    let gradients_bytes = if upcast_in_place {
+        sharded(4.0, 2)
+    } else {
+        sharded(s.gradient_bytes(), 2)
+    };
     // Adam's fp32 m and v, and the fp32 master weights (or only their 16 low bits beside the
     // 16-bit weights); a 16-bit gradient buffer gets an fp32 copy of the shard to step from,
     // except in an optimizer that steps from the reduced gradients directly.
     let (master_bytes, fp32_gradient_copy) = if s.master_weight_remainders {
         (2.0, 0.0)
     } else {
-        (4.0, if s.fp32_gradients { 0.0 } else { 4.0 })
+        (
+            4.0,
+            if s.fp32_gradients || upcast_in_place {
+                0.0
+            } else {
+                4.0
+            },
+        )
     };
     let optimizer_bytes = sharded(8.0 + master_bytes + fp32_gradient_copy, 1);
 
@@ -413,6 +427,41 @@ mod tests {
                 "{states} vs {expected}"
             );
         }
+    }
+
+    #[test]
+    fn fsdp_upcast_gradient_shards_keep_four_bytes_and_no_second_copy() {
+        // Gradients and optimizer state per parameter under ZeRO-3 at d = 8 with bf16
+        // reduction. PyTorch FSDP casts the reduced shard back to fp32 in place: (4 + 12) / 8
+        // = 2 bytes (Adam's m, v and fp32 master weights are the 12), as with fp32 gradients.
+        // A 16-bit buffer with an fp32 copy beside it (Megatron's way): (2 + 4 + 12) / 8 =
+        // 2.25.
+        let arch = Arch::gpt(1, 4096, 32, 8);
+        let w = Workload {
+            global_batch: 8.0,
+            seq_len: 16.0,
+            precision: Precision::Bf16,
+            components: None,
+            moe: crate::train::MoeRouting::default(),
+        };
+        let hw = crate::reference::h100_sxm();
+        let c = ModelConstants::default();
+        let states = |fp32_gradients: bool, gradient_shards_upcast: bool| {
+            let s = Strategy {
+                dp: 8,
+                zero: 3,
+                fp32_gradients,
+                gradient_shards_upcast,
+                ..Strategy::single()
+            };
+            let m = memory(&arch, &hw, &s, &w, 1.0, &c);
+            (m.gradients_bytes + m.optimizer_bytes) / arch.total_params()
+        };
+        assert!((states(false, true) - 16.0 / 8.0).abs() < 1e-12);
+        assert!((states(false, false) - 18.0 / 8.0).abs() < 1e-12);
+        assert_eq!(states(false, true), states(true, false));
+        // The flag says nothing about fp32 gradients.
+        assert_eq!(states(true, true), states(true, false));
     }
 
     #[test]

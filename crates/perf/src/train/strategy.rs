@@ -166,6 +166,12 @@ pub struct Strategy {
     /// and steps from the gradients in their reduction precision: 10 bytes of state per
     /// parameter (m, v, remainder) and no fp32 gradient copy, against 12 (+ 4).
     pub master_weight_remainders: bool,
+    /// With 16-bit gradients, each reduced gradient shard is cast back to the fp32 parameter's
+    /// dtype in place (PyTorch FSDP's mixed precision: the reduce-scatter runs in 16 bits, the
+    /// shard the optimizer steps from is fp32): 4 bytes per sharded parameter and no 16-bit
+    /// shard beside it, where Megatron keeps a 16-bit buffer and an fp32 copy (2 + 4). The
+    /// reduction's traffic is 16-bit either way.
+    pub gradient_shards_upcast: bool,
     /// With FP8/FP4 matmuls, the GEMM inputs kept for the backward pass are stored in 8 bits
     /// (Transformer Engine keeps its quantised copies; DeepSeek-V3 caches FP8 activations).
     pub low_precision_activations: bool,
@@ -223,6 +229,7 @@ impl Strategy {
             fused_elementwise: true,
             fp32_gradients: true,
             master_weight_remainders: false,
+            gradient_shards_upcast: false,
             low_precision_activations: false,
             fp8_param_gather: false,
             fp4_param_gather: false,

@@ -408,8 +408,10 @@ fn case_from(
         zero,
         ..Strategy::single()
     });
-    // MosaicML's `PURE` bf16 rows reduce 16-bit gradients (a fact of the row, not the framework),
-    // as do the recipes that set `grad_reduce_in_fp32 = False` (a `[[recipe]]` fact).
+    // A row whose precision says `pure` (Composer's FSDP mode) reduces 16-bit gradients, as do
+    // the recipes that set `grad_reduce_in_fp32 = False` (a `[[recipe]]` fact). MosaicML's
+    // rows reduce bf16 in both of their modes anyway: their Composer's `DEFAULT` did too
+    // (llm-foundry-2023's `gradient_precision`).
     let recipe_fp32_gradients = facts_of_recipe.fp32_gradients.unwrap_or(true);
     if !recipe_fp32_gradients && strategy.fp32_gradients {
         filled.push("fp32_gradients=false (the recipe's grad_reduce_in_fp32)".into());
