@@ -632,6 +632,15 @@ mod properties {
             // FP8 copies of the GEMM inputs.
             let low = Strategy { low_precision_activations: true, ..base };
             prop_assert!(total(&arch, &low, &w) <= total(&arch, &base, &w) * (1.0 + 1e-12));
+            // Reduced gradient shards cast back to fp32 in place (PyTorch FSDP), at the
+            // sharding stages FSDP runs (none, gradients and states, everything): one fp32
+            // shard instead of a 16-bit one and an fp32 copy.
+            for zero in [0u8, 2, 3] {
+                let plain = Strategy { zero, ..base };
+                let upcast = Strategy { gradient_shards_upcast: true, ..plain };
+                let (a, b) = (total(&arch, &upcast, &w), total(&arch, &plain, &w));
+                prop_assert!(a <= b * (1.0 + 1e-12), "upcast at zero {zero}: {a} > {b}");
+            }
         }
     }
 }
