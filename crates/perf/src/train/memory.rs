@@ -397,12 +397,8 @@ mod tests {
         assert_eq!(at(1, 1.25), at(1, 1.0));
     }
 
-    #[test]
-    fn distributed_optimizer_bytes_per_parameter_follow_megatron_table() {
-        // Megatron-Core's table: fp16/bf16 params with fp32 grads 6 + 12/d; with 16-bit grads
-        // 4 + 16/d (d = data-parallel ranks). A one-layer model with a tiny vocabulary at
-        // d = 8: states are (6 + 1.5) and (4 + 2) bytes per parameter.
-        let arch = Arch::gpt(1, 4096, 32, 8);
+    /// A one-layer model with a tiny vocabulary in bf16, whose states are almost all its layer's.
+    fn one_layer_bf16() -> (Arch, Workload) {
         let w = Workload {
             global_batch: 8.0,
             seq_len: 16.0,
@@ -410,6 +406,15 @@ mod tests {
             components: None,
             moe: crate::train::MoeRouting::default(),
         };
+        (Arch::gpt(1, 4096, 32, 8), w)
+    }
+
+    #[test]
+    fn distributed_optimizer_bytes_per_parameter_follow_megatron_table() {
+        // Megatron-Core's table: fp16/bf16 params with fp32 grads 6 + 12/d; with 16-bit grads
+        // 4 + 16/d (d = data-parallel ranks). A one-layer model with a tiny vocabulary at
+        // d = 8: states are (6 + 1.5) and (4 + 2) bytes per parameter.
+        let (arch, w) = one_layer_bf16();
         let c = ModelConstants::default();
         let hw = crate::reference::h100_sxm();
         for (fp32, per_param) in [(true, 6.0 + 12.0 / 8.0), (false, 4.0 + 16.0 / 8.0)] {
@@ -436,14 +441,7 @@ mod tests {
         // = 2 bytes (Adam's m, v and fp32 master weights are the 12), as with fp32 gradients.
         // A 16-bit buffer with an fp32 copy beside it (Megatron's way): (2 + 4 + 12) / 8 =
         // 2.25.
-        let arch = Arch::gpt(1, 4096, 32, 8);
-        let w = Workload {
-            global_batch: 8.0,
-            seq_len: 16.0,
-            precision: Precision::Bf16,
-            components: None,
-            moe: crate::train::MoeRouting::default(),
-        };
+        let (arch, w) = one_layer_bf16();
         let hw = crate::reference::h100_sxm();
         let c = ModelConstants::default();
         let states = |fp32_gradients: bool, gradient_shards_upcast: bool| {
@@ -470,14 +468,7 @@ mod tests {
         // weights and gradients (2 + 2) and a shard of m, v and the 16-bit remainder
         // (4 + 4 + 2 = 10 / d): at d = 8, 4 + 1.25 bytes per parameter, against 4 + 2 for
         // Megatron-Core's optimizer with 16-bit gradients.
-        let arch = Arch::gpt(1, 4096, 32, 8);
-        let w = Workload {
-            global_batch: 8.0,
-            seq_len: 16.0,
-            precision: Precision::Bf16,
-            components: None,
-            moe: crate::train::MoeRouting::default(),
-        };
+        let (arch, w) = one_layer_bf16();
         let s = Strategy {
             dp: 8,
             zero: 1,
