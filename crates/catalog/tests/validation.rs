@@ -598,6 +598,25 @@ fn collective_granularity_and_fp8_scaling_are_read_and_checked() {
         "{err}"
     );
     assert!(err.contains("source `nowhere` is not defined"), "{err}");
+    // So is the in-place upcast of reduced gradient shards, and a word where a boolean belongs
+    // is refused naming the field.
+    let bad = deepspeed_entry().replace(
+        "default_zero = {",
+        "gradient_shards_upcast = { value = true, source = \"nowhere\" }\ndefault_zero = {",
+    );
+    let err = load_extra(bad).unwrap_err();
+    assert!(
+        err.contains("framework[deepspeed-zero3].gradient_shards_upcast"),
+        "{err}"
+    );
+    assert!(err.contains("source `nowhere` is not defined"), "{err}");
+    let bad = deepspeed_entry().replace(
+        "default_zero = {",
+        "gradient_shards_upcast = { value = \"yes\", source = \"fw-nemo-docker\" }\ndefault_zero = {",
+    );
+    let err = load_extra(bad).unwrap_err();
+    assert!(err.contains("gradient_shards_upcast"), "{err}");
+    assert!(err.contains("expected true or false"), "{err}");
 }
 
 /// A `[[model]]` entry (GPT-OSS's shape) appended to the fixture, with `extra` lines.
