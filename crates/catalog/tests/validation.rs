@@ -547,6 +547,12 @@ fn load_extra(text: String) -> Result<Catalog, String> {
     .map_err(|d| d.to_string())
 }
 
+/// The error loading the DeepSpeed fixture with `line` added to its facts.
+fn framework_error_with(line: &str) -> String {
+    let bad = deepspeed_entry().replace("default_zero = {", &format!("{line}\ndefault_zero = {{"));
+    load_extra(bad).unwrap_err()
+}
+
 #[test]
 fn collective_granularity_and_fp8_scaling_are_read_and_checked() {
     let catalog = load_extra(deepspeed_entry()).unwrap();
@@ -567,11 +573,9 @@ fn collective_granularity_and_fp8_scaling_are_read_and_checked() {
     );
     assert!(err.contains("did you mean `parameter`"), "{err}");
     // So is an FP8 scaling the model does not know, and a missing source.
-    let bad = deepspeed_entry().replace(
-        "default_zero = {",
-        "default_fp8_recipe = { value = \"fp8-tensorwise\", source = \"nowhere\" }\ndefault_zero = {",
+    let err = framework_error_with(
+        "default_fp8_recipe = { value = \"fp8-tensorwise\", source = \"nowhere\" }",
     );
-    let err = load_extra(bad).unwrap_err();
     assert!(
         err.contains("framework[deepspeed-zero3].default_fp8_recipe"),
         "{err}"
@@ -579,20 +583,12 @@ fn collective_granularity_and_fp8_scaling_are_read_and_checked() {
     assert!(err.contains("unknown value `fp8-tensorwise`"), "{err}");
     assert!(err.contains("source `nowhere` is not defined"), "{err}");
     // A cuDNN version that is not major.minor[.patch] is refused naming the field and the form.
-    let bad = deepspeed_entry().replace(
-        "default_zero = {",
-        "cudnn = { value = \"9.x\", source = \"fw-nemo-docker\" }\ndefault_zero = {",
-    );
-    let err = load_extra(bad).unwrap_err();
+    let err = framework_error_with("cudnn = { value = \"9.x\", source = \"fw-nemo-docker\" }");
     assert!(err.contains("framework[deepspeed-zero3].cudnn"), "{err}");
     assert!(err.contains("`9.x` is not a version"), "{err}");
     assert!(err.contains("major.minor[.patch]"), "{err}");
     // The optional flags are cited when given: the asynchronous TP all-reduce names its field.
-    let bad = deepspeed_entry().replace(
-        "default_zero = {",
-        "async_tp_all_reduce = { value = true, source = \"nowhere\" }\ndefault_zero = {",
-    );
-    let err = load_extra(bad).unwrap_err();
+    let err = framework_error_with("async_tp_all_reduce = { value = true, source = \"nowhere\" }");
     assert!(
         err.contains("framework[deepspeed-zero3].async_tp_all_reduce"),
         "{err}"
@@ -600,21 +596,16 @@ fn collective_granularity_and_fp8_scaling_are_read_and_checked() {
     assert!(err.contains("source `nowhere` is not defined"), "{err}");
     // So is the in-place upcast of reduced gradient shards, and a word where a boolean belongs
     // is refused naming the field.
-    let bad = deepspeed_entry().replace(
-        "default_zero = {",
-        "gradient_shards_upcast = { value = true, source = \"nowhere\" }\ndefault_zero = {",
-    );
-    let err = load_extra(bad).unwrap_err();
+    let err =
+        framework_error_with("gradient_shards_upcast = { value = true, source = \"nowhere\" }");
     assert!(
         err.contains("framework[deepspeed-zero3].gradient_shards_upcast"),
         "{err}"
     );
     assert!(err.contains("source `nowhere` is not defined"), "{err}");
-    let bad = deepspeed_entry().replace(
-        "default_zero = {",
-        "gradient_shards_upcast = { value = \"yes\", source = \"fw-nemo-docker\" }\ndefault_zero = {",
+    let err = framework_error_with(
+        "gradient_shards_upcast = { value = \"yes\", source = \"fw-nemo-docker\" }",
     );
-    let err = load_extra(bad).unwrap_err();
     assert!(err.contains("gradient_shards_upcast"), "{err}");
     assert!(err.contains("expected true or false"), "{err}");
 }
