@@ -551,3 +551,48 @@ mod routing_properties {
         }
     }
 }
+
+/// The host-bound setup's DeepSeek-V3 step (free memory and links, attention a billion times
+/// slower so that only the MoE block can wait on the host) on matmuls of `peak_flops`.
+fn matmul_paced_host_stall_s(arch: &perf::Arch, peak_flops: f64) -> f64 {
+    let (fast, s) = host_bound_setup();
+    let hw = perf::Hardware {
+        peak_bf16_flops: peak_flops,
+        peak_fp8_flops: Some(peak_flops),
+        ..fast
+    };
+    let w = Workload {
+        global_batch: 8.0,
+        components: Some(ComponentRecipes::uniform(Recipe::Bf16)),
+        moe: MoeRouting::balanced(),
+        ..Workload::new(8.0, 4096.0, Precision::Bf16)
+    };
+    let slow_attention = perf::ModelConstants {
+        attention_fraction: perf::ModelConstants::default().attention_fraction * 1e-9,
+        ..perf::ModelConstants::default()
+    };
+    perf::evaluate_with(arch, &hw, &s, &w, &slow_attention)
+        .breakdown
+        .host_stall_s
+}
+
+#[test]
+fn a_clamped_glus_blocking_copy_makes_the_down_projections_wait_for_their_launches() {
+    // Megatron-Core's clamped quick-GeGLU copies its offset to the GPU with a blocking
+    // `torch.tensor(..., device=...)`, so the host waits for the GPU inside the MoE block too.
+    // DeepSeek-V3 at EP 8 (32 local experts) on matmuls of 2 PFLOP/s: after the dispatcher's
+    // sync the host launches 76 + 3 (the clamp) operations, 2.92 ms at 37 us, for about three
+    // times the down projections' GPU time; plain, the block keeps the GPU busy throughout (no
+    // stall). Clamped, the 39 operations after the copy (the activation, combine, unpermute
+    // and the MLP half's closing three, 32 down projections, the restore after the sort) take
+    // 1.443 ms on the host and their down projections alone must outlast that, which they do
+    // not at 2 PFLOP/s: the GPU waits. Its GPU time is at least its 39 launches' latency, so
+    // the wait is at most 39 x (37 - 4) us = 1.287 ms a layer forward (58 MoE layers: 74.6
+    // ms). At 1 PFLOP/s the down projections take twice as long and cover the host: no wait.
+    let clamped = clamped_dsv3();
+    assert_eq!(matmul_paced_host_stall_s(&deepseek_v3(), 2e15), 0.0);
+    let stall = matmul_paced_host_stall_s(&clamped, 2e15);
+    let bound = 58.0 * 39.0 * launch_excess_s();
+    assert!(stall > 0.0 && stall < bound, "{stall} s, at most {bound} s");
+    assert_eq!(matmul_paced_host_stall_s(&clamped, 1e15), 0.0);
+}

@@ -63,6 +63,39 @@ pub(super) struct GpuTimes {
     /// keeps the GPU busy after the sync, and where the dispatcher does not sync at all (token
     /// drop padded to capacity).
     pub block_forward_s: Option<f64>,
+    /// Where the block makes the host wait a second time (GPT-OSS's clamped GLU).
+    pub second_sync: Option<SecondSync>,
+}
+
+/// A stretch of work the host launches with the GPU idle at its start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Segment {
+    /// Framework operations ([`HOST_S_PER_OP`] each).
+    pub operations: f64,
+    /// Kernels a library launches from C++ inside them ([`HOST_S_PER_KERNEL_LAUNCH`] each).
+    pub library_kernels: f64,
+    /// What the GPU runs of the stretch, seconds.
+    pub gpu_s: f64,
+}
+
+/// A second host sync inside the MoE block: what follows it forward, and, where the backward
+/// recomputes the activation (and so syncs again), what follows that sync in the backward up
+/// to the attention's backward.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct SecondSync {
+    pub forward: Segment,
+    pub recomputed: Option<Segment>,
+}
+
+impl Segment {
+    fn host_s(&self) -> f64 {
+        self.operations * HOST_S_PER_OP + self.library_kernels * HOST_S_PER_KERNEL_LAUNCH
+    }
+
+    /// How long the GPU waits for the host over the stretch.
+    fn excess_s(&self) -> f64 {
+        (self.host_s() - self.gpu_s).max(0.0)
+    }
 }
 
 /// Kernels the host launches one by one per layer forward (of `layer_kernels`), once CUDA
@@ -106,25 +139,44 @@ fn launched_kernels(l: &Launches) -> f64 {
 /// only the layer's host excess counts; so too where the dispatcher drops and pads to a fixed
 /// capacity and never syncs.
 pub(super) fn moe_stalls(launches: Launches, gpu: GpuTimes) -> (f64, f64) {
-    let library_s = if launches.graphs.full_iteration {
-        0.0
-    } else {
-        launches.library_kernels * HOST_S_PER_KERNEL_LAUNCH
-    };
+    // A full-iteration graph launches nothing from the host, and has no sync to wait at.
+    if launches.graphs.full_iteration {
+        return (0.0, 0.0);
+    }
+    let library_s = launches.library_kernels * HOST_S_PER_KERNEL_LAUNCH;
     let host_forward_s = launched_kernels(&launches) * HOST_S_PER_OP + library_s;
-    let block_host_s = if launches.graphs.full_iteration {
-        0.0
-    } else {
-        launches.block_kernels * HOST_S_PER_OP
-            + library_s / launches.moe_share.max(f64::MIN_POSITIVE)
+    let block = Segment {
+        operations: launches.block_kernels,
+        library_kernels: launches.library_kernels / launches.moe_share.max(f64::MIN_POSITIVE),
+        gpu_s: 0.0,
     };
     let layer_excess_s = host_forward_s - gpu.layer_forward_s;
-    let block_excess_s = gpu
-        .block_forward_s
-        .map_or(f64::NEG_INFINITY, |block_s| block_host_s - block_s);
+    let block_excess_s =
+        gpu.block_forward_s
+            .map_or(f64::NEG_INFINITY, |block_s| match gpu.second_sync {
+                None => block.host_s() - block_s,
+                // The GPU drains again at the second sync, so the stretches before and after it
+                // each wait for their own launches.
+                Some(second) => {
+                    let after = second.forward;
+                    let before = Segment {
+                        operations: block.operations - after.operations,
+                        library_kernels: block.library_kernels - after.library_kernels,
+                        gpu_s: block_s - after.gpu_s,
+                    };
+                    before.excess_s() + after.excess_s()
+                }
+            });
+    let recomputed_excess_s = gpu
+        .second_sync
+        .and_then(|second| second.recomputed)
+        .map_or(0.0, |stretch| stretch.excess_s());
     (
         launches.moe_share * layer_excess_s.max(block_excess_s).max(0.0),
-        launches.moe_share * (2.0 * host_forward_s - gpu.layer_backward_s).max(0.0),
+        launches.moe_share
+            * (2.0 * host_forward_s - gpu.layer_backward_s)
+                .max(recomputed_excess_s)
+                .max(0.0),
     )
 }
 
@@ -150,6 +202,7 @@ mod tests {
             layer_forward_s: 10e-3,
             layer_backward_s: 20e-3,
             block_forward_s: Some(1e-3),
+            second_sync: None,
         }
     }
 
@@ -221,6 +274,7 @@ mod tests {
             layer_forward_s: 1e-3,
             layer_backward_s: 1.5e-3,
             block_forward_s: Some(0.9e-3),
+            second_sync: None,
         };
         for block in [0.0, 10.0, 70.0] {
             let (forward, backward) = moe_stalls(launches(block, "none"), gpu);
@@ -230,5 +284,116 @@ mod tests {
         // The attention graph takes 6 launches off the layer: 80 x 37 us - 1 ms = 1.96 ms.
         let (forward, _) = moe_stalls(launches(0.0, "attn"), gpu);
         assert!((forward - (80.0 * 37e-6 - 1e-3)).abs() < 1e-12, "{forward}");
+    }
+
+    /// A 2.5 ms block of 70 launches whose last 40 follow a second sync and run 0.5 ms on the
+    /// GPU.
+    fn block_with_a_second_sync(recomputed: Option<Segment>) -> GpuTimes {
+        GpuTimes {
+            block_forward_s: Some(2.5e-3),
+            second_sync: Some(SecondSync {
+                forward: Segment {
+                    operations: 40.0,
+                    library_kernels: 0.0,
+                    gpu_s: 0.5e-3,
+                },
+                recomputed,
+            }),
+            ..gpu_bound_layer_with_a_short_block()
+        }
+    }
+
+    #[test]
+    fn a_second_sync_makes_each_stretch_wait_for_its_own_launches() {
+        // One stretch: 70 x 37 us = 2.590 ms of host time against 2.5 ms of GPU time, 0.090 ms
+        // of waiting. Split at the second sync: before it 30 x 37 us = 1.110 ms against
+        // 2.0 ms, no wait; after it 40 x 37 us = 1.480 ms against 0.5 ms, 0.980 ms.
+        let merged = GpuTimes {
+            block_forward_s: Some(2.5e-3),
+            ..gpu_bound_layer_with_a_short_block()
+        };
+        let (merged_forward, _) = moe_stalls(launches(70.0, "none"), merged);
+        assert!((merged_forward - (70.0 * 37e-6 - 2.5e-3)).abs() < 1e-12);
+        let (forward, backward) =
+            moe_stalls(launches(70.0, "none"), block_with_a_second_sync(None));
+        assert!(
+            (forward - (40.0 * 37e-6 - 0.5e-3)).abs() < 1e-12,
+            "{forward}"
+        );
+        assert_eq!(backward, 0.0);
+        // A full-iteration graph has no sync to wait at.
+        assert_eq!(
+            moe_stalls(
+                launches(70.0, "full_iteration"),
+                block_with_a_second_sync(None)
+            ),
+            (0.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn a_recomputed_activation_syncs_the_backward_too() {
+        // The backward after the recompute's sync: 150 operations (5.550 ms) against 4 ms of
+        // GPU work: 1.550 ms, more than the layer's own backward host excess (2 x 3.182 ms
+        // against 20 ms: none).
+        let recomputed = Segment {
+            operations: 150.0,
+            library_kernels: 0.0,
+            gpu_s: 4e-3,
+        };
+        let (_, backward) = moe_stalls(
+            launches(70.0, "none"),
+            block_with_a_second_sync(Some(recomputed)),
+        );
+        assert!(
+            (backward - (150.0 * 37e-6 - 4e-3)).abs() < 1e-12,
+            "{backward}"
+        );
+        // Library kernels count at the driver's cost: 100 of them add 0.330 ms.
+        let with_library = Segment {
+            library_kernels: 100.0,
+            ..recomputed
+        };
+        let (_, more) = moe_stalls(
+            launches(70.0, "none"),
+            block_with_a_second_sync(Some(with_library)),
+        );
+        assert!((more - backward - 100.0 * HOST_S_PER_KERNEL_LAUNCH).abs() < 1e-12);
+    }
+
+    proptest::proptest! {
+        /// The GPU drains at a second sync, so it can only add waiting: splitting a block never
+        /// lowers the stall, forward or backward.
+        #[test]
+        fn a_second_sync_never_shortens_a_stall(
+            block_kernels in 0.0f64..200.0,
+            after_share in 0.0f64..=1.0,
+            block_ms in 0.0f64..10.0,
+            after_gpu_share in 0.0f64..=1.0,
+            layer_forward_ms in 0.0f64..20.0,
+        ) {
+            let merged = GpuTimes {
+                layer_forward_s: layer_forward_ms * 1e-3,
+                layer_backward_s: 2.0 * layer_forward_ms * 1e-3,
+                block_forward_s: Some(block_ms * 1e-3),
+                second_sync: None,
+            };
+            let split = GpuTimes {
+                second_sync: Some(SecondSync {
+                    forward: Segment {
+                        operations: after_share * block_kernels,
+                        library_kernels: 0.0,
+                        gpu_s: after_gpu_share * block_ms * 1e-3,
+                    },
+                    recomputed: None,
+                }),
+                ..merged
+            };
+            let l = launches(block_kernels, "none");
+            let (merged_forward, merged_backward) = moe_stalls(l, merged);
+            let (split_forward, split_backward) = moe_stalls(l, split);
+            proptest::prop_assert!(split_forward >= merged_forward - 1e-12);
+            proptest::prop_assert!(split_backward >= merged_backward - 1e-12);
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! pipeline, data parallelism and the optimizer around it.
 
 use super::{gemm_s, shape_factor, ACTIVATION_BYTES};
-use super::{Hardware, ModelConstants, Recompute, RecomputeModules, Strategy, Workload};
+use super::{Hardware, ModelConstants, Strategy, Workload};
 use crate::arch::Arch;
 use crate::train::attention::{self, KernelSpeed};
 use crate::train::precision::Resolved;
@@ -13,6 +13,8 @@ use crate::train::userbuffers;
 
 use super::expert_bias;
 use super::host;
+
+mod recompute;
 
 /// Kernels launched per layer, forward (norms, projections, attention, activation, residuals).
 pub(super) const KERNELS_PER_LAYER_FORWARD: f64 = 14.0;
@@ -29,6 +31,11 @@ pub(super) const ROUTER_KERNELS_PER_LAYER_FORWARD: f64 = 3.0;
 /// Of [`MOE_KERNELS_PER_LAYER_FORWARD`], besides the router's, the ones before the dispatcher's
 /// host sync: the first permutation.
 pub(super) const PRE_SYNC_MOE_KERNELS: f64 = 1.0;
+/// Kernels of an MoE layer that follow the expert activation's blocking copy besides the down
+/// projections, the bias loop and the restore: the activation, the combine, the unpermute
+/// (of [`MOE_KERNELS_PER_LAYER_FORWARD`]) and the MLP half's closing three (of its six in
+/// [`KERNELS_PER_LAYER_FORWARD`]).
+const SECOND_SYNC_CLOSING_KERNELS: f64 = 6.0;
 /// Expert GEMM launches per local expert, forward (the up- or gate-up projection and the
 /// down projection). Transformer Engine's `GroupedLinear` hands `general_grouped_gemm` one
 /// tensor per expert and it runs one cuBLAS GEMM each (`num_gemms = len(A)`;
@@ -326,21 +333,23 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
     // its 1/TP share of the tokens and an expert's GEMMs are split ETP ways, so an expert sees
     // ETP / TP of the tokens routed to it from each TP group, at width / ETP.
     let etp = f64::from(s.expert_tp());
-    let (routed_mlp_s, shared_mlp_s, router_s) = if arch.is_moe() {
+    let (routed_mlp_s, routed_down_s, shared_mlp_s, router_s) = if arch.is_moe() {
         let ceiling = recipes.expert_ceiling;
         let routed_tokens_per_expert = tokens * arch.top_k * ep / arch.experts * etp / tp;
         let local_experts = arch.experts / ep;
         let width_up = arch.moe_ffn_hidden * gate / etp;
-        let routed = imbalance
+        let routed_up =
+            imbalance * local_experts * gemm_s(c, ceiling, routed_tokens_per_expert, width_up, h);
+        let routed_down = imbalance
             * local_experts
-            * (gemm_s(c, ceiling, routed_tokens_per_expert, width_up, h)
-                + gemm_s(
-                    c,
-                    ceiling,
-                    routed_tokens_per_expert,
-                    h,
-                    arch.moe_ffn_hidden / etp,
-                ));
+            * gemm_s(
+                c,
+                ceiling,
+                routed_tokens_per_expert,
+                h,
+                arch.moe_ffn_hidden / etp,
+            );
+        let routed = routed_up + routed_down;
         let shared = if arch.shared_experts > 0.0 {
             gemm_s(
                 c,
@@ -362,9 +371,9 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         // read and write, read: four 4-byte passes).
         let router =
             gemm_s(c, bf16_ceiling, tokens, arch.experts, h) + 16.0 * tokens * arch.experts / hbm;
-        (routed, shared, router)
+        (routed, routed_down, shared, router)
     } else {
-        (0.0, 0.0, 0.0)
+        (0.0, 0.0, 0.0, 0.0)
     };
     let mlp_s =
         (1.0 - moe_share) * dense_mlp_s + moe_share * (routed_mlp_s + shared_mlp_s + router_s);
@@ -626,6 +635,68 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
                 / hbm
             + (block_kernels + pre_sync_kernels + library_kernels_per_moe_layer)
                 * c.kernel_overhead_s;
+        // GPT-OSS's clamped GLU (`Arch::clamps_experts_glu`) runs Megatron-Core's fused
+        // quick-GeGLU, which first copies its linear offset to the GPU with
+        // `torch.tensor(linear_offset, device=...)`: a blocking copy, so the host waits for the
+        // GPU a second time inside the block (`host::SecondSync`). What follows it forward: the
+        // activation, the down projections, the bias loop, the restore, the combine, the
+        // unpermute and the MLP half's closing kernels. A recomputed activation syncs again in
+        // the backward, when the down projection's backward asks for it; what follows there is
+        // the backward of the activation, the down and up projections and the dispatch.
+        let second_sync = a2a_forward_s
+            .filter(|_| w.moe.syncs_with_host() && arch.clamps_experts_glu())
+            .map(|a2a_s| {
+                let down_launches = EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT / 2.0
+                    * expert_quantise_launches
+                    * local_experts;
+                let activation_bytes = tokens
+                    * (arch.top_k + arch.shared_experts)
+                    * ACTIVATION_BYTES
+                    * activation_passes
+                    * arch.moe_ffn_hidden
+                    / tp;
+                let after_operations = SECOND_SYNC_CLOSING_KERNELS
+                    + down_launches
+                    + expert_bias_launches
+                    + sort_kernels / 2.0 * per_moe_layer;
+                let after_bytes =
+                    (sort_bytes / 2.0 + expert_bias_bytes + permute_cover * permute_bytes / 2.0)
+                        * per_moe_layer
+                        + activation_bytes;
+                let forward = host::Segment {
+                    operations: after_operations,
+                    // The down projections' half of the quantise calls' library kernels.
+                    library_kernels: library_kernels_per_moe_layer / 2.0,
+                    gpu_s: routed_down_s
+                        + after_bytes / hbm
+                        + (after_operations + library_kernels_per_moe_layer / 2.0)
+                            * c.kernel_overhead_s
+                        + a2a_s / 2.0,
+                };
+                let block_s = routed_mlp_s
+                    + shared_mlp_s
+                    + block_elementwise_bytes / hbm
+                    + (block_kernels + library_kernels_per_moe_layer) * c.kernel_overhead_s
+                    + a2a_s;
+                let (before_operations, before_gpu_s) =
+                    (block_kernels - after_operations, block_s - forward.gpu_s);
+                let recomputed =
+                    recompute::recomputes_expert_activation_alone(s).then(|| host::Segment {
+                        operations: 2.0 * (before_operations + down_launches + 1.0),
+                        library_kernels: 2.0 * library_kernels_per_moe_layer,
+                        gpu_s: 2.0
+                            * (before_gpu_s - a2a_s / 2.0
+                                + routed_down_s
+                                + activation_bytes / hbm
+                                + (down_launches + 1.0 + library_kernels_per_moe_layer / 2.0)
+                                    * c.kernel_overhead_s)
+                            + a2a_s / 2.0,
+                    });
+                host::SecondSync {
+                    forward,
+                    recomputed,
+                }
+            });
         let (forward, backward) = host::moe_stalls(
             host::Launches {
                 layer_kernels: kernels,
@@ -649,6 +720,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
                             + (block_kernels + library_kernels_per_moe_layer) * c.kernel_overhead_s
                             + a2a_s
                     }),
+                second_sync,
             },
         );
         (forward, backward, moe_elementwise_forward_s)
@@ -676,86 +748,5 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         moe_elementwise_forward_s,
         forward_s: layer_forward_s,
         backward_s: layer_backward_s,
-    }
-}
-
-impl Layer {
-    /// Recomputation per layer and microbatch: the named modules' forward again, or the
-    /// `full_fraction` of whole layers (`super::full_recompute_fraction`).
-    pub(super) fn recompute_s(&self, cx: LayerInputs<'_>, full_fraction: f64) -> f64 {
-        let LayerInputs {
-            arch,
-            s,
-            tokens,
-            tp,
-            hbm,
-            moe_share,
-            ..
-        } = cx;
-        let h = arch.hidden;
-        let Layer {
-            core_forward_s,
-            core_memory_forward_s,
-            dense_mlp_s,
-            routed_mlp_s,
-            shared_mlp_s,
-            mla_up_proj_s,
-            hidden_split,
-            activation_passes,
-            forward_s,
-            moe_elementwise_forward_s,
-            ..
-        } = *self;
-        let modules = s.selective_modules();
-        let has = |m: RecomputeModules| modules.contains(m);
-        match s.recompute {
-            Recompute::None => 0.0,
-            Recompute::Selective => {
-                let mut t = 0.0;
-                if has(RecomputeModules::CORE_ATTN) {
-                    t += core_forward_s + core_memory_forward_s;
-                }
-                if has(RecomputeModules::LAYERNORM) {
-                    // Two norms, each reading and writing the hidden state.
-                    t += 4.0 * ACTIVATION_BYTES * tokens * h / hidden_split / hbm;
-                }
-                if has(RecomputeModules::MLP) {
-                    t += (1.0 - moe_share)
-                        * (dense_mlp_s
-                            + ACTIVATION_BYTES * tokens * activation_passes * arch.ffn_hidden
-                                / tp
-                                / hbm);
-                }
-                if has(RecomputeModules::MOE) {
-                    t += moe_share * (routed_mlp_s + shared_mlp_s + moe_elementwise_forward_s);
-                } else {
-                    if has(RecomputeModules::MOE_ACT) {
-                        t += moe_share
-                            * ACTIVATION_BYTES
-                            * tokens
-                            * arch.top_k
-                            * arch.moe_ffn_hidden
-                            * activation_passes
-                            / tp
-                            / hbm;
-                        // The activation Megatron-Core checkpoints includes the clamp.
-                        if arch.clamps_experts_glu() {
-                            t += moe_share
-                                * clamped_glu_elements(arch, tokens, tp)
-                                * CLAMPED_GLU_FORWARD_BYTES_PER_ELEMENT
-                                / hbm;
-                        }
-                    }
-                    if has(RecomputeModules::SHARED_EXPERTS) {
-                        t += moe_share * shared_mlp_s;
-                    }
-                }
-                if has(RecomputeModules::MLA_UP_PROJ) {
-                    t += mla_up_proj_s;
-                }
-                t
-            }
-            Recompute::Full => full_fraction * forward_s,
-        }
     }
 }
