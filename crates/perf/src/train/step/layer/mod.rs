@@ -635,6 +635,17 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
                 / hbm
             + (block_kernels + pre_sync_kernels + library_kernels_per_moe_layer)
                 * c.kernel_overhead_s;
+        // Padded to capacity, the dispatcher never syncs: the host runs ahead into the block as
+        // it does elsewhere, and only the layer's host excess counts.
+        let block_forward_s = a2a_forward_s
+            .filter(|_| w.moe.syncs_with_host())
+            .map(|a2a_s| {
+                routed_mlp_s
+                    + shared_mlp_s
+                    + block_elementwise_bytes / hbm
+                    + (block_kernels + library_kernels_per_moe_layer) * c.kernel_overhead_s
+                    + a2a_s
+            });
         // GPT-OSS's clamped GLU (`Arch::clamps_experts_glu`) runs Megatron-Core's fused
         // quick-GeGLU, which first copies its linear offset to the GPU with
         // `torch.tensor(linear_offset, device=...)`: a blocking copy, so the host waits for the
@@ -643,9 +654,10 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
         // unpermute and the MLP half's closing kernels. A recomputed activation syncs again in
         // the backward, when the down projection's backward asks for it; what follows there is
         // the backward of the activation, the down and up projections and the dispatch.
-        let second_sync = a2a_forward_s
-            .filter(|_| w.moe.syncs_with_host() && arch.clamps_experts_glu())
-            .map(|a2a_s| {
+        let second_sync = block_forward_s
+            .zip(a2a_forward_s)
+            .filter(|_| arch.clamps_experts_glu())
+            .map(|(block_s, a2a_s)| {
                 let down_launches = EXPERT_GEMM_LAUNCHES_PER_LOCAL_EXPERT / 2.0
                     * expert_quantise_launches
                     * local_experts;
@@ -673,11 +685,6 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
                             * c.kernel_overhead_s
                         + a2a_s / 2.0,
                 };
-                let block_s = routed_mlp_s
-                    + shared_mlp_s
-                    + block_elementwise_bytes / hbm
-                    + (block_kernels + library_kernels_per_moe_layer) * c.kernel_overhead_s
-                    + a2a_s;
                 let (before_operations, before_gpu_s) =
                     (block_kernels - after_operations, block_s - forward.gpu_s);
                 let recomputed =
@@ -709,17 +716,7 @@ pub(super) fn layer(cx: LayerInputs<'_>) -> Layer {
             host::GpuTimes {
                 layer_forward_s,
                 layer_backward_s,
-                // Padded to capacity, the dispatcher never syncs: the host runs ahead into the
-                // block as it does elsewhere, and only the layer's host excess counts.
-                block_forward_s: a2a_forward_s
-                    .filter(|_| w.moe.syncs_with_host())
-                    .map(|a2a_s| {
-                        routed_mlp_s
-                            + shared_mlp_s
-                            + block_elementwise_bytes / hbm
-                            + (block_kernels + library_kernels_per_moe_layer) * c.kernel_overhead_s
-                            + a2a_s
-                    }),
+                block_forward_s,
                 second_sync,
             },
         );
