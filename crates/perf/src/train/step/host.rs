@@ -92,6 +92,15 @@ impl Segment {
         self.operations * HOST_S_PER_OP + self.library_kernels * HOST_S_PER_KERNEL_LAUNCH
     }
 
+    /// The stretch before `tail`, which ends this one.
+    fn less(&self, tail: Segment) -> Segment {
+        Segment {
+            operations: self.operations - tail.operations,
+            library_kernels: self.library_kernels - tail.library_kernels,
+            gpu_s: self.gpu_s - tail.gpu_s,
+        }
+    }
+
     /// How long the GPU waits for the host over the stretch.
     fn excess_s(&self) -> f64 {
         (self.host_s() - self.gpu_s).max(0.0)
@@ -145,28 +154,20 @@ pub(super) fn moe_stalls(launches: Launches, gpu: GpuTimes) -> (f64, f64) {
     }
     let library_s = launches.library_kernels * HOST_S_PER_KERNEL_LAUNCH;
     let host_forward_s = launched_kernels(&launches) * HOST_S_PER_OP + library_s;
-    let block = Segment {
-        operations: launches.block_kernels,
-        library_kernels: launches.library_kernels / launches.moe_share.max(f64::MIN_POSITIVE),
-        gpu_s: 0.0,
-    };
     let layer_excess_s = host_forward_s - gpu.layer_forward_s;
-    let block_excess_s =
-        gpu.block_forward_s
-            .map_or(f64::NEG_INFINITY, |block_s| match gpu.second_sync {
-                None => block.host_s() - block_s,
-                // The GPU drains again at the second sync, so the stretches before and after it
-                // each wait for their own launches.
-                Some(second) => {
-                    let after = second.forward;
-                    let before = Segment {
-                        operations: block.operations - after.operations,
-                        library_kernels: block.library_kernels - after.library_kernels,
-                        gpu_s: block_s - after.gpu_s,
-                    };
-                    before.excess_s() + after.excess_s()
-                }
-            });
+    let block_excess_s = gpu.block_forward_s.map_or(0.0, |block_s| {
+        let block = Segment {
+            operations: launches.block_kernels,
+            library_kernels: launches.library_kernels / launches.moe_share.max(f64::MIN_POSITIVE),
+            gpu_s: block_s,
+        };
+        match gpu.second_sync {
+            None => block.excess_s(),
+            // The GPU drains again at the second sync, so the stretches before and after it
+            // each wait for their own launches.
+            Some(second) => block.less(second.forward).excess_s() + second.forward.excess_s(),
+        }
+    });
     let recomputed_excess_s = gpu
         .second_sync
         .and_then(|second| second.recomputed)
